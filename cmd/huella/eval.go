@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// evaluators lists the engines "huella eval" can measure, each in its own
+// file eval_<engine>.go.
+var evaluators = map[string]command{
+	// "finger": runEvalFinger,
+	// "iris":   runEvalIris,
+	// "face":   runEvalFace,
+	// "tattoo": runEvalTattoo,
+}
+
+// runEval runs "huella eval ENGINE [flags] DIR".
+func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	names := make([]string, 0, len(evaluators))
+	for name := range evaluators {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	if len(args) == 0 {
+		return fmt.Errorf("usage: huella eval {%s} [flags] DIR", strings.Join(names, "|"))
+	}
+	eval, ok := evaluators[args[0]]
+	if !ok {
+		return fmt.Errorf("eval: unknown engine %q (have %s)", args[0], strings.Join(names, ", "))
+	}
+	return eval(ctx, args[1:], stdout, stderr)
+}
+
+// writeJSONLine writes v as the single JSON object on the last line of the
+// output, as the eval contract requires.
+func writeJSONLine(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
