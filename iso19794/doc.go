@@ -1,0 +1,39 @@
+// Package iso19794 reads and writes biometric data interchange records: the
+// byte formats in which fingerprint minutiae, face images and iris images
+// travel between systems, cards and passports.
+//
+// Each codec is named by its standard and version and has a Decode and an
+// Encode that read back equal:
+//
+//   - Finger minutiae records ("FMR\0"), decoded into one common
+//     FingerMinutiaeRecord: Iso19794p2v2005Codec (ISO/IEC 19794-2:2005),
+//     Ansi378v2004Codec (ANSI INCITS 378-2004) and Ansi378v2007Codec (the
+//     2007 edition, version "030", which moves image size and resolution into
+//     each finger view). DecodeFingerMinutiae recognises which one it is given.
+//     Minutia angles keep their raw unit (360/256 degree for ISO, 2 degrees
+//     for ANSI); FingerFormat.AngleDegrees and Minutia.Radians convert them.
+//     Extended data blocks are kept as raw bytes; ridge counts and cores and
+//     deltas decode on demand (ExtendedDataBlock.RidgeCounts, .CoresDeltas).
+//   - Face image records ("FAC\0" "010\0"): Iso19794p5v2005Codec, into
+//     FaceRecord with the facial information (gender, eye and hair colour,
+//     pose angles, feature points), the image information and the image bytes
+//     (JPEG or JPEG 2000) kept as they are.
+//   - Iris image records ("IIR\0" "020\0"): Iso19794p6v2011Codec, into
+//     IrisRecord with one IrisRepresentation per image (capture date, device,
+//     quality blocks, eye label, image type and format, size, bit depth,
+//     range, roll angle and its uncertainty, iris centre and diameter) and the
+//     image bytes (raw, JPEG 2000 or PNG) kept as they are.
+//
+// Decoders never panic and never allocate more than a small multiple of their
+// input, whatever the length and count fields claim: every length is checked
+// against the bytes that are really there, and a short or inconsistent record
+// gives an error wrapping ErrTruncated or ErrMalformed. Real-world writers are
+// not always exact about the lengths they declare (NIST's own libbiomeval
+// samples are not), so by default a decoder accepts a length field that
+// disagrees with the content when the content itself is unambiguous; set
+// Strict on a codec to reject such records instead. Encoders always write
+// consistent lengths.
+//
+// The package depends on nothing but the standard library, so the finger,
+// face and iris engines can all import it.
+package iso19794
