@@ -1,0 +1,93 @@
+package huella
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Store keeps Huella's records. Every method that changes something also
+// appends its audit event (built with NewAuditEvent from ctx) in the same
+// transaction, so that no change goes unaudited and no audit event tells of
+// a change that was rolled back. Implementations: sqlite.Store (the
+// default) and postgres.Store, held to one contract suite (storetest).
+type Store interface {
+	// CreateSite stores a new site. EINVALID if it does not validate,
+	// ECONFLICT if the code is taken.
+	CreateSite(ctx context.Context, s *Site) error
+	// FindSite returns the site with the code, or ENOTFOUND.
+	FindSite(ctx context.Context, code string) (*Site, error)
+	// ListSites returns every site, by code.
+	ListSites(ctx context.Context) ([]*Site, error)
+
+	// CreateUser stores a new user and sets its ID and CreatedAt. EINVALID,
+	// ECONFLICT if the name is taken; an unknown site is EINVALID.
+	CreateUser(ctx context.Context, u *User) error
+	// FindUserByTokenHash returns the enabled user whose token hashes to
+	// hash, or EUNAUTHORIZED. It is not audited: it is authentication.
+	FindUserByTokenHash(ctx context.Context, hash []byte) (*User, error)
+	// ListUsers returns every user, by name.
+	ListUsers(ctx context.Context) ([]*User, error)
+
+	// CreateEncounter stores the encounter with its samples and SMTs in one
+	// transaction, creating a new subject when SubjectID is empty, and sets
+	// every ID and CreatedAt. EINVALID if it does not validate or names an
+	// unknown site; ENOTFOUND if SubjectID names no subject.
+	CreateEncounter(ctx context.Context, e *Encounter) error
+	// FindEncounter returns the encounter with its samples and SMTs, or ENOTFOUND.
+	FindEncounter(ctx context.Context, id string) (*Encounter, error)
+	// ListEncounters returns the encounters matching the filter, newest
+	// first, with their samples and SMTs.
+	ListEncounters(ctx context.Context, f EncounterFilter) ([]*Encounter, error)
+	// FindSubject returns the subject with its encounters, oldest first, or ENOTFOUND.
+	FindSubject(ctx context.Context, id string) (*Subject, error)
+	// FindSample returns the sample and the encounter it belongs to (without
+	// its samples), or ENOTFOUND.
+	FindSample(ctx context.Context, id string) (*Sample, *Encounter, error)
+	// EncounterStats counts the encounters matching the filter by site, by
+	// nationality and by month of capture.
+	EncounterStats(ctx context.Context, f EncounterFilter) (*EncounterStats, error)
+
+	// AppendAudit seals the event onto the end of the chain and stores it.
+	AppendAudit(ctx context.Context, e *AuditEvent) error
+	// ListAuditEvents returns up to limit events with Seq > after, in order.
+	ListAuditEvents(ctx context.Context, after int64, limit int) ([]*AuditEvent, error)
+
+	// Ping reports whether the store can serve requests.
+	Ping(ctx context.Context) error
+	// Close releases the store's connections.
+	Close() error
+}
+
+// EncounterFilter selects encounters. Zero fields do not filter.
+type EncounterFilter struct {
+	Sites     []string  // any of these sites (nil: every site)
+	SubjectID string    // of this subject
+	From, To  time.Time // captured at From or later, and before To
+	Limit     int       // at most this many (0: a default of 100, at most 1000)
+	Offset    int
+}
+
+// EncounterStats counts encounters along three dimensions.
+type EncounterStats struct {
+	Total         int            `json:"total"`
+	BySite        map[string]int `json:"by_site"`
+	ByNationality map[string]int `json:"by_nationality"` // "" for unknown
+	ByMonth       map[string]int `json:"by_month"`       // "2026-11", in UTC
+}
+
+// BlobStore keeps sample images and original transactions, encrypted at
+// rest. Blobs are content-addressed: the reference is a keyed hash of the
+// plaintext, so equal images are stored once and references reveal nothing
+// without the key. Implementations: blob.FileStore (the default).
+type BlobStore interface {
+	// Put stores data durably (synced to disk before it returns) and returns
+	// its reference. ETOOLARGE over the store's limit.
+	Put(ctx context.Context, data []byte) (ref string, err error)
+	// Get returns the plaintext of the blob, or ENOTFOUND. A blob whose
+	// ciphertext fails authentication is EINTERNAL, never returned.
+	Get(ctx context.Context, ref string) ([]byte, error)
+	// Delete removes the blob; deleting a missing blob is not an error.
+	Delete(ctx context.Context, ref string) error
+	io.Closer
+}
