@@ -1,0 +1,227 @@
+// Package blob stores sample images and original transactions as files,
+// encrypted at rest with AES-256-GCM under a data key kept in a key file
+// outside the database.
+package blob
+
+import (
+	"bytes"
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/huella-abis/huella"
+)
+
+// fileMagic starts every blob file: format version 1 is magic, a 12-byte
+// nonce, then the AES-256-GCM ciphertext and tag, with the reference as
+// additional data (so a file renamed to another reference fails to open).
+var fileMagic = []byte("HBL1")
+
+// KeySize is the size of the data key in bytes.
+const KeySize = 32
+
+// DefaultMaxSize is the largest blob Put accepts unless MaxSize is set.
+const DefaultMaxSize = 64 << 20
+
+// FileStore is a BlobStore of encrypted files under a directory, two levels
+// of fan-out by reference prefix.
+type FileStore struct {
+	dir     string
+	aead    cipher.AEAD
+	macKey  []byte
+	MaxSize int // bytes; DefaultMaxSize when zero
+}
+
+var _ huella.BlobStore = (*FileStore)(nil)
+
+// LoadOrCreateKey reads the data key from path, or creates it with mode
+// 0600 (and its directory with 0700) on first start. A key file that is
+// readable by others or of the wrong size is an error.
+func LoadOrCreateKey(path string) ([]byte, error) {
+	key, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		key = make([]byte, KeySize)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("create key directory: %w", err)
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("create key file: %w", err)
+		}
+		if _, err := f.Write(key); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("write key file: %w", err)
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("sync key file: %w", err)
+		}
+		return key, f.Close()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read key file: %w", err)
+	}
+	if len(key) != KeySize {
+		return nil, fmt.Errorf("key file %s: %d bytes, want %d", path, len(key), KeySize)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("key file %s is readable by others (mode %v): chmod 600 it", path, fi.Mode().Perm())
+	}
+	return key, nil
+}
+
+// NewFileStore returns a store under dir using the 32-byte data key. Two
+// subkeys are derived from it: one encrypts, one names blobs.
+func NewFileStore(dir string, key []byte) (*FileStore, error) {
+	if len(key) != KeySize {
+		return nil, fmt.Errorf("blob: key must be %d bytes", KeySize)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("blob: create directory: %w", err)
+	}
+	block, err := aes.NewCipher(derive(key, "huella blob encryption v1"))
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &FileStore{dir: dir, aead: aead, macKey: derive(key, "huella blob naming v1")}, nil
+}
+
+func derive(key []byte, label string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(label))
+	return m.Sum(nil)
+}
+
+// Ref returns the reference data would be stored under.
+func (s *FileStore) Ref(data []byte) string {
+	m := hmac.New(sha256.New, s.macKey)
+	m.Write(data)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func (s *FileStore) path(ref string) string {
+	return filepath.Join(s.dir, ref[:2], ref[2:4], ref)
+}
+
+func validRef(ref string) bool {
+	if len(ref) != 64 {
+		return false
+	}
+	_, err := hex.DecodeString(ref)
+	return err == nil
+}
+
+// Put encrypts data and writes it durably: a temporary file is synced, then
+// renamed into place and the directory synced, so a crash leaves either the
+// whole blob or none.
+func (s *FileStore) Put(ctx context.Context, data []byte) (string, error) {
+	maxSize := s.MaxSize
+	if maxSize == 0 {
+		maxSize = DefaultMaxSize
+	}
+	if len(data) > maxSize {
+		return "", huella.Errorf(huella.ETOOLARGE, "blob larger than %d bytes", maxSize)
+	}
+	ref := s.Ref(data)
+	p := s.path(ref)
+	if _, err := os.Stat(p); err == nil {
+		return ref, nil // content-addressed: already stored
+	}
+	nonce := make([]byte, s.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", err
+	}
+	out := make([]byte, 0, len(fileMagic)+len(nonce)+len(data)+s.aead.Overhead())
+	out = append(out, fileMagic...)
+	out = append(out, nonce...)
+	out = s.aead.Seal(out, nonce, data, []byte(ref))
+	dir := filepath.Dir(p)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("blob: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return "", fmt.Errorf("blob: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	if _, err := tmp.Write(out); err != nil {
+		tmp.Close()
+		return "", fmt.Errorf("blob: write: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return "", fmt.Errorf("blob: sync: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return "", fmt.Errorf("blob: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), p); err != nil {
+		return "", fmt.Errorf("blob: %w", err)
+	}
+	if err := syncDir(dir); err != nil {
+		return "", fmt.Errorf("blob: sync directory: %w", err)
+	}
+	return ref, nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// Get reads and decrypts a blob.
+func (s *FileStore) Get(ctx context.Context, ref string) ([]byte, error) {
+	if !validRef(ref) {
+		return nil, huella.Errorf(huella.ENOTFOUND, "blob not found")
+	}
+	raw, err := os.ReadFile(s.path(ref))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, huella.Errorf(huella.ENOTFOUND, "blob not found")
+	} else if err != nil {
+		return nil, fmt.Errorf("blob: %w", err)
+	}
+	ns := s.aead.NonceSize()
+	if len(raw) < len(fileMagic)+ns+s.aead.Overhead() || !bytes.Equal(raw[:len(fileMagic)], fileMagic) {
+		return nil, fmt.Errorf("blob %s: not a blob file", ref)
+	}
+	nonce := raw[len(fileMagic) : len(fileMagic)+ns]
+	plain, err := s.aead.Open(nil, nonce, raw[len(fileMagic)+ns:], []byte(ref))
+	if err != nil {
+		return nil, fmt.Errorf("blob %s: authentication failed (tampered, or another key): %w", ref, err)
+	}
+	return plain, nil
+}
+
+// Delete removes a blob.
+func (s *FileStore) Delete(ctx context.Context, ref string) error {
+	if !validRef(ref) {
+		return nil
+	}
+	if err := os.Remove(s.path(ref)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("blob: %w", err)
+	}
+	return nil
+}
+
+// Close releases nothing: files are opened per call.
+func (s *FileStore) Close() error { return nil }
