@@ -12,10 +12,10 @@ import (
 // evaluators lists the engines "huella eval" can measure, each in its own
 // file eval_<engine>.go.
 var evaluators = map[string]command{
-	// "finger": runEvalFinger,
-	// "iris":   runEvalIris,
+	"finger": runEvalFinger,
+	"iris": runEvalIris,
 	// "face":   runEvalFace,
-	// "tattoo": runEvalTattoo,
+	"tattoo": runEvalTattoo,
 }
 
 // runEval runs "huella eval ENGINE [flags] DIR".

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/huella-abis/huella/evaluation"
+	"github.com/huella-abis/huella/finger"
+)
+
+// runEvalFinger runs "huella eval finger [--det det.png] [--scores scores.csv]
+// [--json] [--ppi N] DIR": the FVC protocol plus all-pairs impostors.
+func runEvalFinger(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("eval finger", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	detPath := fs.String("det", "", "write the DET plot (PNG) to this file")
+	scoresPath := fs.String("scores", "", "write every score (CSV: kind,score) to this file")
+	asJSON := fs.Bool("json", false, "end the output with one JSON line of figures")
+	ppi := fs.Int("ppi", 500, "resolution of the images (normalised to 500 ppi)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("usage: huella eval finger [--det det.png] [--scores scores.csv] [--json] [--ppi N] DIR")
+	}
+	dir := fs.Arg(0)
+	r, err := finger.Evaluate(ctx, dir, *ppi)
+	if err != nil {
+		return err
+	}
+	fvc := evaluation.Scores{Genuine: r.Genuine, Impostor: r.Impostor}
+	all := evaluation.Scores{Genuine: r.Genuine, Impostor: r.ImpostorAll}
+	fmt.Fprintf(stdout, "%s: %d images, FTE %.2f%%, extraction %.1f ms/image, 1:N %.0f comparisons/s/core\n",
+		dir, len(r.Samples), 100*r.FTE, r.ExtractMS, r.ComparePerSecond)
+	fmt.Fprintf(stdout, "EER %.2f%% (FVC impostors), %.2f%% (all pairs); FNMR %.2f%% at FMR 1%%, %.2f%% at FMR 0.1%%\n",
+		100*fvc.EER(), 100*all.EER(), 100*all.FNMRAtFMR(1e-2), 100*all.FNMRAtFMR(1e-3))
+	curve := r.RejectCurve(1e-3, []float64{0, 0.05, 0.1, 0.2})
+	for _, p := range curve {
+		fmt.Fprintf(stdout, "reject %2.0f%% lowest quality: FNMR %.2f%% at FMR 0.1%%\n", 100*p.Rejected, 100*p.FNMR)
+	}
+	if *detPath != "" {
+		f, err := os.Create(*detPath)
+		if err != nil {
+			return err
+		}
+		err = evaluation.WriteDETPNG(f, "finger "+filepath.Base(dir), evaluation.Curve{Name: "all-pairs impostors", Scores: all})
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("write DET: %w", err)
+		}
+	}
+	if *scoresPath != "" {
+		if err := writeFingerScores(*scoresPath, r); err != nil {
+			return err
+		}
+	}
+	if !*asJSON {
+		return nil
+	}
+	return writeJSONLine(stdout, map[string]any{
+		"images":                 len(r.Samples),
+		"fte":                    r.FTE,
+		"genuine":                len(r.Genuine),
+		"impostor":               len(r.Impostor),
+		"impostor_all":           len(r.ImpostorAll),
+		"eer":                    fvc.EER(),
+		"eer_all":                all.EER(),
+		"fnmr_at_fmr_1e-2":       all.FNMRAtFMR(1e-2),
+		"fnmr_at_fmr_1e-3":       all.FNMRAtFMR(1e-3),
+		"extract_ms":             r.ExtractMS,
+		"compare_per_s_core":     r.ComparePerSecond,
+		"fnmr_at_fmr_1e-3_rej10": curve[2].FNMR,
+	})
+}
+
+func writeFingerScores(path string, r *finger.Report) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(f, "kind,score")
+	for _, s := range r.Genuine {
+		fmt.Fprintf(f, "genuine,%g\n", s)
+	}
+	for _, s := range r.ImpostorAll {
+		fmt.Fprintf(f, "impostor,%g\n", s)
+	}
+	return f.Close()
+}

@@ -1,0 +1,695 @@
+package finger
+
+import (
+	"fmt"
+	"image"
+	"math"
+	"sort"
+)
+
+// Extract runs the extraction pipeline on a grey image: resampling to
+// 500 ppi, block orientations, segmentation mask, ridge periods, oriented
+// enhancement, binarisation, thinning, minutiae and their filtering. It
+// returns an error wrapping one of ErrTooSmall, ErrBadResolution,
+// ErrNoFingerprint or ErrTooFewMinutiae when no usable template can be made.
+func Extract(img *image.Gray, opt Options) (*Template, error) {
+	if img == nil {
+		return nil, fmt.Errorf("%w: nil image", ErrTooSmall)
+	}
+	ppi := opt.PPI
+	if ppi == 0 {
+		ppi = StandardPPI
+	}
+	if ppi < minPPI || ppi > maxPPI {
+		return nil, fmt.Errorf("%w: %d ppi", ErrBadResolution, ppi)
+	}
+	tr := opt.Trace
+	gray := resampledImage(img, ppi)
+	if gray.w < minSide || gray.h < minSide {
+		return nil, fmt.Errorf("%w: %dx%d at 500 ppi", ErrTooSmall, gray.w, gray.h)
+	}
+	emit(tr, "resampled", func() image.Image { return gray.toGray(0, 1) })
+
+	orient := blockOrientations(gray)
+	contrast := blockContrasts(gray)
+	mask := segmentationMask(contrast, orient)
+	if mask.count() < minForegroundBlocks {
+		return nil, fmt.Errorf("%w: %d foreground blocks", ErrNoFingerprint, mask.count())
+	}
+	emit(tr, "mask", func() image.Image { return mask.image(gray) })
+	emit(tr, "orientation", func() image.Image { return orient.image(gray, mask) })
+
+	periods := ridgePeriods(gray, orient, mask)
+	enhanced := enhancedImage(gray, orient, periods, mask)
+	emit(tr, "enhanced", func() image.Image { return enhanced.toGray(128, -1) })
+
+	binary := binarizedImage(enhanced, mask)
+	emit(tr, "binarized", func() image.Image { return binaryImage(binary, gray.w, gray.h) })
+	skeleton := thinnedSkeleton(binary, gray.w, gray.h)
+	emit(tr, "skeleton", func() image.Image { return binaryImage(skeleton, gray.w, gray.h) })
+
+	candidates := rawMinutiae(skeleton, gray.w, gray.h, orient, mask)
+	minutiae := filteredMinutiae(candidates, gray.w, gray.h, mask)
+	emit(tr, "minutiae", func() image.Image { return minutiaeImage(gray, minutiae) })
+
+	f := &Template{Width: gray.w, Height: gray.h, Minutiae: minutiae}
+	f.Quality = imageQuality(orient, mask, contrast, len(minutiae))
+	if len(minutiae) < minMinutiae {
+		return f, fmt.Errorf("%w: %d found", ErrTooFewMinutiae, len(minutiae))
+	}
+	return f, nil
+}
+
+func emit(tr Trace, key string, img func() image.Image) {
+	if tr != nil {
+		tr(key, img())
+	}
+}
+
+// floatImage is a grey image in float32 for the filters.
+type floatImage struct {
+	w, h int
+	v    []float32
+}
+
+func newFloatImage(w, h int) *floatImage {
+	return &floatImage{w: w, h: h, v: make([]float32, w*h)}
+}
+
+func (f *floatImage) at(x, y int) float32 {
+	x = min(max(x, 0), f.w-1)
+	y = min(max(y, 0), f.h-1)
+	return f.v[y*f.w+x]
+}
+
+// resampledImage converts the input to float grey at 500 ppi (bilinear).
+func resampledImage(img *image.Gray, ppi int) *floatImage {
+	b := img.Bounds()
+	sw, sh := b.Dx(), b.Dy()
+	if ppi == StandardPPI {
+		out := newFloatImage(sw, sh)
+		for y := 0; y < sh; y++ {
+			row := img.Pix[(y)*img.Stride:]
+			for x := 0; x < sw; x++ {
+				out.v[y*sw+x] = float32(row[x])
+			}
+		}
+		return out
+	}
+	scale := float64(StandardPPI) / float64(ppi)
+	w, h := int(float64(sw)*scale+0.5), int(float64(sh)*scale+0.5)
+	if w < 1 || h < 1 {
+		return newFloatImage(0, 0)
+	}
+	out := newFloatImage(w, h)
+	for y := 0; y < h; y++ {
+		fy := (float64(y)+0.5)/scale - 0.5
+		y0 := int(math.Floor(fy))
+		ty := float32(fy - float64(y0))
+		y0c, y1c := min(max(y0, 0), sh-1), min(max(y0+1, 0), sh-1)
+		for x := 0; x < w; x++ {
+			fx := (float64(x)+0.5)/scale - 0.5
+			x0 := int(math.Floor(fx))
+			tx := float32(fx - float64(x0))
+			x0c, x1c := min(max(x0, 0), sw-1), min(max(x0+1, 0), sw-1)
+			p00 := float32(img.Pix[y0c*img.Stride+x0c])
+			p10 := float32(img.Pix[y0c*img.Stride+x1c])
+			p01 := float32(img.Pix[y1c*img.Stride+x0c])
+			p11 := float32(img.Pix[y1c*img.Stride+x1c])
+			out.v[y*w+x] = (p00*(1-tx)+p10*tx)*(1-ty) + (p01*(1-tx)+p11*tx)*ty
+		}
+	}
+	return out
+}
+
+// blockField is a per-block value over the image.
+type blockField struct {
+	bw, bh int
+	v      []float64
+}
+
+func newBlockField(bw, bh int) *blockField {
+	return &blockField{bw: bw, bh: bh, v: make([]float64, bw*bh)}
+}
+
+func blocksOf(w, h int) (int, int) {
+	return (w + blockSize - 1) / blockSize, (h + blockSize - 1) / blockSize
+}
+
+// orientationField holds, per block, the smoothed doubled-angle vector of the
+// gradient, the ridge orientation in [0, π) and the coherence in [0, 1].
+type orientationField struct {
+	bw, bh    int
+	vx, vy    []float64
+	angle     []float64
+	coherence []float64
+}
+
+// blockOrientations estimates the ridge orientation of every block from the
+// gradient tensor summed over a window, then Gaussian-smoothed as
+// doubled-angle vectors.
+func blockOrientations(g *floatImage) *orientationField {
+	w, h := g.w, g.h
+	bw, bh := blocksOf(w, h)
+	sxx, syy, sxy := make([]float64, bw*bh), make([]float64, bw*bh), make([]float64, bw*bh)
+	for y := 1; y < h-1; y++ {
+		by := y / blockSize
+		for x := 1; x < w-1; x++ {
+			i := y*w + x
+			gx := float64(g.v[i-w+1] + 2*g.v[i+1] + g.v[i+w+1] - g.v[i-w-1] - 2*g.v[i-1] - g.v[i+w-1])
+			gy := float64(g.v[i+w-1] + 2*g.v[i+w] + g.v[i+w+1] - g.v[i-w-1] - 2*g.v[i-w] - g.v[i-w+1])
+			b := by*bw + x/blockSize
+			sxx[b] += gx * gx
+			syy[b] += gy * gy
+			sxy[b] += gx * gy
+		}
+	}
+	o := &orientationField{bw: bw, bh: bh, vx: make([]float64, bw*bh), vy: make([]float64, bw*bh),
+		angle: make([]float64, bw*bh), coherence: make([]float64, bw*bh)}
+	rx, ry := make([]float64, bw*bh), make([]float64, bw*bh)
+	for by := 0; by < bh; by++ {
+		for bx := 0; bx < bw; bx++ {
+			var xx, yy, xy float64
+			for dy := -orientationWindow; dy <= orientationWindow; dy++ {
+				for dx := -orientationWindow; dx <= orientationWindow; dx++ {
+					nx, ny := bx+dx, by+dy
+					if nx < 0 || ny < 0 || nx >= bw || ny >= bh {
+						continue
+					}
+					j := ny*bw + nx
+					xx += sxx[j]
+					yy += syy[j]
+					xy += sxy[j]
+				}
+			}
+			b := by*bw + bx
+			rx[b], ry[b] = xx-yy, 2*xy
+			if e := xx + yy; e > 0 {
+				o.coherence[b] = math.Hypot(rx[b], ry[b]) / e
+			}
+		}
+	}
+	gaussianBlocks(rx, o.vx, bw, bh, orientationSmoothing, nil)
+	gaussianBlocks(ry, o.vy, bw, bh, orientationSmoothing, nil)
+	for b := range o.angle {
+		o.angle[b] = ridgeAngle(o.vx[b], o.vy[b])
+	}
+	return o
+}
+
+// ridgeAngle turns a doubled-angle gradient vector into the ridge
+// orientation in [0, π).
+func ridgeAngle(vx, vy float64) float64 {
+	a := 0.5*math.Atan2(vy, vx) + math.Pi/2
+	if a >= math.Pi {
+		a -= math.Pi
+	}
+	if a < 0 {
+		a += math.Pi
+	}
+	return a
+}
+
+// at returns the ridge orientation at a pixel, interpolated bilinearly
+// between block centres.
+func (o *orientationField) at(x, y int) float64 {
+	fx := (float64(x)+0.5)/blockSize - 0.5
+	fy := (float64(y)+0.5)/blockSize - 0.5
+	x0, y0 := int(math.Floor(fx)), int(math.Floor(fy))
+	tx, ty := fx-float64(x0), fy-float64(y0)
+	var vx, vy float64
+	for j := 0; j < 2; j++ {
+		for i := 0; i < 2; i++ {
+			bx := min(max(x0+i, 0), o.bw-1)
+			by := min(max(y0+j, 0), o.bh-1)
+			wt := (1 - math.Abs(float64(i)-tx)) * (1 - math.Abs(float64(j)-ty))
+			vx += wt * o.vx[by*o.bw+bx]
+			vy += wt * o.vy[by*o.bw+bx]
+		}
+	}
+	return ridgeAngle(vx, vy)
+}
+
+// gaussianBlocks smooths src into dst with a separable Gaussian of sigma
+// blocks; when weight is set, it is a normalised convolution over the
+// blocks where weight is non-zero.
+func gaussianBlocks(src, dst []float64, bw, bh int, sigma float64, weight []float64) {
+	r := int(math.Ceil(2.5 * sigma))
+	k := make([]float64, 2*r+1)
+	for i := -r; i <= r; i++ {
+		k[i+r] = math.Exp(-float64(i*i) / (2 * sigma * sigma))
+	}
+	tmp, tmpW := make([]float64, bw*bh), make([]float64, bw*bh)
+	for by := 0; by < bh; by++ {
+		for bx := 0; bx < bw; bx++ {
+			var s, sw float64
+			for i := -r; i <= r; i++ {
+				x := bx + i
+				if x < 0 || x >= bw {
+					continue
+				}
+				wt := k[i+r]
+				if weight != nil {
+					wt *= weight[by*bw+x]
+				}
+				s += wt * src[by*bw+x]
+				sw += wt
+			}
+			tmp[by*bw+bx], tmpW[by*bw+bx] = s, sw
+		}
+	}
+	for by := 0; by < bh; by++ {
+		for bx := 0; bx < bw; bx++ {
+			var s, sw float64
+			for i := -r; i <= r; i++ {
+				y := by + i
+				if y < 0 || y >= bh {
+					continue
+				}
+				s += k[i+r] * tmp[y*bw+bx]
+				sw += k[i+r] * tmpW[y*bw+bx]
+			}
+			if weight != nil {
+				if sw > 0 {
+					s /= sw
+				}
+			}
+			dst[by*bw+bx] = s
+		}
+	}
+}
+
+// blockContrasts returns the grey standard deviation over a 3×3-block window
+// around every block.
+func blockContrasts(g *floatImage) *blockField {
+	bw, bh := blocksOf(g.w, g.h)
+	sum, sq, n := make([]float64, bw*bh), make([]float64, bw*bh), make([]float64, bw*bh)
+	for y := 0; y < g.h; y++ {
+		for x := 0; x < g.w; x++ {
+			v := float64(g.v[y*g.w+x])
+			b := (y/blockSize)*bw + x/blockSize
+			sum[b] += v
+			sq[b] += v * v
+			n[b]++
+		}
+	}
+	c := newBlockField(bw, bh)
+	for by := 0; by < bh; by++ {
+		for bx := 0; bx < bw; bx++ {
+			var s, s2, cnt float64
+			for dy := -1; dy <= 1; dy++ {
+				for dx := -1; dx <= 1; dx++ {
+					x, y := bx+dx, by+dy
+					if x < 0 || y < 0 || x >= bw || y >= bh {
+						continue
+					}
+					j := y*bw + x
+					s += sum[j]
+					s2 += sq[j]
+					cnt += n[j]
+				}
+			}
+			mean := s / cnt
+			c.v[by*bw+bx] = math.Sqrt(max(s2/cnt-mean*mean, 0))
+		}
+	}
+	return c
+}
+
+// blockMask marks the foreground blocks.
+type blockMask struct {
+	bw, bh int
+	fg     []bool
+}
+
+func (m *blockMask) count() int {
+	n := 0
+	for _, f := range m.fg {
+		if f {
+			n++
+		}
+	}
+	return n
+}
+
+// atPixel reports whether the pixel lies in a foreground block.
+func (m *blockMask) atPixel(x, y int) bool {
+	if x < 0 || y < 0 {
+		return false
+	}
+	bx, by := x/blockSize, y/blockSize
+	if bx >= m.bw || by >= m.bh {
+		return false
+	}
+	return m.fg[by*m.bw+bx]
+}
+
+// segmentationMask separates the fingerprint from the background by block
+// contrast and orientation coherence, then keeps the largest region without
+// holes.
+func segmentationMask(contrast *blockField, o *orientationField) *blockMask {
+	bw, bh := contrast.bw, contrast.bh
+	sorted := append([]float64(nil), contrast.v...)
+	sort.Float64s(sorted)
+	p95 := sorted[int(0.95*float64(len(sorted)-1))]
+	thr := max(maskMinContrast, maskContrastFraction*p95)
+	m := &blockMask{bw: bw, bh: bh, fg: make([]bool, bw*bh)}
+	for b, c := range contrast.v {
+		m.fg[b] = c > thr && (o.coherence[b] > maskMinCoherence || c > 2*thr)
+	}
+	// Majority smoothing, twice.
+	for pass := 0; pass < 2; pass++ {
+		next := make([]bool, bw*bh)
+		for by := 0; by < bh; by++ {
+			for bx := 0; bx < bw; bx++ {
+				n, tot := 0, 0
+				for dy := -1; dy <= 1; dy++ {
+					for dx := -1; dx <= 1; dx++ {
+						x, y := bx+dx, by+dy
+						if x < 0 || y < 0 || x >= bw || y >= bh {
+							continue
+						}
+						tot++
+						if m.fg[y*bw+x] {
+							n++
+						}
+					}
+				}
+				next[by*bw+bx] = 2*n > tot
+			}
+		}
+		m.fg = next
+	}
+	m.keepLargestRegion()
+	m.fillHoles()
+	return m
+}
+
+// components labels the 4-connected regions where fg == want.
+func (m *blockMask) components(want bool) (labels []int, sizes []int) {
+	labels = make([]int, len(m.fg))
+	for i := range labels {
+		labels[i] = -1
+	}
+	stack := []int{}
+	for start := range m.fg {
+		if m.fg[start] != want || labels[start] >= 0 {
+			continue
+		}
+		id := len(sizes)
+		sizes = append(sizes, 0)
+		labels[start] = id
+		stack = append(stack[:0], start)
+		for len(stack) > 0 {
+			b := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			sizes[id]++
+			bx, by := b%m.bw, b/m.bw
+			for _, d := range [4][2]int{{1, 0}, {-1, 0}, {0, 1}, {0, -1}} {
+				x, y := bx+d[0], by+d[1]
+				if x < 0 || y < 0 || x >= m.bw || y >= m.bh {
+					continue
+				}
+				j := y*m.bw + x
+				if m.fg[j] == want && labels[j] < 0 {
+					labels[j] = id
+					stack = append(stack, j)
+				}
+			}
+		}
+	}
+	return labels, sizes
+}
+
+func (m *blockMask) keepLargestRegion() {
+	labels, sizes := m.components(true)
+	best := -1
+	for id, s := range sizes {
+		if best < 0 || s > sizes[best] {
+			best = id
+		}
+	}
+	for b := range m.fg {
+		m.fg[b] = m.fg[b] && labels[b] == best
+	}
+}
+
+func (m *blockMask) fillHoles() {
+	labels, sizes := m.components(false)
+	touches := make([]bool, len(sizes))
+	for b, l := range labels {
+		if l < 0 {
+			continue
+		}
+		bx, by := b%m.bw, b/m.bw
+		if bx == 0 || by == 0 || bx == m.bw-1 || by == m.bh-1 {
+			touches[l] = true
+		}
+	}
+	for b, l := range labels {
+		if l >= 0 && !touches[l] {
+			m.fg[b] = true
+		}
+	}
+}
+
+// ridgePeriods estimates the ridge period (pixels) of every foreground
+// block from the autocorrelation of its oriented x-signature, fills the
+// blocks without estimate and smooths the field.
+func ridgePeriods(g *floatImage, o *orientationField, m *blockMask) *blockField {
+	bw, bh := o.bw, o.bh
+	raw := make([]float64, bw*bh)
+	valid := make([]float64, bw*bh)
+	const W = periodWindow
+	var sig [2*W + 1]float64
+	var cnt [2*W + 1]float64
+	for by := 0; by < bh; by++ {
+		for bx := 0; bx < bw; bx++ {
+			b := by*bw + bx
+			if !m.fg[b] {
+				continue
+			}
+			theta := o.angle[b]
+			tx, ty := math.Cos(theta), math.Sin(theta)
+			nx, ny := -ty, tx
+			cx, cy := bx*blockSize+blockSize/2, by*blockSize+blockSize/2
+			for i := range sig {
+				sig[i], cnt[i] = 0, 0
+			}
+			for dy := -W; dy <= W; dy++ {
+				y := cy + dy
+				if y < 0 || y >= g.h {
+					continue
+				}
+				for dx := -W; dx <= W; dx++ {
+					x := cx + dx
+					if x < 0 || x >= g.w {
+						continue
+					}
+					t := float64(dx)*tx + float64(dy)*ty
+					if t > 8 || t < -8 {
+						continue
+					}
+					d := int(math.Round(float64(dx)*nx + float64(dy)*ny))
+					if d < -W || d > W {
+						continue
+					}
+					sig[d+W] += float64(g.v[y*g.w+x])
+					cnt[d+W]++
+				}
+			}
+			var mean, n float64
+			for i := range sig {
+				if cnt[i] > 0 {
+					sig[i] /= cnt[i]
+					mean += sig[i]
+					n++
+				}
+			}
+			if n < 2*W {
+				continue
+			}
+			mean /= n
+			var energy float64
+			for i := range sig {
+				sig[i] -= mean
+				energy += sig[i] * sig[i]
+			}
+			if energy <= 0 {
+				continue
+			}
+			lo, hi := int(math.Floor(minPeriod)), int(maxPeriod)+1
+			ac := make([]float64, hi+2)
+			for lag := lo - 1; lag <= hi+1 && lag < len(sig); lag++ {
+				var s float64
+				for i := 0; i+lag < len(sig); i++ {
+					s += sig[i] * sig[i+lag]
+				}
+				ac[lag] = s / float64(len(sig)-lag) * float64(len(sig)) / energy
+			}
+			best := -1
+			for lag := lo; lag <= hi && lag+1 < len(ac); lag++ {
+				if ac[lag] > ac[lag-1] && ac[lag] >= ac[lag+1] && (best < 0 || ac[lag] > ac[best]) {
+					best = lag
+				}
+			}
+			if best < 0 || ac[best] < 0.1 {
+				continue
+			}
+			// Parabolic refinement of the peak.
+			a, c0, c := ac[best-1], ac[best], ac[best+1]
+			p := float64(best)
+			if den := a - 2*c0 + c; den < 0 {
+				p += 0.5 * (a - c) / den
+			}
+			if p >= minPeriod && p <= maxPeriod {
+				raw[b] = p
+				valid[b] = ac[best]
+			}
+		}
+	}
+	out := newBlockField(bw, bh)
+	gaussianBlocks(raw, out.v, bw, bh, periodSmoothing, valid)
+	// Blocks far from any estimate fall back to the median of the estimates.
+	var est []float64
+	for b, v := range valid {
+		if v > 0 {
+			est = append(est, raw[b])
+		}
+	}
+	med := defaultPeriod
+	if len(est) > 0 {
+		sort.Float64s(est)
+		med = est[len(est)/2]
+	}
+	for b := range out.v {
+		if out.v[b] < minPeriod || out.v[b] > maxPeriod || math.IsNaN(out.v[b]) {
+			out.v[b] = med
+		}
+	}
+	return out
+}
+
+// filterTap is one sample of an oriented filter: an offset and a weight.
+type filterTap struct {
+	dx, dy int
+	w      float32
+}
+
+// enhancedImage filters the image along the ridges (Gaussian smoothing)
+// and across them (a zero-mean Gabor profile tuned to the local period).
+// Ridges come out negative, valleys positive; the background is zero.
+func enhancedImage(g *floatImage, o *orientationField, periods *blockField, m *blockMask) *floatImage {
+	w, h := g.w, g.h
+	along := make([][]filterTap, orientationBins)
+	nPeriods := int(maxPeriod*periodBinsPerPixel) + 1
+	across := make([][][]filterTap, orientationBins)
+	for ob := 0; ob < orientationBins; ob++ {
+		theta := float64(ob) * math.Pi / orientationBins
+		tx, ty := math.Cos(theta), math.Sin(theta)
+		var sum float64
+		for j := -alongReach; j <= alongReach; j++ {
+			wt := math.Exp(-float64(j*j) / (2 * alongSigma * alongSigma))
+			sum += wt
+			along[ob] = append(along[ob], filterTap{int(math.Round(float64(j) * tx)), int(math.Round(float64(j) * ty)), float32(wt)})
+		}
+		for i := range along[ob] {
+			along[ob][i].w /= float32(sum)
+		}
+		across[ob] = make([][]filterTap, nPeriods)
+		for pb := int(minPeriod * periodBinsPerPixel); pb < nPeriods; pb++ {
+			period := float64(pb) / periodBinsPerPixel
+			sigma := acrossSigmaFraction * period
+			reach := int(math.Ceil(2.5 * sigma))
+			var envSum, cosSum float64
+			for k := -reach; k <= reach; k++ {
+				env := math.Exp(-float64(k*k) / (2 * sigma * sigma))
+				envSum += env
+				cosSum += env * math.Cos(2*math.Pi*float64(k)/period)
+			}
+			c := cosSum / envSum
+			var taps []filterTap
+			for k := -reach; k <= reach; k++ {
+				env := math.Exp(-float64(k*k) / (2 * sigma * sigma))
+				wt := env * (math.Cos(2*math.Pi*float64(k)/period) - c)
+				taps = append(taps, filterTap{int(math.Round(-float64(k) * ty)), int(math.Round(float64(k) * tx)), float32(wt)})
+			}
+			across[ob][pb] = taps
+		}
+	}
+	// Pixel orientation bins, inside the foreground dilated by one block.
+	active := make([]bool, w*h)
+	bins := make([]uint8, w*h)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			near := false
+			for dy := -blockSize; dy <= blockSize && !near; dy += blockSize {
+				for dx := -blockSize; dx <= blockSize; dx += blockSize {
+					if m.atPixel(x+dx, y+dy) {
+						near = true
+						break
+					}
+				}
+			}
+			if !near {
+				continue
+			}
+			active[y*w+x] = true
+			b := int(math.Round(o.at(x, y)/math.Pi*orientationBins)) % orientationBins
+			bins[y*w+x] = uint8(b)
+		}
+	}
+	smooth := newFloatImage(w, h)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			i := y*w + x
+			if !active[i] {
+				continue
+			}
+			var s float32
+			taps := along[bins[i]]
+			if x >= alongReach && y >= alongReach && x < w-alongReach && y < h-alongReach {
+				for _, t := range taps {
+					s += t.w * g.v[i+t.dy*w+t.dx]
+				}
+			} else {
+				for _, t := range taps {
+					s += t.w * g.at(x+t.dx, y+t.dy)
+				}
+			}
+			smooth.v[i] = s
+		}
+	}
+	out := newFloatImage(w, h)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			i := y*w + x
+			if !active[i] {
+				continue
+			}
+			pb := int(math.Round(periods.v[(y/blockSize)*periods.bw+x/blockSize] * periodBinsPerPixel))
+			pb = min(max(pb, int(minPeriod*periodBinsPerPixel)), nPeriods-1)
+			taps := across[bins[i]][pb]
+			var s float32
+			for _, t := range taps {
+				s += t.w * smooth.at(x+t.dx, y+t.dy)
+			}
+			out.v[i] = s
+		}
+	}
+	return out
+}
+
+// binarizedImage marks ridge pixels (negative filter response) inside the
+// foreground.
+func binarizedImage(e *floatImage, m *blockMask) []uint8 {
+	b := make([]uint8, e.w*e.h)
+	for y := 0; y < e.h; y++ {
+		for x := 0; x < e.w; x++ {
+			if m.atPixel(x, y) && e.v[y*e.w+x] < 0 {
+				b[y*e.w+x] = 1
+			}
+		}
+	}
+	return b
+}

@@ -1,0 +1,377 @@
+package finger
+
+import (
+	"math"
+	"math/bits"
+	"runtime"
+	"sort"
+	"sync"
+)
+
+// Cylinder geometry derived from the parameters.
+const (
+	cylinderCellCount = cylinderCells * cylinderCells
+	maskWords         = (cylinderCellCount + 63) / 64
+	valueWords        = maskWords * cylinderSections
+	cellSize          = 2 * cylinderRadius / cylinderCells
+	sectionSize       = 2 * math.Pi / cylinderSections
+)
+
+// circleCells is the count of cells whose centre lies inside the cylinder.
+var circleCells = func() int {
+	n := 0
+	for j := 0; j < cylinderCells; j++ {
+		for i := 0; i < cylinderCells; i++ {
+			cx := (float64(i) - (cylinderCells-1)/2.0) * cellSize
+			cy := (float64(j) - (cylinderCells-1)/2.0) * cellSize
+			if math.Hypot(cx, cy) <= cylinderRadius {
+				n++
+			}
+		}
+	}
+	return n
+}()
+
+// Candidate is the search-time form of a template, built once (Prepare) and
+// compared many times: the bit-based minutia cylinder-code of every minutia.
+type Candidate struct {
+	n          int
+	x, y, dir  []float64
+	values     []uint64 // n × valueWords cylinder bits, section-major
+	masks      []uint64 // n × maskWords valid cells
+	validCells []int
+	usable     []bool
+}
+
+// Prepare builds the cylinders of a template for comparison.
+func Prepare(t *Template) *Candidate {
+	n := len(t.Minutiae)
+	c := &Candidate{n: n, x: make([]float64, n), y: make([]float64, n), dir: make([]float64, n),
+		values: make([]uint64, n*valueWords), masks: make([]uint64, n*maskWords),
+		validCells: make([]int, n), usable: make([]bool, n)}
+	for i, m := range t.Minutiae {
+		c.x[i], c.y[i], c.dir[i] = float64(m.X), float64(m.Y), normAngle(m.Direction)
+	}
+	hull := convexHull(c.x, c.y)
+	sigma2 := 2 * cylinderSigmaS * cylinderSigmaS
+	gsNorm := 1 / (cylinderSigmaS * math.Sqrt(2*math.Pi))
+	reach := 3 * cylinderSigmaS
+	cellValue := make([]float64, cylinderCellCount*cylinderSections)
+	var gd [cylinderSections]float64
+	for i := 0; i < n; i++ {
+		cos, sin := math.Cos(c.dir[i]), math.Sin(c.dir[i])
+		// Valid cells: inside the cylinder and near the minutiae's hull.
+		mask := c.masks[i*maskWords : (i+1)*maskWords]
+		valid := 0
+		for j := 0; j < cylinderCells; j++ {
+			for k := 0; k < cylinderCells; k++ {
+				lx := (float64(k) - (cylinderCells-1)/2.0) * cellSize
+				ly := (float64(j) - (cylinderCells-1)/2.0) * cellSize
+				if math.Hypot(lx, ly) > cylinderRadius {
+					continue
+				}
+				px := c.x[i] + cos*lx - sin*ly
+				py := c.y[i] + sin*lx + cos*ly
+				if !hull.near(px, py, cylinderHullMargin) {
+					continue
+				}
+				cell := j*cylinderCells + k
+				mask[cell/64] |= 1 << (cell % 64)
+				valid++
+			}
+		}
+		c.validCells[i] = valid
+		// Cell values: spatial and directional contributions of neighbours.
+		clear(cellValue)
+		neighbours := 0
+		for t := 0; t < n; t++ {
+			if t == i {
+				continue
+			}
+			dx, dy := c.x[t]-c.x[i], c.y[t]-c.y[i]
+			if math.Hypot(dx, dy) > cylinderRadius+reach {
+				continue
+			}
+			neighbours++
+			// Neighbour position in the cylinder's frame.
+			lx := cos*dx + sin*dy
+			ly := -sin*dx + cos*dy
+			dTheta := angleSigned(c.dir[i] - c.dir[t])
+			for s := 0; s < cylinderSections; s++ {
+				centre := -math.Pi + (float64(s)+0.5)*sectionSize
+				a := angleSigned(centre - dTheta)
+				gd[s] = 0.5 * (math.Erf((a+sectionSize/2)/(cylinderSigmaD*math.Sqrt2)) -
+					math.Erf((a-sectionSize/2)/(cylinderSigmaD*math.Sqrt2)))
+			}
+			k0 := int(math.Floor((lx-reach)/cellSize + (cylinderCells-1)/2.0))
+			k1 := int(math.Ceil((lx+reach)/cellSize + (cylinderCells-1)/2.0))
+			j0 := int(math.Floor((ly-reach)/cellSize + (cylinderCells-1)/2.0))
+			j1 := int(math.Ceil((ly+reach)/cellSize + (cylinderCells-1)/2.0))
+			for j := max(j0, 0); j <= min(j1, cylinderCells-1); j++ {
+				for k := max(k0, 0); k <= min(k1, cylinderCells-1); k++ {
+					cx := (float64(k) - (cylinderCells-1)/2.0) * cellSize
+					cy := (float64(j) - (cylinderCells-1)/2.0) * cellSize
+					d2 := (cx-lx)*(cx-lx) + (cy-ly)*(cy-ly)
+					if d2 > reach*reach {
+						continue
+					}
+					gs := gsNorm * math.Exp(-d2/sigma2)
+					cell := j*cylinderCells + k
+					for s := 0; s < cylinderSections; s++ {
+						cellValue[s*cylinderCellCount+cell] += gs * gd[s]
+					}
+				}
+			}
+		}
+		vals := c.values[i*valueWords : (i+1)*valueWords]
+		for s := 0; s < cylinderSections; s++ {
+			for cell := 0; cell < cylinderCellCount; cell++ {
+				if mask[cell/64]&(1<<(cell%64)) != 0 && cellValue[s*cylinderCellCount+cell] >= cylinderMuPsi {
+					bit := s*maskWords*64 + cell
+					vals[bit/64] |= 1 << (bit % 64)
+				}
+			}
+		}
+		c.usable[i] = neighbours >= cylinderMinNeighbours && float64(valid) >= cylinderMinValid*float64(circleCells)
+	}
+	return c
+}
+
+// angleSigned maps an angle to [-π, π).
+func angleSigned(a float64) float64 {
+	a = math.Mod(a+math.Pi, 2*math.Pi)
+	if a < 0 {
+		a += 2 * math.Pi
+	}
+	return a - math.Pi
+}
+
+// hull is a convex polygon, counter-clockwise in image coordinates.
+type hull struct{ x, y []float64 }
+
+// convexHull returns the convex hull of the points (monotone chain).
+func convexHull(xs, ys []float64) hull {
+	idx := make([]int, len(xs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool {
+		if xs[idx[a]] != xs[idx[b]] {
+			return xs[idx[a]] < xs[idx[b]]
+		}
+		return ys[idx[a]] < ys[idx[b]]
+	})
+	cross := func(o, a, b int) float64 {
+		return (xs[a]-xs[o])*(ys[b]-ys[o]) - (ys[a]-ys[o])*(xs[b]-xs[o])
+	}
+	var h []int
+	for _, p := range idx {
+		for len(h) >= 2 && cross(h[len(h)-2], h[len(h)-1], p) <= 0 {
+			h = h[:len(h)-1]
+		}
+		h = append(h, p)
+	}
+	lower := len(h) + 1
+	for i := len(idx) - 2; i >= 0; i-- {
+		p := idx[i]
+		for len(h) >= lower && cross(h[len(h)-2], h[len(h)-1], p) <= 0 {
+			h = h[:len(h)-1]
+		}
+		h = append(h, p)
+	}
+	if len(h) > 1 {
+		h = h[:len(h)-1]
+	}
+	out := hull{}
+	for _, i := range h {
+		out.x = append(out.x, xs[i])
+		out.y = append(out.y, ys[i])
+	}
+	return out
+}
+
+// near reports whether (px, py) is inside the hull or within margin of it.
+func (h hull) near(px, py, margin float64) bool {
+	n := len(h.x)
+	if n == 0 {
+		return false
+	}
+	inside := n >= 3
+	best := math.Inf(1)
+	for i := 0; i < n; i++ {
+		ax, ay := h.x[i], h.y[i]
+		bx, by := h.x[(i+1)%n], h.y[(i+1)%n]
+		if (bx-ax)*(py-ay)-(by-ay)*(px-ax) < 0 {
+			inside = false
+		}
+		// Distance to the segment.
+		ex, ey := bx-ax, by-ay
+		l2 := ex*ex + ey*ey
+		t := 0.0
+		if l2 > 0 {
+			t = min(max(((px-ax)*ex+(py-ay)*ey)/l2, 0), 1)
+		}
+		best = min(best, math.Hypot(px-ax-t*ex, py-ay-t*ey))
+	}
+	return inside || best <= margin
+}
+
+// localSimilarity compares cylinder a of p with cylinder b of c (0 to 1).
+func localSimilarity(p *Candidate, a int, c *Candidate, b int) float64 {
+	if !p.usable[a] || !c.usable[b] || angleDiff(p.dir[a], c.dir[b]) > cylinderMaxRotation {
+		return 0
+	}
+	ma := p.masks[a*maskWords : (a+1)*maskWords : (a+1)*maskWords]
+	mb := c.masks[b*maskWords : (b+1)*maskWords : (b+1)*maskWords]
+	var mask [maskWords]uint64
+	common := 0
+	for w := range mask {
+		mask[w] = ma[w] & mb[w]
+		common += bits.OnesCount64(mask[w])
+	}
+	if float64(common) < cylinderMinMatchable*float64(circleCells) {
+		return 0
+	}
+	va := p.values[a*valueWords : (a+1)*valueWords : (a+1)*valueWords]
+	vb := c.values[b*valueWords : (b+1)*valueWords : (b+1)*valueWords]
+	na, nb, nx := 0, 0, 0
+	for w := 0; w < valueWords; w++ {
+		m := mask[w%maskWords]
+		x, y := va[w]&m, vb[w]&m
+		na += bits.OnesCount64(x)
+		nb += bits.OnesCount64(y)
+		nx += bits.OnesCount64(x ^ y)
+	}
+	if na+nb == 0 {
+		return 0
+	}
+	return 1 - math.Sqrt(float64(nx))/(math.Sqrt(float64(na))+math.Sqrt(float64(nb)))
+}
+
+// sigmoid is MCC's Z function.
+func sigmoid(v, mu, tau float64) float64 { return 1 / (1 + math.Exp(-tau*(v-mu))) }
+
+type pair struct {
+	a, b int
+	sim  float64
+}
+
+// Compare scores probe against candidate, 0 (no evidence) to 1: the local
+// similarities of their cylinders, consolidated by relaxation of the
+// geometric compatibility of the best pairs (MCC LSS-R).
+func Compare(probe, cand *Candidate) float64 {
+	na, nb := probe.n, cand.n
+	if na == 0 || nb == 0 {
+		return 0
+	}
+	pairs := make([]pair, 0, na*nb/2)
+	for a := 0; a < na; a++ {
+		for b := 0; b < nb; b++ {
+			if s := localSimilarity(probe, a, cand, b); s > 0 {
+				pairs = append(pairs, pair{a, b, s})
+			}
+		}
+	}
+	minN := min(na, nb)
+	nP := relaxMinPairs + int(math.Round(sigmoid(float64(minN), relaxPairsMu, relaxPairsTau)*(relaxMaxPairs-relaxMinPairs)))
+	nR := min(minN, len(pairs))
+	if nR == 0 {
+		return 0
+	}
+	sort.Slice(pairs, func(i, j int) bool { return pairs[i].sim > pairs[j].sim })
+	pairs = pairs[:nR]
+	return relaxedScore(probe, cand, pairs, nP)
+}
+
+// relaxedScore runs the relaxation over the selected pairs and averages the
+// relaxed similarity of the nP most efficient distinct pairs.
+func relaxedScore(p, c *Candidate, pairs []pair, nP int) float64 {
+	n := len(pairs)
+	rho := make([]float64, n*n)
+	for i := 0; i < n; i++ {
+		ai, bi := pairs[i].a, pairs[i].b
+		for j := i + 1; j < n; j++ {
+			aj, bj := pairs[j].a, pairs[j].b
+			if ai == aj || bi == bj {
+				continue
+			}
+			dax, day := p.x[aj]-p.x[ai], p.y[aj]-p.y[ai]
+			dbx, dby := c.x[bj]-c.x[bi], c.y[bj]-c.y[bi]
+			d1 := math.Abs(math.Hypot(dax, day) - math.Hypot(dbx, dby))
+			d2 := angleDiff(p.dir[ai]-p.dir[aj], c.dir[bi]-c.dir[bj])
+			ra := angleSigned(p.dir[ai] - math.Atan2(day, dax))
+			rb := angleSigned(c.dir[bi] - math.Atan2(dby, dbx))
+			d3 := angleDiff(ra, rb)
+			r := sigmoid(d1, relaxDistanceMu, relaxDistanceTau) *
+				sigmoid(d2, relaxAngleMu, relaxAngleTau) *
+				sigmoid(d3, relaxAngleMu, relaxAngleTau)
+			rho[i*n+j], rho[j*n+i] = r, r
+		}
+	}
+	lambda := make([]float64, n)
+	next := make([]float64, n)
+	for i := range pairs {
+		lambda[i] = pairs[i].sim
+	}
+	for it := 0; it < relaxIterations; it++ {
+		for i := 0; i < n; i++ {
+			var s float64
+			row := rho[i*n : (i+1)*n]
+			for j, r := range row {
+				s += r * lambda[j]
+			}
+			den := float64(max(n-1, 1))
+			next[i] = relaxWeight*lambda[i] + (1-relaxWeight)*s/den
+		}
+		lambda, next = next, lambda
+	}
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(x, y int) bool {
+		return lambda[order[x]]/pairs[order[x]].sim > lambda[order[y]]/pairs[order[y]].sim
+	})
+	usedA, usedB := map[int]bool{}, map[int]bool{}
+	var sum float64
+	taken := 0
+	for _, i := range order {
+		if taken == nP {
+			break
+		}
+		if usedA[pairs[i].a] || usedB[pairs[i].b] {
+			continue
+		}
+		usedA[pairs[i].a], usedB[pairs[i].b] = true, true
+		sum += lambda[i]
+		taken++
+	}
+	if taken == 0 {
+		return 0
+	}
+	return sum / float64(nP)
+}
+
+// Search compares one prepared probe with every candidate of a gallery,
+// spreading the work over all cores, and returns the scores in gallery order.
+func Search(probe *Candidate, gallery []*Candidate) []float64 {
+	scores := make([]float64, len(gallery))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(gallery)/64))
+	var wg sync.WaitGroup
+	chunk := (len(gallery) + workers - 1) / workers
+	for w := 0; w < workers; w++ {
+		lo, hi := w*chunk, min((w+1)*chunk, len(gallery))
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				scores[i] = Compare(probe, gallery[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return scores
+}

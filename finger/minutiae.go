@@ -1,0 +1,324 @@
+package finger
+
+import (
+	"math"
+	"sort"
+)
+
+// neighbourhood offsets in the order P2..P9 of the thinning literature:
+// N, NE, E, SE, S, SW, W, NW (image y pointing down).
+var ring = [8][2]int{{0, -1}, {1, -1}, {1, 0}, {1, 1}, {0, 1}, {-1, 1}, {-1, 0}, {-1, -1}}
+
+// ringBits packs the 8 neighbours of an interior pixel, P2 as bit 0.
+func ringBits(b []uint8, w, i int) int {
+	n := 0
+	for k, d := range ring {
+		if b[i+d[1]*w+d[0]] != 0 {
+			n |= 1 << k
+		}
+	}
+	return n
+}
+
+// crossings counts the 0→1 transitions around the ring of neighbours.
+func crossings(bits int) int {
+	c := 0
+	for k := 0; k < 8; k++ {
+		if bits&(1<<k) == 0 && bits&(1<<((k+1)%8)) != 0 {
+			c++
+		}
+	}
+	return c
+}
+
+var thinTables = func() [2][256]bool {
+	var t [2][256]bool
+	for bits := 0; bits < 256; bits++ {
+		p := func(k int) bool { return bits&(1<<(k-2)) != 0 } // P2..P9
+		n := 0
+		for k := 0; k < 8; k++ {
+			if bits&(1<<k) != 0 {
+				n++
+			}
+		}
+		if n < 2 || n > 6 || crossings(bits) != 1 {
+			continue
+		}
+		t[0][bits] = !(p(2) && p(4) && p(6)) && !(p(4) && p(6) && p(8))
+		t[1][bits] = !(p(2) && p(4) && p(8)) && !(p(2) && p(6) && p(8))
+	}
+	return t
+}()
+
+// thinnedSkeleton thins the ridges to one-pixel-wide lines (Zhang–Suen).
+func thinnedSkeleton(binary []uint8, w, h int) []uint8 {
+	s := make([]uint8, len(binary))
+	copy(s, binary)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			if x == 0 || y == 0 || x == w-1 || y == h-1 {
+				s[y*w+x] = 0
+			}
+		}
+	}
+	var del []int
+	for changed := true; changed; {
+		changed = false
+		for sub := 0; sub < 2; sub++ {
+			del = del[:0]
+			for y := 1; y < h-1; y++ {
+				for x := 1; x < w-1; x++ {
+					i := y*w + x
+					if s[i] != 0 && thinTables[sub][ringBits(s, w, i)] {
+						del = append(del, i)
+					}
+				}
+			}
+			for _, i := range del {
+				s[i] = 0
+			}
+			if len(del) > 0 {
+				changed = true
+			}
+		}
+	}
+	return s
+}
+
+// candidate is a raw minutia with what the ridge tracing learnt about it.
+type candidate struct {
+	x, y      int
+	kind      MinutiaType
+	direction float64
+	quality   float64
+	// reached holds, per traced branch, the index of the minutia met within
+	// traceLength-ish steps (or -1), and the steps taken.
+	reached []int
+	steps   []int
+	removed bool
+}
+
+// rawMinutiae finds ridge endings (crossing number 1) and bifurcations
+// (crossing number 3) on the skeleton, traces their ridges to give them a
+// direction, and records which other minutia each ridge meets.
+func rawMinutiae(skel []uint8, w, h int, o *orientationField, m *blockMask) []*candidate {
+	var cands []*candidate
+	index := make([]int32, w*h)
+	for i := range index {
+		index[i] = -1
+	}
+	for y := 2; y < h-2; y++ {
+		for x := 2; x < w-2; x++ {
+			i := y*w + x
+			if skel[i] == 0 || !m.atPixel(x, y) {
+				continue
+			}
+			cn := crossings(ringBits(skel, w, i))
+			var kind MinutiaType
+			switch {
+			case cn == 1:
+				kind = Ending
+			case cn >= 3:
+				kind = Bifurcation
+			default:
+				continue
+			}
+			// Merge adjacent detections of one junction.
+			dup := false
+			for dy := -2; dy <= 0 && !dup; dy++ {
+				for dx := -2; dx <= 2; dx++ {
+					if j := index[i+dy*w+dx]; j >= 0 && (dy < 0 || dx < 0) {
+						dup = true
+						break
+					}
+				}
+			}
+			if dup {
+				index[i] = -2
+				continue
+			}
+			index[i] = int32(len(cands))
+			cands = append(cands, &candidate{x: x, y: y, kind: kind})
+		}
+	}
+	// minutiaNear finds a candidate at or next to a pixel.
+	minutiaNear := func(x, y int) int {
+		for dy := -2; dy <= 2; dy++ {
+			for dx := -2; dx <= 2; dx++ {
+				xx, yy := x+dx, y+dy
+				if xx < 0 || yy < 0 || xx >= w || yy >= h {
+					continue
+				}
+				if j := index[yy*w+xx]; j >= 0 {
+					return int(j)
+				}
+			}
+		}
+		return -1
+	}
+	stamp := make([]int32, w*h)
+	var gen int32
+	for ci, c := range cands {
+		i := c.y*w + c.x
+		// Branch starts: one pixel per run of neighbours.
+		bits := ringBits(skel, w, i)
+		var starts [][2]int
+		for k := 0; k < 8; k++ {
+			if bits&(1<<k) != 0 && bits&(1<<((k+7)%8)) == 0 {
+				// First pixel of a run; prefer a 4-neighbour inside the run.
+				best := k
+				for j := k; bits&(1<<(j%8)) != 0 && j < k+8; j++ {
+					if j%2 == 0 {
+						best = j % 8
+						break
+					}
+				}
+				starts = append(starts, [2]int{c.x + ring[best][0], c.y + ring[best][1]})
+			}
+		}
+		if bits == 0xff {
+			continue
+		}
+		var sx, sy float64
+		for _, s := range starts {
+			gen++
+			stamp[i] = gen
+			for _, d := range ring {
+				stamp[i+d[1]*w+d[0]] = gen
+			}
+			ex, ey, steps, met := traceRidge(skel, w, h, s[0], s[1], stamp, gen, index, ci, minutiaNear)
+			c.reached = append(c.reached, met)
+			c.steps = append(c.steps, steps)
+			dx, dy := float64(ex-c.x), float64(ey-c.y)
+			if n := math.Hypot(dx, dy); n > 0 {
+				sx += dx / n
+				sy += dy / n
+			}
+		}
+		// Endings point away from their ridge; bifurcations toward their
+		// stem (the ridge-valley dual of an ending).
+		traced := math.Atan2(-sy, -sx)
+		theta := o.at(c.x, c.y)
+		c.direction = theta
+		if angleDiff(theta, traced) > math.Pi/2 {
+			c.direction = theta + math.Pi
+		}
+		c.direction = normAngle(c.direction)
+		b := (c.y/blockSize)*o.bw + c.x/blockSize
+		c.quality = o.coherence[b]
+	}
+	return cands
+}
+
+// traceRidge follows the skeleton from (x, y) for up to traceLength steps,
+// or until it meets another minutia (returned as met, else -1).
+func traceRidge(skel []uint8, w, h, x, y int, stamp []int32, gen int32, index []int32, self int, near func(x, y int) int) (ex, ey, steps, met int) {
+	met = -1
+	for steps = 1; ; steps++ {
+		i := y*w + x
+		stamp[i] = gen
+		if j := near(x, y); j >= 0 && j != self {
+			return x, y, steps, j
+		}
+		if steps >= max(traceLength, spurLength) || x < 1 || y < 1 || x >= w-1 || y >= h-1 {
+			return x, y, steps, -1
+		}
+		next := -1
+		for k := 0; k < 8; k++ {
+			d := ring[(k*2)%8+(k*2)/8] // 4-neighbours first, then diagonals
+			j := i + d[1]*w + d[0]
+			if skel[j] != 0 && stamp[j] != gen {
+				next = j
+				break
+			}
+		}
+		if next < 0 {
+			return x, y, steps, -1
+		}
+		x, y = next%w, next/w
+	}
+}
+
+// filteredMinutiae removes the false minutiae: near the border of the
+// foreground, spurs and short ridges, bridges and holes, facing endings of a
+// broken ridge, and clusters. It caps their number by quality.
+func filteredMinutiae(cands []*candidate, w, h int, m *blockMask) []Minutia {
+	for ci, c := range cands {
+		for b, j := range c.reached {
+			if j < 0 {
+				continue
+			}
+			other := cands[j]
+			switch {
+			case c.kind == Ending && c.steps[b] <= spurLength:
+				c.removed, other.removed = true, true
+			case c.kind == Bifurcation && other.kind == Bifurcation && c.steps[b] <= bridgeLength:
+				c.removed, other.removed = true, true
+			}
+		}
+		_ = ci
+	}
+	for i, a := range cands {
+		for j := i + 1; j < len(cands); j++ {
+			b := cands[j]
+			dx, dy := float64(b.x-a.x), float64(b.y-a.y)
+			d := math.Hypot(dx, dy)
+			if d < clusterDistance {
+				a.removed, b.removed = true, true
+				continue
+			}
+			if a.kind == Ending && b.kind == Ending && d < gapDistance &&
+				angleDiff(a.direction, b.direction+math.Pi) < gapAngle &&
+				angleDiff(math.Atan2(dy, dx), a.direction) < gapAngle {
+				a.removed, b.removed = true, true
+			}
+		}
+	}
+	var out []Minutia
+	for _, c := range cands {
+		if c.removed || !insideForeground(c.x, c.y, w, h, m) {
+			continue
+		}
+		out = append(out, Minutia{X: c.x, Y: c.y, Direction: c.direction, Type: c.kind,
+			Quality: uint8(min(100, max(1, math.Round(100*c.quality))))})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Quality > out[j].Quality })
+	if len(out) > maxMinutiae {
+		out = out[:maxMinutiae]
+	}
+	return out
+}
+
+// insideForeground reports whether the foreground extends borderDistance
+// around the point in every direction.
+func insideForeground(x, y, w, h int, m *blockMask) bool {
+	for k := 0; k < 16; k++ {
+		a := float64(k) * math.Pi / 8
+		for _, r := range []float64{borderDistance / 2, borderDistance} {
+			px := x + int(math.Round(r*math.Cos(a)))
+			py := y + int(math.Round(r*math.Sin(a)))
+			if px < 0 || py < 0 || px >= w || py >= h || !m.atPixel(px, py) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// angleDiff is the absolute difference of two angles, in [0, π].
+func angleDiff(a, b float64) float64 {
+	d := math.Mod(math.Abs(a-b), 2*math.Pi)
+	if d > math.Pi {
+		d = 2*math.Pi - d
+	}
+	return d
+}
+
+// normAngle maps an angle to [0, 2π).
+func normAngle(a float64) float64 {
+	a = math.Mod(a, 2*math.Pi)
+	if a < 0 {
+		a += 2 * math.Pi
+	}
+	return a
+}

@@ -1,0 +1,107 @@
+package finger
+
+import "math"
+
+// Tuned constants of the extractor and comparator, in one place (the
+// SourceAFIS Parameters habit). Distances are in pixels at 500 ppi, angles in
+// radians.
+const (
+	// StandardPPI is the resolution every image is resampled to.
+	StandardPPI = 500
+	// minPPI and maxPPI bound the accepted input resolutions.
+	minPPI, maxPPI = 250, 1000
+
+	// minSide is the smallest image side (after resampling) worth extracting.
+	minSide = 96
+
+	// blockSize is the side of the square blocks of the orientation, mask and
+	// ridge-period fields.
+	blockSize = 8
+	// orientationWindow is the half-size, in blocks, of the window whose
+	// gradient tensor gives a block's orientation.
+	orientationWindow = 1
+	// orientationSmoothing is the Gaussian sigma, in blocks, applied to the
+	// doubled-angle orientation vectors.
+	orientationSmoothing = 1.5
+
+	// maskContrastFraction is the fraction of the 95th percentile of block
+	// contrast (grey standard deviation) that marks a block as foreground.
+	maskContrastFraction = 0.22
+	// maskMinContrast is the absolute grey-level standard deviation below
+	// which a block is always background.
+	maskMinContrast = 6
+	// maskMinCoherence is the orientation coherence below which a block of
+	// modest contrast is background.
+	maskMinCoherence = 0.15
+	// minForegroundBlocks rejects images with too little fingerprint area.
+	minForegroundBlocks = 120
+
+	// periodWindow is the half-size of the oriented window whose x-signature
+	// gives a block's ridge period.
+	periodWindow = 14
+	// minPeriod, maxPeriod and defaultPeriod bound the ridge period (pixels).
+	minPeriod, maxPeriod, defaultPeriod = 4.5, 15.0, 9.0
+	// periodSmoothing is the Gaussian sigma, in blocks, of the period field.
+	periodSmoothing = 2.0
+
+	// alongSigma and alongReach shape the smoothing along the ridges.
+	alongSigma, alongReach = 2.6, 6
+	// acrossSigmaFraction scales the across-ridge Gabor envelope with the period.
+	acrossSigmaFraction = 0.5
+	// orientationBins quantises the pixel orientation for the filter tables.
+	orientationBins = 32
+	// periodBinsPerPixel quantises the ridge period for the filter tables.
+	periodBinsPerPixel = 2
+
+	// traceLength is how far a ridge is followed from a minutia to find its
+	// direction and its neighbours.
+	traceLength = 12
+	// spurLength: a ridge ending whose ridge meets another minutia within this
+	// length is a spur or short ridge, and both are removed.
+	spurLength = 14
+	// bridgeLength: bifurcations joined by a ridge this short are a bridge or a hole.
+	bridgeLength = 12
+	// clusterDistance: minutiae closer than this are removed as noise.
+	clusterDistance = 6
+	// gapDistance and gapAngle detect the two facing endings of a broken ridge.
+	gapDistance = 18
+	gapAngle    = math.Pi / 5
+	// borderDistance is the margin of foreground required around a minutia.
+	borderDistance = 14
+	// maxMinutiae caps the template size (the best by quality are kept).
+	maxMinutiae = 120
+	// minMinutiae rejects prints with fewer minutiae (failure to enroll).
+	minMinutiae = 6
+)
+
+// MCC (minutia cylinder-code, Cappelli et al. 2010) parameters of the
+// comparator's local structures.
+const (
+	cylinderRadius   = 70.0
+	cylinderCells    = 16 // cells per side (Ns)
+	cylinderSections = 6  // angular sections (Nd)
+	cylinderSigmaS   = 28.0 / 3
+	cylinderSigmaD   = 2 * math.Pi / 9
+	cylinderMuPsi    = 0.01
+	// cylinderMinValid is the fraction of valid cells a cylinder needs.
+	cylinderMinValid = 0.20
+	// cylinderMinNeighbours is the minimum count of neighbour minutiae.
+	cylinderMinNeighbours = 2
+	// cylinderMinMatchable is the fraction of common valid cells two
+	// cylinders need to be compared.
+	cylinderMinMatchable = 0.30
+	// cylinderMaxRotation is the largest direction difference of paired minutiae.
+	cylinderMaxRotation = math.Pi / 2
+	// cylinderHullMargin is how far beyond the minutiae's convex hull cells stay valid.
+	cylinderHullMargin = 50.0
+
+	// Pair consolidation by relaxation (LSS-R).
+	relaxMinPairs, relaxMaxPairs = 4, 12
+	relaxPairsMu, relaxPairsTau  = 20.0, 0.4
+	relaxIterations              = 5
+	relaxWeight                  = 0.5
+	relaxDistanceMu              = 5.0
+	relaxDistanceTau             = -8.0 / 5
+	relaxAngleMu                 = math.Pi / 12
+	relaxAngleTau                = -30.0
+)
