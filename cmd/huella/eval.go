@@ -13,9 +13,9 @@ import (
 // file eval_<engine>.go.
 var evaluators = map[string]command{
 	"finger": runEvalFinger,
-	"iris": runEvalIris,
+	// "iris":   runEvalIris,
 	// "face":   runEvalFace,
-	"tattoo": runEvalTattoo,
+	// "tattoo": runEvalTattoo,
 }
 
 // runEval runs "huella eval ENGINE [flags] DIR".
