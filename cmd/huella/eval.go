@@ -13,7 +13,7 @@ import (
 // file eval_<engine>.go.
 var evaluators = map[string]command{
 	"finger": runEvalFinger,
-	// "iris":   runEvalIris,
+	"iris":   runEvalIris,
 	// "face":   runEvalFace,
 	// "tattoo": runEvalTattoo,
 }

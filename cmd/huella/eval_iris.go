@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+
+	"github.com/huella-abis/huella/evaluation"
+	"github.com/huella-abis/huella/imgproc"
+	"github.com/huella-abis/huella/iris"
+	"github.com/huella-abis/huella/iris/iriseval"
+)
+
+// runEvalIris runs "huella eval iris [--det det.png] [--scores scores.csv]
+// [--json] [--eye-from-name REGEX] DIR", or with --trace IMAGE writes the
+// stage images of one input into --trace-dir.
+func runEvalIris(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("eval iris", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	det := fs.String("det", "", "write the DET curve to this PNG")
+	scores := fs.String("scores", "", "write every comparison score to this CSV")
+	asJSON := fs.Bool("json", false, "end the output with one JSON line of figures")
+	eyeFromName := fs.String("eye-from-name", "", "regular expression giving the eye label from the file name (layout <subject>/<image>)")
+	maxEyes := fs.Int("max-eyes", 0, "evaluate only the first N eyes (quick runs)")
+	trace := fs.String("trace", "", "write the stage images of this one image and exit")
+	traceDir := fs.String("trace-dir", ".", "directory for --trace images")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *trace != "" {
+		return traceIris(*trace, *traceDir, stdout)
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("usage: huella eval iris [--det det.png] [--scores scores.csv] [--json] [--eye-from-name REGEX] DIR")
+	}
+	cfg := iriseval.Config{Dir: fs.Arg(0), MaxEyes: *maxEyes, Log: stderr}
+	if *eyeFromName != "" {
+		re, err := regexp.Compile(*eyeFromName)
+		if err != nil {
+			return fmt.Errorf("eval iris: --eye-from-name: %w", err)
+		}
+		cfg.EyeFromName = re
+	}
+	res, err := iriseval.Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	sc := res.Scores
+	fmt.Fprintf(stdout, "iris: %d images, %d eyes, FTE %.2f%%, %d genuine, %d impostor pairs\n",
+		res.Images, res.Eyes, 100*res.FTE(), len(sc.Genuine), len(sc.Impostor))
+	fmt.Fprintf(stdout, "EER %.3f%%  FNMR@FMR1e-3 %.3f%%  FNMR@FMR1e-4 %.3f%%  threshold@1e-3 %.4f\n",
+		100*sc.EER(), 100*sc.FNMRAtFMR(1e-3), 100*sc.FNMRAtFMR(1e-4), sc.ThresholdAtFMR(1e-3))
+	fmt.Fprintf(stdout, "extract %.1f ms/image, 1:N %.2f M comparisons/s/core\n", res.ExtractMS, res.ComparePerSecondCore/1e6)
+	if *det != "" {
+		f, err := os.Create(*det)
+		if err != nil {
+			return fmt.Errorf("eval iris: %w", err)
+		}
+		err = evaluation.WriteDETPNG(f, "iris "+filepath.Base(cfg.Dir), evaluation.Curve{Name: "huella iris", Scores: sc})
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("eval iris: det: %w", err)
+		}
+	}
+	if *scores != "" {
+		if err := writeIrisScores(*scores, res); err != nil {
+			return err
+		}
+	}
+	if *asJSON {
+		return writeJSONLine(stdout, map[string]any{
+			"images":             res.Images,
+			"eyes":               res.Eyes,
+			"fte":                res.FTE(),
+			"genuine":            len(sc.Genuine),
+			"impostor":           len(sc.Impostor),
+			"eer":                sc.EER(),
+			"fnmr_at_fmr_1e-3":   sc.FNMRAtFMR(1e-3),
+			"fnmr_at_fmr_1e-4":   sc.FNMRAtFMR(1e-4),
+			"extract_ms":         res.ExtractMS,
+			"compare_per_s_core": res.ComparePerSecondCore,
+		})
+	}
+	return nil
+}
+
+// writeIrisScores writes one CSV line per comparison: kind, the two image
+// paths and the score (-Inf for a failed extraction).
+func writeIrisScores(path string, res *iriseval.Result) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("eval iris: %w", err)
+	}
+	w := bufio.NewWriter(f)
+	fmt.Fprintln(w, "kind,a,b,score")
+	for _, set := range []struct {
+		kind   string
+		scores []float64
+		pairs  [][2]int32
+	}{{"genuine", res.Scores.Genuine, res.GenuinePairs}, {"impostor", res.Scores.Impostor, res.ImpostorPairs}} {
+		for i, s := range set.scores {
+			p := set.pairs[i]
+			v := "-Inf"
+			if !math.IsInf(s, -1) {
+				v = fmt.Sprintf("%.5f", s)
+			}
+			fmt.Fprintf(w, "%s,%s,%s,%s\n", set.kind, res.List[p[0]].Path, res.List[p[1]].Path, v)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("eval iris: scores: %w", err)
+	}
+	return f.Close()
+}
+
+// traceIris extracts one image with the trace hook on, writing each stage as
+// <trace-dir>/<key>.png.
+func traceIris(path, dir string, stdout io.Writer) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("eval iris: %w", err)
+	}
+	img, err := imgproc.DecodeGray(data)
+	if err != nil {
+		return fmt.Errorf("eval iris: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("eval iris: %w", err)
+	}
+	var werr error
+	_, err = iris.Extract(img, iris.Options{Trace: func(key string, im image.Image) {
+		out := filepath.Join(dir, key+".png")
+		f, err := os.Create(out)
+		if err != nil {
+			werr = err
+			return
+		}
+		if err := png.Encode(f, im); err != nil {
+			werr = err
+		}
+		f.Close()
+		fmt.Fprintln(stdout, out)
+	}})
+	if werr != nil {
+		return fmt.Errorf("eval iris: trace: %w", werr)
+	}
+	if err != nil {
+		fmt.Fprintln(stdout, err)
+	}
+	return nil
+}

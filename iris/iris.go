@@ -1,0 +1,129 @@
+// Package iris is Huella's iris engine: segmentation of near-infrared eye
+// images, rubber-sheet normalisation, log-Gabor phase encoding into a bit
+// code with a noise mask, and masked Hamming-distance matching with rotation
+// compensation, in 1:1 and packed 1:N forms.
+//
+// The pipeline reads top to bottom in Extract; each stage is named after what
+// it produces and its tuned constants live in params.go.
+package iris
+
+import (
+	"errors"
+	"fmt"
+	"image"
+)
+
+// Code geometry derived from params.go.
+const (
+	// ColumnBits is the number of code bits per angular column.
+	ColumnBits = 2 * Bands
+	// CodeBits is the number of bits of a code (and of its mask).
+	CodeBits = Columns * ColumnBits
+	// CodeWords is the number of 64-bit words of a code (and of its mask).
+	CodeWords = CodeBits / 64
+)
+
+// Template is an enrolled iris: the phase code and the mask of its valid bits
+// (1 = usable), both CodeWords long, with the quality measured at extraction.
+type Template struct {
+	Code    []uint64
+	Mask    []uint64
+	Quality Quality
+}
+
+// Quality holds the quality measures of one eye image.
+type Quality struct {
+	// UsableFraction is the fraction of code bits left valid by the masks.
+	UsableFraction float64
+	// PupilRatio is the pupil radius divided by the iris radius.
+	PupilRatio float64
+	// Sharpness is the mean absolute Laplacian of the iris region, per grey level.
+	Sharpness float64
+	// Gaze is the distance between pupil and iris centres relative to the iris radius.
+	Gaze float64
+}
+
+// ErrFailedToEnroll is wrapped by every error that rejects an image because
+// no reliable iris code could be made from it; Reason says why.
+var ErrFailedToEnroll = errors.New("iris: failed to enroll")
+
+// EnrollError says why an image failed to enroll.
+type EnrollError struct {
+	Reason string
+}
+
+func (e *EnrollError) Error() string { return "iris: failed to enroll: " + e.Reason }
+
+// Unwrap makes errors.Is(err, ErrFailedToEnroll) true.
+func (e *EnrollError) Unwrap() error { return ErrFailedToEnroll }
+
+func failf(format string, args ...any) error {
+	return &EnrollError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// TraceFunc receives the image of each pipeline stage under a stable
+// kebab-case key (see the Trace* constants).
+type TraceFunc func(key string, img image.Image)
+
+// Trace keys passed to TraceFunc.
+const (
+	TraceInput        = "input"
+	TraceReflections  = "reflection-mask"
+	TraceInpainted    = "inpainted"
+	TraceSegmentation = "segmentation-overlay"
+	TraceUnwrapped    = "unwrapped-iris"
+	TraceNoiseMask    = "noise-mask"
+	TraceCode         = "iris-code"
+	TraceCodeMask     = "iris-code-mask"
+)
+
+// Options configures Extract. The zero value is ready to use.
+type Options struct {
+	// Trace, when set, receives each stage's image.
+	Trace TraceFunc
+}
+
+func (o Options) trace(key string, img func() image.Image) {
+	if o.Trace != nil {
+		o.Trace(key, img())
+	}
+}
+
+// Extract makes the template of one near-infrared eye image. It returns an
+// error wrapping ErrFailedToEnroll (an *EnrollError with the reason) when the
+// image holds no usable iris.
+func Extract(img *image.Gray, opts Options) (*Template, error) {
+	b := img.Bounds()
+	if b.Dx() < 64 || b.Dy() < 64 {
+		return nil, failf("image %dx%d too small", b.Dx(), b.Dy())
+	}
+	opts.trace(TraceInput, func() image.Image { return img })
+	gray := grayToGrid(img)
+	reflections := reflectionMask(gray)
+	opts.trace(TraceReflections, func() image.Image { return reflections.image() })
+	clean := inpainted(gray, reflections)
+	opts.trace(TraceInpainted, func() image.Image { return clean.image() })
+	smooth := clean.blurred(SegmentBlurSigma)
+	pupil, err := pupilBoundary(smooth)
+	if err != nil {
+		return nil, err
+	}
+	limbus, err := limbusBoundary(smooth, pupil)
+	if err != nil {
+		return nil, err
+	}
+	eyelids := eyelids{} // eyelidBoundaries(smooth, pupil, limbus)
+	opts.trace(TraceSegmentation, func() image.Image { return overlay(img, pupil, limbus, eyelids, reflections) })
+	polar := unwrappedIris(clean, reflections, pupil, limbus, eyelids)
+	noiseMask(polar)
+	opts.trace(TraceUnwrapped, func() image.Image { return polar.values.image() })
+	opts.trace(TraceNoiseMask, func() image.Image { return polar.valid.image() })
+	t := irisCode(polar)
+	opts.trace(TraceCode, func() image.Image { return bitsImage(t.Code) })
+	opts.trace(TraceCodeMask, func() image.Image { return bitsImage(t.Mask) })
+	t.Quality = measuredQuality(smooth, pupil, limbus, t)
+	if err := t.Quality.check(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}

@@ -1,0 +1,94 @@
+package iris
+
+// Tuned constants of the iris pipeline, in the order the stages use them.
+// Measured on CASIA-Iris-Interval (320×280 NIR); see BENCHMARKS.md.
+const (
+	// Specular reflections: a pixel brighter than its neighbourhood mean by
+	// ReflectionContrast and at least ReflectionMin is a reflection; the mask
+	// is grown by ReflectionDilate pixels and the pixels are inpainted.
+	ReflectionContrast = 45
+	ReflectionMin      = 150
+	ReflectionRadius   = 6
+	ReflectionDilate   = 2
+
+	// Smoothing (Gaussian sigma, pixels) before the boundary searches.
+	SegmentBlurSigma = 1.5
+
+	// Pupil: seed at the darkest disc of half-size PupilSeedHalf, then an
+	// integro-differential search of centres within PupilCenterSearch pixels
+	// and radii in [PupilMinRadius, PupilMaxRadius].
+	PupilSeedHalf     = 7
+	PupilDarkDelta    = 30
+	PupilCenterSearch = 8
+	PupilMinRadius    = 12
+	PupilMaxRadius    = 85
+
+	// Limbus: integro-differential search on the lateral arcs (from
+	// IrisArcUp degrees above to IrisArcDown below the horizontal) with centres within IrisCenterSearch pixels of the
+	// pupil centre and radii in [IrisMinRatio·rp, IrisMaxRatio·rp] ∩
+	// [IrisMinRadius, IrisMaxRadius].
+	IrisArcUp        = 25
+	IrisArcDown      = 35
+	IrisCenterSearch = 8
+	IrisMinRatio     = 1.5
+	IrisMaxRatio     = 5.5
+	IrisMinRadius    = 50
+	IrisMaxRadius    = 145
+
+	// Circle sampling: angles per circle in the integro-differential operator.
+	CircleSamples = 96
+
+	// Rubber-sheet normalisation: PolarRows radii from the pupil boundary
+	// (fraction PolarInner) to the limbus (fraction PolarOuter), PolarCols
+	// angles.
+	PolarRows  = 64
+	PolarCols  = 512
+	PolarInner = 0.04
+	PolarOuter = 0.88
+
+	// Noise mask in the unwrapped iris: pixels darker than median −
+	// NoiseDarkMAD·MAD (eyelashes) or brighter than median + NoiseBrightMAD·MAD
+	// (eyelid skin) are masked.
+	NoiseDarkMAD   = 4.0
+	NoiseBrightMAD = 3.5
+
+	// Code geometry: Bands radial bands × Columns angular positions × 2 phase
+	// bits. One column is 2·Bands = 16 bits, so a rotation by one column is
+	// a 16-bit rotation of the whole code.
+	Bands   = 8
+	Columns = 128
+
+	// Log-Gabor filter along the angle: centre wavelength in polar columns
+	// and the bandwidth ratio sigma/f0.
+	GaborWavelength = 32.0
+	GaborSigmaRatio = 0.5
+
+	// A bit is valid when at least CellValidFraction of its cell's polar
+	// pixels are unmasked; FragileFraction of the weakest responses of each
+	// phase component are masked as fragile.
+	CellValidFraction = 0.8
+	FragileFraction   = 0.15
+
+	// Matching: rotations of ±MaxShift columns (one column is 360/Columns
+	// degrees); Daugman's score normalisation to NormBits compared bits;
+	// fewer than MinCompareBits compared bits give the no-information score 0.5.
+	MaxShift       = 8
+	NormBits       = 1000
+	MinCompareBits = 200
+
+	// Quality: minimum usable iris fraction, pupil/iris radius ratio range and
+	// minimum sharpness.
+	MinUsableFraction = 0.35
+	MinPupilRatio     = 0.15
+	MaxPupilRatio     = 0.75
+)
+
+// Quality thresholds beyond the usable area and pupil ratio.
+const (
+	// MaxGaze is the largest pupil–limbus centre offset relative to the iris
+	// radius (off-angle eyes decentre the pupil).
+	MaxGaze = 0.3
+	// MinSharpness is the smallest mean absolute Laplacian in the iris
+	// (after the segmentation blur).
+	MinSharpness = 0.0
+)

@@ -1,0 +1,127 @@
+package iris
+
+import (
+	"runtime"
+	"sort"
+	"sync"
+)
+
+// Gallery is the 1:N search structure: every enrolled template's code and
+// mask packed in one contiguous array (2·CodeWords words per entry), so a
+// scan streams memory linearly.
+type Gallery struct {
+	entries []uint64
+}
+
+// EntryWords is the number of 64-bit words one gallery entry occupies.
+const EntryWords = 2 * CodeWords
+
+// Add appends t to the gallery and returns its index.
+func (g *Gallery) Add(t *Template) int {
+	g.entries = append(g.entries, t.Code...)
+	g.entries = append(g.entries, t.Mask...)
+	return g.Len() - 1
+}
+
+// Len is the number of templates in the gallery.
+func (g *Gallery) Len() int { return len(g.entries) / EntryWords }
+
+func (g *Gallery) entry(i int) []uint64 { return g.entries[i*EntryWords : (i+1)*EntryWords] }
+
+// Candidate is one search result: the gallery index, its distance to the
+// probe and the rotation (in columns) that gave it.
+type Candidate struct {
+	Index    int
+	Distance float64
+	Shift    int
+}
+
+// less orders candidates by distance, then by index, so that every search
+// method returns the same list.
+func less(a, b Candidate) bool {
+	if a.Distance != b.Distance {
+		return a.Distance < b.Distance
+	}
+	return a.Index < b.Index
+}
+
+// topK keeps the k best candidates seen.
+type topK struct {
+	k    int
+	list []Candidate // sorted best first
+}
+
+// bound is the distance a candidate must beat to enter the list.
+func (t *topK) bound() float64 {
+	if len(t.list) < t.k {
+		return 2
+	}
+	return t.list[len(t.list)-1].Distance
+}
+
+func (t *topK) offer(c Candidate) {
+	if len(t.list) == t.k && !less(c, t.list[len(t.list)-1]) {
+		return
+	}
+	i := sort.Search(len(t.list), func(i int) bool { return less(c, t.list[i]) })
+	if len(t.list) < t.k {
+		t.list = append(t.list, Candidate{})
+	}
+	copy(t.list[i+1:], t.list[i:])
+	t.list[i] = c
+}
+
+// SearchExhaustive returns the k gallery entries closest to the probe,
+// comparing every entry at every shift on every word: the reference the
+// fast search is tested against.
+func (g *Gallery) SearchExhaustive(p *Probe, k int) []Candidate {
+	top := topK{k: k}
+	for i := 0; i < g.Len(); i++ {
+		d, s := p.distance(g.entry(i))
+		top.offer(Candidate{Index: i, Distance: d, Shift: s})
+	}
+	return top.list
+}
+
+// Search returns the k gallery entries closest to the probe, best first,
+// exactly as SearchExhaustive does, scanning the gallery with workers
+// goroutines (0 = GOMAXPROCS).
+func (g *Gallery) Search(p *Probe, k, workers int) []Candidate {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	n := g.Len()
+	workers = max(1, min(workers, n/1024+1))
+	tops := make([]topK, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := n*w/workers, n*(w+1)/workers
+		wg.Add(1)
+		go func(top *topK) {
+			defer wg.Done()
+			*top = topK{k: k}
+			g.scan(p, lo, hi, top)
+		}(&tops[w])
+	}
+	wg.Wait()
+	all := topK{k: k}
+	for _, t := range tops {
+		for _, c := range t.list {
+			all.offer(c)
+		}
+	}
+	return all.list
+}
+
+// scan offers the entries lo..hi−1 to top.
+func (g *Gallery) scan(p *Probe, lo, hi int, top *topK) {
+	for i := lo; i < hi; i++ {
+		d, s := p.distance(g.entry(i))
+		top.offer(Candidate{Index: i, Distance: d, Shift: s})
+	}
+}
+
+// DistanceTo compares the probe with gallery entry i (exhaustively).
+func (p *Probe) DistanceTo(g *Gallery, i int) (float64, int) {
+	return p.distance(g.entry(i))
+}

@@ -1,0 +1,493 @@
+package iris
+
+import (
+	"math"
+	"sort"
+)
+
+// circle is a boundary in image coordinates.
+type circle struct{ X, Y, R float64 }
+
+// point returns the point of c at angle theta (radians, image y down).
+func (c circle) point(theta float64) (float64, float64) {
+	return c.X + c.R*math.Cos(theta), c.Y + c.R*math.Sin(theta)
+}
+
+// reflectionMask marks specular reflections: small spots much brighter than
+// their neighbourhood, grown by ReflectionDilate pixels (1 = reflection).
+func reflectionMask(g *grid) *grid {
+	s := g.integral()
+	m := newGrid(g.w, g.h)
+	r := ReflectionRadius
+	for y := 0; y < g.h; y++ {
+		for x := 0; x < g.w; x++ {
+			v := float64(g.v[y*g.w+x])
+			if v < ReflectionMin {
+				continue
+			}
+			if v-boxMean(s, g.w, g.h, x-r, y-r, x+r+1, y+r+1) > ReflectionContrast {
+				m.v[y*g.w+x] = 1
+			}
+		}
+	}
+	return m.dilated(ReflectionDilate)
+}
+
+// dilated grows the set pixels of a 0/1 grid by a square of radius r.
+func (g *grid) dilated(r int) *grid {
+	tmp := newGrid(g.w, g.h)
+	for y := 0; y < g.h; y++ {
+		for x := 0; x < g.w; x++ {
+			if g.v[y*g.w+x] == 0 {
+				continue
+			}
+			for xx := max(0, x-r); xx <= min(g.w-1, x+r); xx++ {
+				tmp.v[y*g.w+xx] = 1
+			}
+		}
+	}
+	out := newGrid(g.w, g.h)
+	for y := 0; y < g.h; y++ {
+		for x := 0; x < g.w; x++ {
+			if tmp.v[y*g.w+x] == 0 {
+				continue
+			}
+			for yy := max(0, y-r); yy <= min(g.h-1, y+r); yy++ {
+				out.v[yy*g.w+x] = 1
+			}
+		}
+	}
+	return out
+}
+
+// inpainted fills the masked pixels of g from their unmasked surroundings,
+// growing inwards one ring at a time, so that reflections do not create
+// false edges.
+func inpainted(g, mask *grid) *grid {
+	out := g.clone()
+	known := make([]bool, len(g.v))
+	var todo []int
+	for i, m := range mask.v {
+		known[i] = m == 0
+		if !known[i] {
+			todo = append(todo, i)
+		}
+	}
+	var next []int
+	fill := make([]float32, 0, len(todo))
+	for len(todo) > 0 {
+		next, fill = next[:0], fill[:0]
+		var done []int
+		for _, i := range todo {
+			x, y := i%g.w, i/g.w
+			var sum float32
+			n := 0
+			for _, d := range [4][2]int{{-1, 0}, {1, 0}, {0, -1}, {0, 1}} {
+				xx, yy := x+d[0], y+d[1]
+				if xx < 0 || yy < 0 || xx >= g.w || yy >= g.h || !known[yy*g.w+xx] {
+					continue
+				}
+				sum += out.v[yy*g.w+xx]
+				n++
+			}
+			if n == 0 {
+				next = append(next, i)
+				continue
+			}
+			done = append(done, i)
+			fill = append(fill, sum/float32(n))
+		}
+		if len(done) == 0 {
+			break
+		}
+		for k, i := range done {
+			out.v[i] = fill[k]
+			known[i] = true
+		}
+		todo = append(todo[:0], next...)
+	}
+	return out
+}
+
+// circleMeans returns, for radii r0..r1 (step 1), the mean of g over the arcs
+// of circle (cx, cy, r) at the given angles; samples outside g are skipped and
+// a radius with too few samples gets NaN.
+func circleMeans(g *grid, cx, cy float64, r0, r1 int, cos, sin []float64, out []float64) []float64 {
+	out = out[:0]
+	for r := r0; r <= r1; r++ {
+		var sum float64
+		n := 0
+		for i := range cos {
+			v, ok := g.at(cx+float64(r)*cos[i], cy+float64(r)*sin[i])
+			if ok {
+				sum += float64(v)
+				n++
+			}
+		}
+		if n*2 < len(cos) {
+			out = append(out, math.NaN())
+		} else {
+			out = append(out, sum/float64(n))
+		}
+	}
+	return out
+}
+
+// arcs returns the cosines and sines of n angles spread over the given
+// angular ranges (degrees).
+func arcs(n int, ranges ...[2]float64) (cos, sin []float64) {
+	var total float64
+	for _, r := range ranges {
+		total += r[1] - r[0]
+	}
+	for _, r := range ranges {
+		k := int(math.Round(float64(n) * (r[1] - r[0]) / total))
+		for i := 0; i < k; i++ {
+			a := (r[0] + (r[1]-r[0])*(float64(i)+0.5)/float64(k)) * math.Pi / 180
+			cos = append(cos, math.Cos(a))
+			sin = append(sin, math.Sin(a))
+		}
+	}
+	return cos, sin
+}
+
+// bestEdge runs the integro-differential operator for one centre: the radius
+// in [r0, r1] where the circular mean rises most steeply (over ±step pixels),
+// and that rise.
+func bestEdge(g *grid, cx, cy float64, r0, r1, step int, cos, sin []float64, buf []float64) (int, float64, []float64) {
+	means := circleMeans(g, cx, cy, r0-step, r1+step, cos, sin, buf)
+	bestR, best := 0, math.Inf(-1)
+	for r := r0; r <= r1; r++ {
+		i := r - (r0 - step)
+		a, b := means[i-step], means[i+step]
+		if math.IsNaN(a) || math.IsNaN(b) {
+			continue
+		}
+		if d := b - a; d > best {
+			bestR, best = r, d
+		}
+	}
+	return bestR, best, means
+}
+
+// pupilBoundary finds the pupil: seeded at the darkest disc, then the
+// circle of steepest dark-to-bright rise around it.
+func pupilBoundary(g *grid) (circle, error) {
+	s := g.integral()
+	h := PupilSeedHalf
+	bestX, bestY, best := 0, 0, math.Inf(1)
+	margin := PupilMinRadius
+	for y := margin; y < g.h-margin; y += 2 {
+		for x := margin; x < g.w-margin; x += 2 {
+			if m := boxMean(s, g.w, g.h, x-h, y-h, x+h+1, y+h+1); m < best {
+				bestX, bestY, best = x, y, m
+			}
+		}
+	}
+	cx, cy, req := darkBlob(g, bestX, bestY, float32(best)+PupilDarkDelta)
+	rmin := max(PupilMinRadius, int(req*0.7))
+	rmax := min(PupilMaxRadius, int(req*1.6)+2)
+	if rmax <= rmin {
+		return circle{}, failf("no pupil found")
+	}
+	cos, sin := arcs(CircleSamples, [2]float64{0, 360})
+	var buf []float64
+	search := func(x0, y0, span, stride int) (circle, float64) {
+		var c circle
+		score := math.Inf(-1)
+		for y := y0 - span; y <= y0+span; y += stride {
+			for x := x0 - span; x <= x0+span; x += stride {
+				var r int
+				var d float64
+				r, d, buf = bestEdge(g, float64(x), float64(y), rmin, rmax, 2, cos, sin, buf)
+				if d > score {
+					c, score = circle{float64(x), float64(y), float64(r)}, d
+				}
+			}
+		}
+		return c, score
+	}
+	c, score := search(int(math.Round(cx)), int(math.Round(cy)), PupilCenterSearch, 2)
+	c, score = search(int(c.X), int(c.Y), 1, 1)
+	if score < 10 || c.R == 0 {
+		return circle{}, failf("no pupil found")
+	}
+	return refinedPupil(g, refinedPupil(g, c)), nil
+}
+
+// refinedPupil fits a circle to the strongest radial edges along rays from
+// the centre, which follows non-circular pupils better than the
+// integro-differential circle, rejecting outliers.
+func refinedPupil(g *grid, c circle) circle {
+	const rays = 64
+	xs := make([]float64, 0, rays)
+	ys := make([]float64, 0, rays)
+	for i := 0; i < rays; i++ {
+		a := 2 * math.Pi * float64(i) / rays
+		ca, sa := math.Cos(a), math.Sin(a)
+		bestR, best := -1.0, 0.0
+		for r := c.R - 8; r <= c.R+8; r += 0.5 {
+			v0, ok0 := g.at(c.X+(r-1.5)*ca, c.Y+(r-1.5)*sa)
+			v1, ok1 := g.at(c.X+(r+1.5)*ca, c.Y+(r+1.5)*sa)
+			if !ok0 || !ok1 {
+				continue
+			}
+			if d := float64(v1 - v0); d > best {
+				bestR, best = r, d
+			}
+		}
+		if bestR > 0 {
+			xs = append(xs, c.X+bestR*ca)
+			ys = append(ys, c.Y+bestR*sa)
+		}
+	}
+	if len(xs) < rays/2 {
+		return c
+	}
+	fit, ok := fitCircle(xs, ys)
+	if !ok {
+		return c
+	}
+	// Drop points more than 1.5 px off, refit once.
+	var fx, fy []float64
+	for i := range xs {
+		if math.Abs(math.Hypot(xs[i]-fit.X, ys[i]-fit.Y)-fit.R) < 1.5 {
+			fx, fy = append(fx, xs[i]), append(fy, ys[i])
+		}
+	}
+	if len(fx) >= rays/2 {
+		if f2, ok := fitCircle(fx, fy); ok {
+			fit = f2
+		}
+	}
+	if math.Hypot(fit.X-c.X, fit.Y-c.Y) > 6 || math.Abs(fit.R-c.R) > 6 {
+		return c
+	}
+	return fit
+}
+
+// fitCircle is the algebraic (Kåsa) least-squares circle through the points.
+func fitCircle(xs, ys []float64) (circle, bool) {
+	n := float64(len(xs))
+	var mx, my float64
+	for i := range xs {
+		mx += xs[i]
+		my += ys[i]
+	}
+	mx, my = mx/n, my/n
+	var suu, svv, suv, suuu, svvv, suvv, svuu float64
+	for i := range xs {
+		u, v := xs[i]-mx, ys[i]-my
+		suu += u * u
+		svv += v * v
+		suv += u * v
+		suuu += u * u * u
+		svvv += v * v * v
+		suvv += u * v * v
+		svuu += v * u * u
+	}
+	det := suu*svv - suv*suv
+	if math.Abs(det) < 1e-9 {
+		return circle{}, false
+	}
+	b1 := (suuu + suvv) / 2
+	b2 := (svvv + svuu) / 2
+	uc := (b1*svv - b2*suv) / det
+	vc := (suu*b2 - suv*b1) / det
+	r := math.Sqrt(uc*uc + vc*vc + (suu+svv)/n)
+	return circle{mx + uc, my + vc, r}, true
+}
+
+// limbusBoundary finds the iris/sclera boundary with the integro-differential
+// operator on the lateral arcs, which eyelids rarely cover.
+func limbusBoundary(g *grid, p circle) (circle, error) {
+	up, down := float64(IrisArcUp), float64(IrisArcDown)
+	// The limbus must rise on both sides: scoring the weaker side keeps a
+	// decentred circle from borrowing one side's inner-iris edges.
+	rc, rs := arcs(CircleSamples/2, [2]float64{-up, down})
+	lc, ls := arcs(CircleSamples/2, [2]float64{180 - down, 180 + up})
+	r0 := max(int(p.R*IrisMinRatio), int(p.R)+10, IrisMinRadius)
+	r1 := min(int(p.R*IrisMaxRatio), IrisMaxRadius)
+	if r1 <= r0 {
+		return circle{}, failf("pupil radius %.0f leaves no room for an iris", p.R)
+	}
+	g2 := g.blurred(1.5)
+	const step = 3
+	var right, left []float64
+	search := func(x0, y0 float64, span, stride int) (circle, float64) {
+		var c circle
+		score := math.Inf(-1)
+		for dy := -span; dy <= span; dy += stride {
+			for dx := -span; dx <= span; dx += stride {
+				x, y := x0+float64(dx), y0+float64(dy)
+				right = circleMeans(g2, x, y, r0-step, r1+step, rc, rs, right)
+				left = circleMeans(g2, x, y, r0-step, r1+step, lc, ls, left)
+				for r := r0; r <= r1; r++ {
+					i := r - (r0 - step)
+					d := math.Min(right[i+step]-right[i-step], left[i+step]-left[i-step])
+					if d > score { // NaN compares false
+						c, score = circle{x, y, float64(r)}, d
+					}
+				}
+			}
+		}
+		return c, score
+	}
+	c, score := search(math.Round(p.X), math.Round(p.Y), IrisCenterSearch, 2)
+	c, score = search(c.X, c.Y, 1, 1)
+	if score < 3 || c.R == 0 {
+		return circle{}, failf("no limbus found")
+	}
+	return c, nil
+}
+
+// parabola is an eyelid boundary y = A·(x−X0)² + B·(x−X0) + C in image
+// coordinates; Ok is false when no eyelid crosses the iris.
+type parabola struct {
+	A, B, C, X0 float64
+	Ok          bool
+}
+
+func (p parabola) y(x float64) float64 {
+	d := x - p.X0
+	return p.A*d*d + p.B*d + p.C
+}
+
+// eyelids are the upper and lower eyelid boundaries.
+type eyelids struct{ Upper, Lower parabola }
+
+// covered reports whether (x, y) lies under an eyelid.
+func (e eyelids) covered(x, y float64) bool {
+	return (e.Upper.Ok && y < e.Upper.y(x)) || (e.Lower.Ok && y > e.Lower.y(x))
+}
+
+// eyelidBoundaries finds the eyelids as parabolas through the strongest
+// vertical edges between the pupil and the limbus, fitted robustly.
+func eyelidBoundaries(g *grid, p, l circle) eyelids {
+	g2 := g.blurred(2)
+	return eyelids{
+		Upper: eyelid(g2, p, l, -1),
+		Lower: eyelid(g2, p, l, +1),
+	}
+}
+
+// eyelid finds one eyelid: side −1 above the pupil, +1 below.
+func eyelid(g *grid, p, l circle, side float64) parabola {
+	var xs, ys, ws []float64
+	for x := l.X - 0.85*l.R; x <= l.X+0.85*l.R; x += 2 {
+		dx := x - l.X
+		half := math.Sqrt(max(l.R*l.R-dx*dx, 0))
+		// Search from just inside the limbus to just outside the pupil
+		// (or to the limbus centre line beside it).
+		yFar := l.Y + side*(half-3)
+		yNear := l.Y + side*4
+		if pd := math.Abs(x - p.X); pd < p.R+3 {
+			yNear = p.Y + side*(math.Sqrt(max((p.R+3)*(p.R+3)-pd*pd, 0))+3)
+		}
+		lo, hi := math.Min(yNear, yFar), math.Max(yNear, yFar)
+		bestY, best := 0.0, 0.0
+		for y := lo; y <= hi; y++ {
+			a, ok0 := g.at(x, y-2)
+			b, ok1 := g.at(x, y+2)
+			if !ok0 || !ok1 {
+				continue
+			}
+			if d := math.Abs(float64(b - a)); d > best {
+				bestY, best = y, d
+			}
+		}
+		if best > 0 {
+			xs, ys, ws = append(xs, x), append(ys, bestY), append(ws, best)
+		}
+	}
+	if len(xs) < 10 {
+		return parabola{}
+	}
+	sorted := append([]float64(nil), ws...)
+	sort.Float64s(sorted)
+	median := sorted[len(sorted)/2]
+	// RANSAC over deterministic triples.
+	var best parabola
+	bestScore := 0.0
+	n := len(xs)
+	for i := 0; i < n; i += 2 {
+		for j := i + n/4; j < n; j += 3 {
+			for k := j + n/8; k < n; k += 3 {
+				par, ok := parabolaThrough(l.X, xs[i], ys[i], xs[j], ys[j], xs[k], ys[k])
+				if !ok || side*par.A > 0 || math.Abs(par.A) > 0.02 {
+					continue
+				}
+				score := 0.0
+				for m := range xs {
+					if math.Abs(par.y(xs[m])-ys[m]) < 2.5 {
+						score += ws[m]
+					}
+				}
+				if score > bestScore {
+					best, bestScore = par, score
+				}
+			}
+		}
+	}
+	// Accept when the inliers carry a good part of the edge strength and the
+	// edge is clearly stronger than texture.
+	var total float64
+	for _, w := range ws {
+		total += w
+	}
+	inliers := 0
+	for m := range xs {
+		if math.Abs(best.y(xs[m])-ys[m]) < 2.5 {
+			inliers++
+		}
+	}
+	if bestScore < 0.4*total || inliers < n/3 || median < 4 {
+		return parabola{}
+	}
+	best.Ok = true
+	return best
+}
+
+// parabolaThrough returns the parabola through three points, centred at x0.
+func parabolaThrough(x0, x1, y1, x2, y2, x3, y3 float64) (parabola, bool) {
+	u1, u2, u3 := x1-x0, x2-x0, x3-x0
+	d := (u1 - u2) * (u1 - u3) * (u2 - u3)
+	if math.Abs(d) < 1e-9 {
+		return parabola{}, false
+	}
+	a := (u3*(y2-y1) + u2*(y1-y3) + u1*(y3-y2)) / d
+	b := (u3*u3*(y1-y2) + u2*u2*(y3-y1) + u1*u1*(y2-y3)) / d
+	c := (u2*u3*(u2-u3)*y1 + u3*u1*(u3-u1)*y2 + u1*u2*(u1-u2)*y3) / d
+	return parabola{A: a, B: b, C: c, X0: x0}, true
+}
+
+// darkBlob grows the region darker than threshold from the seed (within
+// PupilMaxRadius of it) and returns its centroid and equivalent radius.
+func darkBlob(g *grid, sx, sy int, threshold float32) (cx, cy, r float64) {
+	seen := make([]bool, len(g.v))
+	stack := []int{sy*g.w + sx}
+	seen[stack[0]] = true
+	var n, mx, my float64
+	lim := PupilMaxRadius * PupilMaxRadius
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		x, y := i%g.w, i/g.w
+		n++
+		mx += float64(x)
+		my += float64(y)
+		for _, d := range [4][2]int{{-1, 0}, {1, 0}, {0, -1}, {0, 1}} {
+			xx, yy := x+d[0], y+d[1]
+			if xx < 0 || yy < 0 || xx >= g.w || yy >= g.h {
+				continue
+			}
+			j := yy*g.w + xx
+			if seen[j] || g.v[j] > threshold || (xx-sx)*(xx-sx)+(yy-sy)*(yy-sy) > lim {
+				continue
+			}
+			seen[j] = true
+			stack = append(stack, j)
+		}
+	}
+	return mx / n, my / n, math.Sqrt(n / math.Pi)
+}
