@@ -1,0 +1,42 @@
+package wsq_test
+
+import (
+	"testing"
+
+	"github.com/huella-abis/huella/internal/datasets"
+	"github.com/huella-abis/huella/wsq"
+)
+
+// FuzzDecode checks that no input makes the decoder panic or allocate beyond
+// a small size cap. Seeds: the dataset samples (testdata/fuzz holds more).
+func FuzzDecode(f *testing.F) {
+	for _, rel := range []string{"ansinist/nist-reference/samples-wsq/sample.wsq", "fingerprint/libbiomeval/img.wsq"} {
+		f.Add(mustRead(f, datasets.Path(f, rel)))
+	}
+	dec := wsq.Decoder{MaxPixels: 1 << 16}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		file, err := dec.Decode(data)
+		if err != nil {
+			return
+		}
+		b := file.Image.Bounds()
+		if b.Dx()*b.Dy() > 1<<16 || b.Dx() != file.Frame.Width {
+			t.Fatalf("decoded %v for frame %dx%d", b, file.Frame.Width, file.Frame.Height)
+		}
+	})
+}
+
+func BenchmarkDecode(b *testing.B) {
+	data := mustRead(b, datasets.Path(b, "ansinist/nist-reference/samples-wsq/sample.wsq"))
+	f, err := wsq.DecodeFile(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(f.Frame.Width * f.Frame.Height))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := wsq.DecodeFile(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
