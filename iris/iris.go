@@ -104,7 +104,7 @@ func Extract(img *image.Gray, opts Options) (*Template, error) {
 	clean := inpainted(gray, reflections)
 	opts.trace(TraceInpainted, func() image.Image { return clean.image() })
 	smooth := clean.blurred(SegmentBlurSigma)
-	pupil, err := pupilBoundary(smooth)
+	pupil, err := pupilBoundary(smooth, reflections)
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,7 @@ const (
 	ReflectionContrast = 45
 	ReflectionMin      = 150
 	ReflectionRadius   = 6
-	ReflectionDilate   = 2
+	ReflectionDilate   = 3
 
 	// Smoothing (Gaussian sigma, pixels) before the boundary searches.
 	SegmentBlurSigma = 1.5
@@ -27,13 +27,14 @@ const (
 	// IrisArcUp degrees above to IrisArcDown below the horizontal) with centres within IrisCenterSearch pixels of the
 	// pupil centre and radii in [IrisMinRatio·rp, IrisMaxRatio·rp] ∩
 	// [IrisMinRadius, IrisMaxRadius].
-	IrisArcUp        = 25
-	IrisArcDown      = 35
-	IrisCenterSearch = 8
-	IrisMinRatio     = 1.5
-	IrisMaxRatio     = 5.5
-	IrisMinRadius    = 50
-	IrisMaxRadius    = 145
+	IrisArcUp          = 25
+	IrisArcDown        = 35
+	IrisCenterSearch   = 8
+	IrisMinRatio       = 1.5
+	IrisMaxRatio       = 8
+	LimbusPeakFraction = 0.75
+	IrisMinRadius      = 50
+	IrisMaxRadius      = 145
 
 	// Circle sampling: angles per circle in the integro-differential operator.
 	CircleSamples = 96

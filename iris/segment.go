@@ -172,7 +172,7 @@ func bestEdge(g *grid, cx, cy float64, r0, r1, step int, cos, sin []float64, buf
 
 // pupilBoundary finds the pupil: seeded at the darkest disc, then the
 // circle of steepest dark-to-bright rise around it.
-func pupilBoundary(g *grid) (circle, error) {
+func pupilBoundary(g, reflections *grid) (circle, error) {
 	s := g.integral()
 	h := PupilSeedHalf
 	bestX, bestY, best := 0, 0, math.Inf(1)
@@ -184,7 +184,7 @@ func pupilBoundary(g *grid) (circle, error) {
 			}
 		}
 	}
-	cx, cy, req := darkBlob(g, bestX, bestY, float32(best)+PupilDarkDelta)
+	cx, cy, req := darkBlob(g, reflections, bestX, bestY, float32(best)+PupilDarkDelta)
 	rmin := max(PupilMinRadius, int(req*0.7))
 	rmax := min(PupilMaxRadius, int(req*1.6)+2)
 	if rmax <= rmin {
@@ -208,6 +208,13 @@ func pupilBoundary(g *grid) (circle, error) {
 		return c, score
 	}
 	c, score := search(int(math.Round(cx)), int(math.Round(cy)), PupilCenterSearch, 2)
+	for i := 0; i < 2; i++ {
+		c2, s2 := search(int(c.X), int(c.Y), PupilCenterSearch/2, 2)
+		if s2 <= score {
+			break
+		}
+		c, score = c2, s2
+	}
 	c, score = search(int(c.X), int(c.Y), 1, 1)
 	if score < 10 || c.R == 0 {
 		return circle{}, failf("no pupil found")
@@ -313,7 +320,7 @@ func limbusBoundary(g *grid, p circle) (circle, error) {
 	}
 	g2 := g.blurred(1.5)
 	const step = 3
-	var right, left []float64
+	var right, left, prof []float64
 	search := func(x0, y0 float64, span, stride int) (circle, float64) {
 		var c circle
 		score := math.Inf(-1)
@@ -322,12 +329,29 @@ func limbusBoundary(g *grid, p circle) (circle, error) {
 				x, y := x0+float64(dx), y0+float64(dy)
 				right = circleMeans(g2, x, y, r0-step, r1+step, rc, rs, right)
 				left = circleMeans(g2, x, y, r0-step, r1+step, lc, ls, left)
+				// The outermost rise at least LimbusPeakFraction of the
+				// strongest: the collarette inside the iris can rise as
+				// steeply as the limbus.
+				prof = prof[:0]
+				top := math.Inf(-1)
 				for r := r0; r <= r1; r++ {
 					i := r - (r0 - step)
 					d := math.Min(right[i+step]-right[i-step], left[i+step]-left[i-step])
-					if d > score { // NaN compares false
-						c, score = circle{x, y, float64(r)}, d
+					if math.IsNaN(d) {
+						d = math.Inf(-1)
 					}
+					prof = append(prof, d)
+					top = math.Max(top, d)
+				}
+				for k := len(prof) - 1; k >= 0; k-- {
+					d := prof[k]
+					if d < LimbusPeakFraction*top || (k+1 < len(prof) && prof[k+1] > d) {
+						continue
+					}
+					if d > score {
+						c, score = circle{x, y, float64(r0 + k)}, d
+					}
+					break
 				}
 			}
 		}
@@ -463,7 +487,7 @@ func parabolaThrough(x0, x1, y1, x2, y2, x3, y3 float64) (parabola, bool) {
 
 // darkBlob grows the region darker than threshold from the seed (within
 // PupilMaxRadius of it) and returns its centroid and equivalent radius.
-func darkBlob(g *grid, sx, sy int, threshold float32) (cx, cy, r float64) {
+func darkBlob(g, reflections *grid, sx, sy int, threshold float32) (cx, cy, r float64) {
 	seen := make([]bool, len(g.v))
 	stack := []int{sy*g.w + sx}
 	seen[stack[0]] = true
@@ -482,7 +506,7 @@ func darkBlob(g *grid, sx, sy int, threshold float32) (cx, cy, r float64) {
 				continue
 			}
 			j := yy*g.w + xx
-			if seen[j] || g.v[j] > threshold || (xx-sx)*(xx-sx)+(yy-sy)*(yy-sy) > lim {
+			if seen[j] || (g.v[j] > threshold && reflections.v[j] == 0) || (xx-sx)*(xx-sx)+(yy-sy)*(yy-sy) > lim {
 				continue
 			}
 			seen[j] = true
