@@ -1,0 +1,174 @@
+// Package enroll runs the flow of one encounter: validate everything first,
+// then store the images encrypted and the records in one transaction, so
+// that bad input changes nothing and an acknowledged encounter is complete.
+package enroll
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	_ "image/jpeg" // register JPEG
+	_ "image/png"  // register PNG
+	"time"
+
+	_ "golang.org/x/image/bmp"  // register BMP
+	_ "golang.org/x/image/tiff" // register TIFF
+
+	"github.com/huella-abis/huella"
+)
+
+// DefaultMaxImageSize is the largest image accepted unless configured.
+const DefaultMaxImageSize = 20 << 20
+
+// Request is an encounter to enroll with the bytes of its images:
+// Images[i] is the image of Encounter.Samples[i].
+type Request struct {
+	Encounter *huella.Encounter
+	Images    [][]byte
+	// Original is the ANSI/NIST transaction the request was imported from,
+	// stored whole when set.
+	Original []byte
+}
+
+// Service enrolls encounters.
+type Service struct {
+	Store        huella.Store
+	Blobs        huella.BlobStore
+	Now          func() time.Time
+	MaxImageSize int // bytes; DefaultMaxImageSize when zero
+	// Decoders inspects image formats beyond the standard library's (for
+	// example WSQ). Each returns the image's size or an error.
+	Decoders map[string]Decoder
+}
+
+// Decoder checks that data is a valid image of its format and returns its
+// size and resolution (0 when the format does not say).
+type Decoder func(data []byte) (width, height, ppi int, err error)
+
+// NewService returns a service over the store and blob store.
+func NewService(store huella.Store, blobs huella.BlobStore) *Service {
+	return &Service{Store: store, Blobs: blobs, Now: time.Now}
+}
+
+// Enroll validates the request, decodes every image, stores the images and
+// then the encounter. The encounter's officer is the actor in ctx. Nothing
+// is written unless every check passes.
+func (s *Service) Enroll(ctx context.Context, req *Request) (*huella.Encounter, error) {
+	e := req.Encounter
+	if e == nil {
+		return nil, huella.Errorf(huella.EINVALID, "encounter required")
+	}
+	actor := huella.ActorFromContext(ctx)
+	if actor == nil {
+		return nil, huella.Errorf(huella.EUNAUTHORIZED, "no user")
+	}
+	if !actor.CanAccessSite(e.SiteCode) {
+		return nil, huella.Errorf(huella.EFORBIDDEN, "you may not enroll at site %s", e.SiteCode)
+	}
+	e.Officer = actor.ID
+	if e.Purpose == "" {
+		e.Purpose = huella.PurposeEnforcement
+	}
+	if len(req.Images) != len(e.Samples) {
+		return nil, huella.Errorf(huella.EINVALID, "every sample needs exactly one image")
+	}
+	if _, err := s.Store.FindSite(ctx, e.SiteCode); err != nil {
+		if huella.ErrorCode(err) == huella.ENOTFOUND {
+			return nil, huella.Errorf(huella.EINVALID, "unknown site %s", e.SiteCode)
+		}
+		return nil, err
+	}
+	// Inspect images: format, size, and that they decode at all. The
+	// reference is a placeholder until the image is stored, so that the
+	// encounter validates before anything is written.
+	for i, smp := range e.Samples {
+		if err := s.inspect(smp, req.Images[i]); err != nil {
+			return nil, huella.Errorf(huella.EINVALID, "samples[%d]: %s", i, huella.ErrorMessage(err))
+		}
+		smp.ImageRef = placeholderRef
+	}
+	if err := e.Validate(s.Now()); err != nil {
+		return nil, err
+	}
+	if e.SubjectID != "" {
+		if _, err := s.Store.FindSubject(ctx, e.SubjectID); err != nil {
+			return nil, err
+		}
+	}
+	for i, smp := range e.Samples {
+		ref, err := s.Blobs.Put(ctx, req.Images[i])
+		if err != nil {
+			return nil, fmt.Errorf("store image: %w", err)
+		}
+		smp.ImageRef = ref
+	}
+	if req.Original != nil {
+		ref, err := s.Blobs.Put(ctx, req.Original)
+		if err != nil {
+			return nil, fmt.Errorf("store original transaction: %w", err)
+		}
+		e.OriginalRef = ref
+	}
+	if err := s.Store.CreateEncounter(ctx, e); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+const placeholderRef = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// inspect decodes the image fully, sets the sample's format and size, and
+// checks the declared format against the bytes.
+func (s *Service) inspect(smp *huella.Sample, data []byte) error {
+	maxSize := s.MaxImageSize
+	if maxSize == 0 {
+		maxSize = DefaultMaxImageSize
+	}
+	if len(data) == 0 {
+		return huella.Errorf(huella.EINVALID, "image is empty")
+	}
+	if len(data) > maxSize {
+		return huella.Errorf(huella.ETOOLARGE, "image larger than %d bytes", maxSize)
+	}
+	format, w, h, ppi, err := s.decode(data)
+	if err != nil {
+		return err
+	}
+	if smp.Format != "" && smp.Format != format {
+		return huella.Errorf(huella.EINVALID, "declared format %s but the image is %s", smp.Format, format)
+	}
+	smp.Format, smp.Width, smp.Height = format, w, h
+	if smp.PPI == 0 {
+		smp.PPI = ppi
+	}
+	return nil
+}
+
+// decode identifies the format by its signature and decodes the image.
+func (s *Service) decode(data []byte) (format string, w, h, ppi int, err error) {
+	if bytes.HasPrefix(data, []byte{0xFF, 0xA0}) { // WSQ start of image
+		if dec, ok := s.Decoders["wsq"]; ok {
+			w, h, ppi, err := dec(data)
+			if err != nil {
+				return "", 0, 0, 0, huella.Errorf(huella.EINVALID, "WSQ image does not decode: %v", err)
+			}
+			return "wsq", w, h, ppi, nil
+		}
+		return "", 0, 0, 0, huella.Errorf(huella.EUNSUPPORTED, "WSQ images are not supported by this build")
+	}
+	if bytes.HasPrefix(data, []byte("\x00\x00\x00\x0cjP  ")) || bytes.HasPrefix(data, []byte{0xFF, 0x4F, 0xFF, 0x51}) {
+		return "", 0, 0, 0, huella.Errorf(huella.EUNSUPPORTED, "JPEG 2000 images are not supported")
+	}
+	cfg, name, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return "", 0, 0, 0, huella.Errorf(huella.EINVALID, "image does not decode (PNG, JPEG, TIFF, BMP or WSQ expected)")
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > 20000 || cfg.Height > 20000 {
+		return "", 0, 0, 0, huella.Errorf(huella.EINVALID, "image size %dx%d out of range", cfg.Width, cfg.Height)
+	}
+	if _, _, err := image.Decode(bytes.NewReader(data)); err != nil {
+		return "", 0, 0, 0, huella.Errorf(huella.EINVALID, "image does not decode: it is truncated or corrupt")
+	}
+	return name, cfg.Width, cfg.Height, 0, nil
+}

@@ -1,0 +1,472 @@
+package http
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/enroll"
+)
+
+var (
+	readers    = []huella.Role{huella.RoleOfficer, huella.RoleExaminer, huella.RoleSupervisor}
+	everyone   = huella.Roles
+	statsRoles = []huella.Role{huella.RoleOfficer, huella.RoleExaminer, huella.RoleSupervisor, huella.RoleAuditor, huella.RoleAdmin}
+)
+
+// routes is the API: the mux, the access checks and the OpenAPI document
+// are all made from this table.
+func (s *Server) routes() []route {
+	return []route{
+		{Method: "POST", Path: "/v1/encounters", Summary: "Enroll an encounter: biographics and images in one multipart request",
+			Roles: []huella.Role{huella.RoleOfficer}, Multipart: true, Request: encounterRequest{}, Response: huella.Encounter{}, Handler: s.handleCreateEncounter},
+		{Method: "GET", Path: "/v1/encounters", Summary: "List encounters by site and capture time, newest first",
+			Roles: readers, Response: []huella.Encounter{}, Handler: s.handleListEncounters,
+			Query: []param{{"site", "string", "site code (repeatable)"}, {"from", "string", "captured at or after (RFC 3339)"},
+				{"to", "string", "captured before (RFC 3339)"}, {"limit", "integer", "at most this many (default 100, max 1000)"}, {"offset", "integer", "skip this many"}}},
+		{Method: "GET", Path: "/v1/encounters/{id}", Summary: "Read an encounter",
+			Roles: readers, Response: huella.Encounter{}, Handler: s.handleGetEncounter},
+		{Method: "GET", Path: "/v1/subjects/{id}", Summary: "Read a subject with its encounters at every site",
+			Roles: readers, Response: huella.Subject{}, Handler: s.handleGetSubject},
+		{Method: "GET", Path: "/v1/samples/{id}/image", Summary: "Fetch a sample's image, decrypted",
+			Roles: readers, RawResponse: "application/octet-stream", Handler: s.handleGetSampleImage},
+		{Method: "GET", Path: "/v1/stats/encounters", Summary: "Count encounters by site, nationality and month",
+			Roles: statsRoles, Response: huella.EncounterStats{}, Handler: s.handleStats,
+			Query: []param{{"site", "string", "site code (repeatable)"}, {"from", "string", "RFC 3339"}, {"to", "string", "RFC 3339"}}},
+		{Method: "GET", Path: "/v1/sites", Summary: "List sites", Roles: everyone, Response: []huella.Site{}, Handler: s.handleListSites},
+		{Method: "POST", Path: "/v1/sites", Summary: "Create a site", Roles: []huella.Role{huella.RoleAdmin},
+			Request: huella.Site{}, Response: huella.Site{}, Handler: s.handleCreateSite},
+		{Method: "GET", Path: "/v1/users", Summary: "List users", Roles: []huella.Role{huella.RoleAdmin}, Response: []huella.User{}, Handler: s.handleListUsers},
+		{Method: "POST", Path: "/v1/users", Summary: "Create a user; the API token is shown once", Roles: []huella.Role{huella.RoleAdmin},
+			Request: userRequest{}, Response: userResponse{}, Handler: s.handleCreateUser},
+		{Method: "GET", Path: "/v1/me", Summary: "The calling user", Roles: everyone, Response: huella.User{}, Handler: s.handleMe},
+		{Method: "GET", Path: "/v1/audit", Summary: "Read the hash-chained audit trail", Roles: []huella.Role{huella.RoleAuditor},
+			Response: []huella.AuditEvent{}, Handler: s.handleListAudit,
+			Query: []param{{"after", "integer", "events after this sequence number"}, {"limit", "integer", "at most this many (default 100, max 1000)"}}},
+	}
+}
+
+// encounterRequest is the JSON part "encounter" of an enrollment request.
+// Each sample names the multipart part holding its image.
+type encounterRequest struct {
+	SubjectID       string                 `json:"subject_id,omitempty"`
+	Site            string                 `json:"site"`
+	CapturedAt      time.Time              `json:"captured_at"`
+	Reason          huella.Reason          `json:"reason"`
+	CriminalHistory huella.CriminalHistory `json:"criminal_history"`
+	Purpose         huella.Purpose         `json:"purpose,omitempty"`
+	Biographics     huella.Biographics     `json:"biographics"`
+	Samples         []sampleRequest        `json:"samples"`
+	SMTs            []huella.SMT           `json:"smts,omitempty"`
+}
+
+type sampleRequest struct {
+	Image      string            `json:"image"` // name of the multipart part with the image
+	Modality   huella.Modality   `json:"modality"`
+	Position   int               `json:"position,omitempty"`
+	Impression huella.Impression `json:"impression,omitempty"`
+	Eye        huella.Eye        `json:"eye,omitempty"`
+	Format     string            `json:"format,omitempty"`
+	PPI        int               `json:"ppi,omitempty"`
+	Device     string            `json:"device,omitempty"`
+}
+
+// handleCreateEncounter reads a multipart request: the part "encounter"
+// (JSON, first) and one part per image, named as the samples say. Images
+// are held in memory, never written to disk in plain text.
+func (s *Server) handleCreateEncounter(w http.ResponseWriter, r *http.Request) {
+	maxSize := s.MaxRequestSize
+	if maxSize == 0 {
+		maxSize = DefaultMaxRequestSize
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxSize)
+	req, err := s.readEncounterRequest(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	e, err := s.Enroll.Enroll(r.Context(), req)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	s.metrics.enrolled.Inc()
+	writeJSON(w, http.StatusCreated, e)
+}
+
+func (s *Server) readEncounterRequest(r *http.Request) (*enroll.Request, error) {
+	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mediaType != "multipart/form-data" {
+		return nil, huella.Errorf(huella.EINVALID, "enrollment needs a multipart/form-data body")
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, huella.Errorf(huella.EINVALID, "malformed multipart body")
+	}
+	var body *encounterRequest
+	parts := make(map[string][]byte)
+	for {
+		p, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil, err
+			}
+			return nil, huella.Errorf(huella.EINVALID, "malformed multipart body")
+		}
+		name := p.FormName()
+		if name == "encounter" {
+			if body != nil {
+				return nil, huella.Errorf(huella.EINVALID, "more than one encounter part")
+			}
+			body = &encounterRequest{}
+			if err := decodeStrict(json.NewDecoder(io.LimitReader(p, DefaultMaxJSONSize)), body); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if name == "" || parts[name] != nil {
+			return nil, huella.Errorf(huella.EINVALID, "every image part needs a unique name")
+		}
+		maxImage := int64(s.Enroll.MaxImageSize)
+		if maxImage == 0 {
+			maxImage = enroll.DefaultMaxImageSize
+		}
+		data, err := io.ReadAll(io.LimitReader(p, maxImage+1))
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return nil, err
+			}
+			return nil, huella.Errorf(huella.EINVALID, "malformed multipart body")
+		}
+		if int64(len(data)) > maxImage {
+			return nil, huella.Errorf(huella.ETOOLARGE, "image part %q larger than %d bytes", name, maxImage)
+		}
+		parts[name] = data
+	}
+	if body == nil {
+		return nil, huella.Errorf(huella.EINVALID, "the part \"encounter\" (JSON) is required")
+	}
+	e := &huella.Encounter{
+		SubjectID:       body.SubjectID,
+		SiteCode:        body.Site,
+		CapturedAt:      body.CapturedAt,
+		Reason:          body.Reason,
+		CriminalHistory: body.CriminalHistory,
+		Purpose:         body.Purpose,
+		Biographics:     body.Biographics,
+	}
+	req := &enroll.Request{Encounter: e}
+	used := make(map[string]bool)
+	for i, sr := range body.Samples {
+		data, ok := parts[sr.Image]
+		if !ok {
+			return nil, huella.Errorf(huella.EINVALID, "samples[%d]: no image part named %q", i, sr.Image)
+		}
+		used[sr.Image] = true
+		e.Samples = append(e.Samples, &huella.Sample{
+			Modality: sr.Modality, Position: sr.Position, Impression: sr.Impression, Eye: sr.Eye,
+			Format: sr.Format, PPI: sr.PPI, Device: sr.Device,
+		})
+		req.Images = append(req.Images, data)
+	}
+	for name := range parts {
+		if !used[name] {
+			return nil, huella.Errorf(huella.EINVALID, "image part %q is not named by any sample", name)
+		}
+	}
+	for i := range body.SMTs {
+		m := body.SMTs[i]
+		m.ID, m.SampleID = "", ""
+		e.SMTs = append(e.SMTs, &m)
+	}
+	return req, nil
+}
+
+func (s *Server) handleGetEncounter(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	e, err := s.Store.FindEncounter(ctx, r.PathValue("id"))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if !huella.ActorFromContext(ctx).CanAccessSite(e.SiteCode) {
+		s.Error(w, r, huella.Errorf(huella.EFORBIDDEN, "the encounter is at a site you do not work at"))
+		return
+	}
+	if err := s.audit(r, huella.ActionEncounterRead, "encounter/"+e.ID, e.SiteCode, ""); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, e)
+}
+
+// handleGetSubject returns a subject's whole history. For users scoped to
+// sites, encounters at other sites show only when and where they happened:
+// enough to know the person was seen before, no personal data.
+func (s *Server) handleGetSubject(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	user := huella.ActorFromContext(ctx)
+	sub, err := s.Store.FindSubject(ctx, r.PathValue("id"))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	visible := !user.Role.SiteScoped()
+	for _, e := range sub.Encounters {
+		visible = visible || user.CanAccessSite(e.SiteCode)
+	}
+	if !visible {
+		s.Error(w, r, huella.Errorf(huella.EFORBIDDEN, "the subject has no encounter at a site you work at"))
+		return
+	}
+	for i, e := range sub.Encounters {
+		if !user.CanAccessSite(e.SiteCode) {
+			sub.Encounters[i] = &huella.Encounter{ID: e.ID, SubjectID: e.SubjectID, SiteCode: e.SiteCode,
+				CapturedAt: e.CapturedAt, Reason: e.Reason, CreatedAt: e.CreatedAt}
+		}
+	}
+	if err := s.audit(r, huella.ActionSubjectRead, "subject/"+sub.ID, "", ""); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sub)
+}
+
+func (s *Server) handleGetSampleImage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	smp, e, err := s.Store.FindSample(ctx, r.PathValue("id"))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if !huella.ActorFromContext(ctx).CanAccessSite(e.SiteCode) {
+		s.Error(w, r, huella.Errorf(huella.EFORBIDDEN, "the sample is at a site you do not work at"))
+		return
+	}
+	data, err := s.Blobs.Get(ctx, smp.ImageRef)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if err := s.audit(r, huella.ActionSampleRead, "sample/"+smp.ID, e.SiteCode, string(smp.Modality)); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", contentTypes[smp.Format])
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(data)
+}
+
+var contentTypes = map[string]string{
+	"png": "image/png", "jpeg": "image/jpeg", "tiff": "image/tiff", "bmp": "image/bmp",
+	"wsq": "image/x-wsq", "jp2": "image/jp2", "pgm": "image/x-portable-graymap",
+}
+
+func (s *Server) handleListEncounters(w http.ResponseWriter, r *http.Request) {
+	f, err := s.encounterFilter(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if v := r.URL.Query().Get("limit"); v != "" {
+		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit < 1 || f.Limit > 1000 {
+			s.Error(w, r, huella.Errorf(huella.EINVALID, "limit must be 1-1000"))
+			return
+		}
+	}
+	if v := r.URL.Query().Get("offset"); v != "" {
+		if f.Offset, err = strconv.Atoi(v); err != nil || f.Offset < 0 {
+			s.Error(w, r, huella.Errorf(huella.EINVALID, "offset must be 0 or more"))
+			return
+		}
+	}
+	list, err := s.Store.ListEncounters(r.Context(), f)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if err := s.audit(r, huella.ActionEncounterList, "encounters", "", fmt.Sprintf("%d encounters", len(list))); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if list == nil {
+		list = []*huella.Encounter{}
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+// encounterFilter reads site, from and to, and limits site-scoped users to
+// their sites: asking for another site is EFORBIDDEN.
+func (s *Server) encounterFilter(r *http.Request) (huella.EncounterFilter, error) {
+	var f huella.EncounterFilter
+	q := r.URL.Query()
+	user := huella.ActorFromContext(r.Context())
+	f.Sites = q["site"]
+	for _, site := range f.Sites {
+		if !user.CanAccessSite(site) {
+			return f, huella.Errorf(huella.EFORBIDDEN, "you do not work at site %s", site)
+		}
+	}
+	if len(f.Sites) == 0 && user.Role.SiteScoped() {
+		f.Sites = slices.Clone(user.Sites)
+	}
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &f.From}, {"to", &f.To}} {
+		if v := q.Get(p.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return f, huella.Errorf(huella.EINVALID, "%s must be an RFC 3339 time", p.name)
+			}
+			*p.dst = t
+		}
+	}
+	return f, nil
+}
+
+func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
+	f, err := s.encounterFilter(r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	st, err := s.Store.EncounterStats(r.Context(), f)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (s *Server) handleListSites(w http.ResponseWriter, r *http.Request) {
+	sites, err := s.Store.ListSites(r.Context())
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if sites == nil {
+		sites = []*huella.Site{}
+	}
+	writeJSON(w, http.StatusOK, sites)
+}
+
+func (s *Server) handleCreateSite(w http.ResponseWriter, r *http.Request) {
+	var site huella.Site
+	if err := decodeJSON(w, r, &site); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if err := s.Store.CreateSite(r.Context(), &site); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, site)
+}
+
+// userRequest creates a user; the server makes the token.
+type userRequest struct {
+	Name    string      `json:"name"`
+	Role    huella.Role `json:"role"`
+	Sites   []string    `json:"sites,omitempty"`
+	Partner string      `json:"partner,omitempty"`
+}
+
+// userResponse returns the new user and its token, shown only this once.
+type userResponse struct {
+	User  *huella.User `json:"user"`
+	Token string       `json:"token"`
+}
+
+func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
+	var req userRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	token := NewToken()
+	u := &huella.User{Name: req.Name, Role: req.Role, Sites: req.Sites, Partner: req.Partner, TokenHash: huella.HashToken(token)}
+	if err := s.Store.CreateUser(r.Context(), u); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, userResponse{User: u, Token: token})
+}
+
+// NewToken returns a new random API token (256 bits, URL-safe base64).
+func NewToken() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic("huella: crypto/rand failed: " + err.Error())
+	}
+	return "hu_" + base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
+	users, err := s.Store.ListUsers(r.Context())
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if users == nil {
+		users = []*huella.User{}
+	}
+	writeJSON(w, http.StatusOK, users)
+}
+
+func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, huella.ActorFromContext(r.Context()))
+}
+
+func (s *Server) handleListAudit(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	after, limit := int64(0), 100
+	var err error
+	if v := q.Get("after"); v != "" {
+		if after, err = strconv.ParseInt(v, 10, 64); err != nil || after < 0 {
+			s.Error(w, r, huella.Errorf(huella.EINVALID, "after must be a sequence number"))
+			return
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 1000 {
+			s.Error(w, r, huella.Errorf(huella.EINVALID, "limit must be 1-1000"))
+			return
+		}
+	}
+	events, err := s.Store.ListAuditEvents(r.Context(), after, limit)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if err := s.audit(r, huella.ActionAuditRead, "audit", "", fmt.Sprintf("after %d", after)); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if events == nil {
+		events = []*huella.AuditEvent{}
+	}
+	writeJSON(w, http.StatusOK, events)
+}
+
+// audit appends the event for a read of personal data. The read is refused
+// if it cannot be audited.
+func (s *Server) audit(r *http.Request, action, object, site, detail string) error {
+	e := huella.NewAuditEvent(r.Context(), action, object, site)
+	e.Time = s.Now()
+	e.Detail = detail
+	return s.Store.AppendAudit(r.Context(), e)
+}

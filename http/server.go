@@ -1,0 +1,335 @@
+// Package http serves Huella's JSON API under /v1, its OpenAPI document,
+// health and readiness probes and Prometheus metrics.
+package http
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/enroll"
+)
+
+// Default request limits.
+const (
+	DefaultMaxRequestSize = 200 << 20
+	DefaultMaxJSONSize    = 1 << 20
+)
+
+// Server is the HTTP server. Set the exported fields, then Open.
+type Server struct {
+	Store          huella.Store
+	Blobs          huella.BlobStore
+	Enroll         *enroll.Service
+	Logger         *slog.Logger
+	Now            func() time.Time
+	MaxRequestSize int64 // bytes; DefaultMaxRequestSize when zero
+
+	mux     *http.ServeMux
+	server  *http.Server
+	ln      net.Listener
+	metrics *metrics
+}
+
+// NewServer returns a server with its routes registered.
+func NewServer(store huella.Store, blobs huella.BlobStore, enroller *enroll.Service, logger *slog.Logger) *Server {
+	s := &Server{
+		Store:   store,
+		Blobs:   blobs,
+		Enroll:  enroller,
+		Logger:  logger,
+		Now:     time.Now,
+		mux:     http.NewServeMux(),
+		metrics: newMetrics(),
+	}
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	s.mux.HandleFunc("GET /readyz", s.handleReady)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+	s.mux.HandleFunc("GET /openapi.json", s.handleOpenAPI)
+	for _, rt := range s.routes() {
+		s.mux.Handle(rt.Method+" "+rt.Path, s.authenticated(rt, rt.Handler))
+	}
+	return s
+}
+
+// Handler returns the server's handler, for tests and embedding.
+func (s *Server) Handler() http.Handler { return s.recoverer(s.mux) }
+
+// Open starts serving on addr ("127.0.0.1:0" picks a free port).
+func (s *Server) Open(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	s.ln = ln
+	s.server = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
+	}
+	go s.server.Serve(ln)
+	return nil
+}
+
+// URL returns the base URL the server listens on.
+func (s *Server) URL() string {
+	if s.ln == nil {
+		return ""
+	}
+	return "http://" + s.ln.Addr().String()
+}
+
+// Close stops accepting requests and waits up to 10 s for those running.
+func (s *Server) Close() error {
+	if s.server == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return s.server.Shutdown(ctx)
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	if err := s.Store.Ping(r.Context()); err != nil {
+		s.Logger.Warn("not ready", "err", err)
+		http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}
+
+// route is one API endpoint: its access rule and handler. The route table
+// drives the mux, the access checks and the OpenAPI document.
+type route struct {
+	Method, Path string
+	Summary      string
+	Roles        []huella.Role // who may call it at all
+	Query        []param       // documented query parameters
+	Request      any           // JSON request body type, for the OpenAPI document
+	Multipart    bool          // multipart/form-data body
+	Response     any           // JSON response body type
+	RawResponse  string        // content type of a non-JSON response
+	Handler      http.HandlerFunc
+}
+
+type param struct{ Name, Type, Description string }
+
+// authenticated resolves the bearer token to a user, checks the route's
+// roles, puts the user and purpose in the context and records metrics.
+func (s *Server) authenticated(rt route, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			s.metrics.requests.WithLabelValues(rt.Method+" "+rt.Path, fmt.Sprint(sw.status)).Inc()
+			s.metrics.duration.WithLabelValues(rt.Method + " " + rt.Path).Observe(time.Since(start).Seconds())
+		}()
+		user, err := s.authenticate(r)
+		if err != nil {
+			s.Error(sw, r, err)
+			return
+		}
+		if !roleIn(user.Role, rt.Roles) {
+			s.Error(sw, r, huella.Errorf(huella.EFORBIDDEN, "role %s may not %s %s", user.Role, rt.Method, rt.Path))
+			return
+		}
+		purpose := huella.Purpose(r.Header.Get("X-Huella-Purpose"))
+		if purpose == "" {
+			purpose = defaultPurpose[user.Role]
+		} else if !purpose.Valid() {
+			s.Error(sw, r, huella.Errorf(huella.EINVALID, "unknown purpose in X-Huella-Purpose"))
+			return
+		}
+		ctx := huella.NewContextWithActor(r.Context(), user)
+		ctx = huella.NewContextWithPurpose(ctx, purpose)
+		next.ServeHTTP(sw, r.WithContext(ctx))
+	})
+}
+
+var defaultPurpose = map[huella.Role]huella.Purpose{
+	huella.RoleOfficer:    huella.PurposeEnforcement,
+	huella.RoleExaminer:   huella.PurposeAdjudication,
+	huella.RoleSupervisor: huella.PurposeInvestigation,
+	huella.RoleAuditor:    huella.PurposeAudit,
+	huella.RolePartner:    huella.PurposeForwarding,
+	huella.RoleAdmin:      huella.PurposeAdministration,
+}
+
+func (s *Server) authenticate(r *http.Request) (*huella.User, error) {
+	h := r.Header.Get("Authorization")
+	token, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || token == "" {
+		return nil, huella.Errorf(huella.EUNAUTHORIZED, "missing bearer token")
+	}
+	u, err := s.Store.FindUserByTokenHash(r.Context(), huella.HashToken(token))
+	if err != nil {
+		return nil, err
+	}
+	// The store matched the hash; compare again in constant time so that a
+	// store doing a prefix or case-insensitive lookup cannot widen access.
+	if subtle.ConstantTimeCompare(u.TokenHash, huella.HashToken(token)) != 1 {
+		return nil, huella.Errorf(huella.EUNAUTHORIZED, "invalid token")
+	}
+	return u, nil
+}
+
+func roleIn(r huella.Role, roles []huella.Role) bool {
+	for _, x := range roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// recoverer turns a panic in a handler into a 500 and a log line.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.Logger.Error("panic in handler", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
+				writeJSON(w, http.StatusInternalServerError, errorResponse{Code: huella.EINTERNAL, Message: "internal error"})
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// errorResponse is the body of every error: a code and a message safe to show.
+type errorResponse struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+var statusByCode = map[string]int{
+	huella.ECONFLICT:      http.StatusConflict,
+	huella.EFORBIDDEN:     http.StatusForbidden,
+	huella.EINTERNAL:      http.StatusInternalServerError,
+	huella.EINVALID:       http.StatusBadRequest,
+	huella.ENOTFOUND:      http.StatusNotFound,
+	huella.ETOOLARGE:      http.StatusRequestEntityTooLarge,
+	huella.EUNAUTHORIZED:  http.StatusUnauthorized,
+	huella.EUNSUPPORTED:   http.StatusUnsupportedMediaType,
+	huella.EUNPROCESSABLE: http.StatusUnprocessableEntity,
+}
+
+// Error writes err as {code, message}. Internal errors are logged in full
+// and shown as "internal error". Messages never carry personal data.
+func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		err = huella.Errorf(huella.ETOOLARGE, "request larger than %d bytes", mbe.Limit)
+	}
+	code := huella.ErrorCode(err)
+	if code == huella.EINTERNAL {
+		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	status, ok := statusByCode[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	writeJSON(w, status, errorResponse{Code: code, Message: huella.ErrorMessage(err)})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// decodeJSON reads a strict JSON body: unknown fields, wrong types, trailing
+// data and bodies over the limit are EINVALID or ETOOLARGE.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	r.Body = http.MaxBytesReader(w, r.Body, DefaultMaxJSONSize)
+	return decodeStrict(json.NewDecoder(r.Body), v)
+}
+
+func decodeStrict(dec *json.Decoder, v any) error {
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return huella.Errorf(huella.EINVALID, "malformed JSON: %s", jsonErrorText(err))
+	}
+	if dec.More() {
+		return huella.Errorf(huella.EINVALID, "malformed JSON: trailing data after the object")
+	}
+	return nil
+}
+
+// jsonErrorText describes a JSON error by position and field, never by the
+// offending value (which could be personal data).
+func jsonErrorText(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Sprintf("syntax error at byte %d", se.Offset)
+	case errors.As(err, &te):
+		return fmt.Sprintf("field %s must be %s", te.Field, te.Type)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
+	case errors.Is(err, context.Canceled):
+		return "request cancelled"
+	default:
+		var pe *time.ParseError
+		if errors.As(err, &pe) {
+			return "a time must be RFC 3339, e.g. 2026-11-26T10:00:00Z"
+		}
+		return "not a JSON object of the expected shape"
+	}
+}
+
+type metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	enrolled prometheus.Counter
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "huella_http_requests_total", Help: "API requests by route and status.",
+		}, []string{"route", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "huella_http_request_duration_seconds", Help: "API request latency by route.",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 12),
+		}, []string{"route"}),
+		enrolled: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "huella_encounters_enrolled_total", Help: "Encounters enrolled since start.",
+		}),
+	}
+	m.registry.MustRegister(m.requests, m.duration, m.enrolled,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}

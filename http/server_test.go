@@ -1,0 +1,355 @@
+package http_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/textproto"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/blob"
+	"github.com/huella-abis/huella/enroll"
+	hhttp "github.com/huella-abis/huella/http"
+	"github.com/huella-abis/huella/internal/demo"
+	"github.com/huella-abis/huella/sqlite"
+)
+
+// env is a running API over a real SQLite store and encrypted blob store.
+type env struct {
+	t       testing.TB
+	srv     *httptest.Server
+	api     *hhttp.Server
+	store   *sqlite.Store
+	dir     string
+	logs    *syncBuffer
+	tokens  map[string]string // user name -> token
+	users   map[string]*huella.User
+	enrolls map[string]*huella.Encounter // site -> an encounter there
+	seq     int
+}
+
+// next returns a number not returned before, for unique names.
+func (e *env) next() int { e.seq++; return e.seq }
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// MustOpenEnv starts the API with two sites, one user per role (officer and
+// examiner at MX-TAP, a second officer at MX-CDMX) and one encounter at each site.
+func MustOpenEnv(tb testing.TB) *env {
+	tb.Helper()
+	dir := tb.TempDir()
+	store, err := sqlite.Open(filepath.Join(dir, "huella.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { store.Close() })
+	key, err := blob.LoadOrCreateKey(filepath.Join(dir, "keys", "data.key"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	blobs, err := blob.NewFileStore(filepath.Join(dir, "blobs"), key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, nil))
+	enroller := enroll.NewService(store, blobs)
+	api := hhttp.NewServer(store, blobs, enroller, logger)
+	srv := httptest.NewServer(api.Handler())
+	tb.Cleanup(srv.Close)
+	e := &env{t: tb, srv: srv, api: api, store: store, dir: dir, logs: logs,
+		tokens: map[string]string{}, users: map[string]*huella.User{}, enrolls: map[string]*huella.Encounter{}}
+	ctx := huella.NewContextWithPurpose(context.Background(), huella.PurposeAdministration)
+	for _, s := range demo.Sites {
+		site := *s
+		if err := store.CreateSite(ctx, &site); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	for _, u := range []struct {
+		role  huella.Role
+		sites []string
+	}{
+		{huella.RoleOfficer, []string{"MX-TAP"}}, {huella.RoleExaminer, []string{"MX-TAP"}},
+		{huella.RoleSupervisor, nil}, {huella.RoleAuditor, nil}, {huella.RolePartner, nil}, {huella.RoleAdmin, nil},
+	} {
+		e.addUser(string(u.role), u.role, u.sites...)
+	}
+	e.addUser("officer-cdmx", huella.RoleOfficer, "MX-CDMX")
+	for _, site := range []string{"MX-TAP", "MX-CDMX"} {
+		officer := "officer"
+		if site == "MX-CDMX" {
+			officer = "officer-cdmx"
+		}
+		resp, body := e.enroll(officer, encounterJSON(site), fingerImage(tb, "finger-101_1.png"))
+		if resp.StatusCode != http.StatusCreated {
+			tb.Fatalf("seed enrollment at %s: %d %s", site, resp.StatusCode, body)
+		}
+		var enc huella.Encounter
+		if err := json.Unmarshal(body, &enc); err != nil {
+			tb.Fatal(err)
+		}
+		e.enrolls[site] = &enc
+	}
+	return e
+}
+
+func (e *env) addUser(name string, role huella.Role, sites ...string) {
+	token := hhttp.NewToken()
+	u := &huella.User{Name: name, Role: role, Sites: sites, TokenHash: huella.HashToken(token)}
+	if role == huella.RolePartner {
+		u.Partner = "TEST-PARTNER"
+	}
+	ctx := huella.NewContextWithPurpose(context.Background(), huella.PurposeAdministration)
+	if err := e.store.CreateUser(ctx, u); err != nil {
+		e.t.Fatal(err)
+	}
+	e.tokens[name], e.users[name] = token, u
+}
+
+func (e *env) do(user, method, path string, body io.Reader, contentType string) (*http.Response, []byte) {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.srv.URL+path, body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if user != "" {
+		req.Header.Set("Authorization", "Bearer "+e.tokens[user])
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, b
+}
+
+// part is one image of a multipart enrollment.
+type part struct {
+	name string
+	data []byte
+}
+
+func (e *env) enroll(user, encounter string, images ...part) (*http.Response, []byte) {
+	e.t.Helper()
+	body, ct := multipartBody(e.t, encounter, images...)
+	return e.do(user, "POST", "/v1/encounters", body, ct)
+}
+
+func multipartBody(tb testing.TB, encounter string, images ...part) (*bytes.Buffer, string) {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="encounter"`)
+	h.Set("Content-Type", "application/json")
+	w, _ := mw.CreatePart(h)
+	w.Write([]byte(encounter))
+	for _, p := range images {
+		fw, _ := mw.CreateFormFile(p.name, p.name)
+		fw.Write(p.data)
+	}
+	mw.Close()
+	return &buf, mw.FormDataContentType()
+}
+
+func fingerImage(tb testing.TB, fixture string) part {
+	data, err := demo.Fixture(fixture)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return part{name: "f2", data: data}
+}
+
+// testNames are the biographic values of encounterJSON: they must never
+// appear in logs.
+var testNames = []string{"Xochitl", "Quetzalli-Ramos", "PASS998877"}
+
+func encounterJSON(site string) string {
+	return fmt.Sprintf(`{
+  "site": %q,
+  "captured_at": %q,
+  "reason": "apprehension",
+  "criminal_history": {"status": "none"},
+  "biographics": {
+    "names": [{"given": "Xochitl", "family": "Quetzalli-Ramos"}],
+    "birth_date": {"year": 1995, "month": 3},
+    "sex": "F",
+    "nationality": "GTM",
+    "documents": [{"type": "passport", "number": "PASS998877", "country": "GTM"}]
+  },
+  "samples": [{"image": "f2", "modality": "finger", "position": 2, "impression": "plain", "ppi": 500}]
+}`, site, time.Now().Add(-time.Hour).UTC().Format(time.RFC3339))
+}
+
+// snapshot is what a failed request must leave unchanged.
+type snapshot struct {
+	encounters int
+	blobs      int
+}
+
+func (e *env) snapshot() snapshot {
+	e.t.Helper()
+	st, err := e.store.EncounterStats(context.Background(), huella.EncounterFilter{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	n := 0
+	filepath.WalkDir(filepath.Join(e.dir, "blobs"), func(p string, d os.DirEntry, err error) error {
+		if d != nil && !d.IsDir() {
+			n++
+		}
+		return nil
+	})
+	return snapshot{encounters: st.Total, blobs: n}
+}
+
+func TestHealth(t *testing.T) {
+	e := MustOpenEnv(t)
+	for _, p := range []string{"/healthz", "/readyz", "/metrics"} {
+		resp, body := e.do("", "GET", p, nil, "")
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s = %d %s", p, resp.StatusCode, body)
+		}
+	}
+	_, body := e.do("", "GET", "/metrics", nil, "")
+	if !strings.Contains(string(body), "huella_encounters_enrolled_total 2") {
+		t.Errorf("metrics do not count the two enrollments")
+	}
+}
+
+func TestEnrollAndRead(t *testing.T) {
+	e := MustOpenEnv(t)
+	enc := e.enrolls["MX-TAP"]
+	if enc.ID == "" || enc.SubjectID == "" || len(enc.Samples) != 1 {
+		t.Fatalf("created encounter = %+v", enc)
+	}
+	if got := enc.Samples[0]; got.Format != "png" || got.Width != 388 || got.Height != 374 {
+		t.Errorf("sample = %+v, want a 388x374 png", got)
+	}
+	t.Run("Encounter", func(t *testing.T) {
+		resp, body := e.do("officer", "GET", "/v1/encounters/"+enc.ID, nil, "")
+		if resp.StatusCode != 200 {
+			t.Fatalf("status %d: %s", resp.StatusCode, body)
+		}
+		var got huella.Encounter
+		json.Unmarshal(body, &got)
+		if got.Biographics.Names[0].Given != "Xochitl" || got.Officer != e.users["officer"].ID {
+			t.Errorf("got %+v", got)
+		}
+	})
+	t.Run("Image", func(t *testing.T) {
+		resp, body := e.do("officer", "GET", "/v1/samples/"+enc.Samples[0].ID+"/image", nil, "")
+		want, _ := demo.Fixture("finger-101_1.png")
+		if resp.StatusCode != 200 || !bytes.Equal(body, want) || resp.Header.Get("Content-Type") != "image/png" {
+			t.Fatalf("status %d, %d bytes, type %s; want the fixture back", resp.StatusCode, len(body), resp.Header.Get("Content-Type"))
+		}
+	})
+	t.Run("Subject", func(t *testing.T) {
+		resp, body := e.do("supervisor", "GET", "/v1/subjects/"+enc.SubjectID, nil, "")
+		var got huella.Subject
+		json.Unmarshal(body, &got)
+		if resp.StatusCode != 200 || len(got.Encounters) != 1 || got.Encounters[0].ID != enc.ID {
+			t.Fatalf("status %d, subject %+v", resp.StatusCode, got)
+		}
+	})
+	t.Run("ListAndStats", func(t *testing.T) {
+		resp, body := e.do("supervisor", "GET", "/v1/encounters?site=MX-TAP", nil, "")
+		var list []huella.Encounter
+		json.Unmarshal(body, &list)
+		if resp.StatusCode != 200 || len(list) != 1 {
+			t.Fatalf("status %d, %d encounters", resp.StatusCode, len(list))
+		}
+		resp, body = e.do("officer", "GET", "/v1/stats/encounters", nil, "")
+		var st huella.EncounterStats
+		json.Unmarshal(body, &st)
+		if resp.StatusCode != 200 || st.Total != 1 || st.BySite["MX-TAP"] != 1 || st.ByNationality["GTM"] != 1 {
+			t.Fatalf("officer stats %d %+v: want only MX-TAP's one encounter", resp.StatusCode, st)
+		}
+	})
+	t.Run("ReadsAudited", func(t *testing.T) {
+		events, err := e.store.ListAuditEvents(context.Background(), 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, ev := range events {
+			seen[ev.Action] = true
+		}
+		for _, a := range []string{huella.ActionEncounterCreate, huella.ActionEncounterRead, huella.ActionSampleRead, huella.ActionSubjectRead, huella.ActionEncounterList} {
+			if !seen[a] {
+				t.Errorf("no audit event %s", a)
+			}
+		}
+	})
+}
+
+func TestOpenAPI(t *testing.T) {
+	e := MustOpenEnv(t)
+	resp, body := e.do("", "GET", "/openapi.json", nil, "")
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	var doc struct {
+		OpenAPI string                               `json:"openapi"`
+		Paths   map[string]map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.OpenAPI != "3.1.0" {
+		t.Errorf("openapi = %q", doc.OpenAPI)
+	}
+	// Every endpoint of the access matrix is documented, and every
+	// documented /v1 endpoint is in the matrix, so neither can drift.
+	documented := map[string]bool{}
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			if strings.HasPrefix(path, "/v1/") {
+				documented[strings.ToUpper(method)+" "+path] = true
+				if op["responses"] == nil || op["summary"] == "" {
+					t.Errorf("%s %s lacks responses or summary", method, path)
+				}
+			}
+		}
+	}
+	for _, ep := range accessMatrix {
+		if !documented[ep.route] {
+			t.Errorf("%s is served but not in the OpenAPI document", ep.route)
+		}
+		delete(documented, ep.route)
+	}
+	for r := range documented {
+		t.Errorf("%s is documented but not covered by the access matrix test", r)
+	}
+}
