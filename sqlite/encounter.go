@@ -1,0 +1,463 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/huella-abis/huella"
+)
+
+// Limits of ListEncounters.
+const (
+	defaultEncounterLimit = 100
+	maxEncounterLimit     = 1000
+)
+
+// CreateEncounter stores the encounter with its samples and SMTs in one
+// transaction. On success it sets every ID, CreatedAt, and CapturedAt to
+// its stored form (UTC, microseconds); on failure it leaves e as it was.
+func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error {
+	now := s.now()
+	if err := e.Validate(now); err != nil {
+		return err
+	}
+	biographics, err := json.Marshal(e.Biographics)
+	if err != nil {
+		return fmt.Errorf("sqlite: create encounter: %w", err)
+	}
+	ids := newEncounterIDs(e, now)
+	capturedAt := stored(e.CapturedAt)
+	err = s.inWriteTx(ctx, func(tx *sql.Tx) error {
+		if err := siteExists(ctx, tx, e.SiteCode); err != nil {
+			return err
+		}
+		if e.SubjectID != "" {
+			var one int
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM subjects WHERE id = ?`, e.SubjectID).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return huella.Errorf(huella.ENOTFOUND, "subject %s not found", e.SubjectID)
+			} else if err != nil {
+				return fmt.Errorf("sqlite: find subject: %w", err)
+			}
+		} else if _, err := tx.ExecContext(ctx, `INSERT INTO subjects (id, created_at) VALUES (?, ?)`, ids.subject, micros(now)); err != nil {
+			return fmt.Errorf("sqlite: create subject: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO encounters (id, subject_id, site_code, captured_at, officer, reason,
+			history_status, history_offence, purpose, nationality, biographics, original_ref, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			ids.encounter, ids.subject, e.SiteCode, micros(capturedAt), e.Officer, string(e.Reason),
+			string(e.CriminalHistory.Status), e.CriminalHistory.Offence, string(e.Purpose), e.Biographics.Nationality,
+			string(biographics), e.OriginalRef, micros(now)); err != nil {
+			return fmt.Errorf("sqlite: create encounter: %w", err)
+		}
+		if err := insertSamples(ctx, tx, ids, e.Samples); err != nil {
+			return err
+		}
+		if err := insertSMTs(ctx, tx, ids, e.SMTs); err != nil {
+			return err
+		}
+		event := huella.NewAuditEvent(ctx, huella.ActionEncounterCreate, "encounter/"+ids.encounter, e.SiteCode)
+		event.Detail = fmt.Sprintf("subject=%s new_subject=%t samples=%d smts=%d", ids.subject, e.SubjectID == "", len(e.Samples), len(e.SMTs))
+		return appendAudit(ctx, tx, event, now)
+	})
+	if err != nil {
+		return err
+	}
+	ids.apply(e)
+	e.CapturedAt, e.CreatedAt = capturedAt, now
+	return nil
+}
+
+// encounterIDs are the IDs CreateEncounter gives, kept apart from the
+// encounter until the transaction commits.
+type encounterIDs struct {
+	encounter, subject string
+	samples, smts      []string
+}
+
+func newEncounterIDs(e *huella.Encounter, t time.Time) encounterIDs {
+	ids := encounterIDs{encounter: huella.NewID("enc_", t), subject: e.SubjectID}
+	if ids.subject == "" {
+		ids.subject = huella.NewID("sub_", t)
+	}
+	for range e.Samples {
+		ids.samples = append(ids.samples, huella.NewID("smp_", t))
+	}
+	for range e.SMTs {
+		ids.smts = append(ids.smts, huella.NewID("smt_", t))
+	}
+	return ids
+}
+
+// sampleID returns the ID of the SMT's photo, or nil.
+func (ids encounterIDs) sampleID(m *huella.SMT) any {
+	if m.SampleIndex == nil {
+		return nil
+	}
+	return ids.samples[*m.SampleIndex]
+}
+
+func (ids encounterIDs) apply(e *huella.Encounter) {
+	e.ID, e.SubjectID = ids.encounter, ids.subject
+	for i, smp := range e.Samples {
+		smp.ID = ids.samples[i]
+	}
+	for i, m := range e.SMTs {
+		m.ID = ids.smts[i]
+		m.SampleID, _ = ids.sampleID(m).(string)
+	}
+}
+
+func insertSamples(ctx context.Context, tx *sql.Tx, ids encounterIDs, samples []*huella.Sample) error {
+	const columns = 14
+	args := make([]any, 0, columns*len(samples))
+	for i, smp := range samples {
+		var quality any
+		if smp.Quality != nil {
+			quality = *smp.Quality
+		}
+		args = append(args, ids.samples[i], ids.encounter, i, string(smp.Modality), smp.Position, string(smp.Impression),
+			string(smp.Eye), smp.ImageRef, smp.Format, smp.Width, smp.Height, smp.PPI, smp.Device, quality)
+	}
+	query := `INSERT INTO samples (id, encounter_id, ordinal, modality, position, impression, eye, image_ref, format,
+		width, height, ppi, device, quality) VALUES ` + rowsOf(columns, len(samples))
+	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+		return fmt.Errorf("sqlite: create samples: %w", err)
+	}
+	return nil
+}
+
+func insertSMTs(ctx context.Context, tx *sql.Tx, ids encounterIDs, smts []*huella.SMT) error {
+	if len(smts) == 0 {
+		return nil
+	}
+	const columns = 11
+	args := make([]any, 0, columns*len(smts))
+	for i, m := range smts {
+		colors, err := json.Marshal(nonNil(m.Colors))
+		if err != nil {
+			return fmt.Errorf("sqlite: create smts: %w", err)
+		}
+		var index any
+		if m.SampleIndex != nil {
+			index = *m.SampleIndex
+		}
+		args = append(args, ids.smts[i], ids.encounter, i, string(m.Type), m.Code, m.Class, m.Subclass,
+			string(colors), m.Description, index, ids.sampleID(m))
+	}
+	query := `INSERT INTO smts (id, encounter_id, ordinal, type, code, class, subclass, colors, description,
+		sample_index, sample_id) VALUES ` + rowsOf(columns, len(smts))
+	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+		return fmt.Errorf("sqlite: create smts: %w", err)
+	}
+	return nil
+}
+
+// rowsOf returns "(?, ?), (?, ?)" for n rows of the given number of columns.
+func rowsOf(columns, n int) string {
+	row := "(" + placeholders(columns) + ")"
+	return strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
+}
+
+const encounterColumns = `e.id, e.subject_id, e.site_code, e.captured_at, e.officer, e.reason, e.history_status,
+	e.history_offence, e.purpose, e.biographics, e.original_ref, e.created_at`
+
+// FindEncounter returns the encounter with its samples and SMTs, or ENOTFOUND.
+func (s *Store) FindEncounter(ctx context.Context, id string) (*huella.Encounter, error) {
+	var list []*huella.Encounter
+	err := s.inReadTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		list, err = queryEncounters(ctx, tx, `SELECT `+encounterColumns+` FROM encounters e WHERE e.id = ?`, id)
+		if err != nil {
+			return err
+		}
+		return fillEncounters(ctx, tx, list, true)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, huella.Errorf(huella.ENOTFOUND, "encounter %s not found", id)
+	}
+	return list[0], nil
+}
+
+// ListEncounters returns the encounters matching the filter, newest first,
+// with their samples and SMTs. EINVALID for a negative limit or offset or a
+// To before From.
+func (s *Store) ListEncounters(ctx context.Context, f huella.EncounterFilter) ([]*huella.Encounter, error) {
+	limit, err := checkFilter(f)
+	if err != nil {
+		return nil, err
+	}
+	where, args := filterWhere(f)
+	args = append(args, limit, f.Offset)
+	var list []*huella.Encounter
+	err = s.inReadTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		list, err = queryEncounters(ctx, tx, `SELECT `+encounterColumns+` FROM encounters e `+where+`
+			ORDER BY e.captured_at DESC, e.id DESC LIMIT ? OFFSET ?`, args...)
+		if err != nil {
+			return err
+		}
+		return fillEncounters(ctx, tx, list, true)
+	})
+	return list, err
+}
+
+// FindSubject returns the subject with its encounters, oldest first, or ENOTFOUND.
+func (s *Store) FindSubject(ctx context.Context, id string) (*huella.Subject, error) {
+	var subject huella.Subject
+	err := s.inReadTx(ctx, func(tx *sql.Tx) error {
+		var created int64
+		var merged sql.NullString
+		err := tx.QueryRowContext(ctx, `SELECT id, created_at, merged_into FROM subjects WHERE id = ?`, id).Scan(&subject.ID, &created, &merged)
+		if errors.Is(err, sql.ErrNoRows) {
+			return huella.Errorf(huella.ENOTFOUND, "subject %s not found", id)
+		} else if err != nil {
+			return fmt.Errorf("sqlite: find subject: %w", err)
+		}
+		subject.CreatedAt, subject.MergedInto = fromMicros(created), merged.String
+		subject.Encounters, err = queryEncounters(ctx, tx, `SELECT `+encounterColumns+` FROM encounters e
+			WHERE e.subject_id = ? ORDER BY e.captured_at, e.id`, id)
+		if err != nil {
+			return err
+		}
+		return fillEncounters(ctx, tx, subject.Encounters, true)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &subject, nil
+}
+
+// FindSample returns the sample and its encounter (with its SMTs but not
+// its samples), or ENOTFOUND.
+func (s *Store) FindSample(ctx context.Context, id string) (*huella.Sample, *huella.Encounter, error) {
+	var sample *huella.Sample
+	var list []*huella.Encounter
+	err := s.inReadTx(ctx, func(tx *sql.Tx) error {
+		samples, err := querySamples(ctx, tx, `WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if len(samples) == 0 {
+			return huella.Errorf(huella.ENOTFOUND, "sample %s not found", id)
+		}
+		sample = samples[0].sample
+		list, err = queryEncounters(ctx, tx, `SELECT `+encounterColumns+` FROM encounters e WHERE e.id = ?`, samples[0].encounter)
+		if err != nil {
+			return err
+		}
+		if len(list) == 0 {
+			return fmt.Errorf("sqlite: sample %s: encounter %s missing", id, samples[0].encounter)
+		}
+		return fillEncounters(ctx, tx, list, false)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return sample, list[0], nil
+}
+
+// EncounterStats counts the encounters matching the filter by site, by
+// nationality and by month of capture (UTC). Limit and Offset are ignored.
+func (s *Store) EncounterStats(ctx context.Context, f huella.EncounterFilter) (*huella.EncounterStats, error) {
+	f.Limit, f.Offset = 0, 0
+	if _, err := checkFilter(f); err != nil {
+		return nil, err
+	}
+	where, args := filterWhere(f)
+	rows, err := s.read.QueryContext(ctx, `SELECT e.site_code, e.nationality,
+		strftime('%Y-%m', e.captured_at / 1000000, 'unixepoch') AS month, count(*)
+		FROM encounters e `+where+` GROUP BY e.site_code, e.nationality, month`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: encounter stats: %w", err)
+	}
+	defer rows.Close()
+	stats := &huella.EncounterStats{BySite: map[string]int{}, ByNationality: map[string]int{}, ByMonth: map[string]int{}}
+	for rows.Next() {
+		var site, nationality, month string
+		var n int
+		if err := rows.Scan(&site, &nationality, &month, &n); err != nil {
+			return nil, fmt.Errorf("sqlite: encounter stats: %w", err)
+		}
+		stats.Total += n
+		stats.BySite[site] += n
+		stats.ByNationality[nationality] += n
+		stats.ByMonth[month] += n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: encounter stats: %w", err)
+	}
+	return stats, nil
+}
+
+// checkFilter returns the filter's effective limit, or EINVALID.
+func checkFilter(f huella.EncounterFilter) (limit int, err error) {
+	switch {
+	case f.Limit < 0:
+		return 0, huella.Errorf(huella.EINVALID, "limit must not be negative")
+	case f.Offset < 0:
+		return 0, huella.Errorf(huella.EINVALID, "offset must not be negative")
+	case !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From):
+		return 0, huella.Errorf(huella.EINVALID, "to is before from")
+	case f.Limit == 0:
+		return defaultEncounterLimit, nil
+	default:
+		return min(f.Limit, maxEncounterLimit), nil
+	}
+}
+
+// filterWhere returns the WHERE clause (or "") selecting the filter's
+// encounters, aliased e, and its arguments.
+func filterWhere(f huella.EncounterFilter) (string, []any) {
+	var conds []string
+	var args []any
+	if f.Sites != nil {
+		conds = append(conds, `e.site_code IN (`+placeholders(max(len(f.Sites), 1))+`)`)
+		if len(f.Sites) == 0 {
+			args = append(args, nil) // an empty list selects nothing
+		}
+		for _, site := range f.Sites {
+			args = append(args, site)
+		}
+	}
+	if f.SubjectID != "" {
+		conds = append(conds, `e.subject_id = ?`)
+		args = append(args, f.SubjectID)
+	}
+	if !f.From.IsZero() {
+		conds = append(conds, `e.captured_at >= ?`)
+		args = append(args, micros(stored(f.From)))
+	}
+	if !f.To.IsZero() {
+		conds = append(conds, `e.captured_at < ?`)
+		args = append(args, micros(stored(f.To)))
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return "WHERE " + strings.Join(conds, " AND "), args
+}
+
+func queryEncounters(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]*huella.Encounter, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: encounters: %w", err)
+	}
+	defer rows.Close()
+	var list []*huella.Encounter
+	for rows.Next() {
+		var e huella.Encounter
+		var captured, created int64
+		var biographics string
+		if err := rows.Scan(&e.ID, &e.SubjectID, &e.SiteCode, &captured, &e.Officer, &e.Reason, &e.CriminalHistory.Status,
+			&e.CriminalHistory.Offence, &e.Purpose, &biographics, &e.OriginalRef, &created); err != nil {
+			return nil, fmt.Errorf("sqlite: encounters: %w", err)
+		}
+		if err := json.Unmarshal([]byte(biographics), &e.Biographics); err != nil {
+			return nil, fmt.Errorf("sqlite: encounter %s biographics: %w", e.ID, err)
+		}
+		e.CapturedAt, e.CreatedAt = fromMicros(captured), fromMicros(created)
+		list = append(list, &e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: encounters: %w", err)
+	}
+	return list, nil
+}
+
+// fillEncounters reads the SMTs of the encounters, and their samples when
+// withSamples, in one query each.
+func fillEncounters(ctx context.Context, tx *sql.Tx, list []*huella.Encounter, withSamples bool) error {
+	if len(list) == 0 {
+		return nil
+	}
+	byID := make(map[string]*huella.Encounter, len(list))
+	ids := make([]any, len(list))
+	for i, e := range list {
+		byID[e.ID], ids[i] = e, e.ID
+	}
+	in := `encounter_id IN (` + placeholders(len(ids)) + `)`
+	if withSamples {
+		samples, err := querySamples(ctx, tx, `WHERE `+in+` ORDER BY encounter_id, ordinal`, ids...)
+		if err != nil {
+			return err
+		}
+		for _, smp := range samples {
+			e := byID[smp.encounter]
+			e.Samples = append(e.Samples, smp.sample)
+		}
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT encounter_id, id, type, code, class, subclass, colors, description,
+		sample_index, sample_id FROM smts WHERE `+in+` ORDER BY encounter_id, ordinal`, ids...)
+	if err != nil {
+		return fmt.Errorf("sqlite: smts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m huella.SMT
+		var encounter, colors string
+		var index sql.NullInt64
+		var sampleID sql.NullString
+		if err := rows.Scan(&encounter, &m.ID, &m.Type, &m.Code, &m.Class, &m.Subclass, &colors, &m.Description,
+			&index, &sampleID); err != nil {
+			return fmt.Errorf("sqlite: smts: %w", err)
+		}
+		if err := json.Unmarshal([]byte(colors), &m.Colors); err != nil {
+			return fmt.Errorf("sqlite: smt %s colours: %w", m.ID, err)
+		}
+		m.Colors = nilIfEmpty(m.Colors)
+		if index.Valid {
+			i := int(index.Int64)
+			m.SampleIndex = &i
+		}
+		m.SampleID = sampleID.String
+		e := byID[encounter]
+		e.SMTs = append(e.SMTs, &m)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: smts: %w", err)
+	}
+	return nil
+}
+
+// storedSample is a sample with the encounter it belongs to.
+type storedSample struct {
+	encounter string
+	sample    *huella.Sample
+}
+
+func querySamples(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]storedSample, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT encounter_id, id, modality, position, impression, eye, image_ref, format,
+		width, height, ppi, device, quality FROM samples `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: samples: %w", err)
+	}
+	defer rows.Close()
+	var list []storedSample
+	for rows.Next() {
+		var smp huella.Sample
+		var encounter string
+		var quality sql.NullInt64
+		if err := rows.Scan(&encounter, &smp.ID, &smp.Modality, &smp.Position, &smp.Impression, &smp.Eye, &smp.ImageRef,
+			&smp.Format, &smp.Width, &smp.Height, &smp.PPI, &smp.Device, &quality); err != nil {
+			return nil, fmt.Errorf("sqlite: samples: %w", err)
+		}
+		if quality.Valid {
+			q := int(quality.Int64)
+			smp.Quality = &q
+		}
+		list = append(list, storedSample{encounter, &smp})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: samples: %w", err)
+	}
+	return list, nil
+}
