@@ -122,7 +122,9 @@ func seedEncounters(ctx context.Context, enroller *enroll.Service, users []User,
 	iris := func(file string, eye huella.Eye) image {
 		return image{file: file, sample: huella.Sample{Modality: huella.ModalityIris, Eye: eye, Device: "CASIA-Iris-Interval camera"}}
 	}
-	face := func(file string) image { return image{file: file, sample: huella.Sample{Modality: huella.ModalityFace}} }
+	face := func(file string) image {
+		return image{file: file, sample: huella.Sample{Modality: huella.ModalityFace}}
+	}
 
 	first := &huella.Encounter{
 		SiteCode: "MX-TAP", CapturedAt: now.Add(-40 * 24 * time.Hour), Reason: huella.ReasonApprehension,
