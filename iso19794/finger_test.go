@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/huella-abis/huella/internal/datasets"
@@ -262,4 +263,69 @@ func TestFingerSecuGen(t *testing.T) {
 			t.Logf("%s: %d templates, %.1f minutiae each", db, len(files), float64(total)/float64(len(files)))
 		})
 	}
+}
+
+func TestFingerHostile(t *testing.T) {
+	samples := map[string][]byte{}
+	for _, name := range []string{"fmr.iso2005", "fmr.ansi2004", "fmr.ansi2007"} {
+		samples[name] = mustRead(t, libbiomeval+"/"+name)
+	}
+	t.Run("ErrTruncated", func(t *testing.T) {
+		for name, b := range samples {
+			for n := 0; n < len(b); n++ {
+				if _, err := iso19794.DecodeFingerMinutiae(b[:n]); err == nil {
+					t.Fatalf("%s cut to %d bytes: got no error", name, n)
+				}
+			}
+		}
+	})
+	t.Run("ErrMalformed", func(t *testing.T) {
+		b := bytes.Clone(samples["fmr.iso2005"])
+		copy(b[4:], "999\x00")
+		if _, err := iso19794.DecodeFingerMinutiae(b); !errors.Is(err, iso19794.ErrMalformed) {
+			t.Errorf("unknown version: got %v, want ErrMalformed", err)
+		}
+		if _, err := (iso19794.Ansi378v2007Codec{}).Decode(samples["fmr.iso2005"]); !errors.Is(err, iso19794.ErrMalformed) {
+			t.Errorf("ISO record given to the 2007 codec: got %v, want ErrMalformed", err)
+		}
+	})
+	t.Run("ErrCoresDeltasShort", func(t *testing.T) {
+		// The ANSI sample's core and delta block declares 2 bytes fewer than
+		// its content (its core angles); decoding the declared bytes fails
+		// cleanly and the two bytes survive as Trailing.
+		rec, err := iso19794.DecodeFingerMinutiae(samples["fmr.ansi2004"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := rec.Views[2].Extended[1].CoresDeltas(rec.Format); !errors.Is(err, iso19794.ErrTruncated) {
+			t.Errorf("got %v, want ErrTruncated", err)
+		}
+		if got, want := len(rec.Trailing), 2; got != want {
+			t.Errorf("trailing bytes: got %d, want %d", got, want)
+		}
+	})
+	t.Run("BoundedAllocation", func(t *testing.T) {
+		// Headers that claim the largest counts but carry no data.
+		hostile := [][]byte{
+			append([]byte("FMR\x00 20\x00\x00\x00\x00\x20\x00\x00\x01\x00\x01\x00\x00\xc5\x00\xc5\xff\x00"), 0x01, 0x00, 0x50, 0xff, 0xff, 0xff, 0xff, 0xff),
+			[]byte("FAC\x00010\x00\x00\x00\x00\x20\xff\xff\xff\xff\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"),
+			[]byte("IIR\x00020\x00\x00\x00\x00\x20\xff\xff\x00\x00\xff\xff\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"),
+		}
+		for i, b := range hostile {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			for range 10 {
+				_, _ = iso19794.DecodeFingerMinutiae(b)
+				_, _ = iso19794.Iso19794p5v2005Codec{}.Decode(b)
+				_, _ = iso19794.Iso19794p6v2011Codec{}.Decode(b)
+			}
+			runtime.ReadMemStats(&after)
+			if perRun := (after.TotalAlloc - before.TotalAlloc) / 10; perRun > 8<<10 {
+				t.Errorf("hostile record %d of %d bytes: %d bytes allocated per decode, want under 8 KiB", i, len(b), perRun)
+			}
+			if _, err := iso19794.DecodeFingerMinutiae(b); i == 0 && !errors.Is(err, iso19794.ErrTruncated) {
+				t.Errorf("hostile finger record: got %v, want ErrTruncated", err)
+			}
+		}
+	})
 }
