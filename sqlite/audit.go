@@ -68,7 +68,7 @@ func (s *Store) ListAuditEvents(ctx context.Context, after int64, limit int) ([]
 		return nil, fmt.Errorf("sqlite: audit events: %w", err)
 	}
 	defer rows.Close()
-	var events []*huella.AuditEvent
+	events := []*huella.AuditEvent{}
 	for rows.Next() {
 		var e huella.AuditEvent
 		var at int64

@@ -352,7 +352,7 @@ func queryEncounters(ctx context.Context, tx *sql.Tx, query string, args ...any)
 		return nil, fmt.Errorf("sqlite: encounters: %w", err)
 	}
 	defer rows.Close()
-	var list []*huella.Encounter
+	list := []*huella.Encounter{}
 	for rows.Next() {
 		var e huella.Encounter
 		var captured, created int64

@@ -55,7 +55,7 @@ func (s *Store) querySites(ctx context.Context, where string, args ...any) ([]*h
 		return nil, fmt.Errorf("sqlite: sites: %w", err)
 	}
 	defer rows.Close()
-	var sites []*huella.Site
+	sites := []*huella.Site{}
 	for rows.Next() {
 		var site huella.Site
 		var created int64
@@ -140,7 +140,7 @@ func (s *Store) queryUsers(ctx context.Context, where string, args ...any) ([]*h
 		return nil, fmt.Errorf("sqlite: users: %w", err)
 	}
 	defer rows.Close()
-	var users []*huella.User
+	users := []*huella.User{}
 	for rows.Next() {
 		var u huella.User
 		var sites string

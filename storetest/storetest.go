@@ -64,6 +64,9 @@ func testSites(t *testing.T, newStore NewStore) {
 		if err != nil {
 			t.Fatalf("ListSites: %v", err)
 		}
+		if empty, err := newStore(t).ListSites(ctx); err != nil || empty == nil {
+			t.Errorf("ListSites of an empty store = %v, %v; want an empty list, not nil", empty, err)
+		}
 		var codes []string
 		for _, site := range sites {
 			codes = append(codes, site.Code)
@@ -136,6 +139,9 @@ func testUsers(t *testing.T, newStore NewStore) {
 			t.Fatalf("ListUsers: %v", err)
 		}
 		equal(t, "ListUsers", list, []*huella.User{users[1], users[2], users[0]})
+		if empty, err := newStore(t).ListUsers(ctx); err != nil || empty == nil {
+			t.Errorf("ListUsers of an empty store = %v, %v; want an empty list, not nil", empty, err)
+		}
 	})
 	t.Run("ErrUnauthorized", func(t *testing.T) {
 		s := newStore(t)
@@ -370,7 +376,10 @@ func testListEncounters(t *testing.T, newStore NewStore) {
 			if err != nil {
 				t.Fatalf("ListEncounters: %v", err)
 			}
-			var want []*huella.Encounter
+			if got == nil {
+				t.Fatalf("got nil, want a list (empty, not nil, so that every store encodes alike)")
+			}
+			want := []*huella.Encounter{}
 			for _, n := range tc.want {
 				want = append(want, sc.encounters[n-1])
 			}
@@ -579,6 +588,9 @@ func testAudit(t *testing.T, newStore NewStore) {
 				events, err := s.ListAuditEvents(ctx, tc.after, tc.limit)
 				if err != nil {
 					t.Fatalf("ListAuditEvents: %v", err)
+				}
+				if events == nil {
+					t.Fatalf("got nil, want a list (empty, not nil)")
 				}
 				var got []int64
 				for _, e := range events {

@@ -1,0 +1,437 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/huella-abis/huella"
+	"github.com/jackc/pgx/v5"
+)
+
+// Limits of ListEncounters.
+const (
+	defaultEncounterLimit = 100
+	maxEncounterLimit     = 1000
+)
+
+// CreateEncounter stores the encounter with its samples and SMTs in one
+// transaction. On success it sets every ID, CreatedAt, and CapturedAt to
+// its stored form (UTC, microseconds); on failure it leaves e as it was.
+func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error {
+	now := s.now()
+	if err := e.Validate(now); err != nil {
+		return err
+	}
+	biographics, err := json.Marshal(e.Biographics)
+	if err != nil {
+		return fmt.Errorf("postgres: create encounter: %w", err)
+	}
+	ids := newEncounterIDs(e, now)
+	capturedAt := stored(e.CapturedAt)
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		var siteFound, subjectFound bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sites WHERE code = $1), EXISTS (SELECT 1 FROM subjects WHERE id = $2)`,
+			e.SiteCode, e.SubjectID).Scan(&siteFound, &subjectFound); err != nil {
+			return fmt.Errorf("postgres: create encounter: %w", err)
+		}
+		switch {
+		case !siteFound:
+			return huella.Errorf(huella.EINVALID, "unknown site %s", e.SiteCode)
+		case e.SubjectID != "" && !subjectFound:
+			return huella.Errorf(huella.ENOTFOUND, "subject %s not found", e.SubjectID)
+		}
+		batch := &pgx.Batch{}
+		if e.SubjectID == "" {
+			batch.Queue(`INSERT INTO subjects (id, created_at) VALUES ($1, $2)`, ids.subject, now)
+		}
+		batch.Queue(`INSERT INTO encounters (id, subject_id, site_code, captured_at, officer, reason,
+			history_status, history_offence, purpose, nationality, biographics, original_ref, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+			ids.encounter, ids.subject, e.SiteCode, capturedAt, e.Officer, string(e.Reason),
+			string(e.CriminalHistory.Status), e.CriminalHistory.Offence, string(e.Purpose), e.Biographics.Nationality,
+			string(biographics), e.OriginalRef, now)
+		queueSamples(batch, ids, e.Samples)
+		if err := queueSMTs(batch, ids, e.SMTs); err != nil {
+			return err
+		}
+		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+			return fmt.Errorf("postgres: create encounter: %w", err)
+		}
+		event := huella.NewAuditEvent(ctx, huella.ActionEncounterCreate, "encounter/"+ids.encounter, e.SiteCode)
+		event.Detail = fmt.Sprintf("subject=%s new_subject=%t samples=%d smts=%d", ids.subject, e.SubjectID == "", len(e.Samples), len(e.SMTs))
+		return appendAudit(ctx, tx, event, now)
+	})
+	if err != nil {
+		return err
+	}
+	ids.apply(e)
+	e.CapturedAt, e.CreatedAt = capturedAt, now
+	return nil
+}
+
+// encounterIDs are the IDs CreateEncounter gives, kept apart from the
+// encounter until the transaction commits.
+type encounterIDs struct {
+	encounter, subject string
+	samples, smts      []string
+}
+
+func newEncounterIDs(e *huella.Encounter, t time.Time) encounterIDs {
+	ids := encounterIDs{encounter: huella.NewID("enc_", t), subject: e.SubjectID}
+	if ids.subject == "" {
+		ids.subject = huella.NewID("sub_", t)
+	}
+	for range e.Samples {
+		ids.samples = append(ids.samples, huella.NewID("smp_", t))
+	}
+	for range e.SMTs {
+		ids.smts = append(ids.smts, huella.NewID("smt_", t))
+	}
+	return ids
+}
+
+// sampleID returns the ID of the SMT's photo, or nil.
+func (ids encounterIDs) sampleID(m *huella.SMT) *string {
+	if m.SampleIndex == nil {
+		return nil
+	}
+	return &ids.samples[*m.SampleIndex]
+}
+
+func (ids encounterIDs) apply(e *huella.Encounter) {
+	e.ID, e.SubjectID = ids.encounter, ids.subject
+	for i, smp := range e.Samples {
+		smp.ID = ids.samples[i]
+	}
+	for i, m := range e.SMTs {
+		m.ID, m.SampleID = ids.smts[i], ""
+		if id := ids.sampleID(m); id != nil {
+			m.SampleID = *id
+		}
+	}
+}
+
+func queueSamples(batch *pgx.Batch, ids encounterIDs, samples []*huella.Sample) {
+	const columns = 14
+	args := make([]any, 0, columns*len(samples))
+	for i, smp := range samples {
+		args = append(args, ids.samples[i], ids.encounter, i, string(smp.Modality), smp.Position, string(smp.Impression),
+			string(smp.Eye), smp.ImageRef, smp.Format, smp.Width, smp.Height, smp.PPI, smp.Device, smp.Quality)
+	}
+	batch.Queue(`INSERT INTO samples (id, encounter_id, ordinal, modality, position, impression, eye, image_ref, format,
+		width, height, ppi, device, quality) VALUES `+rowsOf(columns, len(samples)), args...)
+}
+
+func queueSMTs(batch *pgx.Batch, ids encounterIDs, smts []*huella.SMT) error {
+	if len(smts) == 0 {
+		return nil
+	}
+	const columns = 11
+	args := make([]any, 0, columns*len(smts))
+	for i, m := range smts {
+		args = append(args, ids.smts[i], ids.encounter, i, string(m.Type), m.Code, m.Class, m.Subclass,
+			nonNil(m.Colors), m.Description, m.SampleIndex, ids.sampleID(m))
+	}
+	batch.Queue(`INSERT INTO smts (id, encounter_id, ordinal, type, code, class, subclass, colors, description,
+		sample_index, sample_id) VALUES `+rowsOf(columns, len(smts)), args...)
+	return nil
+}
+
+// rowsOf returns "($1, $2), ($3, $4)" for n rows of the given number of columns.
+func rowsOf(columns, n int) string {
+	var b strings.Builder
+	for r := range n {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := range columns {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "$%d", r*columns+c+1)
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+const encounterColumns = `e.id, e.subject_id, e.site_code, e.captured_at, e.officer, e.reason, e.history_status,
+	e.history_offence, e.purpose, e.biographics, e.original_ref, e.created_at`
+
+// FindEncounter returns the encounter with its samples and SMTs, or ENOTFOUND.
+func (s *Store) FindEncounter(ctx context.Context, id string) (*huella.Encounter, error) {
+	var list []*huella.Encounter
+	err := s.inReadTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		list, err = queryEncounters(ctx, tx, `SELECT `+encounterColumns+` FROM encounters e WHERE e.id = $1`, id)
+		if err != nil {
+			return err
+		}
+		return fillEncounters(ctx, tx, list, true)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, huella.Errorf(huella.ENOTFOUND, "encounter %s not found", id)
+	}
+	return list[0], nil
+}
+
+// ListEncounters returns the encounters matching the filter, newest first,
+// with their samples and SMTs. EINVALID for a negative limit or offset or a
+// To before From.
+func (s *Store) ListEncounters(ctx context.Context, f huella.EncounterFilter) ([]*huella.Encounter, error) {
+	limit, err := checkFilter(f)
+	if err != nil {
+		return nil, err
+	}
+	where, args := filterWhere(f)
+	args = append(args, limit, f.Offset)
+	query := fmt.Sprintf(`SELECT %s FROM encounters e %s ORDER BY e.captured_at DESC, e.id DESC LIMIT $%d OFFSET $%d`,
+		encounterColumns, where, len(args)-1, len(args))
+	var list []*huella.Encounter
+	err = s.inReadTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if list, err = queryEncounters(ctx, tx, query, args...); err != nil {
+			return err
+		}
+		return fillEncounters(ctx, tx, list, true)
+	})
+	return list, err
+}
+
+// FindSubject returns the subject with its encounters, oldest first, or ENOTFOUND.
+func (s *Store) FindSubject(ctx context.Context, id string) (*huella.Subject, error) {
+	var subject huella.Subject
+	err := s.inReadTx(ctx, func(tx pgx.Tx) error {
+		var merged *string
+		err := tx.QueryRow(ctx, `SELECT id, created_at, merged_into FROM subjects WHERE id = $1`, id).Scan(&subject.ID, &subject.CreatedAt, &merged)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return huella.Errorf(huella.ENOTFOUND, "subject %s not found", id)
+		} else if err != nil {
+			return fmt.Errorf("postgres: find subject: %w", err)
+		}
+		subject.CreatedAt = subject.CreatedAt.UTC()
+		if merged != nil {
+			subject.MergedInto = *merged
+		}
+		subject.Encounters, err = queryEncounters(ctx, tx, `SELECT `+encounterColumns+` FROM encounters e
+			WHERE e.subject_id = $1 ORDER BY e.captured_at, e.id`, id)
+		if err != nil {
+			return err
+		}
+		return fillEncounters(ctx, tx, subject.Encounters, true)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &subject, nil
+}
+
+// FindSample returns the sample and its encounter (with its SMTs but not
+// its samples), or ENOTFOUND.
+func (s *Store) FindSample(ctx context.Context, id string) (*huella.Sample, *huella.Encounter, error) {
+	var sample *huella.Sample
+	var list []*huella.Encounter
+	err := s.inReadTx(ctx, func(tx pgx.Tx) error {
+		samples, err := querySamples(ctx, tx, `WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if len(samples) == 0 {
+			return huella.Errorf(huella.ENOTFOUND, "sample %s not found", id)
+		}
+		sample = samples[0].sample
+		list, err = queryEncounters(ctx, tx, `SELECT `+encounterColumns+` FROM encounters e WHERE e.id = $1`, samples[0].encounter)
+		if err != nil {
+			return err
+		}
+		if len(list) == 0 {
+			return fmt.Errorf("postgres: sample %s: encounter %s missing", id, samples[0].encounter)
+		}
+		return fillEncounters(ctx, tx, list, false)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return sample, list[0], nil
+}
+
+// EncounterStats counts the encounters matching the filter by site, by
+// nationality and by month of capture (UTC). Limit and Offset are ignored.
+func (s *Store) EncounterStats(ctx context.Context, f huella.EncounterFilter) (*huella.EncounterStats, error) {
+	f.Limit, f.Offset = 0, 0
+	if _, err := checkFilter(f); err != nil {
+		return nil, err
+	}
+	where, args := filterWhere(f)
+	rows, err := s.pool.Query(ctx, `SELECT e.site_code, e.nationality,
+		to_char(date_trunc('month', e.captured_at AT TIME ZONE 'UTC'), 'YYYY-MM') AS month, count(*)
+		FROM encounters e `+where+` GROUP BY 1, 2, 3`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: encounter stats: %w", err)
+	}
+	defer rows.Close()
+	stats := &huella.EncounterStats{BySite: map[string]int{}, ByNationality: map[string]int{}, ByMonth: map[string]int{}}
+	for rows.Next() {
+		var site, nationality, month string
+		var n int
+		if err := rows.Scan(&site, &nationality, &month, &n); err != nil {
+			return nil, fmt.Errorf("postgres: encounter stats: %w", err)
+		}
+		stats.Total += n
+		stats.BySite[site] += n
+		stats.ByNationality[nationality] += n
+		stats.ByMonth[month] += n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: encounter stats: %w", err)
+	}
+	return stats, nil
+}
+
+// checkFilter returns the filter's effective limit, or EINVALID.
+func checkFilter(f huella.EncounterFilter) (limit int, err error) {
+	switch {
+	case f.Limit < 0:
+		return 0, huella.Errorf(huella.EINVALID, "limit must not be negative")
+	case f.Offset < 0:
+		return 0, huella.Errorf(huella.EINVALID, "offset must not be negative")
+	case !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From):
+		return 0, huella.Errorf(huella.EINVALID, "to is before from")
+	case f.Limit == 0:
+		return defaultEncounterLimit, nil
+	default:
+		return min(f.Limit, maxEncounterLimit), nil
+	}
+}
+
+// filterWhere returns the WHERE clause (or "") selecting the filter's
+// encounters, aliased e, and its arguments ($1, $2…).
+func filterWhere(f huella.EncounterFilter) (string, []any) {
+	var conds []string
+	var args []any
+	add := func(cond string, arg any) {
+		args = append(args, arg)
+		conds = append(conds, fmt.Sprintf(cond, len(args)))
+	}
+	if f.Sites != nil {
+		add(`e.site_code = ANY ($%d)`, f.Sites)
+	}
+	if f.SubjectID != "" {
+		add(`e.subject_id = $%d`, f.SubjectID)
+	}
+	if !f.From.IsZero() {
+		add(`e.captured_at >= $%d`, stored(f.From))
+	}
+	if !f.To.IsZero() {
+		add(`e.captured_at < $%d`, stored(f.To))
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return "WHERE " + strings.Join(conds, " AND "), args
+}
+
+func queryEncounters(ctx context.Context, tx pgx.Tx, query string, args ...any) ([]*huella.Encounter, error) {
+	rows, err := tx.Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: encounters: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*huella.Encounter, error) {
+		var e huella.Encounter
+		var biographics []byte
+		if err := row.Scan(&e.ID, &e.SubjectID, &e.SiteCode, &e.CapturedAt, &e.Officer, &e.Reason, &e.CriminalHistory.Status,
+			&e.CriminalHistory.Offence, &e.Purpose, &biographics, &e.OriginalRef, &e.CreatedAt); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(biographics, &e.Biographics); err != nil {
+			return nil, fmt.Errorf("encounter %s biographics: %w", e.ID, err)
+		}
+		e.CapturedAt, e.CreatedAt = e.CapturedAt.UTC(), e.CreatedAt.UTC()
+		return &e, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: encounters: %w", err)
+	}
+	return list, nil
+}
+
+// fillEncounters reads the SMTs of the encounters, and their samples when
+// withSamples, in one query each.
+func fillEncounters(ctx context.Context, tx pgx.Tx, list []*huella.Encounter, withSamples bool) error {
+	if len(list) == 0 {
+		return nil
+	}
+	byID := make(map[string]*huella.Encounter, len(list))
+	ids := make([]string, len(list))
+	for i, e := range list {
+		byID[e.ID], ids[i] = e, e.ID
+	}
+	if withSamples {
+		samples, err := querySamples(ctx, tx, `WHERE encounter_id = ANY ($1) ORDER BY encounter_id, ordinal`, ids)
+		if err != nil {
+			return err
+		}
+		for _, smp := range samples {
+			e := byID[smp.encounter]
+			e.Samples = append(e.Samples, smp.sample)
+		}
+	}
+	rows, err := tx.Query(ctx, `SELECT encounter_id, id, type, code, class, subclass, colors, description,
+		sample_index, sample_id FROM smts WHERE encounter_id = ANY ($1) ORDER BY encounter_id, ordinal`, ids)
+	if err != nil {
+		return fmt.Errorf("postgres: smts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m huella.SMT
+		var encounter string
+		var sampleID *string
+		if err := rows.Scan(&encounter, &m.ID, &m.Type, &m.Code, &m.Class, &m.Subclass, &m.Colors, &m.Description,
+			&m.SampleIndex, &sampleID); err != nil {
+			return fmt.Errorf("postgres: smts: %w", err)
+		}
+		m.Colors = nilIfEmpty(m.Colors)
+		if sampleID != nil {
+			m.SampleID = *sampleID
+		}
+		e := byID[encounter]
+		e.SMTs = append(e.SMTs, &m)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("postgres: smts: %w", err)
+	}
+	return nil
+}
+
+// storedSample is a sample with the encounter it belongs to.
+type storedSample struct {
+	encounter string
+	sample    *huella.Sample
+}
+
+func querySamples(ctx context.Context, tx pgx.Tx, where string, args ...any) ([]storedSample, error) {
+	rows, err := tx.Query(ctx, `SELECT encounter_id, id, modality, position, impression, eye, image_ref, format,
+		width, height, ppi, device, quality FROM samples `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: samples: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (storedSample, error) {
+		var smp huella.Sample
+		var encounter string
+		err := row.Scan(&encounter, &smp.ID, &smp.Modality, &smp.Position, &smp.Impression, &smp.Eye, &smp.ImageRef,
+			&smp.Format, &smp.Width, &smp.Height, &smp.PPI, &smp.Device, &smp.Quality)
+		return storedSample{encounter, &smp}, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: samples: %w", err)
+	}
+	return list, nil
+}
