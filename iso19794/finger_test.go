@@ -329,3 +329,35 @@ func TestFingerHostile(t *testing.T) {
 		}
 	})
 }
+
+// The libbiomeval ISO and ANSI samples hold the same two first views, so
+// converting the ISO angles to ANSI units must give the ANSI angles.
+func TestFingerConvertAngles(t *testing.T) {
+	iso, err := iso19794.DecodeFingerMinutiae(mustRead(t, libbiomeval+"/fmr.iso2005"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ansi, err := iso19794.DecodeFingerMinutiae(mustRead(t, libbiomeval+"/fmr.ansi2004"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	iso.ConvertAngles(iso19794.FingerANSI378v2004)
+	if got, want := iso.Format, iso19794.FingerANSI378v2004; got != want {
+		t.Fatalf("format: got %v, want %v", got, want)
+	}
+	for vi := range iso.Views {
+		got, want := iso.Views[vi].Minutiae, ansi.Views[vi].Minutiae
+		if len(got) != len(want) {
+			t.Fatalf("view %d: got %d minutiae, want %d", vi, len(got), len(want))
+		}
+		for i := range got {
+			d := int(got[i].Angle) - int(want[i].Angle)
+			if got[i].X != want[i].X || got[i].Y != want[i].Y || got[i].Type != want[i].Type || d < -1 || d > 1 {
+				t.Errorf("view %d minutia %d: got %+v, want %+v (angle within one unit)", vi, i, got[i], want[i])
+			}
+		}
+	}
+	if _, err := (iso19794.Ansi378v2004Codec{}).Encode(iso); err != nil {
+		t.Errorf("encode the converted record as ANSI: %v", err)
+	}
+}

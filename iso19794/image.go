@@ -58,9 +58,10 @@ func DetectImageEncoding(data []byte) ImageEncoding {
 	return EncodingUnknown
 }
 
-// MaxImagePixels bounds the pixel count DecodeImage helpers will allocate, so
-// that a hostile header cannot exhaust memory.
-const MaxImagePixels = 64 << 20
+// MaxImagePixels bounds the pixel count the DecodeImage helpers accept
+// (16 megapixels, far above any face or iris photo), so that a hostile image
+// header cannot make them allocate hundreds of megabytes.
+const MaxImagePixels = 16 << 20
 
 // ErrUnsupportedImage reports embedded image bytes this package cannot turn
 // into pixels (JPEG 2000 needs a decoder of its own).
