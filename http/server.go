@@ -35,6 +35,9 @@ type Server struct {
 	Logger         *slog.Logger
 	Now            func() time.Time
 	MaxRequestSize int64 // bytes; DefaultMaxRequestSize when zero
+	// Console, when set, serves the web console at every path the API does
+	// not claim (set it before Open).
+	Console http.Handler
 
 	mux     *http.ServeMux
 	server  *http.Server
@@ -60,6 +63,13 @@ func NewServer(store huella.Store, blobs huella.BlobStore, enroller *enroll.Serv
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.Method+" "+rt.Path, s.authenticated(rt, rt.Handler))
 	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if s.Console == nil || strings.HasPrefix(r.URL.Path, "/v1/") {
+			s.Error(w, r, huella.Errorf(huella.ENOTFOUND, "no such endpoint"))
+			return
+		}
+		s.Console.ServeHTTP(w, r)
+	})
 	return s
 }
 
