@@ -1,0 +1,150 @@
+package ansinist_test
+
+import (
+	"bytes"
+	"errors"
+	"image"
+	"image/jpeg"
+	"image/png"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/huella-abis/huella/ansinist"
+	"github.com/huella-abis/huella/internal/datasets"
+)
+
+func TestBuildAndReadBack(t *testing.T) {
+	wsqData := mustRead(t, datasets.Path(t, "ansinist/nist-reference/samples-wsq/sample.wsq"))
+	var irisPNG, faceJPEG bytes.Buffer
+	if err := png.Encode(&irisPNG, image.NewGray(image.Rect(0, 0, 64, 48))); err != nil {
+		t.Fatal(err)
+	}
+	if err := jpeg.Encode(&faceJPEG, image.NewRGBA(image.Rect(0, 0, 40, 50)), nil); err != nil {
+		t.Fatal(err)
+	}
+	tx := ansinist.NewTransaction(ansinist.Header{
+		TransactionType: "CAR", Date: time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC),
+		Destination: "PARTNER01", Originator: "HUELLA001", ControlNumber: "TCN-1",
+	})
+	tx.AddText(map[int]string{18: "DOE,JOHN", 22: "19800101", 24: "M"})
+	tx.AddFingerprint(ansinist.Fingerprint{Position: 2, Impression: 1, Width: 545, Height: 622, Data: wsqData})
+	if _, err := tx.AddFingerprintType4(ansinist.Fingerprint{Position: 3, Impression: 1, Width: 545, Height: 622, Data: wsqData}); err != nil {
+		t.Fatal(err)
+	}
+	tx.AddFacial(ansinist.FacialImage{Width: 40, Height: 50, Data: faceJPEG.Bytes()})
+	tx.AddFacial(ansinist.FacialImage{ImageType: "TATTOO", Width: 40, Height: 50, Data: faceJPEG.Bytes(), SMT: ansinist.SMT{
+		Codes: []string{"TAT R ARM"}, Height: "10", Width: "5",
+		Descriptors: [][]string{{"HUMAN", "MFACE", "SKULL"}}, Colors: [][]string{{"BLACK", "RED"}},
+	}})
+	tx.AddIris(ansinist.IrisImage{Eye: 2, Width: 64, Height: 48, Data: irisPNG.Bytes()})
+	data, err := tx.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ansinist.ReadStrict(data)
+	if err != nil {
+		t.Fatalf("strict read of a built transaction: %v", err)
+	}
+	if v := got.Get(2, 18); v != "DOE,JOHN" {
+		t.Errorf("2.018: got %q, want DOE,JOHN", v)
+	}
+	if got.TransactionType() != "CAR" || got.Version() != "0502" {
+		t.Errorf("TOT/VER: got %q/%q", got.TransactionType(), got.Version())
+	}
+	types := []int{}
+	for _, r := range got.Records {
+		types = append(types, r.Type)
+	}
+	if want := []int{1, 2, 14, 4, 10, 10, 17}; !equalInts(types, want) {
+		t.Fatalf("record types: got %v, want %v", types, want)
+	}
+	for i, r := range got.Records[2:4] {
+		if p := r.FingerPositions(); len(p) != 1 || p[0] != 2+i {
+			t.Errorf("type-%d FGP: got %v, want [%d]", r.Type, p, 2+i)
+		}
+		if r.Impression() != 1 {
+			t.Errorf("type-%d IMP: got %d, want 1", r.Type, r.Impression())
+		}
+		img, ok := r.Image()
+		if !ok || img.Compression != ansinist.CompressionWSQ {
+			t.Fatalf("type-%d image: %v %v", r.Type, ok, img)
+		}
+		m, err := img.Decode()
+		if err != nil || m.Bounds().Dx() != 545 {
+			t.Errorf("type-%d decode: %v", r.Type, err)
+		}
+	}
+	tattoo := got.Records[5]
+	if tattoo.ImageType() != "TATTOO" {
+		t.Errorf("10.003: got %q", tattoo.ImageType())
+	}
+	smt := tattoo.SMT()
+	if len(smt.Codes) != 1 || smt.Codes[0] != "TAT R ARM" || smt.Height != "10" || smt.Colors[0][1] != "RED" || smt.Descriptors[0][2] != "SKULL" {
+		t.Errorf("SMT: got %+v", smt)
+	}
+	if e := got.Records[6].EyePosition(); e != 2 {
+		t.Errorf("17.003: got %d, want 2", e)
+	}
+	for _, r := range got.Records[4:] {
+		img, _ := r.Image()
+		if _, err := img.Decode(); err != nil {
+			t.Errorf("type-%d decode: %v", r.Type, err)
+		}
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestStrict(t *testing.T) {
+	data := mustRead(t, datasets.Path(t, "ansinist/nist-reference/ansi-references/type-10-sap10.an2"))
+	t.Run("OK", func(t *testing.T) {
+		if _, err := ansinist.ReadStrict(data); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("ErrRequired", func(t *testing.T) {
+		tx, err := ansinist.Read(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx.RecordsOfType(10)[0].Remove(3)
+		out, err := tx.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = ansinist.ReadStrict(out)
+		var verr *ansinist.ValidationError
+		if !errors.As(err, &verr) || !strings.Contains(err.Error(), "10.003: required") {
+			t.Fatalf("got %v, want a ValidationError naming 10.003: required", err)
+		}
+		lenient, err := ansinist.Read(out)
+		if err != nil || len(lenient.Warnings) == 0 || lenient.Warnings[0].String() != "10.003: required" {
+			t.Errorf("lenient: got %v, warnings %v", err, lenient.Warnings)
+		}
+	})
+	t.Run("OKContentsRecomputed", func(t *testing.T) {
+		tx, err := ansinist.Read(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx.Header().SetSubfields(3, [][]string{{"1", "1"}, {"2", "00"}})
+		out, err := tx.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(out, data) {
+			t.Errorf("Marshal did not recompute CNT")
+		}
+	})
+}

@@ -1,0 +1,105 @@
+package ansinist_test
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/huella-abis/huella/ansinist"
+	"github.com/huella-abis/huella/internal/datasets"
+)
+
+// transactionFiles returns every .an2, .nist and .eft file under the datasets.
+func transactionFiles(tb testing.TB) []string {
+	tb.Helper()
+	var files []string
+	for _, dir := range []string{"ansinist", "fingerprint/nbis/an2k"} {
+		root := datasets.Path(tb, dir)
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			switch strings.ToLower(filepath.Ext(path)) {
+			case ".an2", ".nist", ".eft":
+				files = append(files, path)
+			}
+			return nil
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if len(files) < 40 {
+		tb.Fatalf("found %d transaction files, want at least 40", len(files))
+	}
+	return files
+}
+
+func mustRead(tb testing.TB, path string) []byte {
+	tb.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data
+}
+
+func TestReadAllAndRoundTrip(t *testing.T) {
+	for _, path := range transactionFiles(t) {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			data := mustRead(t, path)
+			tx, err := ansinist.Read(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tx.Warnings {
+				t.Logf("warning %s", w)
+			}
+			out, err := tx.Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(path, "nist-reference") && !bytes.Equal(out, data) {
+				t.Errorf("written bytes differ from the input (%d vs %d bytes)", len(out), len(data))
+			}
+			again, err := ansinist.Read(out)
+			if err != nil {
+				t.Fatalf("reading back: %v", err)
+			}
+			if len(again.Records) != len(tx.Records) {
+				t.Fatalf("records read back: got %d, want %d", len(again.Records), len(tx.Records))
+			}
+			for i := range tx.Records {
+				a, b := tx.Records[i], again.Records[i]
+				if a.Type != b.Type || len(a.Fields) != len(b.Fields) || !bytes.Equal(a.Data, b.Data) || !bytes.Equal(a.Header, b.Header) {
+					t.Errorf("record %d differs after the round trip", i+1)
+				}
+				for j := range a.Fields {
+					if a.Fields[j].Text() != b.Fields[j].Text() {
+						t.Errorf("field %s differs after the round trip", ansinist.Tag{Record: a.Type, Field: a.Fields[j].Number})
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestReadErrors(t *testing.T) {
+	data := mustRead(t, datasets.Path(t, "ansinist/nist-reference/samples-nist/sample.an2"))
+	t.Run("ErrTruncated", func(t *testing.T) {
+		for _, n := range []int{0, 10, 100, 251, len(data) / 2, len(data) - 1} {
+			if _, err := ansinist.Read(data[:n]); err == nil {
+				t.Errorf("%d bytes: got no error", n)
+			}
+		}
+	})
+	t.Run("ErrTrailingBytes", func(t *testing.T) {
+		if _, err := ansinist.Read(append(bytes.Clone(data), 0, 1, 2)); !errors.Is(err, ansinist.ErrFormat) {
+			t.Errorf("got %v, want ErrFormat", err)
+		}
+	})
+}
