@@ -1,8 +1,17 @@
 package sqlite_test
 
 import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/sqlite"
@@ -27,4 +36,193 @@ func MustOpen(tb testing.TB) *sqlite.Store {
 
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) huella.Store { return MustOpen(t) })
+}
+
+func TestOpen(t *testing.T) {
+	t.Run("Reopen", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "data", "huella.db")
+		s, err := sqlite.Open(path)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		storetest.MustCreateSite(t, s, "MX-TAP")
+		if err := s.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		s, err = sqlite.Open(path)
+		if err != nil {
+			t.Fatalf("Open again: %v", err)
+		}
+		defer s.Close()
+		if _, err := s.FindSite(context.Background(), "MX-TAP"); err != nil {
+			t.Errorf("FindSite after reopening: %v", err)
+		}
+		if v, err := s.SchemaVersion(context.Background()); err != nil || v != 1 {
+			t.Errorf("SchemaVersion = %d, %v; want 1", v, err)
+		}
+	})
+	t.Run("Concurrent", func(t *testing.T) {
+		// Two processes starting on one file: migrations take turns.
+		path := filepath.Join(t.TempDir(), "huella.db")
+		var wg sync.WaitGroup
+		errs := make(chan error, 4)
+		for range 4 {
+			wg.Go(func() {
+				s, err := sqlite.Open(path)
+				if err != nil {
+					errs <- err
+					return
+				}
+				errs <- s.Close()
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Errorf("Open: %v", err)
+			}
+		}
+	})
+	t.Run("ErrPath", func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "file")
+		if err := os.WriteFile(file, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if s, err := sqlite.Open(filepath.Join(file, "huella.db")); err == nil {
+			s.Close()
+			t.Errorf("Open under a regular file succeeded, want an error")
+		}
+	})
+}
+
+// The injected clock stamps records and audit events and judges capture times.
+func TestNow(t *testing.T) {
+	s := MustOpen(t)
+	now := time.Date(2026, 2, 3, 4, 5, 6, 789123456, time.UTC)
+	s.Now = func() time.Time { return now }
+	site := storetest.MustCreateSite(t, s, "MX-TAP")
+	if want := now.Truncate(time.Microsecond); !site.CreatedAt.Equal(want) {
+		t.Errorf("CreatedAt = %v, want the clock's %v", site.CreatedAt, want)
+	}
+	e := storetest.Encounter("MX-TAP", now.Add(time.Hour))
+	if err := s.CreateEncounter(storetest.Context(), e); huella.ErrorCode(err) != huella.EINVALID {
+		t.Errorf("encounter an hour after the clock's now: %v, want %s", err, huella.EINVALID)
+	}
+	events, err := s.ListAuditEvents(context.Background(), 0, 0)
+	if err != nil || len(events) != 1 || !events[0].Time.Equal(now.Truncate(time.Microsecond)) {
+		t.Errorf("audit events %v, %v; want one at the clock's now", events, err)
+	}
+}
+
+// crashChildEnv names the database a crash child enrolls into.
+const crashChildEnv = "HUELLA_SQLITE_CRASH_CHILD"
+
+// An encounter acknowledged by CreateEncounter survives kill -9 of the
+// process, and no encounter is left half-stored.
+func TestCrash(t *testing.T) {
+	if path := os.Getenv(crashChildEnv); path != "" {
+		crashChild(path)
+		return
+	}
+	if testing.Short() {
+		t.Skip("runs and kills a child process; skipped with -short")
+	}
+	path := filepath.Join(t.TempDir(), "huella.db")
+	s := MustOpenPath(t, path)
+	storetest.MustCreateSite(t, s, "MX-TAP")
+	s.Close()
+
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrash$")
+	cmd.Env = append(os.Environ(), crashChildEnv+"="+path)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var acknowledged []string
+	lines := bufio.NewScanner(out)
+	for lines.Scan() && len(acknowledged) < 60 {
+		if id, ok := strings.CutPrefix(lines.Text(), "ack "); ok {
+			acknowledged = append(acknowledged, id)
+		}
+	}
+	if err := cmd.Process.Kill(); err != nil { // SIGKILL mid-stream
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	if len(acknowledged) < 60 {
+		t.Fatalf("child acknowledged %d encounters before it stopped, want 60", len(acknowledged))
+	}
+
+	s = MustOpenPath(t, path)
+	ctx := context.Background()
+	for _, id := range acknowledged {
+		e, err := s.FindEncounter(ctx, id)
+		if err != nil {
+			t.Fatalf("acknowledged encounter %s after kill -9: %v", id, err)
+		}
+		if len(e.Samples) != 13 {
+			t.Errorf("encounter %s has %d samples, want 13", id, len(e.Samples))
+		}
+	}
+	all, err := s.ListEncounters(ctx, huella.EncounterFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range all {
+		if len(e.Samples) != 13 {
+			t.Errorf("stored encounter %s has %d samples, want 13: a partial write", e.ID, len(e.Samples))
+		}
+	}
+	events, err := s.ListAuditEvents(ctx, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(events), 1+len(all); got != want {
+		t.Errorf("%d audit events for %d encounters and a site, want %d", got, len(all), want)
+	}
+	t.Logf("%d acknowledged, %d stored after kill -9", len(acknowledged), len(all))
+}
+
+// crashChild enrolls from 4 goroutines until killed, printing "ack <id>"
+// after each CreateEncounter returns.
+func crashChild(path string) {
+	s, err := sqlite.Open(path)
+	if err != nil {
+		fmt.Println("error", err)
+		os.Exit(1)
+	}
+	var mu sync.Mutex
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for {
+				at := storetest.Date(2025, 1, 1, 0).Add(time.Duration(n.Add(1)) * time.Second)
+				e := storetest.Encounter("MX-TAP", at)
+				if err := s.CreateEncounter(storetest.Context(), e); err != nil {
+					fmt.Println("error", err)
+					os.Exit(1)
+				}
+				mu.Lock()
+				fmt.Println("ack", e.ID)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// MustOpenPath opens the store at path and closes it when the test ends.
+func MustOpenPath(tb testing.TB, path string) *sqlite.Store {
+	tb.Helper()
+	s, err := sqlite.Open(path)
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
 }

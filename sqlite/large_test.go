@@ -1,0 +1,160 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/sqlite"
+	"github.com/huella-abis/huella/storetest"
+)
+
+// largeStoreEncounters is how many encounters the start-up test stores:
+// the issue's figure for start-up to ready in ≤ 2 s.
+const largeStoreEncounters = 100_000
+
+// MustFill stores n encounters of samples samples each (at most 13: ten
+// fingers, two irises, a face) at three sites, one
+// minute apart from 2025-01-01, straight in SQL (one transaction, not n
+// audited ones: this builds a large store fast, it does not test writing).
+// It returns the database path, closed.
+func MustFill(tb testing.TB, n, samples int) string {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "huella.db")
+	s, err := sqlite.Open(path)
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	for _, code := range []string{"MX-TAP", "MX-TIJ", "GT-ESC"} {
+		storetest.MustCreateSite(tb, s, code)
+	}
+	if err := s.Close(); err != nil {
+		tb.Fatalf("Close: %v", err)
+	}
+	// Without a journal and without syncs: a crash here loses only a fixture.
+	db, err := sql.Open("sqlite", path+"?_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)&_pragma=cache_size(-262144)")
+	if err != nil {
+		tb.Fatalf("open: %v", err)
+	}
+	defer db.Close()
+	start := storetest.Date(2025, 1, 1, 0).UnixMicro()
+	const series = `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?1) `
+	steps := []string{
+		series + `INSERT INTO subjects (id, created_at) SELECT printf('sub_%026d', i), ?2 FROM n`,
+		series + `INSERT INTO encounters (id, subject_id, site_code, captured_at, officer, reason, history_status,
+			history_offence, purpose, nationality, biographics, original_ref, created_at)
+			SELECT printf('enc_%026d', i), printf('sub_%026d', i), CASE i % 3 WHEN 0 THEN 'MX-TAP' WHEN 1 THEN 'MX-TIJ' ELSE 'GT-ESC' END,
+				?2 + i * 60000000, 'usr_00000000000000000000000OFF', 'detention', 'none', '', 'migration-enforcement',
+				CASE i % 4 WHEN 0 THEN 'GTM' WHEN 1 THEN 'HND' WHEN 2 THEN 'SLV' ELSE '' END,
+				'{"names":[{"given":"Test","family":"Person"}],"birth_date":{"year":1990},"sex":"U"}', '', ?2 + i * 60000000
+			FROM n`,
+		series + `, k(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM k WHERE j + 1 < ?3)
+			INSERT INTO samples (id, encounter_id, ordinal, modality, position, impression, eye, image_ref, format,
+				width, height, ppi, device, quality)
+			SELECT printf('smp_%022d%04d', i, j), printf('enc_%026d', i), j,
+				CASE WHEN j < 10 THEN 'finger' WHEN j < 12 THEN 'iris' ELSE 'face' END,
+				CASE WHEN j < 10 THEN j + 1 ELSE 0 END, CASE WHEN j < 10 THEN 'rolled' ELSE '' END,
+				CASE j WHEN 10 THEN 'right' WHEN 11 THEN 'left' ELSE '' END,
+				printf('%064x', i * 13 + j), 'png', 500, 500, 500, 'Test scanner', 60
+			FROM n, k`,
+	}
+	tx, err := db.Begin()
+	if err != nil {
+		tb.Fatalf("begin: %v", err)
+	}
+	for _, step := range steps {
+		if _, err := tx.Exec(step, n, start, samples); err != nil {
+			tb.Fatalf("fill: %v", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		tb.Fatalf("commit: %v", err)
+	}
+	if _, err := db.Exec(`PRAGMA journal_mode = WAL`); err != nil {
+		tb.Fatalf("fill: %v", err)
+	}
+	return path
+}
+
+// openAndPing returns how long Open and Ping take: start-up to ready.
+func openAndPing(tb testing.TB, path string) (*sqlite.Store, time.Duration) {
+	tb.Helper()
+	start := time.Now()
+	s, err := sqlite.Open(path)
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	if err := s.Ping(context.Background()); err != nil {
+		tb.Fatalf("Ping: %v", err)
+	}
+	return s, time.Since(start)
+}
+
+// Start-up must not grow with the records: with 100,000 encounters stored,
+// Open and Ping take at most 2 s (the issue's figure; in practice a few ms).
+func TestOpenLargeStore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fills a store of 100,000 encounters; skipped with -short")
+	}
+	// One sample each keeps the test quick; BenchmarkOpen100k stores 13.
+	path := MustFill(t, largeStoreEncounters, 1)
+	s, took := openAndPing(t, path)
+	defer s.Close()
+	t.Logf("Open+Ping with %d encounters: %v", largeStoreEncounters, took)
+	if took > 2*time.Second {
+		t.Errorf("Open+Ping took %v, want at most 2s", took)
+	}
+	stats, err := s.EncounterStats(context.Background(), huella.EncounterFilter{})
+	if err != nil {
+		t.Fatalf("EncounterStats: %v", err)
+	}
+	if stats.Total != largeStoreEncounters {
+		t.Errorf("stats count %d encounters, want %d", stats.Total, largeStoreEncounters)
+	}
+	// A store filled outside the API still takes new encounters.
+	storetest.MustCreateEncounter(t, s, storetest.Encounter("MX-TAP", storetest.Date(2026, 1, 1, 0)))
+}
+
+func BenchmarkOpen100k(b *testing.B) {
+	path := MustFill(b, largeStoreEncounters, 13)
+	b.ResetTimer()
+	for b.Loop() {
+		s, _ := openAndPing(b, path)
+		b.StopTimer()
+		s.Close()
+		b.StartTimer()
+	}
+}
+
+func BenchmarkQueries100k(b *testing.B) {
+	path := MustFill(b, largeStoreEncounters, 13)
+	s, err := sqlite.Open(path)
+	if err != nil {
+		b.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	month := huella.EncounterFilter{From: storetest.Date(2025, 2, 1, 0), To: storetest.Date(2025, 3, 1, 0)}
+	oneSite := month
+	oneSite.Sites = []string{"MX-TAP"}
+	for _, bc := range []struct {
+		name string
+		run  func() error
+	}{
+		{"ListBySiteAndMonth", func() error { _, err := s.ListEncounters(ctx, oneSite); return err }},
+		{"ListNewest", func() error { _, err := s.ListEncounters(ctx, huella.EncounterFilter{}); return err }},
+		{"StatsAll", func() error { _, err := s.EncounterStats(ctx, huella.EncounterFilter{}); return err }},
+		{"StatsBySiteAndMonth", func() error { _, err := s.EncounterStats(ctx, oneSite); return err }},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				if err := bc.run(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
