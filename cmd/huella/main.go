@@ -50,7 +50,13 @@ type command func(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 // commands lists every subcommand, wired by hand.
 var commands = map[string]command{
-	"eval": runEval,
+	"audit": runAudit,
+	"bench": runBench,
+	"demo":  runDemo,
+	"eval":  runEval,
+	"serve": runServe,
+	"site":  runSite,
+	"user":  runUser,
 }
 
 // Run runs the subcommand named by args[0].
@@ -76,6 +82,10 @@ Commands:
   demo      run on embedded defaults with a demo facility, users and encounters
   serve     serve the JSON API and console
   eval      evaluate an engine on a dataset (finger, iris, face, tattoo, fusion)
+  bench     measure a system path (enroll)
+  site      add or list sites (facilities)
+  user      add a user and print its API token
+  audit     verify the hash-chained audit trail
 
 Run "huella <command> -h" for a command's flags.
 `)

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/blob"
+	"github.com/huella-abis/huella/enroll"
+	hhttp "github.com/huella-abis/huella/http"
+	"github.com/huella-abis/huella/postgres"
+	"github.com/huella-abis/huella/sqlite"
+)
+
+// Config chooses Huella's adapters. The embedded defaults (SQLite and files
+// under Data) run one facility on one box; a PostgreSQL DSN moves the
+// records to a server.
+type Config struct {
+	Addr     string // listen address of the API and console
+	Data     string // data directory: database, blobs, key
+	KeyFile  string // data key; default Data/keys/data.key
+	Postgres string // PostgreSQL DSN; empty uses SQLite in Data
+}
+
+// ConfigError is a configuration value that does not hold.
+type ConfigError struct {
+	Field, Problem string
+}
+
+func (e *ConfigError) Error() string { return fmt.Sprintf("config: %s: %s", e.Field, e.Problem) }
+
+// registerFlags binds the configuration flags that every command that opens
+// the data directory shares. Environment variables give the defaults.
+func (c *Config) registerFlags(fs *flag.FlagSet, withAddr bool) {
+	if withAddr {
+		fs.StringVar(&c.Addr, "addr", envOr("HUELLA_ADDR", "127.0.0.1:8080"), "listen address ($HUELLA_ADDR)")
+	}
+	fs.StringVar(&c.Data, "data", envOr("HUELLA_DATA", "./huella-data"), "data directory ($HUELLA_DATA)")
+	fs.StringVar(&c.KeyFile, "key-file", os.Getenv("HUELLA_KEY_FILE"), "data key file, default DATA/keys/data.key ($HUELLA_KEY_FILE)")
+	fs.StringVar(&c.Postgres, "postgres", os.Getenv("HUELLA_POSTGRES"), "PostgreSQL DSN; empty uses SQLite in the data directory ($HUELLA_POSTGRES)")
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return os.ExpandEnv(v)
+	}
+	return def
+}
+
+// Validate reports the first configuration value that does not hold.
+func (c *Config) Validate() error {
+	if c.Data == "" {
+		return &ConfigError{"data", "a data directory is required"}
+	}
+	return nil
+}
+
+// App is an opened Huella: its store, blobs and services, wired by hand.
+type App struct {
+	Config Config
+	Logger *slog.Logger
+	Store  huella.Store
+	Blobs  *blob.FileStore
+	Enroll *enroll.Service
+	HTTP   *hhttp.Server
+	key    []byte
+}
+
+// OpenApp opens the store and blob store the configuration names, running
+// schema migrations, and wires the services. It does not listen.
+func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	if cfg.KeyFile == "" {
+		cfg.KeyFile = filepath.Join(cfg.Data, "keys", "data.key")
+	}
+	a := &App{Config: cfg, Logger: logger}
+	key, err := blob.LoadOrCreateKey(cfg.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	a.key = key
+	if a.Blobs, err = blob.NewFileStore(filepath.Join(cfg.Data, "blobs"), key); err != nil {
+		return nil, err
+	}
+	if cfg.Postgres != "" {
+		a.Store, err = postgres.Open(ctx, cfg.Postgres)
+	} else {
+		a.Store, err = sqlite.Open(filepath.Join(cfg.Data, "huella.db"))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	a.Enroll = enroll.NewService(a.Store, a.Blobs)
+	a.Enroll.Decoders = imageDecoders
+	a.HTTP = hhttp.NewServer(a.Store, a.Blobs, a.Enroll, logger.With("component", "http"))
+	return a, nil
+}
+
+// imageDecoders are the image formats enrollment reads beyond the standard
+// library's, keyed by format name.
+var imageDecoders = map[string]enroll.Decoder{}
+
+// Close stops serving and closes the store.
+func (a *App) Close() error {
+	var errs []error
+	if a.HTTP != nil {
+		errs = append(errs, a.HTTP.Close())
+	}
+	if a.Store != nil {
+		errs = append(errs, a.Store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// newLogger returns the process logger: JSON lines on w. Components derive
+// their own with .With("component", name). Nothing logged carries
+// biometric data or biographic values.
+func newLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// systemContext is the context of work done by the command line itself.
+func systemContext(ctx context.Context, purpose huella.Purpose) context.Context {
+	return huella.NewContextWithPurpose(ctx, purpose)
+}
+
+// waitReady polls the store until it answers or the timeout passes.
+func waitReady(ctx context.Context, s huella.Store, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := s.Ping(ctx)
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
