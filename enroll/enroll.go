@@ -6,10 +6,12 @@ package enroll
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	_ "image/jpeg" // register JPEG
 	_ "image/png"  // register PNG
+	"sync"
 	"time"
 
 	_ "golang.org/x/image/bmp"  // register BMP
@@ -96,12 +98,23 @@ func (s *Service) Enroll(ctx context.Context, req *Request) (*huella.Encounter, 
 			return nil, err
 		}
 	}
+	// Images are written concurrently: each Put waits on its own fsyncs.
+	refs := make([]string, len(e.Samples))
+	errs := make([]error, len(e.Samples))
+	var wg sync.WaitGroup
+	for i := range e.Samples {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			refs[i], errs[i] = s.Blobs.Put(ctx, req.Images[i])
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("store image: %w", err)
+	}
 	for i, smp := range e.Samples {
-		ref, err := s.Blobs.Put(ctx, req.Images[i])
-		if err != nil {
-			return nil, fmt.Errorf("store image: %w", err)
-		}
-		smp.ImageRef = ref
+		smp.ImageRef = refs[i]
 	}
 	if req.Original != nil {
 		ref, err := s.Blobs.Put(ctx, req.Original)
