@@ -1,12 +1,15 @@
 package postgres_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -103,4 +106,120 @@ func MustOpen(tb testing.TB) *postgres.Store {
 
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) huella.Store { return MustOpen(t) })
+}
+
+func TestOpen(t *testing.T) {
+	t.Run("Reopen", func(t *testing.T) {
+		dsn := MustSchema(t)
+		ctx := context.Background()
+		s, err := postgres.Open(ctx, dsn)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		storetest.MustCreateSite(t, s, "MX-TAP")
+		s.Close()
+		s, err = postgres.Open(ctx, dsn)
+		if err != nil {
+			t.Fatalf("Open again: %v", err)
+		}
+		defer s.Close()
+		if _, err := s.FindSite(ctx, "MX-TAP"); err != nil {
+			t.Errorf("FindSite after reopening: %v", err)
+		}
+		if v, err := s.SchemaVersion(ctx); err != nil || v != 1 {
+			t.Errorf("SchemaVersion = %d, %v; want 1", v, err)
+		}
+	})
+	t.Run("Concurrent", func(t *testing.T) {
+		// Processes starting together on an empty schema: the advisory
+		// lock makes them migrate in turn.
+		dsn := MustSchema(t)
+		var wg sync.WaitGroup
+		errs := make(chan error, 4)
+		for range 4 {
+			wg.Go(func() {
+				s, err := postgres.Open(context.Background(), dsn)
+				if err == nil {
+					s.Close()
+				}
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Errorf("Open: %v", err)
+			}
+		}
+	})
+	t.Run("ErrUnreachable", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if s, err := postgres.Open(ctx, "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=2"); err == nil {
+			s.Close()
+			t.Errorf("Open of a closed port succeeded, want an error")
+		}
+	})
+}
+
+// Two processes sharing one database append to one chain: the head row
+// lock orders their appends.
+func TestAuditChainAcrossStores(t *testing.T) {
+	dsn := MustSchema(t)
+	ctx := context.Background()
+	var stores []*postgres.Store
+	for range 2 {
+		s, err := postgres.Open(ctx, dsn)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		defer s.Close()
+		stores = append(stores, s)
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			s := stores[g%2]
+			for i := range 10 {
+				e := huella.NewAuditEvent(ctx, huella.ActionEncounterRead, fmt.Sprintf("encounter/enc_%d_%d", g, i), "")
+				if err := s.AppendAudit(ctx, e); err != nil {
+					t.Errorf("AppendAudit: %v", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	events, err := stores[0].ListAuditEvents(ctx, 0, 0)
+	if err != nil {
+		t.Fatalf("ListAuditEvents: %v", err)
+	}
+	if len(events) != 80 {
+		t.Fatalf("got %d events, want 80", len(events))
+	}
+	for i, e := range events {
+		if e.Seq != int64(i+1) || !bytes.Equal(e.Hash, e.ComputeHash()) || i > 0 && !bytes.Equal(e.PrevHash, events[i-1].Hash) {
+			t.Fatalf("event %d (seq %d) breaks the chain", i, e.Seq)
+		}
+	}
+}
+
+// The injected clock stamps records and audit events and judges capture times.
+func TestNow(t *testing.T) {
+	s := MustOpen(t)
+	now := time.Date(2026, 2, 3, 4, 5, 6, 789123456, time.UTC)
+	s.Now = func() time.Time { return now }
+	site := storetest.MustCreateSite(t, s, "MX-TAP")
+	if want := now.Truncate(time.Microsecond); !site.CreatedAt.Equal(want) {
+		t.Errorf("CreatedAt = %v, want the clock's %v", site.CreatedAt, want)
+	}
+	e := storetest.Encounter("MX-TAP", now.Add(time.Hour))
+	if err := s.CreateEncounter(storetest.Context(), e); huella.ErrorCode(err) != huella.EINVALID {
+		t.Errorf("encounter an hour after the clock's now: %v, want %s", err, huella.EINVALID)
+	}
+	events, err := s.ListAuditEvents(context.Background(), 0, 0)
+	if err != nil || len(events) != 1 || !events[0].Time.Equal(now.Truncate(time.Microsecond)) {
+		t.Errorf("audit events %v, %v; want one at the clock's now", events, err)
+	}
 }

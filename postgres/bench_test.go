@@ -1,0 +1,45 @@
+package postgres_test
+
+import (
+	"context"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/huella-abis/huella/storetest"
+)
+
+// BenchmarkCreateEncounter stores full enrollments (13 samples, biographics,
+// one audit event) one after another and from 8 goroutines.
+func BenchmarkCreateEncounter(b *testing.B) {
+	ctx := context.Background()
+	b.Run("Serial", func(b *testing.B) {
+		s := MustOpen(b)
+		storetest.MustCreateSite(b, s, "MX-TAP")
+		at := storetest.Date(2025, 1, 1, 0)
+		for b.Loop() {
+			at = at.Add(time.Second)
+			if err := s.CreateEncounter(ctx, storetest.Encounter("MX-TAP", at)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "encounters/s")
+	})
+	b.Run("Concurrency8", func(b *testing.B) {
+		s := MustOpen(b)
+		storetest.MustCreateSite(b, s, "MX-TAP")
+		var seq atomic.Int64
+		b.SetParallelism((8 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				at := storetest.Date(2025, 1, 1, 0).Add(time.Duration(seq.Add(1)) * time.Second)
+				if err := s.CreateEncounter(ctx, storetest.Encounter("MX-TAP", at)); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "encounters/s")
+	})
+}
