@@ -68,7 +68,7 @@ type quantTable struct {
 // codedCount returns how many coefficients the stream carries for tree.
 func (qt *quantTable) codedCount(tree *decomposition) int {
 	n := 0
-	for k, r := range tree.subbands {
+	for k, r := range tree.subbands[:numCodedSubbands] {
 		if qt.q[k] != 0 {
 			n += r.w * r.h
 		}
@@ -80,7 +80,7 @@ func (qt *quantTable) codedCount(tree *decomposition) int {
 func (qt *quantTable) dequantize(coefficients []int32, tree *decomposition, width, height int) []float32 {
 	plane := make([]float32, width*height)
 	i := 0
-	for k, r := range tree.subbands {
+	for k, r := range tree.subbands[:numCodedSubbands] {
 		q := qt.q[k]
 		if q == 0 {
 			continue

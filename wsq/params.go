@@ -19,8 +19,9 @@ const (
 const (
 	// numSubbands is the number of subbands of the WSQ decomposition.
 	numSubbands = 64
-	// numCodedSubbands is how many subbands the encoder quantises; the four
-	// highest-frequency ones (60–63) are always dropped.
+	// numCodedSubbands is how many subbands a file carries; the four
+	// highest-frequency ones (60–63) are always dropped, and decoders (the
+	// NIST reference among them) ignore their quantiser entries.
 	numCodedSubbands = 60
 	// maxHuffBits is the longest Huffman code length.
 	maxHuffBits = 16
