@@ -188,11 +188,16 @@ func (m *SMT) Validate() error {
 	return checkText("description", m.Description, 1000)
 }
 
-// Template is a biometric template extracted from a sample by one engine.
+// Template is a biometric template extracted from a sample by one engine,
+// with what a 1:N search needs to know of where it came from.
 type Template struct {
 	SampleID  string   `json:"sample_id"`
+	SubjectID string   `json:"subject_id,omitempty"` // or a watchlist entry ID
 	Modality  Modality `json:"modality"`
+	Position  int      `json:"position,omitempty"` // finger FGP code
+	Eye       Eye      `json:"eye,omitempty"`
 	Algorithm string   `json:"algorithm"` // e.g. "huella-finger"
 	Version   int      `json:"version"`
+	Quality   int      `json:"quality"` // 0–100
 	Data      []byte   `json:"-"`
 }
