@@ -70,6 +70,7 @@ const (
 	TraceInput        = "input"
 	TraceReflections  = "reflection-mask"
 	TraceInpainted    = "inpainted"
+	TraceEyelashes    = "eyelash-mask"
 	TraceSegmentation = "segmentation-overlay"
 	TraceUnwrapped    = "unwrapped-iris"
 	TraceNoiseMask    = "noise-mask"
@@ -112,9 +113,11 @@ func Extract(img *image.Gray, opts Options) (*Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	eyelids := eyelids{} // eyelidBoundaries(smooth, pupil, limbus)
+	eyelids := eyelidBoundaries(smooth, pupil, limbus)
 	opts.trace(TraceSegmentation, func() image.Image { return overlay(img, pupil, limbus, eyelids, reflections) })
-	polar := unwrappedIris(clean, reflections, pupil, limbus, eyelids)
+	lashes := eyelashMask(clean)
+	opts.trace(TraceEyelashes, func() image.Image { return lashes.image() })
+	polar := unwrappedIris(clean, reflections, lashes, pupil, limbus, eyelids)
 	noiseMask(polar)
 	opts.trace(TraceUnwrapped, func() image.Image { return polar.values.image() })
 	opts.trace(TraceNoiseMask, func() image.Image { return polar.valid.image() })

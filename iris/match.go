@@ -11,13 +11,23 @@ const Shifts = 2*MaxShift + 1
 // normalizedHD is Daugman's score normalisation of a masked fractional Hamming
 // distance: d differing bits among n compared, rescaled to the spread expected
 // for NormBits compared bits, so that a match on few bits counts for less.
+// It reads precomputed tables so that every search method computes the same
+// floating-point value.
 func normalizedHD(d, n int) float64 {
 	if n < MinCompareBits {
 		return 0.5
 	}
-	hd := float64(d) / float64(n)
-	return 0.5 - (0.5-hd)*math.Sqrt(float64(n)/NormBits)
+	return 0.5 - (0.5-float64(d)*normTables.inv[n])*normTables.sqrt[n]
 }
+
+// normTables holds 1/n and sqrt(n/NormBits) for every possible n.
+var normTables = func() (t struct{ inv, sqrt [CodeBits + 1]float64 }) {
+	for n := 1; n <= CodeBits; n++ {
+		t.inv[n] = 1 / float64(n)
+		t.sqrt[n] = math.Sqrt(float64(n) / NormBits)
+	}
+	return t
+}()
 
 // rotated returns the code rotated by shift columns (bit i of the result is
 // bit i+shift·ColumnBits of src, modulo CodeBits).
@@ -58,9 +68,8 @@ func Score(a, b *Template) float64 {
 // Probe is a template prepared for matching against many others: its code
 // and mask at every rotation, contiguous. Build it once per search.
 type Probe struct {
-	// rot holds, for each shift s, the rotated code then the rotated mask
-	// (2·CodeWords words).
-	rot [Shifts][2 * CodeWords]uint64
+	// rot holds, for each shift s, the rotated code then the rotated mask.
+	rot [Shifts][EntryWords]uint64
 }
 
 // NewProbe prepares t for matching.
@@ -74,9 +83,10 @@ func NewProbe(t *Template) *Probe {
 }
 
 // distance is the exhaustive comparison of the probe with one gallery entry
-// (code then mask, 2·CodeWords words): every shift, every word.
+// (code then mask): every shift, every word, in plain Go. It is the
+// reference the fast paths are tested against.
 func (p *Probe) distance(entry []uint64) (float64, int) {
-	code, mask := entry[:CodeWords], entry[CodeWords:2*CodeWords]
+	code, mask := entry[:CodeWords], entry[CodeWords:EntryWords]
 	best, bestShift := math.Inf(1), 0
 	for s := range p.rot {
 		pc, pm := p.rot[s][:CodeWords], p.rot[s][CodeWords:]
@@ -91,4 +101,41 @@ func (p *Probe) distance(entry []uint64) (float64, int) {
 		}
 	}
 	return best, bestShift
+}
+
+// fastDistance returns the same value as distance: with the AVX-512 kernel
+// when the CPU has it, else with an unrolled pure-Go loop.
+func (p *Probe) fastDistance(entry []uint64) (float64, int) {
+	var counts [Shifts]uint64
+	if hasKernel {
+		distancesKernel(&p.rot, entry, &counts)
+	} else {
+		p.countsGo(entry, &counts)
+	}
+	best, bestShift := math.Inf(1), 0
+	for s, c := range counts {
+		if h := normalizedHD(int(uint32(c)), int(c>>32)); h < best {
+			best, bestShift = h, s-MaxShift
+		}
+	}
+	return best, bestShift
+}
+
+// countsGo is the pure-Go form of the kernel: n<<32 | d for every shift.
+func (p *Probe) countsGo(entry []uint64, out *[Shifts]uint64) {
+	e := (*[EntryWords]uint64)(entry)
+	for s := range p.rot {
+		r := &p.rot[s]
+		var d, n int
+		for i := 0; i < CodeWords; i += 4 {
+			m0 := r[CodeWords+i] & e[CodeWords+i]
+			m1 := r[CodeWords+i+1] & e[CodeWords+i+1]
+			m2 := r[CodeWords+i+2] & e[CodeWords+i+2]
+			m3 := r[CodeWords+i+3] & e[CodeWords+i+3]
+			n += bits.OnesCount64(m0) + bits.OnesCount64(m1) + bits.OnesCount64(m2) + bits.OnesCount64(m3)
+			d += bits.OnesCount64((r[i]^e[i])&m0) + bits.OnesCount64((r[i+1]^e[i+1])&m1) +
+				bits.OnesCount64((r[i+2]^e[i+2])&m2) + bits.OnesCount64((r[i+3]^e[i+3])&m3)
+		}
+		out[s] = uint64(n)<<32 | uint64(d)
+	}
 }

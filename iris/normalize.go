@@ -1,9 +1,6 @@
 package iris
 
-import (
-	"math"
-	"sort"
-)
+import "math"
 
 // polarIris is the unwrapped iris: PolarRows radii (rows, pupil side first) by
 // PolarCols angles (columns), with the validity of each sample (1 = iris).
@@ -14,7 +11,7 @@ type polarIris struct {
 // unwrappedIris samples the iris between the pupil and the limbus on
 // Daugman's rubber sheet; samples outside the image, on reflections or under
 // the eyelids are invalid.
-func unwrappedIris(g, reflections *grid, p, l circle, lids eyelids) polarIris {
+func unwrappedIris(g, reflections, lashes *grid, p, l circle, lids eyelids) polarIris {
 	out := polarIris{values: newGrid(PolarCols, PolarRows), valid: newGrid(PolarCols, PolarRows)}
 	for c := 0; c < PolarCols; c++ {
 		theta := 2 * math.Pi * float64(c) / PolarCols
@@ -26,7 +23,7 @@ func unwrappedIris(g, reflections *grid, p, l circle, lids eyelids) polarIris {
 			v, ok := g.at(x, y)
 			i := r*PolarCols + c
 			out.values.v[i] = v
-			if ok && reflections.nearest(x, y, 1) == 0 && !lids.covered(x, y) {
+			if ok && reflections.nearest(x, y, 1) == 0 && lashes.nearest(x, y, 1) == 0 && !lids.covered(x, y) {
 				out.valid.v[i] = 1
 			}
 		}
@@ -37,23 +34,35 @@ func unwrappedIris(g, reflections *grid, p, l circle, lids eyelids) polarIris {
 // noiseMask invalidates eyelashes (much darker than the iris) and eyelid skin
 // (much brighter), judged against the median and MAD of the valid samples.
 func noiseMask(p polarIris) {
-	var vals []float64
+	// Median and MAD from a histogram in quarter grey levels.
+	const bins = 4 * 256
+	var hist [bins]int
+	total := 0
 	for i, ok := range p.valid.v {
 		if ok != 0 {
-			vals = append(vals, float64(p.values.v[i]))
+			hist[min(max(int(4*p.values.v[i]), 0), bins-1)]++
+			total++
 		}
 	}
-	if len(vals) < 16 {
+	if total < 16 {
 		return
 	}
-	sort.Float64s(vals)
-	med := vals[len(vals)/2]
-	dev := make([]float64, len(vals))
-	for i, v := range vals {
-		dev[i] = math.Abs(v - med)
+	quantile := func(h *[bins]int, n int) float64 {
+		acc := 0
+		for i, c := range h {
+			acc += c
+			if 2*acc >= n {
+				return float64(i) / 4
+			}
+		}
+		return float64(bins-1) / 4
 	}
-	sort.Float64s(dev)
-	mad := max(dev[len(dev)/2], 2)
+	med := quantile(&hist, total)
+	var devHist [bins]int
+	for i, c := range hist {
+		devHist[min(int(4*math.Abs(float64(i)/4-med)), bins-1)] += c
+	}
+	mad := max(quantile(&devHist, total), 2)
 	lo, hi := float32(med-NoiseDarkMAD*mad), float32(med+NoiseBrightMAD*mad)
 	for i, v := range p.values.v {
 		if v < lo || v > hi {

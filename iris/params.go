@@ -39,6 +39,11 @@ const (
 	// Circle sampling: angles per circle in the integro-differential operator.
 	CircleSamples = 96
 
+	// Eyelashes: pixels that a grey closing over a square of radius
+	// EyelashRadius lifts by more than EyelashContrast grey levels.
+	EyelashRadius   = 2
+	EyelashContrast = 40
+
 	// Rubber-sheet normalisation: PolarRows radii from the pupil boundary
 	// (fraction PolarInner) to the limbus (fraction PolarOuter), PolarCols
 	// angles.
@@ -68,7 +73,7 @@ const (
 	// pixels are unmasked; FragileFraction of the weakest responses of each
 	// phase component are masked as fragile.
 	CellValidFraction = 0.8
-	FragileFraction   = 0.15
+	FragileFraction   = 0.3
 
 	// Matching: rotations of ±MaxShift columns (one column is 360/Columns
 	// degrees); Daugman's score normalisation to NormBits compared bits;
@@ -93,3 +98,12 @@ const (
 	// (after the segmentation blur).
 	MinSharpness = 0.0
 )
+
+// EyelidMaxCurvature bounds |A| of an eyelid parabola y = A·x² + …
+// (pixels⁻¹): eyelids are gentle arcs across the iris.
+const EyelidMaxCurvature = 0.006
+
+// DistanceAtFMR1e3 is the decision threshold (normalised Hamming distance)
+// at FMR 1e-3 measured on CASIA-Iris-Interval with these parameters: accept a
+// comparison when Distance < DistanceAtFMR1e3.
+const DistanceAtFMR1e3 = 0.37

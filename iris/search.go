@@ -116,12 +116,12 @@ func (g *Gallery) Search(p *Probe, k, workers int) []Candidate {
 // scan offers the entries lo..hi−1 to top.
 func (g *Gallery) scan(p *Probe, lo, hi int, top *topK) {
 	for i := lo; i < hi; i++ {
-		d, s := p.distance(g.entry(i))
+		d, s := p.fastDistance(g.entry(i))
 		top.offer(Candidate{Index: i, Distance: d, Shift: s})
 	}
 }
 
-// DistanceTo compares the probe with gallery entry i (exhaustively).
+// DistanceTo compares the probe with gallery entry i.
 func (p *Probe) DistanceTo(g *Gallery, i int) (float64, int) {
-	return p.distance(g.entry(i))
+	return p.fastDistance(g.entry(i))
 }

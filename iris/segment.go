@@ -110,24 +110,27 @@ func inpainted(g, mask *grid) *grid {
 }
 
 // circleMeans returns, for radii r0..r1 (step 1), the mean of g over the arcs
-// of circle (cx, cy, r) at the given angles; samples outside g are skipped and
-// a radius with too few samples gets NaN.
+// of circle (cx, cy, r) at the given angles (nearest pixels); samples outside
+// g are skipped and a radius with too few samples gets NaN.
 func circleMeans(g *grid, cx, cy float64, r0, r1 int, cos, sin []float64, out []float64) []float64 {
 	out = out[:0]
+	x0, y0 := int(math.Round(cx)), int(math.Round(cy))
 	for r := r0; r <= r1; r++ {
-		var sum float64
+		var sum float32
 		n := 0
+		fr := float64(r)
 		for i := range cos {
-			v, ok := g.at(cx+float64(r)*cos[i], cy+float64(r)*sin[i])
-			if ok {
-				sum += float64(v)
+			x := x0 + int(math.Round(fr*cos[i]))
+			y := y0 + int(math.Round(fr*sin[i]))
+			if uint(x) < uint(g.w) && uint(y) < uint(g.h) {
+				sum += g.v[y*g.w+x]
 				n++
 			}
 		}
 		if n*2 < len(cos) {
 			out = append(out, math.NaN())
 		} else {
-			out = append(out, sum/float64(n))
+			out = append(out, float64(sum)/float64(n))
 		}
 	}
 	return out
@@ -438,7 +441,7 @@ func eyelid(g *grid, p, l circle, side float64) parabola {
 		for j := i + n/4; j < n; j += 3 {
 			for k := j + n/8; k < n; k += 3 {
 				par, ok := parabolaThrough(l.X, xs[i], ys[i], xs[j], ys[j], xs[k], ys[k])
-				if !ok || side*par.A > 0 || math.Abs(par.A) > 0.02 {
+				if !ok || side*par.A > 0 || math.Abs(par.A) > EyelidMaxCurvature {
 					continue
 				}
 				score := 0.0
@@ -514,4 +517,51 @@ func darkBlob(g, reflections *grid, sx, sy int, threshold float32) (cx, cy, r fl
 		}
 	}
 	return mx / n, my / n, math.Sqrt(n / math.Pi)
+}
+
+// eyelashMask marks thin dark structures (eyelashes) as the amount by which
+// a grey closing (max then min filter over a square of EyelashRadius) lifts
+// each pixel; the iris texture is lifted much less.
+func eyelashMask(g *grid) *grid {
+	closed := g.filtered(EyelashRadius, true).filtered(EyelashRadius, false)
+	out := newGrid(g.w, g.h)
+	for i, v := range g.v {
+		if closed.v[i]-v > EyelashContrast {
+			out.v[i] = 1
+		}
+	}
+	return out
+}
+
+// filtered returns the running max (dilate) or min of g over a square of
+// radius r, computed separably.
+func (g *grid) filtered(r int, dilate bool) *grid {
+	pick := func(a, b float32) float32 {
+		if dilate == (b > a) {
+			return b
+		}
+		return a
+	}
+	tmp := newGrid(g.w, g.h)
+	for y := 0; y < g.h; y++ {
+		row := g.v[y*g.w : (y+1)*g.w]
+		for x := range row {
+			v := row[x]
+			for xx := max(0, x-r); xx <= min(g.w-1, x+r); xx++ {
+				v = pick(v, row[xx])
+			}
+			tmp.v[y*g.w+x] = v
+		}
+	}
+	out := newGrid(g.w, g.h)
+	for y := 0; y < g.h; y++ {
+		for x := 0; x < g.w; x++ {
+			v := tmp.v[y*g.w+x]
+			for yy := max(0, y-r); yy <= min(g.h-1, y+r); yy++ {
+				v = pick(v, tmp.v[yy*g.w+x])
+			}
+			out.v[y*g.w+x] = v
+		}
+	}
+	return out
 }

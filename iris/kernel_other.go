@@ -1,0 +1,9 @@
+//go:build !amd64
+
+package iris
+
+const hasKernel = false
+
+func distancesKernel(rot *[Shifts][EntryWords]uint64, entry []uint64, out *[Shifts]uint64) {
+	panic("iris: no kernel on this architecture")
+}

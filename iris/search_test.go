@@ -1,0 +1,103 @@
+package iris_test
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/huella-abis/huella/iris"
+)
+
+// randomTemplate returns a template with random code bits and a mask that,
+// like real ones, leaves most bits valid.
+func randomTemplate(r *rand.Rand) *iris.Template {
+	t := &iris.Template{Code: make([]uint64, iris.CodeWords), Mask: make([]uint64, iris.CodeWords)}
+	for i := range t.Code {
+		t.Code[i] = r.Uint64()
+		t.Mask[i] = r.Uint64() | r.Uint64() | r.Uint64()
+	}
+	return t
+}
+
+// noisyCopy flips a fraction of the bits of t, rotated by shift columns: a
+// synthetic mate.
+func noisyCopy(r *rand.Rand, t *iris.Template, flip float64) *iris.Template {
+	c := &iris.Template{Code: slices.Clone(t.Code), Mask: slices.Clone(t.Mask)}
+	for i := range c.Code {
+		for b := 0; b < 64; b++ {
+			if r.Float64() < flip {
+				c.Code[i] ^= 1 << b
+			}
+		}
+	}
+	return c
+}
+
+func TestKernelMatchesGo(t *testing.T) {
+	if !iris.KernelAvailable {
+		t.Skip("no AVX-512 VPOPCNTDQ on this CPU: the pure-Go path is the only one")
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for k := 0; k < 200; k++ {
+		p := iris.NewProbe(randomTemplate(r))
+		g := randomTemplate(r)
+		entry := append(slices.Clone(g.Code), g.Mask...)
+		if got, want := p.CountsKernel(entry), p.CountsGo(entry); got != want {
+			t.Fatalf("kernel counts %v, want %v", got, want)
+		}
+	}
+}
+
+func TestSearchEqualsExhaustive(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var g iris.Gallery
+	var members []*iris.Template
+	for i := 0; i < 3000; i++ {
+		tp := randomTemplate(r)
+		members = append(members, tp)
+		g.Add(tp)
+	}
+	// Plant mates of some members so the top of the list is meaningful.
+	for i := 0; i < 20; i++ {
+		g.Add(noisyCopy(r, members[i*17], 0.2))
+	}
+	for i := 0; i < 10; i++ {
+		p := iris.NewProbe(members[i*17])
+		for _, k := range []int{1, 5, 50} {
+			got := g.Search(p, k, 0)
+			want := g.SearchExhaustive(p, k)
+			if !slices.Equal(got, want) {
+				t.Fatalf("probe %d k=%d: Search %v, exhaustive %v", i, k, got, want)
+			}
+		}
+	}
+}
+
+func BenchmarkSearch(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var g iris.Gallery
+	for i := 0; i < 100000; i++ {
+		g.Add(randomTemplate(r))
+	}
+	p := iris.NewProbe(randomTemplate(r))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		g.Search(p, 10, 1)
+	}
+	b.ReportMetric(float64(g.Len())*float64(b.N)/b.Elapsed().Seconds(), "comparisons/s")
+	b.ReportMetric(float64(g.Len())*float64(b.N)*iris.EntryWords*8/b.Elapsed().Seconds()/1e9, "GB/s")
+}
+
+func BenchmarkSearchExhaustive(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var g iris.Gallery
+	for i := 0; i < 20000; i++ {
+		g.Add(randomTemplate(r))
+	}
+	p := iris.NewProbe(randomTemplate(r))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		g.SearchExhaustive(p, 10)
+	}
+	b.ReportMetric(float64(g.Len())*float64(b.N)/b.Elapsed().Seconds(), "comparisons/s")
+}
