@@ -15,7 +15,7 @@ var evaluators = map[string]command{
 	"finger": runEvalFinger,
 	"iris":   runEvalIris,
 	// "face":   runEvalFace,
-	// "tattoo": runEvalTattoo,
+	"tattoo": runEvalTattoo,
 }
 
 // runEval runs "huella eval ENGINE [flags] DIR".

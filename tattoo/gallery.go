@@ -1,0 +1,170 @@
+package tattoo
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+)
+
+// Candidate is one gallery image returned by a search.
+type Candidate struct {
+	// ID and Subject are the gallery entry's keys as given to Add.
+	ID, Subject string
+	// Score is the geometric verification score (verified matches).
+	Score float64
+	// Coarse is the bag-of-words similarity that put it on the shortlist.
+	Coarse float64
+	// Comparison holds the verified matches for the examiner.
+	Comparison Comparison
+}
+
+// SubjectCandidate groups the matched images of one subject.
+type SubjectCandidate struct {
+	Subject string
+	// Score is the best score of the subject's images.
+	Score float64
+	// Images are the subject's matched gallery images, best first.
+	Images []Candidate
+}
+
+// SearchOptions tunes one search.
+type SearchOptions struct {
+	// Limit is the number of candidates returned (default 20).
+	Limit int
+	// Shortlist is the number of images the bag-of-words pass hands to
+	// geometric verification (default shortlistSize); 0 or less than
+	// Limit uses the default, negative verifies every image.
+	Shortlist int
+	// Exclude, when set, hides gallery entries by ID (for example the
+	// probe's own source photo in an evaluation).
+	Exclude func(id string) bool
+	// Allow, when set, restricts the search to these IDs (for example the
+	// result of a structured SMT query).
+	Allow func(id string) bool
+}
+
+// ErrDuplicateID is returned by Add for an ID already in the gallery.
+var ErrDuplicateID = errors.New("tattoo: duplicate gallery ID")
+
+// Gallery is an in-memory 1:N index of SMT image templates: an inverted
+// index of visual words for the shortlist and the templates for
+// geometric verification. It is safe for concurrent use.
+type Gallery struct {
+	mu      sync.RWMutex
+	vocab   *Vocabulary
+	entries []galleryEntry
+	ids     map[string]int
+	index   *invertedIndex
+}
+
+type galleryEntry struct {
+	id, subject string
+	template    *Template
+}
+
+// NewGallery returns an empty gallery that quantises descriptors with vocab
+// (DefaultVocabulary when nil).
+func NewGallery(vocab *Vocabulary) *Gallery {
+	if vocab == nil {
+		vocab = DefaultVocabulary()
+	}
+	return &Gallery{vocab: vocab, ids: map[string]int{}, index: newInvertedIndex(vocab.Size())}
+}
+
+// Len returns the number of images in the gallery.
+func (g *Gallery) Len() int {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return len(g.entries)
+}
+
+// Add enrols the template of one SMT image under id, for subject.
+func (g *Gallery) Add(id, subject string, t *Template) error {
+	if t == nil || len(t.Descriptors) == 0 {
+		return fmt.Errorf("tattoo: add %q: %w", id, ErrNoFeatures)
+	}
+	words := g.vocab.Words(t.Descriptors)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if _, ok := g.ids[id]; ok {
+		return fmt.Errorf("%w: %q", ErrDuplicateID, id)
+	}
+	g.ids[id] = len(g.entries)
+	g.entries = append(g.entries, galleryEntry{id: id, subject: subject, template: t})
+	g.index.add(words, g.vocab.IDF)
+	return nil
+}
+
+// Search returns the gallery images most like probe, best first: every
+// image is ranked by its bag-of-words similarity, and the shortlist is
+// re-ranked by geometric verification.
+func (g *Gallery) Search(probe *Template, opt SearchOptions) []Candidate {
+	if opt.Limit <= 0 {
+		opt.Limit = 20
+	}
+	short := opt.Shortlist
+	if short == 0 {
+		short = shortlistSize
+	}
+	short = max(short, opt.Limit)
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	keep := func(i int) bool {
+		id := g.entries[i].id
+		return (opt.Exclude == nil || !opt.Exclude(id)) && (opt.Allow == nil || opt.Allow(id))
+	}
+	var shortlist []scored
+	if opt.Shortlist < 0 {
+		for i := range g.entries {
+			if keep(i) {
+				shortlist = append(shortlist, scored{i, 0})
+			}
+		}
+	} else {
+		words := g.vocab.Words(probe.Descriptors)
+		shortlist = g.index.query(words, g.vocab.IDF, short, keep)
+	}
+	out := make([]Candidate, 0, len(shortlist))
+	for _, s := range shortlist {
+		e := g.entries[s.entry]
+		c := Compare(probe, e.template)
+		out = append(out, Candidate{ID: e.id, Subject: e.subject, Score: c.Score, Coarse: s.score, Comparison: c})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Score != out[j].Score {
+			return out[i].Score > out[j].Score
+		}
+		return out[i].Coarse > out[j].Coarse
+	})
+	if len(out) > opt.Limit {
+		out = out[:opt.Limit]
+	}
+	return out
+}
+
+// SearchSubjects runs Search and groups the candidates by subject, best
+// subject first.
+func (g *Gallery) SearchSubjects(probe *Template, opt SearchOptions) []SubjectCandidate {
+	limit := opt.Limit
+	if limit <= 0 {
+		limit = 20
+	}
+	opt.Limit = max(limit*3, shortlistSize)
+	cands := g.Search(probe, opt)
+	var out []SubjectCandidate
+	pos := map[string]int{}
+	for _, c := range cands {
+		k, ok := pos[c.Subject]
+		if !ok {
+			k = len(out)
+			pos[c.Subject] = k
+			out = append(out, SubjectCandidate{Subject: c.Subject, Score: c.Score})
+		}
+		out[k].Images = append(out[k].Images, c)
+	}
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out
+}

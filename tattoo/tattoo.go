@@ -1,0 +1,128 @@
+// Package tattoo is the scars, marks and tattoos (SMT) engine: it finds the
+// same tattoo in another photograph and searches SMT records by their
+// structured description.
+//
+// Image search works on local keypoints: the officer's crop is resampled to
+// a fixed size, FAST corners are found on an image pyramid and ranked by the
+// Harris measure, oriented by their intensity centroid and described by a
+// 256-bit rotated BRIEF descriptor (ORB, Rublee et al. 2011). Two templates
+// are compared by matching descriptors under Hamming distance with Lowe's
+// ratio test and verifying the matches geometrically with RANSAC over
+// similarity transforms; the score is the number of verified matches. A
+// gallery first ranks every image by a bag of visual words (a vocabulary
+// tree trained on tattoo photos, tf-idf weights, an inverted index) and then
+// re-ranks a shortlist by geometric verification.
+//
+// Structured search (type, NCIC body location, class, colours, words of the
+// description in Spanish or English) is in SMTIndex and combines with the
+// image search.
+package tattoo
+
+import (
+	"fmt"
+	"image"
+)
+
+// Template is what the engine stores for one SMT image: oriented keypoints
+// with their binary descriptors, in the coordinates of the normalised crop.
+type Template struct {
+	// Width and Height are the size of the normalised crop.
+	Width, Height int
+	// Region is the crop in the source image's pixels, and Scale the factor
+	// from source pixels to normalised pixels; together they map keypoints
+	// back onto the photograph.
+	Region image.Rectangle
+	Scale  float64
+	// Keypoints and Descriptors are parallel.
+	Keypoints   []Keypoint
+	Descriptors []Descriptor
+}
+
+// Trace receives the image of each pipeline stage under a stable
+// kebab-case key ("crop", "normalized-crop", "keypoints", "matches").
+type Trace func(key string, img image.Image)
+
+// Option changes how Extract and Compare work.
+type Option func(*options)
+
+type options struct {
+	trace Trace
+}
+
+// WithTrace passes every stage's image to t.
+func WithTrace(t Trace) Option { return func(o *options) { o.trace = t } }
+
+func collect(opts []Option) options {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	return o
+}
+
+func (o *options) emit(key string, img func() image.Image) {
+	if o.trace != nil {
+		o.trace(key, img())
+	}
+}
+
+// ExtractBytes decodes an encoded photograph and extracts the template of
+// region (the whole image when region is empty).
+func ExtractBytes(data []byte, region image.Rectangle, opts ...Option) (*Template, error) {
+	img, err := DecodeImage(data)
+	if err != nil {
+		return nil, err
+	}
+	return Extract(img, region, opts...)
+}
+
+// Extract computes the template of the tattoo inside region of img (the
+// whole image when region is empty). Region is in img's pixel coordinates
+// relative to its top-left corner.
+func Extract(img image.Image, region image.Rectangle, opts ...Option) (*Template, error) {
+	o := collect(opts)
+	b := img.Bounds()
+	if int64(b.Dx())*int64(b.Dy()) > maxSourcePixels {
+		return nil, fmt.Errorf("%w: %dx%d", ErrImageTooLarge, b.Dx(), b.Dy())
+	}
+	crop, cropRect, err := grayCrop(img, region)
+	if err != nil {
+		return nil, err
+	}
+	o.emit("crop", func() image.Image { return crop })
+	normalized, padding := normalizedCrop(crop)
+	o.emit("normalized-crop", func() image.Image { return normalized })
+	pyramid := imagePyramid(normalized)
+	corners := pyramidCorners(pyramid, padding)
+	if len(corners) < minInliers {
+		return nil, ErrNoFeatures
+	}
+	orientations(pyramid, corners)
+	descriptors := briefDescriptors(pyramid, corners)
+	t := &Template{
+		Width:       normalized.Bounds().Dx(),
+		Height:      normalized.Bounds().Dy(),
+		Region:      cropRect,
+		Scale:       float64(normalized.Bounds().Dx()) / float64(crop.Bounds().Dx()),
+		Keypoints:   keypointsAtLevelZero(pyramid, corners),
+		Descriptors: descriptors,
+	}
+	o.emit("keypoints", func() image.Image { return drawKeypoints(normalized, t.Keypoints) })
+	return t, nil
+}
+
+// keypointsAtLevelZero maps corners to level-0 coordinates.
+func keypointsAtLevelZero(levels []level, cs []corner) []Keypoint {
+	out := make([]Keypoint, len(cs))
+	for i, c := range cs {
+		s := float32(levels[c.level].scale)
+		out[i] = Keypoint{
+			X:        (float32(c.x)+0.5)*s - 0.5,
+			Y:        (float32(c.y)+0.5)*s - 0.5,
+			Angle:    c.angle,
+			Level:    uint8(c.level),
+			Response: c.response,
+		}
+	}
+	return out
+}
