@@ -88,8 +88,13 @@ func (r *Record) Image() (img *Image, ok bool) {
 	case IsBinary(r.Type) || r.Type < 10 || r.Type == 18 || r.Type > 21:
 		return nil, false // no image: text, minutiae, DNA, CBEFF, …
 	}
-	f := r.Field(DataField)
-	if f == nil || f.Data == nil {
+	var f *Field
+	for i := range r.Fields {
+		if r.Fields[i].Data != nil {
+			f = &r.Fields[i] // the binary one, even after a repeated text 999
+		}
+	}
+	if f == nil {
 		return nil, false
 	}
 	img = &Image{Data: f.Data, Compression: compressionName(r.Get(11))}

@@ -103,3 +103,16 @@ func TestReadErrors(t *testing.T) {
 		}
 	})
 }
+
+func TestSummary(t *testing.T) {
+	tx, err := ansinist.Read(mustRead(t, datasets.Path(t, "ansinist/nist-reference/samples-nist/sample.an2")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := tx.Summary(), "version=0400 tot=AMN records=1:1,2:1,4:14 images=4:WSQ20x14 warnings=0"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got, want := tx.RecordsOfType(4)[10].ImageName(), "4-11-14"; got != want {
+		t.Errorf("image name: got %q, want %q", got, want)
+	}
+}

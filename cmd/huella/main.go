@@ -54,6 +54,8 @@ var commands = map[string]command{
 	"bench": runBench,
 	"demo":  runDemo,
 	"eval":  runEval,
+	"nist":  runNist,
+	"wsq":   runWSQ,
 	"serve": runServe,
 	"site":  runSite,
 	"user":  runUser,
