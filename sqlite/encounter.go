@@ -63,7 +63,10 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 		}
 		event := huella.NewAuditEvent(ctx, huella.ActionEncounterCreate, "encounter/"+ids.encounter, e.SiteCode)
 		event.Detail = fmt.Sprintf("subject=%s new_subject=%t samples=%d smts=%d", ids.subject, e.SubjectID == "", len(e.Samples), len(e.SMTs))
-		return appendAudit(ctx, tx, event, now)
+		if err := appendAudit(ctx, tx, event, now); err != nil {
+			return err
+		}
+		return planEncounterDeliveries(ctx, tx, e, ids, now) // a declared conviction forwards, in this transaction
 	})
 	if err != nil {
 		return err
@@ -273,19 +276,28 @@ func (s *Store) EncounterStats(ctx context.Context, f huella.EncounterFilter) (*
 		return nil, err
 	}
 	where, args := filterWhere(f)
-	rows, err := s.read.QueryContext(ctx, `SELECT e.site_code, e.nationality,
-		strftime('%Y-%m', e.captured_at / 1000000, 'unixepoch') AS month, count(*)
-		FROM encounters e `+where+` GROUP BY e.site_code, e.nationality, month`, args...)
+	// Grouping by UTC day is integer arithmetic on the covering index;
+	// days fold into months here, cheaper than formatting every row's date.
+	rows, err := s.read.QueryContext(ctx, `SELECT e.site_code, e.nationality, e.captured_at / ? AS day, count(*)
+		FROM encounters e `+where+` GROUP BY e.site_code, e.nationality, day`,
+		append([]any{time.Hour.Microseconds() * 24}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: encounter stats: %w", err)
 	}
 	defer rows.Close()
 	stats := &huella.EncounterStats{BySite: map[string]int{}, ByNationality: map[string]int{}, ByMonth: map[string]int{}}
+	months := make(map[int64]string)
 	for rows.Next() {
-		var site, nationality, month string
+		var site, nationality string
+		var day int64
 		var n int
-		if err := rows.Scan(&site, &nationality, &month, &n); err != nil {
+		if err := rows.Scan(&site, &nationality, &day, &n); err != nil {
 			return nil, fmt.Errorf("sqlite: encounter stats: %w", err)
+		}
+		month, ok := months[day]
+		if !ok {
+			month = time.Unix(day*24*60*60, 0).UTC().Format("2006-01")
+			months[day] = month
 		}
 		stats.Total += n
 		stats.BySite[site] += n

@@ -38,6 +38,10 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) huella.Store { return MustOpen(t) })
 }
 
+func TestForwardStore(t *testing.T) {
+	storetest.RunForwarding(t, func(t *testing.T) storetest.ForwardingStore { return MustOpen(t) })
+}
+
 func TestOpen(t *testing.T) {
 	t.Run("Reopen", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "data", "huella.db")
@@ -57,8 +61,8 @@ func TestOpen(t *testing.T) {
 		if _, err := s.FindSite(context.Background(), "MX-TAP"); err != nil {
 			t.Errorf("FindSite after reopening: %v", err)
 		}
-		if v, err := s.SchemaVersion(context.Background()); err != nil || v != 1 {
-			t.Errorf("SchemaVersion = %d, %v; want 1", v, err)
+		if v, err := s.SchemaVersion(context.Background()); err != nil || v != 3 {
+			t.Errorf("SchemaVersion = %d, %v; want 3", v, err)
 		}
 	})
 	t.Run("Concurrent", func(t *testing.T) {
