@@ -12,6 +12,7 @@ import (
 // evaluators lists the engines "huella eval" can measure, each in its own
 // file eval_<engine>.go.
 var evaluators = map[string]command{
+	"fusion": runEvalFusion,
 	"finger": runEvalFinger,
 	"iris":   runEvalIris,
 	// "face":   runEvalFace,

@@ -1,0 +1,103 @@
+// Package engine adapts each biometric engine (finger/, iris/, face/) to the
+// two seams the rest of Huella uses: extraction of a stored template from a
+// sample image, and a 1:N index of one modality position's templates.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/huella-abis/huella"
+)
+
+// Engine extracts templates of one modality and makes indexes for them.
+type Engine interface {
+	// Modality is the modality the engine handles.
+	Modality() huella.Modality
+	// Algorithm names the template format and its version.
+	Algorithm() (name string, version int)
+	// Extract returns the template bytes and quality (0–100) of one sample
+	// image. A sample with no usable biometric is EUNPROCESSABLE, with the
+	// engine's reason in the message.
+	Extract(ctx context.Context, s *huella.Sample, image []byte) (data []byte, quality int, err error)
+	// NewIndex returns an empty 1:N index for this engine's templates.
+	NewIndex() Index
+}
+
+// Index is the 1:N search structure of one modality position (one finger,
+// one eye, the face): templates kept compact in contiguous memory.
+type Index interface {
+	// Add appends a template and returns its entry number.
+	Add(data []byte) (int, error)
+	// Len is the number of entries.
+	Len() int
+	// Search compares the probe with every entry, using all cores, and
+	// returns the k most similar entries, best first, with their raw
+	// similarity (higher is more alike).
+	Search(probe []byte, k int) ([]Match, error)
+	// ScoreEntries compares the probe with the given entries, for the
+	// candidates another modality shortlisted.
+	ScoreEntries(probe []byte, entries []int) ([]float64, error)
+	// Bytes estimates the index's resident memory.
+	Bytes() int
+}
+
+// Match is one index entry and its raw similarity to a probe.
+type Match struct {
+	Entry int
+	Score float64
+}
+
+// topK returns the k highest of scores as matches, best first.
+func topK(scores []float32, k int) []Match {
+	h := make([]Match, 0, k+1)
+	for i, s := range scores {
+		if len(h) == k && float64(s) <= h[len(h)-1].Score {
+			continue
+		}
+		// Insertion into the short sorted list: k is small.
+		j := len(h)
+		h = append(h, Match{})
+		for j > 0 && h[j-1].Score < float64(s) {
+			h[j] = h[j-1]
+			j--
+		}
+		h[j] = Match{Entry: i, Score: float64(s)}
+		if len(h) > k {
+			h = h[:k]
+		}
+	}
+	return h
+}
+
+var errNoEntry = errors.New("engine: no such entry")
+
+// unprocessable wraps an engine's failure-to-enroll reason as EUNPROCESSABLE.
+func unprocessable(s *huella.Sample, err error) error {
+	return huella.Errorf(huella.EUNPROCESSABLE, "%s sample has no usable %s: %v", s.Modality, s.Modality, err)
+}
+
+// Slot names the index a template belongs in: its modality and position
+// (finger FGP code, eye, or none for the face).
+type Slot struct {
+	Modality huella.Modality
+	Position int // finger FGP code; 1 right eye, 2 left eye; 0 face
+}
+
+// SlotOf returns the slot of a template.
+func SlotOf(t *huella.Template) Slot {
+	switch t.Modality {
+	case huella.ModalityIris:
+		if t.Eye == huella.EyeLeft {
+			return Slot{t.Modality, 2}
+		}
+		return Slot{t.Modality, 1}
+	case huella.ModalityFinger:
+		return Slot{t.Modality, t.Position}
+	default:
+		return Slot{t.Modality, 0}
+	}
+}
+
+func (s Slot) String() string { return fmt.Sprintf("%s/%d", s.Modality, s.Position) }

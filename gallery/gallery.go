@@ -1,0 +1,315 @@
+// Package gallery is the in-memory 1:N index of every enrolled subject (or
+// watchlist entry): one engine index per modality position, each holding
+// templates in contiguous memory and scanned on all cores, and the fusion
+// of the per-position scores into one calibrated likelihood ratio per
+// subject.
+//
+// Identify runs in two steps: every probe template shortlists the most
+// similar entries of its slot; then every shortlisted subject is scored on
+// every slot both sides have (filling in the scores the shortlists missed),
+// and the calibrated LLRs are summed.
+package gallery
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+
+	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/engine"
+	"github.com/huella-abis/huella/fusion"
+)
+
+// DefaultShortlist is how many entries each probe template shortlists.
+const DefaultShortlist = 200
+
+// Gallery indexes the templates of subjects (or watchlist entries) by slot.
+type Gallery struct {
+	// MinQuality is the quality below which a probe template is not used.
+	MinQuality int
+	// Shortlist is how many entries each probe template shortlists.
+	Shortlist int
+
+	engines      map[huella.Modality]engine.Engine
+	calibrations fusion.Set
+
+	mu       sync.RWMutex
+	ids      []string         // subject number -> ID ("" once removed)
+	numbers  map[string]int32 // ID -> subject number
+	canon    []int32          // subject number -> the number it was merged into (itself if not)
+	slots    map[engine.Slot]*slot
+	mergedTo map[string]string // merged ID -> surviving ID, for unmerge
+}
+
+// slot is the index of one modality position and who each entry belongs to.
+type slot struct {
+	index   engine.Index
+	owner   []int32         // entry -> subject number (-1: replaced or removed)
+	entries map[int32][]int // subject number -> live entries (usually one)
+}
+
+// New returns an empty gallery over the engines, with one calibration per
+// modality name ("finger", "iris", "face").
+func New(engines []engine.Engine, calibrations fusion.Set) *Gallery {
+	g := &Gallery{
+		Shortlist:    DefaultShortlist,
+		engines:      make(map[huella.Modality]engine.Engine),
+		calibrations: calibrations,
+		numbers:      make(map[string]int32),
+		slots:        make(map[engine.Slot]*slot),
+		mergedTo:     make(map[string]string),
+	}
+	for _, e := range engines {
+		g.engines[e.Modality()] = e
+	}
+	return g
+}
+
+// Len returns the number of subjects in the gallery.
+func (g *Gallery) Len() int {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return len(g.numbers)
+}
+
+// Bytes estimates the resident memory of the indexes and the bookkeeping.
+func (g *Gallery) Bytes() int {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	n := len(g.ids)*(16+4) + len(g.numbers)*48
+	for _, s := range g.slots {
+		n += s.index.Bytes() + 4*len(s.owner) + 48*len(s.entries)
+	}
+	return n
+}
+
+// Add indexes a template under its SubjectID. A subject holds one template
+// per slot: a new one replaces the old (a later capture is usually better).
+func (g *Gallery) Add(t *huella.Template) error {
+	if t.SubjectID == "" {
+		return huella.Errorf(huella.EINVALID, "template without subject")
+	}
+	eng, ok := g.engines[t.Modality]
+	if !ok {
+		return huella.Errorf(huella.EUNSUPPORTED, "no engine for %s", t.Modality)
+	}
+	key := engine.SlotOf(t)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	s := g.slots[key]
+	if s == nil {
+		s = &slot{index: eng.NewIndex(), entries: make(map[int32][]int)}
+		g.slots[key] = s
+	}
+	entry, err := s.index.Add(t.Data)
+	if err != nil {
+		return err
+	}
+	num := g.number(t.SubjectID)
+	for _, old := range s.entries[num] {
+		s.owner[old] = -1
+	}
+	s.owner = append(s.owner, num)
+	s.entries[num] = []int{entry}
+	return nil
+}
+
+// number returns the subject number of id, registering it if new.
+func (g *Gallery) number(id string) int32 {
+	if n, ok := g.numbers[id]; ok {
+		return n
+	}
+	n := int32(len(g.ids))
+	g.ids = append(g.ids, id)
+	g.canon = append(g.canon, n)
+	g.numbers[id] = n
+	return n
+}
+
+// Remove drops a subject from every slot (a purge). Its entries stay in
+// the engine indexes as dead space until the gallery is rebuilt.
+func (g *Gallery) Remove(id string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	n, ok := g.numbers[id]
+	if !ok {
+		return
+	}
+	for _, s := range g.slots {
+		for _, e := range s.entries[n] {
+			s.owner[e] = -1
+		}
+		delete(s.entries, n)
+	}
+	delete(g.numbers, id)
+	g.ids[n] = ""
+}
+
+// Merge makes from's templates count as into's: the two were confirmed to
+// be one person. Unmerge undoes it.
+func (g *Gallery) Merge(from, into string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	f, ok1 := g.numbers[from]
+	i, ok2 := g.numbers[into]
+	if !ok1 || !ok2 {
+		return huella.Errorf(huella.ENOTFOUND, "subject not in the gallery")
+	}
+	g.canon[f] = g.root(i)
+	g.mergedTo[from] = into
+	return nil
+}
+
+// Unmerge separates a subject merged before.
+func (g *Gallery) Unmerge(from string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	f, ok := g.numbers[from]
+	if !ok || g.mergedTo[from] == "" {
+		return huella.Errorf(huella.ENOTFOUND, "subject was not merged")
+	}
+	g.canon[f] = f
+	delete(g.mergedTo, from)
+	return nil
+}
+
+func (g *Gallery) root(n int32) int32 {
+	for g.canon[n] != n {
+		n = g.canon[n]
+	}
+	return n
+}
+
+// Identify searches the probe's templates and returns up to k candidates
+// whose fused LLR is at least minLLR, best first.
+func (g *Gallery) Identify(ctx context.Context, probe []*huella.Template, k int, minLLR float64) ([]*huella.Candidate, error) {
+	type slotProbe struct {
+		t    *huella.Template
+		key  engine.Slot
+		s    *slot
+		cal  *fusion.Calibration
+		seen map[int32]float64 // subject root -> best raw score from the shortlist
+	}
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	var probes []*slotProbe
+	used := make(map[engine.Slot]bool)
+	for _, t := range probe {
+		key := engine.SlotOf(t)
+		s := g.slots[key]
+		if s == nil || s.index.Len() == 0 || t.Quality < g.MinQuality || used[key] {
+			continue
+		}
+		cal := g.calibrations[string(t.Modality)]
+		if cal == nil {
+			return nil, fmt.Errorf("gallery: no calibration for %s", t.Modality)
+		}
+		used[key] = true
+		probes = append(probes, &slotProbe{t: t, key: key, s: s, cal: cal, seen: make(map[int32]float64)})
+	}
+	if len(probes) == 0 {
+		return nil, nil
+	}
+	// Step 1: shortlists.
+	shortlist := g.Shortlist
+	if shortlist <= 0 {
+		shortlist = DefaultShortlist
+	}
+	candidates := make(map[int32]bool)
+	for _, p := range probes {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		matches, err := p.s.index.Search(p.t.Data, shortlist)
+		if err != nil {
+			return nil, fmt.Errorf("gallery: search %s: %w", p.key, err)
+		}
+		for _, m := range matches {
+			owner := p.s.owner[m.Entry]
+			if owner < 0 {
+				continue
+			}
+			r := g.root(owner)
+			if old, ok := p.seen[r]; !ok || m.Score > old {
+				p.seen[r] = m.Score
+			}
+			candidates[r] = true
+		}
+	}
+	// Step 2: fill in the slots each candidate's shortlists missed.
+	for _, p := range probes {
+		var want []int
+		var whose []int32
+		for r := range candidates {
+			if _, ok := p.seen[r]; ok {
+				continue
+			}
+			for _, member := range g.members(r) {
+				for _, e := range p.s.entries[member] {
+					want = append(want, e)
+					whose = append(whose, r)
+				}
+			}
+		}
+		if len(want) == 0 {
+			continue
+		}
+		scores, err := p.s.index.ScoreEntries(p.t.Data, want)
+		if err != nil {
+			return nil, fmt.Errorf("gallery: score %s: %w", p.key, err)
+		}
+		for i, sc := range scores {
+			if old, ok := p.seen[whose[i]]; !ok || sc > old {
+				p.seen[whose[i]] = sc
+			}
+		}
+	}
+	// Step 3: fuse.
+	var out []*huella.Candidate
+	for r := range candidates {
+		c := &huella.Candidate{SubjectID: g.ids[r]}
+		for _, p := range probes {
+			sc, ok := p.seen[r]
+			if !ok {
+				continue // the subject has no template in this slot
+			}
+			ms := huella.ModalityScore{Modality: p.t.Modality, Score: sc, LLR: p.cal.LLR(sc)}
+			if p.t.Modality == huella.ModalityFinger {
+				ms.Position = p.t.Position
+			} else if p.t.Modality == huella.ModalityIris {
+				ms.Eye = p.t.Eye
+			}
+			c.Scores = append(c.Scores, ms)
+			c.LLR += ms.LLR
+		}
+		if c.LLR >= minLLR && c.SubjectID != "" {
+			c.FMR = fusion.FMRBound(c.LLR)
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].LLR != out[j].LLR {
+			return out[i].LLR > out[j].LLR
+		}
+		return out[i].SubjectID < out[j].SubjectID
+	})
+	if len(out) > k {
+		out = out[:k]
+	}
+	return out, nil
+}
+
+// members returns the subject numbers merged into root, root included.
+// Merges are rare, so a scan of the merged set is cheap.
+func (g *Gallery) members(root int32) []int32 {
+	out := []int32{root}
+	for from := range g.mergedTo {
+		if n, ok := g.numbers[from]; ok && n != root && g.root(n) == root {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
