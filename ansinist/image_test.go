@@ -70,6 +70,7 @@ func TestWSQMatchesReference(t *testing.T) {
 		}
 		want := mustPNGGray(t, filepath.Join(dir, fmt.Sprintf("fp-%d.png", r.FingerPositions()[0])))
 		maxDiff, mean := grayDiff(t, got.(*image.Gray), want)
+		t.Logf("fp-%d: max |diff| %d, mean %.4f", r.FingerPositions()[0], maxDiff, mean)
 		if maxDiff > 2 || mean >= 0.5 {
 			t.Errorf("fp-%d: max |diff| %d (want ≤ 2), mean %.3f (want < 0.5)", r.FingerPositions()[0], maxDiff, mean)
 		}

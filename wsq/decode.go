@@ -85,17 +85,18 @@ func (qt *quantTable) dequantize(coefficients []int32, tree *decomposition, widt
 		if q == 0 {
 			continue
 		}
-		zHalf, c := qt.z[k]/2, qt.binCenter
+		// value = q*(p ∓ C) ± Z/2 = q*p ∓ (q*C - Z/2) for p ≷ 0.
+		q32, offset := float32(q), float32(q*qt.binCenter-qt.z[k]/2)
 		for y := r.y; y < r.y+r.h; y++ {
 			row := plane[y*width+r.x : y*width+r.x+r.w]
-			for x := range row {
-				p := float64(coefficients[i])
-				i++
+			src := coefficients[i : i+len(row)]
+			i += len(row)
+			for x, p := range src {
 				switch {
 				case p > 0:
-					row[x] = float32(q*(p-c) + zHalf)
+					row[x] = q32*float32(p) - offset
 				case p < 0:
-					row[x] = float32(q*(p+c) - zHalf)
+					row[x] = q32*float32(p) + offset
 				}
 			}
 		}
@@ -402,6 +403,9 @@ func (d *decoder) readBlocks(tree *decomposition) ([]int32, error) {
 		}
 		if want < 0 {
 			want = d.quant.codedCount(tree)
+			// Reserve what the input can plausibly hold, never the declared
+			// size alone: a hostile header must not buy a large allocation.
+			coefficients = make([]int32, 0, min(want, 256*len(d.data)))
 		}
 		unstuffed = d.entropySegment(unstuffed[:0])
 		coefficients, err = decodeBlock(coefficients, want, unstuffed, d.huffman[id])
