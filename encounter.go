@@ -85,8 +85,11 @@ type Encounter struct {
 	SMTs            []*SMT          `json:"smts,omitempty"`
 	// OriginalRef is the blob of the ANSI/NIST transaction the encounter was
 	// imported from, kept whole so that nothing unmapped is lost.
-	OriginalRef string    `json:"original_ref,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
+	OriginalRef string `json:"original_ref,omitempty"`
+	// Identification is the outcome of the 1:N search made at enrollment
+	// (nil for encounters enrolled without one).
+	Identification *Identification `json:"identification,omitempty"`
+	CreatedAt      time.Time       `json:"created_at"`
 }
 
 // Clock skew tolerated between a capture station and the server.

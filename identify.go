@@ -41,7 +41,7 @@ type Candidate struct {
 type Identification struct {
 	Decision   Decision     `json:"decision"`
 	Candidates []*Candidate `json:"candidates,omitempty"` // best first
-	Hits       []*Hit       `json:"hits,omitempty"`       // watchlist candidates, pending review
+	Hits       []*Hit       `json:"hits,omitempty"`       // pending examiner decisions: watchlist matches and possible duplicates
 }
 
 // WatchlistCategory says why a partner wants to know of a person.
@@ -91,7 +91,16 @@ func (w *Watchlist) Active(t time.Time) bool {
 	return !t.Before(w.ValidFrom) && (w.ValidUntil.IsZero() || t.Before(w.ValidUntil))
 }
 
-// HitState is where a watchlist hit stands in adjudication.
+// HitKind says what a hit would mean if confirmed.
+type HitKind string
+
+// Hit kinds.
+const (
+	HitWatchlist HitKind = "watchlist" // the person may be on a partner's watchlist
+	HitDuplicate HitKind = "duplicate" // the person may be a subject enrolled before
+)
+
+// HitState is where a hit stands in adjudication.
 type HitState string
 
 // Hit states.
@@ -101,20 +110,121 @@ const (
 	HitRejected  HitState = "rejected"
 )
 
-// Hit is a watchlist candidate of an encounter, waiting for or decided by
-// an examiner. Only a confirmed hit is ever forwarded.
+// Hit is a candidate that needs an examiner: a watchlist match, or a
+// possible earlier enrollment of the same person between the review and
+// auto-link thresholds. Only a confirmed hit acts: a confirmed duplicate
+// merges the two subjects, a confirmed watchlist hit is forwarded.
 type Hit struct {
-	ID           string            `json:"id"`
-	EncounterID  string            `json:"encounter_id"`
-	WatchlistID  string            `json:"watchlist_id"`
-	WatchEntryID string            `json:"watch_entry_id"`
-	Category     WatchlistCategory `json:"category"`
-	Candidate    *Candidate        `json:"candidate"`
-	State        HitState          `json:"state"`
-	Examiner     string            `json:"examiner,omitempty"`
-	Reason       string            `json:"reason,omitempty"`
-	DecidedAt    time.Time         `json:"decided_at,omitempty"`
-	CreatedAt    time.Time         `json:"created_at"`
+	ID                 string            `json:"id"`
+	Kind               HitKind           `json:"kind"`
+	EncounterID        string            `json:"encounter_id"`                   // the probe encounter
+	SubjectID          string            `json:"subject_id"`                     // the probe encounter's subject
+	Site               string            `json:"site"`                           // the probe encounter's site
+	CandidateSubjectID string            `json:"candidate_subject_id,omitempty"` // for duplicates
+	WatchlistID        string            `json:"watchlist_id,omitempty"`
+	WatchEntryID       string            `json:"watch_entry_id,omitempty"`
+	Category           WatchlistCategory `json:"category,omitempty"`
+	Candidate          *Candidate        `json:"candidate"`
+	State              HitState          `json:"state"`
+	Examiner           string            `json:"examiner,omitempty"` // user ID of who decided
+	Reason             string            `json:"reason,omitempty"`
+	DecidedAt          time.Time         `json:"decided_at,omitempty"`
+	CreatedAt          time.Time         `json:"created_at"`
+}
+
+// WatchEntry is a person on a watchlist: the owner's reference, what is
+// known of them, and the biometric samples to search with.
+type WatchEntry struct {
+	ID          string      `json:"id"`
+	WatchlistID string      `json:"watchlist_id"`
+	Reference   string      `json:"reference"` // the owner's case or record number
+	Biographics Biographics `json:"biographics"`
+	Samples     []*Sample   `json:"samples,omitempty"`
+	CreatedAt   time.Time   `json:"created_at"`
+}
+
+// Validate reports the first rule the entry breaks. An entry without a
+// biometric sample cannot be searched for, so it is refused.
+func (w *WatchEntry) Validate(now time.Time) error {
+	if w.WatchlistID == "" {
+		return Errorf(EINVALID, "watchlist_id required")
+	}
+	if w.Reference == "" || len(w.Reference) > 100 {
+		return Errorf(EINVALID, "reference required (at most 100 characters)")
+	}
+	if len(w.Samples) == 0 {
+		return Errorf(EINVALID, "a watchlist entry needs at least one biometric sample")
+	}
+	for i, s := range w.Samples {
+		if err := s.Validate(); err != nil {
+			return Errorf(EINVALID, "samples[%d]: %s", i, ErrorMessage(err))
+		}
+	}
+	if len(w.Biographics.Names) == 0 {
+		return nil // biometrics alone are enough
+	}
+	return w.Biographics.Validate(now)
+}
+
+// HitFilter selects hits. Zero fields do not filter.
+type HitFilter struct {
+	State  HitState
+	Kind   HitKind
+	Sites  []string // hits of probe encounters at these sites
+	Limit  int      // at most this many (0: 100, at most 1000), oldest first
+	Offset int
+}
+
+// GalleryKind names one of the two galleries.
+type GalleryKind string
+
+// Galleries.
+const (
+	GallerySubjects   GalleryKind = "subjects"   // every enrolled subject
+	GalleryWatchlists GalleryKind = "watchlists" // every entry of an active watchlist
+)
+
+// IdentityStore keeps what identification needs beyond Store: templates,
+// watchlists and their entries, hits and their decisions, merges. Stores
+// implement it beside Store. CreateEncounter also stores each sample's
+// Template and the encounter's Identification with its hits, in its one
+// transaction.
+type IdentityStore interface {
+	// ForEachTemplate calls fn with every template of the gallery, in no
+	// particular order: for subjects with SubjectID set to the subject the
+	// template now belongs to (merges resolved), for watchlists with
+	// SubjectID set to the watch entry's ID.
+	ForEachTemplate(ctx context.Context, kind GalleryKind, fn func(*Template) error) error
+
+	// CreateWatchlist stores a new watchlist. EINVALID.
+	CreateWatchlist(ctx context.Context, w *Watchlist) error
+	// FindWatchlist returns the watchlist, or ENOTFOUND.
+	FindWatchlist(ctx context.Context, id string) (*Watchlist, error)
+	// ListWatchlists returns every watchlist, by name.
+	ListWatchlists(ctx context.Context) ([]*Watchlist, error)
+	// CreateWatchEntry stores an entry with its samples and their templates.
+	// EINVALID; ENOTFOUND for an unknown watchlist.
+	CreateWatchEntry(ctx context.Context, e *WatchEntry) error
+	// FindWatchEntry returns the entry with its samples, or ENOTFOUND.
+	FindWatchEntry(ctx context.Context, id string) (*WatchEntry, error)
+
+	// CreateHits stores hits found outside an enrollment (the retro search
+	// of a new watchlist entry). EINVALID.
+	CreateHits(ctx context.Context, hits []*Hit) error
+	// FindHit returns the hit, or ENOTFOUND.
+	FindHit(ctx context.Context, id string) (*Hit, error)
+	// ListHits returns the hits matching the filter, oldest first.
+	ListHits(ctx context.Context, f HitFilter) ([]*Hit, error)
+	// DecideHit confirms or rejects a pending hit as the actor in ctx, with
+	// a reason, and in the same transaction acts on a confirmation: a
+	// duplicate merges the probe's subject into the candidate's, a
+	// watchlist hit is recorded for forwarding (ForwardStore's
+	// ConfirmForForwarding) with its deliveries planned. ENOTFOUND;
+	// ECONFLICT if the hit was already decided; EINVALID.
+	DecideHit(ctx context.Context, id string, state HitState, reason string) (*Hit, error)
+	// UnmergeSubject undoes the merge of a subject; history is kept.
+	// ENOTFOUND if it is not merged.
+	UnmergeSubject(ctx context.Context, id string) error
 }
 
 // Matcher is the 1:N search over every enrolled subject and watchlist

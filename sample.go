@@ -72,6 +72,9 @@ type Sample struct {
 	PPI        int        `json:"ppi,omitempty"`
 	Device     string     `json:"device,omitempty"`
 	Quality    *int       `json:"quality,omitempty"` // 0–100, nil until measured
+	// Template is the engine's template of the image, stored with the
+	// sample when extraction succeeded.
+	Template *Template `json:"-"`
 }
 
 var blobRefPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
