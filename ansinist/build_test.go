@@ -148,3 +148,39 @@ func TestStrict(t *testing.T) {
 		}
 	})
 }
+
+func TestBiographicsAndHeaders(t *testing.T) {
+	tx := ansinist.NewTransaction(ansinist.Header{TransactionType: "CAR", Date: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), Originator: "ORI", Destination: "DAI", ControlNumber: "T1"})
+	want := ansinist.Biographics{Name: "DOE,JOHN", Aliases: []string{"DOE,J", "ROE,JOHN"}, PlaceOfBirth: "MX", Citizenship: []string{"MEX"}, DateOfBirth: "19800101", Sex: "M"}
+	tx.AddBiographics(want, map[int]string{5: "N"})
+	g := image.NewGray(image.Rect(0, 0, 96, 120))
+	for i := range g.Pix {
+		g.Pix[i] = uint8(i * 7)
+	}
+	fp, err := ansinist.WSQFingerprint(7, 0, g, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.AddFingerprintType4(fp); err != nil {
+		t.Fatal(err)
+	}
+	data, err := tx.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ansinist.ReadStrict(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := got.Biographics()
+	if b.Name != want.Name || len(b.Aliases) != 2 || b.Aliases[1] != "ROE,JOHN" || b.Citizenship[0] != "MEX" || b.DateOfBirth != want.DateOfBirth || b.Sex != "M" || b.PlaceOfBirth != "MX" {
+		t.Errorf("biographics: got %+v, want %+v", b, want)
+	}
+	if v := got.Get(2, 5); v != "N" {
+		t.Errorf("2.005: got %q, want N", v)
+	}
+	h, ok := got.Records[2].FingerprintHeader()
+	if !ok || h.Positions[0] != 7 || h.Positions[1] != 255 || h.Width != 96 || h.Height != 120 || h.Compression != 1 || h.IDC != 1 {
+		t.Errorf("type-4 header: got %+v", h)
+	}
+}

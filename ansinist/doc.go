@@ -21,8 +21,14 @@
 //	}
 //
 // Typed accessors: Record.IDC, FingerPositions and Impression (Types 3–6,
-// 13–15), EyePosition (Type-17), ImageType (10.003) and SMT (10.040–10.043),
-// Image. Any other field: Record.Field(n), Record.Get(n), Record.GetInt(n).
+// 13–15), FingerprintHeader (binary Types 3–6: IMP, FGP, ISR, HLL, VLL,
+// GCA), SignatureHeader (Type-8), EyePosition (Type-17), ImageType
+// (10.003: FACE, SCAR, MARK, TATTOO) and SMT (10.040–10.043), Image, and
+// Transaction.Biographics (EBTS 2.018 name, 2.019 aliases, 2.020 place of
+// birth, 2.021 citizenship, 2.022 date of birth, 2.024 sex). Any other
+// field: Record.Field(n), Record.Get(n), Record.GetInt(n), Transaction.Get.
+// Summary and ImageName give the one-line description and image file names
+// that "huella nist check" and "huella nist extract" print.
 //
 // # Reading
 //
@@ -35,14 +41,17 @@
 // # Writing
 //
 // NewTransaction starts a transaction from a Header (Type-1 fields); AddText
-// (Type-2), AddFingerprint (Type-14), AddFingerprintType4 (binary Type-4),
+// and AddBiographics (Type-2), AddFingerprint (Type-14; WSQFingerprint
+// compresses a grey image for it), AddFingerprintType4 (binary Type-4),
 // AddFacial (Type-10, face or SMT) and AddIris (Type-17) append records with
 // the next IDC, and AddRecord/Record.Set build anything else. Marshal
 // computes 1.003 (CNT) from the records and every LEN field:
 //
 //	tx := ansinist.NewTransaction(ansinist.Header{TransactionType: "CAR", Date: now,
 //		Destination: "DAI", Originator: "ORI", ControlNumber: "TCN"})
-//	tx.AddText(map[int]string{18: "DOE,JOHN", 22: "19800101", 24: "M"})
-//	tx.AddFingerprint(ansinist.Fingerprint{Position: 2, Impression: 1, Width: w, Height: h, Data: wsqBytes})
+//	tx.AddBiographics(ansinist.Biographics{Name: "DOE,JOHN", DateOfBirth: "19800101", Sex: "M"}, nil)
+//	fp, err := ansinist.WSQFingerprint(2, 1, grayImage, 500) // right index, rolled
+//	tx.AddFingerprint(fp)
+//	tx.AddIris(ansinist.IrisImage{Eye: 1, Width: w, Height: h, Data: pngBytes})
 //	data, err := tx.Marshal()
 package ansinist
