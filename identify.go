@@ -42,6 +42,7 @@ type Identification struct {
 	Decision   Decision     `json:"decision"`
 	Candidates []*Candidate `json:"candidates,omitempty"` // best first
 	Hits       []*Hit       `json:"hits,omitempty"`       // pending examiner decisions: watchlist matches and possible duplicates
+	Recapture  []string     `json:"recapture,omitempty"`  // samples with no usable biometric, and why
 }
 
 // WatchlistCategory says why a partner wants to know of a person.

@@ -50,20 +50,20 @@ type Match struct {
 }
 
 // topK returns the k highest of scores as matches, best first.
-func topK(scores []float32, k int) []Match {
+func topK(scores []float64, k int) []Match {
 	h := make([]Match, 0, k+1)
 	for i, s := range scores {
-		if len(h) == k && float64(s) <= h[len(h)-1].Score {
+		if len(h) == k && s <= h[len(h)-1].Score {
 			continue
 		}
 		// Insertion into the short sorted list: k is small.
 		j := len(h)
 		h = append(h, Match{})
-		for j > 0 && h[j-1].Score < float64(s) {
+		for j > 0 && h[j-1].Score < s {
 			h[j] = h[j-1]
 			j--
 		}
-		h[j] = Match{Entry: i, Score: float64(s)}
+		h[j] = Match{Entry: i, Score: s}
 		if len(h) > k {
 			h = h[:k]
 		}

@@ -107,7 +107,11 @@ func (x *faceIndex) Search(probe []byte, k int) ([]Match, error) {
 	out := make([]float32, x.g.Len())
 	x.g.Scores(p, out, 0)
 	x.mu.RUnlock()
-	return topK(out, k), nil
+	scores := make([]float64, len(out))
+	for i, s := range out {
+		scores[i] = float64(s)
+	}
+	return topK(scores, k), nil
 }
 
 // ScoreEntries scans the whole gallery once (the quantised gallery has no

@@ -77,11 +77,7 @@ func (x *fingerIndex) Search(probe []byte, k int) ([]Match, error) {
 	x.mu.RLock()
 	scores := finger.Search(p, x.cands)
 	x.mu.RUnlock()
-	out := make([]float32, len(scores))
-	for i, s := range scores {
-		out[i] = float32(s)
-	}
-	return topK(out, k), nil
+	return topK(scores, k), nil
 }
 
 func (x *fingerIndex) ScoreEntries(probe []byte, entries []int) ([]float64, error) {

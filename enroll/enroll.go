@@ -42,6 +42,9 @@ type Service struct {
 	// Decoders inspects image formats beyond the standard library's (for
 	// example WSQ). Each returns the image's size or an error.
 	Decoders map[string]Decoder
+	// Identifier extracts templates and searches the galleries; nil stores
+	// encounters without biometric search.
+	Identifier *Identifier
 }
 
 // Decoder checks that data is a valid image of its format and returns its
@@ -98,6 +101,11 @@ func (s *Service) Enroll(ctx context.Context, req *Request) (*huella.Encounter, 
 			return nil, err
 		}
 	}
+	if s.Identifier != nil {
+		if err := s.identify(ctx, e, req.Images); err != nil {
+			return nil, err
+		}
+	}
 	// Images are written concurrently: each Put waits on its own fsyncs.
 	refs := make([]string, len(e.Samples))
 	errs := make([]error, len(e.Samples))
@@ -126,7 +134,35 @@ func (s *Service) Enroll(ctx context.Context, req *Request) (*huella.Encounter, 
 	if err := s.Store.CreateEncounter(ctx, e); err != nil {
 		return nil, err
 	}
+	if s.Identifier != nil {
+		// The encounter is stored; a gallery that misses it is rebuilt
+		// from the store at the next start.
+		if err := s.Identifier.Enrolled(e); err != nil {
+			return e, nil
+		}
+	}
 	return e, nil
+}
+
+// identify extracts the templates and searches the galleries. An officer's
+// explicit link (SubjectID given) is kept; otherwise the decision may link
+// the encounter to a subject above the auto-link threshold.
+func (s *Service) identify(ctx context.Context, e *huella.Encounter, images [][]byte) error {
+	recapture := s.Identifier.Extract(ctx, e.Samples, images)
+	if e.SubjectID != "" {
+		e.Identification = &huella.Identification{Decision: huella.DecisionLinked, Recapture: recapture}
+		return nil
+	}
+	id, err := s.Identifier.Identify(ctx, probeOf(e.Samples))
+	if err != nil {
+		return fmt.Errorf("identify: %w", err)
+	}
+	id.Recapture = recapture
+	if id.Decision == huella.DecisionLinked {
+		e.SubjectID = id.Candidates[0].SubjectID
+	}
+	e.Identification = id
+	return nil
 }
 
 const placeholderRef = "0000000000000000000000000000000000000000000000000000000000000000"

@@ -275,12 +275,7 @@ func (g *Gallery) Identify(ctx context.Context, probe []*huella.Template, k int,
 			if !ok {
 				continue // the subject has no template in this slot
 			}
-			ms := huella.ModalityScore{Modality: p.t.Modality, Score: sc, LLR: p.cal.LLR(sc)}
-			if p.t.Modality == huella.ModalityFinger {
-				ms.Position = p.t.Position
-			} else if p.t.Modality == huella.ModalityIris {
-				ms.Eye = p.t.Eye
-			}
+			ms := modalityScore(p.t, sc, p.cal)
 			c.Scores = append(c.Scores, ms)
 			c.LLR += ms.LLR
 		}
@@ -312,4 +307,62 @@ func (g *Gallery) members(root int32) []int32 {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// Verify compares the probe with one subject's templates (1:1) and returns
+// the fused candidate; ENOTFOUND if the subject is not in the gallery.
+func (g *Gallery) Verify(ctx context.Context, probe []*huella.Template, subjectID string) (*huella.Candidate, error) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	n, ok := g.numbers[subjectID]
+	if !ok {
+		return nil, huella.Errorf(huella.ENOTFOUND, "subject has no templates to compare with")
+	}
+	root := g.root(n)
+	c := &huella.Candidate{SubjectID: g.ids[root]}
+	used := make(map[engine.Slot]bool)
+	for _, t := range probe {
+		key := engine.SlotOf(t)
+		s := g.slots[key]
+		if s == nil || used[key] || t.Quality < g.MinQuality {
+			continue
+		}
+		var entries []int
+		for _, m := range g.members(root) {
+			entries = append(entries, s.entries[m]...)
+		}
+		if len(entries) == 0 {
+			continue
+		}
+		cal := g.calibrations[string(t.Modality)]
+		if cal == nil {
+			return nil, fmt.Errorf("gallery: no calibration for %s", t.Modality)
+		}
+		used[key] = true
+		scores, err := s.index.ScoreEntries(t.Data, entries)
+		if err != nil {
+			return nil, err
+		}
+		best := slices.Max(scores)
+		ms := modalityScore(t, best, cal)
+		c.Scores = append(c.Scores, ms)
+		c.LLR += ms.LLR
+	}
+	if len(c.Scores) == 0 {
+		return nil, huella.Errorf(huella.EUNPROCESSABLE, "the probe and the subject share no modality to compare")
+	}
+	c.FMR = fusion.FMRBound(c.LLR)
+	return c, nil
+}
+
+// modalityScore describes one comparison of probe template t.
+func modalityScore(t *huella.Template, score float64, cal *fusion.Calibration) huella.ModalityScore {
+	ms := huella.ModalityScore{Modality: t.Modality, Score: score, LLR: cal.LLR(score)}
+	switch t.Modality {
+	case huella.ModalityFinger:
+		ms.Position = t.Position
+	case huella.ModalityIris:
+		ms.Eye = t.Eye
+	}
+	return ms
 }

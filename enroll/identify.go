@@ -1,0 +1,211 @@
+package enroll
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/engine"
+	"github.com/huella-abis/huella/fusion"
+	"github.com/huella-abis/huella/gallery"
+)
+
+// Default thresholds, as false match rates of the fused decision.
+const (
+	DefaultAutoLinkFMR  = 1e-6 // link to an existing subject without review
+	DefaultReviewFMR    = 1e-3 // below auto-link and above this: an examiner decides
+	DefaultWatchlistFMR = 1e-3 // a watchlist candidate becomes a hit
+	// MaxHits bounds the hits one encounter raises of each kind.
+	MaxHits = 5
+)
+
+// Identifier is the biometric side of enrollment: template extraction and
+// the 1:N searches against the subjects and the active watchlists.
+type Identifier struct {
+	Engines    map[huella.Modality]engine.Engine
+	Subjects   *gallery.Gallery
+	Watchlists *gallery.Gallery
+	Store      huella.IdentityStore
+	Now        func() time.Time
+
+	AutoLinkFMR, ReviewFMR, WatchlistFMR float64
+
+	mu      sync.Mutex
+	entries map[string]*huella.Watchlist // watch entry ID -> its list
+}
+
+// NewIdentifier returns an identifier with the default thresholds.
+func NewIdentifier(store huella.IdentityStore, engines []engine.Engine, calibrations fusion.Set) *Identifier {
+	x := &Identifier{
+		Engines:      make(map[huella.Modality]engine.Engine),
+		Subjects:     gallery.New(engines, calibrations),
+		Watchlists:   gallery.New(engines, calibrations),
+		Store:        store,
+		Now:          time.Now,
+		AutoLinkFMR:  DefaultAutoLinkFMR,
+		ReviewFMR:    DefaultReviewFMR,
+		WatchlistFMR: DefaultWatchlistFMR,
+		entries:      make(map[string]*huella.Watchlist),
+	}
+	for _, e := range engines {
+		x.Engines[e.Modality()] = e
+	}
+	return x
+}
+
+// Load fills both galleries from the store and returns how many templates
+// each received.
+func (x *Identifier) Load(ctx context.Context) (subjects, watch int, err error) {
+	err = x.Store.ForEachTemplate(ctx, huella.GallerySubjects, func(t *huella.Template) error {
+		subjects++
+		return x.Subjects.Add(t)
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("load subject gallery: %w", err)
+	}
+	err = x.Store.ForEachTemplate(ctx, huella.GalleryWatchlists, func(t *huella.Template) error {
+		watch++
+		return x.Watchlists.Add(t)
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("load watchlist gallery: %w", err)
+	}
+	return subjects, watch, nil
+}
+
+// Extract makes the template of every sample an engine handles, on all
+// cores, and returns why each unusable sample could not be used (the
+// officer is asked to recapture it). Usable samples get their Template
+// and Quality.
+func (x *Identifier) Extract(ctx context.Context, samples []*huella.Sample, images [][]byte) []string {
+	recapture := make([]string, len(samples))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, s := range samples {
+		eng, ok := x.Engines[s.Modality]
+		if !ok {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			data, q, err := eng.Extract(ctx, s, images[i])
+			if err != nil {
+				zero := 0
+				s.Quality = &zero
+				recapture[i] = fmt.Sprintf("samples[%d]: %s", i, huella.ErrorMessage(err))
+				return
+			}
+			name, version := eng.Algorithm()
+			s.Quality = &q
+			s.Template = &huella.Template{Modality: s.Modality, Position: s.Position, Eye: s.Eye,
+				Algorithm: name, Version: version, Quality: q, Data: data}
+		}()
+	}
+	wg.Wait()
+	return slices.DeleteFunc(recapture, func(r string) bool { return r == "" })
+}
+
+// probeOf returns the templates of the samples that have one.
+func probeOf(samples []*huella.Sample) []*huella.Template {
+	var out []*huella.Template
+	for _, s := range samples {
+		if s.Template != nil {
+			out = append(out, s.Template)
+		}
+	}
+	return out
+}
+
+// Identify searches the probe against the subjects and the active
+// watchlists and decides: link above the auto-link threshold (and only if
+// no other subject reaches it), review between the thresholds, new subject
+// below. Watchlist candidates above their threshold become pending hits.
+func (x *Identifier) Identify(ctx context.Context, probe []*huella.Template) (*huella.Identification, error) {
+	id := &huella.Identification{Decision: huella.DecisionNewSubject}
+	if len(probe) == 0 {
+		return id, nil
+	}
+	review := fusion.LLRForFMR(x.ReviewFMR)
+	autoLink := fusion.LLRForFMR(x.AutoLinkFMR)
+	cands, err := x.Subjects.Identify(ctx, probe, 10, review)
+	if err != nil {
+		return nil, err
+	}
+	id.Candidates = cands
+	switch {
+	case len(cands) > 0 && cands[0].LLR >= autoLink && (len(cands) == 1 || cands[1].LLR < autoLink):
+		id.Decision = huella.DecisionLinked
+	case len(cands) > 0:
+		id.Decision = huella.DecisionReview
+		for _, c := range cands[:min(len(cands), MaxHits)] {
+			id.Hits = append(id.Hits, &huella.Hit{Kind: huella.HitDuplicate, CandidateSubjectID: c.SubjectID, Candidate: c, State: huella.HitPending})
+		}
+	}
+	watch, err := x.Watchlists.Identify(ctx, probe, MaxHits*2, fusion.LLRForFMR(x.WatchlistFMR))
+	if err != nil {
+		return nil, err
+	}
+	now := x.Now()
+	for _, c := range watch {
+		list, err := x.watchlistOf(ctx, c.SubjectID)
+		if err != nil {
+			return nil, err
+		}
+		if list == nil || !list.Active(now) {
+			continue
+		}
+		c := *c
+		c.WatchEntryID, c.SubjectID = c.SubjectID, ""
+		id.Hits = append(id.Hits, &huella.Hit{Kind: huella.HitWatchlist, WatchlistID: list.ID, WatchEntryID: c.WatchEntryID,
+			Category: list.Category, Candidate: &c, State: huella.HitPending})
+		if len(id.Hits) >= 2*MaxHits {
+			break
+		}
+	}
+	return id, nil
+}
+
+// watchlistOf returns the watchlist of an entry, cached.
+func (x *Identifier) watchlistOf(ctx context.Context, entryID string) (*huella.Watchlist, error) {
+	x.mu.Lock()
+	w, ok := x.entries[entryID]
+	x.mu.Unlock()
+	if ok {
+		return w, nil
+	}
+	e, err := x.Store.FindWatchEntry(ctx, entryID)
+	if huella.ErrorCode(err) == huella.ENOTFOUND {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if w, err = x.Store.FindWatchlist(ctx, e.WatchlistID); err != nil {
+		return nil, err
+	}
+	x.mu.Lock()
+	x.entries[entryID] = w
+	x.mu.Unlock()
+	return w, nil
+}
+
+// Enrolled adds a stored encounter's templates to the subject gallery.
+func (x *Identifier) Enrolled(e *huella.Encounter) error {
+	for _, s := range e.Samples {
+		if s.Template == nil {
+			continue
+		}
+		t := *s.Template
+		t.SampleID, t.SubjectID = s.ID, e.SubjectID
+		if err := x.Subjects.Add(&t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
