@@ -30,9 +30,12 @@ func (numberEngine) NewIndex() engine.Index { return &numberIndex{} }
 
 type numberIndex struct{ values []byte }
 
-func (x *numberIndex) Add(d []byte) (int, error) { x.values = append(x.values, d[0]); return len(x.values) - 1, nil }
-func (x *numberIndex) Len() int                  { return len(x.values) }
-func (x *numberIndex) Bytes() int                { return len(x.values) }
+func (x *numberIndex) Add(d []byte) (int, error) {
+	x.values = append(x.values, d[0])
+	return len(x.values) - 1, nil
+}
+func (x *numberIndex) Len() int   { return len(x.values) }
+func (x *numberIndex) Bytes() int { return len(x.values) }
 func (x *numberIndex) score(p []byte, i int) float64 {
 	return -math.Abs(float64(p[0]) - float64(x.values[i]))
 }
