@@ -380,3 +380,28 @@ type ForwardStore interface {
 	// ENOTFOUND; ECONFLICT if the delivery is already final.
 	RecordAttempt(ctx context.Context, a *DeliveryAttempt, state DeliveryState) (*Delivery, error)
 }
+
+// Queue is the work queue between the relay, which publishes deliveries
+// written to the outbox, and the delivery workers (natsbus.Bus, on NATS
+// JetStream). It delivers each message to one worker at a time, again
+// after the ack wait if that worker neither acknowledges nor naks it.
+type Queue interface {
+	// Publish adds a message and returns once it is stored. A second
+	// message with the same id within the deduplication window is dropped.
+	Publish(ctx context.Context, id string, data []byte) error
+	// Next waits up to wait for the next message; nil, nil when none came.
+	Next(ctx context.Context, wait time.Duration) (QueueMessage, error)
+}
+
+// QueueMessage is one message handed to a worker.
+type QueueMessage interface {
+	Data() []byte
+	// Ack removes the message: it is done with.
+	Ack() error
+	// NakWithDelay hands the message back, to be redelivered after delay.
+	NakWithDelay(delay time.Duration) error
+	// InProgress tells the queue the worker is still at it, resetting the ack wait.
+	InProgress() error
+	// Term removes the message without success: it is never redelivered.
+	Term() error
+}
