@@ -1,0 +1,287 @@
+// Package console serves Huella's web console: server-rendered pages for
+// officers, examiners, supervisors, auditors and administrators, in Spanish
+// and English, with its templates, styles, scripts and message catalogues
+// embedded in the binary.
+//
+// It follows the JSON API's rules: the same roles may open the same kinds of
+// records, site-scoped users see only their sites, and every read of
+// personal data is appended to the audit trail before it is shown.
+package console
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/enroll"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Config is what the console needs: the records, the images, the
+// enrollment service and a clock.
+type Config struct {
+	Store  huella.Store
+	Blobs  huella.BlobStore
+	Enroll *enroll.Service
+	Logger *slog.Logger
+	Now    func() time.Time // time.Now when nil
+	// InsecureCookies drops the Secure flag from cookies, for a console
+	// served over plain HTTP on a network (browsers accept Secure cookies
+	// from http://localhost and http://127.0.0.1 already). Never set it
+	// where the console is reachable by others without TLS.
+	InsecureCookies bool
+	// SessionIdle and SessionMax end a session after that long without a
+	// request, or that long after sign-in (DefaultSessionIdle and
+	// DefaultSessionMax when zero).
+	SessionIdle, SessionMax time.Duration
+}
+
+// Console is the web console, an http.Handler for every path the API does
+// not claim.
+type Console struct {
+	cfg      Config
+	mux      *http.ServeMux
+	sessions *sessionStore
+	origin   *http.CrossOriginProtection
+}
+
+// New returns the console over the configured store, blob store and
+// enrollment service.
+func New(cfg Config) *Console {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.SessionIdle == 0 {
+		cfg.SessionIdle = DefaultSessionIdle
+	}
+	if cfg.SessionMax == 0 {
+		cfg.SessionMax = DefaultSessionMax
+	}
+	c := &Console{
+		cfg:      cfg,
+		mux:      http.NewServeMux(),
+		sessions: newSessionStore(cfg.Now, cfg.SessionIdle, cfg.SessionMax),
+		origin:   http.NewCrossOriginProtection(),
+	}
+	c.routes()
+	return c
+}
+
+// Role sets for the pages, matching the API's access rules.
+var (
+	readers    = []huella.Role{huella.RoleOfficer, huella.RoleExaminer, huella.RoleSupervisor}
+	statsRoles = []huella.Role{huella.RoleOfficer, huella.RoleExaminer, huella.RoleSupervisor, huella.RoleAuditor, huella.RoleAdmin}
+	officers   = []huella.Role{huella.RoleOfficer}
+	auditors   = []huella.Role{huella.RoleAuditor}
+	admins     = []huella.Role{huella.RoleAdmin}
+	anyone     = huella.Roles
+)
+
+func (c *Console) routes() {
+	static, _ := fs.Sub(staticFS, "static")
+	c.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheForever(http.FileServerFS(static))))
+	c.mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/static/huella.svg", http.StatusMovedPermanently)
+	})
+	c.mux.HandleFunc("GET /signin", c.handleSignInForm)
+	c.mux.HandleFunc("POST /signin", c.handleSignIn)
+	c.mux.HandleFunc("POST /lang", c.handleLanguage)
+	c.mux.Handle("POST /signout", c.page(anyone, c.handleSignOut))
+	c.mux.Handle("GET /{$}", c.page(anyone, c.handleHome))
+	c.mux.Handle("GET /dashboard", c.page(statsRoles, c.handleDashboard))
+	c.mux.Handle("GET /enroll", c.page(officers, c.handleEnrollForm))
+	c.mux.Handle("POST /enroll", c.upload(officers, c.handleEnroll))
+	c.mux.Handle("GET /enroll/result", c.page(officers, c.handleEnrollResult))
+	c.mux.Handle("GET /encounters", c.page(readers, c.handleEncounters))
+	c.mux.Handle("GET /encounters/{id}", c.page(readers, c.handleEncounter))
+	c.mux.Handle("GET /subjects/{id}", c.page(readers, c.handleSubject))
+	c.mux.Handle("GET /samples/{id}/image", c.page(readers, c.handleImage))
+	c.mux.Handle("GET /search", c.page(readers, c.handleSearch))
+	c.mux.Handle("GET /audit", c.page(auditors, c.handleAudit))
+	c.mux.Handle("GET /users", c.page(admins, c.handleUsers))
+	c.mux.Handle("POST /users", c.page(admins, c.handleCreateUser))
+	c.mux.Handle("GET /sites", c.page(admins, c.handleSites))
+	c.mux.Handle("POST /sites", c.page(admins, c.handleCreateSite))
+	c.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		c.renderError(w, r, c.sessionUser(r), huella.Errorf(huella.ENOTFOUND, "no such page"))
+	})
+}
+
+// ServeHTTP serves a console page, with security headers on every answer.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	if err := c.origin.Check(r); err != nil {
+		c.renderError(w, r, nil, huella.Errorf(huella.EFORBIDDEN, "cross-origin request refused"))
+		return
+	}
+	c.mux.ServeHTTP(w, r)
+}
+
+func cacheForever(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// request is what a page handler knows about the request it serves.
+type request struct {
+	user    *huella.User
+	session *session
+	lang    string
+}
+
+// page wraps a handler: it requires a signed-in user of one of the roles,
+// checks the CSRF token of every POST, and puts the user and the role's
+// purpose in the context, as the API does.
+func (c *Console) page(roles []huella.Role, h func(http.ResponseWriter, *http.Request, *request)) http.Handler {
+	return c.guard(roles, false, h)
+}
+
+// upload is page for a multipart form: the handler reads the parts itself
+// (images stay in memory, never in temporary files) and must check the
+// CSRF token with validCSRF once it has read the form.
+func (c *Console) upload(roles []huella.Role, h func(http.ResponseWriter, *http.Request, *request)) http.Handler {
+	return c.guard(roles, true, h)
+}
+
+func (c *Console) guard(roles []huella.Role, multipart bool, h func(http.ResponseWriter, *http.Request, *request)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess, user := c.currentSession(r)
+		if user == nil {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/signin?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			c.renderError(w, r, nil, huella.Errorf(huella.EUNAUTHORIZED, "sign in first"))
+			return
+		}
+		if r.Method == http.MethodPost && !multipart {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormSize)
+			if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
+				c.renderError(w, r, user, huella.Errorf(huella.EINVALID, "a form was expected"))
+				return
+			}
+			if err := r.ParseForm(); err != nil || !c.validCSRF(r, sess.CSRF) {
+				c.renderError(w, r, user, errCSRF)
+				return
+			}
+		}
+		if !slices.Contains(roles, user.Role) {
+			c.renderError(w, r, user, huella.Errorf(huella.EFORBIDDEN, "your role may not open this page"))
+			return
+		}
+		ctx := huella.NewContextWithActor(r.Context(), user)
+		ctx = huella.NewContextWithPurpose(ctx, defaultPurpose[user.Role])
+		h(w, r.WithContext(ctx), &request{user: user, session: sess, lang: c.language(r)})
+	})
+}
+
+// maxFormSize bounds a form without files.
+const maxFormSize = 1 << 20
+
+var errCSRF = huella.Errorf(huella.EFORBIDDEN, "the form has expired or did not come from this console; reload the page and try again")
+
+// defaultPurpose is the purpose of each role's work, as the API assumes it.
+var defaultPurpose = map[huella.Role]huella.Purpose{
+	huella.RoleOfficer:    huella.PurposeEnforcement,
+	huella.RoleExaminer:   huella.PurposeAdjudication,
+	huella.RoleSupervisor: huella.PurposeInvestigation,
+	huella.RoleAuditor:    huella.PurposeAudit,
+	huella.RolePartner:    huella.PurposeForwarding,
+	huella.RoleAdmin:      huella.PurposeAdministration,
+}
+
+// audit appends the event for a read of personal data; the read is refused
+// if it cannot be audited.
+func (c *Console) audit(ctx context.Context, action, object, site, detail string) error {
+	e := huella.NewAuditEvent(ctx, action, object, site)
+	e.Time = c.cfg.Now()
+	e.Detail = detail
+	return c.cfg.Store.AppendAudit(ctx, e)
+}
+
+// statusByCode maps domain error codes to HTTP statuses, as the API does.
+var statusByCode = map[string]int{
+	huella.ECONFLICT:      http.StatusConflict,
+	huella.EFORBIDDEN:     http.StatusForbidden,
+	huella.EINTERNAL:      http.StatusInternalServerError,
+	huella.EINVALID:       http.StatusBadRequest,
+	huella.ENOTFOUND:      http.StatusNotFound,
+	huella.ETOOLARGE:      http.StatusRequestEntityTooLarge,
+	huella.EUNAUTHORIZED:  http.StatusUnauthorized,
+	huella.EUNSUPPORTED:   http.StatusUnsupportedMediaType,
+	huella.EUNPROCESSABLE: http.StatusUnprocessableEntity,
+}
+
+// renderError shows err on an error page. Internal errors are logged in
+// full and shown as "internal error"; domain messages carry no personal data.
+func (c *Console) renderError(w http.ResponseWriter, r *http.Request, user *huella.User, err error) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		err = huella.Errorf(huella.ETOOLARGE, "request too large")
+	}
+	code := huella.ErrorCode(err)
+	if code == huella.EINTERNAL {
+		c.cfg.Logger.Error("console request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	status, ok := statusByCode[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	v := c.newView(r, user, nil, "error")
+	v.Data = errorPage{Code: code, Message: v.ErrorText(err)}
+	c.render(w, status, "error", v)
+}
+
+type errorPage struct{ Code, Message string }
+
+// render executes the page's template into a buffer first, so that a
+// template error becomes a clean 500 rather than half a page.
+func (c *Console) render(w http.ResponseWriter, status int, name string, v *view) {
+	t, ok := pages[name]
+	if !ok {
+		c.cfg.Logger.Error("no console template", "name", name)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", v); err != nil {
+		c.cfg.Logger.Error("render console page", "page", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// localPath returns next if it is a path on this site, else "/".
+func localPath(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+		return "/"
+	}
+	return next
+}

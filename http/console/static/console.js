@@ -1,0 +1,55 @@
+// Huella console: small progressive enhancements. Every page works without
+// this script; it adds image previews and finger marks on the enroll form.
+"use strict";
+(function () {
+  // Show each chosen image at once, with its size in pixels. Formats the
+  // browser cannot draw (WSQ, TIFF) show their name and a note instead.
+  function preview(input) {
+    var box = document.getElementById(input.dataset.preview);
+    if (!box) return;
+    var img = box.querySelector("img");
+    var dims = box.querySelector(".dims");
+    if (img.dataset.url) { URL.revokeObjectURL(img.dataset.url); delete img.dataset.url; }
+    img.hidden = true;
+    dims.textContent = "";
+    box.classList.remove("has-image", "no-preview");
+    var file = input.files && input.files[0];
+    if (!file) return;
+    var url = URL.createObjectURL(file);
+    img.dataset.url = url;
+    img.onload = function () {
+      img.hidden = false;
+      box.classList.add("has-image");
+      dims.textContent = img.naturalWidth + "×" + img.naturalHeight + " px · " + Math.round(file.size / 1024) + " KiB";
+    };
+    img.onerror = function () {
+      box.classList.add("no-preview");
+      dims.textContent = file.name + " · " + (document.body.dataset.noPreview || "");
+    };
+    img.alt = file.name;
+    img.src = url;
+  }
+  // A finger marked missing or amputated takes no image.
+  function mark(cell) {
+    var marked = cell.querySelector("input[data-mark]:checked") !== null;
+    var file = cell.querySelector("input[type=file]");
+    cell.classList.toggle("marked", marked);
+    if (file) {
+      file.disabled = marked;
+      if (marked && file.value) { file.value = ""; preview(file); }
+    }
+  }
+  document.addEventListener("change", function (ev) {
+    var t = ev.target;
+    if (t.matches("input[type=file][data-preview]")) preview(t);
+    if (t.matches(".finger input[type=radio]")) mark(t.closest(".finger"));
+  });
+  document.querySelectorAll(".finger").forEach(mark);
+  var errors = document.getElementById("enroll-errors");
+  if (errors) errors.focus();
+  var form = document.getElementById("enroll-form");
+  if (form) form.addEventListener("submit", function () {
+    var b = document.getElementById("enroll-submit");
+    if (b) { b.setAttribute("aria-busy", "true"); b.classList.add("busy"); }
+  });
+})();
