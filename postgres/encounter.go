@@ -271,8 +271,9 @@ func (s *Store) EncounterStats(ctx context.Context, f huella.EncounterFilter) (*
 		return nil, err
 	}
 	where, args := filterWhere(f)
+	// Months are formatted here, once per group rather than once per row.
 	rows, err := s.pool.Query(ctx, `SELECT e.site_code, e.nationality,
-		to_char(date_trunc('month', e.captured_at AT TIME ZONE 'UTC'), 'YYYY-MM') AS month, count(*)
+		date_trunc('month', e.captured_at AT TIME ZONE 'UTC') AS month, count(*)
 		FROM encounters e `+where+` GROUP BY 1, 2, 3`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: encounter stats: %w", err)
@@ -280,11 +281,13 @@ func (s *Store) EncounterStats(ctx context.Context, f huella.EncounterFilter) (*
 	defer rows.Close()
 	stats := &huella.EncounterStats{BySite: map[string]int{}, ByNationality: map[string]int{}, ByMonth: map[string]int{}}
 	for rows.Next() {
-		var site, nationality, month string
+		var site, nationality string
+		var start time.Time
 		var n int
-		if err := rows.Scan(&site, &nationality, &month, &n); err != nil {
+		if err := rows.Scan(&site, &nationality, &start, &n); err != nil {
 			return nil, fmt.Errorf("postgres: encounter stats: %w", err)
 		}
+		month := start.Format("2006-01") // a timestamp without time zone: the UTC month's start
 		stats.Total += n
 		stats.BySite[site] += n
 		stats.ByNationality[nationality] += n
