@@ -116,9 +116,11 @@ func BenchmarkEncode(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.SetBytes(int64(len(f.Image.Pix)))
+	start, ok := processCPU()
 	for b.Loop() {
 		if _, err := wsq.EncodeGray(f.Image, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPUThroughput(b, start, ok, len(f.Image.Pix))
 }

@@ -2,6 +2,7 @@ package wsq_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/huella-abis/huella/internal/datasets"
 	"github.com/huella-abis/huella/wsq"
@@ -34,9 +35,21 @@ func BenchmarkDecode(b *testing.B) {
 	}
 	b.SetBytes(int64(f.Frame.Width * f.Frame.Height))
 	b.ReportAllocs()
+	start, ok := processCPU()
 	for b.Loop() {
 		if _, err := wsq.DecodeFile(data); err != nil {
 			b.Fatal(err)
 		}
+	}
+	reportCPUThroughput(b, start, ok, f.Frame.Width*f.Frame.Height)
+}
+
+// reportCPUThroughput adds the "cpu-MB/s" metric: pixels per second of
+// process CPU time, which contention from other processes does not dilute
+// (run with -cpu 1 so that it measures one core).
+func reportCPUThroughput(b *testing.B, start time.Duration, ok bool, pixels int) {
+	end, ok2 := processCPU()
+	if ok && ok2 && end > start {
+		b.ReportMetric(float64(pixels)*float64(b.N)/(end-start).Seconds()/1e6, "cpu-MB/s")
 	}
 }

@@ -219,7 +219,9 @@ func wsqBenchImages(paths []string) ([]wsqBenchImage, error) {
 	return out, nil
 }
 
-func wsqIsFingerRecord(t int) bool { return (t >= 3 && t <= 4) || (t >= 13 && t <= 15) }
+// wsqIsFingerRecord reports the record types of 500 ppi finger and palm
+// images (Type-3 is 250 ppi, below what WSQ is designed for).
+func wsqIsFingerRecord(t int) bool { return t == 4 || (t >= 13 && t <= 15) }
 
 func writePNG(path string, f *wsq.File) error {
 	out, err := os.Create(path)
