@@ -6,6 +6,19 @@ import (
 	"time"
 )
 
+// Audit actions of identification and adjudication.
+const (
+	ActionIdentify         = "identify"
+	ActionVerify           = "verify"
+	ActionHitCreate        = "hit.create"
+	ActionHitRead          = "hit.read"
+	ActionHitDecide        = "hit.decide"
+	ActionWatchlistCreate  = "watchlist.create"
+	ActionWatchEntryCreate = "watch_entry.create"
+	ActionSubjectMerge     = "subject.merge"
+	ActionSubjectUnmerge   = "subject.unmerge"
+)
+
 // Decision is what enrollment concluded about who the person is. No
 // decision acts on a person by itself: a link is made automatically only
 // above the FMR 1e-6 threshold, anything less certain waits for an examiner.

@@ -61,6 +61,9 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 		if err := insertSMTs(ctx, tx, ids, e.SMTs); err != nil {
 			return err
 		}
+		if err := insertIdentity(ctx, tx, e, ids, now); err != nil {
+			return err
+		}
 		event := huella.NewAuditEvent(ctx, huella.ActionEncounterCreate, "encounter/"+ids.encounter, e.SiteCode)
 		event.Detail = fmt.Sprintf("subject=%s new_subject=%t samples=%d smts=%d", ids.subject, e.SubjectID == "", len(e.Samples), len(e.SMTs))
 		if err := appendAudit(ctx, tx, event, now); err != nil {
@@ -226,8 +229,11 @@ func (s *Store) FindSubject(ctx context.Context, id string) (*huella.Subject, er
 			return fmt.Errorf("sqlite: find subject: %w", err)
 		}
 		subject.CreatedAt, subject.MergedInto = fromMicros(created), merged.String
+		// A subject's history includes the encounters of the subjects
+		// merged into it.
 		subject.Encounters, err = queryEncounters(ctx, tx, `SELECT `+encounterColumns+` FROM encounters e
-			WHERE e.subject_id = ? ORDER BY e.captured_at, e.id`, id)
+			WHERE e.subject_id = ? OR e.subject_id IN (SELECT id FROM subjects WHERE merged_into = ?)
+			ORDER BY e.captured_at, e.id`, id, id)
 		if err != nil {
 			return err
 		}
@@ -406,6 +412,9 @@ func fillEncounters(ctx context.Context, tx *sql.Tx, list []*huella.Encounter, w
 			e := byID[smp.encounter]
 			e.Samples = append(e.Samples, smp.sample)
 		}
+	}
+	if err := fillIdentity(ctx, tx, byID, in, ids); err != nil {
+		return err
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT encounter_id, id, type, code, class, subclass, colors, description,
 		sample_index, sample_id FROM smts WHERE `+in+` ORDER BY encounter_id, ordinal`, ids...)

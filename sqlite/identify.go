@@ -1,0 +1,524 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/huella-abis/huella"
+)
+
+var _ huella.IdentityStore = (*Store)(nil)
+
+// insertIdentity stores, in CreateEncounter's transaction, the templates of
+// the samples, the identification and its hits.
+func insertIdentity(ctx context.Context, tx *sql.Tx, e *huella.Encounter, ids encounterIDs, now time.Time) error {
+	for i, smp := range e.Samples {
+		t := smp.Template
+		if t == nil {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO templates (sample_id, modality, position, eye, algorithm, version, quality, data)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, ids.samples[i], string(t.Modality), t.Position, string(t.Eye), t.Algorithm, t.Version, t.Quality, t.Data); err != nil {
+			return fmt.Errorf("sqlite: create template: %w", err)
+		}
+	}
+	id := e.Identification
+	if id == nil {
+		return nil
+	}
+	candidates, err := json.Marshal(nonNil(id.Candidates))
+	if err != nil {
+		return err
+	}
+	recapture, err := json.Marshal(nonNil(id.Recapture))
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO identifications (encounter_id, decision, candidates, recapture) VALUES (?, ?, ?, ?)`,
+		ids.encounter, string(id.Decision), string(candidates), string(recapture)); err != nil {
+		return fmt.Errorf("sqlite: create identification: %w", err)
+	}
+	for _, h := range id.Hits {
+		h.EncounterID, h.SubjectID, h.Site = ids.encounter, ids.subject, e.SiteCode
+	}
+	return insertHits(ctx, tx, id.Hits, now)
+}
+
+// insertHits stores new pending hits, setting their IDs, and audits each.
+func insertHits(ctx context.Context, tx *sql.Tx, hits []*huella.Hit, now time.Time) error {
+	for _, h := range hits {
+		if h.Kind != huella.HitDuplicate && h.Kind != huella.HitWatchlist || h.Candidate == nil || h.EncounterID == "" {
+			return huella.Errorf(huella.EINVALID, "a hit needs a kind, a candidate and an encounter")
+		}
+		cand, err := json.Marshal(h.Candidate)
+		if err != nil {
+			return err
+		}
+		h.ID, h.State, h.CreatedAt = huella.NewID("hit_", now), huella.HitPending, now
+		if _, err := tx.ExecContext(ctx, `INSERT INTO hits (id, kind, encounter_id, subject_id, site, candidate_subject_id,
+			watchlist_id, watch_entry_id, category, candidate, state, examiner, reason, decided_at, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', 0, ?)`,
+			h.ID, string(h.Kind), h.EncounterID, h.SubjectID, h.Site, h.CandidateSubjectID, h.WatchlistID, h.WatchEntryID,
+			string(h.Category), string(cand), string(h.State), micros(now)); err != nil {
+			return fmt.Errorf("sqlite: create hit: %w", err)
+		}
+		event := huella.NewAuditEvent(ctx, huella.ActionHitCreate, "hit/"+h.ID, h.Site)
+		event.Detail = fmt.Sprintf("kind=%s encounter=%s llr=%.1f", h.Kind, h.EncounterID, h.Candidate.LLR)
+		if err := appendAudit(ctx, tx, event, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fillIdentity reads the identifications and hits of the listed encounters.
+func fillIdentity(ctx context.Context, tx *sql.Tx, byID map[string]*huella.Encounter, in string, ids []any) error {
+	rows, err := tx.QueryContext(ctx, `SELECT encounter_id, decision, candidates, recapture FROM identifications WHERE `+in, ids...)
+	if err != nil {
+		return fmt.Errorf("sqlite: identifications: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var encounter, candidates, recapture string
+		id := &huella.Identification{}
+		if err := rows.Scan(&encounter, &id.Decision, &candidates, &recapture); err != nil {
+			return fmt.Errorf("sqlite: identifications: %w", err)
+		}
+		if err := json.Unmarshal([]byte(candidates), &id.Candidates); err != nil {
+			return fmt.Errorf("sqlite: identification of %s: %w", encounter, err)
+		}
+		if err := json.Unmarshal([]byte(recapture), &id.Recapture); err != nil {
+			return fmt.Errorf("sqlite: identification of %s: %w", encounter, err)
+		}
+		id.Candidates, id.Recapture = nilIfEmpty(id.Candidates), nilIfEmpty(id.Recapture)
+		byID[encounter].Identification = id
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: identifications: %w", err)
+	}
+	hits, err := queryHits(ctx, tx, `WHERE `+in+` ORDER BY created_at, id`, ids...)
+	if err != nil {
+		return err
+	}
+	for _, h := range hits {
+		if e := byID[h.EncounterID]; e.Identification != nil {
+			e.Identification.Hits = append(e.Identification.Hits, h)
+		}
+	}
+	return nil
+}
+
+const hitColumns = `id, kind, encounter_id, subject_id, site, candidate_subject_id, watchlist_id, watch_entry_id,
+	category, candidate, state, examiner, reason, decided_at, created_at`
+
+func queryHits(ctx context.Context, q querier, where string, args ...any) ([]*huella.Hit, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+hitColumns+` FROM hits `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: hits: %w", err)
+	}
+	defer rows.Close()
+	var list []*huella.Hit
+	for rows.Next() {
+		var h huella.Hit
+		var cand string
+		var decided, created int64
+		if err := rows.Scan(&h.ID, &h.Kind, &h.EncounterID, &h.SubjectID, &h.Site, &h.CandidateSubjectID, &h.WatchlistID,
+			&h.WatchEntryID, &h.Category, &cand, &h.State, &h.Examiner, &h.Reason, &decided, &created); err != nil {
+			return nil, fmt.Errorf("sqlite: hits: %w", err)
+		}
+		if err := json.Unmarshal([]byte(cand), &h.Candidate); err != nil {
+			return nil, fmt.Errorf("sqlite: hit %s: %w", h.ID, err)
+		}
+		if decided != 0 {
+			h.DecidedAt = fromMicros(decided)
+		}
+		h.CreatedAt = fromMicros(created)
+		list = append(list, &h)
+	}
+	return list, rows.Err()
+}
+
+// ForEachTemplate streams a gallery's templates, later captures last so
+// that they replace earlier ones of the same slot.
+func (s *Store) ForEachTemplate(ctx context.Context, kind huella.GalleryKind, fn func(*huella.Template) error) error {
+	var query string
+	var args []any
+	switch kind {
+	case huella.GallerySubjects:
+		query = `SELECT t.sample_id, coalesce(sub.merged_into, e.subject_id), t.modality, t.position, t.eye, t.algorithm,
+			t.version, t.quality, t.data
+			FROM templates t JOIN samples sm ON sm.id = t.sample_id JOIN encounters e ON e.id = sm.encounter_id
+			JOIN subjects sub ON sub.id = e.subject_id ORDER BY e.captured_at, e.id`
+	case huella.GalleryWatchlists:
+		now := micros(s.now())
+		query = `SELECT ws.id, ws.entry_id, json_extract(ws.sample, '$.modality'), coalesce(json_extract(ws.sample, '$.position'), 0),
+			coalesce(json_extract(ws.sample, '$.eye'), ''), ws.template_algorithm, ws.template_version, ws.template_quality, ws.template_data
+			FROM watch_samples ws JOIN watch_entries we ON we.id = ws.entry_id JOIN watchlists w ON w.id = we.watchlist_id
+			WHERE ws.template_data IS NOT NULL AND w.valid_from <= ? AND (w.valid_until = 0 OR w.valid_until > ?)
+			ORDER BY we.created_at, ws.ordinal`
+		args = []any{now, now}
+	default:
+		return huella.Errorf(huella.EINVALID, "unknown gallery %q", kind)
+	}
+	return s.inReadTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, query, args...)
+		if err != nil {
+			return fmt.Errorf("sqlite: templates: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var t huella.Template
+			if err := rows.Scan(&t.SampleID, &t.SubjectID, &t.Modality, &t.Position, &t.Eye, &t.Algorithm, &t.Version,
+				&t.Quality, &t.Data); err != nil {
+				return fmt.Errorf("sqlite: templates: %w", err)
+			}
+			if err := fn(&t); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}
+
+// CreateWatchlist stores a new watchlist.
+func (s *Store) CreateWatchlist(ctx context.Context, w *huella.Watchlist) error {
+	if err := w.Validate(); err != nil {
+		return err
+	}
+	now := s.now()
+	id := huella.NewID("wl_", now)
+	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
+		var until int64
+		if !w.ValidUntil.IsZero() {
+			until = micros(stored(w.ValidUntil))
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO watchlists (id, name, owner, category, valid_from, valid_until, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, id, w.Name, w.Owner, string(w.Category), micros(stored(w.ValidFrom)), until, micros(now)); err != nil {
+			return fmt.Errorf("sqlite: create watchlist: %w", err)
+		}
+		event := huella.NewAuditEvent(ctx, huella.ActionWatchlistCreate, "watchlist/"+id, "")
+		event.Detail = fmt.Sprintf("owner=%s category=%s", w.Owner, w.Category)
+		return appendAudit(ctx, tx, event, now)
+	})
+	if err != nil {
+		return err
+	}
+	w.ID, w.CreatedAt = id, now
+	w.ValidFrom, w.ValidUntil = stored(w.ValidFrom), storedOrZero(w.ValidUntil)
+	return nil
+}
+
+func storedOrZero(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return stored(t)
+}
+
+// FindWatchlist returns a watchlist.
+func (s *Store) FindWatchlist(ctx context.Context, id string) (*huella.Watchlist, error) {
+	list, err := s.queryWatchlists(ctx, `WHERE id = ?`, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, huella.Errorf(huella.ENOTFOUND, "watchlist %s not found", id)
+	}
+	return list[0], nil
+}
+
+// ListWatchlists returns every watchlist by name.
+func (s *Store) ListWatchlists(ctx context.Context) ([]*huella.Watchlist, error) {
+	return s.queryWatchlists(ctx, `ORDER BY name, id`)
+}
+
+func (s *Store) queryWatchlists(ctx context.Context, where string, args ...any) ([]*huella.Watchlist, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, name, owner, category, valid_from, valid_until, created_at FROM watchlists `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: watchlists: %w", err)
+	}
+	defer rows.Close()
+	var list []*huella.Watchlist
+	for rows.Next() {
+		var w huella.Watchlist
+		var from, until, created int64
+		if err := rows.Scan(&w.ID, &w.Name, &w.Owner, &w.Category, &from, &until, &created); err != nil {
+			return nil, fmt.Errorf("sqlite: watchlists: %w", err)
+		}
+		w.ValidFrom, w.CreatedAt = fromMicros(from), fromMicros(created)
+		if until != 0 {
+			w.ValidUntil = fromMicros(until)
+		}
+		list = append(list, &w)
+	}
+	return list, rows.Err()
+}
+
+// CreateWatchEntry stores an entry with its samples and templates.
+func (s *Store) CreateWatchEntry(ctx context.Context, e *huella.WatchEntry) error {
+	now := s.now()
+	if err := e.Validate(now); err != nil {
+		return err
+	}
+	biographics, err := json.Marshal(e.Biographics)
+	if err != nil {
+		return err
+	}
+	id := huella.NewID("wle_", now)
+	sampleIDs := make([]string, len(e.Samples))
+	err = s.inWriteTx(ctx, func(tx *sql.Tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM watchlists WHERE id = ?`, e.WatchlistID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return huella.Errorf(huella.ENOTFOUND, "watchlist %s not found", e.WatchlistID)
+		} else if err != nil {
+			return fmt.Errorf("sqlite: create watch entry: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO watch_entries (id, watchlist_id, reference, biographics, created_at)
+			VALUES (?, ?, ?, ?, ?)`, id, e.WatchlistID, e.Reference, string(biographics), micros(now)); err != nil {
+			return fmt.Errorf("sqlite: create watch entry: %w", err)
+		}
+		for i, smp := range e.Samples {
+			sampleIDs[i] = huella.NewID("wsm_", now)
+			copy := *smp
+			copy.ID, copy.Template = sampleIDs[i], nil
+			js, err := json.Marshal(&copy)
+			if err != nil {
+				return err
+			}
+			var alg string
+			var version, quality int
+			var data []byte
+			if t := smp.Template; t != nil {
+				alg, version, quality, data = t.Algorithm, t.Version, t.Quality, t.Data
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO watch_samples (id, entry_id, ordinal, sample, template_algorithm,
+				template_version, template_quality, template_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+				sampleIDs[i], id, i, string(js), alg, version, quality, data); err != nil {
+				return fmt.Errorf("sqlite: create watch sample: %w", err)
+			}
+		}
+		event := huella.NewAuditEvent(ctx, huella.ActionWatchEntryCreate, "watch_entry/"+id, "")
+		event.Detail = fmt.Sprintf("watchlist=%s samples=%d", e.WatchlistID, len(e.Samples))
+		return appendAudit(ctx, tx, event, now)
+	})
+	if err != nil {
+		return err
+	}
+	e.ID, e.CreatedAt = id, now
+	for i, smp := range e.Samples {
+		smp.ID = sampleIDs[i]
+	}
+	return nil
+}
+
+// FindWatchEntry returns an entry with its samples.
+func (s *Store) FindWatchEntry(ctx context.Context, id string) (*huella.WatchEntry, error) {
+	var e huella.WatchEntry
+	err := s.inReadTx(ctx, func(tx *sql.Tx) error {
+		var biographics string
+		var created int64
+		err := tx.QueryRowContext(ctx, `SELECT id, watchlist_id, reference, biographics, created_at FROM watch_entries WHERE id = ?`, id).
+			Scan(&e.ID, &e.WatchlistID, &e.Reference, &biographics, &created)
+		if errors.Is(err, sql.ErrNoRows) {
+			return huella.Errorf(huella.ENOTFOUND, "watch entry %s not found", id)
+		} else if err != nil {
+			return fmt.Errorf("sqlite: find watch entry: %w", err)
+		}
+		e.CreatedAt = fromMicros(created)
+		if err := json.Unmarshal([]byte(biographics), &e.Biographics); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT sample FROM watch_samples WHERE entry_id = ? ORDER BY ordinal`, id)
+		if err != nil {
+			return fmt.Errorf("sqlite: watch samples: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var js string
+			if err := rows.Scan(&js); err != nil {
+				return err
+			}
+			var smp huella.Sample
+			if err := json.Unmarshal([]byte(js), &smp); err != nil {
+				return err
+			}
+			e.Samples = append(e.Samples, &smp)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// CreateHits stores hits found outside an enrollment.
+func (s *Store) CreateHits(ctx context.Context, hits []*huella.Hit) error {
+	now := s.now()
+	return s.inWriteTx(ctx, func(tx *sql.Tx) error {
+		for _, h := range hits {
+			var subject, site string
+			err := tx.QueryRowContext(ctx, `SELECT subject_id, site_code FROM encounters WHERE id = ?`, h.EncounterID).Scan(&subject, &site)
+			if errors.Is(err, sql.ErrNoRows) {
+				return huella.Errorf(huella.EINVALID, "hit names an unknown encounter")
+			} else if err != nil {
+				return fmt.Errorf("sqlite: create hits: %w", err)
+			}
+			h.SubjectID, h.Site = subject, site
+		}
+		return insertHits(ctx, tx, hits, now)
+	})
+}
+
+// FindHit returns a hit.
+func (s *Store) FindHit(ctx context.Context, id string) (*huella.Hit, error) {
+	list, err := queryHits(ctx, s.read, `WHERE id = ?`, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, huella.Errorf(huella.ENOTFOUND, "hit %s not found", id)
+	}
+	return list[0], nil
+}
+
+// ListHits returns the hits matching the filter, oldest first.
+func (s *Store) ListHits(ctx context.Context, f huella.HitFilter) ([]*huella.Hit, error) {
+	limit, err := deliveryLimit(f.Limit, f.Offset)
+	if err != nil {
+		return nil, err
+	}
+	where := `WHERE 1 = 1`
+	var args []any
+	if f.State != "" {
+		where += ` AND state = ?`
+		args = append(args, string(f.State))
+	}
+	if f.Kind != "" {
+		where += ` AND kind = ?`
+		args = append(args, string(f.Kind))
+	}
+	if f.Sites != nil {
+		if len(f.Sites) == 0 {
+			return nil, nil
+		}
+		where += ` AND site IN (` + placeholders(len(f.Sites)) + `)`
+		for _, site := range f.Sites {
+			args = append(args, site)
+		}
+	}
+	args = append(args, limit, f.Offset)
+	return queryHits(ctx, s.read, where+` ORDER BY created_at, id LIMIT ? OFFSET ?`, args...)
+}
+
+// DecideHit records an examiner's decision and acts on a confirmation in
+// the same transaction.
+func (s *Store) DecideHit(ctx context.Context, id string, state huella.HitState, reason string) (*huella.Hit, error) {
+	if state != huella.HitConfirmed && state != huella.HitRejected {
+		return nil, huella.Errorf(huella.EINVALID, "a decision confirms or rejects")
+	}
+	if reason == "" || len(reason) > 1000 {
+		return nil, huella.Errorf(huella.EINVALID, "a decision needs a reason (at most 1000 characters)")
+	}
+	examiner := "system"
+	if u := huella.ActorFromContext(ctx); u != nil {
+		examiner = u.ID
+	}
+	now := s.now()
+	var hit *huella.Hit
+	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
+		list, err := queryHits(ctx, tx, `WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if len(list) == 0 {
+			return huella.Errorf(huella.ENOTFOUND, "hit %s not found", id)
+		}
+		hit = list[0]
+		if hit.State != huella.HitPending {
+			return huella.Errorf(huella.ECONFLICT, "hit already %s", hit.State)
+		}
+		hit.State, hit.Examiner, hit.Reason, hit.DecidedAt = state, examiner, reason, now
+		if _, err := tx.ExecContext(ctx, `UPDATE hits SET state = ?, examiner = ?, reason = ?, decided_at = ? WHERE id = ?`,
+			string(state), examiner, reason, micros(now), id); err != nil {
+			return fmt.Errorf("sqlite: decide hit: %w", err)
+		}
+		event := huella.NewAuditEvent(ctx, huella.ActionHitDecide, "hit/"+id, hit.Site)
+		event.Detail = fmt.Sprintf("kind=%s state=%s", hit.Kind, state)
+		if err := appendAudit(ctx, tx, event, now); err != nil {
+			return err
+		}
+		if state != huella.HitConfirmed {
+			return nil
+		}
+		switch hit.Kind {
+		case huella.HitDuplicate:
+			return mergeSubjects(ctx, tx, hit, examiner, now)
+		default:
+			_, err := confirmInTx(ctx, tx, &huella.Confirmation{Kind: huella.TriggerHit, HitID: hit.ID, Category: string(hit.Category),
+				SubjectID: hit.SubjectID, EncounterID: hit.EncounterID, Reason: reason}, now)
+			return err
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return hit, nil
+}
+
+// mergeSubjects merges the hit's probe subject (and whatever was merged
+// into it) into the candidate subject.
+func mergeSubjects(ctx context.Context, tx *sql.Tx, hit *huella.Hit, examiner string, now time.Time) error {
+	from, into := hit.SubjectID, hit.CandidateSubjectID
+	var target sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT merged_into FROM subjects WHERE id = ?`, into).Scan(&target)
+	if errors.Is(err, sql.ErrNoRows) {
+		return huella.Errorf(huella.ENOTFOUND, "candidate subject %s not found", into)
+	} else if err != nil {
+		return fmt.Errorf("sqlite: merge: %w", err)
+	}
+	if target.Valid {
+		into = target.String // the candidate was itself merged: join its survivor
+	}
+	if from == into {
+		return nil
+	}
+	for _, q := range []string{
+		`UPDATE subjects SET merged_into = ? WHERE merged_into = ?`,
+		`UPDATE subjects SET merged_into = ? WHERE id = ?`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, into, from); err != nil {
+			return fmt.Errorf("sqlite: merge: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO merges (subject_id, into_id, hit_id, merged_by, merged_at, undone_at)
+		VALUES (?, ?, ?, ?, ?, 0)`, from, into, hit.ID, examiner, micros(now)); err != nil {
+		return fmt.Errorf("sqlite: merge: %w", err)
+	}
+	event := huella.NewAuditEvent(ctx, huella.ActionSubjectMerge, "subject/"+from, hit.Site)
+	event.Detail = "into=" + into
+	return appendAudit(ctx, tx, event, now)
+}
+
+// UnmergeSubject undoes a subject's merge, keeping the merge in history.
+func (s *Store) UnmergeSubject(ctx context.Context, id string) error {
+	now := s.now()
+	return s.inWriteTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE subjects SET merged_into = NULL WHERE id = ? AND merged_into IS NOT NULL`, id)
+		if err != nil {
+			return fmt.Errorf("sqlite: unmerge: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return huella.Errorf(huella.ENOTFOUND, "subject %s is not merged", id)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE merges SET undone_at = ? WHERE subject_id = ? AND undone_at = 0`, micros(now), id); err != nil {
+			return fmt.Errorf("sqlite: unmerge: %w", err)
+		}
+		return appendAudit(ctx, tx, huella.NewAuditEvent(ctx, huella.ActionSubjectUnmerge, "subject/"+id, ""), now)
+	})
+}
