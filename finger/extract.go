@@ -683,11 +683,12 @@ func enhancedImage(g *floatImage, o *orientationField, periods *blockField, m *b
 // binarizedImage marks ridge pixels (negative filter response) inside the
 // foreground.
 func binarizedImage(e *floatImage, m *blockMask) []uint8 {
-	b := make([]uint8, e.w*e.h)
-	for y := 0; y < e.h; y++ {
-		for x := 0; x < e.w; x++ {
-			if m.atPixel(x, y) && e.v[y*e.w+x] < 0 {
-				b[y*e.w+x] = 1
+	w, h := e.w, e.h
+	b := make([]uint8, w*h)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			if m.atPixel(x, y) && e.v[y*w+x] < 0 {
+				b[y*w+x] = 1
 			}
 		}
 	}

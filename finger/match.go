@@ -41,6 +41,7 @@ type Candidate struct {
 	masks      []uint64 // n × maskWords valid cells
 	validCells []int
 	usable     []bool
+	area       hull
 }
 
 // Prepare builds the cylinders of a template for comparison.
@@ -53,6 +54,7 @@ func Prepare(t *Template) *Candidate {
 		c.x[i], c.y[i], c.dir[i] = float64(m.X), float64(m.Y), normAngle(m.Direction)
 	}
 	hull := convexHull(c.x, c.y)
+	c.area = hull
 	sigma2 := 2 * cylinderSigmaS * cylinderSigmaS
 	gsNorm := 1 / (cylinderSigmaS * math.Sqrt(2*math.Pi))
 	reach := 3 * cylinderSigmaS
@@ -279,8 +281,11 @@ func Compare(probe, cand *Candidate) float64 {
 		return 0
 	}
 	sort.Slice(pairs, func(i, j int) bool { return pairs[i].sim > pairs[j].sim })
+	// Global consolidation: the geometric mean of the relaxation score
+	// (local evidence) and the alignment score (global evidence).
+	aligned := alignedScore(probe, cand, pairs, alignHypotheses)
 	pairs = pairs[:nR]
-	return relaxedScore(probe, cand, pairs, nP)
+	return math.Sqrt(aligned * relaxedScore(probe, cand, pairs, nP))
 }
 
 // relaxedScore runs the relaxation over the selected pairs and averages the

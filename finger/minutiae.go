@@ -179,7 +179,9 @@ func rawMinutiae(skel []uint8, w, h int, o *orientationField, m *blockMask) []*c
 		if bits == 0xff {
 			continue
 		}
-		var sx, sy float64
+		theta := o.at(c.x, c.y)
+		ux, uy := math.Cos(theta), math.Sin(theta)
+		vote := 0.0
 		for _, s := range starts {
 			gen++
 			stamp[i] = gen
@@ -189,18 +191,18 @@ func rawMinutiae(skel []uint8, w, h int, o *orientationField, m *blockMask) []*c
 			ex, ey, steps, met := traceRidge(skel, w, h, s[0], s[1], stamp, gen, index, ci, minutiaNear)
 			c.reached = append(c.reached, met)
 			c.steps = append(c.steps, steps)
-			dx, dy := float64(ex-c.x), float64(ey-c.y)
-			if n := math.Hypot(dx, dy); n > 0 {
-				sx += dx / n
-				sy += dy / n
+			// Each branch votes for the sense of the ridge axis it leaves by.
+			if p := float64(ex-c.x)*ux + float64(ey-c.y)*uy; p > 0 {
+				vote++
+			} else if p < 0 {
+				vote--
 			}
 		}
 		// Endings point away from their ridge; bifurcations toward their
-		// stem (the ridge-valley dual of an ending).
-		traced := math.Atan2(-sy, -sx)
-		theta := o.at(c.x, c.y)
+		// stem (the ridge-valley dual of an ending): both opposite to the
+		// majority of their branches.
 		c.direction = theta
-		if angleDiff(theta, traced) > math.Pi/2 {
+		if vote > 0 {
 			c.direction = theta + math.Pi
 		}
 		c.direction = normAngle(c.direction)
@@ -243,7 +245,7 @@ func traceRidge(skel []uint8, w, h, x, y int, stamp []int32, gen int32, index []
 // foreground, spurs and short ridges, bridges and holes, facing endings of a
 // broken ridge, and clusters. It caps their number by quality.
 func filteredMinutiae(cands []*candidate, w, h int, m *blockMask) []Minutia {
-	for ci, c := range cands {
+	for _, c := range cands {
 		for b, j := range c.reached {
 			if j < 0 {
 				continue
@@ -256,7 +258,6 @@ func filteredMinutiae(cands []*candidate, w, h int, m *blockMask) []Minutia {
 				c.removed, other.removed = true, true
 			}
 		}
-		_ = ci
 	}
 	for i, a := range cands {
 		for j := i + 1; j < len(cands); j++ {
@@ -278,6 +279,15 @@ func filteredMinutiae(cands []*candidate, w, h int, m *blockMask) []Minutia {
 	for _, c := range cands {
 		if c.removed || !insideForeground(c.x, c.y, w, h, m) {
 			continue
+		}
+		if c.kind == Ending {
+			// An ending that faces the edge of the foreground is where the
+			// ridges fade out, not where one stops.
+			px := c.x + int(math.Round(borderFacing*math.Cos(c.direction)))
+			py := c.y + int(math.Round(borderFacing*math.Sin(c.direction)))
+			if !m.atPixel(px, py) {
+				continue
+			}
 		}
 		out = append(out, Minutia{X: c.x, Y: c.y, Direction: c.direction, Type: c.kind,
 			Quality: uint8(min(100, max(1, math.Round(100*c.quality))))})

@@ -45,7 +45,7 @@ const (
 	periodSmoothing = 2.0
 
 	// alongSigma and alongReach shape the smoothing along the ridges.
-	alongSigma, alongReach = 2.6, 6
+	alongSigma, alongReach = 5.5, 14
 	// acrossSigmaFraction scales the across-ridge Gabor envelope with the period.
 	acrossSigmaFraction = 0.5
 	// orientationBins quantises the pixel orientation for the filter tables.
@@ -67,7 +67,10 @@ const (
 	gapDistance = 18
 	gapAngle    = math.Pi / 5
 	// borderDistance is the margin of foreground required around a minutia.
-	borderDistance = 14
+	borderDistance = 12
+	// borderFacing: an ending whose direction reaches the background within
+	// this distance is a fading ridge at the edge, not a minutia.
+	borderFacing = 28
 	// maxMinutiae caps the template size (the best by quality are kept).
 	maxMinutiae = 120
 	// minMinutiae rejects prints with fewer minutiae (failure to enroll).
@@ -84,12 +87,12 @@ const (
 	cylinderSigmaD   = 2 * math.Pi / 9
 	cylinderMuPsi    = 0.01
 	// cylinderMinValid is the fraction of valid cells a cylinder needs.
-	cylinderMinValid = 0.20
+	cylinderMinValid = 0.75
 	// cylinderMinNeighbours is the minimum count of neighbour minutiae.
 	cylinderMinNeighbours = 2
 	// cylinderMinMatchable is the fraction of common valid cells two
 	// cylinders need to be compared.
-	cylinderMinMatchable = 0.30
+	cylinderMinMatchable = 0.60
 	// cylinderMaxRotation is the largest direction difference of paired minutiae.
 	cylinderMaxRotation = math.Pi / 2
 	// cylinderHullMargin is how far beyond the minutiae's convex hull cells stay valid.
@@ -104,4 +107,15 @@ const (
 	relaxDistanceTau             = -8.0 / 5
 	relaxAngleMu                 = math.Pi / 12
 	relaxAngleTau                = -30.0
+)
+
+// Global consolidation by alignment: the best local pairs are tried as
+// alignment hypotheses and the minutiae that agree after it are counted.
+const (
+	alignHypotheses = 12
+	alignDistance   = 10.0
+	alignDistortion = 0.05
+	alignAngle      = math.Pi / 6
+	alignAreaMargin = 10.0
+	alignMinCount   = 10
 )

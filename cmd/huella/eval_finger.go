@@ -38,6 +38,8 @@ func runEvalFinger(ctx context.Context, args []string, stdout, stderr io.Writer)
 		dir, len(r.Samples), 100*r.FTE, r.ExtractMS, r.ComparePerSecond)
 	fmt.Fprintf(stdout, "EER %.2f%% (FVC impostors), %.2f%% (all pairs); FNMR %.2f%% at FMR 1%%, %.2f%% at FMR 0.1%%\n",
 		100*fvc.EER(), 100*all.EER(), 100*all.FNMRAtFMR(1e-2), 100*all.FNMRAtFMR(1e-3))
+	fmt.Fprintf(stdout, "score thresholds (all-pairs impostors): %.4f at FMR 1%%, %.4f at FMR 0.1%%\n",
+		all.ThresholdAtFMR(1e-2), all.ThresholdAtFMR(1e-3))
 	curve := r.RejectCurve(1e-3, []float64{0, 0.05, 0.1, 0.2})
 	for _, p := range curve {
 		fmt.Fprintf(stdout, "reject %2.0f%% lowest quality: FNMR %.2f%% at FMR 0.1%%\n", 100*p.Rejected, 100*p.FNMR)

@@ -1,0 +1,77 @@
+package finger
+
+import "math"
+
+// alignedScore tries the best local pairs as alignment hypotheses: the probe
+// is rotated and translated onto the candidate so the pair coincides, and the
+// minutiae that then agree in position and direction are paired one to one.
+// The score is the squared count of paired minutiae over the product of the
+// minutiae counts inside the common area.
+func alignedScore(p, c *Candidate, pairs []pair, hypotheses int) float64 {
+	best := 0.0
+	tx := make([]float64, p.n)
+	ty := make([]float64, p.n)
+	td := make([]float64, p.n)
+	used := make([]bool, c.n)
+	tried := 0
+	for _, h := range pairs {
+		if tried == hypotheses {
+			break
+		}
+		tried++
+		rot := c.dir[h.b] - p.dir[h.a]
+		cos, sin := math.Cos(rot), math.Sin(rot)
+		for i := 0; i < p.n; i++ {
+			dx, dy := p.x[i]-p.x[h.a], p.y[i]-p.y[h.a]
+			tx[i] = c.x[h.b] + cos*dx - sin*dy
+			ty[i] = c.y[h.b] + sin*dx + cos*dy
+			td[i] = p.dir[i] + rot
+		}
+		clear(used)
+		matched := 0.0
+		for i := 0; i < p.n; i++ {
+			bestJ, bestD := -1, math.Inf(1)
+			r := math.Hypot(tx[i]-c.x[h.b], ty[i]-c.y[h.b])
+			tol := alignDistance + alignDistortion*r
+			for j := 0; j < c.n; j++ {
+				if used[j] {
+					continue
+				}
+				dx, dy := tx[i]-c.x[j], ty[i]-c.y[j]
+				if dx > tol || dx < -tol || dy > tol || dy < -tol {
+					continue
+				}
+				d := math.Hypot(dx, dy)
+				if d < tol && d < bestD && angleDiff(td[i], c.dir[j]) < alignAngle {
+					bestJ, bestD = j, d
+				}
+			}
+			if bestJ >= 0 {
+				used[bestJ] = true
+				matched += 1 - 0.5*bestD/tol
+			}
+		}
+		// Minutiae of each side inside the other's area.
+		inA := 0
+		for i := 0; i < p.n; i++ {
+			if c.area.near(tx[i], ty[i], alignAreaMargin) {
+				inA++
+			}
+		}
+		inB := 0
+		// The candidate's minutiae mapped back into the probe's frame.
+		for j := 0; j < c.n; j++ {
+			dx, dy := c.x[j]-c.x[h.b], c.y[j]-c.y[h.b]
+			x := p.x[h.a] + cos*dx + sin*dy
+			y := p.y[h.a] - sin*dx + cos*dy
+			if p.area.near(x, y, alignAreaMargin) {
+				inB++
+			}
+		}
+		den := float64(max(inA, alignMinCount)) * float64(max(inB, alignMinCount))
+		if s := matched * matched / den; s > best {
+			best = s
+		}
+	}
+	return best
+}
