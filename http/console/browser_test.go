@@ -1,0 +1,341 @@
+package console_test
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/png"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"golang.org/x/image/draw"
+)
+
+// Browser tests drive Debian's headless Chromium with chromedp against the
+// real server. They skip when Chromium is missing, except under CI=true.
+//
+// Screenshots of every page go to artifacts/console-screenshots at the
+// repository root (ignored by git; HUELLA_ARTIFACTS overrides the folder).
+// HUELLA_UPDATE_SCREENSHOTS=1 also refreshes docs/screenshots, one small
+// PNG per main page, for the README.
+
+// chromium returns the path of a Chromium or Chrome binary, or skips.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("Chromium is required under CI=true: apt-get install -y chromium")
+	}
+	t.Skip("browser tests skipped: no Chromium (apt-get install -y chromium)")
+	return ""
+}
+
+// browserSession is a headless Chromium with an empty profile.
+type browserSession struct {
+	t   *testing.T
+	ctx context.Context
+	url string
+	dir string // screenshots
+	doc string // docs/screenshots, or "" to leave it alone
+}
+
+func newBrowserSession(t *testing.T, baseURL string) *browserSession {
+	exe := chromium(t)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 100*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 860)); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	dir := os.Getenv("HUELLA_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "artifacts")
+	}
+	dir = filepath.Join(dir, "console-screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := &browserSession{t: t, ctx: ctx, url: baseURL, dir: dir}
+	if os.Getenv("HUELLA_UPDATE_SCREENSHOTS") == "1" {
+		s.doc = filepath.Join("..", "..", "docs", "screenshots")
+		if err := os.MkdirAll(s.doc, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+func (s *browserSession) run(what string, steps ...chromedp.Action[chromedp.Void]) {
+	s.t.Helper()
+	if err := chromedp.Do(s.ctx, steps...); err != nil {
+		s.fail(what, err)
+	}
+}
+
+// fail stops the test with where the browser is and what it shows.
+func (s *browserSession) fail(what string, err error) {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(s.ctx, 2*time.Second)
+	defer cancel()
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	body, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+	s.t.Fatalf("%s: %v (at %s)\n%s", what, err, loc, body)
+}
+
+// value runs an action that returns a value, failing the test on error.
+func value[T any](s *browserSession, what string, a chromedp.Action[T]) T {
+	s.t.Helper()
+	v, err := chromedp.Run(s.ctx, a)
+	if err != nil {
+		s.fail(what, err)
+	}
+	return v
+}
+
+// text returns the visible text of the element.
+func (s *browserSession) text(sel string) string {
+	s.t.Helper()
+	return value(s, "read "+sel, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
+}
+
+// screenshot saves the viewport as name.png; main pages also go to docs,
+// scaled to 960 px wide.
+func (s *browserSession) screenshot(name string, doc bool) {
+	s.t.Helper()
+	buf := value(s, "screenshot "+name, chromedp.CaptureScreenshot())
+	if err := os.WriteFile(filepath.Join(s.dir, name+".png"), buf, 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+	if doc && s.doc != "" {
+		if err := os.WriteFile(filepath.Join(s.doc, name+".png"), shrink(s.t, buf, 960), 0o644); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+}
+
+// shrink scales a PNG down to width pixels.
+func shrink(tb testing.TB, data []byte, width int) []byte {
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	b := img.Bounds()
+	if b.Dx() <= width {
+		return data
+	}
+	dst := image.NewRGBA(image.Rect(0, 0, width, b.Dy()*width/b.Dx()))
+	draw.CatmullRom.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
+	var out bytes.Buffer
+	enc := png.Encoder{CompressionLevel: png.BestCompression}
+	if err := enc.Encode(&out, dst); err != nil {
+		tb.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+func (s *browserSession) signIn(token string) {
+	s.t.Helper()
+	s.run("sign in",
+		chromedp.Navigate(s.url+"/signin"),
+		chromedp.WaitVisible(chromedp.CSS("#token")),
+		chromedp.SendKeys(chromedp.CSS("#token"), token),
+		chromedp.Submit(chromedp.CSS("#token")),
+		chromedp.WaitVisible(chromedp.CSS("header nav")),
+	)
+}
+
+func (s *browserSession) signOut() {
+	s.t.Helper()
+	s.run("sign out",
+		chromedp.Click(chromedp.CSS(`form[action="/signout"] button`)),
+		chromedp.WaitVisible(chromedp.CSS("#token")),
+	)
+}
+
+func (s *browserSession) open(path, waitFor string) {
+	s.t.Helper()
+	s.run("open "+path, chromedp.Navigate(s.url+path), chromedp.WaitVisible(chromedp.CSS(waitFor)))
+}
+
+func contains(t *testing.T, what, got, want string) {
+	t.Helper()
+	if !strings.Contains(got, want) {
+		t.Errorf("%s: got %q, want it to contain %q", what, got, want)
+	}
+}
+
+// TestBrowser walks through the console as an officer, a supervisor, an
+// auditor and an administrator would, in one Chromium.
+func TestBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests skipped in -short mode")
+	}
+	e := mustOpen(t)
+	srv := httptest.NewServer(e.handler(false)) // plain HTTP on 127.0.0.1: Chromium keeps Secure cookies there
+	t.Cleanup(srv.Close)
+	s := newBrowserSession(t, srv.URL)
+
+	// The fixture images, as files the file inputs can take.
+	files := map[string]string{}
+	for field, name := range map[string]string{"finger_1": "finger-105_1.png", "finger_2": "finger-106_1.png",
+		"iris_right": "iris-002R01.jpg", "iris_left": "iris-002L01.jpg", "face": "face-b1.jpg", "smt_photo_0": "tattoo-57_1.jpg"} {
+		p := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(p, fixture(t, name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files[field] = p
+	}
+
+	t.Run("SignIn", func(t *testing.T) {
+		s.open("/signin", "#token")
+		// Chromium asks for English; the console starts in Spanish here.
+		s.run("choose Spanish", chromedp.Click(chromedp.CSS(`.lang button[value="es"]`)), chromedp.WaitVisible(chromedp.CSS(`html[lang="es"]`)))
+		contains(t, "sign-in heading", s.text("h1"), "Iniciar sesión")
+		s.screenshot("signin", true)
+		s.signIn(e.tokens["oficial.tapachula"])
+		contains(t, "header", s.text(".who"), "oficial.tapachula")
+	})
+
+	var subjectID string
+	t.Run("Enroll", func(t *testing.T) {
+		s.open("/enroll", "#enroll-form")
+		s.run("fill the biographics",
+			chromedp.SendKeys(chromedp.CSS("#given_0"), "Rosa Elena"),
+			chromedp.SendKeys(chromedp.CSS("#family_0"), "Quiñónez Bautista"),
+			chromedp.SendKeys(chromedp.CSS("#given_1"), "Rosy"),
+			chromedp.SendKeys(chromedp.CSS("#birth_year"), "1993"),
+			chromedp.SetValue(chromedp.CSS("#sex"), "F"),
+			chromedp.SendKeys(chromedp.CSS("#nationality"), "HND"),
+			chromedp.SendKeys(chromedp.CSS("#doc_number_0"), "E1122334"),
+			chromedp.SendKeys(chromedp.CSS("#doc_country_0"), "HND"),
+			chromedp.Click(chromedp.CSS(`input[name="finger_status_3"][value="amputated"]`)),
+			chromedp.SetValue(chromedp.CSS("#smt_type_0"), "tattoo"),
+			chromedp.SendKeys(chromedp.CSS("#smt_code_0"), "TAT L ARM"),
+			chromedp.SetValue(chromedp.CSS("#smt_class_0"), "PLANT"),
+			chromedp.Click(chromedp.CSS(`input[name="smt_colors_0"][value="BLACK"]`)),
+			chromedp.SendKeys(chromedp.CSS("#smt_desc_0"), "rosa en el antebrazo"),
+		)
+		for field, path := range files {
+			s.run("attach "+field,
+				chromedp.SetUploadFiles(chromedp.CSS("#"+field), []string{path}),
+				chromedp.WaitVisible(chromedp.CSS("#pv-"+field+".has-image img")))
+		}
+		contains(t, "finger preview", s.text("#pv-finger_1 .dims"), "388×374 px")
+		disabled := value(s, "amputated finger takes no image", chromedp.JavascriptAttribute[bool](chromedp.CSS("#finger_3"), "disabled"))
+		if !disabled {
+			t.Errorf("the file input of an amputated finger is enabled")
+		}
+		s.run("scroll to the ten-print", chromedp.ScrollIntoView(chromedp.CSS("#cell-finger_1")))
+		s.screenshot("enroll", true)
+		s.run("submit", chromedp.Click(chromedp.CSS("#enroll-submit")), chromedp.WaitVisible(chromedp.CSS("#enroll-result")))
+		contains(t, "result", s.text("#enroll-result"), "Sujeto nuevo registrado")
+		contains(t, "result", s.text("#enroll-result"), "Medio derecho")
+		subjectID = s.text("#result-subject")
+		s.screenshot("enroll-result", true)
+	})
+
+	t.Run("EnrollAgainLinks", func(t *testing.T) {
+		s.open("/enroll?subject="+subjectID, "#enroll-form")
+		s.run("fill and submit",
+			chromedp.SendKeys(chromedp.CSS("#given_0"), "Rosa"),
+			chromedp.SendKeys(chromedp.CSS("#family_0"), "Quiñónez"),
+			chromedp.SetUploadFiles(chromedp.CSS("#finger_1"), []string{files["finger_1"]}),
+			chromedp.Click(chromedp.CSS("#enroll-submit")),
+			chromedp.WaitVisible(chromedp.CSS("#enroll-result")))
+		contains(t, "result", s.text("#enroll-result"), "vinculado")
+		contains(t, "result", s.text("#result-subject"), subjectID)
+	})
+
+	t.Run("ValidationMessage", func(t *testing.T) {
+		s.open("/enroll", "#enroll-form")
+		s.run("submit without a name",
+			chromedp.SetUploadFiles(chromedp.CSS("#face"), []string{files["face"]}),
+			chromedp.Click(chromedp.CSS("#enroll-submit")),
+			chromedp.WaitVisible(chromedp.CSS("#enroll-errors")))
+		contains(t, "errors", s.text("#enroll-errors"), "falta el nombre o el apellido")
+	})
+
+	t.Run("Subject", func(t *testing.T) {
+		s.open("/subjects/"+subjectID, "#subject-names")
+		contains(t, "names", s.text("#subject-names"), "Rosa Elena")
+		contains(t, "names", s.text("#subject-names"), "Rosy")
+		value(s, "images load", chromedp.Poll[bool](`Array.from(document.querySelectorAll(".gallery img")).every(i => i.complete && i.naturalWidth > 0)`, chromedp.WithPollingTimeout(10*time.Second)))
+		s.screenshot("subject", true)
+	})
+
+	t.Run("SwitchLanguage", func(t *testing.T) {
+		s.run("switch to English", chromedp.Click(chromedp.CSS(`.lang button[value="en"]`)), chromedp.WaitVisible(chromedp.CSS(`html[lang="en"]`)))
+		contains(t, "sign-out button", s.text(`form[action="/signout"] button`), "Sign out")
+		contains(t, "heading", s.text("h1"), "Subject")
+	})
+
+	t.Run("OfficerCannotOpenAudit", func(t *testing.T) {
+		s.open("/audit", "h1")
+		contains(t, "heading", s.text("h1"), "Access denied")
+		if strings.Contains(s.text("main"), "Hash chain") {
+			t.Errorf("the officer sees the audit trail")
+		}
+		s.screenshot("forbidden", false)
+		s.signOut()
+	})
+
+	t.Run("Supervisor", func(t *testing.T) {
+		s.signIn(e.tokens["supervisor"])
+		s.open("/dashboard", "svg.chart-svg")
+		bars := value(s, "count bars", chromedp.Evaluate[int](`document.querySelectorAll("svg rect").length`))
+		if bars < 4 {
+			t.Errorf("dashboard: %d bars, want at least 4", bars)
+		}
+		s.screenshot("dashboard", true)
+		s.open("/search?q=mendez", "#search-results")
+		contains(t, "search", s.text("#search-results"), "Carlos Alberto")
+		s.screenshot("search", true)
+		s.open("/encounters", "table.list")
+		s.screenshot("encounters", true)
+		s.signOut()
+	})
+
+	t.Run("Auditor", func(t *testing.T) {
+		s.signIn(e.tokens["auditor"])
+		s.open("/audit", "#chain-status")
+		contains(t, "chain", s.text("#chain-status"), "intact")
+		s.screenshot("audit", true)
+		s.signOut()
+	})
+
+	t.Run("Admin", func(t *testing.T) {
+		s.signIn(e.tokens["admin"])
+		s.open("/users", "#u-name")
+		s.screenshot("users", true)
+		s.open("/sites", "#s-code")
+		s.screenshot("sites", true)
+		s.signOut()
+	})
+	t.Logf("screenshots in %s", s.dir)
+}
