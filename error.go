@@ -17,6 +17,7 @@ const (
 	EUNAUTHORIZED  = "unauthorized"  // no or bad credentials
 	EUNSUPPORTED   = "unsupported"   // a format or feature we do not handle
 	EUNPROCESSABLE = "unprocessable" // well-formed, but no usable biometric in it
+	EUNAVAILABLE   = "unavailable"   // not ready yet (a gallery loading); try again
 )
 
 // Error is a domain error. Message is safe to show to the caller: it names

@@ -148,6 +148,9 @@ func (s *Service) Enroll(ctx context.Context, req *Request) (*huella.Encounter, 
 // explicit link (SubjectID given) is kept; otherwise the decision may link
 // the encounter to a subject above the auto-link threshold.
 func (s *Service) identify(ctx context.Context, e *huella.Encounter, images [][]byte) error {
+	if err := s.Identifier.Ready(); err != nil {
+		return err
+	}
 	recapture := s.Identifier.Extract(ctx, e.Samples, images)
 	if e.SubjectID != "" {
 		e.Identification = &huella.Identification{Decision: huella.DecisionLinked, Recapture: recapture}

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/huella-abis/huella"
@@ -34,12 +35,25 @@ type Identifier struct {
 
 	AutoLinkFMR, ReviewFMR, WatchlistFMR float64
 
+	loaded  atomic.Bool
 	mu      sync.Mutex
 	entries map[string]*huella.Watchlist // watch entry ID -> its list
 }
 
-// NewIdentifier returns an identifier with the default thresholds.
+// Ready returns EUNAVAILABLE until Load has filled the galleries: a search
+// before then would miss earlier enrollments.
+func (x *Identifier) Ready() error {
+	if !x.loaded.Load() {
+		return huella.Errorf(huella.EUNAVAILABLE, "the galleries are still loading")
+	}
+	return nil
+}
+
+// NewIdentifier returns an identifier with the default thresholds. Only
+// engines with a calibration take part: scores that cannot be turned into
+// likelihood ratios cannot be fused.
 func NewIdentifier(store huella.IdentityStore, engines []engine.Engine, calibrations fusion.Set) *Identifier {
+	engines = slices.DeleteFunc(slices.Clone(engines), func(e engine.Engine) bool { return calibrations[string(e.Modality())] == nil })
 	x := &Identifier{
 		Engines:      make(map[huella.Modality]engine.Engine),
 		Subjects:     gallery.New(engines, calibrations),
@@ -74,6 +88,7 @@ func (x *Identifier) Load(ctx context.Context) (subjects, watch int, err error) 
 	if err != nil {
 		return 0, 0, fmt.Errorf("load watchlist gallery: %w", err)
 	}
+	x.loaded.Store(true)
 	return subjects, watch, nil
 }
 

@@ -93,3 +93,20 @@ func TestParseSet(t *testing.T) {
 		})
 	}
 }
+
+func TestDefault(t *testing.T) {
+	s, err := fusion.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"finger", "iris"} {
+		c := s[m]
+		if c == nil {
+			t.Fatalf("no %s calibration", m)
+		}
+		lo, hi := c.LLRs[0], c.LLRs[len(c.LLRs)-1]
+		if !(lo < 0 && hi > 2) {
+			t.Errorf("%s: LLR from %.1f to %.1f: a calibration must favour impostors at its low end and mates at its high end", m, lo, hi)
+		}
+	}
+}

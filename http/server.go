@@ -38,6 +38,9 @@ type Server struct {
 	// Console, when set, serves the web console at every path the API does
 	// not claim (set it before Open).
 	Console http.Handler
+	// Ready, when set, must also return nil for /readyz to report ready
+	// (for example once the galleries are loaded).
+	Ready func() error
 
 	mux     *http.ServeMux
 	server  *http.Server
@@ -115,6 +118,12 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 		s.Logger.Warn("not ready", "err", err)
 		http.Error(w, "store unavailable", http.StatusServiceUnavailable)
 		return
+	}
+	if s.Ready != nil {
+		if err := s.Ready(); err != nil {
+			http.Error(w, huella.ErrorMessage(err), http.StatusServiceUnavailable)
+			return
+		}
 	}
 	fmt.Fprintln(w, "ready")
 }
@@ -245,6 +254,7 @@ var statusByCode = map[string]int{
 	huella.EUNAUTHORIZED:  http.StatusUnauthorized,
 	huella.EUNSUPPORTED:   http.StatusUnsupportedMediaType,
 	huella.EUNPROCESSABLE: http.StatusUnprocessableEntity,
+	huella.EUNAVAILABLE:   http.StatusServiceUnavailable,
 }
 
 // Error writes err as {code, message}. Internal errors are logged in full

@@ -9,11 +9,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/blob"
+	"github.com/huella-abis/huella/engine"
 	"github.com/huella-abis/huella/enroll"
+	"github.com/huella-abis/huella/fusion"
 	hhttp "github.com/huella-abis/huella/http"
 	"github.com/huella-abis/huella/postgres"
 	"github.com/huella-abis/huella/sqlite"
@@ -70,7 +73,12 @@ type App struct {
 	Blobs  *blob.FileStore
 	Enroll *enroll.Service
 	HTTP   *hhttp.Server
-	key    []byte
+	// Identifier is set by StartIdentification (serve, demo): commands that
+	// only manage records do without the engines.
+	Identifier *enroll.Identifier
+	key        []byte
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
 }
 
 // OpenApp opens the store and blob store the configuration names, running
@@ -112,12 +120,63 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 // library's, keyed by format name.
 var imageDecoders = map[string]enroll.Decoder{}
 
-// Close stops serving and closes the store.
+// StartIdentification loads the engines and the calibrations, makes
+// enrollment identify, and loads the galleries from the store in the
+// background; /readyz reports ready once they are loaded.
+func (a *App) StartIdentification(ctx context.Context) error {
+	store, ok := a.Store.(huella.IdentityStore)
+	if !ok {
+		return fmt.Errorf("the %T store cannot keep identification records", a.Store)
+	}
+	cals, err := fusion.Default()
+	if err != nil {
+		return err
+	}
+	face, err := engine.NewFace()
+	if err != nil {
+		return fmt.Errorf("load face models: %w", err)
+	}
+	a.Identifier = enroll.NewIdentifier(store, []engine.Engine{engine.Finger{}, engine.Iris{}, face}, cals)
+	a.Enroll.Identifier = a.Identifier
+	a.HTTP.Ready = a.Identifier.Ready
+	ctx, a.cancel = context.WithCancel(ctx)
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		start := time.Now()
+		subjects, watch, err := a.Identifier.Load(ctx)
+		if err != nil {
+			a.Logger.Error("gallery load failed", "err", err)
+			return
+		}
+		a.Logger.Info("galleries loaded", "subject_templates", subjects, "watchlist_templates", watch,
+			"seconds", time.Since(start).Seconds())
+	}()
+	return nil
+}
+
+// WaitIdentification waits until the galleries are loaded.
+func (a *App) WaitIdentification(ctx context.Context) error {
+	for a.Identifier.Ready() != nil {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// Close stops serving and the background work, and closes the store.
 func (a *App) Close() error {
 	var errs []error
 	if a.HTTP != nil {
 		errs = append(errs, a.HTTP.Close())
 	}
+	if a.cancel != nil {
+		a.cancel()
+	}
+	a.wg.Wait()
 	if a.Store != nil {
 		errs = append(errs, a.Store.Close())
 	}

@@ -25,6 +25,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer app.Close()
+	if err := app.StartIdentification(ctx); err != nil {
+		return err
+	}
+	if err := app.WaitIdentification(ctx); err != nil {
+		return err
+	}
 	users, err := demo.Seed(ctx, app.Store, app.Enroll, app.key, app.Enroll.Now())
 	if err != nil {
 		return err

@@ -22,6 +22,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer app.Close()
+	if err := app.StartIdentification(ctx); err != nil {
+		return err
+	}
 	if err := app.HTTP.Open(cfg.Addr); err != nil {
 		return err
 	}

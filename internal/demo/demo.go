@@ -138,9 +138,10 @@ func seedEncounters(ctx context.Context, enroller *enroll.Service, users []User,
 	if err := enrollAs(ctx, enroller, officer("oficial.tapachula"), first, firstImages); err != nil {
 		return err
 	}
+	// The same person a month later under another name: identification
+	// finds the first encounter by fingers, irises and face.
 	again := &huella.Encounter{
-		SubjectID: first.SubjectID,
-		SiteCode:  "MX-CDMX", CapturedAt: now.Add(-5 * 24 * time.Hour), Reason: huella.ReasonDetention,
+		SiteCode: "MX-CDMX", CapturedAt: now.Add(-5 * 24 * time.Hour), Reason: huella.ReasonDetention,
 		CriminalHistory: huella.CriminalHistory{Status: huella.HistoryConviction, Offence: "robo con violencia (2019, Honduras)"},
 		Biographics: huella.Biographics{
 			Names: []huella.Name{{Given: "José Luis", Family: "Ramírez"}, {Given: "Carlos", Family: "Méndez"}}, BirthDate: huella.PartialDate{Year: 1990},
