@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,7 +29,7 @@ func fakeImage(_ context.Context, ref string) ([]byte, error) {
 // harness is the whole forwarding path in one process: a SQLite store, a
 // bus, the forwarder and a partner simulator on loopback HTTP.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	store  *sqlite.Store
 	bus    *natsbus.Bus
 	fwd    *forward.Forwarder
@@ -41,16 +40,16 @@ type harness struct {
 }
 
 // busKind opens the bus of a harness.
-type busKind func(t *testing.T, dir string) natsbus.Config
+type busKind func(t testing.TB, dir string) natsbus.Config
 
-func embeddedBus(t *testing.T, dir string) natsbus.Config {
+func embeddedBus(t testing.TB, dir string) natsbus.Config {
 	return natsbus.Config{StoreDir: filepath.Join(dir, "nats"), AckWait: 5 * time.Second}
 }
 
 // localNATS is the NATS server with JetStream that CI runs.
 const localNATS = "nats://127.0.0.1:4222"
 
-func externalBus(t *testing.T, dir string) natsbus.Config {
+func externalBus(t testing.TB, dir string) natsbus.Config {
 	url := localNATS
 	if u := os.Getenv("HUELLA_TEST_NATS"); u != "" {
 		url = u
@@ -65,7 +64,7 @@ func externalBus(t *testing.T, dir string) natsbus.Config {
 // newHarness opens a store with site MX-TAP and partner GT-PNC pointing at
 // a simulator, under an agreement for convictions and hits of category
 // wanted; tune adjusts the forwarder before it opens.
-func newHarness(t *testing.T, kind busKind, agreement *huella.Agreement, tune func(*forward.Forwarder)) *harness {
+func newHarness(t testing.TB, kind busKind, agreement *huella.Agreement, tune func(*forward.Forwarder)) *harness {
 	t.Helper()
 	dir := t.TempDir()
 	h := &harness{t: t}
@@ -118,14 +117,19 @@ func newHarness(t *testing.T, kind busKind, agreement *huella.Agreement, tune fu
 	return h
 }
 
+// convicted returns an encounter at MX-TAP declaring a conviction.
+func convicted() *huella.Encounter {
+	e := storetest.Encounter("MX-TAP", time.Now().Add(-time.Minute))
+	e.CriminalHistory = huella.CriminalHistory{Status: huella.HistoryConviction, Offence: "robo"}
+	return e
+}
+
 // convict stores n encounters declaring a conviction and returns them.
 func (h *harness) convict(n int) []*huella.Encounter {
 	h.t.Helper()
 	var out []*huella.Encounter
-	for i := range n {
-		e := storetest.Encounter("MX-TAP", time.Now().Add(-time.Duration(n-i)*time.Second))
-		e.CriminalHistory = huella.CriminalHistory{Status: huella.HistoryConviction, Offence: "robo"}
-		out = append(out, storetest.MustCreateEncounter(h.t, h.store, e))
+	for range n {
+		out = append(out, storetest.MustCreateEncounter(h.t, h.store, convicted()))
 	}
 	return out
 }
@@ -185,25 +189,4 @@ func (h *harness) checkOnceInEffect(delivered []*huella.Delivery) {
 			h.t.Errorf("encounter %s applied %d times, want once", d.EncounterID, byEncounter[d.EncounterID])
 		}
 	}
-}
-
-// syncSet is a set safe for concurrent use.
-type syncSet struct {
-	mu sync.Mutex
-	m  map[string]bool
-}
-
-func (s *syncSet) add(k string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = map[string]bool{}
-	}
-	s.m[k] = true
-}
-
-func (s *syncSet) len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.m)
 }
