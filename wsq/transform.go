@@ -230,20 +230,39 @@ func (p *plane) analyzeColumns(fb *filterBank, r region) {
 func (p *plane) synthesizeRows(fb *filterBank, r region) {
 	n, pad := r.w, fb.pad
 	ext := p.extended(n + 2*pad)
-	idx := make([]int, len(ext))
-	for i := range idx {
-		idx[i] = bandIndex(reflect(i-pad, n), n, r.invX)
-		if n == 1 && (i-pad)%2 != 0 {
-			idx[i] = -1 // a single sample has no high band
+	low, high := (n+1)/2, n/2
+	loOff, hiOff := 0, low
+	if r.invX {
+		loOff, hiOff = high, 0
+	}
+	// Border entries of the extension, as stored indices (-1: zero).
+	var border []int
+	for i := range ext {
+		if i >= pad && i < pad+n {
+			continue
 		}
+		j := bandIndex(reflect(i-pad, n), n, r.invX)
+		if n == 1 && (i-pad)%2 != 0 {
+			j = -1 // a single sample has no high band
+		}
+		border = append(border, i, j)
 	}
 	for y := r.y; y < r.y+r.h; y++ {
 		row := p.row(y, r.x, n)
-		for i, j := range idx {
-			if j < 0 {
-				ext[i] = 0
+		// Interleave the bands: low on even samples, high on odd ones.
+		inner := ext[pad : pad+n]
+		lo, hi := row[loOff:loOff+low], row[hiOff:hiOff+high]
+		for k, v := range hi {
+			inner[2*k], inner[2*k+1] = lo[k], v
+		}
+		if low > high {
+			inner[n-1] = lo[low-1]
+		}
+		for b := 0; b < len(border); b += 2 {
+			if j := border[b+1]; j < 0 {
+				ext[border[b]] = 0
 			} else {
-				ext[i] = row[j]
+				ext[border[b]] = row[j]
 			}
 		}
 		x := 0
