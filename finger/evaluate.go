@@ -2,6 +2,7 @@ package finger
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -9,10 +10,12 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/huella-abis/huella/evaluation"
 	"github.com/huella-abis/huella/imgproc"
+	"github.com/huella-abis/huella/iso19794"
 )
 
 // Sample is one image of an evaluation set, named <finger>_<impression>.<ext>.
@@ -23,6 +26,7 @@ type Sample struct {
 	Template   *Template
 	Err        error
 	Candidate  *Candidate
+	record     bool
 }
 
 // Report holds the figures of one evaluation run (FVC protocol plus the
@@ -39,10 +43,23 @@ type Report struct {
 	genuinePairs, impostorPairs [][2]int
 }
 
-var sampleName = regexp.MustCompile(`^([^_]+)_(\d+)\.(?i:tif|tiff|png|jpg|jpeg|bmp|pgm)$`)
+var sampleName = regexp.MustCompile(`^([^_]+)_(\d+)\.((?i:tif|tiff|png|jpg|jpeg|bmp|pgm|iso|fmr|ist))$`)
+
+// isRecord tells finger minutiae records (matcher-only evaluation) from images.
+func isRecord(ext string) bool {
+	switch strings.ToLower(ext) {
+	case "iso", "fmr", "ist":
+		return true
+	}
+	return false
+}
+
+var errRecord = errors.New("finger: unreadable minutiae record")
 
 // Evaluate extracts every image of dir (at ppi, 0 meaning 500) on one core,
-// then scores all pairs in the 1:N form on one core.
+// then scores all pairs in the 1:N form on one core. Finger minutiae records
+// (.iso, .fmr, .ist: ISO/IEC 19794-2 or ANSI INCITS 378) are read instead of
+// extracted, for a matcher-only evaluation.
 func Evaluate(ctx context.Context, dir string, ppi int) (*Report, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -55,7 +72,7 @@ func Evaluate(ctx context.Context, dir string, ppi int) (*Report, error) {
 			continue
 		}
 		imp, _ := strconv.Atoi(m[2])
-		r.Samples = append(r.Samples, &Sample{Path: filepath.Join(dir, e.Name()), Finger: m[1], Impression: imp})
+		r.Samples = append(r.Samples, &Sample{Path: filepath.Join(dir, e.Name()), Finger: m[1], Impression: imp, record: isRecord(m[3])})
 	}
 	if len(r.Samples) == 0 {
 		return nil, fmt.Errorf("finger: evaluate: no <finger>_<impression> images in %s", dir)
@@ -68,7 +85,7 @@ func Evaluate(ctx context.Context, dir string, ppi int) (*Report, error) {
 		return a.Impression < b.Impression
 	})
 	var extractTime time.Duration
-	failed := 0
+	failed, images := 0, 0
 	for _, s := range r.Samples {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -77,6 +94,19 @@ func Evaluate(ctx context.Context, dir string, ppi int) (*Report, error) {
 		if err != nil {
 			return nil, fmt.Errorf("finger: evaluate: %w", err)
 		}
+		if s.record {
+			s.Err = errRecord
+			if rec, err := iso19794.DecodeFingerMinutiae(data); err == nil {
+				s.Template, s.Err = TemplateFromRecord(rec, 0)
+			}
+			if s.Err != nil {
+				failed++
+				continue
+			}
+			s.Candidate = Prepare(s.Template)
+			continue
+		}
+		images++
 		img, err := imgproc.DecodeGray(data)
 		if err != nil {
 			s.Err = err
@@ -93,7 +123,9 @@ func Evaluate(ctx context.Context, dir string, ppi int) (*Report, error) {
 		s.Candidate = Prepare(s.Template)
 	}
 	r.FTE = float64(failed) / float64(len(r.Samples))
-	r.ExtractMS = float64(extractTime.Microseconds()) / 1000 / float64(len(r.Samples))
+	if images > 0 {
+		r.ExtractMS = float64(extractTime.Microseconds()) / 1000 / float64(images)
+	}
 
 	// 1:N form: each probe against the gallery of the samples after it.
 	n := len(r.Samples)

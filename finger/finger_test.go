@@ -3,6 +3,7 @@ package finger_test
 import (
 	"errors"
 	"image"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/huella-abis/huella/finger"
 	"github.com/huella-abis/huella/imgproc"
 	"github.com/huella-abis/huella/internal/datasets"
+	"github.com/huella-abis/huella/iso19794"
 )
 
 // MustExtract extracts the template of one FVC2002 image.
@@ -251,4 +253,62 @@ func itoa(i int) string {
 		return string(rune('0' + i))
 	}
 	return itoa(i/10) + string(rune('0'+i%10))
+}
+
+func TestRecordConversion(t *testing.T) {
+	t.Run("OK", func(t *testing.T) {
+		tmpl := MustExtract(t, "DB1_B", "102_1")
+		for _, format := range []iso19794.FingerFormat{iso19794.FingerISO19794p2v2005, iso19794.FingerANSI378v2004, iso19794.FingerANSI378v2007} {
+			b, err := iso19794.EncodeFingerMinutiae(tmpl.Record(format, 2))
+			if err != nil {
+				t.Fatalf("%v: encode: %v", format, err)
+			}
+			rec, err := iso19794.DecodeFingerMinutiae(b)
+			if err != nil {
+				t.Fatalf("%v: decode: %v", format, err)
+			}
+			got, err := finger.TemplateFromRecord(rec, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Minutiae) != len(tmpl.Minutiae) {
+				t.Fatalf("%v: %d minutiae, want %d", format, len(got.Minutiae), len(tmpl.Minutiae))
+			}
+			for i, m := range got.Minutiae {
+				w := tmpl.Minutiae[i]
+				d := math.Abs(math.Remainder(m.Direction-w.Direction, 2*math.Pi))
+				if m.X != w.X || m.Y != w.Y || m.Type != w.Type || d > 2*math.Pi/180 {
+					t.Errorf("%v minutia %d: got %+v, want %+v", format, i, m, w)
+				}
+			}
+			if s := finger.Compare(finger.Prepare(tmpl), finger.Prepare(got)); s < finger.ThresholdForFMR(1e-3) {
+				t.Errorf("%v: self score after round trip %.4f below threshold", format, s)
+			}
+		}
+	})
+	t.Run("SecuGenMates", func(t *testing.T) {
+		dir := datasets.Path(t, "fingerprint/fvc2002/DB4_B/iso19794-2-secugen")
+		read := func(name string) *finger.Candidate {
+			b, err := os.ReadFile(filepath.Join(dir, name+".iso"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec, err := iso19794.DecodeFingerMinutiae(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tmpl, err := finger.TemplateFromRecord(rec, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return finger.Prepare(tmpl)
+		}
+		threshold := finger.ThresholdForFMR(1e-3)
+		if got := finger.Compare(read("101_1"), read("101_2")); got < threshold {
+			t.Errorf("mates: score %.4f, want >= %.4f", got, threshold)
+		}
+		if got := finger.Compare(read("101_1"), read("102_1")); got >= threshold {
+			t.Errorf("non-mates: score %.4f, want < %.4f", got, threshold)
+		}
+	})
 }

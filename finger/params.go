@@ -64,8 +64,8 @@ const (
 	// clusterDistance: minutiae closer than this are removed as noise.
 	clusterDistance = 6
 	// gapDistance and gapAngle detect the two facing endings of a broken ridge.
-	gapDistance = 18
-	gapAngle    = math.Pi / 5
+	gapDistance = 25
+	gapAngle    = math.Pi / 4
 	// borderDistance is the margin of foreground required around a minutia.
 	borderDistance = 12
 	// borderFacing: an ending whose direction reaches the background within
