@@ -157,7 +157,7 @@ func variance(plane []float32, r region, width int) float64 {
 // subbands that would get a non-positive rate leave the set and the rest
 // share the bits again.
 func allocateBits(variances [numSubbands]float64, bitRate float64) *quantTable {
-	qt := &quantTable{binCenter: decimalValue(decimal16(binCenter))}
+	qt := &quantTable{binCenter: binCenter}
 	var relative, sigma, fraction [numSubbands]float64
 	var active []int
 	for k := 0; k < numCodedSubbands; k++ {
@@ -283,9 +283,9 @@ func writeFile(frame Frame, filters *filterBank, qt *quantTable, tree *decomposi
 
 	put16(markerDQT)
 	put16(2 + 3 + 6*numSubbands)
-	s, v := decimal16(qt.binCenter)
-	buf.WriteByte(s)
-	put16(int(v))
+	// The bin centre as the reference encoder writes it: 44 / 10^2.
+	buf.WriteByte(2)
+	put16(int(math.Round(qt.binCenter * 100)))
 	for k := 0; k < numSubbands; k++ {
 		s, v := decimal16(qt.q[k])
 		buf.WriteByte(s)
@@ -301,7 +301,7 @@ func writeFile(frame Frame, filters *filterBank, qt *quantTable, tree *decomposi
 	buf.WriteByte(byte(frame.White))
 	put16(frame.Height)
 	put16(frame.Width)
-	s, v = decimal16(frame.Shift)
+	s, v := decimal16(frame.Shift)
 	buf.WriteByte(s)
 	put16(int(v))
 	s, v = decimal16(frame.Scale)
