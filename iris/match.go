@@ -104,13 +104,27 @@ func (p *Probe) distance(entry []uint64) (float64, int) {
 }
 
 // fastDistance returns the same value as distance: with the AVX-512 kernel
-// when the CPU has it, else with an unrolled pure-Go loop.
-func (p *Probe) fastDistance(entry []uint64) (float64, int) {
+// when the CPU has it, else with an unrolled pure-Go loop. When bound is
+// finite it may return early with a value above bound (and shift 0) once a
+// lower bound on every shift's distance exceeds bound: such an entry cannot
+// enter the candidate list, and the ones that can get their exact distance.
+func (p *Probe) fastDistance(entry []uint64, bound float64) (float64, int) {
 	var counts [Shifts]uint64
+	var minD, maxN, minN uint32
 	if hasKernel {
-		distancesKernel(&p.rot, entry, &counts)
+		minD, maxN, minN = distancesKernel(&p.rot, entry, &counts)
 	} else {
-		p.countsGo(entry, &counts)
+		minD, maxN, minN = p.countsGo(entry, &counts)
+	}
+	// normalizedHD grows with d and falls with n, so the smallest d with the
+	// largest n bounds every shift from below (0.5 when a shift compares too
+	// few bits). The margin absorbs floating-point rounding.
+	lower := normalizedHD(int(minD), int(maxN))
+	if minN < MinCompareBits {
+		lower = min(lower, 0.5)
+	}
+	if lower > bound+1e-9 {
+		return lower, 0
 	}
 	best, bestShift := math.Inf(1), 0
 	for s, c := range counts {
@@ -121,9 +135,11 @@ func (p *Probe) fastDistance(entry []uint64) (float64, int) {
 	return best, bestShift
 }
 
-// countsGo is the pure-Go form of the kernel: n<<32 | d for every shift.
-func (p *Probe) countsGo(entry []uint64, out *[Shifts]uint64) {
+// countsGo is the pure-Go form of the kernel: n<<32 | d for every shift,
+// with the smallest d and the largest and smallest n.
+func (p *Probe) countsGo(entry []uint64, out *[Shifts]uint64) (minD, maxN, minN uint32) {
 	e := (*[EntryWords]uint64)(entry)
+	minD, minN = math.MaxUint32, math.MaxUint32
 	for s := range p.rot {
 		r := &p.rot[s]
 		var d, n int
@@ -137,5 +153,7 @@ func (p *Probe) countsGo(entry []uint64, out *[Shifts]uint64) {
 				bits.OnesCount64((r[i+2]^e[i+2])&m2) + bits.OnesCount64((r[i+3]^e[i+3])&m3)
 		}
 		out[s] = uint64(n)<<32 | uint64(d)
+		minD, maxN, minN = min(minD, uint32(d)), max(maxN, uint32(n)), min(minN, uint32(n))
 	}
+	return minD, maxN, minN
 }

@@ -50,7 +50,7 @@ const (
 	PolarRows  = 64
 	PolarCols  = 512
 	PolarInner = 0.04
-	PolarOuter = 0.88
+	PolarOuter = 0.40
 
 	// Noise mask in the unwrapped iris: pixels darker than median −
 	// NoiseDarkMAD·MAD (eyelashes) or brighter than median + NoiseBrightMAD·MAD
@@ -78,7 +78,7 @@ const (
 	// Matching: rotations of ±MaxShift columns (one column is 360/Columns
 	// degrees); Daugman's score normalisation to NormBits compared bits;
 	// fewer than MinCompareBits compared bits give the no-information score 0.5.
-	MaxShift       = 8
+	MaxShift       = 5
 	NormBits       = 1000
 	MinCompareBits = 200
 

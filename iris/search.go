@@ -1,6 +1,7 @@
 package iris
 
 import (
+	"math"
 	"runtime"
 	"sort"
 	"sync"
@@ -92,6 +93,11 @@ func (g *Gallery) Search(p *Probe, k, workers int) []Candidate {
 	}
 	n := g.Len()
 	workers = max(1, min(workers, n/1024+1))
+	if workers == 1 {
+		top := topK{k: k}
+		g.scan(p, 0, n, &top)
+		return top.list
+	}
 	tops := make([]topK, workers)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -113,15 +119,22 @@ func (g *Gallery) Search(p *Probe, k, workers int) []Candidate {
 	return all.list
 }
 
-// scan offers the entries lo..hi−1 to top.
+// scan offers the entries lo..hi−1 to top. An entry whose distance (or
+// lower bound) exceeds the list's bound cannot enter it and is not offered.
 func (g *Gallery) scan(p *Probe, lo, hi int, top *topK) {
+	bound := top.bound()
+	entries := g.entries
 	for i := lo; i < hi; i++ {
-		d, s := p.fastDistance(g.entry(i))
+		d, s := p.fastDistance(entries[i*EntryWords:(i+1)*EntryWords], bound)
+		if d > bound {
+			continue
+		}
 		top.offer(Candidate{Index: i, Distance: d, Shift: s})
+		bound = top.bound()
 	}
 }
 
 // DistanceTo compares the probe with gallery entry i.
 func (p *Probe) DistanceTo(g *Gallery, i int) (float64, int) {
-	return p.fastDistance(g.entry(i))
+	return p.fastDistance(g.entry(i), math.Inf(1))
 }

@@ -1,6 +1,7 @@
 package iris_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -42,8 +43,10 @@ func TestKernelMatchesGo(t *testing.T) {
 		p := iris.NewProbe(randomTemplate(r))
 		g := randomTemplate(r)
 		entry := append(slices.Clone(g.Code), g.Mask...)
-		if got, want := p.CountsKernel(entry), p.CountsGo(entry); got != want {
-			t.Fatalf("kernel counts %v, want %v", got, want)
+		got, gd, gn, gm := p.CountsKernel(entry)
+		want, wd, wn, wm := p.CountsGo(entry)
+		if got != want || gd != wd || gn != wn || gm != wm {
+			t.Fatalf("kernel counts %v (%d %d %d), want %v (%d %d %d)", got, gd, gn, gm, want, wd, wn, wm)
 		}
 	}
 }
@@ -74,18 +77,22 @@ func TestSearchEqualsExhaustive(t *testing.T) {
 }
 
 func BenchmarkSearch(b *testing.B) {
-	r := rand.New(rand.NewPCG(5, 6))
-	var g iris.Gallery
-	for i := 0; i < 100000; i++ {
-		g.Add(randomTemplate(r))
+	for _, size := range []int{2000, 100000} {
+		b.Run(fmt.Sprint(size), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(5, 6))
+			var g iris.Gallery
+			for i := 0; i < size; i++ {
+				g.Add(randomTemplate(r))
+			}
+			p := iris.NewProbe(randomTemplate(r))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				g.Search(p, 10, 1)
+			}
+			b.ReportMetric(float64(g.Len())*float64(b.N)/b.Elapsed().Seconds(), "comparisons/s")
+			b.ReportMetric(float64(g.Len())*float64(b.N)*iris.EntryWords*8/b.Elapsed().Seconds()/1e9, "GB/s")
+		})
 	}
-	p := iris.NewProbe(randomTemplate(r))
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		g.Search(p, 10, 1)
-	}
-	b.ReportMetric(float64(g.Len())*float64(b.N)/b.Elapsed().Seconds(), "comparisons/s")
-	b.ReportMetric(float64(g.Len())*float64(b.N)*iris.EntryWords*8/b.Elapsed().Seconds()/1e9, "GB/s")
 }
 
 func BenchmarkSearchExhaustive(b *testing.B) {
