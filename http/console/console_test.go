@@ -3,6 +3,7 @@ package console_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime/multipart"
@@ -20,7 +21,9 @@ import (
 
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/blob"
+	"github.com/huella-abis/huella/engine"
 	"github.com/huella-abis/huella/enroll"
+	"github.com/huella-abis/huella/fusion"
 	hhttp "github.com/huella-abis/huella/http"
 	"github.com/huella-abis/huella/http/console"
 	"github.com/huella-abis/huella/internal/demo"
@@ -69,7 +72,11 @@ func MustOpenEnv(tb testing.TB) *env {
 	return e
 }
 
-func mustOpen(tb testing.TB) *env {
+func mustOpen(tb testing.TB) *env { return mustOpenWith(tb, false) }
+
+// mustOpenWith seeds the demo data; with identify, enrollment runs the
+// fingerprint and iris 1:N search, as "huella serve" does.
+func mustOpenWith(tb testing.TB, identify bool) *env {
 	tb.Helper()
 	dir := tb.TempDir()
 	store, err := sqlite.Open(filepath.Join(dir, "huella.db"))
@@ -86,6 +93,17 @@ func mustOpen(tb testing.TB) *env {
 		tb.Fatal(err)
 	}
 	enroller := enroll.NewService(store, blobs)
+	if identify {
+		cals, err := fusion.Default()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		x := enroll.NewIdentifier(store, []engine.Engine{engine.Finger{}, engine.Iris{}}, cals)
+		if _, _, err := x.Load(context.Background()); err != nil {
+			tb.Fatal(err)
+		}
+		enroller.Identifier = x
+	}
 	users, err := demo.Seed(context.Background(), store, enroller, key, time.Now())
 	if err != nil {
 		tb.Fatal(err)
@@ -487,6 +505,40 @@ func TestEnroll(t *testing.T) {
 			t.Fatalf("got %d, want 400 in English\n%s", code, body)
 		}
 	})
+}
+
+// TestEnrollIdentified enrolls the demo's first person again, without
+// naming the subject: the 1:N search links the encounter and the result
+// shows the evidence.
+func TestEnrollIdentified(t *testing.T) {
+	if testing.Short() {
+		t.Skip("template extraction skipped in -short mode")
+	}
+	e := mustOpenWith(t, true)
+	e.srv = httptest.NewTLSServer(e.handler(false))
+	t.Cleanup(e.srv.Close)
+	b := e.signIn("oficial.tapachula")
+	b.get("/enroll")
+	fields, _ := enrollForm("MX-TAP")
+	fields.Del("finger_status_3")
+	fields.Set("given_0", "Carlos")
+	fields.Set("family_0", "Méndez")
+	files := map[string][]byte{"iris_right": fixture(t, "iris-001R02.jpg"), "iris_left": fixture(t, "iris-001L02.jpg")}
+	for i, id := range []int{101, 102, 103, 104} {
+		files[fmt.Sprintf("finger_%d", i+2)] = fixture(t, fmt.Sprintf("finger-%d_2.png", id))
+	}
+	code, body, _ := b.upload("/enroll", fields, files)
+	if code != http.StatusOK || !strings.Contains(body, "Vinculado automáticamente") || !strings.Contains(body, e.subject) {
+		t.Fatalf("enroll the same person again: %d, want a link to %s\n%s", code, e.subject, body)
+	}
+	for _, want := range []string{`id="evidence"`, "Índice derecho", "Iris derecho", "persona distinta de cada"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("result lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("result page:\n%s", body[strings.Index(body, "<main"):])
+	}
 }
 
 func TestSubject(t *testing.T) {

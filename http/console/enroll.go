@@ -163,10 +163,20 @@ func (c *Console) renderEnroll(w http.ResponseWriter, r *http.Request, req *requ
 // counts and finger marks, no biographic values.
 type enrollResult struct {
 	EncounterID, SubjectID, Site string
-	Linked                       bool
+	Linked                       bool // the officer gave the subject
 	Fingers, Irises, Faces, SMTs int
 	Missing, Amputated           []int
+	// Searched tells whether enrollment ran the 1:N search; the rest is
+	// its outcome, with the evidence behind it.
+	Searched   bool
+	Decision   huella.Decision
+	Candidates []*huella.Candidate
+	Hits       []*huella.Hit
+	Recapture  []string // in the officer's language, naming each image by its place
 }
+
+// maxCandidatesShown bounds the candidates the result lists.
+const maxCandidatesShown = 5
 
 // handleEnroll reads the form and its images, builds the encounter and
 // hands it to the enrollment service; a rule broken is shown on the form.
@@ -208,6 +218,16 @@ func (c *Console) handleEnroll(w http.ResponseWriter, r *http.Request, req *requ
 		return
 	}
 	result.EncounterID, result.SubjectID, result.Site = stored.ID, stored.SubjectID, stored.SiteCode
+	if id := stored.Identification; id != nil {
+		result.Searched, result.Decision, result.Hits = true, id.Decision, id.Hits
+		result.Candidates = id.Candidates
+		if len(result.Candidates) > maxCandidatesShown {
+			result.Candidates = result.Candidates[:maxCandidatesShown]
+		}
+		for _, r := range id.Recapture {
+			result.Recapture = append(result.Recapture, sampleErrorText(v, huella.Errorf(huella.EUNPROCESSABLE, "%s", r), slots))
+		}
+	}
 	c.sessions.setResult(req.session, result)
 	c.cfg.Logger.Info("console enrollment", "encounter", stored.ID, "user", req.user.ID)
 	http.Redirect(w, r, "/enroll/result", http.StatusSeeOther)

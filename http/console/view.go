@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"math"
 	"net/http"
 	"path"
 	"regexp"
@@ -251,6 +252,51 @@ func (v *view) Enum(prefix string, value any) string {
 		return v.T(key)
 	}
 	return s
+}
+
+// FMR says what a false match rate means: at most one person in N who is
+// not the candidate would score this high.
+func (v *view) FMR(fmr float64) string {
+	switch {
+	case fmr <= 0:
+		return v.T("fmr.below", "1 000 000 000")
+	case fmr >= 1:
+		return v.T("fmr.none")
+	}
+	n := 1 / fmr
+	if n >= 1e9 {
+		return v.T("fmr.below", "1 000 000 000")
+	}
+	return v.T("fmr.one_in", groupDigits(int64(math.Round(n))), fmr)
+}
+
+// groupDigits writes n with thin spaces between groups of three digits.
+func groupDigits(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteRune('\u202f')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Score formats a raw engine score or a log-likelihood ratio.
+func (v *view) Score(x float64) string { return strconv.FormatFloat(x, 'f', 2, 64) }
+
+// ScoreSlot names what a per-modality score compared: a finger, an eye or the face.
+func (v *view) ScoreSlot(s huella.ModalityScore) string {
+	switch s.Modality {
+	case huella.ModalityFinger:
+		return v.Finger(s.Position)
+	case huella.ModalityIris:
+		if s.Eye != "" {
+			return v.T("iris." + string(s.Eye))
+		}
+	}
+	return v.T("modality." + string(s.Modality))
 }
 
 // Finger names a finger position.
