@@ -133,6 +133,25 @@ func TestStrict(t *testing.T) {
 			t.Errorf("lenient: got %v, warnings %v", err, lenient.Warnings)
 		}
 	})
+	t.Run("ErrValues", func(t *testing.T) {
+		tx, err := ansinist.Read(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx.RecordsOfType(10)[0].Set(3, "CAT")
+		tx.RecordsOfType(10)[0].Set(11, "GIF")
+		tx.Header().Set(5, "20261345")
+		out, err := tx.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = ansinist.ReadStrict(out)
+		for _, want := range []string{`10.003: unknown image type: "CAT"`, `10.011: unknown compression: "GIF"`, `1.005: not a date YYYYMMDD: "20261345"`} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("got %v, want it to name %s", err, want)
+			}
+		}
+	})
 	t.Run("OKContentsRecomputed", func(t *testing.T) {
 		tx, err := ansinist.Read(data)
 		if err != nil {

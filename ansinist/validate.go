@@ -1,10 +1,50 @@
 package ansinist
 
 import (
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
+
+var resolutionPattern = regexp.MustCompile(`^\d{2}\.\d{2}$`)
+
+// isDate reports whether v is a valid YYYYMMDD date.
+func isDate(v string) bool {
+	_, err := time.Parse("20060102", v)
+	return err == nil && len(v) == 8
+}
+
+// valueCheck is a rule on the first item of one field.
+type valueCheck struct {
+	recordType, field int
+	message           string
+	ok                func(string) bool
+}
+
+func oneOf(values ...string) func(string) bool {
+	return func(v string) bool { return slices.Contains(values, strings.ToUpper(v)) }
+}
+
+// valueChecks are the value rules strict mode applies beyond presence:
+// image types, eye positions, compression names and record dates.
+var valueChecks = []valueCheck{
+	{10, 3, "unknown image type", oneOf("FACE", "SCAR", "MARK", "TATTOO")},
+	{17, 3, "eye position must be 0, 1 or 2", oneOf("0", "1", "2")},
+	{10, 5, "not a date YYYYMMDD", isDate},
+	{13, 5, "not a date YYYYMMDD", isDate},
+	{14, 5, "not a date YYYYMMDD", isDate},
+	{15, 5, "not a date YYYYMMDD", isDate},
+	{17, 5, "not a date YYYYMMDD", isDate},
+}
+
+func init() {
+	codes := oneOf("NONE", "WSQ", "WSQ20", "JPEGB", "JPEGL", "JP2", "JP2L", "PNG")
+	for _, t := range []int{10, 13, 14, 15, 16, 17} {
+		valueChecks = append(valueChecks, valueCheck{t, 11, "unknown compression", codes})
+	}
+}
 
 // knownVersions are the values of 1.002 (VER) this package reads without a
 // violation: ANSI/NIST-ITL 1-1993 to 1-2011 Update 2015.
@@ -48,6 +88,14 @@ func Validate(tx *Transaction) []Violation {
 		add(Tag{1, 2}, "unknown version "+strconv.Quote(v))
 	}
 	out = append(out, checkContents(tx)...)
+	if v := h.Get(5); !isDate(v) {
+		add(Tag{1, 5}, "not a date YYYYMMDD: "+strconv.Quote(v))
+	}
+	for _, n := range []int{11, 12} {
+		if v := h.Get(n); !resolutionPattern.MatchString(v) {
+			add(Tag{1, n}, "not a resolution NN.NN: "+strconv.Quote(v))
+		}
+	}
 	for _, r := range tx.Records {
 		if IsBinary(r.Type) {
 			continue
@@ -71,6 +119,16 @@ func Validate(tx *Transaction) []Violation {
 		if r.Type != 1 {
 			if _, ok := r.GetInt(2); !ok {
 				add(Tag{r.Type, 2}, "IDC is not a number")
+			}
+		}
+		for _, c := range valueChecks {
+			if c.recordType != r.Type {
+				continue
+			}
+			if f := r.Field(c.field); f != nil && f.Data == nil {
+				if v := strings.TrimSpace(f.Value()); v != "" && !c.ok(v) {
+					add(Tag{r.Type, c.field}, c.message+": "+strconv.Quote(v))
+				}
 			}
 		}
 		for _, n := range numericFields[r.Type] {
