@@ -55,15 +55,16 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 			string(e.CriminalHistory.Status), e.CriminalHistory.Offence, string(e.Purpose), e.Biographics.Nationality,
 			string(biographics), e.OriginalRef, now)
 		queueSamples(batch, ids, e.Samples)
-		if err := queueSMTs(batch, ids, e.SMTs); err != nil {
-			return err
-		}
+		queueSMTs(batch, ids, e.SMTs)
 		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return fmt.Errorf("postgres: create encounter: %w", err)
 		}
 		event := huella.NewAuditEvent(ctx, huella.ActionEncounterCreate, "encounter/"+ids.encounter, e.SiteCode)
 		event.Detail = fmt.Sprintf("subject=%s new_subject=%t samples=%d smts=%d", ids.subject, e.SubjectID == "", len(e.Samples), len(e.SMTs))
-		return appendAudit(ctx, tx, event, now)
+		if err := appendAudit(ctx, tx, event, now); err != nil {
+			return err
+		}
+		return planEncounterDeliveries(ctx, tx, e, ids, now) // a declared conviction forwards, in this transaction
 	})
 	if err != nil {
 		return err
@@ -126,9 +127,9 @@ func queueSamples(batch *pgx.Batch, ids encounterIDs, samples []*huella.Sample) 
 		width, height, ppi, device, quality) VALUES `+rowsOf(columns, len(samples)), args...)
 }
 
-func queueSMTs(batch *pgx.Batch, ids encounterIDs, smts []*huella.SMT) error {
+func queueSMTs(batch *pgx.Batch, ids encounterIDs, smts []*huella.SMT) {
 	if len(smts) == 0 {
-		return nil
+		return
 	}
 	const columns = 11
 	args := make([]any, 0, columns*len(smts))
@@ -138,7 +139,6 @@ func queueSMTs(batch *pgx.Batch, ids encounterIDs, smts []*huella.SMT) error {
 	}
 	batch.Queue(`INSERT INTO smts (id, encounter_id, ordinal, type, code, class, subclass, colors, description,
 		sample_index, sample_id) VALUES `+rowsOf(columns, len(smts)), args...)
-	return nil
 }
 
 // rowsOf returns "($1, $2), ($3, $4)" for n rows of the given number of columns.
