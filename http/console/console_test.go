@@ -74,11 +74,94 @@ func MustOpenEnv(tb testing.TB) *env {
 
 func mustOpen(tb testing.TB) *env { return mustOpenWith(tb, false) }
 
-// mustOpenWith seeds the demo data; with identify, enrollment runs the
-// fingerprint and iris 1:N search, as "huella serve" does.
+// seedDir holds a data directory seeded once by demo.Seed with
+// identification (so that the demo's repeat encounter is linked by its
+// biometrics); each test copies it rather than extracting templates again.
+var seedDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "huella-console-seed-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	seedDir = dir
+	if err := seed(dir); err != nil {
+		fmt.Fprintln(os.Stderr, "seed the demo data:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func seed(dir string) error {
+	store, err := sqlite.Open(filepath.Join(dir, "huella.db"))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	key, err := blob.LoadOrCreateKey(filepath.Join(dir, "keys", "data.key"))
+	if err != nil {
+		return err
+	}
+	blobs, err := blob.NewFileStore(filepath.Join(dir, "blobs"), key)
+	if err != nil {
+		return err
+	}
+	defer blobs.Close()
+	enroller := enroll.NewService(store, blobs)
+	if enroller.Identifier, err = newIdentifier(store); err != nil {
+		return err
+	}
+	_, err = demo.Seed(context.Background(), store, enroller, key, time.Now())
+	return err
+}
+
+// newIdentifier returns the fingerprint and iris 1:N search over the
+// store, loaded.
+func newIdentifier(store *sqlite.Store) (*enroll.Identifier, error) {
+	cals, err := fusion.Default()
+	if err != nil {
+		return nil, err
+	}
+	x := enroll.NewIdentifier(store, []engine.Engine{engine.Finger{}, engine.Iris{}}, cals)
+	if _, _, err := x.Load(context.Background()); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// copyDir copies the seeded data directory to dst.
+func copyDir(tb testing.TB, src, dst string) {
+	tb.Helper()
+	err := filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o700)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o600)
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// mustOpenWith opens a copy of the seeded data; with identify, enrollment
+// runs the fingerprint and iris 1:N search, as "huella serve" does.
 func mustOpenWith(tb testing.TB, identify bool) *env {
 	tb.Helper()
 	dir := tb.TempDir()
+	copyDir(tb, seedDir, dir)
 	store, err := sqlite.Open(filepath.Join(dir, "huella.db"))
 	if err != nil {
 		tb.Fatal(err)
@@ -94,15 +177,9 @@ func mustOpenWith(tb testing.TB, identify bool) *env {
 	}
 	enroller := enroll.NewService(store, blobs)
 	if identify {
-		cals, err := fusion.Default()
-		if err != nil {
+		if enroller.Identifier, err = newIdentifier(store); err != nil {
 			tb.Fatal(err)
 		}
-		x := enroll.NewIdentifier(store, []engine.Engine{engine.Finger{}, engine.Iris{}}, cals)
-		if _, _, err := x.Load(context.Background()); err != nil {
-			tb.Fatal(err)
-		}
-		enroller.Identifier = x
 	}
 	users, err := demo.Seed(context.Background(), store, enroller, key, time.Now())
 	if err != nil {
