@@ -59,6 +59,63 @@ var accessMatrix = []endpoint{
 	{"GET /v1/me", get(func(e *env, site string) string { return "/v1/me" }),
 		map[huella.Role][2]bool{huella.RoleOfficer: both, huella.RoleExaminer: both, huella.RoleSupervisor: both, huella.RoleAuditor: both, huella.RolePartner: both, huella.RoleAdmin: both}},
 	{"GET /v1/audit", get(func(e *env, site string) string { return "/v1/audit" }), map[huella.Role][2]bool{huella.RoleAuditor: both}},
+	{"POST /v1/identify", func(e *env, site string) (string, io.Reader, string) {
+		body, ct := multipartPart(e.t, "probe", `{"samples":[{"image":"f2","modality":"finger","position":2,"impression":"plain","ppi":500}]}`, fingerImage(e.t, "finger-101_2.png"))
+		return "/v1/identify", body, ct
+	}, map[huella.Role][2]bool{huella.RoleOfficer: both, huella.RoleExaminer: both, huella.RoleSupervisor: both}},
+	{"POST /v1/verify", func(e *env, site string) (string, io.Reader, string) {
+		probe := fmt.Sprintf(`{"subject_id":%q,"samples":[{"image":"f2","modality":"finger","position":2,"impression":"plain","ppi":500}]}`, e.enrolls[site].SubjectID)
+		body, ct := multipartPart(e.t, "probe", probe, fingerImage(e.t, "finger-101_2.png"))
+		return "/v1/verify", body, ct
+	}, map[huella.Role][2]bool{huella.RoleOfficer: both, huella.RoleExaminer: both, huella.RoleSupervisor: both}},
+	{"GET /v1/hits", get(func(e *env, site string) string { return "/v1/hits?site=" + site }),
+		map[huella.Role][2]bool{huella.RoleExaminer: ownOnly, huella.RoleSupervisor: both}},
+	{"GET /v1/hits/{id}", get(func(e *env, site string) string { return "/v1/hits/" + e.newHit(site).ID }),
+		map[huella.Role][2]bool{huella.RoleExaminer: ownOnly, huella.RoleSupervisor: both}},
+	{"POST /v1/hits/{id}/decision", func(e *env, site string) (string, io.Reader, string) {
+		return "/v1/hits/" + e.newHit(site).ID + "/decision", strings.NewReader(`{"state":"rejected","reason":"different ridge flow"}`), "application/json"
+	}, map[huella.Role][2]bool{huella.RoleExaminer: ownOnly}},
+	{"POST /v1/subjects/{id}/unmerge", func(e *env, site string) (string, io.Reader, string) {
+		return "/v1/subjects/" + e.mergedSubject(site) + "/unmerge", nil, ""
+	}, map[huella.Role][2]bool{huella.RoleSupervisor: both}},
+	{"GET /v1/watchlists", get(func(e *env, site string) string { return "/v1/watchlists" }),
+		map[huella.Role][2]bool{huella.RoleExaminer: both, huella.RoleSupervisor: both, huella.RolePartner: both, huella.RoleAdmin: both}},
+	{"POST /v1/watchlists", func(e *env, site string) (string, io.Reader, string) {
+		return "/v1/watchlists", strings.NewReader(`{"name":"Se busca","category":"wanted"}`), "application/json"
+	}, map[huella.Role][2]bool{huella.RoleSupervisor: both, huella.RolePartner: both, huella.RoleAdmin: both}},
+	// For watchlist entries the two columns are lists rather than sites: the
+	// partner's own list (column 0) and the program's list (column 1).
+	{"POST /v1/watchlists/{id}/entries", func(e *env, site string) (string, io.Reader, string) {
+		list := e.lists[0]
+		if site != "MX-TAP" {
+			list = e.lists[1]
+		}
+		entry := `{"reference":"CASE-1","biographics":{"names":[{"family":"Doe"}],"sex":"U"},"samples":[{"image":"f2","modality":"finger","position":2,"impression":"plain","ppi":500}]}`
+		body, ct := multipartPart(e.t, "entry", entry, fingerImage(e.t, "finger-104_1.png"))
+		return "/v1/watchlists/" + list.ID + "/entries", body, ct
+	}, map[huella.Role][2]bool{huella.RoleSupervisor: both, huella.RolePartner: ownOnly, huella.RoleAdmin: both}},
+	// Forwarding: partners and agreements are the admins'; deliveries are
+	// read by admins, supervisors and auditors; each partner reads its receipts.
+	{"GET /v1/partners", get(func(e *env, site string) string { return "/v1/partners" }), map[huella.Role][2]bool{huella.RoleAdmin: both}},
+	{"POST /v1/partners", func(e *env, site string) (string, io.Reader, string) {
+		return "/v1/partners", strings.NewReader(fmt.Sprintf(`{"code":"GT-P%03d","name":"Partner","endpoint":"https://p.example.gt/in","format":"json"}`, e.next())), "application/json"
+	}, map[huella.Role][2]bool{huella.RoleAdmin: both}},
+	{"PUT /v1/partners/{code}", func(e *env, site string) (string, io.Reader, string) {
+		return "/v1/partners/" + e.forwardPartner(), strings.NewReader(`{"name":"Partner","endpoint":"http://127.0.0.1:9/deliveries","format":"json"}`), "application/json"
+	}, map[huella.Role][2]bool{huella.RoleAdmin: both}},
+	{"GET /v1/partners/{code}/agreements", get(func(e *env, site string) string { return "/v1/partners/" + e.forwardPartner() + "/agreements" }),
+		map[huella.Role][2]bool{huella.RoleAdmin: both}},
+	{"POST /v1/partners/{code}/agreements", func(e *env, site string) (string, io.Reader, string) {
+		return "/v1/partners/" + e.forwardPartner() + "/agreements", strings.NewReader(`{"triggers":["hit"],"categories":["wanted"],"modalities":["finger"],"fields":["names"],"legal_basis":"MoU art. 4"}`), "application/json"
+	}, map[huella.Role][2]bool{huella.RoleAdmin: both}},
+	{"POST /v1/agreements/{id}/revoke", func(e *env, site string) (string, io.Reader, string) {
+		return "/v1/agreements/" + e.newAgreement() + "/revoke", nil, ""
+	}, map[huella.Role][2]bool{huella.RoleAdmin: both}},
+	{"GET /v1/deliveries", get(func(e *env, site string) string { return "/v1/deliveries" }),
+		map[huella.Role][2]bool{huella.RoleSupervisor: both, huella.RoleAuditor: both, huella.RoleAdmin: both}},
+	{"GET /v1/deliveries/{id}/attempts", get(func(e *env, site string) string { return "/v1/deliveries/" + e.newDelivery() + "/attempts" }),
+		map[huella.Role][2]bool{huella.RoleSupervisor: both, huella.RoleAuditor: both, huella.RoleAdmin: both}},
+	{"GET /v1/receipts", get(func(e *env, site string) string { return "/v1/receipts" }), map[huella.Role][2]bool{huella.RolePartner: both}},
 }
 
 func TestAccessControl(t *testing.T) {

@@ -26,6 +26,11 @@ var (
 // routes is the API: the mux, the access checks and the OpenAPI document
 // are all made from this table.
 func (s *Server) routes() []route {
+	return slices.Concat(s.recordRoutes(), s.identifyRoutes(), s.forwardRoutes())
+}
+
+// recordRoutes are the endpoints of enrollment, records and administration.
+func (s *Server) recordRoutes() []route {
 	return []route{
 		{Method: "POST", Path: "/v1/encounters", Summary: "Enroll an encounter: biographics and images in one multipart request",
 			Roles: []huella.Role{huella.RoleOfficer}, Multipart: true, Request: encounterRequest{}, Response: huella.Encounter{}, Handler: s.handleCreateEncounter},
@@ -104,60 +109,10 @@ func (s *Server) handleCreateEncounter(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) readEncounterRequest(r *http.Request) (*enroll.Request, error) {
-	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mediaType != "multipart/form-data" {
-		return nil, huella.Errorf(huella.EINVALID, "enrollment needs a multipart/form-data body")
-	}
-	mr, err := r.MultipartReader()
+	body := &encounterRequest{}
+	parts, err := s.readMultipart(r, "encounter", body)
 	if err != nil {
-		return nil, huella.Errorf(huella.EINVALID, "malformed multipart body")
-	}
-	var body *encounterRequest
-	parts := make(map[string][]byte)
-	for {
-		p, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return nil, err
-			}
-			return nil, huella.Errorf(huella.EINVALID, "malformed multipart body")
-		}
-		name := p.FormName()
-		if name == "encounter" {
-			if body != nil {
-				return nil, huella.Errorf(huella.EINVALID, "more than one encounter part")
-			}
-			body = &encounterRequest{}
-			if err := decodeStrict(json.NewDecoder(io.LimitReader(p, DefaultMaxJSONSize)), body); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if name == "" || parts[name] != nil {
-			return nil, huella.Errorf(huella.EINVALID, "every image part needs a unique name")
-		}
-		maxImage := int64(s.Enroll.MaxImageSize)
-		if maxImage == 0 {
-			maxImage = enroll.DefaultMaxImageSize
-		}
-		data, err := io.ReadAll(io.LimitReader(p, maxImage+1))
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return nil, err
-			}
-			return nil, huella.Errorf(huella.EINVALID, "malformed multipart body")
-		}
-		if int64(len(data)) > maxImage {
-			return nil, huella.Errorf(huella.ETOOLARGE, "image part %q larger than %d bytes", name, maxImage)
-		}
-		parts[name] = data
-	}
-	if body == nil {
-		return nil, huella.Errorf(huella.EINVALID, "the part \"encounter\" (JSON) is required")
+		return nil, err
 	}
 	e := &huella.Encounter{
 		SubjectID:       body.SubjectID,
@@ -168,31 +123,108 @@ func (s *Server) readEncounterRequest(r *http.Request) (*enroll.Request, error) 
 		Purpose:         body.Purpose,
 		Biographics:     body.Biographics,
 	}
-	req := &enroll.Request{Encounter: e}
-	used := make(map[string]bool)
-	for i, sr := range body.Samples {
-		data, ok := parts[sr.Image]
-		if !ok {
-			return nil, huella.Errorf(huella.EINVALID, "samples[%d]: no image part named %q", i, sr.Image)
-		}
-		used[sr.Image] = true
-		e.Samples = append(e.Samples, &huella.Sample{
-			Modality: sr.Modality, Position: sr.Position, Impression: sr.Impression, Eye: sr.Eye,
-			Format: sr.Format, PPI: sr.PPI, Device: sr.Device,
-		})
-		req.Images = append(req.Images, data)
+	samples, images, err := samplesFromRequest(body.Samples, parts)
+	if err != nil {
+		return nil, err
 	}
-	for name := range parts {
-		if !used[name] {
-			return nil, huella.Errorf(huella.EINVALID, "image part %q is not named by any sample", name)
-		}
-	}
+	e.Samples = samples
+	req := &enroll.Request{Encounter: e, Images: images}
 	for i := range body.SMTs {
 		m := body.SMTs[i]
 		m.ID, m.SampleID = "", ""
 		e.SMTs = append(e.SMTs, &m)
 	}
 	return req, nil
+}
+
+// readMultipart reads a multipart request: the JSON part named jsonPart
+// (decoded strictly into v) and image parts, each held in memory (never
+// written to disk in plain text) and bounded by the image size limit.
+func (s *Server) readMultipart(r *http.Request, jsonPart string, v any) (map[string][]byte, error) {
+	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mediaType != "multipart/form-data" {
+		return nil, huella.Errorf(huella.EINVALID, "this request needs a multipart/form-data body")
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, huella.Errorf(huella.EINVALID, "malformed multipart body")
+	}
+	maxImage := int64(s.Enroll.MaxImageSize)
+	if maxImage == 0 {
+		maxImage = enroll.DefaultMaxImageSize
+	}
+	seenJSON := false
+	parts := make(map[string][]byte)
+	for {
+		p, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return nil, multipartError(err)
+		}
+		name := p.FormName()
+		if name == jsonPart {
+			if seenJSON {
+				return nil, huella.Errorf(huella.EINVALID, "more than one %s part", jsonPart)
+			}
+			seenJSON = true
+			if err := decodeStrict(json.NewDecoder(io.LimitReader(p, DefaultMaxJSONSize)), v); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if name == "" || parts[name] != nil {
+			return nil, huella.Errorf(huella.EINVALID, "every image part needs a unique name")
+		}
+		data, err := io.ReadAll(io.LimitReader(p, maxImage+1))
+		if err != nil {
+			return nil, multipartError(err)
+		}
+		if int64(len(data)) > maxImage {
+			return nil, huella.Errorf(huella.ETOOLARGE, "image part %q larger than %d bytes", name, maxImage)
+		}
+		parts[name] = data
+	}
+	if !seenJSON {
+		return nil, huella.Errorf(huella.EINVALID, "the part %q (JSON) is required", jsonPart)
+	}
+	return parts, nil
+}
+
+// multipartError keeps a body-size error (a 413) and hides anything else
+// behind a plain "malformed" message.
+func multipartError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return err
+	}
+	return huella.Errorf(huella.EINVALID, "malformed multipart body")
+}
+
+// samplesFromRequest turns the samples of a request into domain samples
+// and their images, checking that every image part is used exactly once.
+func samplesFromRequest(srs []sampleRequest, parts map[string][]byte) ([]*huella.Sample, [][]byte, error) {
+	var samples []*huella.Sample
+	var images [][]byte
+	used := make(map[string]bool)
+	for i, sr := range srs {
+		data, ok := parts[sr.Image]
+		if !ok || used[sr.Image] {
+			return nil, nil, huella.Errorf(huella.EINVALID, "samples[%d]: no unused image part named %q", i, sr.Image)
+		}
+		used[sr.Image] = true
+		samples = append(samples, &huella.Sample{
+			Modality: sr.Modality, Position: sr.Position, Impression: sr.Impression, Eye: sr.Eye,
+			Format: sr.Format, PPI: sr.PPI, Device: sr.Device,
+		})
+		images = append(images, data)
+	}
+	for name := range parts {
+		if !used[name] {
+			return nil, nil, huella.Errorf(huella.EINVALID, "image part %q is not named by any sample", name)
+		}
+	}
+	return samples, images, nil
 }
 
 func (s *Server) handleGetEncounter(w http.ResponseWriter, r *http.Request) {

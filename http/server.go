@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/adjudicate"
 	"github.com/huella-abis/huella/enroll"
 )
 
@@ -32,6 +33,7 @@ type Server struct {
 	Store          huella.Store
 	Blobs          huella.BlobStore
 	Enroll         *enroll.Service
+	Adjudicate     *adjudicate.Service
 	Logger         *slog.Logger
 	Now            func() time.Time
 	MaxRequestSize int64 // bytes; DefaultMaxRequestSize when zero
@@ -58,6 +60,12 @@ func NewServer(store huella.Store, blobs huella.BlobStore, enroller *enroll.Serv
 		Now:     time.Now,
 		mux:     http.NewServeMux(),
 		metrics: newMetrics(),
+	}
+	if st, ok := store.(adjudicate.Store); ok {
+		s.Adjudicate = &adjudicate.Service{Store: st}
+		if enroller != nil {
+			s.Adjudicate.Identifier = enroller.Identifier
+		}
 	}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	s.mux.HandleFunc("GET /readyz", s.handleReady)

@@ -20,7 +20,9 @@ import (
 
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/blob"
+	"github.com/huella-abis/huella/engine"
 	"github.com/huella-abis/huella/enroll"
+	"github.com/huella-abis/huella/fusion"
 	hhttp "github.com/huella-abis/huella/http"
 	"github.com/huella-abis/huella/internal/demo"
 	"github.com/huella-abis/huella/sqlite"
@@ -37,7 +39,58 @@ type env struct {
 	tokens  map[string]string // user name -> token
 	users   map[string]*huella.User
 	enrolls map[string]*huella.Encounter // site -> an encounter there
+	lists   [2]*huella.Watchlist         // the partner's own, the program's
 	seq     int
+}
+
+// adminContext acts as the test's administrator.
+func adminContext() context.Context {
+	ctx := huella.NewContextWithActor(context.Background(), &huella.User{ID: "usr_test_admin", Role: huella.RoleAdmin})
+	return huella.NewContextWithPurpose(ctx, huella.PurposeAdministration)
+}
+
+// newHit raises a pending duplicate hit on the site's encounter, against
+// the subject enrolled at the other site.
+func (e *env) newHit(site string) *huella.Hit {
+	e.t.Helper()
+	other := "MX-CDMX"
+	if site == other {
+		other = "MX-TAP"
+	}
+	c := &huella.Candidate{SubjectID: e.enrolls[other].SubjectID, LLR: 8, FMR: 3e-4}
+	h := &huella.Hit{Kind: huella.HitDuplicate, EncounterID: e.enrolls[site].ID, CandidateSubjectID: c.SubjectID, Candidate: c}
+	if err := e.store.CreateHits(adminContext(), []*huella.Hit{h}); err != nil {
+		e.t.Fatal(err)
+	}
+	return h
+}
+
+// mergedSubject enrolls a new subject at the site, confirms it a duplicate
+// of the site's first subject, and returns the merged subject's ID.
+func (e *env) mergedSubject(site string) string {
+	e.t.Helper()
+	resp, body := e.enroll(e.officerAt(site), encounterJSON(site), fingerImage(e.t, "finger-105_1.png"))
+	if resp.StatusCode != http.StatusCreated {
+		e.t.Fatalf("enroll: %d %s", resp.StatusCode, body)
+	}
+	var enc huella.Encounter
+	json.Unmarshal(body, &enc)
+	c := &huella.Candidate{SubjectID: e.enrolls[site].SubjectID, LLR: 8}
+	h := &huella.Hit{Kind: huella.HitDuplicate, EncounterID: enc.ID, CandidateSubjectID: c.SubjectID, Candidate: c}
+	if err := e.store.CreateHits(adminContext(), []*huella.Hit{h}); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.store.DecideHit(adminContext(), h.ID, huella.HitConfirmed, "same person"); err != nil {
+		e.t.Fatal(err)
+	}
+	return enc.SubjectID
+}
+
+func (e *env) officerAt(site string) string {
+	if site == "MX-CDMX" {
+		return "officer-cdmx"
+	}
+	return "officer"
 }
 
 // next returns a number not returned before, for unique names.
@@ -81,6 +134,7 @@ func MustOpenEnv(tb testing.TB) *env {
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	enroller := enroll.NewService(store, blobs)
+	enroller.Identifier = mustIdentifier(tb, store)
 	api := hhttp.NewServer(store, blobs, enroller, logger)
 	srv := httptest.NewServer(api.Handler())
 	tb.Cleanup(srv.Close)
@@ -103,12 +157,14 @@ func MustOpenEnv(tb testing.TB) *env {
 		e.addUser(string(u.role), u.role, u.sites...)
 	}
 	e.addUser("officer-cdmx", huella.RoleOfficer, "MX-CDMX")
-	for _, site := range []string{"MX-TAP", "MX-CDMX"} {
-		officer := "officer"
-		if site == "MX-CDMX" {
-			officer = "officer-cdmx"
+	for i, owner := range []string{"TEST-PARTNER", "PROGRAM"} {
+		e.lists[i] = &huella.Watchlist{Name: "List " + owner, Owner: owner, Category: huella.CategoryWanted, ValidFrom: time.Now().Add(-time.Hour)}
+		if err := store.CreateWatchlist(ctx, e.lists[i]); err != nil {
+			tb.Fatal(err)
 		}
-		resp, body := e.enroll(officer, encounterJSON(site), fingerImage(tb, "finger-101_1.png"))
+	}
+	for _, site := range []string{"MX-TAP", "MX-CDMX"} {
+		resp, body := e.enroll(e.officerAt(site), encounterJSON(site), fingerImage(tb, "finger-101_1.png"))
 		if resp.StatusCode != http.StatusCreated {
 			tb.Fatalf("seed enrollment at %s: %d %s", site, resp.StatusCode, body)
 		}
@@ -119,6 +175,31 @@ func MustOpenEnv(tb testing.TB) *env {
 		e.enrolls[site] = &enc
 	}
 	return e
+}
+
+var (
+	faceOnce   sync.Once
+	faceEngine *engine.Face
+	faceErr    error
+)
+
+// mustIdentifier returns a loaded identifier with the real engines and the
+// shipped calibrations (the face networks are decoded once per test binary).
+func mustIdentifier(tb testing.TB, store *sqlite.Store) *enroll.Identifier {
+	tb.Helper()
+	faceOnce.Do(func() { faceEngine, faceErr = engine.NewFace() })
+	if faceErr != nil {
+		tb.Fatal(faceErr)
+	}
+	cals, err := fusion.Default()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	x := enroll.NewIdentifier(store, []engine.Engine{engine.Finger{}, engine.Iris{}, faceEngine}, cals)
+	if _, _, err := x.Load(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	return x
 }
 
 func (e *env) addUser(name string, role huella.Role, sites ...string) {
@@ -168,13 +249,18 @@ func (e *env) enroll(user, encounter string, images ...part) (*http.Response, []
 }
 
 func multipartBody(tb testing.TB, encounter string, images ...part) (*bytes.Buffer, string) {
+	return multipartPart(tb, "encounter", encounter, images...)
+}
+
+// multipartPart builds a multipart body of a JSON part and image parts.
+func multipartPart(tb testing.TB, name, jsonBody string, images ...part) (*bytes.Buffer, string) {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	h := textproto.MIMEHeader{}
-	h.Set("Content-Disposition", `form-data; name="encounter"`)
+	h.Set("Content-Disposition", `form-data; name="`+name+`"`)
 	h.Set("Content-Type", "application/json")
 	w, _ := mw.CreatePart(h)
-	w.Write([]byte(encounter))
+	w.Write([]byte(jsonBody))
 	for _, p := range images {
 		fw, _ := mw.CreateFormFile(p.name, p.name)
 		fw.Write(p.data)

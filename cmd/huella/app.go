@@ -138,6 +138,7 @@ func (a *App) StartIdentification(ctx context.Context) error {
 	}
 	a.Identifier = enroll.NewIdentifier(store, []engine.Engine{engine.Finger{}, engine.Iris{}, face}, cals)
 	a.Enroll.Identifier = a.Identifier
+	a.HTTP.Adjudicate.Identifier = a.Identifier
 	a.HTTP.Ready = a.Identifier.Ready
 	ctx, a.cancel = context.WithCancel(ctx)
 	a.wg.Add(1)

@@ -1,0 +1,124 @@
+// Package adjudicate is the examiner's side of identification: the queue of
+// pending hits, the side-by-side view of a hit, and decisions, which act
+// only when an examiner confirms.
+package adjudicate
+
+import (
+	"context"
+
+	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/enroll"
+)
+
+// Store is what adjudication reads and writes.
+type Store interface {
+	huella.Store
+	huella.IdentityStore
+}
+
+// Service runs adjudication for the user in the context.
+type Service struct {
+	Store      Store
+	Identifier *enroll.Identifier // kept in step with merges; nil when not identifying
+}
+
+// Queue returns the hits in the filter that the actor may decide or see:
+// site-scoped users see only hits of encounters at their sites.
+func (s *Service) Queue(ctx context.Context, f huella.HitFilter) ([]*huella.Hit, error) {
+	u := huella.ActorFromContext(ctx)
+	if u.Role.SiteScoped() {
+		sites := f.Sites
+		if sites == nil {
+			sites = u.Sites
+		}
+		for _, site := range sites {
+			if !u.CanAccessSite(site) {
+				return nil, huella.Errorf(huella.EFORBIDDEN, "you do not work at site %s", site)
+			}
+		}
+		f.Sites = sites
+	}
+	return s.Store.ListHits(ctx, f)
+}
+
+// View is what an examiner compares side by side: the hit with its
+// per-modality and fused scores, the probe encounter, and the candidate (a
+// subject's history, or a watchlist entry).
+type View struct {
+	Hit        *huella.Hit        `json:"hit"`
+	Probe      *huella.Encounter  `json:"probe"`
+	Subject    *huella.Subject    `json:"candidate_subject,omitempty"`
+	WatchEntry *huella.WatchEntry `json:"candidate_watch_entry,omitempty"`
+	Watchlist  *huella.Watchlist  `json:"watchlist,omitempty"`
+}
+
+// Hit returns the side-by-side view of one hit. The caller audits the read.
+func (s *Service) Hit(ctx context.Context, id string) (*View, error) {
+	h, err := s.find(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	v := &View{Hit: h}
+	if v.Probe, err = s.Store.FindEncounter(ctx, h.EncounterID); err != nil {
+		return nil, err
+	}
+	switch h.Kind {
+	case huella.HitDuplicate:
+		if v.Subject, err = s.Store.FindSubject(ctx, h.CandidateSubjectID); err != nil {
+			return nil, err
+		}
+	case huella.HitWatchlist:
+		if v.WatchEntry, err = s.Store.FindWatchEntry(ctx, h.WatchEntryID); err != nil {
+			return nil, err
+		}
+		if v.Watchlist, err = s.Store.FindWatchlist(ctx, h.WatchlistID); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
+}
+
+// find returns the hit if the actor may see it.
+func (s *Service) find(ctx context.Context, id string) (*huella.Hit, error) {
+	h, err := s.Store.FindHit(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !huella.ActorFromContext(ctx).CanAccessSite(h.Site) {
+		return nil, huella.Errorf(huella.EFORBIDDEN, "the hit is at a site you do not work at")
+	}
+	return h, nil
+}
+
+// Decide confirms or rejects a pending hit with a reason. Only examiners
+// decide, at their sites; a confirmed duplicate merges the subjects in the
+// store and in the gallery.
+func (s *Service) Decide(ctx context.Context, id string, state huella.HitState, reason string) (*huella.Hit, error) {
+	if huella.ActorFromContext(ctx).Role != huella.RoleExaminer {
+		return nil, huella.Errorf(huella.EFORBIDDEN, "only examiners decide hits")
+	}
+	if _, err := s.find(ctx, id); err != nil {
+		return nil, err
+	}
+	h, err := s.Store.DecideHit(ctx, id, state, reason)
+	if err != nil {
+		return nil, err
+	}
+	if h.State == huella.HitConfirmed && h.Kind == huella.HitDuplicate && s.Identifier != nil {
+		// The store merged the subjects; the gallery follows. Should this
+		// fail, the next start loads the merge from the store.
+		_ = s.Identifier.Subjects.Merge(h.SubjectID, h.CandidateSubjectID)
+	}
+	return h, nil
+}
+
+// Unmerge separates a subject merged by a confirmed duplicate.
+func (s *Service) Unmerge(ctx context.Context, subjectID string) error {
+	if err := s.Store.UnmergeSubject(ctx, subjectID); err != nil {
+		return err
+	}
+	if s.Identifier != nil {
+		_ = s.Identifier.Subjects.Unmerge(subjectID)
+	}
+	return nil
+}

@@ -1,0 +1,254 @@
+package http
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/adjudicate"
+	"github.com/huella-abis/huella/enroll"
+)
+
+var (
+	searchers = []huella.Role{huella.RoleOfficer, huella.RoleExaminer, huella.RoleSupervisor}
+	reviewers = []huella.Role{huella.RoleExaminer, huella.RoleSupervisor}
+	listers   = []huella.Role{huella.RoleExaminer, huella.RoleSupervisor, huella.RolePartner, huella.RoleAdmin}
+	listOwner = []huella.Role{huella.RoleSupervisor, huella.RolePartner, huella.RoleAdmin}
+)
+
+// identifyRoutes are the endpoints of identification, watchlists and
+// adjudication.
+func (s *Server) identifyRoutes() []route {
+	return []route{
+		{Method: "POST", Path: "/v1/identify", Summary: "Search probe samples against every subject and active watchlist (1:N), without enrolling",
+			Roles: searchers, Multipart: true, Request: probeRequest{}, Response: huella.Identification{}, Handler: s.handleIdentify},
+		{Method: "POST", Path: "/v1/verify", Summary: "Compare probe samples with one subject (1:1)",
+			Roles: searchers, Multipart: true, Request: probeRequest{}, Response: enroll.Verification{}, Handler: s.handleVerify},
+		{Method: "GET", Path: "/v1/hits", Summary: "The adjudication queue: hits by state and kind, oldest first",
+			Roles: reviewers, Response: []huella.Hit{}, Handler: s.handleListHits,
+			Query: []param{{"state", "string", "pending, confirmed or rejected"}, {"kind", "string", "duplicate or watchlist"}, {"site", "string", "site code (repeatable)"}}},
+		{Method: "GET", Path: "/v1/hits/{id}", Summary: "A hit side by side: scores, the probe encounter and the candidate",
+			Roles: reviewers, Response: adjudicate.View{}, Handler: s.handleGetHit},
+		{Method: "POST", Path: "/v1/hits/{id}/decision", Summary: "Confirm or reject a hit, with a reason (examiners, at their sites)",
+			Roles: []huella.Role{huella.RoleExaminer}, Request: decisionRequest{}, Response: huella.Hit{}, Handler: s.handleDecideHit},
+		{Method: "POST", Path: "/v1/subjects/{id}/unmerge", Summary: "Undo the merge of a subject; its history is kept",
+			Roles: []huella.Role{huella.RoleSupervisor}, Handler: s.handleUnmerge},
+		{Method: "GET", Path: "/v1/watchlists", Summary: "List watchlists (a partner sees its own)",
+			Roles: listers, Response: []huella.Watchlist{}, Handler: s.handleListWatchlists},
+		{Method: "POST", Path: "/v1/watchlists", Summary: "Create a watchlist (a partner creates its own)",
+			Roles: listOwner, Request: huella.Watchlist{}, Response: huella.Watchlist{}, Handler: s.handleCreateWatchlist},
+		{Method: "POST", Path: "/v1/watchlists/{id}/entries", Summary: "Add an entry with biometrics to a watchlist; it is searched back against every subject",
+			Roles: listOwner, Multipart: true, Request: watchEntryRequest{}, Response: watchEntryResponse{}, Handler: s.handleAddWatchEntry},
+	}
+}
+
+// probeRequest is the JSON part "probe" of an identify or verify request.
+type probeRequest struct {
+	SubjectID string          `json:"subject_id,omitempty"` // verify only
+	Samples   []sampleRequest `json:"samples"`
+}
+
+func (s *Server) readProbe(w http.ResponseWriter, r *http.Request) (*probeRequest, []*huella.Sample, [][]byte, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, s.maxRequestSize())
+	body := &probeRequest{}
+	parts, err := s.readMultipart(r, "probe", body)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	samples, images, err := samplesFromRequest(body.Samples, parts)
+	return body, samples, images, err
+}
+
+func (s *Server) maxRequestSize() int64 {
+	if s.MaxRequestSize == 0 {
+		return DefaultMaxRequestSize
+	}
+	return s.MaxRequestSize
+}
+
+func (s *Server) handleIdentify(w http.ResponseWriter, r *http.Request) {
+	_, samples, images, err := s.readProbe(w, r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	id, err := s.Enroll.Identify(r.Context(), samples, images)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	detail := fmt.Sprintf("samples=%d candidates=%d hits=%d", len(samples), len(id.Candidates), len(id.Hits))
+	if err := s.audit(r, huella.ActionIdentify, "probe", "", detail); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, id)
+}
+
+func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
+	body, samples, images, err := s.readProbe(w, r)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if body.SubjectID == "" {
+		s.Error(w, r, huella.Errorf(huella.EINVALID, "subject_id required"))
+		return
+	}
+	v, err := s.Enroll.Verify(r.Context(), body.SubjectID, samples, images)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if err := s.audit(r, huella.ActionVerify, "subject/"+body.SubjectID, "", fmt.Sprintf("match=%t", v.Match)); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) handleListHits(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := huella.HitFilter{State: huella.HitState(q.Get("state")), Kind: huella.HitKind(q.Get("kind")), Sites: q["site"]}
+	hits, err := s.Adjudicate.Queue(r.Context(), f)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if hits == nil {
+		hits = []*huella.Hit{}
+	}
+	writeJSON(w, http.StatusOK, hits)
+}
+
+func (s *Server) handleGetHit(w http.ResponseWriter, r *http.Request) {
+	v, err := s.Adjudicate.Hit(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if err := s.audit(r, huella.ActionHitRead, "hit/"+v.Hit.ID, v.Hit.Site, ""); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// decisionRequest is an examiner's decision on a hit.
+type decisionRequest struct {
+	State  huella.HitState `json:"state"` // confirmed or rejected
+	Reason string          `json:"reason"`
+}
+
+func (s *Server) handleDecideHit(w http.ResponseWriter, r *http.Request) {
+	var req decisionRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	h, err := s.Adjudicate.Decide(r.Context(), r.PathValue("id"), req.State, req.Reason)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, h)
+}
+
+func (s *Server) handleUnmerge(w http.ResponseWriter, r *http.Request) {
+	if err := s.Adjudicate.Unmerge(r.Context(), r.PathValue("id")); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handleListWatchlists(w http.ResponseWriter, r *http.Request) {
+	lists, err := s.Adjudicate.Store.ListWatchlists(r.Context())
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	u := huella.ActorFromContext(r.Context())
+	out := []*huella.Watchlist{}
+	for _, l := range lists {
+		if u.Role != huella.RolePartner || l.Owner == u.Partner {
+			out = append(out, l)
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleCreateWatchlist(w http.ResponseWriter, r *http.Request) {
+	var wl huella.Watchlist
+	if err := decodeJSON(w, r, &wl); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if u := huella.ActorFromContext(r.Context()); u.Role == huella.RolePartner {
+		if wl.Owner != "" && wl.Owner != u.Partner {
+			s.Error(w, r, huella.Errorf(huella.EFORBIDDEN, "a partner creates watchlists of its own"))
+			return
+		}
+		wl.Owner = u.Partner
+	} else if wl.Owner == "" {
+		wl.Owner = "PROGRAM" // the program's own list
+	}
+	if wl.ValidFrom.IsZero() {
+		wl.ValidFrom = s.Now()
+	}
+	wl.ID, wl.CreatedAt = "", time.Time{}
+	if err := s.Adjudicate.Store.CreateWatchlist(r.Context(), &wl); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, wl)
+}
+
+// watchEntryRequest is the JSON part "entry" of a new watchlist entry.
+type watchEntryRequest struct {
+	Reference   string             `json:"reference"`
+	Biographics huella.Biographics `json:"biographics"`
+	Samples     []sampleRequest    `json:"samples"`
+}
+
+// watchEntryResponse returns the stored entry and the hits its retro search raised.
+type watchEntryResponse struct {
+	Entry *huella.WatchEntry `json:"entry"`
+	Hits  []*huella.Hit      `json:"hits"`
+}
+
+func (s *Server) handleAddWatchEntry(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	list, err := s.Adjudicate.Store.FindWatchlist(ctx, r.PathValue("id"))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if u := huella.ActorFromContext(ctx); u.Role == huella.RolePartner && list.Owner != u.Partner {
+		s.Error(w, r, huella.Errorf(huella.EFORBIDDEN, "a partner adds entries to its own watchlists only"))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.maxRequestSize())
+	body := &watchEntryRequest{}
+	parts, err := s.readMultipart(r, "entry", body)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	samples, images, err := samplesFromRequest(body.Samples, parts)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	e := &huella.WatchEntry{WatchlistID: list.ID, Reference: body.Reference, Biographics: body.Biographics, Samples: samples}
+	hits, err := s.Enroll.AddWatchEntry(ctx, e, images)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if hits == nil {
+		hits = []*huella.Hit{}
+	}
+	writeJSON(w, http.StatusCreated, watchEntryResponse{Entry: e, Hits: hits})
+}

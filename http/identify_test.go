@@ -1,0 +1,190 @@
+package http_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/huella-abis/huella"
+)
+
+// personA is the demo fixtures' first person: four fingers and both irises
+// at two impressions.
+func personA(tb testing.TB, impression int) (samples string, images []part) {
+	tb.Helper()
+	var list []string
+	for i, f := range []int{101, 102, 103, 104} {
+		name := fmt.Sprintf("f%d", i+2)
+		list = append(list, fmt.Sprintf(`{"image":%q,"modality":"finger","position":%d,"impression":"plain","ppi":500}`, name, i+2))
+		p := fingerImage(tb, fmt.Sprintf("finger-%d_%d.png", f, impression))
+		p.name = name
+		images = append(images, p)
+	}
+	for _, eye := range []struct{ name, side, letter string }{{"ir", "right", "R"}, {"il", "left", "L"}} {
+		list = append(list, fmt.Sprintf(`{"image":%q,"modality":"iris","eye":%q}`, eye.name, eye.side))
+		p := fingerImage(tb, fmt.Sprintf("iris-001%s0%d.jpg", eye.letter, impression))
+		p.name = eye.name
+		images = append(images, p)
+	}
+	return "[" + strings.Join(list, ",") + "]", images
+}
+
+func encounterWith(site, samples string) string {
+	return fmt.Sprintf(`{"site":%q,"captured_at":%q,"reason":"detention","criminal_history":{"status":"none"},
+		"biographics":{"names":[{"given":"Xochitl","family":"Quetzalli-Ramos"}],"sex":"F"},"samples":%s}`,
+		site, time.Now().Add(-time.Hour).UTC().Format(time.RFC3339), samples)
+}
+
+// decode returns a function that checks a response succeeded and decodes
+// its body: decode[T](t)(e.do(...)).
+func decode[T any](tb testing.TB) func(*http.Response, []byte) T {
+	return func(resp *http.Response, body []byte) T {
+		tb.Helper()
+		if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
+			tb.Fatalf("status %d: %s", resp.StatusCode, body)
+		}
+		var v T
+		if err := json.Unmarshal(body, &v); err != nil {
+			tb.Fatal(err)
+		}
+		return v
+	}
+}
+
+func TestIdentification(t *testing.T) {
+	e := MustOpenEnv(t)
+	samples1, images1 := personA(t, 1)
+	samples2, images2 := personA(t, 2)
+	first := decode[huella.Encounter](t)(e.enroll("officer", encounterWith("MX-TAP", samples1), images1...))
+	if first.Identification == nil || first.Identification.Decision != huella.DecisionNewSubject {
+		t.Fatalf("first encounter: %+v", first.Identification)
+	}
+	t.Run("RepeatIsLinked", func(t *testing.T) {
+		again := decode[huella.Encounter](t)(e.enroll("officer-cdmx", encounterWith("MX-CDMX", samples2), images2...))
+		id := again.Identification
+		if id.Decision != huella.DecisionLinked || again.SubjectID != first.SubjectID {
+			t.Fatalf("repeat: decision %s, subject %s; want linked to %s (%+v)", id.Decision, again.SubjectID, first.SubjectID, id.Candidates)
+		}
+		if c := id.Candidates[0]; c.FMR > 1e-6 || len(c.Scores) != 6 {
+			t.Errorf("link evidence %+v: want FMR <= 1e-6 from 6 comparisons", c)
+		}
+	})
+	t.Run("IdentifyWithoutEnrolling", func(t *testing.T) {
+		before := e.snapshot()
+		body, ct := multipartPart(t, "probe", `{"samples":`+samples2+`}`, images2...)
+		id := decode[huella.Identification](t)(e.do("examiner", "POST", "/v1/identify", body, ct))
+		if len(id.Candidates) == 0 || id.Candidates[0].SubjectID != first.SubjectID {
+			t.Fatalf("identify: %+v", id.Candidates)
+		}
+		if after := e.snapshot(); after != before {
+			t.Errorf("identify stored something: %+v -> %+v", before, after)
+		}
+	})
+	t.Run("Verify", func(t *testing.T) {
+		probe := fmt.Sprintf(`{"subject_id":%q,"samples":%s}`, first.SubjectID, samples2)
+		body, ct := multipartPart(t, "probe", probe, images2...)
+		v := decode[struct{ Match bool }](t)(e.do("officer", "POST", "/v1/verify", body, ct))
+		if !v.Match {
+			t.Error("the same person does not verify")
+		}
+		probe = fmt.Sprintf(`{"subject_id":%q,"samples":%s}`, e.enrolls["MX-CDMX"].SubjectID, samples2)
+		body, ct = multipartPart(t, "probe", probe, images2...)
+		if v := decode[struct{ Match bool }](t)(e.do("officer", "POST", "/v1/verify", body, ct)); v.Match {
+			t.Error("another person verifies")
+		}
+	})
+	t.Run("WatchlistRetroSearchAndDecision", func(t *testing.T) {
+		entry := `{"reference":"CBP-2026-0042","biographics":{"names":[{"family":"Doe"}],"sex":"U"},"samples":` + samples1 + `}`
+		body, ct := multipartPart(t, "entry", entry, images1...)
+		got := decode[struct {
+			Entry huella.WatchEntry
+			Hits  []huella.Hit
+		}](t)(e.do("partner", "POST", "/v1/watchlists/"+e.lists[0].ID+"/entries", body, ct))
+		if len(got.Hits) != 1 || got.Hits[0].Kind != huella.HitWatchlist || got.Hits[0].SubjectID != first.SubjectID {
+			t.Fatalf("retro search hits = %+v, want one on subject %s", got.Hits, first.SubjectID)
+		}
+		hit := got.Hits[0]
+		// The hit is on the subject's latest encounter, at MX-CDMX: the
+		// MX-TAP examiner cannot decide it, a supervisor cannot decide at all.
+		resp, b := e.do("examiner", "POST", "/v1/hits/"+hit.ID+"/decision", strings.NewReader(`{"state":"confirmed","reason":"ten points"}`), "application/json")
+		checkError(t, resp, b, huella.EFORBIDDEN)
+		e.addUser("examiner-cdmx", huella.RoleExaminer, "MX-CDMX")
+		view := decode[struct {
+			Hit        huella.Hit
+			Probe      huella.Encounter
+			WatchEntry *huella.WatchEntry `json:"candidate_watch_entry"`
+		}](t)(e.do("examiner-cdmx", "GET", "/v1/hits/"+hit.ID, nil, ""))
+		if view.Probe.ID != hit.EncounterID || view.WatchEntry == nil || view.WatchEntry.Reference != "CBP-2026-0042" {
+			t.Fatalf("side-by-side view: %+v", view)
+		}
+		decided := decode[huella.Hit](t)(e.do("examiner-cdmx", "POST", "/v1/hits/"+hit.ID+"/decision",
+			strings.NewReader(`{"state":"confirmed","reason":"fingers and irises agree"}`), "application/json"))
+		if decided.State != huella.HitConfirmed || decided.Examiner != e.users["examiner-cdmx"].ID {
+			t.Errorf("decided = %+v", decided)
+		}
+		resp, b = e.do("examiner-cdmx", "POST", "/v1/hits/"+hit.ID+"/decision", strings.NewReader(`{"state":"rejected","reason":"second thoughts"}`), "application/json")
+		checkError(t, resp, b, huella.ECONFLICT)
+		// The next enrollment of the same person raises a watchlist hit.
+		enc := decode[huella.Encounter](t)(e.enroll("officer", encounterWith("MX-TAP", samples2), images2...))
+		var watch int
+		for _, h := range enc.Identification.Hits {
+			if h.Kind == huella.HitWatchlist && h.WatchEntryID == got.Entry.ID {
+				watch++
+			}
+		}
+		if watch != 1 {
+			t.Errorf("enrollment after listing raised %d watchlist hits, want 1: %+v", watch, enc.Identification.Hits)
+		}
+	})
+}
+
+func TestIdentificationBadInput(t *testing.T) {
+	e := MustOpenEnv(t)
+	blank := image.NewGray(image.Rect(0, 0, 400, 400))
+	for i := range blank.Pix {
+		blank.Pix[i] = 255
+	}
+	var buf bytes.Buffer
+	png.Encode(&buf, blank)
+	one := `{"samples":[{"image":"f2","modality":"finger","position":2,"impression":"plain","ppi":500}]}`
+	t.Run("ErrNoUsableSample", func(t *testing.T) {
+		body, ct := multipartPart(t, "probe", one, part{name: "f2", data: buf.Bytes()})
+		resp, b := e.do("officer", "POST", "/v1/identify", body, ct)
+		checkError(t, resp, b, huella.EUNPROCESSABLE)
+	})
+	t.Run("ErrNoSamples", func(t *testing.T) {
+		body, ct := multipartPart(t, "probe", `{"samples":[]}`)
+		resp, b := e.do("officer", "POST", "/v1/identify", body, ct)
+		checkError(t, resp, b, huella.EINVALID)
+	})
+	t.Run("ErrVerifyWithoutSubject", func(t *testing.T) {
+		body, ct := multipartPart(t, "probe", one, fingerImage(t, "finger-101_1.png"))
+		resp, b := e.do("officer", "POST", "/v1/verify", body, ct)
+		checkError(t, resp, b, huella.EINVALID)
+	})
+	t.Run("ErrWatchEntryWithoutBiometrics", func(t *testing.T) {
+		before := e.snapshot()
+		body, ct := multipartPart(t, "entry", `{"reference":"X-1","samples":[]}`)
+		resp, b := e.do("supervisor", "POST", "/v1/watchlists/"+e.lists[1].ID+"/entries", body, ct)
+		checkError(t, resp, b, huella.EINVALID)
+		if after := e.snapshot(); after != before {
+			t.Errorf("store changed: %+v -> %+v", before, after)
+		}
+	})
+	t.Run("ErrDecisionWithoutReason", func(t *testing.T) {
+		h := e.newHit("MX-TAP")
+		resp, b := e.do("examiner", "POST", "/v1/hits/"+h.ID+"/decision", strings.NewReader(`{"state":"confirmed"}`), "application/json")
+		checkError(t, resp, b, huella.EINVALID)
+	})
+	t.Run("ErrBadState", func(t *testing.T) {
+		h := e.newHit("MX-TAP")
+		resp, b := e.do("examiner", "POST", "/v1/hits/"+h.ID+"/decision", strings.NewReader(`{"state":"maybe","reason":"unsure"}`), "application/json")
+		checkError(t, resp, b, huella.EINVALID)
+	})
+}
