@@ -6,8 +6,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/huella-abis/huella/ansinist"
 	"github.com/huella-abis/huella/internal/datasets"
@@ -114,5 +116,39 @@ func TestSummary(t *testing.T) {
 	}
 	if got, want := tx.RecordsOfType(4)[10].ImageName(), "4-11-14"; got != want {
 		t.Errorf("image name: got %q, want %q", got, want)
+	}
+}
+
+func TestRepeatedIDCAndTwoDigitTags(t *testing.T) {
+	tx := ansinist.NewTransaction(ansinist.Header{TransactionType: "CAR", Date: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC), Originator: "O", Destination: "D", ControlNumber: "T"})
+	tx.AddText(map[int]string{18: "A"})
+	r := tx.AddText(map[int]string{18: "B"})
+	r.Set(2, "00") // the same IDC as the first Type-2 record
+	data, err := tx.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rewrite the tags of the last record with 2-digit field numbers.
+	s := string(data)
+	i := strings.LastIndex(s, "2.001:")
+	s = s[:i] + strings.NewReplacer("2.001:", "2.01:", "2.002:", "2.02:").Replace(s[i:])
+	// The record shrank by 2 bytes: fix its LEN.
+	j := strings.Index(s[i:], "\x1d")
+	n, _ := strconv.Atoi(s[i+len("2.01:") : i+j])
+	s = s[:i] + "2.01:" + strconv.Itoa(n-2) + s[i+j:]
+	got, err := ansinist.ReadStrict([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := got.RecordsOfType(2)
+	if len(recs) != 2 || recs[0].IDC() != 0 || recs[1].IDC() != 0 || recs[1].Get(18) != "B" {
+		t.Fatalf("got %d type-2 records, IDCs %d/%d", len(recs), recs[0].IDC(), recs[1].IDC())
+	}
+	out, err := got.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != s {
+		t.Errorf("2-digit tags not written back as read")
 	}
 }
