@@ -39,7 +39,7 @@ func Extract(img *image.Gray, opt Options) (*Template, error) {
 	emit(tr, "mask", func() image.Image { return mask.image(gray) })
 	emit(tr, "orientation", func() image.Image { return orient.image(gray, mask) })
 
-	periods := ridgePeriods(gray, orient, mask)
+	periods, clarity := ridgePeriods(gray, orient, mask)
 	enhanced := enhancedImage(gray, orient, periods, mask)
 	emit(tr, "enhanced", func() image.Image { return enhanced.toGray(128, -1) })
 
@@ -53,7 +53,7 @@ func Extract(img *image.Gray, opt Options) (*Template, error) {
 	emit(tr, "minutiae", func() image.Image { return minutiaeImage(gray, minutiae) })
 
 	f := &Template{Width: gray.w, Height: gray.h, Minutiae: minutiae}
-	f.Quality = imageQuality(orient, mask, contrast, len(minutiae))
+	f.Quality = imageQuality(orient, mask, clarity, len(minutiae))
 	if len(minutiae) < minMinutiae {
 		return f, fmt.Errorf("%w: %d found", ErrTooFewMinutiae, len(minutiae))
 	}
@@ -455,8 +455,9 @@ func (m *blockMask) fillHoles() {
 
 // ridgePeriods estimates the ridge period (pixels) of every foreground
 // block from the autocorrelation of its oriented x-signature, fills the
-// blocks without estimate and smooths the field.
-func ridgePeriods(g *floatImage, o *orientationField, m *blockMask) *blockField {
+// blocks without estimate and smooths the field. It also returns the ridge
+// clarity of every block: the autocorrelation peak (0 when no period shows).
+func ridgePeriods(g *floatImage, o *orientationField, m *blockMask) (*blockField, *blockField) {
 	bw, bh := o.bw, o.bh
 	raw := make([]float64, bw*bh)
 	valid := make([]float64, bw*bh)
@@ -567,7 +568,7 @@ func ridgePeriods(g *floatImage, o *orientationField, m *blockMask) *blockField 
 			out.v[b] = med
 		}
 	}
-	return out
+	return out, &blockField{bw: bw, bh: bh, v: valid}
 }
 
 // filterTap is one sample of an oriented filter: an offset and a weight.

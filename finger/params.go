@@ -119,3 +119,10 @@ const (
 	alignAreaMargin = 10.0
 	alignMinCount   = 10
 )
+
+// Image quality: the foreground area (blocks) and ridge clarity of a print
+// that has all it needs.
+const (
+	qualityFullArea    = 600
+	qualityFullClarity = 0.8
+)
