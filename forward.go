@@ -36,7 +36,7 @@ const (
 // Partner is an agency Huella forwards records to: where, in which format,
 // over which TLS settings, signed with which of our keys.
 type Partner struct {
-	Code     string        `json:"code"` // e.g. GT-PNC: country alpha-2, a dash, 2-12 letters or digits
+	Code     string        `json:"code"` // e.g. GT-PNC: 2-32 capital letters, digits and dashes
 	Name     string        `json:"name"`
 	Endpoint string        `json:"endpoint"` // https:// URL deliveries are POSTed to (http:// only on loopback)
 	Format   PayloadFormat `json:"format"`
@@ -52,13 +52,13 @@ type Partner struct {
 	UpdatedAt      time.Time `json:"updated_at"`
 }
 
-var partnerCodePattern = regexp.MustCompile(`^[A-Z]{2}-[A-Z0-9]{2,12}$`)
+var partnerCodePattern = regexp.MustCompile(`^[A-Z0-9][A-Z0-9-]{1,31}$`)
 
 // Validate reports the first rule the partner breaks, as an EINVALID error.
 func (p *Partner) Validate() error {
 	switch {
 	case !partnerCodePattern.MatchString(p.Code):
-		return Errorf(EINVALID, "partner code must look like GT-PNC (country, dash, 2-12 letters or digits)")
+		return Errorf(EINVALID, "partner code must be 2-32 capital letters, digits and dashes, such as GT-PNC")
 	case p.Name == "" || len(p.Name) > 200:
 		return Errorf(EINVALID, "partner name required (at most 200 characters)")
 	case p.Format != FormatJSON && p.Format != FormatANSINIST:
