@@ -57,6 +57,13 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if !strings.Contains(dsn, "pool_max_conns") {
 		config.MaxConns = defaultMaxConns
 	}
+	// pgx prepares and caches statements; after five runs PostgreSQL may
+	// switch to a generic plan that cannot see the filter's values and, for
+	// a site and a month, reads and sorts every encounter in range instead
+	// of the first page. Planning each run costs well under a millisecond.
+	if _, ok := config.ConnConfig.RuntimeParams["plan_cache_mode"]; !ok {
+		config.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, config)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
