@@ -59,6 +59,9 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 			return fmt.Errorf("postgres: create encounter: %w", err)
 		}
+		if err := insertIdentity(ctx, tx, e, ids, now); err != nil {
+			return err
+		}
 		event := huella.NewAuditEvent(ctx, huella.ActionEncounterCreate, "encounter/"+ids.encounter, e.SiteCode)
 		event.Detail = fmt.Sprintf("subject=%s new_subject=%t samples=%d smts=%d", ids.subject, e.SubjectID == "", len(e.Samples), len(e.SMTs))
 		if err := appendAudit(ctx, tx, event, now); err != nil {
@@ -222,7 +225,8 @@ func (s *Store) FindSubject(ctx context.Context, id string) (*huella.Subject, er
 			subject.MergedInto = *merged
 		}
 		subject.Encounters, err = queryEncounters(ctx, tx, `SELECT `+encounterColumns+` FROM encounters e
-			WHERE e.subject_id = $1 ORDER BY e.captured_at, e.id`, id)
+			WHERE e.subject_id = $1 OR e.subject_id IN (SELECT id FROM subjects WHERE merged_into = $1)
+			ORDER BY e.captured_at, e.id`, id)
 		if err != nil {
 			return err
 		}
@@ -386,6 +390,9 @@ func fillEncounters(ctx context.Context, tx pgx.Tx, list []*huella.Encounter, wi
 			e := byID[smp.encounter]
 			e.Samples = append(e.Samples, smp.sample)
 		}
+	}
+	if err := fillIdentity(ctx, tx, byID, ids); err != nil {
+		return err
 	}
 	rows, err := tx.Query(ctx, `SELECT encounter_id, id, type, code, class, subclass, colors, description,
 		sample_index, sample_id FROM smts WHERE encounter_id = ANY ($1) ORDER BY encounter_id, ordinal`, ids)

@@ -317,41 +317,53 @@ func (s *Store) ConfirmForForwarding(ctx context.Context, c *huella.Confirmation
 		return nil, err
 	}
 	now := s.now()
+	var planned []*huella.Delivery
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		planned, err = confirmInTx(ctx, tx, c, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return planned, nil
+}
+
+// confirmInTx records a confirmation and plans its deliveries in tx; it
+// sets the confirmation's ID, Examiner and CreatedAt. DecideHit calls it in
+// the transaction of the examiner's decision.
+func confirmInTx(ctx context.Context, tx pgx.Tx, c *huella.Confirmation, now time.Time) ([]*huella.Delivery, error) {
 	id := huella.NewID("cnf_", now)
 	examiner := "system"
 	if u := huella.ActorFromContext(ctx); u != nil {
 		examiner = u.ID
 	}
-	var planned []*huella.Delivery
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var site string
-		err := tx.QueryRow(ctx, `SELECT site_code FROM encounters WHERE id = $1`, c.EncounterID).Scan(&site)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return huella.Errorf(huella.ENOTFOUND, "encounter %s not found", c.EncounterID)
-		} else if err != nil {
-			return fmt.Errorf("postgres: confirm: %w", err)
-		}
-		var found bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM subjects WHERE id = $1)`, c.SubjectID).Scan(&found); err != nil {
-			return fmt.Errorf("postgres: confirm: %w", err)
-		}
-		if !found {
-			return huella.Errorf(huella.ENOTFOUND, "subject %s not found", c.SubjectID)
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO confirmations (id, kind, hit_id, category, subject_id, encounter_id,
-			examiner, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			id, string(c.Kind), c.HitID, c.Category, c.SubjectID, c.EncounterID, examiner, c.Reason, now); err != nil {
-			return fmt.Errorf("postgres: confirm: %w", err)
-		}
-		event := huella.NewAuditEvent(ctx, huella.ActionConfirmationCreate, "confirmation/"+id, site)
-		event.Detail = fmt.Sprintf("kind=%s hit=%s category=%s encounter=%s subject=%s", c.Kind, c.HitID, c.Category, c.EncounterID, c.SubjectID)
-		if err := appendAudit(ctx, tx, event, now); err != nil {
-			return err
-		}
-		planned, err = planDeliveries(ctx, tx, &huella.TriggerEvent{Kind: c.Kind, SubjectID: c.SubjectID,
-			EncounterID: c.EncounterID, Site: site, Category: c.Category, ConfirmationID: id}, now)
-		return err
-	})
+	var site string
+	err := tx.QueryRow(ctx, `SELECT site_code FROM encounters WHERE id = $1`, c.EncounterID).Scan(&site)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, huella.Errorf(huella.ENOTFOUND, "encounter %s not found", c.EncounterID)
+	} else if err != nil {
+		return nil, fmt.Errorf("postgres: confirm: %w", err)
+	}
+	var found bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM subjects WHERE id = $1)`, c.SubjectID).Scan(&found); err != nil {
+		return nil, fmt.Errorf("postgres: confirm: %w", err)
+	}
+	if !found {
+		return nil, huella.Errorf(huella.ENOTFOUND, "subject %s not found", c.SubjectID)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO confirmations (id, kind, hit_id, category, subject_id, encounter_id,
+		examiner, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		id, string(c.Kind), c.HitID, c.Category, c.SubjectID, c.EncounterID, examiner, c.Reason, now); err != nil {
+		return nil, fmt.Errorf("postgres: confirm: %w", err)
+	}
+	event := huella.NewAuditEvent(ctx, huella.ActionConfirmationCreate, "confirmation/"+id, site)
+	event.Detail = fmt.Sprintf("kind=%s hit=%s category=%s encounter=%s subject=%s", c.Kind, c.HitID, c.Category, c.EncounterID, c.SubjectID)
+	if err := appendAudit(ctx, tx, event, now); err != nil {
+		return nil, err
+	}
+	planned, err := planDeliveries(ctx, tx, &huella.TriggerEvent{Kind: c.Kind, SubjectID: c.SubjectID,
+		EncounterID: c.EncounterID, Site: site, Category: c.Category, ConfirmationID: id}, now)
 	if err != nil {
 		return nil, err
 	}

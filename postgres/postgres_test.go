@@ -108,6 +108,10 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) huella.Store { return MustOpen(t) })
 }
 
+func TestIdentityStore(t *testing.T) {
+	storetest.RunIdentity(t, func(t *testing.T) storetest.IdentityStore { return MustOpen(t) })
+}
+
 func TestForwardStore(t *testing.T) {
 	storetest.RunForwarding(t, func(t *testing.T) storetest.ForwardingStore { return MustOpen(t) })
 }

@@ -1,0 +1,500 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/huella-abis/huella"
+)
+
+var _ huella.IdentityStore = (*Store)(nil)
+
+// insertIdentity stores, in CreateEncounter's transaction, the templates of
+// the samples, the identification and its hits.
+func insertIdentity(ctx context.Context, tx pgx.Tx, e *huella.Encounter, ids encounterIDs, now time.Time) error {
+	batch := &pgx.Batch{}
+	for i, smp := range e.Samples {
+		if t := smp.Template; t != nil {
+			batch.Queue(`INSERT INTO templates (sample_id, modality, position, eye, algorithm, version, quality, data)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, ids.samples[i], string(t.Modality), t.Position, string(t.Eye),
+				t.Algorithm, t.Version, t.Quality, t.Data)
+		}
+	}
+	if id := e.Identification; id != nil {
+		candidates, err := json.Marshal(nonNil(id.Candidates))
+		if err != nil {
+			return err
+		}
+		recapture, err := json.Marshal(nonNil(id.Recapture))
+		if err != nil {
+			return err
+		}
+		batch.Queue(`INSERT INTO identifications (encounter_id, decision, candidates, recapture) VALUES ($1, $2, $3, $4)`,
+			ids.encounter, string(id.Decision), string(candidates), string(recapture))
+	}
+	if batch.Len() > 0 {
+		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+			return fmt.Errorf("postgres: create identification: %w", err)
+		}
+	}
+	if e.Identification == nil {
+		return nil
+	}
+	for _, h := range e.Identification.Hits {
+		h.EncounterID, h.SubjectID, h.Site = ids.encounter, ids.subject, e.SiteCode
+	}
+	return insertHits(ctx, tx, e.Identification.Hits, now)
+}
+
+// insertHits stores new pending hits, setting their IDs, and audits each.
+func insertHits(ctx context.Context, tx pgx.Tx, hits []*huella.Hit, now time.Time) error {
+	for _, h := range hits {
+		if h.Kind != huella.HitDuplicate && h.Kind != huella.HitWatchlist || h.Candidate == nil || h.EncounterID == "" {
+			return huella.Errorf(huella.EINVALID, "a hit needs a kind, a candidate and an encounter")
+		}
+		cand, err := json.Marshal(h.Candidate)
+		if err != nil {
+			return err
+		}
+		h.ID, h.State, h.CreatedAt = huella.NewID("hit_", now), huella.HitPending, now
+		if _, err := tx.Exec(ctx, `INSERT INTO hits (id, kind, encounter_id, subject_id, site, candidate_subject_id,
+			watchlist_id, watch_entry_id, category, candidate, state, examiner, reason, decided_at, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, '', '', NULL, $12)`,
+			h.ID, string(h.Kind), h.EncounterID, h.SubjectID, h.Site, h.CandidateSubjectID, h.WatchlistID, h.WatchEntryID,
+			string(h.Category), string(cand), string(h.State), now); err != nil {
+			return fmt.Errorf("postgres: create hit: %w", err)
+		}
+		event := huella.NewAuditEvent(ctx, huella.ActionHitCreate, "hit/"+h.ID, h.Site)
+		event.Detail = fmt.Sprintf("kind=%s encounter=%s llr=%.1f", h.Kind, h.EncounterID, h.Candidate.LLR)
+		if err := appendAudit(ctx, tx, event, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fillIdentity reads the identifications and hits of the listed encounters.
+func fillIdentity(ctx context.Context, tx pgx.Tx, byID map[string]*huella.Encounter, ids []string) error {
+	rows, err := tx.Query(ctx, `SELECT encounter_id, decision, candidates, recapture FROM identifications WHERE encounter_id = ANY ($1)`, ids)
+	if err != nil {
+		return fmt.Errorf("postgres: identifications: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var encounter string
+		var candidates, recapture []byte
+		id := &huella.Identification{}
+		if err := rows.Scan(&encounter, &id.Decision, &candidates, &recapture); err != nil {
+			return fmt.Errorf("postgres: identifications: %w", err)
+		}
+		if err := json.Unmarshal(candidates, &id.Candidates); err != nil {
+			return fmt.Errorf("postgres: identification of %s: %w", encounter, err)
+		}
+		if err := json.Unmarshal(recapture, &id.Recapture); err != nil {
+			return fmt.Errorf("postgres: identification of %s: %w", encounter, err)
+		}
+		id.Candidates, id.Recapture = nilIfEmpty(id.Candidates), nilIfEmpty(id.Recapture)
+		byID[encounter].Identification = id
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("postgres: identifications: %w", err)
+	}
+	rows.Close()
+	hits, err := queryHits(ctx, tx, `WHERE encounter_id = ANY ($1) ORDER BY created_at, id`, ids)
+	if err != nil {
+		return err
+	}
+	for _, h := range hits {
+		if e := byID[h.EncounterID]; e.Identification != nil {
+			e.Identification.Hits = append(e.Identification.Hits, h)
+		}
+	}
+	return nil
+}
+
+const hitColumns = `id, kind, encounter_id, subject_id, site, candidate_subject_id, watchlist_id, watch_entry_id,
+	category, candidate, state, examiner, reason, decided_at, created_at`
+
+func queryHits(ctx context.Context, q querier, where string, args ...any) ([]*huella.Hit, error) {
+	rows, err := q.Query(ctx, `SELECT `+hitColumns+` FROM hits `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: hits: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*huella.Hit, error) {
+		var h huella.Hit
+		var cand []byte
+		var decided *time.Time
+		if err := row.Scan(&h.ID, &h.Kind, &h.EncounterID, &h.SubjectID, &h.Site, &h.CandidateSubjectID, &h.WatchlistID,
+			&h.WatchEntryID, &h.Category, &cand, &h.State, &h.Examiner, &h.Reason, &decided, &h.CreatedAt); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(cand, &h.Candidate); err != nil {
+			return nil, fmt.Errorf("hit %s: %w", h.ID, err)
+		}
+		if decided != nil {
+			h.DecidedAt = decided.UTC()
+		}
+		h.CreatedAt = h.CreatedAt.UTC()
+		return &h, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: hits: %w", err)
+	}
+	return list, nil
+}
+
+// ForEachTemplate streams a gallery's templates, later captures last so
+// that they replace earlier ones of the same slot.
+func (s *Store) ForEachTemplate(ctx context.Context, kind huella.GalleryKind, fn func(*huella.Template) error) error {
+	var query string
+	var args []any
+	switch kind {
+	case huella.GallerySubjects:
+		query = `SELECT t.sample_id, coalesce(sub.merged_into, e.subject_id), t.modality, t.position, t.eye, t.algorithm,
+			t.version, t.quality, t.data
+			FROM templates t JOIN samples sm ON sm.id = t.sample_id JOIN encounters e ON e.id = sm.encounter_id
+			JOIN subjects sub ON sub.id = e.subject_id ORDER BY e.captured_at, e.id`
+	case huella.GalleryWatchlists:
+		query = `SELECT ws.id, ws.entry_id, ws.sample->>'modality', coalesce((ws.sample->>'position')::int, 0),
+			coalesce(ws.sample->>'eye', ''), ws.template_algorithm, ws.template_version, ws.template_quality, ws.template_data
+			FROM watch_samples ws JOIN watch_entries we ON we.id = ws.entry_id JOIN watchlists w ON w.id = we.watchlist_id
+			WHERE ws.template_data IS NOT NULL AND w.valid_from <= $1 AND (w.valid_until IS NULL OR w.valid_until > $1)
+			ORDER BY we.created_at, ws.ordinal`
+		args = []any{s.now()}
+	default:
+		return huella.Errorf(huella.EINVALID, "unknown gallery %q", kind)
+	}
+	return s.inReadTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, query, args...)
+		if err != nil {
+			return fmt.Errorf("postgres: templates: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var t huella.Template
+			if err := rows.Scan(&t.SampleID, &t.SubjectID, &t.Modality, &t.Position, &t.Eye, &t.Algorithm, &t.Version,
+				&t.Quality, &t.Data); err != nil {
+				return fmt.Errorf("postgres: templates: %w", err)
+			}
+			if err := fn(&t); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+}
+
+// CreateWatchlist stores a new watchlist.
+func (s *Store) CreateWatchlist(ctx context.Context, w *huella.Watchlist) error {
+	if err := w.Validate(); err != nil {
+		return err
+	}
+	now := s.now()
+	id := huella.NewID("wl_", now)
+	var until *time.Time
+	if !w.ValidUntil.IsZero() {
+		u := stored(w.ValidUntil)
+		until = &u
+	}
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO watchlists (id, name, owner, category, valid_from, valid_until, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, w.Name, w.Owner, string(w.Category), stored(w.ValidFrom), until, now); err != nil {
+			return fmt.Errorf("postgres: create watchlist: %w", err)
+		}
+		event := huella.NewAuditEvent(ctx, huella.ActionWatchlistCreate, "watchlist/"+id, "")
+		event.Detail = fmt.Sprintf("owner=%s category=%s", w.Owner, w.Category)
+		return appendAudit(ctx, tx, event, now)
+	})
+	if err != nil {
+		return err
+	}
+	w.ID, w.CreatedAt, w.ValidFrom = id, now, stored(w.ValidFrom)
+	if until != nil {
+		w.ValidUntil = *until
+	}
+	return nil
+}
+
+// FindWatchlist returns a watchlist.
+func (s *Store) FindWatchlist(ctx context.Context, id string) (*huella.Watchlist, error) {
+	list, err := s.queryWatchlists(ctx, `WHERE id = $1`, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, huella.Errorf(huella.ENOTFOUND, "watchlist %s not found", id)
+	}
+	return list[0], nil
+}
+
+// ListWatchlists returns every watchlist by name.
+func (s *Store) ListWatchlists(ctx context.Context) ([]*huella.Watchlist, error) {
+	return s.queryWatchlists(ctx, `ORDER BY name, id`)
+}
+
+func (s *Store) queryWatchlists(ctx context.Context, where string, args ...any) ([]*huella.Watchlist, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, name, owner, category, valid_from, valid_until, created_at FROM watchlists `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: watchlists: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*huella.Watchlist, error) {
+		var w huella.Watchlist
+		var until *time.Time
+		if err := row.Scan(&w.ID, &w.Name, &w.Owner, &w.Category, &w.ValidFrom, &until, &w.CreatedAt); err != nil {
+			return nil, err
+		}
+		w.ValidFrom, w.CreatedAt = w.ValidFrom.UTC(), w.CreatedAt.UTC()
+		if until != nil {
+			w.ValidUntil = until.UTC()
+		}
+		return &w, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: watchlists: %w", err)
+	}
+	return list, nil
+}
+
+// CreateWatchEntry stores an entry with its samples and templates.
+func (s *Store) CreateWatchEntry(ctx context.Context, e *huella.WatchEntry) error {
+	now := s.now()
+	if err := e.Validate(now); err != nil {
+		return err
+	}
+	biographics, err := json.Marshal(e.Biographics)
+	if err != nil {
+		return err
+	}
+	id := huella.NewID("wle_", now)
+	sampleIDs := make([]string, len(e.Samples))
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		var found bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM watchlists WHERE id = $1)`, e.WatchlistID).Scan(&found); err != nil {
+			return fmt.Errorf("postgres: create watch entry: %w", err)
+		}
+		if !found {
+			return huella.Errorf(huella.ENOTFOUND, "watchlist %s not found", e.WatchlistID)
+		}
+		batch := &pgx.Batch{}
+		batch.Queue(`INSERT INTO watch_entries (id, watchlist_id, reference, biographics, created_at) VALUES ($1, $2, $3, $4, $5)`,
+			id, e.WatchlistID, e.Reference, string(biographics), now)
+		for i, smp := range e.Samples {
+			sampleIDs[i] = huella.NewID("wsm_", now)
+			copy := *smp
+			copy.ID, copy.Template = sampleIDs[i], nil
+			js, err := json.Marshal(&copy)
+			if err != nil {
+				return err
+			}
+			var alg string
+			var version, quality int
+			var data []byte
+			if t := smp.Template; t != nil {
+				alg, version, quality, data = t.Algorithm, t.Version, t.Quality, t.Data
+			}
+			batch.Queue(`INSERT INTO watch_samples (id, entry_id, ordinal, sample, template_algorithm, template_version,
+				template_quality, template_data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+				sampleIDs[i], id, i, string(js), alg, version, quality, data)
+		}
+		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+			return fmt.Errorf("postgres: create watch entry: %w", err)
+		}
+		event := huella.NewAuditEvent(ctx, huella.ActionWatchEntryCreate, "watch_entry/"+id, "")
+		event.Detail = fmt.Sprintf("watchlist=%s samples=%d", e.WatchlistID, len(e.Samples))
+		return appendAudit(ctx, tx, event, now)
+	})
+	if err != nil {
+		return err
+	}
+	e.ID, e.CreatedAt = id, now
+	for i, smp := range e.Samples {
+		smp.ID = sampleIDs[i]
+	}
+	return nil
+}
+
+// FindWatchEntry returns an entry with its samples.
+func (s *Store) FindWatchEntry(ctx context.Context, id string) (*huella.WatchEntry, error) {
+	var e huella.WatchEntry
+	err := s.inReadTx(ctx, func(tx pgx.Tx) error {
+		var biographics []byte
+		err := tx.QueryRow(ctx, `SELECT id, watchlist_id, reference, biographics, created_at FROM watch_entries WHERE id = $1`, id).
+			Scan(&e.ID, &e.WatchlistID, &e.Reference, &biographics, &e.CreatedAt)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return huella.Errorf(huella.ENOTFOUND, "watch entry %s not found", id)
+		} else if err != nil {
+			return fmt.Errorf("postgres: find watch entry: %w", err)
+		}
+		e.CreatedAt = e.CreatedAt.UTC()
+		if err := json.Unmarshal(biographics, &e.Biographics); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT sample FROM watch_samples WHERE entry_id = $1 ORDER BY ordinal`, id)
+		if err != nil {
+			return fmt.Errorf("postgres: watch samples: %w", err)
+		}
+		e.Samples, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (*huella.Sample, error) {
+			var js []byte
+			if err := row.Scan(&js); err != nil {
+				return nil, err
+			}
+			var smp huella.Sample
+			return &smp, json.Unmarshal(js, &smp)
+		})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+// CreateHits stores hits found outside an enrollment.
+func (s *Store) CreateHits(ctx context.Context, hits []*huella.Hit) error {
+	now := s.now()
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		for _, h := range hits {
+			err := tx.QueryRow(ctx, `SELECT subject_id, site_code FROM encounters WHERE id = $1`, h.EncounterID).Scan(&h.SubjectID, &h.Site)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return huella.Errorf(huella.EINVALID, "hit names an unknown encounter")
+			} else if err != nil {
+				return fmt.Errorf("postgres: create hits: %w", err)
+			}
+		}
+		return insertHits(ctx, tx, hits, now)
+	})
+}
+
+// FindHit returns a hit.
+func (s *Store) FindHit(ctx context.Context, id string) (*huella.Hit, error) {
+	list, err := queryHits(ctx, s.pool, `WHERE id = $1`, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, huella.Errorf(huella.ENOTFOUND, "hit %s not found", id)
+	}
+	return list[0], nil
+}
+
+// ListHits returns the hits matching the filter, oldest first.
+func (s *Store) ListHits(ctx context.Context, f huella.HitFilter) ([]*huella.Hit, error) {
+	limit := f.Limit
+	switch {
+	case limit == 0:
+		limit = 100
+	case limit < 0 || limit > 1000 || f.Offset < 0:
+		return nil, huella.Errorf(huella.EINVALID, "limit must be 1-1000 and offset 0 or more")
+	}
+	if f.Sites != nil && len(f.Sites) == 0 {
+		return nil, nil
+	}
+	return queryHits(ctx, s.pool, `WHERE ($1 = '' OR state = $1) AND ($2 = '' OR kind = $2) AND ($3::text[] IS NULL OR site = ANY ($3))
+		ORDER BY created_at, id LIMIT $4 OFFSET $5`, string(f.State), string(f.Kind), f.Sites, limit, f.Offset)
+}
+
+// DecideHit records an examiner's decision and acts on a confirmation in
+// the same transaction.
+func (s *Store) DecideHit(ctx context.Context, id string, state huella.HitState, reason string) (*huella.Hit, error) {
+	if state != huella.HitConfirmed && state != huella.HitRejected {
+		return nil, huella.Errorf(huella.EINVALID, "a decision confirms or rejects")
+	}
+	if reason == "" || len(reason) > 1000 {
+		return nil, huella.Errorf(huella.EINVALID, "a decision needs a reason (at most 1000 characters)")
+	}
+	examiner := "system"
+	if u := huella.ActorFromContext(ctx); u != nil {
+		examiner = u.ID
+	}
+	now := s.now()
+	var hit *huella.Hit
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		list, err := queryHits(ctx, tx, `WHERE id = $1 FOR UPDATE`, id)
+		if err != nil {
+			return err
+		}
+		if len(list) == 0 {
+			return huella.Errorf(huella.ENOTFOUND, "hit %s not found", id)
+		}
+		hit = list[0]
+		if hit.State != huella.HitPending {
+			return huella.Errorf(huella.ECONFLICT, "hit already %s", hit.State)
+		}
+		hit.State, hit.Examiner, hit.Reason, hit.DecidedAt = state, examiner, reason, now
+		if _, err := tx.Exec(ctx, `UPDATE hits SET state = $1, examiner = $2, reason = $3, decided_at = $4 WHERE id = $5`,
+			string(state), examiner, reason, now, id); err != nil {
+			return fmt.Errorf("postgres: decide hit: %w", err)
+		}
+		event := huella.NewAuditEvent(ctx, huella.ActionHitDecide, "hit/"+id, hit.Site)
+		event.Detail = fmt.Sprintf("kind=%s state=%s", hit.Kind, state)
+		if err := appendAudit(ctx, tx, event, now); err != nil {
+			return err
+		}
+		if state != huella.HitConfirmed {
+			return nil
+		}
+		if hit.Kind == huella.HitDuplicate {
+			return mergeSubjects(ctx, tx, hit, examiner, now)
+		}
+		_, err = confirmInTx(ctx, tx, &huella.Confirmation{Kind: huella.TriggerHit, HitID: hit.ID, Category: string(hit.Category),
+			SubjectID: hit.SubjectID, EncounterID: hit.EncounterID, Reason: reason}, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return hit, nil
+}
+
+// mergeSubjects merges the hit's probe subject (and whatever was merged
+// into it) into the candidate subject.
+func mergeSubjects(ctx context.Context, tx pgx.Tx, hit *huella.Hit, examiner string, now time.Time) error {
+	from, into := hit.SubjectID, hit.CandidateSubjectID
+	var target *string
+	err := tx.QueryRow(ctx, `SELECT merged_into FROM subjects WHERE id = $1`, into).Scan(&target)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return huella.Errorf(huella.ENOTFOUND, "candidate subject %s not found", into)
+	} else if err != nil {
+		return fmt.Errorf("postgres: merge: %w", err)
+	}
+	if target != nil {
+		into = *target
+	}
+	if from == into {
+		return nil
+	}
+	batch := &pgx.Batch{}
+	batch.Queue(`UPDATE subjects SET merged_into = $1 WHERE merged_into = $2`, into, from)
+	batch.Queue(`UPDATE subjects SET merged_into = $1 WHERE id = $2`, into, from)
+	batch.Queue(`INSERT INTO merges (subject_id, into_id, hit_id, merged_by, merged_at) VALUES ($1, $2, $3, $4, $5)`,
+		from, into, hit.ID, examiner, now)
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return fmt.Errorf("postgres: merge: %w", err)
+	}
+	event := huella.NewAuditEvent(ctx, huella.ActionSubjectMerge, "subject/"+from, hit.Site)
+	event.Detail = "into=" + into
+	return appendAudit(ctx, tx, event, now)
+}
+
+// UnmergeSubject undoes a subject's merge, keeping the merge in history.
+func (s *Store) UnmergeSubject(ctx context.Context, id string) error {
+	now := s.now()
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE subjects SET merged_into = NULL WHERE id = $1 AND merged_into IS NOT NULL`, id)
+		if err != nil {
+			return fmt.Errorf("postgres: unmerge: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return huella.Errorf(huella.ENOTFOUND, "subject %s is not merged", id)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE merges SET undone_at = $1 WHERE subject_id = $2 AND undone_at IS NULL`, now, id); err != nil {
+			return fmt.Errorf("postgres: unmerge: %w", err)
+		}
+		return appendAudit(ctx, tx, huella.NewAuditEvent(ctx, huella.ActionSubjectUnmerge, "subject/"+id, ""), now)
+	})
+}
