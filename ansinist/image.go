@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/huella-abis/huella/ansinist/internal/ljpeg"
 	"github.com/huella-abis/huella/imgproc"
 	"github.com/huella-abis/huella/wsq"
 )
@@ -147,8 +148,9 @@ func compressionName(v string) string {
 }
 
 // Decode decodes the image: WSQ with package wsq, JPEGB and PNG with the
-// standard library, raw pixels from the declared size and depth. Other
-// compressions return ErrUnsupportedCompression.
+// standard library, JPEGL (lossless JPEG) with its own decoder, raw pixels
+// from the declared size and depth. Other compressions (JPEG 2000) return
+// ErrUnsupportedCompression.
 //
 // Files in the wild mislabel their images (TIFF in Type-5 records, JPEG in a
 // field that says WSQ), so a recognised signature at the start of the data
@@ -189,6 +191,12 @@ func (img *Image) Decode() (image.Image, error) {
 		m, _, err := image.Decode(bytes.NewReader(img.Data))
 		if err != nil {
 			return nil, fmt.Errorf("ansinist: decode %s image: %w", img.Compression, err)
+		}
+		return m, nil
+	case CompressionJPEGL:
+		m, err := ljpeg.Decode(img.Data, imgproc.MaxPixels)
+		if err != nil {
+			return nil, fmt.Errorf("ansinist: decode JPEGL image: %w", err)
 		}
 		return m, nil
 	case CompressionNone:
