@@ -36,6 +36,7 @@ type ValidationError struct {
 	Violations []Violation
 }
 
+// Error lists the violations, separated by semicolons.
 func (e *ValidationError) Error() string {
 	parts := make([]string, len(e.Violations))
 	for i, v := range e.Violations {

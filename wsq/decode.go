@@ -35,7 +35,7 @@ func (dc Decoder) Decode(data []byte) (*File, error) {
 	if d.maxPixels <= 0 {
 		d.maxPixels = defaultMaxPixels
 	}
-	frame, err := d.readHeaders(false)
+	frame, err := d.readHeaders()
 	if err != nil {
 		return nil, err
 	}
@@ -178,8 +178,8 @@ func (d *decoder) segment(name string) ([]byte, error) {
 }
 
 // readHeaders reads SOI, the tables and comments before the frame, and the
-// frame header. With configOnly the size check is all that is done.
-func (d *decoder) readHeaders(configOnly bool) (Frame, error) {
+// frame header, checking the declared size against the cap.
+func (d *decoder) readHeaders() (Frame, error) {
 	m, err := d.u16()
 	if err != nil {
 		return Frame{}, err

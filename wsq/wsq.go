@@ -8,6 +8,19 @@
 // shift and scale back to 8-bit grey. Encoding runs the same stages in the
 // other direction, with the bit allocation of the reference encoder.
 //
+// Use:
+//
+//	f, err := wsq.DecodeFile(data)                       // f.Image, f.PPI, f.Comments, f.Frame
+//	f, err := wsq.Decoder{MaxPixels: 1 << 22}.Decode(data) // a tighter size cap
+//	out, err := wsq.EncodeGray(gray, &wsq.Options{BitRate: 0.75, PPI: 500})
+//	db := wsq.PSNR(gray, f.Image)
+//
+// Hostile input yields ErrFormat, ErrTruncated, ErrTooLarge or
+// ErrUnsupported, never a panic; the declared size is capped (by default at
+// imgproc.MaxPixels) and the planes are allocated only after the
+// coefficient stream has proved to fill them. The bit rate follows the FBI
+// allocation: the default 0.75 gives about 15:1 (0.55–0.65 bit per pixel).
+//
 // The package registers the "wsq" format with package image, so
 // image.Decode reads WSQ once this package is imported.
 package wsq
@@ -74,7 +87,7 @@ func DecodeConfig(r io.Reader) (image.Config, error) {
 		return image.Config{}, err
 	}
 	d := &decoder{data: data, maxPixels: defaultMaxPixels}
-	frame, err := d.readHeaders(true)
+	frame, err := d.readHeaders()
 	if err != nil {
 		return image.Config{}, err
 	}
