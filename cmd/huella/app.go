@@ -26,10 +26,11 @@ import (
 // under Data) run one facility on one box; a PostgreSQL DSN moves the
 // records to a server.
 type Config struct {
-	Addr     string // listen address of the API and console
-	Data     string // data directory: database, blobs, key
-	KeyFile  string // data key; default Data/keys/data.key
-	Postgres string // PostgreSQL DSN; empty uses SQLite in Data
+	Addr     string        // listen address of the API and console
+	Data     string        // data directory: database, blobs, key
+	KeyFile  string        // data key; default Data/keys/data.key
+	Postgres string        // PostgreSQL DSN; empty uses SQLite in Data
+	Forward  ForwardConfig // forwarding to partners (serve; partner.go)
 }
 
 // ConfigError is a configuration value that does not hold.
@@ -44,6 +45,7 @@ func (e *ConfigError) Error() string { return fmt.Sprintf("config: %s: %s", e.Fi
 func (c *Config) registerFlags(fs *flag.FlagSet, withAddr bool) {
 	if withAddr {
 		fs.StringVar(&c.Addr, "addr", envOr("HUELLA_ADDR", "127.0.0.1:8080"), "listen address ($HUELLA_ADDR)")
+		c.Forward.registerForwardFlags(fs)
 	}
 	fs.StringVar(&c.Data, "data", envOr("HUELLA_DATA", "./huella-data"), "data directory ($HUELLA_DATA)")
 	fs.StringVar(&c.KeyFile, "key-file", os.Getenv("HUELLA_KEY_FILE"), "data key file, default DATA/keys/data.key ($HUELLA_KEY_FILE)")
@@ -79,6 +81,7 @@ type App struct {
 	key        []byte
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
+	forwarding *forwarding // set by StartForwarding (serve)
 }
 
 // OpenApp opens the store and blob store the configuration names, running
@@ -178,6 +181,7 @@ func (a *App) Close() error {
 		a.cancel()
 	}
 	a.wg.Wait()
+	errs = append(errs, a.stopForwarding())
 	if a.Store != nil {
 		errs = append(errs, a.Store.Close())
 	}

@@ -50,15 +50,17 @@ type command func(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 // commands lists every subcommand, wired by hand.
 var commands = map[string]command{
-	"audit": runAudit,
-	"bench": runBench,
-	"demo":  runDemo,
-	"eval":  runEval,
-	"nist":  runNist,
-	"wsq":   runWSQ,
-	"serve": runServe,
-	"site":  runSite,
-	"user":  runUser,
+	"audit":       runAudit,
+	"bench":       runBench,
+	"demo":        runDemo,
+	"eval":        runEval,
+	"nist":        runNist,
+	"wsq":         runWSQ,
+	"serve":       runServe,
+	"site":        runSite,
+	"partner":     runPartner,
+	"partner-sim": runPartnerSim,
+	"user":        runUser,
 }
 
 // Run runs the subcommand named by args[0].
@@ -86,6 +88,8 @@ Commands:
   eval      evaluate an engine on a dataset (finger, iris, face, tattoo, fusion)
   bench     measure a system path (enroll)
   site      add or list sites (facilities)
+  partner   add partner agencies and sharing agreements; list deliveries
+  partner-sim  run a partner's receiving end (verifies, deduplicates; can fail, hang, be slow)
   user      add a user and print its API token
   audit     verify the hash-chained audit trail
 

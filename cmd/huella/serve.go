@@ -25,6 +25,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := app.StartIdentification(ctx); err != nil {
 		return err
 	}
+	if err := app.StartForwarding(ctx); err != nil {
+		return err
+	}
 	if err := app.HTTP.Open(cfg.Addr); err != nil {
 		return err
 	}

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/textproto"
+	"os"
+	"os/exec"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/huella-abis/huella/internal/demo"
+	"github.com/huella-abis/huella/partnersim"
+)
+
+// mustServeForwarding starts "huella serve" like MustServe, with a short
+// ack wait so that a delivery held by the killed process comes back soon.
+func mustServeForwarding(tb testing.TB, data, addr string) *server {
+	tb.Helper()
+	s := &server{url: "http://" + addr, logs: &bytes.Buffer{}}
+	s.cmd = exec.Command(os.Args[0], "serve", "--data", data, "--addr", addr, "--forward-ack-wait", "2s")
+	s.cmd.Env = append(os.Environ(), "HUELLA_RUN_MAIN=1")
+	s.cmd.Stdout, s.cmd.Stderr = io.Discard, s.logs
+	if err := s.cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.cmd.Process.Kill(); s.cmd.Wait() })
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(s.url + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return s
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tb.Fatalf("server not ready: %s", s.logs)
+	return nil
+}
+
+// convictionRequest is an enrollment of one fingerprint declaring a
+// conviction: the smallest encounter that forwards.
+func convictionRequest(i int, finger []byte) (*bytes.Buffer, string) {
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	enc := map[string]any{
+		"site": "MX-BENCH", "captured_at": time.Now().Add(-time.Minute).UTC().Format(time.RFC3339), "reason": "apprehension",
+		"criminal_history": map[string]any{"status": "conviction", "offence": "robo"},
+		"biographics":      map[string]any{"names": []any{map[string]any{"given": "Forward", "family": fmt.Sprint(i)}}, "sex": "U"},
+		"samples":          []any{map[string]any{"image": "f1", "modality": "finger", "position": 2, "impression": "plain", "ppi": 500}},
+	}
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="encounter"`)
+	h.Set("Content-Type", "application/json")
+	w, _ := mw.CreatePart(h)
+	json.NewEncoder(w).Encode(enc)
+	fw, _ := mw.CreateFormFile("f1", "image")
+	fw.Write(uniqueImage(finger, []byte(fmt.Sprintf("forward %d %d", i, time.Now().UnixNano()))))
+	mw.Close()
+	return &buf, mw.FormDataContentType()
+}
+
+// TestForwardKill9 enrolls encounters declaring convictions from several
+// clients while the partner is slow, kills "huella serve" with SIGKILL at
+// a random point of the burst, restarts it, and checks that every
+// acknowledged conviction reaches the partner, each exactly once in
+// effect, with its receipt recorded.
+func TestForwardKill9(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	data := t.TempDir()
+	MustRun(t, "site", "add", "--data", data, "--code", "MX-BENCH", "--name", "Forward test", "--country", "MEX", "--tz", "America/Mexico_City")
+	officer := MustAddUser(t, data, "--name", "officer", "--role", "officer", "--site", "MX-BENCH")
+	admin := MustAddUser(t, data, "--name", "admin", "--role", "admin")
+	sim := partnersim.New(nil)
+	sim.SetMode(partnersim.ModeSlow, 150*time.Millisecond) // deliveries are in flight when the kill comes
+	partner := httptest.NewServer(sim)
+	defer partner.Close()
+	MustRun(t, "partner", "add", "--data", data, "--code", "GT-PNC", "--name", "Policía Nacional Civil", "--endpoint", partner.URL+"/deliveries")
+	MustRun(t, "partner", "agreement", "add", "--data", data, "--partner", "GT-PNC", "--trigger", "conviction",
+		"--modality", "finger", "--field", "names", "--field", "criminal_history", "--legal-basis", "MoU GT-MX 2026 art. 4", "--require-ack")
+	addr := freeAddr(t)
+	srv := mustServeForwarding(t, data, addr)
+	sim.JWKSURL = srv.url + "/.well-known/jwks.json" // fetched on the first delivery
+	finger, err := demo.Fixture("finger-101_1.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var mu sync.Mutex
+	var acked []string
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for c := range 3 {
+		wg.Go(func() {
+			client := &http.Client{Timeout: 30 * time.Second}
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				body, ct := convictionRequest(c*100000+i, finger)
+				req, _ := http.NewRequest("POST", srv.url+"/v1/encounters", body)
+				req.Header.Set("Authorization", "Bearer "+officer)
+				req.Header.Set("Content-Type", ct)
+				resp, err := client.Do(req)
+				if err != nil {
+					continue // the server died under us: not acknowledged
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusCreated {
+					var e struct{ ID string }
+					if json.Unmarshal(b, &e) == nil {
+						mu.Lock()
+						acked = append(acked, e.ID)
+						mu.Unlock()
+					}
+				}
+			}
+		})
+	}
+	// Kill at a random point once the burst is under way and deliveries flow.
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 12 && sim.Stats().Applied >= 3 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(time.Duration(rand.IntN(800)) * time.Millisecond)
+	if err := srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	srv.cmd.Wait()
+	close(stop)
+	wg.Wait()
+	mu.Lock()
+	ackedIDs := append([]string(nil), acked...)
+	mu.Unlock()
+	appliedAtKill := sim.Stats().Applied
+	if len(ackedIDs) < 12 {
+		t.Fatalf("only %d convictions acknowledged before the deadline", len(ackedIDs))
+	}
+
+	sim.SetMode(partnersim.ModeOK, 0)
+	srv = mustServeForwarding(t, data, addr)
+	byEncounter := map[string]int{}
+	deadline = time.Now().Add(60 * time.Second)
+	for {
+		clear(byEncounter)
+		for _, r := range sim.Received() {
+			if r.Document != nil {
+				byEncounter[r.Document.EncounterRef]++
+			}
+		}
+		missing := 0
+		for _, id := range ackedIDs {
+			if byEncounter[id] == 0 {
+				missing++
+			}
+		}
+		if missing == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d acknowledged convictions never reached the partner (simulator %+v)\n%s",
+				missing, len(ackedIDs), sim.Stats(), srv.logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for encounter, n := range byEncounter {
+		if n != 1 {
+			t.Errorf("encounter %s applied %d times, want once", encounter, n)
+		}
+	}
+	// Every delivery the store holds is delivered, with the simulator's receipt.
+	time.Sleep(300 * time.Millisecond)
+	code, body := srv.get(t, admin, "/v1/deliveries?limit=1000")
+	if code != 200 {
+		t.Fatalf("deliveries: %d %s", code, body)
+	}
+	var deliveries []struct {
+		ID, State, Receipt string
+		EncounterID        string `json:"encounter_id"`
+	}
+	json.Unmarshal(body, &deliveries)
+	receipts := map[string]string{}
+	for _, r := range sim.Received() {
+		receipts[r.IdempotencyKey] = r.Receipt
+	}
+	for _, d := range deliveries {
+		if d.State != "delivered" || d.Receipt == "" || receipts[d.ID] != d.Receipt {
+			t.Errorf("delivery %s: %s with receipt %q, simulator's %q", d.ID, d.State, d.Receipt, receipts[d.ID])
+		}
+	}
+	st := sim.Stats()
+	t.Logf("%d convictions acknowledged, %d deliveries stored; partner applied %d at the kill and %d in all, %d repeats answered, %d rejected",
+		len(ackedIDs), len(deliveries), appliedAtKill, st.Applied, st.Duplicates, st.Rejected)
+	if st.Applied != len(deliveries) {
+		t.Errorf("partner applied %d deliveries, store holds %d", st.Applied, len(deliveries))
+	}
+}

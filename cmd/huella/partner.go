@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/forward"
+	"github.com/huella-abis/huella/natsbus"
+)
+
+// ForwardConfig configures forwarding to partner agencies in "huella serve".
+type ForwardConfig struct {
+	NATS       string        // external NATS URL; empty runs NATS embedded, storing in DATA/nats
+	NATSListen string        // address the embedded NATS accepts clients on; empty opens no port
+	DeadAfter  time.Duration // retry a delivery this long before parking it as dead
+	AckWait    time.Duration // redeliver a delivery whose worker went silent after this long
+	Workers    int           // deliveries sent at once
+}
+
+// registerForwardFlags binds the forwarding flags of "huella serve".
+func (c *ForwardConfig) registerForwardFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.NATS, "nats", os.Getenv("HUELLA_NATS"), "external NATS URL for the delivery queue; empty runs NATS embedded ($HUELLA_NATS)")
+	fs.StringVar(&c.NATSListen, "nats-listen", os.Getenv("HUELLA_NATS_LISTEN"), "address the embedded NATS listens on, e.g. 127.0.0.1:4222; empty opens no port ($HUELLA_NATS_LISTEN)")
+	fs.DurationVar(&c.DeadAfter, "forward-dead-after", envDuration("HUELLA_FORWARD_DEAD_AFTER", forward.DefaultDeadAfter), "park a delivery as dead after retrying this long ($HUELLA_FORWARD_DEAD_AFTER)")
+	fs.DurationVar(&c.AckWait, "forward-ack-wait", envDuration("HUELLA_FORWARD_ACK_WAIT", natsbus.DefaultAckWait), "hand a delivery to another worker after this long without news ($HUELLA_FORWARD_ACK_WAIT)")
+	fs.IntVar(&c.Workers, "forward-workers", forward.DefaultWorkers, "deliveries sent at once")
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
+	}
+	return def
+}
+
+// forwarding is the running relay and workers of an App, and their bus.
+type forwarding struct {
+	bus       *natsbus.Bus
+	forwarder *forward.Forwarder
+}
+
+// StartForwarding opens the delivery queue (embedded NATS unless a URL is
+// configured), serves our signing keys at /.well-known/jwks.json and starts
+// the relay and the delivery workers. Close stops them.
+func (a *App) StartForwarding(ctx context.Context) error {
+	store, ok := a.Store.(huella.ForwardStore)
+	if !ok {
+		return fmt.Errorf("the %T store cannot keep forwarding records", a.Store)
+	}
+	cfg := a.Config.Forward
+	keys, err := forward.LoadOrCreateKeyRing(filepath.Join(a.Config.Data, "keys", "signing"))
+	if err != nil {
+		return err
+	}
+	bus, err := natsbus.Open(ctx, natsbus.Config{URL: cfg.NATS, StoreDir: filepath.Join(a.Config.Data, "nats"),
+		Listen: cfg.NATSListen, AckWait: cfg.AckWait, Logger: a.Logger.With("component", "natsbus")})
+	if err != nil {
+		return err
+	}
+	metrics := forward.NewMetrics()
+	if err := a.HTTP.EnableForwarding(keys, metrics); err != nil {
+		bus.Close()
+		return err
+	}
+	f := &forward.Forwarder{Store: store, Records: a.Store, Images: a.Blobs.Get, Queue: bus, Keys: keys,
+		Logger: a.Logger.With("component", "forward"), Metrics: metrics, DeadAfter: cfg.DeadAfter, Workers: cfg.Workers}
+	if err := f.Open(ctx); err != nil {
+		bus.Close()
+		return err
+	}
+	a.forwarding = &forwarding{bus: bus, forwarder: f}
+	return nil
+}
+
+// stopForwarding stops the workers and the relay, then the queue.
+func (a *App) stopForwarding() error {
+	if a.forwarding == nil {
+		return nil
+	}
+	err := errors.Join(a.forwarding.forwarder.Close(), a.forwarding.bus.Close())
+	a.forwarding = nil
+	return err
+}
+
+// stringFlags is a repeatable flag.
+type stringFlags []string
+
+func (l *stringFlags) String() string     { return strings.Join(*l, ",") }
+func (l *stringFlags) Set(v string) error { *l = append(*l, v); return nil }
+
+const partnerUsage = `usage:
+  huella partner add --code GT-PNC --name NAME --endpoint https://... [--format json|ansinist] [--ca-file F] [--client-cert F --client-key F] [--key-id KID]
+  huella partner list
+  huella partner disable|enable --code GT-PNC
+  huella partner agreement add --partner GT-PNC --trigger conviction|hit|duplicate... [--category wanted...] [--modality finger...] [--field names...] --legal-basis TEXT [--require-ack]
+  huella partner agreement list [--partner GT-PNC]
+  huella partner agreement revoke --id agr_...
+  huella partner deliveries [--partner GT-PNC] [--state pending|published|delivered|dead] [--limit N]
+  huella partner keys        (print our public signing keys, as served at /.well-known/jwks.json)`
+
+// runPartner runs "huella partner …": partner agencies, their sharing
+// agreements and the deliveries to them. Every change is audited.
+func runPartner(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New(partnerUsage)
+	}
+	verb, rest := args[0], args[1:]
+	if verb == "agreement" {
+		if len(rest) == 0 {
+			return errors.New(partnerUsage)
+		}
+		verb, rest = "agreement "+rest[0], rest[1:]
+	}
+	var cfg Config
+	fs := flag.NewFlagSet("partner "+verb, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.registerFlags(fs, false)
+	var p huella.Partner
+	var a huella.Agreement
+	var triggers, categories, modalities, fields stringFlags
+	var code, state, id string
+	var limit int
+	switch verb {
+	case "add":
+		fs.StringVar(&p.Code, "code", "", "partner code, e.g. GT-PNC")
+		fs.StringVar(&p.Name, "name", "", "agency name")
+		fs.StringVar(&p.Endpoint, "endpoint", "", "https URL deliveries are POSTed to")
+		fs.StringVar((*string)(&p.Format), "format", "json", "payload format: json or ansinist")
+		fs.StringVar(&p.CAFile, "ca-file", "", "CA certificate of the partner's server (PEM); empty: system roots")
+		fs.StringVar(&p.ClientCertFile, "client-cert", "", "our client certificate for mutual TLS (PEM)")
+		fs.StringVar(&p.ClientKeyFile, "client-key", "", "our client key for mutual TLS (PEM)")
+		fs.StringVar(&p.KeyID, "key-id", "", "our signing key for this partner; empty: the current key")
+	case "disable", "enable":
+		fs.StringVar(&code, "code", "", "partner code")
+	case "agreement add":
+		fs.StringVar(&a.Partner, "partner", "", "partner code")
+		fs.Var(&triggers, "trigger", "trigger that forwards: conviction, hit or duplicate (repeatable)")
+		fs.Var(&categories, "category", "watchlist category, for the hit trigger (repeatable)")
+		fs.Var(&modalities, "modality", "modality whose images may leave: finger, iris, face, smt (repeatable)")
+		fs.Var(&fields, "field", "field that may leave: "+fieldNames()+" (repeatable)")
+		fs.StringVar(&a.LegalBasis, "legal-basis", "", "treaty or memorandum and article")
+		fs.BoolVar(&a.RequireAck, "require-ack", false, "a delivery is done only with the partner's receipt")
+	case "agreement list", "deliveries":
+		fs.StringVar(&code, "partner", "", "partner code (empty: all)")
+		if verb == "deliveries" {
+			fs.StringVar(&state, "state", "", "pending, published, delivered or dead")
+			fs.IntVar(&limit, "limit", 100, "at most this many, newest first")
+		}
+	case "agreement revoke":
+		fs.StringVar(&id, "id", "", "agreement ID")
+	case "list", "keys":
+	default:
+		return errors.New(partnerUsage)
+	}
+	if err := fs.Parse(rest); err != nil {
+		return err
+	}
+	if verb == "keys" {
+		keys, err := forward.LoadOrCreateKeyRing(filepath.Join(cfg.Data, "keys", "signing"))
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(keys.JWKS())
+	}
+	app, err := OpenApp(ctx, cfg, newLogger(stderr))
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	store, ok := app.Store.(huella.ForwardStore)
+	if !ok {
+		return fmt.Errorf("the %T store cannot keep forwarding records", app.Store)
+	}
+	ctx = systemContext(ctx, huella.PurposeAdministration)
+	switch verb {
+	case "add":
+		if err := store.CreatePartner(ctx, &p); err != nil {
+			return fmt.Errorf("add partner: %s", huella.ErrorMessage(err))
+		}
+		fmt.Fprintf(stdout, "partner %s created\n", p.Code)
+	case "list":
+		list, err := store.ListPartners(ctx)
+		if err != nil {
+			return err
+		}
+		for _, p := range list {
+			state := "enabled"
+			if p.Disabled {
+				state = "disabled"
+			}
+			fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\t%s\n", p.Code, p.Format, state, p.Endpoint, p.Name)
+		}
+	case "disable", "enable":
+		p, err := store.FindPartner(ctx, code)
+		if err != nil {
+			return fmt.Errorf("%s partner: %s", verb, huella.ErrorMessage(err))
+		}
+		p.Disabled = verb == "disable"
+		if err := store.UpdatePartner(ctx, p); err != nil {
+			return fmt.Errorf("%s partner: %s", verb, huella.ErrorMessage(err))
+		}
+		fmt.Fprintf(stdout, "partner %s %sd\n", p.Code, verb)
+	case "agreement add":
+		a.Triggers = kinds[huella.Trigger](triggers)
+		a.Categories = categories
+		a.Modalities = kinds[huella.Modality](modalities)
+		a.Fields = kinds[huella.Field](fields)
+		if err := store.CreateAgreement(ctx, &a); err != nil {
+			return fmt.Errorf("add agreement: %s", huella.ErrorMessage(err))
+		}
+		fmt.Fprintf(stdout, "agreement %s with %s created\n", a.ID, a.Partner)
+	case "agreement list":
+		list, err := store.ListAgreements(ctx, code)
+		if err != nil {
+			return err
+		}
+		for _, a := range list {
+			state := "active"
+			if !a.Active {
+				state = "revoked"
+			}
+			fmt.Fprintf(stdout, "%s\t%s\t%s\ttriggers=%s categories=%s modalities=%s fields=%s require_ack=%t\t%s\n",
+				a.ID, a.Partner, state, join(a.Triggers), strings.Join(a.Categories, ","), join(a.Modalities), join(a.Fields),
+				a.RequireAck, a.LegalBasis)
+		}
+	case "agreement revoke":
+		if err := store.RevokeAgreement(ctx, id); err != nil {
+			return fmt.Errorf("revoke agreement: %s", huella.ErrorMessage(err))
+		}
+		fmt.Fprintf(stdout, "agreement %s revoked\n", id)
+	case "deliveries":
+		list, err := store.ListDeliveries(ctx, huella.DeliveryFilter{Partner: code, State: huella.DeliveryState(state), Limit: limit})
+		if err != nil {
+			return fmt.Errorf("deliveries: %s", huella.ErrorMessage(err))
+		}
+		for _, d := range list {
+			fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\tattempts=%d\treceipt=%s\t%s\n", d.ID, d.Partner, d.Trigger, d.State,
+				d.Attempts, d.Receipt, d.LastError)
+		}
+	}
+	return nil
+}
+
+func kinds[T ~string](list []string) []T {
+	out := make([]T, len(list))
+	for i, v := range list {
+		out[i] = T(v)
+	}
+	return out
+}
+
+func join[T ~string](list []T) string {
+	s := make([]string, len(list))
+	for i, v := range list {
+		s[i] = string(v)
+	}
+	return strings.Join(s, ",")
+}
+
+func fieldNames() string { return join(huella.Fields) }
