@@ -305,6 +305,28 @@ func TestBrowser(t *testing.T) {
 		s.signOut()
 	})
 
+	t.Run("Examiner", func(t *testing.T) {
+		h := e.mustCreateHit()
+		s.signIn(e.tokens["dictaminador"])
+		s.open("/hits", "#hit-list")
+		s.screenshot("hits", true)
+		s.run("open the hit", chromedp.Click(chromedp.CSS(`a[href="/hits/`+h.ID+`"]`)), chromedp.WaitVisible(chromedp.CSS("#decide-submit")))
+		value(s, "images load", chromedp.Poll[bool](`Array.from(document.querySelectorAll("img.zoomable")).every(i => i.complete && i.naturalWidth > 0)`, chromedp.WithPollingTimeout(10*time.Second)))
+		s.screenshot("hit", true)
+		s.run("zoom with the keyboard", chromedp.Focus(chromedp.CSS("img.zoomable")), chromedp.KeyEvent("\r"))
+		zoomed := value(s, "zoomed", chromedp.Evaluate[bool](`document.querySelector("img.zoomable").classList.contains("zoomed")`))
+		if !zoomed {
+			t.Errorf("Enter on an image does not zoom it")
+		}
+		s.run("reject with a reason",
+			chromedp.Click(chromedp.CSS(`input[name="decision"][value="rejected"]`)),
+			chromedp.SendKeys(chromedp.CSS("#reason"), "Minutiae differ on the right index"),
+			chromedp.Click(chromedp.CSS("#decide-submit")),
+			chromedp.WaitVisible(chromedp.CSS("#decided")))
+		contains(t, "decided", s.text("#decided"), h.ID)
+		s.signOut()
+	})
+
 	t.Run("Supervisor", func(t *testing.T) {
 		s.signIn(e.tokens["supervisor"])
 		s.open("/dashboard", "svg.chart-svg")

@@ -39,6 +39,10 @@ type Config struct {
 	Enroll *enroll.Service
 	Logger *slog.Logger
 	Now    func() time.Time // time.Now when nil
+	// Decider records examiners' decisions on hits (adjudicate.Service,
+	// which keeps the gallery in step with merges). Nil: the console
+	// decides through the store with the same rules.
+	Decider Decider
 	// InsecureCookies drops the Secure flag from cookies, for a console
 	// served over plain HTTP on a network (browsers accept Secure cookies
 	// from http://localhost and http://127.0.0.1 already). Never set it
@@ -114,6 +118,10 @@ func (c *Console) routes() {
 	c.mux.Handle("GET /subjects/{id}", c.page(readers, c.handleSubject))
 	c.mux.Handle("GET /samples/{id}/image", c.page(readers, c.handleImage))
 	c.mux.Handle("GET /search", c.page(readers, c.handleSearch))
+	c.mux.Handle("GET /hits", c.page(hitReaders, c.handleHits))
+	c.mux.Handle("GET /hits/{id}", c.page(hitReaders, c.handleHit))
+	c.mux.Handle("POST /hits/{id}", c.page(hitDeciders, c.handleDecide))
+	c.mux.Handle("GET /hits/{id}/images/{sample}", c.page(hitReaders, c.handleHitImage))
 	c.mux.Handle("GET /audit", c.page(auditors, c.handleAudit))
 	c.mux.Handle("GET /users", c.page(admins, c.handleUsers))
 	c.mux.Handle("POST /users", c.page(admins, c.handleCreateUser))

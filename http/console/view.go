@@ -199,6 +199,7 @@ func (v *view) Nav() []navItem {
 	}
 	add("dashboard", "/dashboard", statsRoles)
 	add("enroll", "/enroll", officers)
+	add("hits", "/hits", hitReaders)
 	add("search", "/search", readers)
 	add("encounters", "/encounters", readers)
 	add("audit", "/audit", auditors)

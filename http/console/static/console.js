@@ -45,6 +45,14 @@
     if (t.matches(".finger input[type=radio]")) mark(t.closest(".finger"));
   });
   document.querySelectorAll(".finger").forEach(mark);
+  // Side-by-side images zoom to their full size on click, Enter or Space.
+  function zoom(img) { img.classList.toggle("zoomed"); }
+  document.addEventListener("click", function (ev) {
+    if (ev.target.matches("img.zoomable")) zoom(ev.target);
+  });
+  document.addEventListener("keydown", function (ev) {
+    if (ev.target.matches("img.zoomable") && (ev.key === "Enter" || ev.key === " ")) { ev.preventDefault(); zoom(ev.target); }
+  });
   var errors = document.getElementById("enroll-errors");
   if (errors) errors.focus();
   var form = document.getElementById("enroll-form");

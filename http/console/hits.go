@@ -1,0 +1,361 @@
+package console
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/huella-abis/huella"
+)
+
+// Decider records an examiner's decision on a hit. adjudicate.Service is
+// one (it also keeps the gallery in step with merges); without one the
+// console decides through the store with the same rules.
+type Decider interface {
+	Decide(ctx context.Context, id string, state huella.HitState, reason string) (*huella.Hit, error)
+}
+
+// Who may open the examiner's pages: examiners decide at their sites;
+// supervisors see every hit and decide none.
+var (
+	hitReaders  = []huella.Role{huella.RoleExaminer, huella.RoleSupervisor}
+	hitDeciders = []huella.Role{huella.RoleExaminer}
+)
+
+const hitsPerPage = 100
+
+// identityStore returns the store's identification side, or EUNSUPPORTED.
+func (c *Console) identityStore() (huella.IdentityStore, error) {
+	ids, ok := c.cfg.Store.(huella.IdentityStore)
+	if !ok {
+		return nil, huella.Errorf(huella.EUNSUPPORTED, "identification is not available with this store")
+	}
+	return ids, nil
+}
+
+// findHit returns the hit if the user may see it: site-scoped users only
+// hits of encounters at their sites, as the API's adjudication does.
+func (c *Console) findHit(ctx context.Context, ids huella.IdentityStore, user *huella.User, id string) (*huella.Hit, error) {
+	h, err := ids.FindHit(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !user.CanAccessSite(h.Site) {
+		return nil, huella.Errorf(huella.EFORBIDDEN, "the hit is at a site you do not work at")
+	}
+	return h, nil
+}
+
+type hitsPage struct {
+	State, Kind string
+	Hits        []*huella.Hit
+	Offset      int
+	Next, Prev  string
+	Decided     string // the hit just decided, from the redirect
+	CanDecide   bool
+}
+
+// handleHits lists hits by state, oldest first: the examiner's queue.
+func (c *Console) handleHits(w http.ResponseWriter, r *http.Request, req *request) {
+	ctx := r.Context()
+	ids, err := c.identityStore()
+	if err != nil {
+		c.renderError(w, r, req.user, err)
+		return
+	}
+	q := r.URL.Query()
+	page := hitsPage{State: q.Get("state"), Kind: q.Get("kind"), Decided: q.Get("decided"), CanDecide: req.user.Role == huella.RoleExaminer}
+	if page.State == "" {
+		page.State = string(huella.HitPending)
+	}
+	f := huella.HitFilter{State: huella.HitState(page.State), Kind: huella.HitKind(page.Kind), Limit: hitsPerPage + 1}
+	if page.State == "all" {
+		f.State = ""
+	}
+	if o, err := strconv.Atoi(q.Get("offset")); err == nil && o > 0 {
+		page.Offset, f.Offset = o, o
+	}
+	if req.user.Role.SiteScoped() {
+		f.Sites = append([]string{}, req.user.Sites...)
+	}
+	hits, err := ids.ListHits(ctx, f)
+	if err != nil {
+		c.renderError(w, r, req.user, err)
+		return
+	}
+	if len(hits) > hitsPerPage {
+		hits = hits[:hitsPerPage]
+		page.Next = fmt.Sprintf("/hits?state=%s&kind=%s&offset=%d", page.State, page.Kind, page.Offset+hitsPerPage)
+	}
+	if page.Offset > 0 {
+		page.Prev = fmt.Sprintf("/hits?state=%s&kind=%s&offset=%d", page.State, page.Kind, maxInt(page.Offset-hitsPerPage, 0))
+	}
+	if err := c.audit(ctx, huella.ActionHitRead, "hits", "", fmt.Sprintf("%d hits", len(hits))); err != nil {
+		c.renderError(w, r, req.user, err)
+		return
+	}
+	page.Hits = hits
+	sites, _, err := c.loadSites(ctx)
+	if err != nil {
+		c.renderError(w, r, req.user, err)
+		return
+	}
+	v := c.pageView(r, req, "hits")
+	v.sites = sites
+	v.Data = page
+	c.render(w, http.StatusOK, "hits", v)
+}
+
+// comparison is one row of the side-by-side view: the probe's image and
+// the candidate's at the same place, with the score when the engines
+// compared them.
+type comparison struct {
+	Slot             string
+	Probe, Candidate *huella.Sample
+	Score            *huella.ModalityScore
+}
+
+type hitPage struct {
+	Hit         *huella.Hit
+	Probe       *huella.Encounter
+	Subject     *huella.Subject    // a duplicate's candidate
+	Names       []huella.Name      // every name the candidate subject gave
+	Entry       *huella.WatchEntry // a watchlist hit's candidate
+	Watchlist   *huella.Watchlist
+	Comparisons []comparison
+	CanDecide   bool
+	Error       string
+	Reason      string
+}
+
+// handleHit shows a hit side by side: probe and candidate images at each
+// finger, eye and face, the per-modality and fused scores and what the
+// fused false match rate means, then the decision form.
+func (c *Console) handleHit(w http.ResponseWriter, r *http.Request, req *request) {
+	c.renderHit(w, r, req, http.StatusOK, "", "")
+}
+
+func (c *Console) renderHit(w http.ResponseWriter, r *http.Request, req *request, status int, problem, reason string) {
+	ctx := r.Context()
+	page, err := c.hitPage(ctx, req.user, r.PathValue("id"))
+	if err != nil {
+		c.renderError(w, r, req.user, err)
+		return
+	}
+	if err := c.audit(ctx, huella.ActionHitRead, "hit/"+page.Hit.ID, page.Hit.Site, string(page.Hit.Kind)); err != nil {
+		c.renderError(w, r, req.user, err)
+		return
+	}
+	page.CanDecide = req.user.Role == huella.RoleExaminer && page.Hit.State == huella.HitPending
+	page.Error, page.Reason = problem, reason
+	sites, _, err := c.loadSites(ctx)
+	if err != nil {
+		c.renderError(w, r, req.user, err)
+		return
+	}
+	v := c.pageView(r, req, "hit")
+	v.sites = sites
+	v.Data = page
+	c.render(w, status, "hit", v)
+}
+
+func (c *Console) hitPage(ctx context.Context, user *huella.User, id string) (*hitPage, error) {
+	ids, err := c.identityStore()
+	if err != nil {
+		return nil, err
+	}
+	h, err := c.findHit(ctx, ids, user, id)
+	if err != nil {
+		return nil, err
+	}
+	page := &hitPage{Hit: h}
+	if page.Probe, err = c.cfg.Store.FindEncounter(ctx, h.EncounterID); err != nil {
+		return nil, err
+	}
+	var candidate []*huella.Sample
+	switch h.Kind {
+	case huella.HitDuplicate:
+		if page.Subject, err = c.cfg.Store.FindSubject(ctx, h.CandidateSubjectID); err != nil {
+			return nil, err
+		}
+		seen := map[huella.Name]bool{}
+		for i := len(page.Subject.Encounters) - 1; i >= 0; i-- { // newest first: its images are the freshest
+			e := page.Subject.Encounters[i]
+			candidate = append(candidate, e.Samples...)
+			for _, n := range e.Biographics.Names {
+				if !seen[n] {
+					seen[n] = true
+					page.Names = append(page.Names, n)
+				}
+			}
+		}
+	case huella.HitWatchlist:
+		if page.Entry, err = ids.FindWatchEntry(ctx, h.WatchEntryID); err != nil {
+			return nil, err
+		}
+		if page.Watchlist, err = ids.FindWatchlist(ctx, h.WatchlistID); err != nil {
+			return nil, err
+		}
+		candidate = page.Entry.Samples
+	}
+	page.Comparisons = compare(page.Probe.Samples, candidate, h.Candidate)
+	return page, nil
+}
+
+// slotKey names where a sample sits, so that probe and candidate images of
+// the same finger, eye or face line up.
+func slotKey(m huella.Modality, position int, eye huella.Eye) string {
+	switch m {
+	case huella.ModalityFinger:
+		return fmt.Sprintf("finger-%d", position)
+	case huella.ModalityIris:
+		return "iris-" + string(eye)
+	default:
+		return string(m)
+	}
+}
+
+// compare lines up the images of both sides: first the places the engines
+// compared (with their scores), then the other places both sides have.
+func compare(probe, candidate []*huella.Sample, cand *huella.Candidate) []comparison {
+	first := func(list []*huella.Sample, key string) *huella.Sample {
+		for _, s := range list {
+			if s.Modality != huella.ModalitySMT && slotKey(s.Modality, s.Position, s.Eye) == key {
+				return s
+			}
+		}
+		return nil
+	}
+	var out []comparison
+	done := map[string]bool{}
+	if cand != nil {
+		for i := range cand.Scores {
+			sc := &cand.Scores[i]
+			key := slotKey(sc.Modality, sc.Position, sc.Eye)
+			done[key] = true
+			out = append(out, comparison{Slot: key, Probe: first(probe, key), Candidate: first(candidate, key), Score: sc})
+		}
+	}
+	for _, s := range probe {
+		key := slotKey(s.Modality, s.Position, s.Eye)
+		if s.Modality == huella.ModalitySMT || done[key] {
+			continue
+		}
+		done[key] = true
+		if other := first(candidate, key); other != nil {
+			out = append(out, comparison{Slot: key, Probe: s, Candidate: other})
+		}
+	}
+	return out
+}
+
+// handleDecide confirms or rejects a pending hit with a reason.
+func (c *Console) handleDecide(w http.ResponseWriter, r *http.Request, req *request) {
+	ctx := r.Context()
+	state := huella.HitState(r.PostFormValue("decision"))
+	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	v := c.pageView(r, req, "hit")
+	if state != huella.HitConfirmed && state != huella.HitRejected {
+		c.renderHit(w, r, req, http.StatusBadRequest, v.T("hit.err.decision"), reason)
+		return
+	}
+	if reason == "" {
+		c.renderHit(w, r, req, http.StatusBadRequest, v.T("hit.err.reason"), reason)
+		return
+	}
+	var (
+		h   *huella.Hit
+		err error
+	)
+	if c.cfg.Decider != nil {
+		h, err = c.cfg.Decider.Decide(ctx, r.PathValue("id"), state, reason)
+	} else {
+		h, err = c.decide(ctx, req.user, r.PathValue("id"), state, reason)
+	}
+	if err != nil {
+		switch huella.ErrorCode(err) {
+		case huella.EINVALID, huella.ECONFLICT:
+			c.renderHit(w, r, req, statusByCode[huella.ErrorCode(err)], v.ErrorText(err), reason)
+		default:
+			c.renderError(w, r, req.user, err)
+		}
+		return
+	}
+	c.cfg.Logger.Info("console hit decided", "hit", h.ID, "state", h.State, "user", req.user.ID)
+	http.Redirect(w, r, "/hits?decided="+h.ID, http.StatusSeeOther)
+}
+
+// decide is the decision without a Decider: examiners only, at their sites.
+func (c *Console) decide(ctx context.Context, user *huella.User, id string, state huella.HitState, reason string) (*huella.Hit, error) {
+	ids, err := c.identityStore()
+	if err != nil {
+		return nil, err
+	}
+	if user.Role != huella.RoleExaminer {
+		return nil, huella.Errorf(huella.EFORBIDDEN, "only examiners decide hits")
+	}
+	if _, err := c.findHit(ctx, ids, user, id); err != nil {
+		return nil, err
+	}
+	return ids.DecideHit(ctx, id, state, reason)
+}
+
+// handleHitImage serves an image of a hit's probe or candidate. Examiners
+// see the candidate's images wherever they were taken, since comparing
+// them is their work; the read is audited as sample.read.
+func (c *Console) handleHitImage(w http.ResponseWriter, r *http.Request, req *request) {
+	ctx := r.Context()
+	page, err := c.hitPage(ctx, req.user, r.PathValue("id"))
+	if err != nil {
+		c.renderError(w, r, req.user, err)
+		return
+	}
+	want := r.PathValue("sample")
+	var smp *huella.Sample
+	for _, cmp := range page.Comparisons {
+		for _, s := range []*huella.Sample{cmp.Probe, cmp.Candidate} {
+			if s != nil && s.ID == want {
+				smp = s
+			}
+		}
+	}
+	if smp == nil {
+		c.renderError(w, r, req.user, huella.Errorf(huella.ENOTFOUND, "the image is not part of this hit"))
+		return
+	}
+	data, err := c.cfg.Blobs.Get(ctx, smp.ImageRef)
+	if err != nil {
+		c.renderError(w, r, req.user, err)
+		return
+	}
+	contentType, ok := browserFormats[smp.Format]
+	if !ok {
+		if data, err = toPNG(smp.Format, data); err != nil {
+			c.renderError(w, r, req.user, err)
+			return
+		}
+		contentType = "image/png"
+	}
+	if err := c.audit(ctx, huella.ActionSampleRead, "sample/"+smp.ID, page.Hit.Site, string(smp.Modality)+" hit/"+page.Hit.ID); err != nil {
+		c.renderError(w, r, req.user, err)
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Cache-Control", "private, no-store")
+	w.Write(data)
+}
+
+// SlotName names a comparison's place: a finger, an eye or the face.
+func (v *view) SlotName(key string) string {
+	switch {
+	case strings.HasPrefix(key, "finger-"):
+		n, _ := strconv.Atoi(strings.TrimPrefix(key, "finger-"))
+		return v.Finger(n)
+	case strings.HasPrefix(key, "iris-"):
+		return v.T("iris." + strings.TrimPrefix(key, "iris-"))
+	default:
+		return v.T("modality." + key)
+	}
+}
