@@ -3,6 +3,8 @@ package face
 import (
 	"image"
 	"math"
+
+	"github.com/huella-abis/huella/face/tfjs"
 )
 
 // Landmarks68 holds the 68 iBUG landmarks of one face in image pixels.
@@ -52,4 +54,126 @@ func clipBox(b Box, width, height int) image.Rectangle {
 	h := math.Min(b.Y+b.Height-y, float64(height)-y)
 	fx, fy := int(math.Floor(x)), int(math.Floor(y))
 	return image.Rect(fx, fy, fx+int(math.Floor(w)), fy+int(math.Floor(h)))
+}
+
+// Alignment selects how the face is cropped for the recognition network.
+type Alignment int
+
+const (
+	// AlignChip is dlib's get_face_chip (the alignment FaceRecognitionNet's
+	// dlib original was trained with): a similarity transform (rotation,
+	// scale, shift) fitting 33 of the 68 landmarks (eyes, nose, outer mouth)
+	// to dlib's mean face, sampled bilinearly into a 150×150 chip with 25%
+	// padding.
+	AlignChip Alignment = iota
+	// AlignFaceAPI is face-api's withFaceDescriptor crop (FaceLandmarks
+	// alignDlib): an upright square from the eye and mouth centres, padded
+	// and resized to 150×150. The reference tests use it.
+	AlignFaceAPI
+)
+
+// dlibMeanFace holds dlib's mean positions of landmarks 17–67 in the unit
+// square (dlib/image_transforms/interpolation.h, get_face_chip_details).
+var dlibMeanFace = [2][51]float64{{
+	0.000213256, 0.0752622, 0.18113, 0.29077, 0.393397, 0.586856, 0.689483, 0.799124,
+	0.904991, 0.98004, 0.490127, 0.490127, 0.490127, 0.490127, 0.36688, 0.426036,
+	0.490127, 0.554217, 0.613373, 0.121737, 0.187122, 0.265825, 0.334606, 0.260918,
+	0.182743, 0.645647, 0.714428, 0.793132, 0.858516, 0.79751, 0.719335, 0.254149,
+	0.340985, 0.428858, 0.490127, 0.551395, 0.639268, 0.726104, 0.642159, 0.556721,
+	0.490127, 0.423532, 0.338094, 0.290379, 0.428096, 0.490127, 0.552157, 0.689874,
+	0.553364, 0.490127, 0.42689,
+}, {
+	0.106454, 0.038915, 0.0187482, 0.0344891, 0.0773906, 0.0773906, 0.0344891,
+	0.0187482, 0.038915, 0.106454, 0.203352, 0.307009, 0.409805, 0.515625, 0.587326,
+	0.609345, 0.628106, 0.609345, 0.587326, 0.216423, 0.178758, 0.179852, 0.231733,
+	0.245099, 0.244077, 0.231733, 0.179852, 0.178758, 0.216423, 0.244077, 0.245099,
+	0.780233, 0.745405, 0.727388, 0.742578, 0.727388, 0.745405, 0.780233, 0.864805,
+	0.902192, 0.909281, 0.902192, 0.864805, 0.784792, 0.778746, 0.785343, 0.778746,
+	0.784792, 0.824182, 0.831803, 0.824182,
+}}
+
+// Similarity2D is the transform image = [A −B; B A]·chip + (TX, TY) from
+// chip pixel coordinates to image pixel coordinates.
+type Similarity2D struct {
+	A, B, TX, TY float64
+}
+
+// Apply maps a chip point into the image.
+func (s Similarity2D) Apply(p Point) Point {
+	return Point{X: s.A*p.X - s.B*p.Y + s.TX, Y: s.B*p.X + s.A*p.Y + s.TY}
+}
+
+// chipTransform fits, by least squares, the similarity taking dlib's mean
+// face (scaled to a size×size chip with padding) onto the landmarks.
+func chipTransform(l Landmarks68, size int, padding float64) Similarity2D {
+	var from, to []Point
+	for i := 17; i < 68; i++ {
+		if (55 <= i && i <= 59) || (65 <= i && i <= 67) || i <= 26 {
+			continue // lower lip and eyebrows, as dlib
+		}
+		from = append(from, Point{
+			X: (padding + dlibMeanFace[0][i-17]) / (2*padding + 1) * float64(size),
+			Y: (padding + dlibMeanFace[1][i-17]) / (2*padding + 1) * float64(size),
+		})
+		to = append(to, l[i])
+	}
+	fc, tc := centre(from), centre(to)
+	var num1, num2, den float64
+	for i := range from {
+		fx, fy := from[i].X-fc.X, from[i].Y-fc.Y
+		tx, ty := to[i].X-tc.X, to[i].Y-tc.Y
+		num1 += fx*tx + fy*ty
+		num2 += fx*ty - fy*tx
+		den += fx*fx + fy*fy
+	}
+	s := Similarity2D{A: num1 / den, B: num2 / den}
+	s.TX = tc.X - (s.A*fc.X - s.B*fc.Y)
+	s.TY = tc.Y - (s.B*fc.X + s.A*fc.Y)
+	return s
+}
+
+// chipInput samples the size×size chip of img under transform t into a
+// normalised network input (bilinear; outside the image is black).
+func chipInput(img *RGB, t Similarity2D, size int, mean [3]float32) *tfjs.Tensor {
+	out := tfjs.New(size, size, 3)
+	for v := 0; v < size; v++ {
+		for u := 0; u < size; u++ {
+			p := t.Apply(Point{X: float64(u), Y: float64(v)})
+			r, g, b := sampleBilinear(img, p.X, p.Y)
+			o := 3 * (v*size + u)
+			out.Data[o] = (r - mean[0]) / 255
+			out.Data[o+1] = (g - mean[1]) / 255
+			out.Data[o+2] = (b - mean[2]) / 255
+		}
+	}
+	return out
+}
+
+func sampleBilinear(img *RGB, x, y float64) (float32, float32, float32) {
+	x0, y0 := int(math.Floor(x)), int(math.Floor(y))
+	fx, fy := float32(x-float64(x0)), float32(y-float64(y0))
+	at := func(px, py int) (float32, float32, float32) {
+		if px < 0 || py < 0 || px >= img.Width || py >= img.Height {
+			return 0, 0, 0
+		}
+		o := 3 * (py*img.Width + px)
+		return float32(img.Pix[o]), float32(img.Pix[o+1]), float32(img.Pix[o+2])
+	}
+	r00, g00, b00 := at(x0, y0)
+	r01, g01, b01 := at(x0+1, y0)
+	r10, g10, b10 := at(x0, y0+1)
+	r11, g11, b11 := at(x0+1, y0+1)
+	return lerp2(r00, r01, r10, r11, fx, fy), lerp2(g00, g01, g10, g11, fx, fy), lerp2(b00, b01, b10, b11, fx, fy)
+}
+
+// chipBounds is the image bounding box of a size×size chip under t.
+func chipBounds(t Similarity2D, size int) image.Rectangle {
+	minX, minY := math.Inf(1), math.Inf(1)
+	maxX, maxY := math.Inf(-1), math.Inf(-1)
+	for _, c := range []Point{{0, 0}, {float64(size), 0}, {0, float64(size)}, {float64(size), float64(size)}} {
+		p := t.Apply(c)
+		minX, minY = math.Min(minX, p.X), math.Min(minY, p.Y)
+		maxX, maxY = math.Max(maxX, p.X), math.Max(maxY, p.Y)
+	}
+	return image.Rect(int(math.Floor(minX)), int(math.Floor(minY)), int(math.Ceil(maxX)), int(math.Ceil(maxY)))
 }

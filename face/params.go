@@ -2,10 +2,16 @@ package face
 
 // Tuned constants of the face pipeline, in one place.
 const (
-	// DetectorInputSize is the TinyFaceDetector input side (multiple of 32).
-	DetectorInputSize = 416
-	// DetectorMinScore is the lowest detection confidence kept.
+	// DetectorInputSize is the TinyFaceDetector input side (multiple of 32)
+	// tried first; detectorRetrySizes are tried, in order, when it finds no
+	// face scoring DetectorMinScore. The tiny detector's confidence swings
+	// with the input scale, so on LFW one size alone misses 2–15% of faces.
+	DetectorInputSize = 320
+	// DetectorMinScore is the detection confidence a face needs at once.
 	DetectorMinScore = 0.5
+	// detectorFallbackScore is the lowest confidence accepted, as the best
+	// detection over every size, when no size reaches DetectorMinScore.
+	detectorFallbackScore = 0.3
 	// DetectorIoU is the non-maximum suppression overlap threshold
 	// (face-api's TinyFaceDetector value).
 	DetectorIoU = 0.4
@@ -16,4 +22,17 @@ const (
 	alignRelX  = 0.5
 	alignRelY  = 0.43
 	alignScale = 0.45
+
+	// chipPadding is dlib's get_face_chip padding for AlignChip (the value
+	// dlib's face recognition example uses).
+	chipPadding = 0.25
 )
+
+// detectorRetrySizes are the further detector input sizes (see
+// DetectorInputSize).
+var detectorRetrySizes = []int{416, 256, 224, 160}
+
+// ThresholdFMR1e3 is the cosine similarity at which the false match rate is
+// 1e-3, measured on LFW View 1 pairsDevTrain (see BENCHMARKS.md); a score at
+// or above it counts as a match.
+const ThresholdFMR1e3 = 0.90

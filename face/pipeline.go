@@ -38,6 +38,13 @@ type Extractor struct {
 	Models *Models
 	// Exec bounds the goroutines one extraction uses (0 = all CPUs).
 	Exec tfjs.Exec
+	// Alignment selects the crop fed to the recognition net (zero value:
+	// AlignChip, the better one on LFW DevTrain).
+	Alignment Alignment
+	// NoFlip skips the mirrored second pass: by default the descriptor is
+	// the mean of the descriptors of the aligned crop and its mirror image
+	// (on 300 LFW DevTrain pairs: accuracy 98.67% → 99.00%, EER 2.0% → 1.3%).
+	NoFlip bool
 	// Trace, when not nil, receives each stage's output under stable
 	// kebab-case keys: "detections", "face-box", "landmarks",
 	// "aligned-crop" (images) — see trace.go.
@@ -54,7 +61,7 @@ func (x *Extractor) Extract(img *RGB) (*Face, error) {
 			return nil, err
 		}
 	}
-	detections, err := m.Detector.Detect(x.Exec, img, DetectorInputSize, DetectorMinScore, DetectorIoU)
+	detections, err := x.detections(m, img)
 	if err != nil {
 		return nil, err
 	}
@@ -67,18 +74,76 @@ func (x *Extractor) Extract(img *RGB) (*Face, error) {
 		return nil, err
 	}
 	x.trace(TraceLandmarks, func() image.Image { return drawLandmarks(img, f.Detection.Box, f.Landmarks) })
-	f.Aligned = alignedRegion(f.Landmarks, img.Width, img.Height)
-	if f.Aligned.Empty() {
+	input := x.alignedInput(img, f)
+	if input == nil {
 		return nil, fmt.Errorf("%w: aligned face outside the image", ErrNoFace)
 	}
-	x.trace(TraceAlignedCrop, func() image.Image { return cropImage(img, f.Aligned, RecognitionInputSize) })
-	raw, err := m.Recognition.Descriptor(x.Exec, img, f.Aligned)
+	x.trace(TraceAlignedCrop, func() image.Image { return tensorImage(input, recognitionMean) })
+	raw, err := m.Recognition.Forward(x.Exec, input)
 	if err != nil {
 		return nil, err
+	}
+	if !x.NoFlip {
+		mirrored, err := m.Recognition.Forward(x.Exec, mirror(input))
+		if err != nil {
+			return nil, err
+		}
+		raw = normalize(raw)
+		for i, v := range normalize(mirrored) {
+			raw[i] += v
+		}
 	}
 	f.Descriptor = normalize(raw)
 	f.Quality = measureQuality(img, f)
 	return f, nil
+}
+
+// alignedInput crops the face as x.Alignment says, sets f.Aligned to the
+// crop's bounding box and returns the recognition net's input, or nil when
+// the crop misses the image.
+func (x *Extractor) alignedInput(img *RGB, f *Face) *tfjs.Tensor {
+	if x.Alignment == AlignFaceAPI {
+		f.Aligned = alignedRegion(f.Landmarks, img.Width, img.Height)
+		if f.Aligned.Empty() {
+			return nil
+		}
+		return netInput(img, f.Aligned, RecognitionInputSize, true, recognitionMean)
+	}
+	t := chipTransform(f.Landmarks, RecognitionInputSize, chipPadding)
+	f.Aligned = chipBounds(t, RecognitionInputSize)
+	if !f.Aligned.Overlaps(image.Rect(0, 0, img.Width, img.Height)) {
+		return nil
+	}
+	return chipInput(img, t, RecognitionInputSize, recognitionMean)
+}
+
+// detections runs the detector at DetectorInputSize and, while no face
+// reaches DetectorMinScore, at the retry sizes; failing all, it keeps the
+// best detection above detectorFallbackScore.
+func (x *Extractor) detections(m *Models, img *RGB) ([]Detection, error) {
+	var best *Detection
+	for _, size := range append([]int{DetectorInputSize}, detectorRetrySizes...) {
+		dets, err := m.Detector.Detect(x.Exec, img, size, detectorFallbackScore, DetectorIoU)
+		if err != nil {
+			return nil, err
+		}
+		var confident []Detection
+		for _, d := range dets {
+			if d.Score >= DetectorMinScore {
+				confident = append(confident, d)
+			}
+			if best == nil || d.Score > best.Score {
+				best = &d
+			}
+		}
+		if len(confident) > 0 {
+			return confident, nil
+		}
+	}
+	if best == nil {
+		return nil, nil
+	}
+	return []Detection{*best}, nil
 }
 
 func (x *Extractor) trace(key string, render func() image.Image) {
@@ -126,4 +191,16 @@ func Similarity(a, b []float32) float32 {
 		s += a[i] * b[i]
 	}
 	return s
+}
+
+// mirror flips a [h,w,c] tensor left to right.
+func mirror(t *tfjs.Tensor) *tfjs.Tensor {
+	h, w, c := t.Dims()
+	out := tfjs.New(h, w, c)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			copy(out.Data[(y*w+x)*c:(y*w+x+1)*c], t.Data[(y*w+w-1-x)*c:(y*w+w-x)*c])
+		}
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package face
 
 import (
 	"fmt"
+	"image"
 	"math"
 )
 
@@ -15,7 +16,8 @@ const (
 	qualityMaxRoll      = 25.0 // degrees
 	qualityMinSharp     = 20.0 // variance of the Laplacian of the aligned grey crop
 	qualityMinEyeOpen   = 0.12 // eye aspect ratio below which an eye counts as closed
-	qualityFrontalRatio = 0.5  // nose-below-eyes over chin-below-eyes of a level face
+	qualityFrontalRatio = 0.33 // nose-tip-below-eyes over chin-below-eyes, median of LFW photos
+	qualityPitchGain    = 2.5  // sine of pitch per unit of that ratio's departure (rough)
 )
 
 // Quality reports measured figures about one face and the reasons, if any,
@@ -56,7 +58,7 @@ func measureQuality(img *RGB, f *Face) Quality {
 	eyes := Point{(le.X + re.X) / 2, (le.Y + re.Y) / 2}
 	if down := dist(eyes, l[8]); down > 0 {
 		ratio := dist(eyes, nose) / down
-		q.Pitch = math.Asin(clampUnit((ratio-qualityFrontalRatio)*2)) * 180 / math.Pi
+		q.Pitch = math.Asin(clampUnit((ratio-qualityFrontalRatio)*qualityPitchGain)) * 180 / math.Pi
 	}
 	check := func(bad bool, format string, args ...any) {
 		if bad {
@@ -90,7 +92,7 @@ func eyeAspect(e []Point) float64 {
 // aligned crop resampled to 150×150, so it does not depend on image size.
 func sharpness(img *RGB, f *Face) float64 {
 	const s = RecognitionInputSize
-	t := netInput(img, f.Aligned, s, true, [3]float32{})
+	t := netInput(img, f.Aligned.Intersect(image.Rect(0, 0, img.Width, img.Height)), s, true, [3]float32{})
 	g := make([]float64, s*s)
 	for i := range g {
 		g[i] = 255 * (0.299*float64(t.Data[3*i]) + 0.587*float64(t.Data[3*i+1]) + 0.114*float64(t.Data[3*i+2]))

@@ -156,7 +156,7 @@ func TestReferenceDetector(t *testing.T) {
 // describe pipeline with face-api's withFaceDescriptor().
 func TestReferencePipeline(t *testing.T) {
 	ref, m := mustReference(t), mustModels(t)
-	x := &face.Extractor{Models: m}
+	x := &face.Extractor{Models: m, Alignment: face.AlignFaceAPI, NoFlip: true}
 	for _, r := range ref.Images {
 		if r.Face == nil {
 			continue

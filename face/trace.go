@@ -4,6 +4,8 @@ import (
 	"image"
 	"image/color"
 	"image/draw"
+
+	"github.com/huella-abis/huella/face/tfjs"
 )
 
 // Trace keys, stable for tools that read them.
@@ -52,14 +54,13 @@ func drawLandmarks(img *RGB, box Box, l Landmarks68) image.Image {
 	return m
 }
 
-// cropImage renders region resized to size×size as the network sees it
-// (before mean subtraction).
-func cropImage(img *RGB, region image.Rectangle, size int) image.Image {
-	t := netInput(img, region, size, true, [3]float32{})
-	m := image.NewRGBA(image.Rect(0, 0, size, size))
-	for i := 0; i < size*size; i++ {
+// tensorImage renders a normalised network input [s,s,3] as an image.
+func tensorImage(t *tfjs.Tensor, mean [3]float32) image.Image {
+	h, w, _ := t.Dims()
+	m := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := 0; i < w*h; i++ {
 		for c := 0; c < 3; c++ {
-			m.Pix[4*i+c] = clamp8(float64(t.Data[3*i+c] * 255))
+			m.Pix[4*i+c] = clamp8(float64(t.Data[3*i+c]*255 + mean[c]))
 		}
 		m.Pix[4*i+3] = 255
 	}

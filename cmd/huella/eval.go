@@ -15,7 +15,7 @@ var evaluators = map[string]command{
 	"fusion": runEvalFusion,
 	"finger": runEvalFinger,
 	"iris":   runEvalIris,
-	// "face":   runEvalFace,
+	"face":   runEvalFace,
 	"tattoo": runEvalTattoo,
 }
 

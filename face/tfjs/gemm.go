@@ -48,6 +48,65 @@ const gemmKBlock = 256
 // overwriting c. It packs b in panels of four columns and runs a 4×4
 // register-blocked kernel, splitting rows of c over the workers.
 func (e Exec) Gemm(m, n, k int, a, b, c []float32) {
+	if len(a) < m*k || len(b) < k*n || len(c) < m*n {
+		panic("tfjs: gemm: slices shorter than their dimensions")
+	}
+	if haveFMA {
+		e.gemm16(m, n, k, a, b, c)
+		return
+	}
+	e.gemm4(m, n, k, a, b, c)
+}
+
+// gemm16 is Gemm with 16-column panels and the AVX2 4×16 kernel.
+func (e Exec) gemm16(m, n, k int, a, b, c []float32) {
+	clear(c[:m*n])
+	np := (n + 15) / 16
+	packed := make([]float32, np*16*k)
+	for p := 0; p < np; p++ {
+		dst := packed[p*16*k : (p+1)*16*k]
+		j0 := 16 * p
+		w := min(16, n-j0)
+		for r := 0; r < k; r++ {
+			copy(dst[r*16:r*16+w], b[r*n+j0:r*n+j0+w])
+		}
+	}
+	e.parallel(m, 4, func(lo, hi int) {
+		var tile [64]float32
+		for k0 := 0; k0 < k; k0 += gemmKBlock {
+			k1 := min(k0+gemmKBlock, k)
+			kk := k1 - k0
+			for p := 0; p < np; p++ {
+				panel := packed[p*16*k+k0*16 : p*16*k+k1*16]
+				j0 := 16 * p
+				w := min(16, n-j0)
+				i := lo
+				for ; i+4 <= hi; i += 4 {
+					kernel4x16(&a[i*k+k0], k, &panel[0], kk, &tile[0])
+					for r := 0; r < 4; r++ {
+						dst := c[(i+r)*n+j0 : (i+r)*n+j0+w]
+						for j := range dst {
+							dst[j] += tile[r*16+j]
+						}
+					}
+				}
+				for ; i < hi; i++ {
+					row := a[i*k+k0 : i*k+k1]
+					dst := c[i*n+j0 : i*n+j0+w]
+					for r, x := range row {
+						bp := panel[r*16 : r*16+w]
+						for j := range dst {
+							dst[j] += x * bp[j]
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// gemm4 is the portable Gemm: 4-column panels and a 4×4 scalar kernel.
+func (e Exec) gemm4(m, n, k int, a, b, c []float32) {
 	clear(c[:m*n])
 	np := (n + 3) / 4
 	packed := make([]float32, np*4*k)

@@ -83,12 +83,25 @@ func decodeWeight(w manifestWeight, buf []byte) (*Tensor, int, error) {
 	if w.Dtype != "float32" {
 		return nil, 0, fmt.Errorf("%w: weight %q has dtype %q", ErrManifest, w.Name, w.Dtype)
 	}
-	data := make([]float32, n)
 	q := w.Quantization
-	if q == nil {
-		if len(buf) < 4*n {
-			return nil, 0, fmt.Errorf("%w: weight %q truncated", ErrManifest, w.Name)
+	size := 4
+	if q != nil {
+		switch q.Dtype {
+		case "uint8":
+			size = 1
+		case "uint16", "float16":
+			size = 2
+		default:
+			return nil, 0, fmt.Errorf("%w: weight %q has quantization %q", ErrManifest, w.Name, q.Dtype)
 		}
+	}
+	// Check the bytes are there before allocating, so a lying manifest
+	// cannot make the decoder allocate more than the shards hold.
+	if len(buf) < size*n {
+		return nil, 0, fmt.Errorf("%w: weight %q truncated", ErrManifest, w.Name)
+	}
+	data := make([]float32, n)
+	if q == nil {
 		for i := range data {
 			data[i] = math.Float32frombits(binary.LittleEndian.Uint32(buf[4*i:]))
 		}
@@ -100,13 +113,6 @@ func decodeWeight(w manifestWeight, buf []byte) (*Tensor, int, error) {
 			return nil, 0, fmt.Errorf("%w: weight %q lacks scale or min", ErrManifest, w.Name)
 		}
 		scale, minimum := float32(*q.Scale), float32(*q.Min)
-		size := 1
-		if q.Dtype == "uint16" {
-			size = 2
-		}
-		if len(buf) < size*n {
-			return nil, 0, fmt.Errorf("%w: weight %q truncated", ErrManifest, w.Name)
-		}
 		for i := range data {
 			v := uint32(buf[i])
 			if size == 2 {
@@ -116,9 +122,6 @@ func decodeWeight(w manifestWeight, buf []byte) (*Tensor, int, error) {
 		}
 		return &Tensor{Shape: append([]int(nil), w.Shape...), Data: data}, size * n, nil
 	case "float16":
-		if len(buf) < 2*n {
-			return nil, 0, fmt.Errorf("%w: weight %q truncated", ErrManifest, w.Name)
-		}
 		for i := range data {
 			data[i] = float16(binary.LittleEndian.Uint16(buf[2*i:]))
 		}

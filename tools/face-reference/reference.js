@@ -28,7 +28,7 @@ const wasm = require('@tensorflow/tfjs-backend-wasm');
 const jpeg = require('jpeg-js');
 const faceapi = require('@vladmandic/face-api/dist/face-api.node-wasm.js');
 
-const INPUT_SIZE = 416;
+const INPUT_SIZE = 320; // face.DetectorInputSize
 const SCORE_THRESHOLD = 0.5;
 
 function decode(file) {

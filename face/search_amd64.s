@@ -1,0 +1,63 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func dotInt8AVX2(codes *int8, n int, probe *int16, dots *int32)
+//
+// For each of n 128-byte int8 codes, the dot product with the 128 int16
+// probe values (kept in Y0–Y7), sign-extending 16 codes at a time.
+TEXT ·dotInt8AVX2(SB), NOSPLIT, $0-32
+	MOVQ codes+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ probe+16(FP), DI
+	MOVQ dots+24(FP), DX
+	VMOVDQU 0(DI), Y0
+	VMOVDQU 32(DI), Y1
+	VMOVDQU 64(DI), Y2
+	VMOVDQU 96(DI), Y3
+	VMOVDQU 128(DI), Y4
+	VMOVDQU 160(DI), Y5
+	VMOVDQU 192(DI), Y6
+	VMOVDQU 224(DI), Y7
+	TESTQ CX, CX
+	JEQ done
+
+loop:
+	VPMOVSXBW 0(SI), Y8
+	VPMADDWD Y0, Y8, Y10
+	VPMOVSXBW 16(SI), Y9
+	VPMADDWD Y1, Y9, Y11
+	VPMOVSXBW 32(SI), Y8
+	VPMADDWD Y2, Y8, Y8
+	VPADDD Y8, Y10, Y10
+	VPMOVSXBW 48(SI), Y9
+	VPMADDWD Y3, Y9, Y9
+	VPADDD Y9, Y11, Y11
+	VPMOVSXBW 64(SI), Y8
+	VPMADDWD Y4, Y8, Y8
+	VPADDD Y8, Y10, Y10
+	VPMOVSXBW 80(SI), Y9
+	VPMADDWD Y5, Y9, Y9
+	VPADDD Y9, Y11, Y11
+	VPMOVSXBW 96(SI), Y8
+	VPMADDWD Y6, Y8, Y8
+	VPADDD Y8, Y10, Y10
+	VPMOVSXBW 112(SI), Y9
+	VPMADDWD Y7, Y9, Y9
+	VPADDD Y9, Y11, Y11
+	VPADDD Y11, Y10, Y10
+	VEXTRACTI128 $1, Y10, X11
+	VPADDD X11, X10, X10
+	VPSHUFD $0x4E, X10, X11
+	VPADDD X11, X10, X10
+	VPSHUFD $0xB1, X10, X11
+	VPADDD X11, X10, X10
+	VMOVD X10, (DX)
+	ADDQ $128, SI
+	ADDQ $4, DX
+	DECQ CX
+	JNE loop
+
+done:
+	VZEROUPPER
+	RET

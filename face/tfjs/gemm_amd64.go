@@ -1,0 +1,14 @@
+//go:build amd64 && !purego
+
+package tfjs
+
+import "golang.org/x/sys/cpu"
+
+// haveFMA selects the AVX2 + FMA micro-kernel.
+var haveFMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// kernel4x16 sets out[0:64] to the 4×16 product of four rows of a (lda
+// floats apart, k long) and a packed 16-column panel b.
+//
+//go:noescape
+func kernel4x16(a *float32, lda int, b *float32, k int, out *float32)

@@ -1,0 +1,10 @@
+//go:build !amd64 || purego
+
+package tfjs
+
+// haveFMA is false: only the portable kernel exists on this platform.
+var haveFMA = false
+
+func kernel4x16(a *float32, lda int, b *float32, k int, out *float32) {
+	panic("tfjs: kernel4x16 without AVX2")
+}
