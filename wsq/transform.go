@@ -171,8 +171,8 @@ func (p *plane) synthesize(fb *filterBank, r region) {
 	if r.w == 0 || r.h == 0 {
 		return
 	}
-	p.synthesizeColumns(fb, r)
-	p.synthesizeRows(fb, r)
+	cols := p.synthesizeColumns(fb, r)
+	p.synthesizeRows(fb, r, cols)
 }
 
 func (p *plane) analyzeRows(fb *filterBank, r region) {
@@ -227,7 +227,9 @@ func (p *plane) analyzeColumns(fb *filterBank, r region) {
 	}
 }
 
-func (p *plane) synthesizeRows(fb *filterBank, r region) {
+// synthesizeRows inverts the row transform of region r, reading the rows
+// from src (the column pass's output, r.w per row) into the plane.
+func (p *plane) synthesizeRows(fb *filterBank, r region, src []float32) {
 	n, pad := r.w, fb.pad
 	ext := p.extended(n + 2*pad)
 	low, high := (n+1)/2, n/2
@@ -248,10 +250,11 @@ func (p *plane) synthesizeRows(fb *filterBank, r region) {
 		border = append(border, i, j)
 	}
 	for y := r.y; y < r.y+r.h; y++ {
+		in := src[(y-r.y)*n : (y-r.y+1)*n]
 		row := p.row(y, r.x, n)
 		// Interleave the bands: low on even samples, high on odd ones.
 		inner := ext[pad : pad+n]
-		lo, hi := row[loOff:loOff+low], row[hiOff:hiOff+high]
+		lo, hi := in[loOff:loOff+low], in[hiOff:hiOff+high]
 		for k, v := range hi {
 			inner[2*k], inner[2*k+1] = lo[k], v
 		}
@@ -262,7 +265,7 @@ func (p *plane) synthesizeRows(fb *filterBank, r region) {
 			if j := border[b+1]; j < 0 {
 				ext[border[b]] = 0
 			} else {
-				ext[border[b]] = row[j]
+				ext[border[b]] = in[j]
 			}
 		}
 		x := 0
@@ -284,7 +287,9 @@ func (p *plane) synthesizeRows(fb *filterBank, r region) {
 	}
 }
 
-func (p *plane) synthesizeColumns(fb *filterBank, r region) {
+// synthesizeColumns inverts the column transform of region r into the
+// returned scratch buffer (r.w per row), leaving the plane untouched.
+func (p *plane) synthesizeColumns(fb *filterBank, r region) []float32 {
 	n, w := r.h, r.w
 	tmp := p.scratch(n * w)
 	if len(p.zero) < w {
@@ -308,7 +313,5 @@ func (p *plane) synthesizeColumns(fb *filterBank, r region) {
 		}
 		columnFilter(tmp[i*w:(i+1)*w], f, rows)
 	}
-	for i := 0; i < n; i++ {
-		copy(p.row(r.y+i, r.x, w), tmp[i*w:(i+1)*w])
-	}
+	return tmp
 }
