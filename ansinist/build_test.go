@@ -74,6 +74,9 @@ func TestBuildAndReadBack(t *testing.T) {
 		if err != nil || m.Bounds().Dx() != 545 {
 			t.Errorf("type-%d decode: %v", r.Type, err)
 		}
+		if img.PPI != 500 {
+			t.Errorf("type-%d PPI: got %d, want 500", r.Type, img.PPI)
+		}
 	}
 	tattoo := got.Records[5]
 	if tattoo.ImageType() != "TATTOO" {

@@ -66,6 +66,12 @@ func (r *Record) Image() (img *Image, ok bool) {
 			Data:   r.Data,
 		}
 		img.Compression = compressionName(strconv.Itoa(int(h[13])))
+		// High-resolution records (Types 4 and 6) are 500 ppi nominal and
+		// low-resolution ones (3 and 5) 250 ppi.
+		img.PPI = 500
+		if r.Type == 3 || r.Type == 5 {
+			img.PPI = 250
+		}
 		if r.Type == 5 || r.Type == 6 {
 			// Binary images: 0 is uncompressed, other codes are vendor (CCITT) ones.
 			img.Depth = 1
