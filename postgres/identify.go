@@ -439,6 +439,11 @@ func (s *Store) DecideHit(ctx context.Context, id string, state huella.HitState,
 			return nil
 		}
 		if hit.Kind == huella.HitDuplicate {
+			// Partners that received the subject receive the new encounter.
+			if _, err := confirmInTx(ctx, tx, &huella.Confirmation{Kind: huella.TriggerDuplicate, HitID: hit.ID,
+				SubjectID: hit.CandidateSubjectID, EncounterID: hit.EncounterID, Reason: reason}, now); err != nil {
+				return err
+			}
 			return mergeSubjects(ctx, tx, hit, examiner, now)
 		}
 		_, err = confirmInTx(ctx, tx, &huella.Confirmation{Kind: huella.TriggerHit, HitID: hit.ID, Category: string(hit.Category),

@@ -62,6 +62,69 @@ func RunForwarding(t *testing.T, newStore NewForwardingStore) {
 	t.Run("ConvictionPlansDeliveries", func(t *testing.T) { testConvictionPlans(t, newStore) })
 	t.Run("Confirmations", func(t *testing.T) { testConfirmations(t, newStore) })
 	t.Run("DeliveryLifecycle", func(t *testing.T) { testDeliveryLifecycle(t, newStore) })
+	t.Run("ExaminerDecisionsForward", func(t *testing.T) { testDecisionsForward(t, newStore) })
+}
+
+// testDecisionsForward: an examiner's confirmation of a duplicate or of a
+// watchlist hit plans its deliveries in the transaction of the decision.
+func testDecisionsForward(t *testing.T, newStore NewForwardingStore) {
+	fs := newStore(t)
+	s, ok := fs.(IdentityStore)
+	if !ok {
+		t.Skip("the store keeps no hits")
+	}
+	ctx := Context()
+	MustCreateSite(t, s, "MX-TAP")
+	MustCreateSite(t, s, "MX-CDMX")
+	MustCreatePartner(t, fs, "GT-PNC")
+	MustCreatePartner(t, fs, "HN-DPI")
+	MustCreateAgreement(t, fs, Agreement("GT-PNC", huella.TriggerConviction, huella.TriggerDuplicate, huella.TriggerHit))
+	MustCreateAgreement(t, fs, Agreement("HN-DPI", huella.TriggerDuplicate)) // never received the subject
+	first := identified("MX-CDMX", Date(2026, 3, 1, 9), "")
+	first.CriminalHistory = huella.CriminalHistory{Status: huella.HistoryConviction, Offence: "robo"}
+	MustCreateEncounter(t, s, first)
+	sent, err := fs.ListDeliveries(ctx, huella.DeliveryFilter{})
+	if err != nil || len(sent) != 1 {
+		t.Fatalf("deliveries of the conviction = %d, %v; want 1", len(sent), err)
+	}
+	if _, err := fs.RecordAttempt(ctx, &huella.DeliveryAttempt{DeliveryID: sent[0].ID, Status: 200, Receipt: "r1"}, huella.DeliveryDelivered); err != nil {
+		t.Fatal(err)
+	}
+	second := MustCreateEncounter(t, s, identified("MX-TAP", Date(2026, 3, 2, 9), first.SubjectID))
+	planned := func(trigger huella.Trigger) []*huella.Delivery {
+		t.Helper()
+		list, err := fs.ListDeliveries(ctx, huella.DeliveryFilter{State: huella.DeliveryPending})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []*huella.Delivery
+		for _, d := range list {
+			if d.Trigger == trigger {
+				out = append(out, d)
+			}
+		}
+		return out
+	}
+	if _, err := s.DecideHit(ctx, second.Identification.Hits[0].ID, huella.HitConfirmed, "same person"); err != nil {
+		t.Fatalf("DecideHit duplicate: %v", err)
+	}
+	dup := planned(huella.TriggerDuplicate)
+	if len(dup) != 1 || dup[0].Partner != "GT-PNC" || dup[0].EncounterID != second.ID {
+		t.Errorf("duplicate deliveries %+v, want one to GT-PNC, which had the subject, of encounter %s", dup, second.ID)
+	}
+	hits := []*huella.Hit{{Kind: huella.HitWatchlist, EncounterID: first.ID, WatchlistID: "wl_x", WatchEntryID: "wle_x",
+		Category: huella.CategoryWanted, Candidate: &huella.Candidate{WatchEntryID: "wle_x", LLR: 12}}}
+	if err := s.CreateHits(ctx, hits); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DecideHit(ctx, hits[0].ID, huella.HitConfirmed, "face and fingers agree"); err != nil {
+		t.Fatalf("DecideHit watchlist: %v", err)
+	}
+	hit := planned(huella.TriggerHit)
+	if len(hit) != 1 || hit[0].Partner != "GT-PNC" || hit[0].Category != "wanted" || hit[0].EncounterID != first.ID {
+		t.Errorf("hit deliveries %+v, want one to GT-PNC of category wanted", hit)
+	}
+	checkChain(t, auditEvents(t, s))
 }
 
 func testPartners(t *testing.T, newStore NewForwardingStore) {
