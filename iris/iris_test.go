@@ -3,6 +3,7 @@ package iris_test
 import (
 	"errors"
 	"image"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -226,4 +227,28 @@ func FuzzDecodeTemplate(f *testing.F) {
 		}
 		iris.Distance(tp, tp)
 	})
+}
+
+func TestFusedDistance(t *testing.T) {
+	nan := math.NaN()
+	for _, c := range []struct{ left, right, want float64 }{
+		{0.2, 0.3, 0.25}, {nan, 0.3, 0.3}, {0.2, nan, 0.2}, {nan, nan, 0.5},
+	} {
+		if got := iris.FusedDistance(c.left, c.right); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("FusedDistance(%v, %v) = %v, want %v", c.left, c.right, got, c.want)
+		}
+	}
+	// Fusion keeps both eyes' mates apart from a swapped pair.
+	ts := fixedTemplates(t)
+	left, right := ts[0].t, ts[3].t // 001/L and 001/R
+	mate := iris.FusedDistance(dist(ts[0].t, ts[1].t), dist(ts[3].t, ts[4].t))
+	swapped := iris.FusedDistance(dist(left, ts[6].t), dist(right, ts[9].t))
+	if mate >= iris.DistanceAtFMR1e3 || swapped <= iris.DistanceAtFMR1e3 {
+		t.Errorf("fused mate %.3f, fused non-mate %.3f: want below and above %.3f", mate, swapped, iris.DistanceAtFMR1e3)
+	}
+}
+
+func dist(a, b *iris.Template) float64 {
+	d, _ := iris.Distance(a, b)
+	return d
 }

@@ -11,24 +11,26 @@ import (
 var hasKernel = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VPOPCNTDQ && cpu.X86.HasAVX512VL &&
 	(CodeWords == 32 || CodeWords == 16)
 
-// distances4x512 and distances2x512 write n<<32 | d for each of the first
-// shifts rows of rot against entry, for codes of four or two 512-bit
-// registers (see kernel_amd64.s), and return the smallest d and the largest
-// and smallest n over the shifts.
+// distances4x512 and distances2x512 write n<<32 | d for each row of groups
+// groups of eight rows (then rest/4 groups of four, rest being 0 or 4) of rot
+// against entry, for codes of four or two 512-bit
+// registers (see kernel_amd64.s). They also return the smallest d (low half
+// of dn), the smallest n (high half of dn) and the largest n (high half of
+// maxN) over the rows.
 //
 //go:noescape
-func distances4x512(rot *uint64, entry *uint64, out *uint64, shifts int) (minD, maxN, minN uint64)
+func distances4x512(rot *uint64, entry *uint64, out *uint64, groups, rest int) (dn, maxN uint64)
 
 //go:noescape
-func distances2x512(rot *uint64, entry *uint64, out *uint64, shifts int) (minD, maxN, minN uint64)
+func distances2x512(rot *uint64, entry *uint64, out *uint64, groups, rest int) (dn, maxN uint64)
 
-func distancesKernel(rot *[Shifts][EntryWords]uint64, entry []uint64, out *[Shifts]uint64) (minD, maxN, minN uint32) {
+func distancesKernel(rot *[RotRows][EntryWords]uint64, entry []uint64, out *[RotRows]uint64) (minD, maxN, minN uint32) {
 	r := (*uint64)(unsafe.Pointer(rot))
-	var a, b, c uint64
+	var dn, mx uint64
 	if CodeWords == 32 {
-		a, b, c = distances4x512(r, &entry[0], &out[0], Shifts)
+		dn, mx = distances4x512(r, &entry[0], &out[0], RotRows/8, RotRows%8)
 	} else {
-		a, b, c = distances2x512(r, &entry[0], &out[0], Shifts)
+		dn, mx = distances2x512(r, &entry[0], &out[0], RotRows/8, RotRows%8)
 	}
-	return uint32(a), uint32(b), uint32(c)
+	return uint32(dn), uint32(mx >> 32), uint32(dn >> 32)
 }

@@ -1,20 +1,22 @@
 #include "textflag.h"
 
-// For each shift s: out[s] = n<<32 | d with n = popcount(probeMask_s & mask)
-// and d = popcount((probeCode_s ^ code) & probeMask_s & mask). The gallery
-// entry stays in registers (code in Z0–Z3, mask in Z4–Z7) while the probe's
-// rotations stream from L1. VPTERNLOGQ $0x60 computes A & (B ^ C): the
-// differing bits under the common mask in one instruction.
+// For each shift s of the probe: out[s] = n<<32 | d with
+// n = popcount(probeMask_s & mask) and d = popcount((probeCode_s ^ code) &
+// probeMask_s & mask). The gallery entry stays in registers (code in Z0–Z3,
+// mask in Z4–Z7) while the probe's rotations stream from L1, eight shifts per
+// iteration (then four) whose horizontal sums share one transpose-add.
+// VPTERNLOGQ $0x60 computes A & (B ^ C): the differing bits under the common
+// mask in one instruction. The extrema of d and n over the rows come out too,
+// so that the caller can bound every shift's score without reading them.
 
-// func distances4x512(rot *uint64, entry *uint64, out *uint64, shifts int) (minD, maxN, minN uint64)
+// func distances4x512(rot *uint64, entry *uint64, out *uint64, groups, rest int) (dn, maxN uint64)
 TEXT ·distances4x512(SB), NOSPLIT, $0-56
 	MOVQ rot+0(FP), SI
 	MOVQ entry+8(FP), DI
 	MOVQ out+16(FP), DX
-	MOVQ shifts+24(FP), CX
-	MOVQ $0xFFFFFFFF, R8
-	MOVQ $0, R9
-	MOVQ $0xFFFFFFFF, R10
+	MOVQ groups+24(FP), CX
+	VPTERNLOGD $0xFF, Z26, Z26, Z26
+	VPXORQ     Z27, Z27, Z27
 	VMOVDQU64 0(DI), Z0
 	VMOVDQU64 256(DI), Z4
 	VMOVDQU64 64(DI), Z1
@@ -23,111 +25,630 @@ TEXT ·distances4x512(SB), NOSPLIT, $0-56
 	VMOVDQU64 384(DI), Z6
 	VMOVDQU64 192(DI), Z3
 	VMOVDQU64 448(DI), Z7
+	TESTQ CX, CX
+	JZ    distances4x512_rest
 
 distances4x512_loop:
+	// shift 0 of the group
 	VPANDQ     256(SI), Z4, Z8
-	VPOPCNTQ   Z8, Z16
+	VPOPCNTQ   Z8, Z24
 	VPTERNLOGQ $0x60, 0(SI), Z0, Z8
-	VPOPCNTQ   Z8, Z17
+	VPOPCNTQ   Z8, Z25
 	VPANDQ     320(SI), Z5, Z10
 	VPOPCNTQ   Z10, Z11
-	VPADDQ     Z11, Z16, Z16
+	VPADDQ     Z11, Z24, Z24
 	VPTERNLOGQ $0x60, 64(SI), Z1, Z10
 	VPOPCNTQ   Z10, Z10
-	VPADDQ     Z10, Z17, Z17
+	VPADDQ     Z10, Z25, Z25
 	VPANDQ     384(SI), Z6, Z12
 	VPOPCNTQ   Z12, Z13
-	VPADDQ     Z13, Z16, Z16
+	VPADDQ     Z13, Z24, Z24
 	VPTERNLOGQ $0x60, 128(SI), Z2, Z12
 	VPOPCNTQ   Z12, Z12
-	VPADDQ     Z12, Z17, Z17
+	VPADDQ     Z12, Z25, Z25
 	VPANDQ     448(SI), Z7, Z14
 	VPOPCNTQ   Z14, Z15
-	VPADDQ     Z15, Z16, Z16
+	VPADDQ     Z15, Z24, Z24
 	VPTERNLOGQ $0x60, 192(SI), Z3, Z14
 	VPOPCNTQ   Z14, Z14
-	VPADDQ     Z14, Z17, Z17
+	VPADDQ     Z14, Z25, Z25
+	VPSLLQ     $32, Z24, Z24
+	VPADDQ     Z24, Z25, Z16
+	// shift 1 of the group
+	VPANDQ     768(SI), Z4, Z8
+	VPOPCNTQ   Z8, Z24
+	VPTERNLOGQ $0x60, 512(SI), Z0, Z8
+	VPOPCNTQ   Z8, Z25
+	VPANDQ     832(SI), Z5, Z10
+	VPOPCNTQ   Z10, Z11
+	VPADDQ     Z11, Z24, Z24
+	VPTERNLOGQ $0x60, 576(SI), Z1, Z10
+	VPOPCNTQ   Z10, Z10
+	VPADDQ     Z10, Z25, Z25
+	VPANDQ     896(SI), Z6, Z12
+	VPOPCNTQ   Z12, Z13
+	VPADDQ     Z13, Z24, Z24
+	VPTERNLOGQ $0x60, 640(SI), Z2, Z12
+	VPOPCNTQ   Z12, Z12
+	VPADDQ     Z12, Z25, Z25
+	VPANDQ     960(SI), Z7, Z14
+	VPOPCNTQ   Z14, Z15
+	VPADDQ     Z15, Z24, Z24
+	VPTERNLOGQ $0x60, 704(SI), Z3, Z14
+	VPOPCNTQ   Z14, Z14
+	VPADDQ     Z14, Z25, Z25
+	VPSLLQ     $32, Z24, Z24
+	VPADDQ     Z24, Z25, Z17
+	// shift 2 of the group
+	VPANDQ     1280(SI), Z4, Z8
+	VPOPCNTQ   Z8, Z24
+	VPTERNLOGQ $0x60, 1024(SI), Z0, Z8
+	VPOPCNTQ   Z8, Z25
+	VPANDQ     1344(SI), Z5, Z10
+	VPOPCNTQ   Z10, Z11
+	VPADDQ     Z11, Z24, Z24
+	VPTERNLOGQ $0x60, 1088(SI), Z1, Z10
+	VPOPCNTQ   Z10, Z10
+	VPADDQ     Z10, Z25, Z25
+	VPANDQ     1408(SI), Z6, Z12
+	VPOPCNTQ   Z12, Z13
+	VPADDQ     Z13, Z24, Z24
+	VPTERNLOGQ $0x60, 1152(SI), Z2, Z12
+	VPOPCNTQ   Z12, Z12
+	VPADDQ     Z12, Z25, Z25
+	VPANDQ     1472(SI), Z7, Z14
+	VPOPCNTQ   Z14, Z15
+	VPADDQ     Z15, Z24, Z24
+	VPTERNLOGQ $0x60, 1216(SI), Z3, Z14
+	VPOPCNTQ   Z14, Z14
+	VPADDQ     Z14, Z25, Z25
+	VPSLLQ     $32, Z24, Z24
+	VPADDQ     Z24, Z25, Z18
+	// shift 3 of the group
+	VPANDQ     1792(SI), Z4, Z8
+	VPOPCNTQ   Z8, Z24
+	VPTERNLOGQ $0x60, 1536(SI), Z0, Z8
+	VPOPCNTQ   Z8, Z25
+	VPANDQ     1856(SI), Z5, Z10
+	VPOPCNTQ   Z10, Z11
+	VPADDQ     Z11, Z24, Z24
+	VPTERNLOGQ $0x60, 1600(SI), Z1, Z10
+	VPOPCNTQ   Z10, Z10
+	VPADDQ     Z10, Z25, Z25
+	VPANDQ     1920(SI), Z6, Z12
+	VPOPCNTQ   Z12, Z13
+	VPADDQ     Z13, Z24, Z24
+	VPTERNLOGQ $0x60, 1664(SI), Z2, Z12
+	VPOPCNTQ   Z12, Z12
+	VPADDQ     Z12, Z25, Z25
+	VPANDQ     1984(SI), Z7, Z14
+	VPOPCNTQ   Z14, Z15
+	VPADDQ     Z15, Z24, Z24
+	VPTERNLOGQ $0x60, 1728(SI), Z3, Z14
+	VPOPCNTQ   Z14, Z14
+	VPADDQ     Z14, Z25, Z25
+	VPSLLQ     $32, Z24, Z24
+	VPADDQ     Z24, Z25, Z19
+	// shift 4 of the group
+	VPANDQ     2304(SI), Z4, Z8
+	VPOPCNTQ   Z8, Z24
+	VPTERNLOGQ $0x60, 2048(SI), Z0, Z8
+	VPOPCNTQ   Z8, Z25
+	VPANDQ     2368(SI), Z5, Z10
+	VPOPCNTQ   Z10, Z11
+	VPADDQ     Z11, Z24, Z24
+	VPTERNLOGQ $0x60, 2112(SI), Z1, Z10
+	VPOPCNTQ   Z10, Z10
+	VPADDQ     Z10, Z25, Z25
+	VPANDQ     2432(SI), Z6, Z12
+	VPOPCNTQ   Z12, Z13
+	VPADDQ     Z13, Z24, Z24
+	VPTERNLOGQ $0x60, 2176(SI), Z2, Z12
+	VPOPCNTQ   Z12, Z12
+	VPADDQ     Z12, Z25, Z25
+	VPANDQ     2496(SI), Z7, Z14
+	VPOPCNTQ   Z14, Z15
+	VPADDQ     Z15, Z24, Z24
+	VPTERNLOGQ $0x60, 2240(SI), Z3, Z14
+	VPOPCNTQ   Z14, Z14
+	VPADDQ     Z14, Z25, Z25
+	VPSLLQ     $32, Z24, Z24
+	VPADDQ     Z24, Z25, Z20
+	// shift 5 of the group
+	VPANDQ     2816(SI), Z4, Z8
+	VPOPCNTQ   Z8, Z24
+	VPTERNLOGQ $0x60, 2560(SI), Z0, Z8
+	VPOPCNTQ   Z8, Z25
+	VPANDQ     2880(SI), Z5, Z10
+	VPOPCNTQ   Z10, Z11
+	VPADDQ     Z11, Z24, Z24
+	VPTERNLOGQ $0x60, 2624(SI), Z1, Z10
+	VPOPCNTQ   Z10, Z10
+	VPADDQ     Z10, Z25, Z25
+	VPANDQ     2944(SI), Z6, Z12
+	VPOPCNTQ   Z12, Z13
+	VPADDQ     Z13, Z24, Z24
+	VPTERNLOGQ $0x60, 2688(SI), Z2, Z12
+	VPOPCNTQ   Z12, Z12
+	VPADDQ     Z12, Z25, Z25
+	VPANDQ     3008(SI), Z7, Z14
+	VPOPCNTQ   Z14, Z15
+	VPADDQ     Z15, Z24, Z24
+	VPTERNLOGQ $0x60, 2752(SI), Z3, Z14
+	VPOPCNTQ   Z14, Z14
+	VPADDQ     Z14, Z25, Z25
+	VPSLLQ     $32, Z24, Z24
+	VPADDQ     Z24, Z25, Z21
+	// shift 6 of the group
+	VPANDQ     3328(SI), Z4, Z8
+	VPOPCNTQ   Z8, Z24
+	VPTERNLOGQ $0x60, 3072(SI), Z0, Z8
+	VPOPCNTQ   Z8, Z25
+	VPANDQ     3392(SI), Z5, Z10
+	VPOPCNTQ   Z10, Z11
+	VPADDQ     Z11, Z24, Z24
+	VPTERNLOGQ $0x60, 3136(SI), Z1, Z10
+	VPOPCNTQ   Z10, Z10
+	VPADDQ     Z10, Z25, Z25
+	VPANDQ     3456(SI), Z6, Z12
+	VPOPCNTQ   Z12, Z13
+	VPADDQ     Z13, Z24, Z24
+	VPTERNLOGQ $0x60, 3200(SI), Z2, Z12
+	VPOPCNTQ   Z12, Z12
+	VPADDQ     Z12, Z25, Z25
+	VPANDQ     3520(SI), Z7, Z14
+	VPOPCNTQ   Z14, Z15
+	VPADDQ     Z15, Z24, Z24
+	VPTERNLOGQ $0x60, 3264(SI), Z3, Z14
+	VPOPCNTQ   Z14, Z14
+	VPADDQ     Z14, Z25, Z25
+	VPSLLQ     $32, Z24, Z24
+	VPADDQ     Z24, Z25, Z22
+	// shift 7 of the group
+	VPANDQ     3840(SI), Z4, Z8
+	VPOPCNTQ   Z8, Z24
+	VPTERNLOGQ $0x60, 3584(SI), Z0, Z8
+	VPOPCNTQ   Z8, Z25
+	VPANDQ     3904(SI), Z5, Z10
+	VPOPCNTQ   Z10, Z11
+	VPADDQ     Z11, Z24, Z24
+	VPTERNLOGQ $0x60, 3648(SI), Z1, Z10
+	VPOPCNTQ   Z10, Z10
+	VPADDQ     Z10, Z25, Z25
+	VPANDQ     3968(SI), Z6, Z12
+	VPOPCNTQ   Z12, Z13
+	VPADDQ     Z13, Z24, Z24
+	VPTERNLOGQ $0x60, 3712(SI), Z2, Z12
+	VPOPCNTQ   Z12, Z12
+	VPADDQ     Z12, Z25, Z25
+	VPANDQ     4032(SI), Z7, Z14
+	VPOPCNTQ   Z14, Z15
+	VPADDQ     Z15, Z24, Z24
+	VPTERNLOGQ $0x60, 3776(SI), Z3, Z14
+	VPOPCNTQ   Z14, Z14
+	VPADDQ     Z14, Z25, Z25
+	VPSLLQ     $32, Z24, Z24
+	VPADDQ     Z24, Z25, Z23
 
-	// Horizontal sum of n<<32 | d.
-	VPSLLQ        $32, Z16, Z16
-	VPADDQ        Z16, Z17, Z8
+	// Transpose-add: lane j of the result is the sum of the lanes of shift j.
+	VPUNPCKLQDQ Z17, Z16, Z8
+	VPUNPCKHQDQ Z17, Z16, Z9
+	VPADDQ      Z9, Z8, Z8
+	VPUNPCKLQDQ Z19, Z18, Z10
+	VPUNPCKHQDQ Z19, Z18, Z11
+	VPADDQ      Z11, Z10, Z10
+	VPUNPCKLQDQ Z21, Z20, Z12
+	VPUNPCKHQDQ Z21, Z20, Z13
+	VPADDQ      Z13, Z12, Z12
+	VPUNPCKLQDQ Z23, Z22, Z14
+	VPUNPCKHQDQ Z23, Z22, Z15
+	VPADDQ      Z15, Z14, Z14
+	VSHUFI64X2  $0x88, Z10, Z8, Z9
+	VSHUFI64X2  $0xDD, Z10, Z8, Z11
+	VPADDQ      Z11, Z9, Z9
+	VSHUFI64X2  $0x88, Z14, Z12, Z13
+	VSHUFI64X2  $0xDD, Z14, Z12, Z15
+	VPADDQ      Z15, Z13, Z13
+	VSHUFI64X2  $0x88, Z13, Z9, Z8
+	VSHUFI64X2  $0xDD, Z13, Z9, Z10
+	VPADDQ      Z10, Z8, Z8
+	VMOVDQU64   Z8, (DX)
+	VPMINUD     Z8, Z26, Z26
+	VPMAXUD     Z8, Z27, Z27
+	ADDQ        $64, DX
+	ADDQ        $4096, SI
+	DECQ        CX
+	JNZ         distances4x512_loop
+
+distances4x512_rest:
+	MOVQ rest+32(FP), CX
+	TESTQ CX, CX
+	JZ    distances4x512_done
+	// shift 0 of the group
+	VPANDQ     256(SI), Z4, Z8
+	VPOPCNTQ   Z8, Z24
+	VPTERNLOGQ $0x60, 0(SI), Z0, Z8
+	VPOPCNTQ   Z8, Z25
+	VPANDQ     320(SI), Z5, Z10
+	VPOPCNTQ   Z10, Z11
+	VPADDQ     Z11, Z24, Z24
+	VPTERNLOGQ $0x60, 64(SI), Z1, Z10
+	VPOPCNTQ   Z10, Z10
+	VPADDQ     Z10, Z25, Z25
+	VPANDQ     384(SI), Z6, Z12
+	VPOPCNTQ   Z12, Z13
+	VPADDQ     Z13, Z24, Z24
+	VPTERNLOGQ $0x60, 128(SI), Z2, Z12
+	VPOPCNTQ   Z12, Z12
+	VPADDQ     Z12, Z25, Z25
+	VPANDQ     448(SI), Z7, Z14
+	VPOPCNTQ   Z14, Z15
+	VPADDQ     Z15, Z24, Z24
+	VPTERNLOGQ $0x60, 192(SI), Z3, Z14
+	VPOPCNTQ   Z14, Z14
+	VPADDQ     Z14, Z25, Z25
+	VPSLLQ     $32, Z24, Z24
+	VPADDQ     Z24, Z25, Z16
+	// shift 1 of the group
+	VPANDQ     768(SI), Z4, Z8
+	VPOPCNTQ   Z8, Z24
+	VPTERNLOGQ $0x60, 512(SI), Z0, Z8
+	VPOPCNTQ   Z8, Z25
+	VPANDQ     832(SI), Z5, Z10
+	VPOPCNTQ   Z10, Z11
+	VPADDQ     Z11, Z24, Z24
+	VPTERNLOGQ $0x60, 576(SI), Z1, Z10
+	VPOPCNTQ   Z10, Z10
+	VPADDQ     Z10, Z25, Z25
+	VPANDQ     896(SI), Z6, Z12
+	VPOPCNTQ   Z12, Z13
+	VPADDQ     Z13, Z24, Z24
+	VPTERNLOGQ $0x60, 640(SI), Z2, Z12
+	VPOPCNTQ   Z12, Z12
+	VPADDQ     Z12, Z25, Z25
+	VPANDQ     960(SI), Z7, Z14
+	VPOPCNTQ   Z14, Z15
+	VPADDQ     Z15, Z24, Z24
+	VPTERNLOGQ $0x60, 704(SI), Z3, Z14
+	VPOPCNTQ   Z14, Z14
+	VPADDQ     Z14, Z25, Z25
+	VPSLLQ     $32, Z24, Z24
+	VPADDQ     Z24, Z25, Z17
+	// shift 2 of the group
+	VPANDQ     1280(SI), Z4, Z8
+	VPOPCNTQ   Z8, Z24
+	VPTERNLOGQ $0x60, 1024(SI), Z0, Z8
+	VPOPCNTQ   Z8, Z25
+	VPANDQ     1344(SI), Z5, Z10
+	VPOPCNTQ   Z10, Z11
+	VPADDQ     Z11, Z24, Z24
+	VPTERNLOGQ $0x60, 1088(SI), Z1, Z10
+	VPOPCNTQ   Z10, Z10
+	VPADDQ     Z10, Z25, Z25
+	VPANDQ     1408(SI), Z6, Z12
+	VPOPCNTQ   Z12, Z13
+	VPADDQ     Z13, Z24, Z24
+	VPTERNLOGQ $0x60, 1152(SI), Z2, Z12
+	VPOPCNTQ   Z12, Z12
+	VPADDQ     Z12, Z25, Z25
+	VPANDQ     1472(SI), Z7, Z14
+	VPOPCNTQ   Z14, Z15
+	VPADDQ     Z15, Z24, Z24
+	VPTERNLOGQ $0x60, 1216(SI), Z3, Z14
+	VPOPCNTQ   Z14, Z14
+	VPADDQ     Z14, Z25, Z25
+	VPSLLQ     $32, Z24, Z24
+	VPADDQ     Z24, Z25, Z18
+	// shift 3 of the group
+	VPANDQ     1792(SI), Z4, Z8
+	VPOPCNTQ   Z8, Z24
+	VPTERNLOGQ $0x60, 1536(SI), Z0, Z8
+	VPOPCNTQ   Z8, Z25
+	VPANDQ     1856(SI), Z5, Z10
+	VPOPCNTQ   Z10, Z11
+	VPADDQ     Z11, Z24, Z24
+	VPTERNLOGQ $0x60, 1600(SI), Z1, Z10
+	VPOPCNTQ   Z10, Z10
+	VPADDQ     Z10, Z25, Z25
+	VPANDQ     1920(SI), Z6, Z12
+	VPOPCNTQ   Z12, Z13
+	VPADDQ     Z13, Z24, Z24
+	VPTERNLOGQ $0x60, 1664(SI), Z2, Z12
+	VPOPCNTQ   Z12, Z12
+	VPADDQ     Z12, Z25, Z25
+	VPANDQ     1984(SI), Z7, Z14
+	VPOPCNTQ   Z14, Z15
+	VPADDQ     Z15, Z24, Z24
+	VPTERNLOGQ $0x60, 1728(SI), Z3, Z14
+	VPOPCNTQ   Z14, Z14
+	VPADDQ     Z14, Z25, Z25
+	VPSLLQ     $32, Z24, Z24
+	VPADDQ     Z24, Z25, Z19
+
+	// Transpose-add of four shifts; the upper half repeats the lower.
+	VPUNPCKLQDQ Z17, Z16, Z8
+	VPUNPCKHQDQ Z17, Z16, Z9
+	VPADDQ      Z9, Z8, Z8
+	VPUNPCKLQDQ Z19, Z18, Z10
+	VPUNPCKHQDQ Z19, Z18, Z11
+	VPADDQ      Z11, Z10, Z10
+	VSHUFI64X2  $0x88, Z10, Z8, Z9
+	VSHUFI64X2  $0xDD, Z10, Z8, Z11
+	VPADDQ      Z11, Z9, Z9
+	VSHUFI64X2  $0x88, Z9, Z9, Z8
+	VSHUFI64X2  $0xDD, Z9, Z9, Z10
+	VPADDQ      Z10, Z8, Z8
+	VMOVDQU     Y8, (DX)
+	VPMINUD     Z8, Z26, Z26
+	VPMAXUD     Z8, Z27, Z27
+
+distances4x512_done:
+	// Dword-wise minimum (low: d, high: n) and maximum (high: n) over all rows.
+	VMOVDQA64     Z26, Z8
 	VEXTRACTI64X4 $1, Z8, Y9
-	VPADDQ        Y9, Y8, Y8
+	VPMINUD       Y9, Y8, Y8
 	VEXTRACTI128  $1, Y8, X9
-	VPADDQ        X9, X8, X8
+	VPMINUD       X9, X8, X8
 	VPSHUFD       $0x4E, X8, X9
-	VPADDQ        X9, X8, X8
+	VPMINUD       X9, X8, X8
 	VMOVQ         X8, AX
-	MOVQ          AX, (DX)
-	MOVL          AX, BX
-	CMPQ          BX, R8
-	CMOVQLT       BX, R8
-	SHRQ          $32, AX
-	CMPQ          AX, R9
-	CMOVQGT       AX, R9
-	CMPQ          AX, R10
-	CMOVQLT       AX, R10
-	ADDQ          $8, DX
-	ADDQ          $512, SI
-	DECQ          CX
-	JNZ           distances4x512_loop
+	MOVQ          AX, dn+40(FP)
+	VMOVDQA64     Z27, Z8
+	VEXTRACTI64X4 $1, Z8, Y9
+	VPMAXUD       Y9, Y8, Y8
+	VEXTRACTI128  $1, Y8, X9
+	VPMAXUD       X9, X8, X8
+	VPSHUFD       $0x4E, X8, X9
+	VPMAXUD       X9, X8, X8
+	VMOVQ         X8, AX
+	MOVQ          AX, maxN+48(FP)
 	VZEROUPPER
-	MOVQ R8, minD+32(FP)
-	MOVQ R9, maxN+40(FP)
-	MOVQ R10, minN+48(FP)
 	RET
 
-// func distances2x512(rot *uint64, entry *uint64, out *uint64, shifts int) (minD, maxN, minN uint64)
+// func distances2x512(rot *uint64, entry *uint64, out *uint64, groups, rest int) (dn, maxN uint64)
 TEXT ·distances2x512(SB), NOSPLIT, $0-56
 	MOVQ rot+0(FP), SI
 	MOVQ entry+8(FP), DI
 	MOVQ out+16(FP), DX
-	MOVQ shifts+24(FP), CX
-	MOVQ $0xFFFFFFFF, R8
-	MOVQ $0, R9
-	MOVQ $0xFFFFFFFF, R10
+	MOVQ groups+24(FP), CX
+	VPTERNLOGD $0xFF, Z26, Z26, Z26
+	VPXORQ     Z27, Z27, Z27
 	VMOVDQU64 0(DI), Z0
 	VMOVDQU64 128(DI), Z4
 	VMOVDQU64 64(DI), Z1
 	VMOVDQU64 192(DI), Z5
+	TESTQ CX, CX
+	JZ    distances2x512_rest
 
 distances2x512_loop:
+	// shift 0 of the group
 	VPANDQ     128(SI), Z4, Z8
-	VPOPCNTQ   Z8, Z16
+	VPOPCNTQ   Z8, Z24
 	VPTERNLOGQ $0x60, 0(SI), Z0, Z8
-	VPOPCNTQ   Z8, Z17
+	VPOPCNTQ   Z8, Z25
 	VPANDQ     192(SI), Z5, Z10
 	VPOPCNTQ   Z10, Z11
-	VPADDQ     Z11, Z16, Z16
+	VPADDQ     Z11, Z24, Z24
 	VPTERNLOGQ $0x60, 64(SI), Z1, Z10
 	VPOPCNTQ   Z10, Z10
-	VPADDQ     Z10, Z17, Z17
+	VPADDQ     Z10, Z25, Z25
+	VPSLLQ     $32, Z24, Z24
+	VPADDQ     Z24, Z25, Z16
+	// shift 1 of the group
+	VPANDQ     384(SI), Z4, Z8
+	VPOPCNTQ   Z8, Z24
+	VPTERNLOGQ $0x60, 256(SI), Z0, Z8
+	VPOPCNTQ   Z8, Z25
+	VPANDQ     448(SI), Z5, Z10
+	VPOPCNTQ   Z10, Z11
+	VPADDQ     Z11, Z24, Z24
+	VPTERNLOGQ $0x60, 320(SI), Z1, Z10
+	VPOPCNTQ   Z10, Z10
+	VPADDQ     Z10, Z25, Z25
+	VPSLLQ     $32, Z24, Z24
+	VPADDQ     Z24, Z25, Z17
+	// shift 2 of the group
+	VPANDQ     640(SI), Z4, Z8
+	VPOPCNTQ   Z8, Z24
+	VPTERNLOGQ $0x60, 512(SI), Z0, Z8
+	VPOPCNTQ   Z8, Z25
+	VPANDQ     704(SI), Z5, Z10
+	VPOPCNTQ   Z10, Z11
+	VPADDQ     Z11, Z24, Z24
+	VPTERNLOGQ $0x60, 576(SI), Z1, Z10
+	VPOPCNTQ   Z10, Z10
+	VPADDQ     Z10, Z25, Z25
+	VPSLLQ     $32, Z24, Z24
+	VPADDQ     Z24, Z25, Z18
+	// shift 3 of the group
+	VPANDQ     896(SI), Z4, Z8
+	VPOPCNTQ   Z8, Z24
+	VPTERNLOGQ $0x60, 768(SI), Z0, Z8
+	VPOPCNTQ   Z8, Z25
+	VPANDQ     960(SI), Z5, Z10
+	VPOPCNTQ   Z10, Z11
+	VPADDQ     Z11, Z24, Z24
+	VPTERNLOGQ $0x60, 832(SI), Z1, Z10
+	VPOPCNTQ   Z10, Z10
+	VPADDQ     Z10, Z25, Z25
+	VPSLLQ     $32, Z24, Z24
+	VPADDQ     Z24, Z25, Z19
+	// shift 4 of the group
+	VPANDQ     1152(SI), Z4, Z8
+	VPOPCNTQ   Z8, Z24
+	VPTERNLOGQ $0x60, 1024(SI), Z0, Z8
+	VPOPCNTQ   Z8, Z25
+	VPANDQ     1216(SI), Z5, Z10
+	VPOPCNTQ   Z10, Z11
+	VPADDQ     Z11, Z24, Z24
+	VPTERNLOGQ $0x60, 1088(SI), Z1, Z10
+	VPOPCNTQ   Z10, Z10
+	VPADDQ     Z10, Z25, Z25
+	VPSLLQ     $32, Z24, Z24
+	VPADDQ     Z24, Z25, Z20
+	// shift 5 of the group
+	VPANDQ     1408(SI), Z4, Z8
+	VPOPCNTQ   Z8, Z24
+	VPTERNLOGQ $0x60, 1280(SI), Z0, Z8
+	VPOPCNTQ   Z8, Z25
+	VPANDQ     1472(SI), Z5, Z10
+	VPOPCNTQ   Z10, Z11
+	VPADDQ     Z11, Z24, Z24
+	VPTERNLOGQ $0x60, 1344(SI), Z1, Z10
+	VPOPCNTQ   Z10, Z10
+	VPADDQ     Z10, Z25, Z25
+	VPSLLQ     $32, Z24, Z24
+	VPADDQ     Z24, Z25, Z21
+	// shift 6 of the group
+	VPANDQ     1664(SI), Z4, Z8
+	VPOPCNTQ   Z8, Z24
+	VPTERNLOGQ $0x60, 1536(SI), Z0, Z8
+	VPOPCNTQ   Z8, Z25
+	VPANDQ     1728(SI), Z5, Z10
+	VPOPCNTQ   Z10, Z11
+	VPADDQ     Z11, Z24, Z24
+	VPTERNLOGQ $0x60, 1600(SI), Z1, Z10
+	VPOPCNTQ   Z10, Z10
+	VPADDQ     Z10, Z25, Z25
+	VPSLLQ     $32, Z24, Z24
+	VPADDQ     Z24, Z25, Z22
+	// shift 7 of the group
+	VPANDQ     1920(SI), Z4, Z8
+	VPOPCNTQ   Z8, Z24
+	VPTERNLOGQ $0x60, 1792(SI), Z0, Z8
+	VPOPCNTQ   Z8, Z25
+	VPANDQ     1984(SI), Z5, Z10
+	VPOPCNTQ   Z10, Z11
+	VPADDQ     Z11, Z24, Z24
+	VPTERNLOGQ $0x60, 1856(SI), Z1, Z10
+	VPOPCNTQ   Z10, Z10
+	VPADDQ     Z10, Z25, Z25
+	VPSLLQ     $32, Z24, Z24
+	VPADDQ     Z24, Z25, Z23
 
-	// Horizontal sum of n<<32 | d.
-	VPSLLQ        $32, Z16, Z16
-	VPADDQ        Z16, Z17, Z8
+	// Transpose-add: lane j of the result is the sum of the lanes of shift j.
+	VPUNPCKLQDQ Z17, Z16, Z8
+	VPUNPCKHQDQ Z17, Z16, Z9
+	VPADDQ      Z9, Z8, Z8
+	VPUNPCKLQDQ Z19, Z18, Z10
+	VPUNPCKHQDQ Z19, Z18, Z11
+	VPADDQ      Z11, Z10, Z10
+	VPUNPCKLQDQ Z21, Z20, Z12
+	VPUNPCKHQDQ Z21, Z20, Z13
+	VPADDQ      Z13, Z12, Z12
+	VPUNPCKLQDQ Z23, Z22, Z14
+	VPUNPCKHQDQ Z23, Z22, Z15
+	VPADDQ      Z15, Z14, Z14
+	VSHUFI64X2  $0x88, Z10, Z8, Z9
+	VSHUFI64X2  $0xDD, Z10, Z8, Z11
+	VPADDQ      Z11, Z9, Z9
+	VSHUFI64X2  $0x88, Z14, Z12, Z13
+	VSHUFI64X2  $0xDD, Z14, Z12, Z15
+	VPADDQ      Z15, Z13, Z13
+	VSHUFI64X2  $0x88, Z13, Z9, Z8
+	VSHUFI64X2  $0xDD, Z13, Z9, Z10
+	VPADDQ      Z10, Z8, Z8
+	VMOVDQU64   Z8, (DX)
+	VPMINUD     Z8, Z26, Z26
+	VPMAXUD     Z8, Z27, Z27
+	ADDQ        $64, DX
+	ADDQ        $2048, SI
+	DECQ        CX
+	JNZ         distances2x512_loop
+
+distances2x512_rest:
+	MOVQ rest+32(FP), CX
+	TESTQ CX, CX
+	JZ    distances2x512_done
+	// shift 0 of the group
+	VPANDQ     128(SI), Z4, Z8
+	VPOPCNTQ   Z8, Z24
+	VPTERNLOGQ $0x60, 0(SI), Z0, Z8
+	VPOPCNTQ   Z8, Z25
+	VPANDQ     192(SI), Z5, Z10
+	VPOPCNTQ   Z10, Z11
+	VPADDQ     Z11, Z24, Z24
+	VPTERNLOGQ $0x60, 64(SI), Z1, Z10
+	VPOPCNTQ   Z10, Z10
+	VPADDQ     Z10, Z25, Z25
+	VPSLLQ     $32, Z24, Z24
+	VPADDQ     Z24, Z25, Z16
+	// shift 1 of the group
+	VPANDQ     384(SI), Z4, Z8
+	VPOPCNTQ   Z8, Z24
+	VPTERNLOGQ $0x60, 256(SI), Z0, Z8
+	VPOPCNTQ   Z8, Z25
+	VPANDQ     448(SI), Z5, Z10
+	VPOPCNTQ   Z10, Z11
+	VPADDQ     Z11, Z24, Z24
+	VPTERNLOGQ $0x60, 320(SI), Z1, Z10
+	VPOPCNTQ   Z10, Z10
+	VPADDQ     Z10, Z25, Z25
+	VPSLLQ     $32, Z24, Z24
+	VPADDQ     Z24, Z25, Z17
+	// shift 2 of the group
+	VPANDQ     640(SI), Z4, Z8
+	VPOPCNTQ   Z8, Z24
+	VPTERNLOGQ $0x60, 512(SI), Z0, Z8
+	VPOPCNTQ   Z8, Z25
+	VPANDQ     704(SI), Z5, Z10
+	VPOPCNTQ   Z10, Z11
+	VPADDQ     Z11, Z24, Z24
+	VPTERNLOGQ $0x60, 576(SI), Z1, Z10
+	VPOPCNTQ   Z10, Z10
+	VPADDQ     Z10, Z25, Z25
+	VPSLLQ     $32, Z24, Z24
+	VPADDQ     Z24, Z25, Z18
+	// shift 3 of the group
+	VPANDQ     896(SI), Z4, Z8
+	VPOPCNTQ   Z8, Z24
+	VPTERNLOGQ $0x60, 768(SI), Z0, Z8
+	VPOPCNTQ   Z8, Z25
+	VPANDQ     960(SI), Z5, Z10
+	VPOPCNTQ   Z10, Z11
+	VPADDQ     Z11, Z24, Z24
+	VPTERNLOGQ $0x60, 832(SI), Z1, Z10
+	VPOPCNTQ   Z10, Z10
+	VPADDQ     Z10, Z25, Z25
+	VPSLLQ     $32, Z24, Z24
+	VPADDQ     Z24, Z25, Z19
+
+	// Transpose-add of four shifts; the upper half repeats the lower.
+	VPUNPCKLQDQ Z17, Z16, Z8
+	VPUNPCKHQDQ Z17, Z16, Z9
+	VPADDQ      Z9, Z8, Z8
+	VPUNPCKLQDQ Z19, Z18, Z10
+	VPUNPCKHQDQ Z19, Z18, Z11
+	VPADDQ      Z11, Z10, Z10
+	VSHUFI64X2  $0x88, Z10, Z8, Z9
+	VSHUFI64X2  $0xDD, Z10, Z8, Z11
+	VPADDQ      Z11, Z9, Z9
+	VSHUFI64X2  $0x88, Z9, Z9, Z8
+	VSHUFI64X2  $0xDD, Z9, Z9, Z10
+	VPADDQ      Z10, Z8, Z8
+	VMOVDQU     Y8, (DX)
+	VPMINUD     Z8, Z26, Z26
+	VPMAXUD     Z8, Z27, Z27
+
+distances2x512_done:
+	// Dword-wise minimum (low: d, high: n) and maximum (high: n) over all rows.
+	VMOVDQA64     Z26, Z8
 	VEXTRACTI64X4 $1, Z8, Y9
-	VPADDQ        Y9, Y8, Y8
+	VPMINUD       Y9, Y8, Y8
 	VEXTRACTI128  $1, Y8, X9
-	VPADDQ        X9, X8, X8
+	VPMINUD       X9, X8, X8
 	VPSHUFD       $0x4E, X8, X9
-	VPADDQ        X9, X8, X8
+	VPMINUD       X9, X8, X8
 	VMOVQ         X8, AX
-	MOVQ          AX, (DX)
-	MOVL          AX, BX
-	CMPQ          BX, R8
-	CMOVQLT       BX, R8
-	SHRQ          $32, AX
-	CMPQ          AX, R9
-	CMOVQGT       AX, R9
-	CMPQ          AX, R10
-	CMOVQLT       AX, R10
-	ADDQ          $8, DX
-	ADDQ          $256, SI
-	DECQ          CX
-	JNZ           distances2x512_loop
+	MOVQ          AX, dn+40(FP)
+	VMOVDQA64     Z27, Z8
+	VEXTRACTI64X4 $1, Z8, Y9
+	VPMAXUD       Y9, Y8, Y8
+	VEXTRACTI128  $1, Y8, X9
+	VPMAXUD       X9, X8, X8
+	VPSHUFD       $0x4E, X8, X9
+	VPMAXUD       X9, X8, X8
+	VMOVQ         X8, AX
+	MOVQ          AX, maxN+48(FP)
 	VZEROUPPER
-	MOVQ R8, minD+32(FP)
-	MOVQ R9, maxN+40(FP)
-	MOVQ R10, minN+48(FP)
 	RET

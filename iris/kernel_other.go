@@ -4,6 +4,6 @@ package iris
 
 const hasKernel = false
 
-func distancesKernel(rot *[Shifts][EntryWords]uint64, entry []uint64, out *[Shifts]uint64) (minD, maxN, minN uint32) {
+func distancesKernel(rot *[RotRows][EntryWords]uint64, entry []uint64, out *[RotRows]uint64) (minD, maxN, minN uint32) {
 	panic("iris: no kernel on this architecture")
 }

@@ -8,6 +8,10 @@ import (
 // Shifts is the number of rotations compared: −MaxShift … +MaxShift columns.
 const Shifts = 2*MaxShift + 1
 
+// RotRows is Shifts rounded up to a multiple of four, the kernel's batch;
+// the extra rows repeat shift 0 and are ignored.
+const RotRows = (Shifts + 3) / 4 * 4
+
 // normalizedHD is Daugman's score normalisation of a masked fractional Hamming
 // distance: d differing bits among n compared, rescaled to the spread expected
 // for NormBits compared bits, so that a match on few bits counts for less.
@@ -69,7 +73,7 @@ func Score(a, b *Template) float64 {
 // and mask at every rotation, contiguous. Build it once per search.
 type Probe struct {
 	// rot holds, for each shift s, the rotated code then the rotated mask.
-	rot [Shifts][EntryWords]uint64
+	rot [RotRows][EntryWords]uint64
 }
 
 // NewProbe prepares t for matching.
@@ -78,6 +82,9 @@ func NewProbe(t *Template) *Probe {
 	for s := -MaxShift; s <= MaxShift; s++ {
 		copy(p.rot[s+MaxShift][:CodeWords], rotated(t.Code, s))
 		copy(p.rot[s+MaxShift][CodeWords:], rotated(t.Mask, s))
+	}
+	for s := Shifts; s < RotRows; s++ {
+		p.rot[s] = p.rot[MaxShift]
 	}
 	return p
 }
@@ -88,7 +95,7 @@ func NewProbe(t *Template) *Probe {
 func (p *Probe) distance(entry []uint64) (float64, int) {
 	code, mask := entry[:CodeWords], entry[CodeWords:EntryWords]
 	best, bestShift := math.Inf(1), 0
-	for s := range p.rot {
+	for s := range Shifts {
 		pc, pm := p.rot[s][:CodeWords], p.rot[s][CodeWords:]
 		d, n := 0, 0
 		for i := range code {
@@ -109,7 +116,7 @@ func (p *Probe) distance(entry []uint64) (float64, int) {
 // lower bound on every shift's distance exceeds bound: such an entry cannot
 // enter the candidate list, and the ones that can get their exact distance.
 func (p *Probe) fastDistance(entry []uint64, bound float64) (float64, int) {
-	var counts [Shifts]uint64
+	var counts [RotRows]uint64
 	var minD, maxN, minN uint32
 	if hasKernel {
 		minD, maxN, minN = distancesKernel(&p.rot, entry, &counts)
@@ -127,7 +134,7 @@ func (p *Probe) fastDistance(entry []uint64, bound float64) (float64, int) {
 		return lower, 0
 	}
 	best, bestShift := math.Inf(1), 0
-	for s, c := range counts {
+	for s, c := range counts[:Shifts] {
 		if h := normalizedHD(int(uint32(c)), int(c>>32)); h < best {
 			best, bestShift = h, s-MaxShift
 		}
@@ -135,9 +142,9 @@ func (p *Probe) fastDistance(entry []uint64, bound float64) (float64, int) {
 	return best, bestShift
 }
 
-// countsGo is the pure-Go form of the kernel: n<<32 | d for every shift,
-// with the smallest d and the largest and smallest n.
-func (p *Probe) countsGo(entry []uint64, out *[Shifts]uint64) (minD, maxN, minN uint32) {
+// countsGo is the pure-Go form of the kernel: n<<32 | d for every row, and
+// the smallest d and the largest and smallest n over the rows.
+func (p *Probe) countsGo(entry []uint64, out *[RotRows]uint64) (minD, maxN, minN uint32) {
 	e := (*[EntryWords]uint64)(entry)
 	minD, minN = math.MaxUint32, math.MaxUint32
 	for s := range p.rot {
@@ -156,4 +163,21 @@ func (p *Probe) countsGo(entry []uint64, out *[Shifts]uint64) (minD, maxN, minN 
 		minD, maxN, minN = min(minD, uint32(d)), max(maxN, uint32(n)), min(minN, uint32(n))
 	}
 	return minD, maxN, minN
+}
+
+// FusedDistance combines the distances of the two eyes of one encounter
+// (NaN for an eye that was not compared): their mean when both are present,
+// which separates mates further than either eye alone because impostor
+// distances of independent eyes average towards 0.5; else the one present;
+// 0.5 (no information) when neither is.
+func FusedDistance(left, right float64) float64 {
+	switch {
+	case math.IsNaN(left) && math.IsNaN(right):
+		return 0.5
+	case math.IsNaN(left):
+		return right
+	case math.IsNaN(right):
+		return left
+	}
+	return (left + right) / 2
 }

@@ -61,7 +61,7 @@ const (
 	// Code geometry: Bands radial bands × Columns angular positions × 2 phase
 	// bits. One column is 2·Bands = 16 bits, so a rotation by one column is
 	// a 16-bit rotation of the whole code.
-	Bands   = 8
+	Bands   = 4
 	Columns = 128
 
 	// Log-Gabor filter along the angle: centre wavelength in polar columns
