@@ -1,6 +1,7 @@
 package wsq_test
 
 import (
+	"image"
 	"testing"
 	"time"
 
@@ -52,4 +53,31 @@ func reportCPUThroughput(b *testing.B, start time.Duration, ok bool, pixels int)
 	if ok && ok2 && end > start {
 		b.ReportMetric(float64(pixels)*float64(b.N)/(end-start).Seconds()/1e6, "cpu-MB/s")
 	}
+}
+
+// FuzzEncode checks that any small image encodes at any sane rate into a
+// file the decoder reads back at the same size.
+func FuzzEncode(f *testing.F) {
+	f.Add(uint8(16), uint8(9), 0.75, []byte{0, 255, 7})
+	f.Add(uint8(1), uint8(1), 2.25, []byte{128})
+	f.Fuzz(func(t *testing.T, w, h uint8, rate float64, pix []byte) {
+		if w == 0 || h == 0 || len(pix) == 0 || !(rate > 0.01 && rate < 8) {
+			return
+		}
+		g := image.NewGray(image.Rect(0, 0, int(w), int(h)))
+		for i := range g.Pix {
+			g.Pix[i] = pix[i%len(pix)]
+		}
+		data, err := wsq.EncodeGray(g, &wsq.Options{BitRate: rate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := wsq.DecodeFile(data)
+		if err != nil {
+			t.Fatalf("decode what was encoded: %v", err)
+		}
+		if back.Image.Bounds() != g.Bounds() {
+			t.Fatalf("size: got %v, want %v", back.Image.Bounds(), g.Bounds())
+		}
+	})
 }
