@@ -200,6 +200,7 @@ func TestBrowser(t *testing.T) {
 	srv := httptest.NewServer(e.handler(false)) // plain HTTP on 127.0.0.1: Chromium keeps Secure cookies there
 	t.Cleanup(srv.Close)
 	s := newBrowserSession(t, srv.URL)
+	e.mustCreatePartner()
 
 	// The fixture images, as files the file inputs can take.
 	files := map[string]string{}
@@ -265,6 +266,8 @@ func TestBrowser(t *testing.T) {
 		s.run("fill and submit",
 			chromedp.SendKeys(chromedp.CSS("#given_0"), "Rosa"),
 			chromedp.SendKeys(chromedp.CSS("#family_0"), "Quiñónez"),
+			chromedp.SetValue(chromedp.CSS("#history"), "conviction"),
+			chromedp.SendKeys(chromedp.CSS("#offence"), "robo agravado"),
 			chromedp.SetUploadFiles(chromedp.CSS("#finger_1"), []string{files["finger_1"]}),
 			chromedp.Click(chromedp.CSS("#enroll-submit")),
 			chromedp.WaitVisible(chromedp.CSS("#enroll-result")))
@@ -340,6 +343,9 @@ func TestBrowser(t *testing.T) {
 		s.screenshot("search", true)
 		s.open("/encounters", "table.list")
 		s.screenshot("encounters", true)
+		s.open("/partners", "#delivery-list")
+		contains(t, "deliveries", s.text("#delivery-list"), "GT-PNC")
+		s.screenshot("partners", true)
 		s.signOut()
 	})
 

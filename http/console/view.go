@@ -202,6 +202,7 @@ func (v *view) Nav() []navItem {
 	add("hits", "/hits", hitReaders)
 	add("search", "/search", readers)
 	add("encounters", "/encounters", readers)
+	add("partners", "/partners", partnerReaders)
 	add("audit", "/audit", auditors)
 	add("users", "/users", admins)
 	add("sites", "/sites", admins)
