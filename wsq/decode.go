@@ -21,6 +21,8 @@ var grayModel = color.GrayModel
 type Decoder struct {
 	// MaxPixels caps the declared width×height; zero means imgproc.MaxPixels.
 	MaxPixels int
+	// Trace, when set, receives the image of each stage (see Trace).
+	Trace Trace
 }
 
 // DecodeFile decodes a WSQ file held in memory.
@@ -54,8 +56,12 @@ func (dc Decoder) Decode(data []byte) (*File, error) {
 		}
 	}
 	subbands := d.quant.dequantize(coefficients, tree, frame.Width, frame.Height)
+	traceSubbands(dc.Trace, "wsq-subbands", subbands, tree, frame.Width, frame.Height)
 	reconstruct(subbands, tree, filters, frame.Width)
 	gray := toGray(subbands, frame)
+	if dc.Trace != nil {
+		dc.Trace("wsq-reconstructed", gray)
+	}
 	return &File{Image: gray, Frame: frame, PPI: d.ppi, Comments: d.comments}, nil
 }
 

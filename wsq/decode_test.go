@@ -113,3 +113,27 @@ func TestDecodeErrors(t *testing.T) {
 		}
 	})
 }
+
+func TestTrace(t *testing.T) {
+	data := mustRead(t, datasets.Path(t, "fingerprint/libbiomeval/img.wsq"))
+	var keys []string
+	f, err := wsq.Decoder{Trace: func(key string, img image.Image) {
+		keys = append(keys, key)
+		if img.Bounds().Dx() != 256 {
+			t.Errorf("%s: width %d", key, img.Bounds().Dx())
+		}
+	}}.Decode(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 2 || keys[0] != "wsq-subbands" || keys[1] != "wsq-reconstructed" {
+		t.Errorf("decoder trace keys: got %v", keys)
+	}
+	keys = nil
+	if _, err := wsq.EncodeGray(f.Image, &wsq.Options{Trace: func(key string, _ image.Image) { keys = append(keys, key) }}); err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 2 || keys[0] != "wsq-subbands" || keys[1] != "wsq-quantized" {
+		t.Errorf("encoder trace keys: got %v", keys)
+	}
+}

@@ -20,6 +20,8 @@ type Options struct {
 	PPI int
 	// Comment, when not empty, is written as an extra COM segment.
 	Comment string
+	// Trace, when set, receives the image of each stage (see Trace).
+	Trace Trace
 }
 
 // Encode compresses img (converted to 8-bit grey) as a WSQ file.
@@ -62,9 +64,13 @@ func EncodeGray(g *image.Gray, opts *Options) ([]byte, error) {
 	frame, plane := normalizedPlane(g)
 	tree := newDecomposition(width, height)
 	decompose(plane, tree, filters, width)
+	traceSubbands(o.Trace, "wsq-subbands", plane, tree, width, height)
 	variances := subbandVariances(plane, tree, width)
 	quant := allocateBits(variances, o.BitRate)
 	coefficients := quant.quantize(plane, tree, width)
+	if o.Trace != nil {
+		traceSubbands(o.Trace, "wsq-quantized", quant.dequantize(coefficients, tree, width, height), tree, width, height)
+	}
 	return writeFile(frame, filters, quant, tree, coefficients, o)
 }
 

@@ -24,7 +24,7 @@ import (
 // runWSQ runs "huella wsq decode IN.wsq OUT.png" and
 // "huella wsq encode [--bitrate 0.75] IN.png OUT.wsq".
 func runWSQ(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	usage := errors.New("usage: huella wsq decode IN.wsq OUT.png | huella wsq encode [--bitrate 0.75] [--ppi 500] IN.png OUT.wsq | huella wsq bench [--bitrate 0.75] FILE|DIR…")
+	usage := errors.New("usage: huella wsq decode [--trace DIR] IN.wsq OUT.png | huella wsq encode [--bitrate 0.75] [--ppi 500] [--trace DIR] IN.png OUT.wsq | huella wsq bench [--bitrate 0.75] FILE|DIR…")
 	if len(args) == 0 {
 		return usage
 	}
@@ -32,6 +32,7 @@ func runWSQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	case "decode":
 		fs := flag.NewFlagSet("wsq decode", flag.ContinueOnError)
 		fs.SetOutput(stderr)
+		traceDir := fs.String("trace", "", "directory to write each stage's image to (wsq-subbands.png, …)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
@@ -42,9 +43,13 @@ func runWSQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err != nil {
 			return err
 		}
-		f, err := wsq.DecodeFile(data)
+		trace, traceErr := wsqTraceTo(*traceDir)
+		f, err := wsq.Decoder{Trace: trace}.Decode(data)
 		if err != nil {
 			return err
+		}
+		if *traceErr != nil {
+			return *traceErr
 		}
 		if err := writePNG(fs.Arg(1), f); err != nil {
 			return err
@@ -56,6 +61,7 @@ func runWSQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fs.SetOutput(stderr)
 		bitRate := fs.Float64("bitrate", wsq.DefaultBitRate, "target bit rate in bits per pixel (0.75 is the FBI's 15:1)")
 		ppi := fs.Int("ppi", wsq.DefaultPPI, "resolution recorded in the file, pixels per inch")
+		traceDir := fs.String("trace", "", "directory to write each stage's image to (wsq-subbands.png, …)")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
@@ -70,9 +76,13 @@ func runWSQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err != nil {
 			return err
 		}
-		out, err := wsq.EncodeGray(g, &wsq.Options{BitRate: *bitRate, PPI: *ppi})
+		trace, traceErr := wsqTraceTo(*traceDir)
+		out, err := wsq.EncodeGray(g, &wsq.Options{BitRate: *bitRate, PPI: *ppi, Trace: trace})
 		if err != nil {
 			return err
+		}
+		if *traceErr != nil {
+			return *traceErr
 		}
 		if err := os.WriteFile(fs.Arg(1), out, 0o644); err != nil {
 			return err
@@ -222,6 +232,34 @@ func wsqBenchImages(paths []string) ([]wsqBenchImage, error) {
 // wsqIsFingerRecord reports the record types of 500 ppi finger and palm
 // images (Type-3 is 250 ppi, below what WSQ is designed for).
 func wsqIsFingerRecord(t int) bool { return t == 4 || (t >= 13 && t <= 15) }
+
+// wsqTraceTo returns a trace hook writing each stage to dir/<key>.png (nil
+// when dir is empty) and where its first error will be.
+func wsqTraceTo(dir string) (wsq.Trace, *error) {
+	var first error
+	if dir == "" {
+		return nil, &first
+	}
+	return func(key string, img image.Image) {
+		if first != nil {
+			return
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			first = err
+			return
+		}
+		out, err := os.Create(filepath.Join(dir, key+".png"))
+		if err != nil {
+			first = err
+			return
+		}
+		err = png.Encode(out, img)
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		first = err
+	}, &first
+}
 
 func writePNG(path string, f *wsq.File) error {
 	out, err := os.Create(path)
