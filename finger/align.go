@@ -30,31 +30,43 @@ func alignedScore(p, c *Candidate, pairs []pair, hypotheses int) float64 {
 		clear(used)
 		matched := 0.0
 		for i := 0; i < p.n; i++ {
-			bestJ, bestD := -1, math.Inf(1)
+			bestJ, bestD2 := -1, math.Inf(1)
 			r := math.Hypot(tx[i]-c.x[h.b], ty[i]-c.y[h.b])
 			tol := alignDistance + alignDistortion*r
-			for j := 0; j < c.n; j++ {
-				if used[j] {
+			// Candidates sorted by x: scan the window [x-tol, x+tol].
+			lo, hi := 0, c.n
+			for lo < hi {
+				mid := (lo + hi) / 2
+				if c.x[c.byX[mid]] < tx[i]-tol {
+					lo = mid + 1
+				} else {
+					hi = mid
+				}
+			}
+			for k := lo; k < c.n; k++ {
+				j := c.byX[k]
+				dx := tx[i] - c.x[j]
+				if dx < -tol {
+					break
+				}
+				dy := ty[i] - c.y[j]
+				if used[j] || dy > tol || dy < -tol {
 					continue
 				}
-				dx, dy := tx[i]-c.x[j], ty[i]-c.y[j]
-				if dx > tol || dx < -tol || dy > tol || dy < -tol {
-					continue
-				}
-				d := math.Hypot(dx, dy)
-				if d < tol && d < bestD && angleDiff(td[i], c.dir[j]) < alignAngle {
-					bestJ, bestD = j, d
+				d2 := dx*dx + dy*dy
+				if d2 < tol*tol && d2 < bestD2 && angleDiff(td[i], c.dir[j]) < alignAngle {
+					bestJ, bestD2 = j, d2
 				}
 			}
 			if bestJ >= 0 {
 				used[bestJ] = true
-				matched += 1 - 0.5*bestD/tol
+				matched += 1 - 0.5*math.Sqrt(bestD2)/tol
 			}
 		}
 		// Minutiae of each side inside the other's area.
 		inA := 0
 		for i := 0; i < p.n; i++ {
-			if c.area.near(tx[i], ty[i], alignAreaMargin) {
+			if c.area.contains(tx[i], ty[i]) {
 				inA++
 			}
 		}
@@ -64,7 +76,7 @@ func alignedScore(p, c *Candidate, pairs []pair, hypotheses int) float64 {
 			dx, dy := c.x[j]-c.x[h.b], c.y[j]-c.y[h.b]
 			x := p.x[h.a] + cos*dx + sin*dy
 			y := p.y[h.a] - sin*dx + cos*dy
-			if p.area.near(x, y, alignAreaMargin) {
+			if p.area.contains(x, y) {
 				inB++
 			}
 		}

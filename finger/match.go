@@ -1,9 +1,11 @@
 package finger
 
 import (
+	"cmp"
 	"math"
 	"math/bits"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 )
@@ -41,7 +43,11 @@ type Candidate struct {
 	masks      []uint64 // n × maskWords valid cells
 	validCells []int
 	usable     []bool
-	area       hull
+	area       areaGrid
+	byX        []int // minutiae indices sorted by x
+	// dist and angle hold, for every ordered pair (i, j), the distance and
+	// the direction atan2(yj−yi, xj−xi) from minutia i to j.
+	dist, angle []float32
 }
 
 // Prepare builds the cylinders of a template for comparison.
@@ -54,7 +60,20 @@ func Prepare(t *Template) *Candidate {
 		c.x[i], c.y[i], c.dir[i] = float64(m.X), float64(m.Y), normAngle(m.Direction)
 	}
 	hull := convexHull(c.x, c.y)
-	c.area = hull
+	c.area = newAreaGrid(hull, alignAreaMargin)
+	c.byX = make([]int, n)
+	for i := range c.byX {
+		c.byX[i] = i
+	}
+	sort.Slice(c.byX, func(a, b int) bool { return c.x[c.byX[a]] < c.x[c.byX[b]] })
+	c.dist, c.angle = make([]float32, n*n), make([]float32, n*n)
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			dx, dy := c.x[j]-c.x[i], c.y[j]-c.y[i]
+			c.dist[i*n+j] = float32(math.Hypot(dx, dy))
+			c.angle[i*n+j] = float32(math.Atan2(dy, dx))
+		}
+	}
 	sigma2 := 2 * cylinderSigmaS * cylinderSigmaS
 	gsNorm := 1 / (cylinderSigmaS * math.Sqrt(2*math.Pi))
 	reach := 3 * cylinderSigmaS
@@ -141,6 +160,9 @@ func Prepare(t *Template) *Candidate {
 
 // angleSigned maps an angle to [-π, π).
 func angleSigned(a float64) float64 {
+	if a >= -math.Pi && a < math.Pi {
+		return a
+	}
 	a = math.Mod(a+math.Pi, 2*math.Pi)
 	if a < 0 {
 		a += 2 * math.Pi
@@ -253,6 +275,35 @@ func localSimilarity(p *Candidate, a int, c *Candidate, b int) float64 {
 // sigmoid is MCC's Z function.
 func sigmoid(v, mu, tau float64) float64 { return 1 / (1 + math.Exp(-tau*(v-mu))) }
 
+// sigmoidTable tabulates a decreasing sigmoid over [0, limit), beyond which
+// it is taken as zero.
+type sigmoidTable struct {
+	limit, scale float64
+	v            []float64
+}
+
+func newSigmoidTable(mu, tau, limit float64, steps int) sigmoidTable {
+	t := sigmoidTable{limit: limit, scale: float64(steps) / limit, v: make([]float64, steps+1)}
+	for i := range t.v {
+		t.v[i] = sigmoid(float64(i)/t.scale, mu, tau)
+	}
+	return t
+}
+
+func (t *sigmoidTable) at(v float64) float64 {
+	if v >= t.limit {
+		return 0
+	}
+	return t.v[int(v*t.scale+0.5)]
+}
+
+// The relaxation's compatibility functions, tabulated (below 1e-4 of their
+// peak beyond the limits).
+var (
+	distanceSigmoid = newSigmoidTable(relaxDistanceMu, relaxDistanceTau, relaxDistanceMu+9.2/-relaxDistanceTau, 1024)
+	angleSigmoid    = newSigmoidTable(relaxAngleMu, relaxAngleTau, math.Pi+0.01, 1024)
+)
+
 type pair struct {
 	a, b int
 	sim  float64
@@ -280,12 +331,41 @@ func Compare(probe, cand *Candidate) float64 {
 	if nR == 0 {
 		return 0
 	}
-	sort.Slice(pairs, func(i, j int) bool { return pairs[i].sim > pairs[j].sim })
+	pairs = topPairs(pairs, max(nR, alignHypotheses))
 	// Global consolidation: the geometric mean of the relaxation score
 	// (local evidence) and the alignment score (global evidence).
 	aligned := alignedScore(probe, cand, pairs, alignHypotheses)
 	pairs = pairs[:nR]
 	return math.Sqrt(aligned * relaxedScore(probe, cand, pairs, nP))
+}
+
+// topPairs returns the k most similar pairs, most similar first. A
+// histogram of the similarities finds the cut so that only the pairs above
+// it are sorted.
+func topPairs(pairs []pair, k int) []pair {
+	const bins = 256
+	if len(pairs) > 4*k {
+		var hist [bins]int
+		for _, p := range pairs {
+			hist[min(int(p.sim*bins), bins-1)]++
+		}
+		cut, n := bins-1, 0
+		for ; cut > 0; cut-- {
+			n += hist[cut]
+			if n >= k {
+				break
+			}
+		}
+		kept := pairs[:0]
+		for _, p := range pairs {
+			if min(int(p.sim*bins), bins-1) >= cut {
+				kept = append(kept, p)
+			}
+		}
+		pairs = kept
+	}
+	slices.SortFunc(pairs, func(x, y pair) int { return cmp.Compare(y.sim, x.sim) })
+	return pairs[:min(k, len(pairs))]
 }
 
 // relaxedScore runs the relaxation over the selected pairs and averages the
@@ -300,16 +380,15 @@ func relaxedScore(p, c *Candidate, pairs []pair, nP int) float64 {
 			if ai == aj || bi == bj {
 				continue
 			}
-			dax, day := p.x[aj]-p.x[ai], p.y[aj]-p.y[ai]
-			dbx, dby := c.x[bj]-c.x[bi], c.y[bj]-c.y[bi]
-			d1 := math.Abs(math.Hypot(dax, day) - math.Hypot(dbx, dby))
+			d1 := math.Abs(float64(p.dist[ai*p.n+aj] - c.dist[bi*c.n+bj]))
+			if d1 >= distanceSigmoid.limit {
+				continue
+			}
 			d2 := angleDiff(p.dir[ai]-p.dir[aj], c.dir[bi]-c.dir[bj])
-			ra := angleSigned(p.dir[ai] - math.Atan2(day, dax))
-			rb := angleSigned(c.dir[bi] - math.Atan2(dby, dbx))
+			ra := p.dir[ai] - float64(p.angle[ai*p.n+aj])
+			rb := c.dir[bi] - float64(c.angle[bi*c.n+bj])
 			d3 := angleDiff(ra, rb)
-			r := sigmoid(d1, relaxDistanceMu, relaxDistanceTau) *
-				sigmoid(d2, relaxAngleMu, relaxAngleTau) *
-				sigmoid(d3, relaxAngleMu, relaxAngleTau)
+			r := distanceSigmoid.at(d1) * angleSigmoid.at(d2) * angleSigmoid.at(d3)
 			rho[i*n+j], rho[j*n+i] = r, r
 		}
 	}
@@ -334,8 +413,8 @@ func relaxedScore(p, c *Candidate, pairs []pair, nP int) float64 {
 	for i := range order {
 		order[i] = i
 	}
-	sort.Slice(order, func(x, y int) bool {
-		return lambda[order[x]]/pairs[order[x]].sim > lambda[order[y]]/pairs[order[y]].sim
+	slices.SortFunc(order, func(x, y int) int {
+		return cmp.Compare(lambda[y]/pairs[y].sim, lambda[x]/pairs[x].sim)
 	})
 	usedA, usedB := map[int]bool{}, map[int]bool{}
 	var sum float64

@@ -317,7 +317,10 @@ func insideForeground(x, y, w, h int, m *blockMask) bool {
 
 // angleDiff is the absolute difference of two angles, in [0, π].
 func angleDiff(a, b float64) float64 {
-	d := math.Mod(math.Abs(a-b), 2*math.Pi)
+	d := math.Abs(a - b)
+	if d >= 2*math.Pi {
+		d = math.Mod(d, 2*math.Pi)
+	}
 	if d > math.Pi {
 		d = 2*math.Pi - d
 	}
