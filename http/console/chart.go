@@ -14,7 +14,7 @@ const (
 	chartTop     = 12
 	chartRight   = 12
 	barRowHeight = 24
-	barLabelW    = 64
+	barLabelW    = 110
 	seriesColors = 6 // CSS classes series-0 … series-5
 )
 

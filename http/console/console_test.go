@@ -626,7 +626,7 @@ func TestSubject(t *testing.T) {
 		if code != http.StatusOK {
 			t.Fatalf("subject: %d\n%s", code, body)
 		}
-		for _, want := range []string{"Carlos Alberto", "José Luis", "Ramírez", "MX-TAP", "MX-CDMX", "0801-1990-12345", "/samples/smp_"} {
+		for _, want := range []string{"Carlos Alberto", "José Luis", "Ramírez", "MX-TAP", "MX-CDMX", "0801-1990-12345", "/samples/smp_", "vinculado por biometría"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("subject page lacks %q", want)
 			}

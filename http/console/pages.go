@@ -53,6 +53,12 @@ func (c *Console) handleHome(w http.ResponseWriter, r *http.Request, req *reques
 
 type dashboardPage struct {
 	Total, SiteCount int
+	// Adjudication and forwarding, when the store keeps them (-1: not shown).
+	PendingHits, ConfirmedHits, RejectedHits int
+	Deliveries                               chart
+	DeliveryTable                            []countRow
+	MedianLag                                string
+	ShowDeliveries                           bool
 	From             string
 	PerMonth         chart
 	MonthTable       [][]string // month, then one count per site
@@ -130,6 +136,49 @@ func (c *Console) handleDashboard(w http.ResponseWriter, r *http.Request, req *r
 	for i := range page.ByNationality.Labels {
 		if page.ByNationality.Labels[i].Text == "" {
 			page.ByNationality.Labels[i].Text = "—"
+		}
+	}
+	page.PendingHits, page.ConfirmedHits, page.RejectedHits = -1, -1, -1
+	if ids, ok := c.cfg.Store.(huella.IdentityStore); ok {
+		counts := []*int{&page.PendingHits, &page.ConfirmedHits, &page.RejectedHits}
+		for i, st := range []huella.HitState{huella.HitPending, huella.HitConfirmed, huella.HitRejected} {
+			hf := huella.HitFilter{State: st, Limit: 1000}
+			if req.user.Role.SiteScoped() {
+				hf.Sites = slices.Clone(req.user.Sites)
+			}
+			hits, err := ids.ListHits(ctx, hf)
+			if err != nil {
+				c.renderError(w, r, req.user, err)
+				return
+			}
+			*counts[i] = len(hits)
+		}
+	}
+	if fs, ok := c.cfg.Store.(huella.ForwardStore); ok && slices.Contains(partnerReaders, req.user.Role) {
+		list, err := fs.ListDeliveries(ctx, huella.DeliveryFilter{Limit: 1000})
+		if err != nil {
+			c.renderError(w, r, req.user, err)
+			return
+		}
+		page.ShowDeliveries = true
+		byState := map[string]int{}
+		var lags []time.Duration
+		for _, d := range list {
+			byState[string(d.State)]++
+			if d.DeliveredAt != nil {
+				lags = append(lags, d.DeliveredAt.Sub(d.CreatedAt))
+			}
+		}
+		page.Deliveries, page.DeliveryTable = horizontalBars("chart-deliveries", v.T("dashboard.deliveries"), byState,
+			func(s string) string { return v.Enum("delivery", s) }, 4)
+		for i := range page.Deliveries.Labels {
+			if page.Deliveries.Labels[i].Anchor == "end" {
+				page.Deliveries.Labels[i].Text = v.Enum("delivery", page.Deliveries.Labels[i].Text)
+			}
+		}
+		if len(lags) > 0 {
+			slices.Sort(lags)
+			page.MedianLag = roundDuration(lags[len(lags)/2])
 		}
 	}
 	v.Data = page
