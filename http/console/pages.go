@@ -59,12 +59,12 @@ type dashboardPage struct {
 	DeliveryTable                            []countRow
 	MedianLag                                string
 	ShowDeliveries                           bool
-	From             string
-	PerMonth         chart
-	MonthTable       [][]string // month, then one count per site
-	SiteHeads        []string
-	ByNationality    chart
-	NationalityTable []countRow
+	From                                     string
+	PerMonth                                 chart
+	MonthTable                               [][]string // month, then one count per site
+	SiteHeads                                []string
+	ByNationality                            chart
+	NationalityTable                         []countRow
 }
 
 // dashboardMonths is how many months the dashboard charts.
