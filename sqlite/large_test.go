@@ -99,6 +99,7 @@ func TestOpenLargeStore(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fills a store of 100,000 encounters; skipped with -short")
 	}
+	t.Parallel()
 	// One sample each keeps the test quick; BenchmarkOpen100k stores 13.
 	path := MustFill(t, largeStoreEncounters, 1)
 	s, took := openAndPing(t, path)

@@ -34,18 +34,32 @@ type NewStore func(t *testing.T) huella.Store
 // audit event), and list methods return an empty list rather than nil, so
 // that every store encodes alike.
 func Run(t *testing.T, newStore NewStore) {
-	t.Run("Ping", func(t *testing.T) {
-		if err := newStore(t).Ping(context.Background()); err != nil {
-			t.Fatalf("Ping: %v", err)
-		}
-	})
-	t.Run("Sites", func(t *testing.T) { testSites(t, newStore) })
-	t.Run("Users", func(t *testing.T) { testUsers(t, newStore) })
-	t.Run("Encounters", func(t *testing.T) { testEncounters(t, newStore) })
-	t.Run("ListEncounters", func(t *testing.T) { testListEncounters(t, newStore) })
-	t.Run("EncounterStats", func(t *testing.T) { testEncounterStats(t, newStore) })
-	t.Run("Audit", func(t *testing.T) { testAudit(t, newStore) })
-	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
+	// The groups run in parallel, each on stores of its own: a server
+	// store spends most of a group waiting on the network and the disk.
+	for _, group := range []struct {
+		name string
+		test func(*testing.T, NewStore)
+	}{
+		{"Ping", testPing},
+		{"Sites", testSites},
+		{"Users", testUsers},
+		{"Encounters", testEncounters},
+		{"ListEncounters", testListEncounters},
+		{"EncounterStats", testEncounterStats},
+		{"Audit", testAudit},
+		{"Concurrency", testConcurrency},
+	} {
+		t.Run(group.name, func(t *testing.T) {
+			t.Parallel()
+			group.test(t, newStore)
+		})
+	}
+}
+
+func testPing(t *testing.T, newStore NewStore) {
+	if err := newStore(t).Ping(context.Background()); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
 }
 
 func testSites(t *testing.T, newStore NewStore) {
