@@ -49,8 +49,8 @@ var _ huella.Store = (*Store)(nil)
 // Open opens the database at path, creating it (and its directory) if
 // needed, and brings its schema up to date.
 func Open(path string) (*Store, error) {
-	if path == "" {
-		return nil, errors.New("sqlite: open: empty path")
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("sqlite: open %q: the path must be non-empty and hold no ? or #", path)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)

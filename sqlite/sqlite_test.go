@@ -101,9 +101,11 @@ func TestOpen(t *testing.T) {
 		if err := os.WriteFile(file, nil, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if s, err := sqlite.Open(filepath.Join(file, "huella.db")); err == nil {
-			s.Close()
-			t.Errorf("Open under a regular file succeeded, want an error")
+		for _, path := range []string{filepath.Join(file, "huella.db"), "", filepath.Join(t.TempDir(), "huella.db?mode=ro")} {
+			if s, err := sqlite.Open(path); err == nil {
+				s.Close()
+				t.Errorf("Open(%q) succeeded, want an error", path)
+			}
 		}
 	})
 }
