@@ -132,7 +132,8 @@ type plane struct {
 	stride int
 	tmp    []float32
 	ext    []float32
-	zero   []float32
+	zero   []float32 // stays all zero
+	line   []float32
 }
 
 func newPlane(pix []float32, width int) *plane {
@@ -166,13 +167,44 @@ func (p *plane) analyze(fb *filterBank, r region) {
 	p.analyzeColumns(fb, r)
 }
 
-// synthesize inverts analyze on region r.
+// synthesize inverts analyze on region r. Each output row is made in one
+// go while its inputs are in cache: the column filter gathers its bands into
+// a line, the row filter turns the line into pixels in the scratch buffer,
+// which is copied back once the region is done (the plane's rows are
+// inputs until then).
 func (p *plane) synthesize(fb *filterBank, r region) {
 	if r.w == 0 || r.h == 0 {
 		return
 	}
-	cols := p.synthesizeColumns(fb, r)
-	p.synthesizeRows(fb, r, cols)
+	n, w := r.h, r.w
+	rows := newRowSynthesis(fb, w, r.invX)
+	tmp := p.scratch(n * w)
+	if len(p.zero) < w {
+		p.zero, p.line = make([]float32, w), make([]float32, w)
+	}
+	zero, line := p.zero[:w], p.line[:w]
+	rowAt := func(i int) []float32 {
+		if n == 1 && i%2 != 0 {
+			return zero // a single sample has no high band
+		}
+		return p.row(r.y+bandIndex(reflect(i, n), n, r.invY), r.x, w)
+	}
+	taps := make([][]float32, 2*fb.pad+1)
+	for i := 0; i < n; i++ {
+		f := fb.synEven
+		if i%2 == 1 {
+			f = fb.synOdd
+		}
+		taps[0] = rowAt(i)
+		for m := 1; m <= fb.pad; m++ {
+			taps[2*m-1], taps[2*m] = rowAt(i-m), rowAt(i+m)
+		}
+		columnFilter(line, f, taps)
+		rows.run(line, tmp[i*w:(i+1)*w])
+	}
+	for i := 0; i < n; i++ {
+		copy(p.row(r.y+i, r.x, w), tmp[i*w:(i+1)*w])
+	}
 }
 
 func (p *plane) analyzeRows(fb *filterBank, r region) {
@@ -227,91 +259,70 @@ func (p *plane) analyzeColumns(fb *filterBank, r region) {
 	}
 }
 
-// synthesizeRows inverts the row transform of region r, reading the rows
-// from src (the column pass's output, r.w per row) into the plane.
-func (p *plane) synthesizeRows(fb *filterBank, r region, src []float32) {
-	n, pad := r.w, fb.pad
-	ext := p.extended(n + 2*pad)
-	low, high := (n+1)/2, n/2
-	loOff, hiOff := 0, low
-	if r.invX {
-		loOff, hiOff = high, 0
+// rowSynthesis inverts the row transform of lines of one length: it
+// interleaves the stored bands (low on even samples, high on odd ones),
+// extends them symmetrically and applies the synthesis filters.
+type rowSynthesis struct {
+	fb           *filterBank
+	n, low, high int
+	loOff, hiOff int
+	ext          []float32
+	border       []int // pairs (extension index, stored index or -1 for zero)
+}
+
+func newRowSynthesis(fb *filterBank, n int, inv bool) *rowSynthesis {
+	pad := fb.pad
+	rs := &rowSynthesis{fb: fb, n: n, low: (n + 1) / 2, high: n / 2, ext: make([]float32, n+2*pad)}
+	rs.hiOff = rs.low
+	if inv {
+		rs.loOff, rs.hiOff = rs.high, 0
 	}
-	// Border entries of the extension, as stored indices (-1: zero).
-	var border []int
-	for i := range ext {
+	for i := range rs.ext {
 		if i >= pad && i < pad+n {
 			continue
 		}
-		j := bandIndex(reflect(i-pad, n), n, r.invX)
+		j := bandIndex(reflect(i-pad, n), n, inv)
 		if n == 1 && (i-pad)%2 != 0 {
 			j = -1 // a single sample has no high band
 		}
-		border = append(border, i, j)
+		rs.border = append(rs.border, i, j)
 	}
-	for y := r.y; y < r.y+r.h; y++ {
-		in := src[(y-r.y)*n : (y-r.y+1)*n]
-		row := p.row(y, r.x, n)
-		// Interleave the bands: low on even samples, high on odd ones.
-		inner := ext[pad : pad+n]
-		lo, hi := in[loOff:loOff+low], in[hiOff:hiOff+high]
-		for k, v := range hi {
-			inner[2*k], inner[2*k+1] = lo[k], v
-		}
-		if low > high {
-			inner[n-1] = lo[low-1]
-		}
-		for b := 0; b < len(border); b += 2 {
-			if j := border[b+1]; j < 0 {
-				ext[border[b]] = 0
-			} else {
-				ext[border[b]] = in[j]
-			}
-		}
-		x := 0
-		if pad == 4 { // the 9/7 filters of every real file, unrolled
-			fe, fo := fb.synEven[:5], fb.synOdd[:5]
-			for ; x+1 < n; x += 2 {
-				e := ext[x : x+10]
-				row[x] = fe[0]*e[4] + fe[1]*(e[3]+e[5]) + fe[2]*(e[2]+e[6]) + fe[3]*(e[1]+e[7]) + fe[4]*(e[0]+e[8])
-				row[x+1] = fo[0]*e[5] + fo[1]*(e[4]+e[6]) + fo[2]*(e[3]+e[7]) + fo[3]*(e[2]+e[8]) + fo[4]*(e[1]+e[9])
-			}
-		}
-		for ; x+1 < n; x += 2 {
-			row[x] = symmetricDot(fb.synEven, ext, x+pad)
-			row[x+1] = symmetricDot(fb.synOdd, ext, x+1+pad)
-		}
-		if x < n {
-			row[x] = symmetricDot(fb.synEven, ext, x+pad)
-		}
-	}
+	return rs
 }
 
-// synthesizeColumns inverts the column transform of region r into the
-// returned scratch buffer (r.w per row), leaving the plane untouched.
-func (p *plane) synthesizeColumns(fb *filterBank, r region) []float32 {
-	n, w := r.h, r.w
-	tmp := p.scratch(n * w)
-	if len(p.zero) < w {
-		p.zero = make([]float32, w)
+// run writes the synthesis of the stored bands in to out.
+func (rs *rowSynthesis) run(in, out []float32) {
+	fb, n, pad, ext := rs.fb, rs.n, rs.fb.pad, rs.ext
+	inner := ext[pad : pad+n]
+	lo, hi := in[rs.loOff:rs.loOff+rs.low], in[rs.hiOff:rs.hiOff+rs.high]
+	for k, v := range hi {
+		inner[2*k], inner[2*k+1] = lo[k], v
 	}
-	rowAt := func(i int) []float32 {
-		if n == 1 && i%2 != 0 {
-			return p.zero[:w] // a single sample has no high band
-		}
-		return p.row(r.y+bandIndex(reflect(i, n), n, r.invY), r.x, w)
+	if rs.low > rs.high {
+		inner[n-1] = lo[rs.low-1]
 	}
-	rows := make([][]float32, 2*fb.pad+1)
-	for i := 0; i < n; i++ {
-		f := fb.synEven
-		if i%2 == 1 {
-			f = fb.synOdd
+	for b := 0; b < len(rs.border); b += 2 {
+		if j := rs.border[b+1]; j < 0 {
+			ext[rs.border[b]] = 0
+		} else {
+			ext[rs.border[b]] = in[j]
 		}
-		rows[0] = rowAt(i)
-		for m := 1; m <= fb.pad; m++ {
-			rows[2*m-1], rows[2*m] = rowAt(i-m), rowAt(i+m)
-		}
-		columnFilter(tmp[i*w:(i+1)*w], f, rows)
 	}
-	return tmp
+	x := 0
+	if pad == 4 { // the 9/7 filters of every real file, unrolled
+		fe, fo := fb.synEven[:5], fb.synOdd[:5]
+		out := out[:n]
+		for ; x+1 < n; x += 2 {
+			e := ext[x : x+10]
+			out[x] = fe[0]*e[4] + fe[1]*(e[3]+e[5]) + fe[2]*(e[2]+e[6]) + fe[3]*(e[1]+e[7]) + fe[4]*(e[0]+e[8])
+			out[x+1] = fo[0]*e[5] + fo[1]*(e[4]+e[6]) + fo[2]*(e[3]+e[7]) + fo[3]*(e[2]+e[8]) + fo[4]*(e[1]+e[9])
+		}
+	}
+	for ; x+1 < n; x += 2 {
+		out[x] = symmetricDot(fb.synEven, ext, x+pad)
+		out[x+1] = symmetricDot(fb.synOdd, ext, x+1+pad)
+	}
+	if x < n {
+		out[x] = symmetricDot(fb.synEven, ext, x+pad)
+	}
 }
