@@ -236,8 +236,8 @@ func testPartnerDownThenBack(t *testing.T, kind busKind) {
 	h.sim.SetMode(partnersim.ModeFail, 0)
 	const n = 20
 	h.convict(n)
-	deadline := time.Now().Add(10 * time.Second)
-	for h.sim.Stats().Failed < 2*n && time.Now().Before(deadline) {
+	deadline := time.Now().Add(15 * time.Second)
+	for !h.allAttempted(n) && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	h.sim.SetMode(partnersim.ModeHang, 0)
@@ -255,12 +255,12 @@ func testPartnerDownThenBack(t *testing.T, kind busKind) {
 		if last := attempts[len(attempts)-1]; last.Status != 200 || last.Receipt == "" {
 			t.Errorf("last attempt of %s: status %d receipt %q", d.ID, last.Status, last.Receipt)
 		}
-		if d.Attempts >= 2 && attempts[0].Error == "status 503" {
+		if d.Attempts >= 2 && attempts[0].Error != "" { // 503 or a timeout of the hanging partner
 			retried++
 		}
 	}
 	if retried < n {
-		t.Errorf("%d deliveries retried after a 503, want all %d", retried, n)
+		t.Errorf("%d deliveries retried after a failure, want all %d", retried, n)
 	}
 	events, err := h.store.ListAuditEvents(ctx, 0, 10000)
 	if err != nil {

@@ -133,8 +133,25 @@ func (f *Forwarder) Kick() {
 }
 
 // relayLoop publishes pending deliveries until ctx ends, and now and then
-// sends stale published deliveries back to pending.
+// sends stale published deliveries back to pending. It starts by sending
+// every published delivery back: the queue may have lost what it had not
+// synced to disk when the machine stopped, and what it kept is dropped as a
+// repeat (within the deduplication window) or settled as one by the worker.
 func (f *Forwarder) relayLoop(ctx context.Context) {
+	for ctx.Err() == nil {
+		n, err := f.Store.RequeueStale(ctx, f.Now())
+		if err != nil {
+			f.Logger.Warn("requeue published deliveries at start", "err", err)
+			sleep(ctx, errorPause)
+			continue
+		}
+		if n > 0 {
+			f.Logger.Info("requeued published deliveries at start", "count", n)
+		}
+		if n < 1000 {
+			break
+		}
+	}
 	lastSweep := f.Now()
 	for {
 		n, err := f.RelayOnce(ctx)

@@ -134,6 +134,20 @@ func (h *harness) convict(n int) []*huella.Encounter {
 	return out
 }
 
+// allAttempted reports whether n deliveries exist and each was tried at least once.
+func (h *harness) allAttempted(n int) bool {
+	list, err := h.store.ListDeliveries(context.Background(), huella.DeliveryFilter{Limit: 1000})
+	if err != nil || len(list) < n {
+		return false
+	}
+	for _, d := range list {
+		if d.Attempts == 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // waitDelivered waits until n deliveries are delivered, or fails.
 func (h *harness) waitDelivered(n int, timeout time.Duration) []*huella.Delivery {
 	h.t.Helper()

@@ -77,22 +77,28 @@ func TestLatency(t *testing.T) {
 	h.checkOnceInEffect(h.waitDelivered(60, 10*time.Second))
 }
 
-// BenchmarkForwarding confirms b.N hits in a burst on the embedded bus and
-// reports the latency from confirmation to the partner's receipt and the
-// throughput in deliveries per second.
+// BenchmarkForwarding confirms b.N hits, in a burst or one every 20 ms,
+// on the embedded bus and on the external NATS server, and reports the
+// latency from confirmation to the partner's receipt and the throughput in
+// deliveries per second.
 func BenchmarkForwarding(b *testing.B) {
-	for _, c := range []struct {
+	for _, bus := range []struct {
 		name string
-		pace time.Duration
-	}{{"Burst", 0}, {"Paced20ms", 20 * time.Millisecond}} {
-		b.Run(c.name, func(b *testing.B) {
-			h := newHarness(b, embeddedBus, nil, nil)
-			b.ResetTimer()
-			latencies, elapsed := confirmHits(b, h, b.N, c.pace)
-			b.StopTimer()
-			b.ReportMetric(float64(percentile(latencies, 0.50).Microseconds())/1000, "p50-ms")
-			b.ReportMetric(float64(percentile(latencies, 0.95).Microseconds())/1000, "p95-ms")
-			b.ReportMetric(float64(len(latencies))/elapsed.Seconds(), "deliveries/s")
-		})
+		kind busKind
+	}{{"Embedded", embeddedBus}, {"External", externalBus}} {
+		for _, c := range []struct {
+			name string
+			pace time.Duration
+		}{{"Burst", 0}, {"Paced20ms", 20 * time.Millisecond}} {
+			b.Run(bus.name+"/"+c.name, func(b *testing.B) {
+				h := newHarness(b, bus.kind, nil, nil)
+				b.ResetTimer()
+				latencies, elapsed := confirmHits(b, h, b.N, c.pace)
+				b.StopTimer()
+				b.ReportMetric(float64(percentile(latencies, 0.50).Microseconds())/1000, "p50-ms")
+				b.ReportMetric(float64(percentile(latencies, 0.95).Microseconds())/1000, "p95-ms")
+				b.ReportMetric(float64(len(latencies))/elapsed.Seconds(), "deliveries/s")
+			})
+		}
 	}
 }

@@ -51,7 +51,12 @@ type Config struct {
 	// the others before it is redelivered (the worker died, say).
 	AckWait  time.Duration
 	Replicas int // stream replicas on a cluster; 1 when zero
-	Logger   *slog.Logger
+	// SyncAlways makes the embedded server sync every message to disk
+	// before acknowledging it. Without it a crash of the machine (not of
+	// the process) may lose recently published messages; the deliveries
+	// stay in the database, and the forwarder publishes them again.
+	SyncAlways bool
+	Logger     *slog.Logger
 }
 
 func (c *Config) setDefaults() {
@@ -132,10 +137,7 @@ func startServer(cfg Config) (*server.Server, error) {
 		StoreDir:   cfg.StoreDir,
 		NoSigs:     true,
 		NoLog:      true,
-		// Every message is on disk before its publication is acknowledged,
-		// so that a crash of the machine loses no delivery the relay has
-		// marked published.
-		SyncAlways: true,
+		SyncAlways: cfg.SyncAlways,
 	}
 	if cfg.Listen == "" {
 		opts.DontListen = true
