@@ -150,11 +150,14 @@ func EvaluateBIVTatt(ctx context.Context, dir string, opt EvalOptions) (EvalResu
 			hits[kind][1]++
 		}
 		if rank != 1 {
-			top := ""
+			top, mate := "", 0.0
 			if len(subjects) > 0 {
 				top = fmt.Sprintf("top %s score %.0f", filepath.Base(subjects[0].Images[0].ID), subjects[0].Score)
 			}
-			logf("miss %s: rank %d, %s", filepath.Base(im.Path), rank, top)
+			if rank > 0 {
+				mate = subjects[rank-1].Score
+			}
+			logf("miss %s: rank %d (score %.0f), %s", filepath.Base(im.Path), rank, mate, top)
 		}
 	}
 	rate := func(h, n int) float64 {

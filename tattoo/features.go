@@ -278,6 +278,8 @@ func abs(x int) int {
 // briefPattern holds the 256 point pairs of the BRIEF tests, sampled once
 // from an isotropic Gaussian (BRIEF's G II, σ² = S²/25) with a fixed seed
 // and clipped to the patch, so every template ever made uses the same tests.
+// (A pattern learnt from the dev photos as ORB learns rBRIEF measured
+// worse here: see BENCHMARKS.md.)
 var briefPattern = func() [256][4]float64 {
 	var p [256][4]float64
 	r := rand.New(rand.NewPCG(0x7a770, 0x5eed))

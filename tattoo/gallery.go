@@ -61,6 +61,7 @@ type Gallery struct {
 type galleryEntry struct {
 	id, subject string
 	template    *Template
+	cells       *cellIndex
 }
 
 // NewGallery returns an empty gallery that quantises descriptors with vocab
@@ -85,13 +86,14 @@ func (g *Gallery) Add(id, subject string, t *Template) error {
 		return fmt.Errorf("tattoo: add %q: %w", id, ErrNoFeatures)
 	}
 	words := g.vocab.Words(t.Descriptors)
+	cells := newCellIndex(g.vocab, t.Descriptors)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if _, ok := g.ids[id]; ok {
 		return fmt.Errorf("%w: %q", ErrDuplicateID, id)
 	}
 	g.ids[id] = len(g.entries)
-	g.entries = append(g.entries, galleryEntry{id: id, subject: subject, template: t})
+	g.entries = append(g.entries, galleryEntry{id: id, subject: subject, template: t, cells: cells})
 	g.index.add(words, g.vocab.IDF)
 	return nil
 }
@@ -125,10 +127,11 @@ func (g *Gallery) Search(probe *Template, opt SearchOptions) []Candidate {
 		words := g.vocab.Words(probe.Descriptors)
 		shortlist = g.index.query(words, g.vocab.IDF, short, keep)
 	}
+	pc := probeCells(g.vocab, probe.Descriptors)
 	out := make([]Candidate, 0, len(shortlist))
 	for _, s := range shortlist {
 		e := g.entries[s.entry]
-		c := Compare(probe, e.template)
+		c := verifyMatches(probe, e.template, matchInCells(probe.Descriptors, pc, e.template.Descriptors, e.cells))
 		out = append(out, Candidate{ID: e.id, Subject: e.subject, Score: c.Score, Coarse: s.score, Comparison: c})
 	}
 	sort.SliceStable(out, func(i, j int) bool {
@@ -155,10 +158,14 @@ func (g *Gallery) SearchSubjects(probe *Template, opt SearchOptions) []SubjectCa
 	var out []SubjectCandidate
 	pos := map[string]int{}
 	for _, c := range cands {
-		k, ok := pos[c.Subject]
+		key := c.Subject
+		if key == "" {
+			key = "\x00" + c.ID // an image of no known subject stands alone
+		}
+		k, ok := pos[key]
 		if !ok {
 			k = len(out)
-			pos[c.Subject] = k
+			pos[key] = k
 			out = append(out, SubjectCandidate{Subject: c.Subject, Score: c.Score})
 		}
 		out[k].Images = append(out[k].Images, c)

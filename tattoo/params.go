@@ -52,7 +52,7 @@ const (
 	ransacIterations = 500
 	// ransacTolerance is the reprojection error, in normalised pixels, under
 	// which a match agrees with a similarity hypothesis.
-	ransacTolerance = 10.0
+	ransacTolerance = 16.0
 	// minScale and maxScale bound the scale change a hypothesis may imply.
 	minScale = 0.25
 	maxScale = 4.0
@@ -83,3 +83,8 @@ const (
 	fillLevel       = 6
 	maxFillFraction = 0.02
 )
+
+// secondCellMargin is how many more bits the second-nearest first-level
+// vocabulary node may be from a probe descriptor than the nearest for the
+// gallery comparison to search both.
+const secondCellMargin = 8
