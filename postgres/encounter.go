@@ -269,29 +269,46 @@ func (s *Store) FindSample(ctx context.Context, id string) (*huella.Sample, *hue
 
 // EncounterStats counts the encounters matching the filter by site, by
 // nationality and by month of capture (UTC). Limit and Offset are ignored.
+// Filters of whole UTC days without a subject read the per-day counts the
+// trigger keeps (a few rows per site and day); others group the matching
+// encounters.
 func (s *Store) EncounterStats(ctx context.Context, f huella.EncounterFilter) (*huella.EncounterStats, error) {
 	f.Limit, f.Offset = 0, 0
 	if _, err := checkFilter(f); err != nil {
 		return nil, err
 	}
-	where, args := filterWhere(f)
-	// Months are formatted here, once per group rather than once per row.
-	rows, err := s.pool.Query(ctx, `SELECT e.site_code, e.nationality,
-		date_trunc('month', e.captured_at AT TIME ZONE 'UTC') AS month, count(*)
-		FROM encounters e `+where+` GROUP BY 1, 2, 3`, args...)
+	var query string
+	var args []any
+	if f.SubjectID == "" && isDay(f.From) && isDay(f.To) {
+		var where string
+		where, args = countsWhere(f)
+		query = `SELECT site_code, nationality, day, sum(n) FROM encounter_counts ` + where + `
+			GROUP BY 1, 2, 3 HAVING sum(n) > 0`
+	} else {
+		var where string
+		where, args = filterWhere(f)
+		query = `SELECT e.site_code, e.nationality, encounter_day(e.captured_at), count(*)
+			FROM encounters e ` + where + ` GROUP BY 1, 2, 3`
+	}
+	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: encounter stats: %w", err)
 	}
 	defer rows.Close()
 	stats := &huella.EncounterStats{BySite: map[string]int{}, ByNationality: map[string]int{}, ByMonth: map[string]int{}}
+	months := make(map[int64]string)
 	for rows.Next() {
 		var site, nationality string
-		var start time.Time
+		var day int64
 		var n int
-		if err := rows.Scan(&site, &nationality, &start, &n); err != nil {
+		if err := rows.Scan(&site, &nationality, &day, &n); err != nil {
 			return nil, fmt.Errorf("postgres: encounter stats: %w", err)
 		}
-		month := start.Format("2006-01") // a timestamp without time zone: the UTC month's start
+		month, ok := months[day]
+		if !ok {
+			month = time.Unix(day*secondsPerDay, 0).UTC().Format("2006-01")
+			months[day] = month
+		}
 		stats.Total += n
 		stats.BySite[site] += n
 		stats.ByNationality[nationality] += n
@@ -301,6 +318,39 @@ func (s *Store) EncounterStats(ctx context.Context, f huella.EncounterFilter) (*
 		return nil, fmt.Errorf("postgres: encounter stats: %w", err)
 	}
 	return stats, nil
+}
+
+// secondsPerDay divides time into UTC days, as encounter_day does
+// (migration 0004).
+const secondsPerDay = 24 * 60 * 60
+
+// isDay reports whether t is zero or a UTC midnight.
+func isDay(t time.Time) bool {
+	return t.IsZero() || t.Equal(t.UTC().Truncate(secondsPerDay*time.Second))
+}
+
+// countsWhere returns the WHERE clause (or "") selecting the filter's rows
+// of encounter_counts, and its arguments; From and To are whole days.
+func countsWhere(f huella.EncounterFilter) (string, []any) {
+	var conds []string
+	var args []any
+	add := func(cond string, arg any) {
+		args = append(args, arg)
+		conds = append(conds, fmt.Sprintf(cond, len(args)))
+	}
+	if f.Sites != nil {
+		add(`site_code = ANY ($%d)`, f.Sites)
+	}
+	if !f.From.IsZero() {
+		add(`day >= $%d`, f.From.Unix()/secondsPerDay)
+	}
+	if !f.To.IsZero() {
+		add(`day < $%d`, f.To.Unix()/secondsPerDay)
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return "WHERE " + strings.Join(conds, " AND "), args
 }
 
 // checkFilter returns the filter's effective limit, or EINVALID.

@@ -276,17 +276,28 @@ func (s *Store) FindSample(ctx context.Context, id string) (*huella.Sample, *hue
 
 // EncounterStats counts the encounters matching the filter by site, by
 // nationality and by month of capture (UTC). Limit and Offset are ignored.
+// Filters of whole UTC days without a subject read the per-day counts the
+// triggers keep (a few rows per site and day); others group the matching
+// encounters.
 func (s *Store) EncounterStats(ctx context.Context, f huella.EncounterFilter) (*huella.EncounterStats, error) {
 	f.Limit, f.Offset = 0, 0
 	if _, err := checkFilter(f); err != nil {
 		return nil, err
 	}
-	where, args := filterWhere(f)
-	// Grouping by UTC day is integer arithmetic on the covering index;
-	// days fold into months here, cheaper than formatting every row's date.
-	rows, err := s.read.QueryContext(ctx, `SELECT e.site_code, e.nationality, e.captured_at / ? AS day, count(*)
-		FROM encounters e `+where+` GROUP BY e.site_code, e.nationality, day`,
-		append([]any{time.Hour.Microseconds() * 24}, args...)...)
+	var query string
+	var args []any
+	if f.SubjectID == "" && isDay(f.From) && isDay(f.To) {
+		where, whereArgs := countsWhere(f)
+		query = `SELECT site_code, nationality, day, sum(n) FROM encounter_counts ` + where + `
+			GROUP BY site_code, nationality, day HAVING sum(n) > 0`
+		args = whereArgs
+	} else {
+		where, whereArgs := filterWhere(f)
+		query = `SELECT e.site_code, e.nationality, e.captured_at / ? AS day, count(*)
+			FROM encounters e ` + where + ` GROUP BY e.site_code, e.nationality, day`
+		args = append([]any{microsPerDay}, whereArgs...)
+	}
+	rows, err := s.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: encounter stats: %w", err)
 	}
@@ -302,7 +313,7 @@ func (s *Store) EncounterStats(ctx context.Context, f huella.EncounterFilter) (*
 		}
 		month, ok := months[day]
 		if !ok {
-			month = time.Unix(day*24*60*60, 0).UTC().Format("2006-01")
+			month = time.UnixMicro(day * microsPerDay).UTC().Format("2006-01")
 			months[day] = month
 		}
 		stats.Total += n
@@ -314,6 +325,41 @@ func (s *Store) EncounterStats(ctx context.Context, f huella.EncounterFilter) (*
 		return nil, fmt.Errorf("sqlite: encounter stats: %w", err)
 	}
 	return stats, nil
+}
+
+// microsPerDay divides a stored time into UTC days, as encounter_counts
+// does (migration 0004).
+const microsPerDay = 24 * 60 * 60 * 1_000_000
+
+// isDay reports whether t is zero or a UTC midnight.
+func isDay(t time.Time) bool { return t.UnixMicro()%microsPerDay == 0 || t.IsZero() }
+
+// countsWhere returns the WHERE clause (or "") selecting the filter's rows
+// of encounter_counts, and its arguments; From and To are whole days.
+func countsWhere(f huella.EncounterFilter) (string, []any) {
+	var conds []string
+	var args []any
+	if f.Sites != nil {
+		conds = append(conds, `site_code IN (`+placeholders(max(len(f.Sites), 1))+`)`)
+		if len(f.Sites) == 0 {
+			args = append(args, nil) // an empty list selects nothing
+		}
+		for _, site := range f.Sites {
+			args = append(args, site)
+		}
+	}
+	if !f.From.IsZero() {
+		conds = append(conds, `day >= ?`)
+		args = append(args, f.From.UnixMicro()/microsPerDay)
+	}
+	if !f.To.IsZero() {
+		conds = append(conds, `day < ?`)
+		args = append(args, f.To.UnixMicro()/microsPerDay)
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return "WHERE " + strings.Join(conds, " AND "), args
 }
 
 // checkFilter returns the filter's effective limit, or EINVALID.

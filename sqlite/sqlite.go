@@ -136,12 +136,17 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_version`).Scan(&current); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
+	seen := make(map[int]string)
 	for _, name := range names {
 		base := filepath.Base(name)
 		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
 		if err != nil {
 			return fmt.Errorf("migrate: %s: name must start with a number", base)
 		}
+		if other, ok := seen[version]; ok {
+			return fmt.Errorf("migrate: %s and %s share version %d: renumber one", other, base, version)
+		}
+		seen[version] = base
 		if version <= current {
 			continue
 		}

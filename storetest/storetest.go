@@ -447,7 +447,7 @@ func (sc *scene) names(list []*huella.Encounter) string {
 
 func testEncounterStats(t *testing.T, newStore NewStore) {
 	s := newStore(t)
-	newScene(t, s)
+	subject := newScene(t, s).subject
 	cases := []struct {
 		name   string
 		filter huella.EncounterFilter
@@ -470,6 +470,26 @@ func testEncounterStats(t *testing.T, newStore NewStore) {
 			BySite:        map[string]int{"MX-TAP": 1, "MX-TIJ": 1, "GT-ESC": 1},
 			ByNationality: map[string]int{"GTM": 1, "MEX": 1, "": 1},
 			ByMonth:       map[string]int{"2026-02": 2, "2026-03": 1},
+		}},
+		// Filters that do not fall on whole UTC days, or name a subject,
+		// count the encounters themselves rather than per-day totals.
+		{"Subject", huella.EncounterFilter{SubjectID: subject}, huella.EncounterStats{
+			Total:         3,
+			BySite:        map[string]int{"MX-TAP": 2, "MX-TIJ": 1},
+			ByNationality: map[string]int{"GTM": 3},
+			ByMonth:       map[string]int{"2026-01": 1, "2026-02": 1, "2026-03": 1},
+		}},
+		{"FromHour", huella.EncounterFilter{From: Date(2026, 3, 1, 1)}, huella.EncounterStats{
+			Total:         1,
+			BySite:        map[string]int{"MX-TAP": 1},
+			ByNationality: map[string]int{"GTM": 1},
+			ByMonth:       map[string]int{"2026-03": 1},
+		}},
+		{"ToHour", huella.EncounterFilter{Sites: []string{"MX-TIJ", "GT-ESC"}, To: Date(2026, 2, 1, 3)}, huella.EncounterStats{
+			Total:         1,
+			BySite:        map[string]int{"MX-TIJ": 1},
+			ByNationality: map[string]int{"GTM": 1},
+			ByMonth:       map[string]int{"2026-02": 1},
 		}},
 		{"None", huella.EncounterFilter{Sites: []string{"MX-XXX"}}, huella.EncounterStats{
 			BySite: map[string]int{}, ByNationality: map[string]int{}, ByMonth: map[string]int{},
