@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,11 +13,14 @@ import (
 	"net/textproto"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/huella-abis/huella/forward"
 	"github.com/huella-abis/huella/internal/demo"
 	"github.com/huella-abis/huella/partnersim"
 )
@@ -229,4 +233,98 @@ func TestForwardKill9(t *testing.T) {
 	if st.Applied != len(deliveries) {
 		t.Errorf("partner applied %d deliveries, store holds %d", st.Applied, len(deliveries))
 	}
+}
+
+// TestPartnerCommands drives "huella partner" and "huella partner-sim".
+func TestPartnerCommands(t *testing.T) {
+	data := t.TempDir()
+	MustRun(t, "partner", "add", "--data", data, "--code", "GT-PNC", "--name", "PNC", "--endpoint", "https://pnc.example.gt/huella")
+	var stderr bytes.Buffer
+	err := Run(context.Background(), []string{"partner", "add", "--data", data, "--code", "GT-PNC", "--name", "PNC", "--endpoint", "https://x.example"}, io.Discard, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "exists") {
+		t.Errorf("adding a partner twice: %v, want a conflict", err)
+	}
+	if out := MustRun(t, "partner", "list", "--data", data); !strings.Contains(out, "GT-PNC\tjson\tenabled\thttps://pnc.example.gt/huella") {
+		t.Errorf("partner list = %q", out)
+	}
+	out := MustRun(t, "partner", "agreement", "add", "--data", data, "--partner", "GT-PNC", "--trigger", "hit", "--category", "wanted",
+		"--modality", "face", "--field", "names", "--legal-basis", "MoU art. 4")
+	id := strings.Fields(out)[1]
+	if !strings.HasPrefix(id, "agr_") {
+		t.Fatalf("agreement add = %q", out)
+	}
+	if out := MustRun(t, "partner", "agreement", "list", "--data", data); !strings.Contains(out, id+"\tGT-PNC\tactive\ttriggers=hit categories=wanted modalities=face fields=names") {
+		t.Errorf("agreement list = %q", out)
+	}
+	MustRun(t, "partner", "agreement", "revoke", "--data", data, "--id", id)
+	if out := MustRun(t, "partner", "agreement", "list", "--data", data, "--partner", "GT-PNC"); !strings.Contains(out, "revoked") {
+		t.Errorf("agreement list after revoke = %q", out)
+	}
+	MustRun(t, "partner", "disable", "--data", data, "--code", "GT-PNC")
+	if out := MustRun(t, "partner", "list", "--data", data); !strings.Contains(out, "disabled") {
+		t.Errorf("partner list after disable = %q", out)
+	}
+	if out := MustRun(t, "partner", "deliveries", "--data", data); out != "" {
+		t.Errorf("deliveries = %q, want none", out)
+	}
+	jwks := MustRun(t, "partner", "keys", "--data", data)
+	if !strings.Contains(jwks, `"crv": "Ed25519"`) {
+		t.Fatalf("partner keys = %q", jwks)
+	}
+	keysFile := filepath.Join(t.TempDir(), "keys.json")
+	os.WriteFile(keysFile, []byte(jwks), 0o600)
+
+	t.Run("PartnerSim", func(t *testing.T) {
+		addr := freeAddr(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			done <- Run(ctx, []string{"partner-sim", "--addr", addr, "--jwks-file", keysFile, "--dir", t.TempDir()}, io.Discard, io.Discard)
+		}()
+		defer func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("partner-sim: %v", err)
+			}
+		}()
+		ring, err := forward.LoadOrCreateKeyRing(filepath.Join(data, "keys", "signing"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		post := func(key string, body []byte, sign []byte) int {
+			sig, kid, _ := ring.Sign("", sign)
+			req, _ := http.NewRequest("POST", "http://"+addr+"/deliveries", bytes.NewReader(body))
+			req.Header.Set(forward.HeaderIdempotencyKey, key)
+			req.Header.Set(forward.HeaderKeyID, kid)
+			req.Header.Set(forward.HeaderSignature, sig)
+			req.Header.Set("Content-Type", "application/json")
+			var resp *http.Response
+			for range 100 { // the simulator may still be starting
+				if resp, err = http.DefaultClient.Do(req); err == nil {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+				req.Body = io.NopCloser(bytes.NewReader(body))
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		body := []byte(`{"delivery_id":"dlv_1"}`)
+		if got := post("dlv_1", body, body); got != 200 {
+			t.Errorf("signed delivery: status %d, want 200", got)
+		}
+		if got := post("dlv_2", []byte(`{"delivery_id":"dlv_2"}`), body); got != 401 {
+			t.Errorf("tampered delivery: status %d, want 401", got)
+		}
+		resp, err := http.Post("http://"+addr+"/control", "application/json", strings.NewReader(`{"mode":"fail"}`))
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("control: %v", err)
+		}
+		if got := post("dlv_3", body, body); got != 503 {
+			t.Errorf("in fail mode: status %d, want 503", got)
+		}
+	})
 }
