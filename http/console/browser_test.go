@@ -40,6 +40,10 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
+// stepTimeout bounds each step, so that a missing element fails at once
+// rather than at the end of the whole test's time.
+const stepTimeout = 20 * time.Second
+
 // browserSession is a headless Chromium with an empty profile.
 type browserSession struct {
 	t   *testing.T
@@ -93,7 +97,9 @@ func newBrowserSession(t *testing.T, baseURL string) *browserSession {
 
 func (s *browserSession) run(what string, steps ...chromedp.Action[chromedp.Void]) {
 	s.t.Helper()
-	if err := chromedp.Do(s.ctx, steps...); err != nil {
+	ctx, cancel := context.WithTimeout(s.ctx, stepTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
 		s.fail(what, err)
 	}
 }
@@ -111,7 +117,9 @@ func (s *browserSession) fail(what string, err error) {
 // value runs an action that returns a value, failing the test on error.
 func value[T any](s *browserSession, what string, a chromedp.Action[T]) T {
 	s.t.Helper()
-	v, err := chromedp.Run(s.ctx, a)
+	ctx, cancel := context.WithTimeout(s.ctx, stepTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
 	if err != nil {
 		s.fail(what, err)
 	}
@@ -196,7 +204,7 @@ func TestBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser tests skipped in -short mode")
 	}
-	e := mustOpen(t)
+	e := mustOpenWith(t, true)
 	srv := httptest.NewServer(e.handler(false)) // plain HTTP on 127.0.0.1: Chromium keeps Secure cookies there
 	t.Cleanup(srv.Close)
 	s := newBrowserSession(t, srv.URL)
@@ -248,6 +256,8 @@ func TestBrowser(t *testing.T) {
 				chromedp.WaitVisible(chromedp.CSS("#pv-"+field+".has-image img")))
 		}
 		contains(t, "finger preview", s.text("#pv-finger_1 .dims"), "388×374 px")
+		s.run("quality shows", chromedp.WaitVisible(chromedp.CSS("#pv-finger_1 .quality.good, #pv-finger_1 .quality.low")))
+		contains(t, "finger quality", s.text("#pv-finger_1 .quality"), "/100")
 		disabled := value(s, "amputated finger takes no image", chromedp.JavascriptAttribute[bool](chromedp.CSS("#finger_3"), "disabled"))
 		if !disabled {
 			t.Errorf("the file input of an amputated finger is enabled")
@@ -255,9 +265,15 @@ func TestBrowser(t *testing.T) {
 		s.run("scroll to the ten-print", chromedp.ScrollIntoView(chromedp.CSS("#cell-finger_1")))
 		s.screenshot("enroll", true)
 		s.run("submit", chromedp.Click(chromedp.CSS("#enroll-submit")), chromedp.WaitVisible(chromedp.CSS("#enroll-result")))
-		contains(t, "result", s.text("#enroll-result"), "Sujeto nuevo registrado")
+		// The irises are those of the demo's María Fernanda López: the
+		// search links the encounter to her and shows the evidence.
+		contains(t, "result", s.text("#enroll-result"), "Vinculado automáticamente")
 		contains(t, "result", s.text("#enroll-result"), "Medio derecho")
+		contains(t, "evidence", s.text("#evidence"), "Iris derecho")
 		subjectID = s.text("#result-subject")
+		if want := e.subjectOf("María Fernanda"); subjectID != want {
+			t.Errorf("linked to %s, want %s", subjectID, want)
+		}
 		s.screenshot("enroll-result", true)
 	})
 
@@ -288,7 +304,8 @@ func TestBrowser(t *testing.T) {
 		s.open("/subjects/"+subjectID, "#subject-names")
 		contains(t, "names", s.text("#subject-names"), "Rosa Elena")
 		contains(t, "names", s.text("#subject-names"), "Rosy")
-		value(s, "images load", chromedp.Poll[bool](`Array.from(document.querySelectorAll(".gallery img")).every(i => i.complete && i.naturalWidth > 0)`, chromedp.WithPollingTimeout(10*time.Second)))
+		contains(t, "names", s.text("#subject-names"), "María Fernanda")
+		value(s, "images load", chromedp.Poll[bool](`Array.from(document.querySelectorAll(".gallery img")).slice(0, 4).every(i => i.complete && i.naturalWidth > 0)`, chromedp.WithPollingTimeout(10*time.Second)))
 		s.screenshot("subject", true)
 	})
 

@@ -43,6 +43,9 @@ type Config struct {
 	// which keeps the gallery in step with merges). Nil: the console
 	// decides through the store with the same rules.
 	Decider Decider
+	// Identifier, when set, measures image quality on the enroll form and
+	// serves the search by image. Nil: neither is offered.
+	Identifier *enroll.Identifier
 	// InsecureCookies drops the Secure flag from cookies, for a console
 	// served over plain HTTP on a network (browsers accept Secure cookies
 	// from http://localhost and http://127.0.0.1 already). Never set it
@@ -113,6 +116,9 @@ func (c *Console) routes() {
 	c.mux.Handle("GET /enroll", c.page(officers, c.handleEnrollForm))
 	c.mux.Handle("POST /enroll", c.upload(officers, c.handleEnroll))
 	c.mux.Handle("GET /enroll/result", c.page(officers, c.handleEnrollResult))
+	c.mux.Handle("POST /quality", c.upload(officers, c.handleQuality))
+	c.mux.Handle("GET /identify", c.page(readers, c.handleIdentifyForm))
+	c.mux.Handle("POST /identify", c.upload(readers, c.handleIdentify))
 	c.mux.Handle("GET /encounters", c.page(readers, c.handleEncounters))
 	c.mux.Handle("GET /encounters/{id}", c.page(readers, c.handleEncounter))
 	c.mux.Handle("GET /subjects/{id}", c.page(readers, c.handleSubject))
@@ -137,7 +143,7 @@ func (c *Console) routes() {
 // ServeHTTP serves a console page, with security headers on every answer.
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")

@@ -67,9 +67,15 @@ func (b *syncBuffer) String() string {
 func MustOpenEnv(tb testing.TB) *env {
 	tb.Helper()
 	e := mustOpen(tb)
-	e.srv = httptest.NewTLSServer(e.handler(false))
-	tb.Cleanup(e.srv.Close)
+	e.srv = httptestTLS(tb, e)
 	return e
+}
+
+// httptestTLS serves the env's handler over TLS until the test ends.
+func httptestTLS(tb testing.TB, e *env) *httptest.Server {
+	srv := httptest.NewTLSServer(e.handler(false))
+	tb.Cleanup(srv.Close)
+	return srv
 }
 
 func mustOpen(tb testing.TB) *env { return mustOpenWith(tb, false) }
@@ -201,7 +207,8 @@ func mustOpenWith(tb testing.TB, identify bool) *env {
 func (e *env) handler(insecure bool) http.Handler {
 	logger := slog.New(slog.NewJSONHandler(e.logs, nil))
 	api := hhttp.NewServer(e.store, e.blobs, e.enroller, logger)
-	api.Console = console.New(console.Config{Store: e.store, Blobs: e.blobs, Enroll: e.enroller, Logger: logger, InsecureCookies: insecure})
+	api.Console = console.New(console.Config{Store: e.store, Blobs: e.blobs, Enroll: e.enroller, Identifier: e.enroller.Identifier,
+		Logger: logger, InsecureCookies: insecure})
 	return api.Handler()
 }
 

@@ -83,7 +83,8 @@ type enrollPage struct {
 	Names   []int
 	Docs    []int
 	SMTs    []int
-	Max     int // MiB per image
+	Max     int  // MiB per image
+	Quality bool // the form measures each image's quality as it is chosen
 }
 
 // Val returns the form's value of the field.
@@ -141,7 +142,7 @@ func (c *Console) renderEnroll(w http.ResponseWriter, r *http.Request, req *requ
 		maxImage = enroll.DefaultMaxImageSize
 	}
 	page := enrollPage{Form: form, Sites: mine, Errors: problems, Codes: ncicCodes, Nations: nationalities,
-		Classes: huella.SMTClasses, Colors: huella.SMTColors, Max: maxImage >> 20}
+		Classes: huella.SMTClasses, Colors: huella.SMTColors, Max: maxImage >> 20, Quality: c.cfg.Identifier != nil}
 	for i := 1; i <= 10; i++ {
 		page.Fingers = append(page.Fingers, i)
 	}

@@ -43,6 +43,24 @@ func (e *env) mustCreateHit() *huella.Hit {
 	return h
 }
 
+// subjectOf returns the subject of the demo person with the given name.
+func (e *env) subjectOf(given string) string {
+	e.t.Helper()
+	list, err := e.store.ListEncounters(context.Background(), huella.EncounterFilter{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, enc := range list {
+		for _, n := range enc.Biographics.Names {
+			if n.Given == given {
+				return enc.SubjectID
+			}
+		}
+	}
+	e.t.Fatalf("no demo person named %s", given)
+	return ""
+}
+
 var hitImage = regexp.MustCompile(`/hits/hit_[0-9A-Z]{26}/images/(smp_[0-9A-Z]{26})`)
 
 func TestHits(t *testing.T) {

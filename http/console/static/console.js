@@ -28,6 +28,34 @@
     };
     img.alt = file.name;
     img.src = url;
+    measure(input, box, file);
+  }
+  // Ask the server for the engine's quality of the image, where the form
+  // offers it, and prompt a recapture below the threshold.
+  function measure(input, box, file) {
+    var form = input.form;
+    var out = box.querySelector(".quality");
+    if (!form || !form.dataset.quality || !out || !input.dataset.modality) return;
+    var data = new FormData();
+    data.append("csrf", form.querySelector("input[name=csrf]").value);
+    data.append("modality", input.dataset.modality);
+    data.append("position", input.dataset.position || "");
+    data.append("eye", input.dataset.eye || "");
+    var ppi = document.getElementById("ppi");
+    data.append("ppi", ppi ? ppi.value : "");
+    data.append("image", file, file.name);
+    out.textContent = document.body.dataset.measuring || "";
+    out.className = "quality";
+    var asked = file;
+    fetch(form.dataset.quality, { method: "POST", body: data, credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (a) {
+        if (!input.files || input.files[0] !== asked) return; // a newer image was chosen
+        if (!a || !a.available) { out.textContent = ""; return; }
+        out.textContent = a.text;
+        out.className = "quality " + (a.low ? "low" : "good");
+      })
+      .catch(function () { out.textContent = ""; });
   }
   // A finger marked missing or amputated takes no image.
   function mark(cell) {
