@@ -48,10 +48,11 @@ func (f *Face) Extract(ctx context.Context, s *huella.Sample, image []byte) ([]b
 	if !fc.Quality.Acceptable() {
 		return nil, 0, unprocessable(s, errors.New(strings.Join(fc.Quality.Reasons, "; ")))
 	}
-	return encodeDescriptor(fc.Descriptor), int(math.Round(100 * fc.Quality.Score)), nil
+	return EncodeDescriptor(fc.Descriptor), int(math.Round(100 * fc.Quality.Score)), nil
 }
 
-func encodeDescriptor(d []float32) []byte {
+// EncodeDescriptor returns the template bytes of a face descriptor.
+func EncodeDescriptor(d []float32) []byte {
 	b := make([]byte, 4*len(d))
 	for i, v := range d {
 		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))

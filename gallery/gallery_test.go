@@ -1,6 +1,7 @@
 package gallery_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -31,6 +32,9 @@ func (numberEngine) NewIndex() engine.Index { return &numberIndex{} }
 type numberIndex struct{ values []byte }
 
 func (x *numberIndex) Add(d []byte) (int, error) {
+	if len(d) != 1 {
+		return 0, huella.Errorf(huella.EINVALID, "number template: %d bytes", len(d))
+	}
 	x.values = append(x.values, d[0])
 	return len(x.values) - 1, nil
 }
@@ -258,4 +262,51 @@ func TestFingerprints(t *testing.T) {
 	if hits < 9 {
 		t.Errorf("rank-1 hits %d of 10, want at least 9", hits)
 	}
+}
+
+func TestSnapshot(t *testing.T) {
+	ctx := context.Background()
+	var buf bytes.Buffer
+	w, err := gallery.NewSnapshotWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tm := range []*huella.Template{tmpl("A", huella.ModalityFinger, 2, 10), tmpl("B", huella.ModalityFinger, 2, 200), tmpl("B", huella.ModalityFace, 0, 7)} {
+		if err := w.Write(tm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	g := numberGallery()
+	n, err := g.LoadSnapshot(bytes.NewReader(data))
+	if err != nil || n != 3 {
+		t.Fatalf("LoadSnapshot = %d, %v; want 3", n, err)
+	}
+	got, _ := g.Identify(ctx, []*huella.Template{tmpl("", huella.ModalityFinger, 2, 199), tmpl("", huella.ModalityFace, 0, 7)}, 1, -1000)
+	if len(got) != 1 || got[0].SubjectID != "B" || len(got[0].Scores) != 2 {
+		t.Fatalf("after load: %+v", got)
+	}
+	t.Run("ErrTruncated", func(t *testing.T) {
+		for cut := 0; cut < len(data); cut++ {
+			if n, _ := numberGallery().LoadSnapshot(bytes.NewReader(data[:cut])); n == 3 {
+				t.Fatalf("a snapshot cut at %d of %d bytes loaded whole", cut, len(data))
+			}
+		}
+	})
+}
+
+func FuzzLoadSnapshot(f *testing.F) {
+	var buf bytes.Buffer
+	w, _ := gallery.NewSnapshotWriter(&buf)
+	w.Write(tmpl("A", huella.ModalityFinger, 2, 10))
+	w.Write(tmpl("B", huella.ModalityFace, 0, 7))
+	w.Close()
+	f.Add(buf.Bytes())
+	f.Add([]byte("HGS1\xff\xff\xff\xff\x0f"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		numberGallery().LoadSnapshot(bytes.NewReader(data)) // must not panic
+	})
 }

@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/engine"
+	"github.com/huella-abis/huella/fusion"
+	"github.com/huella-abis/huella/gallery"
+	"github.com/huella-abis/huella/internal/synth"
+)
+
+// identifyBenchResult is the JSON line "huella bench identify" prints.
+type identifyBenchResult struct {
+	Subjects        int                `json:"subjects"`
+	Modalities      []string           `json:"modalities"`
+	BytesPerSubject float64            `json:"bytes_per_subject"`
+	LoadS           float64            `json:"load_s"`
+	Probes          int                `json:"probes"`
+	P50Millis       map[string]float64 `json:"identify_p50_ms"`
+	P95Millis       map[string]float64 `json:"identify_p95_ms"`
+	HitRateRank1    map[string]float64 `json:"hit_rate_rank1"`
+	Penetration     float64            `json:"penetration_rate"` // share of the gallery compared per probe: 1, the scan is exhaustive
+}
+
+// runBenchIdentify builds a gallery of synthetic subjects in the engines'
+// template formats (see internal/synth), writes it as a snapshot, measures
+// the warm start from that snapshot, and times 1:N searches of mates of
+// gallery subjects.
+func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench identify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	subjects := fs.Int("subjects", 100_000, "synthetic subjects in the gallery")
+	modalities := fs.String("modalities", "finger,iris,face", "modalities each subject has")
+	probes := fs.Int("probes", 100, "probes of each kind")
+	asJSON := fs.Bool("json", false, "print the result as one JSON line")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	mods := map[huella.Modality]bool{}
+	var names []string
+	for _, m := range strings.Split(*modalities, ",") {
+		mods[huella.Modality(m)] = true
+		names = append(names, m)
+	}
+	cals, err := fusion.Default()
+	if err != nil {
+		return err
+	}
+	engines := []engine.Engine{engine.Finger{}, engine.Iris{}}
+	if mods[huella.ModalityFace] {
+		face, err := engine.NewFace()
+		if err != nil {
+			return err
+		}
+		engines = append(engines, face)
+	}
+	for m := range mods {
+		if cals[string(m)] == nil {
+			return fmt.Errorf("bench identify: no calibration for %s (run huella eval fusion)", m)
+		}
+	}
+
+	// Make the gallery as a snapshot file, keeping the probes' mates.
+	dir, err := os.MkdirTemp("", "huella-bench-identify-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "gallery.snapshot")
+	gen := synth.New(2026)
+	every := max(1, *subjects / *probes)
+	var mates []*synth.Person
+	var mateIDs []string
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w, err := gallery.NewSnapshotWriter(f)
+	if err != nil {
+		return err
+	}
+	made := time.Now()
+	for i := 0; i < *subjects; i++ {
+		if i%100_000 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
+		p := gen.Person(mods)
+		id := fmt.Sprintf("sub_%08d", i)
+		for _, t := range p.Templates(id, mods) {
+			if err := w.Write(t); err != nil {
+				return err
+			}
+		}
+		if i%every == 0 && len(mates) < *probes {
+			mates = append(mates, gen.Mate(p))
+			mateIDs = append(mateIDs, id)
+		}
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	f.Close()
+	fmt.Fprintf(stderr, "made %d subjects in %.1f s\n", *subjects, time.Since(made).Seconds())
+
+	// Warm start: the snapshot into a fresh gallery.
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	g := gallery.New(engines, cals)
+	f, err = os.Open(path)
+	if err != nil {
+		return err
+	}
+	if _, err := g.LoadSnapshot(f); err != nil {
+		f.Close()
+		return err
+	}
+	f.Close()
+	load := time.Since(start)
+	runtime.GC()
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+
+	r := identifyBenchResult{Subjects: *subjects, Modalities: names, LoadS: load.Seconds(), Probes: len(mates),
+		BytesPerSubject: float64(after.HeapAlloc-before.HeapAlloc) / float64(*subjects),
+		P50Millis:       map[string]float64{}, P95Millis: map[string]float64{}, HitRateRank1: map[string]float64{}, Penetration: 1}
+	kinds := map[string]map[huella.Modality]bool{
+		"tenprint":      {huella.ModalityFinger: true},
+		"two_iris_face": {huella.ModalityIris: true, huella.ModalityFace: true},
+	}
+	for kind, want := range kinds {
+		use := map[huella.Modality]bool{}
+		for m := range want {
+			if mods[m] {
+				use[m] = true
+			}
+		}
+		if len(use) == 0 {
+			continue
+		}
+		var lat []time.Duration
+		hits := 0
+		for i, m := range mates {
+			probe := m.Templates("", use)
+			t0 := time.Now()
+			cands, err := g.Identify(ctx, probe, 10, fusion.LLRForFMR(1e-3))
+			if err != nil {
+				return err
+			}
+			lat = append(lat, time.Since(t0))
+			if len(cands) > 0 && cands[0].SubjectID == mateIDs[i] {
+				hits++
+			}
+		}
+		slices.Sort(lat)
+		r.P50Millis[kind] = float64(lat[len(lat)/2].Microseconds()) / 1000
+		r.P95Millis[kind] = float64(lat[(len(lat)*95)/100].Microseconds()) / 1000
+		r.HitRateRank1[kind] = float64(hits) / float64(len(mates))
+	}
+	fmt.Fprintf(stdout, "%d subjects (%s): %.0f bytes/subject, load %.1f s from snapshot\n", r.Subjects, *modalities, r.BytesPerSubject, r.LoadS)
+	for kind := range r.P50Millis {
+		fmt.Fprintf(stdout, "  %-14s p50 %.0f ms  p95 %.0f ms  rank-1 %.3f (%d probes)\n", kind, r.P50Millis[kind], r.P95Millis[kind], r.HitRateRank1[kind], r.Probes)
+	}
+	if *asJSON {
+		return writeJSONLine(stdout, r)
+	}
+	return nil
+}
