@@ -256,7 +256,9 @@ func TestBrowser(t *testing.T) {
 				chromedp.WaitVisible(chromedp.CSS("#pv-"+field+".has-image img")))
 		}
 		contains(t, "finger preview", s.text("#pv-finger_1 .dims"), "388×374 px")
-		s.run("quality shows", chromedp.WaitVisible(chromedp.CSS("#pv-finger_1 .quality.good, #pv-finger_1 .quality.low")))
+		for _, f := range []string{"finger_1", "finger_2", "iris_right", "iris_left"} {
+			s.run("quality of "+f, chromedp.WaitVisible(chromedp.CSS("#pv-"+f+" .quality.good, #pv-"+f+" .quality.low")))
+		}
 		contains(t, "finger quality", s.text("#pv-finger_1 .quality"), "/100")
 		disabled := value(s, "amputated finger takes no image", chromedp.JavascriptAttribute[bool](chromedp.CSS("#finger_3"), "disabled"))
 		if !disabled {

@@ -128,6 +128,7 @@ func (c *Console) routes() {
 	c.mux.Handle("GET /hits/{id}", c.page(hitReaders, c.handleHit))
 	c.mux.Handle("POST /hits/{id}", c.page(hitDeciders, c.handleDecide))
 	c.mux.Handle("GET /hits/{id}/images/{sample}", c.page(hitReaders, c.handleHitImage))
+	c.mux.Handle("GET /watchlists", c.page(watchlistReaders, c.handleWatchlists))
 	c.mux.Handle("GET /partners", c.page(partnerReaders, c.handlePartners))
 	c.mux.Handle("GET /deliveries/{id}", c.page(partnerReaders, c.handleDelivery))
 	c.mux.Handle("GET /audit", c.page(auditors, c.handleAudit))

@@ -442,6 +442,11 @@ func TestAccess(t *testing.T) {
 		{"auditor", "/encounters", http.StatusForbidden},
 		{"admin", "/users", http.StatusOK},
 		{"admin", "/sites", http.StatusOK},
+		{"admin", "/watchlists", http.StatusOK},
+		{"dictaminador", "/watchlists", http.StatusOK},
+		{"oficial.tapachula", "/watchlists", http.StatusForbidden},
+		{"supervisor", "/partners", http.StatusOK},
+		{"auditor", "/partners", http.StatusOK},
 		{"admin", "/subjects/" + e.subject, http.StatusForbidden},
 		{"socio", "/", http.StatusOK},
 		{"socio", "/dashboard", http.StatusForbidden},
@@ -790,6 +795,16 @@ func TestPages(t *testing.T) {
 		code, body = b.post("/users", url.Values{"name": {"sin.sitio"}, "role": {"officer"}})
 		if code != http.StatusBadRequest || !strings.Contains(body, "El rol officer necesita al menos un sitio") {
 			t.Errorf("officer without a site: %d\n%s", code, body)
+		}
+	})
+	t.Run("Watchlists", func(t *testing.T) {
+		ctx := huella.NewContextWithPurpose(context.Background(), huella.PurposeAdministration)
+		if err := e.store.CreateWatchlist(ctx, &huella.Watchlist{Name: "Órdenes de captura GT", Owner: "GT-PNC", Category: huella.CategoryWanted, ValidFrom: time.Now().Add(-time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		_, body := e.signIn("dictaminador").get("/watchlists")
+		if !strings.Contains(body, "Órdenes de captura GT") || !strings.Contains(body, "Buscado") || !strings.Contains(body, ">Vigente<") {
+			t.Fatalf("watchlists:\n%s", body)
 		}
 	})
 	t.Run("CreateSite", func(t *testing.T) {

@@ -153,6 +153,7 @@ type view struct {
 	Langs []string
 	Data  any
 	sites map[string]*huella.Site
+	now   time.Time
 }
 
 func (c *Console) newView(r *http.Request, user *huella.User, w http.ResponseWriter, page string) *view {
@@ -161,7 +162,7 @@ func (c *Console) newView(r *http.Request, user *huella.User, w http.ResponseWri
 
 // pageView is newView for a signed-in page.
 func (c *Console) pageView(r *http.Request, req *request, page string) *view {
-	return &view{Lang: req.lang, Page: page, User: req.user, CSRF: req.session.CSRF, Path: localPath(r.URL.RequestURI()), Langs: Languages}
+	return &view{Lang: req.lang, Page: page, User: req.user, CSRF: req.session.CSRF, Path: localPath(r.URL.RequestURI()), Langs: Languages, now: c.cfg.Now()}
 }
 
 // T translates a message key into the page's language.
@@ -200,6 +201,7 @@ func (v *view) Nav() []navItem {
 	add("dashboard", "/dashboard", statsRoles)
 	add("enroll", "/enroll", officers)
 	add("hits", "/hits", hitReaders)
+	add("watchlists", "/watchlists", watchlistReaders)
 	add("search", "/search", readers)
 	add("encounters", "/encounters", readers)
 	add("partners", "/partners", partnerReaders)

@@ -44,7 +44,7 @@
     var ppi = document.getElementById("ppi");
     data.append("ppi", ppi ? ppi.value : "");
     data.append("image", file, file.name);
-    out.textContent = document.body.dataset.measuring || "";
+    out.textContent = document.body.dataset.waitText || "";
     out.className = "quality";
     var asked = file;
     fetch(form.dataset.quality, { method: "POST", body: data, credentials: "same-origin" })
