@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"image"
+	"image/color/palette"
 	"image/png"
 	"net/http/httptest"
 	"os"
@@ -147,18 +148,21 @@ func (s *browserSession) screenshot(name string, doc bool) {
 	}
 }
 
-// shrink scales a PNG down to width pixels.
+// shrink scales a PNG down to width pixels and to 256 colours, so that the
+// screenshots kept in docs stay small.
 func shrink(tb testing.TB, data []byte, width int) []byte {
 	img, err := png.Decode(bytes.NewReader(data))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	b := img.Bounds()
-	if b.Dx() <= width {
-		return data
+	if b.Dx() > width {
+		scaled := image.NewRGBA(image.Rect(0, 0, width, b.Dy()*width/b.Dx()))
+		draw.CatmullRom.Scale(scaled, scaled.Bounds(), img, b, draw.Src, nil)
+		img = scaled
 	}
-	dst := image.NewRGBA(image.Rect(0, 0, width, b.Dy()*width/b.Dx()))
-	draw.CatmullRom.Scale(dst, dst.Bounds(), img, b, draw.Src, nil)
+	dst := image.NewPaletted(img.Bounds(), palette.Plan9)
+	draw.Draw(dst, dst.Bounds(), img, img.Bounds().Min, draw.Src)
 	var out bytes.Buffer
 	enc := png.Encoder{CompressionLevel: png.BestCompression}
 	if err := enc.Encode(&out, dst); err != nil {
