@@ -17,7 +17,7 @@
 //	for _, r := range tx.RecordsOfType(14) {
 //		pos, imp := r.FingerPositions(), r.Impression()
 //		img, _ := r.Image()             // size, depth, ppi, compression, bytes
-//		pixels, err := img.Decode()     // WSQ, JPEG, PNG, raw; JPEG 2000 → ErrUnsupportedCompression
+//		pixels, err := img.Decode()     // WSQ, JPEG, lossless JPEG, JPEG 2000, PNG, raw
 //	}
 //
 // Typed accessors: Record.IDC, FingerPositions and Impression (Types 3–6,

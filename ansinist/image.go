@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/huella-abis/huella/ansinist/internal/jpeg2000"
 	"github.com/huella-abis/huella/ansinist/internal/ljpeg"
 	"github.com/huella-abis/huella/imgproc"
 	"github.com/huella-abis/huella/wsq"
@@ -154,8 +155,9 @@ func compressionName(v string) string {
 }
 
 // Decode decodes the image: WSQ with package wsq, JPEGB and PNG with the
-// standard library, JPEGL (lossless JPEG) with its own decoder, raw pixels
-// from the declared size and depth. Other compressions (JPEG 2000) return
+// standard library, JPEGL (lossless JPEG) and JP2/JP2L (JPEG 2000) with
+// their own decoders, raw pixels from the declared size and depth. Unknown
+// compressions and JPEG 2000 features outside the supported subset return
 // ErrUnsupportedCompression.
 //
 // Files in the wild mislabel their images (TIFF in Type-5 records, JPEG in a
@@ -170,6 +172,10 @@ func (img *Image) Decode() (image.Image, error) {
 		compression = CompressionJPEGB
 	case bytes.HasPrefix(img.Data, []byte("\x89PNG")):
 		compression = CompressionPNG
+	case bytes.HasPrefix(img.Data, []byte("\x00\x00\x00\x0cjP  ")), bytes.HasPrefix(img.Data, []byte{0xFF, 0x4F, 0xFF, 0x51}):
+		if compression != CompressionJP2L {
+			compression = CompressionJP2
+		}
 	case bytes.HasPrefix(img.Data, []byte("II*\x00")), bytes.HasPrefix(img.Data, []byte("MM\x00*")):
 		compression = "TIFF"
 	}
@@ -197,6 +203,15 @@ func (img *Image) Decode() (image.Image, error) {
 		m, _, err := image.Decode(bytes.NewReader(img.Data))
 		if err != nil {
 			return nil, fmt.Errorf("ansinist: decode %s image: %w", img.Compression, err)
+		}
+		return m, nil
+	case CompressionJP2, CompressionJP2L:
+		m, err := jpeg2000.Decode(img.Data, imgproc.MaxPixels)
+		if errors.Is(err, jpeg2000.ErrUnsupported) {
+			return nil, fmt.Errorf("%w: %s: %v", ErrUnsupportedCompression, compression, err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ansinist: decode %s image: %w", compression, err)
 		}
 		return m, nil
 	case CompressionJPEGL:
