@@ -637,6 +637,10 @@ func testAudit(t *testing.T, newStore NewStore) {
 				equal(t, "seqs", got, tc.want)
 			})
 		}
+		t.Run("ErrNegativeLimit", func(t *testing.T) {
+			_, err := s.ListAuditEvents(ctx, 0, -1)
+			checkCode(t, err, huella.EINVALID)
+		})
 	})
 	t.Run("ConcurrentAppends", func(t *testing.T) {
 		s := newStore(t)
