@@ -73,6 +73,21 @@ func TestOpen(t *testing.T) {
 			t.Errorf("SchemaVersion after reopening = %d, %v; want %d", v, err, version)
 		}
 	})
+	t.Run("Private", func(t *testing.T) {
+		// Personal data: the database and its WAL are the owner's alone.
+		path := filepath.Join(t.TempDir(), "data", "huella.db")
+		s := MustOpenPath(t, path)
+		storetest.MustCreateSite(t, s, "MX-TAP")
+		for _, name := range []string{filepath.Dir(path), path, path + "-wal"} {
+			info, err := os.Stat(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if perm := info.Mode().Perm(); perm&0o077 != 0 {
+				t.Errorf("%s has mode %v, want no access for group or others", filepath.Base(name), perm)
+			}
+		}
+	})
 	t.Run("Concurrent", func(t *testing.T) {
 		// Two processes starting on one file: migrations take turns.
 		path := filepath.Join(t.TempDir(), "huella.db")
