@@ -7,6 +7,7 @@ import (
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/finger"
 	"github.com/huella-abis/huella/imgproc"
+	_ "github.com/huella-abis/huella/wsq" // WSQ fingerprints decode like any image
 )
 
 // Finger adapts the fingerprint engine.

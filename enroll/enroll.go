@@ -18,6 +18,7 @@ import (
 	_ "golang.org/x/image/tiff" // register TIFF
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/wsq"
 )
 
 // DefaultMaxImageSize is the largest image accepted unless configured.
@@ -39,17 +40,10 @@ type Service struct {
 	Blobs        huella.BlobStore
 	Now          func() time.Time
 	MaxImageSize int // bytes; DefaultMaxImageSize when zero
-	// Decoders inspects image formats beyond the standard library's (for
-	// example WSQ). Each returns the image's size or an error.
-	Decoders map[string]Decoder
 	// Identifier extracts templates and searches the galleries; nil stores
 	// encounters without biometric search.
 	Identifier *Identifier
 }
-
-// Decoder checks that data is a valid image of its format and returns its
-// size and resolution (0 when the format does not say).
-type Decoder func(data []byte) (width, height, ppi int, err error)
 
 // NewService returns a service over the store and blob store.
 func NewService(store huella.Store, blobs huella.BlobStore) *Service {
@@ -199,15 +193,13 @@ func (s *Service) inspect(smp *huella.Sample, data []byte) error {
 
 // decode identifies the format by its signature and decodes the image.
 func (s *Service) decode(data []byte) (format string, w, h, ppi int, err error) {
-	if bytes.HasPrefix(data, []byte{0xFF, 0xA0}) { // WSQ start of image
-		if dec, ok := s.Decoders["wsq"]; ok {
-			w, h, ppi, err := dec(data)
-			if err != nil {
-				return "", 0, 0, 0, huella.Errorf(huella.EINVALID, "WSQ image does not decode: %v", err)
-			}
-			return "wsq", w, h, ppi, nil
+	if wsq.IsWSQ(data) {
+		f, err := wsq.DecodeFile(data)
+		if err != nil {
+			return "", 0, 0, 0, huella.Errorf(huella.EINVALID, "WSQ image does not decode: %v", err)
 		}
-		return "", 0, 0, 0, huella.Errorf(huella.EUNSUPPORTED, "WSQ images are not supported by this build")
+		b := f.Image.Bounds()
+		return "wsq", b.Dx(), b.Dy(), f.PPI, nil
 	}
 	if bytes.HasPrefix(data, []byte("\x00\x00\x00\x0cjP  ")) || bytes.HasPrefix(data, []byte{0xFF, 0x4F, 0xFF, 0x51}) {
 		return "", 0, 0, 0, huella.Errorf(huella.EUNSUPPORTED, "JPEG 2000 images are not supported")

@@ -7,8 +7,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/ansinist"
+	"github.com/huella-abis/huella/imgproc"
 )
 
 // endpoint is one route of the access matrix. allowed says, per role,
@@ -68,6 +71,11 @@ var accessMatrix = []endpoint{
 		body, ct := multipartPart(e.t, "probe", probe, fingerImage(e.t, "finger-101_2.png"))
 		return "/v1/verify", body, ct
 	}, map[huella.Role][2]bool{huella.RoleOfficer: both, huella.RoleExaminer: both, huella.RoleSupervisor: both}},
+	{"POST /v1/import", func(e *env, site string) (string, io.Reader, string) {
+		return "/v1/import?site=" + site, bytes.NewReader(nistFile(e.t)), "application/octet-stream"
+	}, map[huella.Role][2]bool{huella.RoleOfficer: ownOnly}},
+	{"GET /v1/encounters/{id}/export", get(func(e *env, site string) string { return "/v1/encounters/" + e.enrolls[site].ID + "/export" }),
+		map[huella.Role][2]bool{huella.RoleOfficer: ownOnly, huella.RoleExaminer: ownOnly, huella.RoleSupervisor: both}},
 	{"GET /v1/hits", get(func(e *env, site string) string { return "/v1/hits?site=" + site }),
 		map[huella.Role][2]bool{huella.RoleExaminer: ownOnly, huella.RoleSupervisor: both}},
 	{"GET /v1/hits/{id}", get(func(e *env, site string) string { return "/v1/hits/" + e.newHit(site).ID }),
@@ -187,4 +195,26 @@ func TestSubjectAcrossSites(t *testing.T) {
 	if bytes.Count(body, []byte(`"image_ref"`)) != 1 {
 		t.Errorf("samples of the other site's encounter are shown")
 	}
+}
+
+// nistFile returns an ANSI/NIST-ITL transaction with one WSQ fingerprint.
+func nistFile(tb testing.TB) []byte {
+	tb.Helper()
+	g, err := imgproc.DecodeGray(fingerImage(tb, "finger-107_1.png").data)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	fp, err := ansinist.WSQFingerprint(2, 0, g, 500)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tx := ansinist.NewTransaction(ansinist.Header{TransactionType: "CAR", Date: time.Now().Add(-48 * time.Hour),
+		Destination: "HUELLA", Originator: "LIVESCAN1", ControlNumber: "TCN1"})
+	tx.AddBiographics(ansinist.Biographics{Name: "QUETZALLI,XOCHITL", Sex: "F"}, nil)
+	tx.AddFingerprint(fp)
+	data, err := tx.Marshal()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data
 }

@@ -61,6 +61,10 @@ func buildOpenAPI(routes []route) map[string]any {
 				op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": body}}}
 			}
 		}
+		if rt.RawRequest != "" {
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{rt.RawRequest: map[string]any{
+				"schema": map[string]any{"type": "string", "contentMediaType": rt.RawRequest}}}}
+		}
 		okStatus := "200"
 		if rt.Method == "POST" {
 			okStatus = "201"

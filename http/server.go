@@ -145,6 +145,7 @@ type route struct {
 	Query        []param       // documented query parameters
 	Request      any           // JSON request body type, for the OpenAPI document
 	Multipart    bool          // multipart/form-data body
+	RawRequest   string        // content type of a non-JSON request body
 	Response     any           // JSON response body type
 	RawResponse  string        // content type of a non-JSON response
 	Handler      http.HandlerFunc

@@ -114,14 +114,9 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	a.Enroll = enroll.NewService(a.Store, a.Blobs)
-	a.Enroll.Decoders = imageDecoders
 	a.HTTP = hhttp.NewServer(a.Store, a.Blobs, a.Enroll, logger.With("component", "http"))
 	return a, nil
 }
-
-// imageDecoders are the image formats enrollment reads beyond the standard
-// library's, keyed by format name.
-var imageDecoders = map[string]enroll.Decoder{}
 
 // StartIdentification loads the engines and the calibrations, makes
 // enrollment identify, and loads the galleries from the store in the

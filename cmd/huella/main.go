@@ -54,6 +54,8 @@ var commands = map[string]command{
 	"bench":       runBench,
 	"demo":        runDemo,
 	"eval":        runEval,
+	"export":      runExport,
+	"import":      runImport,
 	"nist":        runNist,
 	"wsq":         runWSQ,
 	"serve":       runServe,
@@ -86,7 +88,9 @@ Commands:
   demo      run on embedded defaults with a demo facility, users and encounters
   serve     serve the JSON API and console
   eval      evaluate an engine on a dataset (finger, iris, face, tattoo, fusion)
-  bench     measure a system path (enroll)
+  bench     measure a system path (enroll, identify)
+  import    enroll ANSI/NIST-ITL transactions
+  export    write an encounter as an ANSI/NIST-ITL transaction
   site      add or list sites (facilities)
   partner   add partner agencies and sharing agreements; list deliveries
   partner-sim  run a partner's receiving end (verifies, deduplicates; can fail, hang, be slow)

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/nistmap"
+)
+
+// runImport runs "huella import --site CODE --officer NAME FILE…": each
+// ANSI/NIST-ITL transaction is enrolled as an encounter, identified like any
+// other; what cannot be mapped stays in the original transaction.
+func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg Config
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.registerFlags(fs, false)
+	site := fs.String("site", "", "site code the encounters belong to")
+	officer := fs.String("officer", "", "user name of the officer the encounters are enrolled by")
+	reason := fs.String("reason", "detention", "encounter reason: apprehension, detention, transfer or release")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 || *site == "" || *officer == "" {
+		return fmt.Errorf("usage: huella import --site CODE --officer NAME FILE…")
+	}
+	app, err := OpenApp(ctx, cfg, newLogger(stderr))
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	user, err := findUser(ctx, app.Store, *officer)
+	if err != nil {
+		return err
+	}
+	if err := app.StartIdentification(ctx); err != nil {
+		return err
+	}
+	if err := app.WaitIdentification(ctx); err != nil {
+		return err
+	}
+	ctx = huella.NewContextWithPurpose(huella.NewContextWithActor(ctx, user), huella.PurposeEnforcement)
+	failed := 0
+	for _, path := range fs.Args() {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		req, notes, err := nistmap.Import(data, nistmap.ImportOptions{Site: *site, Reason: huella.Reason(*reason)})
+		if err == nil {
+			_, err = app.Enroll.Enroll(ctx, req)
+		}
+		if err != nil {
+			failed++
+			fmt.Fprintf(stdout, "%s: not imported: %s\n", path, huella.ErrorMessage(err))
+			continue
+		}
+		e := req.Encounter
+		decision := ""
+		if e.Identification != nil {
+			decision = string(e.Identification.Decision)
+		}
+		fmt.Fprintf(stdout, "%s: encounter %s, subject %s (%s), %d samples\n", path, e.ID, e.SubjectID, decision, len(e.Samples))
+		for _, n := range notes {
+			fmt.Fprintf(stdout, "  note: %s\n", n)
+		}
+	}
+	if failed > 0 {
+		return &exitError{code: 1, err: fmt.Errorf("%d of %d files not imported", failed, fs.NArg())}
+	}
+	return nil
+}
+
+// findUser returns the enabled user with the name.
+func findUser(ctx context.Context, store huella.Store, name string) (*huella.User, error) {
+	users, err := store.ListUsers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range users {
+		if strings.EqualFold(u.Name, name) && !u.Disabled {
+			return u, nil
+		}
+	}
+	return nil, fmt.Errorf("no user %q", name)
+}
+
+// runExport runs "huella export ENCOUNTER OUT.an2": the encounter as an
+// EBTS-style transaction, audited as an export.
+func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var cfg Config
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.registerFlags(fs, false)
+	ori := fs.String("ori", "HUELLA", "originating agency identifier (1.008)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		return fmt.Errorf("usage: huella export [--ori ORI] ENCOUNTER OUT.an2")
+	}
+	app, err := OpenApp(ctx, cfg, newLogger(stderr))
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	ctx = systemContext(ctx, huella.PurposeForwarding)
+	e, err := app.Store.FindEncounter(ctx, fs.Arg(0))
+	if err != nil {
+		return fmt.Errorf("export: %s", huella.ErrorMessage(err))
+	}
+	data, err := nistmap.Export(e, func(s *huella.Sample) ([]byte, error) { return app.Blobs.Get(ctx, s.ImageRef) },
+		nistmap.ExportOptions{Originator: *ori})
+	if err != nil {
+		return err
+	}
+	event := huella.NewAuditEvent(ctx, huella.ActionExport, "encounter/"+e.ID, e.SiteCode)
+	event.Detail = "ansi/nist file, command line"
+	if err := app.Store.AppendAudit(ctx, event); err != nil {
+		return err
+	}
+	if err := os.WriteFile(fs.Arg(1), data, 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "encounter %s written to %s (%d bytes)\n", e.ID, fs.Arg(1), len(data))
+	return nil
+}

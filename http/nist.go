@@ -1,0 +1,78 @@
+package http
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/nistmap"
+)
+
+// nistRoutes are the ANSI/NIST-ITL import and export endpoints.
+func (s *Server) nistRoutes() []route {
+	return []route{
+		{Method: "POST", Path: "/v1/import", Summary: "Enroll an ANSI/NIST-ITL transaction (the request body) as an encounter at a site",
+			Roles: []huella.Role{huella.RoleOfficer}, RawRequest: "application/octet-stream", Response: importResponse{}, Handler: s.handleImport,
+			Query: []param{{"site", "string", "site code of the encounter (required)"}, {"reason", "string", "encounter reason (default detention)"}}},
+		{Method: "GET", Path: "/v1/encounters/{id}/export", Summary: "An encounter as an EBTS-style ANSI/NIST-ITL transaction",
+			Roles: readers, RawResponse: "application/octet-stream", Handler: s.handleExport},
+	}
+}
+
+// importResponse is the enrolled encounter and what was not mapped.
+type importResponse struct {
+	Encounter *huella.Encounter `json:"encounter"`
+	Notes     []string          `json:"notes"` // what stays only in the original transaction
+}
+
+func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, s.maxRequestSize())
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		s.Error(w, r, multipartError(err))
+		return
+	}
+	q := r.URL.Query()
+	req, notes, err := nistmap.Import(data, nistmap.ImportOptions{Site: q.Get("site"), Reason: huella.Reason(q.Get("reason"))})
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	e, err := s.Enroll.Enroll(r.Context(), req)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	s.metrics.enrolled.Inc()
+	if notes == nil {
+		notes = []string{}
+	}
+	writeJSON(w, http.StatusCreated, importResponse{Encounter: e, Notes: notes})
+}
+
+func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	e, err := s.Store.FindEncounter(ctx, r.PathValue("id"))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if !huella.ActorFromContext(ctx).CanAccessSite(e.SiteCode) {
+		s.Error(w, r, huella.Errorf(huella.EFORBIDDEN, "the encounter is at a site you do not work at"))
+		return
+	}
+	data, err := nistmap.Export(e, func(smp *huella.Sample) ([]byte, error) { return s.Blobs.Get(ctx, smp.ImageRef) }, nistmap.ExportOptions{})
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if err := s.audit(r, huella.ActionExport, "encounter/"+e.ID, e.SiteCode, "ansi/nist file"); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", e.ID+".an2"))
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(data)
+}

@@ -1,0 +1,379 @@
+// Package nistmap maps ANSI/NIST-ITL transactions to Huella encounters and
+// back: the import of livescan and partner files, and the EBTS-style export
+// that forwarding and partners read.
+//
+// Import takes fingers from Types 4 and 14 (FGP → position, IMP →
+// impression; latents are not a capture and are skipped), irises from
+// Type-17 (eye position), faces and scars, marks and tattoos from Type-10
+// (image type, SMT code 10.040, descriptors 10.042, colours 10.043), and
+// biographics from Type-2 (EBTS 2.018 name, 2.019 aliases, 2.020 place of
+// birth, 2.021 citizenship, 2.022 date of birth, 2.024 sex). Whatever cannot
+// be mapped stays in the original transaction, which the encounter keeps.
+package nistmap
+
+import (
+	"bytes"
+	"fmt"
+	"image/png"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/ansinist"
+	"github.com/huella-abis/huella/enroll"
+	"github.com/huella-abis/huella/imgproc"
+)
+
+// ImportOptions are what a transaction does not say about an encounter.
+type ImportOptions struct {
+	Site   string        // facility code
+	Reason huella.Reason // default detention
+}
+
+// Import maps a transaction to an enrollment request. It returns notes on
+// what was not mapped (kept in the original transaction) and an error when
+// nothing biometric could be mapped.
+func Import(data []byte, opt ImportOptions) (*enroll.Request, []string, error) {
+	tx, err := ansinist.Read(data)
+	if err != nil {
+		return nil, nil, huella.Errorf(huella.EINVALID, "not a readable ANSI/NIST-ITL transaction: %v", err)
+	}
+	e := &huella.Encounter{SiteCode: opt.Site, Reason: opt.Reason, CriminalHistory: huella.CriminalHistory{Status: huella.HistoryNone}}
+	if e.Reason == "" {
+		e.Reason = huella.ReasonDetention
+	}
+	e.CapturedAt = captureDate(tx)
+	var notes []string
+	e.Biographics, notes = biographics(tx.Biographics())
+	req := &enroll.Request{Encounter: e, Original: data}
+	add := func(s *huella.Sample, img *ansinist.Image, what string) {
+		data, format, err := storable(img)
+		if err != nil {
+			notes = append(notes, fmt.Sprintf("%s: %v (kept in the original transaction)", what, err))
+			return
+		}
+		s.Format = format
+		if s.Modality == huella.ModalityFinger && img.PPI > 0 {
+			s.PPI = img.PPI
+		}
+		e.Samples = append(e.Samples, s)
+		req.Images = append(req.Images, data)
+	}
+	seen := make(map[string]bool)
+	for _, r := range tx.Records {
+		img, ok := r.Image()
+		what := fmt.Sprintf("record %d.%d", r.Type, r.IDC())
+		switch {
+		case !ok:
+		case r.Type == 4 || r.Type == 14:
+			s, reason := fingerSample(r)
+			if s == nil {
+				notes = append(notes, what+": "+reason)
+				continue
+			}
+			key := fmt.Sprintf("finger %d %s", s.Position, s.Impression)
+			if seen[key] {
+				notes = append(notes, what+": a second "+key+" (kept in the original transaction)")
+				continue
+			}
+			seen[key] = true
+			add(s, img, what)
+		case r.Type == 17:
+			eye := map[int]huella.Eye{1: huella.EyeRight, 2: huella.EyeLeft}[r.EyePosition()]
+			if eye == "" || seen["iris "+string(eye)] {
+				notes = append(notes, what+": iris without a distinct eye position")
+				continue
+			}
+			seen["iris "+string(eye)] = true
+			add(&huella.Sample{Modality: huella.ModalityIris, Eye: eye}, img, what)
+		case r.Type == 10:
+			switch t := r.ImageType(); t {
+			case "FACE":
+				if seen["face"] {
+					notes = append(notes, what+": a second face")
+					continue
+				}
+				seen["face"] = true
+				add(&huella.Sample{Modality: huella.ModalityFace}, img, what)
+			case "SCAR", "MARK", "TATTOO":
+				before := len(e.Samples)
+				add(&huella.Sample{Modality: huella.ModalitySMT}, img, what)
+				if len(e.Samples) > before {
+					e.SMTs = append(e.SMTs, smtOf(t, r.SMT(), before)...)
+				}
+			default:
+				notes = append(notes, fmt.Sprintf("%s: image type %q", what, t))
+			}
+		case r.Type >= 3:
+			notes = append(notes, fmt.Sprintf("%s: Type-%d images are not enrolled", what, r.Type))
+		}
+	}
+	if len(e.Samples) == 0 {
+		return nil, notes, huella.Errorf(huella.EUNPROCESSABLE, "the transaction holds no finger, iris, face or SMT image Huella can enroll")
+	}
+	return req, notes, nil
+}
+
+// captureDate is 1.005 (DAT, YYYYMMDD), or now.
+func captureDate(tx *ansinist.Transaction) time.Time {
+	if t, err := time.Parse("20060102", tx.Get(1, 5)); err == nil && t.Before(time.Now()) {
+		return t.Add(12 * time.Hour) // midday: the day is known, not the hour
+	}
+	return time.Now().Add(-time.Minute)
+}
+
+// fingerSample maps FGP and IMP, or says why the record is not a capture.
+func fingerSample(r *ansinist.Record) (*huella.Sample, string) {
+	pos := r.FingerPositions()
+	if len(pos) == 0 || !(pos[0] >= 0 && pos[0] <= 15) {
+		return nil, "finger position is not a finger or slap (palm or unknown)"
+	}
+	// FGP 11 and 12 are the plain thumbs of a ten-print card's bottom row.
+	switch pos[0] {
+	case 11:
+		return &huella.Sample{Modality: huella.ModalityFinger, Position: huella.FingerRightThumb, Impression: huella.ImpressionPlain}, ""
+	case 12:
+		return &huella.Sample{Modality: huella.ModalityFinger, Position: huella.FingerLeftThumb, Impression: huella.ImpressionPlain}, ""
+	}
+	var imp huella.Impression
+	switch r.Impression() {
+	case 0, 2, 20, 24, 28:
+		imp = huella.ImpressionPlain
+	case 1, 3, 8, 21, 25, 29:
+		imp = huella.ImpressionRolled
+	default:
+		return nil, fmt.Sprintf("impression type %d is not a ten-print capture (latent or unknown)", r.Impression())
+	}
+	return &huella.Sample{Modality: huella.ModalityFinger, Position: pos[0], Impression: imp}, ""
+}
+
+// storable returns the image bytes in a format Huella stores as it is
+// (WSQ, JPEG, PNG), re-encoding anything else (raw, JPEG 2000, lossless
+// JPEG) as PNG.
+func storable(img *ansinist.Image) ([]byte, string, error) {
+	switch {
+	case bytes.HasPrefix(img.Data, []byte{0xFF, 0xA0}):
+		return img.Data, "wsq", nil
+	case bytes.HasPrefix(img.Data, []byte{0xFF, 0xD8}) && img.Compression != "JPEGL":
+		return img.Data, "jpeg", nil
+	case bytes.HasPrefix(img.Data, []byte("\x89PNG")):
+		return img.Data, "png", nil
+	}
+	decoded, err := img.Decode()
+	if err != nil {
+		return nil, "", err
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, decoded); err != nil {
+		return nil, "", err
+	}
+	return buf.Bytes(), "png", nil
+}
+
+func smtOf(imageType string, s ansinist.SMT, sample int) []*huella.SMT {
+	kind := map[string]huella.SMTType{"SCAR": huella.SMTScar, "MARK": huella.SMTMark, "TATTOO": huella.SMTTattoo}[imageType]
+	var out []*huella.SMT
+	for i, code := range s.Codes {
+		m := &huella.SMT{Type: kind, Code: strings.ToUpper(strings.TrimSpace(code)), SampleIndex: &sample}
+		if i < len(s.Descriptors) {
+			d := s.Descriptors[i]
+			if len(d) > 0 && slices.Contains(huella.SMTClasses, strings.ToUpper(d[0])) {
+				m.Class = strings.ToUpper(d[0])
+			}
+			if len(d) > 1 {
+				m.Subclass = d[1]
+			}
+			if len(d) > 2 {
+				m.Description = d[2]
+			}
+		}
+		if i < len(s.Colors) {
+			for _, c := range s.Colors[i] {
+				if c = strings.ToUpper(c); slices.Contains(huella.SMTColors, c) {
+					m.Colors = append(m.Colors, c)
+				}
+			}
+		}
+		if m.Validate() == nil {
+			out = append(out, m)
+		}
+	}
+	if len(out) == 0 { // an SMT photo without a usable description still has a type
+		code := map[huella.SMTType]string{huella.SMTScar: "SC", huella.SMTMark: "MK", huella.SMTTattoo: "TAT"}[kind]
+		out = append(out, &huella.SMT{Type: kind, Code: code, SampleIndex: &sample})
+	}
+	return out
+}
+
+// biographics maps the EBTS fields, noting values that do not validate.
+func biographics(b ansinist.Biographics) (huella.Biographics, []string) {
+	var out huella.Biographics
+	var notes []string
+	for _, n := range append([]string{b.Name}, b.Aliases...) {
+		if name, ok := parseName(n); ok {
+			out.Names = append(out.Names, name)
+		}
+	}
+	if len(out.Names) == 0 {
+		out.Names = []huella.Name{{Family: "UNKNOWN"}}
+		notes = append(notes, "2.018: no name; recorded as UNKNOWN")
+	}
+	out.Sex = huella.SexUnknown
+	switch strings.ToUpper(b.Sex) {
+	case "M", "F", "X":
+		out.Sex = huella.Sex(strings.ToUpper(b.Sex))
+	}
+	out.PlaceOfBirth = b.PlaceOfBirth
+	for _, c := range b.Citizenship {
+		if huella.IsCountryCode(strings.ToUpper(c)) {
+			out.Nationality = strings.ToUpper(c)
+			break
+		}
+		notes = append(notes, "2.021: citizenship is not an ISO 3166 alpha-3 code")
+	}
+	if d, ok := parseDate(b.DateOfBirth); ok {
+		out.BirthDate = d
+	} else if b.DateOfBirth != "" {
+		notes = append(notes, "2.022: date of birth not YYYYMMDD")
+	}
+	return out, notes
+}
+
+// parseName reads "FAMILY,GIVEN MIDDLE".
+func parseName(s string) (huella.Name, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return huella.Name{}, false
+	}
+	family, given, _ := strings.Cut(s, ",")
+	return huella.Name{Family: strings.TrimSpace(family), Given: strings.TrimSpace(given)}, true
+}
+
+// parseDate reads YYYYMMDD with 00 for an unknown month or day.
+func parseDate(s string) (huella.PartialDate, bool) {
+	var d huella.PartialDate
+	if len(s) != 8 {
+		return d, false
+	}
+	if _, err := fmt.Sscanf(s, "%4d%2d%2d", &d.Year, &d.Month, &d.Day); err != nil {
+		return d, false
+	}
+	return d, d.Validate(time.Now()) == nil
+}
+
+// ExportOptions fill the Type-1 record of an export.
+type ExportOptions struct {
+	Originator    string // 1.008 ORI: the exporting agency; default HUELLA
+	Destination   string // 1.007 DAI; default the originator
+	ControlNumber string // 1.009 TCN; default the encounter ID
+	Now           time.Time
+}
+
+// Export writes the encounter as an EBTS-style transaction: Type-1,
+// Type-2 biographics, Type-14 WSQ fingerprints, Type-10 face and SMT photos,
+// Type-17 irises. images returns a sample's image bytes.
+func Export(e *huella.Encounter, images func(*huella.Sample) ([]byte, error), opt ExportOptions) ([]byte, error) {
+	if opt.ControlNumber == "" {
+		opt.ControlNumber = e.ID
+	}
+	if opt.Originator == "" {
+		opt.Originator = "HUELLA"
+	}
+	if opt.Destination == "" {
+		opt.Destination = opt.Originator
+	}
+	if opt.Now.IsZero() {
+		opt.Now = time.Now()
+	}
+	tx := ansinist.NewTransaction(ansinist.Header{TransactionType: "CAR", Date: e.CapturedAt, Destination: opt.Destination,
+		Originator: opt.Originator, ControlNumber: opt.ControlNumber})
+	tx.AddBiographics(ebtsBiographics(e.Biographics), nil)
+	smtsBySample := map[int][]*huella.SMT{}
+	for _, m := range e.SMTs {
+		if m.SampleIndex != nil {
+			smtsBySample[*m.SampleIndex] = append(smtsBySample[*m.SampleIndex], m)
+		}
+	}
+	for i, s := range e.Samples {
+		data, err := images(s)
+		if err != nil {
+			return nil, fmt.Errorf("export: sample %d image: %w", i, err)
+		}
+		switch s.Modality {
+		case huella.ModalityFinger:
+			fp, err := wsqFingerprint(s, data)
+			if err != nil {
+				return nil, fmt.Errorf("export: sample %d: %w", i, err)
+			}
+			tx.AddFingerprint(fp)
+		case huella.ModalityIris:
+			eye := 1
+			if s.Eye == huella.EyeLeft {
+				eye = 2
+			}
+			tx.AddIris(ansinist.IrisImage{Eye: eye, Width: s.Width, Height: s.Height, Compression: compression(s.Format), Data: data})
+		case huella.ModalityFace:
+			tx.AddFacial(ansinist.FacialImage{ImageType: "FACE", Width: s.Width, Height: s.Height, Compression: compression(s.Format), Data: data})
+		case huella.ModalitySMT:
+			f := ansinist.FacialImage{ImageType: "TATTOO", Width: s.Width, Height: s.Height, Compression: compression(s.Format), Data: data}
+			for _, m := range smtsBySample[i] {
+				f.ImageType = strings.ToUpper(string(m.Type))
+				f.SMT.Codes = append(f.SMT.Codes, m.Code)
+				f.SMT.Descriptors = append(f.SMT.Descriptors, []string{m.Class, m.Subclass, m.Description})
+				f.SMT.Colors = append(f.SMT.Colors, m.Colors)
+			}
+			tx.AddFacial(f)
+		}
+	}
+	return tx.Marshal()
+}
+
+func compression(format string) string {
+	if format == "jpeg" {
+		return ansinist.CompressionJPEGB
+	}
+	return ansinist.CompressionPNG
+}
+
+// wsqFingerprint returns the finger as WSQ, compressing other formats.
+func wsqFingerprint(s *huella.Sample, data []byte) (ansinist.Fingerprint, error) {
+	imp := 0
+	if s.Impression == huella.ImpressionRolled {
+		imp = 1
+	}
+	ppi := s.PPI
+	if ppi == 0 {
+		ppi = 500
+	}
+	if s.Format == "wsq" {
+		return ansinist.Fingerprint{Position: s.Position, Impression: imp, Width: s.Width, Height: s.Height, PPI: ppi,
+			Compression: ansinist.CompressionWSQ, Data: data}, nil
+	}
+	gray, err := imgproc.DecodeGray(data)
+	if err != nil {
+		return ansinist.Fingerprint{}, err
+	}
+	return ansinist.WSQFingerprint(s.Position, imp, gray, ppi)
+}
+
+func ebtsBiographics(b huella.Biographics) ansinist.Biographics {
+	var out ansinist.Biographics
+	for i, n := range b.Names {
+		name := n.Family + "," + n.Given
+		if i == 0 {
+			out.Name = name
+		} else {
+			out.Aliases = append(out.Aliases, name)
+		}
+	}
+	if b.BirthDate.Year != 0 {
+		out.DateOfBirth = fmt.Sprintf("%04d%02d%02d", b.BirthDate.Year, b.BirthDate.Month, b.BirthDate.Day)
+	}
+	out.Sex = string(b.Sex)
+	out.PlaceOfBirth = b.PlaceOfBirth
+	if b.Nationality != "" {
+		out.Citizenship = []string{b.Nationality}
+	}
+	return out
+}
