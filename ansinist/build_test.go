@@ -206,3 +206,11 @@ func TestBiographicsAndHeaders(t *testing.T) {
 		t.Errorf("type-4 header: got %+v", h)
 	}
 }
+
+func TestMarshalRejectsSeparatorsInItems(t *testing.T) {
+	tx := ansinist.NewTransaction(ansinist.Header{TransactionType: "CAR", Date: time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)})
+	tx.AddText(map[int]string{18: "DOE\x1fJOHN"})
+	if _, err := tx.Marshal(); err == nil || !strings.Contains(err.Error(), "2.018") {
+		t.Errorf("got %v, want an error naming 2.018", err)
+	}
+}

@@ -111,11 +111,14 @@ func writeTagged(buf *bytes.Buffer, r *Record) error {
 			body.Write(f.Data)
 			continue
 		}
-		text := f.Text()
-		if strings.ContainsAny(text, string([]byte{FS, GS})) {
-			return fmt.Errorf("field %s holds a separator byte", Tag{r.Type, f.Number})
+		for _, sub := range f.Subfields {
+			for _, item := range sub {
+				if strings.ContainsAny(item, string([]byte{FS, GS, RS, US})) {
+					return fmt.Errorf("field %s holds a separator byte in an item", Tag{r.Type, f.Number})
+				}
+			}
 		}
-		body.WriteString(text)
+		body.WriteString(f.Text())
 	}
 	body.WriteByte(FS)
 	lenField := &r.Fields[0]
