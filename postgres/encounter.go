@@ -33,18 +33,12 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 	ids := newEncounterIDs(e, now)
 	capturedAt := stored(e.CapturedAt)
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		var siteFound, subjectFound bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sites WHERE code = $1), EXISTS (SELECT 1 FROM subjects WHERE id = $2)`,
-			e.SiteCode, e.SubjectID).Scan(&siteFound, &subjectFound); err != nil {
-			return fmt.Errorf("postgres: create encounter: %w", err)
-		}
-		switch {
-		case !siteFound:
-			return huella.Errorf(huella.EINVALID, "unknown site %s", e.SiteCode)
-		case e.SubjectID != "" && !subjectFound:
-			return huella.Errorf(huella.ENOTFOUND, "subject %s not found", e.SubjectID)
-		}
+		// One round trip: the checks, then the inserts. When a check
+		// fails the inserts fail too (foreign keys) and the transaction
+		// rolls back; the check names the error.
 		batch := &pgx.Batch{}
+		batch.Queue(`SELECT EXISTS (SELECT 1 FROM sites WHERE code = $1), EXISTS (SELECT 1 FROM subjects WHERE id = $2)`,
+			e.SiteCode, e.SubjectID)
 		if e.SubjectID == "" {
 			batch.Queue(`INSERT INTO subjects (id, created_at) VALUES ($1, $2)`, ids.subject, now)
 		}
@@ -56,7 +50,21 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 			string(biographics), e.OriginalRef, now)
 		queueSamples(batch, ids, e.Samples)
 		queueSMTs(batch, ids, e.SMTs)
-		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		results := tx.SendBatch(ctx, batch)
+		var siteFound, subjectFound bool
+		err := results.QueryRow().Scan(&siteFound, &subjectFound)
+		switch {
+		case err != nil:
+			results.Close()
+			return fmt.Errorf("postgres: create encounter: %w", err)
+		case !siteFound:
+			results.Close()
+			return huella.Errorf(huella.EINVALID, "unknown site %s", e.SiteCode)
+		case e.SubjectID != "" && !subjectFound:
+			results.Close()
+			return huella.Errorf(huella.ENOTFOUND, "subject %s not found", e.SubjectID)
+		}
+		if err := results.Close(); err != nil {
 			return fmt.Errorf("postgres: create encounter: %w", err)
 		}
 		if err := insertIdentity(ctx, tx, e, ids, now); err != nil {
