@@ -45,9 +45,17 @@ type Gallery struct {
 
 // slot is the index of one modality position and who each entry belongs to.
 type slot struct {
-	index   engine.Index
-	owner   []int32         // entry -> subject number (-1: replaced or removed)
-	entries map[int32][]int // subject number -> live entries (usually one)
+	index engine.Index
+	owner []int32 // entry -> subject number (-1: replaced or removed)
+	live  []int32 // subject number -> its live entry, or -1
+}
+
+// entry returns the subject's live entry in the slot.
+func (s *slot) entry(n int32) (int, bool) {
+	if int(n) >= len(s.live) || s.live[n] < 0 {
+		return 0, false
+	}
+	return int(s.live[n]), true
 }
 
 // New returns an empty gallery over the engines, with one calibration per
@@ -80,7 +88,7 @@ func (g *Gallery) Bytes() int {
 	defer g.mu.RUnlock()
 	n := len(g.ids)*(16+4) + len(g.numbers)*48
 	for _, s := range g.slots {
-		n += s.index.Bytes() + 4*len(s.owner) + 48*len(s.entries)
+		n += s.index.Bytes() + 4*len(s.owner) + 4*len(s.live)
 	}
 	return n
 }
@@ -100,7 +108,7 @@ func (g *Gallery) Add(t *huella.Template) error {
 	defer g.mu.Unlock()
 	s := g.slots[key]
 	if s == nil {
-		s = &slot{index: eng.NewIndex(), entries: make(map[int32][]int)}
+		s = &slot{index: eng.NewIndex()}
 		g.slots[key] = s
 	}
 	entry, err := s.index.Add(t.Data)
@@ -108,11 +116,14 @@ func (g *Gallery) Add(t *huella.Template) error {
 		return err
 	}
 	num := g.number(t.SubjectID)
-	for _, old := range s.entries[num] {
+	if old, ok := s.entry(num); ok {
 		s.owner[old] = -1
 	}
 	s.owner = append(s.owner, num)
-	s.entries[num] = []int{entry}
+	for int(num) >= len(s.live) {
+		s.live = append(s.live, -1)
+	}
+	s.live[num] = int32(entry)
 	return nil
 }
 
@@ -138,10 +149,10 @@ func (g *Gallery) Remove(id string) {
 		return
 	}
 	for _, s := range g.slots {
-		for _, e := range s.entries[n] {
+		if e, ok := s.entry(n); ok {
 			s.owner[e] = -1
+			s.live[n] = -1
 		}
-		delete(s.entries, n)
 	}
 	delete(g.numbers, id)
 	g.ids[n] = ""
@@ -247,7 +258,7 @@ func (g *Gallery) Identify(ctx context.Context, probe []*huella.Template, k int,
 				continue
 			}
 			for _, member := range g.members(r) {
-				for _, e := range p.s.entries[member] {
+				if e, ok := p.s.entry(member); ok {
 					want = append(want, e)
 					whose = append(whose, r)
 				}
@@ -329,7 +340,9 @@ func (g *Gallery) Verify(ctx context.Context, probe []*huella.Template, subjectI
 		}
 		var entries []int
 		for _, m := range g.members(root) {
-			entries = append(entries, s.entries[m]...)
+			if e, ok := s.entry(m); ok {
+				entries = append(entries, e)
+			}
 		}
 		if len(entries) == 0 {
 			continue
