@@ -48,7 +48,7 @@ func Extract(img *image.Gray, opt Options) (*Template, error) {
 	skeleton := thinnedSkeleton(binary, gray.w, gray.h)
 	emit(tr, "skeleton", func() image.Image { return binaryImage(skeleton, gray.w, gray.h) })
 
-	candidates := rawMinutiae(skeleton, gray.w, gray.h, orient, mask)
+	candidates := rawMinutiae(skeleton, gray.w, gray.h, orient, clarity, mask)
 	minutiae := filteredMinutiae(candidates, gray.w, gray.h, mask)
 	emit(tr, "minutiae", func() image.Image { return minutiaeImage(gray, minutiae) })
 

@@ -101,7 +101,7 @@ type candidate struct {
 // rawMinutiae finds ridge endings (crossing number 1) and bifurcations
 // (crossing number 3) on the skeleton, traces their ridges to give them a
 // direction, and records which other minutia each ridge meets.
-func rawMinutiae(skel []uint8, w, h int, o *orientationField, m *blockMask) []*candidate {
+func rawMinutiae(skel []uint8, w, h int, o *orientationField, clarity *blockField, m *blockMask) []*candidate {
 	var cands []*candidate
 	index := make([]int32, w*h)
 	for i := range index {
@@ -206,8 +206,7 @@ func rawMinutiae(skel []uint8, w, h int, o *orientationField, m *blockMask) []*c
 			c.direction = theta + math.Pi
 		}
 		c.direction = normAngle(c.direction)
-		b := (c.y/blockSize)*o.bw + c.x/blockSize
-		c.quality = o.coherence[b]
+		c.quality = localClarity(clarity, c.x, c.y)
 	}
 	return cands
 }
@@ -334,4 +333,25 @@ func normAngle(a float64) float64 {
 		a += 2 * math.Pi
 	}
 	return a
+}
+
+// localClarity is the mean ridge clarity of the 3×3 blocks around a pixel.
+func localClarity(clarity *blockField, x, y int) float64 {
+	bx, by := x/blockSize, y/blockSize
+	var s float64
+	n := 0
+	for dy := -1; dy <= 1; dy++ {
+		for dx := -1; dx <= 1; dx++ {
+			cx, cy := bx+dx, by+dy
+			if cx < 0 || cy < 0 || cx >= clarity.bw || cy >= clarity.bh {
+				continue
+			}
+			s += clarity.v[cy*clarity.bw+cx]
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return s / float64(n)
 }

@@ -113,11 +113,11 @@ const (
 // alignment hypotheses and the minutiae that agree after it are counted.
 const (
 	alignHypotheses = 12
-	alignDistance   = 10.0
-	alignDistortion = 0.05
-	alignAngle      = math.Pi / 6
+	alignDistance   = 8.0
+	alignDistortion = 0.08
+	alignAngle      = math.Pi / 8
 	alignAreaMargin = 10.0
-	alignMinCount   = 10
+	alignMinCount   = 12
 )
 
 // Image quality: the foreground area (blocks) and ridge clarity of a print
