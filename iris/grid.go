@@ -151,3 +151,26 @@ func (g *grid) image() *image.Gray {
 	}
 	return img
 }
+
+// shrunk returns g reduced by an integer factor, each pixel the mean of a
+// factor×factor block (g itself when factor is 1).
+func (g *grid) shrunk(factor int) *grid {
+	if factor <= 1 {
+		return g
+	}
+	out := newGrid(g.w/factor, g.h/factor)
+	inv := 1 / float32(factor*factor)
+	for y := 0; y < out.h; y++ {
+		for x := 0; x < out.w; x++ {
+			var sum float32
+			for dy := 0; dy < factor; dy++ {
+				row := g.v[(y*factor+dy)*g.w+x*factor:]
+				for dx := 0; dx < factor; dx++ {
+					sum += row[dx]
+				}
+			}
+			out.v[y*out.w+x] = sum * inv
+		}
+	}
+	return out
+}

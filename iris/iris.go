@@ -104,8 +104,11 @@ func Extract(img *image.Gray, opts Options) (*Template, error) {
 	opts.trace(TraceReflections, func() image.Image { return reflections.image() })
 	clean := inpainted(gray, reflections)
 	opts.trace(TraceInpainted, func() image.Image { return clean.image() })
-	smooth := clean.blurred(SegmentBlurSigma)
-	pupil, err := pupilBoundary(smooth, reflections)
+	// Boundaries are searched at no more than SegmentMaxSide pixels on the
+	// short side (the tuned radii are in those pixels), then scaled back.
+	factor := max(1, (min(gray.w, gray.h)+SegmentMaxSide-1)/SegmentMaxSide)
+	smooth := clean.shrunk(factor).blurred(SegmentBlurSigma)
+	pupil, err := pupilBoundary(smooth, reflections.shrunk(factor))
 	if err != nil {
 		return nil, err
 	}
@@ -113,11 +116,12 @@ func Extract(img *image.Gray, opts Options) (*Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	eyelids := eyelidBoundaries(smooth, pupil, limbus)
-	opts.trace(TraceSegmentation, func() image.Image { return overlay(img, pupil, limbus, eyelids, reflections) })
+	lids := eyelidBoundaries(smooth, pupil, limbus)
+	pupilFull, limbusFull, lidsFull := pupil.scaled(factor), limbus.scaled(factor), lids.scaled(factor)
+	opts.trace(TraceSegmentation, func() image.Image { return overlay(img, pupilFull, limbusFull, lidsFull, reflections) })
 	lashes := eyelashMask(clean)
 	opts.trace(TraceEyelashes, func() image.Image { return lashes.image() })
-	polar := unwrappedIris(clean, reflections, lashes, pupil, limbus, eyelids)
+	polar := unwrappedIris(clean, reflections, lashes, pupilFull, limbusFull, lidsFull)
 	noiseMask(polar)
 	opts.trace(TraceUnwrapped, func() image.Image { return polar.values.image() })
 	opts.trace(TraceNoiseMask, func() image.Image { return polar.valid.image() })

@@ -11,26 +11,26 @@ import (
 var hasKernel = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VPOPCNTDQ && cpu.X86.HasAVX512VL &&
 	(CodeWords == 32 || CodeWords == 16)
 
-// distances4x512 and distances2x512 write n<<32 | d for each row of groups
-// groups of eight rows (then rest/4 groups of four, rest being 0 or 4) of rot
-// against entry, for codes of four or two 512-bit
+// distances4x512 and distances2x512 write n<<32 | d for each row of rot
+// against entry, taken as groups blocks of eight rows, four (0 or 1) blocks of
+// four and singles single rows, for codes of four or two 512-bit
 // registers (see kernel_amd64.s). They also return the smallest d (low half
 // of dn), the smallest n (high half of dn) and the largest n (high half of
 // maxN) over the rows.
 //
 //go:noescape
-func distances4x512(rot *uint64, entry *uint64, out *uint64, groups, rest int) (dn, maxN uint64)
+func distances4x512(rot *uint64, entry *uint64, out *uint64, groups, four, singles int) (dn, maxN uint64)
 
 //go:noescape
-func distances2x512(rot *uint64, entry *uint64, out *uint64, groups, rest int) (dn, maxN uint64)
+func distances2x512(rot *uint64, entry *uint64, out *uint64, groups, four, singles int) (dn, maxN uint64)
 
 func distancesKernel(rot *[RotRows][EntryWords]uint64, entry []uint64, out *[RotRows]uint64) (minD, maxN, minN uint32) {
 	r := (*uint64)(unsafe.Pointer(rot))
 	var dn, mx uint64
 	if CodeWords == 32 {
-		dn, mx = distances4x512(r, &entry[0], &out[0], RotRows/8, RotRows%8)
+		dn, mx = distances4x512(r, &entry[0], &out[0], RotRows/8, RotRows%8/4, RotRows%4)
 	} else {
-		dn, mx = distances2x512(r, &entry[0], &out[0], RotRows/8, RotRows%8)
+		dn, mx = distances2x512(r, &entry[0], &out[0], RotRows/8, RotRows%8/4, RotRows%4)
 	}
 	return uint32(dn), uint32(mx >> 32), uint32(dn >> 32)
 }

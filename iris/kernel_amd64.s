@@ -1,20 +1,21 @@
+
 #include "textflag.h"
 
 // For each shift s of the probe: out[s] = n<<32 | d with
 // n = popcount(probeMask_s & mask) and d = popcount((probeCode_s ^ code) &
 // probeMask_s & mask). The gallery entry stays in registers (code in Z0–Z3,
-// mask in Z4–Z7) while the probe's rotations stream from L1, eight shifts per
-// iteration (then four) whose horizontal sums share one transpose-add.
-// VPTERNLOGQ $0x60 computes A & (B ^ C): the differing bits under the common
-// mask in one instruction. The extrema of d and n over the rows come out too,
-// so that the caller can bound every shift's score without reading them.
+// mask in Z4–Z7) while the probe's rotations stream from L1: eight rows per
+// iteration whose horizontal sums share one transpose-add, then four, then
+// single rows. VPTERNLOGQ $0x60 computes A & (B ^ C): the differing bits
+// under the common mask in one instruction. The extrema of d and n over the
+// rows come out too, so that the caller can bound every shift's score
+// without reading the rows.
 
-// func distances4x512(rot *uint64, entry *uint64, out *uint64, groups, rest int) (dn, maxN uint64)
-TEXT ·distances4x512(SB), NOSPLIT, $0-56
+// func distances4x512(rot *uint64, entry *uint64, out *uint64, groups, four, singles int) (dn, maxN uint64)
+TEXT ·distances4x512(SB), NOSPLIT, $0-64
 	MOVQ rot+0(FP), SI
 	MOVQ entry+8(FP), DI
 	MOVQ out+16(FP), DX
-	MOVQ groups+24(FP), CX
 	VPTERNLOGD $0xFF, Z26, Z26, Z26
 	VPXORQ     Z27, Z27, Z27
 	VMOVDQU64 0(DI), Z0
@@ -25,11 +26,12 @@ TEXT ·distances4x512(SB), NOSPLIT, $0-56
 	VMOVDQU64 384(DI), Z6
 	VMOVDQU64 192(DI), Z3
 	VMOVDQU64 448(DI), Z7
+	MOVQ  groups+24(FP), CX
 	TESTQ CX, CX
-	JZ    distances4x512_rest
+	JZ    distances4x512_four
 
-distances4x512_loop:
-	// shift 0 of the group
+distances4x512_eight:
+	// row 0
 	VPANDQ     256(SI), Z4, Z8
 	VPOPCNTQ   Z8, Z24
 	VPTERNLOGQ $0x60, 0(SI), Z0, Z8
@@ -54,7 +56,7 @@ distances4x512_loop:
 	VPADDQ     Z14, Z25, Z25
 	VPSLLQ     $32, Z24, Z24
 	VPADDQ     Z24, Z25, Z16
-	// shift 1 of the group
+	// row 1
 	VPANDQ     768(SI), Z4, Z8
 	VPOPCNTQ   Z8, Z24
 	VPTERNLOGQ $0x60, 512(SI), Z0, Z8
@@ -79,7 +81,7 @@ distances4x512_loop:
 	VPADDQ     Z14, Z25, Z25
 	VPSLLQ     $32, Z24, Z24
 	VPADDQ     Z24, Z25, Z17
-	// shift 2 of the group
+	// row 2
 	VPANDQ     1280(SI), Z4, Z8
 	VPOPCNTQ   Z8, Z24
 	VPTERNLOGQ $0x60, 1024(SI), Z0, Z8
@@ -104,7 +106,7 @@ distances4x512_loop:
 	VPADDQ     Z14, Z25, Z25
 	VPSLLQ     $32, Z24, Z24
 	VPADDQ     Z24, Z25, Z18
-	// shift 3 of the group
+	// row 3
 	VPANDQ     1792(SI), Z4, Z8
 	VPOPCNTQ   Z8, Z24
 	VPTERNLOGQ $0x60, 1536(SI), Z0, Z8
@@ -129,7 +131,7 @@ distances4x512_loop:
 	VPADDQ     Z14, Z25, Z25
 	VPSLLQ     $32, Z24, Z24
 	VPADDQ     Z24, Z25, Z19
-	// shift 4 of the group
+	// row 4
 	VPANDQ     2304(SI), Z4, Z8
 	VPOPCNTQ   Z8, Z24
 	VPTERNLOGQ $0x60, 2048(SI), Z0, Z8
@@ -154,7 +156,7 @@ distances4x512_loop:
 	VPADDQ     Z14, Z25, Z25
 	VPSLLQ     $32, Z24, Z24
 	VPADDQ     Z24, Z25, Z20
-	// shift 5 of the group
+	// row 5
 	VPANDQ     2816(SI), Z4, Z8
 	VPOPCNTQ   Z8, Z24
 	VPTERNLOGQ $0x60, 2560(SI), Z0, Z8
@@ -179,7 +181,7 @@ distances4x512_loop:
 	VPADDQ     Z14, Z25, Z25
 	VPSLLQ     $32, Z24, Z24
 	VPADDQ     Z24, Z25, Z21
-	// shift 6 of the group
+	// row 6
 	VPANDQ     3328(SI), Z4, Z8
 	VPOPCNTQ   Z8, Z24
 	VPTERNLOGQ $0x60, 3072(SI), Z0, Z8
@@ -204,7 +206,7 @@ distances4x512_loop:
 	VPADDQ     Z14, Z25, Z25
 	VPSLLQ     $32, Z24, Z24
 	VPADDQ     Z24, Z25, Z22
-	// shift 7 of the group
+	// row 7
 	VPANDQ     3840(SI), Z4, Z8
 	VPOPCNTQ   Z8, Z24
 	VPTERNLOGQ $0x60, 3584(SI), Z0, Z8
@@ -229,8 +231,7 @@ distances4x512_loop:
 	VPADDQ     Z14, Z25, Z25
 	VPSLLQ     $32, Z24, Z24
 	VPADDQ     Z24, Z25, Z23
-
-	// Transpose-add: lane j of the result is the sum of the lanes of shift j.
+	// Transpose-add: lane j of the result is the sum of the lanes of row j.
 	VPUNPCKLQDQ Z17, Z16, Z8
 	VPUNPCKHQDQ Z17, Z16, Z9
 	VPADDQ      Z9, Z8, Z8
@@ -258,13 +259,13 @@ distances4x512_loop:
 	ADDQ        $64, DX
 	ADDQ        $4096, SI
 	DECQ        CX
-	JNZ         distances4x512_loop
+	JNZ         distances4x512_eight
 
-distances4x512_rest:
-	MOVQ rest+32(FP), CX
+distances4x512_four:
+	MOVQ  four+32(FP), CX
 	TESTQ CX, CX
-	JZ    distances4x512_done
-	// shift 0 of the group
+	JZ    distances4x512_singles
+	// row 0
 	VPANDQ     256(SI), Z4, Z8
 	VPOPCNTQ   Z8, Z24
 	VPTERNLOGQ $0x60, 0(SI), Z0, Z8
@@ -289,7 +290,7 @@ distances4x512_rest:
 	VPADDQ     Z14, Z25, Z25
 	VPSLLQ     $32, Z24, Z24
 	VPADDQ     Z24, Z25, Z16
-	// shift 1 of the group
+	// row 1
 	VPANDQ     768(SI), Z4, Z8
 	VPOPCNTQ   Z8, Z24
 	VPTERNLOGQ $0x60, 512(SI), Z0, Z8
@@ -314,7 +315,7 @@ distances4x512_rest:
 	VPADDQ     Z14, Z25, Z25
 	VPSLLQ     $32, Z24, Z24
 	VPADDQ     Z24, Z25, Z17
-	// shift 2 of the group
+	// row 2
 	VPANDQ     1280(SI), Z4, Z8
 	VPOPCNTQ   Z8, Z24
 	VPTERNLOGQ $0x60, 1024(SI), Z0, Z8
@@ -339,7 +340,7 @@ distances4x512_rest:
 	VPADDQ     Z14, Z25, Z25
 	VPSLLQ     $32, Z24, Z24
 	VPADDQ     Z24, Z25, Z18
-	// shift 3 of the group
+	// row 3
 	VPANDQ     1792(SI), Z4, Z8
 	VPOPCNTQ   Z8, Z24
 	VPTERNLOGQ $0x60, 1536(SI), Z0, Z8
@@ -364,8 +365,7 @@ distances4x512_rest:
 	VPADDQ     Z14, Z25, Z25
 	VPSLLQ     $32, Z24, Z24
 	VPADDQ     Z24, Z25, Z19
-
-	// Transpose-add of four shifts; the upper half repeats the lower.
+	// Transpose-add of four rows; the upper half repeats the lower.
 	VPUNPCKLQDQ Z17, Z16, Z8
 	VPUNPCKHQDQ Z17, Z16, Z9
 	VPADDQ      Z9, Z8, Z8
@@ -381,6 +381,55 @@ distances4x512_rest:
 	VMOVDQU     Y8, (DX)
 	VPMINUD     Z8, Z26, Z26
 	VPMAXUD     Z8, Z27, Z27
+	ADDQ        $32, DX
+	ADDQ        $2048, SI
+
+distances4x512_singles:
+	MOVQ  singles+40(FP), CX
+	TESTQ CX, CX
+	JZ    distances4x512_done
+
+distances4x512_single:
+	VPANDQ     256(SI), Z4, Z8
+	VPOPCNTQ   Z8, Z24
+	VPTERNLOGQ $0x60, 0(SI), Z0, Z8
+	VPOPCNTQ   Z8, Z25
+	VPANDQ     320(SI), Z5, Z10
+	VPOPCNTQ   Z10, Z11
+	VPADDQ     Z11, Z24, Z24
+	VPTERNLOGQ $0x60, 64(SI), Z1, Z10
+	VPOPCNTQ   Z10, Z10
+	VPADDQ     Z10, Z25, Z25
+	VPANDQ     384(SI), Z6, Z12
+	VPOPCNTQ   Z12, Z13
+	VPADDQ     Z13, Z24, Z24
+	VPTERNLOGQ $0x60, 128(SI), Z2, Z12
+	VPOPCNTQ   Z12, Z12
+	VPADDQ     Z12, Z25, Z25
+	VPANDQ     448(SI), Z7, Z14
+	VPOPCNTQ   Z14, Z15
+	VPADDQ     Z15, Z24, Z24
+	VPTERNLOGQ $0x60, 192(SI), Z3, Z14
+	VPOPCNTQ   Z14, Z14
+	VPADDQ     Z14, Z25, Z25
+	VPSLLQ     $32, Z24, Z24
+	VPADDQ     Z24, Z25, Z16
+	// Horizontal sum of one row, broadcast for the extrema.
+	VMOVDQA64     Z16, Z8
+	VEXTRACTI64X4 $1, Z8, Y9
+	VPADDQ        Y9, Y8, Y8
+	VEXTRACTI128  $1, Y8, X9
+	VPADDQ        X9, X8, X8
+	VPSHUFD       $0x4E, X8, X9
+	VPADDQ        X9, X8, X8
+	VPBROADCASTQ  X8, Z8
+	VMOVQ       X8, (DX)
+	VPMINUD     Z8, Z26, Z26
+	VPMAXUD     Z8, Z27, Z27
+	ADDQ        $8, DX
+	ADDQ        $512, SI
+	DECQ        CX
+	JNZ         distances4x512_single
 
 distances4x512_done:
 	// Dword-wise minimum (low: d, high: n) and maximum (high: n) over all rows.
@@ -392,7 +441,7 @@ distances4x512_done:
 	VPSHUFD       $0x4E, X8, X9
 	VPMINUD       X9, X8, X8
 	VMOVQ         X8, AX
-	MOVQ          AX, dn+40(FP)
+	MOVQ          AX, dn+48(FP)
 	VMOVDQA64     Z27, Z8
 	VEXTRACTI64X4 $1, Z8, Y9
 	VPMAXUD       Y9, Y8, Y8
@@ -401,27 +450,27 @@ distances4x512_done:
 	VPSHUFD       $0x4E, X8, X9
 	VPMAXUD       X9, X8, X8
 	VMOVQ         X8, AX
-	MOVQ          AX, maxN+48(FP)
+	MOVQ          AX, maxN+56(FP)
 	VZEROUPPER
 	RET
 
-// func distances2x512(rot *uint64, entry *uint64, out *uint64, groups, rest int) (dn, maxN uint64)
-TEXT ·distances2x512(SB), NOSPLIT, $0-56
+// func distances2x512(rot *uint64, entry *uint64, out *uint64, groups, four, singles int) (dn, maxN uint64)
+TEXT ·distances2x512(SB), NOSPLIT, $0-64
 	MOVQ rot+0(FP), SI
 	MOVQ entry+8(FP), DI
 	MOVQ out+16(FP), DX
-	MOVQ groups+24(FP), CX
 	VPTERNLOGD $0xFF, Z26, Z26, Z26
 	VPXORQ     Z27, Z27, Z27
 	VMOVDQU64 0(DI), Z0
 	VMOVDQU64 128(DI), Z4
 	VMOVDQU64 64(DI), Z1
 	VMOVDQU64 192(DI), Z5
+	MOVQ  groups+24(FP), CX
 	TESTQ CX, CX
-	JZ    distances2x512_rest
+	JZ    distances2x512_four
 
-distances2x512_loop:
-	// shift 0 of the group
+distances2x512_eight:
+	// row 0
 	VPANDQ     128(SI), Z4, Z8
 	VPOPCNTQ   Z8, Z24
 	VPTERNLOGQ $0x60, 0(SI), Z0, Z8
@@ -434,7 +483,7 @@ distances2x512_loop:
 	VPADDQ     Z10, Z25, Z25
 	VPSLLQ     $32, Z24, Z24
 	VPADDQ     Z24, Z25, Z16
-	// shift 1 of the group
+	// row 1
 	VPANDQ     384(SI), Z4, Z8
 	VPOPCNTQ   Z8, Z24
 	VPTERNLOGQ $0x60, 256(SI), Z0, Z8
@@ -447,7 +496,7 @@ distances2x512_loop:
 	VPADDQ     Z10, Z25, Z25
 	VPSLLQ     $32, Z24, Z24
 	VPADDQ     Z24, Z25, Z17
-	// shift 2 of the group
+	// row 2
 	VPANDQ     640(SI), Z4, Z8
 	VPOPCNTQ   Z8, Z24
 	VPTERNLOGQ $0x60, 512(SI), Z0, Z8
@@ -460,7 +509,7 @@ distances2x512_loop:
 	VPADDQ     Z10, Z25, Z25
 	VPSLLQ     $32, Z24, Z24
 	VPADDQ     Z24, Z25, Z18
-	// shift 3 of the group
+	// row 3
 	VPANDQ     896(SI), Z4, Z8
 	VPOPCNTQ   Z8, Z24
 	VPTERNLOGQ $0x60, 768(SI), Z0, Z8
@@ -473,7 +522,7 @@ distances2x512_loop:
 	VPADDQ     Z10, Z25, Z25
 	VPSLLQ     $32, Z24, Z24
 	VPADDQ     Z24, Z25, Z19
-	// shift 4 of the group
+	// row 4
 	VPANDQ     1152(SI), Z4, Z8
 	VPOPCNTQ   Z8, Z24
 	VPTERNLOGQ $0x60, 1024(SI), Z0, Z8
@@ -486,7 +535,7 @@ distances2x512_loop:
 	VPADDQ     Z10, Z25, Z25
 	VPSLLQ     $32, Z24, Z24
 	VPADDQ     Z24, Z25, Z20
-	// shift 5 of the group
+	// row 5
 	VPANDQ     1408(SI), Z4, Z8
 	VPOPCNTQ   Z8, Z24
 	VPTERNLOGQ $0x60, 1280(SI), Z0, Z8
@@ -499,7 +548,7 @@ distances2x512_loop:
 	VPADDQ     Z10, Z25, Z25
 	VPSLLQ     $32, Z24, Z24
 	VPADDQ     Z24, Z25, Z21
-	// shift 6 of the group
+	// row 6
 	VPANDQ     1664(SI), Z4, Z8
 	VPOPCNTQ   Z8, Z24
 	VPTERNLOGQ $0x60, 1536(SI), Z0, Z8
@@ -512,7 +561,7 @@ distances2x512_loop:
 	VPADDQ     Z10, Z25, Z25
 	VPSLLQ     $32, Z24, Z24
 	VPADDQ     Z24, Z25, Z22
-	// shift 7 of the group
+	// row 7
 	VPANDQ     1920(SI), Z4, Z8
 	VPOPCNTQ   Z8, Z24
 	VPTERNLOGQ $0x60, 1792(SI), Z0, Z8
@@ -525,8 +574,7 @@ distances2x512_loop:
 	VPADDQ     Z10, Z25, Z25
 	VPSLLQ     $32, Z24, Z24
 	VPADDQ     Z24, Z25, Z23
-
-	// Transpose-add: lane j of the result is the sum of the lanes of shift j.
+	// Transpose-add: lane j of the result is the sum of the lanes of row j.
 	VPUNPCKLQDQ Z17, Z16, Z8
 	VPUNPCKHQDQ Z17, Z16, Z9
 	VPADDQ      Z9, Z8, Z8
@@ -554,13 +602,13 @@ distances2x512_loop:
 	ADDQ        $64, DX
 	ADDQ        $2048, SI
 	DECQ        CX
-	JNZ         distances2x512_loop
+	JNZ         distances2x512_eight
 
-distances2x512_rest:
-	MOVQ rest+32(FP), CX
+distances2x512_four:
+	MOVQ  four+32(FP), CX
 	TESTQ CX, CX
-	JZ    distances2x512_done
-	// shift 0 of the group
+	JZ    distances2x512_singles
+	// row 0
 	VPANDQ     128(SI), Z4, Z8
 	VPOPCNTQ   Z8, Z24
 	VPTERNLOGQ $0x60, 0(SI), Z0, Z8
@@ -573,7 +621,7 @@ distances2x512_rest:
 	VPADDQ     Z10, Z25, Z25
 	VPSLLQ     $32, Z24, Z24
 	VPADDQ     Z24, Z25, Z16
-	// shift 1 of the group
+	// row 1
 	VPANDQ     384(SI), Z4, Z8
 	VPOPCNTQ   Z8, Z24
 	VPTERNLOGQ $0x60, 256(SI), Z0, Z8
@@ -586,7 +634,7 @@ distances2x512_rest:
 	VPADDQ     Z10, Z25, Z25
 	VPSLLQ     $32, Z24, Z24
 	VPADDQ     Z24, Z25, Z17
-	// shift 2 of the group
+	// row 2
 	VPANDQ     640(SI), Z4, Z8
 	VPOPCNTQ   Z8, Z24
 	VPTERNLOGQ $0x60, 512(SI), Z0, Z8
@@ -599,7 +647,7 @@ distances2x512_rest:
 	VPADDQ     Z10, Z25, Z25
 	VPSLLQ     $32, Z24, Z24
 	VPADDQ     Z24, Z25, Z18
-	// shift 3 of the group
+	// row 3
 	VPANDQ     896(SI), Z4, Z8
 	VPOPCNTQ   Z8, Z24
 	VPTERNLOGQ $0x60, 768(SI), Z0, Z8
@@ -612,8 +660,7 @@ distances2x512_rest:
 	VPADDQ     Z10, Z25, Z25
 	VPSLLQ     $32, Z24, Z24
 	VPADDQ     Z24, Z25, Z19
-
-	// Transpose-add of four shifts; the upper half repeats the lower.
+	// Transpose-add of four rows; the upper half repeats the lower.
 	VPUNPCKLQDQ Z17, Z16, Z8
 	VPUNPCKHQDQ Z17, Z16, Z9
 	VPADDQ      Z9, Z8, Z8
@@ -629,6 +676,43 @@ distances2x512_rest:
 	VMOVDQU     Y8, (DX)
 	VPMINUD     Z8, Z26, Z26
 	VPMAXUD     Z8, Z27, Z27
+	ADDQ        $32, DX
+	ADDQ        $1024, SI
+
+distances2x512_singles:
+	MOVQ  singles+40(FP), CX
+	TESTQ CX, CX
+	JZ    distances2x512_done
+
+distances2x512_single:
+	VPANDQ     128(SI), Z4, Z8
+	VPOPCNTQ   Z8, Z24
+	VPTERNLOGQ $0x60, 0(SI), Z0, Z8
+	VPOPCNTQ   Z8, Z25
+	VPANDQ     192(SI), Z5, Z10
+	VPOPCNTQ   Z10, Z11
+	VPADDQ     Z11, Z24, Z24
+	VPTERNLOGQ $0x60, 64(SI), Z1, Z10
+	VPOPCNTQ   Z10, Z10
+	VPADDQ     Z10, Z25, Z25
+	VPSLLQ     $32, Z24, Z24
+	VPADDQ     Z24, Z25, Z16
+	// Horizontal sum of one row, broadcast for the extrema.
+	VMOVDQA64     Z16, Z8
+	VEXTRACTI64X4 $1, Z8, Y9
+	VPADDQ        Y9, Y8, Y8
+	VEXTRACTI128  $1, Y8, X9
+	VPADDQ        X9, X8, X8
+	VPSHUFD       $0x4E, X8, X9
+	VPADDQ        X9, X8, X8
+	VPBROADCASTQ  X8, Z8
+	VMOVQ       X8, (DX)
+	VPMINUD     Z8, Z26, Z26
+	VPMAXUD     Z8, Z27, Z27
+	ADDQ        $8, DX
+	ADDQ        $256, SI
+	DECQ        CX
+	JNZ         distances2x512_single
 
 distances2x512_done:
 	// Dword-wise minimum (low: d, high: n) and maximum (high: n) over all rows.
@@ -640,7 +724,7 @@ distances2x512_done:
 	VPSHUFD       $0x4E, X8, X9
 	VPMINUD       X9, X8, X8
 	VMOVQ         X8, AX
-	MOVQ          AX, dn+40(FP)
+	MOVQ          AX, dn+48(FP)
 	VMOVDQA64     Z27, Z8
 	VEXTRACTI64X4 $1, Z8, Y9
 	VPMAXUD       Y9, Y8, Y8
@@ -649,6 +733,6 @@ distances2x512_done:
 	VPSHUFD       $0x4E, X8, X9
 	VPMAXUD       X9, X8, X8
 	VMOVQ         X8, AX
-	MOVQ          AX, maxN+48(FP)
+	MOVQ          AX, maxN+56(FP)
 	VZEROUPPER
 	RET

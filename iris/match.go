@@ -8,9 +8,11 @@ import (
 // Shifts is the number of rotations compared: −MaxShift … +MaxShift columns.
 const Shifts = 2*MaxShift + 1
 
-// RotRows is Shifts rounded up to a multiple of four, the kernel's batch;
-// the extra rows repeat shift 0 and are ignored.
-const RotRows = (Shifts + 3) / 4 * 4
+// RotRows is the number of probe rows the kernel reads: one per shift,
+// rounded up to a multiple of four (the extra rows repeat shift 0, which
+// changes no minimum or maximum) unless a single row remains, which the
+// kernel takes alone more cheaply.
+const RotRows = Shifts + (4-Shifts%4)%4*min(1, Shifts%4/2)
 
 // normalizedHD is Daugman's score normalisation of a masked fractional Hamming
 // distance: d differing bits among n compared, rescaled to the spread expected
@@ -123,15 +125,8 @@ func (p *Probe) fastDistance(entry []uint64, bound float64) (float64, int) {
 	} else {
 		minD, maxN, minN = p.countsGo(entry, &counts)
 	}
-	// normalizedHD grows with d and falls with n, so the smallest d with the
-	// largest n bounds every shift from below (0.5 when a shift compares too
-	// few bits). The margin absorbs floating-point rounding.
-	lower := normalizedHD(int(minD), int(maxN))
-	if minN < MinCompareBits {
-		lower = min(lower, 0.5)
-	}
-	if lower > bound+1e-9 {
-		return lower, 0
+	if lowerBound(minD, maxN, minN) > bound+boundMargin {
+		return lowerBound(minD, maxN, minN), 0
 	}
 	best, bestShift := math.Inf(1), 0
 	for s, c := range counts[:Shifts] {
@@ -140,6 +135,22 @@ func (p *Probe) fastDistance(entry []uint64, bound float64) (float64, int) {
 		}
 	}
 	return best, bestShift
+}
+
+// boundMargin absorbs floating-point rounding when a lower bound is compared
+// with a computed distance.
+const boundMargin = 1e-9
+
+// lowerBound bounds the distance at every shift from below, given the
+// smallest d, the largest n and the smallest n over the shifts:
+// normalizedHD grows with d and falls with n, and a shift comparing fewer
+// than MinCompareBits bits scores 0.5.
+func lowerBound(minD, maxN, minN uint32) float64 {
+	lower := normalizedHD(int(minD), int(maxN))
+	if minN < MinCompareBits {
+		lower = min(lower, 0.5)
+	}
+	return lower
 }
 
 // countsGo is the pure-Go form of the kernel: n<<32 | d for every row, and

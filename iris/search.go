@@ -126,7 +126,7 @@ func (g *Gallery) scan(p *Probe, lo, hi int, top *topK) {
 	entries := g.entries
 	for i := lo; i < hi; i++ {
 		d, s := p.fastDistance(entries[i*EntryWords:(i+1)*EntryWords], bound)
-		if d > bound {
+		if d > bound+boundMargin {
 			continue
 		}
 		top.offer(Candidate{Index: i, Distance: d, Shift: s})

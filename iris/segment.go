@@ -8,6 +8,12 @@ import (
 // circle is a boundary in image coordinates.
 type circle struct{ X, Y, R float64 }
 
+// scaled returns c in an image factor times larger.
+func (c circle) scaled(factor int) circle {
+	f := float64(factor)
+	return circle{(c.X+0.5)*f - 0.5, (c.Y+0.5)*f - 0.5, c.R * f}
+}
+
 // point returns the point of c at angle theta (radians, image y down).
 func (c circle) point(theta float64) (float64, float64) {
 	return c.X + c.R*math.Cos(theta), c.Y + c.R*math.Sin(theta)
@@ -382,6 +388,17 @@ func (p parabola) y(x float64) float64 {
 
 // eyelids are the upper and lower eyelid boundaries.
 type eyelids struct{ Upper, Lower parabola }
+
+// scaled returns the eyelids in an image factor times larger.
+func (e eyelids) scaled(factor int) eyelids {
+	f := float64(factor)
+	scale := func(p parabola) parabola {
+		// y' = f·y(x'/f) with the pixel-centre offset of circle.scaled.
+		x0 := (p.X0+0.5)*f - 0.5
+		return parabola{A: p.A / f, B: p.B, C: (p.C+0.5)*f - 0.5, X0: x0, Ok: p.Ok}
+	}
+	return eyelids{scale(e.Upper), scale(e.Lower)}
+}
 
 // covered reports whether (x, y) lies under an eyelid.
 func (e eyelids) covered(x, y float64) bool {
