@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
+
+	"github.com/huella-abis/huella/evaluation"
 )
 
 // evaluators lists the engines "huella eval" can measure, each in its own
@@ -45,4 +49,28 @@ func writeJSONLine(w io.Writer, v any) error {
 	}
 	_, err = fmt.Fprintf(w, "%s\n", b)
 	return err
+}
+
+// writeScoresCSV writes every score as "kind,score" lines, the form "huella
+// eval fusion" reads; a failed extraction is -Inf.
+func writeScoresCSV(path string, s evaluation.Scores) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	fmt.Fprintln(w, "kind,score")
+	for _, set := range []struct {
+		kind   string
+		scores []float64
+	}{{"genuine", s.Genuine}, {"impostor", s.Impostor}} {
+		for _, v := range set.scores {
+			fmt.Fprintf(w, "%s,%g\n", set.kind, v)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -22,6 +22,7 @@ func runEvalFace(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	pairs := fs.String("pairs", "", "LFW pairs file (pairsDevTest.txt, pairs.txt); DIR is then the LFW image root")
 	det := fs.String("det", "", "write the DET curve to this PNG")
 	asJSON := fs.Bool("json", false, "end the output with one JSON line of figures")
+	scores := fs.String("scores", "", "write every comparison score (CSV: kind,score) to this file")
 	maxPairs := fs.Int("max-pairs", 0, "score only the first N genuine and N impostor pairs (quick runs)")
 	trace := fs.String("trace", "", "write the stage images (detections, landmarks, aligned crop) of this one image and exit")
 	traceDir := fs.String("trace-dir", ".", "directory for --trace images")
@@ -45,6 +46,11 @@ func runEvalFace(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		100*res.Accuracy, res.Folds, 100*sc.EER(), 100*(1-sc.FNMRAtFMR(1e-3)), sc.ThresholdAtFMR(1e-3))
 	fmt.Fprintf(stdout, "extract %.1f ms/image on one core (wall %.1f ms), 1:N %.1f M comparisons/s/core\n",
 		res.ExtractMS, res.ExtractWallMS, res.ComparePerSecondCore/1e6)
+	if *scores != "" {
+		if err := writeScoresCSV(*scores, sc); err != nil {
+			return fmt.Errorf("eval face: %w", err)
+		}
+	}
 	if *det != "" {
 		f, err := os.Create(*det)
 		if err != nil {
