@@ -2,9 +2,9 @@
 // records carry them (JP2 and JP2L compression): a JP2 file or a raw
 // codestream, grey or three-component (RCT or ICT), with the reversible 5/3
 // or the irreversible 9/7 wavelet, any number of tiles, layers and
-// resolution levels and all five progression orders, with one precinct per
-// resolution and the default code-block style. Anything else is reported
-// as ErrUnsupported.
+// resolution levels and all five progression orders, with
+// precinct partitions, SOP and EPH markers and the default code-block
+// style. Anything else is reported as ErrUnsupported.
 package jpeg2000
 
 import (
@@ -37,7 +37,8 @@ type component struct {
 
 // codingStyle is a COD (or COC) marker's content.
 type codingStyle struct {
-	precincts   bool
+	sop, eph    bool  // packets start with SOP / headers end with EPH
+	ppx, ppy    []int // precinct size exponents per resolution
 	progression int
 	layers      int
 	mct         bool
@@ -217,7 +218,8 @@ func readCOD(seg []byte) (codingStyle, error) {
 		return codingStyle{}, errorf("COD truncated")
 	}
 	c := codingStyle{
-		precincts:   seg[0]&1 != 0,
+		sop:         seg[0]&2 != 0,
+		eph:         seg[0]&4 != 0,
 		progression: int(seg[1]),
 		layers:      int(binary.BigEndian.Uint16(seg[2:])),
 		mct:         seg[4] != 0,
@@ -227,11 +229,21 @@ func readCOD(seg []byte) (codingStyle, error) {
 		cbStyle:     int(seg[8]),
 		reversible:  seg[9] == 1,
 	}
+	c.ppx = make([]int, c.levels+1)
+	c.ppy = make([]int, c.levels+1)
+	for r := range c.ppx {
+		c.ppx[r], c.ppy[r] = 15, 15 // no partition: one precinct per resolution
+		if seg[0]&1 != 0 {
+			if len(seg) < 10+c.levels+1 {
+				return c, errorf("COD precinct sizes truncated")
+			}
+			c.ppx[r], c.ppy[r] = int(seg[10+r]&15), int(seg[10+r]>>4)
+			if r > 0 && (c.ppx[r] == 0 || c.ppy[r] == 0) {
+				return c, errorf("precinct size 1 at resolution %d", r)
+			}
+		}
+	}
 	switch {
-	case c.precincts:
-		return c, unsupported("precinct partitions are not supported")
-	case seg[0]&6 != 0:
-		return c, unsupported("SOP and EPH markers are not supported")
 	case c.cbStyle != 0:
 		return c, unsupported("code-block style %#x is not supported", c.cbStyle)
 	case c.levels > 32 || c.cbw > 10 || c.cbh > 10 || c.cbw+c.cbh > 12 || c.layers == 0 || c.progression > 4:

@@ -139,3 +139,37 @@ func FuzzDecode(f *testing.F) {
 		Decode(data, 1<<16)
 	})
 }
+
+// TestExplicitMaximalPrecincts rewrites a codestream's COD to declare
+// precinct sizes of 2^15 at every resolution, which partitions nothing: the
+// image must decode exactly as before.
+func TestExplicitMaximalPrecincts(t *testing.T) {
+	d, err := os.ReadFile(datasets.Path(t, "fingerprint/libbiomeval/img.jp2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := codestream(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Decode(cs, 1<<24)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(cs, []byte{0xFF, 0x52})
+	levels := int(cs[i+4+5])
+	cod := append([]byte(nil), cs[i:i+2+12]...)
+	cod[3] += byte(levels + 1) // segment length
+	cod[4] |= 1                // Scod: precincts follow
+	for range levels + 1 {
+		cod = append(cod, 0xFF)
+	}
+	patched := append(append(append([]byte(nil), cs[:i]...), cod...), cs[i+2+12:]...)
+	got, err := Decode(patched, 1<<24)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.(*image.Gray).Pix, want.(*image.Gray).Pix) {
+		t.Error("explicit maximal precincts changed the decoded image")
+	}
+}

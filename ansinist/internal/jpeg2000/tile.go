@@ -1,10 +1,12 @@
 package jpeg2000
 
 import (
+	"cmp"
 	"image"
 	"image/color"
 	"math"
 	"math/bits"
+	"slices"
 )
 
 // tagTree is the quad-tree coding of per-code-block values (T.800 B.10.2).
@@ -114,18 +116,32 @@ type codeBlock struct {
 type subband struct {
 	orient         int
 	x0, y0, x1, y1 int
-	nbx, nby       int
-	blocks         []codeBlock
-	inclusion      *tagTree
-	zeroPlanes     *tagTree
+	blocks         []*codeBlock
 	bitplanes      int // M_b
 	exponent       int // ε_b
 	mantissa       int // μ_b
 }
 
+// precinctBand is the part of one subband inside one precinct: its
+// code-blocks in raster order and their tag trees.
+type precinctBand struct {
+	nbx, nby   int
+	blocks     []*codeBlock
+	inclusion  *tagTree
+	zeroPlanes *tagTree
+}
+
+// precinct is one packet's worth of a resolution: x0, y0 is where it starts
+// on the reference grid (for the position-driven progressions).
+type precinct struct {
+	x0, y0 int
+	bands  []precinctBand
+}
+
 type resolution struct {
 	x0, y0, x1, y1 int
 	bands          []*subband
+	precincts      []*precinct
 }
 
 // tileComponent holds one component of one tile through decoding.
@@ -194,43 +210,84 @@ func newTileComponent(h *header, c, tx0, ty0, tx1, ty1 int) (*tileComponent, err
 			if b.bitplanes > 30 {
 				return nil, errorf("%d bit-planes", b.bitplanes)
 			}
-			if b.x1 > b.x0 && b.y1 > b.y0 {
-				cw, ch := h.cod.cbw, h.cod.cbh
-				bx0, by0 := b.x0>>cw, b.y0>>ch
-				b.nbx, b.nby = ceilShift(b.x1, cw)-bx0, ceilShift(b.y1, ch)-by0
-				for j := 0; j < b.nby; j++ {
-					for i := 0; i < b.nbx; i++ {
-						cb := codeBlock{
-							x0: max(b.x0, (bx0+i)<<cw), y0: max(b.y0, (by0+j)<<ch),
-							x1: min(b.x1, (bx0+i+1)<<cw), y1: min(b.y1, (by0+j+1)<<ch),
-							lblock: 3,
-						}
-						b.blocks = append(b.blocks, cb)
-					}
-				}
-				b.inclusion = newTagTree(b.nbx, b.nby)
-				b.zeroPlanes = newTagTree(b.nbx, b.nby)
-			}
 			res.bands = append(res.bands, b)
 		}
+		res.partition(h, r, nl, tx0, ty0)
 		tc.res = append(tc.res, res)
 	}
 	return tc, nil
 }
 
-// readPacket decodes one packet (header and body) of resolution res for
-// layer, from data, returning the bytes it used.
-func readPacket(data []byte, res *resolution, layer int) (int, error) {
-	br := &bitReader{data: data}
+// partition divides resolution r into precincts and each subband's part of
+// a precinct into code-blocks (T.800 B.6, B.7). Precincts are anchored at 0
+// in the resolution's coordinates, code-blocks at 0 in the subband's.
+func (res *resolution) partition(h *header, r, nl, tx0, ty0 int) {
+	if res.x1 <= res.x0 || res.y1 <= res.y0 {
+		return
+	}
+	ppx, ppy := h.cod.ppx[r], h.cod.ppy[r]
+	// In the subbands of r > 0, a precinct spans half as many samples.
+	bpx, bpy := ppx, ppy
+	if r > 0 {
+		bpx, bpy = ppx-1, ppy-1
+	}
+	cbw, cbh := min(h.cod.cbw, bpx), min(h.cod.cbh, bpy)
+	px0, py0 := res.x0>>ppx, res.y0>>ppy
+	npx, npy := ceilShift(res.x1, ppx)-px0, ceilShift(res.y1, ppy)-py0
+	for j := 0; j < npy; j++ {
+		for i := 0; i < npx; i++ {
+			scale := nl - r
+			// Where the precinct starts on the reference grid, clipped to the
+			// tile: a precinct reaching before the tile is visited first.
+			p := &precinct{
+				x0: max(tx0, (px0+i)<<ppx<<scale),
+				y0: max(ty0, (py0+j)<<ppy<<scale),
+			}
+			for _, b := range res.bands {
+				// The precinct's window in this subband's coordinates.
+				x0, x1 := max(b.x0, (px0+i)<<bpx), min(b.x1, (px0+i+1)<<bpx)
+				y0, y1 := max(b.y0, (py0+j)<<bpy), min(b.y1, (py0+j+1)<<bpy)
+				var pb precinctBand
+				if x1 > x0 && y1 > y0 {
+					bx0, by0 := x0>>cbw, y0>>cbh
+					pb.nbx, pb.nby = ceilShift(x1, cbw)-bx0, ceilShift(y1, cbh)-by0
+					for v := 0; v < pb.nby; v++ {
+						for u := 0; u < pb.nbx; u++ {
+							cb := &codeBlock{
+								x0: max(x0, (bx0+u)<<cbw), y0: max(y0, (by0+v)<<cbh),
+								x1: min(x1, (bx0+u+1)<<cbw), y1: min(y1, (by0+v+1)<<cbh),
+								lblock: 3,
+							}
+							pb.blocks = append(pb.blocks, cb)
+							b.blocks = append(b.blocks, cb)
+						}
+					}
+					pb.inclusion = newTagTree(pb.nbx, pb.nby)
+					pb.zeroPlanes = newTagTree(pb.nbx, pb.nby)
+				}
+				p.bands = append(p.bands, pb)
+			}
+			res.precincts = append(res.precincts, p)
+		}
+	}
+}
+
+// readPacket decodes one packet (header and body) of a precinct for layer,
+// from data, returning the bytes it used.
+func readPacket(data []byte, prec *precinct, layer int, sop, eph bool) (int, error) {
+	start := 0
+	if sop && len(data) >= 6 && data[0] == 0xFF && data[1] == 0x91 {
+		start = 6
+	}
+	br := &bitReader{data: data, pos: start}
 	type contribution struct {
 		cb     *codeBlock
 		length int
 	}
 	var contribs []contribution
 	if br.bit() == 1 {
-		for _, b := range res.bands {
-			for i := range b.blocks {
-				cb := &b.blocks[i]
+		for _, b := range prec.bands {
+			for i, cb := range b.blocks {
 				bx, by := i%b.nbx, i/b.nbx
 				var in bool
 				if cb.included {
@@ -281,6 +338,9 @@ func readPacket(data []byte, res *resolution, layer int) (int, error) {
 	}
 	br.align()
 	pos := br.pos
+	if eph && pos+2 <= len(data) && data[pos] == 0xFF && data[pos+1] == 0x92 {
+		pos += 2
+	}
 	for _, c := range contribs {
 		if pos+c.length > len(data) {
 			return 0, errorf("packet body truncated")
@@ -289,6 +349,78 @@ func readPacket(data []byte, res *resolution, layer int) (int, error) {
 		pos += c.length
 	}
 	return pos, nil
+}
+
+// packetRef names one packet of a tile.
+type packetRef struct {
+	c, r, layer int
+	prec        *precinct
+}
+
+// packetOrder lists the tile's packets in the progression order of COD
+// (T.800 B.12): the position-driven orders visit precincts by where they
+// start on the reference grid, rows first.
+func packetOrder(h *header, comps []*tileComponent) []packetRef {
+	type entry struct {
+		c, r, x, y int
+		prec       *precinct
+	}
+	var all []entry
+	for c, tc := range comps {
+		for r, res := range tc.res {
+			for _, p := range res.precincts {
+				all = append(all, entry{c, r, p.x0, p.y0, p})
+			}
+		}
+	}
+	type key [4]int
+	var keyOf func(e entry) key
+	switch h.cod.progression {
+	case 0, 1: // LRCP, RLCP: layers handled below; precincts in raster order
+		keyOf = func(e entry) key { return key{e.r, e.c, 0, 0} }
+	case 2: // RPCL
+		keyOf = func(e entry) key { return key{e.r, e.y, e.x, e.c} }
+	case 3: // PCRL
+		keyOf = func(e entry) key { return key{e.y, e.x, e.c, e.r} }
+	default: // CPRL
+		keyOf = func(e entry) key { return key{e.c, e.y, e.x, e.r} }
+	}
+	slices.SortStableFunc(all, func(a, b entry) int {
+		ka, kb := keyOf(a), keyOf(b)
+		for i := range ka {
+			if ka[i] != kb[i] {
+				return cmp.Compare(ka[i], kb[i])
+			}
+		}
+		return 0
+	})
+	layers := h.cod.layers
+	var out []packetRef
+	switch h.cod.progression {
+	case 0: // LRCP
+		for l := 0; l < layers; l++ {
+			for _, e := range all {
+				out = append(out, packetRef{e.c, e.r, l, e.prec})
+			}
+		}
+	case 1: // RLCP
+		for r := 0; r <= h.cod.levels; r++ {
+			for l := 0; l < layers; l++ {
+				for _, e := range all {
+					if e.r == r {
+						out = append(out, packetRef{e.c, e.r, l, e.prec})
+					}
+				}
+			}
+		}
+	default: // the layer is the innermost loop
+		for _, e := range all {
+			for l := 0; l < layers; l++ {
+				out = append(out, packetRef{e.c, e.r, l, e.prec})
+			}
+		}
+	}
+	return out
 }
 
 // tileConsumed, when set (by tests), receives how many bytes of each tile's
@@ -307,44 +439,16 @@ func decodeTile(h *header, px, py int, body []byte, planes [][]int32) error {
 		}
 		comps[c] = tc
 	}
-	nl, layers := h.cod.levels, h.cod.layers
 	pos := 0
-	packet := func(c, r, l int) error {
-		res := comps[c].res[r]
-		if res.x1 <= res.x0 || res.y1 <= res.y0 {
-			return nil // no precinct, no packet
-		}
+	for _, p := range packetOrder(h, comps) {
 		if pos >= len(body) {
-			return nil // truncated codestream: keep what was read
+			break // truncated codestream: keep what was read
 		}
-		n, err := readPacket(body[pos:], res, l)
+		n, err := readPacket(body[pos:], p.prec, p.layer, h.cod.sop, h.cod.eph)
+		if err != nil {
+			return err
+		}
 		pos += n
-		return err
-	}
-	var err error
-	loop := func(f func(c, r, l int) error, outer, middle, inner int, order func(a, b, c int) (int, int, int)) {
-		for a := 0; a < outer && err == nil; a++ {
-			for b := 0; b < middle && err == nil; b++ {
-				for d := 0; d < inner && err == nil; d++ {
-					c, r, l := order(a, b, d)
-					err = f(c, r, l)
-				}
-			}
-		}
-	}
-	nc := len(comps)
-	switch h.cod.progression {
-	case 0: // LRCP
-		loop(packet, layers, nl+1, nc, func(l, r, c int) (int, int, int) { return c, r, l })
-	case 1: // RLCP
-		loop(packet, nl+1, layers, nc, func(r, l, c int) (int, int, int) { return c, r, l })
-	case 2: // RPCL
-		loop(packet, nl+1, nc, layers, func(r, c, l int) (int, int, int) { return c, r, l })
-	default: // PCRL and CPRL with one precinct per resolution
-		loop(packet, nc, nl+1, layers, func(c, r, l int) (int, int, int) { return c, r, l })
-	}
-	if err != nil {
-		return err
 	}
 	if tileConsumed != nil {
 		tileConsumed(pos, len(body))
@@ -412,8 +516,7 @@ func (tc *tileComponent) decodeBlocks(h *header, c int) ([][][]float64, error) {
 				step = math.Ldexp(1+float64(b.mantissa)/2048, h.comps[c].depth+gain-b.exponent)
 			}
 			out[r][k] = coeffs
-			for i := range b.blocks {
-				cb := &b.blocks[i]
+			for _, cb := range b.blocks {
 				if cb.passes == 0 {
 					continue
 				}
