@@ -3,8 +3,9 @@
 // codestream, grey or three-component (RCT or ICT), with the reversible 5/3
 // or the irreversible 9/7 wavelet, any number of tiles, layers and
 // resolution levels and all five progression orders, with
-// precinct partitions, SOP and EPH markers and the default code-block
-// style. Anything else is reported as ErrUnsupported.
+// precinct partitions, SOP and EPH markers, and the code-block styles
+// other than selective arithmetic-coding bypass and termination on each
+// pass. Anything else is reported as ErrUnsupported.
 package jpeg2000
 
 import (
@@ -244,8 +245,8 @@ func readCOD(seg []byte) (codingStyle, error) {
 		}
 	}
 	switch {
-	case c.cbStyle != 0:
-		return c, unsupported("code-block style %#x is not supported", c.cbStyle)
+	case c.cbStyle&^(styleReset|styleVCausal|styleERTerm|styleSegMark) != 0:
+		return c, unsupported("code-block style %#x (selective bypass or termination on each pass)", c.cbStyle)
 	case c.levels > 32 || c.cbw > 10 || c.cbh > 10 || c.cbw+c.cbh > 12 || c.layers == 0 || c.progression > 4:
 		return c, errorf("coding style out of range")
 	}

@@ -84,10 +84,19 @@ func zcContext(band, h, v, d int) int {
 	}
 }
 
+// Code-block style bits of COD (T.800 Table A.19) this decoder honours.
+const (
+	styleReset   = 0x02 // reset the contexts after each pass
+	styleVCausal = 0x08 // stripe-causal context formation
+	styleERTerm  = 0x10 // predictable termination (nothing to do when decoding)
+	styleSegMark = 0x20 // segmentation symbol after each cleanup pass
+)
+
 // codeBlockDecoder holds the state of one code-block's bit-plane decoding.
 type codeBlockDecoder struct {
 	w, h  int
 	band  int
+	style int
 	flags []uint8 // (w+2)*(h+2), with a border
 	mag   []int32 // w*h magnitudes
 	mq    mqDecoder
@@ -97,12 +106,23 @@ func (cb *codeBlockDecoder) idx(x, y int) int { return (y+1)*(cb.w+2) + x + 1 }
 
 func (cb *codeBlockDecoder) sig(i int) int { return int(cb.flags[i] & fSig) }
 
-// neighbours counts significant horizontal, vertical and diagonal neighbours.
-func (cb *codeBlockDecoder) neighbours(i int) (h, v, d int) {
+// below reports whether the row under coefficient row y takes part in its
+// contexts: not in stripe-causal mode on a stripe's last row.
+func (cb *codeBlockDecoder) below(y int) bool {
+	return cb.style&styleVCausal == 0 || y%4 != 3
+}
+
+// neighbours counts significant horizontal, vertical and diagonal
+// neighbours of coefficient i in row y.
+func (cb *codeBlockDecoder) neighbours(i, y int) (h, v, d int) {
 	s := cb.w + 2
 	h = cb.sig(i-1) + cb.sig(i+1)
-	v = cb.sig(i-s) + cb.sig(i+s)
-	d = cb.sig(i-s-1) + cb.sig(i-s+1) + cb.sig(i+s-1) + cb.sig(i+s+1)
+	v = cb.sig(i - s)
+	d = cb.sig(i-s-1) + cb.sig(i-s+1)
+	if cb.below(y) {
+		v += cb.sig(i + s)
+		d += cb.sig(i+s-1) + cb.sig(i+s+1)
+	}
 	return
 }
 
@@ -121,11 +141,15 @@ func (cb *codeBlockDecoder) signContribution(a, b int) int {
 	return max(-1, min(1, c))
 }
 
-// decodeSign decodes the sign of coefficient i (T.800 Table D.3).
-func (cb *codeBlockDecoder) decodeSign(i int) {
+// decodeSign decodes the sign of coefficient i in row y (T.800 Table D.3).
+func (cb *codeBlockDecoder) decodeSign(i, y int) {
 	s := cb.w + 2
 	hc := cb.signContribution(i-1, i+1)
-	vc := cb.signContribution(i-s, i+s)
+	down := i + s
+	if !cb.below(y) {
+		down = 0 // the border corner: never significant
+	}
+	vc := cb.signContribution(i-s, down)
 	var ctx, xor int
 	switch {
 	case hc == 1:
@@ -165,6 +189,14 @@ func (cb *codeBlockDecoder) decode(data []byte, numBitplanes, numPasses int) int
 			cb.refinementPass(plane)
 		case 2:
 			cb.cleanupPass(plane)
+			if cb.style&styleSegMark != 0 {
+				for range 4 {
+					cb.mq.decode(ctxUniform)
+				}
+			}
+		}
+		if cb.style&styleReset != 0 {
+			cb.mq.resetContexts()
 		}
 		pass++
 		if pass == 3 {
@@ -181,7 +213,7 @@ func (cb *codeBlockDecoder) decode(data []byte, numBitplanes, numPasses int) int
 func (cb *codeBlockDecoder) becomeSignificant(i, x, y, plane int) {
 	cb.flags[i] |= fSig
 	cb.mag[y*cb.w+x] |= 1 << plane
-	cb.decodeSign(i)
+	cb.decodeSign(i, y)
 }
 
 func (cb *codeBlockDecoder) significancePass(plane int) {
@@ -192,7 +224,7 @@ func (cb *codeBlockDecoder) significancePass(plane int) {
 				if cb.flags[i]&fSig != 0 {
 					continue
 				}
-				h, v, d := cb.neighbours(i)
+				h, v, d := cb.neighbours(i, y)
 				if h+v+d == 0 {
 					continue
 				}
@@ -216,7 +248,7 @@ func (cb *codeBlockDecoder) refinementPass(plane int) {
 				ctx := 16
 				if cb.flags[i]&fRefined == 0 {
 					ctx = 14
-					if h, v, d := cb.neighbours(i); h+v+d > 0 {
+					if h, v, d := cb.neighbours(i, y); h+v+d > 0 {
 						ctx = 15
 					}
 				}
@@ -239,7 +271,7 @@ func (cb *codeBlockDecoder) cleanupPass(plane int) {
 				run := true
 				for k := 0; k < 4 && run; k++ {
 					i := cb.idx(x, y0+k)
-					h, v, d := cb.neighbours(i)
+					h, v, d := cb.neighbours(i, y)
 					run = cb.flags[i]&(fSig|fVisited) == 0 && h+v+d == 0
 				}
 				if run {
@@ -257,7 +289,7 @@ func (cb *codeBlockDecoder) cleanupPass(plane int) {
 				if cb.flags[i]&(fSig|fVisited) != 0 {
 					continue
 				}
-				h, v, d := cb.neighbours(i)
+				h, v, d := cb.neighbours(i, y)
 				if cb.mq.decode(zcContext(cb.band, h, v, d)) == 1 {
 					cb.becomeSignificant(i, x, y, plane)
 				}

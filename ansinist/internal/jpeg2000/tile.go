@@ -528,7 +528,7 @@ func (tc *tileComponent) decodeBlocks(h *header, c int) ([][][]float64, error) {
 					return nil, errorf("%d bit-planes in a code-block", planes)
 				}
 				w, hh := cb.x1-cb.x0, cb.y1-cb.y0
-				cbd.w, cbd.h, cbd.band = w, hh, b.orient
+				cbd.w, cbd.h, cbd.band, cbd.style = w, hh, b.orient, h.cod.cbStyle
 				cbd.flags = make([]uint8, (w+2)*(hh+2))
 				cbd.mag = make([]int32, w*hh)
 				low := cbd.decode(cb.data, planes, cb.passes)
