@@ -13,6 +13,7 @@ import (
 // A change and its audit event commit together or not at all: when the
 // audit insert fails (a trigger refuses it here), the change is not stored.
 func TestAuditInSameTransaction(t *testing.T) {
+	t.Parallel()
 	dsn := MustSchema(t)
 	s, err := postgres.Open(context.Background(), dsn)
 	if err != nil {

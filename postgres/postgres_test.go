@@ -105,6 +105,7 @@ func MustOpen(tb testing.TB) *postgres.Store {
 }
 
 func TestStore(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) huella.Store { return MustOpen(t) })
 }
 
@@ -117,6 +118,7 @@ func TestForwardStore(t *testing.T) {
 }
 
 func TestOpen(t *testing.T) {
+	t.Parallel()
 	t.Run("Reopen", func(t *testing.T) {
 		dsn := MustSchema(t)
 		ctx := context.Background()
@@ -178,6 +180,7 @@ func TestOpen(t *testing.T) {
 // Two processes sharing one database append to one chain: the head row
 // lock orders their appends.
 func TestAuditChainAcrossStores(t *testing.T) {
+	t.Parallel()
 	dsn := MustSchema(t)
 	ctx := context.Background()
 	var stores []*postgres.Store
@@ -219,6 +222,7 @@ func TestAuditChainAcrossStores(t *testing.T) {
 
 // The injected clock stamps records and audit events and judges capture times.
 func TestNow(t *testing.T) {
+	t.Parallel()
 	s := MustOpen(t)
 	now := time.Date(2026, 2, 3, 4, 5, 6, 789123456, time.UTC)
 	s.Now = func() time.Time { return now }

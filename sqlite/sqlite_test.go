@@ -35,6 +35,7 @@ func MustOpen(tb testing.TB) *sqlite.Store {
 }
 
 func TestStore(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) huella.Store { return MustOpen(t) })
 }
 
@@ -47,6 +48,7 @@ func TestForwardStore(t *testing.T) {
 }
 
 func TestOpen(t *testing.T) {
+	t.Parallel()
 	t.Run("Reopen", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "data", "huella.db")
 		s, err := sqlite.Open(path)
@@ -127,6 +129,7 @@ func TestOpen(t *testing.T) {
 
 // The injected clock stamps records and audit events and judges capture times.
 func TestNow(t *testing.T) {
+	t.Parallel()
 	s := MustOpen(t)
 	now := time.Date(2026, 2, 3, 4, 5, 6, 789123456, time.UTC)
 	s.Now = func() time.Time { return now }
