@@ -152,3 +152,17 @@ func TestRepeatedIDCAndTwoDigitTags(t *testing.T) {
 		t.Errorf("2-digit tags not written back as read")
 	}
 }
+
+func BenchmarkReadWrite(b *testing.B) {
+	data := mustRead(b, datasets.Path(b, "ansinist/nist-reference/ansi-references/type-14-tpcard-nqm.an2"))
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		tx, err := ansinist.Read(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tx.Marshal(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

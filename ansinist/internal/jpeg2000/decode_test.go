@@ -173,3 +173,16 @@ func TestExplicitMaximalPrecincts(t *testing.T) {
 		t.Error("explicit maximal precincts changed the decoded image")
 	}
 }
+
+func BenchmarkDecodeLossless(b *testing.B) {
+	data, err := os.ReadFile(datasets.Path(b, "fingerprint/libbiomeval/img.jp2"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(908 * 1007)
+	for b.Loop() {
+		if _, err := Decode(data, 1<<24); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
