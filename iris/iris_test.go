@@ -98,6 +98,14 @@ func TestExtract(t *testing.T) {
 			}
 		}
 	})
+	t.Run("ErrBlurred", func(t *testing.T) {
+		data, _ := os.ReadFile(filepath.Join(dir, "001/L/S1001L01.jpg"))
+		img, _ := imgproc.DecodeGray(data)
+		_, err := iris.Extract(boxBlurred(img, 10), iris.Options{})
+		if !errors.Is(err, iris.ErrFailedToEnroll) {
+			t.Errorf("defocused image: got %v, want a failure to enroll", err)
+		}
+	})
 	t.Run("ErrFailedToEnroll", func(t *testing.T) {
 		for name, img := range map[string]*image.Gray{
 			"uniform": uniform(320, 280, 128),
@@ -111,6 +119,25 @@ func TestExtract(t *testing.T) {
 			}
 		}
 	})
+}
+
+// boxBlurred averages img over squares of radius r: a strongly defocused eye.
+func boxBlurred(img *image.Gray, r int) *image.Gray {
+	b := img.Bounds()
+	out := image.NewGray(b)
+	for y := 0; y < b.Dy(); y++ {
+		for x := 0; x < b.Dx(); x++ {
+			sum, n := 0, 0
+			for yy := max(0, y-r); yy <= min(b.Dy()-1, y+r); yy++ {
+				for xx := max(0, x-r); xx <= min(b.Dx()-1, x+r); xx++ {
+					sum += int(img.Pix[yy*img.Stride+xx])
+					n++
+				}
+			}
+			out.Pix[y*out.Stride+x] = uint8(sum / n)
+		}
+	}
+	return out
 }
 
 func uniform(w, h int, v uint8) *image.Gray {
