@@ -250,6 +250,7 @@ var statusByCode = map[string]int{
 	huella.EUNAUTHORIZED:  http.StatusUnauthorized,
 	huella.EUNSUPPORTED:   http.StatusUnsupportedMediaType,
 	huella.EUNPROCESSABLE: http.StatusUnprocessableEntity,
+	huella.EUNAVAILABLE:   http.StatusServiceUnavailable,
 }
 
 // renderError shows err on an error page. Internal errors are logged in

@@ -211,7 +211,7 @@ func (c *Console) handleEnroll(w http.ResponseWriter, r *http.Request, req *requ
 	stored, err := c.cfg.Enroll.Enroll(r.Context(), &enroll.Request{Encounter: enc, Images: images})
 	if err != nil {
 		switch huella.ErrorCode(err) {
-		case huella.EINVALID, huella.ETOOLARGE, huella.EUNSUPPORTED, huella.EUNPROCESSABLE, huella.ENOTFOUND, huella.EFORBIDDEN:
+		case huella.EINVALID, huella.ETOOLARGE, huella.EUNSUPPORTED, huella.EUNPROCESSABLE, huella.ENOTFOUND, huella.EFORBIDDEN, huella.EUNAVAILABLE:
 			c.renderEnroll(w, r, req, statusByCode[huella.ErrorCode(err)], form, []string{sampleErrorText(v, err, slots)})
 		default:
 			c.renderError(w, r, req.user, err)
