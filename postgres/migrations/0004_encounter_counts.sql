@@ -18,7 +18,10 @@ CREATE FUNCTION encounter_day(t timestamptz) RETURNS integer
 INSERT INTO encounter_counts (site_code, day, nationality, n)
 	SELECT site_code, encounter_day(captured_at), nationality, count(*) FROM encounters GROUP BY 1, 2, 3;
 
-CREATE FUNCTION encounter_counts_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+-- The search path is pinned so that a session with another one (an
+-- operator's psql naming tables by schema) still finds the counts.
+CREATE FUNCTION encounter_counts_apply() RETURNS trigger LANGUAGE plpgsql
+SET search_path FROM CURRENT AS $$
 BEGIN
 	IF TG_OP IN ('DELETE', 'UPDATE') THEN
 		UPDATE encounter_counts SET n = n - 1
