@@ -43,8 +43,9 @@ type Config struct {
 	// which keeps the gallery in step with merges). Nil: the console
 	// decides through the store with the same rules.
 	Decider Decider
-	// Identifier, when set, measures image quality on the enroll form and
-	// serves the search by image. Nil: neither is offered.
+	// Identifier measures image quality on the enroll form and serves the
+	// search by image. Nil: the enrollment service's Identifier, read at
+	// each request; when both are nil neither is offered.
 	Identifier *enroll.Identifier
 	// InsecureCookies drops the Secure flag from cookies, for a console
 	// served over plain HTTP on a network (browsers accept Secure cookies

@@ -207,7 +207,7 @@ func mustOpenWith(tb testing.TB, identify bool) *env {
 func (e *env) handler(insecure bool) http.Handler {
 	logger := slog.New(slog.NewJSONHandler(e.logs, nil))
 	api := hhttp.NewServer(e.store, e.blobs, e.enroller, logger)
-	api.Console = console.New(console.Config{Store: e.store, Blobs: e.blobs, Enroll: e.enroller, Identifier: e.enroller.Identifier,
+	api.Console = console.New(console.Config{Store: e.store, Blobs: e.blobs, Enroll: e.enroller,
 		Logger: logger, InsecureCookies: insecure})
 	return api.Handler()
 }

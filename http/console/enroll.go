@@ -142,7 +142,7 @@ func (c *Console) renderEnroll(w http.ResponseWriter, r *http.Request, req *requ
 		maxImage = enroll.DefaultMaxImageSize
 	}
 	page := enrollPage{Form: form, Sites: mine, Errors: problems, Codes: ncicCodes, Nations: nationalities,
-		Classes: huella.SMTClasses, Colors: huella.SMTColors, Max: maxImage >> 20, Quality: c.cfg.Identifier != nil}
+		Classes: huella.SMTClasses, Colors: huella.SMTColors, Max: maxImage >> 20, Quality: c.identifier() != nil}
 	for i := 1; i <= 10; i++ {
 		page.Fingers = append(page.Fingers, i)
 	}

@@ -20,6 +20,18 @@ const QualityRecaptureBelow = 40
 // rarely carries enough evidence to reach the review threshold alone.
 const probeSlots = 4
 
+// identifier returns the configured identifier, else the enrollment
+// service's (set when "huella serve" starts identification), else nil.
+func (c *Console) identifier() *enroll.Identifier {
+	if c.cfg.Identifier != nil {
+		return c.cfg.Identifier
+	}
+	if c.cfg.Enroll != nil {
+		return c.cfg.Enroll.Identifier
+	}
+	return nil
+}
+
 // sampleFor builds the sample of an image from the form's slot fields:
 // modality, position (fingers) and eye (irises).
 func sampleFor(modality, position, eye string, ppi int) (*huella.Sample, error) {
@@ -73,7 +85,7 @@ func (c *Console) handleQuality(w http.ResponseWriter, r *http.Request, req *req
 }
 
 func (c *Console) measure(r *http.Request, v *view, form url.Values, image []byte) qualityAnswer {
-	x := c.cfg.Identifier
+	x := c.identifier()
 	if x == nil || image == nil {
 		return qualityAnswer{}
 	}
@@ -125,7 +137,7 @@ func (c *Console) handleIdentifyForm(w http.ResponseWriter, r *http.Request, req
 }
 
 func (c *Console) renderIdentify(w http.ResponseWriter, r *http.Request, req *request, status int, page identifyPage) {
-	page.Available = c.cfg.Identifier != nil
+	page.Available = c.identifier() != nil
 	for i := 0; i < probeSlots; i++ {
 		page.Slots = append(page.Slots, i)
 	}
@@ -152,7 +164,7 @@ func (c *Console) handleIdentify(w http.ResponseWriter, r *http.Request, req *re
 	form.Del("csrf")
 	v := c.pageView(r, req, "identify")
 	page := identifyPage{Form: form}
-	x := c.cfg.Identifier
+	x := c.identifier()
 	if x == nil {
 		c.renderIdentify(w, r, req, http.StatusServiceUnavailable, page)
 		return
