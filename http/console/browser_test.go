@@ -361,6 +361,12 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("dashboard: %d bars, want at least 4", bars)
 		}
 		s.screenshot("dashboard", true)
+		// The keyboard reaches the skip link first, and it jumps to the content.
+		s.run("tab", chromedp.KeyEvent("\t"))
+		focused := value(s, "focused", chromedp.Evaluate[string](`document.activeElement.className + "|" + document.activeElement.getAttribute("href")`))
+		if focused != "skip|#main" {
+			t.Errorf("first Tab focuses %q, want the skip link", focused)
+		}
 		s.open("/search?q=mendez", "#search-results")
 		contains(t, "search", s.text("#search-results"), "Carlos Alberto")
 		s.screenshot("search", true)
