@@ -18,6 +18,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/ansinist"
 	"github.com/huella-abis/huella/forward"
 	"github.com/huella-abis/huella/partnersim"
 	"github.com/huella-abis/huella/storetest"
@@ -91,6 +92,18 @@ func TestMinimisation(t *testing.T) {
 				t.Fatalf("EncodeDocument(%s): %v", format, err)
 			}
 			checkMinimised(t, fmt.Sprintf("case %d %s", i, format), body, format, e, a, i)
+			if format == huella.FormatANSINIST {
+				tx, err := ansinist.ReadStrict(body)
+				if err != nil {
+					t.Fatalf("case %d: the ANSI/NIST payload does not read back strictly: %v", i, err)
+				}
+				if v := ansinist.Validate(tx); len(v) > 0 {
+					t.Fatalf("case %d: ANSI/NIST violations %v", i, v)
+				}
+				if got := tx.Get(1, 9); got != d.ID {
+					t.Errorf("case %d: TCN %q, want the delivery ID", i, got)
+				}
+			}
 		}
 	}
 }
