@@ -6,7 +6,9 @@ import (
 	"image/color"
 	"math"
 	"math/bits"
+	"runtime"
 	"slices"
+	"sync"
 )
 
 // tagTree is the quad-tree coding of per-code-block values (T.800 B.10.2).
@@ -500,8 +502,14 @@ func inverseMCT(s [][]float64, reversible bool) {
 // decodeBlocks runs tier-1 on every code-block and returns each subband's
 // coefficients, per resolution and band.
 func (tc *tileComponent) decodeBlocks(h *header, c int) ([][][]float64, error) {
+	type job struct {
+		b      *subband
+		cb     *codeBlock
+		coeffs []float64
+		step   float64
+	}
+	var jobs []job
 	out := make([][][]float64, len(tc.res))
-	cbd := &codeBlockDecoder{}
 	for r, res := range tc.res {
 		out[r] = make([][]float64, len(res.bands))
 		for k, b := range res.bands {
@@ -517,47 +525,70 @@ func (tc *tileComponent) decodeBlocks(h *header, c int) ([][][]float64, error) {
 			}
 			out[r][k] = coeffs
 			for _, cb := range b.blocks {
-				if cb.passes == 0 {
+				planes := b.bitplanes - cb.zeroPlanes
+				if cb.passes == 0 || planes <= 0 {
 					continue
 				}
-				planes := b.bitplanes - cb.zeroPlanes
-				if planes <= 0 || planes > 31 {
-					if planes <= 0 {
-						continue
-					}
+				if planes > 31 {
 					return nil, errorf("%d bit-planes in a code-block", planes)
 				}
-				w, hh := cb.x1-cb.x0, cb.y1-cb.y0
-				cbd.w, cbd.h, cbd.band, cbd.style = w, hh, b.orient, h.cod.cbStyle
-				cbd.flags = make([]uint8, (w+2)*(hh+2))
-				cbd.mag = make([]int32, w*hh)
-				low := cbd.decode(cb.data, planes, cb.passes)
-				// Reconstruct mid-way in the undecoded bits: exact when every
-				// plane of a reversible code-block was decoded.
-				half := 0.0
-				switch {
-				case low > 0:
-					half = math.Ldexp(1, low-1)
-				case !h.cod.reversible:
-					half = 0.5
-				}
-				for y := 0; y < hh; y++ {
-					for x := 0; x < w; x++ {
-						m := cbd.mag[y*w+x]
-						if m == 0 {
-							continue
-						}
-						v := (float64(m) + half) * step
-						if cbd.flags[cbd.idx(x, y)]&fNeg != 0 {
-							v = -v
-						}
-						coeffs[(cb.y0-b.y0+y)*bw+(cb.x0-b.x0+x)] = v
-					}
-				}
+				jobs = append(jobs, job{b, cb, coeffs, step})
 			}
 		}
 	}
+	// Code-blocks are independent: decode them on every core, each worker
+	// writing its blocks' disjoint areas of the subbands.
+	var wg sync.WaitGroup
+	next := make(chan job)
+	for range min(runtime.GOMAXPROCS(0), max(len(jobs), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cbd := &codeBlockDecoder{}
+			for j := range next {
+				cbd.decodeInto(j.b, j.cb, j.coeffs, j.step, h)
+			}
+		}()
+	}
+	for _, j := range jobs {
+		next <- j
+	}
+	close(next)
+	wg.Wait()
 	return out, nil
+}
+
+// decodeInto runs tier-1 on code-block cb of subband b and writes its
+// reconstructed coefficients (times step) into the subband's coeffs.
+func (cbd *codeBlockDecoder) decodeInto(b *subband, cb *codeBlock, coeffs []float64, step float64, h *header) {
+	w, hh := cb.x1-cb.x0, cb.y1-cb.y0
+	bw := b.x1 - b.x0
+	cbd.w, cbd.h, cbd.band, cbd.style = w, hh, b.orient, h.cod.cbStyle
+	cbd.flags = make([]uint8, (w+2)*(hh+2))
+	cbd.mag = make([]int32, w*hh)
+	low := cbd.decode(cb.data, b.bitplanes-cb.zeroPlanes, cb.passes)
+	// Reconstruct mid-way in the undecoded bits: exact when every plane of a
+	// reversible code-block was decoded.
+	half := 0.0
+	switch {
+	case low > 0:
+		half = math.Ldexp(1, low-1)
+	case !h.cod.reversible:
+		half = 0.5
+	}
+	for y := 0; y < hh; y++ {
+		for x := 0; x < w; x++ {
+			m := cbd.mag[y*w+x]
+			if m == 0 {
+				continue
+			}
+			v := (float64(m) + half) * step
+			if cbd.flags[cbd.idx(x, y)]&fNeg != 0 {
+				v = -v
+			}
+			coeffs[(cb.y0-b.y0+y)*bw+(cb.x0-b.x0+x)] = v
+		}
+	}
 }
 
 // interleave places the four bands of resolution r into one array (T.800
