@@ -489,14 +489,15 @@ func newHuffCode(symbols []codedSymbol) *huffCode {
 			c2 = others[c2]
 		}
 	}
-	var bits [33]int
+	// Code lengths can exceed 32 bits for skewed counts: keep them all.
+	var bits [258]int
 	for i := 0; i < 257; i++ {
 		if size[i] > 0 {
-			bits[min(size[i], 32)]++
+			bits[size[i]]++
 		}
 	}
 	// Limit code lengths to 16 bits.
-	for i := 32; i > maxHuffBits; i-- {
+	for i := len(bits) - 1; i > maxHuffBits; i-- {
 		for bits[i] > 0 {
 			j := i - 2
 			for bits[j] == 0 {

@@ -124,3 +124,27 @@ func BenchmarkEncode(b *testing.B) {
 	}
 	reportCPUThroughput(b, start, ok, len(f.Image.Pix))
 }
+
+// TestEncodeSkewedHistogram encodes an image whose coefficient histogram is
+// very skewed (a flat field with a few spikes), which drives Huffman code
+// lengths beyond 16 bits before limiting.
+func TestEncodeSkewedHistogram(t *testing.T) {
+	g := image.NewGray(image.Rect(0, 0, 1024, 1024))
+	for i := range g.Pix {
+		g.Pix[i] = 128
+	}
+	for k := 0; k < 40; k++ {
+		g.Pix[(k*7919)%len(g.Pix)] = uint8(k * 6)
+	}
+	data, err := wsq.EncodeGray(g, &wsq.Options{BitRate: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := wsq.DecodeFile(data)
+	if err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	if p := wsq.PSNR(g, f.Image); p < 30 {
+		t.Errorf("PSNR %.1f dB", p)
+	}
+}
