@@ -26,7 +26,7 @@ const (
 
 // SigningKey is one of our Ed25519 keys.
 type SigningKey struct {
-	ID      string // kid: "huella-" and the creation time, so that names sort by age
+	ID      string // kid: "huella-", the creation time and 6 random hex digits, so that IDs sort by age
 	Private ed25519.PrivateKey
 }
 
@@ -52,7 +52,8 @@ func GenerateKey(now time.Time) (*SigningKey, error) {
 	}
 	var r [3]byte
 	rand.Read(r[:])
-	return &SigningKey{ID: "huella-" + now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(r[:]), Private: private}, nil
+	// Fixed-width nanoseconds, so that IDs sort by age even within a second.
+	return &SigningKey{ID: "huella-" + now.UTC().Format("20060102T150405.000000000Z") + "-" + hex.EncodeToString(r[:]), Private: private}, nil
 }
 
 // LoadOrCreateKeyRing reads every key in dir, creating the directory and a

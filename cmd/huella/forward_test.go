@@ -273,6 +273,13 @@ func TestPartnerCommands(t *testing.T) {
 	if !strings.Contains(jwks, `"crv": "Ed25519"`) {
 		t.Fatalf("partner keys = %q", jwks)
 	}
+	if out := MustRun(t, "partner", "rotate-key", "--data", data); !strings.Contains(out, "is current") {
+		t.Errorf("rotate-key = %q", out)
+	}
+	jwks = MustRun(t, "partner", "keys", "--data", data)
+	if n := strings.Count(jwks, `"kid"`); n != 2 {
+		t.Errorf("%d keys published after a rotation, want 2", n)
+	}
 	keysFile := filepath.Join(t.TempDir(), "keys.json")
 	os.WriteFile(keysFile, []byte(jwks), 0o600)
 

@@ -105,7 +105,8 @@ const partnerUsage = `usage:
   huella partner agreement list [--partner GT-PNC]
   huella partner agreement revoke --id agr_...
   huella partner deliveries [--partner GT-PNC] [--state pending|published|delivered|dead] [--limit N]
-  huella partner keys        (print our public signing keys, as served at /.well-known/jwks.json)`
+  huella partner keys        (print our public signing keys, as served at /.well-known/jwks.json)
+  huella partner rotate-key  (make a new signing key current; older keys stay published; restart serve to use it)`
 
 // runPartner runs "huella partner …": partner agencies, their sharing
 // agreements and the deliveries to them. Every change is audited.
@@ -157,17 +158,26 @@ func runPartner(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	case "agreement revoke":
 		fs.StringVar(&id, "id", "", "agreement ID")
-	case "list", "keys":
+	case "list", "keys", "rotate-key":
 	default:
 		return errors.New(partnerUsage)
 	}
 	if err := fs.Parse(rest); err != nil {
 		return err
 	}
-	if verb == "keys" {
-		keys, err := forward.LoadOrCreateKeyRing(filepath.Join(cfg.Data, "keys", "signing"))
+	if verb == "keys" || verb == "rotate-key" {
+		dir := filepath.Join(cfg.Data, "keys", "signing")
+		keys, err := forward.LoadOrCreateKeyRing(dir)
 		if err != nil {
 			return err
+		}
+		if verb == "rotate-key" {
+			k, err := keys.Rotate(dir, time.Now())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "signing key %s is current; restart huella serve to sign with it\n", k.ID)
+			return nil
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
