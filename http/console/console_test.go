@@ -400,6 +400,25 @@ func TestSignIn(t *testing.T) {
 			t.Fatalf("still signed in after sign-out:\n%s", body)
 		}
 	})
+	t.Run("ErrPlainHTTPOnNetwork", func(t *testing.T) {
+		h := e.handler(false)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "http://10.0.0.5:8080/signin", nil))
+		var anon *http.Cookie
+		for _, c := range rec.Result().Cookies() {
+			if c.Name == "huella_csrf" {
+				anon = c
+			}
+		}
+		req := httptest.NewRequest("POST", "http://10.0.0.5:8080/signin", strings.NewReader("token="+e.tokens["admin"]+"&csrf="+anon.Value))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.AddCookie(anon)
+		rec = httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "HTTPS") {
+			t.Fatalf("plain HTTP sign-in from the network: %d\n%s", rec.Code, rec.Body.String())
+		}
+	})
 	t.Run("CookieFlags", func(t *testing.T) {
 		b := e.newBrowser()
 		b.get("/signin")

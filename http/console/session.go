@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
+	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -211,6 +212,12 @@ func (c *Console) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next := localPath(r.PostFormValue("next"))
+	if !c.cookiesWillStick(r) {
+		v := c.newView(r, nil, w, "signin")
+		v.Data = signInPage{Next: next, Error: v.T("signin.needs_tls")}
+		c.render(w, http.StatusForbidden, "signin", v)
+		return
+	}
 	token := r.PostFormValue("token")
 	hash := huella.HashToken(token)
 	user, err := c.cfg.Store.FindUserByTokenHash(r.Context(), hash)
@@ -236,6 +243,26 @@ func (c *Console) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	c.setCookie(w, csrfCookie, "", -1)
 	c.cfg.Logger.Info("console sign-in", "user", user.ID, "role", user.Role)
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// cookiesWillStick reports whether the browser will keep the Secure
+// session cookie: over TLS (here or at a proxy that says so), or from a
+// loopback address, which browsers treat as secure. Elsewhere a sign-in
+// would loop back to the form without a word, so it is refused with a
+// message instead.
+func (c *Console) cookiesWillStick(r *http.Request) bool {
+	if c.cfg.InsecureCookies || r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+		return true
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (c *Console) handleSignOut(w http.ResponseWriter, r *http.Request, req *request) {
