@@ -214,18 +214,28 @@ func newTileComponent(h *header, c, tx0, ty0, tx1, ty1 int) (*tileComponent, err
 			}
 			res.bands = append(res.bands, b)
 		}
-		res.partition(h, r, nl, tx0, ty0)
+		if err := res.partition(h, r, nl, tx0, ty0); err != nil {
+			return nil, err
+		}
 		tc.res = append(tc.res, res)
 	}
 	return tc, nil
 }
 
+// Bounds on the structures a header may ask for, so that a small hostile
+// file cannot make the decoder allocate gigabytes: real files use 32×32 or
+// 64×64 code-blocks and a few precincts per resolution.
+const (
+	maxPrecinctsPerResolution = 1 << 16
+	maxBlocksPerResolution    = 1 << 20
+)
+
 // partition divides resolution r into precincts and each subband's part of
 // a precinct into code-blocks (T.800 B.6, B.7). Precincts are anchored at 0
 // in the resolution's coordinates, code-blocks at 0 in the subband's.
-func (res *resolution) partition(h *header, r, nl, tx0, ty0 int) {
+func (res *resolution) partition(h *header, r, nl, tx0, ty0 int) error {
 	if res.x1 <= res.x0 || res.y1 <= res.y0 {
-		return
+		return nil
 	}
 	ppx, ppy := h.cod.ppx[r], h.cod.ppy[r]
 	// In the subbands of r > 0, a precinct spans half as many samples.
@@ -236,6 +246,12 @@ func (res *resolution) partition(h *header, r, nl, tx0, ty0 int) {
 	cbw, cbh := min(h.cod.cbw, bpx), min(h.cod.cbh, bpy)
 	px0, py0 := res.x0>>ppx, res.y0>>ppy
 	npx, npy := ceilShift(res.x1, ppx)-px0, ceilShift(res.y1, ppy)-py0
+	if npx*npy > maxPrecinctsPerResolution {
+		return unsupported("%d precincts in one resolution", npx*npy)
+	}
+	if bw, bh := ceilShift(res.x1-res.x0, cbw)+npx, ceilShift(res.y1-res.y0, cbh)+npy; bw*bh > maxBlocksPerResolution {
+		return unsupported("about %d code-blocks in one resolution", bw*bh)
+	}
 	for j := 0; j < npy; j++ {
 		for i := 0; i < npx; i++ {
 			scale := nl - r
@@ -272,6 +288,7 @@ func (res *resolution) partition(h *header, r, nl, tx0, ty0 int) {
 			res.precincts = append(res.precincts, p)
 		}
 	}
+	return nil
 }
 
 // readPacket decodes one packet (header and body) of a precinct for layer,
@@ -440,6 +457,17 @@ func decodeTile(h *header, px, py int, body []byte, planes [][]int32) error {
 			return err
 		}
 		comps[c] = tc
+	}
+	// Every packet takes at least one byte: a header asking for far more
+	// packets than the tile has bytes is hostile, not merely truncated.
+	packets := 0
+	for _, tc := range comps {
+		for _, res := range tc.res {
+			packets += len(res.precincts) * h.cod.layers
+		}
+	}
+	if packets > len(body)+1<<16 {
+		return errorf("%d packets declared for %d bytes of tile data", packets, len(body))
 	}
 	pos := 0
 	for _, p := range packetOrder(h, comps) {
