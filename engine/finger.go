@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/huella-abis/huella"
@@ -9,6 +10,10 @@ import (
 	"github.com/huella-abis/huella/imgproc"
 	_ "github.com/huella-abis/huella/wsq" // WSQ fingerprints decode like any image
 )
+
+// MinFingerQuality is the finger quality (0–100) below which a sample is
+// not used for search and the officer is asked to recapture it.
+const MinFingerQuality = 20
 
 // Finger adapts the fingerprint engine.
 type Finger struct{}
@@ -28,6 +33,11 @@ func (Finger) Extract(ctx context.Context, s *huella.Sample, image []byte) ([]by
 	t, err := finger.Extract(g, finger.Options{PPI: s.PPI})
 	if err != nil {
 		return nil, 0, unprocessable(s, err)
+	}
+	if t.Quality < MinFingerQuality {
+		// Photos of other things yield a few stray "minutiae" at a quality
+		// of 2–9; real prints of the dev sets rate 30 and more.
+		return nil, t.Quality, unprocessable(s, fmt.Errorf("quality %d is below %d: recapture the finger", t.Quality, MinFingerQuality))
 	}
 	data, err := t.MarshalBinary()
 	return data, t.Quality, err
