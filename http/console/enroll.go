@@ -176,9 +176,6 @@ type enrollResult struct {
 	Recapture  []string // in the officer's language, naming each image by its place
 }
 
-// maxCandidatesShown bounds the candidates the result lists.
-const maxCandidatesShown = 5
-
 // handleEnroll reads the form and its images, builds the encounter and
 // hands it to the enrollment service; a rule broken is shown on the form.
 func (c *Console) handleEnroll(w http.ResponseWriter, r *http.Request, req *request) {

@@ -24,8 +24,6 @@ var (
 	hitDeciders = []huella.Role{huella.RoleExaminer}
 )
 
-const hitsPerPage = 100
-
 // identityStore returns the store's identification side, or EUNSUPPORTED.
 func (c *Console) identityStore() (huella.IdentityStore, error) {
 	ids, ok := c.cfg.Store.(huella.IdentityStore)

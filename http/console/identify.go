@@ -12,14 +12,6 @@ import (
 	"github.com/huella-abis/huella/enroll"
 )
 
-// QualityRecaptureBelow is the engine quality (0–100) under which the
-// enroll form asks the officer to capture the image again.
-const QualityRecaptureBelow = 40
-
-// probeSlots is how many images a search by image takes at once: one image
-// rarely carries enough evidence to reach the review threshold alone.
-const probeSlots = 4
-
 // identifier returns the configured identifier, else the enrollment
 // service's (set when "huella serve" starts identification), else nil.
 func (c *Console) identifier() *enroll.Identifier {

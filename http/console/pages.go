@@ -67,9 +67,6 @@ type dashboardPage struct {
 	NationalityTable                         []countRow
 }
 
-// dashboardMonths is how many months the dashboard charts.
-const dashboardMonths = 12
-
 // handleDashboard charts encounters per site per month and by nationality,
 // over the sites the user may see. Counts are not personal data; as in the
 // API, reading them is not audited.
@@ -201,9 +198,6 @@ type encountersPage struct {
 	Offset, Limit  int
 	Prev, Next     string // links to the neighbouring pages
 }
-
-// encountersPerPage is how many encounters the list shows at once.
-const encountersPerPage = 50
 
 // handleEncounters lists encounters by site and capture date, newest
 // first; the list is audited as the API's is.
@@ -462,8 +456,6 @@ type auditPage struct {
 	ChainOK      bool // every checked event's hash and link hold
 	BrokenAt     int64
 }
-
-const auditPerPage = 100
 
 // handleAudit shows the audit trail, a page at a time, and checks the hash
 // chain of the events shown. Reading it is itself audited.

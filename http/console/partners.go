@@ -13,8 +13,6 @@ import (
 // IDs, states and receipts, never the forwarded record.
 var partnerReaders = []huella.Role{huella.RoleSupervisor, huella.RoleAdmin, huella.RoleAuditor}
 
-const deliveriesPerPage = 100
-
 // forwardStore returns the store's forwarding side, or EUNSUPPORTED.
 func (c *Console) forwardStore() (huella.ForwardStore, error) {
 	fs, ok := c.cfg.Store.(huella.ForwardStore)

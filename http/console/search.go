@@ -9,15 +9,6 @@ import (
 	"github.com/huella-abis/huella"
 )
 
-// Search limits. The Store has no name or document index yet, so a search
-// reads the newest encounters of the user's sites and filters them here:
-// correct for a pilot's volumes, and bounded so that it stays quick.
-const (
-	searchScanLimit = 5000 // encounters read at most per search
-	searchPageSize  = 1000 // the Store's largest page
-	searchMaxHits   = 100  // subjects shown at most
-)
-
 type searchPage struct {
 	Query     string
 	Searched  bool
