@@ -91,12 +91,6 @@ func (a *App) stopForwarding() error {
 	return err
 }
 
-// stringFlags is a repeatable flag.
-type stringFlags []string
-
-func (l *stringFlags) String() string     { return strings.Join(*l, ",") }
-func (l *stringFlags) Set(v string) error { *l = append(*l, v); return nil }
-
 const partnerUsage = `usage:
   huella partner add --code GT-PNC --name NAME --endpoint https://... [--format json|ansinist] [--ca-file F] [--client-cert F --client-key F] [--key-id KID]
   huella partner list
@@ -127,7 +121,7 @@ func runPartner(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	cfg.registerFlags(fs, false)
 	var p huella.Partner
 	var a huella.Agreement
-	var triggers, categories, modalities, fields stringFlags
+	var triggers, categories, modalities, fields stringList
 	var code, state, id string
 	var limit int
 	switch verb {
