@@ -51,7 +51,7 @@ type hitsPage struct {
 	Hits        []*huella.Hit
 	Offset      int
 	Next, Prev  string
-	Decided     string // the hit just decided, from the redirect
+	Decided     *huella.Hit // the hit just decided, named by the redirect
 	CanDecide   bool
 }
 
@@ -64,7 +64,12 @@ func (c *Console) handleHits(w http.ResponseWriter, r *http.Request, req *reques
 		return
 	}
 	q := r.URL.Query()
-	page := hitsPage{State: q.Get("state"), Kind: q.Get("kind"), Decided: q.Get("decided"), CanDecide: req.user.Role == huella.RoleExaminer}
+	page := hitsPage{State: q.Get("state"), Kind: q.Get("kind"), CanDecide: req.user.Role == huella.RoleExaminer}
+	if id := q.Get("decided"); id != "" {
+		if h, err := c.findHit(ctx, ids, req.user, id); err == nil && h.State != huella.HitPending {
+			page.Decided = h
+		}
+	}
 	if page.State == "" {
 		page.State = string(huella.HitPending)
 	}

@@ -97,7 +97,7 @@ func TestHits(t *testing.T) {
 			t.Fatalf("decide without a reason: %d\n%s", code, body)
 		}
 		code, body = b.post("/hits/"+h.ID, url.Values{"decision": {"rejected"}, "reason": {"minucias distintas en el índice derecho"}})
-		if code != http.StatusOK || !strings.Contains(body, `id="decided"`) {
+		if code != http.StatusOK || !strings.Contains(body, `id="decided"`) || !strings.Contains(body, "descartada: no cambia nada") {
 			t.Fatalf("decide: %d\n%s", code, body)
 		}
 		got, err := e.store.FindHit(context.Background(), h.ID)
@@ -114,7 +114,7 @@ func TestHits(t *testing.T) {
 		b := e.signIn("dictaminador")
 		b.get("/hits/" + h.ID)
 		code, body := b.post("/hits/"+h.ID, url.Values{"decision": {"confirmed"}, "reason": {"mismo iris derecho"}})
-		if code != http.StatusOK {
+		if code != http.StatusOK || !strings.Contains(body, "quedan fusionados") {
 			t.Fatalf("confirm: %d\n%s", code, body)
 		}
 		sub, err := e.store.FindSubject(context.Background(), h.SubjectID)
