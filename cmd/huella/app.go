@@ -18,6 +18,7 @@ import (
 	"github.com/huella-abis/huella/enroll"
 	"github.com/huella-abis/huella/fusion"
 	hhttp "github.com/huella-abis/huella/http"
+	"github.com/huella-abis/huella/http/console"
 	"github.com/huella-abis/huella/postgres"
 	"github.com/huella-abis/huella/sqlite"
 )
@@ -115,6 +116,11 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 	}
 	a.Enroll = enroll.NewService(a.Store, a.Blobs)
 	a.HTTP = hhttp.NewServer(a.Store, a.Blobs, a.Enroll, logger.With("component", "http"))
+	consoleCfg := console.Config{Store: a.Store, Blobs: a.Blobs, Enroll: a.Enroll, Logger: logger.With("component", "console")}
+	if a.HTTP.Adjudicate != nil {
+		consoleCfg.Decider = a.HTTP.Adjudicate
+	}
+	a.HTTP.Console = console.New(consoleCfg)
 	return a, nil
 }
 

@@ -91,6 +91,8 @@ Commands:
   bench     measure a system path (enroll, identify)
   import    enroll ANSI/NIST-ITL transactions
   export    write an encounter as an ANSI/NIST-ITL transaction
+  nist      check ANSI/NIST-ITL files, extract their images
+  wsq       decode and encode FBI WSQ fingerprint images
   site      add or list sites (facilities)
   partner   add partner agencies and sharing agreements; list deliveries
   partner-sim  run a partner's receiving end (verifies, deduplicates; can fail, hang, be slow)
