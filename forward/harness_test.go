@@ -30,7 +30,7 @@ func fakeImage(_ context.Context, ref string) ([]byte, error) {
 // bus, the forwarder and a partner simulator on loopback HTTP.
 type harness struct {
 	t      testing.TB
-	store  *sqlite.Store
+	store  storetest.ForwardingStore
 	bus    *natsbus.Bus
 	fwd    *forward.Forwarder
 	sim    *partnersim.Sim
@@ -66,12 +66,27 @@ func externalBus(t testing.TB, dir string) natsbus.Config {
 // wanted; tune adjusts the forwarder before it opens.
 func newHarness(t testing.TB, kind busKind, agreement *huella.Agreement, tune func(*forward.Forwarder)) *harness {
 	t.Helper()
+	return newHarnessOn(t, openSQLite, kind, agreement, tune)
+}
+
+// storeOpener opens the store of a harness in dir.
+type storeOpener func(t testing.TB, dir string) storetest.ForwardingStore
+
+func openSQLite(t testing.TB, dir string) storetest.ForwardingStore {
+	s, err := sqlite.Open(filepath.Join(dir, "huella.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// newHarnessOn is newHarness on the store openStore opens.
+func newHarnessOn(t testing.TB, openStore storeOpener, kind busKind, agreement *huella.Agreement, tune func(*forward.Forwarder)) *harness {
+	t.Helper()
 	dir := t.TempDir()
 	h := &harness{t: t}
 	var err error
-	if h.store, err = sqlite.Open(filepath.Join(dir, "huella.db")); err != nil {
-		t.Fatal(err)
-	}
+	h.store = openStore(t, dir)
 	t.Cleanup(func() { h.store.Close() })
 	if h.keys, err = forward.LoadOrCreateKeyRing(filepath.Join(dir, "keys")); err != nil {
 		t.Fatal(err)

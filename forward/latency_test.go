@@ -78,20 +78,22 @@ func TestLatency(t *testing.T) {
 }
 
 // BenchmarkForwarding confirms b.N hits, in a burst or one every 20 ms,
-// on the embedded bus and on the external NATS server, and reports the
-// latency from confirmation to the partner's receipt and the throughput in
-// deliveries per second.
+// on SQLite with the embedded bus and with the external NATS server, and
+// on PostgreSQL with the embedded bus, and reports the latency from
+// confirmation to the partner's receipt and the throughput in deliveries
+// per second.
 func BenchmarkForwarding(b *testing.B) {
-	for _, bus := range []struct {
-		name string
-		kind busKind
-	}{{"Embedded", embeddedBus}, {"External", externalBus}} {
+	for _, setup := range []struct {
+		name  string
+		store storeOpener
+		kind  busKind
+	}{{"SQLite/Embedded", openSQLite, embeddedBus}, {"SQLite/External", openSQLite, externalBus}, {"Postgres/Embedded", openPostgres, embeddedBus}} {
 		for _, c := range []struct {
 			name string
 			pace time.Duration
 		}{{"Burst", 0}, {"Paced20ms", 20 * time.Millisecond}} {
-			b.Run(bus.name+"/"+c.name, func(b *testing.B) {
-				h := newHarness(b, bus.kind, nil, nil)
+			b.Run(setup.name+"/"+c.name, func(b *testing.B) {
+				h := newHarnessOn(b, setup.store, setup.kind, nil, nil)
 				b.ResetTimer()
 				latencies, elapsed := confirmHits(b, h, b.N, c.pace)
 				b.StopTimer()
