@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"log/slog"
 	_ "image/jpeg" // register JPEG
 	_ "image/png"  // register PNG
 	"sync"
@@ -43,11 +44,14 @@ type Service struct {
 	// Identifier extracts templates and searches the galleries; nil stores
 	// encounters without biometric search.
 	Identifier *Identifier
+	// Logger records failures that do not fail the request. It never
+	// receives biographic values or images.
+	Logger *slog.Logger
 }
 
 // NewService returns a service over the store and blob store.
 func NewService(store huella.Store, blobs huella.BlobStore) *Service {
-	return &Service{Store: store, Blobs: blobs, Now: time.Now}
+	return &Service{Store: store, Blobs: blobs, Now: time.Now, Logger: slog.New(slog.DiscardHandler)}
 }
 
 // Enroll validates the request, decodes every image, stores the images and
@@ -132,7 +136,7 @@ func (s *Service) Enroll(ctx context.Context, req *Request) (*huella.Encounter, 
 		// The encounter is stored; a gallery that misses it is rebuilt
 		// from the store at the next start.
 		if err := s.Identifier.Enrolled(e); err != nil {
-			return e, nil
+			s.Logger.Error("gallery update failed", "encounter", e.ID, "err", err)
 		}
 	}
 	return e, nil

@@ -115,6 +115,7 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	a.Enroll = enroll.NewService(a.Store, a.Blobs)
+	a.Enroll.Logger = logger.With("component", "enroll")
 	a.HTTP = hhttp.NewServer(a.Store, a.Blobs, a.Enroll, logger.With("component", "http"))
 	consoleCfg := console.Config{Store: a.Store, Blobs: a.Blobs, Enroll: a.Enroll, Logger: logger.With("component", "console")}
 	if a.HTTP.Adjudicate != nil {
