@@ -9,9 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"log/slog"
 	_ "image/jpeg" // register JPEG
 	_ "image/png"  // register PNG
+	"log/slog"
 	"sync"
 	"time"
 
