@@ -318,11 +318,11 @@ func SearchSpeed(ts []*iris.Template, probes int) float64 {
 // caller locks its goroutine to the thread), or the wall clock where the
 // system cannot say.
 func threadCPU() time.Duration {
-	var ru unix.Rusage
-	if err := unix.Getrusage(unix.RUSAGE_THREAD, &ru); err != nil {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
 		return time.Duration(time.Now().UnixNano())
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return time.Duration(ts.Nano())
 }
 
 // ErrNoImages is returned when the directory holds no usable image.
