@@ -61,7 +61,7 @@ func (e *env) subjectOf(given string) string {
 	return ""
 }
 
-var hitImage = regexp.MustCompile(`/hits/hit_[0-9A-Z]{26}/images/(smp_[0-9A-Z]{26})`)
+var hitImage = regexp.MustCompile(`/hits/hit_[0-9A-Z]{26}/images/((?:smp|wsm)_[0-9A-Z]{26})`)
 
 func TestHits(t *testing.T) {
 	e := MustOpenEnv(t)

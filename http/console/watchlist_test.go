@@ -1,0 +1,101 @@
+package console_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/huella-abis/huella"
+)
+
+// TestWatchlistHitForwarded walks the whole way of a watchlist match: a
+// partner's watchlist holds the irises of the demo's María Fernanda López;
+// an officer enrolls her again in the console; the examiner confirms the
+// hit side by side; the supervisor sees the delivery to the partner.
+func TestWatchlistHitForwarded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("template extraction skipped in -short mode")
+	}
+	e := MustOpenEnv(t)
+	ctx := huella.NewContextWithPurpose(context.Background(), huella.PurposeAdministration)
+	if err := e.store.CreatePartner(ctx, &huella.Partner{Code: "GT-PNC", Name: "Policía Nacional Civil", Endpoint: "https://pnc.example/huella", Format: huella.FormatJSON}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.store.CreateAgreement(ctx, &huella.Agreement{Partner: "GT-PNC", Triggers: []huella.Trigger{huella.TriggerHit}, Categories: []string{"wanted"},
+		Fields: []huella.Field{huella.FieldNames}, Modalities: []huella.Modality{huella.ModalityIris}, LegalBasis: "Memorando 2026/7, art. 5"}); err != nil {
+		t.Fatal(err)
+	}
+	list := &huella.Watchlist{Name: "Órdenes de captura GT", Owner: "GT-PNC", Category: huella.CategoryWanted, ValidFrom: time.Now().Add(-time.Hour)}
+	if err := e.store.CreateWatchlist(ctx, list); err != nil {
+		t.Fatal(err)
+	}
+	x, err := newIdentifier(e.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := &huella.WatchEntry{WatchlistID: list.ID, Reference: "PNC-2026-0117"}
+	var images [][]byte
+	for _, f := range []struct {
+		file string
+		eye  huella.Eye
+	}{{"iris-002R01.jpg", huella.EyeRight}, {"iris-002L01.jpg", huella.EyeLeft}} {
+		data := fixture(t, f.file)
+		ref, err := e.blobs.Put(ctx, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		entry.Samples = append(entry.Samples, &huella.Sample{Modality: huella.ModalityIris, Eye: f.eye, ImageRef: ref, Format: "jpeg", Width: 320, Height: 280})
+		images = append(images, data)
+	}
+	if reasons := x.Extract(ctx, entry.Samples, images); len(reasons) > 0 {
+		t.Fatalf("watch entry templates: %v", reasons)
+	}
+	if err := e.store.CreateWatchEntry(ctx, entry); err != nil {
+		t.Fatal(err)
+	}
+	if e.enroller.Identifier, err = newIdentifier(e.store); err != nil { // loads the entry into the watchlist gallery
+		t.Fatal(err)
+	}
+
+	off := e.signIn("oficial.tapachula")
+	off.get("/enroll")
+	fields, _ := enrollForm("MX-TAP")
+	code, body, _ := off.upload("/enroll", fields, map[string][]byte{"iris_right": fixture(t, "iris-002R01.jpg"), "iris_left": fixture(t, "iris-002L01.jpg")})
+	if code != http.StatusOK || !strings.Contains(body, `id="hits"`) || !strings.Contains(body, "Posible persona en lista de vigilancia") {
+		t.Fatalf("enrollment result: %d, want a pending watchlist hit\n%s", code, body)
+	}
+
+	ex := e.signIn("dictaminador")
+	_, body = ex.get("/hits?kind=watchlist")
+	m := regexp.MustCompile(`href="/hits/(hit_[0-9A-Z]{26})"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no watchlist hit in the queue:\n%s", body)
+	}
+	code, body = ex.get("/hits/" + m[1])
+	if code != http.StatusOK || !strings.Contains(body, "PNC-2026-0117") || !strings.Contains(body, "Órdenes de captura GT") {
+		t.Fatalf("side by side: %d\n%s", code, body)
+	}
+	images2 := hitImage.FindAllStringSubmatch(body, -1)
+	if len(images2) != 4 {
+		t.Errorf("side by side: %d images, want both irises on both sides", len(images2))
+	}
+	for _, im := range images2 {
+		if code, _ := ex.get(im[0]); code != http.StatusOK {
+			t.Errorf("GET %s: %d", im[0], code)
+		}
+	}
+	code, body = ex.post("/hits/"+m[1], url.Values{"decision": {"confirmed"}, "reason": {"ambos iris coinciden, criptas y collarete"}})
+	if code != http.StatusOK || !strings.Contains(body, "se avisará a la institución titular") {
+		t.Fatalf("confirm: %d\n%s", code, body)
+	}
+
+	sup := e.signIn("supervisor")
+	_, body = sup.get("/partners?state=pending")
+	if !strings.Contains(body, `id="delivery-list"`) || !strings.Contains(body, "Coincidencia confirmada en lista") {
+		t.Fatalf("no delivery after the confirmation:\n%s", body)
+	}
+}
