@@ -682,7 +682,7 @@ func enhancedImage(g *floatImage, o *orientationField, periods *blockField, m *b
 }
 
 // binarizedImage marks ridge pixels (negative filter response) inside the
-// foreground.
+// foreground, then removes ridge islands and holes too small to be real.
 func binarizedImage(e *floatImage, m *blockMask) []uint8 {
 	w, h := e.w, e.h
 	b := make([]uint8, w*h)
@@ -693,5 +693,50 @@ func binarizedImage(e *floatImage, m *blockMask) []uint8 {
 			}
 		}
 	}
+	removeSpecks(b, w, h, 1, speckSize)
+	removeSpecks(b, w, h, 0, speckSize)
 	return b
+}
+
+// removeSpecks flips the 4-connected regions of value v smaller than
+// maxSize pixels (ridge islands, or holes inside ridges), which thinning
+// would turn into pairs of false minutiae.
+func removeSpecks(b []uint8, w, h int, v uint8, maxSize int) {
+	seen := make([]bool, len(b))
+	var stack, region []int
+	for start := range b {
+		if b[start] != v || seen[start] {
+			continue
+		}
+		seen[start] = true
+		stack = append(stack[:0], start)
+		region = region[:0]
+		for len(stack) > 0 {
+			i := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			region = append(region, i)
+			x, y := i%w, i/w
+			if x > 0 && b[i-1] == v && !seen[i-1] {
+				seen[i-1] = true
+				stack = append(stack, i-1)
+			}
+			if x < w-1 && b[i+1] == v && !seen[i+1] {
+				seen[i+1] = true
+				stack = append(stack, i+1)
+			}
+			if y > 0 && b[i-w] == v && !seen[i-w] {
+				seen[i-w] = true
+				stack = append(stack, i-w)
+			}
+			if y < h-1 && b[i+w] == v && !seen[i+w] {
+				seen[i+w] = true
+				stack = append(stack, i+w)
+			}
+		}
+		if len(region) < maxSize {
+			for _, i := range region {
+				b[i] = 1 - v
+			}
+		}
+	}
 }

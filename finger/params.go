@@ -53,6 +53,10 @@ const (
 	// periodBinsPerPixel quantises the ridge period for the filter tables.
 	periodBinsPerPixel = 2
 
+	// speckSize: ridge islands and holes in ridges smaller than this many
+	// pixels are noise (pores, dust), removed before thinning.
+	speckSize = 18
+
 	// traceLength is how far a ridge is followed from a minutia to find its
 	// direction and its neighbours.
 	traceLength = 12
