@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"image/png"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -43,6 +45,9 @@ type EvalOptions struct {
 	Vocabulary *Vocabulary
 	// Log, when set, receives progress lines and each missed probe's name.
 	Log io.Writer
+	// TraceDir, when set, receives for every real-photo probe a PNG of the
+	// probe beside its top candidate with keypoints and verified matches.
+	TraceDir string
 }
 
 // EvaluateBIVTatt runs the identification protocol on a dataset in the
@@ -141,6 +146,11 @@ func EvaluateBIVTatt(ctx context.Context, dir string, opt EvalOptions) (EvalResu
 			if s.Subject == im.Subject && s.Score > 0 {
 				rank = r + 1
 				break
+			}
+		}
+		if opt.TraceDir != "" && kind == 1 && len(subjects) > 0 {
+			if err := traceProbe(opt.TraceDir, im.Path, templates[i], subjects[0].Images[0]); err != nil {
+				return EvalResult{}, err
 			}
 		}
 		if rank == 1 {
@@ -242,4 +252,37 @@ func extractAll(ctx context.Context, images []DatasetImage, workers int) ([]*Tem
 // part of the timed extraction).
 func extractDatasetImage(data []byte, box image.Rectangle) (*Template, error) {
 	return ExtractBytes(data, box)
+}
+
+// traceProbe writes the probe and its top candidate side by side with the
+// verified matches drawn, as <probe>--<candidate>.png in dir.
+func traceProbe(dir, probePath string, probe *Template, top Candidate) error {
+	load := func(path string) (image.Image, error) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		return DecodeImage(data)
+	}
+	a, err := load(probePath)
+	if err != nil {
+		return err
+	}
+	b, err := load(top.ID)
+	if err != nil {
+		return err
+	}
+	if top.Template == nil {
+		return nil
+	}
+	stem := func(p string) string { return strings.TrimSuffix(filepath.Base(p), filepath.Ext(p)) }
+	f, err := os.Create(filepath.Join(dir, stem(probePath)+"--"+stem(top.ID)+".png"))
+	if err != nil {
+		return fmt.Errorf("tattoo: trace: %w", err)
+	}
+	if err := png.Encode(f, DrawMatches(a, b, probe, top.Template, top.Comparison)); err != nil {
+		f.Close()
+		return fmt.Errorf("tattoo: trace: %w", err)
+	}
+	return f.Close()
 }

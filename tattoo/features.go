@@ -73,16 +73,17 @@ var circle = [16][2]int{
 
 // pyramidCorners detects FAST-9 corners on every level, scores them with the
 // Harris measure, keeps local maxima and distributes maxKeypoints over the
-// levels (in proportion to area) and over a grid of cells in each level,
+// levels (in proportion to scale^-levelShareExponent) and over a grid of
+// cells in each level,
 // leaving out corners on the padding of a rotated photo.
 func pyramidCorners(levels []level, fill fillMask) []corner {
-	totalArea := 0.0
+	total := 0.0
 	for _, l := range levels {
-		totalArea += float64(len(l.img.Pix))
+		total += math.Pow(l.scale, -levelShareExponent)
 	}
 	var out []corner
 	for _, l := range levels {
-		want := int(math.Round(maxKeypoints * float64(len(l.img.Pix)) / totalArea))
+		want := int(math.Round(maxKeypoints * math.Pow(l.scale, -levelShareExponent) / total))
 		cs := fastCorners(l.img, fastThreshold)
 		cs = harrisMaxima(l.img, cs)
 		for i := range cs {

@@ -17,6 +17,9 @@ type Candidate struct {
 	Coarse float64
 	// Comparison holds the verified matches for the examiner.
 	Comparison Comparison
+	// Template is the gallery image's template (Comparison's candidate
+	// side), so the matches can be drawn.
+	Template *Template
 }
 
 // SubjectCandidate groups the matched images of one subject.
@@ -132,7 +135,7 @@ func (g *Gallery) Search(probe *Template, opt SearchOptions) []Candidate {
 	for _, s := range shortlist {
 		e := g.entries[s.entry]
 		c := verifyMatches(probe, e.template, matchInCells(probe.Descriptors, pc, e.template.Descriptors, e.cells))
-		out = append(out, Candidate{ID: e.id, Subject: e.subject, Score: c.Score, Coarse: s.score, Comparison: c})
+		out = append(out, Candidate{ID: e.id, Subject: e.subject, Score: c.Score, Coarse: s.score, Comparison: c, Template: e.template})
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Score != out[j].Score {

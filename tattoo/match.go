@@ -34,6 +34,8 @@ type Comparison struct {
 	Inliers []Match
 	// Transform maps the probe's crop onto the candidate's.
 	Transform Similarity
+	// Tentative is the number of descriptor matches verification started from.
+	Tentative int
 }
 
 // Compare matches the descriptors of probe and candidate and verifies the
@@ -93,7 +95,7 @@ func matchDescriptors(p, c []Descriptor) []Match {
 func verifyMatches(probe, candidate *Template, matches []Match) Comparison {
 	n := len(matches)
 	if n < minInliers {
-		return Comparison{}
+		return Comparison{Tentative: n}
 	}
 	pts := make([][4]float64, n)
 	angles := make([][2]float64, n)
@@ -156,7 +158,7 @@ func verifyMatches(probe, candidate *Template, matches []Match) Comparison {
 	for k, i := range in {
 		inliers[k] = matches[i]
 	}
-	return Comparison{Score: float64(len(in)), Inliers: inliers, Transform: best}
+	return Comparison{Score: float64(len(in)), Inliers: inliers, Transform: best, Tentative: n}
 }
 
 // cosOrientationTolerance is the cosine of orientationTolerance.

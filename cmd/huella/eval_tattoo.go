@@ -19,6 +19,7 @@ func runEvalTattoo(ctx context.Context, args []string, stdout, stderr io.Writer)
 	shortlist := fs.Int("shortlist", 0, "images verified geometrically per probe (0 = default, -1 = all)")
 	workers := fs.Int("workers", 0, "parallel extraction workers (0 = all cores)")
 	verbose := fs.Bool("v", false, "log progress and each missed probe")
+	trace := fs.String("trace", "", "folder for a PNG of each real probe beside its top candidate, matches drawn")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: huella eval tattoo [--distractors DIR] [--json] DIR")
 		fs.PrintDefaults()
@@ -30,7 +31,7 @@ func runEvalTattoo(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fs.Usage()
 		return flag.ErrHelp
 	}
-	opt := tattoo.EvalOptions{Distractors: *distractors, Shortlist: *shortlist, Workers: *workers}
+	opt := tattoo.EvalOptions{Distractors: *distractors, Shortlist: *shortlist, Workers: *workers, TraceDir: *trace}
 	if *verbose {
 		opt.Log = stderr
 	}
