@@ -213,6 +213,7 @@ func TestBrowser(t *testing.T) {
 	t.Cleanup(srv.Close)
 	s := newBrowserSession(t, srv.URL)
 	e.mustCreatePartner()
+	e.mustWatchMaria()
 
 	// The fixture images, as files the file inputs can take.
 	files := map[string]string{}
@@ -332,11 +333,11 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("Examiner", func(t *testing.T) {
-		h := e.mustCreateHit()
 		s.signIn(e.tokens["dictaminador"])
-		s.open("/hits", "#hit-list")
+		s.open("/hits?kind=watchlist", "#hit-list")
 		s.screenshot("hits", true)
-		s.run("open the hit", chromedp.Click(chromedp.CSS(`a[href="/hits/`+h.ID+`"]`)), chromedp.WaitVisible(chromedp.CSS("#decide-submit")))
+		s.run("open the hit", chromedp.Click(chromedp.CSS(`#hit-list a[href^="/hits/hit_"]`)), chromedp.WaitVisible(chromedp.CSS("#decide-submit")))
+		contains(t, "candidate", s.text("main"), "PNC-2026-0117")
 		value(s, "images load", chromedp.Poll[bool](`Array.from(document.querySelectorAll("img.zoomable")).every(i => i.complete && i.naturalWidth > 0)`, chromedp.WithPollingTimeout(10*time.Second)))
 		s.screenshot("hit", true)
 		s.run("zoom with the keyboard", chromedp.Focus(chromedp.CSS("img.zoomable")), chromedp.KeyEvent("\r"))
@@ -344,12 +345,12 @@ func TestBrowser(t *testing.T) {
 		if !zoomed {
 			t.Errorf("Enter on an image does not zoom it")
 		}
-		s.run("reject with a reason",
-			chromedp.Click(chromedp.CSS(`input[name="decision"][value="rejected"]`)),
-			chromedp.SendKeys(chromedp.CSS("#reason"), "Minutiae differ on the right index"),
+		s.run("confirm with a reason",
+			chromedp.Click(chromedp.CSS(`input[name="decision"][value="confirmed"]`)),
+			chromedp.SendKeys(chromedp.CSS("#reason"), "Both irises match: crypts and collarette"),
 			chromedp.Click(chromedp.CSS("#decide-submit")),
 			chromedp.WaitVisible(chromedp.CSS("#decided")))
-		contains(t, "decided", s.text("#decided"), h.ID)
+		contains(t, "decided", s.text("#decided"), "the owner will be told")
 		s.signOut()
 	})
 
@@ -374,6 +375,7 @@ func TestBrowser(t *testing.T) {
 		s.screenshot("encounters", true)
 		s.open("/partners", "#delivery-list")
 		contains(t, "deliveries", s.text("#delivery-list"), "GT-PNC")
+		contains(t, "deliveries", s.text("#delivery-list"), "Confirmed watchlist hit")
 		s.screenshot("partners", true)
 		s.signOut()
 	})

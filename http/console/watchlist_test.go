@@ -12,19 +12,13 @@ import (
 	"github.com/huella-abis/huella"
 )
 
-// TestWatchlistHitForwarded walks the whole way of a watchlist match: a
-// partner's watchlist holds the irises of the demo's María Fernanda López;
-// an officer enrolls her again in the console; the examiner confirms the
-// hit side by side; the supervisor sees the delivery to the partner.
-func TestWatchlistHitForwarded(t *testing.T) {
-	if testing.Short() {
-		t.Skip("template extraction skipped in -short mode")
-	}
-	e := MustOpenEnv(t)
+// mustWatchMaria puts the irises of the demo's María Fernanda López on the
+// partner GT-PNC's watchlist of wanted people, with an agreement that
+// forwards confirmed hits of that category, and reloads the galleries.
+func (e *env) mustWatchMaria() {
+	t := e.t
+	t.Helper()
 	ctx := huella.NewContextWithPurpose(context.Background(), huella.PurposeAdministration)
-	if err := e.store.CreatePartner(ctx, &huella.Partner{Code: "GT-PNC", Name: "Policía Nacional Civil", Endpoint: "https://pnc.example/huella", Format: huella.FormatJSON}); err != nil {
-		t.Fatal(err)
-	}
 	if err := e.store.CreateAgreement(ctx, &huella.Agreement{Partner: "GT-PNC", Triggers: []huella.Trigger{huella.TriggerHit}, Categories: []string{"wanted"},
 		Fields: []huella.Field{huella.FieldNames}, Modalities: []huella.Modality{huella.ModalityIris}, LegalBasis: "Memorando 2026/7, art. 5"}); err != nil {
 		t.Fatal(err)
@@ -60,6 +54,19 @@ func TestWatchlistHitForwarded(t *testing.T) {
 	if e.enroller.Identifier, err = newIdentifier(e.store); err != nil { // loads the entry into the watchlist gallery
 		t.Fatal(err)
 	}
+}
+
+// TestWatchlistHitForwarded walks the whole way of a watchlist match: a
+// partner's watchlist holds the irises of the demo's María Fernanda López;
+// an officer enrolls her again in the console; the examiner confirms the
+// hit side by side; the supervisor sees the delivery to the partner.
+func TestWatchlistHitForwarded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("template extraction skipped in -short mode")
+	}
+	e := MustOpenEnv(t)
+	e.mustCreatePartner()
+	e.mustWatchMaria()
 
 	off := e.signIn("oficial.tapachula")
 	off.get("/enroll")
