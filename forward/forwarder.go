@@ -153,11 +153,15 @@ func (f *Forwarder) relayLoop(ctx context.Context) {
 		}
 	}
 	lastSweep := f.Now()
+	var logged time.Time
 	for {
 		n, err := f.RelayOnce(ctx)
 		if err != nil && ctx.Err() == nil {
 			f.Metrics.RelayErrors.Inc()
-			f.Logger.Warn("relay pass failed", "err", err)
+			if time.Since(logged) > errorLogEvery {
+				f.Logger.Warn("relay pass failed", "err", err)
+				logged = time.Now()
+			}
 		}
 		if f.Now().Sub(lastSweep) > f.StaleAfter/4 {
 			lastSweep = f.Now()
@@ -210,11 +214,15 @@ func (f *Forwarder) RelayOnce(ctx context.Context) (int, error) {
 
 // workerLoop takes deliveries off the queue until ctx ends.
 func (f *Forwarder) workerLoop(ctx context.Context) {
+	var logged time.Time
 	for ctx.Err() == nil {
 		m, err := f.Queue.Next(ctx, queueWait)
 		if err != nil {
 			if ctx.Err() == nil {
-				f.Logger.Warn("queue unavailable", "err", err)
+				if time.Since(logged) > errorLogEvery {
+					f.Logger.Warn("queue unavailable", "err", err)
+					logged = time.Now()
+				}
 				sleep(ctx, errorPause)
 			}
 			continue

@@ -49,11 +49,16 @@ func embeddedBus(t testing.TB, dir string) natsbus.Config {
 // localNATS is the NATS server with JetStream that CI runs.
 const localNATS = "nats://127.0.0.1:4222"
 
-func externalBus(t testing.TB, dir string) natsbus.Config {
-	url := localNATS
+// externalURL is the external NATS test server: $HUELLA_TEST_NATS or the local one.
+func externalURL() string {
 	if u := os.Getenv("HUELLA_TEST_NATS"); u != "" {
-		url = u
+		return u
 	}
+	return localNATS
+}
+
+func externalBus(t testing.TB, dir string) natsbus.Config {
+	url := externalURL()
 	var r [5]byte
 	rand.Read(r[:])
 	suffix := strings.ToUpper(hex.EncodeToString(r[:]))
@@ -97,7 +102,12 @@ func newHarnessOn(t testing.TB, openStore storeOpener, kind busKind, agreement *
 	h.busCfg = kind(t, dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if h.bus, err = natsbus.Open(ctx, h.busCfg); err != nil {
+	if h.bus, err = natsbus.Open(ctx, h.busCfg); err == nil && h.busCfg.URL == externalURL() {
+		for err = h.bus.Ready(ctx); err != nil && ctx.Err() == nil; err = h.bus.Ready(ctx) {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if err != nil {
 		if h.busCfg.URL != "" && os.Getenv("CI") != "true" {
 			t.Skipf("NATS test server unreachable at %s (set HUELLA_TEST_NATS to run this test): %v", h.busCfg.URL, err)
 		}

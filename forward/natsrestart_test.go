@@ -28,6 +28,14 @@ type natsServer struct {
 // it is not installed (fails when CI=true).
 func startNATSServer(t *testing.T) *natsServer {
 	t.Helper()
+	s := newNATSServer(t)
+	s.start()
+	return s
+}
+
+// newNATSServer prepares a nats-server on a free port without starting it.
+func newNATSServer(t *testing.T) *natsServer {
+	t.Helper()
 	bin, err := exec.LookPath("nats-server")
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -42,7 +50,6 @@ func startNATSServer(t *testing.T) *natsServer {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	s := &natsServer{t: t, bin: bin, dir: t.TempDir(), port: port}
-	s.start()
 	t.Cleanup(s.kill)
 	return s
 }
@@ -107,4 +114,21 @@ func TestExternalNATSRestart(t *testing.T) {
 	if st := h.sim.Stats(); st.Applied != n {
 		t.Errorf("simulator applied %d, want %d", st.Applied, n)
 	}
+}
+
+// TestStartWithoutNATS: huella starts while the external NATS server is
+// away; decisions are kept in the outbox and delivered once it comes.
+func TestStartWithoutNATS(t *testing.T) {
+	nats := newNATSServer(t)
+	h := newHarness(t, func(t testing.TB, dir string) natsbus.Config {
+		return natsbus.Config{URL: nats.url(), AckWait: 3 * time.Second}
+	}, nil, nil)
+	const n = 5
+	h.convict(n)
+	time.Sleep(300 * time.Millisecond)
+	if pending, err := h.store.PendingDeliveries(context.Background(), 0); err != nil || len(pending) != n {
+		t.Errorf("pending deliveries without NATS = %d, %v; want %d", len(pending), err, n)
+	}
+	nats.start()
+	h.checkOnceInEffect(h.waitDelivered(n, 30*time.Second))
 }

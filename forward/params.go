@@ -29,6 +29,8 @@ const (
 	queueWait = time.Second
 	// errorPause is how long a loop waits after an error of the store or queue.
 	errorPause = 500 * time.Millisecond
+	// errorLogEvery bounds how often a loop logs the same outage.
+	errorLogEvery = 30 * time.Second
 	// maxResponseSize bounds what is read of a partner's response.
 	maxResponseSize = 64 << 10
 )

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -85,17 +86,22 @@ func (c *Config) setDefaults() {
 
 // Bus is an open connection to the queue. It implements huella.Queue.
 type Bus struct {
-	cfg      Config
-	server   *server.Server // the embedded server, or nil
-	conn     *nats.Conn
-	js       jetstream.JetStream
-	consumer jetstream.Consumer
+	cfg    Config
+	server *server.Server // the embedded server, or nil
+	conn   *nats.Conn
+	js     jetstream.JetStream
+
+	mu       sync.Mutex
+	consumer jetstream.Consumer // nil until the stream and consumer exist
 }
 
 var _ huella.Queue = (*Bus)(nil)
 
 // Open starts the embedded server or connects to the external one, and
-// creates the stream and the workers' consumer if they do not exist.
+// creates the stream and the workers' consumer if they do not exist. An
+// external server that cannot be reached does not stop Open: the bus keeps
+// trying in the background, and Publish and Next fail until it answers, so
+// that Huella serves (and its outbox fills) while NATS is away.
 func Open(ctx context.Context, cfg Config) (*Bus, error) {
 	cfg.setDefaults()
 	b := &Bus{cfg: cfg}
@@ -106,7 +112,7 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		}
 		b.conn, err = nats.Connect("", nats.InProcessServer(b.server), nats.Name("huella"), nats.MaxReconnects(-1))
 	} else {
-		b.conn, err = nats.Connect(cfg.URL, nats.Name("huella"), nats.MaxReconnects(-1),
+		b.conn, err = nats.Connect(cfg.URL, nats.Name("huella"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
 			nats.ReconnectWait(250*time.Millisecond), nats.ReconnectJitter(100*time.Millisecond, 100*time.Millisecond),
 			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { cfg.Logger.Warn("nats disconnected", "err", err) }),
 			nats.ReconnectHandler(func(c *nats.Conn) { cfg.Logger.Info("nats reconnected", "url", c.ConnectedUrlRedacted()) }))
@@ -119,9 +125,12 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		b.Close()
 		return nil, fmt.Errorf("natsbus: jetstream: %w", err)
 	}
-	if err := b.ensure(ctx); err != nil {
-		b.Close()
-		return nil, err
+	if _, err := b.ready(ctx); err != nil {
+		if b.server != nil {
+			b.Close()
+			return nil, err
+		}
+		cfg.Logger.Warn("nats stream not ready; retrying on use", "err", err)
 	}
 	return b, nil
 }
@@ -163,6 +172,29 @@ func startServer(cfg Config) (*server.Server, error) {
 	return ns, nil
 }
 
+// Ready reports whether the server answers and the stream is in place.
+func (b *Bus) Ready(ctx context.Context) error {
+	_, err := b.ready(ctx)
+	return err
+}
+
+// ready returns the workers' consumer, creating the stream and the
+// consumer the first time the server answers.
+func (b *Bus) ready(ctx context.Context) (jetstream.Consumer, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.consumer != nil {
+		return b.consumer, nil
+	}
+	if !b.conn.IsConnected() {
+		return nil, fmt.Errorf("natsbus: not connected to %s", b.cfg.URL)
+	}
+	if err := b.ensure(ctx); err != nil {
+		return nil, err
+	}
+	return b.consumer, nil
+}
+
 // ensure creates or updates the stream and the durable consumer.
 func (b *Bus) ensure(ctx context.Context) error {
 	stream, err := b.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
@@ -194,6 +226,9 @@ func (b *Bus) ensure(ctx context.Context) error {
 // it. A second message with the same id within the deduplication window
 // is acknowledged and dropped.
 func (b *Bus) Publish(ctx context.Context, id string, data []byte) error {
+	if _, err := b.ready(ctx); err != nil {
+		return err
+	}
 	if _, err := b.js.Publish(ctx, b.cfg.Subject, data, jetstream.WithMsgID(id)); err != nil {
 		return fmt.Errorf("natsbus: publish: %w", err)
 	}
@@ -206,7 +241,11 @@ func (b *Bus) Next(ctx context.Context, wait time.Duration) (huella.QueueMessage
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	msg, err := b.consumer.Next(jetstream.FetchMaxWait(wait))
+	consumer, err := b.ready(ctx)
+	if err != nil {
+		return nil, err
+	}
+	msg, err := consumer.Next(jetstream.FetchMaxWait(wait))
 	switch {
 	case errors.Is(err, nats.ErrTimeout), errors.Is(err, jetstream.ErrNoMessages):
 		return nil, nil

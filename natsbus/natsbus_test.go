@@ -47,6 +47,11 @@ func external(t *testing.T, dir string) *natsbus.Bus {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	b, err := natsbus.Open(ctx, cfg)
+	if err == nil {
+		if err = waitReady(ctx, b); err != nil {
+			b.Close()
+		}
+	}
 	if err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("NATS test server unreachable at %s: %v (CI must run this suite)", cfg.URL, err)
@@ -177,4 +182,19 @@ func closeAndDelete(t *testing.T, b *natsbus.Bus) {
 		t.Errorf("DeleteStream: %v", err)
 	}
 	b.Close()
+}
+
+// waitReady waits until the bus's server answers or ctx ends.
+func waitReady(ctx context.Context, b *natsbus.Bus) error {
+	for {
+		err := b.Ready(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
