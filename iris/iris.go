@@ -107,7 +107,8 @@ func Extract(img *image.Gray, opts Options) (*Template, error) {
 	// Boundaries are searched at no more than SegmentMaxSide pixels on the
 	// short side (the tuned radii are in those pixels), then scaled back.
 	factor := max(1, (min(gray.w, gray.h)+SegmentMaxSide-1)/SegmentMaxSide)
-	smooth := clean.shrunk(factor).blurred(SegmentBlurSigma)
+	seg := clean.shrunk(factor)
+	smooth := seg.blurred(SegmentBlurSigma)
 	pupil, err := pupilBoundary(smooth, reflections.shrunk(factor))
 	if err != nil {
 		return nil, err
@@ -119,9 +120,9 @@ func Extract(img *image.Gray, opts Options) (*Template, error) {
 	lids := eyelidBoundaries(smooth, pupil, limbus)
 	pupilFull, limbusFull, lidsFull := pupil.scaled(factor), limbus.scaled(factor), lids.scaled(factor)
 	opts.trace(TraceSegmentation, func() image.Image { return overlay(img, pupilFull, limbusFull, lidsFull, reflections) })
-	lashes := eyelashMask(clean)
+	lashes := eyelashMask(seg, limbus)
 	opts.trace(TraceEyelashes, func() image.Image { return lashes.image() })
-	polar := unwrappedIris(clean, reflections, lashes, pupilFull, limbusFull, lidsFull)
+	polar := unwrappedIris(clean, reflections, lashes, factor, pupilFull, limbusFull, lidsFull)
 	noiseMask(polar)
 	opts.trace(TraceUnwrapped, func() image.Image { return polar.values.image() })
 	opts.trace(TraceNoiseMask, func() image.Image { return polar.valid.image() })

@@ -9,9 +9,11 @@ type polarIris struct {
 }
 
 // unwrappedIris samples the iris between the pupil and the limbus on
-// Daugman's rubber sheet; samples outside the image, on reflections or under
-// the eyelids are invalid.
-func unwrappedIris(g, reflections, lashes *grid, p, l circle, lids eyelids) polarIris {
+// Daugman's rubber sheet; samples outside the image, on reflections, on
+// eyelashes (a mask factor times smaller than g) or under the eyelids are
+// invalid.
+func unwrappedIris(g, reflections, lashes *grid, factor int, p, l circle, lids eyelids) polarIris {
+	inv := 1 / float64(factor)
 	out := polarIris{values: newGrid(PolarCols, PolarRows), valid: newGrid(PolarCols, PolarRows)}
 	for c := 0; c < PolarCols; c++ {
 		theta := 2 * math.Pi * float64(c) / PolarCols
@@ -23,7 +25,7 @@ func unwrappedIris(g, reflections, lashes *grid, p, l circle, lids eyelids) pola
 			v, ok := g.at(x, y)
 			i := r*PolarCols + c
 			out.values.v[i] = v
-			if ok && reflections.nearest(x, y, 1) == 0 && lashes.nearest(x, y, 1) == 0 && !lids.covered(x, y) {
+			if ok && reflections.nearest(x, y, 1) == 0 && lashes.nearest((x+0.5)*inv-0.5, (y+0.5)*inv-0.5, 1) == 0 && !lids.covered(x, y) {
 				out.valid.v[i] = 1
 			}
 		}

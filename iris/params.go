@@ -25,7 +25,7 @@ const (
 	PupilSeedHalf     = 7
 	PupilDarkDelta    = 30
 	PupilCenterSearch = 8
-	PupilMinRadius    = 12
+	PupilMinRadius    = 8
 	PupilMaxRadius    = 85
 
 	// Limbus: integro-differential search on the lateral arcs (from

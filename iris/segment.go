@@ -536,15 +536,29 @@ func darkBlob(g, reflections *grid, sx, sy int, threshold float32) (cx, cy, r fl
 	return mx / n, my / n, math.Sqrt(n / math.Pi)
 }
 
-// eyelashMask marks thin dark structures (eyelashes) as the amount by which
-// a grey closing (max then min filter over a square of EyelashRadius) lifts
-// each pixel; the iris texture is lifted much less.
-func eyelashMask(g *grid) *grid {
-	closed := g.filtered(EyelashRadius, true).filtered(EyelashRadius, false)
+// eyelashMask marks thin dark structures (eyelashes) inside the square
+// around the limbus as the amount by which a grey closing (max then min
+// filter over a square of EyelashRadius) lifts each pixel; the iris texture
+// is lifted much less.
+func eyelashMask(g *grid, l circle) *grid {
+	m := int(l.R) + 2*EyelashRadius + 2
+	x0, y0 := max(0, int(l.X)-m), max(0, int(l.Y)-m)
+	x1, y1 := min(g.w, int(l.X)+m+1), min(g.h, int(l.Y)+m+1)
 	out := newGrid(g.w, g.h)
-	for i, v := range g.v {
-		if closed.v[i]-v > EyelashContrast {
-			out.v[i] = 1
+	if x1 <= x0 || y1 <= y0 {
+		return out
+	}
+	crop := newGrid(x1-x0, y1-y0)
+	for y := y0; y < y1; y++ {
+		copy(crop.v[(y-y0)*crop.w:(y-y0+1)*crop.w], g.v[y*g.w+x0:y*g.w+x1])
+	}
+	closed := crop.filtered(EyelashRadius, true).filtered(EyelashRadius, false)
+	for y := y0; y < y1; y++ {
+		for x := x0; x < x1; x++ {
+			i := (y-y0)*crop.w + x - x0
+			if closed.v[i]-crop.v[i] > EyelashContrast {
+				out.v[y*g.w+x] = 1
+			}
 		}
 	}
 	return out
@@ -553,32 +567,24 @@ func eyelashMask(g *grid) *grid {
 // filtered returns the running max (dilate) or min of g over a square of
 // radius r, computed separably.
 func (g *grid) filtered(r int, dilate bool) *grid {
-	pick := func(a, b float32) float32 {
-		if dilate == (b > a) {
-			return b
-		}
-		return a
-	}
 	tmp := newGrid(g.w, g.h)
-	for y := 0; y < g.h; y++ {
-		row := g.v[y*g.w : (y+1)*g.w]
-		for x := range row {
-			v := row[x]
-			for xx := max(0, x-r); xx <= min(g.w-1, x+r); xx++ {
-				v = pick(v, row[xx])
+	extreme := func(dst []float32, src []float32, stride, n int) {
+		for i := 0; i < n; i++ {
+			v := src[i*stride]
+			for j := max(0, i-r); j <= min(n-1, i+r); j++ {
+				if w := src[j*stride]; (w > v) == dilate && w != v {
+					v = w
+				}
 			}
-			tmp.v[y*g.w+x] = v
+			dst[i*stride] = v
 		}
+	}
+	for y := 0; y < g.h; y++ {
+		extreme(tmp.v[y*g.w:], g.v[y*g.w:], 1, g.w)
 	}
 	out := newGrid(g.w, g.h)
-	for y := 0; y < g.h; y++ {
-		for x := 0; x < g.w; x++ {
-			v := tmp.v[y*g.w+x]
-			for yy := max(0, y-r); yy <= min(g.h-1, y+r); yy++ {
-				v = pick(v, tmp.v[yy*g.w+x])
-			}
-			out.v[y*g.w+x] = v
-		}
+	for x := 0; x < g.w; x++ {
+		extreme(out.v[x:], tmp.v[x:], g.w, g.h)
 	}
 	return out
 }
