@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/ansinist"
 	"github.com/huella-abis/huella/forward"
+	"github.com/huella-abis/huella/natsbus"
 	"github.com/huella-abis/huella/partnersim"
 	"github.com/huella-abis/huella/storetest"
 )
@@ -380,4 +382,18 @@ func counterValue(c prometheus.Counter) float64 {
 		return -1
 	}
 	return m.GetCounter().GetValue()
+}
+
+// TestSlowPartner: a partner slower than the queue's ack wait still gets
+// each delivery once: the worker keeps the message while it waits.
+func TestSlowPartner(t *testing.T) {
+	h := newHarness(t, func(t testing.TB, dir string) natsbus.Config {
+		return natsbus.Config{StoreDir: filepath.Join(dir, "nats"), AckWait: time.Second}
+	}, nil, func(f *forward.Forwarder) { f.HTTPTimeout = 10 * time.Second })
+	h.sim.SetMode(partnersim.ModeSlow, 2500*time.Millisecond)
+	h.convict(2)
+	h.checkOnceInEffect(h.waitDelivered(2, 20*time.Second))
+	if st := h.sim.Stats(); st.Posts != 2 {
+		t.Errorf("partner got %d POSTs for 2 deliveries, want 2: %+v", st.Posts, st)
+	}
 }

@@ -345,10 +345,11 @@ func (f *Forwarder) attempt(ctx context.Context, m huella.QueueMessage, d *huell
 	req.Header.Set(HeaderDelivery, d.ID)
 	req.Header.Set(HeaderKeyID, kid)
 	req.Header.Set(HeaderSignature, signature)
-	m.InProgress()
+	stopProgress := keepInProgress(m)
 	start := time.Now()
 	resp, err := client.Do(req)
 	a.Duration = time.Since(start)
+	stopProgress()
 	if err != nil {
 		return fail("%s", networkError(err))
 	}
@@ -368,6 +369,29 @@ func (f *Forwarder) attempt(ctx context.Context, m huella.QueueMessage, d *huell
 		return fail("status %d without a receipt", resp.StatusCode)
 	}
 	return a, huella.DeliveryDelivered
+}
+
+// keepInProgress tells the queue, now and every inProgressEvery until the
+// returned function is called, that the worker still holds the message, so
+// that a slow partner does not get the delivery from a second worker
+// meanwhile.
+func keepInProgress(m huella.QueueMessage) (stop func()) {
+	m.InProgress()
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(inProgressEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				m.InProgress()
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
 }
 
 // networkError describes a failed request without the URL's query.

@@ -29,6 +29,9 @@ const (
 	queueWait = time.Second
 	// errorPause is how long a loop waits after an error of the store or queue.
 	errorPause = 500 * time.Millisecond
+	// inProgressEvery is how often a worker tells the queue it still holds
+	// a delivery during a POST; it must be well below the queue's ack wait.
+	inProgressEvery = 250 * time.Millisecond
 	// errorLogEvery bounds how often a loop logs the same outage.
 	errorLogEvery = 30 * time.Second
 	// maxResponseSize bounds what is read of a partner's response.

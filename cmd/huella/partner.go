@@ -57,6 +57,9 @@ func (a *App) StartForwarding(ctx context.Context) error {
 		return fmt.Errorf("the %T store cannot keep forwarding records", a.Store)
 	}
 	cfg := a.Config.Forward
+	if cfg.AckWait < time.Second {
+		return &ConfigError{"forward-ack-wait", "must be at least 1s"}
+	}
 	keys, err := forward.LoadOrCreateKeyRing(filepath.Join(a.Config.Data, "keys", "signing"))
 	if err != nil {
 		return err
