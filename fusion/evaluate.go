@@ -22,8 +22,12 @@ type ChimericResult struct {
 	FNMR         float64 `json:"fnmr"`                 // at the threshold
 	FMR          float64 `json:"fmr"`                  // measured at the threshold
 	FNMRMeasured float64 `json:"fnmr_at_measured_fmr"` // at the lowest threshold whose measured FMR ≤ target
-	Genuine      int     `json:"genuine"`
-	Impostor     int     `json:"impostor"`
+	// Measurable says whether the parts' impostor pools hold enough
+	// distinct combinations (at least 1/target) for FNMRMeasured to mean
+	// anything; otherwise only the LLR threshold's figure does.
+	Measurable bool `json:"measurable"`
+	Genuine    int  `json:"genuine"`
+	Impostor   int  `json:"impostor"`
 }
 
 // Chimeric measures a fusion on chimeric people: each genuine pair sums the
@@ -44,6 +48,11 @@ func Chimeric(rng *rand.Rand, parts []Part, genuine, impostor int, target float6
 		return sum
 	}
 	r := ChimericResult{Threshold: LLRForFMR(target), Genuine: genuine, Impostor: impostor}
+	combinations := 1.0
+	for _, p := range parts {
+		combinations *= math.Pow(float64(len(p.Impostor)), float64(p.Count))
+	}
+	r.Measurable = combinations*target >= 1 && float64(impostor)*target >= 10
 	gen := make([]float64, genuine)
 	for i := range gen {
 		gen[i] = draw(func(p Part) []float64 { return p.Genuine })

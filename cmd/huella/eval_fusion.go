@@ -100,7 +100,11 @@ func runEvalFusion(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 		r := fusion.Chimeric(rng, ps, 100_000, *impostors, 1e-6)
 		results[k.name] = r
-		fmt.Fprintf(stdout, "%-14s FNMR %.4f at LLR >= %.1f (measured FMR %.2g); FNMR %.4f at measured FMR <= 1e-6\n", k.name, r.FNMR, r.Threshold, r.FMR, r.FNMRMeasured)
+		measured := "not measurable: too few distinct impostor pairs"
+		if r.Measurable {
+			measured = fmt.Sprintf("%.4f", r.FNMRMeasured)
+		}
+		fmt.Fprintf(stdout, "%-14s FNMR %.4f at LLR >= %.1f (measured FMR %.2g); at measured FMR <= 1e-6: %s\n", k.name, r.FNMR, r.Threshold, r.FMR, measured)
 	}
 	if *writeCal != "" {
 		b, err := json.MarshalIndent(full, "", "  ")
