@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -336,4 +337,77 @@ func TestPartnerCommands(t *testing.T) {
 			t.Errorf("in fail mode: status %d, want 503", got)
 		}
 	})
+}
+
+// TestForwardLatencyServe measures, through the real binary, the time from
+// the commit of an enrollment declaring a conviction (the delivery's
+// CreatedAt, written in the same transaction) to the partner's receipt.
+func TestForwardLatencyServe(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	data := t.TempDir()
+	MustRun(t, "site", "add", "--data", data, "--code", "MX-BENCH", "--name", "Forward test", "--country", "MEX", "--tz", "America/Mexico_City")
+	officer := MustAddUser(t, data, "--name", "officer", "--role", "officer", "--site", "MX-BENCH")
+	admin := MustAddUser(t, data, "--name", "admin", "--role", "admin")
+	sim := partnersim.New(nil)
+	partner := httptest.NewServer(sim)
+	defer partner.Close()
+	MustRun(t, "partner", "add", "--data", data, "--code", "GT-PNC", "--name", "PNC", "--endpoint", partner.URL+"/deliveries")
+	MustRun(t, "partner", "agreement", "add", "--data", data, "--partner", "GT-PNC", "--trigger", "conviction",
+		"--modality", "finger", "--field", "names", "--legal-basis", "MoU GT-MX 2026 art. 4", "--require-ack")
+	srv := mustServeForwarding(t, data, freeAddr(t))
+	sim.JWKSURL = srv.url + "/.well-known/jwks.json"
+	finger, err := demo.Fixture("finger-101_1.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 30
+	for i := range n {
+		body, ct := convictionRequest(i, finger)
+		req, _ := http.NewRequest("POST", srv.url+"/v1/encounters", body)
+		req.Header.Set("Authorization", "Bearer "+officer)
+		req.Header.Set("Content-Type", ct)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("enroll: status %d", resp.StatusCode)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(sim.Received()) < n && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	code, body := srv.get(t, admin, "/v1/deliveries?limit=1000")
+	if code != 200 {
+		t.Fatalf("deliveries: %d %s", code, body)
+	}
+	var deliveries []struct {
+		ID        string
+		CreatedAt time.Time `json:"created_at"`
+	}
+	json.Unmarshal(body, &deliveries)
+	created := map[string]time.Time{}
+	for _, d := range deliveries {
+		created[d.ID] = d.CreatedAt
+	}
+	var latencies []time.Duration
+	for _, r := range sim.Received() {
+		if at, ok := created[r.IdempotencyKey]; ok {
+			latencies = append(latencies, r.At.Sub(at))
+		}
+	}
+	if len(latencies) != n {
+		t.Fatalf("%d of %d deliveries received", len(latencies), n)
+	}
+	slices.Sort(latencies)
+	p50, p95 := latencies[n/2-1], latencies[(95*n+99)/100-1]
+	t.Logf("commit to receipt through huella serve over %d convictions: p50 %v, p95 %v, max %v", n, p50, p95, latencies[n-1])
+	if p95 > time.Second {
+		t.Errorf("p95 %v, want at most 1 s", p95)
+	}
 }
