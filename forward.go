@@ -97,10 +97,6 @@ const (
 // Triggers lists every trigger.
 var Triggers = []Trigger{TriggerConviction, TriggerHit, TriggerDuplicate}
 
-// WatchCategories are the categories of watchlist entries an agreement may
-// name for the hit trigger.
-var WatchCategories = []string{"conviction", "wanted", "gang", "terrorism", "other"}
-
 // Field is a part of a record that an agreement may let leave. Anything not
 // named is never sent: minimisation is an allow-list.
 type Field string
@@ -161,7 +157,7 @@ func (a *Agreement) Validate() error {
 		return Errorf(EINVALID, "the hit trigger needs at least one watchlist category")
 	}
 	for _, c := range a.Categories {
-		if !slices.Contains(WatchCategories, c) {
+		if !slices.Contains(WatchlistCategories, WatchlistCategory(c)) {
 			return Errorf(EINVALID, "unknown watchlist category %q", c)
 		}
 	}
@@ -310,7 +306,7 @@ func (c *Confirmation) Validate() error {
 	switch {
 	case c.Kind != TriggerHit && c.Kind != TriggerDuplicate:
 		return Errorf(EINVALID, "confirmation kind must be hit or duplicate")
-	case c.Kind == TriggerHit && !slices.Contains(WatchCategories, c.Category):
+	case c.Kind == TriggerHit && !slices.Contains(WatchlistCategories, WatchlistCategory(c.Category)):
 		return Errorf(EINVALID, "a hit confirmation needs a watchlist category")
 	case c.SubjectID == "" || c.EncounterID == "":
 		return Errorf(EINVALID, "subject_id and encounter_id required")
