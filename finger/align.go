@@ -7,12 +7,12 @@ import "math"
 // minutiae that then agree in position and direction are paired one to one.
 // The score is the squared count of paired minutiae over the product of the
 // minutiae counts inside the common area.
-func alignedScore(p, c *Candidate, pairs []pair, hypotheses int) float64 {
+func alignedScore(p, c *Candidate, pairs []pair, hypotheses int, s *scratch) float64 {
 	best := 0.0
-	tx := make([]float64, p.n)
-	ty := make([]float64, p.n)
-	td := make([]float64, p.n)
-	used := make([]bool, c.n)
+	tx := grow(&s.tx, p.n)
+	ty := grow(&s.ty, p.n)
+	td := grow(&s.td, p.n)
+	used := growBool(&s.used, c.n)
 	tried := 0
 	for _, h := range pairs {
 		if tried == hypotheses {
@@ -31,8 +31,8 @@ func alignedScore(p, c *Candidate, pairs []pair, hypotheses int) float64 {
 		matched := 0.0
 		for i := 0; i < p.n; i++ {
 			bestJ, bestD2 := -1, math.Inf(1)
-			r := math.Hypot(tx[i]-c.x[h.b], ty[i]-c.y[h.b])
-			tol := alignDistance + alignDistortion*r
+			// Distortion grows with the distance from the reference pair.
+			tol := alignDistance + alignDistortion*float64(p.dist[h.a*p.n+i])
 			// Candidates sorted by x: scan the window [x-tol, x+tol].
 			lo, hi := 0, c.n
 			for lo < hi {
@@ -86,4 +86,32 @@ func alignedScore(p, c *Candidate, pairs []pair, hypotheses int) float64 {
 		}
 	}
 	return best
+}
+
+// scratch holds the per-comparison buffers, reused through a pool so that a
+// gallery scan does not allocate.
+type scratch struct {
+	pairs          []pair
+	tx, ty, td     []float64
+	rho, lam, next []float64
+	used           []bool
+	order          []int
+	usedA, usedB   []bool
+}
+
+func grow(b *[]float64, n int) []float64 {
+	if cap(*b) < n {
+		*b = make([]float64, n)
+	}
+	*b = (*b)[:n]
+	return *b
+}
+
+func growBool(b *[]bool, n int) []bool {
+	if cap(*b) < n {
+		*b = make([]bool, n)
+	}
+	*b = (*b)[:n]
+	clear(*b)
+	return *b
 }

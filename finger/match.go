@@ -317,11 +317,14 @@ func Compare(probe, cand *Candidate) float64 {
 	if na == 0 || nb == 0 {
 		return 0
 	}
-	pairs := make([]pair, 0, na*nb/2)
+	s := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(s)
+	pairs := s.pairs[:0]
+	defer func() { s.pairs = pairs[:0] }()
 	for a := 0; a < na; a++ {
 		for b := 0; b < nb; b++ {
-			if s := localSimilarity(probe, a, cand, b); s > 0 {
-				pairs = append(pairs, pair{a, b, s})
+			if sim := localSimilarity(probe, a, cand, b); sim > 0 {
+				pairs = append(pairs, pair{a, b, sim})
 			}
 		}
 	}
@@ -332,11 +335,11 @@ func Compare(probe, cand *Candidate) float64 {
 		return 0
 	}
 	pairs = topPairs(pairs, max(nR, alignHypotheses))
+	s.pairs = pairs
 	// Global consolidation: the geometric mean of the relaxation score
 	// (local evidence) and the alignment score (global evidence).
-	aligned := alignedScore(probe, cand, pairs, alignHypotheses)
-	pairs = pairs[:nR]
-	return math.Sqrt(aligned * relaxedScore(probe, cand, pairs, nP))
+	aligned := alignedScore(probe, cand, pairs, alignHypotheses, s)
+	return math.Sqrt(aligned * relaxedScore(probe, cand, pairs[:nR], nP, s))
 }
 
 // topPairs returns the k most similar pairs, most similar first. A
@@ -370,9 +373,10 @@ func topPairs(pairs []pair, k int) []pair {
 
 // relaxedScore runs the relaxation over the selected pairs and averages the
 // relaxed similarity of the nP most efficient distinct pairs.
-func relaxedScore(p, c *Candidate, pairs []pair, nP int) float64 {
+func relaxedScore(p, c *Candidate, pairs []pair, nP int, s *scratch) float64 {
 	n := len(pairs)
-	rho := make([]float64, n*n)
+	rho := grow(&s.rho, n*n)
+	clear(rho)
 	for i := 0; i < n; i++ {
 		ai, bi := pairs[i].a, pairs[i].b
 		for j := i + 1; j < n; j++ {
@@ -392,8 +396,8 @@ func relaxedScore(p, c *Candidate, pairs []pair, nP int) float64 {
 			rho[i*n+j], rho[j*n+i] = r, r
 		}
 	}
-	lambda := make([]float64, n)
-	next := make([]float64, n)
+	lambda := grow(&s.lam, n)
+	next := grow(&s.next, n)
 	for i := range pairs {
 		lambda[i] = pairs[i].sim
 	}
@@ -409,14 +413,17 @@ func relaxedScore(p, c *Candidate, pairs []pair, nP int) float64 {
 		}
 		lambda, next = next, lambda
 	}
-	order := make([]int, n)
+	if cap(s.order) < n {
+		s.order = make([]int, n)
+	}
+	order := s.order[:n]
 	for i := range order {
 		order[i] = i
 	}
 	slices.SortFunc(order, func(x, y int) int {
 		return cmp.Compare(lambda[y]/pairs[y].sim, lambda[x]/pairs[x].sim)
 	})
-	usedA, usedB := map[int]bool{}, map[int]bool{}
+	usedA, usedB := growBool(&s.usedA, p.n), growBool(&s.usedB, c.n)
 	var sum float64
 	taken := 0
 	for _, i := range order {
@@ -459,3 +466,5 @@ func Search(probe *Candidate, gallery []*Candidate) []float64 {
 	wg.Wait()
 	return scores
 }
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
