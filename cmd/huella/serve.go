@@ -7,33 +7,44 @@ import (
 	"io"
 )
 
-// runServe runs "huella serve": the API on --addr until interrupted.
+// runServe runs "huella serve": the API and console on --addr until
+// interrupted.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var cfg Config
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfg.registerFlags(fs, true)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	logger := newLogger(stderr)
-	app, err := OpenApp(ctx, cfg, logger)
+	app, err := startServing(ctx, "serve", args, stderr)
 	if err != nil {
 		return err
 	}
 	defer app.Close()
-	if err := app.StartIdentification(ctx); err != nil {
-		return err
-	}
-	if err := app.StartForwarding(ctx); err != nil {
-		return err
-	}
-	if err := app.HTTP.Open(cfg.Addr); err != nil {
-		return err
-	}
-	logger.Info("serving", "url", app.HTTP.URL())
+	app.Logger.Info("serving", "url", app.HTTP.URL())
 	fmt.Fprintf(stdout, "Huella is serving at %s\n", app.HTTP.URL())
 	<-ctx.Done()
-	logger.Info("shutting down")
+	app.Logger.Info("shutting down")
 	return nil
+}
+
+// startServing parses the flags of a serving command, opens the app, starts
+// identification and forwarding, and listens. The caller closes the app.
+func startServing(ctx context.Context, name string, args []string, stderr io.Writer) (*App, error) {
+	var cfg Config
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.registerFlags(fs, true)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	app, err := OpenApp(ctx, cfg, newLogger(stderr))
+	if err != nil {
+		return nil, err
+	}
+	for _, start := range []func(context.Context) error{app.StartIdentification, app.StartForwarding} {
+		if err := start(ctx); err != nil {
+			app.Close()
+			return nil, err
+		}
+	}
+	if err := app.HTTP.Open(cfg.Addr); err != nil {
+		app.Close()
+		return nil, err
+	}
+	return app, nil
 }

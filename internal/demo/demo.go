@@ -27,6 +27,9 @@ var Sites = []*huella.Site{
 	{Code: "MX-CDMX", Name: "Estación Migratoria Las Agujas, Ciudad de México", Country: "MEX", TimeZone: "America/Mexico_City"},
 }
 
+// PartnerCode is the demonstration partner agency, whose user is "socio".
+const PartnerCode = "DEMO-SOCIO"
+
 // User is a demonstration user with its token.
 type User struct {
 	*huella.User
@@ -80,7 +83,7 @@ func Seed(ctx context.Context, store huella.Store, enroller *enroll.Service, key
 		if u == nil {
 			u = &huella.User{Name: sp.name, Role: sp.role, Sites: sp.sites, TokenHash: huella.HashToken(token)}
 			if sp.role == huella.RolePartner {
-				u.Partner = "DEMO-PARTNER"
+				u.Partner = PartnerCode
 			}
 			if err := store.CreateUser(ctx, u); err != nil {
 				return nil, fmt.Errorf("demo user: %w", err)
@@ -197,4 +200,66 @@ func enrollAs(ctx context.Context, enroller *enroll.Service, officer *huella.Use
 // Fixture returns the bytes of a fixture image by file name.
 func Fixture(name string) ([]byte, error) {
 	return fixtures.ReadFile(path.Join("fixtures", name))
+}
+
+// SeedPartner registers the demonstration partner agency, receiving at
+// endpoint, with an agreement that forwards declared convictions and
+// confirmed hits of wanted persons and convicts: names, dates of birth,
+// nationality, criminal history and where and when the person was
+// encountered, with fingers and face. A partner seeded before has its
+// endpoint updated (the simulator listens on a new port each run).
+func SeedPartner(ctx context.Context, store huella.ForwardStore, endpoint string) error {
+	ctx = huella.NewContextWithPurpose(ctx, huella.PurposeAdministration)
+	p := &huella.Partner{Code: PartnerCode, Name: "Agencia asociada (demostración)", Endpoint: endpoint, Format: huella.FormatJSON}
+	if old, err := store.FindPartner(ctx, PartnerCode); err == nil {
+		old.Endpoint = endpoint
+		return store.UpdatePartner(ctx, old)
+	}
+	if err := store.CreatePartner(ctx, p); err != nil {
+		return fmt.Errorf("demo partner: %w", err)
+	}
+	a := &huella.Agreement{Partner: PartnerCode,
+		Triggers:   []huella.Trigger{huella.TriggerConviction, huella.TriggerHit},
+		Categories: []string{string(huella.CategoryWanted), string(huella.CategoryConviction)},
+		Modalities: []huella.Modality{huella.ModalityFinger, huella.ModalityFace},
+		Fields: []huella.Field{huella.FieldNames, huella.FieldBirthDate, huella.FieldNationality,
+			huella.FieldCriminalHistory, huella.FieldCapture},
+		LegalBasis: "Memorando de entendimiento de demostración, art. 4",
+	}
+	if err := store.CreateAgreement(ctx, a); err != nil {
+		return fmt.Errorf("demo agreement: %w", err)
+	}
+	return nil
+}
+
+// SeedWatchlist gives the partner a watchlist of wanted persons with one
+// entry: the fingers of the demo's second person, under another name. Its
+// retro search raises a hit on her encounter for the examiner to decide.
+func SeedWatchlist(ctx context.Context, store huella.IdentityStore, enroller *enroll.Service, partner *huella.User) error {
+	lists, err := store.ListWatchlists(ctx)
+	if err != nil || len(lists) > 0 {
+		return err
+	}
+	ctx = huella.NewContextWithPurpose(huella.NewContextWithActor(ctx, partner), huella.PurposeForwarding)
+	w := &huella.Watchlist{Name: "Personas buscadas (demostración)", Owner: PartnerCode, Category: huella.CategoryWanted,
+		ValidFrom: enroller.Now().Add(-24 * time.Hour)}
+	if err := store.CreateWatchlist(ctx, w); err != nil {
+		return fmt.Errorf("demo watchlist: %w", err)
+	}
+	entry := &huella.WatchEntry{WatchlistID: w.ID, Reference: "ORD-2025-0417",
+		Biographics: huella.Biographics{Names: []huella.Name{{Given: "Fernanda", Family: "Ruiz Alas"}}, Sex: huella.SexFemale}}
+	var images [][]byte
+	for i, f := range []int{105, 106, 107, 108} {
+		data, err := Fixture(fmt.Sprintf("finger-%d_1.png", f))
+		if err != nil {
+			return err
+		}
+		entry.Samples = append(entry.Samples, &huella.Sample{Modality: huella.ModalityFinger, Position: i + 2,
+			Impression: huella.ImpressionPlain, PPI: 500})
+		images = append(images, data)
+	}
+	if _, err := enroller.AddWatchEntry(ctx, entry, images); err != nil {
+		return fmt.Errorf("demo watchlist entry: %w", err)
+	}
+	return nil
 }
