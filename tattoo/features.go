@@ -73,17 +73,17 @@ var circle = [16][2]int{
 
 // pyramidCorners detects FAST-9 corners on every level, scores them with the
 // Harris measure, keeps local maxima and distributes maxKeypoints over the
-// levels (in proportion to scale^-levelShareExponent) and over a grid of
-// cells in each level,
+// levels (in proportion to area, as ORB does; giving coarse levels more
+// measured worse) and over a grid of cells in each level,
 // leaving out corners on the padding of a rotated photo.
 func pyramidCorners(levels []level, fill fillMask) []corner {
-	total := 0.0
+	totalArea := 0.0
 	for _, l := range levels {
-		total += math.Pow(l.scale, -levelShareExponent)
+		totalArea += float64(len(l.img.Pix))
 	}
 	var out []corner
 	for _, l := range levels {
-		want := int(math.Round(maxKeypoints * math.Pow(l.scale, -levelShareExponent) / total))
+		want := int(math.Round(maxKeypoints * float64(len(l.img.Pix)) / totalArea))
 		cs := fastCorners(l.img, fastThreshold)
 		cs = harrisMaxima(l.img, cs)
 		for i := range cs {

@@ -88,9 +88,3 @@ const (
 // vocabulary node may be from a probe descriptor than the nearest for the
 // gallery comparison to search both.
 const secondCellMargin = 8
-
-// levelShareExponent sets how maxKeypoints is shared among pyramid levels:
-// in proportion to scale^-levelShareExponent (2 = in proportion to area,
-// as ORB does; smaller keeps more coarse keypoints, which survive a change
-// of scale between photos).
-const levelShareExponent = 2.0
