@@ -13,7 +13,8 @@ import (
 )
 
 // runEvalFinger runs "huella eval finger [--det det.png] [--scores scores.csv]
-// [--json] [--ppi N] DIR": the FVC protocol plus all-pairs impostors.
+// [--json] [--ppi N] [--trace OUTDIR [--trace-image NAME]] DIR": the FVC
+// protocol plus all-pairs impostors.
 func runEvalFinger(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("eval finger", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -21,16 +22,27 @@ func runEvalFinger(ctx context.Context, args []string, stdout, stderr io.Writer)
 	scoresPath := fs.String("scores", "", "write every score (CSV: kind,score) to this file")
 	asJSON := fs.Bool("json", false, "end the output with one JSON line of figures")
 	ppi := fs.Int("ppi", 500, "resolution of the images (normalised to 500 ppi)")
+	traceDir := fs.String("trace", "", "write the stage images (mask, orientation, enhanced, skeleton, minutiae…) of one image to this directory")
+	traceImage := fs.String("trace-image", "", "file name in DIR of the image to trace (default: the first)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("usage: huella eval finger [--det det.png] [--scores scores.csv] [--json] [--ppi N] DIR")
+		return fmt.Errorf("usage: huella eval finger [--det det.png] [--scores scores.csv] [--json] [--ppi N] [--trace OUTDIR [--trace-image NAME]] DIR")
 	}
 	dir := fs.Arg(0)
 	r, err := finger.Evaluate(ctx, dir, *ppi)
 	if err != nil {
 		return err
+	}
+	if *traceDir != "" {
+		path := r.Samples[0].Path
+		if *traceImage != "" {
+			path = filepath.Join(dir, *traceImage)
+		}
+		if err := finger.WriteTrace(path, *ppi, *traceDir); err != nil {
+			fmt.Fprintf(stderr, "trace %s: %v\n", filepath.Base(path), err)
+		}
 	}
 	fvc := evaluation.Scores{Genuine: r.Genuine, Impostor: r.Impostor}
 	all := evaluation.Scores{Genuine: r.Genuine, Impostor: r.ImpostorAll}
