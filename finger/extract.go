@@ -54,6 +54,9 @@ func Extract(img *image.Gray, opt Options) (*Template, error) {
 
 	f := &Template{Width: gray.w, Height: gray.h, Minutiae: minutiae}
 	f.Quality = imageQuality(orient, mask, clarity, len(minutiae))
+	if coh := orient.meanCoherence(mask); coh < minMeanCoherence || f.Quality < minImageQuality {
+		return f, fmt.Errorf("%w: ridge coherence %.2f, quality %d", ErrNoFingerprint, coh, f.Quality)
+	}
 	if len(minutiae) < minMinutiae {
 		return f, fmt.Errorf("%w: %d found", ErrTooFewMinutiae, len(minutiae))
 	}
@@ -195,6 +198,22 @@ func blockOrientations(g *floatImage) *orientationField {
 		o.angle[b] = ridgeAngle(o.vx[b], o.vy[b])
 	}
 	return o
+}
+
+// meanCoherence is the mean orientation coherence of the foreground blocks.
+func (o *orientationField) meanCoherence(m *blockMask) float64 {
+	var s float64
+	n := 0
+	for b, fg := range m.fg {
+		if fg {
+			s += o.coherence[b]
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return s / float64(n)
 }
 
 // ridgeAngle turns a doubled-angle gradient vector into the ridge

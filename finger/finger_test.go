@@ -4,6 +4,7 @@ import (
 	"errors"
 	"image"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -60,6 +61,16 @@ func TestExtract(t *testing.T) {
 			blank.Pix[i] = 200
 		}
 		if _, err := finger.Extract(blank, finger.Options{}); !errors.Is(err, finger.ErrNoFingerprint) {
+			t.Errorf("err = %v, want ErrNoFingerprint", err)
+		}
+	})
+	t.Run("ErrNoFingerprintNoise", func(t *testing.T) {
+		noise := image.NewGray(image.Rect(0, 0, 300, 300))
+		r := rand.New(rand.NewPCG(1, 2))
+		for i := range noise.Pix {
+			noise.Pix[i] = uint8(r.IntN(256))
+		}
+		if _, err := finger.Extract(noise, finger.Options{}); !errors.Is(err, finger.ErrNoFingerprint) {
 			t.Errorf("err = %v, want ErrNoFingerprint", err)
 		}
 	})

@@ -33,6 +33,10 @@ const (
 	// maskMinCoherence is the orientation coherence below which a block of
 	// modest contrast is background.
 	maskMinCoherence = 0.15
+	// minMeanCoherence and minImageQuality reject images without ridges
+	// (noise, faces, irises score below; FVC2002 prints at least 0.25 and 34).
+	minMeanCoherence = 0.15
+	minImageQuality  = 18
 	// minForegroundBlocks rejects images with too little fingerprint area.
 	minForegroundBlocks = 120
 
