@@ -63,8 +63,8 @@ const (
 	// AlignChip is dlib's get_face_chip (the alignment FaceRecognitionNet's
 	// dlib original was trained with): a similarity transform (rotation,
 	// scale, shift) fitting 33 of the 68 landmarks (eyes, nose, outer mouth)
-	// to dlib's mean face, sampled bilinearly into a 150×150 chip with 25%
-	// padding.
+	// to dlib's mean face, sampled bilinearly into a 150×150 chip with the
+	// padding chipPadding.
 	AlignChip Alignment = iota
 	// AlignFaceAPI is face-api's withFaceDescriptor crop (FaceLandmarks
 	// alignDlib): an upright square from the eye and mouth centres, padded

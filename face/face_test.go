@@ -48,6 +48,7 @@ func TestMatesAndNonMates(t *testing.T) {
 			a := mustExtract(t, x, filepath.Join(root, c.a))
 			b := mustExtract(t, x, filepath.Join(root, c.b))
 			s := face.Similarity(a.Descriptor, b.Descriptor)
+			t.Logf("similarity %.3f (threshold %.3f)", s, face.ThresholdFMR1e3)
 			if c.mated && s < face.ThresholdFMR1e3 {
 				t.Errorf("mated similarity = %.3f, want ≥ %.3f", s, face.ThresholdFMR1e3)
 			}

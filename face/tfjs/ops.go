@@ -58,7 +58,15 @@ func (e Exec) Conv2D(x, filter, bias *Tensor, stride int, pad Padding) (*Tensor,
 								clear(seg)
 								continue
 							}
-							copy(seg, x.Data[(iy*w+ix)*cin:])
+							src := x.Data[(iy*w+ix)*cin : (iy*w+ix+1)*cin]
+							if cin < 8 {
+								// A loop beats memmove's call for RGB input.
+								for i, v := range src {
+									seg[i] = v
+								}
+							} else {
+								copy(seg, src)
+							}
 						}
 					}
 				}
