@@ -88,6 +88,9 @@ func (g *Gallery) Add(id, subject string, t *Template) error {
 	if t == nil || len(t.Descriptors) == 0 {
 		return fmt.Errorf("tattoo: add %q: %w", id, ErrNoFeatures)
 	}
+	if len(t.Keypoints) != len(t.Descriptors) || len(t.Descriptors) >= maxTemplateKeypoints {
+		return fmt.Errorf("tattoo: add %q: %w", id, ErrBadTemplate)
+	}
 	words := g.vocab.Words(t.Descriptors)
 	cells := newCellIndex(g.vocab, t.Descriptors)
 	g.mu.Lock()
@@ -113,6 +116,9 @@ func (g *Gallery) Search(probe *Template, opt SearchOptions) []Candidate {
 		short = shortlistSize
 	}
 	short = max(short, opt.Limit)
+	if probe == nil || len(probe.Keypoints) != len(probe.Descriptors) {
+		return nil
+	}
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 	keep := func(i int) bool {

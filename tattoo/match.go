@@ -39,8 +39,13 @@ type Comparison struct {
 }
 
 // Compare matches the descriptors of probe and candidate and verifies the
-// matches geometrically.
+// matches geometrically. Malformed templates (keypoints and descriptors of
+// different lengths) score 0.
 func Compare(probe, candidate *Template) Comparison {
+	if probe == nil || candidate == nil || len(probe.Keypoints) != len(probe.Descriptors) ||
+		len(candidate.Keypoints) != len(candidate.Descriptors) {
+		return Comparison{}
+	}
 	matches := matchDescriptors(probe.Descriptors, candidate.Descriptors)
 	return verifyMatches(probe, candidate, matches)
 }
