@@ -96,28 +96,19 @@ func (x *faceIndex) Len() int {
 }
 
 func (x *faceIndex) Search(probe []byte, k int) ([]Match, error) {
-	d, err := decodeDescriptor(probe)
+	all, err := x.scores(probe)
 	if err != nil {
 		return nil, err
 	}
-	p, err := face.NewProbe(d)
-	if err != nil {
-		return nil, huella.Errorf(huella.EINVALID, "face template: %v", err)
-	}
-	x.mu.RLock()
-	out := make([]float32, x.g.Len())
-	x.g.Scores(p, out, 0)
-	x.mu.RUnlock()
-	scores := make([]float64, len(out))
-	for i, s := range out {
+	scores := make([]float64, len(all))
+	for i, s := range all {
 		scores[i] = float64(s)
 	}
 	return topK(scores, k), nil
 }
 
-// ScoreEntries scans the whole gallery once (the quantised gallery has no
-// random access) and picks the entries asked for.
-func (x *faceIndex) ScoreEntries(probe []byte, entries []int) ([]float64, error) {
+// scores returns the probe's cosine similarity to every entry.
+func (x *faceIndex) scores(probe []byte) ([]float32, error) {
 	d, err := decodeDescriptor(probe)
 	if err != nil {
 		return nil, err
@@ -127,9 +118,19 @@ func (x *faceIndex) ScoreEntries(probe []byte, entries []int) ([]float64, error)
 		return nil, huella.Errorf(huella.EINVALID, "face template: %v", err)
 	}
 	x.mu.RLock()
+	defer x.mu.RUnlock()
 	all := make([]float32, x.g.Len())
 	x.g.Scores(p, all, 0)
-	x.mu.RUnlock()
+	return all, nil
+}
+
+// ScoreEntries scans the whole gallery once (the quantised gallery has no
+// random access) and picks the entries asked for.
+func (x *faceIndex) ScoreEntries(probe []byte, entries []int) ([]float64, error) {
+	all, err := x.scores(probe)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]float64, len(entries))
 	for i, e := range entries {
 		if e < 0 || e >= len(all) {

@@ -39,12 +39,11 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	e, err := s.Enroll.Enroll(r.Context(), req)
+	e, err := s.enroll(r.Context(), req)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	s.metrics.enrolled.Inc()
 	if notes == nil {
 		notes = []string{}
 	}

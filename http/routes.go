@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -99,13 +100,21 @@ func (s *Server) handleCreateEncounter(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	e, err := s.Enroll.Enroll(r.Context(), req)
+	e, err := s.enroll(r.Context(), req)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	s.metrics.enrolled.Inc()
 	writeJSON(w, http.StatusCreated, e)
+}
+
+// enroll runs the enrollment flow and counts the enrollment.
+func (s *Server) enroll(ctx context.Context, req *enroll.Request) (*huella.Encounter, error) {
+	e, err := s.Enroll.Enroll(ctx, req)
+	if err == nil {
+		s.metrics.enrolled.Inc()
+	}
+	return e, err
 }
 
 func (s *Server) readEncounterRequest(r *http.Request) (*enroll.Request, error) {
