@@ -84,6 +84,9 @@ type BlobStore interface {
 	// Put stores data durably (synced to disk before it returns) and returns
 	// its reference. ETOOLARGE over the store's limit.
 	Put(ctx context.Context, data []byte) (ref string, err error)
+	// PutAll stores several blobs durably, as one unit of syncing: all are
+	// on disk when it returns. ETOOLARGE over the store's limit.
+	PutAll(ctx context.Context, blobs [][]byte) (refs []string, err error)
 	// Get returns the plaintext of the blob, or ENOTFOUND. A blob whose
 	// ciphertext fails authentication is EINTERNAL, never returned.
 	Get(ctx context.Context, ref string) ([]byte, error)

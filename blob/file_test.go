@@ -46,6 +46,27 @@ func TestFileStore(t *testing.T) {
 			t.Fatalf("same content gave refs %s and %s", ref, ref2)
 		}
 	})
+	t.Run("PutAll", func(t *testing.T) {
+		s, _ := MustOpen(t)
+		blobs := [][]byte{[]byte("right index"), []byte("left iris"), []byte("right index")}
+		refs, err := s.PutAll(ctx, blobs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(refs) != 3 || refs[0] != refs[2] || refs[0] == refs[1] {
+			t.Fatalf("refs = %v: want equal content under one ref, different under two", refs)
+		}
+		for i, ref := range refs {
+			got, err := s.Get(ctx, ref)
+			if err != nil || !bytes.Equal(got, blobs[i]) {
+				t.Fatalf("Get(%s) = %q, %v", ref, got, err)
+			}
+		}
+		s.MaxSize = 5
+		if _, err := s.PutAll(ctx, [][]byte{[]byte("too large")}); huella.ErrorCode(err) != huella.ETOOLARGE {
+			t.Fatalf("err = %v, want ETOOLARGE", err)
+		}
+	})
 	t.Run("NoPlaintextOnDisk", func(t *testing.T) {
 		s, dir := MustOpen(t)
 		secret := []byte("PLAINTEXT-MARKER-0123456789")

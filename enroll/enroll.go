@@ -6,13 +6,11 @@ package enroll
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"image"
 	_ "image/jpeg" // register JPEG
 	_ "image/png"  // register PNG
 	"log/slog"
-	"sync"
 	"time"
 
 	_ "golang.org/x/image/bmp"  // register BMP
@@ -104,20 +102,10 @@ func (s *Service) Enroll(ctx context.Context, req *Request) (*huella.Encounter, 
 			return nil, err
 		}
 	}
-	// Images are written concurrently: each Put waits on its own fsyncs.
-	refs := make([]string, len(e.Samples))
-	errs := make([]error, len(e.Samples))
-	var wg sync.WaitGroup
-	for i := range e.Samples {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			refs[i], errs[i] = s.Blobs.Put(ctx, req.Images[i])
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("store image: %w", err)
+	// All the images are made durable with one sync.
+	refs, err := s.Blobs.PutAll(ctx, req.Images)
+	if err != nil {
+		return nil, fmt.Errorf("store images: %w", err)
 	}
 	for i, smp := range e.Samples {
 		smp.ImageRef = refs[i]

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"time"
@@ -50,8 +51,20 @@ func runBenchEnroll(ctx context.Context, args []string, stdout, stderr io.Writer
 	n := fs.Int("encounters", 500, "encounters to enroll")
 	concurrency := fs.Int("concurrency", 8, "concurrent clients")
 	asJSON := fs.Bool("json", false, "print the result as one JSON line")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if cfg.Data == "./huella-data" {
 		dir, err := os.MkdirTemp("", "huella-bench-")
