@@ -143,7 +143,12 @@ type Hit struct {
 	Examiner           string            `json:"examiner,omitempty"` // user ID of who decided
 	Reason             string            `json:"reason,omitempty"`
 	DecidedAt          time.Time         `json:"decided_at,omitempty"`
-	CreatedAt          time.Time         `json:"created_at"`
+	// Under the two-person rule a confirmation takes two examiners: the
+	// first one's is recorded here while the hit stays pending.
+	FirstExaminer    string    `json:"first_examiner,omitempty"`
+	FirstReason      string    `json:"first_reason,omitempty"`
+	FirstConfirmedAt time.Time `json:"first_confirmed_at,omitempty"`
+	CreatedAt        time.Time `json:"created_at"`
 }
 
 // WatchEntry is a person on a watchlist: the owner's reference, what is
@@ -234,8 +239,14 @@ type IdentityStore interface {
 	// duplicate merges the probe's subject into the candidate's, a
 	// watchlist hit is recorded for forwarding (ForwardStore's
 	// ConfirmForForwarding) with its deliveries planned. ENOTFOUND;
-	// ECONFLICT if the hit was already decided; EINVALID.
+	// ECONFLICT if the hit was already decided; EINVALID; EFORBIDDEN when
+	// the examiner confirming is the one whose first confirmation it has.
 	DecideHit(ctx context.Context, id string, state HitState, reason string) (*Hit, error)
+	// RecordFirstConfirmation records the first of the two confirmations
+	// the two-person rule asks for, by the actor in ctx; the hit stays
+	// pending. ENOTFOUND; ECONFLICT if it was decided or first-confirmed
+	// already; EINVALID without a reason.
+	RecordFirstConfirmation(ctx context.Context, id string, reason string) (*Hit, error)
 	// UnmergeSubject undoes the merge of a subject; history is kept.
 	// ENOTFOUND if it is not merged.
 	UnmergeSubject(ctx context.Context, id string) error

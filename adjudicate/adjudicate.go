@@ -20,6 +20,10 @@ type Store interface {
 type Service struct {
 	Store      Store
 	Identifier *enroll.Identifier // kept in step with merges; nil when not identifying
+	// TwoPersonRule makes a confirmation take two examiners: the first
+	// confirmation is recorded and the hit stays pending until another
+	// examiner confirms (or anyone rejects).
+	TwoPersonRule bool
 }
 
 // Queue returns the hits in the filter that the actor may decide or see:
@@ -91,14 +95,19 @@ func (s *Service) find(ctx context.Context, id string) (*huella.Hit, error) {
 }
 
 // Decide confirms or rejects a pending hit with a reason. Only examiners
-// decide, at their sites; a confirmed duplicate merges the subjects in the
-// store and in the gallery.
+// decide, at their sites; under the two-person rule the first confirmation
+// is only recorded. A confirmed duplicate merges the subjects in the store
+// and in the gallery.
 func (s *Service) Decide(ctx context.Context, id string, state huella.HitState, reason string) (*huella.Hit, error) {
 	if huella.ActorFromContext(ctx).Role != huella.RoleExaminer {
 		return nil, huella.Errorf(huella.EFORBIDDEN, "only examiners decide hits")
 	}
-	if _, err := s.find(ctx, id); err != nil {
+	pending, err := s.find(ctx, id)
+	if err != nil {
 		return nil, err
+	}
+	if s.TwoPersonRule && state == huella.HitConfirmed && pending.FirstExaminer == "" {
+		return s.Store.RecordFirstConfirmation(ctx, id, reason)
 	}
 	h, err := s.Store.DecideHit(ctx, id, state, reason)
 	if err != nil {

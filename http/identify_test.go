@@ -188,3 +188,24 @@ func TestIdentificationBadInput(t *testing.T) {
 		checkError(t, resp, b, huella.EINVALID)
 	})
 }
+
+// TestTwoPersonRule: with the rule on, the first examiner's confirmation
+// leaves the hit pending, the same examiner cannot complete it, a second
+// examiner does.
+func TestTwoPersonRule(t *testing.T) {
+	e := MustOpenEnv(t)
+	e.api.Adjudicate.TwoPersonRule = true
+	e.addUser("examiner-2", huella.RoleExaminer, "MX-TAP")
+	h := e.newHit("MX-TAP")
+	confirm := `{"state":"confirmed","reason":"same ridge flow and minutiae"}`
+	first := decode[huella.Hit](t)(e.do("examiner", "POST", "/v1/hits/"+h.ID+"/decision", strings.NewReader(confirm), "application/json"))
+	if first.State != huella.HitPending || first.FirstExaminer != e.users["examiner"].ID {
+		t.Fatalf("after the first confirmation: %+v", first)
+	}
+	resp, body := e.do("examiner", "POST", "/v1/hits/"+h.ID+"/decision", strings.NewReader(confirm), "application/json")
+	checkError(t, resp, body, huella.EFORBIDDEN)
+	second := decode[huella.Hit](t)(e.do("examiner-2", "POST", "/v1/hits/"+h.ID+"/decision", strings.NewReader(confirm), "application/json"))
+	if second.State != huella.HitConfirmed || second.Examiner != e.users["examiner-2"].ID {
+		t.Fatalf("after the second confirmation: %+v", second)
+	}
+}

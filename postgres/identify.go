@@ -118,7 +118,7 @@ func fillIdentity(ctx context.Context, tx pgx.Tx, byID map[string]*huella.Encoun
 }
 
 const hitColumns = `id, kind, encounter_id, subject_id, site, candidate_subject_id, watchlist_id, watch_entry_id,
-	category, candidate, state, examiner, reason, decided_at, created_at`
+	category, candidate, state, examiner, reason, decided_at, created_at, first_examiner, first_reason, first_at`
 
 func queryHits(ctx context.Context, q querier, where string, args ...any) ([]*huella.Hit, error) {
 	rows, err := q.Query(ctx, `SELECT `+hitColumns+` FROM hits `+where, args...)
@@ -128,9 +128,10 @@ func queryHits(ctx context.Context, q querier, where string, args ...any) ([]*hu
 	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*huella.Hit, error) {
 		var h huella.Hit
 		var cand []byte
-		var decided *time.Time
+		var decided, first *time.Time
 		if err := row.Scan(&h.ID, &h.Kind, &h.EncounterID, &h.SubjectID, &h.Site, &h.CandidateSubjectID, &h.WatchlistID,
-			&h.WatchEntryID, &h.Category, &cand, &h.State, &h.Examiner, &h.Reason, &decided, &h.CreatedAt); err != nil {
+			&h.WatchEntryID, &h.Category, &cand, &h.State, &h.Examiner, &h.Reason, &decided, &h.CreatedAt,
+			&h.FirstExaminer, &h.FirstReason, &first); err != nil {
 			return nil, err
 		}
 		if err := json.Unmarshal(cand, &h.Candidate); err != nil {
@@ -138,6 +139,9 @@ func queryHits(ctx context.Context, q querier, where string, args ...any) ([]*hu
 		}
 		if decided != nil {
 			h.DecidedAt = decided.UTC()
+		}
+		if first != nil {
+			h.FirstConfirmedAt = first.UTC()
 		}
 		h.CreatedAt = h.CreatedAt.UTC()
 		return &h, nil
@@ -425,6 +429,9 @@ func (s *Store) DecideHit(ctx context.Context, id string, state huella.HitState,
 		if hit.State != huella.HitPending {
 			return huella.Errorf(huella.ECONFLICT, "hit already %s", hit.State)
 		}
+		if state == huella.HitConfirmed && hit.FirstExaminer == examiner {
+			return huella.Errorf(huella.EFORBIDDEN, "a second examiner must confirm: the first confirmation is yours")
+		}
 		hit.State, hit.Examiner, hit.Reason, hit.DecidedAt = state, examiner, reason, now
 		if _, err := tx.Exec(ctx, `UPDATE hits SET state = $1, examiner = $2, reason = $3, decided_at = $4 WHERE id = $5`,
 			string(state), examiner, reason, now, id); err != nil {
@@ -502,4 +509,45 @@ func (s *Store) UnmergeSubject(ctx context.Context, id string) error {
 		}
 		return appendAudit(ctx, tx, huella.NewAuditEvent(ctx, huella.ActionSubjectUnmerge, "subject/"+id, ""), now)
 	})
+}
+
+// RecordFirstConfirmation records the first of two confirmations.
+func (s *Store) RecordFirstConfirmation(ctx context.Context, id, reason string) (*huella.Hit, error) {
+	if reason == "" || len(reason) > 1000 {
+		return nil, huella.Errorf(huella.EINVALID, "a decision needs a reason (at most 1000 characters)")
+	}
+	examiner := "system"
+	if u := huella.ActorFromContext(ctx); u != nil {
+		examiner = u.ID
+	}
+	now := s.now()
+	var hit *huella.Hit
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		list, err := queryHits(ctx, tx, `WHERE id = $1 FOR UPDATE`, id)
+		if err != nil {
+			return err
+		}
+		if len(list) == 0 {
+			return huella.Errorf(huella.ENOTFOUND, "hit %s not found", id)
+		}
+		hit = list[0]
+		switch {
+		case hit.State != huella.HitPending:
+			return huella.Errorf(huella.ECONFLICT, "hit already %s", hit.State)
+		case hit.FirstExaminer != "":
+			return huella.Errorf(huella.ECONFLICT, "hit already has its first confirmation")
+		}
+		hit.FirstExaminer, hit.FirstReason, hit.FirstConfirmedAt = examiner, reason, now
+		if _, err := tx.Exec(ctx, `UPDATE hits SET first_examiner = $1, first_reason = $2, first_at = $3 WHERE id = $4`,
+			examiner, reason, now, id); err != nil {
+			return fmt.Errorf("postgres: first confirmation: %w", err)
+		}
+		event := huella.NewAuditEvent(ctx, huella.ActionHitDecide, "hit/"+id, hit.Site)
+		event.Detail = fmt.Sprintf("kind=%s state=first-confirmation", hit.Kind)
+		return appendAudit(ctx, tx, event, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return hit, nil
 }

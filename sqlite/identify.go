@@ -113,7 +113,7 @@ func fillIdentity(ctx context.Context, tx *sql.Tx, byID map[string]*huella.Encou
 }
 
 const hitColumns = `id, kind, encounter_id, subject_id, site, candidate_subject_id, watchlist_id, watch_entry_id,
-	category, candidate, state, examiner, reason, decided_at, created_at`
+	category, candidate, state, examiner, reason, decided_at, created_at, first_examiner, first_reason, first_at`
 
 func queryHits(ctx context.Context, q querier, where string, args ...any) ([]*huella.Hit, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+hitColumns+` FROM hits `+where, args...)
@@ -125,9 +125,10 @@ func queryHits(ctx context.Context, q querier, where string, args ...any) ([]*hu
 	for rows.Next() {
 		var h huella.Hit
 		var cand string
-		var decided, created int64
+		var decided, created, first int64
 		if err := rows.Scan(&h.ID, &h.Kind, &h.EncounterID, &h.SubjectID, &h.Site, &h.CandidateSubjectID, &h.WatchlistID,
-			&h.WatchEntryID, &h.Category, &cand, &h.State, &h.Examiner, &h.Reason, &decided, &created); err != nil {
+			&h.WatchEntryID, &h.Category, &cand, &h.State, &h.Examiner, &h.Reason, &decided, &created,
+			&h.FirstExaminer, &h.FirstReason, &first); err != nil {
 			return nil, fmt.Errorf("sqlite: hits: %w", err)
 		}
 		if err := json.Unmarshal([]byte(cand), &h.Candidate); err != nil {
@@ -135,6 +136,9 @@ func queryHits(ctx context.Context, q querier, where string, args ...any) ([]*hu
 		}
 		if decided != 0 {
 			h.DecidedAt = fromMicros(decided)
+		}
+		if first != 0 {
+			h.FirstConfirmedAt = fromMicros(first)
 		}
 		h.CreatedAt = fromMicros(created)
 		list = append(list, &h)
@@ -443,6 +447,9 @@ func (s *Store) DecideHit(ctx context.Context, id string, state huella.HitState,
 		if hit.State != huella.HitPending {
 			return huella.Errorf(huella.ECONFLICT, "hit already %s", hit.State)
 		}
+		if state == huella.HitConfirmed && hit.FirstExaminer == examiner {
+			return huella.Errorf(huella.EFORBIDDEN, "a second examiner must confirm: the first confirmation is yours")
+		}
 		hit.State, hit.Examiner, hit.Reason, hit.DecidedAt = state, examiner, reason, now
 		if _, err := tx.ExecContext(ctx, `UPDATE hits SET state = ?, examiner = ?, reason = ?, decided_at = ? WHERE id = ?`,
 			string(state), examiner, reason, micros(now), id); err != nil {
@@ -526,4 +533,45 @@ func (s *Store) UnmergeSubject(ctx context.Context, id string) error {
 		}
 		return appendAudit(ctx, tx, huella.NewAuditEvent(ctx, huella.ActionSubjectUnmerge, "subject/"+id, ""), now)
 	})
+}
+
+// RecordFirstConfirmation records the first of two confirmations.
+func (s *Store) RecordFirstConfirmation(ctx context.Context, id, reason string) (*huella.Hit, error) {
+	if reason == "" || len(reason) > 1000 {
+		return nil, huella.Errorf(huella.EINVALID, "a decision needs a reason (at most 1000 characters)")
+	}
+	examiner := "system"
+	if u := huella.ActorFromContext(ctx); u != nil {
+		examiner = u.ID
+	}
+	now := s.now()
+	var hit *huella.Hit
+	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
+		list, err := queryHits(ctx, tx, `WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if len(list) == 0 {
+			return huella.Errorf(huella.ENOTFOUND, "hit %s not found", id)
+		}
+		hit = list[0]
+		switch {
+		case hit.State != huella.HitPending:
+			return huella.Errorf(huella.ECONFLICT, "hit already %s", hit.State)
+		case hit.FirstExaminer != "":
+			return huella.Errorf(huella.ECONFLICT, "hit already has its first confirmation")
+		}
+		hit.FirstExaminer, hit.FirstReason, hit.FirstConfirmedAt = examiner, reason, now
+		if _, err := tx.ExecContext(ctx, `UPDATE hits SET first_examiner = ?, first_reason = ?, first_at = ? WHERE id = ?`,
+			examiner, reason, micros(now), id); err != nil {
+			return fmt.Errorf("sqlite: first confirmation: %w", err)
+		}
+		event := huella.NewAuditEvent(ctx, huella.ActionHitDecide, "hit/"+id, hit.Site)
+		event.Detail = fmt.Sprintf("kind=%s state=first-confirmation", hit.Kind)
+		return appendAudit(ctx, tx, event, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return hit, nil
 }

@@ -22,6 +22,46 @@ func RunIdentity(t *testing.T, newStore NewIdentityStore) {
 	t.Run("EnrollmentRecords", func(t *testing.T) { testEnrollmentRecords(t, newStore(t)) })
 	t.Run("Watchlists", func(t *testing.T) { testWatchlists(t, newStore(t)) })
 	t.Run("Hits", func(t *testing.T) { testHits(t, newStore(t)) })
+	t.Run("TwoPersonRule", func(t *testing.T) { testTwoPersonRule(t, newStore(t)) })
+}
+
+func testTwoPersonRule(t *testing.T, s IdentityStore) {
+	MustCreateSite(t, s, "MX-TAP")
+	first := MustCreateEncounter(t, s, identified("MX-TAP", Date(2026, 3, 1, 9), ""))
+	second := MustCreateEncounter(t, s, identified("MX-TAP", Date(2026, 3, 2, 9), first.SubjectID))
+	hit := second.Identification.Hits[0]
+	ana := huella.NewContextWithActor(Context(), &huella.User{ID: "usr_ANA", Role: huella.RoleExaminer, Sites: []string{"MX-TAP"}})
+	luis := huella.NewContextWithActor(Context(), &huella.User{ID: "usr_LUIS", Role: huella.RoleExaminer, Sites: []string{"MX-TAP"}})
+	t.Run("ErrNoReason", func(t *testing.T) {
+		_, err := s.RecordFirstConfirmation(ana, hit.ID, "")
+		checkCode(t, err, huella.EINVALID)
+	})
+	got, err := s.RecordFirstConfirmation(ana, hit.ID, "ten points on the right index")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != huella.HitPending || got.FirstExaminer != "usr_ANA" || got.FirstConfirmedAt.IsZero() {
+		t.Fatalf("after the first confirmation: %+v", got)
+	}
+	stored, err := s.FindHit(Context(), hit.ID)
+	if err != nil || stored.FirstExaminer != "usr_ANA" || stored.FirstReason != "ten points on the right index" {
+		t.Fatalf("stored hit %+v, %v", stored, err)
+	}
+	t.Run("ErrSecondFirst", func(t *testing.T) {
+		_, err := s.RecordFirstConfirmation(luis, hit.ID, "agree")
+		checkCode(t, err, huella.ECONFLICT)
+	})
+	t.Run("ErrSameExaminerConfirms", func(t *testing.T) {
+		_, err := s.DecideHit(ana, hit.ID, huella.HitConfirmed, "still agree")
+		checkCode(t, err, huella.EFORBIDDEN)
+	})
+	decided, err := s.DecideHit(luis, hit.ID, huella.HitConfirmed, "agree: same core and delta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if decided.State != huella.HitConfirmed || decided.Examiner != "usr_LUIS" || decided.FirstExaminer != "usr_ANA" {
+		t.Errorf("decided hit = %+v", decided)
+	}
 }
 
 // Template returns a template of the sample's slot with distinct bytes.

@@ -32,6 +32,8 @@ type Config struct {
 	KeyFile  string        // data key; default Data/keys/data.key
 	Postgres string        // PostgreSQL DSN; empty uses SQLite in Data
 	Forward  ForwardConfig // forwarding to partners (serve; partner.go)
+	// TwoPersonRule makes every hit confirmation take two examiners.
+	TwoPersonRule bool
 }
 
 // ConfigError is a configuration value that does not hold.
@@ -51,6 +53,7 @@ func (c *Config) registerFlags(fs *flag.FlagSet, withAddr bool) {
 	fs.StringVar(&c.Data, "data", envOr("HUELLA_DATA", "./huella-data"), "data directory ($HUELLA_DATA)")
 	fs.StringVar(&c.KeyFile, "key-file", os.Getenv("HUELLA_KEY_FILE"), "data key file, default DATA/keys/data.key ($HUELLA_KEY_FILE)")
 	fs.StringVar(&c.Postgres, "postgres", os.Getenv("HUELLA_POSTGRES"), "PostgreSQL DSN; empty uses SQLite in the data directory ($HUELLA_POSTGRES)")
+	fs.BoolVar(&c.TwoPersonRule, "two-person-rule", os.Getenv("HUELLA_TWO_PERSON_RULE") == "true", "a hit is confirmed only by two different examiners ($HUELLA_TWO_PERSON_RULE=true)")
 }
 
 func envOr(name, def string) string {
@@ -119,6 +122,7 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 	a.HTTP = hhttp.NewServer(a.Store, a.Blobs, a.Enroll, logger.With("component", "http"))
 	consoleCfg := console.Config{Store: a.Store, Blobs: a.Blobs, Enroll: a.Enroll, Logger: logger.With("component", "console")}
 	if a.HTTP.Adjudicate != nil {
+		a.HTTP.Adjudicate.TwoPersonRule = cfg.TwoPersonRule
 		consoleCfg.Decider = a.HTTP.Adjudicate
 	}
 	a.HTTP.Console = console.New(consoleCfg)

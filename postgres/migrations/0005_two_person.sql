@@ -1,0 +1,5 @@
+-- The two-person rule: the first examiner's confirmation of a hit, kept
+-- while the hit waits for a second examiner.
+ALTER TABLE hits ADD COLUMN first_examiner text NOT NULL DEFAULT '';
+ALTER TABLE hits ADD COLUMN first_reason text NOT NULL DEFAULT '';
+ALTER TABLE hits ADD COLUMN first_at timestamptz;
