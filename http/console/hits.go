@@ -363,30 +363,6 @@ func (v *view) SlotName(key string) string {
 	}
 }
 
-// Who may see the watchlists: those who adjudicate their hits or oversee them.
-var watchlistReaders = []huella.Role{huella.RoleExaminer, huella.RoleSupervisor, huella.RoleAdmin}
-
-type watchlistsPage struct {
-	Watchlists []*huella.Watchlist
-}
-
-// handleWatchlists lists the watchlists in force and past, with their
-// owners and categories; their entries are seen only through hits.
-func (c *Console) handleWatchlists(w http.ResponseWriter, r *http.Request, req *request) {
-	ids, err := c.identityStore()
-	if err != nil {
-		c.renderError(w, r, req.user, err)
-		return
-	}
-	lists, err := ids.ListWatchlists(r.Context())
-	if err != nil {
-		c.renderError(w, r, req.user, err)
-		return
-	}
-	v := c.pageView(r, req, "watchlists")
-	v.Data = watchlistsPage{Watchlists: lists}
-	c.render(w, http.StatusOK, "watchlists", v)
-}
-
-// Active reports whether the watchlist is in force now.
-func (v *view) Active(w *huella.Watchlist) bool { return w.Active(v.now) }
+// Who may see the watchlists: those who adjudicate their hits or oversee
+// them, and partners (their own).
+var watchlistReaders = []huella.Role{huella.RoleExaminer, huella.RoleSupervisor, huella.RolePartner, huella.RoleAdmin}

@@ -3,7 +3,10 @@ package console
 import (
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/huella-abis/huella"
@@ -31,11 +34,32 @@ type partnersPage struct {
 	States     []huella.DeliveryState
 	Offset     int
 	Next, Prev string
+	// The form for a new partner and its agreement, for admins.
+	CanEdit    bool
+	Form       url.Values
+	Error      string
+	Saved      string // the code of the partner just added
+	Formats    []huella.PayloadFormat
+	Triggers   []huella.Trigger
+	Categories []huella.WatchlistCategory
+	Modalities []huella.Modality
+	Fields     []huella.Field
+}
+
+// Checked reports whether the form has the value for the field (for
+// checkboxes and selected options).
+func (p partnersPage) Checked(name string, value any) bool {
+	return slices.Contains(p.Form[name], fmt.Sprint(value))
 }
 
 // handlePartners lists the partners with their agreements, and the
 // deliveries, newest first, by partner and state.
 func (c *Console) handlePartners(w http.ResponseWriter, r *http.Request, req *request) {
+	form := url.Values{"format": {string(huella.FormatJSON)}, "require_ack": {"on"}}
+	c.renderPartners(w, r, req, http.StatusOK, partnersPage{Form: form})
+}
+
+func (c *Console) renderPartners(w http.ResponseWriter, r *http.Request, req *request, status int, page partnersPage) {
 	ctx := r.Context()
 	fs, err := c.forwardStore()
 	if err != nil {
@@ -43,8 +67,12 @@ func (c *Console) handlePartners(w http.ResponseWriter, r *http.Request, req *re
 		return
 	}
 	q := r.URL.Query()
-	page := partnersPage{Partner: q.Get("partner"), State: q.Get("state"), Agreements: map[string][]*huella.Agreement{},
-		States: []huella.DeliveryState{huella.DeliveryPending, huella.DeliveryPublished, huella.DeliveryDelivered, huella.DeliveryDead}}
+	page.Partner, page.State, page.Agreements = q.Get("partner"), q.Get("state"), map[string][]*huella.Agreement{}
+	page.States = []huella.DeliveryState{huella.DeliveryPending, huella.DeliveryPublished, huella.DeliveryDelivered, huella.DeliveryDead}
+	page.CanEdit = slices.Contains(admins, req.user.Role)
+	page.Formats = []huella.PayloadFormat{huella.FormatJSON, huella.FormatANSINIST}
+	page.Triggers, page.Categories, page.Fields = huella.Triggers, huella.WatchlistCategories, huella.Fields
+	page.Modalities = []huella.Modality{huella.ModalityFinger, huella.ModalityIris, huella.ModalityFace, huella.ModalitySMT}
 	if page.Partners, err = fs.ListPartners(ctx); err != nil {
 		c.renderError(w, r, req.user, err)
 		return
@@ -83,7 +111,55 @@ func (c *Console) handlePartners(w http.ResponseWriter, r *http.Request, req *re
 	v := c.pageView(r, req, "partners")
 	v.sites = sites
 	v.Data = page
-	c.render(w, http.StatusOK, "partners", v)
+	c.render(w, status, "partners", v)
+}
+
+// handleCreatePartner adds a partner agency with its first sharing
+// agreement. Both are checked by the domain's rules before either is
+// stored, so that a refused agreement leaves no partner without one.
+func (c *Console) handleCreatePartner(w http.ResponseWriter, r *http.Request, req *request) {
+	fs, err := c.forwardStore()
+	if err != nil {
+		c.renderError(w, r, req.user, err)
+		return
+	}
+	f := r.PostForm
+	p := &huella.Partner{Code: strings.ToUpper(strings.TrimSpace(f.Get("code"))), Name: strings.TrimSpace(f.Get("name")),
+		Endpoint: strings.TrimSpace(f.Get("endpoint")), Format: huella.PayloadFormat(f.Get("format"))}
+	a := &huella.Agreement{Partner: p.Code, LegalBasis: strings.TrimSpace(f.Get("legal_basis")), RequireAck: f.Get("require_ack") != ""}
+	for _, t := range f["triggers"] {
+		a.Triggers = append(a.Triggers, huella.Trigger(t))
+	}
+	a.Categories = f["categories"]
+	for _, m := range f["modalities"] {
+		a.Modalities = append(a.Modalities, huella.Modality(m))
+	}
+	for _, x := range f["fields"] {
+		a.Fields = append(a.Fields, huella.Field(x))
+	}
+	v := c.pageView(r, req, "partners")
+	ctx := r.Context()
+	err = p.Validate()
+	if err == nil {
+		err = a.Validate()
+	}
+	if err == nil {
+		err = fs.CreatePartner(ctx, p)
+	}
+	if err == nil {
+		err = fs.CreateAgreement(ctx, a)
+	}
+	if err != nil {
+		if code := huella.ErrorCode(err); code != huella.EINVALID && code != huella.ECONFLICT {
+			c.renderError(w, r, req.user, err)
+			return
+		}
+		c.renderPartners(w, r, req, http.StatusBadRequest, partnersPage{Form: f, Error: v.ErrorText(err)})
+		return
+	}
+	c.cfg.Logger.Info("console partner added", "partner", p.Code, "agreement", a.ID, "user", req.user.ID)
+	form := url.Values{"format": {string(huella.FormatJSON)}, "require_ack": {"on"}}
+	c.renderPartners(w, r, req, http.StatusCreated, partnersPage{Form: form, Saved: p.Code})
 }
 
 type deliveryPage struct {
