@@ -134,6 +134,7 @@ func (c *Console) routes() {
 	c.mux.Handle("POST /watchlists/entries", c.upload(watchlistOwners, c.handleAddWatchEntry))
 	c.mux.Handle("GET /partners", c.page(partnerReaders, c.handlePartners))
 	c.mux.Handle("POST /partners", c.page(admins, c.handleCreatePartner))
+	c.mux.Handle("POST /agreements", c.page(admins, c.handleCreateAgreement))
 	c.mux.Handle("GET /deliveries/{id}", c.page(partnerReaders, c.handleDelivery))
 	c.mux.Handle("GET /audit", c.page(auditors, c.handleAudit))
 	c.mux.Handle("GET /users", c.page(admins, c.handleUsers))

@@ -101,6 +101,28 @@ func TestCreatePartner(t *testing.T) {
 			t.Errorf("the same code again: got %d, want it refused", code)
 		}
 	})
+
+	t.Run("AgreementOK", func(t *testing.T) {
+		form := url.Values{"partner": {"HN-DPI"}, "triggers": {"duplicate"}, "fields": {"names"}, "legal_basis": {"Convenio CA-4, art. 11"}}
+		code, body := admin.post("/agreements", form)
+		if code != http.StatusCreated || !strings.Contains(body, `id="agreement-saved"`) || !strings.Contains(body, "Convenio CA-4, art. 11") {
+			t.Fatalf("got %d, want 201 and the agreement listed\n%s", code, body)
+		}
+		if list, err := e.store.ListAgreements(context.Background(), "HN-DPI"); err != nil || len(list) != 2 || list[1].RequireAck {
+			t.Errorf("agreements of HN-DPI after the second: %d, %v", len(list), err)
+		}
+	})
+
+	t.Run("ErrAgreementUnknownPartner", func(t *testing.T) {
+		form := url.Values{"partner": {"XX-NONE"}, "triggers": {"duplicate"}, "legal_basis": {"Convenio CA-4, art. 11"}}
+		if code, body := admin.post("/agreements", form); code != http.StatusBadRequest || !strings.Contains(body, "Elija una institución socia registrada") {
+			t.Fatalf("got %d, want 400\n%s", code, body)
+		}
+		off := e.signIn("oficial.tapachula")
+		if code, _ := off.post("/agreements", form); code != http.StatusForbidden {
+			t.Errorf("officer posts an agreement: got %d, want 403", code)
+		}
+	})
 }
 
 var entryHit = regexp.MustCompile(`href="/hits/(hit_[0-9A-Z]{26})"`)

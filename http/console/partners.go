@@ -37,13 +37,23 @@ type partnersPage struct {
 	// The form for a new partner and its agreement, for admins.
 	CanEdit    bool
 	Form       url.Values
+	FormName   string // the form Error and Saved are about: partner or agreement
 	Error      string
-	Saved      string // the code of the partner just added
+	Saved      string // the code of the partner just added, or given an agreement
 	Formats    []huella.PayloadFormat
 	Triggers   []huella.Trigger
 	Categories []huella.WatchlistCategory
 	Modalities []huella.Modality
 	Fields     []huella.Field
+}
+
+// Fresh returns the form's values for the named form: what was typed
+// when that form was refused, else the defaults.
+func (p partnersPage) Fresh(form string) partnersPage {
+	if p.FormName != form || p.Error == "" {
+		p.Form = url.Values{"format": {string(huella.FormatJSON)}, "require_ack": {"on"}}
+	}
+	return p
 }
 
 // Checked reports whether the form has the value for the field (for
@@ -118,15 +128,21 @@ func (c *Console) renderPartners(w http.ResponseWriter, r *http.Request, req *re
 // agreement. Both are checked by the domain's rules before either is
 // stored, so that a refused agreement leaves no partner without one.
 func (c *Console) handleCreatePartner(w http.ResponseWriter, r *http.Request, req *request) {
-	fs, err := c.forwardStore()
-	if err != nil {
-		c.renderError(w, r, req.user, err)
-		return
-	}
 	f := r.PostForm
 	p := &huella.Partner{Code: strings.ToUpper(strings.TrimSpace(f.Get("code"))), Name: strings.TrimSpace(f.Get("name")),
 		Endpoint: strings.TrimSpace(f.Get("endpoint")), Format: huella.PayloadFormat(f.Get("format"))}
-	a := &huella.Agreement{Partner: p.Code, LegalBasis: strings.TrimSpace(f.Get("legal_basis")), RequireAck: f.Get("require_ack") != ""}
+	c.saveAgreement(w, r, req, "partner", p, agreementFromForm(f, p.Code))
+}
+
+// handleCreateAgreement adds a sharing agreement to a partner already
+// registered.
+func (c *Console) handleCreateAgreement(w http.ResponseWriter, r *http.Request, req *request) {
+	c.saveAgreement(w, r, req, "agreement", nil, agreementFromForm(r.PostForm, r.PostFormValue("partner")))
+}
+
+// agreementFromForm reads the agreement's fields of a form.
+func agreementFromForm(f url.Values, partner string) *huella.Agreement {
+	a := &huella.Agreement{Partner: partner, LegalBasis: strings.TrimSpace(f.Get("legal_basis")), RequireAck: f.Get("require_ack") != ""}
 	for _, t := range f["triggers"] {
 		a.Triggers = append(a.Triggers, huella.Trigger(t))
 	}
@@ -137,13 +153,27 @@ func (c *Console) handleCreatePartner(w http.ResponseWriter, r *http.Request, re
 	for _, x := range f["fields"] {
 		a.Fields = append(a.Fields, huella.Field(x))
 	}
-	v := c.pageView(r, req, "partners")
+	return a
+}
+
+// saveAgreement validates and stores the partner (when new) and the
+// agreement, and shows the page again with the outcome on the named form.
+func (c *Console) saveAgreement(w http.ResponseWriter, r *http.Request, req *request, form string, p *huella.Partner, a *huella.Agreement) {
+	fs, err := c.forwardStore()
+	if err != nil {
+		c.renderError(w, r, req.user, err)
+		return
+	}
 	ctx := r.Context()
-	err = p.Validate()
+	if p != nil {
+		err = p.Validate()
+	} else if _, err = fs.FindPartner(ctx, a.Partner); huella.ErrorCode(err) == huella.ENOTFOUND {
+		err = huella.Errorf(huella.EINVALID, "agreement partner must be a partner code")
+	}
 	if err == nil {
 		err = a.Validate()
 	}
-	if err == nil {
+	if err == nil && p != nil {
 		err = fs.CreatePartner(ctx, p)
 	}
 	if err == nil {
@@ -154,12 +184,13 @@ func (c *Console) handleCreatePartner(w http.ResponseWriter, r *http.Request, re
 			c.renderError(w, r, req.user, err)
 			return
 		}
-		c.renderPartners(w, r, req, http.StatusBadRequest, partnersPage{Form: f, Error: v.ErrorText(err)})
+		v := c.pageView(r, req, "partners")
+		c.renderPartners(w, r, req, http.StatusBadRequest, partnersPage{Form: r.PostForm, FormName: form, Error: v.ErrorText(err)})
 		return
 	}
-	c.cfg.Logger.Info("console partner added", "partner", p.Code, "agreement", a.ID, "user", req.user.ID)
-	form := url.Values{"format": {string(huella.FormatJSON)}, "require_ack": {"on"}}
-	c.renderPartners(w, r, req, http.StatusCreated, partnersPage{Form: form, Saved: p.Code})
+	c.cfg.Logger.Info("console agreement added", "partner", a.Partner, "agreement", a.ID, "new_partner", p != nil, "user", req.user.ID)
+	blank := url.Values{"format": {string(huella.FormatJSON)}, "require_ack": {"on"}}
+	c.renderPartners(w, r, req, http.StatusCreated, partnersPage{Form: blank, FormName: form, Saved: a.Partner})
 }
 
 type deliveryPage struct {
