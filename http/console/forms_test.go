@@ -219,9 +219,25 @@ func TestPartnerWatchlist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var own, program string
 	for _, l := range lists {
-		if l.Name == "Lista propia" && l.Owner != e.users["socio"].Partner {
-			t.Errorf("partner's watchlist owner: got %q, want %q", l.Owner, e.users["socio"].Partner)
+		switch l.Name {
+		case "Lista propia":
+			own = l.ID
+			if l.Owner != e.users["socio"].Partner {
+				t.Errorf("partner's watchlist owner: got %q, want %q", l.Owner, e.users["socio"].Partner)
+			}
+		case "Lista del programa":
+			program = l.ID
 		}
+	}
+	iris := map[string][]byte{"iris_right": fixture(t, "iris-002R01.jpg")}
+	if code, _, _ := p.upload("/watchlists/entries", url.Values{"watchlist": {program}, "reference": {"X-1"}}, iris); code != http.StatusForbidden {
+		t.Errorf("partner adds to the program's list: got %d, want 403", code)
+	}
+	// This env runs no identification engines: the entry cannot be searched for.
+	if code, body, _ := p.upload("/watchlists/entries", url.Values{"watchlist": {own}, "reference": {"X-1"}}, iris); code != http.StatusServiceUnavailable ||
+		!strings.Contains(body, "requiere los motores de identificación") {
+		t.Errorf("entry without engines: got %d, want 503\n%s", code, body)
 	}
 }

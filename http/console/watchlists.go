@@ -168,10 +168,6 @@ func (c *Console) handleAddWatchEntry(w http.ResponseWriter, r *http.Request, re
 		return
 	}
 	form.Del("csrf")
-	if c.cfg.Enroll == nil || c.cfg.Enroll.Identifier == nil {
-		c.renderError(w, r, req.user, huella.Errorf(huella.EUNAVAILABLE, "watchlist entries need the identification engines, which are not running"))
-		return
-	}
 	ids, err := c.identityStore()
 	if err != nil {
 		c.renderError(w, r, req.user, err)
@@ -189,6 +185,10 @@ func (c *Console) handleAddWatchEntry(w http.ResponseWriter, r *http.Request, re
 	}
 	if req.user.Role == huella.RolePartner && list.Owner != req.user.Partner {
 		c.renderError(w, r, req.user, huella.Errorf(huella.EFORBIDDEN, "a partner adds entries to its own watchlists only"))
+		return
+	}
+	if c.cfg.Enroll == nil || c.cfg.Enroll.Identifier == nil {
+		c.renderError(w, r, req.user, huella.Errorf(huella.EUNAVAILABLE, "watchlist entries need the identification engines, which are not running"))
 		return
 	}
 	v := c.pageView(r, req, "watchlists")
