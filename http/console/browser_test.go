@@ -394,6 +394,21 @@ func TestBrowser(t *testing.T) {
 		s.screenshot("users", true)
 		s.open("/sites", "#s-code")
 		s.screenshot("sites", true)
+		s.open("/partners", "#partner-form")
+		s.run("fill the new partner and its agreement",
+			chromedp.SendKeys(chromedp.CSS("#np-code"), "SV-PNC"),
+			chromedp.SendKeys(chromedp.CSS("#np-name"), "Policía Nacional Civil de El Salvador"),
+			chromedp.SendKeys(chromedp.CSS("#np-endpoint"), "https://pnc.example.sv/huella"),
+			chromedp.SetValue(chromedp.CSS("#np-format"), "ansinist"),
+			chromedp.Click(chromedp.CSS(`#partner-form input[name="triggers"][value="conviction"]`)),
+			chromedp.Click(chromedp.CSS(`#partner-form input[name="fields"][value="names"]`)),
+			chromedp.SendKeys(chromedp.CSS("#np-legal"), "Convenio CA-4, art. 9"),
+			chromedp.Click(chromedp.CSS(`#partner-form button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS("#partner-saved")),
+		)
+		contains(t, "partners", s.text("#partner-list"), "SV-PNC")
+		contains(t, "partners", s.text("#partner-list"), "Convenio CA-4, art. 9")
+		s.screenshot("partner-new", false)
 		s.signOut()
 	})
 	t.Logf("screenshots in %s", s.dir)
