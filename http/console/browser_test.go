@@ -377,6 +377,28 @@ func TestBrowser(t *testing.T) {
 		contains(t, "deliveries", s.text("#delivery-list"), "GT-PNC")
 		contains(t, "deliveries", s.text("#delivery-list"), "Confirmed watchlist hit")
 		s.screenshot("partners", true)
+
+		s.open("/watchlists", "#watchlist-form")
+		s.run("create a watchlist",
+			chromedp.SendKeys(chromedp.CSS("#wl-name"), "Órdenes de captura MX"),
+			chromedp.SetValue(chromedp.CSS("#wl-category"), "wanted"),
+			chromedp.Click(chromedp.CSS(`#watchlist-form button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS("#list-saved")),
+		)
+		if !value(s, "choose the new list", chromedp.Evaluate[bool](`(() => { const sel = document.querySelector("#we-list");
+			for (const o of sel.options) { if (o.text.startsWith("Órdenes de captura MX")) { sel.value = o.value; return true } } return false })()`)) {
+			t.Fatalf("the new list is not offered for entries")
+		}
+		s.run("fill the entry", chromedp.SendKeys(chromedp.CSS("#we-ref"), "MX-FGR-2026-0002"),
+			chromedp.SendKeys(chromedp.CSS("#we-given-0"), "María Fernanda"),
+			chromedp.SendKeys(chromedp.CSS("#we-family-0"), "López"),
+			chromedp.SetUploadFiles(chromedp.CSS("#we-iris-right"), []string{files["iris_right"]}),
+			chromedp.SetUploadFiles(chromedp.CSS("#we-iris-left"), []string{files["iris_left"]}),
+			chromedp.Click(chromedp.CSS(`#entry-form button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS("#entry-result")),
+		)
+		contains(t, "retro search", s.text("#entry-hits"), "hit_")
+		s.screenshot("watchlist-entry", false)
 		s.signOut()
 	})
 
