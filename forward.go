@@ -316,10 +316,11 @@ func (c *Confirmation) Validate() error {
 
 // DeliveryFilter selects deliveries. Zero fields do not filter.
 type DeliveryFilter struct {
-	Partner string
-	State   DeliveryState
-	Limit   int // at most this many (0: 100, at most 1000), newest first
-	Offset  int
+	Partner   string
+	State     DeliveryState
+	SubjectID string // deliveries about this subject
+	Limit     int    // at most this many (0: 100, at most 1000), newest first
+	Offset    int
 }
 
 // ForwardStore keeps partners, agreements, confirmations and deliveries.

@@ -76,6 +76,8 @@ var accessMatrix = []endpoint{
 	}, map[huella.Role][2]bool{huella.RoleOfficer: ownOnly}},
 	{"GET /v1/encounters/{id}/export", get(func(e *env, site string) string { return "/v1/encounters/" + e.enrolls[site].ID + "/export" }),
 		map[huella.Role][2]bool{huella.RoleOfficer: ownOnly, huella.RoleExaminer: ownOnly, huella.RoleSupervisor: both}},
+	{"GET /v1/subjects/{id}/report", get(func(e *env, site string) string { return "/v1/subjects/" + e.enrolls[site].SubjectID + "/report" }),
+		map[huella.Role][2]bool{huella.RoleSupervisor: both}},
 	{"GET /v1/hits", get(func(e *env, site string) string { return "/v1/hits?site=" + site }),
 		map[huella.Role][2]bool{huella.RoleExaminer: ownOnly, huella.RoleSupervisor: both}},
 	{"GET /v1/hits/{id}", get(func(e *env, site string) string { return "/v1/hits/" + e.newHit(site).ID }),

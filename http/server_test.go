@@ -400,6 +400,40 @@ func TestEnrollAndRead(t *testing.T) {
 	})
 }
 
+// TestSubjectReport: the report holds the subject's encounters and every
+// audited access to them, and is itself audited.
+func TestSubjectReport(t *testing.T) {
+	e := MustOpenEnv(t)
+	enc := e.enrolls["MX-TAP"]
+	e.do("officer", "GET", "/v1/encounters/"+enc.ID, nil, "")
+	resp, body := e.do("supervisor", "GET", "/v1/subjects/"+enc.SubjectID+"/report", nil, "")
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	var rep struct {
+		Subject    huella.Subject
+		AuditTrail []huella.AuditEvent `json:"audit_trail"`
+	}
+	if err := json.Unmarshal(body, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Subject.Encounters) != 1 || rep.Subject.Encounters[0].ID != enc.ID {
+		t.Fatalf("report subject = %+v", rep.Subject)
+	}
+	actions := map[string]bool{}
+	for _, ev := range rep.AuditTrail {
+		actions[ev.Action] = true
+	}
+	if !actions[huella.ActionEncounterCreate] || !actions[huella.ActionEncounterRead] {
+		t.Errorf("audit trail actions %v: want the enrollment and the officer's read", actions)
+	}
+	events, _ := e.store.ListAuditEvents(context.Background(), 0, 10000)
+	last := events[len(events)-1]
+	if last.Action != huella.ActionExport || last.Purpose != huella.PurposeSubjectAccess || last.Object != "subject/"+enc.SubjectID {
+		t.Errorf("last audit event %+v: want the report's export, for subject access", last)
+	}
+}
+
 func TestOpenAPI(t *testing.T) {
 	e := MustOpenEnv(t)
 	resp, body := e.do("", "GET", "/openapi.json", nil, "")

@@ -405,6 +405,10 @@ func (s *Store) ListDeliveries(ctx context.Context, f huella.DeliveryFilter) ([]
 		args = append(args, string(f.State))
 		where = append(where, fmt.Sprintf("state = $%d", len(args)))
 	}
+	if f.SubjectID != "" {
+		args = append(args, f.SubjectID)
+		where = append(where, fmt.Sprintf("subject_id = $%d", len(args)))
+	}
 	clause := ""
 	if len(where) > 0 {
 		clause = "WHERE " + strings.Join(where, " AND ")

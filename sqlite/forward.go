@@ -409,6 +409,9 @@ func (s *Store) ListDeliveries(ctx context.Context, f huella.DeliveryFilter) ([]
 	if f.State != "" {
 		where, args = append(where, "state = ?"), append(args, string(f.State))
 	}
+	if f.SubjectID != "" {
+		where, args = append(where, "subject_id = ?"), append(args, f.SubjectID)
+	}
 	clause := ""
 	if len(where) > 0 {
 		clause = "WHERE " + strings.Join(where, " AND ")

@@ -334,6 +334,21 @@ func testConfirmations(t *testing.T, newStore NewForwardingStore) {
 			t.Errorf("planned %d, %v; want none", len(planned), err)
 		}
 	})
+	t.Run("BySubject", func(t *testing.T) {
+		all, _ := s.ListDeliveries(ctx, huella.DeliveryFilter{})
+		mine, err := s.ListDeliveries(ctx, huella.DeliveryFilter{SubjectID: e.SubjectID})
+		if err != nil || len(mine) == 0 {
+			t.Fatalf("deliveries of the subject: %d, %v", len(mine), err)
+		}
+		for _, d := range mine {
+			if d.SubjectID != e.SubjectID {
+				t.Errorf("delivery %s is about %s", d.ID, d.SubjectID)
+			}
+		}
+		if none, _ := s.ListDeliveries(ctx, huella.DeliveryFilter{SubjectID: "sub_nobody"}); len(none) != 0 || len(all) < len(mine) {
+			t.Errorf("%d deliveries of nobody, %d of %d for the subject", len(none), len(mine), len(all))
+		}
+	})
 	t.Run("DuplicateOnlyToPartnersForwarded", func(t *testing.T) {
 		list, _ := s.ListDeliveries(ctx, huella.DeliveryFilter{Partner: "GT-PNC"})
 		if len(list) == 0 {
