@@ -96,10 +96,14 @@ func (x *faceIndex) Len() int {
 }
 
 func (x *faceIndex) Search(probe []byte, k int) ([]Match, error) {
-	all, err := x.scores(probe)
+	p, err := x.probe(probe)
 	if err != nil {
 		return nil, err
 	}
+	x.mu.RLock()
+	all := make([]float32, x.g.Len())
+	x.g.Scores(p, all, 0)
+	x.mu.RUnlock()
 	scores := make([]float64, len(all))
 	for i, s := range all {
 		scores[i] = float64(s)
@@ -107,9 +111,9 @@ func (x *faceIndex) Search(probe []byte, k int) ([]Match, error) {
 	return topK(scores, k), nil
 }
 
-// scores returns the probe's cosine similarity to every entry.
-func (x *faceIndex) scores(probe []byte) ([]float32, error) {
-	d, err := decodeDescriptor(probe)
+// probe prepares a template for scoring.
+func (x *faceIndex) probe(data []byte) (*face.Probe, error) {
+	d, err := decodeDescriptor(data)
 	if err != nil {
 		return nil, err
 	}
@@ -117,26 +121,23 @@ func (x *faceIndex) scores(probe []byte) ([]float32, error) {
 	if err != nil {
 		return nil, huella.Errorf(huella.EINVALID, "face template: %v", err)
 	}
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	all := make([]float32, x.g.Len())
-	x.g.Scores(p, all, 0)
-	return all, nil
+	return p, nil
 }
 
-// ScoreEntries scans the whole gallery once (the quantised gallery has no
-// random access) and picks the entries asked for.
+// ScoreEntries scores only the entries asked for.
 func (x *faceIndex) ScoreEntries(probe []byte, entries []int) ([]float64, error) {
-	all, err := x.scores(probe)
+	p, err := x.probe(probe)
 	if err != nil {
 		return nil, err
 	}
+	x.mu.RLock()
+	defer x.mu.RUnlock()
 	out := make([]float64, len(entries))
 	for i, e := range entries {
-		if e < 0 || e >= len(all) {
+		if e < 0 || e >= x.g.Len() {
 			return nil, errNoEntry
 		}
-		out[i] = float64(all[e])
+		out[i] = float64(x.g.Score(p, e))
 	}
 	return out, nil
 }

@@ -90,6 +90,14 @@ func (g *Gallery) Scores(p *Probe, out []float32, workers int) {
 	wg.Wait()
 }
 
+// Score returns the cosine similarity of the probe to entry i, computed as
+// Scores computes it: for the few entries another modality shortlisted.
+func (g *Gallery) Score(p *Probe, i int) float32 {
+	var dot [1]int32
+	dotInt8(g.codes[i*DescriptorSize:(i+1)*DescriptorSize], p.code, dot[:])
+	return float32(dot[0]) * g.scales[i] * p.scale
+}
+
 // scan scores entries [lo, hi).
 func (g *Gallery) scan(p *Probe, lo, hi int, out []float32) {
 	dots := make([]int32, hi-lo)
