@@ -32,6 +32,15 @@ func PurposeFromContext(ctx context.Context) Purpose {
 	return p
 }
 
+// ActorID returns the ID of the user in ctx, or "system" for work the
+// command line or a background loop does on its own.
+func ActorID(ctx context.Context) string {
+	if u := ActorFromContext(ctx); u != nil {
+		return u.ID
+	}
+	return "system"
+}
+
 // NewAuditEvent returns an unsealed audit event for action on object by the
 // actor and for the purpose carried in ctx.
 func NewAuditEvent(ctx context.Context, action, object, site string) *AuditEvent {

@@ -151,6 +151,18 @@ type Hit struct {
 	CreatedAt        time.Time `json:"created_at"`
 }
 
+// ValidateDecision reports whether an examiner's decision on a hit is
+// well-formed: it confirms or rejects, and says why.
+func ValidateDecision(state HitState, reason string) error {
+	if state != HitConfirmed && state != HitRejected {
+		return Errorf(EINVALID, "a decision confirms or rejects")
+	}
+	if reason == "" {
+		return Errorf(EINVALID, "a decision needs a reason")
+	}
+	return checkText("reason", reason, 1000)
+}
+
 // WatchEntry is a person on a watchlist: the owner's reference, what is
 // known of them, and the biometric samples to search with.
 type WatchEntry struct {

@@ -334,10 +334,7 @@ func (s *Store) ConfirmForForwarding(ctx context.Context, c *huella.Confirmation
 // the transaction of the examiner's decision.
 func confirmInTx(ctx context.Context, tx pgx.Tx, c *huella.Confirmation, now time.Time) ([]*huella.Delivery, error) {
 	id := huella.NewID("cnf_", now)
-	examiner := "system"
-	if u := huella.ActorFromContext(ctx); u != nil {
-		examiner = u.ID
-	}
+	examiner := huella.ActorID(ctx)
 	var site string
 	err := tx.QueryRow(ctx, `SELECT site_code FROM encounters WHERE id = $1`, c.EncounterID).Scan(&site)
 	if errors.Is(err, pgx.ErrNoRows) {

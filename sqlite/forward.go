@@ -340,10 +340,7 @@ func (s *Store) ConfirmForForwarding(ctx context.Context, c *huella.Confirmation
 // the transaction of the examiner's decision.
 func confirmInTx(ctx context.Context, tx *sql.Tx, c *huella.Confirmation, now time.Time) ([]*huella.Delivery, error) {
 	id := huella.NewID("cnf_", now)
-	examiner := "system"
-	if u := huella.ActorFromContext(ctx); u != nil {
-		examiner = u.ID
-	}
+	examiner := huella.ActorID(ctx)
 	var site, subject string
 	err := tx.QueryRowContext(ctx, `SELECT site_code, subject_id FROM encounters WHERE id = ?`, c.EncounterID).Scan(&site, &subject)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -423,16 +423,10 @@ func (s *Store) ListHits(ctx context.Context, f huella.HitFilter) ([]*huella.Hit
 // DecideHit records an examiner's decision and acts on a confirmation in
 // the same transaction.
 func (s *Store) DecideHit(ctx context.Context, id string, state huella.HitState, reason string) (*huella.Hit, error) {
-	if state != huella.HitConfirmed && state != huella.HitRejected {
-		return nil, huella.Errorf(huella.EINVALID, "a decision confirms or rejects")
+	if err := huella.ValidateDecision(state, reason); err != nil {
+		return nil, err
 	}
-	if reason == "" || len(reason) > 1000 {
-		return nil, huella.Errorf(huella.EINVALID, "a decision needs a reason (at most 1000 characters)")
-	}
-	examiner := "system"
-	if u := huella.ActorFromContext(ctx); u != nil {
-		examiner = u.ID
-	}
+	examiner := huella.ActorID(ctx)
 	now := s.now()
 	var hit *huella.Hit
 	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
@@ -537,13 +531,10 @@ func (s *Store) UnmergeSubject(ctx context.Context, id string) error {
 
 // RecordFirstConfirmation records the first of two confirmations.
 func (s *Store) RecordFirstConfirmation(ctx context.Context, id, reason string) (*huella.Hit, error) {
-	if reason == "" || len(reason) > 1000 {
-		return nil, huella.Errorf(huella.EINVALID, "a decision needs a reason (at most 1000 characters)")
+	if err := huella.ValidateDecision(huella.HitConfirmed, reason); err != nil {
+		return nil, err
 	}
-	examiner := "system"
-	if u := huella.ActorFromContext(ctx); u != nil {
-		examiner = u.ID
-	}
+	examiner := huella.ActorID(ctx)
 	now := s.now()
 	var hit *huella.Hit
 	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
