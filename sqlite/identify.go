@@ -430,16 +430,9 @@ func (s *Store) DecideHit(ctx context.Context, id string, state huella.HitState,
 	now := s.now()
 	var hit *huella.Hit
 	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
-		list, err := queryHits(ctx, tx, `WHERE id = ?`, id)
-		if err != nil {
+		var err error
+		if hit, err = pendingHit(ctx, tx, id); err != nil {
 			return err
-		}
-		if len(list) == 0 {
-			return huella.Errorf(huella.ENOTFOUND, "hit %s not found", id)
-		}
-		hit = list[0]
-		if hit.State != huella.HitPending {
-			return huella.Errorf(huella.ECONFLICT, "hit already %s", hit.State)
 		}
 		if state == huella.HitConfirmed && hit.FirstExaminer == examiner {
 			return huella.Errorf(huella.EFORBIDDEN, "a second examiner must confirm: the first confirmation is yours")
@@ -538,18 +531,11 @@ func (s *Store) RecordFirstConfirmation(ctx context.Context, id, reason string) 
 	now := s.now()
 	var hit *huella.Hit
 	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
-		list, err := queryHits(ctx, tx, `WHERE id = ?`, id)
-		if err != nil {
+		var err error
+		if hit, err = pendingHit(ctx, tx, id); err != nil {
 			return err
 		}
-		if len(list) == 0 {
-			return huella.Errorf(huella.ENOTFOUND, "hit %s not found", id)
-		}
-		hit = list[0]
-		switch {
-		case hit.State != huella.HitPending:
-			return huella.Errorf(huella.ECONFLICT, "hit already %s", hit.State)
-		case hit.FirstExaminer != "":
+		if hit.FirstExaminer != "" {
 			return huella.Errorf(huella.ECONFLICT, "hit already has its first confirmation")
 		}
 		hit.FirstExaminer, hit.FirstReason, hit.FirstConfirmedAt = examiner, reason, now
@@ -565,4 +551,20 @@ func (s *Store) RecordFirstConfirmation(ctx context.Context, id, reason string) 
 		return nil, err
 	}
 	return hit, nil
+}
+
+// pendingHit reads a hit that is still to be decided: ENOTFOUND, or
+// ECONFLICT once decided.
+func pendingHit(ctx context.Context, tx *sql.Tx, id string) (*huella.Hit, error) {
+	list, err := queryHits(ctx, tx, `WHERE id = ?`, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, huella.Errorf(huella.ENOTFOUND, "hit %s not found", id)
+	}
+	if h := list[0]; h.State != huella.HitPending {
+		return nil, huella.Errorf(huella.ECONFLICT, "hit already %s", h.State)
+	}
+	return list[0], nil
 }
