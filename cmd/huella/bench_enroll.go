@@ -247,13 +247,13 @@ func benchRequest(i int, images []benchImage) (*bytes.Buffer, string) {
 // COM segment after SOI; decoders ignore both.
 func uniqueImage(data, tag []byte) []byte {
 	if bytes.HasPrefix(data, []byte("\x89PNG")) {
+		// A chunk is its data length, then type and data, then the CRC of
+		// type and data; it goes before the 12-byte IEND chunk.
 		iend := len(data) - 12
-		chunk := make([]byte, 0, 12+len(tag)+8)
-		chunk = binary.BigEndian.AppendUint32(chunk, uint32(len(tag)+8))
-		body := append([]byte("tEXtComment\x00"), tag...)
-		chunk = binary.BigEndian.AppendUint32(chunk[:0], uint32(len(body)-4))
-		chunk = append(chunk, body...)
-		chunk = binary.BigEndian.AppendUint32(chunk, crc32.ChecksumIEEE(body))
+		typeAndData := append([]byte("tEXtComment\x00"), tag...)
+		chunk := binary.BigEndian.AppendUint32(nil, uint32(len(typeAndData)-4))
+		chunk = append(chunk, typeAndData...)
+		chunk = binary.BigEndian.AppendUint32(chunk, crc32.ChecksumIEEE(typeAndData))
 		return slices.Concat(data[:iend], chunk, data[iend:])
 	}
 	seg := []byte{0xFF, 0xFE, byte((len(tag) + 2) >> 8), byte(len(tag) + 2)}
