@@ -64,8 +64,33 @@ type EncounterFilter struct {
 	Sites     []string  // any of these sites (nil: every site)
 	SubjectID string    // of this subject
 	From, To  time.Time // captured at From or later, and before To
-	Limit     int       // at most this many (0: a default of 100, at most 1000)
-	Offset    int
+	// Name selects encounters with a name (given or alias) in which every
+	// word of Name begins a word, ignoring case and accents (NameWords).
+	Name string
+	// Document selects encounters with a document whose number has this
+	// DocumentKey.
+	Document string
+	Limit    int // at most this many (0: a default of 100, at most 1000)
+	Offset   int
+}
+
+// Validate reports a filter the stores refuse, as an EINVALID error.
+func (f *EncounterFilter) Validate() error {
+	switch {
+	case f.Limit < 0:
+		return Errorf(EINVALID, "limit must not be negative")
+	case f.Offset < 0:
+		return Errorf(EINVALID, "offset must not be negative")
+	case !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From):
+		return Errorf(EINVALID, "to is before from")
+	case f.Name != "" && len(NameWords(f.Name)) == 0:
+		return Errorf(EINVALID, "name must hold a letter or a digit")
+	case len(NameWords(f.Name)) > maxNameWords:
+		return Errorf(EINVALID, "name must have at most %d words", maxNameWords)
+	case f.Document != "" && DocumentKey(f.Document) == "":
+		return Errorf(EINVALID, "document must hold a letter or a digit")
+	}
+	return nil
 }
 
 // EncounterStats counts encounters along three dimensions.

@@ -35,10 +35,13 @@ func (s *Server) recordRoutes() []route {
 	return []route{
 		{Method: "POST", Path: "/v1/encounters", Summary: "Enroll an encounter: biographics and images in one multipart request",
 			Roles: []huella.Role{huella.RoleOfficer}, Multipart: true, Request: encounterRequest{}, Response: huella.Encounter{}, Handler: s.handleCreateEncounter},
-		{Method: "GET", Path: "/v1/encounters", Summary: "List encounters by site and capture time, newest first",
+		{Method: "GET", Path: "/v1/encounters", Summary: "List or search encounters by site, capture time, name and document, newest first",
 			Roles: readers, Response: []huella.Encounter{}, Handler: s.handleListEncounters,
 			Query: []param{{"site", "string", "site code (repeatable)"}, {"from", "string", "captured at or after (RFC 3339)"},
-				{"to", "string", "captured before (RFC 3339)"}, {"limit", "integer", "at most this many (default 100, max 1000)"}, {"offset", "integer", "skip this many"}}},
+				{"to", "string", "captured before (RFC 3339)"},
+				{"name", "string", "every word begins a word of one of the encounter's names (case and accents ignored)"},
+				{"document", "string", "a document number (letters and digits compared)"},
+				{"limit", "integer", "at most this many (default 100, max 1000)"}, {"offset", "integer", "skip this many"}}},
 		{Method: "GET", Path: "/v1/encounters/{id}", Summary: "Read an encounter",
 			Roles: readers, Response: huella.Encounter{}, Handler: s.handleGetEncounter},
 		{Method: "GET", Path: "/v1/subjects/{id}", Summary: "Read a subject with its encounters at every site",
@@ -334,12 +337,21 @@ func (s *Server) handleListEncounters(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	f.Name, f.Document = r.URL.Query().Get("name"), r.URL.Query().Get("document")
 	list, err := s.Store.ListEncounters(r.Context(), f)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	if err := s.audit(r, huella.ActionEncounterList, "encounters", "", fmt.Sprintf("%d encounters", len(list))); err != nil {
+	// The audit says what kind of search it was, never the words searched.
+	detail := fmt.Sprintf("%d encounters", len(list))
+	if f.Name != "" {
+		detail += ", by name"
+	}
+	if f.Document != "" {
+		detail += ", by document"
+	}
+	if err := s.audit(r, huella.ActionEncounterList, "encounters", "", detail); err != nil {
 		s.Error(w, r, err)
 		return
 	}

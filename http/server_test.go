@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/textproto"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -381,6 +382,34 @@ func TestEnrollAndRead(t *testing.T) {
 		json.Unmarshal(body, &st)
 		if resp.StatusCode != 200 || st.Total != 1 || st.BySite["MX-TAP"] != 1 || st.ByNationality["GTM"] != 1 {
 			t.Fatalf("officer stats %d %+v: want only MX-TAP's one encounter", resp.StatusCode, st)
+		}
+	})
+	t.Run("Search", func(t *testing.T) {
+		family := enc.Biographics.Names[0].Family
+		for query, want := range map[string]int{
+			"name=" + url.QueryEscape(strings.ToUpper(family)): 1,
+			"name=zzzz": 0,
+			"document=" + url.QueryEscape(enc.Biographics.Documents[0].Number): 1,
+			"document=ZZ999": 0,
+		} {
+			resp, body := e.do("supervisor", "GET", "/v1/encounters?site=MX-TAP&"+query, nil, "")
+			var list []huella.Encounter
+			json.Unmarshal(body, &list)
+			if resp.StatusCode != 200 || len(list) != want {
+				t.Errorf("%s: status %d, %d encounters; want 200, %d", query, resp.StatusCode, len(list), want)
+			}
+		}
+		if resp, _ := e.do("supervisor", "GET", "/v1/encounters?name=--", nil, ""); resp.StatusCode != 400 {
+			t.Errorf("name without a word: status %d, want 400", resp.StatusCode)
+		}
+		events, err := e.store.ListAuditEvents(context.Background(), 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range events {
+			if strings.Contains(strings.ToLower(ev.Detail), strings.ToLower(family)) {
+				t.Errorf("audit event %s holds the name searched: %q", ev.Action, ev.Detail)
+			}
 		}
 	})
 	t.Run("ReadsAudited", func(t *testing.T) {

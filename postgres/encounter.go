@@ -50,6 +50,7 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 			string(biographics), e.OriginalRef, now)
 		queueSamples(batch, ids, e.Samples)
 		queueSMTs(batch, ids, e.SMTs)
+		queueIndex(batch, ids.encounter, &e.Biographics)
 		results := tx.SendBatch(ctx, batch)
 		var siteFound, subjectFound bool
 		err := results.QueryRow().Scan(&siteFound, &subjectFound)
@@ -287,7 +288,7 @@ func (s *Store) EncounterStats(ctx context.Context, f huella.EncounterFilter) (*
 	}
 	var query string
 	var args []any
-	if f.SubjectID == "" && isDay(f.From) && isDay(f.To) {
+	if f.SubjectID == "" && f.Name == "" && f.Document == "" && isDay(f.From) && isDay(f.To) {
 		var where string
 		where, args = countsWhere(f)
 		query = `SELECT site_code, nationality, day, sum(n) FROM encounter_counts ` + where + `
@@ -363,18 +364,13 @@ func countsWhere(f huella.EncounterFilter) (string, []any) {
 
 // checkFilter returns the filter's effective limit, or EINVALID.
 func checkFilter(f huella.EncounterFilter) (limit int, err error) {
-	switch {
-	case f.Limit < 0:
-		return 0, huella.Errorf(huella.EINVALID, "limit must not be negative")
-	case f.Offset < 0:
-		return 0, huella.Errorf(huella.EINVALID, "offset must not be negative")
-	case !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From):
-		return 0, huella.Errorf(huella.EINVALID, "to is before from")
-	case f.Limit == 0:
-		return defaultEncounterLimit, nil
-	default:
-		return min(f.Limit, maxEncounterLimit), nil
+	if err := f.Validate(); err != nil {
+		return 0, err
 	}
+	if f.Limit == 0 {
+		return defaultEncounterLimit, nil
+	}
+	return min(f.Limit, maxEncounterLimit), nil
 }
 
 // filterWhere returns the WHERE clause (or "") selecting the filter's
@@ -398,10 +394,50 @@ func filterWhere(f huella.EncounterFilter) (string, []any) {
 	if !f.To.IsZero() {
 		add(`e.captured_at < $%d`, stored(f.To))
 	}
+	if words := huella.NameWords(f.Name); len(words) > 0 {
+		// One name (same encounter, same name_no) must have a word
+		// beginning with each word of the query.
+		var from, where []string
+		for i, w := range words {
+			t := fmt.Sprintf("w%d", i)
+			if i == 0 {
+				from = append(from, `encounter_name_words `+t)
+			} else {
+				from = append(from, fmt.Sprintf(`JOIN encounter_name_words %s ON %s.encounter_id = w0.encounter_id AND %s.name_no = w0.name_no`, t, t, t))
+			}
+			args = append(args, w, huella.WordUpperBound(w))
+			where = append(where, fmt.Sprintf(`%s.word >= $%d AND %s.word < $%d`, t, len(args)-1, t, len(args)))
+		}
+		conds = append(conds, `e.id IN (SELECT w0.encounter_id FROM `+strings.Join(from, " ")+` WHERE `+strings.Join(where, " AND ")+`)`)
+	}
+	if f.Document != "" {
+		add(`e.id IN (SELECT encounter_id FROM encounter_documents WHERE number = $%d)`, huella.DocumentKey(f.Document))
+	}
 	if len(conds) == 0 {
 		return "", nil
 	}
 	return "WHERE " + strings.Join(conds, " AND "), args
+}
+
+// queueIndex queues the inserts of the encounter's name words and document
+// numbers, which EncounterFilter's Name and Document search.
+func queueIndex(batch *pgx.Batch, id string, b *huella.Biographics) {
+	for i, n := range b.Names {
+		seen := map[string]bool{}
+		for _, w := range huella.NameWords(n.Given + " " + n.Family) {
+			if !seen[w] {
+				seen[w] = true
+				batch.Queue(`INSERT INTO encounter_name_words (encounter_id, name_no, word) VALUES ($1, $2, $3)`, id, i, w)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, d := range b.Documents {
+		if k := huella.DocumentKey(d.Number); k != "" && !seen[k] {
+			seen[k] = true
+			batch.Queue(`INSERT INTO encounter_documents (encounter_id, number) VALUES ($1, $2)`, id, k)
+		}
+	}
 }
 
 func queryEncounters(ctx context.Context, tx pgx.Tx, query string, args ...any) ([]*huella.Encounter, error) {

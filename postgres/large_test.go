@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -47,9 +48,16 @@ func MustFill(tb testing.TB, n, samples int) string {
 				(ARRAY['MX-TAP', 'MX-TIJ', 'GT-ESC'])[i % 3 + 1],
 				$2::timestamptz + i * interval '1 minute', 'usr_00000000000000000000000OFF', 'detention', 'none', '',
 				'migration-enforcement', (ARRAY['GTM', 'HND', 'SLV', ''])[i % 4 + 1],
-				'{"names":[{"given":"Test","family":"Person"}],"birth_date":{"year":1990},"sex":"U"}',
+				format('{"names":[{"given":"Given%s","family":"Family%s"}],"birth_date":{"year":1990},"sex":"U","documents":[{"type":"passport","number":"P%s"}]}',
+					i % 300, i % 2000, lpad(i::text, 8, '0'))::jsonb,
 				'', $2::timestamptz + i * interval '1 minute'
 			FROM generate_series(0, $1::int - 1) i`,
+		// The name search index, as CreateEncounter writes it.
+		`INSERT INTO encounter_name_words (encounter_id, name_no, word)
+			SELECT 'enc_' || lpad(i::text, 26, '0'), 0, w
+			FROM generate_series(0, $1::int - 1) i, LATERAL (VALUES ('given' || i % 300), ('family' || i % 2000)) v(w)`,
+		`INSERT INTO encounter_documents (encounter_id, number)
+			SELECT 'enc_' || lpad(i::text, 26, '0'), 'P' || lpad(i::text, 8, '0') FROM generate_series(0, $1::int - 1) i`,
 		`INSERT INTO samples (id, encounter_id, ordinal, modality, position, impression, eye, image_ref, format,
 				width, height, ppi, device, quality)
 			SELECT 'smp_' || lpad(i::text, 22, '0') || lpad(j::text, 4, '0'), 'enc_' || lpad(i::text, 26, '0'), j,
@@ -77,7 +85,9 @@ func MustFill(tb testing.TB, n, samples int) string {
 		switch i {
 		case 0, 1:
 			args = []any{n, start}
-		case 2:
+		case 2, 3:
+			args = []any{n}
+		case 4:
 			args = []any{n, samples}
 		}
 		if _, err := tx.Exec(ctx, step, args...); err != nil {
@@ -175,6 +185,10 @@ func BenchmarkQueries100k(b *testing.B) {
 		{"ListNewest", func() error { _, err := s.ListEncounters(ctx, huella.EncounterFilter{}); return err }},
 		{"StatsAll", func() error { _, err := s.EncounterStats(ctx, huella.EncounterFilter{}); return err }},
 		{"StatsBySiteAndMonth", func() error { _, err := s.EncounterStats(ctx, oneSite); return err }},
+		{"SearchTwoNames", func() error { return search(ctx, s, huella.EncounterFilter{Name: "given34 family1234"}, 17) }},
+		{"SearchCommonName", func() error { return search(ctx, s, huella.EncounterFilter{Name: "given1"}, 100) }},
+		{"SearchPrefix", func() error { return search(ctx, s, huella.EncounterFilter{Name: "fami"}, 100) }},
+		{"SearchDocument", func() error { return search(ctx, s, huella.EncounterFilter{Document: "p-00054321"}, 1) }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
@@ -184,4 +198,13 @@ func BenchmarkQueries100k(b *testing.B) {
 			}
 		})
 	}
+}
+
+// search lists the filter's encounters and checks how many were found.
+func search(ctx context.Context, s huella.Store, f huella.EncounterFilter, want int) error {
+	list, err := s.ListEncounters(ctx, f)
+	if err == nil && len(list) != want {
+		err = fmt.Errorf("%+v: %d encounters, want %d", f, len(list), want)
+	}
+	return err
 }

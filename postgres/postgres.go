@@ -8,6 +8,7 @@ package postgres
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -146,12 +147,48 @@ func (s *Store) migrate(ctx context.Context) error {
 			if _, err := tx.Exec(ctx, string(script)); err != nil {
 				return fmt.Errorf("migrate: %s: %w", base, err)
 			}
+			if fill := backfills[version]; fill != nil {
+				if err := fill(ctx, tx); err != nil {
+					return fmt.Errorf("migrate: %s: %w", base, err)
+				}
+			}
 			if _, err := tx.Exec(ctx, `INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)`, version, s.now()); err != nil {
 				return fmt.Errorf("migrate: %s: %w", base, err)
 			}
 		}
 		return nil
 	})
+}
+
+// backfills are the Go steps of migrations, run after the migration's script
+// in its transaction: they fill new tables from existing rows.
+var backfills = map[int]func(context.Context, pgx.Tx) error{
+	6: backfillNameSearch,
+}
+
+// backfillNameSearch indexes the names and documents of every encounter.
+func backfillNameSearch(ctx context.Context, tx pgx.Tx) error {
+	rows, err := tx.Query(ctx, `SELECT id, biographics FROM encounters`)
+	if err != nil {
+		return err
+	}
+	var batch pgx.Batch
+	var id string
+	var biographics []byte
+	if _, err := pgx.ForEachRow(rows, []any{&id, &biographics}, func() error {
+		var b huella.Biographics
+		if err := json.Unmarshal(biographics, &b); err != nil {
+			return fmt.Errorf("encounter %s biographics: %w", id, err)
+		}
+		queueIndex(&batch, id, &b)
+		return nil
+	}); err != nil {
+		return err
+	}
+	if batch.Len() == 0 {
+		return nil
+	}
+	return tx.SendBatch(ctx, &batch).Close()
 }
 
 // now returns the store's current time at stored precision, in UTC.

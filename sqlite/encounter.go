@@ -61,6 +61,9 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 		if err := insertSMTs(ctx, tx, ids, e.SMTs); err != nil {
 			return err
 		}
+		if err := indexEncounter(ctx, tx, ids.encounter, &e.Biographics); err != nil {
+			return err
+		}
 		if err := insertIdentity(ctx, tx, e, ids, now); err != nil {
 			return err
 		}
@@ -201,11 +204,14 @@ func (s *Store) ListEncounters(ctx context.Context, f huella.EncounterFilter) ([
 	if err != nil {
 		return nil, err
 	}
-	where, args := filterWhere(f)
-	args = append(args, limit, f.Offset)
 	var list []*huella.Encounter
 	err = s.inReadTx(ctx, func(tx *sql.Tx) error {
-		var err error
+		common, err := commonName(ctx, tx, f.Name)
+		if err != nil {
+			return err
+		}
+		where, args := filterWhere(f, common)
+		args = append(args, limit, f.Offset)
 		list, err = queryEncounters(ctx, tx, `SELECT `+encounterColumns+` FROM encounters e `+where+`
 			ORDER BY e.captured_at DESC, e.id DESC LIMIT ? OFFSET ?`, args...)
 		if err != nil {
@@ -286,13 +292,13 @@ func (s *Store) EncounterStats(ctx context.Context, f huella.EncounterFilter) (*
 	}
 	var query string
 	var args []any
-	if f.SubjectID == "" && isDay(f.From) && isDay(f.To) {
+	if f.SubjectID == "" && f.Name == "" && f.Document == "" && isDay(f.From) && isDay(f.To) {
 		where, whereArgs := countsWhere(f)
 		query = `SELECT site_code, nationality, day, sum(n) FROM encounter_counts ` + where + `
 			GROUP BY site_code, nationality, day HAVING sum(n) > 0`
 		args = whereArgs
 	} else {
-		where, whereArgs := filterWhere(f)
+		where, whereArgs := filterWhere(f, false)
 		query = `SELECT e.site_code, e.nationality, e.captured_at / ? AS day, count(*)
 			FROM encounters e ` + where + ` GROUP BY e.site_code, e.nationality, day`
 		args = append([]any{microsPerDay}, whereArgs...)
@@ -364,23 +370,20 @@ func countsWhere(f huella.EncounterFilter) (string, []any) {
 
 // checkFilter returns the filter's effective limit, or EINVALID.
 func checkFilter(f huella.EncounterFilter) (limit int, err error) {
-	switch {
-	case f.Limit < 0:
-		return 0, huella.Errorf(huella.EINVALID, "limit must not be negative")
-	case f.Offset < 0:
-		return 0, huella.Errorf(huella.EINVALID, "offset must not be negative")
-	case !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From):
-		return 0, huella.Errorf(huella.EINVALID, "to is before from")
-	case f.Limit == 0:
-		return defaultEncounterLimit, nil
-	default:
-		return min(f.Limit, maxEncounterLimit), nil
+	if err := f.Validate(); err != nil {
+		return 0, err
 	}
+	if f.Limit == 0 {
+		return defaultEncounterLimit, nil
+	}
+	return min(f.Limit, maxEncounterLimit), nil
 }
 
 // filterWhere returns the WHERE clause (or "") selecting the filter's
-// encounters, aliased e, and its arguments.
-func filterWhere(f huella.EncounterFilter) (string, []any) {
+// encounters, aliased e, and its arguments. common says that the name
+// searched is common (commonName): the clause is then written so that
+// SQLite scans the encounters in order rather than sorting every match.
+func filterWhere(f huella.EncounterFilter, common bool) (string, []any) {
 	var conds []string
 	var args []any
 	if f.Sites != nil {
@@ -404,10 +407,87 @@ func filterWhere(f huella.EncounterFilter) (string, []any) {
 		conds = append(conds, `e.captured_at < ?`)
 		args = append(args, micros(stored(f.To)))
 	}
+	if words := huella.NameWords(f.Name); len(words) > 0 {
+		// One name (same encounter, same name_no) must have a word
+		// beginning with each word of the query.
+		var from, where []string
+		for i, w := range words {
+			t := fmt.Sprintf("w%d", i)
+			if i == 0 {
+				from = append(from, `encounter_name_words `+t)
+			} else {
+				from = append(from, fmt.Sprintf(`JOIN encounter_name_words %s ON %s.encounter_id = w0.encounter_id AND %s.name_no = w0.name_no`, t, t, t))
+			}
+			where = append(where, t+`.word >= ? AND `+t+`.word < ?`)
+			args = append(args, w, huella.WordUpperBound(w))
+		}
+		if common {
+			// Scan the encounters newest first and stop at the page.
+			conds = append(conds, `EXISTS (SELECT 1 FROM `+strings.Join(from, " ")+` WHERE w0.encounter_id = e.id AND `+strings.Join(where, " AND ")+`)`)
+		} else {
+			// Read the few matching encounters, then sort them.
+			conds = append(conds, `e.id IN (SELECT w0.encounter_id FROM `+strings.Join(from, " ")+` WHERE `+strings.Join(where, " AND ")+`)`)
+		}
+	}
+	if f.Document != "" {
+		conds = append(conds, `e.id IN (SELECT encounter_id FROM encounter_documents WHERE number = ?)`)
+		args = append(args, huella.DocumentKey(f.Document))
+	}
 	if len(conds) == 0 {
 		return "", nil
 	}
 	return "WHERE " + strings.Join(conds, " AND "), args
+}
+
+// commonNameWords is how many index entries every word of a name query must
+// have for the name to count as common. Below it, the matches are read and
+// sorted (about 4 µs each); above it, the encounters are scanned newest
+// first until a page is found, which costs about as much per encounter
+// scanned and is quicker as soon as matches are frequent.
+const commonNameWords = 20_000
+
+// commonName reports whether every word of the name query begins at least
+// commonNameWords indexed words, counting no further than that.
+func commonName(ctx context.Context, tx *sql.Tx, name string) (bool, error) {
+	words := huella.NameWords(name)
+	for _, w := range words {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM encounter_name_words WHERE word >= ? AND word < ? LIMIT ?)`,
+			w, huella.WordUpperBound(w), commonNameWords).Scan(&n); err != nil {
+			return false, fmt.Errorf("sqlite: search names: %w", err)
+		}
+		if n < commonNameWords {
+			return false, nil
+		}
+	}
+	return len(words) > 0, nil
+}
+
+// indexEncounter writes the encounter's name words and document numbers for
+// EncounterFilter's Name and Document.
+func indexEncounter(ctx context.Context, tx *sql.Tx, id string, b *huella.Biographics) error {
+	for i, n := range b.Names {
+		seen := map[string]bool{}
+		for _, w := range huella.NameWords(n.Given + " " + n.Family) {
+			if seen[w] {
+				continue
+			}
+			seen[w] = true
+			if _, err := tx.ExecContext(ctx, `INSERT INTO encounter_name_words (encounter_id, name_no, word) VALUES (?, ?, ?)`, id, i, w); err != nil {
+				return fmt.Errorf("sqlite: index name: %w", err)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, d := range b.Documents {
+		if k := huella.DocumentKey(d.Number); k != "" && !seen[k] {
+			seen[k] = true
+			if _, err := tx.ExecContext(ctx, `INSERT INTO encounter_documents (encounter_id, number) VALUES (?, ?)`, id, k); err != nil {
+				return fmt.Errorf("sqlite: index document: %w", err)
+			}
+		}
+	}
+	return nil
 }
 
 func queryEncounters(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]*huella.Encounter, error) {

@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -49,8 +50,14 @@ func MustFill(tb testing.TB, n, samples int) string {
 			SELECT printf('enc_%026d', i), printf('sub_%026d', i), CASE i % 3 WHEN 0 THEN 'MX-TAP' WHEN 1 THEN 'MX-TIJ' ELSE 'GT-ESC' END,
 				?2 + i * 60000000, 'usr_00000000000000000000000OFF', 'detention', 'none', '', 'migration-enforcement',
 				CASE i % 4 WHEN 0 THEN 'GTM' WHEN 1 THEN 'HND' WHEN 2 THEN 'SLV' ELSE '' END,
-				'{"names":[{"given":"Test","family":"Person"}],"birth_date":{"year":1990},"sex":"U"}', '', ?2 + i * 60000000
+				printf('{"names":[{"given":"Given%d","family":"Family%d"}],"birth_date":{"year":1990},"sex":"U","documents":[{"type":"passport","number":"P%08d"}]}', i % 300, i % 2000, i),
+				'', ?2 + i * 60000000
 			FROM n`,
+		// The name search index, as CreateEncounter writes it.
+		series + `INSERT INTO encounter_name_words (encounter_id, name_no, word)
+			SELECT printf('enc_%026d', i), 0, printf('given%d', i % 300) FROM n
+			UNION ALL SELECT printf('enc_%026d', i), 0, printf('family%d', i % 2000) FROM n`,
+		series + `INSERT INTO encounter_documents (encounter_id, number) SELECT printf('enc_%026d', i), printf('P%08d', i) FROM n`,
 		series + `, k(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM k WHERE j + 1 < ?3)
 			INSERT INTO samples (id, encounter_id, ordinal, modality, position, impression, eye, image_ref, format,
 				width, height, ppi, device, quality)
@@ -149,6 +156,10 @@ func BenchmarkQueries100k(b *testing.B) {
 		{"ListNewest", func() error { _, err := s.ListEncounters(ctx, huella.EncounterFilter{}); return err }},
 		{"StatsAll", func() error { _, err := s.EncounterStats(ctx, huella.EncounterFilter{}); return err }},
 		{"StatsBySiteAndMonth", func() error { _, err := s.EncounterStats(ctx, oneSite); return err }},
+		{"SearchTwoNames", func() error { return search(ctx, s, huella.EncounterFilter{Name: "given34 family1234"}, 17) }},
+		{"SearchCommonName", func() error { return search(ctx, s, huella.EncounterFilter{Name: "given1"}, 100) }},
+		{"SearchPrefix", func() error { return search(ctx, s, huella.EncounterFilter{Name: "fami"}, 100) }},
+		{"SearchDocument", func() error { return search(ctx, s, huella.EncounterFilter{Document: "p-00054321"}, 1) }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
@@ -158,4 +169,13 @@ func BenchmarkQueries100k(b *testing.B) {
 			}
 		})
 	}
+}
+
+// search lists the filter's encounters and checks how many were found.
+func search(ctx context.Context, s huella.Store, f huella.EncounterFilter, want int) error {
+	list, err := s.ListEncounters(ctx, f)
+	if err == nil && len(list) != want {
+		err = fmt.Errorf("%+v: %d encounters, want %d", f, len(list), want)
+	}
+	return err
 }

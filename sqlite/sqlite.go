@@ -9,6 +9,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -165,12 +166,58 @@ func (s *Store) migrate(ctx context.Context) error {
 		if _, err := tx.ExecContext(ctx, string(script)); err != nil {
 			return fmt.Errorf("migrate: %s: %w", base, err)
 		}
+		if fill := backfills[version]; fill != nil {
+			if err := fill(ctx, tx); err != nil {
+				return fmt.Errorf("migrate: %s: %w", base, err)
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version, applied_at) VALUES (?, ?)`,
 			version, micros(s.Now())); err != nil {
 			return fmt.Errorf("migrate: %s: %w", base, err)
 		}
 	}
 	return tx.Commit()
+}
+
+// backfills are the Go steps of migrations, run after the migration's script
+// in its transaction: they fill new tables from existing rows.
+var backfills = map[int]func(context.Context, *sql.Tx) error{
+	6: backfillNameSearch,
+}
+
+// backfillNameSearch indexes the names and documents of every encounter.
+func backfillNameSearch(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id, biographics FROM encounters`)
+	if err != nil {
+		return err
+	}
+	type encounter struct {
+		id string
+		b  huella.Biographics
+	}
+	var list []encounter
+	for rows.Next() {
+		var e encounter
+		var biographics string
+		if err := rows.Scan(&e.id, &biographics); err != nil {
+			rows.Close()
+			return err
+		}
+		if err := json.Unmarshal([]byte(biographics), &e.b); err != nil {
+			rows.Close()
+			return fmt.Errorf("encounter %s biographics: %w", e.id, err)
+		}
+		list = append(list, e)
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	for _, e := range list {
+		if err := indexEncounter(ctx, tx, e.id, &e.b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // now returns the store's current time at stored precision, in UTC.

@@ -354,6 +354,14 @@ func newScene(t *testing.T, s huella.Store) *scene {
 	e4 := Encounter("GT-ESC", Date(2026, 3, 1, 0))
 	e4.Biographics.Nationality = ""
 	e5 := Encounter("MX-TAP", Date(2026, 3, 15, 12))
+	// Names and documents for the name search: e2 has an alias, e2 and
+	// e4 the same document number written two ways; e3 and e5 keep the
+	// fixture's "Ana Lucía Pérez Gómez".
+	e1.Biographics.Names = []huella.Name{{Given: "María José", Family: "Méndez López"}}
+	e2.Biographics.Names = []huella.Name{{Given: "Maria", Family: "Mendez"}, {Given: "Rosa", Family: "Pérez"}}
+	e2.Biographics.Documents = []huella.Document{{Type: "passport", Number: "G-123 4567", Country: "GTM"}}
+	e4.Biographics.Names = []huella.Name{{Given: "José", Family: "Mendoza"}}
+	e4.Biographics.Documents = []huella.Document{{Type: "national-id", Number: "g1234567"}}
 	sc := &scene{store: s, encounters: []*huella.Encounter{e1, e2, e3, e4, e5}}
 	MustCreateEncounter(t, s, e1)
 	sc.subject = e1.SubjectID
@@ -387,6 +395,19 @@ func testListEncounters(t *testing.T, newStore NewStore) {
 		{"Offset", huella.EncounterFilter{Offset: 4}, []int{1}},
 		{"OffsetPastEnd", huella.EncounterFilter{Offset: 10}, nil},
 		{"LimitOverMax", huella.EncounterFilter{Limit: 5000}, []int{5, 4, 3, 2, 1}},
+		{"Name", huella.EncounterFilter{Name: "mendez"}, []int{2, 1}},
+		{"NameAccents", huella.EncounterFilter{Name: "MÉNDEZ"}, []int{2, 1}},
+		{"NamePrefixes", huella.EncounterFilter{Name: "ma mend"}, []int{2, 1}},
+		{"NameAnyOrder", huella.EncounterFilter{Name: "lopez maria"}, []int{1}},
+		{"NameAlias", huella.EncounterFilter{Name: "perez"}, []int{5, 3, 2}},
+		{"NameWordsOfOneName", huella.EncounterFilter{Name: "rosa mendez"}, nil},
+		{"NameNotInside", huella.EncounterFilter{Name: "endez"}, nil},
+		{"NameAndSite", huella.EncounterFilter{Name: "perez", Sites: []string{"MX-TAP"}}, []int{5, 3}},
+		{"NameLimit", huella.EncounterFilter{Name: "perez", Limit: 1, Offset: 1}, []int{3}},
+		{"Document", huella.EncounterFilter{Document: "G1234567"}, []int{4, 2}},
+		{"DocumentPunctuated", huella.EncounterFilter{Document: "g 123-4567"}, []int{4, 2}},
+		{"DocumentUnknown", huella.EncounterFilter{Document: "G1234568"}, nil},
+		{"NameAndDocument", huella.EncounterFilter{Name: "jose", Document: "G1234567"}, []int{4}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -411,6 +432,9 @@ func testListEncounters(t *testing.T, newStore NewStore) {
 		"ErrNegativeLimit":  {Limit: -1},
 		"ErrNegativeOffset": {Offset: -1},
 		"ErrToBeforeFrom":   {From: Date(2026, 3, 1, 0), To: Date(2026, 2, 1, 0)},
+		"ErrNameNoWord":     {Name: " -- "},
+		"ErrNameTooLong":    {Name: "a b c d e f g h i"},
+		"ErrDocumentNoKey":  {Document: "--"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := s.ListEncounters(Context(), f)
@@ -490,6 +514,12 @@ func testEncounterStats(t *testing.T, newStore NewStore) {
 			BySite:        map[string]int{"MX-TIJ": 1},
 			ByNationality: map[string]int{"GTM": 1},
 			ByMonth:       map[string]int{"2026-02": 1},
+		}},
+		{"Name", huella.EncounterFilter{Name: "perez"}, huella.EncounterStats{
+			Total:         3,
+			BySite:        map[string]int{"MX-TAP": 2, "MX-TIJ": 1},
+			ByNationality: map[string]int{"GTM": 2, "MEX": 1},
+			ByMonth:       map[string]int{"2026-02": 2, "2026-03": 1},
 		}},
 		{"None", huella.EncounterFilter{Sites: []string{"MX-XXX"}}, huella.EncounterStats{
 			BySite: map[string]int{}, ByNationality: map[string]int{}, ByMonth: map[string]int{},

@@ -728,6 +728,7 @@ func TestSearch(t *testing.T) {
 		{"Alias", "jose luis ramirez", e.subject},
 		{"Document", "0801 1990 12345", e.subject},
 		{"Passport", "a1234567", "María Fernanda"},
+		{"PrefixesAnyOrder", "MEND carl", e.subject},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, body := b.get("/search?q=" + url.QueryEscape(tc.q))
@@ -736,12 +737,14 @@ func TestSearch(t *testing.T) {
 			}
 		})
 	}
-	t.Run("NoMatch", func(t *testing.T) {
-		_, body := b.get("/search?q=zzzz")
-		if strings.Contains(body, `id="search-results"`) || !strings.Contains(body, "0 sujetos") {
-			t.Fatalf("search zzzz:\n%s", body)
-		}
-	})
+	for _, q := range []string{"zzzz", "endez", "a b c d e f g h i j k", "--"} {
+		t.Run("NoMatch", func(t *testing.T) {
+			code, body := b.get("/search?q=" + url.QueryEscape(q))
+			if code != http.StatusOK || strings.Contains(body, `id="search-results"`) || !strings.Contains(body, "0 sujetos") {
+				t.Fatalf("search %q: %d\n%s", q, code, body)
+			}
+		})
+	}
 	t.Run("SubjectID", func(t *testing.T) {
 		req, _ := http.NewRequest("GET", e.srv.URL+"/search?q="+e.subject, nil)
 		_, _, resp := b.do(req)

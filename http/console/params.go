@@ -10,9 +10,9 @@ const QualityRecaptureBelow = 40
 // reads the newest encounters of the user's sites and filters them here:
 // correct for a pilot's volumes, and bounded so that it stays quick.
 const (
-	searchScanLimit = 5000 // encounters read at most per search
-	searchPageSize  = 1000 // the Store's largest page
-	searchMaxHits   = 100  // subjects shown at most
+	searchMaxEncounters = 1000 // encounters read at most per query (the Store's largest page)
+	searchMaxWords      = 8    // words of a name query at most (the Store's limit)
+	searchMaxHits       = 100  // subjects shown at most
 )
 
 // probeSlots is how many images a search by image takes at once: one image

@@ -3,6 +3,7 @@ package console
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -13,8 +14,7 @@ type searchPage struct {
 	Query     string
 	Searched  bool
 	Hits      []searchHit
-	Scanned   int
-	Truncated bool // the scan stopped at searchScanLimit
+	Truncated bool // more encounters or subjects matched than are shown
 }
 
 // searchHit is one subject with the matching encounters.
@@ -29,8 +29,9 @@ type searchHit struct {
 }
 
 // handleSearch finds subjects by subject or encounter ID (which open the
-// record directly), by document number, or by name (every word of the
-// query in a name, ignoring case and accents).
+// record directly), or by name and document number through the store's
+// index: every word of the query begins a word of one name (case and
+// accents ignored), or the query is a document number.
 func (c *Console) handleSearch(w http.ResponseWriter, r *http.Request, req *request) {
 	ctx := r.Context()
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
@@ -45,38 +46,45 @@ func (c *Console) handleSearch(w http.ResponseWriter, r *http.Request, req *requ
 		return
 	default:
 		page.Searched = true
-		words := strings.Fields(fold(q))
-		doc := normaliseDocument(q)
-		f := huella.EncounterFilter{Limit: searchPageSize}
-		if req.user.Role.SiteScoped() {
-			f.Sites = req.user.Sites
+		var filters []huella.EncounterFilter
+		if words := huella.NameWords(q); len(words) > 0 && len(words) <= searchMaxWords {
+			filters = append(filters, huella.EncounterFilter{Name: q})
 		}
-		bySubject := map[string]*searchHit{}
-		var order []string
-		for f.Offset < searchScanLimit {
+		if huella.DocumentKey(q) != "" {
+			filters = append(filters, huella.EncounterFilter{Document: q})
+		}
+		var found []*huella.Encounter
+		seen := map[string]bool{}
+		for _, f := range filters {
+			f.Limit = searchMaxEncounters
+			if req.user.Role.SiteScoped() {
+				f.Sites = req.user.Sites
+			}
 			list, err := c.cfg.Store.ListEncounters(ctx, f)
 			if err != nil {
 				c.renderError(w, r, req.user, err)
 				return
 			}
-			page.Scanned += len(list)
+			page.Truncated = page.Truncated || len(list) == searchMaxEncounters
 			for _, e := range list {
-				if !matches(e, words, doc) {
-					continue
+				if !seen[e.ID] {
+					seen[e.ID] = true
+					found = append(found, e)
 				}
-				h := bySubject[e.SubjectID]
-				if h == nil {
-					h = &searchHit{SubjectID: e.SubjectID, LastSeen: e.CapturedAt, LastSite: e.SiteCode}
-					bySubject[e.SubjectID] = h
-					order = append(order, e.SubjectID)
-				}
-				h.add(e)
 			}
-			if len(list) < searchPageSize {
-				break
+		}
+		// Newest first, one line per subject.
+		slices.SortFunc(found, func(a, b *huella.Encounter) int { return b.CapturedAt.Compare(a.CapturedAt) })
+		bySubject := map[string]*searchHit{}
+		var order []string
+		for _, e := range found {
+			h := bySubject[e.SubjectID]
+			if h == nil {
+				h = &searchHit{SubjectID: e.SubjectID, LastSeen: e.CapturedAt, LastSite: e.SiteCode}
+				bySubject[e.SubjectID] = h
+				order = append(order, e.SubjectID)
 			}
-			f.Offset += searchPageSize
-			page.Truncated = f.Offset >= searchScanLimit
+			h.add(e)
 		}
 		for _, id := range order {
 			if len(page.Hits) == searchMaxHits {
@@ -85,7 +93,8 @@ func (c *Console) handleSearch(w http.ResponseWriter, r *http.Request, req *requ
 			}
 			page.Hits = append(page.Hits, *bySubject[id])
 		}
-		if err := c.audit(ctx, huella.ActionEncounterList, "encounters", "", fmt.Sprintf("search: %d subjects of %d encounters", len(page.Hits), page.Scanned)); err != nil {
+		// The audit says how many were found, never the words searched.
+		if err := c.audit(ctx, huella.ActionEncounterList, "encounters", "", fmt.Sprintf("search by name or document: %d subjects, %d encounters", len(page.Hits), len(found))); err != nil {
 			c.renderError(w, r, req.user, err)
 			return
 		}
@@ -116,57 +125,6 @@ func (h *searchHit) add(e *huella.Encounter) {
 	if !containsString(h.Sites, e.SiteCode) {
 		h.Sites = append(h.Sites, e.SiteCode)
 	}
-}
-
-// matches reports whether the encounter has a document with the number, or
-// a name holding every word.
-func matches(e *huella.Encounter, words []string, doc string) bool {
-	for _, d := range e.Biographics.Documents {
-		if doc != "" && normaliseDocument(d.Number) == doc {
-			return true
-		}
-	}
-	if len(words) == 0 {
-		return false
-	}
-	for _, n := range e.Biographics.Names {
-		name := fold(n.Given + " " + n.Family)
-		all := true
-		for _, w := range words {
-			if !strings.Contains(name, w) {
-				all = false
-				break
-			}
-		}
-		if all {
-			return true
-		}
-	}
-	return false
-}
-
-// accents maps accented Latin letters to their base letter.
-var accents = strings.NewReplacer(
-	"á", "a", "à", "a", "â", "a", "ä", "a", "ã", "a", "å", "a",
-	"é", "e", "è", "e", "ê", "e", "ë", "e",
-	"í", "i", "ì", "i", "î", "i", "ï", "i",
-	"ó", "o", "ò", "o", "ô", "o", "ö", "o", "õ", "o",
-	"ú", "u", "ù", "u", "û", "u", "ü", "u",
-	"ñ", "n", "ç", "c", "ý", "y", "ÿ", "y",
-)
-
-// fold lowers case and removes accents, so that "Méndez" matches "mendez".
-func fold(s string) string { return accents.Replace(strings.ToLower(s)) }
-
-// normaliseDocument keeps a document number's letters and digits, upper case.
-func normaliseDocument(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToUpper(s) {
-		if r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 func containsName(list []huella.Name, n huella.Name) bool {

@@ -1,0 +1,21 @@
+-- Search by name and document number: each name's words, folded (lower
+-- case, accents removed: huella.NameWords), and each document number's key
+-- (huella.DocumentKey). Written with the encounter; the rows of encounters
+-- stored before this migration are filled in by Go (backfillNameSearch).
+-- Words compare byte-wise (COLLATE "C") so that prefix ranges use the index.
+CREATE TABLE encounter_name_words (
+	encounter_id text NOT NULL REFERENCES encounters (id),
+	name_no      integer NOT NULL, -- index in biographics.names
+	word         text COLLATE "C" NOT NULL
+);
+
+CREATE INDEX encounter_name_words_word ON encounter_name_words (word);
+CREATE INDEX encounter_name_words_encounter ON encounter_name_words (encounter_id, name_no);
+
+CREATE TABLE encounter_documents (
+	encounter_id text NOT NULL REFERENCES encounters (id),
+	number       text NOT NULL
+);
+
+CREATE INDEX encounter_documents_number ON encounter_documents (number);
+CREATE INDEX encounter_documents_encounter ON encounter_documents (encounter_id);

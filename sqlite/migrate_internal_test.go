@@ -1,0 +1,57 @@
+package sqlite
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/storetest"
+)
+
+// TestBackfillNameSearch checks the Go step of migration 6: encounters
+// stored before the name index existed are found by name and document
+// once it has run.
+func TestBackfillNameSearch(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "huella.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.MustCreateSite(t, s, "MX-TAP")
+	e := storetest.Encounter("MX-TAP", storetest.Date(2026, 1, 10, 10))
+	e.Biographics.Names = []huella.Name{{Given: "Óscar", Family: "Núñez"}}
+	e.Biographics.Documents = []huella.Document{{Type: "passport", Number: "P-000 123"}}
+	storetest.MustCreateEncounter(t, s, e)
+
+	ctx := storetest.Context()
+	count := func(f huella.EncounterFilter) int {
+		t.Helper()
+		list, err := s.ListEncounters(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(list)
+	}
+	byName, byDocument := huella.EncounterFilter{Name: "oscar nunez"}, huella.EncounterFilter{Document: "P000123"}
+	// Undo the index, as on a database from before migration 6.
+	if _, err := s.write.ExecContext(ctx, `DELETE FROM encounter_name_words; DELETE FROM encounter_documents`); err != nil {
+		t.Fatal(err)
+	}
+	if n, d := count(byName), count(byDocument); n != 0 || d != 0 {
+		t.Fatalf("before the backfill: found %d by name, %d by document; want 0, 0", n, d)
+	}
+	tx, err := s.write.BeginTx(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := backfillNameSearch(ctx, tx); err != nil {
+		t.Fatalf("backfillNameSearch: %v", err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if n, d := count(byName), count(byDocument); n != 1 || d != 1 {
+		t.Fatalf("after the backfill: found %d by name, %d by document; want 1, 1", n, d)
+	}
+}
