@@ -27,7 +27,7 @@ func (s *Server) identifyRoutes() []route {
 			Roles: searchers, Multipart: true, Request: probeRequest{}, Response: enroll.Verification{}, Handler: s.handleVerify},
 		{Method: "GET", Path: "/v1/hits", Summary: "The adjudication queue: hits by state and kind, oldest first",
 			Roles: reviewers, Response: []huella.Hit{}, Handler: s.handleListHits,
-			Query: []param{{"state", "string", "pending, confirmed or rejected"}, {"kind", "string", "duplicate or watchlist"}, {"site", "string", "site code (repeatable)"}}},
+			Query: []param{{"state", "string", "pending, confirmed, rejected or withdrawn"}, {"kind", "string", "duplicate or watchlist"}, {"site", "string", "site code (repeatable)"}}},
 		{Method: "GET", Path: "/v1/hits/{id}", Summary: "A hit side by side: scores, the probe encounter and the candidate",
 			Roles: reviewers, Response: adjudicate.View{}, Handler: s.handleGetHit},
 		{Method: "POST", Path: "/v1/hits/{id}/decision", Summary: "Confirm or reject a hit, with a reason (examiners, at their sites)",
