@@ -15,6 +15,7 @@ const (
 	ActionHitDecide        = "hit.decide"
 	ActionWatchlistCreate  = "watchlist.create"
 	ActionWatchEntryCreate = "watch_entry.create"
+	ActionWatchEntryRemove = "watch_entry.remove"
 	ActionSubjectMerge     = "subject.merge"
 	ActionSubjectUnmerge   = "subject.unmerge"
 )
@@ -122,6 +123,10 @@ const (
 	HitPending   HitState = "pending"
 	HitConfirmed HitState = "confirmed"
 	HitRejected  HitState = "rejected"
+	// HitWithdrawn closes a watchlist hit without a decision: its entry was
+	// removed from the list while the hit was pending, so there is no
+	// longer anything to confirm.
+	HitWithdrawn HitState = "withdrawn"
 )
 
 // Hit is a candidate that needs an examiner: a watchlist match, or a
@@ -172,6 +177,24 @@ type WatchEntry struct {
 	Biographics Biographics `json:"biographics"`
 	Samples     []*Sample   `json:"samples,omitempty"`
 	CreatedAt   time.Time   `json:"created_at"`
+	// A removed entry (a withdrawn notice, a quashed conviction) is kept
+	// for the audit trail and subject access reports, but is no longer
+	// searched for.
+	RemovedAt     time.Time `json:"removed_at,omitzero"`
+	RemovedBy     string    `json:"removed_by,omitempty"` // user ID
+	RemovalReason string    `json:"removal_reason,omitempty"`
+}
+
+// Removed reports whether the entry was taken off its watchlist.
+func (w *WatchEntry) Removed() bool { return !w.RemovedAt.IsZero() }
+
+// ValidateRemoval reports whether the reason to remove a watchlist entry
+// is well-formed: removing needs one, as a decision does.
+func ValidateRemoval(reason string) error {
+	if reason == "" {
+		return Errorf(EINVALID, "removing a watchlist entry needs a reason")
+	}
+	return checkText("reason", reason, 1000)
 }
 
 // Validate reports the first rule the entry breaks. An entry without a
@@ -236,8 +259,22 @@ type IdentityStore interface {
 	// CreateWatchEntry stores an entry with its samples and their templates.
 	// EINVALID; ENOTFOUND for an unknown watchlist.
 	CreateWatchEntry(ctx context.Context, e *WatchEntry) error
-	// FindWatchEntry returns the entry with its samples, or ENOTFOUND.
+	// FindWatchEntry returns the entry with its samples, or ENOTFOUND. A
+	// removed entry is found too, with who removed it, when and why.
 	FindWatchEntry(ctx context.Context, id string) (*WatchEntry, error)
+	// ListWatchEntries returns a watchlist's entries, removed ones
+	// included, oldest first, without their samples. ENOTFOUND for an
+	// unknown watchlist.
+	ListWatchEntries(ctx context.Context, watchlistID string) ([]*WatchEntry, error)
+	// RemoveWatchEntry takes an entry off its watchlist as the actor in
+	// ctx, with a reason. The entry is kept, marked removed, and leaves the
+	// watchlist gallery; in the same transaction its pending hits are
+	// withdrawn (HitWithdrawn, with the remover and the reason) so that no
+	// examiner acts on a withdrawn entry, and the removal is audited.
+	// Later watchlist hits on a removed entry are stored withdrawn.
+	// ENOTFOUND; ECONFLICT if it was removed already; EINVALID without a
+	// reason.
+	RemoveWatchEntry(ctx context.Context, id, reason string) error
 
 	// CreateHits stores hits found outside an enrollment (the retro search
 	// of a new watchlist entry). EINVALID.

@@ -201,13 +201,30 @@ func (x *Identifier) watchlistOf(ctx context.Context, entryID string) (*huella.W
 	} else if err != nil {
 		return nil, err
 	}
-	if w, err = x.Store.FindWatchlist(ctx, e.WatchlistID); err != nil {
+	if e.Removed() {
+		w = nil // removed by another process since the gallery loaded
+	} else if w, err = x.Store.FindWatchlist(ctx, e.WatchlistID); err != nil {
 		return nil, err
 	}
 	x.mu.Lock()
 	x.entries[entryID] = w
 	x.mu.Unlock()
 	return w, nil
+}
+
+// RemoveWatchEntry takes an entry off its watchlist in the store (which
+// withdraws its pending hits) and out of the watchlist gallery, so that
+// the next probe no longer matches it. A search already under way when
+// it is removed may still find it: the store keeps such a hit withdrawn.
+func (x *Identifier) RemoveWatchEntry(ctx context.Context, id, reason string) error {
+	if err := x.Store.RemoveWatchEntry(ctx, id, reason); err != nil {
+		return err
+	}
+	x.Watchlists.Remove(id)
+	x.mu.Lock()
+	x.entries[id] = nil // no longer on a list: Identify skips it
+	x.mu.Unlock()
+	return nil
 }
 
 // Enrolled adds a stored encounter's templates to the subject gallery.

@@ -133,3 +133,19 @@ func (s *Service) AddWatchEntry(ctx context.Context, e *huella.WatchEntry, image
 	}
 	return hits, nil
 }
+
+// RemoveWatchEntry takes an entry off its watchlist with a reason, as the
+// actor in ctx: the store keeps it marked removed and withdraws its
+// pending hits, and the running identifier stops matching it at once.
+// Without biometric search only the store is changed. ENOTFOUND;
+// ECONFLICT if it was removed already; EINVALID without a reason.
+func (s *Service) RemoveWatchEntry(ctx context.Context, id, reason string) error {
+	if s.Identifier != nil {
+		return s.Identifier.RemoveWatchEntry(ctx, id, reason)
+	}
+	ids, ok := s.Store.(huella.IdentityStore)
+	if !ok {
+		return huella.Errorf(huella.EUNSUPPORTED, "this store keeps no watchlists")
+	}
+	return ids.RemoveWatchEntry(ctx, id, reason)
+}

@@ -104,6 +104,13 @@ var accessMatrix = []endpoint{
 		body, ct := multipartPart(e.t, "entry", entry, fingerImage(e.t, "finger-104_1.png"))
 		return "/v1/watchlists/" + list.ID + "/entries", body, ct
 	}, map[huella.Role][2]bool{huella.RoleSupervisor: both, huella.RolePartner: ownOnly, huella.RoleAdmin: both}},
+	{"POST /v1/watch-entries/{id}/remove", func(e *env, site string) (string, io.Reader, string) {
+		list := e.lists[0]
+		if site != "MX-TAP" {
+			list = e.lists[1]
+		}
+		return "/v1/watch-entries/" + e.newWatchEntry(list.ID) + "/remove", strings.NewReader(`{"reason":"notice withdrawn"}`), "application/json"
+	}, map[huella.Role][2]bool{huella.RoleSupervisor: both, huella.RolePartner: ownOnly, huella.RoleAdmin: both}},
 	// Forwarding: partners and agreements are the admins'; deliveries are
 	// read by admins, supervisors and auditors; each partner reads its receipts.
 	{"GET /v1/partners", get(func(e *env, site string) string { return "/v1/partners" }), map[huella.Role][2]bool{huella.RoleAdmin: both}},

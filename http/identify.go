@@ -27,7 +27,7 @@ func (s *Server) identifyRoutes() []route {
 			Roles: searchers, Multipart: true, Request: probeRequest{}, Response: enroll.Verification{}, Handler: s.handleVerify},
 		{Method: "GET", Path: "/v1/hits", Summary: "The adjudication queue: hits by state and kind, oldest first",
 			Roles: reviewers, Response: []huella.Hit{}, Handler: s.handleListHits,
-			Query: []param{{"state", "string", "pending, confirmed or rejected"}, {"kind", "string", "duplicate or watchlist"}, {"site", "string", "site code (repeatable)"}}},
+			Query: []param{{"state", "string", "pending, confirmed, rejected or withdrawn"}, {"kind", "string", "duplicate or watchlist"}, {"site", "string", "site code (repeatable)"}}},
 		{Method: "GET", Path: "/v1/hits/{id}", Summary: "A hit side by side: scores, the probe encounter and the candidate",
 			Roles: reviewers, Response: adjudicate.View{}, Handler: s.handleGetHit},
 		{Method: "POST", Path: "/v1/hits/{id}/decision", Summary: "Confirm or reject a hit, with a reason (examiners, at their sites)",
@@ -40,6 +40,8 @@ func (s *Server) identifyRoutes() []route {
 			Roles: listOwner, Request: huella.Watchlist{}, Response: huella.Watchlist{}, Handler: s.handleCreateWatchlist},
 		{Method: "POST", Path: "/v1/watchlists/{id}/entries", Summary: "Add an entry with biometrics to a watchlist; it is searched back against every subject",
 			Roles: listOwner, Multipart: true, Request: watchEntryRequest{}, Response: watchEntryResponse{}, Handler: s.handleAddWatchEntry},
+		{Method: "POST", Path: "/v1/watch-entries/{id}/remove", Summary: "Take an entry off its watchlist, with a reason; it is kept for the record, no longer searched, and its pending hits are withdrawn",
+			Roles: listOwner, Request: removalRequest{}, Response: huella.WatchEntry{}, Handler: s.handleRemoveWatchEntry},
 	}
 }
 
@@ -251,4 +253,43 @@ func (s *Server) handleAddWatchEntry(w http.ResponseWriter, r *http.Request) {
 		hits = []*huella.Hit{}
 	}
 	writeJSON(w, http.StatusCreated, watchEntryResponse{Entry: e, Hits: hits})
+}
+
+// removalRequest says why a watchlist entry is taken off its list (a
+// notice withdrawn, a conviction quashed).
+type removalRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) handleRemoveWatchEntry(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	var req removalRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	id := r.PathValue("id")
+	e, err := s.Adjudicate.Store.FindWatchEntry(ctx, id)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	list, err := s.Adjudicate.Store.FindWatchlist(ctx, e.WatchlistID)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if u := huella.ActorFromContext(ctx); u.Role == huella.RolePartner && list.Owner != u.Partner {
+		s.Error(w, r, huella.Errorf(huella.EFORBIDDEN, "a partner removes entries of its own watchlists only"))
+		return
+	}
+	if err := s.Enroll.RemoveWatchEntry(ctx, id, req.Reason); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if e, err = s.Adjudicate.Store.FindWatchEntry(ctx, id); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, e)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/storetest"
 )
 
 // personA is the demo fixtures' first person: four fingers and both irises
@@ -55,6 +56,18 @@ func decode[T any](tb testing.TB) func(*http.Response, []byte) T {
 		}
 		return v
 	}
+}
+
+// newWatchEntry stores an entry on the watchlist, without going through
+// the engines, and returns its ID.
+func (e *env) newWatchEntry(listID string) string {
+	e.t.Helper()
+	smp := storetest.Encounter("MX-TAP", time.Now()).Samples[0]
+	entry := &huella.WatchEntry{WatchlistID: listID, Reference: fmt.Sprintf("CASE-%d", e.next()), Samples: []*huella.Sample{smp}}
+	if err := e.store.CreateWatchEntry(adminContext(), entry); err != nil {
+		e.t.Fatal(err)
+	}
+	return entry.ID
 }
 
 func TestIdentification(t *testing.T) {
@@ -140,6 +153,42 @@ func TestIdentification(t *testing.T) {
 		}
 		if watch != 1 {
 			t.Errorf("enrollment after listing raised %d watchlist hits, want 1: %+v", watch, enc.Identification.Hits)
+		}
+	})
+	t.Run("RemoveWatchEntry", func(t *testing.T) {
+		// The watchlist hit of the last enrollment is still pending.
+		queue := decode[[]huella.Hit](t)(e.do("supervisor", "GET", "/v1/hits?kind=watchlist&state=pending", nil, ""))
+		if len(queue) != 1 {
+			t.Fatalf("pending watchlist hits = %+v, want the last enrollment's", queue)
+		}
+		pending := queue[0]
+		path := "/v1/watch-entries/" + pending.WatchEntryID + "/remove"
+		remove := func(user, body string) (*http.Response, []byte) {
+			return e.do(user, "POST", path, strings.NewReader(body), "application/json")
+		}
+		resp, b := remove("partner", `{"reason":""}`)
+		checkError(t, resp, b, huella.EINVALID)
+		resp, b = e.do("partner", "POST", "/v1/watch-entries/wle_nope/remove", strings.NewReader(`{"reason":"withdrawn"}`), "application/json")
+		checkError(t, resp, b, huella.ENOTFOUND)
+		resp, b = remove("partner", `{"reason":"withdrawn","extra":1}`)
+		checkError(t, resp, b, huella.EINVALID)
+
+		got := decode[huella.WatchEntry](t)(remove("partner", `{"reason":"notice withdrawn: arrested in Guatemala"}`))
+		if !got.Removed() || got.RemovedBy != e.users["partner"].ID || got.RemovalReason != "notice withdrawn: arrested in Guatemala" {
+			t.Errorf("removed entry = %+v", got)
+		}
+		withdrawn := decode[struct{ Hit huella.Hit }](t)(e.do("supervisor", "GET", "/v1/hits/"+pending.ID, nil, ""))
+		if withdrawn.Hit.State != huella.HitWithdrawn {
+			t.Errorf("pending hit after the removal: state %s, want withdrawn", withdrawn.Hit.State)
+		}
+		resp, b = remove("partner", `{"reason":"again"}`)
+		checkError(t, resp, b, huella.ECONFLICT)
+		// The next enrollment of the same person raises no watchlist hit.
+		enc := decode[huella.Encounter](t)(e.enroll("officer", encounterWith("MX-TAP", samples2), images2...))
+		for _, h := range enc.Identification.Hits {
+			if h.Kind == huella.HitWatchlist {
+				t.Errorf("enrollment after the removal raised a watchlist hit: %+v", h)
+			}
 		}
 	})
 }

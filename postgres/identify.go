@@ -62,15 +62,35 @@ func insertHits(ctx context.Context, tx pgx.Tx, hits []*huella.Hit, now time.Tim
 			return err
 		}
 		h.ID, h.State, h.CreatedAt = huella.NewID("hit_", now), huella.HitPending, now
+		// An entry removed while the probe was searched raises its hit
+		// withdrawn, as its pending hits were. The shared lock orders this
+		// against RemoveWatchEntry: either it sees the removal, or the
+		// removal sees this hit and withdraws it.
+		var decided *time.Time
+		if h.Kind == huella.HitWatchlist && h.WatchEntryID != "" {
+			var removedAt *time.Time
+			var by, reason string
+			err := tx.QueryRow(ctx, `SELECT removed_at, removed_by, removal_reason FROM watch_entries WHERE id = $1 FOR SHARE`,
+				h.WatchEntryID).Scan(&removedAt, &by, &reason)
+			if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				return fmt.Errorf("postgres: create hit: %w", err)
+			}
+			if removedAt != nil {
+				h.State, h.Examiner, h.Reason, h.DecidedAt, decided = huella.HitWithdrawn, by, reason, now, &now
+			}
+		}
 		if _, err := tx.Exec(ctx, `INSERT INTO hits (id, kind, encounter_id, subject_id, site, candidate_subject_id,
 			watchlist_id, watch_entry_id, category, candidate, state, examiner, reason, decided_at, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, '', '', NULL, $12)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
 			h.ID, string(h.Kind), h.EncounterID, h.SubjectID, h.Site, h.CandidateSubjectID, h.WatchlistID, h.WatchEntryID,
-			string(h.Category), string(cand), string(h.State), now); err != nil {
+			string(h.Category), string(cand), string(h.State), h.Examiner, h.Reason, decided, now); err != nil {
 			return fmt.Errorf("postgres: create hit: %w", err)
 		}
 		event := huella.NewAuditEvent(ctx, huella.ActionHitCreate, "hit/"+h.ID, h.Site)
 		event.Detail = fmt.Sprintf("kind=%s encounter=%s llr=%.1f", h.Kind, h.EncounterID, h.Candidate.LLR)
+		if h.State == huella.HitWithdrawn {
+			event.Detail += " state=withdrawn"
+		}
 		if err := appendAudit(ctx, tx, event, now); err != nil {
 			return err
 		}
@@ -167,7 +187,7 @@ func (s *Store) ForEachTemplate(ctx context.Context, kind huella.GalleryKind, fn
 		query = `SELECT ws.id, ws.entry_id, ws.sample->>'modality', coalesce((ws.sample->>'position')::int, 0),
 			coalesce(ws.sample->>'eye', ''), ws.template_algorithm, ws.template_version, ws.template_quality, ws.template_data
 			FROM watch_samples ws JOIN watch_entries we ON we.id = ws.entry_id JOIN watchlists w ON w.id = we.watchlist_id
-			WHERE ws.template_data IS NOT NULL AND w.valid_from <= $1 AND (w.valid_until IS NULL OR w.valid_until > $1)
+			WHERE ws.template_data IS NOT NULL AND we.removed_at IS NULL AND w.valid_from <= $1 AND (w.valid_until IS NULL OR w.valid_until > $1)
 			ORDER BY we.created_at, ws.ordinal`
 		args = []any{s.now()}
 	default:
@@ -324,19 +344,14 @@ func (s *Store) CreateWatchEntry(ctx context.Context, e *huella.WatchEntry) erro
 
 // FindWatchEntry returns an entry with its samples.
 func (s *Store) FindWatchEntry(ctx context.Context, id string) (*huella.WatchEntry, error) {
-	var e huella.WatchEntry
+	var e *huella.WatchEntry
 	err := s.inReadTx(ctx, func(tx pgx.Tx) error {
-		var biographics []byte
-		err := tx.QueryRow(ctx, `SELECT id, watchlist_id, reference, biographics, created_at FROM watch_entries WHERE id = $1`, id).
-			Scan(&e.ID, &e.WatchlistID, &e.Reference, &biographics, &e.CreatedAt)
+		var err error
+		e, err = scanWatchEntry(tx.QueryRow(ctx, `SELECT `+watchEntryColumns+` FROM watch_entries WHERE id = $1`, id))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return huella.Errorf(huella.ENOTFOUND, "watch entry %s not found", id)
 		} else if err != nil {
 			return fmt.Errorf("postgres: find watch entry: %w", err)
-		}
-		e.CreatedAt = e.CreatedAt.UTC()
-		if err := json.Unmarshal(biographics, &e.Biographics); err != nil {
-			return err
 		}
 		rows, err := tx.Query(ctx, `SELECT sample FROM watch_samples WHERE entry_id = $1 ORDER BY ordinal`, id)
 		if err != nil {
@@ -355,7 +370,103 @@ func (s *Store) FindWatchEntry(ctx context.Context, id string) (*huella.WatchEnt
 	if err != nil {
 		return nil, err
 	}
+	return e, nil
+}
+
+const watchEntryColumns = `id, watchlist_id, reference, biographics, created_at, removed_at, removed_by, removal_reason`
+
+// scanWatchEntry reads a row of watchEntryColumns.
+func scanWatchEntry(row pgx.Row) (*huella.WatchEntry, error) {
+	var e huella.WatchEntry
+	var biographics []byte
+	var removed *time.Time
+	if err := row.Scan(&e.ID, &e.WatchlistID, &e.Reference, &biographics, &e.CreatedAt, &removed, &e.RemovedBy, &e.RemovalReason); err != nil {
+		return nil, err
+	}
+	e.CreatedAt = e.CreatedAt.UTC()
+	if removed != nil {
+		e.RemovedAt = removed.UTC()
+	}
+	if err := json.Unmarshal(biographics, &e.Biographics); err != nil {
+		return nil, fmt.Errorf("postgres: watch entry %s: %w", e.ID, err)
+	}
 	return &e, nil
+}
+
+// ListWatchEntries returns a watchlist's entries, oldest first.
+func (s *Store) ListWatchEntries(ctx context.Context, watchlistID string) ([]*huella.WatchEntry, error) {
+	var list []*huella.WatchEntry
+	err := s.inReadTx(ctx, func(tx pgx.Tx) error {
+		var one int
+		err := tx.QueryRow(ctx, `SELECT 1 FROM watchlists WHERE id = $1`, watchlistID).Scan(&one)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return huella.Errorf(huella.ENOTFOUND, "watchlist %s not found", watchlistID)
+		} else if err != nil {
+			return fmt.Errorf("postgres: watch entries: %w", err)
+		}
+		rows, err := tx.Query(ctx, `SELECT `+watchEntryColumns+` FROM watch_entries WHERE watchlist_id = $1
+			ORDER BY created_at, id`, watchlistID)
+		if err != nil {
+			return fmt.Errorf("postgres: watch entries: %w", err)
+		}
+		list, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (*huella.WatchEntry, error) { return scanWatchEntry(row) })
+		if err != nil {
+			return fmt.Errorf("postgres: watch entries: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if list == nil {
+		list = []*huella.WatchEntry{}
+	}
+	return list, nil
+}
+
+// RemoveWatchEntry marks an entry removed and withdraws its pending hits.
+func (s *Store) RemoveWatchEntry(ctx context.Context, id, reason string) error {
+	if err := huella.ValidateRemoval(reason); err != nil {
+		return err
+	}
+	by := huella.ActorID(ctx)
+	now := s.now()
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		var list string
+		var removed *time.Time
+		err := tx.QueryRow(ctx, `SELECT watchlist_id, removed_at FROM watch_entries WHERE id = $1 FOR UPDATE`, id).Scan(&list, &removed)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return huella.Errorf(huella.ENOTFOUND, "watch entry %s not found", id)
+		} else if err != nil {
+			return fmt.Errorf("postgres: remove watch entry: %w", err)
+		}
+		if removed != nil {
+			return huella.Errorf(huella.ECONFLICT, "watch entry %s was removed already", id)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE watch_entries SET removed_at = $1, removed_by = $2, removal_reason = $3 WHERE id = $4`,
+			now, by, reason, id); err != nil {
+			return fmt.Errorf("postgres: remove watch entry: %w", err)
+		}
+		pending, err := queryHits(ctx, tx, `WHERE watch_entry_id = $1 AND kind = $2 AND state = $3 FOR UPDATE`,
+			id, string(huella.HitWatchlist), string(huella.HitPending))
+		if err != nil {
+			return err
+		}
+		for _, h := range pending {
+			if _, err := tx.Exec(ctx, `UPDATE hits SET state = $1, examiner = $2, reason = $3, decided_at = $4 WHERE id = $5`,
+				string(huella.HitWithdrawn), by, reason, now, h.ID); err != nil {
+				return fmt.Errorf("postgres: withdraw hit: %w", err)
+			}
+			event := huella.NewAuditEvent(ctx, huella.ActionHitDecide, "hit/"+h.ID, h.Site)
+			event.Detail = fmt.Sprintf("kind=%s state=%s", h.Kind, huella.HitWithdrawn)
+			if err := appendAudit(ctx, tx, event, now); err != nil {
+				return err
+			}
+		}
+		event := huella.NewAuditEvent(ctx, huella.ActionWatchEntryRemove, "watch_entry/"+id, "")
+		event.Detail = fmt.Sprintf("watchlist=%s withdrawn_hits=%d", list, len(pending))
+		return appendAudit(ctx, tx, event, now)
+	})
 }
 
 // CreateHits stores hits found outside an enrollment.

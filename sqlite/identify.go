@@ -59,15 +59,33 @@ func insertHits(ctx context.Context, tx *sql.Tx, hits []*huella.Hit, now time.Ti
 			return err
 		}
 		h.ID, h.State, h.CreatedAt = huella.NewID("hit_", now), huella.HitPending, now
+		// An entry removed while the probe was searched raises its hit
+		// withdrawn, as its pending hits were.
+		var decided int64
+		if h.Kind == huella.HitWatchlist && h.WatchEntryID != "" {
+			var removedAt int64
+			var by, reason string
+			err := tx.QueryRowContext(ctx, `SELECT removed_at, removed_by, removal_reason FROM watch_entries WHERE id = ?`,
+				h.WatchEntryID).Scan(&removedAt, &by, &reason)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("sqlite: create hit: %w", err)
+			}
+			if removedAt != 0 {
+				h.State, h.Examiner, h.Reason, h.DecidedAt, decided = huella.HitWithdrawn, by, reason, now, micros(now)
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO hits (id, kind, encounter_id, subject_id, site, candidate_subject_id,
 			watchlist_id, watch_entry_id, category, candidate, state, examiner, reason, decided_at, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', '', 0, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			h.ID, string(h.Kind), h.EncounterID, h.SubjectID, h.Site, h.CandidateSubjectID, h.WatchlistID, h.WatchEntryID,
-			string(h.Category), string(cand), string(h.State), micros(now)); err != nil {
+			string(h.Category), string(cand), string(h.State), h.Examiner, h.Reason, decided, micros(now)); err != nil {
 			return fmt.Errorf("sqlite: create hit: %w", err)
 		}
 		event := huella.NewAuditEvent(ctx, huella.ActionHitCreate, "hit/"+h.ID, h.Site)
 		event.Detail = fmt.Sprintf("kind=%s encounter=%s llr=%.1f", h.Kind, h.EncounterID, h.Candidate.LLR)
+		if h.State == huella.HitWithdrawn {
+			event.Detail += " state=withdrawn"
+		}
 		if err := appendAudit(ctx, tx, event, now); err != nil {
 			return err
 		}
@@ -162,7 +180,7 @@ func (s *Store) ForEachTemplate(ctx context.Context, kind huella.GalleryKind, fn
 		query = `SELECT ws.id, ws.entry_id, json_extract(ws.sample, '$.modality'), coalesce(json_extract(ws.sample, '$.position'), 0),
 			coalesce(json_extract(ws.sample, '$.eye'), ''), ws.template_algorithm, ws.template_version, ws.template_quality, ws.template_data
 			FROM watch_samples ws JOIN watch_entries we ON we.id = ws.entry_id JOIN watchlists w ON w.id = we.watchlist_id
-			WHERE ws.template_data IS NOT NULL AND w.valid_from <= ? AND (w.valid_until = 0 OR w.valid_until > ?)
+			WHERE ws.template_data IS NOT NULL AND we.removed_at = 0 AND w.valid_from <= ? AND (w.valid_until = 0 OR w.valid_until > ?)
 			ORDER BY we.created_at, ws.ordinal`
 		args = []any{now, now}
 	default:
@@ -320,22 +338,36 @@ func (s *Store) CreateWatchEntry(ctx context.Context, e *huella.WatchEntry) erro
 	return nil
 }
 
+const watchEntryColumns = `id, watchlist_id, reference, biographics, created_at, removed_at, removed_by, removal_reason`
+
+// scanWatchEntry reads a row of watchEntryColumns.
+func scanWatchEntry(row interface{ Scan(...any) error }) (*huella.WatchEntry, error) {
+	var e huella.WatchEntry
+	var biographics string
+	var created, removed int64
+	if err := row.Scan(&e.ID, &e.WatchlistID, &e.Reference, &biographics, &created, &removed, &e.RemovedBy, &e.RemovalReason); err != nil {
+		return nil, err
+	}
+	e.CreatedAt = fromMicros(created)
+	if removed != 0 {
+		e.RemovedAt = fromMicros(removed)
+	}
+	if err := json.Unmarshal([]byte(biographics), &e.Biographics); err != nil {
+		return nil, fmt.Errorf("sqlite: watch entry %s: %w", e.ID, err)
+	}
+	return &e, nil
+}
+
 // FindWatchEntry returns an entry with its samples.
 func (s *Store) FindWatchEntry(ctx context.Context, id string) (*huella.WatchEntry, error) {
-	var e huella.WatchEntry
+	var e *huella.WatchEntry
 	err := s.inReadTx(ctx, func(tx *sql.Tx) error {
-		var biographics string
-		var created int64
-		err := tx.QueryRowContext(ctx, `SELECT id, watchlist_id, reference, biographics, created_at FROM watch_entries WHERE id = ?`, id).
-			Scan(&e.ID, &e.WatchlistID, &e.Reference, &biographics, &created)
+		var err error
+		e, err = scanWatchEntry(tx.QueryRowContext(ctx, `SELECT `+watchEntryColumns+` FROM watch_entries WHERE id = ?`, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return huella.Errorf(huella.ENOTFOUND, "watch entry %s not found", id)
 		} else if err != nil {
 			return fmt.Errorf("sqlite: find watch entry: %w", err)
-		}
-		e.CreatedAt = fromMicros(created)
-		if err := json.Unmarshal([]byte(biographics), &e.Biographics); err != nil {
-			return err
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT sample FROM watch_samples WHERE entry_id = ? ORDER BY ordinal`, id)
 		if err != nil {
@@ -358,7 +390,83 @@ func (s *Store) FindWatchEntry(ctx context.Context, id string) (*huella.WatchEnt
 	if err != nil {
 		return nil, err
 	}
-	return &e, nil
+	return e, nil
+}
+
+// ListWatchEntries returns a watchlist's entries, oldest first.
+func (s *Store) ListWatchEntries(ctx context.Context, watchlistID string) ([]*huella.WatchEntry, error) {
+	list := []*huella.WatchEntry{}
+	err := s.inReadTx(ctx, func(tx *sql.Tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM watchlists WHERE id = ?`, watchlistID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return huella.Errorf(huella.ENOTFOUND, "watchlist %s not found", watchlistID)
+		} else if err != nil {
+			return fmt.Errorf("sqlite: watch entries: %w", err)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+watchEntryColumns+` FROM watch_entries WHERE watchlist_id = ?
+			ORDER BY created_at, id`, watchlistID)
+		if err != nil {
+			return fmt.Errorf("sqlite: watch entries: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			e, err := scanWatchEntry(rows)
+			if err != nil {
+				return fmt.Errorf("sqlite: watch entries: %w", err)
+			}
+			list = append(list, e)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return list, nil
+}
+
+// RemoveWatchEntry marks an entry removed and withdraws its pending hits.
+func (s *Store) RemoveWatchEntry(ctx context.Context, id, reason string) error {
+	if err := huella.ValidateRemoval(reason); err != nil {
+		return err
+	}
+	by := huella.ActorID(ctx)
+	now := s.now()
+	return s.inWriteTx(ctx, func(tx *sql.Tx) error {
+		var list string
+		var removed int64
+		err := tx.QueryRowContext(ctx, `SELECT watchlist_id, removed_at FROM watch_entries WHERE id = ?`, id).Scan(&list, &removed)
+		if errors.Is(err, sql.ErrNoRows) {
+			return huella.Errorf(huella.ENOTFOUND, "watch entry %s not found", id)
+		} else if err != nil {
+			return fmt.Errorf("sqlite: remove watch entry: %w", err)
+		}
+		if removed != 0 {
+			return huella.Errorf(huella.ECONFLICT, "watch entry %s was removed already", id)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE watch_entries SET removed_at = ?, removed_by = ?, removal_reason = ? WHERE id = ?`,
+			micros(now), by, reason, id); err != nil {
+			return fmt.Errorf("sqlite: remove watch entry: %w", err)
+		}
+		pending, err := queryHits(ctx, tx, `WHERE watch_entry_id = ? AND kind = ? AND state = ?`, id, string(huella.HitWatchlist), string(huella.HitPending))
+		if err != nil {
+			return err
+		}
+		for _, h := range pending {
+			if _, err := tx.ExecContext(ctx, `UPDATE hits SET state = ?, examiner = ?, reason = ?, decided_at = ? WHERE id = ?`,
+				string(huella.HitWithdrawn), by, reason, micros(now), h.ID); err != nil {
+				return fmt.Errorf("sqlite: withdraw hit: %w", err)
+			}
+			event := huella.NewAuditEvent(ctx, huella.ActionHitDecide, "hit/"+h.ID, h.Site)
+			event.Detail = fmt.Sprintf("kind=%s state=%s", h.Kind, huella.HitWithdrawn)
+			if err := appendAudit(ctx, tx, event, now); err != nil {
+				return err
+			}
+		}
+		event := huella.NewAuditEvent(ctx, huella.ActionWatchEntryRemove, "watch_entry/"+id, "")
+		event.Detail = fmt.Sprintf("watchlist=%s withdrawn_hits=%d", list, len(pending))
+		return appendAudit(ctx, tx, event, now)
+	})
 }
 
 // CreateHits stores hits found outside an enrollment.

@@ -23,6 +23,7 @@ func RunIdentity(t *testing.T, newStore NewIdentityStore) {
 	t.Run("Watchlists", func(t *testing.T) { testWatchlists(t, newStore(t)) })
 	t.Run("Hits", func(t *testing.T) { testHits(t, newStore(t)) })
 	t.Run("TwoPersonRule", func(t *testing.T) { testTwoPersonRule(t, newStore(t)) })
+	t.Run("RemoveWatchEntry", func(t *testing.T) { testRemoveWatchEntry(t, newStore(t)) })
 }
 
 func testTwoPersonRule(t *testing.T, s IdentityStore) {
@@ -299,6 +300,142 @@ func testHits(t *testing.T, s IdentityStore) {
 		events := auditEvents(t, s)
 		if last := events[len(events)-1]; last.Action != huella.ActionConfirmationCreate {
 			t.Errorf("last audit event %s, want the confirmation for forwarding", last.Action)
+		}
+	})
+}
+
+func testRemoveWatchEntry(t *testing.T, s IdentityStore) {
+	ctx := Context()
+	now := time.Now()
+	MustCreateSite(t, s, "MX-TAP")
+	w := &huella.Watchlist{Name: "Wanted", Owner: "US-CBP", Category: huella.CategoryWanted, ValidFrom: now.Add(-time.Hour)}
+	if err := s.CreateWatchlist(ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("EmptyList", func(t *testing.T) {
+		list, err := s.ListWatchEntries(ctx, w.ID)
+		if err != nil || list == nil || len(list) != 0 {
+			t.Errorf("ListWatchEntries of an empty watchlist = %v, %v; want an empty list, not nil", list, err)
+		}
+		_, err = s.ListWatchEntries(ctx, "wl_nope")
+		checkCode(t, err, huella.ENOTFOUND)
+	})
+	entry := func(reference string) *huella.WatchEntry {
+		e := Encounter("MX-TAP", now)
+		for i, smp := range e.Samples[:2] {
+			smp.Template = Template(smp, reference+string(rune('a'+i)))
+		}
+		e2 := &huella.WatchEntry{WatchlistID: w.ID, Reference: reference, Samples: e.Samples[:2]}
+		if err := s.CreateWatchEntry(ctx, e2); err != nil {
+			t.Fatal(err)
+		}
+		return e2
+	}
+	quashed, kept := entry("CASE-QUASHED"), entry("CASE-KEPT")
+	probe := MustCreateEncounter(t, s, identified("MX-TAP", Date(2026, 3, 1, 9), ""))
+	hitOn := func(e *huella.WatchEntry) *huella.Hit {
+		t.Helper()
+		h := &huella.Hit{Kind: huella.HitWatchlist, EncounterID: probe.ID, WatchlistID: w.ID, WatchEntryID: e.ID,
+			Category: huella.CategoryWanted, Candidate: &huella.Candidate{WatchEntryID: e.ID, LLR: 12}}
+		if err := s.CreateHits(ctx, []*huella.Hit{h}); err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	pending, decided, other := hitOn(quashed), hitOn(quashed), hitOn(kept)
+	if _, err := s.DecideHit(ctx, decided.ID, huella.HitRejected, "different people"); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("ErrNoReason", func(t *testing.T) {
+		before := countRecords(t, s)
+		checkCode(t, s.RemoveWatchEntry(ctx, quashed.ID, ""), huella.EINVALID)
+		equal(t, "records", countRecords(t, s), before)
+		if got, err := s.FindWatchEntry(ctx, quashed.ID); err != nil || got.Removed() {
+			t.Errorf("a refused removal removed the entry: %+v, %v", got, err)
+		}
+	})
+	t.Run("ErrNotFound", func(t *testing.T) {
+		checkCode(t, s.RemoveWatchEntry(ctx, "wle_nope", "withdrawn"), huella.ENOTFOUND)
+	})
+
+	remover := Admin // the actor of Context
+	if err := s.RemoveWatchEntry(ctx, quashed.ID, "conviction quashed on appeal"); err != nil {
+		t.Fatal(err)
+	}
+	checkLastEvent(t, s, huella.ActionWatchEntryRemove, "watch_entry/"+quashed.ID, "")
+
+	t.Run("KeptWithWhoWhenWhy", func(t *testing.T) {
+		got, err := s.FindWatchEntry(ctx, quashed.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.Removed() || got.RemovedBy != remover.ID || got.RemovalReason != "conviction quashed on appeal" || len(got.Samples) != 2 {
+			t.Errorf("removed entry = %+v", got)
+		}
+		checkStoredTime(t, "RemovedAt", got.RemovedAt)
+		list, err := s.ListWatchEntries(ctx, w.ID)
+		if err != nil || len(list) != 2 {
+			t.Fatalf("ListWatchEntries = %d entries, %v; want both, the removed one included", len(list), err)
+		}
+		if list[0].ID != quashed.ID || !list[0].Removed() || list[0].RemovedBy != remover.ID || list[1].ID != kept.ID || list[1].Removed() {
+			t.Errorf("entries = %+v, %+v; want the removed one first, marked, then the kept one", list[0], list[1])
+		}
+		if list[0].Samples != nil {
+			t.Errorf("ListWatchEntries returned samples")
+		}
+	})
+	t.Run("LeavesTheGallery", func(t *testing.T) {
+		got := countTemplates(t, s, huella.GalleryWatchlists)
+		if got[kept.ID] != 2 || len(got) != 1 {
+			t.Errorf("watchlist templates = %v, want 2 of %s only", got, kept.ID)
+		}
+	})
+	t.Run("PendingHitsWithdrawn", func(t *testing.T) {
+		got, err := s.FindHit(ctx, pending.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State != huella.HitWithdrawn || got.Examiner != remover.ID || got.Reason != "conviction quashed on appeal" || got.DecidedAt.IsZero() {
+			t.Errorf("pending hit after the removal = %+v, want withdrawn by the remover", got)
+		}
+		if got, _ := s.FindHit(ctx, decided.ID); got.State != huella.HitRejected || got.Reason != "different people" {
+			t.Errorf("a decided hit was changed: %+v", got)
+		}
+		if got, _ := s.FindHit(ctx, other.ID); got.State != huella.HitPending {
+			t.Errorf("another entry's hit was changed: %+v", got)
+		}
+		queue, err := s.ListHits(ctx, huella.HitFilter{State: huella.HitPending, Kind: huella.HitWatchlist})
+		if err != nil || len(queue) != 1 || queue[0].ID != other.ID {
+			t.Errorf("pending watchlist queue = %d hits, %v; want only %s", len(queue), err, other.ID)
+		}
+		_, err = s.DecideHit(ctx, pending.ID, huella.HitConfirmed, "same person")
+		checkCode(t, err, huella.ECONFLICT)
+		events := auditEvents(t, s)
+		var withdrawn bool
+		for _, e := range events {
+			withdrawn = withdrawn || e.Action == huella.ActionHitDecide && e.Object == "hit/"+pending.ID && e.Site == "MX-TAP"
+		}
+		if !withdrawn {
+			t.Errorf("the withdrawal of %s is not audited", pending.ID)
+		}
+	})
+	t.Run("LaterHitWithdrawn", func(t *testing.T) {
+		// A probe searched before the removal and stored after it.
+		late := hitOn(quashed)
+		if late.State != huella.HitWithdrawn {
+			t.Errorf("new hit on a removed entry: state %s, want withdrawn", late.State)
+		}
+		if got, err := s.FindHit(ctx, late.ID); err != nil || got.State != huella.HitWithdrawn || got.Examiner != remover.ID {
+			t.Errorf("stored hit on a removed entry = %+v, %v", got, err)
+		}
+	})
+	t.Run("ErrAlreadyRemoved", func(t *testing.T) {
+		before := countRecords(t, s)
+		checkCode(t, s.RemoveWatchEntry(ctx, quashed.ID, "again"), huella.ECONFLICT)
+		equal(t, "records", countRecords(t, s), before)
+		if got, _ := s.FindWatchEntry(ctx, quashed.ID); got.RemovalReason != "conviction quashed on appeal" {
+			t.Errorf("a second removal changed the first's reason to %q", got.RemovalReason)
 		}
 	})
 }

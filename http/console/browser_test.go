@@ -3,6 +3,7 @@ package console_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/color/palette"
 	"image/png"
@@ -431,6 +432,61 @@ func TestBrowser(t *testing.T) {
 		contains(t, "partners", s.text("#partner-list"), "SV-PNC")
 		contains(t, "partners", s.text("#partner-list"), "Convenio CA-4, art. 9")
 		s.screenshot("partner-new", false)
+
+		// Edit GT-PNC: a new delivery address, suspended.
+		s.run("edit a partner",
+			chromedp.Click(chromedp.CSS("#edit-GT-PNC summary")),
+			chromedp.WaitVisible(chromedp.CSS("#edit-form-GT-PNC")),
+			chromedp.SetValue(chromedp.CSS("#ep-endpoint-GT-PNC"), "https://entregas.pnc.example/v2"),
+			chromedp.SetValue(chromedp.CSS("#ep-state-GT-PNC"), "suspended"),
+			chromedp.SendKeys(chromedp.CSS("#ep-keyid-GT-PNC"), "huella-2026"),
+			chromedp.Click(chromedp.CSS(`#edit-form-GT-PNC button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS("#partner-done")),
+		)
+		row := `#partner-list tr:has(a[href="/partners?partner=GT-PNC"])`
+		contains(t, "edited partner", s.text(row), "https://entregas.pnc.example/v2")
+		contains(t, "edited partner", s.text(row), "Suspended")
+		s.screenshot("partner-edit", false)
+
+		// Revoke SV-PNC's agreement: the button waits for the confirmation.
+		row = `#partner-list tr:has(a[href="/partners?partner=SV-PNC"])`
+		s.run("open the revocation", chromedp.Click(chromedp.CSS(row+" details.revoke summary")),
+			chromedp.WaitVisible(chromedp.CSS(row+` details.revoke button[type="submit"]`)),
+			chromedp.Click(chromedp.CSS(row+` details.revoke button[type="submit"]`)))
+		if at := value(s, "unconfirmed form", chromedp.Evaluate[string](`location.pathname`)); at != "/partners/GT-PNC" {
+			t.Errorf("the revocation was sent without the confirmation (at %s)", at)
+		}
+		s.run("confirm and revoke",
+			chromedp.Click(chromedp.CSS(row+` details.revoke input[name="confirm"]`)),
+			chromedp.Click(chromedp.CSS(row+` details.revoke button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS("#partner-done")),
+		)
+		contains(t, "revoked agreement", s.text(row+" .agreement.revoked"), "Revoked")
+		s.screenshot("agreement-revoked", false)
+
+		// Take the supervisor's entry off its list: it stays, greyed.
+		s.open("/watchlists", "#watch-entries")
+		entry := value(s, "find the entry", chromedp.Evaluate[string](`(() => { for (const td of document.querySelectorAll("#watch-entries td.code")) {
+			if (td.textContent.trim() === "MX-FGR-2026-0002") return td.closest("tr").id } return "" })()`))
+		if entry == "" {
+			t.Fatalf("the supervisor's entry is not listed")
+		}
+		s.run("remove the entry",
+			chromedp.Click(chromedp.CSS("#"+entry+" details.remove summary")),
+			chromedp.SendKeys(chromedp.CSS("#"+entry+` input[name="reason"]`), "orden de captura cancelada por la FGR"),
+			chromedp.Click(chromedp.CSS("#"+entry+` button[type="submit"]`)),
+			chromedp.WaitVisible(chromedp.CSS("#entry-removed")),
+		)
+		contains(t, "removed entry", s.text("#"+entry), "orden de captura cancelada por la FGR")
+		contains(t, "removed entry", s.text("#"+entry), "by admin")
+		colour := `getComputedStyle(document.querySelector(%q)).color`
+		grey := value(s, "removed colour", chromedp.Evaluate[string](fmt.Sprintf(colour, "#"+entry+" td")))
+		ink := value(s, "active colour", chromedp.Evaluate[string](fmt.Sprintf(colour, "#watch-entries tr:not(.removed) td")))
+		if grey == ink {
+			t.Errorf("the removed entry is not greyed: %s, as the active ones", grey)
+		}
+		s.run("scroll to the entries", chromedp.ScrollIntoView(chromedp.CSS("#"+entry)))
+		s.screenshot("watchlist-removed", false)
 		s.signOut()
 	})
 	t.Logf("screenshots in %s", s.dir)

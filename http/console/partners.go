@@ -45,7 +45,34 @@ type partnersPage struct {
 	Categories []huella.WatchlistCategory
 	Modalities []huella.Modality
 	Fields     []huella.Field
+	// Edit is the code of the partner whose edit form was refused (Error)
+	// or saved (Saved); Done says what was just changed, for the list.
+	Edit string
+	Done string
 }
+
+// Partner states on the edit form: a suspended partner receives nothing.
+const (
+	partnerActive    = "active"
+	partnerSuspended = "suspended"
+)
+
+// EditForm returns the values of a partner's edit form: what was typed
+// when that form was refused, else the partner's settings.
+func (p partnersPage) EditForm(pt *huella.Partner) url.Values {
+	if p.FormName == "edit" && p.Edit == pt.Code && p.Error != "" {
+		return p.Form
+	}
+	state := partnerActive
+	if pt.Disabled {
+		state = partnerSuspended
+	}
+	return url.Values{"name": {pt.Name}, "endpoint": {pt.Endpoint}, "format": {string(pt.Format)}, "ca_file": {pt.CAFile},
+		"client_cert_file": {pt.ClientCertFile}, "client_key_file": {pt.ClientKeyFile}, "key_id": {pt.KeyID}, "state": {state}}
+}
+
+// PartnerStates lists the states a partner can be set to.
+func (p partnersPage) PartnerStates() []string { return []string{partnerActive, partnerSuspended} }
 
 // Fresh returns the form's values for the named form: what was typed
 // when that form was refused, else the defaults.
@@ -191,6 +218,75 @@ func (c *Console) saveAgreement(w http.ResponseWriter, r *http.Request, req *req
 	c.cfg.Logger.Info("console agreement added", "partner", a.Partner, "agreement", a.ID, "new_partner", p != nil, "user", req.user.ID)
 	blank := url.Values{"format": {string(huella.FormatJSON)}, "require_ack": {"on"}}
 	c.renderPartners(w, r, req, http.StatusCreated, partnersPage{Form: blank, FormName: form, Saved: a.Partner})
+}
+
+// handleUpdatePartner changes a partner's settings as PUT
+// /v1/partners/{code} does: every setting is replaced by the form's,
+// under the same validation, and the state suspends or resumes deliveries.
+func (c *Console) handleUpdatePartner(w http.ResponseWriter, r *http.Request, req *request) {
+	fs, err := c.forwardStore()
+	if err != nil {
+		c.renderError(w, r, req.user, err)
+		return
+	}
+	f := r.PostForm
+	code := r.PathValue("code")
+	p := &huella.Partner{Code: code, Name: strings.TrimSpace(f.Get("name")), Endpoint: strings.TrimSpace(f.Get("endpoint")),
+		Format: huella.PayloadFormat(f.Get("format")), CAFile: strings.TrimSpace(f.Get("ca_file")),
+		ClientCertFile: strings.TrimSpace(f.Get("client_cert_file")), ClientKeyFile: strings.TrimSpace(f.Get("client_key_file")),
+		KeyID: strings.TrimSpace(f.Get("key_id")), Disabled: f.Get("state") == partnerSuspended}
+	if p.Format == "" {
+		p.Format = huella.FormatJSON
+	}
+	if st := f.Get("state"); st != partnerActive && st != partnerSuspended {
+		err = huella.Errorf(huella.EINVALID, "partner state must be active or suspended")
+	} else {
+		err = fs.UpdatePartner(r.Context(), p)
+	}
+	if err != nil {
+		if huella.ErrorCode(err) != huella.EINVALID {
+			c.renderError(w, r, req.user, err)
+			return
+		}
+		v := c.pageView(r, req, "partners")
+		c.renderPartners(w, r, req, http.StatusBadRequest, partnersPage{Form: f, FormName: "edit", Edit: code, Error: v.ErrorText(err)})
+		return
+	}
+	c.cfg.Logger.Info("console partner updated", "partner", code, "disabled", p.Disabled, "user", req.user.ID)
+	v := c.pageView(r, req, "partners")
+	c.renderPartners(w, r, req, http.StatusOK, partnersPage{FormName: "edit", Edit: code, Done: v.T("partners.updated", code)})
+}
+
+// handleRevokeAgreement revokes a sharing agreement once the admin has
+// ticked the confirmation, as POST /v1/agreements/{id}/revoke does: it
+// plans no more deliveries, and its undelivered ones are parked.
+func (c *Console) handleRevokeAgreement(w http.ResponseWriter, r *http.Request, req *request) {
+	fs, err := c.forwardStore()
+	if err != nil {
+		c.renderError(w, r, req.user, err)
+		return
+	}
+	ctx := r.Context()
+	a, err := fs.FindAgreement(ctx, r.PathValue("id"))
+	if err != nil {
+		c.renderError(w, r, req.user, err)
+		return
+	}
+	v := c.pageView(r, req, "partners")
+	if !a.Active {
+		c.renderPartners(w, r, req, http.StatusConflict, partnersPage{FormName: "revoke", Error: v.T("partners.err.revoked")})
+		return
+	}
+	if r.PostFormValue("confirm") != "yes" {
+		c.renderPartners(w, r, req, http.StatusBadRequest, partnersPage{FormName: "revoke", Error: v.T("partners.err.confirm")})
+		return
+	}
+	if err := fs.RevokeAgreement(ctx, a.ID); err != nil {
+		c.renderError(w, r, req.user, err)
+		return
+	}
+	c.cfg.Logger.Info("console agreement revoked", "partner", a.Partner, "agreement", a.ID, "user", req.user.ID)
+	c.renderPartners(w, r, req, http.StatusOK, partnersPage{FormName: "revoke", Done: v.T("partners.revoked_done", a.Partner)})
 }
 
 type deliveryPage struct {

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"crypto/subtle"
 	"fmt"
 	"net/http"
@@ -37,6 +38,21 @@ type watchlistsPage struct {
 	Entry      *huella.WatchEntry
 	Hits       []*huella.Hit
 	ShowHits   bool // the user may open the hits
+	// The entries of each list (by watchlist ID), removed ones included,
+	// for owners only, and the names of the users who removed some.
+	Entries map[string][]*huella.WatchEntry
+	Users   map[string]string
+	Removed string // the reference of the entry just removed
+	// RemoveError is why the removal of entry RemoveEntry was refused.
+	RemoveEntry, RemoveError string
+}
+
+// UserName returns the name of a user, or the ID if unknown.
+func (p watchlistsPage) UserName(id string) string {
+	if name, ok := p.Users[id]; ok {
+		return name
+	}
+	return id
 }
 
 // Val returns the form's value of the field.
@@ -46,8 +62,10 @@ func (p watchlistsPage) Val(name string) string { return p.Form.Get(name) }
 func (p watchlistsPage) Field(name string, i int) string { return fmt.Sprintf("%s_%d", name, i) }
 
 // handleWatchlists lists the watchlists in force and past, with their
-// owners and categories; their entries are seen only through hits. A
-// partner sees its own lists.
+// owners and categories. Owners (supervisors, admins, a partner for its
+// own lists) also see each list's entries by reference, removed ones
+// greyed with who removed them, when and why; others see entries only
+// through hits. A partner sees its own lists.
 func (c *Console) handleWatchlists(w http.ResponseWriter, r *http.Request, req *request) {
 	c.renderWatchlists(w, r, req, http.StatusOK, watchlistsPage{Form: url.Values{}})
 }
@@ -76,6 +94,12 @@ func (c *Console) renderWatchlists(w http.ResponseWriter, r *http.Request, req *
 	}
 	if req.user.Role == huella.RolePartner {
 		page.Partner = req.user.Partner
+	}
+	if page.CanEdit {
+		if err := c.loadWatchEntries(r.Context(), ids, &page); err != nil {
+			c.renderError(w, r, req.user, err)
+			return
+		}
 	}
 	page.Categories = huella.WatchlistCategories
 	page.Sexes = []string{"U", "F", "M", "X"}
@@ -248,3 +272,86 @@ func buildWatchEntry(v *view, listID string, form url.Values, files map[string][
 
 // Active reports whether the watchlist is in force now.
 func (v *view) Active(w *huella.Watchlist) bool { return w.Active(v.now) }
+
+// loadWatchEntries reads the entries of the page's lists, and the names of
+// the users who removed some of them.
+func (c *Console) loadWatchEntries(ctx context.Context, ids huella.IdentityStore, page *watchlistsPage) error {
+	page.Entries = map[string][]*huella.WatchEntry{}
+	var removed bool
+	for _, l := range page.Watchlists {
+		entries, err := ids.ListWatchEntries(ctx, l.ID)
+		if err != nil {
+			return err
+		}
+		page.Entries[l.ID] = entries
+		for _, e := range entries {
+			removed = removed || e.Removed()
+		}
+	}
+	if !removed {
+		return nil
+	}
+	users, err := c.cfg.Store.ListUsers(ctx)
+	if err != nil {
+		return err
+	}
+	page.Users = map[string]string{}
+	for _, u := range users {
+		page.Users[u.ID] = u.Name
+	}
+	return nil
+}
+
+// handleRemoveWatchEntry takes an entry off its watchlist with the reason
+// typed (a notice withdrawn, a conviction quashed), as the API does: a
+// partner only from its own lists. The entry is kept, greyed, and its
+// pending hits are withdrawn; the running identifier stops matching it at
+// once.
+func (c *Console) handleRemoveWatchEntry(w http.ResponseWriter, r *http.Request, req *request) {
+	ctx := r.Context()
+	ids, err := c.identityStore()
+	if err != nil {
+		c.renderError(w, r, req.user, err)
+		return
+	}
+	id := r.PathValue("id")
+	e, err := ids.FindWatchEntry(ctx, id)
+	if err != nil {
+		c.renderError(w, r, req.user, err)
+		return
+	}
+	list, err := ids.FindWatchlist(ctx, e.WatchlistID)
+	if err != nil {
+		c.renderError(w, r, req.user, err)
+		return
+	}
+	if req.user.Role == huella.RolePartner && list.Owner != req.user.Partner {
+		c.renderError(w, r, req.user, huella.Errorf(huella.EFORBIDDEN, "a partner removes entries of its own watchlists only"))
+		return
+	}
+	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	switch {
+	case c.cfg.Enroll != nil:
+		err = c.cfg.Enroll.RemoveWatchEntry(ctx, id, reason)
+	case c.cfg.Identifier != nil:
+		err = c.cfg.Identifier.RemoveWatchEntry(ctx, id, reason)
+	default:
+		err = ids.RemoveWatchEntry(ctx, id, reason)
+	}
+	if err != nil {
+		code := huella.ErrorCode(err)
+		if code != huella.EINVALID && code != huella.ECONFLICT {
+			c.renderError(w, r, req.user, err)
+			return
+		}
+		v := c.pageView(r, req, "watchlists")
+		msg := v.ErrorText(err)
+		if code == huella.EINVALID && reason == "" {
+			msg = v.T("watchlists.err.reason")
+		}
+		c.renderWatchlists(w, r, req, statusByCode[code], watchlistsPage{Form: url.Values{}, RemoveEntry: id, RemoveError: msg})
+		return
+	}
+	c.cfg.Logger.Info("console watch entry removed", "watchlist", list.ID, "entry", id, "user", req.user.ID)
+	c.renderWatchlists(w, r, req, http.StatusOK, watchlistsPage{Form: url.Values{}, Removed: e.Reference})
+}
