@@ -104,9 +104,9 @@ func TestHits(t *testing.T) {
 		if err != nil || got.State != huella.HitRejected || got.Examiner != e.users["dictaminador"].ID {
 			t.Fatalf("hit after the decision: %+v, %v", got, err)
 		}
-		code, _ = b.post("/hits/"+h.ID, url.Values{"decision": {"confirmed"}, "reason": {"otra vez"}})
-		if code != http.StatusConflict {
-			t.Errorf("deciding twice: got %d, want 409", code)
+		code, body = b.post("/hits/"+h.ID, url.Values{"decision": {"confirmed"}, "reason": {"otra vez"}})
+		if code != http.StatusConflict || !strings.Contains(body, "La coincidencia ya fue descartada.") {
+			t.Errorf("deciding twice: got %d, want 409 and the hit's state in Spanish\n%s", code, body)
 		}
 	})
 	t.Run("ConfirmMerges", func(t *testing.T) {
