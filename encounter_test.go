@@ -79,3 +79,11 @@ func TestEncounterFingerAbsences(t *testing.T) {
 		})
 	}
 }
+
+func TestAbsenceReasonAMPCode(t *testing.T) {
+	for reason, want := range map[huella.AbsenceReason]string{huella.AbsenceAmputated: "XX", huella.AbsenceUnprintable: "UP", "bandaged": ""} {
+		if got := reason.AMPCode(); got != want {
+			t.Errorf("%q.AMPCode() = %q, want %q", reason, got, want)
+		}
+	}
+}

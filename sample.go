@@ -55,6 +55,18 @@ type FingerAbsence struct {
 	Reason   AbsenceReason `json:"reason"`
 }
 
+// AMPCode returns the reason as ANSI/NIST-ITL field 14.018 codes it: "XX"
+// amputated, "UP" unable to print; "" for an unknown reason.
+func (r AbsenceReason) AMPCode() string {
+	switch r {
+	case AbsenceAmputated:
+		return "XX"
+	case AbsenceUnprintable:
+		return "UP"
+	}
+	return ""
+}
+
 // Validate reports the first rule the absence breaks, as an EINVALID error.
 func (a FingerAbsence) Validate() error {
 	switch {

@@ -132,7 +132,10 @@ func Import(data []byte, opt ImportOptions) (*enroll.Request, []string, error) {
 
 // AMP codes of field 14.018: amputated, and unable to print (bandaged,
 // injured).
-var ampCodes = map[string]huella.AbsenceReason{"XX": huella.AbsenceAmputated, "UP": huella.AbsenceUnprintable}
+var ampCodes = map[string]huella.AbsenceReason{
+	huella.AbsenceAmputated.AMPCode():   huella.AbsenceAmputated,
+	huella.AbsenceUnprintable.AMPCode(): huella.AbsenceUnprintable,
+}
 
 // amputations reads field 14.018 (AMP) of a Type-14 record: one subfield
 // per finger the image does not show, its position and code. It records
@@ -416,10 +419,6 @@ func addAbsences(tx *ansinist.Transaction, absences []huella.FingerAbsence, slap
 	marks := make(map[*ansinist.Record][][]string)
 	var order []*ansinist.Record
 	for _, a := range absences {
-		code := "XX"
-		if a.Reason == huella.AbsenceUnprintable {
-			code = "UP"
-		}
 		r := slaps[slapOf(a.Position)]
 		if r == nil {
 			fp, err := blankFinger(a.Position)
@@ -431,7 +430,7 @@ func addAbsences(tx *ansinist.Transaction, absences []huella.FingerAbsence, slap
 		if marks[r] == nil {
 			order = append(order, r)
 		}
-		marks[r] = append(marks[r], []string{strconv.Itoa(a.Position), code})
+		marks[r] = append(marks[r], []string{strconv.Itoa(a.Position), a.Reason.AMPCode()})
 	}
 	for _, r := range order {
 		r.SetSubfields(18, marks[r])
