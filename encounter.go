@@ -83,6 +83,9 @@ type Encounter struct {
 	Biographics     Biographics     `json:"biographics"`
 	Samples         []*Sample       `json:"samples,omitempty"`
 	SMTs            []*SMT          `json:"smts,omitempty"`
+	// FingerAbsences are the fingers not printed, amputated or unprintable,
+	// each at most once and never at a position that has a finger sample.
+	FingerAbsences []FingerAbsence `json:"finger_absences,omitempty"`
 	// OriginalRef is the blob of the ANSI/NIST transaction the encounter was
 	// imported from, kept whole so that nothing unmapped is lost.
 	OriginalRef string `json:"original_ref,omitempty"`
@@ -147,6 +150,21 @@ func (e *Encounter) Validate(now time.Time) error {
 			return Errorf(EINVALID, "samples[%d]: more than one %s", i, key)
 		}
 		seen[key] = true
+	}
+	absent := make(map[int]AbsenceReason)
+	for i, a := range e.FingerAbsences {
+		if err := a.Validate(); err != nil {
+			return Errorf(EINVALID, "finger_absences[%d]: %s", i, ErrorMessage(err))
+		}
+		if absent[a.Position] != "" {
+			return Errorf(EINVALID, "finger_absences[%d]: finger at position %d is marked absent twice", i, a.Position)
+		}
+		absent[a.Position] = a.Reason
+	}
+	for i, s := range e.Samples {
+		if reason := absent[s.Position]; reason != "" && s.Modality == ModalityFinger {
+			return Errorf(EINVALID, "samples[%d]: finger at position %d is marked %s but has a sample", i, s.Position, reason)
+		}
 	}
 	for i, m := range e.SMTs {
 		if err := m.Validate(); err != nil {

@@ -36,6 +36,48 @@ const (
 	SlapBothThumbs    = 15
 )
 
+// AbsenceReason is why a finger has no print at an encounter, as a
+// ten-print card marks it and ANSI/NIST-ITL 1-2011 field 14.018 (AMP) codes
+// it: "XX" for amputated, "UP" for unable to print.
+type AbsenceReason string
+
+// Absence reasons.
+const (
+	AbsenceAmputated   AbsenceReason = "amputated"   // AMPCD XX
+	AbsenceUnprintable AbsenceReason = "unprintable" // AMPCD UP: bandaged, injured, ...
+)
+
+// FingerAbsence records that the finger at Position (FGP 1–10) was not
+// printed at the encounter, and why, so that a missing print is not taken
+// for an omission.
+type FingerAbsence struct {
+	Position int           `json:"position"`
+	Reason   AbsenceReason `json:"reason"`
+}
+
+// AMPCode returns the reason as ANSI/NIST-ITL field 14.018 codes it: "XX"
+// amputated, "UP" unable to print; "" for an unknown reason.
+func (r AbsenceReason) AMPCode() string {
+	switch r {
+	case AbsenceAmputated:
+		return "XX"
+	case AbsenceUnprintable:
+		return "UP"
+	}
+	return ""
+}
+
+// Validate reports the first rule the absence breaks, as an EINVALID error.
+func (a FingerAbsence) Validate() error {
+	switch {
+	case a.Position < FingerRightThumb || a.Position > FingerLeftLittle:
+		return Errorf(EINVALID, "position must be a finger FGP code 1-10")
+	case a.Reason != AbsenceAmputated && a.Reason != AbsenceUnprintable:
+		return Errorf(EINVALID, "reason must be amputated or unprintable")
+	}
+	return nil
+}
+
 // Impression is how a finger was captured.
 type Impression string
 

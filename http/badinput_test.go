@@ -39,6 +39,12 @@ func TestBadInput(t *testing.T) {
 		{"ErrImageNotAnImage", good, []part{{name: "f2", data: []byte("this is not an image at all")}}, huella.EINVALID},
 		{"ErrImageTruncated", good, []part{truncated}, huella.EINVALID},
 		{"ErrNoEncounterPart", "", []part{img}, huella.EINVALID},
+		{"ErrAbsentFingerWithSample", withAbsences(good, `{"position": 2, "reason": "amputated"}`), []part{img}, huella.EINVALID},
+		{"ErrAbsencePosition", withAbsences(good, `{"position": 11, "reason": "amputated"}`), []part{img}, huella.EINVALID},
+		{"ErrAbsenceReason", withAbsences(good, `{"position": 3, "reason": "XX"}`), []part{img}, huella.EINVALID},
+		{"ErrAbsenceTwice", withAbsences(good, `{"position": 3, "reason": "amputated"}, {"position": 3, "reason": "unprintable"}`), []part{img}, huella.EINVALID},
+		{"ErrAbsenceWrongType", withAbsences(good, `{"position": "three", "reason": "amputated"}`), []part{img}, huella.EINVALID},
+		{"ErrAbsenceUnknownField", withAbsences(good, `{"position": 3, "reason": "amputated", "finger": "ring"}`), []part{img}, huella.EINVALID},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,6 +65,14 @@ func TestBadInput(t *testing.T) {
 			}
 		})
 	}
+	t.Run("ErrAbsentFingerWithSampleMessage", func(t *testing.T) {
+		// The officer learns which finger is both printed and absent.
+		resp, body := e.enroll("officer", withAbsences(good, `{"position": 2, "reason": "unprintable"}`), img)
+		checkError(t, resp, body, huella.EINVALID)
+		if want := "finger at position 2 is marked unprintable but has a sample"; !strings.Contains(string(body), want) {
+			t.Errorf("body %s, want a message with %q", body, want)
+		}
+	})
 	t.Run("ErrNotMultipart", func(t *testing.T) {
 		resp, body := e.do("officer", "POST", "/v1/encounters", strings.NewReader(good), "application/json")
 		checkError(t, resp, body, huella.EINVALID)
@@ -91,6 +105,12 @@ func TestBadInput(t *testing.T) {
 		resp, body := e.do("supervisor", "GET", "/v1/encounters/enc_nope", nil, "")
 		checkError(t, resp, body, huella.ENOTFOUND)
 	})
+}
+
+// withAbsences adds finger_absences, a list of the JSON objects given, to
+// the encounter JSON.
+func withAbsences(encounter, absences string) string {
+	return strings.Replace(encounter, `"samples":`, `"finger_absences": [`+absences+`], "samples":`, 1)
 }
 
 func checkError(t *testing.T, resp *http.Response, body []byte, wantCode string) {

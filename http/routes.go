@@ -76,6 +76,9 @@ type encounterRequest struct {
 	Biographics     huella.Biographics     `json:"biographics"`
 	Samples         []sampleRequest        `json:"samples"`
 	SMTs            []huella.SMT           `json:"smts,omitempty"`
+	// FingerAbsences are the fingers not printed (amputated or
+	// unprintable); no sample may be of an absent finger.
+	FingerAbsences []huella.FingerAbsence `json:"finger_absences,omitempty"`
 }
 
 type sampleRequest struct {
@@ -134,6 +137,7 @@ func (s *Server) readEncounterRequest(r *http.Request) (*enroll.Request, error) 
 		CriminalHistory: body.CriminalHistory,
 		Purpose:         body.Purpose,
 		Biographics:     body.Biographics,
+		FingerAbsences:  body.FingerAbsences,
 	}
 	samples, images, err := samplesFromRequest(body.Samples, parts)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -412,6 +413,32 @@ func TestEnrollAndRead(t *testing.T) {
 			}
 		}
 	})
+	t.Run("FingerAbsences", func(t *testing.T) {
+		absences := []huella.FingerAbsence{{Position: 1, Reason: huella.AbsenceAmputated}, {Position: 3, Reason: huella.AbsenceUnprintable}}
+		resp, body := e.enroll("officer", withAbsences(encounterJSON("MX-TAP"),
+			`{"position": 1, "reason": "amputated"}, {"position": 3, "reason": "unprintable"}`), fingerImage(t, "finger-104_1.png"))
+		if resp.StatusCode != 201 {
+			t.Fatalf("status %d: %s", resp.StatusCode, body)
+		}
+		var created huella.Encounter
+		json.Unmarshal(body, &created)
+		if !reflect.DeepEqual(created.FingerAbsences, absences) {
+			t.Errorf("created finger_absences = %+v, want %+v", created.FingerAbsences, absences)
+		}
+		var got huella.Encounter
+		resp, body = e.do("officer", "GET", "/v1/encounters/"+created.ID, nil, "")
+		json.Unmarshal(body, &got)
+		if resp.StatusCode != 200 || !reflect.DeepEqual(got.FingerAbsences, absences) {
+			t.Errorf("GET encounter: status %d, finger_absences %+v; want %+v", resp.StatusCode, got.FingerAbsences, absences)
+		}
+		// The subject access report holds them: they are the person's data.
+		var rep struct{ Subject huella.Subject }
+		resp, body = e.do("supervisor", "GET", "/v1/subjects/"+created.SubjectID+"/report", nil, "")
+		json.Unmarshal(body, &rep)
+		if resp.StatusCode != 200 || len(rep.Subject.Encounters) != 1 || !reflect.DeepEqual(rep.Subject.Encounters[0].FingerAbsences, absences) {
+			t.Errorf("report: status %d, subject %+v; want the encounter with its absences", resp.StatusCode, rep.Subject)
+		}
+	})
 	t.Run("ReadsAudited", func(t *testing.T) {
 		events, err := e.store.ListAuditEvents(context.Background(), 0, 1000)
 		if err != nil {
@@ -500,5 +527,26 @@ func TestOpenAPI(t *testing.T) {
 	}
 	for r := range documented {
 		t.Errorf("%s is documented but not covered by the access matrix test", r)
+	}
+	// The schemas come from the types: a new field shows without a hand edit.
+	var components struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]any `json:"properties"`
+				Required   []string       `json:"required"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(body, &components); err != nil {
+		t.Fatal(err)
+	}
+	schemas := components.Components.Schemas
+	for _, name := range []string{"EncounterRequest", "Encounter"} {
+		if schemas[name].Properties["finger_absences"] == nil {
+			t.Errorf("schema %s lacks finger_absences", name)
+		}
+	}
+	if got := schemas["FingerAbsence"].Required; !reflect.DeepEqual(got, []string{"position", "reason"}) {
+		t.Errorf("FingerAbsence requires %v, want position and reason", got)
 	}
 }

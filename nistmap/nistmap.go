@@ -7,15 +7,19 @@
 // Type-17 (eye position), faces and scars, marks and tattoos from Type-10
 // (image type, SMT code 10.040, descriptors 10.042, colours 10.043), and
 // biographics from Type-2 (EBTS 2.018 name, 2.019 aliases, 2.020 place of
-// birth, 2.021 citizenship, 2.022 date of birth, 2.024 sex). Whatever cannot
-// be mapped stays in the original transaction, which the encounter keeps.
+// birth, 2.021 citizenship, 2.022 date of birth, 2.024 sex), and the fingers
+// marked amputated (XX) or unable to print (UP) from Type-14 field 14.018
+// (AMP). Whatever cannot be mapped stays in the original transaction, which
+// the encounter keeps.
 package nistmap
 
 import (
 	"bytes"
 	"fmt"
+	"image"
 	"image/png"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -61,9 +65,16 @@ func Import(data []byte, opt ImportOptions) (*enroll.Request, []string, error) {
 		req.Images = append(req.Images, data)
 	}
 	seen := make(map[string]bool)
+	absent := make(map[int]huella.AbsenceReason)
 	for _, r := range tx.Records {
 		img, ok := r.Image()
 		what := fmt.Sprintf("record %d.%d", r.Type, r.IDC())
+		var marked []int // fingers the record's image does not show
+		if r.Type == 14 {
+			var ampNotes []string
+			marked, ampNotes = amputations(r, what, absent)
+			notes = append(notes, ampNotes...)
+		}
 		switch {
 		case !ok:
 		case r.Type == 4 || r.Type == 14:
@@ -71,6 +82,9 @@ func Import(data []byte, opt ImportOptions) (*enroll.Request, []string, error) {
 			if s == nil {
 				notes = append(notes, what+": "+reason)
 				continue
+			}
+			if slices.Contains(marked, s.Position) {
+				continue // the record marks its own finger absent: the image shows none
 			}
 			key := fmt.Sprintf("finger %d %s", s.Position, s.Impression)
 			if seen[key] {
@@ -109,10 +123,69 @@ func Import(data []byte, opt ImportOptions) (*enroll.Request, []string, error) {
 			notes = append(notes, fmt.Sprintf("%s: Type-%d images are not enrolled", what, r.Type))
 		}
 	}
+	e.FingerAbsences, notes = fingerAbsences(absent, e.Samples, notes)
 	if len(e.Samples) == 0 {
 		return nil, notes, huella.Errorf(huella.EUNPROCESSABLE, "the transaction holds no finger, iris, face or SMT image Huella can enroll")
 	}
 	return req, notes, nil
+}
+
+// AMP codes of field 14.018: amputated, and unable to print (bandaged,
+// injured).
+var ampCodes = map[string]huella.AbsenceReason{
+	huella.AbsenceAmputated.AMPCode():   huella.AbsenceAmputated,
+	huella.AbsenceUnprintable.AMPCode(): huella.AbsenceUnprintable,
+}
+
+// amputations reads field 14.018 (AMP) of a Type-14 record: one subfield
+// per finger the image does not show, its position and code. It records
+// the known codes in absent (the first mark of a finger wins) and returns
+// every finger marked, whatever the code, with notes on what it skipped.
+func amputations(r *ansinist.Record, what string, absent map[int]huella.AbsenceReason) (marked []int, notes []string) {
+	f := r.Field(18)
+	if f == nil {
+		return nil, nil
+	}
+	for _, sub := range f.Subfields {
+		pos, err := strconv.Atoi(strings.TrimSpace(sub[0]))
+		if err != nil || pos < huella.FingerRightThumb || pos > huella.FingerLeftLittle {
+			notes = append(notes, what+": 14.018 marks a position that is not a finger 1-10 (kept in the original transaction)")
+			continue
+		}
+		marked = append(marked, pos)
+		var code string
+		if len(sub) > 1 {
+			code = strings.ToUpper(strings.TrimSpace(sub[1]))
+		}
+		reason, ok := ampCodes[code]
+		switch {
+		case !ok:
+			notes = append(notes, fmt.Sprintf("%s: 14.018 code for finger %d is neither XX nor UP (kept in the original transaction)", what, pos))
+		case absent[pos] == "":
+			absent[pos] = reason
+		case absent[pos] != reason:
+			notes = append(notes, fmt.Sprintf("%s: 14.018 marks finger %d %s, an earlier mark %s; the first is kept", what, pos, reason, absent[pos]))
+		}
+	}
+	return marked, notes
+}
+
+// fingerAbsences lists the absent fingers by position, leaving out (with a
+// note) any finger another record holds a print of.
+func fingerAbsences(absent map[int]huella.AbsenceReason, samples []*huella.Sample, notes []string) ([]huella.FingerAbsence, []string) {
+	var out []huella.FingerAbsence
+	for pos := huella.FingerRightThumb; pos <= huella.FingerLeftLittle; pos++ {
+		reason := absent[pos]
+		if reason == "" {
+			continue
+		}
+		if slices.ContainsFunc(samples, func(s *huella.Sample) bool { return s.Modality == huella.ModalityFinger && s.Position == pos }) {
+			notes = append(notes, fmt.Sprintf("14.018: finger %d is marked %s but another record holds its print; the print is enrolled", pos, reason))
+			continue
+		}
+		out = append(out, huella.FingerAbsence{Position: pos, Reason: reason})
+	}
+	return out, notes
 }
 
 // captureDate is 1.005 (DAT, YYYYMMDD), or now.
@@ -272,7 +345,8 @@ type ExportOptions struct {
 
 // Export writes the encounter as an EBTS-style transaction: Type-1,
 // Type-2 biographics, Type-14 WSQ fingerprints, Type-10 face and SMT photos,
-// Type-17 irises. images returns a sample's image bytes.
+// Type-17 irises, and absent fingers in 14.018 (AMP). images returns a
+// sample's image bytes.
 func Export(e *huella.Encounter, images func(*huella.Sample) ([]byte, error), opt ExportOptions) ([]byte, error) {
 	if opt.ControlNumber == "" {
 		opt.ControlNumber = e.ID
@@ -295,6 +369,7 @@ func Export(e *huella.Encounter, images func(*huella.Sample) ([]byte, error), op
 			smtsBySample[*m.SampleIndex] = append(smtsBySample[*m.SampleIndex], m)
 		}
 	}
+	slaps := make(map[int]*ansinist.Record) // by FGP 13-15
 	for i, s := range e.Samples {
 		data, err := images(s)
 		if err != nil {
@@ -306,7 +381,10 @@ func Export(e *huella.Encounter, images func(*huella.Sample) ([]byte, error), op
 			if err != nil {
 				return nil, fmt.Errorf("export: sample %d: %w", i, err)
 			}
-			tx.AddFingerprint(fp)
+			r := tx.AddFingerprint(fp)
+			if s.Position >= huella.SlapRightFour {
+				slaps[s.Position] = r
+			}
 		case huella.ModalityIris:
 			eye := 1
 			if s.Eye == huella.EyeLeft {
@@ -326,7 +404,61 @@ func Export(e *huella.Encounter, images func(*huella.Sample) ([]byte, error), op
 			tx.AddFacial(f)
 		}
 	}
+	if err := addAbsences(tx, e.FingerAbsences, slaps); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
 	return tx.Marshal()
+}
+
+// addAbsences writes the absent fingers in field 14.018 (AMP), which
+// ANSI/NIST-ITL 1-2011 uses whenever an image shows fewer fingers than
+// expected: the slap that should show the finger carries the mark; with no
+// such slap, a record of the finger's own position does, its image blank
+// as a ten-print card's box is.
+func addAbsences(tx *ansinist.Transaction, absences []huella.FingerAbsence, slaps map[int]*ansinist.Record) error {
+	marks := make(map[*ansinist.Record][][]string)
+	var order []*ansinist.Record
+	for _, a := range absences {
+		r := slaps[slapOf(a.Position)]
+		if r == nil {
+			fp, err := blankFinger(a.Position)
+			if err != nil {
+				return err
+			}
+			r = tx.AddFingerprint(fp)
+		}
+		if marks[r] == nil {
+			order = append(order, r)
+		}
+		marks[r] = append(marks[r], []string{strconv.Itoa(a.Position), a.Reason.AMPCode()})
+	}
+	for _, r := range order {
+		r.SetSubfields(18, marks[r])
+	}
+	return nil
+}
+
+// slapOf returns the FGP of the slap that shows the finger: both thumbs,
+// or the four fingers of its hand.
+func slapOf(finger int) int {
+	switch {
+	case finger == huella.FingerRightThumb || finger == huella.FingerLeftThumb:
+		return huella.SlapBothThumbs
+	case finger < huella.FingerLeftThumb:
+		return huella.SlapRightFour
+	default:
+		return huella.SlapLeftFour
+	}
+}
+
+// blankFinger is a rolled-finger record of the position with a white image
+// the size of a ten-print card's box (1.6 by 1.5 inches at 500 ppi).
+func blankFinger(position int) (ansinist.Fingerprint, error) {
+	white := image.NewGray(image.Rect(0, 0, 800, 750))
+	for i := range white.Pix {
+		white.Pix[i] = 0xFF
+	}
+	return ansinist.WSQFingerprint(position, 1, white, 500)
 }
 
 func compression(format string) string {

@@ -3,19 +3,24 @@ package nistmap_test
 import (
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/ansinist"
+	"github.com/huella-abis/huella/enroll"
+	"github.com/huella-abis/huella/imgproc"
 	"github.com/huella-abis/huella/internal/datasets"
 	"github.com/huella-abis/huella/internal/demo"
 	"github.com/huella-abis/huella/nistmap"
 )
 
-// demoEncounter is the demo's second person: four fingers, two irises, a
-// face and a tattoo photo, with a full set of biographics.
+// demoEncounter is the demo's second person: two fingers, two irises, a
+// face and a tattoo photo, with a full set of biographics, and two fingers
+// not printed: the left thumb amputated, the left ring finger bandaged.
 func demoEncounter(t *testing.T) (*huella.Encounter, map[*huella.Sample][]byte) {
 	t.Helper()
 	files := []string{"finger-105_1.png", "finger-106_1.png", "iris-002R01.jpg", "iris-002L01.jpg", "face-b1.jpg", "tattoo-57_1.jpg"}
@@ -42,6 +47,8 @@ func demoEncounter(t *testing.T) (*huella.Encounter, map[*huella.Sample][]byte) 
 			Names:     []huella.Name{{Given: "María Fernanda", Family: "López"}, {Given: "Fernanda", Family: "Ruiz"}},
 			BirthDate: huella.PartialDate{Year: 1998, Month: 11}, Sex: huella.SexFemale, Nationality: "SLV", PlaceOfBirth: "San Miguel"},
 		Samples: samples,
+		FingerAbsences: []huella.FingerAbsence{{Position: huella.FingerLeftThumb, Reason: huella.AbsenceAmputated},
+			{Position: huella.FingerLeftRing, Reason: huella.AbsenceUnprintable}},
 		SMTs: []*huella.SMT{{Type: huella.SMTTattoo, Code: "TAT L ARM", Class: "PLANT", Subclass: "ROSE",
 			Colors: []string{"BLACK", "RED"}, Description: "rosa con tallo", SampleIndex: &five}},
 	}
@@ -82,6 +89,12 @@ func TestRoundTrip(t *testing.T) {
 	if s := got.Samples[0]; s.Format != "wsq" || s.PPI != 500 {
 		t.Errorf("fingers travel as WSQ at 500 ppi: %+v", s)
 	}
+	if !reflect.DeepEqual(got.FingerAbsences, e.FingerAbsences) {
+		t.Errorf("finger absences = %+v, want %+v", got.FingerAbsences, e.FingerAbsences)
+	}
+	if err := validate(req); err != nil {
+		t.Errorf("the import does not validate: %v", err)
+	}
 	if len(got.SMTs) != 1 {
 		t.Fatalf("SMTs = %+v", got.SMTs)
 	}
@@ -92,6 +105,139 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if !got.CapturedAt.Equal(e.CapturedAt) || string(req.Original) != string(data) {
 		t.Errorf("captured %v (want %v), original kept: %t", got.CapturedAt, e.CapturedAt, string(req.Original) == string(data))
+	}
+}
+
+// validate validates the imported encounter as enrollment would, with
+// stand-ins for what storing the images fills in.
+func validate(req *enroll.Request) error {
+	e := *req.Encounter
+	e.Purpose = huella.PurposeEnforcement
+	for i := range e.Samples {
+		s := *e.Samples[i]
+		s.ImageRef, s.Width, s.Height = strings.Repeat("0", 64), 1, 1
+		e.Samples[i] = &s
+	}
+	e.Samples = slices.Clone(e.Samples)
+	return e.Validate(time.Now())
+}
+
+// TestExportAbsences: an absent finger is marked in 14.018 of the slap
+// that should show it, or else of a blank record of its own position.
+func TestExportAbsences(t *testing.T) {
+	e, images := demoEncounter(t)
+	slap := &huella.Sample{Modality: huella.ModalityFinger, Position: huella.SlapRightFour, Impression: huella.ImpressionPlain,
+		Format: "png", PPI: 500, Width: 388, Height: 374}
+	images[slap] = images[e.Samples[0]]
+	e.Samples = append(e.Samples, slap)
+	e.FingerAbsences = []huella.FingerAbsence{{Position: huella.FingerRightRing, Reason: huella.AbsenceAmputated},
+		{Position: huella.FingerLeftLittle, Reason: huella.AbsenceUnprintable}, {Position: huella.FingerRightLittle, Reason: huella.AbsenceUnprintable}}
+	data, err := nistmap.Export(e, func(s *huella.Sample) ([]byte, error) { return images[s], nil }, nistmap.ExportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := ansinist.ReadStrict(data)
+	if err != nil {
+		t.Fatalf("the export does not read in strict mode: %v", err)
+	}
+	amp := map[string]string{} // FGP of the record -> 14.018
+	for _, r := range tx.RecordsOfType(14) {
+		if f := r.Field(18); f != nil {
+			amp[r.Get(13)] = f.Text()
+		}
+	}
+	want := map[string]string{"13": "4\x1fXX\x1e5\x1fUP", "10": "10\x1fUP"}
+	if !reflect.DeepEqual(amp, want) {
+		t.Errorf("14.018 by record FGP = %q, want %q", amp, want)
+	}
+	req, notes, err := nistmap.Import(data, nistmap.ImportOptions{Site: "MX-TAP"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(notes) != 0 || len(req.Encounter.Samples) != len(e.Samples) {
+		t.Errorf("import: %d samples (want %d), notes %v", len(req.Encounter.Samples), len(e.Samples), notes)
+	}
+	wantAbsent := []huella.FingerAbsence{{Position: 4, Reason: huella.AbsenceAmputated}, {Position: 5, Reason: huella.AbsenceUnprintable},
+		{Position: 10, Reason: huella.AbsenceUnprintable}}
+	if !reflect.DeepEqual(req.Encounter.FingerAbsences, wantAbsent) {
+		t.Errorf("imported absences = %+v, want %+v", req.Encounter.FingerAbsences, wantAbsent)
+	}
+}
+
+// TestImportAMP: 14.018 is read leniently; what cannot be mapped is noted,
+// never a failure.
+func TestImportAMP(t *testing.T) {
+	fixture, err := demo.Fixture("finger-105_1.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gray, err := imgproc.DecodeGray(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// transaction holds a rolled right index (FGP 2) and a right slap
+	// (FGP 13) whose 14.018 is amp.
+	transaction := func(t *testing.T, amp [][]string) []byte {
+		tx := ansinist.NewTransaction(ansinist.Header{TransactionType: "CAR", Date: time.Now(), Originator: "TEST"})
+		tx.AddBiographics(ansinist.Biographics{Name: "PEREZ,ANA"}, nil)
+		for _, pos := range []int{2, 13} {
+			fp, err := ansinist.WSQFingerprint(pos, 1, gray, 500)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := tx.AddFingerprint(fp)
+			if pos == 13 {
+				r.SetSubfields(18, amp)
+			}
+		}
+		data, err := tx.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	for _, tt := range []struct {
+		name      string
+		amp       [][]string
+		want      []huella.FingerAbsence
+		wantNotes []string
+	}{
+		{"OK", [][]string{{"5", "XX"}, {"3", "UP"}},
+			[]huella.FingerAbsence{{Position: 3, Reason: huella.AbsenceUnprintable}, {Position: 5, Reason: huella.AbsenceAmputated}}, nil},
+		{"LowerCase", [][]string{{" 4", "xx "}}, []huella.FingerAbsence{{Position: 4, Reason: huella.AbsenceAmputated}}, nil},
+		{"UnknownCode", [][]string{{"4", "ZZ"}, {"5", "XX"}}, []huella.FingerAbsence{{Position: 5, Reason: huella.AbsenceAmputated}},
+			[]string{"code for finger 4 is neither XX nor UP"}},
+		{"NoCode", [][]string{{"4"}}, nil, []string{"code for finger 4 is neither XX nor UP"}},
+		{"NotAFinger", [][]string{{"13", "XX"}, {"x", "UP"}}, nil,
+			[]string{"not a finger 1-10", "not a finger 1-10"}},
+		{"Twice", [][]string{{"4", "XX"}, {"4", "UP"}}, []huella.FingerAbsence{{Position: 4, Reason: huella.AbsenceAmputated}},
+			[]string{"marks finger 4 unprintable, an earlier mark amputated"}},
+		{"PrintedElsewhere", [][]string{{"2", "UP"}}, nil,
+			[]string{"finger 2 is marked unprintable but another record holds its print"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req, notes, err := nistmap.Import(transaction(t, tt.amp), nistmap.ImportOptions{Site: "MX-TAP"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(req.Encounter.FingerAbsences, tt.want) {
+				t.Errorf("absences = %+v, want %+v", req.Encounter.FingerAbsences, tt.want)
+			}
+			if len(notes) != len(tt.wantNotes) {
+				t.Fatalf("notes %q, want %d like %q", notes, len(tt.wantNotes), tt.wantNotes)
+			}
+			for i, want := range tt.wantNotes {
+				if !strings.Contains(notes[i], want) {
+					t.Errorf("note %q, want one with %q", notes[i], want)
+				}
+			}
+			if len(req.Encounter.Samples) != 2 {
+				t.Errorf("%d samples, want the index and the slap", len(req.Encounter.Samples))
+			}
+			if err := validate(req); err != nil {
+				t.Errorf("the import does not validate: %v", err)
+			}
+		})
 	}
 }
 

@@ -51,6 +51,7 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 		queueSamples(batch, ids, e.Samples)
 		queueSMTs(batch, ids, e.SMTs)
 		queueIndex(batch, ids.encounter, &e.Biographics)
+		queueAbsences(batch, ids, e.FingerAbsences)
 		results := tx.SendBatch(ctx, batch)
 		var siteFound, subjectFound bool
 		err := results.QueryRow().Scan(&siteFound, &subjectFound)
@@ -151,6 +152,18 @@ func queueSMTs(batch *pgx.Batch, ids encounterIDs, smts []*huella.SMT) {
 	}
 	batch.Queue(`INSERT INTO smts (id, encounter_id, ordinal, type, code, class, subclass, colors, description,
 		sample_index, sample_id) VALUES `+rowsOf(columns, len(smts)), args...)
+}
+
+func queueAbsences(batch *pgx.Batch, ids encounterIDs, absences []huella.FingerAbsence) {
+	if len(absences) == 0 {
+		return
+	}
+	const columns = 4
+	args := make([]any, 0, columns*len(absences))
+	for i, a := range absences {
+		args = append(args, ids.encounter, a.Position, i, string(a.Reason))
+	}
+	batch.Queue(`INSERT INTO finger_absences (encounter_id, position, ordinal, reason) VALUES `+rowsOf(columns, len(absences)), args...)
 }
 
 // rowsOf returns "($1, $2), ($3, $4)" for n rows of the given number of columns.
@@ -464,8 +477,8 @@ func queryEncounters(ctx context.Context, tx pgx.Tx, query string, args ...any) 
 	return list, nil
 }
 
-// fillEncounters reads the SMTs of the encounters, and their samples when
-// withSamples, in one query each.
+// fillEncounters reads the SMTs and finger absences of the encounters, and
+// their samples when withSamples, in one query each.
 func fillEncounters(ctx context.Context, tx pgx.Tx, list []*huella.Encounter, withSamples bool) error {
 	if len(list) == 0 {
 		return nil
@@ -486,6 +499,9 @@ func fillEncounters(ctx context.Context, tx pgx.Tx, list []*huella.Encounter, wi
 		}
 	}
 	if err := fillIdentity(ctx, tx, byID, ids); err != nil {
+		return err
+	}
+	if err := fillAbsences(ctx, tx, byID, ids); err != nil {
 		return err
 	}
 	rows, err := tx.Query(ctx, `SELECT encounter_id, id, type, code, class, subclass, colors, description,
@@ -511,6 +527,29 @@ func fillEncounters(ctx context.Context, tx pgx.Tx, list []*huella.Encounter, wi
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("postgres: smts: %w", err)
+	}
+	return nil
+}
+
+// fillAbsences reads the finger absences of the encounters in byID.
+func fillAbsences(ctx context.Context, tx pgx.Tx, byID map[string]*huella.Encounter, ids []string) error {
+	rows, err := tx.Query(ctx, `SELECT encounter_id, position, reason FROM finger_absences
+		WHERE encounter_id = ANY ($1) ORDER BY encounter_id, ordinal`, ids)
+	if err != nil {
+		return fmt.Errorf("postgres: finger absences: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var encounter string
+		var a huella.FingerAbsence
+		if err := rows.Scan(&encounter, &a.Position, &a.Reason); err != nil {
+			return fmt.Errorf("postgres: finger absences: %w", err)
+		}
+		e := byID[encounter]
+		e.FingerAbsences = append(e.FingerAbsences, a)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("postgres: finger absences: %w", err)
 	}
 	return nil
 }

@@ -64,6 +64,9 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 		if err := indexEncounter(ctx, tx, ids.encounter, &e.Biographics); err != nil {
 			return err
 		}
+		if err := insertAbsences(ctx, tx, ids, e.FingerAbsences); err != nil {
+			return err
+		}
 		if err := insertIdentity(ctx, tx, e, ids, now); err != nil {
 			return err
 		}
@@ -163,6 +166,22 @@ func insertSMTs(ctx context.Context, tx *sql.Tx, ids encounterIDs, smts []*huell
 		sample_index, sample_id) VALUES ` + rowsOf(columns, len(smts))
 	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
 		return fmt.Errorf("sqlite: create smts: %w", err)
+	}
+	return nil
+}
+
+func insertAbsences(ctx context.Context, tx *sql.Tx, ids encounterIDs, absences []huella.FingerAbsence) error {
+	if len(absences) == 0 {
+		return nil
+	}
+	const columns = 4
+	args := make([]any, 0, columns*len(absences))
+	for i, a := range absences {
+		args = append(args, ids.encounter, a.Position, i, string(a.Reason))
+	}
+	query := `INSERT INTO finger_absences (encounter_id, position, ordinal, reason) VALUES ` + rowsOf(columns, len(absences))
+	if _, err := tx.ExecContext(ctx, query, args...); err != nil {
+		return fmt.Errorf("sqlite: create finger absences: %w", err)
 	}
 	return nil
 }
@@ -517,8 +536,8 @@ func queryEncounters(ctx context.Context, tx *sql.Tx, query string, args ...any)
 	return list, nil
 }
 
-// fillEncounters reads the SMTs of the encounters, and their samples when
-// withSamples, in one query each.
+// fillEncounters reads the SMTs and finger absences of the encounters, and
+// their samples when withSamples, in one query each.
 func fillEncounters(ctx context.Context, tx *sql.Tx, list []*huella.Encounter, withSamples bool) error {
 	if len(list) == 0 {
 		return nil
@@ -540,6 +559,9 @@ func fillEncounters(ctx context.Context, tx *sql.Tx, list []*huella.Encounter, w
 		}
 	}
 	if err := fillIdentity(ctx, tx, byID, in, ids); err != nil {
+		return err
+	}
+	if err := fillAbsences(ctx, tx, byID, in, ids); err != nil {
 		return err
 	}
 	rows, err := tx.QueryContext(ctx, `SELECT encounter_id, id, type, code, class, subclass, colors, description,
@@ -571,6 +593,30 @@ func fillEncounters(ctx context.Context, tx *sql.Tx, list []*huella.Encounter, w
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("sqlite: smts: %w", err)
+	}
+	return nil
+}
+
+// fillAbsences reads the finger absences of the encounters in byID, whose
+// IDs the condition in selects.
+func fillAbsences(ctx context.Context, tx *sql.Tx, byID map[string]*huella.Encounter, in string, ids []any) error {
+	rows, err := tx.QueryContext(ctx, `SELECT encounter_id, position, reason FROM finger_absences
+		WHERE `+in+` ORDER BY encounter_id, ordinal`, ids...)
+	if err != nil {
+		return fmt.Errorf("sqlite: finger absences: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var encounter string
+		var a huella.FingerAbsence
+		if err := rows.Scan(&encounter, &a.Position, &a.Reason); err != nil {
+			return fmt.Errorf("sqlite: finger absences: %w", err)
+		}
+		e := byID[encounter]
+		e.FingerAbsences = append(e.FingerAbsences, a)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: finger absences: %w", err)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/huella-abis/huella"
@@ -75,6 +76,23 @@ func Encounter(site string, at time.Time) *huella.Encounter {
 		Modality: huella.ModalityFace, ImageRef: ImageRef(seed + "/face"), Format: "jpeg",
 		Width: 480, Height: 640,
 	})
+	return e
+}
+
+// EncounterWithout returns Encounter with the fingers of the absences
+// marked absent instead of printed: their finger samples are left out.
+func EncounterWithout(site string, at time.Time, absences ...huella.FingerAbsence) *huella.Encounter {
+	e := Encounter(site, at)
+	var kept []*huella.Sample
+	for _, smp := range e.Samples {
+		if smp.Modality == huella.ModalityFinger && slices.ContainsFunc(absences, func(a huella.FingerAbsence) bool {
+			return a.Position == smp.Position
+		}) {
+			continue
+		}
+		kept = append(kept, smp)
+	}
+	e.Samples, e.FingerAbsences = kept, absences
 	return e
 }
 

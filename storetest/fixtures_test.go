@@ -41,6 +41,15 @@ func TestFixtures(t *testing.T) {
 			t.Errorf("CapturedAt = %v, want nanoseconds outside UTC to test normalisation", e.CapturedAt)
 		}
 	})
+	t.Run("EncounterWithout", func(t *testing.T) {
+		e := storetest.EncounterWithout("MX-TAP", at, huella.FingerAbsence{Position: 4, Reason: huella.AbsenceAmputated})
+		if err := e.Validate(now); err != nil {
+			t.Errorf("Validate: %v", err)
+		}
+		if got, want := len(e.Samples), 12; got != want {
+			t.Errorf("got %d samples, want %d", got, want)
+		}
+	})
 	t.Run("ImageRefsDiffer", func(t *testing.T) {
 		a, b := storetest.Encounter("MX-TAP", at), storetest.Encounter("MX-TAP", at.Add(time.Minute))
 		if a.Samples[0].ImageRef == b.Samples[0].ImageRef {

@@ -252,6 +252,44 @@ func testEncounters(t *testing.T, newStore NewStore) {
 				enc.ID, enc.SiteCode, enc.SubjectID, len(enc.Samples), in.ID, in.SubjectID)
 		}
 	})
+	t.Run("FingerAbsences", func(t *testing.T) {
+		s := newStore(t)
+		ctx := Context()
+		MustCreateSite(t, s, "MX-TAP")
+		// Given out of position order: the store keeps the order given.
+		in := EncounterWithout("MX-TAP", Date(2026, 3, 14, 9),
+			huella.FingerAbsence{Position: huella.FingerLeftLittle, Reason: huella.AbsenceAmputated},
+			huella.FingerAbsence{Position: huella.FingerRightRing, Reason: huella.AbsenceUnprintable})
+		MustCreateEncounter(t, s, in)
+		// A later encounter of the same person with every finger printed
+		// (the bandage came off) has no absences of its own.
+		again := Encounter("MX-TAP", Date(2026, 3, 20, 9))
+		again.SubjectID = in.SubjectID
+		MustCreateEncounter(t, s, again)
+
+		got, err := s.FindEncounter(ctx, in.ID)
+		if err != nil {
+			t.Fatalf("FindEncounter: %v", err)
+		}
+		equal(t, "FindEncounter", got, in)
+		equal(t, "FindEncounter finger absences", got.FingerAbsences, []huella.FingerAbsence{
+			{Position: 10, Reason: huella.AbsenceAmputated}, {Position: 4, Reason: huella.AbsenceUnprintable}})
+		list, err := s.ListEncounters(ctx, huella.EncounterFilter{SubjectID: in.SubjectID})
+		if err != nil {
+			t.Fatalf("ListEncounters: %v", err)
+		}
+		equal(t, "ListEncounters", list, []*huella.Encounter{again, in})
+		subject, err := s.FindSubject(ctx, in.SubjectID)
+		if err != nil {
+			t.Fatalf("FindSubject: %v", err)
+		}
+		equal(t, "FindSubject encounters", subject.Encounters, []*huella.Encounter{in, again})
+		_, enc, err := s.FindSample(ctx, in.Samples[0].ID)
+		if err != nil {
+			t.Fatalf("FindSample: %v", err)
+		}
+		equal(t, "FindSample encounter finger absences", enc.FingerAbsences, in.FingerAbsences)
+	})
 	t.Run("Subjects", func(t *testing.T) {
 		s := newStore(t)
 		ctx := Context()
@@ -307,6 +345,17 @@ func testEncounters(t *testing.T, newStore NewStore) {
 			"SMTSampleIndex": func(e *huella.Encounter) {
 				i := 0
 				e.SMTs = []*huella.SMT{{Type: huella.SMTScar, Code: "SC R HND", SampleIndex: &i}}
+			},
+			"AbsentFingerWithSample": func(e *huella.Encounter) {
+				e.FingerAbsences = []huella.FingerAbsence{{Position: e.Samples[3].Position, Reason: huella.AbsenceAmputated}}
+			},
+			"FingerAbsentTwice": func(e *huella.Encounter) {
+				*e = *EncounterWithout(e.SiteCode, e.CapturedAt,
+					huella.FingerAbsence{Position: 4, Reason: huella.AbsenceAmputated},
+					huella.FingerAbsence{Position: 4, Reason: huella.AbsenceUnprintable})
+			},
+			"AbsenceReason": func(e *huella.Encounter) {
+				*e = *EncounterWithout(e.SiteCode, e.CapturedAt, huella.FingerAbsence{Position: 4, Reason: "XX"})
 			},
 		} {
 			t.Run(name, func(t *testing.T) {

@@ -237,7 +237,7 @@ func TestBrowser(t *testing.T) {
 		contains(t, "header", s.text(".who"), "oficial.tapachula")
 	})
 
-	var subjectID string
+	var subjectID, encounterID string
 	t.Run("Enroll", func(t *testing.T) {
 		s.open("/enroll", "#enroll-form")
 		s.run("fill the biographics",
@@ -279,10 +279,20 @@ func TestBrowser(t *testing.T) {
 		contains(t, "result", s.text("#enroll-result"), "Medio derecho")
 		contains(t, "evidence", s.text("#evidence"), "Iris derecho")
 		subjectID = s.text("#result-subject")
+		encounterID = s.text(`#enroll-result a[href^="/encounters/"]`)
 		if want := e.subjectOf("María Fernanda"); subjectID != want {
 			t.Errorf("linked to %s, want %s", subjectID, want)
 		}
 		s.screenshot("enroll-result", true)
+	})
+
+	t.Run("EncounterShowsAmputation", func(t *testing.T) {
+		s.open("/encounters/"+encounterID, "#tenprint-"+encounterID)
+		contains(t, "ten-print", s.text(`#tenprint-`+encounterID+` [data-position="3"]`), "Medio derecho")
+		contains(t, "ten-print", s.text(`#tenprint-`+encounterID+` [data-position="3"]`), "XX amputado")
+		contains(t, "ten-print", s.text(`#tenprint-`+encounterID+` [data-position="1"]`), "tomada")
+		s.run("scroll to the ten-print", chromedp.ScrollIntoView(chromedp.CSS("#tenprint-"+encounterID)))
+		s.screenshot("encounter-tenprint", false)
 	})
 
 	t.Run("EnrollAgainLinks", func(t *testing.T) {
@@ -313,6 +323,7 @@ func TestBrowser(t *testing.T) {
 		contains(t, "names", s.text("#subject-names"), "Rosa Elena")
 		contains(t, "names", s.text("#subject-names"), "Rosy")
 		contains(t, "names", s.text("#subject-names"), "María Fernanda")
+		contains(t, "ten-print", s.text(`#tenprint-`+encounterID+` [data-absence="amputated"]`), "XX amputado")
 		value(s, "images load", chromedp.Poll[bool](`Array.from(document.querySelectorAll(".gallery img")).slice(0, 4).every(i => i.complete && i.naturalWidth > 0)`, chromedp.WithPollingTimeout(10*time.Second)))
 		s.screenshot("subject", true)
 	})

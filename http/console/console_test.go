@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -509,6 +510,21 @@ func enrollFiles(tb testing.TB) map[string][]byte {
 	}
 }
 
+func encounterCount(tb testing.TB, s huella.Store) int {
+	tb.Helper()
+	st, err := s.EncounterStats(context.Background(), huella.EncounterFilter{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return st.Total
+}
+
+// tenprintMark is the encounter page's cell of the amputated right middle
+// finger: its name, the ANSI/NIST code and the reason in Spanish.
+var tenprintMark = regexp.MustCompile(`data-position="3" data-absence="amputated"><strong>Medio derecho</strong><br><span class="tag"[^>]*>XX</span> amputado</div>`)
+
+var encounterLink = regexp.MustCompile(`href="/encounters/(enc_[0-9A-Z]{26})"`)
+
 var subjectLink = regexp.MustCompile(`id="result-subject">(sub_[0-9A-Z]{26})<`)
 
 func TestEnroll(t *testing.T) {
@@ -544,6 +560,16 @@ func TestEnroll(t *testing.T) {
 		if !strings.Contains(body, "<dt>Dedos amputados</dt><dd>Medio derecho</dd>") {
 			t.Errorf("the amputated right middle finger is not shown:\n%s", body)
 		}
+		if want := []huella.FingerAbsence{{Position: 3, Reason: huella.AbsenceAmputated}}; !reflect.DeepEqual(enc.FingerAbsences, want) {
+			t.Errorf("finger absences: got %+v, want %+v", enc.FingerAbsences, want)
+		}
+		// The encounter and the subject show the mark in the ten-print.
+		for _, path := range []string{"/encounters/" + enc.ID, "/subjects/" + subject} {
+			code, page := b.get(path)
+			if code != http.StatusOK || !tenprintMark.MatchString(page) {
+				t.Errorf("GET %s: %d, no amputated right middle finger in the ten-print:\n%s", path, code, page)
+			}
+		}
 		if strings.Contains(e.logs.String(), "Cañas") || strings.Contains(e.logs.String(), "G7766554") {
 			t.Errorf("biographics in the logs:\n%s", e.logs.String())
 		}
@@ -576,6 +602,44 @@ func TestEnroll(t *testing.T) {
 		code, body, _ := b.upload("/enroll", fields, map[string][]byte{"finger_2": []byte("not an image at all")})
 		if code != http.StatusBadRequest || !strings.Contains(body, "Índice derecho: no es una imagen legible") {
 			t.Fatalf("got %d, want 400 naming the right index\n%s", code, body)
+		}
+	})
+	t.Run("Unprintable", func(t *testing.T) {
+		fields, _ := enrollForm("MX-TAP")
+		fields.Set("finger_status_7", "unprintable")
+		code, body, _ := b.upload("/enroll", fields, enrollFiles(t))
+		if code != http.StatusOK || !strings.Contains(body, "<dt>Dedos que no se pudieron imprimir</dt><dd>Índice izquierdo</dd>") {
+			t.Fatalf("enroll with a bandaged finger: %d\n%s", code, body)
+		}
+		m := encounterLink.FindStringSubmatch(body)
+		if m == nil {
+			t.Fatalf("no encounter link in\n%s", body)
+		}
+		enc, err := e.store.FindEncounter(context.Background(), m[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []huella.FingerAbsence{{Position: 3, Reason: huella.AbsenceAmputated}, {Position: 7, Reason: huella.AbsenceUnprintable}}
+		if !reflect.DeepEqual(enc.FingerAbsences, want) {
+			t.Errorf("finger absences: got %+v, want %+v", enc.FingerAbsences, want)
+		}
+		b.post("/lang", url.Values{"lang": {"en"}, "next": {"/enroll"}})
+		defer b.post("/lang", url.Values{"lang": {"es"}, "next": {"/enroll"}})
+		code, page := b.get("/encounters/" + enc.ID)
+		if code != http.StatusOK || !strings.Contains(page, `<span class="tag" title="ANSI/NIST-ITL 14.018">UP</span> unable to print`) {
+			t.Errorf("GET encounter in English: %d, no bandaged left index:\n%s", code, page)
+		}
+	})
+	t.Run("ErrUnprintableWithImage", func(t *testing.T) {
+		before := encounterCount(t, e.store)
+		fields, _ := enrollForm("MX-TAP")
+		fields.Set("finger_status_2", "unprintable")
+		code, body, _ := b.upload("/enroll", fields, enrollFiles(t))
+		if code != http.StatusBadRequest || !strings.Contains(body, "Índice derecho: está marcado como imposible de imprimir, pero tiene imagen.") {
+			t.Fatalf("got %d, want 400 naming the right index\n%s", code, body)
+		}
+		if after := encounterCount(t, e.store); after != before {
+			t.Errorf("encounters: %d before, %d after", before, after)
 		}
 	})
 	t.Run("ErrMarkedWithImage", func(t *testing.T) {

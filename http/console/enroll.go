@@ -28,12 +28,13 @@ const (
 	datetimeLayout = "2006-01-02T15:04" // <input type="datetime-local">
 )
 
-// Finger marks: a finger without an image is missing (not captured) or
-// amputated, as ANSI/NIST-ITL's AMP field tells them apart.
+// Finger marks: a finger without an image is amputated or could not be
+// printed (bandaged, injured), as ANSI/NIST-ITL's AMP field (14.018) tells
+// them apart; the marks are the domain's absence reasons.
 const (
-	fingerPresent   = ""
-	fingerMissing   = "missing"
-	fingerAmputated = "amputated"
+	fingerPresent     = ""
+	fingerAmputated   = string(huella.AbsenceAmputated)
+	fingerUnprintable = string(huella.AbsenceUnprintable)
 )
 
 // ncicCode is one NCIC-style scar, mark or tattoo code the form suggests,
@@ -166,7 +167,7 @@ type enrollResult struct {
 	EncounterID, SubjectID, Site string
 	Linked                       bool // the officer gave the subject
 	Fingers, Irises, Faces, SMTs int
-	Missing, Amputated           []int
+	Missing, Amputated           []int // unprintable and amputated fingers, stored as absences
 	// Searched tells whether enrollment ran the 1:N search; the rest is
 	// its outcome, with the evidence behind it.
 	Searched   bool
@@ -265,7 +266,8 @@ func sampleErrorText(v *view, err error, slots []string) string {
 
 // buildEncounter turns the form into an encounter and its images. Problems
 // the domain cannot see (a date that does not parse, an image on a finger
-// marked amputated) are reported here; every other rule is the domain's.
+// marked absent, which the form would otherwise drop) are reported here;
+// every other rule is the domain's.
 func buildEncounter(v *view, form url.Values, files map[string][]byte, sites map[string]*huella.Site) (*huella.Encounter, [][]byte, []string, *enrollResult, []string) {
 	var problems []string
 	res := &enrollResult{}
@@ -337,8 +339,9 @@ func buildEncounter(v *view, form url.Values, files map[string][]byte, sites map
 	device := strings.TrimSpace(form.Get("device"))
 	for pos := 1; pos <= 10; pos++ {
 		data := files[fmt.Sprintf("finger_%d", pos)]
-		switch form.Get(fmt.Sprintf("finger_status_%d", pos)) {
-		case fingerMissing:
+		mark := form.Get(fmt.Sprintf("finger_status_%d", pos))
+		switch mark {
+		case fingerUnprintable:
 			res.Missing = append(res.Missing, pos)
 		case fingerAmputated:
 			res.Amputated = append(res.Amputated, pos)
@@ -350,8 +353,10 @@ func buildEncounter(v *view, form url.Values, files map[string][]byte, sites map
 			}
 			continue
 		}
+		reason := huella.AbsenceReason(mark)
+		e.FingerAbsences = append(e.FingerAbsences, huella.FingerAbsence{Position: pos, Reason: reason})
 		if data != nil {
-			problems = append(problems, v.T("enroll.err.marked_with_image", v.Finger(pos)))
+			problems = append(problems, v.T("enroll.err.marked_with_image", v.Finger(pos), v.Enum("absence", reason)))
 		}
 	}
 	for _, eye := range []huella.Eye{huella.EyeRight, huella.EyeLeft} {
