@@ -159,17 +159,29 @@ func blockOf(k int) int {
 	return 2
 }
 
-// quantizeValue applies the decision rule to coefficient c.
-func quantizeValue(c, q, theta, delta, rounding float64) int32 {
-	a := math.Abs(c)
-	if a < theta {
+// decisionRule is the quantiser of one subband in the form its inner loop
+// uses: |c| < theta maps to 0, else to max(1, floor(|c|·invQ + bias)).
+type decisionRule struct {
+	theta      float32
+	invQ, bias float64
+}
+
+func (a *allocation) rule(qt *quantTable, k int) decisionRule {
+	q := qt.q[k]
+	delta := qt.z[k]/2 - q*qt.binCenter
+	return decisionRule{theta: float32(a.zeroTo * q), invQ: 1 / q, bias: a.rounding - delta/q}
+}
+
+// magnitude returns the quantised |c| for av = |c|.
+func (r decisionRule) magnitude(av float32) int32 {
+	if av < r.theta {
 		return 0
 	}
-	p := max(1, min(maxCoefficient, math.Floor((a-delta)/q+rounding)))
-	if c < 0 {
-		return -int32(p)
+	f := float64(av)*r.invQ + r.bias
+	if f >= maxCoefficient {
+		return maxCoefficient
 	}
-	return int32(p)
+	return max(1, int32(f)) // truncation is floor here, and ≤ 0 becomes 1
 }
 
 // quantize maps each coded subband of qt to integers with the decision rule.
@@ -180,10 +192,14 @@ func (a *allocation) quantize(qt *quantTable, plane []float32, tree *decompositi
 		if q == 0 {
 			continue
 		}
-		theta, delta := a.zeroTo*q, qt.z[k]/2-q*qt.binCenter
+		rule := a.rule(qt, k)
 		for y := r.y; y < r.y+r.h; y++ {
 			for _, v := range plane[y*width+r.x : y*width+r.x+r.w] {
-				out = append(out, quantizeValue(float64(v), q, theta, delta, a.rounding))
+				p := rule.magnitude(abs32(v))
+				if v < 0 {
+					p = -p
+				}
+				out = append(out, p)
 			}
 		}
 	}
@@ -223,21 +239,24 @@ func (a *allocation) measure(qt *quantTable, plane []float32, tree *decompositio
 			continue
 		}
 		b := blockOf(k)
-		theta, delta := a.zeroTo*q, qt.z[k]/2-q*qt.binCenter
+		rule := a.rule(qt, k)
 		zerosBefore := runs[b]
 		nonzero := 0
 		sum := 0.0
 		for y := r.y; y < r.y+r.h; y++ {
 			for _, v := range plane[y*width+r.x : y*width+r.x+r.w] {
-				p := quantizeValue(float64(v), q, theta, delta, a.rounding)
+				av := abs32(v)
+				p := rule.magnitude(av)
 				if p == 0 {
 					runs[b]++
 					continue
 				}
 				flush(b)
 				nonzero++
-				ap := math.Abs(float64(p))
-				sum += math.Abs(float64(v))/q - ap
+				sum += float64(av)*rule.invQ - float64(p)
+				if v < 0 {
+					p = -p
+				}
 				switch {
 				case p >= maxInlineNeg && p <= maxInlinePos:
 					hist[b][p+symValueOffset]++
@@ -395,3 +414,10 @@ const (
 	// initialScale is the first scale tried, typical of 0.75 bit per pixel.
 	initialScale = 20
 )
+
+func abs32(v float32) float32 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
