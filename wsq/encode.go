@@ -14,7 +14,13 @@ import (
 
 // Options configures the encoder.
 type Options struct {
-	// BitRate is the target in bits per pixel; 0 means DefaultBitRate (0.75).
+	// BitRate is the achieved rate in bits per pixel of the whole file,
+	// headers included: the encoder picks the coarsest quantisation whose
+	// file is at most BitRate·width·height/8 bytes, and lands within about
+	// 0.5% below that. Tiny images whose headers alone exceed it get the
+	// smallest file possible, and nearly flat ones, which need fewer bits
+	// even at the finest useful step (half a grey level), a smaller file.
+	// 0 means DefaultBitRate (0.75).
 	BitRate float64
 	// PPI is the resolution written to the NIST_COM comment; 0 means 500.
 	PPI int
@@ -34,10 +40,13 @@ func Encode(w io.Writer, img image.Image, opts *Options) error {
 	return err
 }
 
-// EncodeGray compresses an 8-bit grey image as a WSQ file, following the
-// FBI reference encoder: normalisation, the 64-subband decomposition,
-// subband variances, the bit allocation for the target rate, uniform
-// scalar quantisation with a dead zone, and Huffman coding in three blocks.
+// EncodeGray compresses an 8-bit grey image as a WSQ file: normalisation,
+// the 64-subband decomposition, the bin widths for the target rate (found
+// by a few quantise-and-count passes, see fitRate), dead-zone scalar
+// quantisation and Huffman coding in the reference encoder's layout. The
+// file uses only what IAFIS-IC-0110 v3.1 decoders read from the DQT: the
+// bin widths Q, the zero bins Z (chosen per subband so that the decoder's
+// reconstruction Q·(p−C)+Z/2 is the centroid of each bin) and C = 0.44.
 func EncodeGray(g *image.Gray, opts *Options) ([]byte, error) {
 	var o Options
 	if opts != nil {
@@ -57,6 +66,9 @@ func EncodeGray(g *image.Gray, opts *Options) ([]byte, error) {
 	if o.BitRate <= 0 || o.BitRate > 8 || math.IsNaN(o.BitRate) {
 		return nil, fmt.Errorf("wsq: encode: bit rate %g out of range", o.BitRate)
 	}
+	if len(o.Comment) > 0xFFFF-2 {
+		return nil, fmt.Errorf("wsq: encode: comment of %d bytes too long", len(o.Comment))
+	}
 	filters, err := newFilterBank(defaultLowPass, defaultHighPass)
 	if err != nil {
 		return nil, err
@@ -65,13 +77,67 @@ func EncodeGray(g *image.Gray, opts *Options) ([]byte, error) {
 	tree := newDecomposition(width, height)
 	decompose(plane, tree, filters, width)
 	traceSubbands(o.Trace, "wsq-subbands", plane, tree, width, height)
-	variances := subbandVariances(plane, tree, width)
-	quant := allocateBits(variances, o.BitRate)
-	coefficients := quant.quantize(plane, tree, width)
-	if o.Trace != nil {
-		traceSubbands(o.Trace, "wsq-quantized", quant.dequantize(coefficients, tree, width, height), tree, width, height)
+	alloc := newAllocation()
+	target := int(o.BitRate * float64(width) * float64(height) / 8)
+	headerBytes := len(writeHeaders(frame, filters, alloc.table(1, nil), o))
+	peak := 0.0
+	for _, v := range plane {
+		peak = max(peak, math.Abs(float64(v)))
 	}
-	return writeFile(frame, filters, quant, tree, coefficients, o)
+	minScale := finestStep / frame.Scale
+	for k := 0; k < numCodedSubbands; k++ {
+		minScale = max(minScale, peak/(alloc.shape[k]*maxCoefficient))
+	}
+	qt := alloc.fitRate(plane, tree, width, headerBytes, target, minScale)
+	var smallest []byte
+	for i := range maxRatePasses {
+		coefficients := alloc.quantize(qt, plane, tree, width)
+		data := append(writeHeaders(frame, filters, qt, o), writeBlocks(qt, tree, coefficients)...)
+		if smallest == nil || len(data) < len(smallest) {
+			smallest = data
+		}
+		if len(data) <= target || allCut(qt) || i == maxRatePasses-1 {
+			if o.Trace != nil {
+				traceSubbands(o.Trace, "wsq-quantized", qt.dequantize(coefficients, tree, width, height), tree, width, height)
+			}
+			return smallest, nil
+		}
+		// The estimate fell short (byte stuffing, or the headers of a tiny
+		// image): coarsen, by more each time.
+		f := 1 + 0.005*float64(int(1)<<i)
+		for k := range qt.q {
+			if qt.q[k] != 0 {
+				offset := qt.z[k]/(2*qt.q[k]) - qt.binCenter // δ/Q, kept
+				qt.q[k] = decimalValue(decimal16(qt.q[k] * f))
+				qt.z[k] = decimalValue(decimal16(2 * qt.q[k] * max(0, offset+qt.binCenter)))
+			}
+		}
+	}
+	panic("unreachable")
+}
+
+// allCut reports whether qt codes no subband.
+func allCut(qt *quantTable) bool {
+	for _, q := range qt.q {
+		if q != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// newAllocation returns the encoder's allocation: bin widths that give
+// every subband the same contribution to the image's squared error per unit
+// of step², Q_k ∝ 1/√gain_k (the high-rate optimum for mean squared error;
+// see synthesisGains), with the decision rule of params.go.
+func newAllocation() *allocation {
+	a := &allocation{zeroTo: zeroThreshold, rounding: roundingOffset, centroids: true}
+	g := defaultGains()
+	for k := 0; k < numCodedSubbands; k++ {
+		a.shape[k] = 1 / math.Sqrt(g[k])
+		a.offset[k] = initialOffset
+	}
+	return a
 }
 
 // normalizedPlane returns the frame header values M and R and the image as
@@ -127,129 +193,9 @@ func decompose(plane []float32, tree *decomposition, filters *filterBank, width 
 	}
 }
 
-// subbandVariances returns the variance of each coded subband, measured as
-// the reference encoder does on a central window (from 1/8 of the width and
-// 9/32 of the height, 3/4 wide and 7/16 high) to avoid border effects.
-func subbandVariances(plane []float32, tree *decomposition, width int) [numSubbands]float64 {
-	var out [numSubbands]float64
-	for k := 0; k < numCodedSubbands; k++ {
-		r := tree.subbands[k]
-		win := region{x: r.x + r.w/8, y: r.y + 9*r.h/32, w: 3 * r.w / 4, h: 7 * r.h / 16}
-		if win.w*win.h < 2 {
-			win = r
-		}
-		out[k] = variance(plane, win, width)
-	}
-	return out
-}
-
-func variance(plane []float32, r region, width int) float64 {
-	n := r.w * r.h
-	if n < 2 {
-		return 0
-	}
-	var sum, sq float64
-	for y := r.y; y < r.y+r.h; y++ {
-		for _, v := range plane[y*width+r.x : y*width+r.x+r.w] {
-			sum += float64(v)
-			sq += float64(v) * float64(v)
-		}
-	}
-	return (sq - sum*sum/float64(n)) / float64(n-1)
-}
-
-// allocateBits computes the quantiser bin widths Q and zero bins Z for the
-// target bit rate: the optimal allocation of the specification, in which
-// subbands that would get a non-positive rate leave the set and the rest
-// share the bits again.
-func allocateBits(variances [numSubbands]float64, bitRate float64) *quantTable {
-	qt := &quantTable{binCenter: binCenter}
-	var relative, sigma, fraction [numSubbands]float64
-	var active []int
-	for k := 0; k < numCodedSubbands; k++ {
-		switch {
-		case k < 4:
-			fraction[k] = 1.0 / 1024
-		case k < blockSplit2:
-			fraction[k] = 1.0 / 256
-		default:
-			fraction[k] = 1.0 / 16
-		}
-		if variances[k] < varianceThreshold {
-			continue
-		}
-		weight := 1.0
-		if a, ok := subbandWeight[k]; ok {
-			weight = a
-		}
-		relative[k] = 1
-		if k >= 4 {
-			relative[k] = 10 / (weight * math.Log(variances[k]))
-		}
-		sigma[k] = math.Sqrt(variances[k])
-		active = append(active, k)
-	}
-	if len(active) == 0 {
-		return qt // a flat image: every subband is dropped
-	}
-	coded := append([]int(nil), active...)
-	q := 1.0
-	for len(active) > 0 {
-		s, logP := 0.0, 0.0
-		for _, k := range active {
-			s += fraction[k]
-			logP += fraction[k] * math.Log(sigma[k]/relative[k])
-		}
-		q = math.Pow(2, bitRate/s-1) / 2.5 / math.Exp(logP/s)
-		kept := active[:0:0]
-		for _, k := range active {
-			if relative[k]/q < 5*sigma[k] {
-				kept = append(kept, k)
-			}
-		}
-		if len(kept) == len(active) {
-			break
-		}
-		active = kept
-	}
-	for _, k := range coded {
-		// Store exactly what the file will hold.
-		qt.q[k] = decimalValue(decimal16(relative[k] / q))
-		qt.z[k] = decimalValue(decimal16(zeroBinFactor * relative[k] / q))
-	}
-	return qt
-}
-
-// quantize maps each coded subband to integers with the dead-zone quantiser.
-func (qt *quantTable) quantize(plane []float32, tree *decomposition, width int) []int32 {
-	out := make([]int32, 0, qt.codedCount(tree))
-	for k, r := range tree.subbands[:numCodedSubbands] {
-		q := qt.q[k]
-		if q == 0 {
-			continue
-		}
-		zHalf := qt.z[k] / 2
-		for y := r.y; y < r.y+r.h; y++ {
-			for _, v := range plane[y*width+r.x : y*width+r.x+r.w] {
-				c := float64(v)
-				var p float64
-				switch {
-				case c > zHalf:
-					p = math.Floor((c-zHalf)/q) + 1
-				case c < -zHalf:
-					p = math.Ceil((c+zHalf)/q) - 1
-				}
-				out = append(out, int32(max(-maxCoefficient, min(maxCoefficient, p))))
-			}
-		}
-	}
-	return out
-}
-
-// writeFile assembles the byte stream in the order of the reference
-// encoder: SOI, COM, DTT, DQT, SOF, then DHT 0 and block 1, DHT 1 and
-// blocks 2 and 3, EOI.
-func writeFile(frame Frame, filters *filterBank, qt *quantTable, tree *decomposition, coefficients []int32, o Options) ([]byte, error) {
+// writeHeaders starts the byte stream in the order of the reference
+// encoder: SOI, COM, DTT, DQT, SOF.
+func writeHeaders(frame Frame, filters *filterBank, qt *quantTable, o Options) []byte {
 	var buf bytes.Buffer
 	put16 := func(v int) { buf.WriteByte(byte(v >> 8)); buf.WriteByte(byte(v)) }
 	put16(markerSOI)
@@ -261,7 +207,7 @@ func writeFile(frame Frame, filters *filterBank, qt *quantTable, tree *decomposi
 			continue
 		}
 		if len(c) > 0xFFFF-2 {
-			return nil, fmt.Errorf("wsq: encode: comment of %d bytes too long", len(c))
+			c = c[:0xFFFF-2] // checked by EncodeGray
 		}
 		put16(markerCOM)
 		put16(len(c) + 2)
@@ -316,6 +262,14 @@ func writeFile(frame Frame, filters *filterBank, qt *quantTable, tree *decomposi
 	buf.WriteByte(byte(frame.Encoder))
 	put16(frame.Software)
 
+	return buf.Bytes()
+}
+
+// writeBlocks ends the stream as the reference encoder does: DHT 0 and
+// block 1, DHT 1 and blocks 2 and 3, EOI.
+func writeBlocks(qt *quantTable, tree *decomposition, coefficients []int32) []byte {
+	var buf bytes.Buffer
+	put16 := func(v int) { buf.WriteByte(byte(v >> 8)); buf.WriteByte(byte(v)) }
 	// Split the coefficients into the three blocks.
 	var sizes [3]int
 	for k, r := range tree.subbands[:numCodedSubbands] {
@@ -362,7 +316,7 @@ func writeFile(frame Frame, filters *filterBank, qt *quantTable, tree *decomposi
 		writeBlock(&buf, symbols[i], tables[id])
 	}
 	put16(markerEOI)
-	return buf.Bytes(), nil
+	return buf.Bytes()
 }
 
 // decimal32 is decimal16 for the 32-bit values of the transform table.
@@ -442,11 +396,18 @@ type huffCode struct {
 // all-ones code point so no code is all ones), lengths limited to 16 bits,
 // then canonical codes in order of length and symbol.
 func newHuffCode(symbols []codedSymbol) *huffCode {
-	var freq [257]int
+	var counts [256]int
 	for _, s := range symbols {
-		freq[s.symbol]++
+		counts[s.symbol]++
 	}
-	if len(symbols) == 0 {
+	return newHuffCodeFreq(counts)
+}
+
+// newHuffCodeFreq is newHuffCode from the count of each symbol.
+func newHuffCodeFreq(counts [256]int) *huffCode {
+	var freq [257]int
+	copy(freq[:], counts[:])
+	if counts == ([256]int{}) {
 		freq[1] = 1 // an empty block still needs a valid table
 	}
 	freq[256] = 1 // reserved code point

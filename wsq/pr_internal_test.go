@@ -36,10 +36,3 @@ func TestPerfectReconstruction(t *testing.T) {
 		}
 	}
 }
-
-func abs32(f float32) float32 {
-	if f < 0 {
-		return -f
-	}
-	return f
-}

@@ -18,8 +18,10 @@
 // Hostile input yields ErrFormat, ErrTruncated, ErrTooLarge or
 // ErrUnsupported, never a panic; the declared size is capped (by default at
 // imgproc.MaxPixels) and the planes are allocated only after the
-// coefficient stream has proved to fill them. The bit rate follows the FBI
-// allocation: the default 0.75 gives about 15:1 (0.55–0.65 bit per pixel).
+// coefficient stream has proved to fill them. The encoder meets the bit
+// rate it is given (whole file, headers included) with an MSE-oriented
+// allocation, carrying all it chooses in the standard DQT so that any
+// conformant decoder reads it back.
 //
 // The package registers the "wsq" format with package image, so
 // image.Decode reads WSQ once this package is imported.

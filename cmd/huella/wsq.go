@@ -59,7 +59,7 @@ func runWSQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	case "encode":
 		fs := flag.NewFlagSet("wsq encode", flag.ContinueOnError)
 		fs.SetOutput(stderr)
-		bitRate := fs.Float64("bitrate", wsq.DefaultBitRate, "target bit rate in bits per pixel (0.75 is the FBI's 15:1)")
+		bitRate := fs.Float64("bitrate", wsq.DefaultBitRate, "bits per pixel of the whole file, achieved within about 0.5% below (0.75 is the FBI's default)")
 		ppi := fs.Int("ppi", wsq.DefaultPPI, "resolution recorded in the file, pixels per inch")
 		traceDir := fs.String("trace", "", "directory to write each stage's image to (wsq-subbands.png, …)")
 		if err := fs.Parse(args[1:]); err != nil {
