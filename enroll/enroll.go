@@ -97,7 +97,9 @@ func (s *Service) Enroll(ctx context.Context, req *Request) (*huella.Encounter, 
 			return nil, err
 		}
 	}
+	var mark uint64 // the gallery's position before the search
 	if s.Identifier != nil {
+		mark = s.Identifier.Mark()
 		if err := s.identify(ctx, e, req.Images); err != nil {
 			return nil, err
 		}
@@ -125,9 +127,33 @@ func (s *Service) Enroll(ctx context.Context, req *Request) (*huella.Encounter, 
 		// from the store at the next start.
 		if err := s.Identifier.Enrolled(e); err != nil {
 			s.Logger.Error("gallery update failed", "encounter", e.ID, "err", err)
+		} else if e.Identification.Decision != huella.DecisionLinked {
+			s.reviewMissed(ctx, e, mark)
 		}
 	}
 	return e, nil
+}
+
+// reviewMissed raises duplicate hits on the subjects enrolled while e was
+// being searched (Identifier.Missed) and adds them to e's identification,
+// so that one person enrolled twice at once still goes before an
+// examiner. The encounter is stored whatever happens here; a failure is
+// logged. (The identification stored with the encounter keeps the
+// search's own decision; the hits are in the queue.)
+func (s *Service) reviewMissed(ctx context.Context, e *huella.Encounter, mark uint64) {
+	hits, err := s.Identifier.Missed(ctx, e, mark)
+	if err == nil && len(hits) > 0 {
+		err = s.Identifier.Store.CreateHits(ctx, hits)
+	}
+	if err != nil {
+		s.Logger.Error("review of concurrent enrollments failed", "encounter", e.ID, "err", err)
+		return
+	}
+	for _, h := range hits {
+		e.Identification.Candidates = append(e.Identification.Candidates, h.Candidate)
+		e.Identification.Hits = append(e.Identification.Hits, h)
+		e.Identification.Decision = huella.DecisionReview
+	}
 }
 
 // identify extracts the templates and searches the galleries. An officer's

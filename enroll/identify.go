@@ -38,6 +38,22 @@ type Identifier struct {
 	loaded  atomic.Bool
 	mu      sync.Mutex
 	entries map[string]*huella.Watchlist // watch entry ID -> its list
+	// The latest enrollments added to the subject gallery, numbered, so
+	// that an enrollment can find those its search could not see (Missed).
+	seq    uint64
+	recent []enrolled // the last recentEnrollments, oldest first
+}
+
+// recentEnrollments is how many of the latest enrollments the identifier
+// remembers for Missed: far more than can be enrolled while one search
+// runs.
+const recentEnrollments = 4096
+
+// enrolled is an encounter added to the subject gallery, in order.
+type enrolled struct {
+	seq       uint64
+	encounter string
+	subject   string
 }
 
 // Ready returns EUNAVAILABLE until Load has filled the galleries: a search
@@ -239,5 +255,62 @@ func (x *Identifier) Enrolled(e *huella.Encounter) error {
 			return err
 		}
 	}
+	x.mu.Lock()
+	x.seq++
+	if len(x.recent) == recentEnrollments {
+		x.recent = slices.Delete(x.recent, 0, recentEnrollments/4)
+	}
+	x.recent = append(x.recent, enrolled{seq: x.seq, encounter: e.ID, subject: e.SubjectID})
+	x.mu.Unlock()
 	return nil
+}
+
+// Mark returns the position in the sequence of enrollments added to the
+// subject gallery. A search begun after Mark sees every enrollment up to
+// it; Missed finds the ones after it.
+func (x *Identifier) Mark() uint64 {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.seq
+}
+
+// Missed closes the race between concurrent enrollments of one person:
+// each searches before the other is in the gallery, so both would become
+// new subjects. Called after e is stored and Enrolled, with the Mark taken
+// before e's search, it compares e with the other subjects enrolled after
+// the mark and before e itself (so that of two such enrollments only the
+// later one looks back), and returns a pending duplicate hit for each at
+// the review threshold or above. The caller stores them.
+func (x *Identifier) Missed(ctx context.Context, e *huella.Encounter, mark uint64) ([]*huella.Hit, error) {
+	x.mu.Lock()
+	var own uint64
+	for i := len(x.recent) - 1; i >= 0 && own == 0; i-- {
+		if x.recent[i].encounter == e.ID {
+			own = x.recent[i].seq
+		}
+	}
+	var subjects []string
+	for _, r := range x.recent {
+		if r.seq > mark && r.seq < own && r.subject != e.SubjectID && !slices.Contains(subjects, r.subject) {
+			subjects = append(subjects, r.subject)
+		}
+	}
+	x.mu.Unlock()
+	probe := probeOf(e.Samples)
+	if len(probe) == 0 {
+		return nil, nil
+	}
+	review := fusion.LLRForFMR(x.ReviewFMR)
+	var hits []*huella.Hit
+	for _, subject := range subjects {
+		c, err := x.Subjects.Verify(ctx, probe, subject)
+		if err != nil {
+			return nil, err
+		}
+		if c.LLR >= review && len(hits) < MaxHits {
+			hits = append(hits, &huella.Hit{Kind: huella.HitDuplicate, EncounterID: e.ID, SubjectID: e.SubjectID, Site: e.SiteCode,
+				CandidateSubjectID: subject, Candidate: c, State: huella.HitPending})
+		}
+	}
+	return hits, nil
 }
