@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -225,5 +226,24 @@ func TestHitMinutiae(t *testing.T) {
 	}
 	if links := strings.Count(m[1], `<line class="link"`); links > 4 {
 		t.Errorf("non-mates: %d pairs linked, want 4 or fewer", links)
+	}
+}
+
+// BenchmarkHitMinutiae renders a fingerprint hit side by side: four
+// fingers on each side extracted again from their images, compared minutia
+// by minutia and drawn, with the audited read of the hit.
+func BenchmarkHitMinutiae(b *testing.B) {
+	e := mustOpen(b)
+	h := e.handler(false)
+	hit := e.mustFingerHit()
+	s := mustSignInRecorder(b, e, h, "dictaminador")
+	for b.Loop() {
+		req := httptest.NewRequest("GET", "https://console.test/hits/"+hit.ID, nil)
+		req.AddCookie(s.session)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `id="minutiae-5"`) {
+			b.Fatalf("GET /hits/%s: %d", hit.ID, rec.Code)
+		}
 	}
 }
