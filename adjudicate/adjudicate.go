@@ -20,6 +20,9 @@ type Store interface {
 type Service struct {
 	Store      Store
 	Identifier *enroll.Identifier // kept in step with merges; nil when not identifying
+	// Blobs holds the images, from which a hit's view compares the fingers
+	// minutia by minutia; nil leaves the minutiae out of the view.
+	Blobs huella.BlobStore
 	// TwoPersonRule makes a confirmation take two examiners: the first
 	// confirmation is recorded and the hit stays pending until another
 	// examiner confirms (or anyone rejects).
@@ -46,14 +49,16 @@ func (s *Service) Queue(ctx context.Context, f huella.HitFilter) ([]*huella.Hit,
 }
 
 // View is what an examiner compares side by side: the hit with its
-// per-modality and fused scores, the probe encounter, and the candidate (a
-// subject's history, or a watchlist entry).
+// per-modality and fused scores, the probe encounter, the candidate (a
+// subject's history, or a watchlist entry), and the fingers both sides
+// have, minutia by minutia.
 type View struct {
-	Hit        *huella.Hit        `json:"hit"`
-	Probe      *huella.Encounter  `json:"probe"`
-	Subject    *huella.Subject    `json:"candidate_subject,omitempty"`
-	WatchEntry *huella.WatchEntry `json:"candidate_watch_entry,omitempty"`
-	Watchlist  *huella.Watchlist  `json:"watchlist,omitempty"`
+	Hit        *huella.Hit         `json:"hit"`
+	Probe      *huella.Encounter   `json:"probe"`
+	Subject    *huella.Subject     `json:"candidate_subject,omitempty"`
+	WatchEntry *huella.WatchEntry  `json:"candidate_watch_entry,omitempty"`
+	Watchlist  *huella.Watchlist   `json:"watchlist,omitempty"`
+	Fingers    []*FingerComparison `json:"fingers,omitempty"`
 }
 
 // Hit returns the side-by-side view of one hit. The caller audits the read.
@@ -66,11 +71,13 @@ func (s *Service) Hit(ctx context.Context, id string) (*View, error) {
 	if v.Probe, err = s.Store.FindEncounter(ctx, h.EncounterID); err != nil {
 		return nil, err
 	}
+	var candidate []*huella.Sample
 	switch h.Kind {
 	case huella.HitDuplicate:
 		if v.Subject, err = s.Store.FindSubject(ctx, h.CandidateSubjectID); err != nil {
 			return nil, err
 		}
+		candidate = CandidateSamples(v.Subject)
 	case huella.HitWatchlist:
 		if v.WatchEntry, err = s.Store.FindWatchEntry(ctx, h.WatchEntryID); err != nil {
 			return nil, err
@@ -78,8 +85,25 @@ func (s *Service) Hit(ctx context.Context, id string) (*View, error) {
 		if v.Watchlist, err = s.Store.FindWatchlist(ctx, h.WatchlistID); err != nil {
 			return nil, err
 		}
+		candidate = v.WatchEntry.Samples
+	}
+	if s.Blobs != nil {
+		if v.Fingers, err = CompareFingers(ctx, s.Blobs, v.Probe.Samples, candidate); err != nil {
+			return nil, err
+		}
 	}
 	return v, nil
+}
+
+// CandidateSamples returns the samples of a subject's encounters, newest
+// encounter first: its images are the freshest, and the gallery searched
+// with its templates.
+func CandidateSamples(subject *huella.Subject) []*huella.Sample {
+	var out []*huella.Sample
+	for i := len(subject.Encounters) - 1; i >= 0; i-- {
+		out = append(out, subject.Encounters[i].Samples...)
+	}
+	return out
 }
 
 // find returns the hit if the actor may see it.

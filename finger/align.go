@@ -81,8 +81,8 @@ func alignedScore(p, c *Candidate, pairs []pair, hypotheses int, s *scratch) flo
 			}
 		}
 		den := float64(max(inA, alignMinCount)) * float64(max(inB, alignMinCount))
-		if s := matched * matched / den; s > best {
-			best = s
+		if score := matched * matched / den; score > best {
+			best, s.hypothesis = score, tried-1
 		}
 	}
 	return best
@@ -97,6 +97,12 @@ type scratch struct {
 	used           []bool
 	order          []int
 	usedA, usedB   []bool
+	// What the last comparison leaves for ComparePairs: the index in pairs
+	// of the best alignment hypothesis (-1 for none), and the indices of
+	// the pairs the relaxation took with their relaxed similarities.
+	hypothesis int
+	taken      []int
+	relaxed    []float64
 }
 
 func grow(b *[]float64, n int) []float64 {

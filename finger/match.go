@@ -313,14 +313,21 @@ type pair struct {
 // similarities of their cylinders, consolidated by relaxation of the
 // geometric compatibility of the best pairs (MCC LSS-R).
 func Compare(probe, cand *Candidate) float64 {
+	s := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(s)
+	return s.compare(probe, cand)
+}
+
+// compare is Compare with the scratch buffers given. Besides the score it
+// leaves in s what ComparePairs explains it with: the selected pairs, the
+// best alignment hypothesis and the pairs the relaxation took.
+func (s *scratch) compare(probe, cand *Candidate) float64 {
+	s.taken, s.hypothesis = s.taken[:0], -1
 	na, nb := probe.n, cand.n
 	if na == 0 || nb == 0 {
 		return 0
 	}
-	s := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(s)
 	pairs := s.pairs[:0]
-	defer func() { s.pairs = pairs[:0] }()
 	for a := 0; a < na; a++ {
 		for b := 0; b < nb; b++ {
 			if sim := localSimilarity(probe, a, cand, b); sim > 0 {
@@ -328,6 +335,7 @@ func Compare(probe, cand *Candidate) float64 {
 			}
 		}
 	}
+	s.pairs = pairs
 	minN := min(na, nb)
 	nP := relaxMinPairs + int(math.Round(sigmoid(float64(minN), relaxPairsMu, relaxPairsTau)*(relaxMaxPairs-relaxMinPairs)))
 	nR := min(minN, len(pairs))
@@ -436,7 +444,9 @@ func relaxedScore(p, c *Candidate, pairs []pair, nP int, s *scratch) float64 {
 		usedA[pairs[i].a], usedB[pairs[i].b] = true, true
 		sum += lambda[i]
 		taken++
+		s.taken = append(s.taken, i)
 	}
+	s.relaxed = lambda
 	if taken == 0 {
 		return 0
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/adjudicate"
 	"github.com/huella-abis/huella/storetest"
 )
 
@@ -132,10 +133,12 @@ func TestIdentification(t *testing.T) {
 			Hit        huella.Hit
 			Probe      huella.Encounter
 			WatchEntry *huella.WatchEntry `json:"candidate_watch_entry"`
+			Fingers    []adjudicate.FingerComparison
 		}](t)(e.do("examiner-cdmx", "GET", "/v1/hits/"+hit.ID, nil, ""))
 		if view.Probe.ID != hit.EncounterID || view.WatchEntry == nil || view.WatchEntry.Reference != "CBP-2026-0042" {
 			t.Fatalf("side-by-side view: %+v", view)
 		}
+		checkFingers(t, view.Fingers, view.Probe.Samples, view.WatchEntry.Samples)
 		decided := decode[huella.Hit](t)(e.do("examiner-cdmx", "POST", "/v1/hits/"+hit.ID+"/decision",
 			strings.NewReader(`{"state":"confirmed","reason":"fingers and irises agree"}`), "application/json"))
 		if decided.State != huella.HitConfirmed || decided.Examiner != e.users["examiner-cdmx"].ID {
@@ -191,6 +194,46 @@ func TestIdentification(t *testing.T) {
 			}
 		}
 	})
+}
+
+// checkFingers checks the minutiae of a hit's view of the same person's
+// four fingers: each position on both sides, drawn from the samples shown,
+// with many pairs between them.
+func checkFingers(t *testing.T, fingers []adjudicate.FingerComparison, probe, candidate []*huella.Sample) {
+	t.Helper()
+	sampleAt := func(list []*huella.Sample, id string) int {
+		for _, s := range list {
+			if s.ID == id && s.Modality == huella.ModalityFinger {
+				return s.Position
+			}
+		}
+		return -1
+	}
+	if len(fingers) != 4 {
+		t.Fatalf("side by side: %d fingers compared minutia by minutia, want 4", len(fingers))
+	}
+	for _, f := range fingers {
+		if sampleAt(probe, f.Probe.SampleID) != f.Position || sampleAt(candidate, f.Candidate.SampleID) != f.Position {
+			t.Errorf("finger %d: samples %s and %s are not that finger's", f.Position, f.Probe.SampleID, f.Candidate.SampleID)
+		}
+		if f.Probe.Width == 0 || f.Candidate.Height == 0 || len(f.Probe.Minutiae) < 10 || len(f.Candidate.Minutiae) < 10 {
+			t.Errorf("finger %d: %dx%d with %d minutiae against %dx%d with %d", f.Position, f.Probe.Width, f.Probe.Height,
+				len(f.Probe.Minutiae), f.Candidate.Width, f.Candidate.Height, len(f.Candidate.Minutiae))
+		}
+		if len(f.Pairs) < 5 || f.Score < 0.05 {
+			t.Errorf("finger %d: score %.3f with %d pairs, want a mate's (>= 5 pairs)", f.Position, f.Score, len(f.Pairs))
+		}
+		for _, p := range f.Pairs {
+			if p.Probe < 0 || p.Probe >= len(f.Probe.Minutiae) || p.Candidate < 0 || p.Candidate >= len(f.Candidate.Minutiae) {
+				t.Errorf("finger %d: pair %+v out of range", f.Position, p)
+			}
+		}
+		for _, m := range append(f.Probe.Minutiae, f.Candidate.Minutiae...) {
+			if m.Type != "ending" && m.Type != "bifurcation" {
+				t.Errorf("finger %d: minutia type %q", f.Position, m.Type)
+			}
+		}
+	}
 }
 
 func TestIdentificationBadInput(t *testing.T) {

@@ -62,7 +62,7 @@ func NewServer(store huella.Store, blobs huella.BlobStore, enroller *enroll.Serv
 		metrics: newMetrics(),
 	}
 	if st, ok := store.(adjudicate.Store); ok {
-		s.Adjudicate = &adjudicate.Service{Store: st}
+		s.Adjudicate = &adjudicate.Service{Store: st, Blobs: blobs}
 		if enroller != nil {
 			s.Adjudicate.Identifier = enroller.Identifier
 		}

@@ -351,7 +351,7 @@ func TestBrowser(t *testing.T) {
 		s.run("open the hit", chromedp.Click(chromedp.CSS(`#hit-list a[href^="/hits/hit_"]`)), chromedp.WaitVisible(chromedp.CSS("#decide-submit")))
 		contains(t, "candidate", s.text("main"), "PNC-2026-0117")
 		value(s, "images load", chromedp.Poll[bool](`Array.from(document.querySelectorAll("img.zoomable")).every(i => i.complete && i.naturalWidth > 0)`, chromedp.WithPollingTimeout(10*time.Second)))
-		s.screenshot("hit", true)
+		s.screenshot("hit-iris", false)
 		s.run("zoom with the keyboard", chromedp.Focus(chromedp.CSS("img.zoomable")), chromedp.KeyEvent("\r"))
 		zoomed := value(s, "zoomed", chromedp.Evaluate[bool](`document.querySelector("img.zoomable").classList.contains("zoomed")`))
 		if !zoomed {
@@ -363,6 +363,65 @@ func TestBrowser(t *testing.T) {
 			chromedp.Click(chromedp.CSS("#decide-submit")),
 			chromedp.WaitVisible(chromedp.CSS("#decided")))
 		contains(t, "decided", s.text("#decided"), "the owner will be told")
+		s.signOut()
+	})
+
+	t.Run("ExaminerMinutiae", func(t *testing.T) {
+		h := e.mustFingerHit()
+		s.signIn(e.tokens["dictaminador"])
+		s.open("/hits/"+h.ID, "#minutiae-2 svg.minutiae")
+		value(s, "prints load", chromedp.Poll[bool](`performance.getEntriesByType("resource").filter(r => r.name.includes("/images/")).length >= 8`,
+			chromedp.WithPollingTimeout(10*time.Second)))
+		// Each link joins a mark on the probe's print to one on the
+		// candidate's, both numbered alike and drawn over their image.
+		check := value(s, "pairs drawn", chromedp.Evaluate[string](`(() => {
+			const view = document.querySelector("#minutiae-2");
+			const [left, right] = Array.from(view.querySelectorAll("svg.minutiae image")).map(i => i.getBoundingClientRect());
+			const inside = (r, el) => { const b = el.getBoundingClientRect(), x = b.x + b.width / 2, y = b.y + b.height / 2;
+				return x >= r.left && x <= r.right && y >= r.top && y <= r.bottom; };
+			const links = view.querySelectorAll("line.link");
+			for (const l of links) {
+				const n = l.dataset.pair;
+				const p = view.querySelectorAll('.probe-marks [data-pair="' + n + '"]'), c = view.querySelectorAll('.candidate-marks [data-pair="' + n + '"]');
+				if (p.length !== 1 || c.length !== 1) return "pair " + n + ": " + p.length + " and " + c.length + " marks";
+				if (p[0].textContent !== n || c[0].textContent !== n) return "pair " + n + " numbered " + p[0].textContent + " and " + c[0].textContent;
+				if (!inside(left, p[0].firstElementChild) || !inside(right, c[0].firstElementChild)) return "pair " + n + " drawn off its print";
+			}
+			return "links " + links.length;
+		})()`))
+		var links int
+		if _, err := fmt.Sscanf(check, "links %d", &links); err != nil || links < 5 {
+			t.Errorf("minutiae of the right index: %s, want 5 or more pairs, each marked on both prints", check)
+		}
+		if n := value(s, "marks", chromedp.Evaluate[int](`document.querySelectorAll("#minutiae-2 .m:not(.paired)").length`)); n < 10 {
+			t.Errorf("%d unpaired minutiae drawn, want the rest too", n)
+		}
+		value(s, "scroll to the legend and the index finger", chromedp.Evaluate[bool](`(document.querySelector("#h-compare").scrollIntoView({block: "start"}), true)`))
+		s.screenshot("hit", true)
+		// Pointing at a pair highlights it on both prints.
+		lit := value(s, "highlight", chromedp.Evaluate[int](`(() => {
+			const m = document.querySelector('#minutiae-2 .probe-marks [data-pair="1"] circle, #minutiae-2 .probe-marks [data-pair="1"] rect');
+			m.dispatchEvent(new MouseEvent("mouseover", {bubbles: true}));
+			return document.querySelectorAll('#minutiae-2 .hl[data-pair="1"]').length;
+		})()`))
+		if lit != 4 { // both marks, the link and the row of the table
+			t.Errorf("pointing at pair 1 highlights %d elements, want 4", lit)
+		}
+		before := value(s, "width", chromedp.Evaluate[float64](`document.querySelector("#minutiae-2 svg.minutiae").getBoundingClientRect().width`))
+		s.run("zoom with the keyboard", chromedp.Focus(chromedp.CSS("#minutiae-2 svg.minutiae")), chromedp.KeyEvent("\r"))
+		after := value(s, "zoomed width", chromedp.Evaluate[float64](`document.querySelector("#minutiae-2 svg.minutiae").getBoundingClientRect().width`))
+		if after < 1.5*before {
+			t.Errorf("Enter on the drawing: %.0f px wide, was %.0f; want it enlarged", after, before)
+		}
+		s.screenshot("hit-minutiae-zoomed", false)
+		if legend := s.text("#minutiae-legend"); !strings.Contains(legend, "ending") && !strings.Contains(legend, "Terminación") {
+			t.Errorf("legend: %q", legend)
+		}
+		s.run("open the table of pairs", chromedp.Click(chromedp.CSS("#minutiae-2 .pair-table summary")), chromedp.ScrollIntoView(chromedp.CSS("#minutiae-legend")))
+		if rows := value(s, "rows", chromedp.Evaluate[int](`document.querySelectorAll("#minutiae-2 .pair-table tbody tr").length`)); rows != links {
+			t.Errorf("table of pairs: %d rows, want %d", rows, links)
+		}
+		s.screenshot("hit-minutiae-legend", false)
 		s.signOut()
 	})
 

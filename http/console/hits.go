@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/adjudicate"
 )
 
 // Decider records an examiner's decision on a hit. adjudicate.Service is
@@ -113,11 +114,12 @@ func (c *Console) handleHits(w http.ResponseWriter, r *http.Request, req *reques
 
 // comparison is one row of the side-by-side view: the probe's image and
 // the candidate's at the same place, with the score when the engines
-// compared them.
+// compared them, and for fingers their minutiae with the pairs linked.
 type comparison struct {
 	Slot             string
 	Probe, Candidate *huella.Sample
 	Score            *huella.ModalityScore
+	Minutiae         *minutiaeView
 }
 
 type hitPage struct {
@@ -131,6 +133,7 @@ type hitPage struct {
 	CanDecide   bool
 	Error       string
 	Reason      string
+	candidate   []*huella.Sample // the candidate's samples, newest first
 }
 
 // handleHit shows a hit side by side: probe and candidate images at each
@@ -148,6 +151,10 @@ func (c *Console) renderHit(w http.ResponseWriter, r *http.Request, req *request
 		return
 	}
 	if err := c.audit(ctx, huella.ActionHitRead, "hit/"+page.Hit.ID, page.Hit.Site, string(page.Hit.Kind)); err != nil {
+		c.renderError(w, r, req.user, err)
+		return
+	}
+	if err := c.drawMinutiae(ctx, page); err != nil {
 		c.renderError(w, r, req.user, err)
 		return
 	}
@@ -203,8 +210,42 @@ func (c *Console) hitPage(ctx context.Context, user *huella.User, id string) (*h
 		}
 		candidate = page.Entry.Samples
 	}
+	page.candidate = candidate
 	page.Comparisons = compare(page.Probe.Samples, candidate, h.Candidate)
 	return page, nil
+}
+
+// HasMinutiae reports whether any row draws minutiae (the page then shows
+// their legend).
+func (p *hitPage) HasMinutiae() bool {
+	for _, row := range p.Comparisons {
+		if row.Minutiae != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// drawMinutiae compares the fingers of the page's rows minutia by minutia
+// (adjudicate.CompareFingers, which extracts the templates again) and lays
+// each out for drawing over its images.
+func (c *Console) drawMinutiae(ctx context.Context, page *hitPage) error {
+	if c.cfg.Blobs == nil {
+		return nil
+	}
+	fingers, err := adjudicate.CompareFingers(ctx, c.cfg.Blobs, page.Probe.Samples, page.candidate)
+	if err != nil {
+		return err
+	}
+	for i := range page.Comparisons {
+		row := &page.Comparisons[i]
+		for _, f := range fingers {
+			if row.Probe != nil && row.Candidate != nil && f.Probe.SampleID == row.Probe.ID && f.Candidate.SampleID == row.Candidate.ID {
+				row.Minutiae = newMinutiaeView(f)
+			}
+		}
+	}
+	return nil
 }
 
 // slotKey names where a sample sits, so that probe and candidate images of

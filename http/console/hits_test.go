@@ -2,12 +2,15 @@ package console_test
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/huella-abis/huella"
 )
@@ -41,6 +44,43 @@ func (e *env) mustCreateHit() *huella.Hit {
 		e.t.Fatal(err)
 	}
 	return h
+}
+
+// mustFingerHit lists the demo's first person on a watchlist by the first
+// impressions of the four fingers he gave (the index to the little finger
+// of the right hand): the retro search raises a watchlist hit on his
+// latest encounter, which holds the second impressions.
+func (e *env) mustFingerHit() *huella.Hit {
+	e.t.Helper()
+	ctx := huella.NewContextWithPurpose(context.Background(), huella.PurposeAdministration)
+	ctx = huella.NewContextWithActor(ctx, e.users["supervisor"])
+	list := &huella.Watchlist{Name: "Órdenes de captura (huellas)", Owner: "PROGRAM", Category: huella.CategoryWanted, ValidFrom: time.Now().Add(-time.Hour)}
+	if err := e.store.CreateWatchlist(ctx, list); err != nil {
+		e.t.Fatal(err)
+	}
+	if e.enroller.Identifier == nil {
+		x, err := newIdentifier(e.store)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		e.enroller.Identifier = x
+	}
+	entry := &huella.WatchEntry{WatchlistID: list.ID, Reference: "PROG-2026-0031",
+		Biographics: huella.Biographics{Names: []huella.Name{{Given: "Carlos", Family: "Méndez"}}, Sex: huella.SexMale}}
+	var images [][]byte
+	for i, f := range []int{101, 102, 103, 104} {
+		entry.Samples = append(entry.Samples, &huella.Sample{Modality: huella.ModalityFinger, Position: i + 2, Impression: huella.ImpressionPlain,
+			Format: "png", Width: 388, Height: 374, PPI: 500})
+		images = append(images, fixture(e.t, fmt.Sprintf("finger-%d_1.png", f)))
+	}
+	hits, err := e.enroller.AddWatchEntry(ctx, entry, images)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if len(hits) != 1 || hits[0].SubjectID != e.subject {
+		e.t.Fatalf("retro search raised %+v, want one hit on subject %s", hits, e.subject)
+	}
+	return hits[0]
 }
 
 // subjectOf returns the subject of the demo person with the given name.
@@ -138,4 +178,72 @@ func TestHits(t *testing.T) {
 			t.Fatalf("officer opens the queue: got %d, want 403", code)
 		}
 	})
+}
+
+// TestHitMinutiae opens fingerprint hits side by side and finds the
+// minutiae drawn over both prints, the pairs numbered alike and linked.
+func TestHitMinutiae(t *testing.T) {
+	if testing.Short() {
+		t.Skip("template extraction skipped in -short mode")
+	}
+	e := MustOpenEnv(t)
+	h := e.mustFingerHit()
+	b := e.signIn("dictaminador")
+	code, body := b.get("/hits/" + h.ID)
+	if code != http.StatusOK {
+		t.Fatalf("side by side: %d\n%s", code, body)
+	}
+	// The four fingers of the same person: each drawn over both
+	// prints, with many pairs numbered alike and linked.
+	views := regexp.MustCompile(`(?s)<div class="minutiae-view" id="minutiae-(\d+)">(.*?)</svg>`).FindAllStringSubmatch(body, -1)
+	if len(views) != 4 {
+		t.Fatalf("%d fingers drawn with their minutiae, want 4\n%s", len(views), body)
+	}
+	for _, v := range views {
+		paired := regexp.MustCompile(`<g class="m paired" data-pair="(\d+)"`).FindAllStringSubmatch(v[2], -1)
+		links := strings.Count(v[2], `<line class="link"`)
+		if links < 5 || len(paired) != 2*links {
+			t.Errorf("finger %s: %d links and %d paired marks, want 5 or more links, each with a mark on both prints", v[1], links, len(paired))
+		}
+		if n := strings.Count(v[2], `<g class="m"`); n < 10 {
+			t.Errorf("finger %s: %d unpaired minutiae drawn, want the rest of the minutiae too", v[1], n)
+		}
+		if !strings.Contains(v[2], `viewBox="0 0 800 374"`) || strings.Count(v[2], `<image href="/hits/`+h.ID+`/images/`) != 2 {
+			t.Errorf("finger %s: want both 388×374 prints in one viewBox of image pixels", v[1])
+		}
+	}
+	for _, want := range []string{`id="minutiae-legend"`, "Terminación de cresta", "Bifurcación", "minucias emparejadas", `role="img"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("side by side lacks %q", want)
+		}
+	}
+	// Non-mates (the demo's second person against the first): few pairs.
+	other := e.mustCreateHit()
+	_, body = b.get("/hits/" + other.ID)
+	m := regexp.MustCompile(`(?s)<div class="minutiae-view" id="minutiae-2">(.*?)</svg>`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("non-mates: the index finger is not drawn\n%s", body)
+	}
+	if links := strings.Count(m[1], `<line class="link"`); links > 4 {
+		t.Errorf("non-mates: %d pairs linked, want 4 or fewer", links)
+	}
+}
+
+// BenchmarkHitMinutiae renders a fingerprint hit side by side: four
+// fingers on each side extracted again from their images, compared minutia
+// by minutia and drawn, with the audited read of the hit.
+func BenchmarkHitMinutiae(b *testing.B) {
+	e := mustOpen(b)
+	h := e.handler(false)
+	hit := e.mustFingerHit()
+	s := mustSignInRecorder(b, e, h, "dictaminador")
+	for b.Loop() {
+		req := httptest.NewRequest("GET", "https://console.test/hits/"+hit.ID, nil)
+		req.AddCookie(s.session)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `id="minutiae-5"`) {
+			b.Fatalf("GET /hits/%s: %d", hit.ID, rec.Code)
+		}
+	}
 }

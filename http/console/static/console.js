@@ -1,5 +1,6 @@
 // Huella console: small progressive enhancements. Every page works without
-// this script; it adds image previews and finger marks on the enroll form.
+// this script; it adds image previews and finger marks on the enroll form,
+// zoom and the highlighting of paired minutiae on a hit's side by side.
 "use strict";
 (function () {
   // Show each chosen image at once, with its size in pixels. Formats the
@@ -73,14 +74,29 @@
     if (t.matches(".finger input[type=radio]")) mark(t.closest(".finger"));
   });
   document.querySelectorAll(".finger").forEach(mark);
-  // Side-by-side images zoom to their full size on click, Enter or Space.
-  function zoom(img) { img.classList.toggle("zoomed"); }
+  // Side-by-side images, and the drawings of minutiae over them, zoom on
+  // click, Enter or Space.
+  function zoom(el) { el.classList.toggle("zoomed"); }
   document.addEventListener("click", function (ev) {
-    if (ev.target.matches("img.zoomable")) zoom(ev.target);
+    var z = ev.target.closest && ev.target.closest(".zoomable");
+    if (z) zoom(z);
   });
   document.addEventListener("keydown", function (ev) {
-    if (ev.target.matches("img.zoomable") && (ev.key === "Enter" || ev.key === " ")) { ev.preventDefault(); zoom(ev.target); }
+    if (ev.target.matches(".zoomable") && (ev.key === "Enter" || ev.key === " ")) { ev.preventDefault(); zoom(ev.target); }
   });
+  // Pointing at a paired minutia, its line or its row of the table
+  // highlights the pair on both prints.
+  function highlight(ev, on) {
+    var el = ev.target.closest && ev.target.closest("[data-pair]");
+    var view = el && el.closest(".minutiae-view");
+    if (!view) return;
+    view.classList.toggle("highlighting", on);
+    view.querySelectorAll('[data-pair="' + el.dataset.pair + '"]').forEach(function (x) { x.classList.toggle("hl", on); });
+  }
+  document.addEventListener("mouseover", function (ev) { highlight(ev, true); });
+  document.addEventListener("mouseout", function (ev) { highlight(ev, false); });
+  document.addEventListener("focusin", function (ev) { highlight(ev, true); });
+  document.addEventListener("focusout", function (ev) { highlight(ev, false); });
   var errors = document.getElementById("enroll-errors");
   if (errors) errors.focus();
   var form = document.getElementById("enroll-form");

@@ -1,0 +1,43 @@
+package finger_test
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/huella-abis/huella/finger"
+)
+
+// threadCPU is the CPU time of the calling thread: on a shared, busy
+// machine it counts one core's work, not the wait for it.
+func threadCPU() time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_THREAD, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkCompare measures Compare on one core, as BenchmarkSearch does,
+// in CPU time of the comparing thread (cpu-ns/op): one prepared probe
+// against 80 prepared DB1 templates, mates and non-mates.
+func BenchmarkCompare(b *testing.B) {
+	var gallery []*finger.Candidate
+	for f := 101; f <= 110; f++ {
+		for i := 1; i <= 8; i++ {
+			gallery = append(gallery, finger.Prepare(MustExtract(b, "DB1_B", itoa(f)+"_"+itoa(i))))
+		}
+	}
+	probe := gallery[0]
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	start := threadCPU()
+	n := 0
+	for b.Loop() {
+		finger.Compare(probe, gallery[n%len(gallery)])
+		n++
+	}
+	b.ReportMetric(float64(threadCPU()-start)/float64(b.N), "cpu-ns/op")
+}
