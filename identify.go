@@ -238,6 +238,9 @@ const (
 	GalleryWatchlists GalleryKind = "watchlists" // every entry of an active watchlist
 )
 
+// MaxTemplateIDs bounds the samples of one FindTemplates call.
+const MaxTemplateIDs = 1000
+
 // IdentityStore keeps what identification needs beyond Store: templates,
 // watchlists and their entries, hits and their decisions, merges. Stores
 // implement it beside Store. CreateEncounter also stores each sample's
@@ -249,6 +252,11 @@ type IdentityStore interface {
 	// template now belongs to (merges resolved), for watchlists with
 	// SubjectID set to the watch entry's ID.
 	ForEachTemplate(ctx context.Context, kind GalleryKind, fn func(*Template) error) error
+	// FindTemplates returns the stored templates of the samples with these
+	// IDs, enrolled or of watch entries, in no particular order and
+	// without SubjectID; a sample without a template is left out. EINVALID
+	// for more than MaxTemplateIDs IDs.
+	FindTemplates(ctx context.Context, sampleIDs []string) ([]*Template, error)
 
 	// CreateWatchlist stores a new watchlist. EINVALID.
 	CreateWatchlist(ctx context.Context, w *Watchlist) error

@@ -88,7 +88,7 @@ func (s *Service) Hit(ctx context.Context, id string) (*View, error) {
 		candidate = v.WatchEntry.Samples
 	}
 	if s.Blobs != nil {
-		if v.Fingers, err = CompareFingers(ctx, s.Blobs, v.Probe.Samples, candidate); err != nil {
+		if v.Fingers, err = CompareFingers(ctx, s.Store, s.Blobs, v.Probe.Samples, candidate); err != nil {
 			return nil, err
 		}
 	}

@@ -50,13 +50,21 @@ type FingerComparison struct {
 	Pairs     []MinutiaPair `json:"pairs"`
 }
 
+// TemplateFinder reads the templates stored with samples, as
+// huella.IdentityStore does.
+type TemplateFinder interface {
+	FindTemplates(ctx context.Context, sampleIDs []string) ([]*huella.Template, error)
+}
+
 // CompareFingers compares, minutia by minutia, each finger position that
 // both the probe and the candidate have (slap images aside): the first
 // sample of the position on each side, so list the candidate's newest
-// first. The templates are extracted again from the stored images, as the
-// finger engine did at enrollment, which gives the stored templates back;
-// a side whose image yields none is left out.
-func CompareFingers(ctx context.Context, blobs huella.BlobStore, probe, candidate []*huella.Sample) ([]*FingerComparison, error) {
+// first. It reads the templates stored at enrollment; a sample without
+// one of the current finger algorithm (stored before its engine ran, or
+// by an older version), or every sample when templates is nil, has its
+// template extracted again from its image (about 40 ms each). A side that
+// yields no template is left out.
+func CompareFingers(ctx context.Context, templates TemplateFinder, blobs huella.BlobStore, probe, candidate []*huella.Sample) ([]*FingerComparison, error) {
 	first := func(list []*huella.Sample, position int) *huella.Sample {
 		for _, s := range list {
 			if s.Modality == huella.ModalityFinger && s.Position == position {
@@ -66,6 +74,7 @@ func CompareFingers(ctx context.Context, blobs huella.BlobStore, probe, candidat
 		return nil
 	}
 	var sides [][2]*huella.Sample
+	var ids []string
 	done := map[int]bool{}
 	for _, s := range probe {
 		if s.Modality != huella.ModalityFinger || s.Position > huella.FingerLeftLittle || done[s.Position] {
@@ -74,12 +83,26 @@ func CompareFingers(ctx context.Context, blobs huella.BlobStore, probe, candidat
 		done[s.Position] = true
 		if c := first(candidate, s.Position); c != nil {
 			sides = append(sides, [2]*huella.Sample{s, c})
+			ids = append(ids, s.ID, c.ID)
 		}
 	}
 	if len(sides) == 0 {
 		return nil, nil
 	}
-	templates := make([][2]*finger.Template, len(sides))
+	data := map[string][]byte{}
+	if templates != nil {
+		stored, err := templates.FindTemplates(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		algorithm, version := engine.Finger{}.Algorithm()
+		for _, t := range stored {
+			if t.Algorithm == algorithm && t.Version == version {
+				data[t.SampleID] = t.Data
+			}
+		}
+	}
+	prints := make([][2]*finger.Template, len(sides))
 	errs := make([]error, 2*len(sides))
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -90,7 +113,7 @@ func CompareFingers(ctx context.Context, blobs huella.BlobStore, probe, candidat
 				defer wg.Done()
 				sem <- struct{}{}
 				defer func() { <-sem }()
-				templates[i][side], errs[2*i+side] = fingerTemplate(ctx, blobs, sides[i][side])
+				prints[i][side], errs[2*i+side] = fingerTemplate(ctx, blobs, sides[i][side], data[sides[i][side].ID])
 			}()
 		}
 	}
@@ -101,7 +124,7 @@ func CompareFingers(ctx context.Context, blobs huella.BlobStore, probe, candidat
 		}
 	}
 	var out []*FingerComparison
-	for i, t := range templates {
+	for i, t := range prints {
 		if t[0] == nil || t[1] == nil {
 			continue
 		}
@@ -117,16 +140,18 @@ func CompareFingers(ctx context.Context, blobs huella.BlobStore, probe, candidat
 	return out, nil
 }
 
-// fingerTemplate extracts the template of a stored finger image, or nil
-// when the image yields none (it then has no stored template either).
-func fingerTemplate(ctx context.Context, blobs huella.BlobStore, s *huella.Sample) (*finger.Template, error) {
-	image, err := blobs.Get(ctx, s.ImageRef)
-	if err != nil {
-		return nil, err
-	}
-	data, _, err := engine.Finger{}.Extract(ctx, s, image)
-	if err != nil {
-		return nil, nil
+// fingerTemplate decodes a sample's stored template data or, when there is
+// none, extracts the template of its image; nil when the image yields
+// none.
+func fingerTemplate(ctx context.Context, blobs huella.BlobStore, s *huella.Sample, data []byte) (*finger.Template, error) {
+	if data == nil {
+		image, err := blobs.Get(ctx, s.ImageRef)
+		if err != nil {
+			return nil, err
+		}
+		if data, _, err = (engine.Finger{}).Extract(ctx, s, image); err != nil {
+			return nil, nil
+		}
 	}
 	var t finger.Template
 	if err := t.UnmarshalBinary(data); err != nil {

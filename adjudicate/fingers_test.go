@@ -8,6 +8,7 @@ import (
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/adjudicate"
 	"github.com/huella-abis/huella/blob"
+	"github.com/huella-abis/huella/engine"
 	"github.com/huella-abis/huella/internal/demo"
 )
 
@@ -62,7 +63,7 @@ func TestCompareFingers(t *testing.T) {
 		mustSample(t, blobs, "c5", "finger-106_1.png", huella.ModalityFinger, 5),
 		mustSample(t, blobs, "c2b", "finger-101_2.png", huella.ModalityFinger, 2), // older: not used
 	}
-	got, err := adjudicate.CompareFingers(ctx, blobs, probe, candidate)
+	got, err := adjudicate.CompareFingers(ctx, nil, blobs, probe, candidate)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,8 +98,54 @@ func TestCompareFingers(t *testing.T) {
 	t.Run("ErrMissingImage", func(t *testing.T) {
 		lost := *candidate[0]
 		lost.ImageRef = "0000000000000000000000000000000000000000000000000000000000000000"
-		if _, err := adjudicate.CompareFingers(ctx, blobs, probe[:1], []*huella.Sample{&lost}); huella.ErrorCode(err) != huella.ENOTFOUND {
+		if _, err := adjudicate.CompareFingers(ctx, nil, blobs, probe[:1], []*huella.Sample{&lost}); huella.ErrorCode(err) != huella.ENOTFOUND {
 			t.Errorf("err = %v, want ENOTFOUND", err)
 		}
 	})
+	t.Run("StoredTemplates", func(t *testing.T) {
+		// The templates as enrollment stored them; the images are then
+		// unreadable, so a comparison that works read no image.
+		stored := templates{}
+		for _, smp := range []*huella.Sample{probe[0], candidate[0]} {
+			image, err := blobs.Get(ctx, smp.ImageRef)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, q, err := engine.Finger{}.Extract(ctx, smp, image)
+			if err != nil {
+				t.Fatal(err)
+			}
+			algorithm, version := engine.Finger{}.Algorithm()
+			stored[smp.ID] = &huella.Template{SampleID: smp.ID, Modality: huella.ModalityFinger, Position: 2,
+				Algorithm: algorithm, Version: version, Quality: q, Data: data}
+		}
+		lostP, lostC := *probe[0], *candidate[0]
+		lostP.ImageRef, lostC.ImageRef = "0000000000000000000000000000000000000000000000000000000000000000", "0000000000000000000000000000000000000000000000000000000000000000"
+		got, err := adjudicate.CompareFingers(ctx, stored, blobs, []*huella.Sample{&lostP}, []*huella.Sample{&lostC})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0].Score != mates.Score || len(got[0].Pairs) != len(mates.Pairs) {
+			t.Fatalf("from the stored templates: %+v; want the same comparison as from the images (score %.4f, %d pairs)",
+				got, mates.Score, len(mates.Pairs))
+		}
+		// A template of another version is not used: the image is read.
+		stored[lostC.ID].Version++
+		if _, err := adjudicate.CompareFingers(ctx, stored, blobs, []*huella.Sample{&lostP}, []*huella.Sample{&lostC}); huella.ErrorCode(err) != huella.ENOTFOUND {
+			t.Errorf("with an outdated template: err = %v, want ENOTFOUND (the image read)", err)
+		}
+	})
+}
+
+// templates is a set of stored templates by sample ID.
+type templates map[string]*huella.Template
+
+func (m templates) FindTemplates(_ context.Context, ids []string) ([]*huella.Template, error) {
+	var out []*huella.Template
+	for _, id := range ids {
+		if t := m[id]; t != nil {
+			out = append(out, t)
+		}
+	}
+	return out, nil
 }

@@ -213,6 +213,42 @@ func (s *Store) ForEachTemplate(ctx context.Context, kind huella.GalleryKind, fn
 	})
 }
 
+// FindTemplates returns the stored templates of the samples, enrolled or
+// of watch entries.
+func (s *Store) FindTemplates(ctx context.Context, sampleIDs []string) ([]*huella.Template, error) {
+	if len(sampleIDs) > huella.MaxTemplateIDs {
+		return nil, huella.Errorf(huella.EINVALID, "at most %d samples", huella.MaxTemplateIDs)
+	}
+	list := []*huella.Template{}
+	if len(sampleIDs) == 0 {
+		return list, nil
+	}
+	err := s.inReadTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT sample_id, modality, position, eye, algorithm, version, quality, data
+			FROM templates WHERE sample_id = ANY ($1)
+			UNION ALL
+			SELECT id, sample->>'modality', coalesce((sample->>'position')::int, 0), coalesce(sample->>'eye', ''),
+				template_algorithm, template_version, template_quality, template_data
+			FROM watch_samples WHERE template_data IS NOT NULL AND id = ANY ($1)`, sampleIDs)
+		if err != nil {
+			return fmt.Errorf("postgres: templates: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var t huella.Template
+			if err := rows.Scan(&t.SampleID, &t.Modality, &t.Position, &t.Eye, &t.Algorithm, &t.Version, &t.Quality, &t.Data); err != nil {
+				return fmt.Errorf("postgres: templates: %w", err)
+			}
+			list = append(list, &t)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return list, nil
+}
+
 // CreateWatchlist stores a new watchlist.
 func (s *Store) CreateWatchlist(ctx context.Context, w *huella.Watchlist) error {
 	if err := w.Validate(); err != nil {

@@ -206,6 +206,49 @@ func (s *Store) ForEachTemplate(ctx context.Context, kind huella.GalleryKind, fn
 	})
 }
 
+// FindTemplates returns the stored templates of the samples, enrolled or
+// of watch entries.
+func (s *Store) FindTemplates(ctx context.Context, sampleIDs []string) ([]*huella.Template, error) {
+	if len(sampleIDs) > huella.MaxTemplateIDs {
+		return nil, huella.Errorf(huella.EINVALID, "at most %d samples", huella.MaxTemplateIDs)
+	}
+	list := []*huella.Template{}
+	if len(sampleIDs) == 0 {
+		return list, nil
+	}
+	in := placeholders(len(sampleIDs))
+	args := make([]any, 0, 2*len(sampleIDs))
+	for range 2 {
+		for _, id := range sampleIDs {
+			args = append(args, id)
+		}
+	}
+	err := s.inReadTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT sample_id, modality, position, eye, algorithm, version, quality, data
+			FROM templates WHERE sample_id IN (`+in+`)
+			UNION ALL
+			SELECT id, json_extract(sample, '$.modality'), coalesce(json_extract(sample, '$.position'), 0),
+				coalesce(json_extract(sample, '$.eye'), ''), template_algorithm, template_version, template_quality, template_data
+			FROM watch_samples WHERE template_data IS NOT NULL AND id IN (`+in+`)`, args...)
+		if err != nil {
+			return fmt.Errorf("sqlite: templates: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var t huella.Template
+			if err := rows.Scan(&t.SampleID, &t.Modality, &t.Position, &t.Eye, &t.Algorithm, &t.Version, &t.Quality, &t.Data); err != nil {
+				return fmt.Errorf("sqlite: templates: %w", err)
+			}
+			list = append(list, &t)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return list, nil
+}
+
 // CreateWatchlist stores a new watchlist.
 func (s *Store) CreateWatchlist(ctx context.Context, w *huella.Watchlist) error {
 	if err := w.Validate(); err != nil {

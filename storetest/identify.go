@@ -134,6 +134,33 @@ func testEnrollmentRecords(t *testing.T, s IdentityStore) {
 			t.Errorf("templates by subject = %v, want 13 for each of two subjects", got)
 		}
 	})
+	t.Run("FindTemplates", func(t *testing.T) {
+		want := map[string]*huella.Template{}
+		var ids []string
+		for _, smp := range []*huella.Sample{first.Samples[1], second.Samples[1], second.Samples[11]} {
+			want[smp.ID] = smp.Template
+			ids = append(ids, smp.ID)
+		}
+		got, err := s.FindTemplates(Context(), append(ids, "smp_nope"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d templates, want %d", len(got), len(want))
+		}
+		for _, g := range got {
+			w := want[g.SampleID]
+			if w == nil || g.Modality != w.Modality || g.Position != w.Position || g.Eye != w.Eye || g.Algorithm != w.Algorithm ||
+				g.Version != w.Version || g.Quality != w.Quality || string(g.Data) != string(w.Data) || g.SubjectID != "" {
+				t.Errorf("template %+v, want %+v", g, w)
+			}
+		}
+		if got, err := s.FindTemplates(Context(), nil); err != nil || len(got) != 0 {
+			t.Errorf("no IDs: %d templates, %v", len(got), err)
+		}
+		_, err = s.FindTemplates(Context(), make([]string, huella.MaxTemplateIDs+1))
+		checkCode(t, err, huella.EINVALID)
+	})
 }
 
 func testWatchlists(t *testing.T, s IdentityStore) {
@@ -186,6 +213,26 @@ func testWatchlists(t *testing.T, s IdentityStore) {
 		}
 		if got.Reference != "CASE-1" || len(got.Samples) != 2 || got.Samples[0].ID == "" || got.Biographics.Names[0].Family != "Doe" {
 			t.Errorf("entry = %+v", got)
+		}
+	})
+	t.Run("FindTemplatesOfEntries", func(t *testing.T) {
+		got, err := s.FindTemplates(ctx, []string{active.Samples[0].ID, old.Samples[1].ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 {
+			t.Fatalf("%d templates, want 2", len(got))
+		}
+		for _, g := range got {
+			var w *huella.Template
+			for _, smp := range append(active.Samples, old.Samples...) {
+				if smp.ID == g.SampleID {
+					w = smp.Template
+				}
+			}
+			if w == nil || g.Modality != w.Modality || g.Position != w.Position || string(g.Data) != string(w.Data) || g.Algorithm != "test" {
+				t.Errorf("template %+v, want %+v", g, w)
+			}
 		}
 	})
 	t.Run("OnlyActiveListsInGallery", func(t *testing.T) {

@@ -227,13 +227,14 @@ func (p *hitPage) HasMinutiae() bool {
 }
 
 // drawMinutiae compares the fingers of the page's rows minutia by minutia
-// (adjudicate.CompareFingers, which extracts the templates again) and lays
-// each out for drawing over its images.
+// (adjudicate.CompareFingers, from the stored templates) and lays each out
+// for drawing over its images.
 func (c *Console) drawMinutiae(ctx context.Context, page *hitPage) error {
 	if c.cfg.Blobs == nil {
 		return nil
 	}
-	fingers, err := adjudicate.CompareFingers(ctx, c.cfg.Blobs, page.Probe.Samples, page.candidate)
+	ids, _ := c.cfg.Store.(huella.IdentityStore) // nil: extract the templates again
+	fingers, err := adjudicate.CompareFingers(ctx, ids, c.cfg.Blobs, page.Probe.Samples, page.candidate)
 	if err != nil {
 		return err
 	}

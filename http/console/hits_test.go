@@ -230,8 +230,8 @@ func TestHitMinutiae(t *testing.T) {
 }
 
 // BenchmarkHitMinutiae renders a fingerprint hit side by side: four
-// fingers on each side extracted again from their images, compared minutia
-// by minutia and drawn, with the audited read of the hit.
+// fingers on each side, their stored templates compared minutia by minutia
+// and drawn, with the audited read of the hit.
 func BenchmarkHitMinutiae(b *testing.B) {
 	e := mustOpen(b)
 	h := e.handler(false)
