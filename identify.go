@@ -222,11 +222,14 @@ func (w *WatchEntry) Validate(now time.Time) error {
 
 // HitFilter selects hits. Zero fields do not filter.
 type HitFilter struct {
-	State  HitState
-	Kind   HitKind
-	Sites  []string // hits of probe encounters at these sites
-	Limit  int      // at most this many (0: 100, at most 1000), oldest first
-	Offset int
+	State HitState
+	Kind  HitKind
+	// SubjectID selects the hits about a subject (and the subjects merged
+	// into it): as the probe's subject or as the duplicate candidate.
+	SubjectID string
+	Sites     []string // hits of probe encounters at these sites
+	Limit     int      // at most this many (0: 100, at most 1000), oldest first
+	Offset    int
 }
 
 // GalleryKind names one of the two galleries.

@@ -546,7 +546,9 @@ func (s *Store) ListHits(ctx context.Context, f huella.HitFilter) ([]*huella.Hit
 		return nil, nil
 	}
 	return queryHits(ctx, s.pool, `WHERE ($1 = '' OR state = $1) AND ($2 = '' OR kind = $2) AND ($3::text[] IS NULL OR site = ANY ($3))
-		ORDER BY created_at, id LIMIT $4 OFFSET $5`, string(f.State), string(f.Kind), f.Sites, limit, f.Offset)
+		AND ($6 = '' OR subject_id IN (SELECT $6 UNION ALL SELECT id FROM subjects WHERE merged_into = $6)
+			OR candidate_subject_id IN (SELECT $6 UNION ALL SELECT id FROM subjects WHERE merged_into = $6))
+		ORDER BY created_at, id LIMIT $4 OFFSET $5`, string(f.State), string(f.Kind), f.Sites, limit, f.Offset, f.SubjectID)
 }
 
 // DecideHit records an examiner's decision and acts on a confirmation in

@@ -558,6 +558,11 @@ func (s *Store) ListHits(ctx context.Context, f huella.HitFilter) ([]*huella.Hit
 		where += ` AND kind = ?`
 		args = append(args, string(f.Kind))
 	}
+	if f.SubjectID != "" {
+		where += ` AND (subject_id IN (SELECT ? UNION ALL SELECT id FROM subjects WHERE merged_into = ?)
+			OR candidate_subject_id IN (SELECT ? UNION ALL SELECT id FROM subjects WHERE merged_into = ?))`
+		args = append(args, f.SubjectID, f.SubjectID, f.SubjectID, f.SubjectID)
+	}
 	if f.Sites != nil {
 		if len(f.Sites) == 0 {
 			return nil, nil

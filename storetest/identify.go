@@ -268,6 +268,10 @@ func testHits(t *testing.T, s IdentityStore) {
 			{"OwnSite", huella.HitFilter{Sites: []string{"MX-TAP"}}, 1},
 			{"OtherSite", huella.HitFilter{Sites: []string{"MX-CDMX"}}, 0},
 			{"Watchlist", huella.HitFilter{Kind: huella.HitWatchlist}, 0},
+			{"ProbeSubject", huella.HitFilter{SubjectID: second.SubjectID}, 1},
+			{"CandidateSubject", huella.HitFilter{SubjectID: first.SubjectID}, 1},
+			{"SubjectAndState", huella.HitFilter{SubjectID: first.SubjectID, State: huella.HitRejected}, 0},
+			{"OtherSubject", huella.HitFilter{SubjectID: "sub_nope"}, 0},
 		} {
 			got, err := s.ListHits(ctx, tc.f)
 			if err != nil || len(got) != tc.want {

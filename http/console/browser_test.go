@@ -448,6 +448,13 @@ func TestBrowser(t *testing.T) {
 		contains(t, "deliveries", s.text("#delivery-list"), "GT-PNC")
 		contains(t, "deliveries", s.text("#delivery-list"), "Confirmed watchlist hit")
 		s.screenshot("partners", true)
+		// The person's page lists the hit about them and what was forwarded.
+		s.open("/subjects/"+subjectID, "#subject-deliveries")
+		contains(t, "the subject's deliveries", s.text("#subject-deliveries"), "GT-PNC")
+		if n := value(s, "count the subject's hits", chromedp.Evaluate[int](`document.querySelectorAll("#subject-hits tbody tr").length`)); n < 1 {
+			t.Errorf("the subject's page lists %d hits, want the confirmed watchlist hit", n)
+		}
+		s.screenshot("subject-supervisor", false)
 
 		s.open("/watchlists", "#watchlist-form")
 		s.run("create a watchlist",

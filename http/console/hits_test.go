@@ -105,6 +105,17 @@ var hitImage = regexp.MustCompile(`/hits/hit_[0-9A-Z]{26}/images/((?:smp|wsm)_[0
 
 func TestHits(t *testing.T) {
 	e := MustOpenEnv(t)
+	t.Run("OnTheSubjectPage", func(t *testing.T) {
+		h := e.mustCreateHit()
+		_, body := e.signIn("supervisor").get("/subjects/" + e.subject)
+		if !strings.Contains(body, `id="subject-hits"`) || !strings.Contains(body, "/hits/"+h.ID) || !strings.Contains(body, `id="h-subject-deliveries"`) {
+			t.Errorf("the supervisor's subject page does not list the hit %s and the deliveries:\n%s", h.ID, body)
+		}
+		code, body := e.signIn("oficial.tapachula").get("/subjects/" + e.subject)
+		if code != http.StatusOK || strings.Contains(body, `id="h-subject-hits"`) || strings.Contains(body, `id="h-subject-deliveries"`) {
+			t.Errorf("an officer's subject page (%d) shows hits or deliveries", code)
+		}
+	})
 	t.Run("Reject", func(t *testing.T) {
 		h := e.mustCreateHit()
 		b := e.signIn("dictaminador")

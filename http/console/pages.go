@@ -323,7 +323,21 @@ type subjectPage struct {
 	Nationals  []string
 	FirstSeen  *huella.Encounter
 	LatestSeen *huella.Encounter
+	// Hits about the subject (examiners and supervisors; examiners those
+	// at their sites) and deliveries about them to partners (supervisors,
+	// admins, auditors); nil when the user may not see them.
+	Hits       []*huella.Hit
+	Deliveries []*huella.Delivery
+	ShowHits   bool
+	ShowDelivs bool
 }
+
+// subjectHitsShown and subjectDeliveriesShown bound the lists on a
+// subject's page; the queue and the partners page have them all.
+const (
+	subjectHitsShown       = 50
+	subjectDeliveriesShown = 50
+)
 
 // handleSubject shows a subject's history across sites. As in the API,
 // encounters at sites a site-scoped user does not work at show only when,
@@ -348,11 +362,30 @@ func (c *Console) handleSubject(w http.ResponseWriter, r *http.Request, req *req
 		c.renderError(w, r, req.user, err)
 		return
 	}
-	if err := c.audit(ctx, huella.ActionSubjectRead, "subject/"+sub.ID, "", ""); err != nil {
+	page := subjectPage{Subject: sub, CanEnroll: req.user.Role == huella.RoleOfficer}
+	if ids, ok := c.cfg.Store.(huella.IdentityStore); ok && slices.Contains(hitReaders, req.user.Role) {
+		f := huella.HitFilter{SubjectID: sub.ID, Limit: subjectHitsShown}
+		if req.user.Role.SiteScoped() {
+			f.Sites = slices.Clone(req.user.Sites)
+		}
+		if page.Hits, err = ids.ListHits(ctx, f); err != nil {
+			c.renderError(w, r, req.user, err)
+			return
+		}
+		slices.Reverse(page.Hits) // newest first, as the timeline
+		page.ShowHits = true
+	}
+	if fs, ok := c.cfg.Store.(huella.ForwardStore); ok && slices.Contains(partnerReaders, req.user.Role) {
+		if page.Deliveries, err = fs.ListDeliveries(ctx, huella.DeliveryFilter{SubjectID: sub.ID, Limit: subjectDeliveriesShown}); err != nil {
+			c.renderError(w, r, req.user, err)
+			return
+		}
+		page.ShowDelivs = true
+	}
+	if err := c.audit(ctx, huella.ActionSubjectRead, "subject/"+sub.ID, "", fmt.Sprintf("%d hits, %d deliveries shown", len(page.Hits), len(page.Deliveries))); err != nil {
 		c.renderError(w, r, req.user, err)
 		return
 	}
-	page := subjectPage{Subject: sub, CanEnroll: req.user.Role == huella.RoleOfficer}
 	seenName := map[huella.Name]bool{}
 	seenSite := map[string]bool{}
 	seenNat := map[string]bool{}
