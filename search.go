@@ -45,6 +45,36 @@ func DocumentKey(number string) string {
 	return b.String()
 }
 
+// NameWord is a word of one of an encounter's names, as the stores index
+// it: NameNo is the name's index in Biographics.Names.
+type NameWord struct {
+	NameNo int
+	Word   string
+}
+
+// SearchTerms returns what the stores index of an encounter's biographics
+// for EncounterFilter's Name and Document: each name's distinct words, and
+// the distinct keys of its document numbers.
+func SearchTerms(b *Biographics) (words []NameWord, documents []string) {
+	for i, n := range b.Names {
+		seen := map[string]bool{}
+		for _, w := range NameWords(n.Given + " " + n.Family) {
+			if !seen[w] {
+				seen[w] = true
+				words = append(words, NameWord{NameNo: i, Word: w})
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, d := range b.Documents {
+		if k := DocumentKey(d.Number); k != "" && !seen[k] {
+			seen[k] = true
+			documents = append(documents, k)
+		}
+	}
+	return words, documents
+}
+
 // WordUpperBound returns the smallest string greater than every string that
 // begins with prefix, for index range scans: prefix ≤ word < bound.
 func WordUpperBound(prefix string) string { return prefix + "\U0010FFFF" }

@@ -432,24 +432,15 @@ func filterWhere(f huella.EncounterFilter) (string, []any) {
 	return "WHERE " + strings.Join(conds, " AND "), args
 }
 
-// queueIndex queues the inserts of the encounter's name words and document
-// numbers, which EncounterFilter's Name and Document search.
+// queueIndex queues the inserts of the encounter's search terms
+// (huella.SearchTerms) for EncounterFilter's Name and Document.
 func queueIndex(batch *pgx.Batch, id string, b *huella.Biographics) {
-	for i, n := range b.Names {
-		seen := map[string]bool{}
-		for _, w := range huella.NameWords(n.Given + " " + n.Family) {
-			if !seen[w] {
-				seen[w] = true
-				batch.Queue(`INSERT INTO encounter_name_words (encounter_id, name_no, word) VALUES ($1, $2, $3)`, id, i, w)
-			}
-		}
+	words, documents := huella.SearchTerms(b)
+	for _, w := range words {
+		batch.Queue(`INSERT INTO encounter_name_words (encounter_id, name_no, word) VALUES ($1, $2, $3)`, id, w.NameNo, w.Word)
 	}
-	seen := map[string]bool{}
-	for _, d := range b.Documents {
-		if k := huella.DocumentKey(d.Number); k != "" && !seen[k] {
-			seen[k] = true
-			batch.Queue(`INSERT INTO encounter_documents (encounter_id, number) VALUES ($1, $2)`, id, k)
-		}
+	for _, k := range documents {
+		batch.Queue(`INSERT INTO encounter_documents (encounter_id, number) VALUES ($1, $2)`, id, k)
 	}
 }
 

@@ -482,28 +482,18 @@ func commonName(ctx context.Context, tx *sql.Tx, name string) (bool, error) {
 	return len(words) > 0, nil
 }
 
-// indexEncounter writes the encounter's name words and document numbers for
-// EncounterFilter's Name and Document.
+// indexEncounter writes the encounter's search terms (huella.SearchTerms)
+// for EncounterFilter's Name and Document.
 func indexEncounter(ctx context.Context, tx *sql.Tx, id string, b *huella.Biographics) error {
-	for i, n := range b.Names {
-		seen := map[string]bool{}
-		for _, w := range huella.NameWords(n.Given + " " + n.Family) {
-			if seen[w] {
-				continue
-			}
-			seen[w] = true
-			if _, err := tx.ExecContext(ctx, `INSERT INTO encounter_name_words (encounter_id, name_no, word) VALUES (?, ?, ?)`, id, i, w); err != nil {
-				return fmt.Errorf("sqlite: index name: %w", err)
-			}
+	words, documents := huella.SearchTerms(b)
+	for _, w := range words {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO encounter_name_words (encounter_id, name_no, word) VALUES (?, ?, ?)`, id, w.NameNo, w.Word); err != nil {
+			return fmt.Errorf("sqlite: index name: %w", err)
 		}
 	}
-	seen := map[string]bool{}
-	for _, d := range b.Documents {
-		if k := huella.DocumentKey(d.Number); k != "" && !seen[k] {
-			seen[k] = true
-			if _, err := tx.ExecContext(ctx, `INSERT INTO encounter_documents (encounter_id, number) VALUES (?, ?)`, id, k); err != nil {
-				return fmt.Errorf("sqlite: index document: %w", err)
-			}
+	for _, k := range documents {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO encounter_documents (encounter_id, number) VALUES (?, ?)`, id, k); err != nil {
+			return fmt.Errorf("sqlite: index document: %w", err)
 		}
 	}
 	return nil
