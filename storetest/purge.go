@@ -247,6 +247,18 @@ func testPurgeSubject(t *testing.T, s PurgingStore) {
 		checkCode(t, err, huella.ENOTFOUND)
 		equal(t, "records", countRecords(t, s), before)
 	})
+	t.Run("NoHitOnPurgedCandidate", func(t *testing.T) {
+		// A gallery that has not seen the purge (another process's) still
+		// finds the subject: the encounter is stored, without the hit.
+		e := MustCreateEncounter(t, s, identified("MX-TAP", Date(2026, 4, 2, 9), w.target.SubjectID))
+		if len(e.Identification.Hits) != 0 {
+			t.Errorf("hits = %+v, want none on a purged candidate", e.Identification.Hits)
+		}
+		pending, err := s.ListHits(ctx, huella.HitFilter{State: huella.HitPending})
+		if err != nil || len(pending) != 0 {
+			t.Errorf("pending hits = %v, %v; want none", pending, err)
+		}
+	})
 }
 
 func testPurgeErrors(t *testing.T, s PurgingStore) {
