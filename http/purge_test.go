@@ -180,4 +180,3 @@ func TestPurgeSubject(t *testing.T) {
 		}
 	})
 }
-
