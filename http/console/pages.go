@@ -315,14 +315,18 @@ func (c *Console) handleEncounter(w http.ResponseWriter, r *http.Request, req *r
 }
 
 type subjectPage struct {
-	Subject    *huella.Subject
-	Timeline   []encounterPage // newest first
-	Names      []huella.Name   // every name given, first seen first
-	Sites      []string        // every site the person was seen at
-	CanEnroll  bool
-	Nationals  []string
-	FirstSeen  *huella.Encounter
-	LatestSeen *huella.Encounter
+	Subject   *huella.Subject
+	Timeline  []encounterPage // newest first
+	Names     []huella.Name   // every name given, first seen first
+	Sites     []string        // every site the person was seen at
+	CanEnroll bool
+	CanPurge  bool // a supervisor, of a subject not merged into another
+	// PurgeReasons are the reasons a supervisor may give: retention is
+	// the command line's.
+	PurgeReasons []huella.PurgeReason
+	Nationals    []string
+	FirstSeen    *huella.Encounter
+	LatestSeen   *huella.Encounter
 }
 
 // handleSubject shows a subject's history across sites. As in the API,
@@ -352,7 +356,9 @@ func (c *Console) handleSubject(w http.ResponseWriter, r *http.Request, req *req
 		c.renderError(w, r, req.user, err)
 		return
 	}
-	page := subjectPage{Subject: sub, CanEnroll: req.user.Role == huella.RoleOfficer}
+	page := subjectPage{Subject: sub, CanEnroll: req.user.Role == huella.RoleOfficer,
+		CanPurge:     req.user.Role == huella.RoleSupervisor && c.cfg.Enroll != nil && sub.MergedInto == "",
+		PurgeReasons: []huella.PurgeReason{huella.PurgeCourtOrder, huella.PurgeDataProtection, huella.PurgeEnrollmentError}}
 	seenName := map[huella.Name]bool{}
 	seenSite := map[string]bool{}
 	seenNat := map[string]bool{}
