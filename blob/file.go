@@ -17,6 +17,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/huella-abis/huella"
 )
@@ -178,7 +179,14 @@ func (s *FileStore) write(data []byte, syncFile bool) (ref, dir string, err erro
 	ref = s.Ref(data)
 	p := s.path(ref)
 	if _, err := os.Stat(p); err == nil {
-		return ref, "", nil // content-addressed: already stored
+		// Content-addressed: already stored. The file's time is renewed
+		// so that Sweep sees it in use again until the record naming it
+		// is committed.
+		now := time.Now()
+		if err := os.Chtimes(p, now, now); err != nil {
+			return "", "", fmt.Errorf("blob: %w", err)
+		}
+		return ref, "", nil
 	}
 	nonce := make([]byte, s.aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {

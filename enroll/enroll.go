@@ -98,12 +98,16 @@ func (s *Service) Enroll(ctx context.Context, req *Request) (*huella.Encounter, 
 		}
 	}
 	var mark uint64 // the gallery's position before the search
+	autoLink := e.SubjectID == ""
 	if s.Identifier != nil {
 		mark = s.Identifier.Mark()
 		if err := s.identify(ctx, e, req.Images); err != nil {
 			return nil, err
 		}
 	}
+	autoLink = autoLink && e.SubjectID != ""
+	blobLock.RLock() // until the record names the images (purge.go)
+	defer blobLock.RUnlock()
 	// All the images are made durable with one sync.
 	refs, err := s.Blobs.PutAll(ctx, req.Images)
 	if err != nil {
@@ -119,7 +123,7 @@ func (s *Service) Enroll(ctx context.Context, req *Request) (*huella.Encounter, 
 		}
 		e.OriginalRef = ref
 	}
-	if err := s.Store.CreateEncounter(ctx, e); err != nil {
+	if err := s.create(ctx, e, autoLink); err != nil {
 		return nil, err
 	}
 	if s.Identifier != nil {
@@ -178,6 +182,29 @@ func (s *Service) identify(ctx context.Context, e *huella.Encounter, images [][]
 	}
 	e.Identification = id
 	return nil
+}
+
+// create stores the encounter. When the subject it was linked to
+// automatically is gone (purged since the galleries were searched, by
+// this process or by another one), the subject leaves the gallery and the
+// encounter is searched once more without it.
+func (s *Service) create(ctx context.Context, e *huella.Encounter, autoLink bool) error {
+	err := s.Store.CreateEncounter(ctx, e)
+	if err == nil || !autoLink || huella.ErrorCode(err) != huella.ENOTFOUND {
+		return err
+	}
+	s.Identifier.Purged([]string{e.SubjectID})
+	id, err := s.Identifier.Identify(ctx, probeOf(e.Samples))
+	if err != nil {
+		return fmt.Errorf("identify: %w", err)
+	}
+	id.Recapture = e.Identification.Recapture
+	e.SubjectID = ""
+	if id.Decision == huella.DecisionLinked {
+		e.SubjectID = id.Candidates[0].SubjectID
+	}
+	e.Identification = id
+	return s.Store.CreateEncounter(ctx, e)
 }
 
 const placeholderRef = "0000000000000000000000000000000000000000000000000000000000000000"

@@ -304,12 +304,17 @@ func (x *Identifier) Missed(ctx context.Context, e *huella.Encounter, mark uint6
 	var hits []*huella.Hit
 	for _, subject := range subjects {
 		c, err := x.Subjects.Verify(ctx, probe, subject)
-		if err != nil {
+		switch {
+		case huella.ErrorCode(err) == huella.ENOTFOUND:
+			continue // purged since
+		case err != nil:
 			return nil, err
+		case c.SubjectID == e.SubjectID:
+			continue // merged into e's subject since
 		}
 		if c.LLR >= review && len(hits) < MaxHits {
 			hits = append(hits, &huella.Hit{Kind: huella.HitDuplicate, EncounterID: e.ID, SubjectID: e.SubjectID, Site: e.SiteCode,
-				CandidateSubjectID: subject, Candidate: c, State: huella.HitPending})
+				CandidateSubjectID: c.SubjectID, Candidate: c, State: huella.HitPending})
 		}
 	}
 	return hits, nil

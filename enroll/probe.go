@@ -88,14 +88,7 @@ func (s *Service) AddWatchEntry(ctx context.Context, e *huella.WatchEntry, image
 	if err := e.Validate(s.Now()); err != nil {
 		return nil, err
 	}
-	for i, smp := range e.Samples {
-		ref, err := s.Blobs.Put(ctx, images[i])
-		if err != nil {
-			return nil, fmt.Errorf("store image: %w", err)
-		}
-		smp.ImageRef = ref
-	}
-	if err := s.Identifier.Store.CreateWatchEntry(ctx, e); err != nil {
+	if err := s.storeWatchEntry(ctx, e, images); err != nil {
 		return nil, err
 	}
 	for _, smp := range e.Samples {
@@ -132,6 +125,20 @@ func (s *Service) AddWatchEntry(ctx context.Context, e *huella.WatchEntry, image
 		}
 	}
 	return hits, nil
+}
+
+// storeWatchEntry stores the entry's images, then the entry.
+func (s *Service) storeWatchEntry(ctx context.Context, e *huella.WatchEntry, images [][]byte) error {
+	blobLock.RLock() // until the record names the images (purge.go)
+	defer blobLock.RUnlock()
+	for i, smp := range e.Samples {
+		ref, err := s.Blobs.Put(ctx, images[i])
+		if err != nil {
+			return fmt.Errorf("store image: %w", err)
+		}
+		smp.ImageRef = ref
+	}
+	return s.Identifier.Store.CreateWatchEntry(ctx, e)
 }
 
 // RemoveWatchEntry takes an entry off its watchlist with a reason, as the

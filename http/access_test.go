@@ -88,6 +88,9 @@ var accessMatrix = []endpoint{
 	{"POST /v1/subjects/{id}/unmerge", func(e *env, site string) (string, io.Reader, string) {
 		return "/v1/subjects/" + e.mergedSubject(site) + "/unmerge", nil, ""
 	}, map[huella.Role][2]bool{huella.RoleSupervisor: both}},
+	{"POST /v1/subjects/{id}/purge", func(e *env, site string) (string, io.Reader, string) {
+		return "/v1/subjects/" + e.newSubject(site) + "/purge", strings.NewReader(`{"reason":"court-order"}`), "application/json"
+	}, map[huella.Role][2]bool{huella.RoleSupervisor: both}},
 	{"GET /v1/watchlists", get(func(e *env, site string) string { return "/v1/watchlists" }),
 		map[huella.Role][2]bool{huella.RoleExaminer: both, huella.RoleSupervisor: both, huella.RolePartner: both, huella.RoleAdmin: both}},
 	{"POST /v1/watchlists", func(e *env, site string) (string, io.Reader, string) {

@@ -27,7 +27,7 @@ var (
 // routes is the API: the mux, the access checks and the OpenAPI document
 // are all made from this table.
 func (s *Server) routes() []route {
-	return slices.Concat(s.recordRoutes(), s.identifyRoutes(), s.nistRoutes(), s.reportRoutes(), s.forwardRoutes())
+	return slices.Concat(s.recordRoutes(), s.identifyRoutes(), s.nistRoutes(), s.reportRoutes(), s.purgeRoutes(), s.forwardRoutes())
 }
 
 // recordRoutes are the endpoints of enrollment, records and administration.

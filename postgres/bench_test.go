@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/storetest"
 )
 
@@ -42,4 +43,40 @@ func BenchmarkCreateEncounter(b *testing.B) {
 		})
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "encounters/s")
 	})
+}
+
+// BenchmarkPurgeSubject purges subjects of one full enrollment each (13
+// samples, their templates, an original transaction) from a store holding
+// 1,000 other subjects, each purge one transaction with its audit event.
+func BenchmarkPurgeSubject(b *testing.B) {
+	ctx := storetest.Context()
+	s := MustOpen(b)
+	storetest.MustCreateSite(b, s, "MX-TAP")
+	at := storetest.Date(2025, 1, 1, 0)
+	enroll := func() string {
+		at = at.Add(time.Second)
+		e := storetest.Encounter("MX-TAP", at)
+		e.OriginalRef = storetest.ImageRef(at.String())
+		for _, smp := range e.Samples {
+			smp.Template = storetest.Template(smp, smp.ImageRef)
+		}
+		if err := s.CreateEncounter(ctx, e); err != nil {
+			b.Fatal(err)
+		}
+		return e.SubjectID
+	}
+	for range 1000 {
+		enroll()
+	}
+	subjects := make([]string, b.N)
+	for i := range subjects {
+		subjects[i] = enroll()
+	}
+	b.ResetTimer()
+	for _, id := range subjects {
+		if _, err := s.PurgeSubject(ctx, id, huella.PurgeRetention); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "purges/s")
 }

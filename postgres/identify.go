@@ -45,9 +45,26 @@ func insertIdentity(ctx context.Context, tx pgx.Tx, e *huella.Encounter, ids enc
 	if e.Identification == nil {
 		return nil
 	}
+	// A candidate purged since the galleries were searched (by another
+	// process, whose purge this one's galleries have not seen) raises no
+	// hit: there is no one left to compare with. The shared lock orders
+	// this against a purge, which locks the subject for update.
+	var kept []*huella.Hit
 	for _, h := range e.Identification.Hits {
+		if h.Kind == huella.HitDuplicate {
+			var found bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM subjects WHERE id = $1 FOR KEY SHARE)`,
+				h.CandidateSubjectID).Scan(&found); err != nil {
+				return fmt.Errorf("postgres: create hit: %w", err)
+			}
+			if !found {
+				continue
+			}
+		}
 		h.EncounterID, h.SubjectID, h.Site = ids.encounter, ids.subject, e.SiteCode
+		kept = append(kept, h)
 	}
+	e.Identification.Hits = kept
 	return insertHits(ctx, tx, e.Identification.Hits, now)
 }
 

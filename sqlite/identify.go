@@ -42,9 +42,24 @@ func insertIdentity(ctx context.Context, tx *sql.Tx, e *huella.Encounter, ids en
 		ids.encounter, string(id.Decision), string(candidates), string(recapture)); err != nil {
 		return fmt.Errorf("sqlite: create identification: %w", err)
 	}
+	// A candidate purged since the galleries were searched (by another
+	// process, whose purge this one's galleries have not seen) raises no
+	// hit: there is no one left to compare with.
+	var kept []*huella.Hit
 	for _, h := range id.Hits {
+		if h.Kind == huella.HitDuplicate {
+			var one int
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM subjects WHERE id = ?`, h.CandidateSubjectID).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
+			} else if err != nil {
+				return fmt.Errorf("sqlite: create hit: %w", err)
+			}
+		}
 		h.EncounterID, h.SubjectID, h.Site = ids.encounter, ids.subject, e.SiteCode
+		kept = append(kept, h)
 	}
+	id.Hits = kept
 	return insertHits(ctx, tx, id.Hits, now)
 }
 

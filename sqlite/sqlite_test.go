@@ -47,6 +47,10 @@ func TestForwardStore(t *testing.T) {
 	storetest.RunForwarding(t, func(t *testing.T) storetest.ForwardingStore { return MustOpen(t) })
 }
 
+func TestPurgeStore(t *testing.T) {
+	storetest.RunPurge(t, func(t *testing.T) storetest.PurgingStore { return MustOpen(t) })
+}
+
 func TestOpen(t *testing.T) {
 	t.Parallel()
 	t.Run("Reopen", func(t *testing.T) {

@@ -62,6 +62,7 @@ var commands = map[string]command{
 	"site":        runSite,
 	"partner":     runPartner,
 	"partner-sim": runPartnerSim,
+	"purge":       runPurge,
 	"user":        runUser,
 }
 
@@ -97,6 +98,7 @@ Commands:
   partner   add partner agencies and sharing agreements; list deliveries
   partner-sim  run a partner's receiving end (verifies, deduplicates; can fail, hang, be slow)
   user      add a user and print its API token
+  purge     erase a subject on order, subjects past retention, or orphan blobs
   audit     verify the hash-chained audit trail
 
 Run "huella <command> -h" for a command's flags.

@@ -98,8 +98,10 @@ var (
 	statsRoles = []huella.Role{huella.RoleOfficer, huella.RoleExaminer, huella.RoleSupervisor, huella.RoleAuditor, huella.RoleAdmin}
 	officers   = []huella.Role{huella.RoleOfficer}
 	auditors   = []huella.Role{huella.RoleAuditor}
-	admins     = []huella.Role{huella.RoleAdmin}
-	anyone     = huella.Roles
+	// supervisors purge people's records, as in the API.
+	supervisors = []huella.Role{huella.RoleSupervisor}
+	admins      = []huella.Role{huella.RoleAdmin}
+	anyone      = huella.Roles
 )
 
 func (c *Console) routes() {
@@ -123,6 +125,7 @@ func (c *Console) routes() {
 	c.mux.Handle("GET /encounters", c.page(readers, c.handleEncounters))
 	c.mux.Handle("GET /encounters/{id}", c.page(readers, c.handleEncounter))
 	c.mux.Handle("GET /subjects/{id}", c.page(readers, c.handleSubject))
+	c.mux.Handle("POST /subjects/{id}/purge", c.page(supervisors, c.handlePurgeSubject))
 	c.mux.Handle("GET /samples/{id}/image", c.page(readers, c.handleImage))
 	c.mux.Handle("GET /search", c.page(readers, c.handleSearch))
 	c.mux.Handle("GET /hits", c.page(hitReaders, c.handleHits))

@@ -315,14 +315,18 @@ func (c *Console) handleEncounter(w http.ResponseWriter, r *http.Request, req *r
 }
 
 type subjectPage struct {
-	Subject    *huella.Subject
-	Timeline   []encounterPage // newest first
-	Names      []huella.Name   // every name given, first seen first
-	Sites      []string        // every site the person was seen at
-	CanEnroll  bool
-	Nationals  []string
-	FirstSeen  *huella.Encounter
-	LatestSeen *huella.Encounter
+	Subject   *huella.Subject
+	Timeline  []encounterPage // newest first
+	Names     []huella.Name   // every name given, first seen first
+	Sites     []string        // every site the person was seen at
+	CanEnroll bool
+	CanPurge  bool // a supervisor, of a subject not merged into another
+	// PurgeReasons are the reasons a supervisor may give: retention is
+	// the command line's.
+	PurgeReasons []huella.PurgeReason
+	Nationals    []string
+	FirstSeen    *huella.Encounter
+	LatestSeen   *huella.Encounter
 	// Hits about the subject (examiners and supervisors; examiners those
 	// at their sites) and deliveries about them to partners (supervisors,
 	// admins, auditors); nil when the user may not see them.
@@ -362,7 +366,9 @@ func (c *Console) handleSubject(w http.ResponseWriter, r *http.Request, req *req
 		c.renderError(w, r, req.user, err)
 		return
 	}
-	page := subjectPage{Subject: sub, CanEnroll: req.user.Role == huella.RoleOfficer}
+	page := subjectPage{Subject: sub, CanEnroll: req.user.Role == huella.RoleOfficer,
+		CanPurge:     req.user.Role == huella.RoleSupervisor && c.cfg.Enroll != nil && sub.MergedInto == "",
+		PurgeReasons: []huella.PurgeReason{huella.PurgeCourtOrder, huella.PurgeDataProtection, huella.PurgeEnrollmentError}}
 	if ids, ok := c.cfg.Store.(huella.IdentityStore); ok && slices.Contains(hitReaders, req.user.Role) {
 		f := huella.HitFilter{SubjectID: sub.ID, Limit: subjectHitsShown}
 		if req.user.Role.SiteScoped() {
