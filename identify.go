@@ -15,6 +15,7 @@ const (
 	ActionHitDecide        = "hit.decide"
 	ActionWatchlistCreate  = "watchlist.create"
 	ActionWatchEntryCreate = "watch_entry.create"
+	ActionWatchEntryList   = "watch_entry.list"
 	ActionWatchEntryRemove = "watch_entry.remove"
 	ActionSubjectMerge     = "subject.merge"
 	ActionSubjectUnmerge   = "subject.unmerge"

@@ -98,6 +98,13 @@ var accessMatrix = []endpoint{
 	}, map[huella.Role][2]bool{huella.RoleSupervisor: both, huella.RolePartner: both, huella.RoleAdmin: both}},
 	// For watchlist entries the two columns are lists rather than sites: the
 	// partner's own list (column 0) and the program's list (column 1).
+	{"GET /v1/watchlists/{id}/entries", get(func(e *env, site string) string {
+		list := e.lists[0]
+		if site != "MX-TAP" {
+			list = e.lists[1]
+		}
+		return "/v1/watchlists/" + list.ID + "/entries"
+	}), map[huella.Role][2]bool{huella.RoleSupervisor: both, huella.RolePartner: ownOnly, huella.RoleAdmin: both}},
 	{"POST /v1/watchlists/{id}/entries", func(e *env, site string) (string, io.Reader, string) {
 		list := e.lists[0]
 		if site != "MX-TAP" {

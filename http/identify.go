@@ -38,6 +38,8 @@ func (s *Server) identifyRoutes() []route {
 			Roles: listers, Response: []huella.Watchlist{}, Handler: s.handleListWatchlists},
 		{Method: "POST", Path: "/v1/watchlists", Summary: "Create a watchlist (a partner creates its own)",
 			Roles: listOwner, Request: huella.Watchlist{}, Response: huella.Watchlist{}, Handler: s.handleCreateWatchlist},
+		{Method: "GET", Path: "/v1/watchlists/{id}/entries", Summary: "List a watchlist's entries, removed ones too (a partner reads its own lists)",
+			Roles: listOwner, Response: []huella.WatchEntry{}, Handler: s.handleListWatchEntries},
 		{Method: "POST", Path: "/v1/watchlists/{id}/entries", Summary: "Add an entry with biometrics to a watchlist; it is searched back against every subject",
 			Roles: listOwner, Multipart: true, Request: watchEntryRequest{}, Response: watchEntryResponse{}, Handler: s.handleAddWatchEntry},
 		{Method: "POST", Path: "/v1/watch-entries/{id}/remove", Summary: "Take an entry off its watchlist, with a reason; it is kept for the record, no longer searched, and its pending hits are withdrawn",
@@ -218,6 +220,34 @@ type watchEntryRequest struct {
 type watchEntryResponse struct {
 	Entry *huella.WatchEntry `json:"entry"`
 	Hits  []*huella.Hit      `json:"hits"`
+}
+
+// handleListWatchEntries lists a watchlist's entries; reading who is on a
+// list is a personal read, audited.
+func (s *Server) handleListWatchEntries(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	list, err := s.Adjudicate.Store.FindWatchlist(ctx, r.PathValue("id"))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if u := huella.ActorFromContext(ctx); u.Role == huella.RolePartner && list.Owner != u.Partner {
+		s.Error(w, r, huella.Errorf(huella.EFORBIDDEN, "a partner reads its own watchlists only"))
+		return
+	}
+	entries, err := s.Adjudicate.Store.ListWatchEntries(ctx, list.ID)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if err := s.audit(r, huella.ActionWatchEntryList, "watchlist/"+list.ID, "", fmt.Sprintf("%d entries", len(entries))); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if entries == nil {
+		entries = []*huella.WatchEntry{}
+	}
+	writeJSON(w, http.StatusOK, entries)
 }
 
 func (s *Server) handleAddWatchEntry(w http.ResponseWriter, r *http.Request) {

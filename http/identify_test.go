@@ -186,6 +186,17 @@ func TestIdentification(t *testing.T) {
 		}
 		resp, b = remove("partner", `{"reason":"again"}`)
 		checkError(t, resp, b, huella.ECONFLICT)
+		// The list still holds the entry, marked removed, for the record.
+		entries := decode[[]huella.WatchEntry](t)(e.do("partner", "GET", "/v1/watchlists/"+pending.WatchlistID+"/entries", nil, ""))
+		found := false
+		for _, en := range entries {
+			if en.ID == pending.WatchEntryID {
+				found = en.Removed() && en.RemovalReason == "notice withdrawn: arrested in Guatemala"
+			}
+		}
+		if !found {
+			t.Errorf("the list's entries %+v do not show %s removed", entries, pending.WatchEntryID)
+		}
 		// The next enrollment of the same person raises no watchlist hit.
 		enc := decode[huella.Encounter](t)(e.enroll("officer", encounterWith("MX-TAP", samples2), images2...))
 		for _, h := range enc.Identification.Hits {
