@@ -167,7 +167,7 @@ type enrollResult struct {
 	EncounterID, SubjectID, Site string
 	Linked                       bool // the officer gave the subject
 	Fingers, Irises, Faces, SMTs int
-	Missing, Amputated           []int // unprintable and amputated fingers, stored as absences
+	Unprintable, Amputated       []int // fingers marked so, stored as absences
 	// Searched tells whether enrollment ran the 1:N search; the rest is
 	// its outcome, with the evidence behind it.
 	Searched   bool
@@ -342,7 +342,7 @@ func buildEncounter(v *view, form url.Values, files map[string][]byte, sites map
 		mark := form.Get(fmt.Sprintf("finger_status_%d", pos))
 		switch mark {
 		case fingerUnprintable:
-			res.Missing = append(res.Missing, pos)
+			res.Unprintable = append(res.Unprintable, pos)
 		case fingerAmputated:
 			res.Amputated = append(res.Amputated, pos)
 		default:
