@@ -82,9 +82,9 @@ func (x *fingerIndex) Add(data []byte) (int, error) {
 	d := finger.Describe(t)
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.descriptors = append(x.descriptors, d)
-	x.arena = append(x.arena, data...)
-	x.ends = append(x.ends, uint32(len(x.arena)))
+	x.descriptors = append(growSlack(x.descriptors, 1), d)
+	x.arena = append(growSlack(x.arena, len(data)), data...)
+	x.ends = append(growSlack(x.ends, 1), uint32(len(x.arena)))
 	return len(x.descriptors) - 1, nil
 }
 
@@ -229,6 +229,18 @@ func bestRanked(d *finger.Descriptor, all []finger.Descriptor, lo, hi, m int) []
 	}
 	slices.SortFunc(out, rankedOrder)
 	return out[:min(m, len(out))]
+}
+
+// growSlack makes room for n more elements, growing by an eighth rather
+// than append's doubling, which would leave up to half of a large index's
+// memory unused.
+func growSlack[E any](s []E, n int) []E {
+	if len(s)+n <= cap(s) {
+		return s
+	}
+	grown := make([]E, len(s), len(s)+n+len(s)/8+1024)
+	copy(grown, s)
+	return grown
 }
 
 // parallel runs f(0) … f(n-1) spread over every core.

@@ -100,9 +100,7 @@ func (cfg descriptorConfig) describe(t *Template) Descriptor {
 	keep := int(cfg.keep * float64(len(h)))
 	// The keep most populated cells, ties going to the lower cell number:
 	// those above the keep-th largest value, then those equal to it.
-	sorted := slices.Clone(h)
-	slices.Sort(sorted)
-	cut := sorted[len(sorted)-keep]
+	cut := nthLargest(slices.Clone(h), keep)
 	if cut <= 0 {
 		cut = math.SmallestNonzeroFloat32
 	}
@@ -123,6 +121,39 @@ func (cfg descriptorConfig) describe(t *Template) Descriptor {
 		}
 	}
 	return d
+}
+
+// nthLargest returns the n-th largest value of v (1 the largest),
+// reordering v (Hoare's selection).
+func nthLargest(v []float32, n int) float32 {
+	k := n - 1 // index in descending order
+	lo, hi := 0, len(v)-1
+	for lo < hi {
+		pivot := v[(lo+hi)/2]
+		i, j := lo, hi
+		for i <= j {
+			for v[i] > pivot {
+				i++
+			}
+			for v[j] < pivot {
+				j--
+			}
+			if i <= j {
+				v[i], v[j] = v[j], v[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return v[k]
+		}
+	}
+	return v[k]
 }
 
 // wrapAngle maps an angle within (-6π, 6π) to [0, 2π).

@@ -21,6 +21,10 @@ type Preselection struct {
 	// Subject: chimeric ten-finger people, each position a different finger
 	// of the set; a subject's score is the sum of its ten fingers'.
 	Subject []PenetrationPoint
+	// AnyFinger: the same people, found when the mate of at least one of
+	// their fingers is in that finger's own shortlist (a gallery that
+	// shortlists each finger position apart, then fills in the others).
+	AnyFinger []PenetrationPoint
 	// Pairs and Subjects count the genuine comparisons behind each curve.
 	Pairs, Subjects int
 }
@@ -71,11 +75,11 @@ func EvaluatePreselection(sim [][]float64, finger []string, rates []float64, sub
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	positions := min(10, len(names))
-	var subjectPen []float64
+	var subjectPen, anyPen []float64
 	for s := 0; s < subjects; s++ {
 		perm := rng.Perm(len(names))[:positions]
 		probe := make([]int, positions)
-		genuine := 0.0
+		genuine, best := 0.0, 1.0
 		for p, f := range perm {
 			imps := byFinger[names[f]]
 			if len(imps) < 2 {
@@ -88,6 +92,7 @@ func EvaluatePreselection(sim [][]float64, finger []string, rates []float64, sub
 			}
 			probe[p] = a
 			genuine += sim[a][b]
+			best = min(best, penetration(a, b))
 		}
 		above := 0
 		for k := 0; k < impostors; k++ {
@@ -104,9 +109,11 @@ func EvaluatePreselection(sim [][]float64, finger []string, rates []float64, sub
 			}
 		}
 		subjectPen = append(subjectPen, float64(above)/float64(impostors))
+		anyPen = append(anyPen, best)
 	}
 	r.Subjects = subjects
 	r.Subject = curve(subjectPen, rates)
+	r.AnyFinger = curve(anyPen, rates)
 	return r
 }
 

@@ -42,6 +42,7 @@ func runEvalFingerIndex(ctx context.Context, args []string, stdout, stderr io.Wr
 		Rates      []float64 `json:"penetration"`
 		Finger     []float64 `json:"missed_finger"`
 		Subject    []float64 `json:"missed_subject"`
+		AnyFinger  []float64 `json:"missed_any_finger"`
 	}
 	var rows []row
 	for _, dir := range fs.Args() {
@@ -81,6 +82,7 @@ func runEvalFingerIndex(ctx context.Context, args []string, stdout, stderr io.Wr
 			for i := range p.Finger {
 				rw.Finger = append(rw.Finger, p.Finger[i].Missed)
 				rw.Subject = append(rw.Subject, p.Subject[i].Missed)
+				rw.AnyFinger = append(rw.AnyFinger, p.AnyFinger[i].Missed)
 			}
 			rows = append(rows, rw)
 		}
@@ -94,7 +96,7 @@ func runEvalFingerIndex(ctx context.Context, args []string, stdout, stderr io.Wr
 		for _, level := range []struct {
 			name   string
 			missed []float64
-		}{{"finger", rw.Finger}, {"subject", rw.Subject}} {
+		}{{"finger", rw.Finger}, {"subject", rw.Subject}, {"any", rw.AnyFinger}} {
 			fmt.Fprintf(stdout, "%-8s %-10s %-7s", rw.Set, rw.Similarity, level.name)
 			for _, m := range level.missed {
 				fmt.Fprintf(stdout, " %7.2f", 100*m)
@@ -102,7 +104,7 @@ func runEvalFingerIndex(ctx context.Context, args []string, stdout, stderr io.Wr
 			fmt.Fprintln(stdout)
 		}
 	}
-	fmt.Fprintf(stdout, "finger: every ordered pair of impressions of one finger against the images of the set's other fingers; subject: %d chimeric ten-finger people per set (each position a different finger), each against %d chimeric impostors\n", *subjects, *impostors)
+	fmt.Fprintf(stdout, "finger: every ordered pair of impressions of one finger against the images of the set's other fingers; subject: %d chimeric ten-finger people per set (each position a different finger), each against %d chimeric impostors, scored by the sum of their ten fingers' similarities; any: the same people, found when one of their fingers' mates is in that finger's own top P%%\n", *subjects, *impostors)
 	if !*asJSON {
 		return nil
 	}
