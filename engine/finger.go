@@ -3,7 +3,10 @@ package engine
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/finger"
@@ -43,13 +46,24 @@ func (Finger) Extract(ctx context.Context, s *huella.Sample, image []byte) ([]by
 	return data, t.Quality, err
 }
 
-// NewIndex returns an index of prepared fingerprint templates.
+// NewIndex returns a two-stage index of fingerprint templates.
 func (Finger) NewIndex() Index { return &fingerIndex{} }
 
+// FingerPreselect is how many entries the descriptor scan of a finger
+// index keeps for the exact comparator, at least (Search keeps max(k,
+// FingerPreselect)).
+const FingerPreselect = 10
+
+// fingerIndex is two-stage: every entry's fixed-length descriptor
+// (finger.Describe) in one contiguous array, scanned exhaustively with
+// popcounts, and the stored template bytes in one arena, prepared for the
+// exact comparator only for the entries the scan shortlisted. The prepared
+// search form (~9 KB a finger) is never kept.
 type fingerIndex struct {
-	mu    sync.RWMutex
-	cands []*finger.Candidate
-	bytes int
+	mu          sync.RWMutex
+	descriptors []finger.Descriptor
+	arena       []byte   // the templates' bytes, back to back
+	ends        []uint32 // end of entry i's bytes in arena
 }
 
 func decodeFinger(data []byte) (*finger.Template, error) {
@@ -65,30 +79,56 @@ func (x *fingerIndex) Add(data []byte) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	c := finger.Prepare(t)
+	d := finger.Describe(t)
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.cands = append(x.cands, c)
-	x.bytes += len(data)
-	return len(x.cands) - 1, nil
+	x.descriptors = append(growSlack(x.descriptors, 1), d)
+	x.arena = append(growSlack(x.arena, len(data)), data...)
+	x.ends = append(growSlack(x.ends, 1), uint32(len(x.arena)))
+	return len(x.descriptors) - 1, nil
 }
 
 func (x *fingerIndex) Len() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	return len(x.cands)
+	return len(x.descriptors)
 }
 
+// candidate prepares entry e for the exact comparator. The caller holds
+// the read lock.
+func (x *fingerIndex) candidate(e int) *finger.Candidate {
+	start := uint32(0)
+	if e > 0 {
+		start = x.ends[e-1]
+	}
+	var t finger.Template
+	if err := t.UnmarshalBinary(x.arena[start:x.ends[e]]); err != nil {
+		panic("engine: finger index holds a template Add accepted but cannot decode: " + err.Error())
+	}
+	return finger.Prepare(&t)
+}
+
+// Search scans every descriptor, keeps the max(k, FingerPreselect) most
+// similar entries, and returns the k best of those by the exact comparator.
 func (x *fingerIndex) Search(probe []byte, k int) ([]Match, error) {
 	t, err := decodeFinger(probe)
 	if err != nil {
 		return nil, err
 	}
+	d := finger.Describe(t)
 	p := finger.Prepare(t)
 	x.mu.RLock()
-	scores := finger.Search(p, x.cands)
-	x.mu.RUnlock()
-	return topK(scores, k), nil
+	defer x.mu.RUnlock()
+	shortlist := preselect(&d, x.descriptors, max(k, FingerPreselect))
+	scores := make([]float64, len(shortlist))
+	parallel(len(shortlist), func(i int) {
+		scores[i] = finger.Compare(p, x.candidate(shortlist[i]))
+	})
+	out := topK(scores, k)
+	for i := range out {
+		out[i].Entry = shortlist[out[i].Entry]
+	}
+	return out, nil
 }
 
 func (x *fingerIndex) ScoreEntries(probe []byte, entries []int) ([]float64, error) {
@@ -99,20 +139,123 @@ func (x *fingerIndex) ScoreEntries(probe []byte, entries []int) ([]float64, erro
 	p := finger.Prepare(t)
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	out := make([]float64, len(entries))
-	for i, e := range entries {
-		if e < 0 || e >= len(x.cands) {
+	for _, e := range entries {
+		if e < 0 || e >= len(x.descriptors) {
 			return nil, errNoEntry
 		}
-		out[i] = finger.Compare(p, x.cands[e])
 	}
+	out := make([]float64, len(entries))
+	parallel(len(entries), func(i int) {
+		out[i] = finger.Compare(p, x.candidate(entries[i]))
+	})
 	return out, nil
 }
 
-// Bytes counts the stored templates; the prepared search form is larger
-// (see BENCHMARKS.md).
+// Bytes counts the descriptors, the templates' bytes and their offsets.
 func (x *fingerIndex) Bytes() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	return x.bytes
+	return len(x.descriptors)*finger.DescriptorBytes + len(x.arena) + 4*len(x.ends)
+}
+
+// preselect returns the entries of the m descriptors most similar to d,
+// scanning them all on every core; ties go to the lower entry.
+func preselect(d *finger.Descriptor, all []finger.Descriptor, m int) []int {
+	m = min(m, len(all))
+	if m == 0 {
+		return nil
+	}
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(all)/4096))
+	chunk := (len(all) + workers - 1) / workers
+	parts := make([][]ranked, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*chunk, min((w+1)*chunk, len(all))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parts[w] = bestRanked(d, all, lo, hi, m)
+		}()
+	}
+	wg.Wait()
+	var merged []ranked
+	for _, p := range parts {
+		merged = append(merged, p...)
+	}
+	slices.SortFunc(merged, rankedOrder)
+	out := make([]int, m)
+	for i := range out {
+		out[i] = int(merged[i].entry)
+	}
+	return out
+}
+
+type ranked struct {
+	sim   int32
+	entry int32
+}
+
+// rankedOrder sorts by similarity, highest first, then by entry.
+func rankedOrder(a, b ranked) int {
+	if a.sim != b.sim {
+		return int(b.sim - a.sim)
+	}
+	return int(a.entry - b.entry)
+}
+
+// bestRanked returns the m entries of all[lo:hi] most similar to d. A
+// count of the similarities (at most finger.DescriptorBytes*8) finds the
+// cut, so that one pass keeps them without a heap.
+func bestRanked(d *finger.Descriptor, all []finger.Descriptor, lo, hi, m int) []ranked {
+	sims := make([]int32, hi-lo)
+	var hist [finger.DescriptorBytes*8 + 1]int
+	for i := lo; i < hi; i++ {
+		s := d.Similarity(&all[i])
+		sims[i-lo] = int32(s)
+		hist[s]++
+	}
+	cut, n := len(hist)-1, 0
+	for ; cut > 0; cut-- {
+		n += hist[cut]
+		if n >= m {
+			break
+		}
+	}
+	out := make([]ranked, 0, n)
+	for i, s := range sims {
+		if int(s) >= cut {
+			out = append(out, ranked{s, int32(lo + i)})
+		}
+	}
+	slices.SortFunc(out, rankedOrder)
+	return out[:min(m, len(out))]
+}
+
+// growSlack makes room for n more elements, growing by an eighth rather
+// than append's doubling, which would leave up to half of a large index's
+// memory unused.
+func growSlack[E any](s []E, n int) []E {
+	if len(s)+n <= cap(s) {
+		return s
+	}
+	grown := make([]E, len(s), len(s)+n+len(s)/8+1024)
+	copy(grown, s)
+	return grown
+}
+
+// parallel runs f(0) … f(n-1) spread over every core.
+func parallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
 }

@@ -134,3 +134,15 @@ const (
 	qualityFullArea    = 600
 	qualityFullClarity = 0.8
 )
+
+// Pre-selection descriptor (Describe): a histogram of minutia-pair geometry
+// over distance × two relative directions, of which the most populated
+// cells are kept as bits.
+const (
+	descriptorBits         = 2048
+	descriptorMinDistance  = 10.0
+	descriptorMaxDistance  = 154.0
+	descriptorDistanceBins = 8
+	descriptorAngleBins    = 16
+	descriptorKeep         = 0.25
+)

@@ -29,7 +29,8 @@ type identifyBenchResult struct {
 	P50Millis       map[string]float64 `json:"identify_p50_ms"`
 	P95Millis       map[string]float64 `json:"identify_p95_ms"`
 	HitRateRank1    map[string]float64 `json:"hit_rate_rank1"`
-	Penetration     float64            `json:"penetration_rate"` // share of the gallery compared per probe: 1, the scan is exhaustive
+	Shortlist       int                `json:"shortlist"`        // entries each probe template shortlists per slot
+	Penetration     float64            `json:"penetration_rate"` // share of a slot the exact comparator searches per probe template: 1 for an exhaustive scan
 }
 
 // runBenchIdentify builds a gallery of synthetic subjects in the engines'
@@ -43,6 +44,7 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	modalities := fs.String("modalities", "finger,iris,face", "modalities each subject has")
 	probes := fs.Int("probes", 100, "probes of each kind")
 	asJSON := fs.Bool("json", false, "print the result as one JSON line")
+	shortlist := fs.Int("shortlist", gallery.DefaultShortlist, "entries each probe template shortlists in its slot before the other slots fill in")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -118,6 +120,7 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	runtime.ReadMemStats(&before)
 	start := time.Now()
 	g := gallery.New(engines, cals)
+	g.Shortlist = *shortlist
 	f, err = os.Open(path)
 	if err != nil {
 		return err
@@ -134,7 +137,12 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 
 	r := identifyBenchResult{Subjects: *subjects, Modalities: names, LoadS: load.Seconds(), Probes: len(mates),
 		BytesPerSubject: float64(after.HeapAlloc-before.HeapAlloc) / float64(*subjects),
-		P50Millis:       map[string]float64{}, P95Millis: map[string]float64{}, HitRateRank1: map[string]float64{}, Penetration: 1}
+		P50Millis:       map[string]float64{}, P95Millis: map[string]float64{}, HitRateRank1: map[string]float64{}, Penetration: 1, Shortlist: *shortlist}
+	if mods[huella.ModalityFinger] {
+		// Fingers: the descriptor scan is exhaustive, the exact comparator
+		// sees each slot's shortlist (and the fill-in of the other slots).
+		r.Penetration = min(1, float64(max(*shortlist, engine.FingerPreselect))/float64(*subjects))
+	}
 	kinds := map[string]map[huella.Modality]bool{
 		"tenprint":      {huella.ModalityFinger: true},
 		"two_iris_face": {huella.ModalityIris: true, huella.ModalityFace: true},

@@ -1,0 +1,81 @@
+package engine_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/huella-abis/huella/engine"
+	"github.com/huella-abis/huella/finger"
+	"github.com/huella-abis/huella/imgproc"
+	"github.com/huella-abis/huella/internal/datasets"
+)
+
+// mustFVC returns the stored template of one FVC2002 DB1_B image.
+func mustFVC(tb testing.TB, name string) []byte {
+	tb.Helper()
+	data, err := os.ReadFile(filepath.Join(datasets.Path(tb, "fingerprint/fvc2002/DB1_B"), name+".tif"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	img, err := imgproc.DecodeGray(data)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	t, err := finger.Extract(img, finger.Options{PPI: 500})
+	if err != nil {
+		tb.Fatalf("extract %s: %v", name, err)
+	}
+	b, err := t.MarshalBinary()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// TestFingerIndexPreselects searches real prints in a gallery larger than
+// the descriptor shortlist, so that the pre-selection decides what the
+// exact comparator sees: each probe's mate must still come first, with the
+// exact comparator's score.
+func TestFingerIndexPreselects(t *testing.T) {
+	idx := engine.Finger{}.NewIndex()
+	add := func(name string) int {
+		e, err := idx.Add(mustFVC(t, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	// Distractors: six impressions of each of five other fingers.
+	for f := 106; f <= 110; f++ {
+		for i := 3; i <= 8; i++ {
+			add(fmt.Sprintf("%d_%d", f, i))
+		}
+	}
+	mates := map[int]int{}
+	for f := 101; f <= 105; f++ {
+		mates[f] = add(fmt.Sprintf("%d_1", f))
+	}
+	if idx.Len() <= 2*engine.FingerPreselect {
+		t.Fatalf("gallery of %d entries: want more than twice the shortlist of %d", idx.Len(), engine.FingerPreselect)
+	}
+	for f := 101; f <= 105; f++ {
+		probe := mustFVC(t, fmt.Sprintf("%d_2", f))
+		got, err := idx.Search(probe, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 3 || got[0].Entry != mates[f] {
+			t.Errorf("finger %d: Search = %+v, want entry %d first", f, got, mates[f])
+			continue
+		}
+		scores, err := idx.ScoreEntries(probe, []int{mates[f]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if scores[0] != got[0].Score {
+			t.Errorf("finger %d: Search score %v, ScoreEntries %v: want the exact comparator's in both", f, got[0].Score, scores[0])
+		}
+	}
+}
