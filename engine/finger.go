@@ -18,8 +18,19 @@ import (
 // not used for search and the officer is asked to recapture it.
 const MinFingerQuality = 20
 
-// Finger adapts the fingerprint engine.
-type Finger struct{}
+// Finger adapts the fingerprint engine. Its index keeps every template's
+// prepared search form and compares the probe with all of them: exact,
+// but ~26 KB a finger and ~10k comparisons/s/core. With TwoStage the
+// index keeps a 256-byte descriptor per template instead and sends only
+// the FingerPreselect most similar entries to the exact comparator:
+// 47× smaller and flat in time past ~10k subjects, but slower in small
+// galleries and with the gallery's default shortlist, because each entry
+// it compares is prepared anew (BENCHMARKS.md, "Fingers at scale"). It is
+// for galleries of 10k ten-print subjects and more, with a shortlist of
+// about 10, until a subject-level first stage lands in the gallery.
+type Finger struct {
+	TwoStage bool
+}
 
 // Modality returns finger.
 func (Finger) Modality() huella.Modality { return huella.ModalityFinger }
@@ -46,20 +57,26 @@ func (Finger) Extract(ctx context.Context, s *huella.Sample, image []byte) ([]by
 	return data, t.Quality, err
 }
 
-// NewIndex returns a two-stage index of fingerprint templates.
-func (Finger) NewIndex() Index { return &fingerIndex{} }
+// NewIndex returns an index of prepared fingerprint templates, or a
+// two-stage index (TwoStage).
+func (f Finger) NewIndex() Index {
+	if f.TwoStage {
+		return &twoStageFingerIndex{}
+	}
+	return &preparedFingerIndex{}
+}
 
 // FingerPreselect is how many entries the descriptor scan of a finger
 // index keeps for the exact comparator, at least (Search keeps max(k,
 // FingerPreselect)).
 const FingerPreselect = 10
 
-// fingerIndex is two-stage: every entry's fixed-length descriptor
+// twoStageFingerIndex is two-stage: every entry's fixed-length descriptor
 // (finger.Describe) in one contiguous array, scanned exhaustively with
 // popcounts, and the stored template bytes in one arena, prepared for the
 // exact comparator only for the entries the scan shortlisted. The prepared
 // search form (~9 KB a finger) is never kept.
-type fingerIndex struct {
+type twoStageFingerIndex struct {
 	mu          sync.RWMutex
 	descriptors []finger.Descriptor
 	arena       []byte   // the templates' bytes, back to back
@@ -74,7 +91,7 @@ func decodeFinger(data []byte) (*finger.Template, error) {
 	return &t, nil
 }
 
-func (x *fingerIndex) Add(data []byte) (int, error) {
+func (x *twoStageFingerIndex) Add(data []byte) (int, error) {
 	t, err := decodeFinger(data)
 	if err != nil {
 		return 0, err
@@ -88,7 +105,7 @@ func (x *fingerIndex) Add(data []byte) (int, error) {
 	return len(x.descriptors) - 1, nil
 }
 
-func (x *fingerIndex) Len() int {
+func (x *twoStageFingerIndex) Len() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	return len(x.descriptors)
@@ -96,7 +113,7 @@ func (x *fingerIndex) Len() int {
 
 // candidate prepares entry e for the exact comparator. The caller holds
 // the read lock.
-func (x *fingerIndex) candidate(e int) *finger.Candidate {
+func (x *twoStageFingerIndex) candidate(e int) *finger.Candidate {
 	start := uint32(0)
 	if e > 0 {
 		start = x.ends[e-1]
@@ -110,7 +127,7 @@ func (x *fingerIndex) candidate(e int) *finger.Candidate {
 
 // Search scans every descriptor, keeps the max(k, FingerPreselect) most
 // similar entries, and returns the k best of those by the exact comparator.
-func (x *fingerIndex) Search(probe []byte, k int) ([]Match, error) {
+func (x *twoStageFingerIndex) Search(probe []byte, k int) ([]Match, error) {
 	t, err := decodeFinger(probe)
 	if err != nil {
 		return nil, err
@@ -131,7 +148,7 @@ func (x *fingerIndex) Search(probe []byte, k int) ([]Match, error) {
 	return out, nil
 }
 
-func (x *fingerIndex) ScoreEntries(probe []byte, entries []int) ([]float64, error) {
+func (x *twoStageFingerIndex) ScoreEntries(probe []byte, entries []int) ([]float64, error) {
 	t, err := decodeFinger(probe)
 	if err != nil {
 		return nil, err
@@ -152,7 +169,7 @@ func (x *fingerIndex) ScoreEntries(probe []byte, entries []int) ([]float64, erro
 }
 
 // Bytes counts the descriptors, the templates' bytes and their offsets.
-func (x *fingerIndex) Bytes() int {
+func (x *twoStageFingerIndex) Bytes() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	return len(x.descriptors)*finger.DescriptorBytes + len(x.arena) + 4*len(x.ends)
@@ -258,4 +275,69 @@ func parallel(n int, f func(i int)) {
 		}()
 	}
 	wg.Wait()
+}
+
+// preparedFingerIndex keeps every entry's prepared search form and
+// compares exhaustively.
+type preparedFingerIndex struct {
+	mu    sync.RWMutex
+	cands []*finger.Candidate
+	bytes int
+}
+
+func (x *preparedFingerIndex) Add(data []byte) (int, error) {
+	t, err := decodeFinger(data)
+	if err != nil {
+		return 0, err
+	}
+	c := finger.Prepare(t)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.cands = append(x.cands, c)
+	x.bytes += len(data)
+	return len(x.cands) - 1, nil
+}
+
+func (x *preparedFingerIndex) Len() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return len(x.cands)
+}
+
+func (x *preparedFingerIndex) Search(probe []byte, k int) ([]Match, error) {
+	t, err := decodeFinger(probe)
+	if err != nil {
+		return nil, err
+	}
+	p := finger.Prepare(t)
+	x.mu.RLock()
+	scores := finger.Search(p, x.cands)
+	x.mu.RUnlock()
+	return topK(scores, k), nil
+}
+
+func (x *preparedFingerIndex) ScoreEntries(probe []byte, entries []int) ([]float64, error) {
+	t, err := decodeFinger(probe)
+	if err != nil {
+		return nil, err
+	}
+	p := finger.Prepare(t)
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	out := make([]float64, len(entries))
+	for i, e := range entries {
+		if e < 0 || e >= len(x.cands) {
+			return nil, errNoEntry
+		}
+		out[i] = finger.Compare(p, x.cands[e])
+	}
+	return out, nil
+}
+
+// Bytes counts the stored templates; the prepared search form is larger
+// (see BENCHMARKS.md).
+func (x *preparedFingerIndex) Bytes() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.bytes
 }

@@ -34,12 +34,21 @@ func mustFVC(tb testing.TB, name string) []byte {
 	return b
 }
 
-// TestFingerIndexPreselects searches real prints in a gallery larger than
-// the descriptor shortlist, so that the pre-selection decides what the
-// exact comparator sees: each probe's mate must still come first, with the
-// exact comparator's score.
-func TestFingerIndexPreselects(t *testing.T) {
-	idx := engine.Finger{}.NewIndex()
+// TestFingerIndexes searches real prints in a gallery larger than the
+// two-stage index's descriptor shortlist, so that there the pre-selection
+// decides what the exact comparator sees: with either index each probe's
+// mate must come first, with the exact comparator's score.
+func TestFingerIndexes(t *testing.T) {
+	exact := map[int]float64{} // the prepared index's score of each mate
+	for _, kind := range []struct {
+		name   string
+		engine engine.Finger
+	}{{"Prepared", engine.Finger{}}, {"TwoStage", engine.Finger{TwoStage: true}}} {
+		t.Run(kind.name, func(t *testing.T) { testFingerIndex(t, kind.engine.NewIndex(), exact) })
+	}
+}
+
+func testFingerIndex(t *testing.T, idx engine.Index, exact map[int]float64) {
 	add := func(name string) int {
 		e, err := idx.Add(mustFVC(t, name))
 		if err != nil {
@@ -76,6 +85,11 @@ func TestFingerIndexPreselects(t *testing.T) {
 		}
 		if scores[0] != got[0].Score {
 			t.Errorf("finger %d: Search score %v, ScoreEntries %v: want the exact comparator's in both", f, got[0].Score, scores[0])
+		}
+		if want, ok := exact[f]; !ok {
+			exact[f] = got[0].Score
+		} else if got[0].Score != want {
+			t.Errorf("finger %d: mate scored %v, the prepared index %v", f, got[0].Score, want)
 		}
 	}
 }

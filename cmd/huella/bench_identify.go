@@ -29,8 +29,9 @@ type identifyBenchResult struct {
 	P50Millis       map[string]float64 `json:"identify_p50_ms"`
 	P95Millis       map[string]float64 `json:"identify_p95_ms"`
 	HitRateRank1    map[string]float64 `json:"hit_rate_rank1"`
-	Shortlist       int                `json:"shortlist"`        // entries each probe template shortlists per slot
-	Penetration     float64            `json:"penetration_rate"` // share of a slot the exact comparator searches per probe template: 1 for an exhaustive scan
+	FingerIndex     string             `json:"finger_index,omitempty"` // prepared or two-stage
+	Shortlist       int                `json:"shortlist"`              // entries each probe template shortlists per slot
+	Penetration     float64            `json:"penetration_rate"`       // share of a slot the exact comparator searches per probe template: 1 for an exhaustive scan
 }
 
 // runBenchIdentify builds a gallery of synthetic subjects in the engines'
@@ -45,8 +46,12 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	probes := fs.Int("probes", 100, "probes of each kind")
 	asJSON := fs.Bool("json", false, "print the result as one JSON line")
 	shortlist := fs.Int("shortlist", gallery.DefaultShortlist, "entries each probe template shortlists in its slot before the other slots fill in")
+	fingerIndex := fs.String("finger-index", "prepared", "finger index: prepared (exact, exhaustive) or two-stage (descriptor pre-selection)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *fingerIndex != "prepared" && *fingerIndex != "two-stage" {
+		return fmt.Errorf("bench identify: --finger-index must be prepared or two-stage")
 	}
 	mods := map[huella.Modality]bool{}
 	var names []string
@@ -58,7 +63,7 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	engines := []engine.Engine{engine.Finger{}, engine.Iris{}}
+	engines := []engine.Engine{engine.Finger{TwoStage: *fingerIndex == "two-stage"}, engine.Iris{}}
 	if mods[huella.ModalityFace] {
 		face, err := engine.NewFace()
 		if err != nil {
@@ -139,8 +144,11 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 		BytesPerSubject: float64(after.HeapAlloc-before.HeapAlloc) / float64(*subjects),
 		P50Millis:       map[string]float64{}, P95Millis: map[string]float64{}, HitRateRank1: map[string]float64{}, Penetration: 1, Shortlist: *shortlist}
 	if mods[huella.ModalityFinger] {
-		// Fingers: the descriptor scan is exhaustive, the exact comparator
-		// sees each slot's shortlist (and the fill-in of the other slots).
+		r.FingerIndex = *fingerIndex
+	}
+	if mods[huella.ModalityFinger] && *fingerIndex == "two-stage" {
+		// The descriptor scan is exhaustive, the exact comparator sees
+		// each slot's shortlist (and the fill-in of the other slots).
 		r.Penetration = min(1, float64(max(*shortlist, engine.FingerPreselect))/float64(*subjects))
 	}
 	kinds := map[string]map[huella.Modality]bool{
