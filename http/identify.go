@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"time"
@@ -222,17 +223,27 @@ type watchEntryResponse struct {
 	Hits  []*huella.Hit      `json:"hits"`
 }
 
+// ownWatchlist returns the watchlist if the actor may work on it: a
+// partner only on its own lists (EFORBIDDEN with the refusal given),
+// everyone else the route admits on any. ENOTFOUND.
+func (s *Server) ownWatchlist(ctx context.Context, id, refusal string) (*huella.Watchlist, error) {
+	list, err := s.Adjudicate.Store.FindWatchlist(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if u := huella.ActorFromContext(ctx); u.Role == huella.RolePartner && list.Owner != u.Partner {
+		return nil, huella.Errorf(huella.EFORBIDDEN, "%s", refusal)
+	}
+	return list, nil
+}
+
 // handleListWatchEntries lists a watchlist's entries; reading who is on a
 // list is a personal read, audited.
 func (s *Server) handleListWatchEntries(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	list, err := s.Adjudicate.Store.FindWatchlist(ctx, r.PathValue("id"))
+	list, err := s.ownWatchlist(ctx, r.PathValue("id"), "a partner reads its own watchlists only")
 	if err != nil {
 		s.Error(w, r, err)
-		return
-	}
-	if u := huella.ActorFromContext(ctx); u.Role == huella.RolePartner && list.Owner != u.Partner {
-		s.Error(w, r, huella.Errorf(huella.EFORBIDDEN, "a partner reads its own watchlists only"))
 		return
 	}
 	entries, err := s.Adjudicate.Store.ListWatchEntries(ctx, list.ID)
@@ -252,13 +263,9 @@ func (s *Server) handleListWatchEntries(w http.ResponseWriter, r *http.Request) 
 
 func (s *Server) handleAddWatchEntry(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	list, err := s.Adjudicate.Store.FindWatchlist(ctx, r.PathValue("id"))
+	list, err := s.ownWatchlist(ctx, r.PathValue("id"), "a partner adds entries to its own watchlists only")
 	if err != nil {
 		s.Error(w, r, err)
-		return
-	}
-	if u := huella.ActorFromContext(ctx); u.Role == huella.RolePartner && list.Owner != u.Partner {
-		s.Error(w, r, huella.Errorf(huella.EFORBIDDEN, "a partner adds entries to its own watchlists only"))
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.maxRequestSize())
@@ -304,13 +311,8 @@ func (s *Server) handleRemoveWatchEntry(w http.ResponseWriter, r *http.Request) 
 		s.Error(w, r, err)
 		return
 	}
-	list, err := s.Adjudicate.Store.FindWatchlist(ctx, e.WatchlistID)
-	if err != nil {
+	if _, err := s.ownWatchlist(ctx, e.WatchlistID, "a partner removes entries of its own watchlists only"); err != nil {
 		s.Error(w, r, err)
-		return
-	}
-	if u := huella.ActorFromContext(ctx); u.Role == huella.RolePartner && list.Owner != u.Partner {
-		s.Error(w, r, huella.Errorf(huella.EFORBIDDEN, "a partner removes entries of its own watchlists only"))
 		return
 	}
 	if err := s.Enroll.RemoveWatchEntry(ctx, id, req.Reason); err != nil {
