@@ -323,3 +323,12 @@ func TestRecordConversion(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkPrepare times the search form of one real template: every
+// gallery entry pays it at load, every probe once.
+func BenchmarkPrepare(b *testing.B) {
+	t := MustExtract(b, "DB1_B", "101_1")
+	for b.Loop() {
+		finger.Prepare(t)
+	}
+}

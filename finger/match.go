@@ -215,29 +215,38 @@ func convexHull(xs, ys []float64) hull {
 }
 
 // near reports whether (px, py) is inside the hull or within margin of it.
+// Inside is decided first, without distances: most cells of a print are.
 func (h hull) near(px, py, margin float64) bool {
 	n := len(h.x)
 	if n == 0 {
 		return false
 	}
-	inside := n >= 3
-	best := math.Inf(1)
+	if n >= 3 {
+		inside := true
+		for i := 0; i < n && inside; i++ {
+			ax, ay := h.x[i], h.y[i]
+			bx, by := h.x[(i+1)%n], h.y[(i+1)%n]
+			inside = (bx-ax)*(py-ay)-(by-ay)*(px-ax) >= 0
+		}
+		if inside {
+			return true
+		}
+	}
 	for i := 0; i < n; i++ {
+		// Distance to the segment.
 		ax, ay := h.x[i], h.y[i]
 		bx, by := h.x[(i+1)%n], h.y[(i+1)%n]
-		if (bx-ax)*(py-ay)-(by-ay)*(px-ax) < 0 {
-			inside = false
-		}
-		// Distance to the segment.
 		ex, ey := bx-ax, by-ay
 		l2 := ex*ex + ey*ey
 		t := 0.0
 		if l2 > 0 {
 			t = min(max(((px-ax)*ex+(py-ay)*ey)/l2, 0), 1)
 		}
-		best = min(best, math.Hypot(px-ax-t*ex, py-ay-t*ey))
+		if math.Hypot(px-ax-t*ex, py-ay-t*ey) <= margin {
+			return true
+		}
 	}
-	return inside || best <= margin
+	return false
 }
 
 // localSimilarity compares cylinder a of p with cylinder b of c (0 to 1).
