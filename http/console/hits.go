@@ -370,26 +370,7 @@ func (c *Console) handleHitImage(w http.ResponseWriter, r *http.Request, req *re
 		c.renderError(w, r, req.user, huella.Errorf(huella.ENOTFOUND, "the image is not part of this hit"))
 		return
 	}
-	data, err := c.cfg.Blobs.Get(ctx, smp.ImageRef)
-	if err != nil {
-		c.renderError(w, r, req.user, err)
-		return
-	}
-	contentType, ok := browserFormats[smp.Format]
-	if !ok {
-		if data, err = toPNG(smp.Format, data); err != nil {
-			c.renderError(w, r, req.user, err)
-			return
-		}
-		contentType = "image/png"
-	}
-	if err := c.audit(ctx, huella.ActionSampleRead, "sample/"+smp.ID, page.Hit.Site, string(smp.Modality)+" hit/"+page.Hit.ID); err != nil {
-		c.renderError(w, r, req.user, err)
-		return
-	}
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Cache-Control", "private, no-store")
-	w.Write(data)
+	c.serveImage(w, r, req, smp, page.Hit.Site, string(smp.Modality)+" hit/"+page.Hit.ID)
 }
 
 // SlotName names a comparison's place: a finger, an eye or the face.

@@ -442,6 +442,14 @@ func (c *Console) handleImage(w http.ResponseWriter, r *http.Request, req *reque
 		c.renderError(w, r, req.user, huella.Errorf(huella.EFORBIDDEN, "the sample is at a site you do not work at"))
 		return
 	}
+	c.serveImage(w, r, req, smp, e.SiteCode, string(smp.Modality))
+}
+
+// serveImage sends a sample's image, decrypted and in a format browsers
+// show, after auditing the read (sample.read, with the site and detail
+// given).
+func (c *Console) serveImage(w http.ResponseWriter, r *http.Request, req *request, smp *huella.Sample, site, detail string) {
+	ctx := r.Context()
 	data, err := c.cfg.Blobs.Get(ctx, smp.ImageRef)
 	if err != nil {
 		c.renderError(w, r, req.user, err)
@@ -455,7 +463,7 @@ func (c *Console) handleImage(w http.ResponseWriter, r *http.Request, req *reque
 		}
 		contentType = "image/png"
 	}
-	if err := c.audit(ctx, huella.ActionSampleRead, "sample/"+smp.ID, e.SiteCode, string(smp.Modality)); err != nil {
+	if err := c.audit(ctx, huella.ActionSampleRead, "sample/"+smp.ID, site, detail); err != nil {
 		c.renderError(w, r, req.user, err)
 		return
 	}
