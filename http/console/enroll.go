@@ -185,16 +185,11 @@ func (c *Console) handleEnroll(w http.ResponseWriter, r *http.Request, req *requ
 	if maxImage == 0 {
 		maxImage = enroll.DefaultMaxImageSize
 	}
-	form, files, err := readMultipartForm(r, int64(maxImage))
+	form, files, err := readUpload(r, req, int64(maxImage))
 	if err != nil {
 		c.renderError(w, r, req.user, err)
 		return
 	}
-	if subtle.ConstantTimeCompare([]byte(form.Get("csrf")), []byte(req.session.CSRF)) != 1 || req.session.CSRF == "" {
-		c.renderError(w, r, req.user, errCSRF)
-		return
-	}
-	form.Del("csrf")
 	v := c.pageView(r, req, "enroll")
 	sites, _, err := c.loadSites(r.Context())
 	if err != nil {
@@ -386,6 +381,22 @@ func buildEncounter(v *view, form url.Values, files map[string][]byte, sites map
 		res.SMTs++
 	}
 	return e, images, slots, res, problems
+}
+
+// readUpload reads a multipart form posted by the console and checks its
+// CSRF token against the session's (multipart bodies cannot be checked
+// before the handler reads them, as the other forms are); the token is
+// removed from the values returned. errCSRF when it does not match.
+func readUpload(r *http.Request, req *request, maxImage int64) (url.Values, map[string][]byte, error) {
+	form, files, err := readMultipartForm(r, maxImage)
+	if err != nil {
+		return nil, nil, err
+	}
+	if req.session.CSRF == "" || subtle.ConstantTimeCompare([]byte(form.Get("csrf")), []byte(req.session.CSRF)) != 1 {
+		return nil, nil, errCSRF
+	}
+	form.Del("csrf")
+	return form, files, nil
 }
 
 // readMultipartForm reads a multipart form: text fields into values and

@@ -1,7 +1,6 @@
 package console
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -60,13 +59,9 @@ type qualityAnswer struct {
 // record is read, so nothing is audited.
 func (c *Console) handleQuality(w http.ResponseWriter, r *http.Request, req *request) {
 	r.Body = http.MaxBytesReader(w, r.Body, enroll.DefaultMaxImageSize+maxFormSize)
-	form, files, err := readMultipartForm(r, enroll.DefaultMaxImageSize)
+	form, files, err := readUpload(r, req, enroll.DefaultMaxImageSize)
 	if err != nil {
 		c.renderError(w, r, req.user, err)
-		return
-	}
-	if subtle.ConstantTimeCompare([]byte(form.Get("csrf")), []byte(req.session.CSRF)) != 1 {
-		c.renderError(w, r, req.user, errCSRF)
 		return
 	}
 	v := c.pageView(r, req, "enroll")
@@ -144,16 +139,11 @@ func (c *Console) renderIdentify(w http.ResponseWriter, r *http.Request, req *re
 // The search is audited as identify.
 func (c *Console) handleIdentify(w http.ResponseWriter, r *http.Request, req *request) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxEnrollSize)
-	form, files, err := readMultipartForm(r, enroll.DefaultMaxImageSize)
+	form, files, err := readUpload(r, req, enroll.DefaultMaxImageSize)
 	if err != nil {
 		c.renderError(w, r, req.user, err)
 		return
 	}
-	if subtle.ConstantTimeCompare([]byte(form.Get("csrf")), []byte(req.session.CSRF)) != 1 {
-		c.renderError(w, r, req.user, errCSRF)
-		return
-	}
-	form.Del("csrf")
 	v := c.pageView(r, req, "identify")
 	page := identifyPage{Form: form}
 	x := c.identifier()

@@ -2,7 +2,6 @@ package console
 
 import (
 	"context"
-	"crypto/subtle"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -182,16 +181,11 @@ func (c *Console) handleAddWatchEntry(w http.ResponseWriter, r *http.Request, re
 	if c.cfg.Enroll != nil && c.cfg.Enroll.MaxImageSize != 0 {
 		maxImage = c.cfg.Enroll.MaxImageSize
 	}
-	form, files, err := readMultipartForm(r, int64(maxImage))
+	form, files, err := readUpload(r, req, int64(maxImage))
 	if err != nil {
 		c.renderError(w, r, req.user, err)
 		return
 	}
-	if subtle.ConstantTimeCompare([]byte(form.Get("csrf")), []byte(req.session.CSRF)) != 1 || req.session.CSRF == "" {
-		c.renderError(w, r, req.user, errCSRF)
-		return
-	}
-	form.Del("csrf")
 	ids, err := c.identityStore()
 	if err != nil {
 		c.renderError(w, r, req.user, err)
