@@ -3,7 +3,6 @@ package http
 import (
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/huella-abis/huella"
@@ -228,22 +227,6 @@ func (s *Server) handleRevokeAgreement(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, a)
-}
-
-// pageParams reads limit and offset.
-func pageParams(r *http.Request) (limit, offset int, err error) {
-	q := r.URL.Query()
-	if v := q.Get("limit"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 1000 {
-			return 0, 0, huella.Errorf(huella.EINVALID, "limit must be 1-1000")
-		}
-	}
-	if v := q.Get("offset"); v != "" {
-		if offset, err = strconv.Atoi(v); err != nil || offset < 0 {
-			return 0, 0, huella.Errorf(huella.EINVALID, "offset must be 0 or more")
-		}
-	}
-	return limit, offset, nil
 }
 
 func (s *Server) handleListDeliveries(w http.ResponseWriter, r *http.Request) {

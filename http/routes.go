@@ -329,17 +329,9 @@ func (s *Server) handleListEncounters(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	if v := r.URL.Query().Get("limit"); v != "" {
-		if f.Limit, err = strconv.Atoi(v); err != nil || f.Limit < 1 || f.Limit > 1000 {
-			s.Error(w, r, huella.Errorf(huella.EINVALID, "limit must be 1-1000"))
-			return
-		}
-	}
-	if v := r.URL.Query().Get("offset"); v != "" {
-		if f.Offset, err = strconv.Atoi(v); err != nil || f.Offset < 0 {
-			s.Error(w, r, huella.Errorf(huella.EINVALID, "offset must be 0 or more"))
-			return
-		}
+	if f.Limit, f.Offset, err = pageParams(r); err != nil {
+		s.Error(w, r, err)
+		return
 	}
 	f.Name, f.Document = r.URL.Query().Get("name"), r.URL.Query().Get("document")
 	list, err := s.Store.ListEncounters(r.Context(), f)
@@ -363,6 +355,22 @@ func (s *Server) handleListEncounters(w http.ResponseWriter, r *http.Request) {
 		list = []*huella.Encounter{}
 	}
 	writeJSON(w, http.StatusOK, list)
+}
+
+// pageParams reads limit (1–1000) and offset (0 or more); zero when absent.
+func pageParams(r *http.Request) (limit, offset int, err error) {
+	q := r.URL.Query()
+	if v := q.Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 1000 {
+			return 0, 0, huella.Errorf(huella.EINVALID, "limit must be 1-1000")
+		}
+	}
+	if v := q.Get("offset"); v != "" {
+		if offset, err = strconv.Atoi(v); err != nil || offset < 0 {
+			return 0, 0, huella.Errorf(huella.EINVALID, "offset must be 0 or more")
+		}
+	}
+	return limit, offset, nil
 }
 
 // encounterFilter reads site, from and to, and limits site-scoped users to
