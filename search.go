@@ -12,8 +12,8 @@ import (
 // names swapped, upper case on documents), so both the stores' index and
 // the query reduce them with the same functions.
 
-// maxNameWords bounds the words of a name query.
-const maxNameWords = 8
+// MaxNameWords bounds the words of a name query (EncounterFilter.Name).
+const MaxNameWords = 8
 
 // NameWords returns the words of s for name search: lower case, accents and
 // other combining marks removed, split at anything that is not a letter or

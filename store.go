@@ -76,6 +76,7 @@ type EncounterFilter struct {
 
 // Validate reports a filter the stores refuse, as an EINVALID error.
 func (f *EncounterFilter) Validate() error {
+	words := len(NameWords(f.Name))
 	switch {
 	case f.Limit < 0:
 		return Errorf(EINVALID, "limit must not be negative")
@@ -83,10 +84,10 @@ func (f *EncounterFilter) Validate() error {
 		return Errorf(EINVALID, "offset must not be negative")
 	case !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From):
 		return Errorf(EINVALID, "to is before from")
-	case f.Name != "" && len(NameWords(f.Name)) == 0:
+	case f.Name != "" && words == 0:
 		return Errorf(EINVALID, "name must hold a letter or a digit")
-	case len(NameWords(f.Name)) > maxNameWords:
-		return Errorf(EINVALID, "name must have at most %d words", maxNameWords)
+	case words > MaxNameWords:
+		return Errorf(EINVALID, "name must have at most %d words", MaxNameWords)
 	case f.Document != "" && DocumentKey(f.Document) == "":
 		return Errorf(EINVALID, "document must hold a letter or a digit")
 	}

@@ -11,7 +11,6 @@ const QualityRecaptureBelow = 40
 // correct for a pilot's volumes, and bounded so that it stays quick.
 const (
 	searchMaxEncounters = 1000 // encounters read at most per query (the Store's largest page)
-	searchMaxWords      = 8    // words of a name query at most (the Store's limit)
 	searchMaxHits       = 100  // subjects shown at most
 )
 

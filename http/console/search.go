@@ -47,7 +47,7 @@ func (c *Console) handleSearch(w http.ResponseWriter, r *http.Request, req *requ
 	default:
 		page.Searched = true
 		var filters []huella.EncounterFilter
-		if words := huella.NameWords(q); len(words) > 0 && len(words) <= searchMaxWords {
+		if words := huella.NameWords(q); len(words) > 0 && len(words) <= huella.MaxNameWords {
 			filters = append(filters, huella.EncounterFilter{Name: q})
 		}
 		if huella.DocumentKey(q) != "" {
