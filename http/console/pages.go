@@ -370,7 +370,9 @@ func (c *Console) handleSubject(w http.ResponseWriter, r *http.Request, req *req
 		CanPurge:     req.user.Role == huella.RoleSupervisor && c.cfg.Enroll != nil && sub.MergedInto == "",
 		PurgeReasons: []huella.PurgeReason{huella.PurgeCourtOrder, huella.PurgeDataProtection, huella.PurgeEnrollmentError}}
 	if ids, ok := c.cfg.Store.(huella.IdentityStore); ok && slices.Contains(hitReaders, req.user.Role) {
-		f := huella.HitFilter{SubjectID: sub.ID, Limit: subjectHitsShown}
+		// The store lists hits oldest first: read up to its page limit
+		// and keep the newest.
+		f := huella.HitFilter{SubjectID: sub.ID, Limit: 1000}
 		if req.user.Role.SiteScoped() {
 			f.Sites = slices.Clone(req.user.Sites)
 		}
@@ -378,6 +380,7 @@ func (c *Console) handleSubject(w http.ResponseWriter, r *http.Request, req *req
 			c.renderError(w, r, req.user, err)
 			return
 		}
+		page.Hits = page.Hits[max(0, len(page.Hits)-subjectHitsShown):]
 		slices.Reverse(page.Hits) // newest first, as the timeline
 		page.ShowHits = true
 	}
