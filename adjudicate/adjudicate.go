@@ -74,9 +74,11 @@ func (s *Service) Hit(ctx context.Context, id string) (*View, error) {
 	var candidate []*huella.Sample
 	switch h.Kind {
 	case huella.HitDuplicate:
-		if v.Subject, err = s.Store.FindSubject(ctx, h.CandidateSubjectID); err != nil {
+		sub, err := s.Store.FindSubject(ctx, h.CandidateSubjectID)
+		if err != nil {
 			return nil, err
 		}
+		v.Subject = CandidateFor(huella.ActorFromContext(ctx), h, sub)
 		candidate = CandidateSamples(v.Subject)
 	case huella.HitWatchlist:
 		if v.WatchEntry, err = s.Store.FindWatchEntry(ctx, h.WatchEntryID); err != nil {
@@ -93,6 +95,37 @@ func (s *Service) Hit(ctx context.Context, id string) (*View, error) {
 		}
 	}
 	return v, nil
+}
+
+// CandidateFor returns a duplicate hit's candidate subject as the user
+// sees it in the hit's view. An examiner must compare the candidate's
+// biometrics wherever they were taken, but sees other sites' biographics
+// only as far as the subject view shows them. So an encounter at a site
+// the user does not work at shows when, where and why
+// (huella.RedactedEncounter) and, while the hit is pending, its finger,
+// iris and face samples (the images to compare); never its names,
+// documents, history, scars, marks and tattoos or identification. Once the
+// hit is decided, nothing is left to compare: such an encounter shows as
+// in the subject view. Encounters at the user's sites show whole.
+func CandidateFor(u *huella.User, h *huella.Hit, sub *huella.Subject) *huella.Subject {
+	out := *sub
+	out.Encounters = make([]*huella.Encounter, len(sub.Encounters))
+	for i, e := range sub.Encounters {
+		if u.CanAccessSite(e.SiteCode) {
+			out.Encounters[i] = e
+			continue
+		}
+		r := huella.RedactedEncounter(e)
+		if h.State == huella.HitPending {
+			for _, smp := range e.Samples {
+				if smp.Modality != huella.ModalitySMT {
+					r.Samples = append(r.Samples, smp)
+				}
+			}
+		}
+		out.Encounters[i] = r
+	}
+	return &out
 }
 
 // CandidateSamples returns the samples of a subject's encounters, newest
