@@ -70,7 +70,7 @@ var accessMatrix = []endpoint{
 		probe := fmt.Sprintf(`{"subject_id":%q,"samples":[{"image":"f2","modality":"finger","position":2,"impression":"plain","ppi":500}]}`, e.enrolls[site].SubjectID)
 		body, ct := multipartPart(e.t, "probe", probe, fingerImage(e.t, "finger-101_2.png"))
 		return "/v1/verify", body, ct
-	}, map[huella.Role][2]bool{huella.RoleOfficer: both, huella.RoleExaminer: both, huella.RoleSupervisor: both}},
+	}, map[huella.Role][2]bool{huella.RoleOfficer: ownOnly, huella.RoleExaminer: ownOnly, huella.RoleSupervisor: both}}, // only subjects the caller may read
 	{"POST /v1/import", func(e *env, site string) (string, io.Reader, string) {
 		return "/v1/import?site=" + site, bytes.NewReader(nistFile(e.t)), "application/octet-stream"
 	}, map[huella.Role][2]bool{huella.RoleOfficer: ownOnly}},
@@ -192,16 +192,20 @@ func TestAccessControl(t *testing.T) {
 }
 
 // TestSubjectAcrossSites: an officer sees that a person was seen at another
-// site, but not the personal data recorded there.
+// site, but not the personal data recorded there. The officer's claim that
+// the person is a subject of the other site links the encounter because
+// the biometrics verify it (TestClaimedSubject has the claims that fail).
 func TestSubjectAcrossSites(t *testing.T) {
 	e := MustOpenEnv(t)
-	other := e.enrolls["MX-CDMX"]
-	enc := strings.Replace(encounterJSON("MX-TAP"), `"site"`, `"subject_id": "`+other.SubjectID+`", "site"`, 1)
-	resp, body := e.enroll("officer", enc, fingerImage(t, "finger-101_2.png"))
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("link enrollment: %d %s", resp.StatusCode, body)
+	samples1, images1 := personA(t, 1)
+	samples2, images2 := personA(t, 2)
+	other := decode[huella.Encounter](t)(e.enroll("officer-cdmx", encounterWith("MX-CDMX", samples1), images1...))
+	enc := strings.Replace(encounterWith("MX-TAP", samples2), `"site"`, `"subject_id": "`+other.SubjectID+`", "site"`, 1)
+	linked := decode[huella.Encounter](t)(e.enroll("officer", enc, images2...))
+	if linked.SubjectID != other.SubjectID || linked.Identification == nil || linked.Identification.Decision != huella.DecisionLinked {
+		t.Fatalf("claimed link with the same person's fingers and irises: subject %s (want %s), %+v", linked.SubjectID, other.SubjectID, linked.Identification)
 	}
-	resp, body = e.do("officer", "GET", "/v1/subjects/"+other.SubjectID, nil, "")
+	resp, body := e.do("officer", "GET", "/v1/subjects/"+other.SubjectID, nil, "")
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)
 	}
@@ -211,8 +215,8 @@ func TestSubjectAcrossSites(t *testing.T) {
 	if n := bytes.Count(body, []byte("Xochitl")); n != 1 {
 		t.Errorf("names appear %d times, want only in the MX-TAP encounter", n)
 	}
-	if bytes.Count(body, []byte(`"image_ref"`)) != 1 {
-		t.Errorf("samples of the other site's encounter are shown")
+	if got, want := bytes.Count(body, []byte(`"image_ref"`)), len(images2); got != want {
+		t.Errorf("%d samples shown, want the %d of the MX-TAP encounter only", got, want)
 	}
 }
 

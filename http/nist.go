@@ -12,7 +12,7 @@ import (
 // nistRoutes are the ANSI/NIST-ITL import and export endpoints.
 func (s *Server) nistRoutes() []route {
 	return []route{
-		{Method: "POST", Path: "/v1/import", Summary: "Enroll an ANSI/NIST-ITL transaction (the request body) as an encounter at a site",
+		{Method: "POST", Path: "/v1/import", Summary: "Enroll an ANSI/NIST-ITL transaction (the request body) as an encounter at a site; an Idempotency-Key header makes retries safe",
 			Roles: []huella.Role{huella.RoleOfficer}, RawRequest: "application/octet-stream", Response: importResponse{}, Handler: s.handleImport,
 			Query: []param{{"site", "string", "site code of the encounter (required)"}, {"reason", "string", "encounter reason (default detention)"}}},
 		{Method: "GET", Path: "/v1/encounters/{id}/export", Summary: "An encounter as an EBTS-style ANSI/NIST-ITL transaction",
@@ -39,6 +39,7 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	req.IdempotencyKey = r.Header.Get("Idempotency-Key")
 	e, err := s.enroll(r.Context(), req)
 	if err != nil {
 		s.Error(w, r, err)

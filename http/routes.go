@@ -33,7 +33,7 @@ func (s *Server) routes() []route {
 // recordRoutes are the endpoints of enrollment, records and administration.
 func (s *Server) recordRoutes() []route {
 	return []route{
-		{Method: "POST", Path: "/v1/encounters", Summary: "Enroll an encounter: biographics and images in one multipart request",
+		{Method: "POST", Path: "/v1/encounters", Summary: "Enroll an encounter: biographics and images in one multipart request. A subject_id is a claim, linked only if the biometrics verify it (else a hit for an examiner); an Idempotency-Key header makes retries safe",
 			Roles: []huella.Role{huella.RoleOfficer}, Multipart: true, Request: encounterRequest{}, Response: huella.Encounter{}, Handler: s.handleCreateEncounter},
 		{Method: "GET", Path: "/v1/encounters", Summary: "List or search encounters by site, capture time, name and document, newest first",
 			Roles: readers, Response: []huella.Encounter{}, Handler: s.handleListEncounters,
@@ -106,6 +106,7 @@ func (s *Server) handleCreateEncounter(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	req.IdempotencyKey = r.Header.Get("Idempotency-Key")
 	e, err := s.enroll(r.Context(), req)
 	if err != nil {
 		s.Error(w, r, err)
@@ -272,18 +273,13 @@ func (s *Server) handleGetSubject(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	visible := !user.Role.SiteScoped()
-	for _, e := range sub.Encounters {
-		visible = visible || user.CanAccessSite(e.SiteCode)
-	}
-	if !visible {
+	if !user.CanReadSubject(sub) {
 		s.Error(w, r, huella.Errorf(huella.EFORBIDDEN, "the subject has no encounter at a site you work at"))
 		return
 	}
 	for i, e := range sub.Encounters {
 		if !user.CanAccessSite(e.SiteCode) {
-			sub.Encounters[i] = &huella.Encounter{ID: e.ID, SubjectID: e.SubjectID, SiteCode: e.SiteCode,
-				CapturedAt: e.CapturedAt, Reason: e.Reason, CreatedAt: e.CreatedAt}
+			sub.Encounters[i] = huella.RedactedEncounter(e)
 		}
 	}
 	if err := s.audit(r, huella.ActionSubjectRead, "subject/"+sub.ID, "", ""); err != nil {

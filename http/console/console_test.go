@@ -574,18 +574,20 @@ func TestEnroll(t *testing.T) {
 			t.Errorf("biographics in the logs:\n%s", e.logs.String())
 		}
 	})
-	t.Run("Linked", func(t *testing.T) {
+	t.Run("ErrClaimWithoutSearch", func(t *testing.T) {
+		// The subject given is a claim to verify by biometrics; without the
+		// search nothing can verify it, so nothing is linked or stored.
 		b.get("/enroll?subject=" + subject)
 		fields, _ := enrollForm("MX-TAP")
 		fields.Set("subject_id", subject)
 		fields.Set("given_0", "Itzel M.")
+		before := encounterCount(t, e.store)
 		code, body, _ := b.upload("/enroll", fields, map[string][]byte{"finger_1": fixture(t, "finger-105_1.png")})
-		if code != http.StatusOK || !strings.Contains(body, "vinculado") || !strings.Contains(body, subject) {
-			t.Fatalf("enroll linked: %d\n%s", code, body)
+		if code != http.StatusUnsupportedMediaType || !strings.Contains(body, "Un sujeto indicado se verifica por biometría") || !strings.Contains(body, `value="Itzel M."`) {
+			t.Fatalf("claimed subject without search: %d, want 415 with the message and the form kept\n%s", code, body)
 		}
-		sub, err := e.store.FindSubject(context.Background(), subject)
-		if err != nil || len(sub.Encounters) != 2 {
-			t.Fatalf("subject after the second encounter: %v, %v", sub, err)
+		if after := encounterCount(t, e.store); after != before {
+			t.Fatalf("encounters: %d -> %d, want none stored", before, after)
 		}
 	})
 	t.Run("ErrNoName", func(t *testing.T) {

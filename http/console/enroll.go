@@ -165,7 +165,7 @@ func (c *Console) renderEnroll(w http.ResponseWriter, r *http.Request, req *requ
 // counts and finger marks, no biographic values.
 type enrollResult struct {
 	EncounterID, SubjectID, Site string
-	Linked                       bool // the officer gave the subject
+	Linked                       bool // the officer gave the subject, and the biometrics verified it
 	Fingers, Irises, Faces, SMTs int
 	Unprintable, Amputated       []int // fingers marked so, stored as absences
 	// Searched tells whether enrollment ran the 1:N search; the rest is
@@ -213,6 +213,8 @@ func (c *Console) handleEnroll(w http.ResponseWriter, r *http.Request, req *requ
 	}
 	result.EncounterID, result.SubjectID, result.Site = stored.ID, stored.SubjectID, stored.SiteCode
 	if id := stored.Identification; id != nil {
+		// A claimed subject is linked only if the biometrics verified it.
+		result.Linked = result.Linked && id.Decision == huella.DecisionLinked
 		result.Searched, result.Decision, result.Hits = true, id.Decision, id.Hits
 		result.Candidates = id.Candidates
 		if len(result.Candidates) > maxCandidatesShown {
