@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/huella-abis/huella"
@@ -175,6 +176,43 @@ func TestIdempotencyKey(t *testing.T) {
 		resp, body = enrollWith(e.srv.URL, "officer", "retry-1", encounter, fingerImage(t, "finger-103_1.png"))
 		if resp.StatusCode != http.StatusCreated || !bytes.Equal(body, first) {
 			t.Fatalf("retry: %d\n%s\nwant the first answer\n%s", resp.StatusCode, body, first)
+		}
+		if after := e.snapshot(); after.encounters != before.encounters+1 {
+			t.Errorf("encounters: %d -> %d, want one more", before.encounters, after.encounters)
+		}
+	})
+	t.Run("AtOnce", func(t *testing.T) {
+		// Retries racing each other: one encounter, every answer names it.
+		before := e.snapshot()
+		img := fingerImage(t, "finger-102_1.png")
+		const n = 4
+		ids := make([]string, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			body, ct := multipartBody(t, encounter, img)
+			req, _ := http.NewRequest("POST", e.srv.URL+"/v1/encounters", body)
+			req.Header.Set("Authorization", "Bearer "+e.tokens["officer"])
+			req.Header.Set("Content-Type", ct)
+			req.Header.Set("Idempotency-Key", "at-once")
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					return
+				}
+				defer resp.Body.Close()
+				var got huella.Encounter
+				if resp.StatusCode == http.StatusCreated && json.NewDecoder(resp.Body).Decode(&got) == nil {
+					ids[i] = got.ID
+				}
+			}()
+		}
+		wg.Wait()
+		for i := range ids {
+			if ids[i] == "" || ids[i] != ids[0] {
+				t.Fatalf("answers name encounters %v, want one and the same", ids)
+			}
 		}
 		if after := e.snapshot(); after.encounters != before.encounters+1 {
 			t.Errorf("encounters: %d -> %d, want one more", before.encounters, after.encounters)
