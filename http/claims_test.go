@@ -282,6 +282,26 @@ func TestIdempotencyKey(t *testing.T) {
 		resp, body = e.doWith(e.srv.URL, "officer", "POST", "/v1/import?site=MX-TAP&reason=transfer", bytes.NewReader(file), "application/octet-stream", key("import-7"))
 		checkError(t, resp, body, huella.ECONFLICT)
 	})
+	t.Run("Documented", func(t *testing.T) {
+		_, body := e.do("", "GET", "/openapi.json", nil, "")
+		var doc struct {
+			Paths map[string]map[string]struct {
+				Parameters []struct{ Name, In string }
+			}
+		}
+		if err := json.Unmarshal(body, &doc); err != nil {
+			t.Fatal(err)
+		}
+		for _, path := range []string{"/v1/encounters", "/v1/import"} {
+			found := false
+			for _, p := range doc.Paths[path]["post"].Parameters {
+				found = found || (p.Name == "Idempotency-Key" && p.In == "header")
+			}
+			if !found {
+				t.Errorf("POST %s does not document the Idempotency-Key header", path)
+			}
+		}
+	})
 	t.Run("ErrBadKey", func(t *testing.T) {
 		for _, k := range []string{strings.Repeat("k", huella.MaxIdempotencyKey+1), "tab\there"} {
 			resp, body := enrollWith(e.srv.URL, "officer", k, encounter, fingerImage(t, "finger-103_1.png"))

@@ -12,8 +12,8 @@ import (
 // nistRoutes are the ANSI/NIST-ITL import and export endpoints.
 func (s *Server) nistRoutes() []route {
 	return []route{
-		{Method: "POST", Path: "/v1/import", Summary: "Enroll an ANSI/NIST-ITL transaction (the request body) as an encounter at a site; an Idempotency-Key header makes retries safe",
-			Roles: []huella.Role{huella.RoleOfficer}, RawRequest: "application/octet-stream", Response: importResponse{}, Handler: s.handleImport,
+		{Method: "POST", Path: "/v1/import", Summary: "Enroll an ANSI/NIST-ITL transaction (the request body) as an encounter at a site",
+			Roles: []huella.Role{huella.RoleOfficer}, Headers: []param{idempotencyKey}, RawRequest: "application/octet-stream", Response: importResponse{}, Handler: s.handleImport,
 			Query: []param{{"site", "string", "site code of the encounter (required)"}, {"reason", "string", "encounter reason (default detention)"}}},
 		{Method: "GET", Path: "/v1/encounters/{id}/export", Summary: "An encounter as an EBTS-style ANSI/NIST-ITL transaction",
 			Roles: readers, RawResponse: "application/octet-stream", Handler: s.handleExport},
