@@ -82,6 +82,9 @@ var accessMatrix = []endpoint{
 		map[huella.Role][2]bool{huella.RoleExaminer: ownOnly, huella.RoleSupervisor: both}},
 	{"GET /v1/hits/{id}", get(func(e *env, site string) string { return "/v1/hits/" + e.newHit(site).ID }),
 		map[huella.Role][2]bool{huella.RoleExaminer: ownOnly, huella.RoleSupervisor: both}},
+	{"GET /v1/hits/{id}/images/{sample}", get(func(e *env, site string) string {
+		return "/v1/hits/" + e.newHit(site).ID + "/images/" + e.enrolls[site].Samples[0].ID
+	}), map[huella.Role][2]bool{huella.RoleExaminer: ownOnly, huella.RoleSupervisor: both}},
 	{"POST /v1/hits/{id}/decision", func(e *env, site string) (string, io.Reader, string) {
 		return "/v1/hits/" + e.newHit(site).ID + "/decision", strings.NewReader(`{"state":"rejected","reason":"different ridge flow"}`), "application/json"
 	}, map[huella.Role][2]bool{huella.RoleExaminer: ownOnly}},

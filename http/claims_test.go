@@ -120,6 +120,14 @@ func TestHitViewAcrossSites(t *testing.T) {
 	if len(cand.Samples) != 1 || cand.Samples[0].ID != e.enrolls["MX-CDMX"].Samples[0].ID {
 		t.Errorf("the examiner cannot compare the candidate's finger: %+v", cand.Samples)
 	}
+	// The candidate's image, taken at MX-CDMX, is there to compare.
+	image := "/v1/hits/" + h.ID + "/images/" + e.enrolls["MX-CDMX"].Samples[0].ID
+	if resp, body := e.do("examiner", "GET", image, nil, ""); resp.StatusCode != http.StatusOK || !bytes.HasPrefix(body, []byte("\x89PNG")) {
+		t.Errorf("GET %s while pending: %d, want the PNG", image, resp.StatusCode)
+	}
+	if resp, _ := e.do("examiner", "GET", "/v1/samples/"+e.enrolls["MX-CDMX"].Samples[0].ID+"/image", nil, ""); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("the same image outside the hit: %d, want 403", resp.StatusCode)
+	}
 	if _, body := read("supervisor"); bytes.Count(body, []byte("Xochitl")) != 2 {
 		t.Errorf("the supervisor does not see both records")
 	}
@@ -129,6 +137,9 @@ func TestHitViewAcrossSites(t *testing.T) {
 	}
 	if v, _ := read("examiner"); len(v.Subject.Encounters[0].Samples) != 0 {
 		t.Errorf("after the decision the examiner still gets the other site's samples: %+v", v.Subject.Encounters[0].Samples)
+	}
+	if resp, _ := e.do("examiner", "GET", image, nil, ""); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET %s after the decision: %d, want 404", image, resp.StatusCode)
 	}
 }
 
