@@ -246,12 +246,12 @@ func (c *Console) handleSignIn(w http.ResponseWriter, r *http.Request) {
 }
 
 // cookiesWillStick reports whether the browser will keep the Secure
-// session cookie: over TLS (here or at a proxy that says so), or from a
+// session cookie: over TLS (here or at a trusted proxy that says so), or from a
 // loopback address, which browsers treat as secure. Elsewhere a sign-in
 // would loop back to the form without a word, so it is refused with a
 // message instead.
 func (c *Console) cookiesWillStick(r *http.Request) bool {
-	if c.cfg.InsecureCookies || r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+	if c.cfg.InsecureCookies || r.TLS != nil || (c.cfg.TrustProxy && r.Header.Get("X-Forwarded-Proto") == "https") {
 		return true
 	}
 	host := r.Host
