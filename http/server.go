@@ -224,6 +224,17 @@ func (s *Server) authenticate(r *http.Request) (*huella.User, error) {
 	if subtle.ConstantTimeCompare(u.TokenHash, huella.HashToken(token)) != 1 {
 		return nil, huella.Errorf(huella.EUNAUTHORIZED, "invalid token")
 	}
+	now := s.Now()
+	if u.TokenExpired(now) {
+		return nil, huella.Errorf(huella.EUNAUTHORIZED, "token expired: ask an administrator for a new one")
+	}
+	if u.TokenUseStale(now) {
+		// Bookkeeping for "tokens by last use": a failure costs a late
+		// entry, not the request.
+		if err := s.Store.RecordTokenUse(r.Context(), u.ID, now); err != nil {
+			s.Logger.Warn("record token use", "user", u.ID, "err", err)
+		}
+	}
 	return u, nil
 }
 
