@@ -59,6 +59,15 @@ var accessMatrix = []endpoint{
 	{"POST /v1/users", func(e *env, site string) (string, io.Reader, string) {
 		return "/v1/users", strings.NewReader(fmt.Sprintf(`{"name":"new.user%d","role":"officer","sites":[%q]}`, e.next(), site)), "application/json"
 	}, map[huella.Role][2]bool{huella.RoleAdmin: both}},
+	{"POST /v1/users/{id}/disable", func(e *env, site string) (string, io.Reader, string) {
+		return "/v1/users/" + e.throwawayUser(site) + "/disable", nil, ""
+	}, map[huella.Role][2]bool{huella.RoleAdmin: both}},
+	{"POST /v1/users/{id}/enable", func(e *env, site string) (string, io.Reader, string) {
+		return "/v1/users/" + e.throwawayUser(site) + "/enable", nil, ""
+	}, map[huella.Role][2]bool{huella.RoleAdmin: both}},
+	{"POST /v1/users/{id}/token", func(e *env, site string) (string, io.Reader, string) {
+		return "/v1/users/" + e.throwawayUser(site) + "/token", strings.NewReader(`{"expires_in_days":30}`), "application/json"
+	}, map[huella.Role][2]bool{huella.RoleAdmin: both}},
 	{"GET /v1/me", get(func(e *env, site string) string { return "/v1/me" }),
 		map[huella.Role][2]bool{huella.RoleOfficer: both, huella.RoleExaminer: both, huella.RoleSupervisor: both, huella.RoleAuditor: both, huella.RolePartner: both, huella.RoleAdmin: both}},
 	{"GET /v1/audit", get(func(e *env, site string) string { return "/v1/audit" }), map[huella.Role][2]bool{huella.RoleAuditor: both}},

@@ -34,7 +34,7 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	req, notes, err := nistmap.Import(data, nistmap.ImportOptions{Site: q.Get("site"), Reason: huella.Reason(q.Get("reason"))})
+	req, notes, err := nistmap.Import(data, nistmap.ImportOptions{Site: q.Get("site"), Reason: huella.Reason(q.Get("reason")), Now: s.Now()})
 	if err != nil {
 		s.Error(w, r, err)
 		return

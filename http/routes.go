@@ -54,9 +54,16 @@ func (s *Server) recordRoutes() []route {
 		{Method: "GET", Path: "/v1/sites", Summary: "List sites", Roles: everyone, Response: []huella.Site{}, Handler: s.handleListSites},
 		{Method: "POST", Path: "/v1/sites", Summary: "Create a site", Roles: []huella.Role{huella.RoleAdmin},
 			Request: huella.Site{}, Response: huella.Site{}, Handler: s.handleCreateSite},
-		{Method: "GET", Path: "/v1/users", Summary: "List users", Roles: []huella.Role{huella.RoleAdmin}, Response: []huella.User{}, Handler: s.handleListUsers},
+		{Method: "GET", Path: "/v1/users", Summary: "List users", Roles: []huella.Role{huella.RoleAdmin}, Response: []huella.User{}, Handler: s.handleListUsers,
+			Query: []param{{"sort", "string", "name (default) or last-used: the most recently used token first, never-used last"}}},
 		{Method: "POST", Path: "/v1/users", Summary: "Create a user; the API token is shown once", Roles: []huella.Role{huella.RoleAdmin},
 			Request: userRequest{}, Response: userResponse{}, Handler: s.handleCreateUser},
+		{Method: "POST", Path: "/v1/users/{id}/disable", Summary: "Disable a user: their token and console sessions stop working at once",
+			Roles: []huella.Role{huella.RoleAdmin}, Response: huella.User{}, Handler: s.handleDisableUser},
+		{Method: "POST", Path: "/v1/users/{id}/enable", Summary: "Enable a disabled user again",
+			Roles: []huella.Role{huella.RoleAdmin}, Response: huella.User{}, Handler: s.handleEnableUser},
+		{Method: "POST", Path: "/v1/users/{id}/token", Summary: "Rotate a user's token: the old one stops working, the new one is shown once",
+			Roles: []huella.Role{huella.RoleAdmin}, Request: tokenRequest{}, Response: userResponse{}, Handler: s.handleRotateToken},
 		{Method: "GET", Path: "/v1/me", Summary: "The calling user", Roles: everyone, Response: huella.User{}, Handler: s.handleMe},
 		{Method: "GET", Path: "/v1/audit", Summary: "Read the hash-chained audit trail", Roles: []huella.Role{huella.RoleAuditor},
 			Response: []huella.AuditEvent{}, Handler: s.handleListAudit,
@@ -448,6 +455,9 @@ type userRequest struct {
 	Role    huella.Role `json:"role"`
 	Sites   []string    `json:"sites,omitempty"`
 	Partner string      `json:"partner,omitempty"`
+	// ExpiresInDays is the token's lifetime: at most 90 days for people
+	// (the default), up to 730 for partner systems.
+	ExpiresInDays int `json:"expires_in_days,omitempty"`
 }
 
 // userResponse returns the new user and its token, shown only this once.
@@ -462,8 +472,14 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	lifetime, err := huella.TokenLifetime(req.Role, time.Duration(req.ExpiresInDays)*24*time.Hour)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	token := NewToken()
-	u := &huella.User{Name: req.Name, Role: req.Role, Sites: req.Sites, Partner: req.Partner, TokenHash: huella.HashToken(token)}
+	u := &huella.User{Name: req.Name, Role: req.Role, Sites: req.Sites, Partner: req.Partner}
+	u.IssueToken(huella.HashToken(token), s.Now(), lifetime)
 	if err := s.Store.CreateUser(r.Context(), u); err != nil {
 		s.Error(w, r, err)
 		return
@@ -481,6 +497,11 @@ func NewToken() string {
 }
 
 func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
+	sort := r.URL.Query().Get("sort")
+	if sort != "" && sort != "name" && sort != "last-used" {
+		s.Error(w, r, huella.Errorf(huella.EINVALID, "sort must be name or last-used"))
+		return
+	}
 	users, err := s.Store.ListUsers(r.Context())
 	if err != nil {
 		s.Error(w, r, err)
@@ -488,6 +509,9 @@ func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	if users == nil {
 		users = []*huella.User{}
+	}
+	if sort == "last-used" {
+		huella.SortByTokenUse(users)
 	}
 	writeJSON(w, http.StatusOK, users)
 }
