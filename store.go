@@ -46,9 +46,16 @@ type Store interface {
 
 	// CreateEncounter stores the encounter with its samples and SMTs in one
 	// transaction, creating a new subject when SubjectID is empty, and sets
-	// every ID and CreatedAt. EINVALID if it does not validate or names an
-	// unknown site; ENOTFOUND if SubjectID names no subject.
+	// every ID and CreatedAt. With Idempotency set, the key is stored with
+	// the encounter, unique per officer. EINVALID if it does not validate
+	// or names an unknown site; ENOTFOUND if SubjectID names no subject;
+	// ECONFLICT if the officer used the idempotency key before.
 	CreateEncounter(ctx context.Context, e *Encounter) error
+	// FindEncounterByIdempotencyKey returns the encounter the officer
+	// created with the idempotency key, as FindEncounter does and with its
+	// Idempotency set, or ENOTFOUND. It is not audited: the caller
+	// answers a retry of its own request with it.
+	FindEncounterByIdempotencyKey(ctx context.Context, officer, key string) (*Encounter, error)
 	// FindEncounter returns the encounter with its samples and SMTs, or ENOTFOUND.
 	FindEncounter(ctx context.Context, id string) (*Encounter, error)
 	// ListEncounters returns the encounters matching the filter, newest

@@ -124,6 +124,22 @@ func (u *User) CanAccessSite(site string) bool {
 	return slices.Contains(u.Sites, site)
 }
 
+// CanReadSubject reports whether the user may read the subject: users of
+// every site may, site-scoped users when the subject has an encounter at
+// one of their sites. The subject view then shows the encounters at other
+// sites only as when, where and why (RedactedEncounter).
+func (u *User) CanReadSubject(s *Subject) bool {
+	if !u.Role.SiteScoped() {
+		return true
+	}
+	for _, e := range s.Encounters {
+		if u.CanAccessSite(e.SiteCode) {
+			return true
+		}
+	}
+	return false
+}
+
 // HashToken returns the stored form of an API token.
 func HashToken(token string) []byte {
 	h := sha256.Sum256([]byte(token))

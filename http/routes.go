@@ -33,8 +33,8 @@ func (s *Server) routes() []route {
 // recordRoutes are the endpoints of enrollment, records and administration.
 func (s *Server) recordRoutes() []route {
 	return []route{
-		{Method: "POST", Path: "/v1/encounters", Summary: "Enroll an encounter: biographics and images in one multipart request",
-			Roles: []huella.Role{huella.RoleOfficer}, Multipart: true, Request: encounterRequest{}, Response: huella.Encounter{}, Handler: s.handleCreateEncounter},
+		{Method: "POST", Path: "/v1/encounters", Summary: "Enroll an encounter: biographics and images in one multipart request. A subject_id is a claim, linked only if the biometrics verify it (else a hit for an examiner)",
+			Roles: []huella.Role{huella.RoleOfficer}, Headers: []param{idempotencyKey}, Multipart: true, Request: encounterRequest{}, Response: huella.Encounter{}, Handler: s.handleCreateEncounter},
 		{Method: "GET", Path: "/v1/encounters", Summary: "List or search encounters by site, capture time, name and document, newest first",
 			Roles: readers, Response: []huella.Encounter{}, Handler: s.handleListEncounters,
 			Query: []param{{"site", "string", "site code (repeatable)"}, {"from", "string", "captured at or after (RFC 3339)"},
@@ -70,6 +70,10 @@ func (s *Server) recordRoutes() []route {
 			Query: []param{{"after", "integer", "events after this sequence number"}, {"limit", "integer", "at most this many (default 100, max 1000)"}}},
 	}
 }
+
+// idempotencyKey documents the header that makes an enrollment safe to
+// retry (enroll.Request.IdempotencyKey).
+var idempotencyKey = param{"Idempotency-Key", "string", "1-255 printable ASCII characters: a retry with the same key and content gets the first answer, the key with other content is a 409"}
 
 // encounterRequest is the JSON part "encounter" of an enrollment request.
 // Each sample names the multipart part holding its image.
@@ -113,6 +117,7 @@ func (s *Server) handleCreateEncounter(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	req.IdempotencyKey = r.Header.Get("Idempotency-Key")
 	e, err := s.enroll(r.Context(), req)
 	if err != nil {
 		s.Error(w, r, err)
@@ -279,18 +284,13 @@ func (s *Server) handleGetSubject(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	visible := !user.Role.SiteScoped()
-	for _, e := range sub.Encounters {
-		visible = visible || user.CanAccessSite(e.SiteCode)
-	}
-	if !visible {
+	if !user.CanReadSubject(sub) {
 		s.Error(w, r, huella.Errorf(huella.EFORBIDDEN, "the subject has no encounter at a site you work at"))
 		return
 	}
 	for i, e := range sub.Encounters {
 		if !user.CanAccessSite(e.SiteCode) {
-			sub.Encounters[i] = &huella.Encounter{ID: e.ID, SubjectID: e.SubjectID, SiteCode: e.SiteCode,
-				CapturedAt: e.CapturedAt, Reason: e.Reason, CreatedAt: e.CreatedAt}
+			sub.Encounters[i] = huella.RedactedEncounter(e)
 		}
 	}
 	if err := s.audit(r, huella.ActionSubjectRead, "subject/"+sub.ID, "", ""); err != nil {

@@ -158,6 +158,7 @@ type route struct {
 	Summary      string
 	Roles        []huella.Role // who may call it at all
 	Query        []param       // documented query parameters
+	Headers      []param       // documented request headers
 	Request      any           // JSON request body type, for the OpenAPI document
 	Multipart    bool          // multipart/form-data body
 	RawRequest   string        // content type of a non-JSON request body

@@ -44,6 +44,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Sites", testSites},
 		{"Users", testUsers},
 		{"Encounters", testEncounters},
+		{"Idempotency", testIdempotency},
 		{"ListEncounters", testListEncounters},
 		{"EncounterStats", testEncounterStats},
 		{"Audit", testAudit},
