@@ -64,6 +64,10 @@ const (
 	// branching^depth visual words.
 	vocabularyBranching = 64
 	vocabularyDepth     = 2
+	// vocabularyIterations bounds the k-majority iterations at each node,
+	// and vocabularySeed seeds its initial centres.
+	vocabularyIterations = 12
+	vocabularySeed       = 1
 	// shortlistSize is the number of gallery images the bag-of-words pass
 	// hands to geometric verification.
 	shortlistSize = 100

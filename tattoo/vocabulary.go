@@ -99,6 +99,12 @@ func TrainVocabulary(images [][]Descriptor, branching, depth, iterations int, se
 	return v, nil
 }
 
+// TrainDefaultVocabulary trains a vocabulary with the engine's parameters
+// (the shape of the shipped one) from the descriptors of training images.
+func TrainDefaultVocabulary(images [][]Descriptor) (*Vocabulary, error) {
+	return TrainVocabulary(images, vocabularyBranching, vocabularyDepth, vocabularyIterations, vocabularySeed)
+}
+
 func (v *Vocabulary) leafCount() int {
 	n := 1
 	for range v.Depth {
