@@ -165,17 +165,32 @@ func verifyMatches(probe, candidate *Template, matches []Match) Comparison {
 	}
 	var top [seedRefinements]proposal
 	loose := 4 * ransacTolerance * ransacTolerance
+	// rot[i] is the rotation, as a unit vector, taking match i's probe
+	// orientation onto its candidate orientation: under a similarity of
+	// rotation r, match j's orientations agree when rot[j]·r > cos tolerance.
+	rot := make([][2]float64, n)
+	for i, d := range v.dir {
+		rot[i] = [2]float64{d[0]*d[2] + d[1]*d[3], d[0]*d[3] - d[1]*d[2]}
+	}
 	for i := range n {
-		d := &v.dir[i]
 		scale := math.Pow(pyramidScale, float64(levelDiff[i]))
-		// Rotation taking the probe orientation onto the candidate's.
-		c := scale * (d[0]*d[2] + d[1]*d[3])
-		sn := scale * (d[0]*d[3] - d[1]*d[2])
+		c, sn := scale*rot[i][0], scale*rot[i][1]
 		p := &v.pts[i]
 		a := Affine{A11: c, A12: -sn, A21: sn, A22: c}
 		a.Tx = p[2] - (c*p[0] - sn*p[1])
 		a.Ty = p[3] - (sn*p[0] + c*p[1])
-		count := v.count(&a, loose, nil)
+		count := 0
+		for j := range n {
+			if rot[j][0]*rot[i][0]+rot[j][1]*rot[i][1] <= cosOrientationTolerance {
+				continue
+			}
+			q := &v.pts[j]
+			dx := c*q[0] - sn*q[1] + a.Tx - q[2]
+			dy := sn*q[0] + c*q[1] + a.Ty - q[3]
+			if dx*dx+dy*dy <= loose {
+				count++
+			}
+		}
 		for k := range top {
 			if count > top[k].count {
 				copy(top[k+1:], top[k:len(top)-1])
@@ -239,19 +254,56 @@ func verifyMatches(probe, candidate *Template, matches []Match) Comparison {
 func (v *verifyData) chanceInliers(a *Affine) float64 {
 	tol2 := ransacTolerance * ransacTolerance
 	n := len(v.pts)
+	// Bucket the candidate points in cells of the tolerance's size, so each
+	// mapped probe point is compared with the 3×3 cells around it only.
+	minX, minY := math.Inf(1), math.Inf(1)
+	maxX, maxY := math.Inf(-1), math.Inf(-1)
+	for _, q := range v.pts {
+		minX, minY = math.Min(minX, q[2]), math.Min(minY, q[3])
+		maxX, maxY = math.Max(maxX, q[2]), math.Max(maxY, q[3])
+	}
+	gw := int((maxX-minX)/ransacTolerance) + 1
+	gh := int((maxY-minY)/ransacTolerance) + 1
+	start := make([]int32, gw*gh+1)
+	cellOf := func(x, y float64) int {
+		return int((y-minY)/ransacTolerance)*gw + int((x-minX)/ransacTolerance)
+	}
+	for _, q := range v.pts {
+		start[cellOf(q[2], q[3])+1]++
+	}
+	for k := 1; k < len(start); k++ {
+		start[k] += start[k-1]
+	}
+	order := make([]int32, n)
+	fill := append([]int32(nil), start[:gw*gh]...)
+	for j, q := range v.pts {
+		k := cellOf(q[2], q[3])
+		order[fill[k]] = int32(j)
+		fill[k]++
+	}
 	total := 0
 	for i := range v.pts {
 		p, d := &v.pts[i], &v.dir[i]
 		x := a.A11*p[0] + a.A12*p[1] + a.Tx
 		y := a.A21*p[0] + a.A22*p[1] + a.Ty
+		cx := int(math.Floor((x - minX) / ransacTolerance))
+		cy := int(math.Floor((y - minY) / ransacTolerance))
+		if cx < -1 || cy < -1 || cx > gw || cy > gh {
+			continue
+		}
 		ux := a.A11*d[0] + a.A12*d[1]
 		uy := a.A21*d[0] + a.A22*d[1]
 		un := math.Hypot(ux, uy) * cosOrientationTolerance
-		for j := range v.pts {
-			q, e := &v.pts[j], &v.dir[j]
-			dx, dy := x-q[2], y-q[3]
-			if dx*dx+dy*dy <= tol2 && ux*e[2]+uy*e[3] > un {
-				total++
+		for gy := max(cy-1, 0); gy <= min(cy+1, gh-1); gy++ {
+			for gx := max(cx-1, 0); gx <= min(cx+1, gw-1); gx++ {
+				k := gy*gw + gx
+				for _, j := range order[start[k]:start[k+1]] {
+					q, e := &v.pts[j], &v.dir[j]
+					dx, dy := x-q[2], y-q[3]
+					if dx*dx+dy*dy <= tol2 && ux*e[2]+uy*e[3] > un {
+						total++
+					}
+				}
 			}
 		}
 	}

@@ -325,5 +325,6 @@ var defaultVocabulary = sync.OnceValue(func() *Vocabulary {
 })
 
 // DefaultVocabulary returns the vocabulary shipped with the engine, trained
-// on tattoo photographs (see TrainVocabulary and BENCHMARKS.md).
+// with TrainDefaultVocabulary on the Instagram distractor photos only (no
+// BIVTatt subject; see the package documentation and BENCHMARKS.md).
 func DefaultVocabulary() *Vocabulary { return defaultVocabulary() }
