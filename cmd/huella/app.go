@@ -34,6 +34,10 @@ type Config struct {
 	Forward  ForwardConfig // forwarding to partners (serve; partner.go)
 	// TwoPersonRule makes every hit confirmation take two examiners.
 	TwoPersonRule bool
+	// Existing makes OpenApp refuse a data directory, key or database that
+	// does not exist yet instead of creating it: commands that only read
+	// (or only manage records already there) never create data.
+	Existing bool
 }
 
 // ConfigError is a configuration value that does not hold.
@@ -71,6 +75,23 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// checkExisting reports a data directory, data key or SQLite database
+// that does not exist, for commands that must not create them.
+func (c *Config) checkExisting() error {
+	if fi, err := os.Stat(c.Data); err != nil || !fi.IsDir() {
+		return fmt.Errorf("data directory %s does not exist (give --data or $HUELLA_DATA)", c.Data)
+	}
+	if _, err := os.Stat(c.KeyFile); err != nil {
+		return fmt.Errorf("data key %s does not exist: is %s a Huella data directory?", c.KeyFile, c.Data)
+	}
+	if c.Postgres == "" {
+		if _, err := os.Stat(filepath.Join(c.Data, "huella.db")); err != nil {
+			return fmt.Errorf("no database in %s: is it a Huella data directory?", c.Data)
+		}
+	}
+	return nil
+}
+
 // App is an opened Huella: its store, blobs and services, wired by hand.
 type App struct {
 	Config Config
@@ -94,11 +115,15 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
-	}
 	if cfg.KeyFile == "" {
 		cfg.KeyFile = filepath.Join(cfg.Data, "keys", "data.key")
+	}
+	if cfg.Existing {
+		if err := cfg.checkExisting(); err != nil {
+			return nil, err
+		}
+	} else if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	a := &App{Config: cfg, Logger: logger}
 	key, err := blob.LoadOrCreateKey(cfg.KeyFile)

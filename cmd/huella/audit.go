@@ -22,6 +22,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
+	cfg.Existing = true
 	app, err := OpenApp(ctx, cfg, newLogger(stderr))
 	if err != nil {
 		return err

@@ -162,8 +162,13 @@ func runPartner(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := fs.Parse(rest); err != nil {
 		return err
 	}
+	// Listing never creates data: a missing data directory is an error.
+	cfg.Existing = verb == "list" || verb == "agreement list" || verb == "deliveries" || verb == "keys"
 	if verb == "keys" || verb == "rotate-key" {
 		dir := filepath.Join(cfg.Data, "keys", "signing")
+		if fi, err := os.Stat(cfg.Data); cfg.Existing && (err != nil || !fi.IsDir()) {
+			return fmt.Errorf("data directory %s does not exist (give --data or $HUELLA_DATA)", cfg.Data)
+		}
 		keys, err := forward.LoadOrCreateKeyRing(dir)
 		if err != nil {
 			return err
