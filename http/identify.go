@@ -116,6 +116,18 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleListHits(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := huella.HitFilter{State: huella.HitState(q.Get("state")), Kind: huella.HitKind(q.Get("kind")), Sites: q["site"]}
+	switch f.State {
+	case "", huella.HitPending, huella.HitConfirmed, huella.HitRejected, huella.HitWithdrawn:
+	default:
+		s.Error(w, r, huella.Errorf(huella.EINVALID, "state must be pending, confirmed, rejected or withdrawn"))
+		return
+	}
+	switch f.Kind {
+	case "", huella.HitDuplicate, huella.HitWatchlist:
+	default:
+		s.Error(w, r, huella.Errorf(huella.EINVALID, "kind must be duplicate or watchlist"))
+		return
+	}
 	hits, err := s.Adjudicate.Queue(r.Context(), f)
 	if err != nil {
 		s.Error(w, r, err)

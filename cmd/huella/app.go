@@ -27,11 +27,14 @@ import (
 // under Data) run one facility on one box; a PostgreSQL DSN moves the
 // records to a server.
 type Config struct {
-	Addr     string        // listen address of the API and console
-	Data     string        // data directory: database, blobs, key
-	KeyFile  string        // data key; default Data/keys/data.key
-	Postgres string        // PostgreSQL DSN; empty uses SQLite in Data
-	Forward  ForwardConfig // forwarding to partners (serve; partner.go)
+	Addr string // listen address of the API and console
+	// MetricsAddr, when set, serves /metrics there instead of on Addr;
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsAddr, MetricsToken string
+	Data                      string        // data directory: database, blobs, key
+	KeyFile                   string        // data key; default Data/keys/data.key
+	Postgres                  string        // PostgreSQL DSN; empty uses SQLite in Data
+	Forward                   ForwardConfig // forwarding to partners (serve; partner.go)
 	// TwoPersonRule makes every hit confirmation take two examiners.
 	TwoPersonRule bool
 	// Existing makes OpenApp refuse a data directory, key or database that
@@ -52,6 +55,8 @@ func (e *ConfigError) Error() string { return fmt.Sprintf("config: %s: %s", e.Fi
 func (c *Config) registerFlags(fs *flag.FlagSet, withAddr bool) {
 	if withAddr {
 		fs.StringVar(&c.Addr, "addr", envOr("HUELLA_ADDR", "127.0.0.1:8080"), "listen address ($HUELLA_ADDR)")
+		fs.StringVar(&c.MetricsAddr, "metrics-addr", os.Getenv("HUELLA_METRICS_ADDR"), "serve /metrics on this address instead of --addr ($HUELLA_METRICS_ADDR)")
+		fs.StringVar(&c.MetricsToken, "metrics-token", os.Getenv("HUELLA_METRICS_TOKEN"), "bearer token /metrics requires; empty: none ($HUELLA_METRICS_TOKEN)")
 		c.Forward.registerForwardFlags(fs)
 	}
 	fs.StringVar(&c.Data, "data", envOr("HUELLA_DATA", "./huella-data"), "data directory ($HUELLA_DATA)")

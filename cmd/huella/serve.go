@@ -42,6 +42,13 @@ func startServing(ctx context.Context, name string, args []string, stderr io.Wri
 			return nil, err
 		}
 	}
+	app.HTTP.MetricsToken = cfg.MetricsToken
+	if cfg.MetricsAddr != "" {
+		if err := app.HTTP.OpenMetrics(cfg.MetricsAddr); err != nil {
+			app.Close()
+			return nil, err
+		}
+	}
 	if err := app.HTTP.Open(cfg.Addr); err != nil {
 		app.Close()
 		return nil, err
