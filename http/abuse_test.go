@@ -1,8 +1,10 @@
 package http_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -88,4 +90,58 @@ func TestMetricsProtected(t *testing.T) {
 			t.Errorf("GET %s = %d", e.api.MetricsURL(), resp.StatusCode)
 		}
 	})
+}
+
+// TestAdministrativeInput: a partner's TLS files only from the configured
+// directory, https outside loopback, and watchlists created only for an
+// owner the caller may create them for (issue 18, finding 6).
+func TestAdministrativeInput(t *testing.T) {
+	e := MustOpenEnv(t)
+	tlsDir := t.TempDir()
+	e.api.PartnerFileDir = tlsDir
+	partner := func(code, endpoint, caFile string) string {
+		return fmt.Sprintf(`{"code":%q,"name":"Partner","endpoint":%q,"format":"json","ca_file":%q}`, code, endpoint, caFile)
+	}
+	for _, tt := range []struct {
+		name, body string
+		want       int
+	}{
+		{"OK", partner("GT-OK", "https://p.example.gt/in", filepath.Join(tlsDir, "ca.pem")), http.StatusCreated},
+		{"ErrCAFileShadow", partner("GT-SHADOW", "https://p.example.gt/in", "/etc/shadow"), http.StatusBadRequest},
+		{"ErrCAFileDotDot", partner("GT-DOTDOT", "https://p.example.gt/in", tlsDir+"/../../etc/shadow"), http.StatusBadRequest},
+		{"ErrPlainHTTP", partner("GT-HTTP", "http://p.example.gt/in", ""), http.StatusBadRequest},
+		{"ErrPlainHTTPLookalike", partner("GT-LOOK", "http://127.0.0.1.example.gt/in", ""), http.StatusBadRequest},
+	} {
+		t.Run("Partner"+tt.name, func(t *testing.T) {
+			if resp, body := e.do("admin", "POST", "/v1/partners", strings.NewReader(tt.body), "application/json"); resp.StatusCode != tt.want {
+				t.Fatalf("POST /v1/partners = %d %s, want %d", resp.StatusCode, body, tt.want)
+			}
+		})
+	}
+	t.Run("ErrPartnerUpdateCAFile", func(t *testing.T) {
+		body := `{"name":"Partner","endpoint":"https://p.example.gt/in","format":"json","ca_file":"/etc/shadow"}`
+		if resp, b := e.do("admin", "PUT", "/v1/partners/GT-OK", strings.NewReader(body), "application/json"); resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("PUT /v1/partners/GT-OK = %d %s, want 400", resp.StatusCode, b)
+		}
+	})
+	list := func(owner string) io.Reader {
+		return strings.NewReader(fmt.Sprintf(`{"name":"List %d","owner":%q,"category":"wanted"}`, e.next(), owner))
+	}
+	for _, tt := range []struct {
+		name, user, owner string
+		want              int
+	}{
+		{"SupervisorProgram", "supervisor", "", http.StatusCreated},
+		{"ErrSupervisorForPartner", "supervisor", "GT-OK", http.StatusForbidden},
+		{"ErrSupervisorForNobody", "supervisor", "XX-NONE", http.StatusForbidden},
+		{"AdminForPartner", "admin", "GT-OK", http.StatusCreated},
+		{"ErrAdminForNobody", "admin", "XX-NONE", http.StatusBadRequest},
+		{"ErrPartnerForOther", "partner", "GT-OK", http.StatusForbidden},
+	} {
+		t.Run("Watchlist"+tt.name, func(t *testing.T) {
+			if resp, body := e.do(tt.user, "POST", "/v1/watchlists", list(tt.owner), "application/json"); resp.StatusCode != tt.want {
+				t.Fatalf("POST /v1/watchlists as %s for %q = %d %s, want %d", tt.user, tt.owner, resp.StatusCode, body, tt.want)
+			}
+		})
+	}
 }

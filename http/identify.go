@@ -202,14 +202,15 @@ func (s *Server) handleCreateWatchlist(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	if u := huella.ActorFromContext(r.Context()); u.Role == huella.RolePartner {
-		if wl.Owner != "" && wl.Owner != u.Partner {
-			s.Error(w, r, huella.Errorf(huella.EFORBIDDEN, "a partner creates watchlists of its own"))
-			return
-		}
+	if u := huella.ActorFromContext(r.Context()); wl.Owner == "" && u.Role == huella.RolePartner {
 		wl.Owner = u.Partner
 	} else if wl.Owner == "" {
-		wl.Owner = "PROGRAM" // the program's own list
+		wl.Owner = huella.ProgramOwner // the program's own list
+	}
+	partners, _ := s.Store.(huella.PartnerFinder)
+	if err := huella.CheckWatchlistOwner(r.Context(), wl.Owner, partners); err != nil {
+		s.Error(w, r, err)
+		return
 	}
 	if wl.ValidFrom.IsZero() {
 		wl.ValidFrom = s.Now()

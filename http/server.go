@@ -45,6 +45,9 @@ type Server struct {
 	Ready func() error
 	// MetricsToken, when set, is the bearer token /metrics requires.
 	MetricsToken string
+	// PartnerFileDir is the only directory partners' TLS files may be
+	// named in (huella.Partner.CheckFiles); empty accepts none.
+	PartnerFileDir string
 
 	mux     *http.ServeMux
 	server  *http.Server

@@ -27,14 +27,17 @@ import (
 // under Data) run one facility on one box; a PostgreSQL DSN moves the
 // records to a server.
 type Config struct {
-	Addr string // listen address of the API and console
+	Addr     string        // listen address of the API and console
+	Data     string        // data directory: database, blobs, key
+	KeyFile  string        // data key; default Data/keys/data.key
+	Postgres string        // PostgreSQL DSN; empty uses SQLite in Data
+	Forward  ForwardConfig // forwarding to partners (serve; partner.go)
 	// MetricsAddr, when set, serves /metrics there instead of on Addr;
 	// MetricsToken, when set, is the bearer token /metrics requires.
 	MetricsAddr, MetricsToken string
-	Data                      string        // data directory: database, blobs, key
-	KeyFile                   string        // data key; default Data/keys/data.key
-	Postgres                  string        // PostgreSQL DSN; empty uses SQLite in Data
-	Forward                   ForwardConfig // forwarding to partners (serve; partner.go)
+	// PartnerFileDir is the only directory partners' TLS files (CA,
+	// client certificate and key) may be named in; default DATA/partner-tls.
+	PartnerFileDir string
 	// TwoPersonRule makes every hit confirmation take two examiners.
 	TwoPersonRule bool
 	// Existing makes OpenApp refuse a data directory, key or database that
@@ -61,6 +64,7 @@ func (c *Config) registerFlags(fs *flag.FlagSet, withAddr bool) {
 	}
 	fs.StringVar(&c.Data, "data", envOr("HUELLA_DATA", "./huella-data"), "data directory ($HUELLA_DATA)")
 	fs.StringVar(&c.KeyFile, "key-file", os.Getenv("HUELLA_KEY_FILE"), "data key file, default DATA/keys/data.key ($HUELLA_KEY_FILE)")
+	fs.StringVar(&c.PartnerFileDir, "partner-tls-dir", os.Getenv("HUELLA_PARTNER_TLS_DIR"), "the only directory partners' TLS files may be named in, default DATA/partner-tls ($HUELLA_PARTNER_TLS_DIR)")
 	fs.StringVar(&c.Postgres, "postgres", os.Getenv("HUELLA_POSTGRES"), "PostgreSQL DSN; empty uses SQLite in the data directory ($HUELLA_POSTGRES)")
 	fs.BoolVar(&c.TwoPersonRule, "two-person-rule", os.Getenv("HUELLA_TWO_PERSON_RULE") == "true", "a hit is confirmed only by two different examiners ($HUELLA_TWO_PERSON_RULE=true)")
 }
@@ -130,6 +134,12 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 	} else if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
+	if cfg.PartnerFileDir == "" {
+		cfg.PartnerFileDir = filepath.Join(cfg.Data, "partner-tls")
+	}
+	if abs, err := filepath.Abs(cfg.PartnerFileDir); err == nil {
+		cfg.PartnerFileDir = abs
+	}
 	a := &App{Config: cfg, Logger: logger}
 	key, err := blob.LoadOrCreateKey(cfg.KeyFile)
 	if err != nil {
@@ -150,7 +160,9 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 	a.Enroll = enroll.NewService(a.Store, a.Blobs)
 	a.Enroll.Logger = logger.With("component", "enroll")
 	a.HTTP = hhttp.NewServer(a.Store, a.Blobs, a.Enroll, logger.With("component", "http"))
-	consoleCfg := console.Config{Store: a.Store, Blobs: a.Blobs, Enroll: a.Enroll, Logger: logger.With("component", "console")}
+	a.HTTP.PartnerFileDir = cfg.PartnerFileDir
+	consoleCfg := console.Config{Store: a.Store, Blobs: a.Blobs, Enroll: a.Enroll, Logger: logger.With("component", "console"),
+		PartnerFileDir: cfg.PartnerFileDir}
 	if a.HTTP.Adjudicate != nil {
 		a.HTTP.Adjudicate.TwoPersonRule = cfg.TwoPersonRule
 		consoleCfg.Decider = a.HTTP.Adjudicate

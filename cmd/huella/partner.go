@@ -197,6 +197,9 @@ func runPartner(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	ctx = systemContext(ctx, huella.PurposeAdministration)
 	switch verb {
 	case "add":
+		if err := p.CheckFiles(app.Config.PartnerFileDir); err != nil {
+			return fmt.Errorf("add partner: %s", huella.ErrorMessage(err))
+		}
 		if err := store.CreatePartner(ctx, &p); err != nil {
 			return fmt.Errorf("add partner: %s", huella.ErrorMessage(err))
 		}

@@ -52,6 +52,9 @@ type Config struct {
 	// from http://localhost and http://127.0.0.1 already). Never set it
 	// where the console is reachable by others without TLS.
 	InsecureCookies bool
+	// PartnerFileDir is the only directory partners' TLS files may be
+	// named in (huella.Partner.CheckFiles); empty accepts none.
+	PartnerFileDir string
 	// SessionIdle and SessionMax end a session after that long without a
 	// request, or that long after sign-in (DefaultSessionIdle and
 	// DefaultSessionMax when zero).
