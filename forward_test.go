@@ -25,8 +25,8 @@ func TestPartnerCheckFiles(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		name, dir string
-		p        huella.Partner
-		ok       bool
+		p         huella.Partner
+		ok        bool
 	}{
 		{"OK", tls, huella.Partner{CAFile: filepath.Join(tls, "ca.pem")}, true},
 		{"OKNotYetThere", tls, huella.Partner{ClientCertFile: filepath.Join(tls, "c.pem"), ClientKeyFile: filepath.Join(tls, "c.key")}, true},

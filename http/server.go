@@ -20,11 +20,14 @@ import (
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/adjudicate"
 	"github.com/huella-abis/huella/enroll"
+	"github.com/huella-abis/huella/internal/admit"
 )
 
-// Default request limits.
+// Default request limits. A request with images (an encounter, an
+// ANSI/NIST transaction) is read whole before it is decoded: 64 MB holds
+// a ten-print encounter at 1000 ppi with irises, face and tattoos.
 const (
-	DefaultMaxRequestSize = 200 << 20
+	DefaultMaxRequestSize = 64 << 20
 	DefaultMaxJSONSize    = 1 << 20
 )
 
@@ -45,6 +48,10 @@ type Server struct {
 	Ready func() error
 	// MetricsToken, when set, is the bearer token /metrics requires.
 	MetricsToken string
+	// Uploads admits requests that carry images: their bodies share one
+	// memory budget and their decoding a bounded number of slots. NewServer
+	// sets a gate with the defaults; share it with the console.
+	Uploads *admit.Gate
 	// PartnerFileDir is the only directory partners' TLS files may be
 	// named in (huella.Partner.CheckFiles); empty accepts none.
 	PartnerFileDir string
@@ -69,6 +76,7 @@ func NewServer(store huella.Store, blobs huella.BlobStore, enroller *enroll.Serv
 		Now:     time.Now,
 		mux:     http.NewServeMux(),
 		metrics: newMetrics(),
+		Uploads: admit.NewGate(0, 0),
 	}
 	if st, ok := store.(adjudicate.Store); ok {
 		s.Adjudicate = &adjudicate.Service{Store: st, Blobs: blobs}
@@ -253,6 +261,12 @@ func (s *Server) authenticated(rt route, next http.Handler) http.Handler {
 		}
 		ctx := huella.NewContextWithActor(r.Context(), user)
 		ctx = huella.NewContextWithPurpose(ctx, purpose)
+		if rt.Multipart || rt.RawRequest != "" {
+			// Images: read whole under the memory budget, then decoded in
+			// one of the bounded slots.
+			s.Uploads.Wrap(sw, r.WithContext(ctx), s.maxRequestSize(), next.ServeHTTP, func(err error) { s.Error(sw, r, err) })
+			return
+		}
 		next.ServeHTTP(sw, r.WithContext(ctx))
 	})
 }

@@ -162,7 +162,7 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 	a.HTTP = hhttp.NewServer(a.Store, a.Blobs, a.Enroll, logger.With("component", "http"))
 	a.HTTP.PartnerFileDir = cfg.PartnerFileDir
 	consoleCfg := console.Config{Store: a.Store, Blobs: a.Blobs, Enroll: a.Enroll, Logger: logger.With("component", "console"),
-		PartnerFileDir: cfg.PartnerFileDir}
+		PartnerFileDir: cfg.PartnerFileDir, Uploads: a.HTTP.Uploads}
 	if a.HTTP.Adjudicate != nil {
 		a.HTTP.Adjudicate.TwoPersonRule = cfg.TwoPersonRule
 		consoleCfg.Decider = a.HTTP.Adjudicate
