@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/audit"
 	"github.com/huella-abis/huella/blob"
 	"github.com/huella-abis/huella/engine"
 	"github.com/huella-abis/huella/enroll"
@@ -38,6 +39,12 @@ type Config struct {
 	// PartnerFileDir is the only directory partners' TLS files (CA,
 	// client certificate and key) may be named in; default DATA/partner-tls.
 	PartnerFileDir string
+	// AuditKeyFile is the Ed25519 key that signs audit checkpoints,
+	// default DATA/keys/audit.key; AuditCheckpoints the file they are
+	// appended to, default DATA.audit-checkpoints beside (outside) the data
+	// directory; AuditEvery how often serve signs one.
+	AuditKeyFile, AuditCheckpoints string
+	AuditEvery                     time.Duration
 	// TwoPersonRule makes every hit confirmation take two examiners.
 	TwoPersonRule bool
 	// Existing makes OpenApp refuse a data directory, key or database that
@@ -65,6 +72,9 @@ func (c *Config) registerFlags(fs *flag.FlagSet, withAddr bool) {
 	fs.StringVar(&c.Data, "data", envOr("HUELLA_DATA", "./huella-data"), "data directory ($HUELLA_DATA)")
 	fs.StringVar(&c.KeyFile, "key-file", os.Getenv("HUELLA_KEY_FILE"), "data key file, default DATA/keys/data.key ($HUELLA_KEY_FILE)")
 	fs.StringVar(&c.PartnerFileDir, "partner-tls-dir", os.Getenv("HUELLA_PARTNER_TLS_DIR"), "the only directory partners' TLS files may be named in, default DATA/partner-tls ($HUELLA_PARTNER_TLS_DIR)")
+	fs.StringVar(&c.AuditKeyFile, "audit-key", os.Getenv("HUELLA_AUDIT_KEY"), "Ed25519 key that signs audit checkpoints, default DATA/keys/audit.key ($HUELLA_AUDIT_KEY)")
+	fs.StringVar(&c.AuditCheckpoints, "audit-checkpoints", os.Getenv("HUELLA_AUDIT_CHECKPOINTS"), "file signed audit checkpoints are appended to, outside the data directory; default DATA.audit-checkpoints ($HUELLA_AUDIT_CHECKPOINTS)")
+	fs.DurationVar(&c.AuditEvery, "audit-checkpoint-every", envDuration("HUELLA_AUDIT_CHECKPOINT_EVERY", audit.DefaultCheckpointEvery), "sign an audit checkpoint this often when the chain grew ($HUELLA_AUDIT_CHECKPOINT_EVERY)")
 	fs.StringVar(&c.Postgres, "postgres", os.Getenv("HUELLA_POSTGRES"), "PostgreSQL DSN; empty uses SQLite in the data directory ($HUELLA_POSTGRES)")
 	fs.BoolVar(&c.TwoPersonRule, "two-person-rule", os.Getenv("HUELLA_TWO_PERSON_RULE") == "true", "a hit is confirmed only by two different examiners ($HUELLA_TWO_PERSON_RULE=true)")
 }
@@ -116,6 +126,7 @@ type App struct {
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 	forwarding *forwarding // set by StartForwarding (serve)
+	checkpoints *audit.Checkpointer // set by StartAuditCheckpoints (serve)
 }
 
 // OpenApp opens the store and blob store the configuration names, running
@@ -133,6 +144,12 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 		}
 	} else if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	if cfg.AuditKeyFile == "" {
+		cfg.AuditKeyFile = filepath.Join(cfg.Data, "keys", "audit.key")
+	}
+	if cfg.AuditCheckpoints == "" {
+		cfg.AuditCheckpoints = filepath.Clean(cfg.Data) + ".audit-checkpoints"
 	}
 	if cfg.PartnerFileDir == "" {
 		cfg.PartnerFileDir = filepath.Join(cfg.Data, "partner-tls")
@@ -207,6 +224,32 @@ func (a *App) StartIdentification(ctx context.Context) error {
 	return nil
 }
 
+// StartAuditCheckpoints signs the audit chain's head now, periodically
+// and at Close, to the checkpoint file and (when forwarding runs) the NATS
+// audit stream. A chain that no longer matches its checkpoints is not
+// signed: the failure is logged and serving goes on, for an auditor to
+// look into with "huella audit verify".
+func (a *App) StartAuditCheckpoints(ctx context.Context) error {
+	key, err := audit.LoadOrCreateKey(a.Config.AuditKeyFile)
+	if err != nil {
+		return err
+	}
+	c := &audit.Checkpointer{Store: a.Store, Key: key, File: a.Config.AuditCheckpoints, Every: a.Config.AuditEvery,
+		Logger: a.Logger.With("component", "audit")}
+	if a.forwarding != nil {
+		c.Publish = a.forwarding.bus.PublishCheckpoint
+	}
+	if err := c.Open(ctx); err != nil {
+		if errors.Is(err, audit.ErrChainBroken) {
+			a.Logger.Error("audit chain does not match its checkpoints; not signing", "err", err)
+			return nil
+		}
+		return err
+	}
+	a.checkpoints = c
+	return nil
+}
+
 // WaitIdentification waits until the galleries are loaded.
 func (a *App) WaitIdentification(ctx context.Context) error {
 	for a.Identifier.Ready() != nil {
@@ -229,6 +272,10 @@ func (a *App) Close() error {
 		a.cancel()
 	}
 	a.wg.Wait()
+	if a.checkpoints != nil {
+		// The last checkpoint, once no request can add an event.
+		errs = append(errs, a.checkpoints.Close())
+	}
 	errs = append(errs, a.stopForwarding())
 	if a.Store != nil {
 		errs = append(errs, a.Store.Close())

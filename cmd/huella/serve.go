@@ -36,7 +36,7 @@ func startServing(ctx context.Context, name string, args []string, stderr io.Wri
 	if err != nil {
 		return nil, err
 	}
-	for _, start := range []func(context.Context) error{app.StartIdentification, app.StartForwarding} {
+	for _, start := range []func(context.Context) error{app.StartIdentification, app.StartForwarding, app.StartAuditCheckpoints} {
 		if err := start(ctx); err != nil {
 			app.Close()
 			return nil, err
