@@ -121,11 +121,11 @@ type App struct {
 	HTTP   *hhttp.Server
 	// Identifier is set by StartIdentification (serve, demo): commands that
 	// only manage records do without the engines.
-	Identifier *enroll.Identifier
-	key        []byte
-	cancel     context.CancelFunc
-	wg         sync.WaitGroup
-	forwarding *forwarding // set by StartForwarding (serve)
+	Identifier  *enroll.Identifier
+	key         []byte
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup
+	forwarding  *forwarding         // set by StartForwarding (serve)
 	checkpoints *audit.Checkpointer // set by StartAuditCheckpoints (serve)
 }
 
