@@ -3,9 +3,7 @@ package http_test
 import (
 	"bufio"
 	"bytes"
-	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"io"
 	"net/http"
 	"os"
@@ -54,28 +52,6 @@ func TestDecompressionBombs(t *testing.T) {
 	}
 }
 
-// paddedPNG is a PNG of w × h black pixels padded with a private
-// ancillary chunk to about size bytes: an image within the capture limits
-// that fills the largest part a request may carry.
-func paddedPNG(w, h, size int) []byte {
-	png := hostile.BombPNG(w, h)
-	pad := max(size-len(png)-12, 0)
-	var out bytes.Buffer
-	out.Write(png[:33]) // signature and IHDR
-	var n [4]byte
-	binary.BigEndian.PutUint32(n[:], uint32(pad))
-	out.Write(n[:])
-	crc := crc32.NewIEEE()
-	crc.Write([]byte("huLa"))
-	crc.Write(make([]byte, pad))
-	out.WriteString("huLa")
-	out.Write(make([]byte, pad))
-	binary.BigEndian.PutUint32(n[:], crc.Sum32())
-	out.Write(n[:])
-	out.Write(png[33:])
-	return out.Bytes()
-}
-
 // rss returns the resident memory of this process in bytes.
 func rss(tb testing.TB) int64 {
 	f, err := os.Open("/proc/self/status")
@@ -104,7 +80,7 @@ func TestUploadsUnderMemoryBound(t *testing.T) {
 	}
 	e := MustOpenEnv(t)
 	// The largest request: three 20 MB fingers at 2000×2000, near the 64 MB cap.
-	finger := paddedPNG(2000, 2000, 20<<20-1024)
+	finger := hostile.PadPNG(hostile.BombPNG(2000, 2000), 20<<20-1024)
 	full := strings.Replace(encounterJSON("MX-TAP"),
 		`[{"image": "f2", "modality": "finger", "position": 2, "impression": "plain", "ppi": 500}]`,
 		`[{"image": "a", "modality": "finger", "position": 1, "impression": "plain", "ppi": 500},

@@ -85,3 +85,17 @@ func header(w, h int) []byte {
 	chunk(&out, "IHDR", ihdr)
 	return out.Bytes()
 }
+
+// PadPNG returns the PNG with a private ancillary chunk inserted after its
+// header so that it is about size bytes long: an image within the capture
+// limits that fills the largest part a request may carry. Decoders skip
+// the chunk.
+func PadPNG(png []byte, size int) []byte {
+	pad := max(size-len(png)-12, 0)
+	var out bytes.Buffer
+	out.Grow(len(png) + pad + 12)
+	out.Write(png[:33]) // signature and IHDR
+	chunk(&out, "huLa", make([]byte, pad))
+	out.Write(png[33:])
+	return out.Bytes()
+}
