@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/huella-abis/huella"
@@ -31,6 +32,7 @@ type Checkpointer struct {
 	Logger  *slog.Logger
 	Now     func() time.Time
 
+	latest  atomic.Pointer[[]byte] // the newest signed note written
 	mu      sync.Mutex
 	head    *huella.AuditEvent // the last event checked
 	signed  int64              // count of the last checkpoint written
@@ -92,6 +94,14 @@ func (c *Checkpointer) Close() error {
 	return err
 }
 
+// Latest returns the newest signed checkpoint written, as a note, or nil.
+func (c *Checkpointer) Latest() []byte {
+	if p := c.latest.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
 // Checkpoint follows the chain from the last event checked to its end,
 // checking each link, and signs the head when the chain has grown since
 // the last checkpoint. The first call checks the whole chain against the
@@ -112,11 +122,7 @@ func (c *Checkpointer) Checkpoint(ctx context.Context) (*Checkpoint, error) {
 		if r.Break != nil {
 			return nil, fmt.Errorf("%w: %s", ErrChainBroken, r.Break)
 		}
-		if r.Checkpoint != nil {
-			c.signed = r.Checkpoint.Count
-		} else {
-			c.signed = -1 // sign even an empty chain once
-		}
+		c.signed = -1 // sign once at start, even an unchanged or empty chain
 		c.started = true
 	}
 	for {
@@ -150,6 +156,7 @@ func (c *Checkpointer) Checkpoint(ctx context.Context) (*Checkpoint, error) {
 		return nil, err
 	}
 	c.signed = cp.Count
+	c.latest.Store(&note)
 	if c.Publish != nil {
 		if err := c.Publish(ctx, note); err != nil {
 			c.Logger.Warn("audit checkpoint not published", "count", cp.Count, "err", err)

@@ -41,14 +41,17 @@ const maxBody = 256 << 20
 
 // Received is one delivery applied by the simulator.
 type Received struct {
-	IdempotencyKey string            `json:"idempotency_key"`
-	DeliveryID     string            `json:"delivery_id"`
-	Receipt        string            `json:"receipt"`
-	At             time.Time         `json:"at"`    // when it was applied
-	Posts          int               `json:"posts"` // how many times it was POSTed (applied once)
-	ContentType    string            `json:"content_type"`
-	Document       *forward.Document `json:"-"` // decoded JSON body, nil for other formats
-	Body           []byte            `json:"-"`
+	IdempotencyKey string    `json:"idempotency_key"`
+	DeliveryID     string    `json:"delivery_id"`
+	Receipt        string    `json:"receipt"`
+	At             time.Time `json:"at"`    // when it was applied
+	Posts          int       `json:"posts"` // how many times it was POSTed (applied once)
+	ContentType    string    `json:"content_type"`
+	// AuditCheckpoint is the sender's signed audit checkpoint that came
+	// with the delivery (forward.HeaderAuditCheckpoint), kept as a witness.
+	AuditCheckpoint string            `json:"audit_checkpoint,omitempty"`
+	Document        *forward.Document `json:"-"` // decoded JSON body, nil for other formats
+	Body            []byte            `json:"-"`
 }
 
 // Stats counts what the simulator saw.
@@ -183,6 +186,11 @@ func (s *Sim) handleDelivery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec, duplicate, err := s.apply(key, r.Header.Get(forward.HeaderDelivery), r.Header.Get("Content-Type"), body)
+	if err == nil && !duplicate {
+		s.mu.Lock()
+		rec.AuditCheckpoint = r.Header.Get(forward.HeaderAuditCheckpoint)
+		s.mu.Unlock()
+	}
 	if err != nil {
 		s.reject(w, http.StatusInternalServerError, "could not store")
 		return

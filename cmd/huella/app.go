@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/huella-abis/huella"
@@ -127,6 +128,9 @@ type App struct {
 	wg          sync.WaitGroup
 	forwarding  *forwarding         // set by StartForwarding (serve)
 	checkpoints *audit.Checkpointer // set by StartAuditCheckpoints (serve)
+	// auditNotes is the same, for the forwarder's workers to read the
+	// newest checkpoint from (deliveries carry it).
+	auditNotes atomic.Pointer[audit.Checkpointer]
 }
 
 // OpenApp opens the store and blob store the configuration names, running
@@ -247,6 +251,15 @@ func (a *App) StartAuditCheckpoints(ctx context.Context) error {
 		return err
 	}
 	a.checkpoints = c
+	a.auditNotes.Store(c)
+	return nil
+}
+
+// latestAuditCheckpoint returns the newest signed audit checkpoint, or nil.
+func (a *App) latestAuditCheckpoint() []byte {
+	if c := a.auditNotes.Load(); c != nil {
+		return c.Latest()
+	}
 	return nil
 }
 

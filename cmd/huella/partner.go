@@ -75,7 +75,8 @@ func (a *App) StartForwarding(ctx context.Context) error {
 		return err
 	}
 	f := &forward.Forwarder{Store: store, Records: a.Store, Images: a.Blobs.Get, Queue: bus, Keys: keys,
-		Logger: a.Logger.With("component", "forward"), Metrics: metrics, DeadAfter: cfg.DeadAfter, Workers: cfg.Workers}
+		Logger: a.Logger.With("component", "forward"), Metrics: metrics, DeadAfter: cfg.DeadAfter, Workers: cfg.Workers,
+		AuditCheckpoint: a.latestAuditCheckpoint}
 	if err := f.Open(ctx); err != nil {
 		bus.Close()
 		return err
