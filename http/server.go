@@ -5,6 +5,7 @@ package http
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,6 +47,12 @@ type Server struct {
 	// Ready, when set, must also return nil for /readyz to report ready
 	// (for example once the galleries are loaded).
 	Ready func() error
+	// TLS, when set, makes Open serve HTTPS with it (see TLSConfig), and
+	// every response carry Strict-Transport-Security.
+	TLS *tls.Config
+	// TrustProxy believes a reverse proxy's X-Forwarded-Proto: set it only
+	// when every request comes through a proxy that sets that header.
+	TrustProxy bool
 	// MetricsToken, when set, is the bearer token /metrics requires.
 	MetricsToken string
 	// Uploads admits requests that carry images: their bodies share one
@@ -108,12 +115,12 @@ func NewServer(store huella.Store, blobs huella.BlobStore, enroller *enroll.Serv
 }
 
 // Handler returns the server's handler, for tests and embedding.
-func (s *Server) Handler() http.Handler { return s.recoverer(secureHeaders(s.mux)) }
+func (s *Server) Handler() http.Handler { return s.recoverer(s.secureHeaders(privateHeaders(s.mux))) }
 
-// secureHeaders marks every response as not to be cached (records and
+// privateHeaders marks every response as not to be cached (records and
 // images of people must not linger in shared or browser caches) and not to
 // be content-sniffed. A handler may still set its own Cache-Control.
-func secureHeaders(next http.Handler) http.Handler {
+func privateHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Cache-Control", "no-store")
@@ -146,7 +153,7 @@ func (s *Server) OpenMetrics(addr string) error {
 	mux.HandleFunc("GET /metrics", s.serveMetrics)
 	s.metricsLn = ln
 	s.metricsServer = &http.Server{
-		Handler:           s.recoverer(secureHeaders(mux)),
+		Handler:           s.recoverer(privateHeaders(mux)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
 	}
@@ -174,8 +181,13 @@ func (s *Server) Open(addr string) error {
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
+		TLSConfig:         s.TLS,
 	}
-	go s.server.Serve(ln)
+	if s.TLS != nil {
+		go s.server.ServeTLS(ln, "", "")
+	} else {
+		go s.server.Serve(ln)
+	}
 	return nil
 }
 
@@ -183,6 +195,9 @@ func (s *Server) Open(addr string) error {
 func (s *Server) URL() string {
 	if s.ln == nil {
 		return ""
+	}
+	if s.TLS != nil {
+		return "https://" + s.ln.Addr().String()
 	}
 	return "http://" + s.ln.Addr().String()
 }
@@ -223,6 +238,7 @@ type route struct {
 	Summary      string
 	Roles        []huella.Role // who may call it at all
 	Query        []param       // documented query parameters
+	Headers      []param       // documented request headers
 	Request      any           // JSON request body type, for the OpenAPI document
 	Multipart    bool          // multipart/form-data body
 	RawRequest   string        // content type of a non-JSON request body
@@ -294,6 +310,17 @@ func (s *Server) authenticate(r *http.Request) (*huella.User, error) {
 	// store doing a prefix or case-insensitive lookup cannot widen access.
 	if subtle.ConstantTimeCompare(u.TokenHash, huella.HashToken(token)) != 1 {
 		return nil, huella.Errorf(huella.EUNAUTHORIZED, "invalid token")
+	}
+	now := s.Now()
+	if u.TokenExpired(now) {
+		return nil, huella.Errorf(huella.EUNAUTHORIZED, "token expired: ask an administrator for a new one")
+	}
+	if u.TokenUseStale(now) {
+		// Bookkeeping for "tokens by last use": a failure costs a late
+		// entry, not the request.
+		if err := s.Store.RecordTokenUse(r.Context(), u.ID, now); err != nil {
+			s.Logger.Warn("record token use", "user", u.ID, "err", err)
+		}
 	}
 	return u, nil
 }

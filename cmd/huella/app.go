@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -52,6 +53,12 @@ type Config struct {
 	// does not exist yet instead of creating it: commands that only read
 	// (or only manage records already there) never create data.
 	Existing bool
+	// TLSCert and TLSKey are PEM files: when set, the API and console are
+	// served over HTTPS only.
+	TLSCert, TLSKey string
+	// TrustProxy believes the X-Forwarded-Proto of a reverse proxy that
+	// terminates TLS in front of Huella.
+	TrustProxy bool
 }
 
 // ConfigError is a configuration value that does not hold.
@@ -68,6 +75,9 @@ func (c *Config) registerFlags(fs *flag.FlagSet, withAddr bool) {
 		fs.StringVar(&c.Addr, "addr", envOr("HUELLA_ADDR", "127.0.0.1:8080"), "listen address ($HUELLA_ADDR)")
 		fs.StringVar(&c.MetricsAddr, "metrics-addr", os.Getenv("HUELLA_METRICS_ADDR"), "serve /metrics on this address instead of --addr ($HUELLA_METRICS_ADDR)")
 		fs.StringVar(&c.MetricsToken, "metrics-token", os.Getenv("HUELLA_METRICS_TOKEN"), "bearer token /metrics requires; empty: none ($HUELLA_METRICS_TOKEN)")
+		fs.StringVar(&c.TLSCert, "tls-cert", os.Getenv("HUELLA_TLS_CERT"), "serve HTTPS with this PEM certificate (chain) file ($HUELLA_TLS_CERT)")
+		fs.StringVar(&c.TLSKey, "tls-key", os.Getenv("HUELLA_TLS_KEY"), "the PEM private key of --tls-cert ($HUELLA_TLS_KEY)")
+		fs.BoolVar(&c.TrustProxy, "trust-proxy", os.Getenv("HUELLA_TRUST_PROXY") == "true", "believe X-Forwarded-Proto from a reverse proxy that terminates TLS ($HUELLA_TRUST_PROXY=true)")
 		c.Forward.registerForwardFlags(fs)
 	}
 	fs.StringVar(&c.Data, "data", envOr("HUELLA_DATA", "./huella-data"), "data directory ($HUELLA_DATA)")
@@ -91,6 +101,9 @@ func envOr(name, def string) string {
 func (c *Config) Validate() error {
 	if c.Data == "" {
 		return &ConfigError{"data", "a data directory is required"}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return &ConfigError{"tls-cert", "--tls-cert and --tls-key go together"}
 	}
 	return nil
 }
@@ -139,6 +152,13 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	var tlsConfig *tls.Config
+	if cfg.TLSCert != "" {
+		var err error
+		if tlsConfig, err = hhttp.TLSConfig(cfg.TLSCert, cfg.TLSKey); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.KeyFile == "" {
 		cfg.KeyFile = filepath.Join(cfg.Data, "keys", "data.key")
 	}
@@ -181,9 +201,10 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 	a.Enroll = enroll.NewService(a.Store, a.Blobs)
 	a.Enroll.Logger = logger.With("component", "enroll")
 	a.HTTP = hhttp.NewServer(a.Store, a.Blobs, a.Enroll, logger.With("component", "http"))
+	a.HTTP.TLS, a.HTTP.TrustProxy = tlsConfig, cfg.TrustProxy
 	a.HTTP.PartnerFileDir = cfg.PartnerFileDir
 	consoleCfg := console.Config{Store: a.Store, Blobs: a.Blobs, Enroll: a.Enroll, Logger: logger.With("component", "console"),
-		PartnerFileDir: cfg.PartnerFileDir, Uploads: a.HTTP.Uploads}
+		TrustProxy: cfg.TrustProxy, PartnerFileDir: cfg.PartnerFileDir, Uploads: a.HTTP.Uploads}
 	if a.HTTP.Adjudicate != nil {
 		a.HTTP.Adjudicate.TwoPersonRule = cfg.TwoPersonRule
 		consoleCfg.Decider = a.HTTP.Adjudicate

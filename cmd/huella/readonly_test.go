@@ -28,6 +28,8 @@ func TestReadOnlyCommandsCreateNothing(t *testing.T) {
 		{"partner", "agreement", "list", "--data", wrong},
 		{"export", "--data", wrong, "enc_1", filepath.Join(dir, "out.an2")},
 		{"purge", "--data", wrong, "--orphans"},
+		{"user", "list", "--data", wrong},
+		{"user", "-h"},
 	} {
 		err := Run(context.Background(), args, io.Discard, io.Discard)
 		if err == nil {
