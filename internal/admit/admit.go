@@ -27,8 +27,10 @@ const (
 )
 
 // DefaultDecodes is how many uploads are decoded and searched at once by
-// default: one per core, at least two.
-func DefaultDecodes() int { return max(2, runtime.GOMAXPROCS(0)) }
+// default: two per core, so that a core waiting on the store or the disk
+// for one enrollment has another to work on, and a few clients with long
+// enrollments are not queued behind each other past their timeouts.
+func DefaultDecodes() int { return 2 * runtime.GOMAXPROCS(0) }
 
 // Gate admits uploads: a request's body is read whole, under a hard cap,
 // only once the memory to hold it is free, and its handler runs only in
