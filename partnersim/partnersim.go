@@ -41,17 +41,17 @@ const maxBody = 256 << 20
 
 // Received is one delivery applied by the simulator.
 type Received struct {
-	IdempotencyKey string    `json:"idempotency_key"`
-	DeliveryID     string    `json:"delivery_id"`
-	Receipt        string    `json:"receipt"`
-	At             time.Time `json:"at"`    // when it was applied
-	Posts          int       `json:"posts"` // how many times it was POSTed (applied once)
-	ContentType    string    `json:"content_type"`
+	IdempotencyKey string            `json:"idempotency_key"`
+	DeliveryID     string            `json:"delivery_id"`
+	Receipt        string            `json:"receipt"`
+	At             time.Time         `json:"at"`    // when it was applied
+	Posts          int               `json:"posts"` // how many times it was POSTed (applied once)
+	ContentType    string            `json:"content_type"`
+	Document       *forward.Document `json:"-"` // decoded JSON body, nil for other formats
+	Body           []byte            `json:"-"`
 	// AuditCheckpoint is the sender's signed audit checkpoint that came
 	// with the delivery (forward.HeaderAuditCheckpoint), kept as a witness.
-	AuditCheckpoint string            `json:"audit_checkpoint,omitempty"`
-	Document        *forward.Document `json:"-"` // decoded JSON body, nil for other formats
-	Body            []byte            `json:"-"`
+	AuditCheckpoint string `json:"audit_checkpoint,omitempty"`
 }
 
 // Stats counts what the simulator saw.

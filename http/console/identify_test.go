@@ -46,8 +46,9 @@ func TestQuality(t *testing.T) {
 		}
 	})
 	t.Run("BombRefusedFromHeader", func(t *testing.T) {
+		bomb := hostile.BombPNG(10000, 10000)
 		start := time.Now()
-		code, got := measure(url.Values{"modality": {"finger"}, "position": {"1"}, "ppi": {"500"}}, hostile.BombPNG(10000, 10000))
+		code, got := measure(url.Values{"modality": {"finger"}, "position": {"1"}, "ppi": {"500"}}, bomb)
 		if code != http.StatusOK || got["low"] != true {
 			t.Fatalf("bomb: %d %v", code, got)
 		}
