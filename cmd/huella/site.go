@@ -12,7 +12,8 @@ import (
 // runSite runs "huella site add" and "huella site list".
 func runSite(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	usage := fmt.Errorf("usage: huella site add --code MX-TAP --name NAME --country MEX --tz America/Mexico_City | huella site list")
-	if len(args) == 0 {
+	if len(args) == 0 || (args[0] != "add" && args[0] != "list") {
+		// Asking for help (site -h) or a typo opens nothing.
 		return usage
 	}
 	var cfg Config
@@ -29,6 +30,7 @@ func runSite(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
+	cfg.Existing = args[0] == "list"
 	app, err := OpenApp(ctx, cfg, newLogger(stderr))
 	if err != nil {
 		return err
