@@ -112,19 +112,14 @@ func (p *Probe) distance(entry []uint64) (float64, int) {
 	return best, bestShift
 }
 
-// fastDistance returns the same value as distance: with the AVX-512 kernel
-// when the CPU has it, else with an unrolled pure-Go loop. When bound is
+// fastDistance returns the same value as distance, with the fastest kernel
+// the CPU runs (see Kernel). When bound is
 // finite it may return early with a value above bound (and shift 0) once a
 // lower bound on every shift's distance exceeds bound: such an entry cannot
 // enter the candidate list, and the ones that can get their exact distance.
 func (p *Probe) fastDistance(entry []uint64, bound float64) (float64, int) {
 	var counts [RotRows]uint64
-	var minD, maxN, minN uint32
-	if hasKernel {
-		minD, maxN, minN = distancesKernel(&p.rot, entry, &counts)
-	} else {
-		minD, maxN, minN = p.countsGo(entry, &counts)
-	}
+	minD, maxN, minN := p.counts(entry, &counts)
 	if lowerBound(minD, maxN, minN) > bound+boundMargin {
 		return lowerBound(minD, maxN, minN), 0
 	}
