@@ -14,9 +14,12 @@ import (
 
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/engine"
+	"github.com/huella-abis/huella/face"
 	"github.com/huella-abis/huella/fusion"
 	"github.com/huella-abis/huella/gallery"
+	"github.com/huella-abis/huella/internal/cpulevel"
 	"github.com/huella-abis/huella/internal/synth"
+	"github.com/huella-abis/huella/iris"
 )
 
 // identifyBenchResult is the JSON line "huella bench identify" prints.
@@ -32,6 +35,7 @@ type identifyBenchResult struct {
 	FingerIndex     string             `json:"finger_index,omitempty"` // prepared or two-stage
 	Shortlist       int                `json:"shortlist"`              // entries each probe template shortlists per slot
 	Penetration     float64            `json:"penetration_rate"`       // share of a slot the exact comparator searches per probe template: 1 for an exhaustive scan
+	Kernel          map[string]string  `json:"kernel"`                 // scan kernel per modality that has one: avx512, avx2 or generic (HUELLA_CPU caps it)
 }
 
 // runBenchIdentify builds a gallery of synthetic subjects in the engines'
@@ -49,6 +53,9 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	fingerIndex := fs.String("finger-index", "prepared", "finger index: prepared (exact, exhaustive) or two-stage (descriptor pre-selection)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if err := cpulevel.Check(); err != nil {
+		return fmt.Errorf("bench identify: %w", err)
 	}
 	if *fingerIndex != "prepared" && *fingerIndex != "two-stage" {
 		return fmt.Errorf("bench identify: --finger-index must be prepared or two-stage")
@@ -146,6 +153,7 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	if mods[huella.ModalityFinger] {
 		r.FingerIndex = *fingerIndex
 	}
+	r.Kernel = scanKernels(mods)
 	if mods[huella.ModalityFinger] && *fingerIndex == "two-stage" {
 		// The descriptor scan is exhaustive, the exact comparator sees
 		// each slot's shortlist (and the fill-in of the other slots).
@@ -184,7 +192,7 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 		r.P95Millis[kind] = float64(lat[(len(lat)*95)/100].Microseconds()) / 1000
 		r.HitRateRank1[kind] = float64(hits) / float64(len(mates))
 	}
-	fmt.Fprintf(stdout, "%d subjects (%s): %.0f bytes/subject, load %.1f s from snapshot\n", r.Subjects, *modalities, r.BytesPerSubject, r.LoadS)
+	fmt.Fprintf(stdout, "%d subjects (%s): %.0f bytes/subject, load %.1f s from snapshot, kernels %v\n", r.Subjects, *modalities, r.BytesPerSubject, r.LoadS, r.Kernel)
 	for kind := range r.P50Millis {
 		fmt.Fprintf(stdout, "  %-14s p50 %.0f ms  p95 %.0f ms  rank-1 %.3f (%d probes)\n", kind, r.P50Millis[kind], r.P95Millis[kind], r.HitRateRank1[kind], r.Probes)
 	}
@@ -192,4 +200,17 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 		return writeJSONLine(stdout, r)
 	}
 	return nil
+}
+
+// scanKernels names the 1:N scan kernel of each benchmarked modality that
+// has a choice of them.
+func scanKernels(mods map[huella.Modality]bool) map[string]string {
+	k := map[string]string{}
+	if mods[huella.ModalityIris] {
+		k[string(huella.ModalityIris)] = iris.Kernel()
+	}
+	if mods[huella.ModalityFace] {
+		k[string(huella.ModalityFace)] = face.Kernel()
+	}
+	return k
 }
