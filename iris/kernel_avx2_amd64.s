@@ -29,19 +29,21 @@ DATA lowNibbles<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
 GLOBL lowNibbles<>(SB), RODATA|NOPTR, $16
 
 // CHUNK adds the byte counts of one 256-bit chunk at byte c of a code whose
-// mask starts at byte mo, for the probe row at byte ro of SI.
+// mask starts at byte mo, for the probe row at byte ro of SI: the common
+// mask m is split into nibbles once, and the differing bits' nibbles are
+// those of probeCode ^ code (shifted for the high one) under m's nibbles,
+// which saves masking the differing bits as a whole.
 #define CHUNK(ro, mo, c) \
 	VMOVDQU (ro+mo+c)(SI), Y4 \
 	VPAND   (mo+c)(DI), Y4, Y4 \
 	VMOVDQU (ro+c)(SI), Y5 \
 	VPXOR   (c)(DI), Y5, Y5 \
-	VPAND   Y4, Y5, Y5 \
 	VPSRLW  $4, Y4, Y6 \
 	VPSRLW  $4, Y5, Y7 \
 	VPAND   Y14, Y4, Y4 \
-	VPAND   Y14, Y5, Y5 \
 	VPAND   Y14, Y6, Y6 \
-	VPAND   Y14, Y7, Y7 \
+	VPAND   Y4, Y5, Y5 \
+	VPAND   Y6, Y7, Y7 \
 	VPSHUFB Y4, Y15, Y4 \
 	VPSHUFB Y5, Y15, Y5 \
 	VPSHUFB Y6, Y15, Y6 \
