@@ -35,7 +35,10 @@ type identifyBenchResult struct {
 	FingerIndex     string             `json:"finger_index,omitempty"` // prepared or two-stage
 	Shortlist       int                `json:"shortlist"`              // entries each probe template shortlists per slot
 	Penetration     float64            `json:"penetration_rate"`       // share of a slot the exact comparator searches per probe template: 1 for an exhaustive scan
-	Kernel          map[string]string  `json:"kernel"`                 // scan kernel per modality that has one: avx512, avx2 or generic (HUELLA_CPU caps it)
+	RealRank1       *float64           `json:"real_rank1,omitempty"`   // --real-mates: share of real probe impressions whose finger ranks first
+	RealRank10      *float64           `json:"real_rank10,omitempty"`  // and within the first ten
+	RealProbes      int                `json:"real_probes,omitempty"`
+	Kernel          map[string]string  `json:"kernel"` // scan kernel per modality that has one: avx512, avx2 or generic (HUELLA_CPU caps it)
 }
 
 // runBenchIdentify builds a gallery of synthetic subjects in the engines'
@@ -51,6 +54,8 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	asJSON := fs.Bool("json", false, "print the result as one JSON line")
 	shortlist := fs.Int("shortlist", gallery.DefaultShortlist, "entries each probe template shortlists in its slot before the other slots fill in")
 	fingerIndex := fs.String("finger-index", "prepared", "finger index: prepared (exact, exhaustive) or two-stage (descriptor pre-selection)")
+	realDir := fs.String("real-mates", "", "FVC-named folder (<finger>_<n>) of real impressions: each finger's first one enrolled among the synthetic subjects, the others searched (real_rank1, real_rank10)")
+	realPPI := fs.Int("real-ppi", 500, "resolution of the --real-mates images")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -81,6 +86,16 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	for m := range mods {
 		if cals[string(m)] == nil {
 			return fmt.Errorf("bench identify: no calibration for %s (run huella eval fusion)", m)
+		}
+	}
+
+	var real *realMates
+	if *realDir != "" {
+		if !mods[huella.ModalityFinger] {
+			return fmt.Errorf("bench identify: --real-mates needs the finger modality")
+		}
+		if real, err = loadRealMates(ctx, *realDir, *realPPI); err != nil {
+			return err
 		}
 	}
 
@@ -118,6 +133,11 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 		if i%every == 0 && len(mates) < *probes {
 			mates = append(mates, gen.Mate(p))
 			mateIDs = append(mateIDs, id)
+		}
+	}
+	if real != nil {
+		if err := real.enroll(w, gen, mods); err != nil {
+			return err
 		}
 	}
 	if err := w.Close(); err != nil {
@@ -191,6 +211,15 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 		r.P50Millis[kind] = float64(lat[len(lat)/2].Microseconds()) / 1000
 		r.P95Millis[kind] = float64(lat[(len(lat)*95)/100].Microseconds()) / 1000
 		r.HitRateRank1[kind] = float64(hits) / float64(len(mates))
+	}
+	if real != nil {
+		rank1, rank10, n, err := real.search(ctx, g)
+		if err != nil {
+			return err
+		}
+		r.RealRank1, r.RealRank10, r.RealProbes = &rank1, &rank10, n
+		fmt.Fprintf(stdout, "  real fingers   rank-1 %.3f  rank-10 %.3f (%d probes of %d fingers, %d impressions failed)\n",
+			rank1, rank10, n, len(real.fingers), real.failed)
 	}
 	fmt.Fprintf(stdout, "%d subjects (%s): %.0f bytes/subject, load %.1f s from snapshot, kernels %v\n", r.Subjects, *modalities, r.BytesPerSubject, r.LoadS, r.Kernel)
 	for kind := range r.P50Millis {
