@@ -53,6 +53,26 @@ GLOBL lowNibbles<>(SB), RODATA|NOPTR, $16
 	VPADDB  Y6, Y8, Y8 \
 	VPADDB  Y7, Y9, Y9
 
+// CHUNK0 is CHUNK for a row's first chunk: it sets the counts instead of
+// adding to them.
+#define CHUNK0(ro, mo, c) \
+	VMOVDQU (ro+mo+c)(SI), Y4 \
+	VPAND   (mo+c)(DI), Y4, Y4 \
+	VMOVDQU (ro+c)(SI), Y5 \
+	VPXOR   (c)(DI), Y5, Y5 \
+	VPSRLW  $4, Y4, Y6 \
+	VPSRLW  $4, Y5, Y7 \
+	VPAND   Y14, Y4, Y4 \
+	VPAND   Y14, Y6, Y6 \
+	VPAND   Y4, Y5, Y5 \
+	VPAND   Y6, Y7, Y7 \
+	VPSHUFB Y4, Y15, Y4 \
+	VPSHUFB Y5, Y15, Y5 \
+	VPSHUFB Y6, Y15, Y6 \
+	VPSHUFB Y7, Y15, Y7 \
+	VPADDB  Y4, Y6, Y8 \
+	VPADDB  Y5, Y7, Y9
+
 // ROWEND sums the row's byte counts into four quadwords n<<32 | d in dst.
 #define ROWEND(dst) \
 	VPSADBW Y13, Y8, Y8 \
@@ -63,18 +83,14 @@ GLOBL lowNibbles<>(SB), RODATA|NOPTR, $16
 // ROW4 and ROW8 compute the row at byte ro of SI for codes of four and
 // eight chunks (1024 and 2048 bits).
 #define ROW4(ro, dst) \
-	VPXOR Y8, Y8, Y8 \
-	VPXOR Y9, Y9, Y9 \
-	CHUNK(ro, 128, 0) \
+	CHUNK0(ro, 128, 0) \
 	CHUNK(ro, 128, 32) \
 	CHUNK(ro, 128, 64) \
 	CHUNK(ro, 128, 96) \
 	ROWEND(dst)
 
 #define ROW8(ro, dst) \
-	VPXOR Y8, Y8, Y8 \
-	VPXOR Y9, Y9, Y9 \
-	CHUNK(ro, 256, 0) \
+	CHUNK0(ro, 256, 0) \
 	CHUNK(ro, 256, 32) \
 	CHUNK(ro, 256, 64) \
 	CHUNK(ro, 256, 96) \
