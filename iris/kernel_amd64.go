@@ -14,8 +14,8 @@ var hasAVX512Kernel = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VPOPCNTDQ && cpu.X8
 	(CodeWords == 32 || CodeWords == 16)
 
 // hasAVX2Kernel reports whether the AVX2 kernel can run here for this code
-// size (2048 or 1024 bits).
-var hasAVX2Kernel = cpu.X86.HasAVX2 && (CodeWords == 32 || CodeWords == 16)
+// size (2048 or 1024 bits) and number of rows (its frame holds 16).
+var hasAVX2Kernel = cpu.X86.HasAVX2 && (CodeWords == 32 || CodeWords == 16) && RotRows <= 16
 
 // distances4x512 and distances2x512 write n<<32 | d for each row of rot
 // against entry, taken as groups blocks of eight rows, four (0 or 1) blocks of
@@ -34,11 +34,14 @@ func distances2x512(rot *uint64, entry *uint64, out *uint64, groups, four, singl
 // or four 256-bit registers (see kernel_avx2_amd64.s): groups blocks of four
 // rows, then singles single rows, with the same outputs.
 //
+// distances4x256 reads the probe rows' mask nibbles from nibbles
+// (Probe.maskNibbles); distances8x256 ignores it.
+//
 //go:noescape
-func distances8x256(rot *uint64, entry *uint64, out *uint64, groups, singles int) (dn, maxN uint64)
+func distances8x256(rot *uint64, nibbles *uint64, entry *uint64, out *uint64, groups, singles int) (dn, maxN uint64)
 
 //go:noescape
-func distances4x256(rot *uint64, entry *uint64, out *uint64, groups, singles int) (dn, maxN uint64)
+func distances4x256(rot *uint64, nibbles *uint64, entry *uint64, out *uint64, groups, singles int) (dn, maxN uint64)
 
 func distancesAVX512(rot *[RotRows][EntryWords]uint64, entry []uint64, out *[RotRows]uint64) (minD, maxN, minN uint32) {
 	r := (*uint64)(unsafe.Pointer(rot))
@@ -52,14 +55,15 @@ func distancesAVX512(rot *[RotRows][EntryWords]uint64, entry []uint64, out *[Rot
 	return uint32(dn), uint32(mx >> 32), uint32(dn >> 32)
 }
 
-func distancesAVX2(rot *[RotRows][EntryWords]uint64, entry []uint64, out *[RotRows]uint64) (minD, maxN, minN uint32) {
+func distancesAVX2(rot *[RotRows][EntryWords]uint64, nibbles *[RotRows][EntryWords]uint64, entry []uint64, out *[RotRows]uint64) (minD, maxN, minN uint32) {
 	r := (*uint64)(unsafe.Pointer(rot))
+	nb := (*uint64)(unsafe.Pointer(nibbles))
 	e := (*[EntryWords]uint64)(entry)
 	var dn, mx uint64
 	if CodeWords == 32 {
-		dn, mx = distances8x256(r, &e[0], &out[0], RotRows/4, RotRows%4)
+		dn, mx = distances8x256(r, nb, &e[0], &out[0], RotRows/4, RotRows%4)
 	} else {
-		dn, mx = distances4x256(r, &e[0], &out[0], RotRows/4, RotRows%4)
+		dn, mx = distances4x256(r, nb, &e[0], &out[0], RotRows/4, RotRows%4)
 	}
 	return uint32(dn), uint32(mx >> 32), uint32(dn >> 32)
 }

@@ -73,6 +73,52 @@ GLOBL lowNibbles<>(SB), RODATA|NOPTR, $16
 	VPADDB  Y4, Y6, Y8 \
 	VPADDB  Y5, Y7, Y9
 
+// NCHUNK adds the byte counts of the 1024-bit code's chunk at byte c for
+// the probe row at byte ro of SI, whose mask nibbles are at bytes ro and
+// ro+128 of BX, the entry mask's low and high nibbles of that chunk being
+// in registers lo and hi: 14 vector operations, the nibble split of both
+// masks having been done once (the probe's per search, the entry's per
+// entry). NCHUNK0 sets the counts instead of adding to them.
+#define NCHUNK(ro, c, lo, hi) \
+	VPAND   (ro+c)(BX), lo, Y10 \
+	VPAND   (ro+128+c)(BX), hi, Y11 \
+	VMOVDQU (ro+c)(SI), Y12 \
+	VPXOR   (c)(DI), Y12, Y12 \
+	VPSRLW  $4, Y12, Y13 \
+	VPAND   Y10, Y12, Y12 \
+	VPAND   Y11, Y13, Y13 \
+	VPSHUFB Y10, Y15, Y10 \
+	VPSHUFB Y11, Y15, Y11 \
+	VPSHUFB Y12, Y15, Y12 \
+	VPSHUFB Y13, Y15, Y13 \
+	VPADDB  Y10, Y8, Y8 \
+	VPADDB  Y11, Y8, Y8 \
+	VPADDB  Y12, Y9, Y9 \
+	VPADDB  Y13, Y9, Y9
+
+#define NCHUNK0(ro, c, lo, hi) \
+	VPAND   (ro+c)(BX), lo, Y10 \
+	VPAND   (ro+128+c)(BX), hi, Y11 \
+	VMOVDQU (ro+c)(SI), Y12 \
+	VPXOR   (c)(DI), Y12, Y12 \
+	VPSRLW  $4, Y12, Y13 \
+	VPAND   Y10, Y12, Y12 \
+	VPAND   Y11, Y13, Y13 \
+	VPSHUFB Y10, Y15, Y10 \
+	VPSHUFB Y11, Y15, Y11 \
+	VPSHUFB Y12, Y15, Y12 \
+	VPSHUFB Y13, Y15, Y13 \
+	VPADDB  Y10, Y11, Y8 \
+	VPADDB  Y12, Y13, Y9
+
+// NSPLIT puts the low and high nibbles of the entry mask's chunk at byte c
+// (1024-bit codes) into lo and hi.
+#define NSPLIT(c, lo, hi) \
+	VMOVDQU (128+c)(DI), lo \
+	VPSRLW  $4, lo, hi \
+	VPAND   Y14, lo, lo \
+	VPAND   Y14, hi, hi
+
 // ROWEND sums the row's byte counts into four quadwords n<<32 | d in dst.
 #define ROWEND(dst) \
 	VPSADBW Y13, Y8, Y8 \
@@ -104,8 +150,8 @@ GLOBL lowNibbles<>(SB), RODATA|NOPTR, $16
 // ahead (the gallery streams through).
 #define SETUP \
 	MOVQ rot+0(FP), SI \
-	MOVQ entry+8(FP), DI \
-	MOVQ out+16(FP), DX \
+	MOVQ entry+16(FP), DI \
+	MOVQ out+24(FP), DX \
 	PREFETCHT0 2048(DI) \
 	PREFETCHT0 2112(DI) \
 	PREFETCHT0 2176(DI) \
@@ -151,54 +197,96 @@ GLOBL lowNibbles<>(SB), RODATA|NOPTR, $16
 	VPSHUFD      $0x4E, X0, X1 \
 	VPMINUD      X1, X0, X0 \
 	VMOVQ        X0, AX \
-	MOVQ         AX, dn+40(FP) \
+	MOVQ         AX, dn+48(FP) \
 	VEXTRACTI128 $1, Y11, X0 \
 	VPMAXUD      X0, X11, X0 \
 	VPSHUFD      $0x4E, X0, X1 \
 	VPMAXUD      X1, X0, X0 \
 	VMOVQ        X0, AX \
-	MOVQ         AX, maxN+48(FP) \
+	MOVQ         AX, maxN+56(FP) \
 	VZEROUPPER \
 	RET
 
-// func distances4x256(rot *uint64, entry *uint64, out *uint64, groups, singles int) (dn, maxN uint64)
-TEXT ·distances4x256(SB), NOSPLIT, $0-56
-	SETUP
-	MOVQ  groups+24(FP), CX
-	TESTQ CX, CX
-	JZ    d4_singles
+// func distances4x256(rot *uint64, nibbles *uint64, entry *uint64, out *uint64, groups, singles int) (dn, maxN uint64)
+//
+// With 1024-bit codes the entry mask's nibbles fit in Y0–Y7 for the whole
+// scan of the rows: each row's four quadword sums go to the frame, then
+// blocks of four rows are transposed and added from there.
+TEXT ·distances4x256(SB), NOSPLIT, $512-64
+	MOVQ rot+0(FP), SI
+	MOVQ nibbles+8(FP), BX
+	MOVQ entry+16(FP), DI
+	MOVQ out+24(FP), DX
+	PREFETCHT0 2048(DI)
+	PREFETCHT0 2112(DI)
+	PREFETCHT0 2176(DI)
+	PREFETCHT0 2240(DI)
+	VBROADCASTI128 nibbleCounts<>(SB), Y15
+	VBROADCASTI128 lowNibbles<>(SB), Y14
+	NSPLIT(0, Y0, Y4)
+	NSPLIT(32, Y1, Y5)
+	NSPLIT(64, Y2, Y6)
+	NSPLIT(96, Y3, Y7)
+	VPXOR Y14, Y14, Y14
+	MOVQ  groups+32(FP), CX
+	SHLQ  $2, CX
+	ADDQ  singles+40(FP), CX
+	XORQ  R8, R8
 
-d4_block:
-	ROW4(0, Y0)
-	ROW4(256, Y1)
-	ROW4(512, Y2)
-	ROW4(768, Y3)
+n4_row:
+	NCHUNK0(0, 0, Y0, Y4)
+	NCHUNK(0, 32, Y1, Y5)
+	NCHUNK(0, 64, Y2, Y6)
+	NCHUNK(0, 96, Y3, Y7)
+	VPSADBW Y14, Y8, Y8
+	VPSADBW Y14, Y9, Y9
+	VPSLLQ  $32, Y8, Y8
+	VPADDQ  Y8, Y9, Y8
+	VMOVDQU Y8, (SP)(R8*1)
+	ADDQ    $32, R8
+	ADDQ    $256, SI
+	ADDQ    $256, BX
+	DECQ    CX
+	JNZ     n4_row
+
+	VPCMPEQD Y12, Y12, Y12
+	VPXOR    Y11, Y11, Y11
+	XORQ     R8, R8
+	MOVQ     groups+32(FP), CX
+	TESTQ    CX, CX
+	JZ       n4_singles
+
+n4_block:
+	VMOVDQU 0(SP)(R8*1), Y0
+	VMOVDQU 32(SP)(R8*1), Y1
+	VMOVDQU 64(SP)(R8*1), Y2
+	VMOVDQU 96(SP)(R8*1), Y3
 	BLOCKEND
 	ADDQ $32, DX
-	ADDQ $1024, SI
+	ADDQ $128, R8
 	DECQ CX
-	JNZ  d4_block
+	JNZ  n4_block
 
-d4_singles:
-	MOVQ  singles+32(FP), CX
+n4_singles:
+	MOVQ  singles+40(FP), CX
 	TESTQ CX, CX
-	JZ    d4_done
+	JZ    n4_done
 
-d4_single:
-	ROW4(0, Y0)
+n4_single:
+	VMOVDQU (SP)(R8*1), Y0
 	SINGLEEND
 	ADDQ $8, DX
-	ADDQ $256, SI
+	ADDQ $32, R8
 	DECQ CX
-	JNZ  d4_single
+	JNZ  n4_single
 
-d4_done:
+n4_done:
 	DONE
 
-// func distances8x256(rot *uint64, entry *uint64, out *uint64, groups, singles int) (dn, maxN uint64)
-TEXT ·distances8x256(SB), NOSPLIT, $0-56
+// func distances8x256(rot *uint64, nibbles *uint64, entry *uint64, out *uint64, groups, singles int) (dn, maxN uint64)
+TEXT ·distances8x256(SB), NOSPLIT, $0-64
 	SETUP
-	MOVQ  groups+24(FP), CX
+	MOVQ  groups+32(FP), CX
 	TESTQ CX, CX
 	JZ    d8_singles
 
@@ -214,7 +302,7 @@ d8_block:
 	JNZ  d8_block
 
 d8_singles:
-	MOVQ  singles+32(FP), CX
+	MOVQ  singles+40(FP), CX
 	TESTQ CX, CX
 	JZ    d8_done
 

@@ -76,6 +76,9 @@ func Score(a, b *Template) float64 {
 type Probe struct {
 	// rot holds, for each shift s, the rotated code then the rotated mask.
 	rot [RotRows][EntryWords]uint64
+	// maskNibbles holds, for each shift, the low then the high nibble of
+	// every byte of the rotated mask (as bytes 0–15), for the AVX2 kernel.
+	maskNibbles [RotRows][EntryWords]uint64
 }
 
 // NewProbe prepares t for matching.
@@ -87,6 +90,13 @@ func NewProbe(t *Template) *Probe {
 	}
 	for s := Shifts; s < RotRows; s++ {
 		p.rot[s] = p.rot[MaxShift]
+	}
+	const lowNibbles = 0x0f0f0f0f0f0f0f0f
+	for s := range p.rot {
+		for i, w := range p.rot[s][CodeWords:] {
+			p.maskNibbles[s][i] = w & lowNibbles
+			p.maskNibbles[s][CodeWords+i] = w >> 4 & lowNibbles
+		}
 	}
 	return p
 }
