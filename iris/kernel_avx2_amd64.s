@@ -15,9 +15,12 @@
 // dword-wise minimum and maximum of those give the extrema the caller
 // bounds the distance with.
 //
-// Registers: Y15 the table, Y14 the nibble mask, Y13 zero, Y12 running
-// minimum, Y11 running maximum, Y8/Y9 a row's byte counts of the mask and
-// of the differing bits, Y4–Y7 temporaries, Y0–Y3 the rows of a block.
+// Registers of distances8x256 (2048-bit codes): Y15 the table, Y14 the
+// nibble mask, Y13 zero, Y12 running minimum, Y11 running maximum, Y8/Y9 a
+// row's byte counts of the mask and of the differing bits, Y4–Y7
+// temporaries, Y0–Y3 the rows of a block. distances4x256 (1024-bit codes)
+// first keeps the entry mask's nibbles in Y0–Y7 (see NCHUNK) and the rows'
+// sums in its frame, then uses the same block code.
 
 // nibbleCounts is the bit count of every 4-bit value.
 DATA nibbleCounts<>+0(SB)/8, $0x0302020102010100
