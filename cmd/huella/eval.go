@@ -20,6 +20,7 @@ var evaluators = map[string]command{
 	"finger":       runEvalFinger,
 	"finger-index": runEvalFingerIndex,
 	"iris":         runEvalIris,
+	"iris-robust":  runEvalIrisRobust,
 	"face":         runEvalFace,
 	"tattoo":       runEvalTattoo,
 }
