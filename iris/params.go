@@ -44,6 +44,7 @@ const (
 	IrisMinRatio       = 1.5
 	IrisMaxRatio       = 8
 	LimbusPeakFraction = 0.75
+	LimbusOneSidedGain = 2
 	// Traced limbus radii: about 45–65 pixels on MMU2, 100–120 on
 	// CASIA-Iris-Interval.
 	IrisMinRadius = 30

@@ -514,12 +514,14 @@ func limbusBoundary(g *grid, p circle) (circle, error) {
 	}
 	c, score := search(math.Round(p.X), math.Round(p.Y), IrisCenterSearch, 2)
 	c, score = search(c.X, c.Y, 1, 1)
-	if score < 3 || c.R == 0 {
-		// An eye at the edge of the frame has one lateral arc outside
-		// the image: search again on the arc that is inside.
-		oneSided = true
-		c, score = search(math.Round(p.X), math.Round(p.Y), IrisCenterSearch, 2)
-		c, score = search(c.X, c.Y, 1, 1)
+	// An eye at the edge of the frame has one lateral arc outside the
+	// image beyond some radius, where the search above cannot look: search
+	// those radii again on the arc that is inside, centred on the pupil
+	// (one arc cannot tell the centre from the radius), and take that
+	// circle when it rises LimbusOneSidedGain times more steeply.
+	oneSided = true
+	if c1, s1 := search(math.Round(p.X), math.Round(p.Y), 0, 1); c1.R > c.R && s1 > LimbusOneSidedGain*math.Max(score, 0) {
+		c, score = c1, s1
 	}
 	if score < 3 || c.R == 0 {
 		return circle{}, failf("no limbus found")
