@@ -1,6 +1,7 @@
 package face
 
 import (
+	"fmt"
 	"image"
 	"math"
 
@@ -232,6 +233,17 @@ func fitSimilarity(from, to []Point) Similarity2D {
 	return s
 }
 
+// Chip5 is dlib's get_face_chip for the five points of
+// shape_predictor_5_face_landmarks (in dlib's order, as integer pixels as
+// dlib returns them): a size×size RGB crop, interleaved, identical to
+// dlib's to the grey level.
+func Chip5(img *RGB, parts []Point, size int, padding float64) ([]byte, error) {
+	if len(parts) != len(dlibMeanFace5) || size < 2 || padding < 0 {
+		return nil, fmt.Errorf("%w: face chip needs 5 points, a size ≥ 2 and padding ≥ 0", ErrImage)
+	}
+	return chipPixels(img, chip5Transform(parts, size, padding), size), nil
+}
+
 // chipPixels samples the size×size chip of img under t as dlib's
 // extract_image_chip does: bilinear, each channel truncated to an integer,
 // black where any of the four neighbours lies outside the image. It returns
@@ -254,17 +266,6 @@ func chipPixels(img *RGB, t Similarity2D, size int) []byte {
 				val := (1-fy)*((1-fx)*tl+fx*tr) + fy*((1-fx)*bl+fx*br)
 				out[3*(v*size+u)+ch] = byte(min(255, max(0, val)))
 			}
-		}
-	}
-	return out
-}
-
-// pixelsInput turns a size×size RGB chip into the recognition net's input.
-func pixelsInput(pix []byte, size int, mean [3]float32) *tfjs.Tensor {
-	out := tfjs.New(size, size, 3)
-	for i := 0; i < size*size; i++ {
-		for ch := 0; ch < 3; ch++ {
-			out.Data[3*i+ch] = (float32(pix[3*i+ch]) - mean[ch]) / 255
 		}
 	}
 	return out

@@ -249,24 +249,26 @@ func similarityMatrix(from, to []float32) (float32, float32) {
 }
 
 // The compact shape predictor format (".hsp", written by MarshalCompact):
-// dlib's .dat spends ~9 MB on a 5-point model, mostly on variable-length
-// floats. Here every leaf is an int8 times a per-tree float32 scale and
-// every split threshold an int16: dlib's pixel features are integer grey
-// levels, so "difference > t" equals "difference > floor(t)" exactly.
-// Little-endian layout:
+// dlib's .dat spends 9.2 MB on the 5-point model, mostly on its
+// variable-length floats. Here every split threshold is an int16 (dlib's
+// pixel features are integer grey levels, so "difference > t" equals
+// "difference > floor(t)" exactly) and every tree's leaves are float32 or
+// integers of 8, 16 or 24 bits times a float32 scale. Little-endian:
 //
-//	"HSP1", uint16 parts, uint16 cascades
+//	"HSP1", uint16 parts, uint16 cascades, uint8 leaf bits
 //	float32 × 2·parts                       initial shape
 //	per cascade: uint16 features, uint16 trees, uint8 depth,
 //	  uint8 × features                      anchors
 //	  float32 × 2·features                  deltas
 //	  per tree: (uint16 a, uint16 b, int16 threshold) × (2^depth − 1),
-//	            float32 scale, int8 × 2^depth · 2·parts leaves
+//	            [float32 scale,] 2^depth · 2·parts leaf values
 const compactMagic = "HSP1"
 
-// MarshalCompact encodes the predictor in the compact format, quantising
-// the leaves to int8 (landmarks move by under 0.1 px on LFW: see
-// BENCHMARKS.md).
+// MarshalCompact encodes the predictor in the compact format with leafBits
+// (8, 16, 24 or 32) bits per leaf value. Only 32 keeps every prediction
+// identical: the cascade is chaotic, a leaf rounded by a part in 10^7 can
+// move a feature pixel across a pixel border and send later trees down
+// other branches (measured in BENCHMARKS.md).
 func (s *ShapePredictor) MarshalCompact(leafBits int) ([]byte, error) {
 	if s.NumParts() > 255 || len(s.cascades) > math.MaxUint16 {
 		return nil, fmt.Errorf("%w: too large for the compact format", ErrModel)
