@@ -91,6 +91,7 @@ func buildOpenAPI(routes []route) map[string]any {
 	return map[string]any{
 		"openapi": "3.1.0",
 		"info": map[string]any{"title": "Huella ABIS API", "version": "1",
+			"license":     map[string]any{"name": "Apache License 2.0", "identifier": "Apache-2.0"},
 			"description": "Enrollment, identification and records of a multimodal automated biometric identification system. Every read of personal data is audited."},
 		"paths": paths,
 		"components": map[string]any{
