@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 
@@ -12,14 +11,17 @@ import (
 // runAudit runs "huella audit verify": it walks the hash chain and reports
 // the first broken link, with exit status 1.
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	const usage = "huella audit verify [--data DIR] [--postgres DSN]"
+	if len(args) > 0 && isHelp(args[0]) {
+		return printHelp(stdout, "usage: "+usage)
+	}
 	if len(args) == 0 || args[0] != "verify" {
-		return fmt.Errorf("usage: huella audit verify [--data DIR] [--postgres DSN]")
+		return fmt.Errorf("usage: %s", usage)
 	}
 	var cfg Config
-	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("audit verify", usage, stderr)
 	cfg.registerFlags(fs, false)
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseFlags(fs, args[1:], 0); err != nil {
 		return err
 	}
 	app, err := OpenApp(ctx, cfg, newLogger(stderr))

@@ -52,7 +52,7 @@ func runBenchEnroll(ctx context.Context, args []string, stdout, stderr io.Writer
 	concurrency := fs.Int("concurrency", 8, "concurrent clients")
 	asJSON := fs.Bool("json", false, "print the result as one JSON line")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	if *cpuProfile != "" {

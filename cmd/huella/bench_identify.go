@@ -47,7 +47,7 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	asJSON := fs.Bool("json", false, "print the result as one JSON line")
 	shortlist := fs.Int("shortlist", gallery.DefaultShortlist, "entries each probe template shortlists in its slot before the other slots fill in")
 	fingerIndex := fs.String("finger-index", "prepared", "finger index: prepared (exact, exhaustive) or two-stage (descriptor pre-selection)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	if *fingerIndex != "prepared" && *fingerIndex != "two-stage" {

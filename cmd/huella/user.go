@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -20,19 +19,22 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 // runUser runs "huella user add": it creates a user and prints its API
 // token, which is shown only this once.
 func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	const usage = "huella user add --name NAME --role ROLE [--site CODE]... [--partner CODE]"
+	if len(args) > 0 && isHelp(args[0]) {
+		return printHelp(stdout, "usage: "+usage)
+	}
 	if len(args) == 0 || args[0] != "add" {
-		return fmt.Errorf("usage: huella user add --name NAME --role ROLE [--site CODE]... [--partner CODE]")
+		return fmt.Errorf("usage: %s", usage)
 	}
 	var cfg Config
 	var sites stringList
-	fs := flag.NewFlagSet("user add", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("user add", usage, stderr)
 	cfg.registerFlags(fs, false)
 	name := fs.String("name", "", "login name, e.g. maria.lopez")
 	role := fs.String("role", "", "officer, examiner, supervisor, auditor, partner or admin")
 	partner := fs.String("partner", "", "partner code, for the partner role")
 	fs.Var(&sites, "site", "site code the user works at (repeatable; officers and examiners)")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseFlags(fs, args[1:], 0); err != nil {
 		return err
 	}
 	app, err := OpenApp(ctx, cfg, newLogger(stderr))
