@@ -45,6 +45,9 @@ type Service struct {
 	// Logger records failures that do not fail the request. It never
 	// receives biographic values or images.
 	Logger *slog.Logger
+	// OnEnrolled, when set, is called after each stored enrollment,
+	// whichever door it came in by (API, console, import, demo): metrics.
+	OnEnrolled func(e *huella.Encounter)
 }
 
 // NewService returns a service over the store and blob store.
@@ -134,6 +137,9 @@ func (s *Service) Enroll(ctx context.Context, req *Request) (*huella.Encounter, 
 		} else if e.Identification.Decision != huella.DecisionLinked {
 			s.reviewMissed(ctx, e, mark)
 		}
+	}
+	if s.OnEnrolled != nil {
+		s.OnEnrolled(e)
 	}
 	return e, nil
 }

@@ -20,6 +20,8 @@ import (
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/adjudicate"
 	"github.com/huella-abis/huella/enroll"
+	"github.com/huella-abis/huella/internal/buildinfo"
+	"github.com/huella-abis/huella/internal/requestid"
 )
 
 // Default request limits.
@@ -48,6 +50,7 @@ type Server struct {
 	server  *http.Server
 	ln      net.Listener
 	metrics *metrics
+	ops     *opsMetrics // observe.go
 }
 
 // NewServer returns a server with its routes registered.
@@ -56,11 +59,14 @@ func NewServer(store huella.Store, blobs huella.BlobStore, enroller *enroll.Serv
 		Store:   store,
 		Blobs:   blobs,
 		Enroll:  enroller,
-		Logger:  logger,
+		Logger:  slog.New(requestid.Handler(logger.Handler())),
 		Now:     time.Now,
 		mux:     http.NewServeMux(),
 		metrics: newMetrics(),
 	}
+	s.ops = newOpsMetrics(s)
+	s.ops.register(s.metrics.registry)
+	s.Observe()
 	if st, ok := store.(adjudicate.Store); ok {
 		s.Adjudicate = &adjudicate.Service{Store: st, Blobs: blobs}
 		if enroller != nil {
@@ -85,7 +91,7 @@ func NewServer(store huella.Store, blobs huella.BlobStore, enroller *enroll.Serv
 }
 
 // Handler returns the server's handler, for tests and embedding.
-func (s *Server) Handler() http.Handler { return s.recoverer(s.mux) }
+func (s *Server) Handler() http.Handler { return s.accessLog(s.recoverer(s.mux)) }
 
 // Open starts serving on addr ("127.0.0.1:0" picks a free port).
 func (s *Server) Open(addr string) error {
@@ -123,7 +129,7 @@ func (s *Server) Close() error {
 
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	if err := s.Store.Ping(r.Context()); err != nil {
-		s.Logger.Warn("not ready", "err", err)
+		s.Logger.WarnContext(r.Context(), "not ready", "err", err)
 		http.Error(w, "store unavailable", http.StatusServiceUnavailable)
 		return
 	}
@@ -133,7 +139,7 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	fmt.Fprintln(w, "ready")
+	writeJSON(w, http.StatusOK, readyResponse{Status: "ready", Info: buildinfo.Read()})
 }
 
 // route is one API endpoint: its access rule and handler. The route table
@@ -229,7 +235,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.Logger.Error("panic in handler", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
+				s.Logger.ErrorContext(r.Context(), "panic in handler", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
 				writeJSON(w, http.StatusInternalServerError, errorResponse{Code: huella.EINTERNAL, Message: "internal error"})
 			}
 		}()
@@ -275,7 +281,7 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	code := huella.ErrorCode(err)
 	if code == huella.EINTERNAL {
-		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.Logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	status, ok := statusByCode[code]
 	if !ok {
