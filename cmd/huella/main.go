@@ -51,6 +51,8 @@ type command func(ctx context.Context, args []string, stdout, stderr io.Writer) 
 // commands lists every subcommand, wired by hand.
 var commands = map[string]command{
 	"audit":       runAudit,
+	"backup":      runBackup,
+	"restore":     runRestore,
 	"bench":       runBench,
 	"demo":        runDemo,
 	"eval":        runEval,
@@ -149,6 +151,8 @@ Commands:
   user      add a user and print its API token
   purge     erase a subject on order, subjects past retention, or orphan blobs
   audit     verify the hash-chained audit trail
+  backup    copy the store, images and key manifest to a directory, online
+  restore   check a backup and restore it into an empty data directory
   version   print the version, commit and Go version
 
 Run "huella <command> -h" (or "huella help <command>") for a command's flags.
