@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,7 +33,14 @@ func (c *ForwardConfig) registerForwardFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.NATSListen, "nats-listen", os.Getenv("HUELLA_NATS_LISTEN"), "address the embedded NATS listens on, e.g. 127.0.0.1:4222; empty opens no port ($HUELLA_NATS_LISTEN)")
 	fs.DurationVar(&c.DeadAfter, "forward-dead-after", envDuration("HUELLA_FORWARD_DEAD_AFTER", forward.DefaultDeadAfter), "park a delivery as dead after retrying this long ($HUELLA_FORWARD_DEAD_AFTER)")
 	fs.DurationVar(&c.AckWait, "forward-ack-wait", envDuration("HUELLA_FORWARD_ACK_WAIT", natsbus.DefaultAckWait), "hand a delivery to another worker after this long without news ($HUELLA_FORWARD_ACK_WAIT)")
-	fs.IntVar(&c.Workers, "forward-workers", forward.DefaultWorkers, "deliveries sent at once")
+	fs.IntVar(&c.Workers, "forward-workers", envInt("HUELLA_FORWARD_WORKERS", forward.DefaultWorkers), "deliveries sent at once ($HUELLA_FORWARD_WORKERS)")
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return def
 }
 
 func envDuration(name string, def time.Duration) time.Duration {

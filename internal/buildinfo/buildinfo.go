@@ -18,14 +18,28 @@ type Info struct {
 	GoVersion string `json:"go"`                    // Go toolchain that built the binary
 }
 
+// version and commit, when set at link time (-ldflags "-X
+// github.com/huella-abis/huella/internal/buildinfo.version=v1.2.3 -X
+// ...buildinfo.commit=abc"), override what the toolchain recorded: a build
+// from a source tree without .git (a container build context) has no VCS
+// information of its own.
+var version, commit string
+
 // Read returns the build information of the running binary. A binary built
 // without module support (rare) reports version "unknown".
 var Read = sync.OnceValue(func() Info {
 	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return Info{Version: "unknown", GoVersion: "unknown"}
+	info := Info{Version: "unknown", GoVersion: "unknown"}
+	if ok {
+		info = fromBuildInfo(bi)
 	}
-	return fromBuildInfo(bi)
+	if version != "" {
+		info.Version = version
+	}
+	if commit != "" {
+		info.Commit, info.Modified = commit, false
+	}
+	return info
 })
 
 func fromBuildInfo(bi *debug.BuildInfo) Info {
