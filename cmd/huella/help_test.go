@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
+	"io"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -103,4 +106,29 @@ func TestVersion(t *testing.T) {
 	if out := MustRun(t, "version", "--json"); !strings.Contains(out, `"go":"go1.`) {
 		t.Errorf("version --json = %q", out)
 	}
+}
+
+// TestConfigureTable checks that the README's Configure table lists every
+// setting flag of "huella serve" with the variable its help names.
+func TestConfigureTable(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg Config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	cfg.registerFlags(fs, true)
+	variable := regexp.MustCompile(`\$(HUELLA_[A-Z_]+)`)
+	fs.VisitAll(func(f *flag.Flag) {
+		m := variable.FindStringSubmatch(f.Usage)
+		if m == nil {
+			t.Errorf("--%s names no HUELLA_ variable in its help", f.Name)
+			return
+		}
+		row := "| `--" + f.Name + "` | `" + m[1] + "` |"
+		if !strings.Contains(string(readme), row) {
+			t.Errorf("README Configure table lacks the row %s", row)
+		}
+	})
 }
