@@ -81,6 +81,9 @@ func NewServer(store huella.Store, blobs huella.BlobStore, enroller *enroll.Serv
 		s.mux.Handle(rt.Method+" "+rt.Path, s.authenticated(rt, rt.Handler))
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if s.methodNotAllowed(w, r) {
+			return
+		}
 		if s.Console == nil || strings.HasPrefix(r.URL.Path, "/v1/") {
 			s.Error(w, r, huella.Errorf(huella.ENOTFOUND, "no such endpoint"))
 			return
@@ -236,7 +239,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.Logger.ErrorContext(r.Context(), "panic in handler", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
-				writeJSON(w, http.StatusInternalServerError, errorResponse{Code: huella.EINTERNAL, Message: "internal error"})
+				writeProblem(w, http.StatusInternalServerError, huella.EINTERNAL, "internal error")
 			}
 		}()
 		next.ServeHTTP(w, r)
@@ -251,12 +254,6 @@ type statusWriter struct {
 func (w *statusWriter) WriteHeader(code int) {
 	w.status = code
 	w.ResponseWriter.WriteHeader(code)
-}
-
-// errorResponse is the body of every error: a code and a message safe to show.
-type errorResponse struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
 }
 
 var statusByCode = map[string]int{
@@ -287,7 +284,7 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	if !ok {
 		status = http.StatusInternalServerError
 	}
-	writeJSON(w, status, errorResponse{Code: code, Message: huella.ErrorMessage(err)})
+	writeProblem(w, status, code, huella.ErrorMessage(err))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

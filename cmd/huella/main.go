@@ -59,6 +59,7 @@ var commands = map[string]command{
 	"export":      runExport,
 	"import":      runImport,
 	"nist":        runNist,
+	"openapi":     runOpenAPI,
 	"wsq":         runWSQ,
 	"serve":       runServe,
 	"site":        runSite,
@@ -144,6 +145,7 @@ Commands:
   import    enroll ANSI/NIST-ITL transactions
   export    write an encounter as an ANSI/NIST-ITL transaction
   nist      check ANSI/NIST-ITL files, extract their images
+  openapi   print the API's OpenAPI document
   wsq       decode and encode FBI WSQ fingerprint images
   site      add or list sites (facilities)
   partner   add partner agencies and sharing agreements; list deliveries
