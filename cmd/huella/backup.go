@@ -409,6 +409,16 @@ func listBlobFiles(dir string) ([]string, error) {
 	return files, err
 }
 
+// validBlobRel reports whether rel is "ab/cd/abcd…" (64 hex digits).
+func validBlobRel(rel string) bool {
+	parts := strings.Split(rel, "/")
+	if len(parts) != 3 || len(parts[2]) != 64 || blobRel(parts[2]) != rel {
+		return false
+	}
+	_, err := hex.DecodeString(parts[2])
+	return err == nil
+}
+
 // blobRel is where the blob of a reference lies under blobs/.
 func blobRel(ref string) string {
 	if len(ref) < 4 {
@@ -495,6 +505,12 @@ func readManifest(dir string) (*Manifest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not a backup: %w", err)
 	}
+	return decodeManifest(data)
+}
+
+// decodeManifest parses and checks a manifest: a backup from another
+// format or store, or one missing what restore checks, is an error.
+func decodeManifest(data []byte) (*Manifest, error) {
 	var m Manifest
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
@@ -504,6 +520,13 @@ func readManifest(dir string) (*Manifest, error) {
 	}
 	if m.DataKeyID == "" || m.Database.SHA256 == "" {
 		return nil, errors.New("manifest: incomplete")
+	}
+	for rel := range m.Blobs {
+		// Paths come from a file an attacker may have written: each must
+		// be a blob's place under blobs/, nothing else.
+		if !validBlobRel(rel) {
+			return nil, fmt.Errorf("manifest: %q is not a blob path", rel)
+		}
 	}
 	return &m, nil
 }

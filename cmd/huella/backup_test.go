@@ -31,10 +31,14 @@ func TestBackupRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	images = images[:2] // two fingers: enough to write images, light on a shared machine
 	var mu sync.Mutex
 	acked := 0
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
+	var stopOnce sync.Once
+	stopClients := func() { stopOnce.Do(func() { close(stop) }); wg.Wait() }
+	t.Cleanup(stopClients) // also when the test fails early
 	for c := 0; c < 2; c++ {
 		wg.Add(1)
 		go func(c int) {
@@ -64,21 +68,30 @@ func TestBackupRestore(t *testing.T) {
 			}
 		}(c)
 	}
-	waitFor(t, 120*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return acked >= 3 })
+	waitFor(t, 120*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return acked >= 2 })
 	mu.Lock()
 	before := acked
 	mu.Unlock()
-	dest := filepath.Join(t.TempDir(), "backup")
+	// Back up until one backup overlaps an acknowledged enrollment (a few
+	// tries at most; each backup must succeed either way).
+	var dest string
 	var stdout, stderr bytes.Buffer
-	err = Run(context.Background(), []string{"backup", "--data", data, dest}, &stdout, &stderr)
-	mu.Lock()
-	during := acked - before
-	mu.Unlock()
-	close(stop)
-	wg.Wait()
-	if err != nil {
-		t.Fatalf("backup: %v\n%s", err, stderr.String())
+	during := 0
+	for try := 0; try < 8 && during == 0; try++ {
+		mu.Lock()
+		start := acked
+		mu.Unlock()
+		dest = filepath.Join(t.TempDir(), "backup")
+		stdout.Reset()
+		stderr.Reset()
+		if err := Run(context.Background(), []string{"backup", "--data", data, dest}, &stdout, &stderr); err != nil {
+			t.Fatalf("backup: %v\n%s", err, stderr.String())
+		}
+		mu.Lock()
+		during = acked - start
+		mu.Unlock()
 	}
+	stopClients()
 	t.Logf("backup: %s(%d enrollments acknowledged during it)", stdout.String(), during)
 	if !strings.Contains(stderr.String(), "backup: blobs: ") {
 		t.Errorf("no progress on stderr: %q", stderr.String())
@@ -215,4 +228,25 @@ func copyTree(t *testing.T, from, to string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// FuzzDecodeManifest feeds restore's manifest reader arbitrary bytes: an
+// error or a manifest whose blob paths stay under blobs/, never a panic.
+func FuzzDecodeManifest(f *testing.F) {
+	ref := strings.Repeat("ab", 32)
+	f.Add([]byte(`{"format":1,"store":"sqlite","data_key_id":"dk-1","database":{"size":1,"sha256":"aa"},"blobs":{"ab/ab/` + ref + `":{"size":1,"sha256":"bb"}}}`))
+	f.Add([]byte(`{"format":1,"store":"sqlite","data_key_id":"dk-1","database":{"size":1,"sha256":"aa"},"blobs":{"../../etc/passwd":{}}}`))
+	f.Add([]byte(`{"format":2}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := decodeManifest(data)
+		if err != nil {
+			return
+		}
+		for rel := range m.Blobs {
+			if strings.Contains(rel, "..") || strings.HasPrefix(rel, "/") || len(rel) != 70 {
+				t.Fatalf("accepted blob path %q", rel)
+			}
+		}
+	})
 }

@@ -42,18 +42,20 @@ func helpInvocations() [][]string {
 	return list
 }
 
-// TestHelp runs the real binary with every command's -h: the help goes to
-// stdout, nothing to stderr, exit status 0, and no data directory is made.
+// TestHelp runs every command's -h: the help goes to stdout, nothing to
+// stderr, no error (exit status 0), and no data directory is made. A few
+// run as the real binary, to check the exit status itself.
 func TestHelp(t *testing.T) {
 	dir := t.TempDir()
+	wd, _ := os.Getwd()
+	if err := os.Chdir(dir); err != nil { // a default ./huella-data would land here
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd)
 	for _, args := range helpInvocations() {
 		t.Run(strings.Join(args, "_"), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			cmd := exec.Command(os.Args[0], args...)
-			cmd.Dir = dir
-			cmd.Env = append(os.Environ(), "HUELLA_RUN_MAIN=1", "HUELLA_DATA=")
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			if err := cmd.Run(); err != nil {
+			if err := Run(context.Background(), args, &stdout, &stderr); err != nil {
 				t.Fatalf("huella %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, stdout.String(), stderr.String())
 			}
 			out := strings.ToLower(stdout.String())
@@ -67,6 +69,23 @@ func TestHelp(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) > 0 {
 		t.Errorf("help made files: %v", entries)
+	}
+	for _, args := range [][]string{{"help"}, {"eval", "-h"}, {"serve", "--help"}, {"partner", "agreement", "add", "-h"}} {
+		var stdout, stderr bytes.Buffer
+		cmd := exec.Command(os.Args[0], args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "HUELLA_RUN_MAIN=1")
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil || stdout.Len() == 0 || stderr.Len() > 0 {
+			t.Errorf("the binary's huella %s: %v, stdout %d bytes, stderr %q", strings.Join(args, " "), err, stdout.Len(), stderr.String())
+		}
+	}
+	var stderr bytes.Buffer
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "HUELLA_RUN_MAIN=1")
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); cmd.ProcessState.ExitCode() != 2 || !strings.Contains(stderr.String(), "Usage") {
+		t.Errorf("a bare huella: %v, stderr %q: want the usage on stderr and exit status 2", err, stderr.String())
 	}
 }
 
