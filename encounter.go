@@ -93,6 +93,43 @@ type Encounter struct {
 	// (nil for encounters enrolled without one).
 	Identification *Identification `json:"identification,omitempty"`
 	CreatedAt      time.Time       `json:"created_at"`
+	// Idempotency is the key the client sent with the request that created
+	// the encounter, if any, stored with it so that a retry finds it.
+	Idempotency *Idempotency `json:"-"`
+}
+
+// Idempotency is what makes a request that creates an encounter safe to
+// retry: the client's key, unique per officer, and a digest of what was
+// asked. A retry with the key and the same digest is answered with the
+// encounter made the first time; the key with another digest is refused.
+type Idempotency struct {
+	Key    string // 1-255 printable ASCII characters, chosen by the client
+	Digest string // hex SHA-256 of the request's content
+}
+
+// MaxIdempotencyKey is the longest idempotency key accepted.
+const MaxIdempotencyKey = 255
+
+// ValidateIdempotencyKey reports whether a client's idempotency key is
+// well-formed: 1-255 printable ASCII characters.
+func ValidateIdempotencyKey(key string) error {
+	if key == "" || len(key) > MaxIdempotencyKey {
+		return Errorf(EINVALID, "Idempotency-Key must be 1-%d characters", MaxIdempotencyKey)
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] < 0x20 || key[i] > 0x7e {
+			return Errorf(EINVALID, "Idempotency-Key must be printable ASCII")
+		}
+	}
+	return nil
+}
+
+// RedactedEncounter returns what a reader who may not read records of the
+// encounter's site sees of it: when, where and why it happened, enough to
+// know the person was seen before, and no personal data.
+func RedactedEncounter(e *Encounter) *Encounter {
+	return &Encounter{ID: e.ID, SubjectID: e.SubjectID, SiteCode: e.SiteCode,
+		CapturedAt: e.CapturedAt, Reason: e.Reason, CreatedAt: e.CreatedAt}
 }
 
 // Clock skew tolerated between a capture station and the server.

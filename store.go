@@ -20,20 +20,42 @@ type Store interface {
 	// ListSites returns every site, by code.
 	ListSites(ctx context.Context) ([]*Site, error)
 
-	// CreateUser stores a new user and sets its ID and CreatedAt. EINVALID,
-	// ECONFLICT if the name is taken; an unknown site is EINVALID.
+	// CreateUser stores a new user and sets its ID and CreatedAt; a token
+	// not issued yet (zero TokenIssuedAt) is issued now for
+	// DefaultTokenLifetime. EINVALID, ECONFLICT if the name is taken; an
+	// unknown site is EINVALID.
 	CreateUser(ctx context.Context, u *User) error
+	// FindUser returns the user with the ID, or ENOTFOUND.
+	FindUser(ctx context.Context, id string) (*User, error)
 	// FindUserByTokenHash returns the enabled user whose token hashes to
-	// hash, or EUNAUTHORIZED. It is not audited: it is authentication.
+	// hash, or EUNAUTHORIZED; the caller checks the token's expiry. It is
+	// not audited: it is authentication.
 	FindUserByTokenHash(ctx context.Context, hash []byte) (*User, error)
 	// ListUsers returns every user, by name.
 	ListUsers(ctx context.Context) ([]*User, error)
+	// SetUserDisabled disables or re-enables the user, and returns it.
+	// A disabled user's token stops working at once. ENOTFOUND.
+	SetUserDisabled(ctx context.Context, id string, disabled bool) (*User, error)
+	// RotateToken gives the user the token hash, valid until expiresAt,
+	// and returns it; the old token stops working at once. ENOTFOUND,
+	// ECONFLICT if the hash is taken, EINVALID if expiresAt is not ahead.
+	RotateToken(ctx context.Context, id string, hash []byte, expiresAt time.Time) (*User, error)
+	// RecordTokenUse records that the user's token was used at the time.
+	// Bookkeeping, not audited; an unknown user is ignored.
+	RecordTokenUse(ctx context.Context, id string, at time.Time) error
 
 	// CreateEncounter stores the encounter with its samples and SMTs in one
 	// transaction, creating a new subject when SubjectID is empty, and sets
-	// every ID and CreatedAt. EINVALID if it does not validate or names an
-	// unknown site; ENOTFOUND if SubjectID names no subject.
+	// every ID and CreatedAt. With Idempotency set, the key is stored with
+	// the encounter, unique per officer. EINVALID if it does not validate
+	// or names an unknown site; ENOTFOUND if SubjectID names no subject;
+	// ECONFLICT if the officer used the idempotency key before.
 	CreateEncounter(ctx context.Context, e *Encounter) error
+	// FindEncounterByIdempotencyKey returns the encounter the officer
+	// created with the idempotency key, as FindEncounter does and with its
+	// Idempotency set, or ENOTFOUND. It is not audited: the caller
+	// answers a retry of its own request with it.
+	FindEncounterByIdempotencyKey(ctx context.Context, officer, key string) (*Encounter, error)
 	// FindEncounter returns the encounter with its samples and SMTs, or ENOTFOUND.
 	FindEncounter(ctx context.Context, id string) (*Encounter, error)
 	// ListEncounters returns the encounters matching the filter, newest

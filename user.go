@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -30,7 +31,8 @@ func (r Role) Valid() bool { return slices.Contains(Roles, r) }
 func (r Role) SiteScoped() bool { return r == RoleOfficer || r == RoleExaminer }
 
 // User is a person or partner system that calls Huella with an API token.
-// Only the SHA-256 of the token is stored.
+// Only the SHA-256 of the token is stored. A token works from its issue
+// until it expires, is rotated, or its user is disabled.
 type User struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"` // login name, e.g. "maria.lopez"
@@ -40,7 +42,55 @@ type User struct {
 	TokenHash []byte    `json:"-"`
 	Disabled  bool      `json:"disabled,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
+	// TokenIssuedAt and TokenExpiresAt bound the current token's validity;
+	// TokenUsedAt is when it was last seen, to within TokenUseInterval
+	// (zero: never).
+	TokenIssuedAt  time.Time `json:"token_issued_at"`
+	TokenExpiresAt time.Time `json:"token_expires_at"`
+	TokenUsedAt    time.Time `json:"token_used_at,omitzero"`
 }
+
+// Token lifetimes: a person's token lasts at most DefaultTokenLifetime; a
+// partner system's may be given up to MaxSystemTokenLifetime.
+const (
+	DefaultTokenLifetime   = 90 * 24 * time.Hour
+	MaxSystemTokenLifetime = 2 * 365 * 24 * time.Hour
+)
+
+// TokenUseInterval is how stale a token's recorded last use may be before
+// a request records it again: often enough to list tokens by last use,
+// rarely enough not to write on every request.
+const TokenUseInterval = 10 * time.Minute
+
+// TokenLifetime returns how long a token issued to a user of the role lasts
+// when requested lasts (zero: DefaultTokenLifetime), or EINVALID when the
+// role may not have it that long.
+func TokenLifetime(role Role, requested time.Duration) (time.Duration, error) {
+	limit := DefaultTokenLifetime
+	if role == RolePartner {
+		limit = MaxSystemTokenLifetime
+	}
+	switch {
+	case requested == 0:
+		return DefaultTokenLifetime, nil
+	case requested < time.Hour:
+		return 0, Errorf(EINVALID, "a token lasts at least an hour")
+	case requested > limit:
+		return 0, Errorf(EINVALID, "a %s's token lasts at most %d days", role, limit/(24*time.Hour))
+	}
+	return requested, nil
+}
+
+// IssueToken gives the user a new token hash, valid from now for lifetime.
+func (u *User) IssueToken(hash []byte, now time.Time, lifetime time.Duration) {
+	u.TokenHash, u.TokenIssuedAt, u.TokenExpiresAt, u.TokenUsedAt = hash, now, now.Add(lifetime), time.Time{}
+}
+
+// TokenExpired reports whether the user's token no longer works at now.
+func (u *User) TokenExpired(now time.Time) bool { return !now.Before(u.TokenExpiresAt) }
+
+// TokenUseStale reports whether a use of the token at now should be recorded.
+func (u *User) TokenUseStale(now time.Time) bool { return now.Sub(u.TokenUsedAt) >= TokenUseInterval }
 
 var userNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,63}$`)
 
@@ -55,6 +105,8 @@ func (u *User) Validate() error {
 		return Errorf(EINVALID, "role %s needs at least one site", u.Role)
 	case len(u.TokenHash) != sha256.Size:
 		return Errorf(EINVALID, "user token hash missing")
+	case !u.TokenExpiresAt.After(u.TokenIssuedAt):
+		return Errorf(EINVALID, "user token expires before it is issued")
 	}
 	for _, s := range u.Sites {
 		if !siteCodePattern.MatchString(s) {
@@ -72,8 +124,43 @@ func (u *User) CanAccessSite(site string) bool {
 	return slices.Contains(u.Sites, site)
 }
 
+// CanReadSubject reports whether the user may read the subject: users of
+// every site may, site-scoped users when the subject has an encounter at
+// one of their sites. The subject view then shows the encounters at other
+// sites only as when, where and why (RedactedEncounter).
+func (u *User) CanReadSubject(s *Subject) bool {
+	if !u.Role.SiteScoped() {
+		return true
+	}
+	for _, e := range s.Encounters {
+		if u.CanAccessSite(e.SiteCode) {
+			return true
+		}
+	}
+	return false
+}
+
 // HashToken returns the stored form of an API token.
 func HashToken(token string) []byte {
 	h := sha256.Sum256([]byte(token))
 	return h[:]
+}
+
+// Audit actions on users (user.create is with the others in audit.go).
+const (
+	ActionUserDisable     = "user.disable"
+	ActionUserEnable      = "user.enable"
+	ActionUserRotateToken = "user.rotate-token"
+)
+
+// SortByTokenUse orders users by their token's last use, the most recent
+// first and those never used last (by name among equals): the order in
+// which an administrator reviews which tokens are still needed.
+func SortByTokenUse(users []*User) {
+	slices.SortStableFunc(users, func(a, b *User) int {
+		if c := b.TokenUsedAt.Compare(a.TokenUsedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
 }

@@ -5,6 +5,7 @@ package adjudicate
 
 import (
 	"context"
+	"slices"
 
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/enroll"
@@ -63,29 +64,9 @@ type View struct {
 
 // Hit returns the side-by-side view of one hit. The caller audits the read.
 func (s *Service) Hit(ctx context.Context, id string) (*View, error) {
-	h, err := s.find(ctx, id)
+	v, candidate, err := s.view(ctx, id)
 	if err != nil {
 		return nil, err
-	}
-	v := &View{Hit: h}
-	if v.Probe, err = s.Store.FindEncounter(ctx, h.EncounterID); err != nil {
-		return nil, err
-	}
-	var candidate []*huella.Sample
-	switch h.Kind {
-	case huella.HitDuplicate:
-		if v.Subject, err = s.Store.FindSubject(ctx, h.CandidateSubjectID); err != nil {
-			return nil, err
-		}
-		candidate = CandidateSamples(v.Subject)
-	case huella.HitWatchlist:
-		if v.WatchEntry, err = s.Store.FindWatchEntry(ctx, h.WatchEntryID); err != nil {
-			return nil, err
-		}
-		if v.Watchlist, err = s.Store.FindWatchlist(ctx, h.WatchlistID); err != nil {
-			return nil, err
-		}
-		candidate = v.WatchEntry.Samples
 	}
 	if s.Blobs != nil {
 		if v.Fingers, err = CompareFingers(ctx, s.Store, s.Blobs, v.Probe.Samples, candidate); err != nil {
@@ -93,6 +74,86 @@ func (s *Service) Hit(ctx context.Context, id string) (*View, error) {
 		}
 	}
 	return v, nil
+}
+
+// Sample returns a sample of a hit's view, for its image: one of the probe
+// encounter's, or of the candidate's as the view shows it (CandidateFor),
+// with the hit. EFORBIDDEN for a hit the actor may not see; ENOTFOUND for
+// a sample the view does not hold. The caller audits the read.
+func (s *Service) Sample(ctx context.Context, hitID, sampleID string) (*huella.Sample, *huella.Hit, error) {
+	v, candidate, err := s.view(ctx, hitID)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, smp := range append(slices.Clone(v.Probe.Samples), candidate...) {
+		if smp.ID == sampleID {
+			return smp, v.Hit, nil
+		}
+	}
+	return nil, nil, huella.Errorf(huella.ENOTFOUND, "the image is not part of this hit")
+}
+
+// view returns the hit's view without the finger comparisons, and the
+// candidate's samples in it, newest first.
+func (s *Service) view(ctx context.Context, id string) (*View, []*huella.Sample, error) {
+	h, err := s.find(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	v := &View{Hit: h}
+	if v.Probe, err = s.Store.FindEncounter(ctx, h.EncounterID); err != nil {
+		return nil, nil, err
+	}
+	var candidate []*huella.Sample
+	switch h.Kind {
+	case huella.HitDuplicate:
+		sub, err := s.Store.FindSubject(ctx, h.CandidateSubjectID)
+		if err != nil {
+			return nil, nil, err
+		}
+		v.Subject = CandidateFor(huella.ActorFromContext(ctx), h, sub)
+		candidate = CandidateSamples(v.Subject)
+	case huella.HitWatchlist:
+		if v.WatchEntry, err = s.Store.FindWatchEntry(ctx, h.WatchEntryID); err != nil {
+			return nil, nil, err
+		}
+		if v.Watchlist, err = s.Store.FindWatchlist(ctx, h.WatchlistID); err != nil {
+			return nil, nil, err
+		}
+		candidate = v.WatchEntry.Samples
+	}
+	return v, candidate, nil
+}
+
+// CandidateFor returns a duplicate hit's candidate subject as the user
+// sees it in the hit's view. An examiner must compare the candidate's
+// biometrics wherever they were taken, but sees other sites' biographics
+// only as far as the subject view shows them. So an encounter at a site
+// the user does not work at shows when, where and why
+// (huella.RedactedEncounter) and, while the hit is pending, its finger,
+// iris and face samples (the images to compare); never its names,
+// documents, history, scars, marks and tattoos or identification. Once the
+// hit is decided, nothing is left to compare: such an encounter shows as
+// in the subject view. Encounters at the user's sites show whole.
+func CandidateFor(u *huella.User, h *huella.Hit, sub *huella.Subject) *huella.Subject {
+	out := *sub
+	out.Encounters = make([]*huella.Encounter, len(sub.Encounters))
+	for i, e := range sub.Encounters {
+		if u.CanAccessSite(e.SiteCode) {
+			out.Encounters[i] = e
+			continue
+		}
+		r := huella.RedactedEncounter(e)
+		if h.State == huella.HitPending {
+			for _, smp := range e.Samples {
+				if smp.Modality != huella.ModalitySMT {
+					r.Samples = append(r.Samples, smp)
+				}
+			}
+		}
+		out.Encounters[i] = r
+	}
+	return &out
 }
 
 // CandidateSamples returns the samples of a subject's encounters, newest

@@ -4,14 +4,8 @@
 package blob
 
 import (
-	"bytes"
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -22,11 +16,6 @@ import (
 	"github.com/huella-abis/huella"
 )
 
-// fileMagic starts every blob file: format version 1 is magic, a 12-byte
-// nonce, then the AES-256-GCM ciphertext and tag, with the reference as
-// additional data (so a file renamed to another reference fails to open).
-var fileMagic = []byte("HBL1")
-
 // KeySize is the size of the data key in bytes.
 const KeySize = 32
 
@@ -36,9 +25,8 @@ const DefaultMaxSize = 64 << 20
 // FileStore is a BlobStore of encrypted files under a directory, two levels
 // of fan-out by reference prefix.
 type FileStore struct {
+	*sealer
 	dir     string
-	aead    cipher.AEAD
-	macKey  []byte
 	MaxSize int // bytes; DefaultMaxSize when zero
 }
 
@@ -83,49 +71,21 @@ func LoadOrCreateKey(path string) ([]byte, error) {
 	return key, nil
 }
 
-// NewFileStore returns a store under dir using the 32-byte data key. Two
-// subkeys are derived from it: one encrypts, one names blobs.
+// NewFileStore returns a store under dir using the 32-byte data key (see
+// newSealer).
 func NewFileStore(dir string, key []byte) (*FileStore, error) {
-	if len(key) != KeySize {
-		return nil, fmt.Errorf("blob: key must be %d bytes", KeySize)
+	sl, err := newSealer(key)
+	if err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("blob: create directory: %w", err)
 	}
-	block, err := aes.NewCipher(derive(key, "huella blob encryption v1"))
-	if err != nil {
-		return nil, err
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
-	return &FileStore{dir: dir, aead: aead, macKey: derive(key, "huella blob naming v1")}, nil
-}
-
-func derive(key []byte, label string) []byte {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(label))
-	return m.Sum(nil)
-}
-
-// Ref returns the reference data would be stored under.
-func (s *FileStore) Ref(data []byte) string {
-	m := hmac.New(sha256.New, s.macKey)
-	m.Write(data)
-	return hex.EncodeToString(m.Sum(nil))
+	return &FileStore{sealer: sl, dir: dir}, nil
 }
 
 func (s *FileStore) path(ref string) string {
 	return filepath.Join(s.dir, ref[:2], ref[2:4], ref)
-}
-
-func validRef(ref string) bool {
-	if len(ref) != 64 {
-		return false
-	}
-	_, err := hex.DecodeString(ref)
-	return err == nil
 }
 
 // Put encrypts data and writes it durably: a temporary file is synced, then
@@ -169,12 +129,8 @@ func (s *FileStore) PutAll(ctx context.Context, blobs [][]byte) ([]string, error
 // first when syncFile is set, and returns the directory whose entry it
 // added ("" when the blob was stored already).
 func (s *FileStore) write(data []byte, syncFile bool) (ref, dir string, err error) {
-	maxSize := s.MaxSize
-	if maxSize == 0 {
-		maxSize = DefaultMaxSize
-	}
-	if len(data) > maxSize {
-		return "", "", huella.Errorf(huella.ETOOLARGE, "blob larger than %d bytes", maxSize)
+	if err := checkSize(data, s.MaxSize); err != nil {
+		return "", "", err
 	}
 	ref = s.Ref(data)
 	p := s.path(ref)
@@ -188,14 +144,10 @@ func (s *FileStore) write(data []byte, syncFile bool) (ref, dir string, err erro
 		}
 		return ref, "", nil
 	}
-	nonce := make([]byte, s.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
+	out, err := s.seal(ref, data)
+	if err != nil {
 		return "", "", err
 	}
-	out := make([]byte, 0, len(fileMagic)+len(nonce)+len(data)+s.aead.Overhead())
-	out = append(out, fileMagic...)
-	out = append(out, nonce...)
-	out = s.aead.Seal(out, nonce, data, []byte(ref))
 	dir = filepath.Dir(p)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", "", fmt.Errorf("blob: %w", err)
@@ -244,16 +196,7 @@ func (s *FileStore) Get(ctx context.Context, ref string) ([]byte, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("blob: %w", err)
 	}
-	ns := s.aead.NonceSize()
-	if len(raw) < len(fileMagic)+ns+s.aead.Overhead() || !bytes.Equal(raw[:len(fileMagic)], fileMagic) {
-		return nil, fmt.Errorf("blob %s: not a blob file", ref)
-	}
-	nonce := raw[len(fileMagic) : len(fileMagic)+ns]
-	plain, err := s.aead.Open(nil, nonce, raw[len(fileMagic)+ns:], []byte(ref))
-	if err != nil {
-		return nil, fmt.Errorf("blob %s: authentication failed (tampered, or another key): %w", ref, err)
-	}
-	return plain, nil
+	return s.open(ref, raw)
 }
 
 // Delete removes a blob.

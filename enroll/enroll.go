@@ -31,6 +31,11 @@ type Request struct {
 	// Original is the ANSI/NIST transaction the request was imported from,
 	// stored whole when set.
 	Original []byte
+	// IdempotencyKey, when set, makes the request safe to retry: it is
+	// stored with the encounter, a retry with the same key and content is
+	// answered with the encounter made the first time, and the key with
+	// different content is ECONFLICT. Keys are unique per officer.
+	IdempotencyKey string
 }
 
 // Service enrolls encounters.
@@ -58,6 +63,12 @@ func NewService(store huella.Store, blobs huella.BlobStore) *Service {
 // Enroll validates the request, decodes every image, stores the images and
 // then the encounter. The encounter's officer is the actor in ctx. Nothing
 // is written unless every check passes.
+//
+// A SubjectID in the request is a claim, checked like any candidate
+// (claim.go): the encounter is linked to the subject only if the
+// biometrics verify at the auto-link threshold; otherwise it becomes a new
+// subject with a duplicate hit on the claimed one for an examiner. A claim
+// that cannot be compared is EUNPROCESSABLE.
 func (s *Service) Enroll(ctx context.Context, req *Request) (*huella.Encounter, error) {
 	e := req.Encounter
 	if e == nil {
@@ -69,6 +80,21 @@ func (s *Service) Enroll(ctx context.Context, req *Request) (*huella.Encounter, 
 	}
 	if !actor.CanAccessSite(e.SiteCode) {
 		return nil, huella.Errorf(huella.EFORBIDDEN, "you may not enroll at site %s", e.SiteCode)
+	}
+	if req.IdempotencyKey != "" {
+		if err := huella.ValidateIdempotencyKey(req.IdempotencyKey); err != nil {
+			return nil, err
+		}
+		key := &huella.Idempotency{Key: req.IdempotencyKey, Digest: requestDigest(req)}
+		prior, err := s.Store.FindEncounterByIdempotencyKey(ctx, actor.ID, key.Key)
+		switch huella.ErrorCode(err) {
+		case "":
+			return s.replay(ctx, prior, key)
+		case huella.ENOTFOUND:
+		default:
+			return nil, err
+		}
+		e.Idempotency = key
 	}
 	e.Officer = actor.ID
 	if e.Purpose == "" {
@@ -95,20 +121,25 @@ func (s *Service) Enroll(ctx context.Context, req *Request) (*huella.Encounter, 
 	if err := e.Validate(s.Now()); err != nil {
 		return nil, err
 	}
-	if e.SubjectID != "" {
-		if _, err := s.Store.FindSubject(ctx, e.SubjectID); err != nil {
+	claimed := e.SubjectID
+	if claimed != "" {
+		if _, err := s.Store.FindSubject(ctx, claimed); err != nil {
 			return nil, err
+		}
+		if s.Identifier == nil {
+			return nil, huella.Errorf(huella.EUNSUPPORTED, "a claimed subject_id is verified biometrically, and biometric search is not enabled")
 		}
 	}
 	var mark uint64 // the gallery's position before the search
-	autoLink := e.SubjectID == ""
 	if s.Identifier != nil {
 		mark = s.Identifier.Mark()
 		if err := s.identify(ctx, e, req.Images); err != nil {
 			return nil, err
 		}
 	}
-	autoLink = autoLink && e.SubjectID != ""
+	// Linked by the search (a claim that held counts as one): should the
+	// subject be purged meanwhile, create searches again.
+	autoLink := e.SubjectID != ""
 	blobLock.RLock() // until the record names the images (purge.go)
 	defer blobLock.RUnlock()
 	// All the images are made durable with one sync.
@@ -127,6 +158,12 @@ func (s *Service) Enroll(ctx context.Context, req *Request) (*huella.Encounter, 
 		e.OriginalRef = ref
 	}
 	if err := s.create(ctx, e, autoLink); err != nil {
+		if e.Idempotency != nil && huella.ErrorCode(err) == huella.ECONFLICT {
+			// A retry of the same request ran at the same time and won.
+			if prior, ferr := s.Store.FindEncounterByIdempotencyKey(ctx, actor.ID, e.Idempotency.Key); ferr == nil {
+				return s.replay(ctx, prior, e.Idempotency)
+			}
+		}
 		return nil, err
 	}
 	if s.Identifier != nil {
@@ -141,7 +178,7 @@ func (s *Service) Enroll(ctx context.Context, req *Request) (*huella.Encounter, 
 	if s.OnEnrolled != nil {
 		s.OnEnrolled(e)
 	}
-	return e, nil
+	return s.answer(ctx, e)
 }
 
 // reviewMissed raises duplicate hits on the subjects enrolled while e was
@@ -166,16 +203,25 @@ func (s *Service) reviewMissed(ctx context.Context, e *huella.Encounter, mark ui
 	}
 }
 
-// identify extracts the templates and searches the galleries. An officer's
-// explicit link (SubjectID given) is kept; otherwise the decision may link
-// the encounter to a subject above the auto-link threshold.
+// identify extracts the templates and searches the galleries. The
+// decision may link the encounter to a subject above the auto-link
+// threshold; a claimed subject (SubjectID given) is linked only if it is
+// that subject (Identifier.Claim).
 func (s *Service) identify(ctx context.Context, e *huella.Encounter, images [][]byte) error {
 	if err := s.Identifier.Ready(); err != nil {
 		return err
 	}
 	recapture := s.Identifier.Extract(ctx, e.Samples, images)
 	if e.SubjectID != "" {
-		e.Identification = &huella.Identification{Decision: huella.DecisionLinked, Recapture: recapture}
+		id, err := s.Identifier.Claim(ctx, probeOf(e.Samples), e.SubjectID)
+		if err != nil {
+			return err
+		}
+		id.Recapture = recapture
+		if id.Decision != huella.DecisionLinked {
+			e.SubjectID = "" // a new subject, until an examiner confirms the claim
+		}
+		e.Identification = id
 		return nil
 	}
 	id, err := s.Identifier.Identify(ctx, probeOf(e.Samples))

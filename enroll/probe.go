@@ -59,8 +59,19 @@ type Verification struct {
 	Match     bool              `json:"match"` // the fused LLR reaches the review threshold (FMR 1e-3)
 }
 
-// Verify compares the probe's samples with one subject's templates.
+// Verify compares the probe's samples with one subject's templates. The
+// caller must be able to read the subject (huella.User.CanReadSubject):
+// a 1:1 comparison with a subject seen only at other sites would tell a
+// site-scoped caller what the subject view refuses them, so it is
+// EFORBIDDEN, as reading the subject is. ENOTFOUND for an unknown subject.
 func (s *Service) Verify(ctx context.Context, subjectID string, samples []*huella.Sample, images [][]byte) (*Verification, error) {
+	sub, err := s.Store.FindSubject(ctx, subjectID)
+	if err != nil {
+		return nil, err
+	}
+	if u := huella.ActorFromContext(ctx); u == nil || !u.CanReadSubject(sub) {
+		return nil, huella.Errorf(huella.EFORBIDDEN, "the subject has no encounter at a site you work at")
+	}
 	probe, _, err := s.probe(ctx, samples, images)
 	if err != nil {
 		return nil, err

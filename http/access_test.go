@@ -59,6 +59,15 @@ var accessMatrix = []endpoint{
 	{"POST /v1/users", func(e *env, site string) (string, io.Reader, string) {
 		return "/v1/users", strings.NewReader(fmt.Sprintf(`{"name":"new.user%d","role":"officer","sites":[%q]}`, e.next(), site)), "application/json"
 	}, map[huella.Role][2]bool{huella.RoleAdmin: both}},
+	{"POST /v1/users/{id}/disable", func(e *env, site string) (string, io.Reader, string) {
+		return "/v1/users/" + e.throwawayUser(site) + "/disable", nil, ""
+	}, map[huella.Role][2]bool{huella.RoleAdmin: both}},
+	{"POST /v1/users/{id}/enable", func(e *env, site string) (string, io.Reader, string) {
+		return "/v1/users/" + e.throwawayUser(site) + "/enable", nil, ""
+	}, map[huella.Role][2]bool{huella.RoleAdmin: both}},
+	{"POST /v1/users/{id}/token", func(e *env, site string) (string, io.Reader, string) {
+		return "/v1/users/" + e.throwawayUser(site) + "/token", strings.NewReader(`{"expires_in_days":30}`), "application/json"
+	}, map[huella.Role][2]bool{huella.RoleAdmin: both}},
 	{"GET /v1/me", get(func(e *env, site string) string { return "/v1/me" }),
 		map[huella.Role][2]bool{huella.RoleOfficer: both, huella.RoleExaminer: both, huella.RoleSupervisor: both, huella.RoleAuditor: both, huella.RolePartner: both, huella.RoleAdmin: both}},
 	{"GET /v1/audit", get(func(e *env, site string) string { return "/v1/audit" }), map[huella.Role][2]bool{huella.RoleAuditor: both}},
@@ -70,7 +79,7 @@ var accessMatrix = []endpoint{
 		probe := fmt.Sprintf(`{"subject_id":%q,"samples":[{"image":"f2","modality":"finger","position":2,"impression":"plain","ppi":500}]}`, e.enrolls[site].SubjectID)
 		body, ct := multipartPart(e.t, "probe", probe, fingerImage(e.t, "finger-101_2.png"))
 		return "/v1/verify", body, ct
-	}, map[huella.Role][2]bool{huella.RoleOfficer: both, huella.RoleExaminer: both, huella.RoleSupervisor: both}},
+	}, map[huella.Role][2]bool{huella.RoleOfficer: ownOnly, huella.RoleExaminer: ownOnly, huella.RoleSupervisor: both}}, // only subjects the caller may read
 	{"POST /v1/import", func(e *env, site string) (string, io.Reader, string) {
 		return "/v1/import?site=" + site, bytes.NewReader(nistFile(e.t)), "application/octet-stream"
 	}, map[huella.Role][2]bool{huella.RoleOfficer: ownOnly}},
@@ -82,6 +91,9 @@ var accessMatrix = []endpoint{
 		map[huella.Role][2]bool{huella.RoleExaminer: ownOnly, huella.RoleSupervisor: both}},
 	{"GET /v1/hits/{id}", get(func(e *env, site string) string { return "/v1/hits/" + e.newHit(site).ID }),
 		map[huella.Role][2]bool{huella.RoleExaminer: ownOnly, huella.RoleSupervisor: both}},
+	{"GET /v1/hits/{id}/images/{sample}", get(func(e *env, site string) string {
+		return "/v1/hits/" + e.newHit(site).ID + "/images/" + e.enrolls[site].Samples[0].ID
+	}), map[huella.Role][2]bool{huella.RoleExaminer: ownOnly, huella.RoleSupervisor: both}},
 	{"POST /v1/hits/{id}/decision", func(e *env, site string) (string, io.Reader, string) {
 		return "/v1/hits/" + e.newHit(site).ID + "/decision", strings.NewReader(`{"state":"rejected","reason":"different ridge flow"}`), "application/json"
 	}, map[huella.Role][2]bool{huella.RoleExaminer: ownOnly}},
@@ -192,16 +204,20 @@ func TestAccessControl(t *testing.T) {
 }
 
 // TestSubjectAcrossSites: an officer sees that a person was seen at another
-// site, but not the personal data recorded there.
+// site, but not the personal data recorded there. The officer's claim that
+// the person is a subject of the other site links the encounter because
+// the biometrics verify it (TestClaimedSubject has the claims that fail).
 func TestSubjectAcrossSites(t *testing.T) {
 	e := MustOpenEnv(t)
-	other := e.enrolls["MX-CDMX"]
-	enc := strings.Replace(encounterJSON("MX-TAP"), `"site"`, `"subject_id": "`+other.SubjectID+`", "site"`, 1)
-	resp, body := e.enroll("officer", enc, fingerImage(t, "finger-101_2.png"))
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("link enrollment: %d %s", resp.StatusCode, body)
+	samples1, images1 := personA(t, 1)
+	samples2, images2 := personA(t, 2)
+	other := decode[huella.Encounter](t)(e.enroll("officer-cdmx", encounterWith("MX-CDMX", samples1), images1...))
+	enc := strings.Replace(encounterWith("MX-TAP", samples2), `"site"`, `"subject_id": "`+other.SubjectID+`", "site"`, 1)
+	linked := decode[huella.Encounter](t)(e.enroll("officer", enc, images2...))
+	if linked.SubjectID != other.SubjectID || linked.Identification == nil || linked.Identification.Decision != huella.DecisionLinked {
+		t.Fatalf("claimed link with the same person's fingers and irises: subject %s (want %s), %+v", linked.SubjectID, other.SubjectID, linked.Identification)
 	}
-	resp, body = e.do("officer", "GET", "/v1/subjects/"+other.SubjectID, nil, "")
+	resp, body := e.do("officer", "GET", "/v1/subjects/"+other.SubjectID, nil, "")
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)
 	}
@@ -211,8 +227,8 @@ func TestSubjectAcrossSites(t *testing.T) {
 	if n := bytes.Count(body, []byte("Xochitl")); n != 1 {
 		t.Errorf("names appear %d times, want only in the MX-TAP encounter", n)
 	}
-	if bytes.Count(body, []byte(`"image_ref"`)) != 1 {
-		t.Errorf("samples of the other site's encounter are shown")
+	if got, want := bytes.Count(body, []byte(`"image_ref"`)), len(images2); got != want {
+		t.Errorf("%d samples shown, want the %d of the MX-TAP encounter only", got, want)
 	}
 }
 

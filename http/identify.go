@@ -31,6 +31,8 @@ func (s *Server) identifyRoutes() []route {
 			Query: []param{{"state", "string", "pending, confirmed, rejected or withdrawn"}, {"kind", "string", "duplicate or watchlist"}, {"site", "string", "site code (repeatable)"}}},
 		{Method: "GET", Path: "/v1/hits/{id}", Summary: "A hit side by side: scores, the probe encounter and the candidate",
 			Roles: reviewers, Response: adjudicate.View{}, Handler: s.handleGetHit},
+		{Method: "GET", Path: "/v1/hits/{id}/images/{sample}", Summary: "Fetch an image of a hit's probe or candidate, decrypted: the candidate's from any site while the hit is pending",
+			Roles: reviewers, RawResponse: "application/octet-stream", Handler: s.handleGetHitImage},
 		{Method: "POST", Path: "/v1/hits/{id}/decision", Summary: "Confirm or reject a hit, with a reason (examiners, at their sites)",
 			Roles: []huella.Role{huella.RoleExaminer}, Request: decisionRequest{}, Response: huella.Hit{}, Handler: s.handleDecideHit},
 		{Method: "POST", Path: "/v1/subjects/{id}/unmerge", Summary: "Undo the merge of a subject; its history is kept",
@@ -138,6 +140,31 @@ func (s *Server) handleGetHit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
+}
+
+// handleGetHitImage serves an image of a hit's view, as the console's hit
+// page does: an examiner compares the candidate's images wherever they
+// were taken while the hit is pending (adjudicate.CandidateFor). The read
+// is audited as sample.read.
+func (s *Server) handleGetHitImage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	smp, h, err := s.Adjudicate.Sample(ctx, r.PathValue("id"), r.PathValue("sample"))
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	data, err := s.Blobs.Get(ctx, smp.ImageRef)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	if err := s.audit(r, huella.ActionSampleRead, "sample/"+smp.ID, h.Site, string(smp.Modality)+" hit/"+h.ID); err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", contentTypes[smp.Format])
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(data)
 }
 
 // decisionRequest is an examiner's decision on a hit.

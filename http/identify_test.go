@@ -109,7 +109,7 @@ func TestIdentification(t *testing.T) {
 		}
 		probe = fmt.Sprintf(`{"subject_id":%q,"samples":%s}`, e.enrolls["MX-CDMX"].SubjectID, samples2)
 		body, ct = multipartPart(t, "probe", probe, images2...)
-		if v := decode[struct{ Match bool }](t)(e.do("officer", "POST", "/v1/verify", body, ct)); v.Match {
+		if v := decode[struct{ Match bool }](t)(e.do("officer-cdmx", "POST", "/v1/verify", body, ct)); v.Match {
 			t.Error("another person verifies")
 		}
 	})

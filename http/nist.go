@@ -13,7 +13,7 @@ import (
 func (s *Server) nistRoutes() []route {
 	return []route{
 		{Method: "POST", Path: "/v1/import", Summary: "Enroll an ANSI/NIST-ITL transaction (the request body) as an encounter at a site",
-			Roles: []huella.Role{huella.RoleOfficer}, RawRequest: "application/octet-stream", Response: importResponse{}, Handler: s.handleImport,
+			Roles: []huella.Role{huella.RoleOfficer}, Headers: []param{idempotencyKey}, RawRequest: "application/octet-stream", Response: importResponse{}, Handler: s.handleImport,
 			Query: []param{{"site", "string", "site code of the encounter (required)"}, {"reason", "string", "encounter reason (default detention)"}}},
 		{Method: "GET", Path: "/v1/encounters/{id}/export", Summary: "An encounter as an EBTS-style ANSI/NIST-ITL transaction",
 			Roles: readers, RawResponse: "application/octet-stream", Handler: s.handleExport},
@@ -34,11 +34,12 @@ func (s *Server) handleImport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	req, notes, err := nistmap.Import(data, nistmap.ImportOptions{Site: q.Get("site"), Reason: huella.Reason(q.Get("reason"))})
+	req, notes, err := nistmap.Import(data, nistmap.ImportOptions{Site: q.Get("site"), Reason: huella.Reason(q.Get("reason")), Now: s.Now()})
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
+	req.IdempotencyKey = r.Header.Get("Idempotency-Key")
 	e, err := s.enroll(r.Context(), req)
 	if err != nil {
 		s.Error(w, r, err)

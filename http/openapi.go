@@ -46,6 +46,9 @@ func buildOpenAPI(routes []route) map[string]any {
 		for _, q := range rt.Query {
 			params = append(params, map[string]any{"name": q.Name, "in": "query", "description": q.Description, "schema": map[string]any{"type": q.Type}})
 		}
+		for _, h := range rt.Headers {
+			params = append(params, map[string]any{"name": h.Name, "in": "header", "description": h.Description, "schema": map[string]any{"type": h.Type}})
+		}
 		params = append(params, map[string]any{"name": "X-Huella-Purpose", "in": "header",
 			"description": "purpose of the call, recorded in the audit trail (default by role)", "schema": map[string]any{"type": "string"}})
 		op["parameters"] = params

@@ -33,8 +33,8 @@ func (s *Server) routes() []route {
 // recordRoutes are the endpoints of enrollment, records and administration.
 func (s *Server) recordRoutes() []route {
 	return []route{
-		{Method: "POST", Path: "/v1/encounters", Summary: "Enroll an encounter: biographics and images in one multipart request",
-			Roles: []huella.Role{huella.RoleOfficer}, Multipart: true, Request: encounterRequest{}, Response: huella.Encounter{}, Handler: s.handleCreateEncounter},
+		{Method: "POST", Path: "/v1/encounters", Summary: "Enroll an encounter: biographics and images in one multipart request. A subject_id is a claim, linked only if the biometrics verify it (else a hit for an examiner)",
+			Roles: []huella.Role{huella.RoleOfficer}, Headers: []param{idempotencyKey}, Multipart: true, Request: encounterRequest{}, Response: huella.Encounter{}, Handler: s.handleCreateEncounter},
 		{Method: "GET", Path: "/v1/encounters", Summary: "List or search encounters by site, capture time, name and document, newest first",
 			Roles: readers, Response: []huella.Encounter{}, Handler: s.handleListEncounters,
 			Query: []param{{"site", "string", "site code (repeatable)"}, {"from", "string", "captured at or after (RFC 3339)"},
@@ -54,15 +54,26 @@ func (s *Server) recordRoutes() []route {
 		{Method: "GET", Path: "/v1/sites", Summary: "List sites", Roles: everyone, Response: []huella.Site{}, Handler: s.handleListSites},
 		{Method: "POST", Path: "/v1/sites", Summary: "Create a site", Roles: []huella.Role{huella.RoleAdmin},
 			Request: huella.Site{}, Response: huella.Site{}, Handler: s.handleCreateSite},
-		{Method: "GET", Path: "/v1/users", Summary: "List users", Roles: []huella.Role{huella.RoleAdmin}, Response: []huella.User{}, Handler: s.handleListUsers},
+		{Method: "GET", Path: "/v1/users", Summary: "List users", Roles: []huella.Role{huella.RoleAdmin}, Response: []huella.User{}, Handler: s.handleListUsers,
+			Query: []param{{"sort", "string", "name (default) or last-used: the most recently used token first, never-used last"}}},
 		{Method: "POST", Path: "/v1/users", Summary: "Create a user; the API token is shown once", Roles: []huella.Role{huella.RoleAdmin},
 			Request: userRequest{}, Response: userResponse{}, Handler: s.handleCreateUser},
+		{Method: "POST", Path: "/v1/users/{id}/disable", Summary: "Disable a user: their token and console sessions stop working at once",
+			Roles: []huella.Role{huella.RoleAdmin}, Response: huella.User{}, Handler: s.handleDisableUser},
+		{Method: "POST", Path: "/v1/users/{id}/enable", Summary: "Enable a disabled user again",
+			Roles: []huella.Role{huella.RoleAdmin}, Response: huella.User{}, Handler: s.handleEnableUser},
+		{Method: "POST", Path: "/v1/users/{id}/token", Summary: "Rotate a user's token: the old one stops working, the new one is shown once",
+			Roles: []huella.Role{huella.RoleAdmin}, Request: tokenRequest{}, Response: userResponse{}, Handler: s.handleRotateToken},
 		{Method: "GET", Path: "/v1/me", Summary: "The calling user", Roles: everyone, Response: huella.User{}, Handler: s.handleMe},
 		{Method: "GET", Path: "/v1/audit", Summary: "Read the hash-chained audit trail", Roles: []huella.Role{huella.RoleAuditor},
 			Response: []huella.AuditEvent{}, Handler: s.handleListAudit,
 			Query: []param{{"after", "integer", "events after this sequence number"}, {"limit", "integer", "at most this many (default 100, max 1000)"}}},
 	}
 }
+
+// idempotencyKey documents the header that makes an enrollment safe to
+// retry (enroll.Request.IdempotencyKey).
+var idempotencyKey = param{"Idempotency-Key", "string", "1-255 printable ASCII characters: a retry with the same key and content gets the first answer, the key with other content is a 409"}
 
 // encounterRequest is the JSON part "encounter" of an enrollment request.
 // Each sample names the multipart part holding its image.
@@ -106,6 +117,7 @@ func (s *Server) handleCreateEncounter(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	req.IdempotencyKey = r.Header.Get("Idempotency-Key")
 	e, err := s.enroll(r.Context(), req)
 	if err != nil {
 		s.Error(w, r, err)
@@ -268,18 +280,13 @@ func (s *Server) handleGetSubject(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	visible := !user.Role.SiteScoped()
-	for _, e := range sub.Encounters {
-		visible = visible || user.CanAccessSite(e.SiteCode)
-	}
-	if !visible {
+	if !user.CanReadSubject(sub) {
 		s.Error(w, r, huella.Errorf(huella.EFORBIDDEN, "the subject has no encounter at a site you work at"))
 		return
 	}
 	for i, e := range sub.Encounters {
 		if !user.CanAccessSite(e.SiteCode) {
-			sub.Encounters[i] = &huella.Encounter{ID: e.ID, SubjectID: e.SubjectID, SiteCode: e.SiteCode,
-				CapturedAt: e.CapturedAt, Reason: e.Reason, CreatedAt: e.CreatedAt}
+			sub.Encounters[i] = huella.RedactedEncounter(e)
 		}
 	}
 	if err := s.audit(r, huella.ActionSubjectRead, "subject/"+sub.ID, "", ""); err != nil {
@@ -444,6 +451,9 @@ type userRequest struct {
 	Role    huella.Role `json:"role"`
 	Sites   []string    `json:"sites,omitempty"`
 	Partner string      `json:"partner,omitempty"`
+	// ExpiresInDays is the token's lifetime: at most 90 days for people
+	// (the default), up to 730 for partner systems.
+	ExpiresInDays int `json:"expires_in_days,omitempty"`
 }
 
 // userResponse returns the new user and its token, shown only this once.
@@ -458,8 +468,14 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	lifetime, err := huella.TokenLifetime(req.Role, time.Duration(req.ExpiresInDays)*24*time.Hour)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	token := NewToken()
-	u := &huella.User{Name: req.Name, Role: req.Role, Sites: req.Sites, Partner: req.Partner, TokenHash: huella.HashToken(token)}
+	u := &huella.User{Name: req.Name, Role: req.Role, Sites: req.Sites, Partner: req.Partner}
+	u.IssueToken(huella.HashToken(token), s.Now(), lifetime)
 	if err := s.Store.CreateUser(r.Context(), u); err != nil {
 		s.Error(w, r, err)
 		return
@@ -477,6 +493,11 @@ func NewToken() string {
 }
 
 func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
+	sort := r.URL.Query().Get("sort")
+	if sort != "" && sort != "name" && sort != "last-used" {
+		s.Error(w, r, huella.Errorf(huella.EINVALID, "sort must be name or last-used"))
+		return
+	}
 	users, err := s.Store.ListUsers(r.Context())
 	if err != nil {
 		s.Error(w, r, err)
@@ -484,6 +505,9 @@ func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
 	}
 	if users == nil {
 		users = []*huella.User{}
+	}
+	if sort == "last-used" {
+		huella.SortByTokenUse(users)
 	}
 	writeJSON(w, http.StatusOK, users)
 }

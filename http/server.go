@@ -5,6 +5,7 @@ package http
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,6 +46,12 @@ type Server struct {
 	// Ready, when set, must also return nil for /readyz to report ready
 	// (for example once the galleries are loaded).
 	Ready func() error
+	// TLS, when set, makes Open serve HTTPS with it (see TLSConfig), and
+	// every response carry Strict-Transport-Security.
+	TLS *tls.Config
+	// TrustProxy believes a reverse proxy's X-Forwarded-Proto: set it only
+	// when every request comes through a proxy that sets that header.
+	TrustProxy bool
 
 	mux     *http.ServeMux
 	server  *http.Server
@@ -94,7 +101,7 @@ func NewServer(store huella.Store, blobs huella.BlobStore, enroller *enroll.Serv
 }
 
 // Handler returns the server's handler, for tests and embedding.
-func (s *Server) Handler() http.Handler { return s.accessLog(s.recoverer(s.mux)) }
+func (s *Server) Handler() http.Handler { return s.accessLog(s.recoverer(s.secureHeaders(s.mux))) }
 
 // Open starts serving on addr ("127.0.0.1:0" picks a free port).
 func (s *Server) Open(addr string) error {
@@ -107,8 +114,13 @@ func (s *Server) Open(addr string) error {
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
+		TLSConfig:         s.TLS,
 	}
-	go s.server.Serve(ln)
+	if s.TLS != nil {
+		go s.server.ServeTLS(ln, "", "")
+	} else {
+		go s.server.Serve(ln)
+	}
 	return nil
 }
 
@@ -116,6 +128,9 @@ func (s *Server) Open(addr string) error {
 func (s *Server) URL() string {
 	if s.ln == nil {
 		return ""
+	}
+	if s.TLS != nil {
+		return "https://" + s.ln.Addr().String()
 	}
 	return "http://" + s.ln.Addr().String()
 }
@@ -152,6 +167,7 @@ type route struct {
 	Summary      string
 	Roles        []huella.Role // who may call it at all
 	Query        []param       // documented query parameters
+	Headers      []param       // documented request headers
 	Request      any           // JSON request body type, for the OpenAPI document
 	Multipart    bool          // multipart/form-data body
 	RawRequest   string        // content type of a non-JSON request body
@@ -217,6 +233,17 @@ func (s *Server) authenticate(r *http.Request) (*huella.User, error) {
 	// store doing a prefix or case-insensitive lookup cannot widen access.
 	if subtle.ConstantTimeCompare(u.TokenHash, huella.HashToken(token)) != 1 {
 		return nil, huella.Errorf(huella.EUNAUTHORIZED, "invalid token")
+	}
+	now := s.Now()
+	if u.TokenExpired(now) {
+		return nil, huella.Errorf(huella.EUNAUTHORIZED, "token expired: ask an administrator for a new one")
+	}
+	if u.TokenUseStale(now) {
+		// Bookkeeping for "tokens by last use": a failure costs a late
+		// entry, not the request.
+		if err := s.Store.RecordTokenUse(r.Context(), u.ID, now); err != nil {
+			s.Logger.Warn("record token use", "user", u.ID, "err", err)
+		}
 	}
 	return u, nil
 }

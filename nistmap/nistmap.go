@@ -33,6 +33,9 @@ import (
 type ImportOptions struct {
 	Site   string        // facility code
 	Reason huella.Reason // default detention
+	// Now is the time of the import, against which dates in the
+	// transaction are checked; zero means time.Now().
+	Now time.Time
 }
 
 // Import maps a transaction to an enrollment request. It returns notes on
@@ -47,9 +50,18 @@ func Import(data []byte, opt ImportOptions) (*enroll.Request, []string, error) {
 	if e.Reason == "" {
 		e.Reason = huella.ReasonDetention
 	}
-	e.CapturedAt = captureDate(tx)
+	now := opt.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
 	var notes []string
-	e.Biographics, notes = biographics(tx.Biographics())
+	var note string
+	if e.CapturedAt, note = captureTime(tx.Get(1, 5), now); note != "" {
+		notes = append(notes, note)
+	}
+	var bioNotes []string
+	e.Biographics, bioNotes = biographics(tx.Biographics(), now)
+	notes = append(notes, bioNotes...)
 	req := &enroll.Request{Encounter: e, Original: data}
 	add := func(s *huella.Sample, img *ansinist.Image, what string) {
 		data, format, err := storable(img)
@@ -188,12 +200,28 @@ func fingerAbsences(absent map[int]huella.AbsenceReason, samples []*huella.Sampl
 	return out, notes
 }
 
-// captureDate is 1.005 (DAT, YYYYMMDD), or now.
-func captureDate(tx *ansinist.Transaction) time.Time {
-	if t, err := time.Parse("20060102", tx.Get(1, 5)); err == nil && t.Before(time.Now()) {
-		return t.Add(12 * time.Hour) // midday: the day is known, not the hour
+// maxZoneAhead is how far ahead of UTC a capture station's calendar may be
+// (UTC+14): a transaction dated tomorrow in UTC may be dated today where it
+// was taken.
+const maxZoneAhead = 14 * time.Hour
+
+// captureTime reads 1.005 DAT (YYYYMMDD): the day of the capture is known,
+// its hour is not. It is taken as midday UTC of that day, but never later than
+// now, so that a transaction imported on the morning of its own day (or a day
+// "ahead" in a zone east of UTC) is not in the future. A date further ahead,
+// or none, gives now, with a note saying so.
+func captureTime(dat string, now time.Time) (time.Time, string) {
+	day, err := time.Parse("20060102", dat)
+	switch {
+	case err != nil:
+		return now, "1.005: no readable date (YYYYMMDD); captured_at set to the time of import"
+	case day.After(now.Add(maxZoneAhead)):
+		return now, "1.005: the date is in the future; captured_at set to the time of import"
 	}
-	return time.Now().Add(-time.Minute)
+	if midday := day.Add(12 * time.Hour); midday.Before(now) {
+		return midday, ""
+	}
+	return now, ""
 }
 
 // fingerSample maps FGP and IMP, or says why the record is not a capture.
@@ -279,8 +307,9 @@ func smtOf(imageType string, s ansinist.SMT, sample int) []*huella.SMT {
 	return out
 }
 
-// biographics maps the EBTS fields, noting values that do not validate.
-func biographics(b ansinist.Biographics) (huella.Biographics, []string) {
+// biographics maps the EBTS fields, noting values that do not validate at
+// now.
+func biographics(b ansinist.Biographics, now time.Time) (huella.Biographics, []string) {
 	var out huella.Biographics
 	var notes []string
 	for _, n := range append([]string{b.Name}, b.Aliases...) {
@@ -305,7 +334,7 @@ func biographics(b ansinist.Biographics) (huella.Biographics, []string) {
 		}
 		notes = append(notes, "2.021: citizenship is not an ISO 3166 alpha-3 code")
 	}
-	if d, ok := parseDate(b.DateOfBirth); ok {
+	if d, ok := parseDate(b.DateOfBirth, now); ok {
 		out.BirthDate = d
 	} else if b.DateOfBirth != "" {
 		notes = append(notes, "2.022: date of birth not YYYYMMDD")
@@ -323,8 +352,9 @@ func parseName(s string) (huella.Name, bool) {
 	return huella.Name{Family: strings.TrimSpace(family), Given: strings.TrimSpace(given)}, true
 }
 
-// parseDate reads YYYYMMDD with 00 for an unknown month or day.
-func parseDate(s string) (huella.PartialDate, bool) {
+// parseDate reads YYYYMMDD with 00 for an unknown month or day, a date
+// that is valid at now.
+func parseDate(s string, now time.Time) (huella.PartialDate, bool) {
 	var d huella.PartialDate
 	if len(s) != 8 {
 		return d, false
@@ -332,7 +362,7 @@ func parseDate(s string) (huella.PartialDate, bool) {
 	if _, err := fmt.Sscanf(s, "%4d%2d%2d", &d.Year, &d.Month, &d.Day); err != nil {
 		return d, false
 	}
-	return d, d.Validate(time.Now()) == nil
+	return d, d.Validate(now) == nil
 }
 
 // ExportOptions fill the Type-1 record of an export.

@@ -72,6 +72,16 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 		if err := insertIdentity(ctx, tx, e, ids, now); err != nil {
 			return err
 		}
+		if k := e.Idempotency; k != nil {
+			tag, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (officer, key, digest, encounter_id) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (officer, key) DO NOTHING`, e.Officer, k.Key, k.Digest, ids.encounter)
+			if err != nil {
+				return fmt.Errorf("postgres: create idempotency key: %w", err)
+			}
+			if tag.RowsAffected() == 0 {
+				return huella.Errorf(huella.ECONFLICT, "the Idempotency-Key was used before")
+			}
+		}
 		event := huella.NewAuditEvent(ctx, huella.ActionEncounterCreate, "encounter/"+ids.encounter, e.SiteCode)
 		event.Detail = fmt.Sprintf("subject=%s new_subject=%t samples=%d smts=%d", ids.subject, e.SubjectID == "", len(e.Samples), len(e.SMTs))
 		if err := appendAudit(ctx, tx, event, now); err != nil {
@@ -205,6 +215,34 @@ func (s *Store) FindEncounter(ctx context.Context, id string) (*huella.Encounter
 	if len(list) == 0 {
 		return nil, huella.Errorf(huella.ENOTFOUND, "encounter %s not found", id)
 	}
+	return list[0], nil
+}
+
+// FindEncounterByIdempotencyKey returns the encounter the officer created
+// with the idempotency key, with its Idempotency set, or ENOTFOUND.
+func (s *Store) FindEncounterByIdempotencyKey(ctx context.Context, officer, key string) (*huella.Encounter, error) {
+	var list []*huella.Encounter
+	var digest string
+	err := s.inReadTx(ctx, func(tx pgx.Tx) error {
+		var id string
+		err := tx.QueryRow(ctx, `SELECT encounter_id, digest FROM idempotency_keys WHERE officer = $1 AND key = $2`, officer, key).Scan(&id, &digest)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("postgres: find idempotency key: %w", err)
+		}
+		if list, err = queryEncounters(ctx, tx, `SELECT `+encounterColumns+` FROM encounters e WHERE e.id = $1`, id); err != nil {
+			return err
+		}
+		return fillEncounters(ctx, tx, list, true)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, huella.Errorf(huella.ENOTFOUND, "no encounter with this idempotency key")
+	}
+	list[0].Idempotency = &huella.Idempotency{Key: key, Digest: digest}
 	return list[0], nil
 }
 

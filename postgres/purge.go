@@ -89,6 +89,7 @@ func purgeSubject(ctx context.Context, tx pgx.Tx, id string, reason huella.Purge
 		{`DELETE FROM encounter_name_words WHERE encounter_id = ANY($1)`, []any{encounters}, nil},
 		{`DELETE FROM encounter_documents WHERE encounter_id = ANY($1)`, []any{encounters}, nil},
 		{`DELETE FROM finger_absences WHERE encounter_id = ANY($1)`, []any{encounters}, nil},
+		{`DELETE FROM idempotency_keys WHERE encounter_id = ANY($1)`, []any{encounters}, nil},
 		{`DELETE FROM encounters WHERE id = ANY($1)`, []any{encounters}, &p.Encounters},
 		{`DELETE FROM merges WHERE subject_id = ANY($1) OR into_id = ANY($1)`, []any{subjects}, nil},
 		{`DELETE FROM subjects WHERE id = ANY($1)`, []any{subjects}, nil},

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"time"
@@ -66,12 +67,17 @@ func (s *Store) querySites(ctx context.Context, where string, args ...any) ([]*h
 	return sites, nil
 }
 
-// CreateUser stores a new user and sets its ID and CreatedAt.
+// CreateUser stores a new user and sets its ID and CreatedAt, and issues a
+// token not issued yet for huella.DefaultTokenLifetime.
 func (s *Store) CreateUser(ctx context.Context, u *huella.User) error {
+	now := s.now()
+	if u.TokenIssuedAt.IsZero() {
+		u.IssueToken(u.TokenHash, now, huella.DefaultTokenLifetime)
+	}
+	u.TokenIssuedAt, u.TokenExpiresAt = stored(u.TokenIssuedAt), stored(u.TokenExpiresAt)
 	if err := u.Validate(); err != nil {
 		return err
 	}
-	now := s.now()
 	id := huella.NewID("usr_", now)
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		for _, code := range u.Sites {
@@ -79,9 +85,10 @@ func (s *Store) CreateUser(ctx context.Context, u *huella.User) error {
 				return err
 			}
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO users (id, name, role, sites, partner, token_hash, disabled, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			id, u.Name, string(u.Role), nonNil(u.Sites), u.Partner, u.TokenHash, u.Disabled, now)
+		_, err := tx.Exec(ctx, `INSERT INTO users (id, name, role, sites, partner, token_hash, disabled, created_at,
+			token_issued_at, token_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			id, u.Name, string(u.Role), nonNil(u.Sites), u.Partner, u.TokenHash, u.Disabled, now,
+			u.TokenIssuedAt, u.TokenExpiresAt)
 		if isUniqueViolation(err) {
 			return huella.Errorf(huella.ECONFLICT, "user name or token taken")
 		} else if err != nil {
@@ -125,16 +132,99 @@ func (s *Store) ListUsers(ctx context.Context) ([]*huella.User, error) {
 	return s.queryUsers(ctx, `ORDER BY name COLLATE "C"`)
 }
 
+// FindUser returns the user with the ID, or ENOTFOUND.
+func (s *Store) FindUser(ctx context.Context, id string) (*huella.User, error) {
+	return findUser(ctx, s.pool, id)
+}
+
+func findUser(ctx context.Context, q querier, id string) (*huella.User, error) {
+	users, err := queryUsers(ctx, q, `WHERE id = $1`, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(users) == 0 {
+		return nil, huella.Errorf(huella.ENOTFOUND, "user %s not found", id)
+	}
+	return users[0], nil
+}
+
+// SetUserDisabled disables or re-enables the user.
+func (s *Store) SetUserDisabled(ctx context.Context, id string, disabled bool) (*huella.User, error) {
+	action := huella.ActionUserEnable
+	if disabled {
+		action = huella.ActionUserDisable
+	}
+	return s.updateUser(ctx, id, action, `UPDATE users SET disabled = $1 WHERE id = $2`, disabled, id)
+}
+
+// RotateToken gives the user a new token hash, valid until expiresAt.
+func (s *Store) RotateToken(ctx context.Context, id string, hash []byte, expiresAt time.Time) (*huella.User, error) {
+	now, expiresAt := s.now(), stored(expiresAt)
+	if len(hash) != sha256.Size || !expiresAt.After(now) {
+		return nil, huella.Errorf(huella.EINVALID, "a rotated token needs a hash and an expiry ahead")
+	}
+	return s.updateUser(ctx, id, huella.ActionUserRotateToken,
+		`UPDATE users SET token_hash = $1, token_issued_at = $2, token_expires_at = $3, token_used_at = NULL WHERE id = $4`,
+		hash, now, expiresAt, id)
+}
+
+// updateUser runs one UPDATE of a user's row with its audit event, and
+// returns the user as it is after.
+func (s *Store) updateUser(ctx context.Context, id, action, query string, args ...any) (*huella.User, error) {
+	now := s.now()
+	var u *huella.User
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, query, args...)
+		if isUniqueViolation(err) {
+			return huella.Errorf(huella.ECONFLICT, "token taken")
+		} else if err != nil {
+			return fmt.Errorf("postgres: %s: %w", action, err)
+		}
+		if tag.RowsAffected() == 0 {
+			return huella.Errorf(huella.ENOTFOUND, "user %s not found", id)
+		}
+		if u, err = findUser(ctx, tx, id); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, huella.NewAuditEvent(ctx, action, "user/"+id, ""), now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// RecordTokenUse records that the user's token was used at the time.
+func (s *Store) RecordTokenUse(ctx context.Context, id string, at time.Time) error {
+	_, err := s.pool.Exec(ctx, `UPDATE users SET token_used_at = $1 WHERE id = $2
+		AND (token_used_at IS NULL OR token_used_at < $1)`, at, id)
+	if err != nil {
+		return fmt.Errorf("postgres: record token use: %w", err)
+	}
+	return nil
+}
+
 func (s *Store) queryUsers(ctx context.Context, where string, args ...any) ([]*huella.User, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, name, role, sites, partner, token_hash, disabled, created_at FROM users `+where, args...)
+	return queryUsers(ctx, s.pool, where, args...)
+}
+
+func queryUsers(ctx context.Context, q querier, where string, args ...any) ([]*huella.User, error) {
+	rows, err := q.Query(ctx, `SELECT id, name, role, sites, partner, token_hash, disabled, created_at,
+		token_issued_at, token_expires_at, token_used_at FROM users `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: users: %w", err)
 	}
 	users, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*huella.User, error) {
 		var u huella.User
-		var created time.Time
-		err := row.Scan(&u.ID, &u.Name, &u.Role, &u.Sites, &u.Partner, &u.TokenHash, &u.Disabled, &created)
+		var created, issued, expires time.Time
+		var used *time.Time
+		err := row.Scan(&u.ID, &u.Name, &u.Role, &u.Sites, &u.Partner, &u.TokenHash, &u.Disabled, &created,
+			&issued, &expires, &used)
 		u.Sites, u.CreatedAt = nilIfEmpty(u.Sites), created.UTC()
+		u.TokenIssuedAt, u.TokenExpiresAt = issued.UTC(), expires.UTC()
+		if used != nil {
+			u.TokenUsedAt = used.UTC()
+		}
 		return &u, err
 	})
 	if err != nil {

@@ -70,6 +70,14 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 		if err := insertIdentity(ctx, tx, e, ids, now); err != nil {
 			return err
 		}
+		if k := e.Idempotency; k != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO idempotency_keys (officer, key, digest, encounter_id) VALUES (?, ?, ?, ?)`,
+				e.Officer, k.Key, k.Digest, ids.encounter); isUniqueViolation(err) {
+				return huella.Errorf(huella.ECONFLICT, "the Idempotency-Key was used before")
+			} else if err != nil {
+				return fmt.Errorf("sqlite: create idempotency key: %w", err)
+			}
+		}
 		event := huella.NewAuditEvent(ctx, huella.ActionEncounterCreate, "encounter/"+ids.encounter, e.SiteCode)
 		event.Detail = fmt.Sprintf("subject=%s new_subject=%t samples=%d smts=%d", ids.subject, e.SubjectID == "", len(e.Samples), len(e.SMTs))
 		if err := appendAudit(ctx, tx, event, now); err != nil {
@@ -212,6 +220,35 @@ func (s *Store) FindEncounter(ctx context.Context, id string) (*huella.Encounter
 	if len(list) == 0 {
 		return nil, huella.Errorf(huella.ENOTFOUND, "encounter %s not found", id)
 	}
+	return list[0], nil
+}
+
+// FindEncounterByIdempotencyKey returns the encounter the officer created
+// with the idempotency key, with its Idempotency set, or ENOTFOUND.
+func (s *Store) FindEncounterByIdempotencyKey(ctx context.Context, officer, key string) (*huella.Encounter, error) {
+	var list []*huella.Encounter
+	var digest string
+	err := s.inReadTx(ctx, func(tx *sql.Tx) error {
+		var id string
+		err := tx.QueryRowContext(ctx, `SELECT encounter_id, digest FROM idempotency_keys WHERE officer = ? AND key = ?`, officer, key).Scan(&id, &digest)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("sqlite: find idempotency key: %w", err)
+		}
+		list, err = queryEncounters(ctx, tx, `SELECT `+encounterColumns+` FROM encounters e WHERE e.id = ?`, id)
+		if err != nil {
+			return err
+		}
+		return fillEncounters(ctx, tx, list, true)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, huella.Errorf(huella.ENOTFOUND, "no encounter with this idempotency key")
+	}
+	list[0].Idempotency = &huella.Idempotency{Key: key, Digest: digest}
 	return list[0], nil
 }
 

@@ -93,6 +93,7 @@ func purgeSubject(ctx context.Context, tx *sql.Tx, id string, reason huella.Purg
 		{`DELETE FROM encounter_name_words WHERE encounter_id IN ` + inE, encounters, nil},
 		{`DELETE FROM encounter_documents WHERE encounter_id IN ` + inE, encounters, nil},
 		{`DELETE FROM finger_absences WHERE encounter_id IN ` + inE, encounters, nil},
+		{`DELETE FROM idempotency_keys WHERE encounter_id IN ` + inE, encounters, nil},
 		{`DELETE FROM encounters WHERE id IN ` + inE, encounters, &p.Encounters},
 		{`DELETE FROM merges WHERE subject_id IN ` + inS + ` OR into_id IN ` + inS, slices.Concat(subjects, subjects), nil},
 		{`DELETE FROM subjects WHERE id IN ` + inS, subjects, nil},

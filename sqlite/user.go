@@ -2,10 +2,12 @@ package sqlite
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/huella-abis/huella"
 )
@@ -71,12 +73,17 @@ func (s *Store) querySites(ctx context.Context, where string, args ...any) ([]*h
 	return sites, nil
 }
 
-// CreateUser stores a new user and sets its ID and CreatedAt.
+// CreateUser stores a new user and sets its ID and CreatedAt, and issues a
+// token not issued yet for huella.DefaultTokenLifetime.
 func (s *Store) CreateUser(ctx context.Context, u *huella.User) error {
+	now := s.now()
+	if u.TokenIssuedAt.IsZero() {
+		u.IssueToken(u.TokenHash, now, huella.DefaultTokenLifetime)
+	}
+	u.TokenIssuedAt, u.TokenExpiresAt = stored(u.TokenIssuedAt), stored(u.TokenExpiresAt)
 	if err := u.Validate(); err != nil {
 		return err
 	}
-	now := s.now()
 	id := huella.NewID("usr_", now)
 	sites, err := json.Marshal(nonNil(u.Sites))
 	if err != nil {
@@ -88,9 +95,10 @@ func (s *Store) CreateUser(ctx context.Context, u *huella.User) error {
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, name, role, sites, partner, token_hash, disabled, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			id, u.Name, string(u.Role), string(sites), u.Partner, u.TokenHash, u.Disabled, micros(now))
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, name, role, sites, partner, token_hash, disabled, created_at,
+			token_issued_at, token_expires_at, token_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
+			id, u.Name, string(u.Role), string(sites), u.Partner, u.TokenHash, u.Disabled, micros(now),
+			micros(u.TokenIssuedAt), micros(u.TokenExpiresAt))
 		if isUniqueViolation(err) {
 			return huella.Errorf(huella.ECONFLICT, "user name or token taken")
 		} else if err != nil {
@@ -134,8 +142,86 @@ func (s *Store) ListUsers(ctx context.Context) ([]*huella.User, error) {
 	return s.queryUsers(ctx, `ORDER BY name`)
 }
 
+// FindUser returns the user with the ID, or ENOTFOUND.
+func (s *Store) FindUser(ctx context.Context, id string) (*huella.User, error) {
+	return findUser(ctx, s.read, id)
+}
+
+func findUser(ctx context.Context, q querier, id string) (*huella.User, error) {
+	users, err := queryUsers(ctx, q, `WHERE id = ?`, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(users) == 0 {
+		return nil, huella.Errorf(huella.ENOTFOUND, "user %s not found", id)
+	}
+	return users[0], nil
+}
+
+// SetUserDisabled disables or re-enables the user.
+func (s *Store) SetUserDisabled(ctx context.Context, id string, disabled bool) (*huella.User, error) {
+	action := huella.ActionUserEnable
+	if disabled {
+		action = huella.ActionUserDisable
+	}
+	return s.updateUser(ctx, id, action, `UPDATE users SET disabled = ? WHERE id = ?`, disabled, id)
+}
+
+// RotateToken gives the user a new token hash, valid until expiresAt.
+func (s *Store) RotateToken(ctx context.Context, id string, hash []byte, expiresAt time.Time) (*huella.User, error) {
+	now, expiresAt := s.now(), stored(expiresAt)
+	if len(hash) != sha256.Size || !expiresAt.After(now) {
+		return nil, huella.Errorf(huella.EINVALID, "a rotated token needs a hash and an expiry ahead")
+	}
+	return s.updateUser(ctx, id, huella.ActionUserRotateToken,
+		`UPDATE users SET token_hash = ?, token_issued_at = ?, token_expires_at = ?, token_used_at = 0 WHERE id = ?`,
+		hash, micros(now), micros(expiresAt), id)
+}
+
+// updateUser runs one UPDATE of a user's row with its audit event, and
+// returns the user as it is after.
+func (s *Store) updateUser(ctx context.Context, id, action, query string, args ...any) (*huella.User, error) {
+	now := s.now()
+	var u *huella.User
+	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if isUniqueViolation(err) {
+			return huella.Errorf(huella.ECONFLICT, "token taken")
+		} else if err != nil {
+			return fmt.Errorf("sqlite: %s: %w", action, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return huella.Errorf(huella.ENOTFOUND, "user %s not found", id)
+		}
+		if u, err = findUser(ctx, tx, id); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, huella.NewAuditEvent(ctx, action, "user/"+id, ""), now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// RecordTokenUse records that the user's token was used at the time.
+func (s *Store) RecordTokenUse(ctx context.Context, id string, at time.Time) error {
+	return s.inWriteTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET token_used_at = ? WHERE id = ? AND token_used_at < ?`,
+			micros(at), id, micros(at)); err != nil {
+			return fmt.Errorf("sqlite: record token use: %w", err)
+		}
+		return nil
+	})
+}
+
 func (s *Store) queryUsers(ctx context.Context, where string, args ...any) ([]*huella.User, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, name, role, sites, partner, token_hash, disabled, created_at FROM users `+where, args...)
+	return queryUsers(ctx, s.read, where, args...)
+}
+
+func queryUsers(ctx context.Context, q querier, where string, args ...any) ([]*huella.User, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, name, role, sites, partner, token_hash, disabled, created_at,
+		token_issued_at, token_expires_at, token_used_at FROM users `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: users: %w", err)
 	}
@@ -144,15 +230,19 @@ func (s *Store) queryUsers(ctx context.Context, where string, args ...any) ([]*h
 	for rows.Next() {
 		var u huella.User
 		var sites string
-		var created int64
-		if err := rows.Scan(&u.ID, &u.Name, &u.Role, &sites, &u.Partner, &u.TokenHash, &u.Disabled, &created); err != nil {
+		var created, issued, expires, used int64
+		if err := rows.Scan(&u.ID, &u.Name, &u.Role, &sites, &u.Partner, &u.TokenHash, &u.Disabled, &created,
+			&issued, &expires, &used); err != nil {
 			return nil, fmt.Errorf("sqlite: users: %w", err)
 		}
 		if err := json.Unmarshal([]byte(sites), &u.Sites); err != nil {
 			return nil, fmt.Errorf("sqlite: user %s sites: %w", u.ID, err)
 		}
 		u.Sites = nilIfEmpty(u.Sites)
-		u.CreatedAt = fromMicros(created)
+		u.CreatedAt, u.TokenIssuedAt, u.TokenExpiresAt = fromMicros(created), fromMicros(issued), fromMicros(expires)
+		if used != 0 {
+			u.TokenUsedAt = fromMicros(used)
+		}
 		users = append(users, &u)
 	}
 	if err := rows.Err(); err != nil {

@@ -57,6 +57,7 @@ func newPurgeWorld(t *testing.T, s PurgingStore) *purgeWorld {
 	w.target = MustCreateEncounter(t, s, target)
 	later := EncounterWithout("MX-TAP", Date(2026, 3, 5, 9), huella.FingerAbsence{Position: huella.FingerLeftLittle, Reason: huella.AbsenceAmputated})
 	later.SubjectID = w.target.SubjectID
+	later.Idempotency = &huella.Idempotency{Key: "later-1", Digest: ImageRef("later")}
 	w.later = MustCreateEncounter(t, s, later)
 	// A second subject, confirmed a duplicate of the target: merged into it.
 	merged := MustCreateEncounter(t, s, identified("MX-TAP", Date(2026, 3, 10, 9), w.target.SubjectID))
@@ -109,6 +110,10 @@ func testPurgeSubject(t *testing.T, s PurgingStore) {
 	if err != nil {
 		t.Fatalf("PurgeSubject: %v", err)
 	}
+	t.Run("IdempotencyKeys", func(t *testing.T) {
+		_, err := s.FindEncounterByIdempotencyKey(ctx, w.later.Officer, "later-1")
+		checkCode(t, err, huella.ENOTFOUND)
+	})
 	t.Run("Counts", func(t *testing.T) {
 		subjects := []string{w.target.SubjectID, w.merged.SubjectID}
 		slices.Sort(subjects)

@@ -44,6 +44,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Sites", testSites},
 		{"Users", testUsers},
 		{"Encounters", testEncounters},
+		{"Idempotency", testIdempotency},
 		{"ListEncounters", testListEncounters},
 		{"EncounterStats", testEncounterStats},
 		{"Audit", testAudit},
@@ -195,6 +196,83 @@ func testUsers(t *testing.T, newStore NewStore) {
 				equal(t, "records", countRecords(t, s), before)
 			})
 		}
+	})
+	t.Run("Tokens", func(t *testing.T) {
+		s := newStore(t)
+		ctx := Context()
+		u := User("admin", huella.RoleAdmin, "token-admin")
+		MustCreateUser(t, s, u)
+		other := User("auditor", huella.RoleAuditor, "token-auditor")
+		MustCreateUser(t, s, other)
+		if !u.TokenIssuedAt.Equal(u.CreatedAt) || !u.TokenExpiresAt.Equal(u.CreatedAt.Add(huella.DefaultTokenLifetime)) || !u.TokenUsedAt.IsZero() {
+			t.Errorf("new token issued %v, expires %v, used %v: want issued at creation for %v, never used",
+				u.TokenIssuedAt, u.TokenExpiresAt, u.TokenUsedAt, huella.DefaultTokenLifetime)
+		}
+		got, err := s.FindUser(ctx, u.ID)
+		if err != nil {
+			t.Fatalf("FindUser: %v", err)
+		}
+		equal(t, "FindUser", got, u)
+		_, err = s.FindUser(ctx, "usr_NOBODY")
+		checkCode(t, err, huella.ENOTFOUND)
+
+		used := Date(2026, 12, 7, 10)
+		for _, at := range []time.Time{used, used.Add(-time.Hour)} { // an older use does not go back
+			if err := s.RecordTokenUse(ctx, u.ID, at); err != nil {
+				t.Fatalf("RecordTokenUse: %v", err)
+			}
+		}
+		if got, _ := s.FindUser(ctx, u.ID); !got.TokenUsedAt.Equal(used) {
+			t.Errorf("TokenUsedAt = %v, want %v", got.TokenUsedAt, used)
+		}
+		if err := s.RecordTokenUse(ctx, "usr_NOBODY", used); err != nil {
+			t.Errorf("RecordTokenUse of an unknown user: %v, want nil", err)
+		}
+
+		newHash := huella.HashToken("token-admin-2")
+		expires := time.Now().Add(30 * 24 * time.Hour)
+		rotated, err := s.RotateToken(ctx, u.ID, newHash, expires)
+		if err != nil {
+			t.Fatalf("RotateToken: %v", err)
+		}
+		checkStoredTime(t, "TokenIssuedAt", rotated.TokenIssuedAt)
+		if !bytes.Equal(rotated.TokenHash, newHash) || !rotated.TokenExpiresAt.Equal(expires.UTC().Truncate(time.Microsecond)) ||
+			!rotated.TokenUsedAt.IsZero() {
+			t.Errorf("rotated: hash %x expires %v used %v", rotated.TokenHash, rotated.TokenExpiresAt, rotated.TokenUsedAt)
+		}
+		checkLastEvent(t, s, huella.ActionUserRotateToken, "user/"+u.ID, "")
+		_, err = s.FindUserByTokenHash(ctx, u.TokenHash)
+		checkCode(t, err, huella.EUNAUTHORIZED)
+		if got, err := s.FindUserByTokenHash(ctx, newHash); err != nil {
+			t.Errorf("the rotated token: %v", err)
+		} else {
+			equal(t, "FindUserByTokenHash after rotation", got, rotated)
+		}
+		before := countRecords(t, s)
+		_, err = s.RotateToken(ctx, u.ID, other.TokenHash, expires)
+		checkCode(t, err, huella.ECONFLICT)
+		_, err = s.RotateToken(ctx, u.ID, huella.HashToken("token-admin-3"), time.Now().Add(-time.Minute))
+		checkCode(t, err, huella.EINVALID)
+		_, err = s.RotateToken(ctx, "usr_NOBODY", huella.HashToken("token-admin-3"), expires)
+		checkCode(t, err, huella.ENOTFOUND)
+		equal(t, "records after refused rotations", countRecords(t, s), before)
+
+		disabled, err := s.SetUserDisabled(ctx, u.ID, true)
+		if err != nil || !disabled.Disabled {
+			t.Fatalf("SetUserDisabled(true) = %+v, %v", disabled, err)
+		}
+		checkLastEvent(t, s, huella.ActionUserDisable, "user/"+u.ID, "")
+		_, err = s.FindUserByTokenHash(ctx, newHash)
+		checkCode(t, err, huella.EUNAUTHORIZED)
+		if enabled, err := s.SetUserDisabled(ctx, u.ID, false); err != nil || enabled.Disabled {
+			t.Fatalf("SetUserDisabled(false) = %+v, %v", enabled, err)
+		}
+		checkLastEvent(t, s, huella.ActionUserEnable, "user/"+u.ID, "")
+		if _, err := s.FindUserByTokenHash(ctx, newHash); err != nil {
+			t.Errorf("the token of a re-enabled user: %v", err)
+		}
+		_, err = s.SetUserDisabled(ctx, "usr_NOBODY", true)
+		checkCode(t, err, huella.ENOTFOUND)
 	})
 	t.Run("ErrConflict", func(t *testing.T) {
 		s := newStore(t)

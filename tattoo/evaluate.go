@@ -2,6 +2,7 @@ package tattoo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/png"
@@ -27,9 +28,15 @@ type EvalResult struct {
 	Rank10Real    float64 `json:"rank10_real"`
 	ExtractMS     float64 `json:"extract_ms"`
 	SearchMS      float64 `json:"search_ms"`
+	// Folds is the number of cross-validation folds (0: one pass with the
+	// given or shipped vocabulary).
+	Folds int `json:"folds"`
 	// FailedExtractions counts images without a template (not in the contract).
 	FailedExtractions int `json:"failed_extractions"`
 }
+
+// ErrBadOption is returned by EvaluateBIVTatt for options it cannot honour.
+var ErrBadOption = errors.New("tattoo: bad evaluation option")
 
 // EvalOptions configures EvaluateBIVTatt.
 type EvalOptions struct {
@@ -41,8 +48,11 @@ type EvalOptions struct {
 	Workers int
 	// Shortlist overrides the search shortlist (0 = default, <0 = verify all).
 	Shortlist int
-	// Vocabulary overrides DefaultVocabulary.
+	// Vocabulary overrides DefaultVocabulary (ignored when Folds > 1).
 	Vocabulary *Vocabulary
+	// Folds, when 2 or more, runs the cross-validated protocol: see
+	// EvaluateBIVTatt.
+	Folds int
 	// Log, when set, receives progress lines and each missed probe's name.
 	Log io.Writer
 	// TraceDir, when set, receives for every real-photo probe a PNG of the
@@ -58,11 +68,21 @@ type EvalOptions struct {
 // first k subjects returned is its subject. Variants of subjects with a
 // single photo have no mate in that gallery and are not probes (the
 // dataset's own protocol).
+//
+// With opt.Folds = K > 1 the subjects are split into K folds and, for each
+// fold, a vocabulary is trained (TrainDefaultVocabulary) on the originals
+// of the other folds' subjects and the distractors, the gallery is indexed
+// with it and the fold's probes are searched; the figures are pooled over
+// the folds. No probe is then searched with words learnt from its own
+// subject's photos.
 func EvaluateBIVTatt(ctx context.Context, dir string, opt EvalOptions) (EvalResult, error) {
 	logf := func(format string, a ...any) {
 		if opt.Log != nil {
 			fmt.Fprintf(opt.Log, format+"\n", a...)
 		}
+	}
+	if opt.Folds < 0 || opt.Folds == 1 {
+		return EvalResult{}, fmt.Errorf("%w: %d folds, want 0 or at least 2", ErrBadOption, opt.Folds)
 	}
 	images, err := ReadBIVTatt(dir)
 	if err != nil {
@@ -89,86 +109,105 @@ func EvaluateBIVTatt(ctx context.Context, dir string, opt EvalOptions) (EvalResu
 	if err != nil {
 		return EvalResult{}, err
 	}
-
-	gallery := NewGallery(opt.Vocabulary)
-	for i, im := range all {
-		if im.Variant != "" || templates[i] == nil {
-			continue
-		}
-		id, subject := im.Path, im.Subject
-		if subject == "" {
-			subject = "distractor:" + filepath.Base(im.Path)
-		}
-		if err := gallery.Add(id, subject, templates[i]); err != nil {
-			return EvalResult{}, err
-		}
-	}
-	res := EvalResult{Gallery: len(images) - countVariants(images) + len(distractors) - 1, ExtractMS: extractMS, FailedExtractions: failed}
+	res := EvalResult{Gallery: len(images) - countVariants(images) + len(distractors) - 1, ExtractMS: extractMS, FailedExtractions: failed, Folds: opt.Folds}
 	sourcePath := map[string]string{}
 	for _, im := range images {
 		if im.Variant == "" {
 			sourcePath[im.Source()] = im.Path
 		}
 	}
+	folds := max(opt.Folds, 1)
+	foldOf := subjectFolds(originals, folds)
 	var hits [2][2]int // [variant/real][rank1/rank10]
-	defer lockThread()()
 	var searchTime time.Duration
 	searches := 0
-	for i, im := range images {
-		if err := ctx.Err(); err != nil {
-			return EvalResult{}, err
-		}
-		if im.Subject == "" || originals[im.Subject] < 2 {
-			continue
-		}
-		kind := 1
-		if im.Variant != "" {
-			kind = 0
-			res.ProbesVariant++
-		} else {
-			res.ProbesReal++
-		}
-		if templates[i] == nil {
-			logf("miss %s: no template", filepath.Base(im.Path))
-			continue
-		}
-		own := sourcePath[im.Source()]
-		start := threadCPUTime()
-		subjects := gallery.SearchSubjects(templates[i], SearchOptions{
-			Limit:     10,
-			Shortlist: opt.Shortlist,
-			Exclude:   func(id string) bool { return id == own },
-		})
-		searchTime += threadCPUTime() - start
-		searches++
-		rank := 0
-		for r, s := range subjects {
-			if s.Subject == im.Subject && s.Score > 0 {
-				rank = r + 1
-				break
+	for fold := range folds {
+		vocab := opt.Vocabulary
+		if opt.Folds > 1 {
+			var train [][]Descriptor
+			for i, im := range all {
+				if im.Variant == "" && templates[i] != nil && (im.Subject == "" || foldOf[im.Subject] != fold) {
+					train = append(train, templates[i].Descriptors)
+				}
 			}
-		}
-		if opt.TraceDir != "" && kind == 1 && len(subjects) > 0 {
-			if err := traceProbe(opt.TraceDir, im.Path, templates[i], subjects[0].Images[0]); err != nil {
+			logf("fold %d: training the vocabulary on %d images", fold+1, len(train))
+			if vocab, err = TrainDefaultVocabulary(train); err != nil {
 				return EvalResult{}, err
 			}
 		}
-		if rank == 1 {
-			hits[kind][0]++
-		}
-		if rank >= 1 && rank <= 10 {
-			hits[kind][1]++
-		}
-		if rank != 1 {
-			top, mate := "", 0.0
-			if len(subjects) > 0 {
-				top = fmt.Sprintf("top %s score %.0f", filepath.Base(subjects[0].Images[0].ID), subjects[0].Score)
+		gallery := NewGallery(vocab)
+		for i, im := range all {
+			if im.Variant != "" || templates[i] == nil {
+				continue
 			}
-			if rank > 0 {
-				mate = subjects[rank-1].Score
+			id, subject := im.Path, im.Subject
+			if subject == "" {
+				subject = "distractor:" + filepath.Base(im.Path)
 			}
-			logf("miss %s: rank %d (score %.0f), %s", filepath.Base(im.Path), rank, mate, top)
+			if err := gallery.Add(id, subject, templates[i]); err != nil {
+				return EvalResult{}, err
+			}
 		}
+		unlock := lockThread()
+		for i, im := range images {
+			if err := ctx.Err(); err != nil {
+				unlock()
+				return EvalResult{}, err
+			}
+			if im.Subject == "" || originals[im.Subject] < 2 || foldOf[im.Subject] != fold {
+				continue
+			}
+			kind := 1
+			if im.Variant != "" {
+				kind = 0
+				res.ProbesVariant++
+			} else {
+				res.ProbesReal++
+			}
+			if templates[i] == nil {
+				logf("miss %s: no template", filepath.Base(im.Path))
+				continue
+			}
+			own := sourcePath[im.Source()]
+			start := threadCPUTime()
+			subjects := gallery.SearchSubjects(templates[i], SearchOptions{
+				Limit:     10,
+				Shortlist: opt.Shortlist,
+				Exclude:   func(id string) bool { return id == own },
+			})
+			searchTime += threadCPUTime() - start
+			searches++
+			rank := 0
+			for r, s := range subjects {
+				if s.Subject == im.Subject && s.Score > 0 {
+					rank = r + 1
+					break
+				}
+			}
+			if opt.TraceDir != "" && kind == 1 && len(subjects) > 0 {
+				if err := traceProbe(opt.TraceDir, im.Path, templates[i], subjects[0].Images[0]); err != nil {
+					unlock()
+					return EvalResult{}, err
+				}
+			}
+			if rank == 1 {
+				hits[kind][0]++
+			}
+			if rank >= 1 && rank <= 10 {
+				hits[kind][1]++
+			}
+			if rank != 1 {
+				top, mate := "", 0.0
+				if len(subjects) > 0 {
+					top = fmt.Sprintf("top %s score %.1f", filepath.Base(subjects[0].Images[0].ID), subjects[0].Score)
+				}
+				if rank > 0 {
+					mate = subjects[rank-1].Score
+				}
+				logf("miss %s: rank %d (score %.1f), %s", filepath.Base(im.Path), rank, mate, top)
+			}
+		}
+		unlock()
 	}
 	rate := func(h, n int) float64 {
 		if n == 0 {
@@ -184,6 +223,35 @@ func EvaluateBIVTatt(ctx context.Context, dir string, opt EvalOptions) (EvalResu
 		res.SearchMS = float64(searchTime.Microseconds()) / 1000 / float64(searches)
 	}
 	return res, nil
+}
+
+// subjectFolds assigns every subject to one of k folds: the subjects with
+// two or more originals (those that have probes) are dealt round-robin in
+// order first, so every fold gets its share of probes, then the others.
+func subjectFolds(originals map[string]int, k int) map[string]int {
+	var probed, rest []string
+	for s, n := range originals {
+		if n >= 2 {
+			probed = append(probed, s)
+		} else {
+			rest = append(rest, s)
+		}
+	}
+	bySubject := func(a []string) {
+		sort.Slice(a, func(i, j int) bool {
+			if len(a[i]) != len(a[j]) {
+				return len(a[i]) < len(a[j]) // numeric order for numeric IDs
+			}
+			return a[i] < a[j]
+		})
+	}
+	bySubject(probed)
+	bySubject(rest)
+	out := make(map[string]int, len(originals))
+	for i, s := range append(probed, rest...) {
+		out[s] = i % k
+	}
+	return out
 }
 
 func countVariants(images []DatasetImage) int {

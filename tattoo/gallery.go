@@ -133,7 +133,7 @@ func (g *Gallery) Search(probe *Template, opt SearchOptions) []Candidate {
 			}
 		}
 	} else {
-		words := g.vocab.Words(probe.Descriptors)
+		words := g.vocab.QueryWords(probe.Descriptors)
 		shortlist = g.index.query(words, g.vocab.IDF, short, keep)
 	}
 	pc := probeCells(g.vocab, probe.Descriptors)

@@ -48,14 +48,23 @@ const (
 	// is too large to be anything but chance.
 	matchMaxDistance = 90
 
-	// ransacIterations bounds the hypotheses drawn by RANSAC.
-	ransacIterations = 500
 	// ransacTolerance is the reprojection error, in normalised pixels, under
-	// which a match agrees with a similarity hypothesis.
+	// which a match agrees with a geometric hypothesis.
 	ransacTolerance = 16.0
 	// minScale and maxScale bound the scale change a hypothesis may imply.
 	minScale = 0.25
 	maxScale = 4.0
+	// seedRefinements is the number of one-match proposals refined, and
+	// affineRefinements bounds the affine refits of each.
+	seedRefinements   = 4
+	affineRefinements = 3
+	// minSpread (pixels) is the spread across their main line that the
+	// inliers of an affine fit must have, so that collinear matches do not
+	// fix a map across the line.
+	minSpread = 8
+	// maxAnisotropy bounds the ratio of an affine map's singular values: a
+	// foreshortening or shear up to that, no more.
+	maxAnisotropy = 2.5
 	// minInliers is the number of verified matches below which a comparison
 	// scores as a non-match.
 	minInliers = 4
@@ -64,6 +73,14 @@ const (
 	// branching^depth visual words.
 	vocabularyBranching = 64
 	vocabularyDepth     = 2
+	// vocabularyIterations bounds the k-majority iterations at each node,
+	// and vocabularySeed seeds its initial centres.
+	vocabularyIterations = 12
+	vocabularySeed       = 1
+	// queryWords and queryWordMargin set the probe's multiple assignment
+	// (see Vocabulary.QueryWords).
+	queryWords      = 3
+	queryWordMargin = 8
 	// shortlistSize is the number of gallery images the bag-of-words pass
 	// hands to geometric verification.
 	shortlistSize = 100

@@ -7,11 +7,20 @@
 // Harris measure, oriented by their intensity centroid and described by a
 // 256-bit rotated BRIEF descriptor (ORB, Rublee et al. 2011). Two templates
 // are compared by matching descriptors under Hamming distance with Lowe's
-// ratio test and verifying the matches geometrically with RANSAC over
-// similarity transforms; the score is the number of verified matches. A
+// ratio test and verifying the matches geometrically: each match proposes
+// the similarity its own keypoints imply, the best proposals are refined to
+// affine maps (so a sheared or foreshortened view still verifies), and the
+// score is the number of verified matches less those expected by chance. A
 // gallery first ranks every image by a bag of visual words (a vocabulary
-// tree trained on tattoo photos, tf-idf weights, an inverted index) and then
-// re-ranks a shortlist by geometric verification.
+// tree, tf-idf weights, an inverted index, the probe's descriptors voting
+// for their nearest words) and then re-ranks a shortlist by geometric
+// verification.
+//
+// The shipped vocabulary (vocabulary.bin) is trained by
+// tattoo/internal/trainvocab on the 321 Instagram tattoo photos of
+// ../shared/datasets/tattoo/instagram-distractors only: it holds no word
+// learnt from a BIVTatt photo, so searches of BIVTatt subjects (and of the
+// held-out subjects) do not profit from words fitted to their designs.
 //
 // Structured search (type, NCIC body location, class, colours, words of the
 // description in Spanish or English) is in SMTIndex and combines with the

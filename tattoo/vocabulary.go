@@ -54,6 +54,65 @@ func (v *Vocabulary) Words(ds []Descriptor) []uint32 {
 	return out
 }
 
+// QueryWords quantises a probe's descriptors with multiple assignment: each
+// descriptor gives its nearest leaf and up to queryWords−1 more leaves at
+// most queryWordMargin bits farther, searched under its nearest first-level
+// node and the second nearest when that is within secondCellMargin. A
+// descriptor near a boundary between words then still meets the gallery
+// images whose matching descriptor fell on the other side (Jégou et al.
+// 2010); the gallery side keeps one word per descriptor.
+func (v *Vocabulary) QueryWords(ds []Descriptor) []uint32 {
+	if v.Depth < 2 {
+		return v.Words(ds)
+	}
+	type leaf struct{ word, dist int }
+	out := make([]uint32, 0, 2*len(ds))
+	b := v.Branching
+	for i := range ds {
+		d := &ds[i]
+		var best [queryWords]leaf
+		for k := range best {
+			best[k] = leaf{-1, 1 << 30}
+		}
+		c1, c2 := nearestTwo(v.Centers[0], d)
+		for _, node := range [2]int{c1, c2} {
+			if node < 0 {
+				continue
+			}
+			for l := 1; l < v.Depth-1; l++ {
+				cs := v.Centers[l][node*b : node*b+b]
+				nb, nd := 0, 1<<30
+				for k := range cs {
+					if dist := d.Distance(&cs[k]); dist < nd {
+						nb, nd = k, dist
+					}
+				}
+				node = node*b + nb
+			}
+			kids := v.Centers[v.Depth-1][node*b : node*b+b]
+			for k := range kids {
+				dist := d.Distance(&kids[k])
+				if dist >= best[queryWords-1].dist {
+					continue
+				}
+				j := queryWords - 1
+				for j > 0 && best[j-1].dist > dist {
+					best[j] = best[j-1]
+					j--
+				}
+				best[j] = leaf{node*b + k, dist}
+			}
+		}
+		for k, w := range best {
+			if w.word < 0 || (k > 0 && w.dist > best[0].dist+queryWordMargin) {
+				break
+			}
+			out = append(out, uint32(w.word))
+		}
+	}
+	return out
+}
+
 // TrainVocabulary builds a vocabulary tree by hierarchical k-majority
 // clustering (k-means under Hamming distance with bitwise-majority
 // centres) of the descriptors of a set of training images, and sets each
@@ -97,6 +156,12 @@ func TrainVocabulary(images [][]Descriptor, branching, depth, iterations int, se
 		v.IDF[i] = float32(math.Log(float64(len(images)+1) / float64(df[i]+1)))
 	}
 	return v, nil
+}
+
+// TrainDefaultVocabulary trains a vocabulary with the engine's parameters
+// (the shape of the shipped one) from the descriptors of training images.
+func TrainDefaultVocabulary(images [][]Descriptor) (*Vocabulary, error) {
+	return TrainVocabulary(images, vocabularyBranching, vocabularyDepth, vocabularyIterations, vocabularySeed)
 }
 
 func (v *Vocabulary) leafCount() int {
@@ -260,5 +325,6 @@ var defaultVocabulary = sync.OnceValue(func() *Vocabulary {
 })
 
 // DefaultVocabulary returns the vocabulary shipped with the engine, trained
-// on tattoo photographs (see TrainVocabulary and BENCHMARKS.md).
+// with TrainDefaultVocabulary on the Instagram distractor photos only (no
+// BIVTatt subject; see the package documentation and BENCHMARKS.md).
 func DefaultVocabulary() *Vocabulary { return defaultVocabulary() }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -35,6 +36,12 @@ type Config struct {
 	Forward  ForwardConfig // forwarding to partners (serve; partner.go)
 	// TwoPersonRule makes every hit confirmation take two examiners.
 	TwoPersonRule bool
+	// TLSCert and TLSKey are PEM files: when set, the API and console are
+	// served over HTTPS only.
+	TLSCert, TLSKey string
+	// TrustProxy believes the X-Forwarded-Proto of a reverse proxy that
+	// terminates TLS in front of Huella.
+	TrustProxy bool
 }
 
 // ConfigError is a configuration value that does not hold.
@@ -49,6 +56,9 @@ func (e *ConfigError) Error() string { return fmt.Sprintf("config: %s: %s", e.Fi
 func (c *Config) registerFlags(fs *flag.FlagSet, withAddr bool) {
 	if withAddr {
 		fs.StringVar(&c.Addr, "addr", envOr("HUELLA_ADDR", "127.0.0.1:8080"), "listen address ($HUELLA_ADDR)")
+		fs.StringVar(&c.TLSCert, "tls-cert", os.Getenv("HUELLA_TLS_CERT"), "serve HTTPS with this PEM certificate (chain) file ($HUELLA_TLS_CERT)")
+		fs.StringVar(&c.TLSKey, "tls-key", os.Getenv("HUELLA_TLS_KEY"), "the PEM private key of --tls-cert ($HUELLA_TLS_KEY)")
+		fs.BoolVar(&c.TrustProxy, "trust-proxy", os.Getenv("HUELLA_TRUST_PROXY") == "true", "believe X-Forwarded-Proto from a reverse proxy that terminates TLS ($HUELLA_TRUST_PROXY=true)")
 		c.Forward.registerForwardFlags(fs)
 		fs.BoolVar(&c.TwoPersonRule, "two-person-rule", os.Getenv("HUELLA_TWO_PERSON_RULE") == "true", "a hit is confirmed only by two different examiners ($HUELLA_TWO_PERSON_RULE=true)")
 	}
@@ -84,6 +94,9 @@ func (c *Config) Validate() error {
 	if c.Data == "" {
 		return &ConfigError{"data", "a data directory is required"}
 	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return &ConfigError{"tls-cert", "--tls-cert and --tls-key go together"}
+	}
 	return nil
 }
 
@@ -109,6 +122,13 @@ type App struct {
 func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	var tlsConfig *tls.Config
+	if cfg.TLSCert != "" {
+		var err error
+		if tlsConfig, err = hhttp.TLSConfig(cfg.TLSCert, cfg.TLSKey); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
@@ -136,7 +156,9 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 	a.Enroll = enroll.NewService(a.Store, a.Blobs)
 	a.Enroll.Logger = logger.With("component", "enroll")
 	a.HTTP = hhttp.NewServer(a.Store, a.Blobs, a.Enroll, logger.With("component", "http"))
-	consoleCfg := console.Config{Store: a.Store, Blobs: a.Blobs, Enroll: a.Enroll, Logger: logger.With("component", "console")}
+	a.HTTP.TLS, a.HTTP.TrustProxy = tlsConfig, cfg.TrustProxy
+	consoleCfg := console.Config{Store: a.Store, Blobs: a.Blobs, Enroll: a.Enroll, Logger: logger.With("component", "console"),
+		TrustProxy: cfg.TrustProxy}
 	if a.HTTP.Adjudicate != nil {
 		a.HTTP.Adjudicate.TwoPersonRule = cfg.TwoPersonRule
 		consoleCfg.Decider = a.HTTP.Adjudicate

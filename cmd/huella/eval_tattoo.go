@@ -9,7 +9,7 @@ import (
 	"github.com/huella-abis/huella/tattoo"
 )
 
-// runEvalTattoo runs "huella eval tattoo [--distractors DIR] [--json] DIR":
+// runEvalTattoo runs "huella eval tattoo [--distractors DIR] [--folds K] [--json] DIR":
 // the BIVTatt identification protocol (see tattoo.EvaluateBIVTatt).
 func runEvalTattoo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("eval tattoo", flag.ContinueOnError)
@@ -19,9 +19,10 @@ func runEvalTattoo(ctx context.Context, args []string, stdout, stderr io.Writer)
 	shortlist := fs.Int("shortlist", 0, "images verified geometrically per probe (0 = default, -1 = all)")
 	workers := fs.Int("workers", 0, "parallel extraction workers (0 = all cores)")
 	verbose := fs.Bool("v", false, "log progress and each missed probe")
+	folds := fs.Int("folds", 0, "cross-validate: split the subjects into this many folds, training the vocabulary without each fold's subjects")
 	trace := fs.String("trace", "", "folder for a PNG of each real probe beside its top candidate, matches drawn")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: huella eval tattoo [--distractors DIR] [--json] DIR")
+		fmt.Fprintln(stderr, "usage: huella eval tattoo [--distractors DIR] [--folds K] [--json] DIR")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -31,7 +32,7 @@ func runEvalTattoo(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fs.Usage()
 		return flag.ErrHelp
 	}
-	opt := tattoo.EvalOptions{Distractors: *distractors, Shortlist: *shortlist, Workers: *workers, TraceDir: *trace}
+	opt := tattoo.EvalOptions{Distractors: *distractors, Shortlist: *shortlist, Workers: *workers, TraceDir: *trace, Folds: *folds}
 	if *verbose {
 		opt.Log = stderr
 	}

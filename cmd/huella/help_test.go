@@ -29,7 +29,7 @@ func helpInvocations() [][]string {
 	}
 	for _, verb := range [][]string{
 		{"nist", "check"}, {"nist", "extract"}, {"wsq", "decode"}, {"wsq", "encode"}, {"wsq", "bench"},
-		{"site", "add"}, {"site", "list"}, {"user", "add"}, {"audit", "verify"},
+		{"site", "add"}, {"site", "list"}, {"user", "add"}, {"user", "list"}, {"user", "disable"}, {"user", "enable"}, {"user", "rotate"}, {"audit", "verify"},
 		{"partner", "add"}, {"partner", "list"}, {"partner", "disable"}, {"partner", "enable"},
 		{"partner", "agreement"}, {"partner", "agreement", "add"}, {"partner", "agreement", "list"},
 		{"partner", "agreement", "revoke"}, {"partner", "deliveries"}, {"partner", "keys"}, {"partner", "rotate-key"},

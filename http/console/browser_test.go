@@ -303,6 +303,9 @@ func TestBrowser(t *testing.T) {
 			chromedp.SetValue(chromedp.CSS("#history"), "conviction"),
 			chromedp.SendKeys(chromedp.CSS("#offence"), "robo agravado"),
 			chromedp.SetUploadFiles(chromedp.CSS("#finger_1"), []string{files["finger_1"]}),
+			// The subject given is a claim, linked because her irises verify it.
+			chromedp.SetUploadFiles(chromedp.CSS("#iris_right"), []string{files["iris_right"]}),
+			chromedp.SetUploadFiles(chromedp.CSS("#iris_left"), []string{files["iris_left"]}),
 			chromedp.Click(chromedp.CSS("#enroll-submit")),
 			chromedp.WaitVisible(chromedp.CSS("#enroll-result")))
 		contains(t, "result", s.text("#enroll-result"), "vinculado")

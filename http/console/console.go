@@ -52,6 +52,9 @@ type Config struct {
 	// from http://localhost and http://127.0.0.1 already). Never set it
 	// where the console is reachable by others without TLS.
 	InsecureCookies bool
+	// TrustProxy believes a reverse proxy's X-Forwarded-Proto (as the API
+	// server's TrustProxy).
+	TrustProxy bool
 	// SessionIdle and SessionMax end a session after that long without a
 	// request, or that long after sign-in (DefaultSessionIdle and
 	// DefaultSessionMax when zero).
@@ -145,6 +148,9 @@ func (c *Console) routes() {
 	c.mux.Handle("GET /audit", c.page(auditors, c.handleAudit))
 	c.mux.Handle("GET /users", c.page(admins, c.handleUsers))
 	c.mux.Handle("POST /users", c.page(admins, c.handleCreateUser))
+	c.mux.Handle("POST /users/{id}/disable", c.page(admins, c.handleUserDisable))
+	c.mux.Handle("POST /users/{id}/enable", c.page(admins, c.handleUserEnable))
+	c.mux.Handle("POST /users/{id}/token", c.page(admins, c.handleUserToken))
 	c.mux.Handle("GET /sites", c.page(admins, c.handleSites))
 	c.mux.Handle("POST /sites", c.page(admins, c.handleCreateSite))
 	c.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

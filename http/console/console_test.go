@@ -525,6 +525,8 @@ var tenprintMark = regexp.MustCompile(`data-position="3" data-absence="amputated
 
 var encounterLink = regexp.MustCompile(`href="/encounters/(enc_[0-9A-Z]{26})"`)
 
+var idempotencyField = regexp.MustCompile(`name="idempotency_key" value="([^"]+)"`)
+
 var subjectLink = regexp.MustCompile(`id="result-subject">(sub_[0-9A-Z]{26})<`)
 
 func TestEnroll(t *testing.T) {
@@ -574,18 +576,54 @@ func TestEnroll(t *testing.T) {
 			t.Errorf("biographics in the logs:\n%s", e.logs.String())
 		}
 	})
-	t.Run("Linked", func(t *testing.T) {
+	t.Run("SentTwice", func(t *testing.T) {
+		// The form carries one key: sent twice, it enrolls once.
+		if _, page := b.get("/enroll"); !idempotencyField.MatchString(page) {
+			t.Fatalf("the form has no idempotency key:\n%s", page)
+		}
+		fields, _ := enrollForm("MX-TAP")
+		fields.Set("idempotency_key", "form-sent-twice")
+		before := encounterCount(t, e.store)
+		var encounters []string
+		for range 2 {
+			code, body, _ := b.upload("/enroll", fields, enrollFiles(t))
+			m := encounterLink.FindStringSubmatch(body)
+			if code != http.StatusOK || m == nil {
+				t.Fatalf("enroll: %d\n%s", code, body)
+			}
+			encounters = append(encounters, m[1])
+		}
+		if encounters[0] != encounters[1] {
+			t.Errorf("the form sent twice made encounters %v", encounters)
+		}
+		if after := encounterCount(t, e.store); after != before+1 {
+			t.Errorf("encounters: %d -> %d, want one more", before, after)
+		}
+		// Sent again with other data: refused, and the form gets a new key.
+		fields.Set("given_0", "Itzel María")
+		code, body, _ := b.upload("/enroll", fields, enrollFiles(t))
+		m := idempotencyField.FindStringSubmatch(body)
+		if code != http.StatusConflict || !strings.Contains(body, "Este formulario ya se envió con otros datos") || m == nil || m[1] == "form-sent-twice" {
+			t.Fatalf("the key sent with other data: %d, want 409, the message and a new key\n%s", code, body)
+		}
+		if after := encounterCount(t, e.store); after != before+1 {
+			t.Errorf("encounters: %d -> %d, want one more", before, after)
+		}
+	})
+	t.Run("ErrClaimWithoutSearch", func(t *testing.T) {
+		// The subject given is a claim to verify by biometrics; without the
+		// search nothing can verify it, so nothing is linked or stored.
 		b.get("/enroll?subject=" + subject)
 		fields, _ := enrollForm("MX-TAP")
 		fields.Set("subject_id", subject)
 		fields.Set("given_0", "Itzel M.")
+		before := encounterCount(t, e.store)
 		code, body, _ := b.upload("/enroll", fields, map[string][]byte{"finger_1": fixture(t, "finger-105_1.png")})
-		if code != http.StatusOK || !strings.Contains(body, "vinculado") || !strings.Contains(body, subject) {
-			t.Fatalf("enroll linked: %d\n%s", code, body)
+		if code != http.StatusUnsupportedMediaType || !strings.Contains(body, "Un sujeto indicado se verifica por biometría") || !strings.Contains(body, `value="Itzel M."`) {
+			t.Fatalf("claimed subject without search: %d, want 415 with the message and the form kept\n%s", code, body)
 		}
-		sub, err := e.store.FindSubject(context.Background(), subject)
-		if err != nil || len(sub.Encounters) != 2 {
-			t.Fatalf("subject after the second encounter: %v, %v", sub, err)
+		if after := encounterCount(t, e.store); after != before {
+			t.Fatalf("encounters: %d -> %d, want none stored", before, after)
 		}
 	})
 	t.Run("ErrNoName", func(t *testing.T) {

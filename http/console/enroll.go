@@ -114,6 +114,9 @@ func (c *Console) handleEnrollForm(w http.ResponseWriter, r *http.Request, req *
 	if s := r.URL.Query().Get("subject"); strings.HasPrefix(s, "sub_") {
 		form.Set("subject_id", s)
 	}
+	// One key per form: a submission sent twice (a double click, a
+	// retry after the network failed) enrolls once.
+	form.Set("idempotency_key", randomToken())
 	c.renderEnroll(w, r, req, http.StatusOK, form, nil)
 }
 
@@ -165,7 +168,7 @@ func (c *Console) renderEnroll(w http.ResponseWriter, r *http.Request, req *requ
 // counts and finger marks, no biographic values.
 type enrollResult struct {
 	EncounterID, SubjectID, Site string
-	Linked                       bool // the officer gave the subject
+	Linked                       bool // the officer gave the subject, and the biometrics verified it
 	Fingers, Irises, Faces, SMTs int
 	Unprintable, Amputated       []int // fingers marked so, stored as absences
 	// Searched tells whether enrollment ran the 1:N search; the rest is
@@ -201,9 +204,12 @@ func (c *Console) handleEnroll(w http.ResponseWriter, r *http.Request, req *requ
 		c.renderEnroll(w, r, req, http.StatusBadRequest, form, problems)
 		return
 	}
-	stored, err := c.cfg.Enroll.Enroll(r.Context(), &enroll.Request{Encounter: enc, Images: images})
+	stored, err := c.cfg.Enroll.Enroll(r.Context(), &enroll.Request{Encounter: enc, Images: images, IdempotencyKey: form.Get("idempotency_key")})
 	if err != nil {
 		switch huella.ErrorCode(err) {
+		case huella.ECONFLICT: // the form was sent before with other data: a new key sends it anew
+			form.Set("idempotency_key", randomToken())
+			c.renderEnroll(w, r, req, http.StatusConflict, form, []string{v.ErrorText(err)})
 		case huella.EINVALID, huella.ETOOLARGE, huella.EUNSUPPORTED, huella.EUNPROCESSABLE, huella.ENOTFOUND, huella.EFORBIDDEN, huella.EUNAVAILABLE:
 			c.renderEnroll(w, r, req, statusByCode[huella.ErrorCode(err)], form, []string{sampleErrorText(v, err, slots)})
 		default:
@@ -213,6 +219,8 @@ func (c *Console) handleEnroll(w http.ResponseWriter, r *http.Request, req *requ
 	}
 	result.EncounterID, result.SubjectID, result.Site = stored.ID, stored.SubjectID, stored.SiteCode
 	if id := stored.Identification; id != nil {
+		// A claimed subject is linked only if the biometrics verified it.
+		result.Linked = result.Linked && id.Decision == huella.DecisionLinked
 		result.Searched, result.Decision, result.Hits = true, id.Decision, id.Hits
 		result.Candidates = id.Candidates
 		if len(result.Candidates) > maxCandidatesShown {

@@ -187,9 +187,12 @@ func (c *Console) hitPage(ctx context.Context, user *huella.User, id string) (*h
 	var candidate []*huella.Sample
 	switch h.Kind {
 	case huella.HitDuplicate:
-		if page.Subject, err = c.cfg.Store.FindSubject(ctx, h.CandidateSubjectID); err != nil {
+		sub, err := c.cfg.Store.FindSubject(ctx, h.CandidateSubjectID)
+		if err != nil {
 			return nil, err
 		}
+		// Other sites' biometrics to compare, not their biographics.
+		page.Subject = adjudicate.CandidateFor(user, h, sub)
 		seen := map[huella.Name]bool{}
 		for i := len(page.Subject.Encounters) - 1; i >= 0; i-- { // newest first: its images are the freshest
 			e := page.Subject.Encounters[i]
@@ -348,8 +351,9 @@ func (c *Console) decide(ctx context.Context, user *huella.User, id string, stat
 }
 
 // handleHitImage serves an image of a hit's probe or candidate. Examiners
-// see the candidate's images wherever they were taken, since comparing
-// them is their work; the read is audited as sample.read.
+// see the candidate's finger, iris and face images wherever they were
+// taken while the hit is pending, since comparing them is their work
+// (adjudicate.CandidateFor); the read is audited as sample.read.
 func (c *Console) handleHitImage(w http.ResponseWriter, r *http.Request, req *request) {
 	ctx := r.Context()
 	page, err := c.hitPage(ctx, req.user, r.PathValue("id"))

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/huella-abis/huella"
+	hhttp "github.com/huella-abis/huella/http"
 )
 
 // mustCreateHit raises a pending duplicate hit: the demo's second person
@@ -255,6 +256,61 @@ func BenchmarkHitMinutiae(b *testing.B) {
 		h.ServeHTTP(rec, req)
 		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `id="minutiae-5"`) {
 			b.Fatalf("GET /hits/%s: %d", hit.ID, rec.Code)
+		}
+	}
+}
+
+// TestHitAcrossSites: an examiner of one site compares a candidate's
+// images from another site while the hit is pending, but never sees the
+// names given there, and no longer gets those images once it is decided.
+func TestHitAcrossSites(t *testing.T) {
+	e := MustOpenEnv(t)
+	ctx := huella.NewContextWithPurpose(context.Background(), huella.PurposeAdministration)
+	token := hhttp.NewToken()
+	examiner := &huella.User{Name: "dictaminador.tap", Role: huella.RoleExaminer, Sites: []string{"MX-TAP"}, TokenHash: huella.HashToken(token)}
+	if err := e.store.CreateUser(ctx, examiner); err != nil {
+		t.Fatal(err)
+	}
+	e.tokens[examiner.Name], e.users[examiner.Name] = token, examiner
+	h := e.mustCreateHit() // probe at MX-TAP; the candidate was seen at MX-TAP and MX-CDMX
+	sub, err := e.store.FindSubject(ctx, e.subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := map[string]bool{} // the candidate's samples taken at MX-CDMX
+	for _, enc := range sub.Encounters {
+		for _, smp := range enc.Samples {
+			elsewhere[smp.ID] = enc.SiteCode == "MX-CDMX"
+		}
+	}
+	b := e.signIn(examiner.Name)
+	code, body := b.get("/hits/" + h.ID)
+	if code != http.StatusOK || !strings.Contains(body, "Carlos Alberto") {
+		t.Fatalf("side by side: %d\n%s", code, body)
+	}
+	if strings.Contains(body, "José Luis") || strings.Contains(body, "Ramírez") {
+		t.Errorf("the page shows the names given at MX-CDMX to an examiner of MX-TAP")
+	}
+	var images []string
+	for _, m := range hitImage.FindAllStringSubmatch(body, -1) {
+		if elsewhere[m[1]] {
+			images = append(images, m[0])
+		}
+	}
+	if len(images) == 0 {
+		t.Fatalf("no image of the candidate's MX-CDMX encounter to compare:\n%s", body)
+	}
+	for _, img := range images {
+		if code, _ := b.get(img); code != http.StatusOK {
+			t.Errorf("GET %s while pending: %d, want 200", img, code)
+		}
+	}
+	if code, body := b.post("/hits/"+h.ID, url.Values{"decision": {"rejected"}, "reason": {"iris distinto"}}); code != http.StatusOK {
+		t.Fatalf("decide: %d\n%s", code, body)
+	}
+	for _, img := range images {
+		if code, _ := b.get(img); code == http.StatusOK {
+			t.Errorf("GET %s after the decision: 200, want a refusal", img)
 		}
 	}
 }

@@ -580,63 +580,6 @@ func (v *view) ShortHash(h []byte) string {
 	return fmt.Sprintf("%x", h)
 }
 
-type usersPage struct {
-	Users   []*huella.User
-	Sites   []*huella.Site
-	Roles   []huella.Role
-	Form    url.Values
-	Error   string
-	Created *huella.User
-	Token   string
-}
-
-func (c *Console) handleUsers(w http.ResponseWriter, r *http.Request, req *request) {
-	c.renderUsers(w, r, req, http.StatusOK, usersPage{Form: url.Values{}})
-}
-
-func (c *Console) renderUsers(w http.ResponseWriter, r *http.Request, req *request, status int, page usersPage) {
-	ctx := r.Context()
-	users, err := c.cfg.Store.ListUsers(ctx)
-	if err != nil {
-		c.renderError(w, r, req.user, err)
-		return
-	}
-	_, sites, err := c.loadSites(ctx)
-	if err != nil {
-		c.renderError(w, r, req.user, err)
-		return
-	}
-	page.Users, page.Sites, page.Roles = users, sites, huella.Roles
-	v := c.pageView(r, req, "users")
-	v.Data = page
-	c.render(w, status, "users", v)
-}
-
-// handleCreateUser creates a user and shows its token, this once.
-func (c *Console) handleCreateUser(w http.ResponseWriter, r *http.Request, req *request) {
-	token := newAPIToken()
-	u := &huella.User{
-		Name: strings.TrimSpace(r.PostFormValue("name")), Role: huella.Role(r.PostFormValue("role")),
-		Sites: r.PostForm["sites"], Partner: strings.TrimSpace(r.PostFormValue("partner")), TokenHash: huella.HashToken(token),
-	}
-	if !u.Role.SiteScoped() {
-		u.Sites = nil
-	}
-	v := c.pageView(r, req, "users")
-	if err := c.cfg.Store.CreateUser(r.Context(), u); err != nil {
-		if code := huella.ErrorCode(err); code != huella.EINVALID && code != huella.ECONFLICT {
-			c.renderError(w, r, req.user, err)
-			return
-		}
-		c.renderUsers(w, r, req, http.StatusBadRequest, usersPage{Form: r.PostForm, Error: v.ErrorText(err)})
-		return
-	}
-	c.renderUsers(w, r, req, http.StatusCreated, usersPage{Form: url.Values{}, Created: u, Token: token})
-}
-
-// newAPIToken returns a new API token in the API's format.
-func newAPIToken() string { return "hu_" + randomToken() }
-
 type sitesPage struct {
 	Sites []*huella.Site
 	Form  url.Values

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -127,17 +128,41 @@ func (c *Console) currentSession(r *http.Request) (*session, *huella.User) {
 	if sess == nil {
 		return nil, nil
 	}
-	u, err := c.cfg.Store.FindUserByTokenHash(r.Context(), sess.TokenHash)
+	u, err := c.userByToken(r.Context(), sess.TokenHash)
 	if err != nil {
 		if huella.ErrorCode(err) != huella.EUNAUTHORIZED {
 			c.cfg.Logger.Error("console session lookup", "err", err)
+			return nil, nil
 		}
-		return nil, nil
-	}
-	if subtle.ConstantTimeCompare(u.TokenHash, sess.TokenHash) != 1 {
+		// Disabled, rotated or expired: the session ends for good, even
+		// should the user be enabled again.
+		c.sessions.delete(sess.ID)
 		return nil, nil
 	}
 	return sess, u
+}
+
+// userByToken returns the user whose token hashes to hash, at the console's
+// every request as at the API's: EUNAUTHORIZED for an unknown, rotated or
+// expired token or a disabled user. It records the token's use.
+func (c *Console) userByToken(ctx context.Context, hash []byte) (*huella.User, error) {
+	u, err := c.cfg.Store.FindUserByTokenHash(ctx, hash)
+	if err != nil {
+		return nil, err
+	}
+	if subtle.ConstantTimeCompare(u.TokenHash, hash) != 1 {
+		return nil, huella.Errorf(huella.EUNAUTHORIZED, "invalid token")
+	}
+	now := c.cfg.Now()
+	if u.TokenExpired(now) {
+		return nil, huella.Errorf(huella.EUNAUTHORIZED, "token expired")
+	}
+	if u.TokenUseStale(now) {
+		if err := c.cfg.Store.RecordTokenUse(ctx, u.ID, now); err != nil {
+			c.cfg.Logger.Warn("record token use", "user", u.ID, "err", err)
+		}
+	}
+	return u, nil
 }
 
 // sessionUser returns the signed-in user of the request, or nil.
@@ -220,10 +245,7 @@ func (c *Console) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	token := r.PostFormValue("token")
 	hash := huella.HashToken(token)
-	user, err := c.cfg.Store.FindUserByTokenHash(r.Context(), hash)
-	if err == nil && subtle.ConstantTimeCompare(user.TokenHash, hash) != 1 {
-		err = huella.Errorf(huella.EUNAUTHORIZED, "invalid token")
-	}
+	user, err := c.userByToken(r.Context(), hash)
 	if token == "" || err != nil {
 		if err != nil && huella.ErrorCode(err) != huella.EUNAUTHORIZED {
 			c.renderError(w, r, nil, err)
@@ -246,12 +268,12 @@ func (c *Console) handleSignIn(w http.ResponseWriter, r *http.Request) {
 }
 
 // cookiesWillStick reports whether the browser will keep the Secure
-// session cookie: over TLS (here or at a proxy that says so), or from a
+// session cookie: over TLS (here or at a trusted proxy that says so), or from a
 // loopback address, which browsers treat as secure. Elsewhere a sign-in
 // would loop back to the form without a word, so it is refused with a
 // message instead.
 func (c *Console) cookiesWillStick(r *http.Request) bool {
-	if c.cfg.InsecureCookies || r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
+	if c.cfg.InsecureCookies || r.TLS != nil || (c.cfg.TrustProxy && r.Header.Get("X-Forwarded-Proto") == "https") {
 		return true
 	}
 	host := r.Host
