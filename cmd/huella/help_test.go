@@ -47,11 +47,7 @@ func helpInvocations() [][]string {
 // run as the real binary, to check the exit status itself.
 func TestHelp(t *testing.T) {
 	dir := t.TempDir()
-	wd, _ := os.Getwd()
-	if err := os.Chdir(dir); err != nil { // a default ./huella-data would land here
-		t.Fatal(err)
-	}
-	defer os.Chdir(wd)
+	t.Chdir(dir) // a default ./huella-data would land here
 	for _, args := range helpInvocations() {
 		t.Run(strings.Join(args, "_"), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
