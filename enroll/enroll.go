@@ -170,7 +170,7 @@ func (s *Service) Enroll(ctx context.Context, req *Request) (*huella.Encounter, 
 		// The encounter is stored; a gallery that misses it is rebuilt
 		// from the store at the next start.
 		if err := s.Identifier.Enrolled(e); err != nil {
-			s.Logger.Error("gallery update failed", "encounter", e.ID, "err", err)
+			s.Logger.ErrorContext(ctx, "gallery update failed", "encounter", e.ID, "err", err)
 		} else if e.Identification.Decision != huella.DecisionLinked {
 			s.reviewMissed(ctx, e, mark)
 		}
@@ -193,7 +193,7 @@ func (s *Service) reviewMissed(ctx context.Context, e *huella.Encounter, mark ui
 		err = s.Identifier.Store.CreateHits(ctx, hits)
 	}
 	if err != nil {
-		s.Logger.Error("review of concurrent enrollments failed", "encounter", e.ID, "err", err)
+		s.Logger.ErrorContext(ctx, "review of concurrent enrollments failed", "encounter", e.ID, "err", err)
 		return
 	}
 	for _, h := range hits {

@@ -242,7 +242,7 @@ func (s *Server) authenticate(r *http.Request) (*huella.User, error) {
 		// Bookkeeping for "tokens by last use": a failure costs a late
 		// entry, not the request.
 		if err := s.Store.RecordTokenUse(r.Context(), u.ID, now); err != nil {
-			s.Logger.Warn("record token use", "user", u.ID, "err", err)
+			s.Logger.WarnContext(r.Context(), "record token use", "user", u.ID, "err", err)
 		}
 	}
 	return u, nil
