@@ -17,12 +17,13 @@ import (
 // evaluators lists the engines "huella eval" can measure, each in its own
 // file eval_<engine>.go.
 var evaluators = map[string]command{
-	"fusion":       runEvalFusion,
-	"finger":       runEvalFinger,
-	"finger-index": runEvalFingerIndex,
-	"iris":         runEvalIris,
-	"face":         runEvalFace,
-	"tattoo":       runEvalTattoo,
+	"fusion":        runEvalFusion,
+	"finger":        runEvalFinger,
+	"finger-index":  runEvalFingerIndex,
+	"finger-robust": runEvalFingerRobust,
+	"iris":          runEvalIris,
+	"face":          runEvalFace,
+	"tattoo":        runEvalTattoo,
 }
 
 // runEval runs "huella eval ENGINE [flags] DIR".
