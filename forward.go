@@ -3,6 +3,8 @@ package huella
 import (
 	"context"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"time"
@@ -80,6 +82,86 @@ func (p *Partner) Validate() error {
 		}
 	default:
 		return Errorf(EINVALID, "partner endpoint must be an absolute https URL without credentials")
+	}
+	return nil
+}
+
+// CheckFiles reports, as an EINVALID error, a TLS file of the partner
+// (CA, client certificate or key) that is not an absolute path inside dir,
+// the directory the operator keeps partners' TLS files in. The forwarder
+// reads these files, so a path elsewhere (say /etc/shadow) could make it
+// read, and an error message echo, what no administrator of partners may
+// see. With dir empty no file is accepted.
+func (p *Partner) CheckFiles(dir string) error {
+	for _, f := range []struct{ name, path string }{
+		{"ca_file", p.CAFile}, {"client_cert_file", p.ClientCertFile}, {"client_key_file", p.ClientKeyFile},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if dir == "" {
+			return Errorf(EINVALID, "%s: no directory for partners' TLS files is configured", f.name)
+		}
+		if !filepath.IsAbs(f.path) || !inside(dir, f.path) {
+			return Errorf(EINVALID, "%s must be an absolute path inside the partners' TLS directory %s", f.name, dir)
+		}
+		// A symbolic link inside the directory must not lead out of it.
+		real, err := filepath.EvalSymlinks(f.path)
+		if err != nil {
+			if os.IsNotExist(err) {
+				continue // not there yet: the forwarder reports it when it reads it
+			}
+			return Errorf(EINVALID, "%s cannot be read", f.name)
+		}
+		realDir, err := filepath.EvalSymlinks(dir)
+		if err != nil || !inside(realDir, real) {
+			return Errorf(EINVALID, "%s must be an absolute path inside the partners' TLS directory %s", f.name, dir)
+		}
+	}
+	return nil
+}
+
+// inside reports whether path lies inside dir once both are cleaned.
+func inside(dir, path string) bool {
+	rel, err := filepath.Rel(filepath.Clean(dir), filepath.Clean(path))
+	return err == nil && rel != "." && filepath.IsLocal(rel)
+}
+
+// ProgramOwner owns the program's own watchlists.
+const ProgramOwner = "PROGRAM"
+
+// PartnerFinder finds a partner by code (ENOTFOUND when there is none).
+type PartnerFinder interface {
+	FindPartner(ctx context.Context, code string) (*Partner, error)
+}
+
+// CheckWatchlistOwner reports whether the actor in ctx may create a
+// watchlist owned by owner: a partner only its own lists, a supervisor
+// only the program's, an administrator the program's or an existing
+// partner's (found with partners; nil: no partner exists). EFORBIDDEN
+// for a list the actor may not create, EINVALID for an unknown owner.
+func CheckWatchlistOwner(ctx context.Context, owner string, partners PartnerFinder) error {
+	u := ActorFromContext(ctx)
+	switch {
+	case u == nil:
+		return Errorf(EUNAUTHORIZED, "no user")
+	case u.Role == RolePartner:
+		if owner != u.Partner {
+			return Errorf(EFORBIDDEN, "a partner creates watchlists of its own")
+		}
+		return nil
+	case owner == ProgramOwner:
+		return nil
+	case u.Role != RoleAdmin:
+		return Errorf(EFORBIDDEN, "a %s creates the program's watchlists only; a partner's are created by the partner or an administrator", u.Role)
+	case partners == nil:
+		return Errorf(EINVALID, "watchlist owner %s is no partner", owner)
+	}
+	if _, err := partners.FindPartner(ctx, owner); err != nil {
+		if ErrorCode(err) == ENOTFOUND {
+			return Errorf(EINVALID, "watchlist owner %s is no partner", owner)
+		}
+		return err
 	}
 	return nil
 }

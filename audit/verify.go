@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"time"
 
 	"github.com/huella-abis/huella"
 )
@@ -22,15 +23,41 @@ func (b *Break) String() string { return fmt.Sprintf("event %d: %s", b.Seq, b.Re
 type Report struct {
 	Events int64  // events checked
 	Break  *Break // nil when the whole chain holds
+	// Checkpoint is the latest signed checkpoint the chain was checked
+	// against; nil when none was given.
+	Checkpoint *Checkpoint
 }
 
 // pageSize is how many events Verify reads at a time.
 const pageSize = 5000
 
 // Verify walks the whole chain in order and reports the first event whose
-// sequence number, link to its predecessor or own hash does not hold.
+// sequence number, link to its predecessor or own hash does not hold. On
+// its own the chain cannot show that its newest events were removed, or
+// that an event was changed and every later hash recomputed: see
+// VerifyCheckpoints.
 func Verify(ctx context.Context, s huella.Store) (*Report, error) {
+	return VerifyCheckpoints(ctx, s, nil)
+}
+
+// VerifyCheckpoints walks the chain as Verify does and checks it against
+// signed checkpoints (ReadCheckpoints): at each checkpoint's count the
+// event's hash must be the signed head, or the chain was rewritten; and
+// the chain must be at least as long as the latest checkpoint, or it was
+// truncated.
+func VerifyCheckpoints(ctx context.Context, s huella.Store, checkpoints []*Checkpoint) (*Report, error) {
 	r := &Report{}
+	heads := make(map[int64]*Checkpoint)
+	for _, c := range checkpoints {
+		if r.Checkpoint == nil || c.Count > r.Checkpoint.Count ||
+			(c.Count == r.Checkpoint.Count && c.Time.After(r.Checkpoint.Time)) {
+			r.Checkpoint = c
+		}
+		if prev, ok := heads[c.Count]; ok && !bytes.Equal(prev.Head, c.Head) {
+			return r, fmt.Errorf("audit: two signed checkpoints of %d events disagree: the signing key was used to sign a rewritten chain", c.Count)
+		}
+		heads[c.Count] = c
+	}
 	var last *huella.AuditEvent
 	for {
 		var after int64
@@ -46,13 +73,24 @@ func Verify(ctx context.Context, s huella.Store) (*Report, error) {
 				r.Break = b
 				return r, nil
 			}
+			if c, ok := heads[e.Seq]; ok && !bytes.Equal(e.Hash, c.Head) {
+				r.Break = &Break{Seq: e.Seq, Reason: fmt.Sprintf(
+					"differs from the checkpoint signed at %s: events up to %d were rewritten", c.Time.UTC().Format(time.RFC3339), e.Seq)}
+				return r, nil
+			}
 			r.Events++
 			last = e
 		}
 		if len(events) < pageSize {
-			return r, nil
+			break
 		}
 	}
+	if c := r.Checkpoint; c != nil && r.Events < c.Count {
+		r.Break = &Break{Seq: r.Events + 1, Reason: fmt.Sprintf(
+			"missing: the chain ends at event %d but the checkpoint signed at %s counts %d events (truncated)",
+			r.Events, c.Time.UTC().Format(time.RFC3339), c.Count)}
+	}
+	return r, nil
 }
 
 // check verifies one event against its predecessor (nil for the first).

@@ -274,6 +274,9 @@ func (s *Service) inspect(smp *huella.Sample, data []byte) error {
 	if len(data) > maxSize {
 		return huella.Errorf(huella.ETOOLARGE, "image larger than %d bytes", maxSize)
 	}
+	if err := checkCaptureSize(smp, data); err != nil {
+		return err
+	}
 	format, w, h, ppi, err := s.decode(data)
 	if err != nil {
 		return err

@@ -17,6 +17,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,6 +45,10 @@ type Forwarder struct {
 	Logger  *slog.Logger
 	Metrics *Metrics
 	Now     func() time.Time
+	// AuditCheckpoint, when set, returns our newest signed audit
+	// checkpoint, sent with every delivery (HeaderAuditCheckpoint); nil or
+	// empty sends none.
+	AuditCheckpoint func() []byte
 
 	// Tuning; zero values take the defaults of params.go.
 	Workers       int
@@ -345,6 +350,11 @@ func (f *Forwarder) attempt(ctx context.Context, m huella.QueueMessage, d *huell
 	req.Header.Set(HeaderDelivery, d.ID)
 	req.Header.Set(HeaderKeyID, kid)
 	req.Header.Set(HeaderSignature, signature)
+	if f.AuditCheckpoint != nil {
+		if note := f.AuditCheckpoint(); len(note) > 0 {
+			req.Header.Set(HeaderAuditCheckpoint, base64.StdEncoding.EncodeToString(note))
+		}
+	}
 	stopProgress := keepInProgress(m)
 	start := time.Now()
 	resp, err := client.Do(req)

@@ -22,6 +22,10 @@ const (
 	HeaderKeyID          = "Huella-Key-Id"    // the kid of the key that signed the body, in our JWKS
 	HeaderSignature      = "Huella-Signature" // base64url (no padding) Ed25519 signature of the exact body bytes
 	HeaderDelivery       = "Huella-Delivery"  // the delivery ID
+	// HeaderAuditCheckpoint carries our newest signed audit checkpoint (a
+	// signed note, base64): a partner that keeps its receipts keeps a
+	// witness of our audit chain that no writer of our database can reach.
+	HeaderAuditCheckpoint = "Huella-Audit-Checkpoint"
 )
 
 // SigningKey is one of our Ed25519 keys.

@@ -139,6 +139,10 @@ func (s *Server) handleCreatePartner(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := req.partner()
+	if err := p.CheckFiles(s.PartnerFileDir); err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	if err := fs.CreatePartner(r.Context(), p); err != nil {
 		s.Error(w, r, err)
 		return
@@ -159,6 +163,10 @@ func (s *Server) handleUpdatePartner(w http.ResponseWriter, r *http.Request) {
 	}
 	req.Code = r.PathValue("code")
 	p := req.partner()
+	if err := p.CheckFiles(s.PartnerFileDir); err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	if err := fs.UpdatePartner(r.Context(), p); err != nil {
 		s.Error(w, r, err)
 		return

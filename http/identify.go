@@ -118,6 +118,18 @@ func (s *Server) handleVerify(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleListHits(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := huella.HitFilter{State: huella.HitState(q.Get("state")), Kind: huella.HitKind(q.Get("kind")), Sites: q["site"]}
+	switch f.State {
+	case "", huella.HitPending, huella.HitConfirmed, huella.HitRejected, huella.HitWithdrawn:
+	default:
+		s.Error(w, r, huella.Errorf(huella.EINVALID, "state must be pending, confirmed, rejected or withdrawn"))
+		return
+	}
+	switch f.Kind {
+	case "", huella.HitDuplicate, huella.HitWatchlist:
+	default:
+		s.Error(w, r, huella.Errorf(huella.EINVALID, "kind must be duplicate or watchlist"))
+		return
+	}
 	hits, err := s.Adjudicate.Queue(r.Context(), f)
 	if err != nil {
 		s.Error(w, r, err)
@@ -217,14 +229,15 @@ func (s *Server) handleCreateWatchlist(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	if u := huella.ActorFromContext(r.Context()); u.Role == huella.RolePartner {
-		if wl.Owner != "" && wl.Owner != u.Partner {
-			s.Error(w, r, huella.Errorf(huella.EFORBIDDEN, "a partner creates watchlists of its own"))
-			return
-		}
+	if u := huella.ActorFromContext(r.Context()); wl.Owner == "" && u.Role == huella.RolePartner {
 		wl.Owner = u.Partner
 	} else if wl.Owner == "" {
-		wl.Owner = "PROGRAM" // the program's own list
+		wl.Owner = huella.ProgramOwner // the program's own list
+	}
+	partners, _ := s.Store.(huella.PartnerFinder)
+	if err := huella.CheckWatchlistOwner(r.Context(), wl.Owner, partners); err != nil {
+		s.Error(w, r, err)
+		return
 	}
 	if wl.ValidFrom.IsZero() {
 		wl.ValidFrom = s.Now()

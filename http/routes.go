@@ -107,11 +107,7 @@ type sampleRequest struct {
 // (JSON, first) and one part per image, named as the samples say. Images
 // are held in memory, never written to disk in plain text.
 func (s *Server) handleCreateEncounter(w http.ResponseWriter, r *http.Request) {
-	maxSize := s.MaxRequestSize
-	if maxSize == 0 {
-		maxSize = DefaultMaxRequestSize
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxSize)
+	r.Body = http.MaxBytesReader(w, r.Body, s.maxRequestSize())
 	req, err := s.readEncounterRequest(r)
 	if err != nil {
 		s.Error(w, r, err)

@@ -21,13 +21,16 @@ import (
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/adjudicate"
 	"github.com/huella-abis/huella/enroll"
+	"github.com/huella-abis/huella/internal/admit"
 	"github.com/huella-abis/huella/internal/buildinfo"
 	"github.com/huella-abis/huella/internal/requestid"
 )
 
-// Default request limits.
+// Default request limits. A request with images (an encounter, an
+// ANSI/NIST transaction) is read whole before it is decoded: 64 MB holds
+// a ten-print encounter at 1000 ppi with irises, face and tattoos.
 const (
-	DefaultMaxRequestSize = 200 << 20
+	DefaultMaxRequestSize = 64 << 20
 	DefaultMaxJSONSize    = 1 << 20
 )
 
@@ -52,12 +55,25 @@ type Server struct {
 	// TrustProxy believes a reverse proxy's X-Forwarded-Proto: set it only
 	// when every request comes through a proxy that sets that header.
 	TrustProxy bool
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string
+	// Uploads admits requests that carry images: their bodies share one
+	// memory budget and their decoding a bounded number of slots. NewServer
+	// sets a gate with the defaults; share it with the console.
+	Uploads *admit.Gate
+	// PartnerFileDir is the only directory partners' TLS files may be
+	// named in (huella.Partner.CheckFiles); empty accepts none.
+	PartnerFileDir string
 
 	mux     *http.ServeMux
 	server  *http.Server
 	ln      net.Listener
 	metrics *metrics
 	ops     *opsMetrics // observe.go
+	// metricsServer serves /metrics on its own address (OpenMetrics); the
+	// API's address then answers /metrics with 404.
+	metricsServer *http.Server
+	metricsLn     net.Listener
 }
 
 // NewServer returns a server with its routes registered.
@@ -70,6 +86,7 @@ func NewServer(store huella.Store, blobs huella.BlobStore, enroller *enroll.Serv
 		Now:     time.Now,
 		mux:     http.NewServeMux(),
 		metrics: newMetrics(),
+		Uploads: admit.NewGate(0, 0),
 	}
 	s.ops = newOpsMetrics(s)
 	s.ops.register(s.metrics.registry)
@@ -82,7 +99,13 @@ func NewServer(store huella.Store, blobs huella.BlobStore, enroller *enroll.Serv
 	}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	s.mux.HandleFunc("GET /readyz", s.handleReady)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+	s.mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if s.metricsServer != nil {
+			s.Error(w, r, huella.Errorf(huella.ENOTFOUND, "no such endpoint"))
+			return
+		}
+		s.serveMetrics(w, r)
+	})
 	s.mux.HandleFunc("GET /openapi.json", s.handleOpenAPI)
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.Method+" "+rt.Path, s.authenticated(rt, rt.Handler))
@@ -101,7 +124,62 @@ func NewServer(store huella.Store, blobs huella.BlobStore, enroller *enroll.Serv
 }
 
 // Handler returns the server's handler, for tests and embedding.
-func (s *Server) Handler() http.Handler { return s.accessLog(s.recoverer(s.secureHeaders(s.mux))) }
+func (s *Server) Handler() http.Handler {
+	return s.accessLog(s.recoverer(s.secureHeaders(privateHeaders(s.mux))))
+}
+
+// privateHeaders marks every response as not to be cached (records and
+// images of people must not linger in shared or browser caches) and not to
+// be content-sniffed. A handler may still set its own Cache-Control.
+func privateHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// serveMetrics serves the Prometheus metrics, behind MetricsToken when set.
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	if s.MetricsToken != "" {
+		token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if subtle.ConstantTimeCompare([]byte(token), []byte(s.MetricsToken)) != 1 {
+			s.Error(w, r, huella.Errorf(huella.EUNAUTHORIZED, "the metrics need their bearer token"))
+			return
+		}
+	}
+	promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+}
+
+// OpenMetrics serves /metrics on addr, apart from the API (for example on
+// an address only the monitoring network reaches); the API's address then
+// answers /metrics with 404. Call it before Open.
+func (s *Server) OpenMetrics(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen for metrics: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /metrics", s.serveMetrics)
+	s.metricsLn = ln
+	s.metricsServer = &http.Server{
+		Handler:           s.recoverer(privateHeaders(mux)),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
+	}
+	go s.metricsServer.Serve(ln)
+	return nil
+}
+
+// MetricsURL returns the URL of /metrics when served apart (OpenMetrics),
+// else "".
+func (s *Server) MetricsURL() string {
+	if s.metricsLn == nil {
+		return ""
+	}
+	return "http://" + s.metricsLn.Addr().String() + "/metrics"
+}
 
 // Open starts serving on addr ("127.0.0.1:0" picks a free port).
 func (s *Server) Open(addr string) error {
@@ -137,12 +215,16 @@ func (s *Server) URL() string {
 
 // Close stops accepting requests and waits up to 10 s for those running.
 func (s *Server) Close() error {
-	if s.server == nil {
-		return nil
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	return s.server.Shutdown(ctx)
+	var errs []error
+	if s.metricsServer != nil {
+		errs = append(errs, s.metricsServer.Shutdown(ctx))
+	}
+	if s.server != nil {
+		errs = append(errs, s.server.Shutdown(ctx))
+	}
+	return errors.Join(errs...)
 }
 
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
@@ -206,6 +288,12 @@ func (s *Server) authenticated(rt route, next http.Handler) http.Handler {
 		}
 		ctx := huella.NewContextWithActor(r.Context(), user)
 		ctx = huella.NewContextWithPurpose(ctx, purpose)
+		if rt.Multipart || rt.RawRequest != "" {
+			// Images: read whole under the memory budget, then decoded in
+			// one of the bounded slots.
+			s.Uploads.Wrap(sw, r.WithContext(ctx), s.maxRequestSize(), next.ServeHTTP, func(err error) { s.Error(sw, r, err) })
+			return
+		}
 		next.ServeHTTP(sw, r.WithContext(ctx))
 	})
 }

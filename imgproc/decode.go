@@ -77,27 +77,11 @@ func GrayFromRaw(pix []byte, width, height int) (*image.Gray, error) {
 // decodePGM reads a binary 8-bit PGM (P5) image.
 func decodePGM(data []byte) (*image.Gray, error) {
 	r := bufio.NewReader(bytes.NewReader(data))
-	var fields [4]int
-	magic := make([]byte, 2)
-	if _, err := io.ReadFull(r, magic); err != nil {
-		return nil, fmt.Errorf("pgm: %w", err)
+	w, h, maxval, err := readPGMHeader(r)
+	if err != nil {
+		return nil, err
 	}
-	for i := 1; i < 4; i++ {
-		tok, err := pgmToken(r)
-		if err != nil {
-			return nil, fmt.Errorf("pgm header: %w", err)
-		}
-		v, err := strconv.Atoi(tok)
-		if err != nil || v <= 0 {
-			return nil, fmt.Errorf("pgm header: bad number %q", tok)
-		}
-		fields[i] = v
-	}
-	w, h, maxval := fields[1], fields[2], fields[3]
-	if maxval > 255 {
-		return nil, errors.New("pgm: only 8-bit images are supported")
-	}
-	if w*h > MaxPixels {
+	if w > MaxPixels || h > MaxPixels || w*h > MaxPixels {
 		return nil, fmt.Errorf("pgm: image size %dx%d out of range", w, h)
 	}
 	g := image.NewGray(image.Rect(0, 0, w, h))
@@ -110,6 +94,35 @@ func decodePGM(data []byte) (*image.Gray, error) {
 		}
 	}
 	return g, nil
+}
+
+// pgmHeader reads the size and maximum grey value of a binary PGM image.
+func pgmHeader(data []byte) (w, h, maxval int, err error) {
+	return readPGMHeader(bufio.NewReader(bytes.NewReader(data)))
+}
+
+// readPGMHeader reads a binary PGM header from r, leaving r at the pixels.
+func readPGMHeader(r *bufio.Reader) (w, h, maxval int, err error) {
+	var fields [4]int
+	magic := make([]byte, 2)
+	if _, err := io.ReadFull(r, magic); err != nil {
+		return 0, 0, 0, fmt.Errorf("pgm: %w", err)
+	}
+	for i := 1; i < 4; i++ {
+		tok, err := pgmToken(r)
+		if err != nil {
+			return 0, 0, 0, fmt.Errorf("pgm header: %w", err)
+		}
+		v, err := strconv.Atoi(tok)
+		if err != nil || v <= 0 {
+			return 0, 0, 0, fmt.Errorf("pgm header: bad number %q", tok)
+		}
+		fields[i] = v
+	}
+	if fields[3] > 255 {
+		return 0, 0, 0, errors.New("pgm: only 8-bit images are supported")
+	}
+	return fields[1], fields[2], fields[3], nil
 }
 
 // pgmToken reads the next whitespace-separated header token, skipping

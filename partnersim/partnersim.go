@@ -49,6 +49,9 @@ type Received struct {
 	ContentType    string            `json:"content_type"`
 	Document       *forward.Document `json:"-"` // decoded JSON body, nil for other formats
 	Body           []byte            `json:"-"`
+	// AuditCheckpoint is the sender's signed audit checkpoint that came
+	// with the delivery (forward.HeaderAuditCheckpoint), kept as a witness.
+	AuditCheckpoint string `json:"audit_checkpoint,omitempty"`
 }
 
 // Stats counts what the simulator saw.
@@ -183,6 +186,11 @@ func (s *Sim) handleDelivery(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec, duplicate, err := s.apply(key, r.Header.Get(forward.HeaderDelivery), r.Header.Get("Content-Type"), body)
+	if err == nil && !duplicate {
+		s.mu.Lock()
+		rec.AuditCheckpoint = r.Header.Get(forward.HeaderAuditCheckpoint)
+		s.mu.Unlock()
+	}
 	if err != nil {
 		s.reject(w, http.StatusInternalServerError, "could not store")
 		return

@@ -11,9 +11,11 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/audit"
 	"github.com/huella-abis/huella/blob"
 	"github.com/huella-abis/huella/engine"
 	"github.com/huella-abis/huella/enroll"
@@ -34,8 +36,24 @@ type Config struct {
 	KeyFile  string        // data key; default Data/keys/data.key
 	Postgres string        // PostgreSQL DSN; empty uses SQLite in Data
 	Forward  ForwardConfig // forwarding to partners (serve; partner.go)
+	// MetricsAddr, when set, serves /metrics there instead of on Addr;
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsAddr, MetricsToken string
+	// PartnerFileDir is the only directory partners' TLS files (CA,
+	// client certificate and key) may be named in; default DATA/partner-tls.
+	PartnerFileDir string
+	// AuditKeyFile is the Ed25519 key that signs audit checkpoints,
+	// default DATA/keys/audit.key; AuditCheckpoints the file they are
+	// appended to, default DATA.audit-checkpoints beside (outside) the data
+	// directory; AuditEvery how often serve signs one.
+	AuditKeyFile, AuditCheckpoints string
+	AuditEvery                     time.Duration
 	// TwoPersonRule makes every hit confirmation take two examiners.
 	TwoPersonRule bool
+	// Existing makes OpenApp refuse a data directory, key or database that
+	// does not exist yet instead of creating it: commands that only read
+	// (or only manage records already there) never create data.
+	Existing bool
 	// TLSCert and TLSKey are PEM files: when set, the API and console are
 	// served over HTTPS only.
 	TLSCert, TLSKey string
@@ -56,6 +74,8 @@ func (e *ConfigError) Error() string { return fmt.Sprintf("config: %s: %s", e.Fi
 func (c *Config) registerFlags(fs *flag.FlagSet, withAddr bool) {
 	if withAddr {
 		fs.StringVar(&c.Addr, "addr", envOr("HUELLA_ADDR", "127.0.0.1:8080"), "listen address ($HUELLA_ADDR)")
+		fs.StringVar(&c.MetricsAddr, "metrics-addr", os.Getenv("HUELLA_METRICS_ADDR"), "serve /metrics on this address instead of --addr ($HUELLA_METRICS_ADDR)")
+		fs.StringVar(&c.MetricsToken, "metrics-token", os.Getenv("HUELLA_METRICS_TOKEN"), "bearer token /metrics requires; empty: none ($HUELLA_METRICS_TOKEN)")
 		fs.StringVar(&c.TLSCert, "tls-cert", os.Getenv("HUELLA_TLS_CERT"), "serve HTTPS with this PEM certificate (chain) file ($HUELLA_TLS_CERT)")
 		fs.StringVar(&c.TLSKey, "tls-key", os.Getenv("HUELLA_TLS_KEY"), "the PEM private key of --tls-cert ($HUELLA_TLS_KEY)")
 		fs.BoolVar(&c.TrustProxy, "trust-proxy", os.Getenv("HUELLA_TRUST_PROXY") == "true", "believe X-Forwarded-Proto from a reverse proxy that terminates TLS ($HUELLA_TRUST_PROXY=true)")
@@ -64,6 +84,10 @@ func (c *Config) registerFlags(fs *flag.FlagSet, withAddr bool) {
 	}
 	fs.StringVar(&c.Data, "data", envOr("HUELLA_DATA", "./huella-data"), "data directory ($HUELLA_DATA)")
 	fs.StringVar(&c.KeyFile, "key-file", os.Getenv("HUELLA_KEY_FILE"), "data key file, default DATA/keys/data.key ($HUELLA_KEY_FILE)")
+	fs.StringVar(&c.PartnerFileDir, "partner-tls-dir", os.Getenv("HUELLA_PARTNER_TLS_DIR"), "the only directory partners' TLS files may be named in, default DATA/partner-tls ($HUELLA_PARTNER_TLS_DIR)")
+	fs.StringVar(&c.AuditKeyFile, "audit-key", os.Getenv("HUELLA_AUDIT_KEY"), "Ed25519 key that signs audit checkpoints, default DATA/keys/audit.key ($HUELLA_AUDIT_KEY)")
+	fs.StringVar(&c.AuditCheckpoints, "audit-checkpoints", os.Getenv("HUELLA_AUDIT_CHECKPOINTS"), "file signed audit checkpoints are appended to, outside the data directory; default DATA.audit-checkpoints ($HUELLA_AUDIT_CHECKPOINTS)")
+	fs.DurationVar(&c.AuditEvery, "audit-checkpoint-every", envDuration("HUELLA_AUDIT_CHECKPOINT_EVERY", audit.DefaultCheckpointEvery), "sign an audit checkpoint this often when the chain grew ($HUELLA_AUDIT_CHECKPOINT_EVERY)")
 	fs.StringVar(&c.Postgres, "postgres", os.Getenv("HUELLA_POSTGRES"), "PostgreSQL DSN; empty uses SQLite in the data directory ($HUELLA_POSTGRES)")
 	registerLogLevel(fs)
 }
@@ -100,6 +124,23 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// checkExisting reports a data directory, data key or SQLite database
+// that does not exist, for commands that must not create them.
+func (c *Config) checkExisting() error {
+	if fi, err := os.Stat(c.Data); err != nil || !fi.IsDir() {
+		return fmt.Errorf("data directory %s does not exist (give --data or $HUELLA_DATA)", c.Data)
+	}
+	if _, err := os.Stat(c.KeyFile); err != nil {
+		return fmt.Errorf("data key %s does not exist: is %s a Huella data directory?", c.KeyFile, c.Data)
+	}
+	if c.Postgres == "" {
+		if _, err := os.Stat(filepath.Join(c.Data, "huella.db")); err != nil {
+			return fmt.Errorf("no database in %s: is it a Huella data directory?", c.Data)
+		}
+	}
+	return nil
+}
+
 // App is an opened Huella: its store, blobs and services, wired by hand.
 type App struct {
 	Config Config
@@ -110,11 +151,15 @@ type App struct {
 	HTTP   *hhttp.Server
 	// Identifier is set by StartIdentification (serve, demo): commands that
 	// only manage records do without the engines.
-	Identifier *enroll.Identifier
-	key        []byte
-	cancel     context.CancelFunc
-	wg         sync.WaitGroup
-	forwarding *forwarding // set by StartForwarding (serve)
+	Identifier  *enroll.Identifier
+	key         []byte
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup
+	forwarding  *forwarding         // set by StartForwarding (serve)
+	checkpoints *audit.Checkpointer // set by StartAuditCheckpoints (serve)
+	// auditNotes is the same, for the forwarder's workers to read the
+	// newest checkpoint from (deliveries carry it).
+	auditNotes atomic.Pointer[audit.Checkpointer]
 }
 
 // OpenApp opens the store and blob store the configuration names, running
@@ -130,11 +175,27 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 			return nil, err
 		}
 	}
-	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
-	}
 	if cfg.KeyFile == "" {
 		cfg.KeyFile = filepath.Join(cfg.Data, "keys", "data.key")
+	}
+	if cfg.Existing {
+		if err := cfg.checkExisting(); err != nil {
+			return nil, err
+		}
+	} else if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	if cfg.AuditKeyFile == "" {
+		cfg.AuditKeyFile = filepath.Join(cfg.Data, "keys", "audit.key")
+	}
+	if cfg.AuditCheckpoints == "" {
+		cfg.AuditCheckpoints = filepath.Clean(cfg.Data) + ".audit-checkpoints"
+	}
+	if cfg.PartnerFileDir == "" {
+		cfg.PartnerFileDir = filepath.Join(cfg.Data, "partner-tls")
+	}
+	if abs, err := filepath.Abs(cfg.PartnerFileDir); err == nil {
+		cfg.PartnerFileDir = abs
 	}
 	a := &App{Config: cfg, Logger: logger}
 	key, err := blob.LoadOrCreateKey(cfg.KeyFile)
@@ -157,8 +218,9 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 	a.Enroll.Logger = logger.With("component", "enroll")
 	a.HTTP = hhttp.NewServer(a.Store, a.Blobs, a.Enroll, logger.With("component", "http"))
 	a.HTTP.TLS, a.HTTP.TrustProxy = tlsConfig, cfg.TrustProxy
+	a.HTTP.PartnerFileDir = cfg.PartnerFileDir
 	consoleCfg := console.Config{Store: a.Store, Blobs: a.Blobs, Enroll: a.Enroll, Logger: logger.With("component", "console"),
-		TrustProxy: cfg.TrustProxy}
+		TrustProxy: cfg.TrustProxy, PartnerFileDir: cfg.PartnerFileDir, Uploads: a.HTTP.Uploads}
 	if a.HTTP.Adjudicate != nil {
 		a.HTTP.Adjudicate.TwoPersonRule = cfg.TwoPersonRule
 		consoleCfg.Decider = a.HTTP.Adjudicate
@@ -204,6 +266,41 @@ func (a *App) StartIdentification(ctx context.Context) error {
 	return nil
 }
 
+// StartAuditCheckpoints signs the audit chain's head now, periodically
+// and at Close, to the checkpoint file and (when forwarding runs) the NATS
+// audit stream. A chain that no longer matches its checkpoints is not
+// signed: the failure is logged and serving goes on, for an auditor to
+// look into with "huella audit verify".
+func (a *App) StartAuditCheckpoints(ctx context.Context) error {
+	key, err := audit.LoadOrCreateKey(a.Config.AuditKeyFile)
+	if err != nil {
+		return err
+	}
+	c := &audit.Checkpointer{Store: a.Store, Key: key, File: a.Config.AuditCheckpoints, Every: a.Config.AuditEvery,
+		Logger: a.Logger.With("component", "audit")}
+	if a.forwarding != nil {
+		c.Publish = a.forwarding.bus.PublishCheckpoint
+	}
+	if err := c.Open(ctx); err != nil {
+		if errors.Is(err, audit.ErrChainBroken) {
+			a.Logger.Error("audit chain does not match its checkpoints; not signing", "err", err)
+			return nil
+		}
+		return err
+	}
+	a.checkpoints = c
+	a.auditNotes.Store(c)
+	return nil
+}
+
+// latestAuditCheckpoint returns the newest signed audit checkpoint, or nil.
+func (a *App) latestAuditCheckpoint() []byte {
+	if c := a.auditNotes.Load(); c != nil {
+		return c.Latest()
+	}
+	return nil
+}
+
 // WaitIdentification waits until the galleries are loaded.
 func (a *App) WaitIdentification(ctx context.Context) error {
 	for a.Identifier.Ready() != nil {
@@ -226,6 +323,10 @@ func (a *App) Close() error {
 		a.cancel()
 	}
 	a.wg.Wait()
+	if a.checkpoints != nil {
+		// The last checkpoint, once no request can add an event.
+		errs = append(errs, a.checkpoints.Close())
+	}
 	errs = append(errs, a.stopForwarding())
 	if a.Store != nil {
 		errs = append(errs, a.Store.Close())

@@ -120,7 +120,7 @@ func TestBackupRestore(t *testing.T) {
 	})
 	t.Run("ErrWrongKey", func(t *testing.T) {
 		other := t.TempDir()
-		MustRun(t, "site", "list", "--data", other) // makes another key
+		MustRun(t, "site", "add", "--data", other, "--code", "MX-TAP", "--name", "Other", "--country", "MEX", "--tz", "America/Mexico_City") // makes another key
 		err := Run(context.Background(), []string{"restore", "--data", filepath.Join(other, "new"),
 			"--key-file", filepath.Join(other, "keys", "data.key"), dest}, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), "was encrypted with") {

@@ -38,6 +38,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	cfg.Existing = true // works on records already there; never creates data
 	app, err := OpenApp(ctx, cfg, newLogger(stderr))
 	if err != nil {
 		return err
@@ -152,6 +153,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() != 2 {
 		return fmt.Errorf("usage: huella export [--ori ORI] ENCOUNTER OUT.an2")
 	}
+	cfg.Existing = true // works on records already there; never creates data
 	app, err := OpenApp(ctx, cfg, newLogger(stderr))
 	if err != nil {
 		return err

@@ -83,7 +83,8 @@ func (a *App) StartForwarding(ctx context.Context) error {
 		return err
 	}
 	f := &forward.Forwarder{Store: store, Records: a.Store, Images: a.Blobs.Get, Queue: bus, Keys: keys,
-		Logger: a.Logger.With("component", "forward"), Metrics: metrics, DeadAfter: cfg.DeadAfter, Workers: cfg.Workers}
+		Logger: a.Logger.With("component", "forward"), Metrics: metrics, DeadAfter: cfg.DeadAfter, Workers: cfg.Workers,
+		AuditCheckpoint: a.latestAuditCheckpoint}
 	if err := f.Open(ctx); err != nil {
 		bus.Close()
 		return err
@@ -180,8 +181,13 @@ func runPartner(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := parseFlags(fs, rest, 0); err != nil {
 		return err
 	}
+	// Listing never creates data: a missing data directory is an error.
+	cfg.Existing = verb == "list" || verb == "agreement list" || verb == "deliveries" || verb == "keys"
 	if verb == "keys" || verb == "rotate-key" {
 		dir := filepath.Join(cfg.Data, "keys", "signing")
+		if fi, err := os.Stat(cfg.Data); cfg.Existing && (err != nil || !fi.IsDir()) {
+			return fmt.Errorf("data directory %s does not exist (give --data or $HUELLA_DATA)", cfg.Data)
+		}
 		keys, err := forward.LoadOrCreateKeyRing(dir)
 		if err != nil {
 			return err
@@ -210,6 +216,9 @@ func runPartner(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	ctx = systemContext(ctx, huella.PurposeAdministration)
 	switch verb {
 	case "add":
+		if err := p.CheckFiles(app.Config.PartnerFileDir); err != nil {
+			return fmt.Errorf("add partner: %s", huella.ErrorMessage(err))
+		}
 		if err := store.CreatePartner(ctx, &p); err != nil {
 			return fmt.Errorf("add partner: %s", huella.ErrorMessage(err))
 		}

@@ -82,6 +82,7 @@ through the API (POST /v1/subjects/{id}/purge) to drop them at once.
 	if *orphans && *grace < minSweepGrace {
 		return fmt.Errorf("purge: --grace must be at least %s: an enrollment stores its images before its records", minSweepGrace)
 	}
+	cfg.Existing = true // works on records already there; never creates data
 	app, err := OpenApp(ctx, cfg, newLogger(stderr))
 	if err != nil {
 		return err

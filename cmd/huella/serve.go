@@ -34,8 +34,15 @@ func startServing(ctx context.Context, name string, args []string, stderr io.Wri
 	if err != nil {
 		return nil, err
 	}
-	for _, start := range []func(context.Context) error{app.StartIdentification, app.StartForwarding} {
+	for _, start := range []func(context.Context) error{app.StartIdentification, app.StartForwarding, app.StartAuditCheckpoints} {
 		if err := start(ctx); err != nil {
+			app.Close()
+			return nil, err
+		}
+	}
+	app.HTTP.MetricsToken = cfg.MetricsToken
+	if cfg.MetricsAddr != "" {
+		if err := app.HTTP.OpenMetrics(cfg.MetricsAddr); err != nil {
 			app.Close()
 			return nil, err
 		}

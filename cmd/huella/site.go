@@ -41,6 +41,7 @@ func runSite(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, args[1:], 0); err != nil {
 		return err
 	}
+	cfg.Existing = args[0] == "list"
 	app, err := OpenApp(ctx, cfg, newLogger(stderr))
 	if err != nil {
 		return err

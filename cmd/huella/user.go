@@ -127,6 +127,7 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return fmt.Errorf("user %s: unexpected argument %q", verb, fs.Arg(0))
 		}
 	}
+	cfg.Existing = verb != "add" // only adding the first user may start a data directory
 	app, err := OpenApp(ctx, cfg, newLogger(stderr))
 	if err != nil {
 		return err

@@ -23,6 +23,7 @@ import (
 
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/enroll"
+	"github.com/huella-abis/huella/internal/admit"
 )
 
 //go:embed templates/*.html
@@ -55,6 +56,13 @@ type Config struct {
 	// TrustProxy believes a reverse proxy's X-Forwarded-Proto (as the API
 	// server's TrustProxy).
 	TrustProxy bool
+	// Uploads admits the forms that carry images (the API's gate, so both
+	// share one memory budget and one set of decode slots); nil: a gate of
+	// the console's own with the defaults.
+	Uploads *admit.Gate
+	// PartnerFileDir is the only directory partners' TLS files may be
+	// named in (huella.Partner.CheckFiles); empty accepts none.
+	PartnerFileDir string
 	// SessionIdle and SessionMax end a session after that long without a
 	// request, or that long after sign-in (DefaultSessionIdle and
 	// DefaultSessionMax when zero).
@@ -84,6 +92,9 @@ func New(cfg Config) *Console {
 	}
 	if cfg.SessionMax == 0 {
 		cfg.SessionMax = DefaultSessionMax
+	}
+	if cfg.Uploads == nil {
+		cfg.Uploads = admit.NewGate(0, 0)
 	}
 	c := &Console{
 		cfg:      cfg,
@@ -228,7 +239,15 @@ func (c *Console) guard(roles []huella.Role, multipart bool, h func(http.Respons
 		}
 		ctx := huella.NewContextWithActor(r.Context(), user)
 		ctx = huella.NewContextWithPurpose(ctx, defaultPurpose[user.Role])
-		h(w, r.WithContext(ctx), &request{user: user, session: sess, lang: c.language(r)})
+		req := &request{user: user, session: sess, lang: c.language(r)}
+		if multipart && r.Method == http.MethodPost {
+			// Images: read whole under the memory budget, then decoded in
+			// one of the bounded slots.
+			c.cfg.Uploads.Wrap(w, r.WithContext(ctx), maxEnrollSize, func(w http.ResponseWriter, r *http.Request) { h(w, r, req) },
+				func(err error) { c.renderError(w, r, user, err) })
+			return
+		}
+		h(w, r.WithContext(ctx), req)
 	})
 }
 

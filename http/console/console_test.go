@@ -209,7 +209,7 @@ func (e *env) handler(insecure bool) http.Handler {
 	logger := slog.New(slog.NewJSONHandler(e.logs, nil))
 	api := hhttp.NewServer(e.store, e.blobs, e.enroller, logger)
 	api.Console = console.New(console.Config{Store: e.store, Blobs: e.blobs, Enroll: e.enroller,
-		Logger: logger, InsecureCookies: insecure})
+		Logger: logger, InsecureCookies: insecure, PartnerFileDir: "/etc/huella"})
 	return api.Handler()
 }
 

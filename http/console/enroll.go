@@ -19,8 +19,8 @@ import (
 
 // Form limits.
 const (
-	maxEnrollSize  = 200 << 20 // a whole enrollment form with its images
-	maxFieldSize   = 8 << 10   // one text field
+	maxEnrollSize  = 64 << 20 // a whole enrollment form with its images
+	maxFieldSize   = 8 << 10  // one text field
 	maxFormFields  = 300
 	nameRows       = 3 // the name given and two aliases
 	documentRows   = 2

@@ -9,6 +9,7 @@ import (
 
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/enroll"
+	"github.com/huella-abis/huella/imgproc"
 )
 
 // identifier returns the configured identifier, else the enrollment
@@ -84,6 +85,11 @@ func (c *Console) measure(r *http.Request, v *view, form url.Values, image []byt
 	eng, ok := x.Engines[s.Modality]
 	if !ok {
 		return qualityAnswer{}
+	}
+	// A size no capture device of the modality produces is refused from
+	// the header, before the engine decodes it.
+	if h, err := imgproc.ReadHeader(image); err == nil && imgproc.LimitFor(string(s.Modality), s.PPI).Check(h.Width, h.Height) != nil {
+		return qualityAnswer{Available: true, Low: true, Text: v.T("quality.unusable")}
 	}
 	_, q, err := eng.Extract(r.Context(), s, image)
 	if err != nil {

@@ -6,6 +6,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/huella-abis/huella/internal/hostile"
 )
 
 func TestQuality(t *testing.T) {
@@ -40,6 +43,17 @@ func TestQuality(t *testing.T) {
 		code, got := measure(url.Values{"modality": {"finger"}, "position": {"1"}}, []byte("not an image"))
 		if code != http.StatusOK || got["low"] != true || !strings.Contains(got["text"].(string), "vuelva a capturar") {
 			t.Fatalf("garbage: %d %v", code, got)
+		}
+	})
+	t.Run("BombRefusedFromHeader", func(t *testing.T) {
+		bomb := hostile.BombPNG(10000, 10000)
+		start := time.Now()
+		code, got := measure(url.Values{"modality": {"finger"}, "position": {"1"}, "ppi": {"500"}}, bomb)
+		if code != http.StatusOK || got["low"] != true {
+			t.Fatalf("bomb: %d %v", code, got)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("took %v: the bomb was decoded", d)
 		}
 	})
 	t.Run("ErrCSRF", func(t *testing.T) {

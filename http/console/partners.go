@@ -193,7 +193,9 @@ func (c *Console) saveAgreement(w http.ResponseWriter, r *http.Request, req *req
 	}
 	ctx := r.Context()
 	if p != nil {
-		err = p.Validate()
+		if err = p.Validate(); err == nil {
+			err = p.CheckFiles(c.cfg.PartnerFileDir)
+		}
 	} else if _, err = fs.FindPartner(ctx, a.Partner); huella.ErrorCode(err) == huella.ENOTFOUND {
 		err = huella.Errorf(huella.EINVALID, "agreement partner must be a partner code")
 	}
@@ -240,7 +242,7 @@ func (c *Console) handleUpdatePartner(w http.ResponseWriter, r *http.Request, re
 	}
 	if st := f.Get("state"); st != partnerActive && st != partnerSuspended {
 		err = huella.Errorf(huella.EINVALID, "partner state must be active or suspended")
-	} else {
+	} else if err = p.CheckFiles(c.cfg.PartnerFileDir); err == nil {
 		err = fs.UpdatePartner(r.Context(), p)
 	}
 	if err != nil {

@@ -92,10 +92,12 @@ func TestEditPartner(t *testing.T) {
 		for name, tc := range map[string]struct {
 			field, value, want string
 		}{
-			"Endpoint":  {"endpoint", "http://pnc.example/huella", "debe usar https"},
-			"KeyAlone":  {"client_cert_file", "", "certificado de cliente necesita su clave"},
-			"State":     {"state", "deleted", "activa o suspendida"},
-			"NameEmpty": {"name", "", "Indique el nombre de la institución"},
+			"Endpoint":    {"endpoint", "http://pnc.example/huella", "debe usar https"},
+			"KeyAlone":    {"client_cert_file", "", "certificado de cliente necesita su clave"},
+			"State":       {"state", "deleted", "activa o suspendida"},
+			"NameEmpty":   {"name", "", "Indique el nombre de la institución"},
+			"CertOutside": {"client_cert_file", "/etc/shadow", "client_cert_file"},
+			"KeyDotDot":   {"client_key_file", "/etc/huella/../shadow", "client_key_file"},
 		} {
 			t.Run(name, func(t *testing.T) {
 				f := form()

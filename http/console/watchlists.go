@@ -132,6 +132,15 @@ func (c *Console) handleCreateWatchlist(w http.ResponseWriter, r *http.Request, 
 	} else if wl.Owner == "" {
 		wl.Owner = programOwner
 	}
+	partners, _ := c.cfg.Store.(huella.PartnerFinder)
+	if err := huella.CheckWatchlistOwner(r.Context(), wl.Owner, partners); err != nil {
+		if huella.ErrorCode(err) != huella.EINVALID && huella.ErrorCode(err) != huella.EFORBIDDEN {
+			c.renderError(w, r, req.user, err)
+			return
+		}
+		fail(v.ErrorText(err))
+		return
+	}
 	var ok bool
 	if wl.ValidFrom, ok = parseFormTime(r.PostFormValue("valid_from")); !ok {
 		fail(v.T("watchlists.err.date", v.T("watchlists.valid_from")))
