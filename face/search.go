@@ -108,14 +108,33 @@ func (g *Gallery) scan(p *Probe, lo, hi int, out []float32) {
 }
 
 // dotInt8Go is the portable int8 scan: dots[i] = codes[i·128:(i+1)·128]·probe.
+// It scores two entries per 64-bit multiplication: the pair's codes packed
+// as lo + hi·2³² times the probe value gives both products, and their sums
+// (|·| ≤ 128·128·127 < 2³¹) stay apart in the two halves, the high one
+// short by one when the low one is negative.
 func dotInt8Go(codes []int8, probe []int16, dots []int32) {
-	probe = probe[:DescriptorSize]
-	for i := range dots {
-		e := codes[i*DescriptorSize : (i+1)*DescriptorSize]
+	p := (*[DescriptorSize]int16)(probe)
+	i := 0
+	for ; i+1 < len(dots); i += 2 {
+		a := (*[DescriptorSize]int8)(codes[i*DescriptorSize:])
+		b := (*[DescriptorSize]int8)(codes[(i+1)*DescriptorSize:])
+		var s0, s1 int64
+		for j := 0; j < DescriptorSize; j += 4 {
+			s0 += (int64(a[j])+int64(b[j])<<32)*int64(p[j]) +
+				(int64(a[j+2])+int64(b[j+2])<<32)*int64(p[j+2])
+			s1 += (int64(a[j+1])+int64(b[j+1])<<32)*int64(p[j+1]) +
+				(int64(a[j+3])+int64(b[j+3])<<32)*int64(p[j+3])
+		}
+		s := s0 + s1
+		lo := int32(s)
+		dots[i], dots[i+1] = lo, int32((s-int64(lo))>>32)
+	}
+	for ; i < len(dots); i++ {
+		e := (*[DescriptorSize]int8)(codes[i*DescriptorSize:])
 		var s int32
 		for j := 0; j < DescriptorSize; j += 4 {
-			s += int32(e[j])*int32(probe[j]) + int32(e[j+1])*int32(probe[j+1]) +
-				int32(e[j+2])*int32(probe[j+2]) + int32(e[j+3])*int32(probe[j+3])
+			s += int32(e[j])*int32(p[j]) + int32(e[j+1])*int32(p[j+1]) +
+				int32(e[j+2])*int32(p[j+2]) + int32(e[j+3])*int32(p[j+3])
 		}
 		dots[i] = s
 	}

@@ -2,4 +2,8 @@
 
 package face
 
-func dotInt8(codes []int8, probe []int16, dots []int32) { dotInt8Go(codes, probe, dots) }
+const hasAVX2Kernel = false
+
+func dotInt8AVX2Slices(codes []int8, probe []int16, dots []int32) {
+	panic("face: no AVX2 kernel in this build")
+}

@@ -1,3 +1,5 @@
+//go:build amd64 && !purego
+
 package iris
 
 import (
@@ -6,10 +8,14 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-// hasKernel reports whether an AVX-512 VPOPCNTDQ kernel can run here for
-// this code size (2048 or 1024 bits).
-var hasKernel = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VPOPCNTDQ && cpu.X86.HasAVX512VL &&
+// hasAVX512Kernel reports whether the AVX-512 VPOPCNTDQ kernel can run here
+// for this code size (2048 or 1024 bits).
+var hasAVX512Kernel = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VPOPCNTDQ && cpu.X86.HasAVX512VL &&
 	(CodeWords == 32 || CodeWords == 16)
+
+// hasAVX2Kernel reports whether the AVX2 kernel can run here for this code
+// size (2048 or 1024 bits) and number of rows (its frame holds 16).
+var hasAVX2Kernel = cpu.X86.HasAVX2 && (CodeWords == 32 || CodeWords == 16) && RotRows <= 16
 
 // distances4x512 and distances2x512 write n<<32 | d for each row of rot
 // against entry, taken as groups blocks of eight rows, four (0 or 1) blocks of
@@ -24,13 +30,40 @@ func distances4x512(rot *uint64, entry *uint64, out *uint64, groups, four, singl
 //go:noescape
 func distances2x512(rot *uint64, entry *uint64, out *uint64, groups, four, singles int) (dn, maxN uint64)
 
-func distancesKernel(rot *[RotRows][EntryWords]uint64, entry []uint64, out *[RotRows]uint64) (minD, maxN, minN uint32) {
+// distances8x256 and distances4x256 are the AVX2 forms for codes of eight
+// or four 256-bit registers (see kernel_avx2_amd64.s): groups blocks of four
+// rows, then singles single rows, with the same outputs.
+//
+// distances4x256 reads the probe rows' mask nibbles from nibbles
+// (Probe.maskNibbles); distances8x256 ignores it.
+//
+//go:noescape
+func distances8x256(rot *uint64, nibbles *uint64, entry *uint64, out *uint64, groups, singles int) (dn, maxN uint64)
+
+//go:noescape
+func distances4x256(rot *uint64, nibbles *uint64, entry *uint64, out *uint64, groups, singles int) (dn, maxN uint64)
+
+func distancesAVX512(rot *[RotRows][EntryWords]uint64, entry []uint64, out *[RotRows]uint64) (minD, maxN, minN uint32) {
 	r := (*uint64)(unsafe.Pointer(rot))
+	e := (*[EntryWords]uint64)(entry)
 	var dn, mx uint64
 	if CodeWords == 32 {
-		dn, mx = distances4x512(r, &entry[0], &out[0], RotRows/8, RotRows%8/4, RotRows%4)
+		dn, mx = distances4x512(r, &e[0], &out[0], RotRows/8, RotRows%8/4, RotRows%4)
 	} else {
-		dn, mx = distances2x512(r, &entry[0], &out[0], RotRows/8, RotRows%8/4, RotRows%4)
+		dn, mx = distances2x512(r, &e[0], &out[0], RotRows/8, RotRows%8/4, RotRows%4)
+	}
+	return uint32(dn), uint32(mx >> 32), uint32(dn >> 32)
+}
+
+func distancesAVX2(rot *[RotRows][EntryWords]uint64, nibbles *[RotRows][EntryWords]uint64, entry []uint64, out *[RotRows]uint64) (minD, maxN, minN uint32) {
+	r := (*uint64)(unsafe.Pointer(rot))
+	nb := (*uint64)(unsafe.Pointer(nibbles))
+	e := (*[EntryWords]uint64)(entry)
+	var dn, mx uint64
+	if CodeWords == 32 {
+		dn, mx = distances8x256(r, nb, &e[0], &out[0], RotRows/4, RotRows%4)
+	} else {
+		dn, mx = distances4x256(r, nb, &e[0], &out[0], RotRows/4, RotRows%4)
 	}
 	return uint32(dn), uint32(mx >> 32), uint32(dn >> 32)
 }

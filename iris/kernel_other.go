@@ -1,9 +1,16 @@
-//go:build !amd64
+//go:build !amd64 || purego
 
 package iris
 
-const hasKernel = false
+const (
+	hasAVX512Kernel = false
+	hasAVX2Kernel   = false
+)
 
-func distancesKernel(rot *[RotRows][EntryWords]uint64, entry []uint64, out *[RotRows]uint64) (minD, maxN, minN uint32) {
-	panic("iris: no kernel on this architecture")
+func distancesAVX512(rot *[RotRows][EntryWords]uint64, entry []uint64, out *[RotRows]uint64) (minD, maxN, minN uint32) {
+	panic("iris: no AVX-512 kernel in this build")
+}
+
+func distancesAVX2(rot *[RotRows][EntryWords]uint64, nibbles *[RotRows][EntryWords]uint64, entry []uint64, out *[RotRows]uint64) (minD, maxN, minN uint32) {
+	panic("iris: no AVX2 kernel in this build")
 }

@@ -76,6 +76,9 @@ func Score(a, b *Template) float64 {
 type Probe struct {
 	// rot holds, for each shift s, the rotated code then the rotated mask.
 	rot [RotRows][EntryWords]uint64
+	// maskNibbles holds, for each shift, the low then the high nibble of
+	// every byte of the rotated mask (as bytes 0–15), for the AVX2 kernel.
+	maskNibbles [RotRows][EntryWords]uint64
 }
 
 // NewProbe prepares t for matching.
@@ -87,6 +90,13 @@ func NewProbe(t *Template) *Probe {
 	}
 	for s := Shifts; s < RotRows; s++ {
 		p.rot[s] = p.rot[MaxShift]
+	}
+	const lowNibbles = 0x0f0f0f0f0f0f0f0f
+	for s := range p.rot {
+		for i, w := range p.rot[s][CodeWords:] {
+			p.maskNibbles[s][i] = w & lowNibbles
+			p.maskNibbles[s][CodeWords+i] = w >> 4 & lowNibbles
+		}
 	}
 	return p
 }
@@ -112,19 +122,14 @@ func (p *Probe) distance(entry []uint64) (float64, int) {
 	return best, bestShift
 }
 
-// fastDistance returns the same value as distance: with the AVX-512 kernel
-// when the CPU has it, else with an unrolled pure-Go loop. When bound is
+// fastDistance returns the same value as distance, with the fastest kernel
+// the CPU runs (see Kernel). When bound is
 // finite it may return early with a value above bound (and shift 0) once a
 // lower bound on every shift's distance exceeds bound: such an entry cannot
 // enter the candidate list, and the ones that can get their exact distance.
 func (p *Probe) fastDistance(entry []uint64, bound float64) (float64, int) {
 	var counts [RotRows]uint64
-	var minD, maxN, minN uint32
-	if hasKernel {
-		minD, maxN, minN = distancesKernel(&p.rot, entry, &counts)
-	} else {
-		minD, maxN, minN = p.countsGo(entry, &counts)
-	}
+	minD, maxN, minN := p.counts(entry, &counts)
 	if lowerBound(minD, maxN, minN) > bound+boundMargin {
 		return lowerBound(minD, maxN, minN), 0
 	}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +36,7 @@ type Config struct {
 	Data     string        // data directory: database, blobs, key
 	KeyFile  string        // data key; default Data/keys/data.key
 	Postgres string        // PostgreSQL DSN; empty uses SQLite in Data
+	Blobs    string        // image store: empty for Data/blobs, or s3://BUCKET[/PREFIX]?endpoint=…
 	Forward  ForwardConfig // forwarding to partners (serve; partner.go)
 	// MetricsAddr, when set, serves /metrics there instead of on Addr;
 	// MetricsToken, when set, is the bearer token /metrics requires.
@@ -89,6 +91,7 @@ func (c *Config) registerFlags(fs *flag.FlagSet, withAddr bool) {
 	fs.StringVar(&c.AuditCheckpoints, "audit-checkpoints", os.Getenv("HUELLA_AUDIT_CHECKPOINTS"), "file signed audit checkpoints are appended to, outside the data directory; default DATA.audit-checkpoints ($HUELLA_AUDIT_CHECKPOINTS)")
 	fs.DurationVar(&c.AuditEvery, "audit-checkpoint-every", envDuration("HUELLA_AUDIT_CHECKPOINT_EVERY", audit.DefaultCheckpointEvery), "sign an audit checkpoint this often when the chain grew ($HUELLA_AUDIT_CHECKPOINT_EVERY)")
 	fs.StringVar(&c.Postgres, "postgres", os.Getenv("HUELLA_POSTGRES"), "PostgreSQL DSN; empty uses SQLite in the data directory ($HUELLA_POSTGRES)")
+	fs.StringVar(&c.Blobs, "blobs", os.Getenv("HUELLA_BLOBS"), "image store: empty for DATA/blobs, or s3://BUCKET[/PREFIX]?endpoint=HOST:PORT[&region=R][&insecure=true] with $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY ($HUELLA_BLOBS)")
 	registerLogLevel(fs)
 }
 
@@ -141,12 +144,30 @@ func (c *Config) checkExisting() error {
 	return nil
 }
 
+// BlobStore is where the images are: a directory or an S3 bucket, whose
+// orphans "huella purge --orphans" sweeps.
+type BlobStore interface {
+	huella.BlobStore
+	Sweep(ctx context.Context, before time.Time, refs func(ctx context.Context, fn func(ref string) error) error, dryRun bool) (*blob.SweepReport, error)
+}
+
+// openBlobs opens the blob store the configuration names.
+func openBlobs(ctx context.Context, cfg Config, key []byte) (BlobStore, error) {
+	if strings.HasPrefix(cfg.Blobs, "s3://") {
+		return blob.OpenS3(ctx, cfg.Blobs, key)
+	}
+	if cfg.Blobs != "" {
+		return nil, &ConfigError{"blobs", "an image store is empty (the data directory) or s3://…"}
+	}
+	return blob.NewFileStore(filepath.Join(cfg.Data, "blobs"), key)
+}
+
 // App is an opened Huella: its store, blobs and services, wired by hand.
 type App struct {
 	Config Config
 	Logger *slog.Logger
 	Store  huella.Store
-	Blobs  *blob.FileStore
+	Blobs  BlobStore
 	Enroll *enroll.Service
 	HTTP   *hhttp.Server
 	// Identifier is set by StartIdentification (serve, demo): commands that
@@ -203,7 +224,7 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 		return nil, err
 	}
 	a.key = key
-	if a.Blobs, err = blob.NewFileStore(filepath.Join(cfg.Data, "blobs"), key); err != nil {
+	if a.Blobs, err = openBlobs(ctx, cfg, key); err != nil {
 		return nil, err
 	}
 	if cfg.Postgres != "" {

@@ -85,6 +85,9 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if cfg.Postgres != "" {
 		return errors.New("backup: a PostgreSQL store is backed up with pg_dump and its data directory's blobs/ with a file copy: see README, Deploy, Backups")
 	}
+	if cfg.Blobs != "" {
+		return errors.New("backup: the images are in an object store (--blobs): back them up with its versioning or replication; huella backup copies DATA/blobs")
+	}
 	dest := fs.Arg(0)
 	src := cfg.Data
 	keyFile := cfg.KeyFile
@@ -180,6 +183,9 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	if cfg.Postgres != "" {
 		return errors.New("restore: the PostgreSQL store is restored with pg_restore: see README, Deploy, Backups")
+	}
+	if cfg.Blobs != "" {
+		return errors.New("restore: huella restore puts the images in DATA/blobs; restore an object store (--blobs) with its own tools")
 	}
 	src, data := fs.Arg(0), cfg.Data
 	m, err := readManifest(src)

@@ -14,9 +14,12 @@ import (
 
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/engine"
+	"github.com/huella-abis/huella/face"
 	"github.com/huella-abis/huella/fusion"
 	"github.com/huella-abis/huella/gallery"
+	"github.com/huella-abis/huella/internal/cpulevel"
 	"github.com/huella-abis/huella/internal/synth"
+	"github.com/huella-abis/huella/iris"
 )
 
 // identifyBenchResult is the JSON line "huella bench identify" prints.
@@ -32,6 +35,10 @@ type identifyBenchResult struct {
 	FingerIndex     string             `json:"finger_index,omitempty"` // prepared or two-stage
 	Shortlist       int                `json:"shortlist"`              // entries each probe template shortlists per slot
 	Penetration     float64            `json:"penetration_rate"`       // share of a slot the exact comparator searches per probe template: 1 for an exhaustive scan
+	RealRank1       *float64           `json:"real_rank1,omitempty"`   // --real-mates: share of real probe impressions whose finger ranks first
+	RealRank10      *float64           `json:"real_rank10,omitempty"`  // and within the first ten
+	RealProbes      int                `json:"real_probes,omitempty"`
+	Kernel          map[string]string  `json:"kernel"` // scan kernel per modality that has one: avx512, avx2 or generic (HUELLA_CPU caps it)
 }
 
 // runBenchIdentify builds a gallery of synthetic subjects in the engines'
@@ -47,8 +54,13 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	asJSON := fs.Bool("json", false, "print the result as one JSON line")
 	shortlist := fs.Int("shortlist", gallery.DefaultShortlist, "entries each probe template shortlists in its slot before the other slots fill in")
 	fingerIndex := fs.String("finger-index", "prepared", "finger index: prepared (exact, exhaustive) or two-stage (descriptor pre-selection)")
+	realDir := fs.String("real-mates", "", "FVC-named folder (<finger>_<n>) of real impressions: each finger's first one enrolled among the synthetic subjects, the others searched (real_rank1, real_rank10)")
+	realPPI := fs.Int("real-ppi", 500, "resolution of the --real-mates images")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
+	}
+	if err := cpulevel.Check(); err != nil {
+		return fmt.Errorf("bench identify: %w", err)
 	}
 	if *fingerIndex != "prepared" && *fingerIndex != "two-stage" {
 		return fmt.Errorf("bench identify: --finger-index must be prepared or two-stage")
@@ -74,6 +86,16 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	for m := range mods {
 		if cals[string(m)] == nil {
 			return fmt.Errorf("bench identify: no calibration for %s (run huella eval fusion)", m)
+		}
+	}
+
+	var real *realMates
+	if *realDir != "" {
+		if !mods[huella.ModalityFinger] {
+			return fmt.Errorf("bench identify: --real-mates needs the finger modality")
+		}
+		if real, err = loadRealMates(ctx, *realDir, *realPPI); err != nil {
+			return err
 		}
 	}
 
@@ -113,6 +135,11 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 			mateIDs = append(mateIDs, id)
 		}
 	}
+	if real != nil {
+		if err := real.enroll(w, gen, mods); err != nil {
+			return err
+		}
+	}
 	if err := w.Close(); err != nil {
 		return err
 	}
@@ -146,6 +173,7 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	if mods[huella.ModalityFinger] {
 		r.FingerIndex = *fingerIndex
 	}
+	r.Kernel = scanKernels(mods)
 	if mods[huella.ModalityFinger] && *fingerIndex == "two-stage" {
 		// The descriptor scan is exhaustive, the exact comparator sees
 		// each slot's shortlist (and the fill-in of the other slots).
@@ -184,7 +212,16 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 		r.P95Millis[kind] = float64(lat[(len(lat)*95)/100].Microseconds()) / 1000
 		r.HitRateRank1[kind] = float64(hits) / float64(len(mates))
 	}
-	fmt.Fprintf(stdout, "%d subjects (%s): %.0f bytes/subject, load %.1f s from snapshot\n", r.Subjects, *modalities, r.BytesPerSubject, r.LoadS)
+	if real != nil {
+		rank1, rank10, n, err := real.search(ctx, g)
+		if err != nil {
+			return err
+		}
+		r.RealRank1, r.RealRank10, r.RealProbes = &rank1, &rank10, n
+		fmt.Fprintf(stdout, "  real fingers   rank-1 %.3f  rank-10 %.3f (%d probes of %d fingers, %d impressions failed)\n",
+			rank1, rank10, n, len(real.fingers), real.failed)
+	}
+	fmt.Fprintf(stdout, "%d subjects (%s): %.0f bytes/subject, load %.1f s from snapshot, kernels %v\n", r.Subjects, *modalities, r.BytesPerSubject, r.LoadS, r.Kernel)
 	for kind := range r.P50Millis {
 		fmt.Fprintf(stdout, "  %-14s p50 %.0f ms  p95 %.0f ms  rank-1 %.3f (%d probes)\n", kind, r.P50Millis[kind], r.P95Millis[kind], r.HitRateRank1[kind], r.Probes)
 	}
@@ -192,4 +229,17 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 		return writeJSONLine(stdout, r)
 	}
 	return nil
+}
+
+// scanKernels names the 1:N scan kernel of each benchmarked modality that
+// has a choice of them.
+func scanKernels(mods map[huella.Modality]bool) map[string]string {
+	k := map[string]string{}
+	if mods[huella.ModalityIris] {
+		k[string(huella.ModalityIris)] = iris.Kernel()
+	}
+	if mods[huella.ModalityFace] {
+		k[string(huella.ModalityFace)] = face.Kernel()
+	}
+	return k
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/huella-abis/huella/evaluation"
 	"github.com/huella-abis/huella/imgproc"
+	"github.com/huella-abis/huella/internal/cpulevel"
 	"github.com/huella-abis/huella/iris"
 	"github.com/huella-abis/huella/iris/iriseval"
 )
@@ -41,6 +42,9 @@ func runEvalIris(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if fs.NArg() != 1 {
 		return fmt.Errorf("usage: huella eval iris [--det det.png] [--scores scores.csv] [--json] [--eye-from-name REGEX] DIR")
 	}
+	if err := cpulevel.Check(); err != nil {
+		return fmt.Errorf("eval iris: %w", err)
+	}
 	cfg := iriseval.Config{Dir: fs.Arg(0), MaxEyes: *maxEyes, Log: stderr}
 	if *eyeFromName != "" {
 		re, err := regexp.Compile(*eyeFromName)
@@ -58,7 +62,7 @@ func runEvalIris(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		res.Images, res.Eyes, 100*res.FTE(), len(sc.Genuine), len(sc.Impostor))
 	fmt.Fprintf(stdout, "EER %.3f%%  FNMR@FMR1e-3 %.3f%%  FNMR@FMR1e-4 %.3f%%  threshold@1e-3 %.4f\n",
 		100*sc.EER(), 100*sc.FNMRAtFMR(1e-3), 100*sc.FNMRAtFMR(1e-4), sc.ThresholdAtFMR(1e-3))
-	fmt.Fprintf(stdout, "extract %.1f ms/image, 1:N %.2f M comparisons/s/core\n", res.ExtractMS, res.ComparePerSecondCore/1e6)
+	fmt.Fprintf(stdout, "extract %.1f ms/image, 1:N %.2f M comparisons/s/core (%s kernel)\n", res.ExtractMS, res.ComparePerSecondCore/1e6, iris.Kernel())
 	if *det != "" {
 		f, err := os.Create(*det)
 		if err != nil {
@@ -89,6 +93,7 @@ func runEvalIris(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			"fnmr_at_fmr_1e-4":   sc.FNMRAtFMR(1e-4),
 			"extract_ms":         res.ExtractMS,
 			"compare_per_s_core": res.ComparePerSecondCore,
+			"kernel":             iris.Kernel(),
 		})
 	}
 	return nil
