@@ -1,6 +1,7 @@
 package face
 
 import (
+	"fmt"
 	"image"
 	"math"
 
@@ -176,4 +177,96 @@ func chipBounds(t Similarity2D, size int) image.Rectangle {
 		maxX, maxY = math.Max(maxX, p.X), math.Max(maxY, p.Y)
 	}
 	return image.Rect(int(math.Floor(minX)), int(math.Floor(minY)), int(math.Ceil(maxX)), int(math.Ceil(maxY)))
+}
+
+// dlibMeanFace5 holds the unit-square positions dlib's get_face_chip_details
+// gives the five points of shape_predictor_5_face_landmarks: the outer and
+// inner corners of the eye on the image's right, then of the eye on its
+// left, then the base of the nose.
+var dlibMeanFace5 = [5]Point{
+	{0.8595674595992, 0.2134981538014},
+	{0.6460604764104, 0.2289674387677},
+	{0.1205750620789, 0.2137274526848},
+	{0.3340850613712, 0.2290642403242},
+	{0.4901123135679, 0.6277975316475},
+}
+
+// chip5Transform is dlib's get_face_chip_details for five points followed by
+// extract_image_chip's mapping: the least squares similarity taking the
+// padded mean face onto the points defines a square of side size·scale − 1
+// centred on the image of the chip centre (size/2, size/2); chip pixels
+// 0 … size−1 span that square.
+func chip5Transform(pts []Point, size int, padding float64) Similarity2D {
+	from := make([]Point, len(dlibMeanFace5))
+	for i, p := range dlibMeanFace5 {
+		from[i] = Point{
+			X: (padding + p.X) / (2*padding + 1) * float64(size),
+			Y: (padding + p.Y) / (2*padding + 1) * float64(size),
+		}
+	}
+	t := fitSimilarity(from, pts)
+	half := float64(size) / 2
+	c := t.Apply(Point{X: half, Y: half})
+	scale := math.Hypot(t.A, t.B)
+	k := (float64(size)*scale - 1) / float64(size-1) / scale
+	s := Similarity2D{A: t.A * k, B: t.B * k}
+	h := float64(size-1) / 2
+	s.TX = c.X - s.A*h + s.B*h
+	s.TY = c.Y - s.B*h - s.A*h
+	return s
+}
+
+// fitSimilarity is the least squares similarity taking from onto to.
+func fitSimilarity(from, to []Point) Similarity2D {
+	fc, tc := centre(from), centre(to)
+	var num1, num2, den float64
+	for i := range from {
+		fx, fy := from[i].X-fc.X, from[i].Y-fc.Y
+		tx, ty := to[i].X-tc.X, to[i].Y-tc.Y
+		num1 += fx*tx + fy*ty
+		num2 += fx*ty - fy*tx
+		den += fx*fx + fy*fy
+	}
+	s := Similarity2D{A: num1 / den, B: num2 / den}
+	s.TX = tc.X - (s.A*fc.X - s.B*fc.Y)
+	s.TY = tc.Y - (s.B*fc.X + s.A*fc.Y)
+	return s
+}
+
+// Chip5 is dlib's get_face_chip for the five points of
+// shape_predictor_5_face_landmarks (in dlib's order, as integer pixels as
+// dlib returns them): a size×size RGB crop, interleaved, identical to
+// dlib's to the grey level.
+func Chip5(img *RGB, parts []Point, size int, padding float64) ([]byte, error) {
+	if len(parts) != len(dlibMeanFace5) || size < 2 || padding < 0 {
+		return nil, fmt.Errorf("%w: face chip needs 5 points, a size ≥ 2 and padding ≥ 0", ErrImage)
+	}
+	return chipPixels(img, chip5Transform(parts, size, padding), size), nil
+}
+
+// chipPixels samples the size×size chip of img under t as dlib's
+// extract_image_chip does: bilinear, each channel truncated to an integer,
+// black where any of the four neighbours lies outside the image. It returns
+// the chip as interleaved RGB bytes.
+func chipPixels(img *RGB, t Similarity2D, size int) []byte {
+	out := make([]byte, 3*size*size)
+	for v := 0; v < size; v++ {
+		for u := 0; u < size; u++ {
+			p := t.Apply(Point{X: float64(u), Y: float64(v)})
+			x0, y0 := int(math.Floor(p.X)), int(math.Floor(p.Y))
+			if x0 < 0 || y0 < 0 || x0+1 >= img.Width || y0+1 >= img.Height {
+				continue
+			}
+			fx, fy := p.X-float64(x0), p.Y-float64(y0)
+			o := 3 * (y0*img.Width + x0)
+			row := 3 * img.Width
+			for ch := 0; ch < 3; ch++ {
+				tl, tr := float64(img.Pix[o+ch]), float64(img.Pix[o+3+ch])
+				bl, br := float64(img.Pix[o+row+ch]), float64(img.Pix[o+row+3+ch])
+				val := (1-fy)*((1-fx)*tl+fx*tr) + fy*((1-fx)*bl+fx*br)
+				out[3*(v*size+u)+ch] = byte(min(255, max(0, val)))
+			}
+		}
+	}
+	return out
 }

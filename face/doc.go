@@ -10,4 +10,11 @@
 // The pipeline, in Extractor.Extract: detections → face → landmarks →
 // aligned crop → descriptor → quality. Gallery holds descriptors as int8 for
 // 1:N scans.
+//
+// Beside the pipeline: ShapePredictor reads and runs dlib's regression-tree
+// shape predictors (shape_predictor_5_face_landmarks.dat) and Chip5 cuts
+// dlib's 5-point face chip, both checked against dlib itself
+// (tools/face-reference/dlib5.cpp); package face/onnx runs ONNX embedders
+// on the same runtime. Neither is in the shipped pipeline: BENCHMARKS.md
+// says why.
 package face

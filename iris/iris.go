@@ -41,7 +41,13 @@ type Quality struct {
 	Sharpness float64
 	// Gaze is the distance between pupil and iris centres relative to the iris radius.
 	Gaze float64
+	// Pupil and Iris are the boundaries found, in input image pixels. They
+	// are not part of the encoded template.
+	Pupil, Iris Circle
 }
+
+// Circle is a boundary in image pixels: centre (X, Y) and radius R.
+type Circle struct{ X, Y, R float64 }
 
 // ErrFailedToEnroll is wrapped by every error that rejects an image because
 // no reliable iris code could be made from it; Reason says why.
@@ -130,6 +136,7 @@ func Extract(img *image.Gray, opts Options) (*Template, error) {
 	opts.trace(TraceCode, func() image.Image { return bitsImage(t.Code) })
 	opts.trace(TraceCodeMask, func() image.Image { return bitsImage(t.Mask) })
 	t.Quality = measuredQuality(smooth, pupil, limbus, t)
+	t.Quality.Pupil, t.Quality.Iris = Circle(pupilFull), Circle(limbusFull)
 	if err := t.Quality.check(); err != nil {
 		return nil, err
 	}

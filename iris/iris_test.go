@@ -311,3 +311,57 @@ func TestExtractLargerImage(t *testing.T) {
 		t.Errorf("distance between the image and its 2× enlargement %.3f, want <= 0.2", d)
 	}
 }
+
+// TestExtractMMU2Pupil checks the pupil on MMU2 eyes (another camera than
+// the one the constants were first tuned on) where dark lashes or an eye
+// corner are as dark as the pupil; the centres were marked by hand on the
+// images.
+func TestExtractMMU2Pupil(t *testing.T) {
+	dir := datasets.Path(t, "iris/mmu2")
+	for _, c := range []struct {
+		name string
+		x, y float64
+	}{
+		{"49/490101.png", 129, 114}, // lashes in the eye corner
+		{"35/350201.png", 140, 135}, // dark iris, heavy upper lashes
+	} {
+		tp := MustExtract(t, filepath.Join(dir, c.name))
+		p, l := tp.Quality.Pupil, tp.Quality.Iris
+		if d := math.Hypot(p.X-c.x, p.Y-c.y); d > 5 || p.R < 8 || p.R > 25 {
+			t.Errorf("%s: pupil %+v, want centre within 5 px of (%.0f, %.0f) and radius 8–25", c.name, p, c.x, c.y)
+		}
+		if l.R < 40 || l.R > 75 || math.Hypot(l.X-p.X, l.Y-p.Y) > 0.3*l.R {
+			t.Errorf("%s: iris %+v around pupil %+v, want radius 40–75 around the pupil", c.name, l, p)
+		}
+	}
+}
+
+// TestExtractOffCentre checks an eye moved to the edge of the frame, one
+// side of its limbus outside the image: it still enrolls and matches itself.
+func TestExtractOffCentre(t *testing.T) {
+	dir := datasets.Path(t, "iris/casia-interval")
+	path := filepath.Join(dir, "001/L/S1001L01.jpg")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := imgproc.DecodeGray(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := MustExtract(t, path)
+	b := img.Bounds()
+	shifted := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
+	for y := 0; y < b.Dy(); y++ {
+		for x := 0; x < b.Dx(); x++ {
+			shifted.Pix[y*shifted.Stride+x] = img.Pix[y*img.Stride+min(x+70, b.Dx()-1)]
+		}
+	}
+	got, err := iris.Extract(shifted, iris.Options{})
+	if err != nil {
+		t.Fatalf("eye shifted 70 px left: %v", err)
+	}
+	if d := dist(ref, got); d >= iris.DistanceAtFMR1e3 {
+		t.Errorf("distance to the centred image %.3f, want < %.3f", d, iris.DistanceAtFMR1e3)
+	}
+}

@@ -19,9 +19,15 @@ const (
 	// Smoothing (Gaussian sigma, pixels) before the boundary searches.
 	SegmentBlurSigma = 1.5
 
-	// Pupil: seed at the darkest disc of half-size PupilSeedHalf, then an
+	// Pupil: seeds at the PupilSeeds darkest discs (half-size PupilSeedHalf
+	// at full resolution, searched at half resolution), then an
 	// integro-differential search of centres within PupilCenterSearch pixels
-	// and radii in [PupilMinRadius, PupilMaxRadius].
+	// and radii in [PupilMinRadius, PupilMaxRadius], scored on the third
+	// weakest of PupilSectors sectors. Chosen on CASIA-Iris-Interval and MMU2
+	// together: MMU2's pupils (radius 10–20) sit among lashes, eyebrows and
+	// eye corners as dark as they are, and its irises are darker.
+	PupilSeeds        = 5
+	PupilSectors      = 8
 	PupilSeedHalf     = 7
 	PupilDarkDelta    = 30
 	PupilCenterSearch = 8
@@ -38,8 +44,11 @@ const (
 	IrisMinRatio       = 1.5
 	IrisMaxRatio       = 8
 	LimbusPeakFraction = 0.75
-	IrisMinRadius      = 50
-	IrisMaxRadius      = 145
+	LimbusOneSidedGain = 2
+	// Traced limbus radii: about 45–65 pixels on MMU2, 100–120 on
+	// CASIA-Iris-Interval.
+	IrisMinRadius = 30
+	IrisMaxRadius = 145
 
 	// Circle sampling: angles per circle in the integro-differential operator.
 	CircleSamples = 96

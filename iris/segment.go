@@ -179,36 +179,26 @@ func bestEdge(g *grid, cx, cy float64, r0, r1, step int, cos, sin []float64, buf
 	return bestR, best, means
 }
 
-// pupilBoundary finds the pupil: seeded at the darkest disc, then the
-// circle of steepest dark-to-bright rise around it.
+// pupilBoundary finds the pupil. Each of the PupilSeeds darkest discs of
+// the image (eyebrows, lashes and shadows can be as dark as the pupil) seeds
+// an integro-differential search over every radius in [PupilMinRadius,
+// PupilMaxRadius] around the seed and around the centroid of the dark region
+// grown from it; a circle scores its dark-to-bright rise less how much
+// brighter its inside is than the darkest seed, so that the limbus of a dark
+// iris around the pupil does not win. The search runs at half resolution,
+// the winner is searched again at full resolution and refined on radial
+// edges.
 func pupilBoundary(g, reflections *grid) (circle, error) {
-	s := g.integral()
-	h := PupilSeedHalf
-	bestX, bestY, best := 0, 0, math.Inf(1)
-	margin := PupilMinRadius
-	for y := margin; y < g.h-margin; y += 2 {
-		for x := margin; x < g.w-margin; x += 2 {
-			if m := boxMean(s, g.w, g.h, x-h, y-h, x+h+1, y+h+1); m < best {
-				bestX, bestY, best = x, y, m
-			}
-		}
-	}
-	cx, cy, req := darkBlob(g, reflections, bestX, bestY, float32(best)+PupilDarkDelta)
-	rmin := max(PupilMinRadius, int(req*0.7))
-	rmax := min(PupilMaxRadius, int(req*1.6)+2)
-	if rmax <= rmin {
-		return circle{}, failf("no pupil found")
-	}
 	cos, sin := arcs(CircleSamples, [2]float64{0, 360})
 	var buf []float64
-	search := func(x0, y0, span, stride int) (circle, float64) {
+	search := func(g *grid, darkest float64, x0, y0, span, stride, r0, r1 int, cos, sin []float64) (circle, float64) {
 		var c circle
 		score := math.Inf(-1)
 		for y := y0 - span; y <= y0+span; y += stride {
 			for x := x0 - span; x <= x0+span; x += stride {
 				var r int
 				var d float64
-				r, d, buf = bestEdge(g, float64(x), float64(y), rmin, rmax, 2, cos, sin, buf)
+				r, d, buf = darkDiscEdge(g, float64(x), float64(y), darkest, r0, r1, cos, sin, buf)
 				if d > score {
 					c, score = circle{float64(x), float64(y), float64(r)}, d
 				}
@@ -216,19 +206,162 @@ func pupilBoundary(g, reflections *grid) (circle, error) {
 		}
 		return c, score
 	}
-	c, score := search(int(math.Round(cx)), int(math.Round(cy)), PupilCenterSearch, 2)
-	for i := 0; i < 2; i++ {
-		c2, s2 := search(int(c.X), int(c.Y), PupilCenterSearch/2, 2)
-		if s2 <= score {
-			break
-		}
-		c, score = c2, s2
-	}
-	c, score = search(int(c.X), int(c.Y), 1, 1)
-	if score < 10 || c.R == 0 {
+	half, halfRefl := g.shrunk(2), reflections.shrunk(2)
+	seeds := darkSeeds(half, PupilSeeds)
+	if len(seeds) == 0 {
 		return circle{}, failf("no pupil found")
 	}
+	darkest := seeds[0].v
+	r0, r1 := max(PupilMinRadius/2, 3), PupilMaxRadius/2
+	var best circle
+	bestScore := math.Inf(-1)
+	for _, seed := range seeds {
+		cx, cy, _ := darkBlob(half, halfRefl, seed.x, seed.y, float32(seed.v)+PupilDarkDelta, PupilMaxRadius/2)
+		starts := [][2]int{{seed.x, seed.y}}
+		if bx, by := int(math.Round(cx)), int(math.Round(cy)); abs(bx-seed.x)+abs(by-seed.y) > PupilCenterSearch/2 {
+			starts = append(starts, [2]int{bx, by})
+		}
+		for _, st := range starts {
+			c, _ := search(half, darkest, st[0], st[1], PupilCenterSearch/2, 2, r0, r1, cos, sin)
+			c, score := search(half, darkest, int(c.X), int(c.Y), 1, 1, r0, r1, cos, sin)
+			if score > bestScore && c.R > 0 {
+				best, bestScore = c, score
+			}
+		}
+	}
+	if bestScore < 5 {
+		return circle{}, failf("no pupil found")
+	}
+	c := best.scaled(2)
+	r0, r1 = max(PupilMinRadius, int(c.R)-4), min(PupilMaxRadius, int(c.R)+4)
+	if fine, _ := search(g, darkest, int(math.Round(c.X)), int(math.Round(c.Y)), 2, 1, r0, r1, cos, sin); fine.R > 0 {
+		c = fine
+	}
 	return refinedPupil(g, refinedPupil(g, c)), nil
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// darkDiscEdge scores the circles centred at (cx, cy) with radii in
+// [r0, r1] as pupils: the rise of the circular mean across the circle (over
+// ±2 pixels) in the third weakest of PupilSectors sectors (a dark clump of
+// lashes rises on some sides only; a pupil all round), less the excess of
+// the disc's mean inside 0.8 r over darkest, the image's darkest level. It
+// returns the best radius and its score.
+func darkDiscEdge(g *grid, cx, cy, darkest float64, r0, r1 int, cos, sin []float64, buf []float64) (int, float64, []float64) {
+	const step = 2
+	n := r1 + step + 1
+	if cap(buf) < n*(PupilSectors+1) {
+		buf = make([]float64, n*(PupilSectors+1))
+	}
+	buf = buf[:n*(PupilSectors+1)]
+	means, sectors := buf[:n], buf[n:]
+	x0, y0 := int(math.Round(cx)), int(math.Round(cy))
+	per := len(cos) / PupilSectors
+	for r := 0; r < n; r++ {
+		var all float32
+		total := 0
+		fr := float64(r)
+		for sct := 0; sct < PupilSectors; sct++ {
+			var sum float32
+			k := 0
+			for i := sct * per; i < (sct+1)*per; i++ {
+				x := x0 + int(math.Round(fr*cos[i]))
+				y := y0 + int(math.Round(fr*sin[i]))
+				if uint(x) < uint(g.w) && uint(y) < uint(g.h) {
+					sum += g.v[y*g.w+x]
+					k++
+				}
+			}
+			if k*2 < per {
+				sectors[sct*n+r] = math.NaN()
+			} else {
+				sectors[sct*n+r] = float64(sum) / float64(k)
+			}
+			all += sum
+			total += k
+		}
+		if total*2 < len(cos) {
+			means[r] = math.NaN()
+		} else {
+			means[r] = float64(all) / float64(total)
+		}
+	}
+	bestR, best := 0, math.Inf(-1)
+	var sumW, sumM float64
+	k := 0
+	var rises [PupilSectors]float64
+	for r := r0; r <= r1; r++ {
+		// Inside: rings 0..0.8 r weighted by their circumference.
+		for ; k <= r*4/5; k++ {
+			m := means[k]
+			if math.IsNaN(m) {
+				continue
+			}
+			w := float64(max(k, 1))
+			sumW += w
+			sumM += w * m
+		}
+		if sumW == 0 {
+			continue
+		}
+		for sct := range rises {
+			rises[sct] = sectors[sct*n+r+step] - sectors[sct*n+r-step]
+			if math.IsNaN(rises[sct]) {
+				rises[sct] = math.Inf(-1)
+			}
+		}
+		sort.Float64s(rises[:])
+		if d := rises[2] - math.Max(sumM/sumW-darkest, 0); d > best {
+			bestR, best = r, d
+		}
+	}
+	return bestR, best, buf
+}
+
+// seed is a candidate pupil position and its darkness.
+type seed struct {
+	x, y int
+	v    float64
+}
+
+// darkSeeds returns the n darkest discs of half-size PupilSeedHalf/2 of g
+// (the image at half resolution), at least PupilSeedHalf+PupilMinRadius/2
+// pixels apart, darkest first.
+func darkSeeds(g *grid, n int) []seed {
+	s := g.integral()
+	h := PupilSeedHalf / 2
+	margin := PupilMinRadius / 2
+	var all []seed
+	for y := margin; y < g.h-margin; y++ {
+		for x := margin; x < g.w-margin; x++ {
+			all = append(all, seed{x, y, boxMean(s, g.w, g.h, x-h, y-h, x+h+1, y+h+1)})
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].v < all[j].v })
+	sep := PupilSeedHalf + PupilMinRadius/2
+	var out []seed
+	for _, c := range all {
+		far := true
+		for _, o := range out {
+			if abs(c.x-o.x) < sep && abs(c.y-o.y) < sep {
+				far = false
+				break
+			}
+		}
+		if far {
+			out = append(out, c)
+			if len(out) == n {
+				break
+			}
+		}
+	}
+	return out
 }
 
 // refinedPupil fits a circle to the strongest radial edges along rays from
@@ -330,6 +463,7 @@ func limbusBoundary(g *grid, p circle) (circle, error) {
 	g2 := g.blurred(1.5)
 	const step = 3
 	var right, left, prof []float64
+	oneSided := false
 	search := func(x0, y0 float64, span, stride int) (circle, float64) {
 		var c circle
 		score := math.Inf(-1)
@@ -345,7 +479,19 @@ func limbusBoundary(g *grid, p circle) (circle, error) {
 				top := math.Inf(-1)
 				for r := r0; r <= r1; r++ {
 					i := r - (r0 - step)
-					d := math.Min(right[i+step]-right[i-step], left[i+step]-left[i-step])
+					dr, dl := right[i+step]-right[i-step], left[i+step]-left[i-step]
+					d := math.Min(dr, dl)
+					if oneSided {
+						// Only one side inside the frame scores.
+						switch {
+						case math.IsNaN(dl):
+							d = dr
+						case math.IsNaN(dr):
+							d = dl
+						default:
+							d = math.NaN()
+						}
+					}
 					if math.IsNaN(d) {
 						d = math.Inf(-1)
 					}
@@ -368,6 +514,15 @@ func limbusBoundary(g *grid, p circle) (circle, error) {
 	}
 	c, score := search(math.Round(p.X), math.Round(p.Y), IrisCenterSearch, 2)
 	c, score = search(c.X, c.Y, 1, 1)
+	// An eye at the edge of the frame has one lateral arc outside the
+	// image beyond some radius, where the search above cannot look: search
+	// those radii again on the arc that is inside, centred on the pupil
+	// (one arc cannot tell the centre from the radius), and take that
+	// circle when it rises LimbusOneSidedGain times more steeply.
+	oneSided = true
+	if c1, s1 := search(math.Round(p.X), math.Round(p.Y), 0, 1); c1.R > c.R && s1 > LimbusOneSidedGain*math.Max(score, 0) {
+		c, score = c1, s1
+	}
 	if score < 3 || c.R == 0 {
 		return circle{}, failf("no limbus found")
 	}
@@ -506,13 +661,13 @@ func parabolaThrough(x0, x1, y1, x2, y2, x3, y3 float64) (parabola, bool) {
 }
 
 // darkBlob grows the region darker than threshold from the seed (within
-// PupilMaxRadius of it) and returns its centroid and equivalent radius.
-func darkBlob(g, reflections *grid, sx, sy int, threshold float32) (cx, cy, r float64) {
+// maxRadius of it) and returns its centroid and equivalent radius.
+func darkBlob(g, reflections *grid, sx, sy int, threshold float32, maxRadius int) (cx, cy, r float64) {
 	seen := make([]bool, len(g.v))
 	stack := []int{sy*g.w + sx}
 	seen[stack[0]] = true
 	var n, mx, my float64
-	lim := PupilMaxRadius * PupilMaxRadius
+	lim := maxRadius * maxRadius
 	for len(stack) > 0 {
 		i := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]

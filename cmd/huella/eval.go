@@ -22,6 +22,7 @@ var evaluators = map[string]command{
 	"finger-index":  runEvalFingerIndex,
 	"finger-robust": runEvalFingerRobust,
 	"iris":          runEvalIris,
+	"iris-robust":   runEvalIrisRobust,
 	"face":          runEvalFace,
 	"tattoo":        runEvalTattoo,
 }

@@ -130,7 +130,8 @@ func writeIrisScores(path string, res *iriseval.Result) error {
 }
 
 // traceIris extracts one image with the trace hook on, writing each stage as
-// <trace-dir>/<key>.png.
+// <trace-dir>/<key>.png, then prints the boundaries and the quality measures
+// beside their gates (or the failure reason).
 func traceIris(path, dir string, stdout io.Writer) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -144,7 +145,7 @@ func traceIris(path, dir string, stdout io.Writer) error {
 		return fmt.Errorf("eval iris: %w", err)
 	}
 	var werr error
-	_, err = iris.Extract(img, iris.Options{Trace: func(key string, im image.Image) {
+	t, err := iris.Extract(img, iris.Options{Trace: func(key string, im image.Image) {
 		out := filepath.Join(dir, key+".png")
 		f, err := os.Create(out)
 		if err != nil {
@@ -162,6 +163,12 @@ func traceIris(path, dir string, stdout io.Writer) error {
 	}
 	if err != nil {
 		fmt.Fprintln(stdout, err)
+		return nil
 	}
+	// The quality measures against their gates (params.go).
+	q := t.Quality
+	fmt.Fprintf(stdout, "pupil (%.1f, %.1f) r %.1f, iris (%.1f, %.1f) r %.1f\n", q.Pupil.X, q.Pupil.Y, q.Pupil.R, q.Iris.X, q.Iris.Y, q.Iris.R)
+	fmt.Fprintf(stdout, "usable area %.2f (>= %.2f), pupil/iris %.2f (%.2f-%.2f), gaze %.2f (<= %.2f), sharpness %.2f (>= %.2f)\n",
+		q.UsableFraction, iris.MinUsableFraction, q.PupilRatio, iris.MinPupilRatio, iris.MaxPupilRatio, q.Gaze, iris.MaxGaze, q.Sharpness, iris.MinSharpness)
 	return nil
 }

@@ -39,7 +39,8 @@ type Config struct {
 	// MaxEyes, when positive, keeps only the first MaxEyes eyes (sorted), for
 	// quick runs.
 	MaxEyes int
-	// SpeedProbes is the number of 1:N searches timed (0 = 20).
+	// SpeedProbes is the number of 1:N searches timed (0 = 20, negative =
+	// no timing).
 	SpeedProbes int
 	// Log receives progress and failure-to-enroll reasons (file names only).
 	Log io.Writer
@@ -211,10 +212,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	probes := cfg.SpeedProbes
-	if probes <= 0 {
+	if probes == 0 {
 		probes = 20
 	}
-	res.ComparePerSecondCore = SearchSpeed(res.Templates, probes)
+	if probes > 0 {
+		res.ComparePerSecondCore = SearchSpeed(res.Templates, probes)
+	}
 	return res, nil
 }
 
