@@ -50,6 +50,9 @@ type Service struct {
 	// Logger records failures that do not fail the request. It never
 	// receives biographic values or images.
 	Logger *slog.Logger
+	// OnEnrolled, when set, is called after each stored enrollment,
+	// whichever door it came in by (API, console, import, demo): metrics.
+	OnEnrolled func(e *huella.Encounter)
 }
 
 // NewService returns a service over the store and blob store.
@@ -167,10 +170,13 @@ func (s *Service) Enroll(ctx context.Context, req *Request) (*huella.Encounter, 
 		// The encounter is stored; a gallery that misses it is rebuilt
 		// from the store at the next start.
 		if err := s.Identifier.Enrolled(e); err != nil {
-			s.Logger.Error("gallery update failed", "encounter", e.ID, "err", err)
+			s.Logger.ErrorContext(ctx, "gallery update failed", "encounter", e.ID, "err", err)
 		} else if e.Identification.Decision != huella.DecisionLinked {
 			s.reviewMissed(ctx, e, mark)
 		}
+	}
+	if s.OnEnrolled != nil {
+		s.OnEnrolled(e)
 	}
 	return s.answer(ctx, e)
 }
@@ -187,7 +193,7 @@ func (s *Service) reviewMissed(ctx context.Context, e *huella.Encounter, mark ui
 		err = s.Identifier.Store.CreateHits(ctx, hits)
 	}
 	if err != nil {
-		s.Logger.Error("review of concurrent enrollments failed", "encounter", e.ID, "err", err)
+		s.Logger.ErrorContext(ctx, "review of concurrent enrollments failed", "encounter", e.ID, "err", err)
 		return
 	}
 	for _, h := range hits {

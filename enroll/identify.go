@@ -34,6 +34,9 @@ type Identifier struct {
 	Now        func() time.Time
 
 	AutoLinkFMR, ReviewFMR, WatchlistFMR float64
+	// OnIdentified, when set, is told how long each 1:N search of a probe
+	// took (both galleries), for metrics.
+	OnIdentified func(probe []*huella.Template, took time.Duration)
 
 	loaded  atomic.Bool
 	mu      sync.Mutex
@@ -162,6 +165,9 @@ func (x *Identifier) Identify(ctx context.Context, probe []*huella.Template) (*h
 	id := &huella.Identification{Decision: huella.DecisionNewSubject}
 	if len(probe) == 0 {
 		return id, nil
+	}
+	if x.OnIdentified != nil {
+		defer func(start time.Time) { x.OnIdentified(probe, time.Since(start)) }(time.Now())
 	}
 	review := fusion.LLRForFMR(x.ReviewFMR)
 	autoLink := fusion.LLRForFMR(x.AutoLinkFMR)

@@ -41,11 +41,11 @@ func (s *Service) PurgeSubject(ctx context.Context, id string, reason huella.Pur
 	for _, ref := range p.Blobs {
 		if err := s.Blobs.Delete(ctx, ref); err != nil {
 			failed++
-			s.Logger.Error("delete purged blob failed; the orphan sweep will", "subject", id, "err", err)
+			s.Logger.ErrorContext(ctx, "delete purged blob failed; the orphan sweep will", "subject", id, "err", err)
 		}
 	}
 	if failed > 0 {
-		s.Logger.Warn("purged blobs left for the orphan sweep", "subject", id, "count", failed)
+		s.Logger.WarnContext(ctx, "purged blobs left for the orphan sweep", "subject", id, "count", failed)
 	}
 	return p, nil
 }

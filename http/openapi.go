@@ -79,7 +79,7 @@ func buildOpenAPI(routes []route) map[string]any {
 		case rt.RawResponse != "":
 			ok["content"] = map[string]any{rt.RawResponse: map[string]any{"schema": map[string]any{"type": "string", "contentMediaType": rt.RawResponse}}}
 		}
-		errResp := map[string]any{"description": "error: {code, message}", "content": map[string]any{"application/json": map[string]any{"schema": errorSchema}}}
+		errResp := map[string]any{"description": "error: an RFC 9457 problem with Huella's code", "content": map[string]any{problemContentType: map[string]any{"schema": errorSchema}}}
 		op["responses"] = map[string]any{okStatus: ok, "4XX": errResp, "5XX": errResp}
 		item, _ := paths[rt.Path].(map[string]any)
 		if item == nil {
@@ -88,14 +88,29 @@ func buildOpenAPI(routes []route) map[string]any {
 		}
 		item[strings.ToLower(rt.Method)] = op
 	}
-	for _, p := range []string{"/healthz", "/readyz", "/metrics", "/openapi.json"} {
-		paths[p] = map[string]any{"get": map[string]any{"summary": "service endpoint, no authentication", "responses": map[string]any{"200": map[string]any{"description": "success"}}}}
+	for _, p := range []struct{ path, id, summary, contentType string }{
+		{"/healthz", "getHealthz", "Liveness: the process answers", "text/plain"},
+		{"/readyz", "getReadyz", "Readiness: store reachable and galleries loaded; the build serving", "application/json"},
+		{"/metrics", "getMetrics", "Prometheus metrics", "text/plain"},
+		{"/openapi.json", "getOpenAPI", "This document", "application/json"},
+		{"/.well-known/jwks.json", "getJWKS", "Our public keys for partners to verify signed deliveries (JWK Set, RFC 7517); served when forwarding runs", "application/json"},
+	} {
+		responses := map[string]any{"200": map[string]any{"description": "success",
+			"content": map[string]any{p.contentType: map[string]any{"schema": map[string]any{}}}}}
+		if p.path == "/readyz" {
+			responses["503"] = map[string]any{"description": "not ready: store unreachable or galleries loading",
+				"content": map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}}
+		}
+		paths[p.path] = map[string]any{"get": map[string]any{"summary": p.summary, "operationId": p.id,
+			"description": "Service endpoint, no authentication.", "security": []any{}, "responses": responses}}
 	}
 	return map[string]any{
 		"openapi": "3.1.0",
 		"info": map[string]any{"title": "Huella ABIS API", "version": "1",
+			"license":     map[string]any{"name": "Apache License 2.0", "identifier": "Apache-2.0"},
 			"description": "Enrollment, identification and records of a multimodal automated biometric identification system. Every read of personal data is audited."},
-		"paths": paths,
+		"servers": []any{map[string]any{"url": "/", "description": "the server that serves this document"}},
+		"paths":   paths,
 		"components": map[string]any{
 			"schemas":         schemas,
 			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": "API token from `huella user add`"}},
@@ -110,8 +125,11 @@ func operationID(rt route) string {
 		if seg == "" || seg == "v1" {
 			continue
 		}
-		seg = strings.Trim(seg, "{}")
-		b.WriteString(strings.ToUpper(seg[:1]) + seg[1:])
+		for _, word := range strings.Split(strings.Trim(seg, "{}"), "-") {
+			if word != "" {
+				b.WriteString(strings.ToUpper(word[:1]) + word[1:])
+			}
+		}
 	}
 	return b.String()
 }

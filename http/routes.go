@@ -122,13 +122,9 @@ func (s *Server) handleCreateEncounter(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, e)
 }
 
-// enroll runs the enrollment flow and counts the enrollment.
+// enroll runs the enrollment flow; the service counts it (Observe).
 func (s *Server) enroll(ctx context.Context, req *enroll.Request) (*huella.Encounter, error) {
-	e, err := s.Enroll.Enroll(ctx, req)
-	if err == nil {
-		s.metrics.enrolled.Inc()
-	}
-	return e, err
+	return s.Enroll.Enroll(ctx, req)
 }
 
 func (s *Server) readEncounterRequest(r *http.Request) (*enroll.Request, error) {

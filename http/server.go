@@ -22,6 +22,8 @@ import (
 	"github.com/huella-abis/huella/adjudicate"
 	"github.com/huella-abis/huella/enroll"
 	"github.com/huella-abis/huella/internal/admit"
+	"github.com/huella-abis/huella/internal/buildinfo"
+	"github.com/huella-abis/huella/internal/requestid"
 )
 
 // Default request limits. A request with images (an encounter, an
@@ -67,6 +69,7 @@ type Server struct {
 	server  *http.Server
 	ln      net.Listener
 	metrics *metrics
+	ops     *opsMetrics // observe.go
 	// metricsServer serves /metrics on its own address (OpenMetrics); the
 	// API's address then answers /metrics with 404.
 	metricsServer *http.Server
@@ -79,12 +82,15 @@ func NewServer(store huella.Store, blobs huella.BlobStore, enroller *enroll.Serv
 		Store:   store,
 		Blobs:   blobs,
 		Enroll:  enroller,
-		Logger:  logger,
+		Logger:  slog.New(requestid.Handler(logger.Handler())),
 		Now:     time.Now,
 		mux:     http.NewServeMux(),
 		metrics: newMetrics(),
 		Uploads: admit.NewGate(0, 0),
 	}
+	s.ops = newOpsMetrics(s)
+	s.ops.register(s.metrics.registry)
+	s.Observe()
 	if st, ok := store.(adjudicate.Store); ok {
 		s.Adjudicate = &adjudicate.Service{Store: st, Blobs: blobs}
 		if enroller != nil {
@@ -105,6 +111,9 @@ func NewServer(store huella.Store, blobs huella.BlobStore, enroller *enroll.Serv
 		s.mux.Handle(rt.Method+" "+rt.Path, s.authenticated(rt, rt.Handler))
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if s.methodNotAllowed(w, r) {
+			return
+		}
 		if s.Console == nil || strings.HasPrefix(r.URL.Path, "/v1/") {
 			s.Error(w, r, huella.Errorf(huella.ENOTFOUND, "no such endpoint"))
 			return
@@ -115,7 +124,9 @@ func NewServer(store huella.Store, blobs huella.BlobStore, enroller *enroll.Serv
 }
 
 // Handler returns the server's handler, for tests and embedding.
-func (s *Server) Handler() http.Handler { return s.recoverer(s.secureHeaders(privateHeaders(s.mux))) }
+func (s *Server) Handler() http.Handler {
+	return s.accessLog(s.recoverer(s.secureHeaders(privateHeaders(s.mux))))
+}
 
 // privateHeaders marks every response as not to be cached (records and
 // images of people must not linger in shared or browser caches) and not to
@@ -218,7 +229,7 @@ func (s *Server) Close() error {
 
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	if err := s.Store.Ping(r.Context()); err != nil {
-		s.Logger.Warn("not ready", "err", err)
+		s.Logger.WarnContext(r.Context(), "not ready", "err", err)
 		http.Error(w, "store unavailable", http.StatusServiceUnavailable)
 		return
 	}
@@ -228,7 +239,7 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	fmt.Fprintln(w, "ready")
+	writeJSON(w, http.StatusOK, readyResponse{Status: "ready", Info: buildinfo.Read()})
 }
 
 // route is one API endpoint: its access rule and handler. The route table
@@ -319,7 +330,7 @@ func (s *Server) authenticate(r *http.Request) (*huella.User, error) {
 		// Bookkeeping for "tokens by last use": a failure costs a late
 		// entry, not the request.
 		if err := s.Store.RecordTokenUse(r.Context(), u.ID, now); err != nil {
-			s.Logger.Warn("record token use", "user", u.ID, "err", err)
+			s.Logger.WarnContext(r.Context(), "record token use", "user", u.ID, "err", err)
 		}
 	}
 	return u, nil
@@ -342,8 +353,8 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.Logger.Error("panic in handler", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
-				writeJSON(w, http.StatusInternalServerError, errorResponse{Code: huella.EINTERNAL, Message: "internal error"})
+				s.Logger.ErrorContext(r.Context(), "panic in handler", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v))
+				writeProblem(w, http.StatusInternalServerError, huella.EINTERNAL, "internal error")
 			}
 		}()
 		next.ServeHTTP(w, r)
@@ -358,12 +369,6 @@ type statusWriter struct {
 func (w *statusWriter) WriteHeader(code int) {
 	w.status = code
 	w.ResponseWriter.WriteHeader(code)
-}
-
-// errorResponse is the body of every error: a code and a message safe to show.
-type errorResponse struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
 }
 
 var statusByCode = map[string]int{
@@ -388,13 +393,13 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	code := huella.ErrorCode(err)
 	if code == huella.EINTERNAL {
-		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.Logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	status, ok := statusByCode[code]
 	if !ok {
 		status = http.StatusInternalServerError
 	}
-	writeJSON(w, status, errorResponse{Code: code, Message: huella.ErrorMessage(err)})
+	writeProblem(w, status, code, huella.ErrorMessage(err))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -497,14 +497,20 @@ func TestOpenAPI(t *testing.T) {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
 	var doc struct {
-		OpenAPI string                               `json:"openapi"`
-		Paths   map[string]map[string]map[string]any `json:"paths"`
+		OpenAPI string `json:"openapi"`
+		Info    struct {
+			License struct{ Identifier string } `json:"license"`
+		} `json:"info"`
+		Paths map[string]map[string]map[string]any `json:"paths"`
 	}
 	if err := json.Unmarshal(body, &doc); err != nil {
 		t.Fatal(err)
 	}
 	if doc.OpenAPI != "3.1.0" {
 		t.Errorf("openapi = %q", doc.OpenAPI)
+	}
+	if got := doc.Info.License.Identifier; got != "Apache-2.0" {
+		t.Errorf("info.license.identifier = %q, want Apache-2.0 (LICENSE)", got)
 	}
 	// Every endpoint of the access matrix is documented, and every
 	// documented /v1 endpoint is in the matrix, so neither can drift.

@@ -23,6 +23,7 @@ import (
 	"github.com/huella-abis/huella/fusion"
 	hhttp "github.com/huella-abis/huella/http"
 	"github.com/huella-abis/huella/http/console"
+	"github.com/huella-abis/huella/internal/requestid"
 	"github.com/huella-abis/huella/postgres"
 	"github.com/huella-abis/huella/sqlite"
 )
@@ -81,6 +82,7 @@ func (c *Config) registerFlags(fs *flag.FlagSet, withAddr bool) {
 		fs.StringVar(&c.TLSKey, "tls-key", os.Getenv("HUELLA_TLS_KEY"), "the PEM private key of --tls-cert ($HUELLA_TLS_KEY)")
 		fs.BoolVar(&c.TrustProxy, "trust-proxy", os.Getenv("HUELLA_TRUST_PROXY") == "true", "believe X-Forwarded-Proto from a reverse proxy that terminates TLS ($HUELLA_TRUST_PROXY=true)")
 		c.Forward.registerForwardFlags(fs)
+		fs.BoolVar(&c.TwoPersonRule, "two-person-rule", os.Getenv("HUELLA_TWO_PERSON_RULE") == "true", "a hit is confirmed only by two different examiners ($HUELLA_TWO_PERSON_RULE=true)")
 	}
 	fs.StringVar(&c.Data, "data", envOr("HUELLA_DATA", "./huella-data"), "data directory ($HUELLA_DATA)")
 	fs.StringVar(&c.KeyFile, "key-file", os.Getenv("HUELLA_KEY_FILE"), "data key file, default DATA/keys/data.key ($HUELLA_KEY_FILE)")
@@ -90,7 +92,21 @@ func (c *Config) registerFlags(fs *flag.FlagSet, withAddr bool) {
 	fs.DurationVar(&c.AuditEvery, "audit-checkpoint-every", envDuration("HUELLA_AUDIT_CHECKPOINT_EVERY", audit.DefaultCheckpointEvery), "sign an audit checkpoint this often when the chain grew ($HUELLA_AUDIT_CHECKPOINT_EVERY)")
 	fs.StringVar(&c.Postgres, "postgres", os.Getenv("HUELLA_POSTGRES"), "PostgreSQL DSN; empty uses SQLite in the data directory ($HUELLA_POSTGRES)")
 	fs.StringVar(&c.Blobs, "blobs", os.Getenv("HUELLA_BLOBS"), "image store: empty for DATA/blobs, or s3://BUCKET[/PREFIX]?endpoint=HOST:PORT[&region=R][&insecure=true] with $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY ($HUELLA_BLOBS)")
-	fs.BoolVar(&c.TwoPersonRule, "two-person-rule", os.Getenv("HUELLA_TWO_PERSON_RULE") == "true", "a hit is confirmed only by two different examiners ($HUELLA_TWO_PERSON_RULE=true)")
+	registerLogLevel(fs)
+}
+
+// logLevel is the level of the process logger, set by --log-level.
+var logLevel = new(slog.LevelVar)
+
+// registerLogLevel binds --log-level (default $HUELLA_LOG_LEVEL, else info).
+func registerLogLevel(fs *flag.FlagSet) {
+	var def slog.Level
+	if err := def.UnmarshalText([]byte(os.Getenv("HUELLA_LOG_LEVEL"))); err != nil {
+		def = slog.LevelInfo
+	}
+	defVar := new(slog.LevelVar)
+	defVar.Set(def)
+	fs.TextVar(logLevel, "log-level", defVar, "log level: debug, info, warn or error ($HUELLA_LOG_LEVEL)")
 }
 
 func envOr(name, def string) string {
@@ -254,6 +270,7 @@ func (a *App) StartIdentification(ctx context.Context) error {
 	a.Enroll.Identifier = a.Identifier
 	a.HTTP.Adjudicate.Identifier = a.Identifier
 	a.HTTP.Ready = a.Identifier.Ready
+	a.HTTP.Observe()
 	ctx, a.cancel = context.WithCancel(ctx)
 	a.wg.Add(1)
 	go func() {
@@ -338,11 +355,12 @@ func (a *App) Close() error {
 	return errors.Join(errs...)
 }
 
-// newLogger returns the process logger: JSON lines on w. Components derive
+// newLogger returns the process logger: JSON lines on w, at --log-level,
+// each line of an API request naming its request_id. Components derive
 // their own with .With("component", name). Nothing logged carries
 // biometric data or biographic values.
 func newLogger(w io.Writer) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	return slog.New(requestid.Handler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: logLevel})))
 }
 
 // systemContext is the context of work done by the command line itself.

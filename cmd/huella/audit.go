@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,15 +17,18 @@ import (
 // --nats is given) and reports the first broken link, a truncation or a
 // rewrite, with exit status 1.
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	const usage = "huella audit verify [--data DIR] [--postgres DSN] [--audit-key FILE] [--audit-checkpoints FILE] [--nats URL]"
+	if len(args) > 0 && isHelp(args[0]) {
+		return printHelp(stdout, "usage: "+usage)
+	}
 	if len(args) == 0 || args[0] != "verify" {
-		return fmt.Errorf("usage: huella audit verify [--data DIR] [--postgres DSN] [--audit-key FILE] [--audit-checkpoints FILE] [--nats URL]")
+		return fmt.Errorf("usage: %s", usage)
 	}
 	var cfg Config
-	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("audit verify", usage, stderr)
 	cfg.registerFlags(fs, false)
 	natsURL := fs.String("nats", "", "also check against the newest checkpoint on this NATS server's audit stream")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseFlags(fs, args[1:], 0); err != nil {
 		return err
 	}
 	cfg.Existing = true

@@ -2,18 +2,25 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 )
 
+// benches lists the system paths "huella bench" measures.
+var benches = map[string]command{
+	"enroll":   runBenchEnroll,
+	"identify": runBenchIdentify,
+}
+
 // runBench runs "huella bench PATH": throughput and latency of a system path.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	benches := map[string]command{
-		"enroll":   runBenchEnroll,
-		"identify": runBenchIdentify,
-	}
+	const usage = "usage: huella bench {enroll|identify} [flags]\n\nRun \"huella bench PATH -h\" for a benchmark's flags."
 	if len(args) == 0 {
-		return fmt.Errorf("usage: huella bench {enroll|identify} [flags]")
+		return errors.New(usage)
+	}
+	if isHelp(args[0]) {
+		return printHelp(stdout, usage)
 	}
 	b, ok := benches[args[0]]
 	if !ok {

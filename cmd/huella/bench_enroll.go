@@ -74,7 +74,7 @@ func runBenchEnroll(ctx context.Context, args []string, stdout, stderr io.Writer
 	hostileClients := fs.Int("hostile", 0, "clients sending hostile uploads meanwhile")
 	maxRSS := fs.Int64("max-rss", 1024, "with --hostile: fail when resident memory passes this many MB")
 	maxP95 := fs.Duration("max-p95", 0, "with --hostile: fail when the honest p95 latency passes this (0: no bound)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	if *cpuProfile != "" {

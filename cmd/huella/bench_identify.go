@@ -56,7 +56,7 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	fingerIndex := fs.String("finger-index", "prepared", "finger index: prepared (exact, exhaustive) or two-stage (descriptor pre-selection)")
 	realDir := fs.String("real-mates", "", "FVC-named folder (<finger>_<n>) of real impressions: each finger's first one enrolled among the synthetic subjects, the others searched (real_rank1, real_rank10)")
 	realPPI := fs.Int("real-ppi", 500, "resolution of the --real-mates images")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	if err := cpulevel.Check(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -33,8 +34,12 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	usage := fmt.Sprintf("usage: huella eval {%s} [flags] DIR\n\nRun \"huella eval ENGINE -h\" for an engine's flags.", strings.Join(names, "|"))
 	if len(args) == 0 {
-		return fmt.Errorf("usage: huella eval {%s} [flags] DIR", strings.Join(names, "|"))
+		return errors.New(usage)
+	}
+	if isHelp(args[0]) {
+		return printHelp(stdout, usage)
 	}
 	eval, ok := evaluators[args[0]]
 	if !ok {

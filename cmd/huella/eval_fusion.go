@@ -29,7 +29,7 @@ func runEvalFusion(ctx context.Context, args []string, stdout, stderr io.Writer)
 	writeCal := fs.String("write-calibration", "", "write the fitted calibrations (fitted on all scores) to this JSON file")
 	impostors := fs.Int("impostors", 20_000_000, "chimeric impostor pairs to draw")
 	asJSON := fs.Bool("json", false, "print the result as one JSON line")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	type modality struct {

@@ -267,8 +267,11 @@ func TestPartnerCommands(t *testing.T) {
 	if out := MustRun(t, "partner", "list", "--data", data); !strings.Contains(out, "disabled") {
 		t.Errorf("partner list after disable = %q", out)
 	}
-	if out := MustRun(t, "partner", "deliveries", "--data", data); out != "" {
-		t.Errorf("deliveries = %q, want none", out)
+	if out := MustRun(t, "partner", "deliveries", "--data", data); strings.Count(out, "\n") != 1 || !strings.HasPrefix(out, "ID\t") {
+		t.Errorf("deliveries = %q, want the header and no row", out)
+	}
+	if out := MustRun(t, "partner", "list", "--data", data, "--json"); !strings.Contains(out, `"code":"GT-PNC"`) {
+		t.Errorf("partner list --json = %q", out)
 	}
 	jwks := MustRun(t, "partner", "keys", "--data", data)
 	if !strings.Contains(jwks, `"crv": "Ed25519"`) {

@@ -5,16 +5,21 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/enroll"
 	"github.com/huella-abis/huella/nistmap"
 )
 
-// runImport runs "huella import --site CODE --officer NAME FILE…": each
-// ANSI/NIST-ITL transaction is enrolled as an encounter, identified like any
-// other; what cannot be mapped stays in the original transaction.
+// runImport runs "huella import --site CODE --officer NAME FILE|DIR…": each
+// ANSI/NIST-ITL transaction (every file of a directory, recursively) is
+// enrolled as an encounter, identified like any other; what cannot be
+// mapped stays in the original transaction. A file that cannot be read or
+// imported is reported and the import goes on.
 func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg Config
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
@@ -27,7 +32,11 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if fs.NArg() == 0 || *site == "" || *officer == "" {
-		return fmt.Errorf("usage: huella import --site CODE --officer NAME FILE…")
+		return fmt.Errorf("usage: huella import --site CODE --officer NAME FILE|DIR…")
+	}
+	paths, err := importPaths(fs.Args())
+	if err != nil {
+		return err
 	}
 	cfg.Existing = true // works on records already there; never creates data
 	app, err := OpenApp(ctx, cfg, newLogger(stderr))
@@ -47,12 +56,18 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	ctx = huella.NewContextWithPurpose(huella.NewContextWithActor(ctx, user), huella.PurposeEnforcement)
 	failed := 0
-	for _, path := range fs.Args() {
-		data, err := os.ReadFile(path)
-		if err != nil {
+	p := newProgress(stderr, "import", len(paths))
+	for _, path := range paths {
+		if err := ctx.Err(); err != nil {
 			return err
 		}
-		req, notes, err := nistmap.Import(data, nistmap.ImportOptions{Site: *site, Reason: huella.Reason(*reason)})
+		p.Add(1)
+		data, err := os.ReadFile(path)
+		var req *enroll.Request
+		var notes []string
+		if err == nil {
+			req, notes, err = nistmap.Import(data, nistmap.ImportOptions{Site: *site, Reason: huella.Reason(*reason)})
+		}
 		if err == nil {
 			_, err = app.Enroll.Enroll(ctx, req)
 		}
@@ -71,10 +86,43 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			fmt.Fprintf(stdout, "  note: %s\n", n)
 		}
 	}
+	p.Done()
 	if failed > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("%d of %d files not imported", failed, fs.NArg())}
+		return &exitError{code: 1, err: fmt.Errorf("%d of %d files not imported", failed, len(paths))}
 	}
 	return nil
+}
+
+// importPaths expands the arguments: a file is itself, a directory every
+// regular file under it (hidden ones skipped), in name order.
+func importPaths(args []string) ([]string, error) {
+	var paths []string
+	for _, arg := range args {
+		info, err := os.Stat(arg)
+		if err != nil || !info.IsDir() {
+			paths = append(paths, arg) // a missing file is reported with the others
+			continue
+		}
+		err = filepath.WalkDir(arg, func(path string, d iofs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if strings.HasPrefix(d.Name(), ".") && path != arg {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if d.Type().IsRegular() {
+				paths = append(paths, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return paths, nil
 }
 
 // findUser returns the enabled user with the name.

@@ -278,11 +278,27 @@ func TestDemo(t *testing.T) {
 	if n := len(second.encounters); n != 3 {
 		t.Errorf("demo has %d encounters after a restart, want 3", n)
 	}
+	// The demo enrolls through the service, not the API: the counter
+	// counts every enrollment whatever its door.
+	if !strings.Contains(first.metrics, "huella_encounters_enrolled_total 3\n") {
+		t.Errorf("metrics after the demo enrolled 3:\n%s", grepLines(first.metrics, "huella_encounters"))
+	}
+}
+
+func grepLines(text, prefix string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 type demoRun struct {
 	out        string
 	encounters []json.RawMessage
+	metrics    string
 }
 
 // runDemoUntilReady starts the demo, reads its output until it is ready,
@@ -321,6 +337,8 @@ func runDemoUntilReady(t *testing.T, data string) demoRun {
 	if err := json.Unmarshal(body, &run.encounters); err != nil {
 		t.Fatal(err)
 	}
+	_, metrics := s.get(t, "", "/metrics")
+	run.metrics = string(metrics)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

@@ -21,6 +21,9 @@ func runNist(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(args) == 0 {
 		return usage
 	}
+	if isHelp(args[0]) {
+		return printHelp(stdout, usage.Error())
+	}
 	switch args[0] {
 	case "check":
 		return runNistCheck(ctx, args[1:], stdout, stderr)

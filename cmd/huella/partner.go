@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,7 +33,14 @@ func (c *ForwardConfig) registerForwardFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.NATSListen, "nats-listen", os.Getenv("HUELLA_NATS_LISTEN"), "address the embedded NATS listens on, e.g. 127.0.0.1:4222; empty opens no port ($HUELLA_NATS_LISTEN)")
 	fs.DurationVar(&c.DeadAfter, "forward-dead-after", envDuration("HUELLA_FORWARD_DEAD_AFTER", forward.DefaultDeadAfter), "park a delivery as dead after retrying this long ($HUELLA_FORWARD_DEAD_AFTER)")
 	fs.DurationVar(&c.AckWait, "forward-ack-wait", envDuration("HUELLA_FORWARD_ACK_WAIT", natsbus.DefaultAckWait), "hand a delivery to another worker after this long without news ($HUELLA_FORWARD_ACK_WAIT)")
-	fs.IntVar(&c.Workers, "forward-workers", forward.DefaultWorkers, "deliveries sent at once")
+	fs.IntVar(&c.Workers, "forward-workers", envInt("HUELLA_FORWARD_WORKERS", forward.DefaultWorkers), "deliveries sent at once ($HUELLA_FORWARD_WORKERS)")
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return def
 }
 
 func envDuration(name string, def time.Duration) time.Duration {
@@ -97,12 +105,12 @@ func (a *App) stopForwarding() error {
 
 const partnerUsage = `usage:
   huella partner add --code GT-PNC --name NAME --endpoint https://... [--format json|ansinist] [--ca-file F] [--client-cert F --client-key F] [--key-id KID]
-  huella partner list
+  huella partner list [--json]
   huella partner disable|enable --code GT-PNC
   huella partner agreement add --partner GT-PNC --trigger conviction|hit|duplicate... [--category wanted...] [--modality finger...] [--field names...] --legal-basis TEXT [--require-ack]
-  huella partner agreement list [--partner GT-PNC]
+  huella partner agreement list [--partner GT-PNC] [--json]
   huella partner agreement revoke --id agr_...
-  huella partner deliveries [--partner GT-PNC] [--state pending|published|delivered|dead] [--limit N]
+  huella partner deliveries [--partner GT-PNC] [--state pending|published|delivered|dead] [--limit N] [--json]
   huella partner keys        (print our public signing keys, as served at /.well-known/jwks.json)
   huella partner rotate-key  (make a new signing key current; older keys stay published; restart serve to use it)`
 
@@ -119,10 +127,20 @@ func runPartner(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		verb, rest = "agreement "+rest[0], rest[1:]
 	}
+	if isHelp(verb) || verb == "agreement help" || strings.HasPrefix(verb, "agreement -") {
+		return printHelp(stdout, partnerUsage)
+	}
 	var cfg Config
-	fs := flag.NewFlagSet("partner "+verb, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfg.registerFlags(fs, false)
+	fs := newFlagSet("partner "+verb, "huella partner "+verb+" [flags]", stderr)
+	if verb == "keys" || verb == "rotate-key" {
+		fs.StringVar(&cfg.Data, "data", envOr("HUELLA_DATA", "./huella-data"), "data directory ($HUELLA_DATA)")
+	} else {
+		cfg.registerFlags(fs, false)
+	}
+	var asJSON bool
+	if verb == "list" || verb == "agreement list" || verb == "deliveries" {
+		fs.BoolVar(&asJSON, "json", false, "print one JSON object per row")
+	}
 	var p huella.Partner
 	var a huella.Agreement
 	var triggers, categories, modalities, fields stringList
@@ -160,7 +178,7 @@ func runPartner(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	default:
 		return errors.New(partnerUsage)
 	}
-	if err := fs.Parse(rest); err != nil {
+	if err := parseFlags(fs, rest, 0); err != nil {
 		return err
 	}
 	// Listing never creates data: a missing data directory is an error.
@@ -210,6 +228,10 @@ func runPartner(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return err
 		}
+		if asJSON {
+			return writeJSONLines(stdout, list)
+		}
+		writeHeader(stdout, "CODE", "FORMAT", "STATE", "ENDPOINT", "NAME")
 		for _, p := range list {
 			state := "enabled"
 			if p.Disabled {
@@ -241,6 +263,10 @@ func runPartner(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return err
 		}
+		if asJSON {
+			return writeJSONLines(stdout, list)
+		}
+		writeHeader(stdout, "ID", "PARTNER", "STATE", "SCOPE", "LEGAL_BASIS")
 		for _, a := range list {
 			state := "active"
 			if !a.Active {
@@ -260,9 +286,23 @@ func runPartner(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return fmt.Errorf("deliveries: %s", huella.ErrorMessage(err))
 		}
+		if asJSON {
+			return writeJSONLines(stdout, list)
+		}
+		writeHeader(stdout, "ID", "PARTNER", "TRIGGER", "STATE", "ATTEMPTS", "RECEIPT", "LAST_ERROR")
 		for _, d := range list {
-			fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\tattempts=%d\treceipt=%s\t%s\n", d.ID, d.Partner, d.Trigger, d.State,
+			fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.ID, d.Partner, d.Trigger, d.State,
 				d.Attempts, d.Receipt, d.LastError)
+		}
+	}
+	return nil
+}
+
+// writeJSONLines writes each row as one JSON object on its own line.
+func writeJSONLines[T any](w io.Writer, rows []T) error {
+	for _, r := range rows {
+		if err := writeJSONLine(w, r); err != nil {
+			return err
 		}
 	}
 	return nil

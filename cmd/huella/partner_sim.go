@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -21,15 +20,14 @@ import (
 // Idempotency-Key once and can be told (POST /control) to fail, hang or
 // be slow. It serves until interrupted.
 func runPartnerSim(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("partner-sim", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("partner-sim", "huella partner-sim --jwks URL | --jwks-file F [flags]", stderr)
 	addr := fs.String("addr", "127.0.0.1:9090", "listen address")
 	jwksURL := fs.String("jwks", "", "URL of Huella's keys, e.g. http://127.0.0.1:8080/.well-known/jwks.json")
 	jwksFile := fs.String("jwks-file", "", "file of Huella's keys (huella partner keys > keys.json), instead of --jwks")
 	dir := fs.String("dir", "", "directory to keep each applied delivery's body in (empty: memory only)")
 	mode := fs.String("mode", "ok", "initial mode: ok, fail, hang, slow or lose-ack")
 	delay := fs.Duration("delay", time.Second, "delay of the slow mode")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
 	if (*jwksURL == "") == (*jwksFile == "") {

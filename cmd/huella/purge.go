@@ -101,7 +101,7 @@ through the API (POST /v1/subjects/{id}/purge) to drop them at once.
 		}
 		fmt.Fprintf(stdout, "purged subject %s (%s): %s\n", p.SubjectID, p.Reason, purgeCounts([]*huella.Purge{p}))
 	case *olderThan != "":
-		return purgeExpired(ctx, app, store, cutoff, *dryRun, stdout)
+		return purgeExpired(ctx, app, store, cutoff, *dryRun, stdout, stderr)
 	default:
 		r, err := app.Blobs.Sweep(ctx, time.Now().Add(-*grace), store.ForEachBlobRef, *dryRun)
 		if err != nil {
@@ -118,8 +118,8 @@ through the API (POST /v1/subjects/{id}/purge) to drop them at once.
 }
 
 // purgeExpired purges, one transaction each, the subjects last seen
-// before cutoff that are not held back.
-func purgeExpired(ctx context.Context, app *App, store huella.PurgeStore, cutoff time.Time, dryRun bool, stdout io.Writer) error {
+// before cutoff that are not held back, with progress on stderr.
+func purgeExpired(ctx context.Context, app *App, store huella.PurgeStore, cutoff time.Time, dryRun bool, stdout, stderr io.Writer) error {
 	expired, err := store.ExpiredSubjects(ctx, cutoff)
 	if err != nil {
 		return fmt.Errorf("purge: %w", err)
@@ -131,7 +131,10 @@ func purgeExpired(ctx context.Context, app *App, store huella.PurgeStore, cutoff
 		return nil
 	}
 	var done []*huella.Purge
+	progress := newProgress(stderr, "purge", len(expired.Subjects))
+	defer progress.Done()
 	for _, id := range expired.Subjects {
+		progress.Add(1)
 		p, err := app.Enroll.PurgeSubject(ctx, id, huella.PurgeRetention)
 		switch huella.ErrorCode(err) {
 		case "":

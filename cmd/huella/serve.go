@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 )
@@ -26,10 +25,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // identification and forwarding, and listens. The caller closes the app.
 func startServing(ctx context.Context, name string, args []string, stderr io.Writer) (*App, error) {
 	var cfg Config
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet(name, "huella "+name+" [flags]", stderr)
 	cfg.registerFlags(fs, true)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, 0); err != nil {
 		return nil, err
 	}
 	app, err := OpenApp(ctx, cfg, newLogger(stderr))

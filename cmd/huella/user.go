@@ -34,6 +34,9 @@ func runUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if len(args) == 0 {
 		return fmt.Errorf("%s", userUsage)
 	}
+	if isHelp(args[0]) {
+		return printHelp(stdout, userUsage)
+	}
 	verb := args[0]
 	var cfg Config
 	fs := flag.NewFlagSet("user "+verb, flag.ContinueOnError)

@@ -28,6 +28,9 @@ func runWSQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if len(args) == 0 {
 		return usage
 	}
+	if isHelp(args[0]) {
+		return printHelp(stdout, usage.Error())
+	}
 	switch args[0] {
 	case "decode":
 		fs := flag.NewFlagSet("wsq decode", flag.ContinueOnError)
