@@ -2,21 +2,16 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/internal/pgtest"
 )
 
 // TestPostgresBackupDocumented runs the PostgreSQL backup and restore
@@ -146,38 +141,5 @@ func readmeBlock(t *testing.T, name string) string {
 // test ends, and returns its DSN.
 func mustDatabase(t *testing.T) string {
 	t.Helper()
-	dsn := os.Getenv("HUELLA_TEST_POSTGRES")
-	if dsn == "" {
-		dsn = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL test server unreachable: %v (CI must run this test)", err)
-		}
-		t.Skipf("PostgreSQL test server unreachable (set HUELLA_TEST_POSTGRES to run this test): %v", err)
-	}
-	defer conn.Close(ctx)
-	var r [6]byte
-	rand.Read(r[:])
-	name := "huella_backup_" + hex.EncodeToString(r[:])
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if conn, err := pgx.Connect(ctx, dsn); err == nil {
-			conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			conn.Close(ctx)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	return pgtest.MustDatabase(t, "huella_backup_")
 }
