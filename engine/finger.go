@@ -225,10 +225,9 @@ func rankedOrder(a, b ranked) int {
 // cut, so that one pass keeps them without a heap.
 func bestRanked(d *finger.Descriptor, all []finger.Descriptor, lo, hi, m int) []ranked {
 	sims := make([]int32, hi-lo)
+	d.Similarities(all[lo:hi], sims)
 	var hist [finger.DescriptorBytes*8 + 1]int
-	for i := lo; i < hi; i++ {
-		s := d.Similarity(&all[i])
-		sims[i-lo] = int32(s)
+	for _, s := range sims {
 		hist[s]++
 	}
 	cut, n := len(hist)-1, 0
