@@ -5,11 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,66 +30,25 @@ func TestBackupRestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	images = images[:2] // two fingers: enough to write images, light on a shared machine
-	var mu sync.Mutex
-	acked := 0
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	var stopOnce sync.Once
-	stopClients := func() { stopOnce.Do(func() { close(stop) }); wg.Wait() }
-	t.Cleanup(stopClients) // also when the test fails early
-	for c := 0; c < 2; c++ {
-		wg.Add(1)
-		go func(c int) {
-			defer wg.Done()
-			client := &http.Client{Timeout: 60 * time.Second}
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				body, ct := benchRequest(c*100000+i, images)
-				req, _ := http.NewRequest("POST", srv.url+"/v1/encounters", body)
-				req.Header.Set("Authorization", "Bearer "+officer)
-				req.Header.Set("Content-Type", ct)
-				resp, err := client.Do(req)
-				if err != nil {
-					continue
-				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusCreated {
-					mu.Lock()
-					acked++
-					mu.Unlock()
-				}
-			}
-		}(c)
-	}
-	waitFor(t, 120*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return acked >= 2 })
-	mu.Lock()
-	before := acked
-	mu.Unlock()
+	clients := startEnrolling(t, srv, officer, images, 2, 60*time.Second)
+	waitFor(t, 120*time.Second, func() bool { return len(clients.Acked()) >= 2 })
+	before := len(clients.Acked())
 	// Back up until one backup overlaps an acknowledged enrollment (a few
 	// tries at most; each backup must succeed either way).
 	var dest string
 	var stdout, stderr bytes.Buffer
 	during := 0
 	for try := 0; try < 8 && during == 0; try++ {
-		mu.Lock()
-		start := acked
-		mu.Unlock()
+		start := len(clients.Acked())
 		dest = filepath.Join(t.TempDir(), "backup")
 		stdout.Reset()
 		stderr.Reset()
 		if err := Run(context.Background(), []string{"backup", "--data", data, dest}, &stdout, &stderr); err != nil {
 			t.Fatalf("backup: %v\n%s", err, stderr.String())
 		}
-		mu.Lock()
-		during = acked - start
-		mu.Unlock()
+		during = len(clients.Acked()) - start
 	}
-	stopClients()
+	clients.Stop()
 	t.Logf("backup: %s(%d enrollments acknowledged during it)", stdout.String(), during)
 	if !strings.Contains(stderr.String(), "backup: blobs: ") {
 		t.Errorf("no progress on stderr: %q", stderr.String())

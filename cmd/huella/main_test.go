@@ -127,64 +127,20 @@ func TestKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var mu sync.Mutex
-	var acked []string
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for c := 0; c < 6; c++ {
-		wg.Add(1)
-		go func(c int) {
-			defer wg.Done()
-			client := &http.Client{Timeout: 30 * time.Second}
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				body, ct := benchRequest(c*100000+i, images)
-				req, _ := http.NewRequest("POST", srv.url+"/v1/encounters", body)
-				req.Header.Set("Authorization", "Bearer "+officer)
-				req.Header.Set("Content-Type", ct)
-				resp, err := client.Do(req)
-				if err != nil {
-					continue // the server died under us: not acknowledged
-				}
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusCreated {
-					var e struct{ ID string }
-					if json.Unmarshal(b, &e) == nil {
-						mu.Lock()
-						acked = append(acked, e.ID)
-						mu.Unlock()
-					}
-				}
-			}
-		}(c)
-	}
+	clients := startEnrolling(t, srv, officer, images, 6, 30*time.Second)
 	// Kill once a good number of encounters are acknowledged and more are in flight.
 	// Each enrollment extracts 13 templates and searches the galleries.
 	const minAcked = 12
 	deadline := time.Now().Add(120 * time.Second)
-	for time.Now().Before(deadline) {
-		mu.Lock()
-		n := len(acked)
-		mu.Unlock()
-		if n >= minAcked {
-			break
-		}
+	for len(clients.Acked()) < minAcked && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if err := srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	srv.cmd.Wait()
-	close(stop)
-	wg.Wait()
-	mu.Lock()
-	ackedIDs := append([]string(nil), acked...)
-	mu.Unlock()
+	clients.Stop()
+	ackedIDs := clients.Acked()
 	if len(ackedIDs) < minAcked {
 		t.Fatalf("only %d encounters acknowledged before the deadline", len(ackedIDs))
 	}
@@ -344,4 +300,66 @@ func runDemoUntilReady(t *testing.T, data string) demoRun {
 		t.Fatal(err)
 	}
 	return run
+}
+
+// enrollers are clients posting encounters to a server until stopped.
+type enrollers struct {
+	mu    sync.Mutex
+	acked []string // IDs of the encounters acknowledged with 201
+	stop  chan struct{}
+	once  sync.Once
+	wg    sync.WaitGroup
+}
+
+// startEnrolling starts n clients that enroll encounters of the images
+// (made unique per request) at srv as the officer, until Stop or the end of
+// the test. A request that fails (the server killed under it) is not
+// acknowledged.
+func startEnrolling(tb testing.TB, srv *server, officer string, images []benchImage, n int, timeout time.Duration) *enrollers {
+	e := &enrollers{stop: make(chan struct{})}
+	for c := 0; c < n; c++ {
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			client := &http.Client{Timeout: timeout}
+			for i := 0; ; i++ {
+				select {
+				case <-e.stop:
+					return
+				default:
+				}
+				body, ct := benchRequest(c*100000+i, images)
+				req, _ := http.NewRequest("POST", srv.url+"/v1/encounters", body)
+				req.Header.Set("Authorization", "Bearer "+officer)
+				req.Header.Set("Content-Type", ct)
+				resp, err := client.Do(req)
+				if err != nil {
+					continue
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				var enc struct{ ID string }
+				if resp.StatusCode == http.StatusCreated && json.Unmarshal(b, &enc) == nil {
+					e.mu.Lock()
+					e.acked = append(e.acked, enc.ID)
+					e.mu.Unlock()
+				}
+			}
+		}()
+	}
+	tb.Cleanup(e.Stop)
+	return e
+}
+
+// Acked returns the IDs acknowledged so far.
+func (e *enrollers) Acked() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]string(nil), e.acked...)
+}
+
+// Stop stops the clients and waits for them.
+func (e *enrollers) Stop() {
+	e.once.Do(func() { close(e.stop) })
+	e.wg.Wait()
 }
