@@ -136,24 +136,13 @@ func (m *opsMetrics) Collect(ch chan<- prometheus.Metric) {
 	if store, ok := s.Store.(huella.IdentityStore); ok {
 		depth := map[huella.HitKind]int{huella.HitDuplicate: 0, huella.HitWatchlist: 0}
 		oldest := 0.0
-		ok := true
-		for off := 0; off < scrapePageLimit; off += scrapePage {
-			hits, err := store.ListHits(ctx, huella.HitFilter{State: huella.HitPending, Limit: scrapePage, Offset: off})
-			if err != nil {
-				ok = false
-				break
-			}
-			for _, h := range hits {
-				depth[h.Kind]++
-				if age := now.Sub(h.CreatedAt).Seconds(); age > oldest {
-					oldest = age
-				}
-			}
-			if len(hits) < scrapePage {
-				break
-			}
-		}
-		if ok {
+		err := scrapePages(func(off int) ([]*huella.Hit, error) {
+			return store.ListHits(ctx, huella.HitFilter{State: huella.HitPending, Limit: scrapePage, Offset: off})
+		}, func(h *huella.Hit) {
+			depth[h.Kind]++
+			oldest = max(oldest, now.Sub(h.CreatedAt).Seconds())
+		})
+		if err == nil {
 			for kind, n := range depth {
 				ch <- prometheus.MustNewConstMetric(m.queueDepth, prometheus.GaugeValue, float64(n), string(kind))
 			}
@@ -163,26 +152,18 @@ func (m *opsMetrics) Collect(ch chan<- prometheus.Metric) {
 	if store, ok := s.Store.(huella.ForwardStore); ok {
 		backlog := map[string]int{}
 		oldest := 0.0
-		ok := true
+		var err error
 		for _, state := range []huella.DeliveryState{huella.DeliveryPending, huella.DeliveryPublished} {
-			for off := 0; ok && off < scrapePageLimit; off += scrapePage {
-				list, err := store.ListDeliveries(ctx, huella.DeliveryFilter{State: state, Limit: scrapePage, Offset: off})
-				if err != nil {
-					ok = false
-					break
-				}
-				for _, d := range list {
+			if err == nil {
+				err = scrapePages(func(off int) ([]*huella.Delivery, error) {
+					return store.ListDeliveries(ctx, huella.DeliveryFilter{State: state, Limit: scrapePage, Offset: off})
+				}, func(d *huella.Delivery) {
 					backlog[d.Partner]++
-					if age := now.Sub(d.CreatedAt).Seconds(); age > oldest {
-						oldest = age
-					}
-				}
-				if len(list) < scrapePage {
-					break
-				}
+					oldest = max(oldest, now.Sub(d.CreatedAt).Seconds())
+				})
 			}
 		}
-		if ok {
+		if err == nil {
 			for partner, n := range backlog {
 				ch <- prometheus.MustNewConstMetric(m.fwdBacklog, prometheus.GaugeValue, float64(n), partner)
 			}
@@ -210,4 +191,22 @@ func (s *Server) Observe() {
 	if x := s.Enroll.Identifier; x != nil {
 		x.OnIdentified = s.ops.observeIdentification
 	}
+}
+
+// scrapePages visits the rows that list returns page by page (scrapePage
+// at a time, from offset 0), up to scrapePageLimit rows.
+func scrapePages[T any](list func(offset int) ([]T, error), visit func(T)) error {
+	for off := 0; off < scrapePageLimit; off += scrapePage {
+		page, err := list(off)
+		if err != nil {
+			return err
+		}
+		for _, row := range page {
+			visit(row)
+		}
+		if len(page) < scrapePage {
+			return nil
+		}
+	}
+	return nil
 }
