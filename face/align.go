@@ -118,19 +118,7 @@ func chipTransform(l Landmarks68, size int, padding float64) Similarity2D {
 		})
 		to = append(to, l[i])
 	}
-	fc, tc := centre(from), centre(to)
-	var num1, num2, den float64
-	for i := range from {
-		fx, fy := from[i].X-fc.X, from[i].Y-fc.Y
-		tx, ty := to[i].X-tc.X, to[i].Y-tc.Y
-		num1 += fx*tx + fy*ty
-		num2 += fx*ty - fy*tx
-		den += fx*fx + fy*fy
-	}
-	s := Similarity2D{A: num1 / den, B: num2 / den}
-	s.TX = tc.X - (s.A*fc.X - s.B*fc.Y)
-	s.TY = tc.Y - (s.B*fc.X + s.A*fc.Y)
-	return s
+	return fitSimilarity(from, to)
 }
 
 // chipInput samples the size×size chip of img under transform t into a
