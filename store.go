@@ -142,3 +142,15 @@ type BlobStore interface {
 	Delete(ctx context.Context, ref string) error
 	io.Closer
 }
+
+// Database is the whole of what a store keeps: records, identification,
+// forwarding and retention. sqlite.Store and postgres.Store implement it;
+// cmd/huella opens one and hands it to the services and adapters, each of
+// which declares the narrow part it uses (enroll.Store, adjudicate.Store),
+// so that no code asks a store at run time what it can do.
+type Database interface {
+	Store
+	IdentityStore
+	ForwardStore
+	PurgeStore
+}

@@ -5,6 +5,7 @@ package adjudicate
 
 import (
 	"context"
+	"log/slog"
 	"slices"
 
 	"github.com/huella-abis/huella"
@@ -28,6 +29,9 @@ type Service struct {
 	// confirmation is recorded and the hit stays pending until another
 	// examiner confirms (or anyone rejects).
 	TwoPersonRule bool
+	// Logger records a gallery that failed to follow a merge or an
+	// unmerge (the store has it; the next start loads it). Nil discards.
+	Logger *slog.Logger
 }
 
 // Queue returns the hits in the filter that the actor may decide or see:
@@ -202,7 +206,9 @@ func (s *Service) Decide(ctx context.Context, id string, state huella.HitState, 
 	if h.State == huella.HitConfirmed && h.Kind == huella.HitDuplicate && s.Identifier != nil {
 		// The store merged the subjects; the gallery follows. Should this
 		// fail, the next start loads the merge from the store.
-		_ = s.Identifier.Subjects.Merge(h.SubjectID, h.CandidateSubjectID)
+		if err := s.Identifier.Subjects.Merge(h.SubjectID, h.CandidateSubjectID); err != nil {
+			s.logger().ErrorContext(ctx, "gallery merge failed", "hit", h.ID, "err", err)
+		}
 	}
 	return h, nil
 }
@@ -213,7 +219,16 @@ func (s *Service) Unmerge(ctx context.Context, subjectID string) error {
 		return err
 	}
 	if s.Identifier != nil {
-		_ = s.Identifier.Subjects.Unmerge(subjectID)
+		if err := s.Identifier.Subjects.Unmerge(subjectID); err != nil {
+			s.logger().ErrorContext(ctx, "gallery unmerge failed", "subject", subjectID, "err", err)
+		}
 	}
 	return nil
+}
+
+func (s *Service) logger() *slog.Logger {
+	if s.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Logger
 }

@@ -38,9 +38,17 @@ type Request struct {
 	IdempotencyKey string
 }
 
+// Store is what enrollment reads and writes: the records, the watchlists
+// and hits, and retention.
+type Store interface {
+	huella.Store
+	huella.IdentityStore
+	huella.PurgeStore
+}
+
 // Service enrolls encounters.
 type Service struct {
-	Store        huella.Store
+	Store        Store
 	Blobs        huella.BlobStore
 	Now          func() time.Time
 	MaxImageSize int // bytes; DefaultMaxImageSize when zero
@@ -56,7 +64,7 @@ type Service struct {
 }
 
 // NewService returns a service over the store and blob store.
-func NewService(store huella.Store, blobs huella.BlobStore) *Service {
+func NewService(store Store, blobs huella.BlobStore) *Service {
 	return &Service{Store: store, Blobs: blobs, Now: time.Now, Logger: slog.New(slog.DiscardHandler)}
 }
 

@@ -161,9 +161,5 @@ func (s *Service) RemoveWatchEntry(ctx context.Context, id, reason string) error
 	if s.Identifier != nil {
 		return s.Identifier.RemoveWatchEntry(ctx, id, reason)
 	}
-	ids, ok := s.Store.(huella.IdentityStore)
-	if !ok {
-		return huella.Errorf(huella.EUNSUPPORTED, "this store keeps no watchlists")
-	}
-	return ids.RemoveWatchEntry(ctx, id, reason)
+	return s.Store.RemoveWatchEntry(ctx, id, reason)
 }

@@ -22,13 +22,9 @@ var blobLock sync.RWMutex
 // logged and left to the orphan sweep (huella purge --orphans). EINVALID
 // without a known reason; ENOTFOUND; ECONFLICT for a merged subject.
 func (s *Service) PurgeSubject(ctx context.Context, id string, reason huella.PurgeReason) (*huella.Purge, error) {
-	store, ok := s.Store.(huella.PurgeStore)
-	if !ok {
-		return nil, huella.Errorf(huella.EUNSUPPORTED, "this store cannot purge")
-	}
 	blobLock.Lock()
 	defer blobLock.Unlock()
-	p, err := store.PurgeSubject(ctx, id, reason)
+	p, err := s.Store.PurgeSubject(ctx, id, reason)
 	if err != nil {
 		return nil, err
 	}

@@ -61,15 +61,6 @@ func (s *Server) EnableForwarding(keys *forward.KeyRing, metrics *forward.Metric
 	return nil
 }
 
-// forwardStore returns the store's forwarding side, or EUNSUPPORTED.
-func (s *Server) forwardStore() (huella.ForwardStore, error) {
-	fs, ok := s.Store.(huella.ForwardStore)
-	if !ok {
-		return nil, huella.Errorf(huella.EUNSUPPORTED, "this store does not keep forwarding records")
-	}
-	return fs, nil
-}
-
 // partnerRequest creates or changes a partner.
 type partnerRequest struct {
 	Code           string               `json:"code"` // ignored by PUT, which takes it from the path
@@ -114,12 +105,7 @@ type receipt struct {
 }
 
 func (s *Server) handleListPartners(w http.ResponseWriter, r *http.Request) {
-	fs, err := s.forwardStore()
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	list, err := fs.ListPartners(r.Context())
+	list, err := s.Store.ListPartners(r.Context())
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -128,11 +114,6 @@ func (s *Server) handleListPartners(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleCreatePartner(w http.ResponseWriter, r *http.Request) {
-	fs, err := s.forwardStore()
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
 	var req partnerRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		s.Error(w, r, err)
@@ -143,7 +124,7 @@ func (s *Server) handleCreatePartner(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	if err := fs.CreatePartner(r.Context(), p); err != nil {
+	if err := s.Store.CreatePartner(r.Context(), p); err != nil {
 		s.Error(w, r, err)
 		return
 	}
@@ -151,11 +132,6 @@ func (s *Server) handleCreatePartner(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleUpdatePartner(w http.ResponseWriter, r *http.Request) {
-	fs, err := s.forwardStore()
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
 	var req partnerRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		s.Error(w, r, err)
@@ -167,7 +143,7 @@ func (s *Server) handleUpdatePartner(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	if err := fs.UpdatePartner(r.Context(), p); err != nil {
+	if err := s.Store.UpdatePartner(r.Context(), p); err != nil {
 		s.Error(w, r, err)
 		return
 	}
@@ -175,17 +151,12 @@ func (s *Server) handleUpdatePartner(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleListAgreements(w http.ResponseWriter, r *http.Request) {
-	fs, err := s.forwardStore()
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
 	code := r.PathValue("code")
-	if _, err := fs.FindPartner(r.Context(), code); err != nil {
+	if _, err := s.Store.FindPartner(r.Context(), code); err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	list, err := fs.ListAgreements(r.Context(), code)
+	list, err := s.Store.ListAgreements(r.Context(), code)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -194,24 +165,19 @@ func (s *Server) handleListAgreements(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleCreateAgreement(w http.ResponseWriter, r *http.Request) {
-	fs, err := s.forwardStore()
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
 	var req agreementRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		s.Error(w, r, err)
 		return
 	}
 	code := r.PathValue("code")
-	if _, err := fs.FindPartner(r.Context(), code); err != nil {
+	if _, err := s.Store.FindPartner(r.Context(), code); err != nil {
 		s.Error(w, r, err)
 		return
 	}
 	a := &huella.Agreement{Partner: code, Triggers: req.Triggers, Categories: req.Categories, Modalities: req.Modalities,
 		Fields: req.Fields, LegalBasis: req.LegalBasis, RequireAck: req.RequireAck}
-	if err := fs.CreateAgreement(r.Context(), a); err != nil {
+	if err := s.Store.CreateAgreement(r.Context(), a); err != nil {
 		s.Error(w, r, err)
 		return
 	}
@@ -219,17 +185,12 @@ func (s *Server) handleCreateAgreement(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleRevokeAgreement(w http.ResponseWriter, r *http.Request) {
-	fs, err := s.forwardStore()
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
 	id := r.PathValue("id")
-	if err := fs.RevokeAgreement(r.Context(), id); err != nil {
+	if err := s.Store.RevokeAgreement(r.Context(), id); err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	a, err := fs.FindAgreement(r.Context(), id)
+	a, err := s.Store.FindAgreement(r.Context(), id)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -238,11 +199,6 @@ func (s *Server) handleRevokeAgreement(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleListDeliveries(w http.ResponseWriter, r *http.Request) {
-	fs, err := s.forwardStore()
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
 	f := huella.DeliveryFilter{Partner: r.URL.Query().Get("partner"), State: huella.DeliveryState(r.URL.Query().Get("state"))}
 	switch f.State {
 	case "", huella.DeliveryPending, huella.DeliveryPublished, huella.DeliveryDelivered, huella.DeliveryDead:
@@ -250,11 +206,12 @@ func (s *Server) handleListDeliveries(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, huella.Errorf(huella.EINVALID, "state must be pending, published, delivered or dead"))
 		return
 	}
+	var err error
 	if f.Limit, f.Offset, err = pageParams(r); err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	list, err := fs.ListDeliveries(r.Context(), f)
+	list, err := s.Store.ListDeliveries(r.Context(), f)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -263,17 +220,12 @@ func (s *Server) handleListDeliveries(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleListAttempts(w http.ResponseWriter, r *http.Request) {
-	fs, err := s.forwardStore()
+	d, err := s.Store.FindDelivery(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	d, err := fs.FindDelivery(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
-	list, err := fs.ListDeliveryAttempts(r.Context(), d.ID)
+	list, err := s.Store.ListDeliveryAttempts(r.Context(), d.ID)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -284,20 +236,16 @@ func (s *Server) handleListAttempts(w http.ResponseWriter, r *http.Request) {
 // handleListReceipts lists the calling partner's deliveries: a partner
 // sees only its own; a partner user without a partner code sees none.
 func (s *Server) handleListReceipts(w http.ResponseWriter, r *http.Request) {
-	fs, err := s.forwardStore()
-	if err != nil {
-		s.Error(w, r, err)
-		return
-	}
 	user := huella.ActorFromContext(r.Context())
 	f := huella.DeliveryFilter{Partner: user.Partner}
+	var err error
 	if f.Limit, f.Offset, err = pageParams(r); err != nil {
 		s.Error(w, r, err)
 		return
 	}
 	list := []*huella.Delivery{}
 	if user.Partner != "" {
-		if list, err = fs.ListDeliveries(r.Context(), f); err != nil {
+		if list, err = s.Store.ListDeliveries(r.Context(), f); err != nil {
 			s.Error(w, r, err)
 			return
 		}

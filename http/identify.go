@@ -208,7 +208,7 @@ func (s *Server) handleUnmerge(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleListWatchlists(w http.ResponseWriter, r *http.Request) {
-	lists, err := s.Adjudicate.Store.ListWatchlists(r.Context())
+	lists, err := s.Store.ListWatchlists(r.Context())
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -234,8 +234,7 @@ func (s *Server) handleCreateWatchlist(w http.ResponseWriter, r *http.Request) {
 	} else if wl.Owner == "" {
 		wl.Owner = huella.ProgramOwner // the program's own list
 	}
-	partners, _ := s.Store.(huella.PartnerFinder)
-	if err := huella.CheckWatchlistOwner(r.Context(), wl.Owner, partners); err != nil {
+	if err := huella.CheckWatchlistOwner(r.Context(), wl.Owner, s.Store); err != nil {
 		s.Error(w, r, err)
 		return
 	}
@@ -243,7 +242,7 @@ func (s *Server) handleCreateWatchlist(w http.ResponseWriter, r *http.Request) {
 		wl.ValidFrom = s.Now()
 	}
 	wl.ID, wl.CreatedAt = "", time.Time{}
-	if err := s.Adjudicate.Store.CreateWatchlist(r.Context(), &wl); err != nil {
+	if err := s.Store.CreateWatchlist(r.Context(), &wl); err != nil {
 		s.Error(w, r, err)
 		return
 	}
@@ -267,7 +266,7 @@ type watchEntryResponse struct {
 // partner only on its own lists (EFORBIDDEN with the refusal given),
 // everyone else the route admits on any. ENOTFOUND.
 func (s *Server) ownWatchlist(ctx context.Context, id, refusal string) (*huella.Watchlist, error) {
-	list, err := s.Adjudicate.Store.FindWatchlist(ctx, id)
+	list, err := s.Store.FindWatchlist(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -286,7 +285,7 @@ func (s *Server) handleListWatchEntries(w http.ResponseWriter, r *http.Request) 
 		s.Error(w, r, err)
 		return
 	}
-	entries, err := s.Adjudicate.Store.ListWatchEntries(ctx, list.ID)
+	entries, err := s.Store.ListWatchEntries(ctx, list.ID)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -346,7 +345,7 @@ func (s *Server) handleRemoveWatchEntry(w http.ResponseWriter, r *http.Request) 
 		return
 	}
 	id := r.PathValue("id")
-	e, err := s.Adjudicate.Store.FindWatchEntry(ctx, id)
+	e, err := s.Store.FindWatchEntry(ctx, id)
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -359,7 +358,7 @@ func (s *Server) handleRemoveWatchEntry(w http.ResponseWriter, r *http.Request) 
 		s.Error(w, r, err)
 		return
 	}
-	if e, err = s.Adjudicate.Store.FindWatchEntry(ctx, id); err != nil {
+	if e, err = s.Store.FindWatchEntry(ctx, id); err != nil {
 		s.Error(w, r, err)
 		return
 	}

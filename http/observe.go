@@ -129,47 +129,56 @@ func (m *opsMetrics) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(m.gallery, prometheus.GaugeValue, float64(x.Subjects.Len()), "subjects")
 		ch <- prometheus.MustNewConstMetric(m.gallery, prometheus.GaugeValue, float64(x.Watchlists.Len()), "watchlists")
 	}
+	if s.Store == nil { // "huella openapi" serves no data
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	ctx = huella.NewContextWithPurpose(ctx, huella.PurposeAdministration)
-	now := s.Now()
-	if store, ok := s.Store.(huella.IdentityStore); ok {
-		depth := map[huella.HitKind]int{huella.HitDuplicate: 0, huella.HitWatchlist: 0}
-		oldest := 0.0
-		err := scrapePages(func(off int) ([]*huella.Hit, error) {
-			return store.ListHits(ctx, huella.HitFilter{State: huella.HitPending, Limit: scrapePage, Offset: off})
-		}, func(h *huella.Hit) {
-			depth[h.Kind]++
-			oldest = max(oldest, now.Sub(h.CreatedAt).Seconds())
+	m.collectQueue(ctx, ch, s.Now())
+	m.collectForwarding(ctx, ch, s.Now())
+}
+
+// collectQueue reports the examiners' queue: pending hits by kind and the
+// age of the oldest.
+func (m *opsMetrics) collectQueue(ctx context.Context, ch chan<- prometheus.Metric, now time.Time) {
+	depth := map[huella.HitKind]int{huella.HitDuplicate: 0, huella.HitWatchlist: 0}
+	oldest := 0.0
+	err := scrapePages(func(off int) ([]*huella.Hit, error) {
+		return m.server.Store.ListHits(ctx, huella.HitFilter{State: huella.HitPending, Limit: scrapePage, Offset: off})
+	}, func(h *huella.Hit) {
+		depth[h.Kind]++
+		oldest = max(oldest, now.Sub(h.CreatedAt).Seconds())
+	})
+	if err != nil {
+		return
+	}
+	for kind, n := range depth {
+		ch <- prometheus.MustNewConstMetric(m.queueDepth, prometheus.GaugeValue, float64(n), string(kind))
+	}
+	ch <- prometheus.MustNewConstMetric(m.queueOldest, prometheus.GaugeValue, oldest)
+}
+
+// collectForwarding reports the deliveries not yet delivered, by partner,
+// and the age of the oldest.
+func (m *opsMetrics) collectForwarding(ctx context.Context, ch chan<- prometheus.Metric, now time.Time) {
+	backlog := map[string]int{}
+	oldest := 0.0
+	for _, state := range []huella.DeliveryState{huella.DeliveryPending, huella.DeliveryPublished} {
+		err := scrapePages(func(off int) ([]*huella.Delivery, error) {
+			return m.server.Store.ListDeliveries(ctx, huella.DeliveryFilter{State: state, Limit: scrapePage, Offset: off})
+		}, func(d *huella.Delivery) {
+			backlog[d.Partner]++
+			oldest = max(oldest, now.Sub(d.CreatedAt).Seconds())
 		})
-		if err == nil {
-			for kind, n := range depth {
-				ch <- prometheus.MustNewConstMetric(m.queueDepth, prometheus.GaugeValue, float64(n), string(kind))
-			}
-			ch <- prometheus.MustNewConstMetric(m.queueOldest, prometheus.GaugeValue, oldest)
+		if err != nil {
+			return
 		}
 	}
-	if store, ok := s.Store.(huella.ForwardStore); ok {
-		backlog := map[string]int{}
-		oldest := 0.0
-		var err error
-		for _, state := range []huella.DeliveryState{huella.DeliveryPending, huella.DeliveryPublished} {
-			if err == nil {
-				err = scrapePages(func(off int) ([]*huella.Delivery, error) {
-					return store.ListDeliveries(ctx, huella.DeliveryFilter{State: state, Limit: scrapePage, Offset: off})
-				}, func(d *huella.Delivery) {
-					backlog[d.Partner]++
-					oldest = max(oldest, now.Sub(d.CreatedAt).Seconds())
-				})
-			}
-		}
-		if err == nil {
-			for partner, n := range backlog {
-				ch <- prometheus.MustNewConstMetric(m.fwdBacklog, prometheus.GaugeValue, float64(n), partner)
-			}
-			ch <- prometheus.MustNewConstMetric(m.fwdOldest, prometheus.GaugeValue, oldest)
-		}
+	for partner, n := range backlog {
+		ch <- prometheus.MustNewConstMetric(m.fwdBacklog, prometheus.GaugeValue, float64(n), partner)
 	}
+	ch <- prometheus.MustNewConstMetric(m.fwdOldest, prometheus.GaugeValue, oldest)
 }
 
 // identifier returns the identifier serving searches, or nil.

@@ -57,15 +57,13 @@ func (s *Server) handleSubjectReport(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	if fs, ok := s.Store.(huella.ForwardStore); ok {
-		for _, id := range subjects {
-			list, err := fs.ListDeliveries(ctx, huella.DeliveryFilter{SubjectID: id, Limit: 1000})
-			if err != nil {
-				s.Error(w, r, err)
-				return
-			}
-			rep.Deliveries = append(rep.Deliveries, list...)
+	for _, id := range subjects {
+		list, err := s.Store.ListDeliveries(ctx, huella.DeliveryFilter{SubjectID: id, Limit: 1000})
+		if err != nil {
+			s.Error(w, r, err)
+			return
 		}
+		rep.Deliveries = append(rep.Deliveries, list...)
 	}
 	for after := int64(0); ; {
 		events, err := s.Store.ListAuditEvents(ctx, after, reportAuditPage)

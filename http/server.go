@@ -36,7 +36,7 @@ const (
 
 // Server is the HTTP server. Set the exported fields, then Open.
 type Server struct {
-	Store          huella.Store
+	Store          huella.Database
 	Blobs          huella.BlobStore
 	Enroll         *enroll.Service
 	Adjudicate     *adjudicate.Service
@@ -77,7 +77,7 @@ type Server struct {
 }
 
 // NewServer returns a server with its routes registered.
-func NewServer(store huella.Store, blobs huella.BlobStore, enroller *enroll.Service, logger *slog.Logger) *Server {
+func NewServer(store huella.Database, blobs huella.BlobStore, enroller *enroll.Service, logger *slog.Logger) *Server {
 	s := &Server{
 		Store:   store,
 		Blobs:   blobs,
@@ -91,8 +91,8 @@ func NewServer(store huella.Store, blobs huella.BlobStore, enroller *enroll.Serv
 	s.ops = newOpsMetrics(s)
 	s.ops.register(s.metrics.registry)
 	s.Observe()
-	if st, ok := store.(adjudicate.Store); ok {
-		s.Adjudicate = &adjudicate.Service{Store: st, Blobs: blobs}
+	if store != nil {
+		s.Adjudicate = &adjudicate.Service{Store: store, Blobs: blobs, Logger: s.Logger}
 		if enroller != nil {
 			s.Adjudicate.Identifier = enroller.Identifier
 		}

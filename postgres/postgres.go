@@ -1,4 +1,4 @@
-// Package postgres is the huella.Store for installations that outgrow one
+// Package postgres is the huella.Database for installations that outgrow one
 // machine: PostgreSQL through a pgx connection pool. It passes the same
 // contract suite (storetest) as the default SQLite store. Migrations run on
 // Open under an advisory lock, and the audit chain's head row is locked for
@@ -34,7 +34,7 @@ const migrationLock = 0x6875656c6c61 // "huella"
 // defaultMaxConns is the pool size when the DSN names none (pool_max_conns).
 const defaultMaxConns = 10
 
-// Store is a huella.Store in a PostgreSQL database.
+// Store is a huella.Database in a PostgreSQL database.
 type Store struct {
 	// Now returns the current time; it stamps CreatedAt and audit events
 	// and is the "now" capture times are validated against. Tests replace
@@ -44,7 +44,7 @@ type Store struct {
 	pool *pgxpool.Pool
 }
 
-var _ huella.Store = (*Store)(nil)
+var _ huella.Database = (*Store)(nil)
 
 // Open connects to the database named by dsn (a postgres:// URL or
 // key=value string; pgx's pool_* parameters apply; other unknown

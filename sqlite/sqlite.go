@@ -1,4 +1,4 @@
-// Package sqlite is the default huella.Store: one SQLite database file,
+// Package sqlite is the default huella.Database: one SQLite database file,
 // in pure Go (modernc.org/sqlite), in WAL mode with synchronous=FULL so that
 // an acknowledged write survives a crash or a kill -9. Writes go through one
 // connection, one transaction at a time; reads share a pool of read-only
@@ -34,7 +34,7 @@ var migrations embed.FS
 // process (a second huella command on the same file) before failing.
 const busyTimeout = 10 * time.Second
 
-// Store is a huella.Store in one SQLite file.
+// Store is a huella.Database in one SQLite file.
 type Store struct {
 	// Now returns the current time; it stamps CreatedAt and audit events
 	// and is the "now" capture times are validated against. Tests replace
@@ -46,7 +46,7 @@ type Store struct {
 	read  *sql.DB // read-only connections
 }
 
-var _ huella.Store = (*Store)(nil)
+var _ huella.Database = (*Store)(nil)
 
 // Open opens the database at path, creating it (and its directory) if
 // needed, and brings its schema up to date.

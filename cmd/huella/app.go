@@ -166,7 +166,7 @@ func openBlobs(ctx context.Context, cfg Config, key []byte) (BlobStore, error) {
 type App struct {
 	Config Config
 	Logger *slog.Logger
-	Store  huella.Store
+	Store  huella.Database
 	Blobs  BlobStore
 	Enroll *enroll.Service
 	HTTP   *hhttp.Server
@@ -255,10 +255,6 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 // enrollment identify, and loads the galleries from the store in the
 // background; /readyz reports ready once they are loaded.
 func (a *App) StartIdentification(ctx context.Context) error {
-	store, ok := a.Store.(huella.IdentityStore)
-	if !ok {
-		return fmt.Errorf("the %T store cannot keep identification records", a.Store)
-	}
 	cals, err := fusion.Default()
 	if err != nil {
 		return err
@@ -267,7 +263,7 @@ func (a *App) StartIdentification(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load face models: %w", err)
 	}
-	a.Identifier = enroll.NewIdentifier(store, []engine.Engine{engine.Finger{}, engine.Iris{}, face}, cals)
+	a.Identifier = enroll.NewIdentifier(a.Store, []engine.Engine{engine.Finger{}, engine.Iris{}, face}, cals)
 	a.Enroll.Identifier = a.Identifier
 	a.HTTP.Adjudicate.Identifier = a.Identifier
 	a.HTTP.Ready = a.Identifier.Ready
@@ -335,7 +331,7 @@ func (a *App) WaitIdentification(ctx context.Context) error {
 	return nil
 }
 
-// Close stops serving and the background work, and closes the store.
+// Close stops serving and the background work, and closes the a.Store.
 func (a *App) Close() error {
 	var errs []error
 	if a.HTTP != nil {

@@ -33,7 +33,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := app.WaitIdentification(ctx); err != nil {
 		return err
 	}
-	if err := demo.SeedPartner(ctx, app.Store.(huella.ForwardStore), partnerURL); err != nil {
+	if err := demo.SeedPartner(ctx, app.Store, partnerURL); err != nil {
 		return err
 	}
 	users, err := demo.Seed(ctx, app.Store, app.Enroll, app.key, app.Enroll.Now())
@@ -42,7 +42,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	for _, u := range users {
 		if u.Role == huella.RolePartner {
-			err = demo.SeedWatchlist(ctx, app.Store.(huella.IdentityStore), app.Enroll, u.User)
+			err = demo.SeedWatchlist(ctx, app.Store, app.Enroll, u.User)
 		}
 	}
 	if err != nil {

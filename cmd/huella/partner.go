@@ -60,10 +60,6 @@ type forwarding struct {
 // configured), serves our signing keys at /.well-known/jwks.json and starts
 // the relay and the delivery workers. Close stops them.
 func (a *App) StartForwarding(ctx context.Context) error {
-	store, ok := a.Store.(huella.ForwardStore)
-	if !ok {
-		return fmt.Errorf("the %T store cannot keep forwarding records", a.Store)
-	}
 	cfg := a.Config.Forward
 	if cfg.AckWait < time.Second {
 		return &ConfigError{"forward-ack-wait", "must be at least 1s"}
@@ -82,7 +78,7 @@ func (a *App) StartForwarding(ctx context.Context) error {
 		bus.Close()
 		return err
 	}
-	f := &forward.Forwarder{Store: store, Records: a.Store, Images: a.Blobs.Get, Queue: bus, Keys: keys,
+	f := &forward.Forwarder{Store: a.Store, Records: a.Store, Images: a.Blobs.Get, Queue: bus, Keys: keys,
 		Logger: a.Logger.With("component", "forward"), Metrics: metrics, DeadAfter: cfg.DeadAfter, Workers: cfg.Workers,
 		AuditCheckpoint: a.latestAuditCheckpoint}
 	if err := f.Open(ctx); err != nil {
@@ -209,22 +205,18 @@ func runPartner(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer app.Close()
-	store, ok := app.Store.(huella.ForwardStore)
-	if !ok {
-		return fmt.Errorf("the %T store cannot keep forwarding records", app.Store)
-	}
 	ctx = systemContext(ctx, huella.PurposeAdministration)
 	switch verb {
 	case "add":
 		if err := p.CheckFiles(app.Config.PartnerFileDir); err != nil {
 			return fmt.Errorf("add partner: %s", huella.ErrorMessage(err))
 		}
-		if err := store.CreatePartner(ctx, &p); err != nil {
+		if err := app.Store.CreatePartner(ctx, &p); err != nil {
 			return fmt.Errorf("add partner: %s", huella.ErrorMessage(err))
 		}
 		fmt.Fprintf(stdout, "partner %s created\n", p.Code)
 	case "list":
-		list, err := store.ListPartners(ctx)
+		list, err := app.Store.ListPartners(ctx)
 		if err != nil {
 			return err
 		}
@@ -240,12 +232,12 @@ func runPartner(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\t%s\n", p.Code, p.Format, state, p.Endpoint, p.Name)
 		}
 	case "disable", "enable":
-		p, err := store.FindPartner(ctx, code)
+		p, err := app.Store.FindPartner(ctx, code)
 		if err != nil {
 			return fmt.Errorf("%s partner: %s", verb, huella.ErrorMessage(err))
 		}
 		p.Disabled = verb == "disable"
-		if err := store.UpdatePartner(ctx, p); err != nil {
+		if err := app.Store.UpdatePartner(ctx, p); err != nil {
 			return fmt.Errorf("%s partner: %s", verb, huella.ErrorMessage(err))
 		}
 		fmt.Fprintf(stdout, "partner %s %sd\n", p.Code, verb)
@@ -254,12 +246,12 @@ func runPartner(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		a.Categories = categories
 		a.Modalities = kinds[huella.Modality](modalities)
 		a.Fields = kinds[huella.Field](fields)
-		if err := store.CreateAgreement(ctx, &a); err != nil {
+		if err := app.Store.CreateAgreement(ctx, &a); err != nil {
 			return fmt.Errorf("add agreement: %s", huella.ErrorMessage(err))
 		}
 		fmt.Fprintf(stdout, "agreement %s with %s created\n", a.ID, a.Partner)
 	case "agreement list":
-		list, err := store.ListAgreements(ctx, code)
+		list, err := app.Store.ListAgreements(ctx, code)
 		if err != nil {
 			return err
 		}
@@ -277,12 +269,12 @@ func runPartner(ctx context.Context, args []string, stdout, stderr io.Writer) er
 				a.RequireAck, a.LegalBasis)
 		}
 	case "agreement revoke":
-		if err := store.RevokeAgreement(ctx, id); err != nil {
+		if err := app.Store.RevokeAgreement(ctx, id); err != nil {
 			return fmt.Errorf("revoke agreement: %s", huella.ErrorMessage(err))
 		}
 		fmt.Fprintf(stdout, "agreement %s revoked\n", id)
 	case "deliveries":
-		list, err := store.ListDeliveries(ctx, huella.DeliveryFilter{Partner: code, State: huella.DeliveryState(state), Limit: limit})
+		list, err := app.Store.ListDeliveries(ctx, huella.DeliveryFilter{Partner: code, State: huella.DeliveryState(state), Limit: limit})
 		if err != nil {
 			return fmt.Errorf("deliveries: %s", huella.ErrorMessage(err))
 		}

@@ -88,10 +88,6 @@ through the API (POST /v1/subjects/{id}/purge) to drop them at once.
 		return err
 	}
 	defer app.Close()
-	store, ok := app.Store.(huella.PurgeStore)
-	if !ok {
-		return fmt.Errorf("purge: the %T store cannot purge", app.Store)
-	}
 	ctx = systemContext(ctx, huella.PurposeAdministration)
 	switch {
 	case *subject != "":
@@ -101,9 +97,9 @@ through the API (POST /v1/subjects/{id}/purge) to drop them at once.
 		}
 		fmt.Fprintf(stdout, "purged subject %s (%s): %s\n", p.SubjectID, p.Reason, purgeCounts([]*huella.Purge{p}))
 	case *olderThan != "":
-		return purgeExpired(ctx, app, store, cutoff, *dryRun, stdout, stderr)
+		return purgeExpired(ctx, app, cutoff, *dryRun, stdout, stderr)
 	default:
-		r, err := app.Blobs.Sweep(ctx, time.Now().Add(-*grace), store.ForEachBlobRef, *dryRun)
+		r, err := app.Blobs.Sweep(ctx, time.Now().Add(-*grace), app.Store.ForEachBlobRef, *dryRun)
 		if err != nil {
 			return fmt.Errorf("purge: %w", err)
 		}
@@ -119,8 +115,8 @@ through the API (POST /v1/subjects/{id}/purge) to drop them at once.
 
 // purgeExpired purges, one transaction each, the subjects last seen
 // before cutoff that are not held back, with progress on stderr.
-func purgeExpired(ctx context.Context, app *App, store huella.PurgeStore, cutoff time.Time, dryRun bool, stdout, stderr io.Writer) error {
-	expired, err := store.ExpiredSubjects(ctx, cutoff)
+func purgeExpired(ctx context.Context, app *App, cutoff time.Time, dryRun bool, stdout, stderr io.Writer) error {
+	expired, err := app.Store.ExpiredSubjects(ctx, cutoff)
 	if err != nil {
 		return fmt.Errorf("purge: %w", err)
 	}

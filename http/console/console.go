@@ -39,7 +39,7 @@ var staticFS embed.FS
 // rule, merges kept in step with the gallery) holds in the console because
 // it goes through them.
 type Config struct {
-	Store      huella.Store
+	Store      huella.Database
 	Blobs      huella.BlobStore
 	Enroll     *enroll.Service     // required
 	Adjudicate *adjudicate.Service // required

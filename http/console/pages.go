@@ -135,24 +135,21 @@ func (c *Console) handleDashboard(w http.ResponseWriter, r *http.Request, req *r
 			page.ByNationality.Labels[i].Text = "—"
 		}
 	}
-	page.PendingHits, page.ConfirmedHits, page.RejectedHits = -1, -1, -1
-	if ids, ok := c.cfg.Store.(huella.IdentityStore); ok {
-		counts := []*int{&page.PendingHits, &page.ConfirmedHits, &page.RejectedHits}
-		for i, st := range []huella.HitState{huella.HitPending, huella.HitConfirmed, huella.HitRejected} {
-			hf := huella.HitFilter{State: st, Limit: 1000}
-			if req.user.Role.SiteScoped() {
-				hf.Sites = slices.Clone(req.user.Sites)
-			}
-			hits, err := ids.ListHits(ctx, hf)
-			if err != nil {
-				c.renderError(w, r, req.user, err)
-				return
-			}
-			*counts[i] = len(hits)
+	counts := []*int{&page.PendingHits, &page.ConfirmedHits, &page.RejectedHits}
+	for i, st := range []huella.HitState{huella.HitPending, huella.HitConfirmed, huella.HitRejected} {
+		hf := huella.HitFilter{State: st, Limit: 1000}
+		if req.user.Role.SiteScoped() {
+			hf.Sites = slices.Clone(req.user.Sites)
 		}
+		hits, err := c.cfg.Store.ListHits(ctx, hf)
+		if err != nil {
+			c.renderError(w, r, req.user, err)
+			return
+		}
+		*counts[i] = len(hits)
 	}
-	if fs, ok := c.cfg.Store.(huella.ForwardStore); ok && slices.Contains(partnerReaders, req.user.Role) {
-		list, err := fs.ListDeliveries(ctx, huella.DeliveryFilter{Limit: 1000})
+	if slices.Contains(partnerReaders, req.user.Role) {
+		list, err := c.cfg.Store.ListDeliveries(ctx, huella.DeliveryFilter{Limit: 1000})
 		if err != nil {
 			c.renderError(w, r, req.user, err)
 			return
@@ -369,14 +366,14 @@ func (c *Console) handleSubject(w http.ResponseWriter, r *http.Request, req *req
 	page := subjectPage{Subject: sub, CanEnroll: req.user.Role == huella.RoleOfficer,
 		CanPurge:     req.user.Role == huella.RoleSupervisor && sub.MergedInto == "",
 		PurgeReasons: []huella.PurgeReason{huella.PurgeCourtOrder, huella.PurgeDataProtection, huella.PurgeEnrollmentError}}
-	if ids, ok := c.cfg.Store.(huella.IdentityStore); ok && slices.Contains(hitReaders, req.user.Role) {
+	if slices.Contains(hitReaders, req.user.Role) {
 		// The store lists hits oldest first: read up to its page limit
 		// and keep the newest.
 		f := huella.HitFilter{SubjectID: sub.ID, Limit: 1000}
 		if req.user.Role.SiteScoped() {
 			f.Sites = slices.Clone(req.user.Sites)
 		}
-		if page.Hits, err = ids.ListHits(ctx, f); err != nil {
+		if page.Hits, err = c.cfg.Store.ListHits(ctx, f); err != nil {
 			c.renderError(w, r, req.user, err)
 			return
 		}
@@ -384,8 +381,8 @@ func (c *Console) handleSubject(w http.ResponseWriter, r *http.Request, req *req
 		slices.Reverse(page.Hits) // newest first, as the timeline
 		page.ShowHits = true
 	}
-	if fs, ok := c.cfg.Store.(huella.ForwardStore); ok && slices.Contains(partnerReaders, req.user.Role) {
-		if page.Deliveries, err = fs.ListDeliveries(ctx, huella.DeliveryFilter{SubjectID: sub.ID, Limit: subjectDeliveriesShown}); err != nil {
+	if slices.Contains(partnerReaders, req.user.Role) {
+		if page.Deliveries, err = c.cfg.Store.ListDeliveries(ctx, huella.DeliveryFilter{SubjectID: sub.ID, Limit: subjectDeliveriesShown}); err != nil {
 			c.renderError(w, r, req.user, err)
 			return
 		}

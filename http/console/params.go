@@ -6,9 +6,10 @@ package console
 // enroll form asks the officer to capture the image again.
 const QualityRecaptureBelow = 40
 
-// Search limits. The Store has no name or document index yet, so a search
-// reads the newest encounters of the user's sites and filters them here:
-// correct for a pilot's volumes, and bounded so that it stays quick.
+// Search limits. A search by name or document asks the store's index
+// (EncounterFilter.Name and .Document) for the matching encounters of the
+// user's sites, newest first, and groups them by subject here; both bounds
+// keep a common name's search quick, and the page says when it was cut.
 const (
 	searchMaxEncounters = 1000 // encounters read at most per query (the Store's largest page)
 	searchMaxHits       = 100  // subjects shown at most

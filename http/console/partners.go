@@ -16,15 +16,6 @@ import (
 // IDs, states and receipts, never the forwarded record.
 var partnerReaders = []huella.Role{huella.RoleSupervisor, huella.RoleAdmin, huella.RoleAuditor}
 
-// forwardStore returns the store's forwarding side, or EUNSUPPORTED.
-func (c *Console) forwardStore() (huella.ForwardStore, error) {
-	fs, ok := c.cfg.Store.(huella.ForwardStore)
-	if !ok {
-		return nil, huella.Errorf(huella.EUNSUPPORTED, "forwarding is not available with this store")
-	}
-	return fs, nil
-}
-
 type partnersPage struct {
 	Partners   []*huella.Partner
 	Agreements map[string][]*huella.Agreement
@@ -98,11 +89,7 @@ func (c *Console) handlePartners(w http.ResponseWriter, r *http.Request, req *re
 
 func (c *Console) renderPartners(w http.ResponseWriter, r *http.Request, req *request, status int, page partnersPage) {
 	ctx := r.Context()
-	fs, err := c.forwardStore()
-	if err != nil {
-		c.renderError(w, r, req.user, err)
-		return
-	}
+	var err error
 	q := r.URL.Query()
 	page.Partner, page.State, page.Agreements = q.Get("partner"), q.Get("state"), map[string][]*huella.Agreement{}
 	page.States = []huella.DeliveryState{huella.DeliveryPending, huella.DeliveryPublished, huella.DeliveryDelivered, huella.DeliveryDead}
@@ -110,11 +97,11 @@ func (c *Console) renderPartners(w http.ResponseWriter, r *http.Request, req *re
 	page.Formats = []huella.PayloadFormat{huella.FormatJSON, huella.FormatANSINIST}
 	page.Triggers, page.Categories, page.Fields = huella.Triggers, huella.WatchlistCategories, huella.Fields
 	page.Modalities = []huella.Modality{huella.ModalityFinger, huella.ModalityIris, huella.ModalityFace, huella.ModalitySMT}
-	if page.Partners, err = fs.ListPartners(ctx); err != nil {
+	if page.Partners, err = c.cfg.Store.ListPartners(ctx); err != nil {
 		c.renderError(w, r, req.user, err)
 		return
 	}
-	agreements, err := fs.ListAgreements(ctx, "")
+	agreements, err := c.cfg.Store.ListAgreements(ctx, "")
 	if err != nil {
 		c.renderError(w, r, req.user, err)
 		return
@@ -126,7 +113,7 @@ func (c *Console) renderPartners(w http.ResponseWriter, r *http.Request, req *re
 	if o, err := strconv.Atoi(q.Get("offset")); err == nil && o > 0 {
 		page.Offset, f.Offset = o, o
 	}
-	if page.Deliveries, err = fs.ListDeliveries(ctx, f); err != nil {
+	if page.Deliveries, err = c.cfg.Store.ListDeliveries(ctx, f); err != nil {
 		c.renderError(w, r, req.user, err)
 		return
 	}
@@ -186,27 +173,23 @@ func agreementFromForm(f url.Values, partner string) *huella.Agreement {
 // saveAgreement validates and stores the partner (when new) and the
 // agreement, and shows the page again with the outcome on the named form.
 func (c *Console) saveAgreement(w http.ResponseWriter, r *http.Request, req *request, form string, p *huella.Partner, a *huella.Agreement) {
-	fs, err := c.forwardStore()
-	if err != nil {
-		c.renderError(w, r, req.user, err)
-		return
-	}
 	ctx := r.Context()
+	var err error
 	if p != nil {
 		if err = p.Validate(); err == nil {
 			err = p.CheckFiles(c.cfg.PartnerFileDir)
 		}
-	} else if _, err = fs.FindPartner(ctx, a.Partner); huella.ErrorCode(err) == huella.ENOTFOUND {
+	} else if _, err = c.cfg.Store.FindPartner(ctx, a.Partner); huella.ErrorCode(err) == huella.ENOTFOUND {
 		err = huella.Errorf(huella.EINVALID, "agreement partner must be a partner code")
 	}
 	if err == nil {
 		err = a.Validate()
 	}
 	if err == nil && p != nil {
-		err = fs.CreatePartner(ctx, p)
+		err = c.cfg.Store.CreatePartner(ctx, p)
 	}
 	if err == nil {
-		err = fs.CreateAgreement(ctx, a)
+		err = c.cfg.Store.CreateAgreement(ctx, a)
 	}
 	if err != nil {
 		if code := huella.ErrorCode(err); code != huella.EINVALID && code != huella.ECONFLICT {
@@ -226,13 +209,9 @@ func (c *Console) saveAgreement(w http.ResponseWriter, r *http.Request, req *req
 // /v1/partners/{code} does: every setting is replaced by the form's,
 // under the same validation, and the state suspends or resumes deliveries.
 func (c *Console) handleUpdatePartner(w http.ResponseWriter, r *http.Request, req *request) {
-	fs, err := c.forwardStore()
-	if err != nil {
-		c.renderError(w, r, req.user, err)
-		return
-	}
 	f := r.PostForm
 	code := r.PathValue("code")
+	var err error
 	p := &huella.Partner{Code: code, Name: strings.TrimSpace(f.Get("name")), Endpoint: strings.TrimSpace(f.Get("endpoint")),
 		Format: huella.PayloadFormat(f.Get("format")), CAFile: strings.TrimSpace(f.Get("ca_file")),
 		ClientCertFile: strings.TrimSpace(f.Get("client_cert_file")), ClientKeyFile: strings.TrimSpace(f.Get("client_key_file")),
@@ -243,7 +222,7 @@ func (c *Console) handleUpdatePartner(w http.ResponseWriter, r *http.Request, re
 	if st := f.Get("state"); st != partnerActive && st != partnerSuspended {
 		err = huella.Errorf(huella.EINVALID, "partner state must be active or suspended")
 	} else if err = p.CheckFiles(c.cfg.PartnerFileDir); err == nil {
-		err = fs.UpdatePartner(r.Context(), p)
+		err = c.cfg.Store.UpdatePartner(r.Context(), p)
 	}
 	if err != nil {
 		if huella.ErrorCode(err) != huella.EINVALID {
@@ -263,13 +242,8 @@ func (c *Console) handleUpdatePartner(w http.ResponseWriter, r *http.Request, re
 // ticked the confirmation, as POST /v1/agreements/{id}/revoke does: it
 // plans no more deliveries, and its undelivered ones are parked.
 func (c *Console) handleRevokeAgreement(w http.ResponseWriter, r *http.Request, req *request) {
-	fs, err := c.forwardStore()
-	if err != nil {
-		c.renderError(w, r, req.user, err)
-		return
-	}
 	ctx := r.Context()
-	a, err := fs.FindAgreement(ctx, r.PathValue("id"))
+	a, err := c.cfg.Store.FindAgreement(ctx, r.PathValue("id"))
 	if err != nil {
 		c.renderError(w, r, req.user, err)
 		return
@@ -283,7 +257,7 @@ func (c *Console) handleRevokeAgreement(w http.ResponseWriter, r *http.Request, 
 		c.renderPartners(w, r, req, http.StatusBadRequest, partnersPage{FormName: "revoke", Error: v.T("partners.err.confirm")})
 		return
 	}
-	if err := fs.RevokeAgreement(ctx, a.ID); err != nil {
+	if err := c.cfg.Store.RevokeAgreement(ctx, a.ID); err != nil {
 		c.renderError(w, r, req.user, err)
 		return
 	}
@@ -299,17 +273,12 @@ type deliveryPage struct {
 // handleDelivery shows one delivery with every attempt.
 func (c *Console) handleDelivery(w http.ResponseWriter, r *http.Request, req *request) {
 	ctx := r.Context()
-	fs, err := c.forwardStore()
+	d, err := c.cfg.Store.FindDelivery(ctx, r.PathValue("id"))
 	if err != nil {
 		c.renderError(w, r, req.user, err)
 		return
 	}
-	d, err := fs.FindDelivery(ctx, r.PathValue("id"))
-	if err != nil {
-		c.renderError(w, r, req.user, err)
-		return
-	}
-	attempts, err := fs.ListDeliveryAttempts(ctx, d.ID)
+	attempts, err := c.cfg.Store.ListDeliveryAttempts(ctx, d.ID)
 	if err != nil {
 		c.renderError(w, r, req.user, err)
 		return

@@ -70,7 +70,7 @@ func (c *Console) handleWatchlists(w http.ResponseWriter, r *http.Request, req *
 }
 
 func (c *Console) renderWatchlists(w http.ResponseWriter, r *http.Request, req *request, status int, page watchlistsPage) {
-	ids := c.cfg.Adjudicate.Store
+	ids := c.cfg.Store
 	lists, err := ids.ListWatchlists(r.Context())
 	if err != nil {
 		c.renderError(w, r, req.user, err)
@@ -124,8 +124,7 @@ func (c *Console) handleCreateWatchlist(w http.ResponseWriter, r *http.Request, 
 	} else if wl.Owner == "" {
 		wl.Owner = programOwner
 	}
-	partners, _ := c.cfg.Store.(huella.PartnerFinder)
-	if err := huella.CheckWatchlistOwner(r.Context(), wl.Owner, partners); err != nil {
+	if err := huella.CheckWatchlistOwner(r.Context(), wl.Owner, c.cfg.Store); err != nil {
 		if huella.ErrorCode(err) != huella.EINVALID && huella.ErrorCode(err) != huella.EFORBIDDEN {
 			c.renderError(w, r, req.user, err)
 			return
