@@ -193,14 +193,7 @@ func (img *Image) Decode() (image.Image, error) {
 		}
 		return f.Image, nil
 	case CompressionJPEGB, CompressionPNG:
-		cfg, _, err := image.DecodeConfig(bytes.NewReader(img.Data))
-		if err != nil {
-			return nil, fmt.Errorf("ansinist: decode %s image: %w", img.Compression, err)
-		}
-		if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > imgproc.MaxPixels {
-			return nil, fmt.Errorf("ansinist: %s image size %dx%d out of range", img.Compression, cfg.Width, cfg.Height)
-		}
-		m, _, err := image.Decode(bytes.NewReader(img.Data))
+		m, _, err := imgproc.Decode(img.Data, imgproc.MaxPixels)
 		if err != nil {
 			return nil, fmt.Errorf("ansinist: decode %s image: %w", img.Compression, err)
 		}

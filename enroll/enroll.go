@@ -6,8 +6,8 @@ package enroll
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
-	"image"
 	_ "image/jpeg" // register JPEG
 	_ "image/png"  // register PNG
 	"log/slog"
@@ -17,6 +17,7 @@ import (
 	_ "golang.org/x/image/tiff" // register TIFF
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/imgproc"
 	"github.com/huella-abis/huella/wsq"
 )
 
@@ -312,15 +313,14 @@ func (s *Service) decode(data []byte) (format string, w, h, ppi int, err error) 
 	if bytes.HasPrefix(data, []byte("\x00\x00\x00\x0cjP  ")) || bytes.HasPrefix(data, []byte{0xFF, 0x4F, 0xFF, 0x51}) {
 		return "", 0, 0, 0, huella.Errorf(huella.EUNSUPPORTED, "JPEG 2000 images are not supported")
 	}
-	cfg, name, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
+	_, hdr, err := imgproc.Decode(data, imgproc.MaxPixels)
+	switch {
+	case hdr.Format == "":
 		return "", 0, 0, 0, huella.Errorf(huella.EINVALID, "image does not decode (PNG, JPEG, TIFF, BMP or WSQ expected)")
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > 20000 || cfg.Height > 20000 {
-		return "", 0, 0, 0, huella.Errorf(huella.EINVALID, "image size %dx%d out of range", cfg.Width, cfg.Height)
-	}
-	if _, _, err := image.Decode(bytes.NewReader(data)); err != nil {
+	case errors.Is(err, imgproc.ErrImageSize):
+		return "", 0, 0, 0, huella.Errorf(huella.EINVALID, "image size %dx%d out of range", hdr.Width, hdr.Height)
+	case err != nil:
 		return "", 0, 0, 0, huella.Errorf(huella.EINVALID, "image does not decode: it is truncated or corrupt")
 	}
-	return name, cfg.Width, cfg.Height, 0, nil
+	return hdr.Format, hdr.Width, hdr.Height, 0, nil
 }

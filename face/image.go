@@ -1,7 +1,6 @@
 package face
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"image"
@@ -11,6 +10,7 @@ import (
 	"math"
 
 	"github.com/huella-abis/huella/face/tfjs"
+	"github.com/huella-abis/huella/imgproc"
 )
 
 // ErrImage reports an image that cannot be decoded or is unusable.
@@ -35,14 +35,7 @@ func DecodeRGB(r io.Reader) (*RGB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("face: read image: %w", err)
 	}
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrImage, err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > maxPixels {
-		return nil, fmt.Errorf("%w: %dx%d pixels", ErrImage, cfg.Width, cfg.Height)
-	}
-	img, _, err := image.Decode(bytes.NewReader(data))
+	img, _, err := imgproc.Decode(data, maxPixels)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrImage, err)
 	}

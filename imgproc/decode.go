@@ -26,6 +26,37 @@ const MaxPixels = 100 << 20
 // ErrUnsupportedFormat is returned for bytes that are no image format known here.
 var ErrUnsupportedFormat = errors.New("unsupported image format")
 
+// ErrImageSize is returned for an image that declares no pixels, or more
+// than the caller admits.
+var ErrImageSize = errors.New("image size out of range")
+
+// Decode decodes an image of any format registered with package image
+// (PNG, JPEG, TIFF, BMP, and WSQ once package wsq is linked in) after
+// reading its header and checking the size it declares against maxPixels:
+// a few hundred bytes can declare billions of pixels. It returns the
+// header whenever it read one. Errors wrap ErrUnsupportedFormat for bytes
+// of no known format and ErrImageSize for a size out of range; any other
+// error is a header or pixel data that does not decode. Every decoder of
+// images that come from outside goes through here.
+func Decode(data []byte, maxPixels int) (image.Image, Header, error) {
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		if errors.Is(err, image.ErrFormat) {
+			return nil, Header{}, ErrUnsupportedFormat
+		}
+		return nil, Header{}, fmt.Errorf("decode image header: %w", err)
+	}
+	h := Header{Format: format, Width: cfg.Width, Height: cfg.Height}
+	if h.Width <= 0 || h.Height <= 0 || int64(h.Width)*int64(h.Height) > int64(maxPixels) {
+		return nil, h, fmt.Errorf("%w: %dx%d", ErrImageSize, h.Width, h.Height)
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, h, fmt.Errorf("decode image: %w", err)
+	}
+	return img, h, nil
+}
+
 // DecodeGray decodes a PNG, JPEG, TIFF, BMP or binary PGM (P5) image and
 // converts it to 8-bit grey (ITU-R BT.601 luma for colour input). It checks
 // the declared size against MaxPixels before decoding pixels.
@@ -33,19 +64,9 @@ func DecodeGray(data []byte) (*image.Gray, error) {
 	if bytes.HasPrefix(data, []byte("P5")) {
 		return decodePGM(data)
 	}
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	img, _, err := Decode(data, MaxPixels)
 	if err != nil {
-		if errors.Is(err, image.ErrFormat) {
-			return nil, ErrUnsupportedFormat
-		}
-		return nil, fmt.Errorf("decode image header: %w", err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > MaxPixels {
-		return nil, fmt.Errorf("image size %dx%d out of range", cfg.Width, cfg.Height)
-	}
-	img, _, err := image.Decode(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("decode image: %w", err)
+		return nil, err
 	}
 	return ToGray(img), nil
 }

@@ -2,6 +2,7 @@ package imgproc_test
 
 import (
 	"bytes"
+	"errors"
 	"image"
 	"image/png"
 	"os"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/huella-abis/huella/imgproc"
 	"github.com/huella-abis/huella/internal/datasets"
+	"github.com/huella-abis/huella/internal/hostile"
 )
 
 func TestDecodeGray(t *testing.T) {
@@ -61,6 +63,34 @@ func TestDecodeGray(t *testing.T) {
 			t.Fatal("want error")
 		}
 	})
+}
+
+// TestDecode: the one checked decoder refuses a size bomb from its header,
+// names bytes of no format, and reports a truncated image, each as its own
+// error, keeping the header it read.
+func TestDecode(t *testing.T) {
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, image.NewGray(image.Rect(0, 0, 40, 30))); err != nil {
+		t.Fatal(err)
+	}
+	good := buf.Bytes()
+	img, h, err := imgproc.Decode(good, 40*30)
+	if err != nil || h != (imgproc.Header{Format: "png", Width: 40, Height: 30}) || img.Bounds().Dx() != 40 {
+		t.Fatalf("Decode(40x30 PNG, 1200 pixels) = %v, %+v, %v", img, h, err)
+	}
+	if _, h, err := imgproc.Decode(good, 40*30-1); !errors.Is(err, imgproc.ErrImageSize) || h.Width != 40 {
+		t.Errorf("one pixel over the limit: %+v, %v; want ErrImageSize with the header", h, err)
+	}
+	if _, h, err := imgproc.Decode(hostile.BombPNG(4000, 3000), 1<<20); !errors.Is(err, imgproc.ErrImageSize) || h.Width != 4000 {
+		t.Errorf("a 12-megapixel PNG against a 1-megapixel limit: %+v, %v; want ErrImageSize before any pixel is decoded", h, err)
+	}
+	if _, h, err := imgproc.Decode([]byte("not an image"), imgproc.MaxPixels); !errors.Is(err, imgproc.ErrUnsupportedFormat) || h.Format != "" {
+		t.Errorf("garbage: %+v, %v; want ErrUnsupportedFormat and no header", h, err)
+	}
+	_, h, err = imgproc.Decode(good[:len(good)-20], imgproc.MaxPixels)
+	if err == nil || errors.Is(err, imgproc.ErrImageSize) || errors.Is(err, imgproc.ErrUnsupportedFormat) || h.Format != "png" {
+		t.Errorf("truncated PNG: %+v, %v; want a decode error with the header read", h, err)
+	}
 }
 
 func FuzzDecodeGray(f *testing.F) {

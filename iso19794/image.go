@@ -7,6 +7,8 @@ import (
 	"image"
 	_ "image/jpeg" // decode JPEG face and iris images
 	_ "image/png"  // decode PNG iris images
+
+	"github.com/huella-abis/huella/imgproc"
 )
 
 // ImageEncoding is the container an embedded image's bytes are actually in,
@@ -74,13 +76,9 @@ func decodeEmbedded(data []byte) (image.Image, error) {
 	default:
 		return nil, fmt.Errorf("%v bytes: %w", DetectImageEncoding(data), ErrUnsupportedImage)
 	}
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return nil, err
+	img, h, err := imgproc.Decode(data, MaxImagePixels)
+	if errors.Is(err, imgproc.ErrImageSize) {
+		return nil, fmt.Errorf("image of %dx%d pixels: %w", h.Width, h.Height, ErrMalformed)
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width*cfg.Height > MaxImagePixels {
-		return nil, fmt.Errorf("image of %dx%d pixels: %w", cfg.Width, cfg.Height, ErrMalformed)
-	}
-	img, _, err := image.Decode(bytes.NewReader(data))
 	return img, err
 }

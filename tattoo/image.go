@@ -1,7 +1,6 @@
 package tattoo
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"image"
@@ -33,18 +32,17 @@ var (
 // grey, after checking its declared size, so a hostile header cannot make it
 // allocate more than imgproc.MaxPixels pixels.
 func DecodeImage(data []byte) (image.Image, error) {
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
+	h, err := imgproc.ReadHeader(data)
+	switch {
+	case err != nil:
 		return nil, fmt.Errorf("tattoo: decode header: %w", err)
+	case h.Width > 0 && h.Height > 0 && (h.Width < minCropSide || h.Height < minCropSide):
+		return nil, fmt.Errorf("%w: %dx%d", ErrImageTooSmall, h.Width, h.Height)
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > imgproc.MaxPixels {
-		return nil, fmt.Errorf("%w: %dx%d", ErrImageTooLarge, cfg.Width, cfg.Height)
-	}
-	if cfg.Width < minCropSide || cfg.Height < minCropSide {
-		return nil, fmt.Errorf("%w: %dx%d", ErrImageTooSmall, cfg.Width, cfg.Height)
-	}
-	img, _, err := image.Decode(bytes.NewReader(data))
-	if err != nil {
+	img, h, err := imgproc.Decode(data, imgproc.MaxPixels)
+	if errors.Is(err, imgproc.ErrImageSize) {
+		return nil, fmt.Errorf("%w: %dx%d", ErrImageTooLarge, h.Width, h.Height)
+	} else if err != nil {
 		return nil, fmt.Errorf("tattoo: decode: %w", err)
 	}
 	return img, nil
