@@ -9,7 +9,7 @@ import (
 	"slices"
 
 	"github.com/huella-abis/huella"
-	"github.com/huella-abis/huella/enroll"
+	"github.com/huella-abis/huella/match"
 )
 
 // Store is what adjudication reads and writes.
@@ -21,7 +21,7 @@ type Store interface {
 // Service runs adjudication for the user in the context.
 type Service struct {
 	Store      Store
-	Identifier *enroll.Identifier // kept in step with merges; nil when not identifying
+	Identifier *match.Identifier // kept in step with merges; nil when not identifying
 	// Blobs holds the images, from which a hit's view compares the fingers
 	// minutia by minutia; nil leaves the minutiae out of the view.
 	Blobs huella.BlobStore

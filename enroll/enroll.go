@@ -18,6 +18,7 @@ import (
 
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/imgproc"
+	"github.com/huella-abis/huella/match"
 	"github.com/huella-abis/huella/wsq"
 )
 
@@ -55,7 +56,7 @@ type Service struct {
 	MaxImageSize int // bytes; DefaultMaxImageSize when zero
 	// Identifier extracts templates and searches the galleries; nil stores
 	// encounters without biometric search.
-	Identifier *Identifier
+	Identifier *match.Identifier
 	// Logger records failures that do not fail the request. It never
 	// receives biographic values or images.
 	Logger *slog.Logger
@@ -222,7 +223,7 @@ func (s *Service) identify(ctx context.Context, e *huella.Encounter, images [][]
 	}
 	recapture := s.Identifier.Extract(ctx, e.Samples, images)
 	if e.SubjectID != "" {
-		id, err := s.Identifier.Claim(ctx, probeOf(e.Samples), e.SubjectID)
+		id, err := s.Identifier.Claim(ctx, match.Probe(e.Samples), e.SubjectID)
 		if err != nil {
 			return err
 		}
@@ -233,7 +234,7 @@ func (s *Service) identify(ctx context.Context, e *huella.Encounter, images [][]
 		e.Identification = id
 		return nil
 	}
-	id, err := s.Identifier.Identify(ctx, probeOf(e.Samples))
+	id, err := s.Identifier.Identify(ctx, match.Probe(e.Samples))
 	if err != nil {
 		return fmt.Errorf("identify: %w", err)
 	}
@@ -255,7 +256,7 @@ func (s *Service) create(ctx context.Context, e *huella.Encounter, autoLink bool
 		return err
 	}
 	s.Identifier.Purged([]string{e.SubjectID})
-	id, err := s.Identifier.Identify(ctx, probeOf(e.Samples))
+	id, err := s.Identifier.Identify(ctx, match.Probe(e.Samples))
 	if err != nil {
 		return fmt.Errorf("identify: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/huella-abis/huella/enroll"
 	"github.com/huella-abis/huella/fusion"
 	"github.com/huella-abis/huella/internal/demo"
+	"github.com/huella-abis/huella/match"
 	"github.com/huella-abis/huella/sqlite"
 )
 
@@ -48,13 +49,13 @@ func mustService(tb testing.TB) (*enroll.Service, *sqlite.Store) {
 
 // mustIdentifier returns an identifier with the iris engine and its
 // shipped calibration, loaded from the store, as at start-up.
-func mustIdentifier(tb testing.TB, store *sqlite.Store) *enroll.Identifier {
+func mustIdentifier(tb testing.TB, store *sqlite.Store) *match.Identifier {
 	tb.Helper()
 	cals, err := fusion.Default()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	x := enroll.NewIdentifier(store, []engine.Engine{engine.Iris{}}, cals)
+	x := match.NewIdentifier(store, []engine.Engine{engine.Iris{}}, cals)
 	if _, _, err := x.Load(context.Background()); err != nil {
 		tb.Fatal(err)
 	}

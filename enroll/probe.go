@@ -6,6 +6,7 @@ import (
 
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/fusion"
+	"github.com/huella-abis/huella/match"
 )
 
 // probe inspects the images of samples submitted without an encounter and
@@ -31,7 +32,7 @@ func (s *Service) probe(ctx context.Context, samples []*huella.Sample, images []
 		}
 	}
 	recapture := s.Identifier.Extract(ctx, samples, images)
-	probe := probeOf(samples)
+	probe := match.Probe(samples)
 	if len(probe) == 0 {
 		return nil, recapture, huella.Errorf(huella.EUNPROCESSABLE, "no sample of the probe is usable: %v", recapture)
 	}
@@ -114,7 +115,7 @@ func (s *Service) AddWatchEntry(ctx context.Context, e *huella.WatchEntry, image
 	if !list.Active(s.Now()) {
 		return nil, nil
 	}
-	cands, err := s.Identifier.Subjects.Identify(ctx, probe, MaxHits, fusion.LLRForFMR(s.Identifier.WatchlistFMR))
+	cands, err := s.Identifier.Subjects.Identify(ctx, probe, match.MaxHits, fusion.LLRForFMR(s.Identifier.WatchlistFMR))
 	if err != nil {
 		return nil, err
 	}

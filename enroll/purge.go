@@ -45,12 +45,3 @@ func (s *Service) PurgeSubject(ctx context.Context, id string, reason huella.Pur
 	}
 	return p, nil
 }
-
-// Purged drops purged subjects from the subject gallery, so that the next
-// probe no longer matches them. A restarted identifier never loads them:
-// they are gone from the store.
-func (x *Identifier) Purged(subjects []string) {
-	for _, id := range subjects {
-		x.Subjects.Remove(id)
-	}
-}

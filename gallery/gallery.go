@@ -75,6 +75,8 @@ func New(engines []engine.Engine, calibrations fusion.Set) *Gallery {
 	return g
 }
 
+var _ huella.Matcher = (*Gallery)(nil)
+
 // Len returns the number of subjects in the gallery.
 func (g *Gallery) Len() int {
 	g.mu.RLock()

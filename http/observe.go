@@ -10,9 +10,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/huella-abis/huella"
-	"github.com/huella-abis/huella/enroll"
 	"github.com/huella-abis/huella/internal/buildinfo"
 	"github.com/huella-abis/huella/internal/requestid"
+	"github.com/huella-abis/huella/match"
 )
 
 // accessLog gives each request an ID (the client's X-Request-ID when it is
@@ -182,7 +182,7 @@ func (m *opsMetrics) collectForwarding(ctx context.Context, ch chan<- prometheus
 }
 
 // identifier returns the identifier serving searches, or nil.
-func (s *Server) identifier() *enroll.Identifier {
+func (s *Server) identifier() *match.Identifier {
 	if s.Enroll != nil && s.Enroll.Identifier != nil {
 		return s.Enroll.Identifier
 	}

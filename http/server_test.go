@@ -27,6 +27,7 @@ import (
 	"github.com/huella-abis/huella/fusion"
 	hhttp "github.com/huella-abis/huella/http"
 	"github.com/huella-abis/huella/internal/demo"
+	"github.com/huella-abis/huella/match"
 	"github.com/huella-abis/huella/sqlite"
 )
 
@@ -187,7 +188,7 @@ var (
 
 // mustIdentifier returns a loaded identifier with the real engines and the
 // shipped calibrations (the face networks are decoded once per test binary).
-func mustIdentifier(tb testing.TB, store *sqlite.Store) *enroll.Identifier {
+func mustIdentifier(tb testing.TB, store *sqlite.Store) *match.Identifier {
 	tb.Helper()
 	faceOnce.Do(func() { faceEngine, faceErr = engine.NewFace() })
 	if faceErr != nil {
@@ -197,7 +198,7 @@ func mustIdentifier(tb testing.TB, store *sqlite.Store) *enroll.Identifier {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	x := enroll.NewIdentifier(store, []engine.Engine{engine.Finger{}, engine.Iris{}, faceEngine}, cals)
+	x := match.NewIdentifier(store, []engine.Engine{engine.Finger{}, engine.Iris{}, faceEngine}, cals)
 	if _, _, err := x.Load(context.Background()); err != nil {
 		tb.Fatal(err)
 	}

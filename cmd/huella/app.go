@@ -24,6 +24,7 @@ import (
 	hhttp "github.com/huella-abis/huella/http"
 	"github.com/huella-abis/huella/http/console"
 	"github.com/huella-abis/huella/internal/requestid"
+	"github.com/huella-abis/huella/match"
 	"github.com/huella-abis/huella/postgres"
 	"github.com/huella-abis/huella/sqlite"
 )
@@ -172,7 +173,7 @@ type App struct {
 	HTTP   *hhttp.Server
 	// Identifier is set by StartIdentification (serve, demo): commands that
 	// only manage records do without the engines.
-	Identifier  *enroll.Identifier
+	Identifier  *match.Identifier
 	key         []byte
 	cancel      context.CancelFunc
 	wg          sync.WaitGroup
@@ -263,7 +264,7 @@ func (a *App) StartIdentification(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load face models: %w", err)
 	}
-	a.Identifier = enroll.NewIdentifier(a.Store, []engine.Engine{engine.Finger{}, engine.Iris{}, face}, cals)
+	a.Identifier = match.NewIdentifier(a.Store, []engine.Engine{engine.Finger{}, engine.Iris{}, face}, cals)
 	a.Enroll.Identifier = a.Identifier
 	a.HTTP.Adjudicate.Identifier = a.Identifier
 	a.HTTP.Ready = a.Identifier.Ready

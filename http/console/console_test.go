@@ -29,6 +29,7 @@ import (
 	hhttp "github.com/huella-abis/huella/http"
 	"github.com/huella-abis/huella/http/console"
 	"github.com/huella-abis/huella/internal/demo"
+	"github.com/huella-abis/huella/match"
 	"github.com/huella-abis/huella/sqlite"
 )
 
@@ -131,12 +132,12 @@ func seed(dir string) error {
 
 // newIdentifier returns the fingerprint and iris 1:N search over the
 // store, loaded.
-func newIdentifier(store *sqlite.Store) (*enroll.Identifier, error) {
+func newIdentifier(store *sqlite.Store) (*match.Identifier, error) {
 	cals, err := fusion.Default()
 	if err != nil {
 		return nil, err
 	}
-	x := enroll.NewIdentifier(store, []engine.Engine{engine.Finger{}, engine.Iris{}}, cals)
+	x := match.NewIdentifier(store, []engine.Engine{engine.Finger{}, engine.Iris{}}, cals)
 	if _, _, err := x.Load(context.Background()); err != nil {
 		return nil, err
 	}

@@ -10,12 +10,13 @@ import (
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/enroll"
 	"github.com/huella-abis/huella/imgproc"
+	"github.com/huella-abis/huella/match"
 )
 
 // identifier returns the enrollment service's identifier, set when "huella
 // serve" starts identification, else nil: the enroll form then measures no
 // quality and the search by image is not offered.
-func (c *Console) identifier() *enroll.Identifier {
+func (c *Console) identifier() *match.Identifier {
 	return c.cfg.Enroll.Identifier
 }
 

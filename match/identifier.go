@@ -1,4 +1,11 @@
-package enroll
+// Package match is Huella's biometric search: it extracts the templates of
+// an encounter's samples with each modality's engine, searches them 1:N
+// against the subjects' gallery and every active watchlist, fuses the
+// modalities into calibrated likelihood ratios, and turns the candidates
+// into a decision (link, new subject, or hits for an examiner) under the
+// thresholds below. Enrollment, adjudication, the console and the
+// commands use it; it persists nothing but the hits it raises.
+package match
 
 import (
 	"context"
@@ -146,8 +153,8 @@ func (x *Identifier) Extract(ctx context.Context, samples []*huella.Sample, imag
 	return slices.DeleteFunc(recapture, func(r string) bool { return r == "" })
 }
 
-// probeOf returns the templates of the samples that have one.
-func probeOf(samples []*huella.Sample) []*huella.Template {
+// Probe returns the templates of the samples that have one.
+func Probe(samples []*huella.Sample) []*huella.Template {
 	var out []*huella.Template
 	for _, s := range samples {
 		if s.Template != nil {
@@ -302,7 +309,7 @@ func (x *Identifier) Missed(ctx context.Context, e *huella.Encounter, mark uint6
 		}
 	}
 	x.mu.Unlock()
-	probe := probeOf(e.Samples)
+	probe := Probe(e.Samples)
 	if len(probe) == 0 {
 		return nil, nil
 	}
@@ -324,4 +331,13 @@ func (x *Identifier) Missed(ctx context.Context, e *huella.Encounter, mark uint6
 		}
 	}
 	return hits, nil
+}
+
+// Purged drops purged subjects from the subject gallery, so that the next
+// probe no longer matches them. A restarted identifier never loads them:
+// they are gone from the store.
+func (x *Identifier) Purged(subjects []string) {
+	for _, id := range subjects {
+		x.Subjects.Remove(id)
+	}
 }
