@@ -231,6 +231,7 @@ type HitFilter struct {
 	Sites     []string // hits of probe encounters at these sites
 	Limit     int      // at most this many (0: 100, at most 1000), oldest first
 	Offset    int
+	After     *PageKey // the hits after this one (created at, then ID)
 }
 
 // GalleryKind names one of the two galleries.

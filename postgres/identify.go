@@ -562,10 +562,17 @@ func (s *Store) ListHits(ctx context.Context, f huella.HitFilter) ([]*huella.Hit
 	if f.Sites != nil && len(f.Sites) == 0 {
 		return nil, nil
 	}
+	var afterAt *time.Time
+	var afterID string
+	if f.After != nil { // oldest first
+		at := stored(f.After.At)
+		afterAt, afterID = &at, f.After.ID
+	}
 	return queryHits(ctx, s.pool, `WHERE ($1 = '' OR state = $1) AND ($2 = '' OR kind = $2) AND ($3::text[] IS NULL OR site = ANY ($3))
 		AND ($6 = '' OR subject_id IN (SELECT $6 UNION ALL SELECT id FROM subjects WHERE merged_into = $6)
 			OR candidate_subject_id IN (SELECT $6 UNION ALL SELECT id FROM subjects WHERE merged_into = $6))
-		ORDER BY created_at, id LIMIT $4 OFFSET $5`, string(f.State), string(f.Kind), f.Sites, limit, f.Offset, f.SubjectID)
+		AND ($7::timestamptz IS NULL OR (created_at, id) > ($7, $8))
+		ORDER BY created_at, id LIMIT $4 OFFSET $5`, string(f.State), string(f.Kind), f.Sites, limit, f.Offset, f.SubjectID, afterAt, afterID)
 }
 
 // DecideHit records an examiner's decision and acts on a confirmation in

@@ -587,6 +587,10 @@ func (s *Store) ListHits(ctx context.Context, f huella.HitFilter) ([]*huella.Hit
 			args = append(args, site)
 		}
 	}
+	if f.After != nil { // oldest first
+		where += ` AND (created_at, id) > (?, ?)`
+		args = append(args, micros(stored(f.After.At)), f.After.ID)
+	}
 	args = append(args, limit, f.Offset)
 	return queryHits(ctx, s.read, where+` ORDER BY created_at, id LIMIT ? OFFSET ?`, args...)
 }

@@ -272,6 +272,9 @@ func testHits(t *testing.T, s IdentityStore) {
 			{"CandidateSubject", huella.HitFilter{SubjectID: first.SubjectID}, 1},
 			{"SubjectAndState", huella.HitFilter{SubjectID: first.SubjectID, State: huella.HitRejected}, 0},
 			{"OtherSubject", huella.HitFilter{SubjectID: "sub_nope"}, 0},
+			{"AfterIt", huella.HitFilter{After: &huella.PageKey{At: hit.CreatedAt, ID: hit.ID}}, 0},
+			{"AfterEarlier", huella.HitFilter{After: &huella.PageKey{At: hit.CreatedAt.Add(-time.Millisecond), ID: hit.ID}}, 1},
+			{"AfterSameTimeSmallerID", huella.HitFilter{After: &huella.PageKey{At: hit.CreatedAt, ID: "hit_"}}, 1},
 		} {
 			got, err := s.ListHits(ctx, tc.f)
 			if err != nil || len(got) != tc.want {
