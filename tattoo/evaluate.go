@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/huella-abis/huella/evaluation"
 )
 
 // EvalResult holds the figures of the BIVTatt identification protocol, with
@@ -280,6 +282,7 @@ func extractAll(ctx context.Context, images []DatasetImage, workers int) ([]*Tem
 			defer wg.Done()
 			defer lockThread()()
 			for i := range next {
+				evaluation.Progress(ctx, "extract", i, len(images))
 				data, err := os.ReadFile(images[i].Path)
 				if err != nil {
 					continue
@@ -304,6 +307,7 @@ func extractAll(ctx context.Context, images []DatasetImage, workers int) ([]*Tem
 	}
 	close(next)
 	wg.Wait()
+	evaluation.Progress(ctx, "extract", len(images), len(images))
 	var total time.Duration
 	failed := 0
 	for i, d := range durations {

@@ -174,6 +174,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				if i >= len(list) || ctx.Err() != nil {
 					return
 				}
+				evaluation.Progress(ctx, "extract", i, len(list))
 				data, err := os.ReadFile(list[i].Path)
 				if err != nil {
 					mu.Lock()
@@ -204,6 +205,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	evaluation.Progress(ctx, "extract", len(list), len(list))
 	res.Failed = int(failed.Load())
 	res.ExtractMS = float64(nanos.Load()) / 1e6 / float64(len(list))
 
