@@ -27,6 +27,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var cfg Config
 	fs := newFlagSet("audit verify", usage, stderr)
 	cfg.registerFlags(fs, false)
+	cfg.registerAuditFlags(fs)
 	natsURL := fs.String("nats", "", "also check against the newest checkpoint on this NATS server's audit stream")
 	if err := parseFlags(fs, args[1:], 0); err != nil {
 		return err
