@@ -18,7 +18,10 @@ import (
 // Lists ordered by a time and an ID (encounters, hits, deliveries) page in
 // the store from the last item's key, so a page is right while items are
 // added or leave the list; the short administrative lists (sites, users,
-// partners, watchlists and their entries) page from the last item's ID.
+// partners, agreements, watchlists and their entries, attempts) are read
+// whole and paged from the last item's ID: their items are never deleted,
+// but users sorted by last use move while tokens are used, so those pages
+// may repeat or skip a user who worked meanwhile.
 
 const (
 	defaultPageLimit = 100
@@ -126,6 +129,9 @@ func trim[T any](p page, list []T) ([]T, bool) {
 // the list (start again).
 func pageByID[T any](p page, list []T, id func(T) string) ([]T, *pageCursor, error) {
 	start := 0
+	if p.Cursor != nil && p.Cursor.ID == "" {
+		return nil, nil, huella.Errorf(huella.EINVALID, "cursor is not one of this list: take it from a Link rel=\"next\"")
+	}
 	if p.Cursor != nil {
 		start = -1
 		for i, item := range list {
@@ -134,7 +140,7 @@ func pageByID[T any](p page, list []T, id func(T) string) ([]T, *pageCursor, err
 				break
 			}
 		}
-		if start < 0 || p.Cursor.ID == "" {
+		if start < 0 {
 			return nil, nil, huella.Errorf(huella.ECONFLICT, "the cursor's item is no longer in this list: list it from the start")
 		}
 	}
