@@ -104,8 +104,12 @@ func buildOpenAPI(routes []route) map[string]any {
 		{"/openapi.json", "getOpenAPI", "This document", "application/json"},
 		{"/.well-known/jwks.json", "getJWKS", "Our public keys for partners to verify signed deliveries (JWK Set, RFC 7517); served when forwarding runs", "application/json"},
 	} {
+		// A wrong method is a 405 problem here too, and /metrics wants its
+		// token when one is set.
 		responses := map[string]any{"200": map[string]any{"description": "success",
-			"content": map[string]any{p.contentType: map[string]any{"schema": map[string]any{}}}}}
+			"content": map[string]any{p.contentType: map[string]any{"schema": map[string]any{}}}},
+			"4XX": map[string]any{"description": "error: an RFC 9457 problem with Huella's code (405 for a wrong method)",
+				"content": map[string]any{problemContentType: map[string]any{"schema": errorSchema}}}}
 		if p.path == "/readyz" {
 			responses["503"] = map[string]any{"description": "not ready: store unreachable or galleries loading",
 				"content": map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}}
