@@ -279,6 +279,11 @@ type IdentityStore interface {
 	// included, oldest first, without their samples. ENOTFOUND for an
 	// unknown watchlist.
 	ListWatchEntries(ctx context.Context, watchlistID string) ([]*WatchEntry, error)
+	// PageWatchEntries returns up to limit (0: 100, at most 1000) of a
+	// watchlist's entries as ListWatchEntries orders them, those after the
+	// key (created at, then ID) when it is not nil. ENOTFOUND for an
+	// unknown watchlist, EINVALID for a negative limit.
+	PageWatchEntries(ctx context.Context, watchlistID string, after *PageKey, limit int) ([]*WatchEntry, error)
 	// RemoveWatchEntry takes an entry off its watchlist as the actor in
 	// ctx, with a reason. The entry is kept, marked removed, and leaves the
 	// watchlist gallery; in the same transaction its pending hits are

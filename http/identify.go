@@ -310,16 +310,17 @@ func (s *Server) handleListWatchEntries(w http.ResponseWriter, r *http.Request) 
 		s.Error(w, r, err)
 		return
 	}
-	entries, err := s.Adjudicate.Store.ListWatchEntries(ctx, list.ID)
+	after, err := pg.key()
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	entries, next, err := pageByID(pg, entries, func(e *huella.WatchEntry) string { return e.ID })
+	entries, err := s.Adjudicate.Store.PageWatchEntries(ctx, list.ID, after, pg.fetch())
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
+	entries, more := trim(pg, entries)
 	if err := s.audit(r, huella.ActionWatchEntryList, "watchlist/"+list.ID, "", fmt.Sprintf("%d entries", len(entries))); err != nil {
 		s.Error(w, r, err)
 		return
@@ -327,7 +328,10 @@ func (s *Server) handleListWatchEntries(w http.ResponseWriter, r *http.Request) 
 	if entries == nil {
 		entries = []*huella.WatchEntry{}
 	}
-	setNext(w, r, next)
+	if more {
+		last := entries[len(entries)-1]
+		setNext(w, r, &pageCursor{At: last.CreatedAt, ID: last.ID})
+	}
 	writeJSON(w, http.StatusOK, entries)
 }
 

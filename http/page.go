@@ -15,13 +15,13 @@ import (
 // an opaque cursor, and when more items follow it answers with a Link
 // header (RFC 8288) whose rel="next" target is the same request with the
 // cursor of the next page. The body stays the JSON array of the page.
-// Lists ordered by a time and an ID (encounters, hits, deliveries) page in
-// the store from the last item's key, so a page is right while items are
-// added or leave the list; the short administrative lists (sites, users,
-// partners, agreements, watchlists and their entries, attempts) are read
-// whole and paged from the last item's ID: their items are never deleted,
-// but users sorted by last use move while tokens are used, so those pages
-// may repeat or skip a user who worked meanwhile.
+// Lists ordered by a time and an ID (encounters, hits, deliveries, watch
+// entries) page in the store from the last item's key, so a page is right
+// while items are added or leave the list; the short administrative lists
+// (sites, users, partners, agreements, watchlists, attempts) are read whole
+// and paged from the last item's ID: their items are never deleted, but
+// users sorted by last use move while tokens are used, so those pages may
+// repeat or skip a user who worked meanwhile.
 
 const (
 	defaultPageLimit = 100

@@ -83,6 +83,12 @@ func TestPagination(t *testing.T) {
 	t.Run("Users", func(t *testing.T) { check(t, "admin", "/v1/users", "id", 3) })
 	t.Run("UsersLastUsed", func(t *testing.T) { check(t, "admin", "/v1/users?sort=last-used", "id", 4) })
 	t.Run("Watchlists", func(t *testing.T) { check(t, "admin", "/v1/watchlists", "id", 1) })
+	t.Run("WatchEntries", func(t *testing.T) {
+		for range 5 {
+			e.newWatchEntry(e.lists[1].ID)
+		}
+		check(t, "supervisor", "/v1/watchlists/"+e.lists[1].ID+"/entries", "id", 2)
+	})
 	t.Run("Encounters", func(t *testing.T) { check(t, "supervisor", "/v1/encounters", "id", 1) })
 	t.Run("Audit", func(t *testing.T) {
 		pages := e.follow("auditor", "/v1/audit?limit=5", "hash")

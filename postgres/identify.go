@@ -448,6 +448,28 @@ func scanWatchEntry(row pgx.Row) (*huella.WatchEntry, error) {
 
 // ListWatchEntries returns a watchlist's entries, oldest first.
 func (s *Store) ListWatchEntries(ctx context.Context, watchlistID string) ([]*huella.WatchEntry, error) {
+	return s.watchEntries(ctx, watchlistID, nil, nil)
+}
+
+// PageWatchEntries returns a page of a watchlist's entries, oldest first,
+// after the key.
+func (s *Store) PageWatchEntries(ctx context.Context, watchlistID string, after *huella.PageKey, limit int) ([]*huella.WatchEntry, error) {
+	n, err := deliveryLimit(limit, 0)
+	if err != nil {
+		return nil, err
+	}
+	return s.watchEntries(ctx, watchlistID, after, &n)
+}
+
+// watchEntries reads up to limit (nil: all) of the watchlist's entries
+// after the key (nil: from the first).
+func (s *Store) watchEntries(ctx context.Context, watchlistID string, after *huella.PageKey, limit *int) ([]*huella.WatchEntry, error) {
+	var afterAt *time.Time
+	var afterID string
+	if after != nil {
+		at := stored(after.At)
+		afterAt, afterID = &at, after.ID
+	}
 	var list []*huella.WatchEntry
 	err := s.inReadTx(ctx, func(tx pgx.Tx) error {
 		var one int
@@ -458,7 +480,8 @@ func (s *Store) ListWatchEntries(ctx context.Context, watchlistID string) ([]*hu
 			return fmt.Errorf("postgres: watch entries: %w", err)
 		}
 		rows, err := tx.Query(ctx, `SELECT `+watchEntryColumns+` FROM watch_entries WHERE watchlist_id = $1
-			ORDER BY created_at, id`, watchlistID)
+			AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3))
+			ORDER BY created_at, id LIMIT $4`, watchlistID, afterAt, afterID, limit)
 		if err != nil {
 			return fmt.Errorf("postgres: watch entries: %w", err)
 		}

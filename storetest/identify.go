@@ -439,6 +439,24 @@ func testRemoveWatchEntry(t *testing.T, s IdentityStore) {
 			t.Errorf("ListWatchEntries returned samples")
 		}
 	})
+	t.Run("PageWatchEntries", func(t *testing.T) {
+		all, _ := s.ListWatchEntries(ctx, w.ID)
+		first, err := s.PageWatchEntries(ctx, w.ID, nil, 1)
+		if err != nil || len(first) != 1 || first[0].ID != all[0].ID {
+			t.Fatalf("first page = %d, %v; want the oldest entry", len(first), err)
+		}
+		next, err := s.PageWatchEntries(ctx, w.ID, &huella.PageKey{At: first[0].CreatedAt, ID: first[0].ID}, 0)
+		if err != nil || len(next) != 1 || next[0].ID != all[1].ID {
+			t.Errorf("page after the first = %d, %v; want the other entry", len(next), err)
+		}
+		if last, err := s.PageWatchEntries(ctx, w.ID, &huella.PageKey{At: all[1].CreatedAt, ID: all[1].ID}, 10); err != nil || last == nil || len(last) != 0 {
+			t.Errorf("page after the last = %v, %v; want an empty list", last, err)
+		}
+		_, err = s.PageWatchEntries(ctx, "wl_nope", nil, 10)
+		checkCode(t, err, huella.ENOTFOUND)
+		_, err = s.PageWatchEntries(ctx, w.ID, nil, -1)
+		checkCode(t, err, huella.EINVALID)
+	})
 	t.Run("LeavesTheGallery", func(t *testing.T) {
 		got := countTemplates(t, s, huella.GalleryWatchlists)
 		if got[kept.ID] != 2 || len(got) != 1 {
