@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -19,9 +20,8 @@ import (
 // entries) page in the store from the last item's key, so a page is right
 // while items are added or leave the list; the short administrative lists
 // (sites, users, partners, agreements, watchlists, attempts) are read whole
-// and paged from the last item's ID: their items are never deleted, but
-// users sorted by last use move while tokens are used, so those pages may
-// repeat or skip a user who worked meanwhile.
+// and paged from the last item's ID (their items are never deleted), or,
+// for users sorted by last use, from the last user's key.
 
 const (
 	defaultPageLimit = 100
@@ -179,4 +179,33 @@ func writePageByID[T any](w http.ResponseWriter, r *http.Request, p page, list [
 	}
 	setNext(w, r, next)
 	writeJSON(w, http.StatusOK, list)
+}
+
+// pageByTokenUse pages users sorted by huella.SortByTokenUse from the last
+// user's key (its token's last use, then its name), not its position: a
+// user whose token is used meanwhile moves up, and the page does not start
+// over with it. The cursor holds the time and the ID, never the name.
+func pageByTokenUse(p page, users []*huella.User) ([]*huella.User, *pageCursor, error) {
+	start := 0
+	if p.Cursor != nil {
+		if p.Cursor.ID == "" {
+			return nil, nil, huella.Errorf(huella.EINVALID, "cursor is not one of this list: take it from a Link rel=\"next\"")
+		}
+		i := slices.IndexFunc(users, func(u *huella.User) bool { return u.ID == p.Cursor.ID })
+		if i < 0 {
+			return nil, nil, huella.Errorf(huella.ECONFLICT, "the cursor's item is no longer in this list: list it from the start")
+		}
+		key := &huella.User{TokenUsedAt: p.Cursor.At, Name: users[i].Name}
+		start = slices.IndexFunc(users, func(u *huella.User) bool { return huella.CompareTokenUse(u, key) > 0 })
+		if start < 0 {
+			start = len(users)
+		}
+	}
+	users = users[start:]
+	if len(users) <= p.Limit {
+		return users, nil, nil
+	}
+	users = users[:p.Limit]
+	last := users[len(users)-1]
+	return users, &pageCursor{At: last.TokenUsedAt, ID: last.ID}, nil
 }

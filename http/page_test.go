@@ -1,6 +1,7 @@
 package http_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"regexp"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/huella-abis/huella"
 )
@@ -82,6 +84,28 @@ func TestPagination(t *testing.T) {
 	t.Run("Sites", func(t *testing.T) { check(t, "admin", "/v1/sites", "code", 1) })
 	t.Run("Users", func(t *testing.T) { check(t, "admin", "/v1/users", "id", 3) })
 	t.Run("UsersLastUsed", func(t *testing.T) { check(t, "admin", "/v1/users?sort=last-used", "id", 4) })
+	// The last user of a page works meanwhile and moves to the top of the
+	// last-used order: the next page goes on after where it was.
+	t.Run("UsersLastUsedWhileWorking", func(t *testing.T) {
+		whole := e.follow("admin", "/v1/users?sort=last-used", "id")[0]
+		resp, body := e.do("admin", "GET", "/v1/users?sort=last-used&limit=3", nil, "")
+		var first []huella.User
+		json.Unmarshal(body, &first)
+		m := nextLink.FindStringSubmatch(resp.Header.Get("Link"))
+		if len(first) != 3 || m == nil || len(whole) < 6 {
+			t.Fatalf("first page: %d users of %d, Link %q", len(first), len(whole), resp.Header.Get("Link"))
+		}
+		if err := e.store.RecordTokenUse(context.Background(), first[2].ID, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range e.follow("admin", m[1], "id") {
+			got = append(got, p...)
+		}
+		if !slices.Equal(got, whole[3:]) {
+			t.Errorf("pages after the first = %v, want %v", got, whole[3:])
+		}
+	})
 	t.Run("Watchlists", func(t *testing.T) { check(t, "admin", "/v1/watchlists", "id", 1) })
 	t.Run("WatchEntries", func(t *testing.T) {
 		for range 5 {

@@ -509,10 +509,13 @@ func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
+	var next *pageCursor
 	if sort == "last-used" {
 		huella.SortByTokenUse(users)
+		users, next, err = pageByTokenUse(pg, users)
+	} else {
+		users, next, err = pageByID(pg, users, func(u *huella.User) string { return u.ID })
 	}
-	users, next, err := pageByID(pg, users, func(u *huella.User) string { return u.ID })
 	if err != nil {
 		s.Error(w, r, err)
 		return
