@@ -150,12 +150,17 @@ func EvaluateBIVTatt(ctx context.Context, dir string, opt EvalOptions) (EvalResu
 				return EvalResult{}, err
 			}
 		}
+		stage := "search"
+		if folds > 1 {
+			stage = fmt.Sprintf("search, fold %d of %d", fold+1, folds)
+		}
 		unlock := lockThread()
 		for i, im := range images {
 			if err := ctx.Err(); err != nil {
 				unlock()
 				return EvalResult{}, err
 			}
+			evaluation.Progress(ctx, stage, i, len(images))
 			if im.Subject == "" || originals[im.Subject] < 2 || foldOf[im.Subject] != fold {
 				continue
 			}
@@ -210,6 +215,7 @@ func EvaluateBIVTatt(ctx context.Context, dir string, opt EvalOptions) (EvalResu
 			}
 		}
 		unlock()
+		evaluation.Progress(ctx, stage, len(images), len(images))
 	}
 	rate := func(h, n int) float64 {
 		if n == 0 {

@@ -254,6 +254,7 @@ func scoreAll(ctx context.Context, list []Image, ts []*iris.Template, workers in
 				if i >= n || ctx.Err() != nil {
 					return
 				}
+				evaluation.Progress(ctx, "compare", i, n)
 				for j := i + 1; j < n; j++ {
 					s := math.Inf(-1)
 					if probes[i] != nil && ts[j] != nil {
@@ -272,6 +273,7 @@ func scoreAll(ctx context.Context, list []Image, ts []*iris.Template, workers in
 		}(&parts[w])
 	}
 	wg.Wait()
+	evaluation.Progress(ctx, "compare", n, n)
 	var sc evaluation.Scores
 	var gp, ip [][2]int32
 	for _, p := range parts {
