@@ -403,6 +403,7 @@ type DeliveryFilter struct {
 	SubjectID string // deliveries about this subject
 	Limit     int    // at most this many (0: 100, at most 1000), newest first
 	Offset    int
+	After     *PageKey // the deliveries after (older than) this one (created at, then ID)
 }
 
 // ForwardStore keeps partners, agreements, confirmations and deliveries.

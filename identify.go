@@ -231,6 +231,7 @@ type HitFilter struct {
 	Sites     []string // hits of probe encounters at these sites
 	Limit     int      // at most this many (0: 100, at most 1000), oldest first
 	Offset    int
+	After     *PageKey // the hits after this one (created at, then ID)
 }
 
 // GalleryKind names one of the two galleries.
@@ -278,6 +279,11 @@ type IdentityStore interface {
 	// included, oldest first, without their samples. ENOTFOUND for an
 	// unknown watchlist.
 	ListWatchEntries(ctx context.Context, watchlistID string) ([]*WatchEntry, error)
+	// PageWatchEntries returns up to limit (0: 100, at most 1000) of a
+	// watchlist's entries as ListWatchEntries orders them, those after the
+	// key (created at, then ID) when it is not nil. ENOTFOUND for an
+	// unknown watchlist, EINVALID for a negative limit.
+	PageWatchEntries(ctx context.Context, watchlistID string, after *PageKey, limit int) ([]*WatchEntry, error)
 	// RemoveWatchEntry takes an entry off its watchlist as the actor in
 	// ctx, with a reason. The entry is kept, marked removed, and leaves the
 	// watchlist gallery; in the same transaction its pending hits are

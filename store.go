@@ -94,6 +94,19 @@ type EncounterFilter struct {
 	Document string
 	Limit    int // at most this many (0: a default of 100, at most 1000)
 	Offset   int
+	// After, when set, starts the page after this encounter in the list's
+	// order (captured at, then ID, newest first): a cursor that holds
+	// while encounters are added or purged.
+	After *PageKey
+}
+
+// PageKey marks where a page of a list ordered by a time and then by ID
+// ended: the next page holds the items that come after it in the list's
+// order. Unlike an offset it stays right while items are added to the
+// list or leave it (a hit decided, a delivery delivered).
+type PageKey struct {
+	At time.Time // the sort time of the page's last item
+	ID string    // the ID of the page's last item
 }
 
 // Validate reports a filter the stores refuse, as an EINVALID error.

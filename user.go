@@ -157,10 +157,13 @@ const (
 // first and those never used last (by name among equals): the order in
 // which an administrator reviews which tokens are still needed.
 func SortByTokenUse(users []*User) {
-	slices.SortStableFunc(users, func(a, b *User) int {
-		if c := b.TokenUsedAt.Compare(a.TokenUsedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Name, b.Name)
-	})
+	slices.SortStableFunc(users, CompareTokenUse)
+}
+
+// CompareTokenUse is SortByTokenUse's order: negative when a comes before b.
+func CompareTokenUse(a, b *User) int {
+	if c := b.TokenUsedAt.Compare(a.TokenUsedAt); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Name, b.Name)
 }

@@ -91,10 +91,11 @@ func Evaluate(ctx context.Context, dir string, ppi int) (*Report, error) {
 	defer clock.unlock()
 	var extractTime time.Duration
 	failed, images := 0, 0
-	for _, s := range r.Samples {
+	for i, s := range r.Samples {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		evaluation.Progress(ctx, "extract", i, len(r.Samples))
 		data, err := os.ReadFile(s.Path)
 		if err != nil {
 			return nil, fmt.Errorf("finger: evaluate: %w", err)
@@ -127,6 +128,7 @@ func Evaluate(ctx context.Context, dir string, ppi int) (*Report, error) {
 		}
 		s.Candidate = Prepare(s.Template)
 	}
+	evaluation.Progress(ctx, "extract", len(r.Samples), len(r.Samples))
 	r.FTE = float64(failed) / float64(len(r.Samples))
 	if images > 0 {
 		r.ExtractMS = float64(extractTime.Microseconds()) / 1000 / float64(images)
@@ -138,6 +140,7 @@ func Evaluate(ctx context.Context, dir string, ppi int) (*Report, error) {
 	compared := 0
 	start := clock.now()
 	for i := 0; i < n; i++ {
+		evaluation.Progress(ctx, "compare", i, n)
 		scores[i] = make([]float64, n)
 		if r.Samples[i].Candidate == nil {
 			continue
@@ -152,6 +155,7 @@ func Evaluate(ctx context.Context, dir string, ppi int) (*Report, error) {
 	if el := (clock.now() - start).Seconds(); el > 0 {
 		r.ComparePerSecond = float64(compared) / el
 	}
+	evaluation.Progress(ctx, "compare", n, n)
 	for i := 0; i < n; i++ {
 		for j := i + 1; j < n; j++ {
 			a, b := r.Samples[i], r.Samples[j]

@@ -3,6 +3,7 @@ package http
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/huella-abis/huella"
@@ -19,14 +20,14 @@ var (
 // auditors) and receipts (each partner, its own).
 func (s *Server) forwardRoutes() []route {
 	return []route{
-		{Method: "GET", Path: "/v1/partners", Summary: "List partner agencies", Roles: adminOnly,
-			Response: []huella.Partner{}, Handler: s.handleListPartners},
+		{Method: "GET", Path: "/v1/partners", Summary: "List partner agencies, by code", Roles: adminOnly,
+			Response: []huella.Partner{}, Handler: s.handleListPartners, Paged: true},
 		{Method: "POST", Path: "/v1/partners", Summary: "Add a partner agency", Roles: adminOnly,
 			Request: partnerRequest{}, Response: huella.Partner{}, Handler: s.handleCreatePartner},
 		{Method: "PUT", Path: "/v1/partners/{code}", Summary: "Change a partner agency's endpoint, format, TLS settings, key or state", Roles: adminOnly,
 			Request: partnerRequest{}, Response: huella.Partner{}, Handler: s.handleUpdatePartner},
 		{Method: "GET", Path: "/v1/partners/{code}/agreements", Summary: "List a partner's sharing agreements", Roles: adminOnly,
-			Response: []huella.Agreement{}, Handler: s.handleListAgreements},
+			Response: []huella.Agreement{}, Handler: s.handleListAgreements, Paged: true},
 		{Method: "POST", Path: "/v1/partners/{code}/agreements", Summary: "Add a sharing agreement: triggers, categories, modalities and fields that may leave, legal basis", Roles: adminOnly,
 			Request: agreementRequest{}, Response: huella.Agreement{}, Handler: s.handleCreateAgreement},
 		{Method: "POST", Path: "/v1/agreements/{id}/revoke", Summary: "Revoke a sharing agreement; its undelivered deliveries are parked", Roles: adminOnly,
@@ -34,12 +35,12 @@ func (s *Server) forwardRoutes() []route {
 		{Method: "GET", Path: "/v1/deliveries", Summary: "List deliveries to partners, newest first", Roles: deliveryReaders,
 			Response: []huella.Delivery{}, Handler: s.handleListDeliveries,
 			Query: []param{{"partner", "string", "partner code"}, {"state", "string", "pending, published, delivered or dead"},
-				{"limit", "integer", "at most this many (default 100, max 1000)"}, {"offset", "integer", "skip this many"}}},
+				{"offset", "integer", "deprecated (use cursor): skip this many"}}, Paged: true},
 		{Method: "GET", Path: "/v1/deliveries/{id}/attempts", Summary: "A delivery's attempts and the partner's answers", Roles: deliveryReaders,
-			Response: []huella.DeliveryAttempt{}, Handler: s.handleListAttempts},
+			Response: []huella.DeliveryAttempt{}, Handler: s.handleListAttempts, Paged: true},
 		{Method: "GET", Path: "/v1/receipts", Summary: "The calling partner's deliveries and their receipts", Roles: []huella.Role{huella.RolePartner},
 			Response: []receipt{}, Handler: s.handleListReceipts,
-			Query: []param{{"limit", "integer", "at most this many (default 100, max 1000)"}, {"offset", "integer", "skip this many"}}},
+			Query: []param{{"offset", "integer", "deprecated (use cursor): skip this many"}}, Paged: true},
 	}
 }
 
@@ -105,12 +106,17 @@ type receipt struct {
 }
 
 func (s *Server) handleListPartners(w http.ResponseWriter, r *http.Request) {
+	pg, err := readPage(r, false)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	list, err := s.Store.ListPartners(r.Context())
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, list)
+	writePageByID(w, r, pg, list, func(p *huella.Partner) string { return p.Code }, s.Error)
 }
 
 func (s *Server) handleCreatePartner(w http.ResponseWriter, r *http.Request) {
@@ -151,6 +157,11 @@ func (s *Server) handleUpdatePartner(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleListAgreements(w http.ResponseWriter, r *http.Request) {
+	pg, err := readPage(r, false)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	code := r.PathValue("code")
 	if _, err := s.Store.FindPartner(r.Context(), code); err != nil {
 		s.Error(w, r, err)
@@ -161,7 +172,7 @@ func (s *Server) handleListAgreements(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, list)
+	writePageByID(w, r, pg, list, func(a *huella.Agreement) string { return a.ID }, s.Error)
 }
 
 func (s *Server) handleCreateAgreement(w http.ResponseWriter, r *http.Request) {
@@ -206,20 +217,37 @@ func (s *Server) handleListDeliveries(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, huella.Errorf(huella.EINVALID, "state must be pending, published, delivered or dead"))
 		return
 	}
-	var err error
-	if f.Limit, f.Offset, err = pageParams(r); err != nil {
+	pg, err := readPage(r, true)
+	if err == nil {
+		f.After, err = pg.key()
+	}
+	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
+	f.Limit, f.Offset = pg.fetch(), pg.Offset
 	list, err := s.Store.ListDeliveries(r.Context(), f)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
+	list, more := trim(pg, list)
+	if list == nil {
+		list = []*huella.Delivery{}
+	}
+	if more {
+		last := list[len(list)-1]
+		setNext(w, r, &pageCursor{At: last.CreatedAt, ID: last.ID})
+	}
 	writeJSON(w, http.StatusOK, list)
 }
 
 func (s *Server) handleListAttempts(w http.ResponseWriter, r *http.Request) {
+	pg, err := readPage(r, false)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	d, err := s.Store.FindDelivery(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.Error(w, r, err)
@@ -230,7 +258,7 @@ func (s *Server) handleListAttempts(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, list)
+	writePageByID(w, r, pg, list, func(a *huella.DeliveryAttempt) string { return strconv.Itoa(a.N) }, s.Error)
 }
 
 // handleListReceipts lists the calling partner's deliveries: a partner
@@ -238,17 +266,26 @@ func (s *Server) handleListAttempts(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleListReceipts(w http.ResponseWriter, r *http.Request) {
 	user := huella.ActorFromContext(r.Context())
 	f := huella.DeliveryFilter{Partner: user.Partner}
-	var err error
-	if f.Limit, f.Offset, err = pageParams(r); err != nil {
+	pg, err := readPage(r, true)
+	if err == nil {
+		f.After, err = pg.key()
+	}
+	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
+	f.Limit, f.Offset = pg.fetch(), pg.Offset
 	list := []*huella.Delivery{}
 	if user.Partner != "" {
 		if list, err = s.Store.ListDeliveries(r.Context(), f); err != nil {
 			s.Error(w, r, err)
 			return
 		}
+	}
+	list, more := trim(pg, list)
+	if more {
+		last := list[len(list)-1]
+		setNext(w, r, &pageCursor{At: last.CreatedAt, ID: last.ID})
 	}
 	if err := s.audit(r, huella.ActionDeliveryReceiptList, "partner/"+user.Partner, "", fmt.Sprintf("%d deliveries", len(list))); err != nil {
 		s.Error(w, r, err)

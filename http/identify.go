@@ -28,7 +28,7 @@ func (s *Server) identifyRoutes() []route {
 			Roles: searchers, Multipart: true, Request: probeRequest{}, Response: enroll.Verification{}, Handler: s.handleVerify},
 		{Method: "GET", Path: "/v1/hits", Summary: "The adjudication queue: hits by state and kind, oldest first",
 			Roles: reviewers, Response: []huella.Hit{}, Handler: s.handleListHits,
-			Query: []param{{"state", "string", "pending, confirmed, rejected or withdrawn"}, {"kind", "string", "duplicate or watchlist"}, {"site", "string", "site code (repeatable)"}}},
+			Query: []param{{"state", "string", "pending, confirmed, rejected or withdrawn"}, {"kind", "string", "duplicate or watchlist"}, {"site", "string", "site code (repeatable)"}}, Paged: true},
 		{Method: "GET", Path: "/v1/hits/{id}", Summary: "A hit side by side: scores, the probe encounter and the candidate",
 			Roles: reviewers, Response: adjudicate.View{}, Handler: s.handleGetHit},
 		{Method: "GET", Path: "/v1/hits/{id}/images/{sample}", Summary: "Fetch an image of a hit's probe or candidate, decrypted: the candidate's from any site while the hit is pending",
@@ -38,11 +38,11 @@ func (s *Server) identifyRoutes() []route {
 		{Method: "POST", Path: "/v1/subjects/{id}/unmerge", Summary: "Undo the merge of a subject; its history is kept",
 			Roles: []huella.Role{huella.RoleSupervisor}, Handler: s.handleUnmerge},
 		{Method: "GET", Path: "/v1/watchlists", Summary: "List watchlists (a partner sees its own)",
-			Roles: listers, Response: []huella.Watchlist{}, Handler: s.handleListWatchlists},
+			Roles: listers, Response: []huella.Watchlist{}, Handler: s.handleListWatchlists, Paged: true},
 		{Method: "POST", Path: "/v1/watchlists", Summary: "Create a watchlist (a partner creates its own)",
 			Roles: listOwner, Request: huella.Watchlist{}, Response: huella.Watchlist{}, Handler: s.handleCreateWatchlist},
 		{Method: "GET", Path: "/v1/watchlists/{id}/entries", Summary: "List a watchlist's entries, removed ones too (a partner reads its own lists)",
-			Roles: listOwner, Response: []huella.WatchEntry{}, Handler: s.handleListWatchEntries},
+			Roles: listOwner, Response: []huella.WatchEntry{}, Handler: s.handleListWatchEntries, Paged: true},
 		{Method: "POST", Path: "/v1/watchlists/{id}/entries", Summary: "Add an entry with biometrics to a watchlist; it is searched back against every subject",
 			Roles: listOwner, Multipart: true, Request: watchEntryRequest{}, Response: watchEntryResponse{}, Handler: s.handleAddWatchEntry},
 		{Method: "POST", Path: "/v1/watch-entries/{id}/remove", Summary: "Take an entry off its watchlist, with a reason; it is kept for the record, no longer searched, and its pending hits are withdrawn",
@@ -130,13 +130,27 @@ func (s *Server) handleListHits(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, huella.Errorf(huella.EINVALID, "kind must be duplicate or watchlist"))
 		return
 	}
+	pg, err := readPage(r, false)
+	if err == nil {
+		f.After, err = pg.key()
+	}
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	f.Limit = pg.fetch()
 	hits, err := s.Adjudicate.Queue(r.Context(), f)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
+	hits, more := trim(pg, hits)
 	if hits == nil {
 		hits = []*huella.Hit{}
+	}
+	if more {
+		last := hits[len(hits)-1]
+		setNext(w, r, &pageCursor{At: last.CreatedAt, ID: last.ID})
 	}
 	writeJSON(w, http.StatusOK, hits)
 }
@@ -208,6 +222,11 @@ func (s *Server) handleUnmerge(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleListWatchlists(w http.ResponseWriter, r *http.Request) {
+	pg, err := readPage(r, false)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	lists, err := s.Store.ListWatchlists(r.Context())
 	if err != nil {
 		s.Error(w, r, err)
@@ -220,7 +239,7 @@ func (s *Server) handleListWatchlists(w http.ResponseWriter, r *http.Request) {
 			out = append(out, l)
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	writePageByID(w, r, pg, out, func(l *huella.Watchlist) string { return l.ID }, s.Error)
 }
 
 func (s *Server) handleCreateWatchlist(w http.ResponseWriter, r *http.Request) {
@@ -280,22 +299,37 @@ func (s *Server) ownWatchlist(ctx context.Context, id, refusal string) (*huella.
 // list is a personal read, audited.
 func (s *Server) handleListWatchEntries(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	pg, err := readPage(r, false)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	list, err := s.ownWatchlist(ctx, r.PathValue("id"), "a partner reads its own watchlists only")
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
-	entries, err := s.Store.ListWatchEntries(ctx, list.ID)
+	after, err := pg.key()
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
+	entries, err := s.Store.PageWatchEntries(ctx, list.ID, after, pg.fetch())
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	entries, more := trim(pg, entries)
 	if err := s.audit(r, huella.ActionWatchEntryList, "watchlist/"+list.ID, "", fmt.Sprintf("%d entries", len(entries))); err != nil {
 		s.Error(w, r, err)
 		return
 	}
 	if entries == nil {
 		entries = []*huella.WatchEntry{}
+	}
+	if more {
+		last := entries[len(entries)-1]
+		setNext(w, r, &pageCursor{At: last.CreatedAt, ID: last.ID})
 	}
 	writeJSON(w, http.StatusOK, entries)
 }

@@ -3,6 +3,7 @@ package http
 import (
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -43,7 +44,11 @@ func buildOpenAPI(routes []route) map[string]any {
 				params = append(params, map[string]any{"name": strings.Trim(seg, "{}"), "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
 			}
 		}
-		for _, q := range rt.Query {
+		query := rt.Query
+		if rt.Paged {
+			query = append(slices.Clone(query), pageQuery...)
+		}
+		for _, q := range query {
 			params = append(params, map[string]any{"name": q.Name, "in": "query", "description": q.Description, "schema": map[string]any{"type": q.Type}})
 		}
 		for _, h := range rt.Headers {
@@ -76,6 +81,10 @@ func buildOpenAPI(routes []route) map[string]any {
 		switch {
 		case rt.Response != nil:
 			ok["content"] = map[string]any{"application/json": map[string]any{"schema": schemaOf(reflect.TypeOf(rt.Response), schemas)}}
+			if rt.Paged {
+				ok["headers"] = map[string]any{"Link": map[string]any{"description": "when more items follow: <URL>; rel=\"next\", the next page (RFC 8288)",
+					"schema": map[string]any{"type": "string"}}}
+			}
 		case rt.RawResponse != "":
 			ok["content"] = map[string]any{rt.RawResponse: map[string]any{"schema": map[string]any{"type": "string", "contentMediaType": rt.RawResponse}}}
 		}
@@ -95,8 +104,12 @@ func buildOpenAPI(routes []route) map[string]any {
 		{"/openapi.json", "getOpenAPI", "This document", "application/json"},
 		{"/.well-known/jwks.json", "getJWKS", "Our public keys for partners to verify signed deliveries (JWK Set, RFC 7517); served when forwarding runs", "application/json"},
 	} {
+		// A wrong method is a 405 problem here too, and /metrics wants its
+		// token when one is set.
 		responses := map[string]any{"200": map[string]any{"description": "success",
-			"content": map[string]any{p.contentType: map[string]any{"schema": map[string]any{}}}}}
+			"content": map[string]any{p.contentType: map[string]any{"schema": map[string]any{}}}},
+			"4XX": map[string]any{"description": "error: an RFC 9457 problem with Huella's code (405 for a wrong method)",
+				"content": map[string]any{problemContentType: map[string]any{"schema": errorSchema}}}}
 		if p.path == "/readyz" {
 			responses["503"] = map[string]any{"description": "not ready: store unreachable or galleries loading",
 				"content": map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}}

@@ -41,7 +41,7 @@ func (s *Server) recordRoutes() []route {
 				{"to", "string", "captured before (RFC 3339)"},
 				{"name", "string", "every word begins a word of one of the encounter's names (case and accents ignored)"},
 				{"document", "string", "a document number (letters and digits compared)"},
-				{"limit", "integer", "at most this many (default 100, max 1000)"}, {"offset", "integer", "skip this many"}}},
+				{"offset", "integer", "deprecated (use cursor): skip this many"}}, Paged: true},
 		{Method: "GET", Path: "/v1/encounters/{id}", Summary: "Read an encounter",
 			Roles: readers, Response: huella.Encounter{}, Handler: s.handleGetEncounter},
 		{Method: "GET", Path: "/v1/subjects/{id}", Summary: "Read a subject with its encounters at every site",
@@ -51,11 +51,11 @@ func (s *Server) recordRoutes() []route {
 		{Method: "GET", Path: "/v1/stats/encounters", Summary: "Count encounters by site, nationality and month",
 			Roles: statsRoles, Response: huella.EncounterStats{}, Handler: s.handleStats,
 			Query: []param{{"site", "string", "site code (repeatable)"}, {"from", "string", "RFC 3339"}, {"to", "string", "RFC 3339"}}},
-		{Method: "GET", Path: "/v1/sites", Summary: "List sites", Roles: everyone, Response: []huella.Site{}, Handler: s.handleListSites},
+		{Method: "GET", Path: "/v1/sites", Summary: "List sites, by code", Roles: everyone, Response: []huella.Site{}, Handler: s.handleListSites, Paged: true},
 		{Method: "POST", Path: "/v1/sites", Summary: "Create a site", Roles: []huella.Role{huella.RoleAdmin},
 			Request: huella.Site{}, Response: huella.Site{}, Handler: s.handleCreateSite},
 		{Method: "GET", Path: "/v1/users", Summary: "List users", Roles: []huella.Role{huella.RoleAdmin}, Response: []huella.User{}, Handler: s.handleListUsers,
-			Query: []param{{"sort", "string", "name (default) or last-used: the most recently used token first, never-used last"}}},
+			Query: []param{{"sort", "string", "name (default) or last-used: the most recently used token first, never-used last"}}, Paged: true},
 		{Method: "POST", Path: "/v1/users", Summary: "Create a user; the API token is shown once", Roles: []huella.Role{huella.RoleAdmin},
 			Request: userRequest{}, Response: userResponse{}, Handler: s.handleCreateUser},
 		{Method: "POST", Path: "/v1/users/{id}/disable", Summary: "Disable a user: their token and console sessions stop working at once",
@@ -67,7 +67,7 @@ func (s *Server) recordRoutes() []route {
 		{Method: "GET", Path: "/v1/me", Summary: "The calling user", Roles: everyone, Response: huella.User{}, Handler: s.handleMe},
 		{Method: "GET", Path: "/v1/audit", Summary: "Read the hash-chained audit trail", Roles: []huella.Role{huella.RoleAuditor},
 			Response: []huella.AuditEvent{}, Handler: s.handleListAudit,
-			Query: []param{{"after", "integer", "events after this sequence number"}, {"limit", "integer", "at most this many (default 100, max 1000)"}}},
+			Query: []param{{"after", "integer", "events after this sequence number (the first page; then follow Link rel=\"next\")"}}, Paged: true},
 	}
 }
 
@@ -328,16 +328,22 @@ func (s *Server) handleListEncounters(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, err)
 		return
 	}
-	if f.Limit, f.Offset, err = pageParams(r); err != nil {
+	pg, err := readPage(r, true)
+	if err == nil {
+		f.After, err = pg.key()
+	}
+	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
+	f.Limit, f.Offset = pg.fetch(), pg.Offset
 	f.Name, f.Document = r.URL.Query().Get("name"), r.URL.Query().Get("document")
 	list, err := s.Store.ListEncounters(r.Context(), f)
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
+	list, more := trim(pg, list)
 	// The audit says what kind of search it was, never the words searched.
 	detail := fmt.Sprintf("%d encounters", len(list))
 	if f.Name != "" {
@@ -353,23 +359,11 @@ func (s *Server) handleListEncounters(w http.ResponseWriter, r *http.Request) {
 	if list == nil {
 		list = []*huella.Encounter{}
 	}
+	if more {
+		last := list[len(list)-1]
+		setNext(w, r, &pageCursor{At: last.CapturedAt, ID: last.ID})
+	}
 	writeJSON(w, http.StatusOK, list)
-}
-
-// pageParams reads limit (1–1000) and offset (0 or more); zero when absent.
-func pageParams(r *http.Request) (limit, offset int, err error) {
-	q := r.URL.Query()
-	if v := q.Get("limit"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 1000 {
-			return 0, 0, huella.Errorf(huella.EINVALID, "limit must be 1-1000")
-		}
-	}
-	if v := q.Get("offset"); v != "" {
-		if offset, err = strconv.Atoi(v); err != nil || offset < 0 {
-			return 0, 0, huella.Errorf(huella.EINVALID, "offset must be 0 or more")
-		}
-	}
-	return limit, offset, nil
 }
 
 // encounterFilter reads site, from and to, and limits site-scoped users to
@@ -417,7 +411,17 @@ func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleListSites(w http.ResponseWriter, r *http.Request) {
+	pg, err := readPage(r, false)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	sites, err := s.Store.ListSites(r.Context())
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	sites, next, err := pageByID(pg, sites, func(s *huella.Site) string { return s.Code })
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -425,6 +429,7 @@ func (s *Server) handleListSites(w http.ResponseWriter, r *http.Request) {
 	if sites == nil {
 		sites = []*huella.Site{}
 	}
+	setNext(w, r, next)
 	writeJSON(w, http.StatusOK, sites)
 }
 
@@ -494,7 +499,23 @@ func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
 		s.Error(w, r, huella.Errorf(huella.EINVALID, "sort must be name or last-used"))
 		return
 	}
+	pg, err := readPage(r, false)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
 	users, err := s.Store.ListUsers(r.Context())
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	var next *pageCursor
+	if sort == "last-used" {
+		huella.SortByTokenUse(users)
+		users, next, err = pageByTokenUse(pg, users)
+	} else {
+		users, next, err = pageByID(pg, users, func(u *huella.User) string { return u.ID })
+	}
 	if err != nil {
 		s.Error(w, r, err)
 		return
@@ -502,9 +523,7 @@ func (s *Server) handleListUsers(w http.ResponseWriter, r *http.Request) {
 	if users == nil {
 		users = []*huella.User{}
 	}
-	if sort == "last-used" {
-		huella.SortByTokenUse(users)
-	}
+	setNext(w, r, next)
 	writeJSON(w, http.StatusOK, users)
 }
 
@@ -513,32 +532,36 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleListAudit(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	after, limit := int64(0), 100
-	var err error
-	if v := q.Get("after"); v != "" {
+	pg, err := readPage(r, false)
+	if err != nil {
+		s.Error(w, r, err)
+		return
+	}
+	var after int64
+	if v := r.URL.Query().Get("after"); v != "" {
 		if after, err = strconv.ParseInt(v, 10, 64); err != nil || after < 0 {
 			s.Error(w, r, huella.Errorf(huella.EINVALID, "after must be a sequence number"))
 			return
 		}
 	}
-	if v := q.Get("limit"); v != "" {
-		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 1000 {
-			s.Error(w, r, huella.Errorf(huella.EINVALID, "limit must be 1-1000"))
-			return
-		}
+	if pg.Cursor != nil {
+		after = pg.Cursor.Seq
 	}
-	events, err := s.Store.ListAuditEvents(r.Context(), after, limit)
+	events, err := s.Store.ListAuditEvents(r.Context(), after, pg.fetch())
 	if err != nil {
 		s.Error(w, r, err)
 		return
 	}
+	events, more := trim(pg, events)
 	if err := s.audit(r, huella.ActionAuditRead, "audit", "", fmt.Sprintf("after %d", after)); err != nil {
 		s.Error(w, r, err)
 		return
 	}
 	if events == nil {
 		events = []*huella.AuditEvent{}
+	}
+	if more {
+		setNext(w, r, &pageCursor{Seq: events[len(events)-1].Seq})
 	}
 	writeJSON(w, http.StatusOK, events)
 }

@@ -255,6 +255,7 @@ type route struct {
 	RawRequest   string        // content type of a non-JSON request body
 	Response     any           // JSON response body type
 	RawResponse  string        // content type of a non-JSON response
+	Paged        bool          // a list: takes limit and cursor, links the next page (page.go)
 	Handler      http.HandlerFunc
 }
 

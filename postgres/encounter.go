@@ -333,7 +333,7 @@ func (s *Store) FindSample(ctx context.Context, id string) (*huella.Sample, *hue
 // trigger keeps (a few rows per site and day); others group the matching
 // encounters.
 func (s *Store) EncounterStats(ctx context.Context, f huella.EncounterFilter) (*huella.EncounterStats, error) {
-	f.Limit, f.Offset = 0, 0
+	f.Limit, f.Offset, f.After = 0, 0, nil
 	if _, err := checkFilter(f); err != nil {
 		return nil, err
 	}
@@ -463,6 +463,10 @@ func filterWhere(f huella.EncounterFilter) (string, []any) {
 	}
 	if f.Document != "" {
 		add(`e.id IN (SELECT encounter_id FROM encounter_documents WHERE number = $%d)`, huella.DocumentKey(f.Document))
+	}
+	if f.After != nil { // newest first
+		args = append(args, stored(f.After.At), f.After.ID)
+		conds = append(conds, fmt.Sprintf(`(e.captured_at, e.id) < ($%d, $%d)`, len(args)-1, len(args)))
 	}
 	if len(conds) == 0 {
 		return "", nil

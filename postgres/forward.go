@@ -398,6 +398,10 @@ func (s *Store) ListDeliveries(ctx context.Context, f huella.DeliveryFilter) ([]
 		args = append(args, f.SubjectID)
 		where = append(where, fmt.Sprintf("subject_id = $%d", len(args)))
 	}
+	if f.After != nil { // newest first
+		args = append(args, stored(f.After.At), f.After.ID)
+		where = append(where, fmt.Sprintf("(created_at, id) < ($%d, $%d)", len(args)-1, len(args)))
+	}
 	clause := ""
 	if len(where) > 0 {
 		clause = "WHERE " + strings.Join(where, " AND ")

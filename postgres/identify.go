@@ -446,6 +446,28 @@ func scanWatchEntry(row pgx.Row) (*huella.WatchEntry, error) {
 
 // ListWatchEntries returns a watchlist's entries, oldest first.
 func (s *Store) ListWatchEntries(ctx context.Context, watchlistID string) ([]*huella.WatchEntry, error) {
+	return s.watchEntries(ctx, watchlistID, nil, nil)
+}
+
+// PageWatchEntries returns a page of a watchlist's entries, oldest first,
+// after the key.
+func (s *Store) PageWatchEntries(ctx context.Context, watchlistID string, after *huella.PageKey, limit int) ([]*huella.WatchEntry, error) {
+	n, err := deliveryLimit(limit, 0)
+	if err != nil {
+		return nil, err
+	}
+	return s.watchEntries(ctx, watchlistID, after, &n)
+}
+
+// watchEntries reads up to limit (nil: all) of the watchlist's entries
+// after the key (nil: from the first).
+func (s *Store) watchEntries(ctx context.Context, watchlistID string, after *huella.PageKey, limit *int) ([]*huella.WatchEntry, error) {
+	var afterAt *time.Time
+	var afterID string
+	if after != nil {
+		at := stored(after.At)
+		afterAt, afterID = &at, after.ID
+	}
 	var list []*huella.WatchEntry
 	err := s.inReadTx(ctx, func(tx pgx.Tx) error {
 		var one int
@@ -456,7 +478,8 @@ func (s *Store) ListWatchEntries(ctx context.Context, watchlistID string) ([]*hu
 			return fmt.Errorf("postgres: watch entries: %w", err)
 		}
 		rows, err := tx.Query(ctx, `SELECT `+watchEntryColumns+` FROM watch_entries WHERE watchlist_id = $1
-			ORDER BY created_at, id`, watchlistID)
+			AND ($2::timestamptz IS NULL OR (created_at, id) > ($2, $3))
+			ORDER BY created_at, id LIMIT $4`, watchlistID, afterAt, afterID, limit)
 		if err != nil {
 			return fmt.Errorf("postgres: watch entries: %w", err)
 		}
@@ -561,10 +584,17 @@ func (s *Store) ListHits(ctx context.Context, f huella.HitFilter) ([]*huella.Hit
 	if f.Sites != nil && len(f.Sites) == 0 {
 		return nil, nil
 	}
+	var afterAt *time.Time
+	var afterID string
+	if f.After != nil { // oldest first
+		at := stored(f.After.At)
+		afterAt, afterID = &at, f.After.ID
+	}
 	return queryHits(ctx, s.pool, `WHERE ($1 = '' OR state = $1) AND ($2 = '' OR kind = $2) AND ($3::text[] IS NULL OR site = ANY ($3))
 		AND ($6 = '' OR subject_id IN (SELECT $6 UNION ALL SELECT id FROM subjects WHERE merged_into = $6)
 			OR candidate_subject_id IN (SELECT $6 UNION ALL SELECT id FROM subjects WHERE merged_into = $6))
-		ORDER BY created_at, id LIMIT $4 OFFSET $5`, string(f.State), string(f.Kind), f.Sites, limit, f.Offset, f.SubjectID)
+		AND ($7::timestamptz IS NULL OR (created_at, id) > ($7, $8))
+		ORDER BY created_at, id LIMIT $4 OFFSET $5`, string(f.State), string(f.Kind), f.Sites, limit, f.Offset, f.SubjectID, afterAt, afterID)
 }
 
 // DecideHit records an examiner's decision (huella.Hit.Decide) and acts on

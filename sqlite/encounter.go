@@ -342,7 +342,7 @@ func (s *Store) FindSample(ctx context.Context, id string) (*huella.Sample, *hue
 // triggers keep (a few rows per site and day); others group the matching
 // encounters.
 func (s *Store) EncounterStats(ctx context.Context, f huella.EncounterFilter) (*huella.EncounterStats, error) {
-	f.Limit, f.Offset = 0, 0
+	f.Limit, f.Offset, f.After = 0, 0, nil
 	if _, err := checkFilter(f); err != nil {
 		return nil, err
 	}
@@ -488,6 +488,10 @@ func filterWhere(f huella.EncounterFilter, common bool) (string, []any) {
 	if f.Document != "" {
 		conds = append(conds, `e.id IN (SELECT encounter_id FROM encounter_documents WHERE number = ?)`)
 		args = append(args, huella.DocumentKey(f.Document))
+	}
+	if f.After != nil {
+		conds = append(conds, `(e.captured_at, e.id) < (?, ?)`) // newest first
+		args = append(args, micros(stored(f.After.At)), f.After.ID)
 	}
 	if len(conds) == 0 {
 		return "", nil

@@ -402,6 +402,9 @@ func (s *Store) ListDeliveries(ctx context.Context, f huella.DeliveryFilter) ([]
 	if f.SubjectID != "" {
 		where, args = append(where, "subject_id = ?"), append(args, f.SubjectID)
 	}
+	if f.After != nil { // newest first
+		where, args = append(where, "(created_at, id) < (?, ?)"), append(args, micros(stored(f.After.At)), f.After.ID)
+	}
 	clause := ""
 	if len(where) > 0 {
 		clause = "WHERE " + strings.Join(where, " AND ")

@@ -450,6 +450,28 @@ func (s *Store) FindWatchEntry(ctx context.Context, id string) (*huella.WatchEnt
 
 // ListWatchEntries returns a watchlist's entries, oldest first.
 func (s *Store) ListWatchEntries(ctx context.Context, watchlistID string) ([]*huella.WatchEntry, error) {
+	return s.watchEntries(ctx, watchlistID, nil, -1)
+}
+
+// PageWatchEntries returns a page of a watchlist's entries, oldest first,
+// after the key.
+func (s *Store) PageWatchEntries(ctx context.Context, watchlistID string, after *huella.PageKey, limit int) ([]*huella.WatchEntry, error) {
+	limit, err := deliveryLimit(limit, 0)
+	if err != nil {
+		return nil, err
+	}
+	return s.watchEntries(ctx, watchlistID, after, limit)
+}
+
+// watchEntries reads up to limit (-1: all) of the watchlist's entries
+// after the key (nil: from the first).
+func (s *Store) watchEntries(ctx context.Context, watchlistID string, after *huella.PageKey, limit int) ([]*huella.WatchEntry, error) {
+	where, args := `watchlist_id = ?`, []any{watchlistID}
+	if after != nil {
+		where += ` AND (created_at, id) > (?, ?)`
+		args = append(args, micros(stored(after.At)), after.ID)
+	}
+	args = append(args, limit)
 	list := []*huella.WatchEntry{}
 	err := s.inReadTx(ctx, func(tx *sql.Tx) error {
 		var one int
@@ -459,8 +481,8 @@ func (s *Store) ListWatchEntries(ctx context.Context, watchlistID string) ([]*hu
 		} else if err != nil {
 			return fmt.Errorf("sqlite: watch entries: %w", err)
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT `+watchEntryColumns+` FROM watch_entries WHERE watchlist_id = ?
-			ORDER BY created_at, id`, watchlistID)
+		rows, err := tx.QueryContext(ctx, `SELECT `+watchEntryColumns+` FROM watch_entries WHERE `+where+`
+			ORDER BY created_at, id LIMIT ?`, args...)
 		if err != nil {
 			return fmt.Errorf("sqlite: watch entries: %w", err)
 		}
@@ -584,6 +606,10 @@ func (s *Store) ListHits(ctx context.Context, f huella.HitFilter) ([]*huella.Hit
 		for _, site := range f.Sites {
 			args = append(args, site)
 		}
+	}
+	if f.After != nil { // oldest first
+		where += ` AND (created_at, id) > (?, ?)`
+		args = append(args, micros(stored(f.After.At)), f.After.ID)
 	}
 	args = append(args, limit, f.Offset)
 	return queryHits(ctx, s.read, where+` ORDER BY created_at, id LIMIT ? OFFSET ?`, args...)

@@ -148,12 +148,18 @@ func BenchmarkQueries100k(b *testing.B) {
 	month := huella.EncounterFilter{From: storetest.Date(2025, 2, 1, 0), To: storetest.Date(2025, 3, 1, 0)}
 	oneSite := month
 	oneSite.Sites = []string{"MX-TAP"}
+	// The encounter 50,000th from the newest (MustFill: one a minute).
+	deep := largeStoreEncounters - 50_000
+	deepPage := &huella.PageKey{At: storetest.Date(2025, 1, 1, 0).Add(time.Duration(deep) * time.Minute), ID: fmt.Sprintf("enc_%026d", deep)}
 	for _, bc := range []struct {
 		name string
 		run  func() error
 	}{
 		{"ListBySiteAndMonth", func() error { _, err := s.ListEncounters(ctx, oneSite); return err }},
 		{"ListNewest", func() error { _, err := s.ListEncounters(ctx, huella.EncounterFilter{}); return err }},
+		// The 501st page of 100, by offset and by the API's cursor.
+		{"PageDeepOffset", func() error { return search(ctx, s, huella.EncounterFilter{Offset: 50_000}, 100) }},
+		{"PageDeepCursor", func() error { return search(ctx, s, huella.EncounterFilter{After: deepPage}, 100) }},
 		{"StatsAll", func() error { _, err := s.EncounterStats(ctx, huella.EncounterFilter{}); return err }},
 		{"StatsBySiteAndMonth", func() error { _, err := s.EncounterStats(ctx, oneSite); return err }},
 		{"SearchTwoNames", func() error { return search(ctx, s, huella.EncounterFilter{Name: "given34 family1234"}, 17) }},

@@ -393,6 +393,15 @@ func testDeliveryLifecycle(t *testing.T, newStore NewForwardingStore) {
 		}
 		ids = append(ids, list[0].ID)
 	}
+	// The page after the newest holds the older ones, newest first.
+	newest, err := s.FindDelivery(ctx, ids[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	older, err := s.ListDeliveries(ctx, huella.DeliveryFilter{After: &huella.PageKey{At: newest.CreatedAt, ID: newest.ID}})
+	if err != nil || len(older) != 2 || older[0].ID != ids[1] || older[1].ID != ids[0] {
+		t.Errorf("ListDeliveries after the newest = %d, %v; want the two older, newest first", len(older), err)
+	}
 	pending, err := s.PendingDeliveries(ctx, 2)
 	if err != nil || len(pending) != 2 || pending[0].ID != ids[0] || pending[1].ID != ids[1] {
 		t.Fatalf("PendingDeliveries(2) = %d, %v; want the two oldest", len(pending), err)

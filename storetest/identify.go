@@ -272,6 +272,9 @@ func testHits(t *testing.T, s IdentityStore) {
 			{"CandidateSubject", huella.HitFilter{SubjectID: first.SubjectID}, 1},
 			{"SubjectAndState", huella.HitFilter{SubjectID: first.SubjectID, State: huella.HitRejected}, 0},
 			{"OtherSubject", huella.HitFilter{SubjectID: "sub_nope"}, 0},
+			{"AfterIt", huella.HitFilter{After: &huella.PageKey{At: hit.CreatedAt, ID: hit.ID}}, 0},
+			{"AfterEarlier", huella.HitFilter{After: &huella.PageKey{At: hit.CreatedAt.Add(-time.Millisecond), ID: hit.ID}}, 1},
+			{"AfterSameTimeSmallerID", huella.HitFilter{After: &huella.PageKey{At: hit.CreatedAt, ID: "hit_"}}, 1},
 		} {
 			got, err := s.ListHits(ctx, tc.f)
 			if err != nil || len(got) != tc.want {
@@ -435,6 +438,24 @@ func testRemoveWatchEntry(t *testing.T, s IdentityStore) {
 		if list[0].Samples != nil {
 			t.Errorf("ListWatchEntries returned samples")
 		}
+	})
+	t.Run("PageWatchEntries", func(t *testing.T) {
+		all, _ := s.ListWatchEntries(ctx, w.ID)
+		first, err := s.PageWatchEntries(ctx, w.ID, nil, 1)
+		if err != nil || len(first) != 1 || first[0].ID != all[0].ID {
+			t.Fatalf("first page = %d, %v; want the oldest entry", len(first), err)
+		}
+		next, err := s.PageWatchEntries(ctx, w.ID, &huella.PageKey{At: first[0].CreatedAt, ID: first[0].ID}, 0)
+		if err != nil || len(next) != 1 || next[0].ID != all[1].ID {
+			t.Errorf("page after the first = %d, %v; want the other entry", len(next), err)
+		}
+		if last, err := s.PageWatchEntries(ctx, w.ID, &huella.PageKey{At: all[1].CreatedAt, ID: all[1].ID}, 10); err != nil || last == nil || len(last) != 0 {
+			t.Errorf("page after the last = %v, %v; want an empty list", last, err)
+		}
+		_, err = s.PageWatchEntries(ctx, "wl_nope", nil, 10)
+		checkCode(t, err, huella.ENOTFOUND)
+		_, err = s.PageWatchEntries(ctx, w.ID, nil, -1)
+		checkCode(t, err, huella.EINVALID)
 	})
 	t.Run("LeavesTheGallery", func(t *testing.T) {
 		got := countTemplates(t, s, huella.GalleryWatchlists)

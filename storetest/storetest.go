@@ -535,6 +535,13 @@ func testListEncounters(t *testing.T, newStore NewStore) {
 		{"DocumentPunctuated", huella.EncounterFilter{Document: "g 123-4567"}, []int{4, 2}},
 		{"DocumentUnknown", huella.EncounterFilter{Document: "G1234568"}, nil},
 		{"NameAndDocument", huella.EncounterFilter{Name: "jose", Document: "G1234567"}, []int{4}},
+		{"After", huella.EncounterFilter{After: sc.pageKey(4)}, []int{3, 2, 1}},
+		{"AfterLimit", huella.EncounterFilter{After: sc.pageKey(5), Limit: 2}, []int{4, 3}},
+		{"AfterLast", huella.EncounterFilter{After: sc.pageKey(1)}, nil},
+		{"AfterSite", huella.EncounterFilter{Sites: []string{"MX-TAP"}, After: sc.pageKey(4)}, []int{3, 1}},
+		{"AfterName", huella.EncounterFilter{Name: "perez", After: sc.pageKey(5)}, []int{3, 2}},
+		// A cursor whose encounter is gone (purged) still places the page.
+		{"AfterGone", huella.EncounterFilter{After: &huella.PageKey{At: sc.encounters[3].CapturedAt, ID: "enc_"}}, []int{3, 2, 1}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -584,6 +591,12 @@ func testListEncounters(t *testing.T, newStore NewStore) {
 			t.Errorf("got %d encounters, want the default limit of 100", len(got))
 		}
 	})
+}
+
+// pageKey returns the cursor of the scene's encounter n (1-based).
+func (sc *scene) pageKey(n int) *huella.PageKey {
+	e := sc.encounters[n-1]
+	return &huella.PageKey{At: e.CapturedAt, ID: e.ID}
 }
 
 // names returns "e5 e3 …" for encounters of the scene, for messages.

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/huella-abis/huella/evaluation"
 )
 
 // EvalResult holds the figures of the BIVTatt identification protocol, with
@@ -148,12 +150,17 @@ func EvaluateBIVTatt(ctx context.Context, dir string, opt EvalOptions) (EvalResu
 				return EvalResult{}, err
 			}
 		}
+		stage := "search"
+		if folds > 1 {
+			stage = fmt.Sprintf("search, fold %d of %d", fold+1, folds)
+		}
 		unlock := lockThread()
 		for i, im := range images {
 			if err := ctx.Err(); err != nil {
 				unlock()
 				return EvalResult{}, err
 			}
+			evaluation.Progress(ctx, stage, i, len(images))
 			if im.Subject == "" || originals[im.Subject] < 2 || foldOf[im.Subject] != fold {
 				continue
 			}
@@ -208,6 +215,7 @@ func EvaluateBIVTatt(ctx context.Context, dir string, opt EvalOptions) (EvalResu
 			}
 		}
 		unlock()
+		evaluation.Progress(ctx, stage, len(images), len(images))
 	}
 	rate := func(h, n int) float64 {
 		if n == 0 {
@@ -280,6 +288,7 @@ func extractAll(ctx context.Context, images []DatasetImage, workers int) ([]*Tem
 			defer wg.Done()
 			defer lockThread()()
 			for i := range next {
+				evaluation.Progress(ctx, "extract", i, len(images))
 				data, err := os.ReadFile(images[i].Path)
 				if err != nil {
 					continue
@@ -304,6 +313,7 @@ func extractAll(ctx context.Context, images []DatasetImage, workers int) ([]*Tem
 	}
 	close(next)
 	wg.Wait()
+	evaluation.Progress(ctx, "extract", len(images), len(images))
 	var total time.Duration
 	failed := 0
 	for i, d := range durations {

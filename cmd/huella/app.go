@@ -84,16 +84,28 @@ func (c *Config) registerFlags(fs *flag.FlagSet, withAddr bool) {
 		fs.BoolVar(&c.TrustProxy, "trust-proxy", os.Getenv("HUELLA_TRUST_PROXY") == "true", "believe X-Forwarded-Proto from a reverse proxy that terminates TLS ($HUELLA_TRUST_PROXY=true)")
 		c.Forward.registerForwardFlags(fs)
 		fs.BoolVar(&c.TwoPersonRule, "two-person-rule", os.Getenv("HUELLA_TWO_PERSON_RULE") == "true", "a hit is confirmed only by two different examiners ($HUELLA_TWO_PERSON_RULE=true)")
+		c.registerPartnerFileFlag(fs)
+		c.registerAuditFlags(fs)
+		fs.DurationVar(&c.AuditEvery, "audit-checkpoint-every", envDuration("HUELLA_AUDIT_CHECKPOINT_EVERY", audit.DefaultCheckpointEvery), "sign an audit checkpoint this often when the chain grew ($HUELLA_AUDIT_CHECKPOINT_EVERY)")
 	}
 	fs.StringVar(&c.Data, "data", envOr("HUELLA_DATA", "./huella-data"), "data directory ($HUELLA_DATA)")
 	fs.StringVar(&c.KeyFile, "key-file", os.Getenv("HUELLA_KEY_FILE"), "data key file, default DATA/keys/data.key ($HUELLA_KEY_FILE)")
-	fs.StringVar(&c.PartnerFileDir, "partner-tls-dir", os.Getenv("HUELLA_PARTNER_TLS_DIR"), "the only directory partners' TLS files may be named in, default DATA/partner-tls ($HUELLA_PARTNER_TLS_DIR)")
-	fs.StringVar(&c.AuditKeyFile, "audit-key", os.Getenv("HUELLA_AUDIT_KEY"), "Ed25519 key that signs audit checkpoints, default DATA/keys/audit.key ($HUELLA_AUDIT_KEY)")
-	fs.StringVar(&c.AuditCheckpoints, "audit-checkpoints", os.Getenv("HUELLA_AUDIT_CHECKPOINTS"), "file signed audit checkpoints are appended to, outside the data directory; default DATA.audit-checkpoints ($HUELLA_AUDIT_CHECKPOINTS)")
-	fs.DurationVar(&c.AuditEvery, "audit-checkpoint-every", envDuration("HUELLA_AUDIT_CHECKPOINT_EVERY", audit.DefaultCheckpointEvery), "sign an audit checkpoint this often when the chain grew ($HUELLA_AUDIT_CHECKPOINT_EVERY)")
 	fs.StringVar(&c.Postgres, "postgres", os.Getenv("HUELLA_POSTGRES"), "PostgreSQL DSN; empty uses SQLite in the data directory ($HUELLA_POSTGRES)")
 	fs.StringVar(&c.Blobs, "blobs", os.Getenv("HUELLA_BLOBS"), "image store: empty for DATA/blobs, or s3://BUCKET[/PREFIX]?endpoint=HOST:PORT[&region=R][&insecure=true] with $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY ($HUELLA_BLOBS)")
 	registerLogLevel(fs)
+}
+
+// registerPartnerFileFlag binds --partner-tls-dir, for the commands that
+// take partners' TLS files (serve, partner add); others do not show it.
+func (c *Config) registerPartnerFileFlag(fs *flag.FlagSet) {
+	fs.StringVar(&c.PartnerFileDir, "partner-tls-dir", os.Getenv("HUELLA_PARTNER_TLS_DIR"), "the only directory partners' TLS files may be named in, default DATA/partner-tls ($HUELLA_PARTNER_TLS_DIR)")
+}
+
+// registerAuditFlags binds the audit checkpoints' key and file, for the
+// commands that sign (serve) or check (audit verify) them.
+func (c *Config) registerAuditFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.AuditKeyFile, "audit-key", os.Getenv("HUELLA_AUDIT_KEY"), "Ed25519 key that signs audit checkpoints, default DATA/keys/audit.key ($HUELLA_AUDIT_KEY)")
+	fs.StringVar(&c.AuditCheckpoints, "audit-checkpoints", os.Getenv("HUELLA_AUDIT_CHECKPOINTS"), "file signed audit checkpoints are appended to, outside the data directory; default DATA.audit-checkpoints ($HUELLA_AUDIT_CHECKPOINTS)")
 }
 
 // logLevel is the level of the process logger, set by --log-level.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"io"
 	"path/filepath"
@@ -54,6 +55,11 @@ func TestAuditCheckpoints(t *testing.T) {
 		out, err := verifyAudit(t, data)
 		if err != nil || !strings.Contains(out, "intact: 5 events, extending the checkpoint of 5 events") {
 			t.Fatalf("verify: %v, %q", err, out)
+		}
+		out = MustRun(t, "audit", "verify", "--data", data, "--json")
+		var got verifyResult
+		if err := json.Unmarshal([]byte(out), &got); err != nil || !got.Intact || got.Events != 5 || got.Checkpoints != 1 || got.CheckpointEvents != 5 {
+			t.Errorf("verify --json = %q (%v), want intact, 5 events, a checkpoint of 5", out, err)
 		}
 	})
 	t.Run("ErrTruncated", func(t *testing.T) {

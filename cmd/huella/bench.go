@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/huella-abis/huella/evaluation"
 )
 
 // benches lists the system paths "huella bench" measures.
@@ -26,5 +28,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if !ok {
 		return fmt.Errorf("bench: unknown benchmark %q", args[0])
 	}
-	return b(ctx, args[1:], stdout, stderr)
+	progress := newStages(stderr, "bench "+args[0])
+	defer progress.Done()
+	return b(evaluation.WithProgress(ctx, progress.Report), args[1:], stdout, stderr)
 }

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/evaluation"
 	hhttp "github.com/huella-abis/huella/http"
 	"github.com/huella-abis/huella/imgproc"
 	"github.com/huella-abis/huella/internal/demo"
@@ -164,6 +165,7 @@ func runBenchEnroll(ctx context.Context, args []string, stdout, stderr io.Writer
 				} else {
 					errCount++
 				}
+				evaluation.Progress(ctx, "encounters", len(latencies)+errCount, *n)
 				mu.Unlock()
 			}
 		}()

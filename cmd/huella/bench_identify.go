@@ -14,6 +14,7 @@ import (
 
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/engine"
+	"github.com/huella-abis/huella/evaluation"
 	"github.com/huella-abis/huella/face"
 	"github.com/huella-abis/huella/fusion"
 	"github.com/huella-abis/huella/gallery"
@@ -120,8 +121,11 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	made := time.Now()
 	for i := 0; i < *subjects; i++ {
-		if i%100_000 == 0 && ctx.Err() != nil {
-			return ctx.Err()
+		if i%10_000 == 0 {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			evaluation.Progress(ctx, "make subjects", i, *subjects)
 		}
 		p := gen.Person(mods)
 		id := fmt.Sprintf("sub_%08d", i)
@@ -135,6 +139,7 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 			mateIDs = append(mateIDs, id)
 		}
 	}
+	evaluation.Progress(ctx, "make subjects", *subjects, *subjects)
 	if real != nil {
 		if err := real.enroll(w, gen, mods); err != nil {
 			return err
@@ -206,6 +211,7 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 			if len(cands) > 0 && cands[0].SubjectID == mateIDs[i] {
 				hits++
 			}
+			evaluation.Progress(ctx, "identify "+kind, i+1, len(mates))
 		}
 		slices.Sort(lat)
 		r.P50Millis[kind] = float64(lat[len(lat)/2].Microseconds()) / 1000

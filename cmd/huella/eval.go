@@ -45,7 +45,11 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if !ok {
 		return fmt.Errorf("eval: unknown engine %q (have %s)", args[0], strings.Join(names, ", "))
 	}
-	return eval(ctx, args[1:], stdout, stderr)
+	// Long stages (extraction, comparison) report a bar on a terminal,
+	// else "N of M" lines, on stderr: stdout stays the figures.
+	progress := newStages(stderr, "eval "+args[0])
+	defer progress.Done()
+	return eval(evaluation.WithProgress(ctx, progress.Report), args[1:], stdout, stderr)
 }
 
 // writeJSONLine writes v as the single JSON object on the last line of the

@@ -52,6 +52,15 @@ func TestEvalFingerIndex(t *testing.T) {
 			t.Errorf("%s: %+v", s.Similarity, s)
 		}
 	}
+	// Progress goes to stderr (N of M lines: not a terminal), never to stdout.
+	for _, want := range []string{"eval finger-index: extract: 8 of 8 (100%)\n", "eval finger-index: compare: 8 of 8 (100%)\n"} {
+		if !strings.Contains(errs.String(), want) {
+			t.Errorf("stderr %q lacks %q", errs.String(), want)
+		}
+	}
+	if strings.Contains(out.String(), " of 8 ") {
+		t.Errorf("progress on stdout: %q", out.String())
+	}
 	if err := runEval(context.Background(), []string{"finger-index"}, &out, &errs); err == nil {
 		t.Error("finger-index without DIR: no error")
 	}

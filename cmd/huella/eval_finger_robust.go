@@ -90,7 +90,9 @@ func runEvalFingerRobust(ctx context.Context, args []string, stdout, stderr io.W
 		}
 	}
 	fmt.Fprintf(stdout, "%-10s %8s %8s\n", "perturbed", "FNMR%", "repeat%")
-	for _, p := range perturb.Fingerprint() {
+	perturbations := perturb.Fingerprint()
+	for pi, p := range perturbations {
+		evaluation.Progress(ctx, "perturbations", pi, len(perturbations))
 		if len(want) > 0 && !want[p.Name] {
 			continue
 		}

@@ -147,3 +147,39 @@ func TestConfigureTable(t *testing.T) {
 		}
 	})
 }
+
+// TestHelpShowsOnlyFlagsThatApply: a command's -h lists the flags it uses
+// and not those of others (the server's listener, checkpoint signing or
+// partners' TLS files on "site list").
+func TestHelpShowsOnlyFlagsThatApply(t *testing.T) {
+	for _, tc := range []struct {
+		args      []string
+		want, not []string
+	}{
+		{[]string{"site", "list"}, []string{"-data", "-postgres", "-json"}, []string{"-addr", "-partner-tls-dir", "-audit-key", "-audit-checkpoint-every", "-tls-cert"}},
+		{[]string{"import"}, []string{"-site", "-officer"}, []string{"-addr", "-partner-tls-dir", "-audit-checkpoints"}},
+		{[]string{"audit", "verify"}, []string{"-audit-key", "-audit-checkpoints"}, []string{"-audit-checkpoint-every", "-partner-tls-dir", "-addr"}},
+		{[]string{"partner", "add"}, []string{"-partner-tls-dir"}, []string{"-audit-key", "-addr"}},
+		{[]string{"partner", "list"}, []string{"-json"}, []string{"-partner-tls-dir", "-audit-key"}},
+		{[]string{"serve"}, []string{"-addr", "-partner-tls-dir", "-audit-key", "-audit-checkpoint-every"}, nil},
+	} {
+		var stdout, stderr bytes.Buffer
+		if err := Run(context.Background(), append(tc.args, "-h"), &stdout, &stderr); err != nil {
+			t.Fatalf("huella %v -h: %v", tc.args, err)
+		}
+		flags := map[string]bool{}
+		for _, f := range regexp.MustCompile(`(?m)^\s+(-[a-z-]+)`).FindAllStringSubmatch(stdout.String(), -1) {
+			flags[f[1]] = true
+		}
+		for _, f := range tc.want {
+			if !flags[f] {
+				t.Errorf("huella %v -h lacks %s", tc.args, f)
+			}
+		}
+		for _, f := range tc.not {
+			if flags[f] {
+				t.Errorf("huella %v -h shows %s, which it does not use", tc.args, f)
+			}
+		}
+	}
+}

@@ -28,11 +28,12 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	site := fs.String("site", "", "site code the encounters belong to")
 	officer := fs.String("officer", "", "user name of the officer the encounters are enrolled by")
 	reason := fs.String("reason", "detention", "encounter reason: apprehension, detention, transfer or release")
+	asJSON := fs.Bool("json", false, "print one JSON object per file instead of a line")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 || *site == "" || *officer == "" {
-		return fmt.Errorf("usage: huella import --site CODE --officer NAME FILE|DIR…")
+		return fmt.Errorf("usage: huella import --site CODE --officer NAME [--json] FILE|DIR…")
 	}
 	paths, err := importPaths(fs.Args())
 	if err != nil {
@@ -73,6 +74,10 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		if err != nil {
 			failed++
+			if *asJSON {
+				writeJSONLine(stdout, importResult{File: path, Error: huella.ErrorMessage(err)})
+				continue
+			}
 			fmt.Fprintf(stdout, "%s: not imported: %s\n", path, huella.ErrorMessage(err))
 			continue
 		}
@@ -80,6 +85,10 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		decision := ""
 		if e.Identification != nil {
 			decision = string(e.Identification.Decision)
+		}
+		if *asJSON {
+			writeJSONLine(stdout, importResult{File: path, Encounter: e.ID, Subject: e.SubjectID, Decision: decision, Samples: len(e.Samples), Notes: notes})
+			continue
 		}
 		fmt.Fprintf(stdout, "%s: encounter %s, subject %s (%s), %d samples\n", path, e.ID, e.SubjectID, decision, len(e.Samples))
 		for _, n := range notes {
@@ -91,6 +100,18 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return &exitError{code: 1, err: fmt.Errorf("%d of %d files not imported", failed, len(paths))}
 	}
 	return nil
+}
+
+// importResult is the --json line of one imported (or refused) file: IDs
+// and counts only, never a biographic value.
+type importResult struct {
+	File      string   `json:"file"`
+	Encounter string   `json:"encounter,omitempty"`
+	Subject   string   `json:"subject,omitempty"`
+	Decision  string   `json:"decision,omitempty"`
+	Samples   int      `json:"samples,omitempty"`
+	Notes     []string `json:"notes,omitempty"`
+	Error     string   `json:"error,omitempty"`
 }
 
 // importPaths expands the arguments: a file is itself, a directory every

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,5 +42,13 @@ func TestImportDirectory(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "import: 2 of 2 (100%)") {
 		t.Errorf("no progress on stderr: %q", stderr.String())
+	}
+	// --json: one object per file, the refusal in it.
+	stdout.Reset()
+	bad := filepath.Join(dir, "batch", "b-bad.an2")
+	Run(context.Background(), []string{"import", "--data", data, "--site", "MX-TAP", "--officer", "officer", "--json", bad}, &stdout, io.Discard)
+	var got importResult
+	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil || got.File != bad || got.Error == "" || got.Encounter != "" {
+		t.Errorf("import --json = %q (%v), want the file and its error", stdout.String(), err)
 	}
 }

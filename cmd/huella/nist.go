@@ -40,11 +40,12 @@ func runNistCheck(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs := flag.NewFlagSet("nist check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	strict := fs.Bool("strict", false, "fail on any violation of the standard, naming record and field")
+	asJSON := fs.Bool("json", false, "print one JSON object per file (file, ok, summary or error)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return errors.New("usage: huella nist check [--strict] FILE…")
+		return errors.New("usage: huella nist check [--strict] [--json] FILE…")
 	}
 	mode := ansinist.Lenient
 	if *strict {
@@ -56,6 +57,22 @@ func runNistCheck(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return err
 		}
 		line, err := checkFile(path, mode)
+		if *asJSON {
+			r := struct {
+				File    string `json:"file"`
+				OK      bool   `json:"ok"`
+				Summary string `json:"summary,omitempty"`
+				Error   string `json:"error,omitempty"`
+			}{File: path, OK: err == nil, Summary: line}
+			if err != nil {
+				failed++
+				r.Summary, r.Error = "", err.Error()
+			}
+			if err := writeJSONLine(stdout, r); err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil {
 			failed++
 			fmt.Fprintf(stdout, "%s: FAIL %v\n", path, err)

@@ -133,6 +133,9 @@ func runPartner(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	} else {
 		cfg.registerFlags(fs, false)
 	}
+	if verb == "add" {
+		cfg.registerPartnerFileFlag(fs)
+	}
 	var asJSON bool
 	if verb == "list" || verb == "agreement list" || verb == "deliveries" {
 		fs.BoolVar(&asJSON, "json", false, "print one JSON object per row")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -66,5 +67,54 @@ func (p *progress) Add(n int) {
 func (p *progress) Done() {
 	if p.tty {
 		fmt.Fprintln(p.w)
+	}
+}
+
+// Set records that done steps are done in all; a smaller done than
+// already recorded is ignored (workers report out of order).
+func (p *progress) Set(done int) {
+	if done > p.done {
+		p.Add(done - p.done)
+	}
+}
+
+// stages reports a job of several stages, each with its own bar or lines
+// ("eval finger: extract", then "eval finger: compare"). Its Report is an
+// evaluation.ProgressFunc: workers may call it at once.
+type stages struct {
+	mu    sync.Mutex
+	w     io.Writer
+	label string
+	stage string
+	cur   *progress
+}
+
+func newStages(w io.Writer, label string) *stages { return &stages{w: w, label: label} }
+
+// Report records done of total steps of the stage; a new stage (or the
+// same one starting over, as with several directories) ends the last.
+func (s *stages) Report(stage string, done, total int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cur == nil || stage != s.stage || total != s.cur.total || done < s.cur.done && done == 0 {
+		s.end()
+		s.stage, s.cur = stage, newProgress(s.w, s.label+": "+stage, total)
+	}
+	if s.cur.done < s.cur.total || total == 0 {
+		s.cur.Set(done)
+	}
+}
+
+// Done ends the report of the last stage.
+func (s *stages) Done() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.end()
+}
+
+func (s *stages) end() {
+	if s.cur != nil {
+		s.cur.Done()
+		s.cur = nil
 	}
 }

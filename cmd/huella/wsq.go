@@ -124,6 +124,9 @@ func runWSQBench(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	var psnrs []float64
 	var pixels, bytesOut int
 	var encodeTime, decodeTime time.Duration
+	writeHeader(stdout, "IMAGE", "SIZE", "BITS_PER_PIXEL", "PSNR_DB")
+	progress := newProgress(stderr, "wsq bench", len(images))
+	defer progress.Done()
 	for _, im := range images {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -149,7 +152,8 @@ func runWSQBench(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		psnrs = append(psnrs, p)
 		pixels += n
 		bytesOut += len(data)
-		fmt.Fprintf(stdout, "%s\t%dx%d\t%.3f bpp\t%.2f dB\n", im.name, f.Frame.Width, f.Frame.Height, float64(8*len(data))/float64(n), p)
+		fmt.Fprintf(stdout, "%s\t%dx%d\t%.3f\t%.2f\n", im.name, f.Frame.Width, f.Frame.Height, float64(8*len(data))/float64(n), p)
+		progress.Add(1)
 	}
 	sort.Float64s(psnrs)
 	sum, below33 := 0.0, 0

@@ -36,7 +36,8 @@ type Config struct {
 	// Workers is the number of images extracted at once, each on one core
 	// (≤ 0: all CPUs).
 	Workers int
-	// Log receives progress lines; nil discards them.
+	// Log receives the counts of images and comparisons; nil discards
+	// them. Progress goes to the context's reporter (evaluation.WithProgress).
 	Log io.Writer
 }
 
@@ -226,9 +227,7 @@ func extractAll(ctx context.Context, cfg Config, images []string, logw io.Writer
 				descs[i] = extractOne(x, images[i])
 				cpu.Add(int64(threadCPU() - c0))
 				wall.Add(int64(time.Since(t0)))
-				if n := done.Add(1); n%500 == 0 {
-					fmt.Fprintf(logw, "face: %d/%d images\n", n, len(images))
-				}
+				evaluation.Progress(ctx, "extract", int(done.Add(1)), len(images))
 			}
 		}()
 	}

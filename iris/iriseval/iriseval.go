@@ -174,6 +174,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				if i >= len(list) || ctx.Err() != nil {
 					return
 				}
+				evaluation.Progress(ctx, "extract", i, len(list))
 				data, err := os.ReadFile(list[i].Path)
 				if err != nil {
 					mu.Lock()
@@ -204,6 +205,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	evaluation.Progress(ctx, "extract", len(list), len(list))
 	res.Failed = int(failed.Load())
 	res.ExtractMS = float64(nanos.Load()) / 1e6 / float64(len(list))
 
@@ -252,6 +254,7 @@ func scoreAll(ctx context.Context, list []Image, ts []*iris.Template, workers in
 				if i >= n || ctx.Err() != nil {
 					return
 				}
+				evaluation.Progress(ctx, "compare", i, n)
 				for j := i + 1; j < n; j++ {
 					s := math.Inf(-1)
 					if probes[i] != nil && ts[j] != nil {
@@ -270,6 +273,7 @@ func scoreAll(ctx context.Context, list []Image, ts []*iris.Template, workers in
 		}(&parts[w])
 	}
 	wg.Wait()
+	evaluation.Progress(ctx, "compare", n, n)
 	var sc evaluation.Scores
 	var gp, ip [][2]int32
 	for _, p := range parts {

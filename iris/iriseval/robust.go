@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/huella-abis/huella/evaluation"
 	"github.com/huella-abis/huella/imgproc"
 	"github.com/huella-abis/huella/iris"
 )
@@ -115,7 +116,8 @@ func RunRobust(ctx context.Context, cfg Config, perturbations []Perturbation) (*
 	if logw == nil {
 		logw = io.Discard
 	}
-	for _, pert := range perturbations {
+	for pi, pert := range perturbations {
+		evaluation.Progress(ctx, "perturbations", pi, len(perturbations))
 		perturbed := make([]*iris.Template, len(base.List))
 		var next, failed atomic.Int64
 		var mu sync.Mutex
