@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -334,3 +335,18 @@ func (c *Console) language(r *http.Request) string {
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// splitComma splits an Accept-Language header into its language tags.
+func splitComma(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		p = strings.TrimSpace(p)
+		if i := strings.IndexByte(p, ';'); i >= 0 {
+			p = p[:i]
+		}
+		if p != "" {
+			out = append(out, strings.ToLower(p))
+		}
+	}
+	return out
+}
