@@ -36,6 +36,11 @@ type session struct {
 	CSRF      string
 	Started   time.Time
 	LastSeen  time.Time
+	// User is the person of a session opened through single sign-on (nil
+	// for a token's session), and IDToken the provider's ID token, the
+	// hint for signing out there too.
+	User    *huella.User
+	IDToken string
 	// Result is the outcome of the last enrollment, shown once after the
 	// redirect that follows it (IDs and counts only).
 	Result *enrollResult
@@ -128,6 +133,10 @@ func (c *Console) currentSession(r *http.Request) (*session, *huella.User) {
 	if sess == nil {
 		return nil, nil
 	}
+	if sess.User != nil {
+		u := *sess.User
+		return sess, &u
+	}
 	u, err := c.userByToken(r.Context(), sess.TokenHash)
 	if err != nil {
 		if huella.ErrorCode(err) != huella.EUNAUTHORIZED {
@@ -208,8 +217,9 @@ func (c *Console) anonymousCSRF(r *http.Request) bool {
 }
 
 type signInPage struct {
-	Next  string
-	Error string
+	Next   string
+	Error  string
+	SignOn string // the single sign-on provider's label, if configured
 }
 
 func (c *Console) handleSignInForm(w http.ResponseWriter, r *http.Request) {
@@ -218,7 +228,7 @@ func (c *Console) handleSignInForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := c.newView(r, nil, w, "signin")
-	v.Data = signInPage{Next: localPath(r.URL.Query().Get("next"))}
+	v.Data = signInPage{Next: localPath(r.URL.Query().Get("next")), SignOn: c.signOnLabel()}
 	c.render(w, http.StatusOK, "signin", v)
 }
 
@@ -239,7 +249,7 @@ func (c *Console) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	next := localPath(r.PostFormValue("next"))
 	if !c.cookiesWillStick(r) {
 		v := c.newView(r, nil, w, "signin")
-		v.Data = signInPage{Next: next, Error: v.T("signin.needs_tls")}
+		v.Data = signInPage{Next: next, Error: v.T("signin.needs_tls"), SignOn: c.signOnLabel()}
 		c.render(w, http.StatusForbidden, "signin", v)
 		return
 	}
@@ -253,7 +263,7 @@ func (c *Console) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		}
 		c.cfg.Logger.Info("console sign-in refused")
 		v := c.newView(r, nil, w, "signin")
-		v.Data = signInPage{Next: next, Error: v.T("signin.invalid")}
+		v.Data = signInPage{Next: next, Error: v.T("signin.invalid"), SignOn: c.signOnLabel()}
 		c.render(w, http.StatusUnauthorized, "signin", v)
 		return
 	}
@@ -290,6 +300,10 @@ func (c *Console) cookiesWillStick(r *http.Request) bool {
 func (c *Console) handleSignOut(w http.ResponseWriter, r *http.Request, req *request) {
 	c.sessions.delete(req.session.ID)
 	c.setCookie(w, sessionCookie, "", -1)
+	if to := c.signOutURL(req.session); to != "" {
+		http.Redirect(w, r, to, http.StatusSeeOther) // and out of the provider too
+		return
+	}
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
 }
 
