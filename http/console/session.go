@@ -301,7 +301,7 @@ func (c *Console) handleSignOut(w http.ResponseWriter, r *http.Request, req *req
 	c.sessions.delete(req.session.ID)
 	c.setCookie(w, sessionCookie, "", -1)
 	if to := c.signOutURL(req.session); to != "" {
-		http.Redirect(w, r, to, http.StatusSeeOther) // and out of the provider too
+		c.continueTo(w, to) // and out of the provider too
 		return
 	}
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)

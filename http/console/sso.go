@@ -374,9 +374,17 @@ func (c *Console) handleSignOnCallback(w http.ResponseWriter, r *http.Request) {
 	c.cfg.Logger.Info("console sign-in", "user", user.ID, "role", user.Role, "via", "sso")
 	// A page, not a redirect: browsers withhold the Strict session cookie
 	// from a redirect chain that began at another site.
+	c.continueTo(w, login.Next)
+}
+
+// continueTo answers with a page that moves the browser on to the URL at
+// once. After the provider, a redirect would lose the session cookie (see
+// above); after the sign-out form, the page's form-action 'self' policy
+// would block a redirect to the provider.
+func (c *Console) continueTo(w http.ResponseWriter, to string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	continuePage.Execute(w, login.Next)
+	continuePage.Execute(w, to)
 }
 
 var continuePage = template.Must(template.New("continue").Parse(`<!doctype html>

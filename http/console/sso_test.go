@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"context"
+	"html"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/huella-abis/huella"
 	hhttp "github.com/huella-abis/huella/http"
@@ -31,7 +34,10 @@ type ssoEnv struct {
 	op *oidctest.Provider
 }
 
-func mustOpenSSO(tb testing.TB) *ssoEnv {
+// mustOpenSSO serves the console over TLS (for the Go client's cookie jar)
+// or over plain HTTP on 127.0.0.1 (for Chromium, which keeps Secure
+// cookies there).
+func mustOpenSSO(tb testing.TB, overTLS bool) *ssoEnv {
 	tb.Helper()
 	e := mustOpen(tb)
 	op := oidctest.Start(tb,
@@ -45,7 +51,11 @@ func mustOpenSSO(tb testing.TB) *ssoEnv {
 	logger := slog.New(slog.NewJSONHandler(e.logs, nil))
 	api := hhttp.NewServer(e.store, e.blobs, e.enroller, logger)
 	e.srv.Config.Handler = api.Handler()
-	e.srv.StartTLS()
+	if overTLS {
+		e.srv.StartTLS()
+	} else {
+		e.srv.Start()
+	}
 	tb.Cleanup(e.srv.Close)
 	sso = &console.SignOn{
 		Issuer: op.Issuer, ClientID: op.ClientID, ClientSecret: op.ClientSecret,
@@ -61,6 +71,8 @@ func mustOpenSSO(tb testing.TB) *ssoEnv {
 	e.srv.Config.Handler = api.Handler()
 	return &ssoEnv{env: e, op: op}
 }
+
+var refreshPattern = regexp.MustCompile(`http-equiv="refresh" content="0; url=([^"]+)"`)
 
 var loginIDPattern = regexp.MustCompile(`name="id" value="([^"]+)"`)
 
@@ -85,7 +97,7 @@ func (e *ssoEnv) signOn(b *browser, username, password string) (int, string) {
 }
 
 func TestSignOn(t *testing.T) {
-	e := mustOpenSSO(t)
+	e := mustOpenSSO(t, true)
 	t.Run("OK", func(t *testing.T) {
 		b := e.newBrowser()
 		code, body := e.signOn(b, "ana.ruiz", "pw-ana")
@@ -173,6 +185,12 @@ func TestSignOn(t *testing.T) {
 		}
 		b.get("/dashboard") // the session's CSRF token
 		code, body := b.post("/signout", url.Values{})
+		m := refreshPattern.FindStringSubmatch(body)
+		if code != http.StatusOK || m == nil || !strings.HasPrefix(html.UnescapeString(m[1]), e.op.Issuer+"/") {
+			t.Fatalf("sign out: %d, want a page that moves on to the provider\n%s", code, body)
+		}
+		req, _ := http.NewRequest("GET", html.UnescapeString(m[1]), nil)
+		code, body, _ = b.do(req)
 		if code != http.StatusOK || !strings.Contains(body, `action="/signin"`) {
 			t.Fatalf("sign out: %d, want the sign-in page after the provider\n%s", code, body)
 		}
@@ -247,4 +265,28 @@ func TestSignOnValidate(t *testing.T) {
 			t.Errorf("%s: %v, want EINVALID", name, err)
 		}
 	}
+}
+
+// TestBrowserSignOn signs in through the provider in headless Chromium:
+// the provider is another site (localhost against 127.0.0.1), so the
+// session cookie, SameSite=Strict, must survive the way back from it.
+func TestBrowserSignOn(t *testing.T) {
+	e := mustOpenSSO(t, false)
+	s := newBrowserSession(t, e.srv.URL)
+	s.run("sign on",
+		chromedp.Navigate(s.url+"/signin"),
+		chromedp.Click(chromedp.CSS("#signin-sso")),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="username"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="username"]`), "ana.ruiz"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), "pw-ana"),
+		chromedp.Submit(chromedp.CSS(`input[name="password"]`)),
+		chromedp.WaitVisible(chromedp.CSS("header nav")),
+	)
+	contains(t, "header after sign-on", s.text("header"), "ana.ruiz")
+	s.screenshot("sso-signed-in", false)
+	s.signOut()
+	if got := e.op.Terminated(); !slices.Contains(got, "s-ana") {
+		t.Errorf("the provider's session did not end: %v", got)
+	}
+	s.open("/dashboard", "#token")
 }

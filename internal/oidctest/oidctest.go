@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -77,7 +78,9 @@ func Start(tb testing.TB, users ...User) *Provider {
 	mux := http.NewServeMux()
 	p.srv = httptest.NewServer(mux)
 	tb.Cleanup(p.srv.Close)
-	p.Issuer = p.srv.URL
+	// Named localhost, not 127.0.0.1 like the servers under test: another
+	// site to a browser, as a real provider is.
+	p.Issuer = strings.Replace(p.srv.URL, "127.0.0.1", "localhost", 1)
 	var cryptoKey [32]byte
 	rand.Read(cryptoKey[:])
 	p.op, err = op.NewProvider(&op.Config{
