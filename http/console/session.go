@@ -36,10 +36,11 @@ type session struct {
 	CSRF      string
 	Started   time.Time
 	LastSeen  time.Time
-	// User is the person of a session opened through single sign-on (nil
-	// for a token's session), and IDToken the provider's ID token, the
-	// hint for signing out there too.
-	User    *huella.User
+	// UserID is the user of a session opened through single sign-on
+	// (empty for a token's session), looked up on every request like a
+	// token, and IDToken the provider's ID token, the hint for signing
+	// out there too.
+	UserID  string
 	IDToken string
 	// Result is the outcome of the last enrollment, shown once after the
 	// redirect that follows it (IDs and counts only).
@@ -133,9 +134,8 @@ func (c *Console) currentSession(r *http.Request) (*session, *huella.User) {
 	if sess == nil {
 		return nil, nil
 	}
-	if sess.User != nil {
-		u := *sess.User
-		return sess, &u
+	if sess.UserID != "" {
+		return c.signedOnUser(r.Context(), sess)
 	}
 	u, err := c.userByToken(r.Context(), sess.TokenHash)
 	if err != nil {

@@ -182,16 +182,6 @@ func claimValues(v any) []string {
 	}
 }
 
-// signOnUserID is the stable Huella ID of the provider's subject: audit
-// events name it; the sign-on event tells whom it stands for.
-func signOnUserID(issuer, subject string) string {
-	h := sha256.Sum256([]byte(issuer + "\x00" + subject))
-	return "sso_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(h[:15]))
-}
-
-// ActionUserSignOn is the audit action of a sign-in through the provider.
-const ActionUserSignOn = "user.sign-on"
-
 // signOnClient is the console's side of the provider, discovered once.
 type signOnClient struct {
 	cfg    *SignOn
@@ -345,30 +335,32 @@ func (c *Console) handleSignOnCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	user, rawID, err := c.redeem(r.Context(), q.Get("code"), login)
 	if err != nil {
-		if huella.ErrorCode(err) == huella.EFORBIDDEN {
-			// No personal data in the log: the account's ID hash only.
-			c.cfg.Logger.Info("sso sign-in refused", "reason", huella.ErrorMessage(err), "user", user.ID)
-			c.renderSignIn(w, r, http.StatusForbidden, login.Next, "signin.sso_no_role")
-			return
+		msg, status := "signin.sso_failed", http.StatusBadGateway
+		switch huella.ErrorCode(err) {
+		case huella.EFORBIDDEN: // no role mapped, or disabled in Huella
+			msg, status = "signin.sso_no_role", http.StatusForbidden
+			if user != nil && user.Disabled {
+				msg = "signin.sso_disabled"
+			}
+		case huella.ECONFLICT:
+			msg, status = "signin.sso_name_taken", http.StatusConflict
+		case huella.EINVALID:
+			status = http.StatusForbidden
 		}
-		c.cfg.Logger.Warn("sso sign-in failed", "err", err)
-		c.renderSignIn(w, r, http.StatusBadGateway, login.Next, "signin.sso_failed")
-		return
-	}
-	ctx := huella.NewContextWithActor(r.Context(), user)
-	ctx = huella.NewContextWithPurpose(ctx, huella.PurposeAdministration)
-	e := huella.NewAuditEvent(ctx, ActionUserSignOn, "user/"+user.ID, "")
-	e.Time = c.cfg.Now()
-	e.Detail = fmt.Sprintf("issuer=%s name=%s sites=%s", c.signOn.cfg.Issuer, user.Name, strings.Join(user.Sites, ","))
-	if err := c.cfg.Store.AppendAudit(ctx, e); err != nil {
-		c.renderError(w, r, nil, err)
+		// No personal data in the log: the user's ID at most.
+		id := ""
+		if user != nil {
+			id = user.ID
+		}
+		c.cfg.Logger.Warn("sso sign-in refused", "user", id, "err", err)
+		c.renderSignIn(w, r, status, login.Next, msg)
 		return
 	}
 	if sess, _ := c.currentSession(r); sess != nil {
 		c.sessions.delete(sess.ID)
 	}
 	sess := c.sessions.create(nil)
-	sess.User, sess.IDToken = user, rawID
+	sess.UserID, sess.IDToken = user.ID, rawID
 	c.setCookie(w, sessionCookie, sess.ID, 0)
 	c.setCookie(w, csrfCookie, "", -1)
 	c.cfg.Logger.Info("console sign-in", "user", user.ID, "role", user.Role, "via", "sso")
@@ -390,17 +382,19 @@ func (c *Console) continueTo(w http.ResponseWriter, to string) {
 var continuePage = template.Must(template.New("continue").Parse(`<!doctype html>
 <meta http-equiv="refresh" content="0; url={{.}}"><title>Huella</title><a href="{{.}}">Huella</a>`))
 
-// redeem exchanges the code and returns the person as a Huella user, and
-// the raw ID token (the hint for sign-out). A person no rule maps is
-// EFORBIDDEN, with the user's ID set.
+// redeem exchanges the code, maps the ID token's claims, and returns the
+// Huella user who stands for the account (SignOnUser: made at the first
+// sign-on, kept in step with the claims), and the raw ID token, the hint
+// for sign-out. An account no rule maps is EFORBIDDEN; so is a disabled
+// user, returned with the error.
 func (c *Console) redeem(ctx context.Context, code string, login pendingLogin) (*huella.User, string, error) {
 	cfg := c.signOn.cfg
 	p, err := c.signOn.discover(ctx)
 	if err != nil {
 		return nil, "", err
 	}
-	ctx = c.signOn.context(ctx)
-	tok, err := c.signOn.oauth2(p).Exchange(ctx, code, oauth2.VerifierOption(login.Verifier))
+	octx := c.signOn.context(ctx)
+	tok, err := c.signOn.oauth2(p).Exchange(octx, code, oauth2.VerifierOption(login.Verifier))
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: redeem code: %w", errSignOn, err)
 	}
@@ -408,7 +402,7 @@ func (c *Console) redeem(ctx context.Context, code string, login pendingLogin) (
 	if rawID == "" {
 		return nil, "", fmt.Errorf("%w: no id_token", errSignOn)
 	}
-	idToken, err := p.VerifierContext(ctx, &oidc.Config{ClientID: cfg.ClientID, Now: c.cfg.Now}).Verify(ctx, rawID)
+	idToken, err := p.VerifierContext(octx, &oidc.Config{ClientID: cfg.ClientID, Now: c.cfg.Now}).Verify(octx, rawID)
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: verify id token: %w", errSignOn, err)
 	}
@@ -419,14 +413,14 @@ func (c *Console) redeem(ctx context.Context, code string, login pendingLogin) (
 	if err := idToken.Claims(&claims); err != nil {
 		return nil, "", fmt.Errorf("%w: id token claims: %w", errSignOn, err)
 	}
-	now := c.cfg.Now()
-	u := &huella.User{ID: signOnUserID(idToken.Issuer, idToken.Subject), CreatedAt: now}
 	role, sites, err := cfg.MapClaims(claims)
 	if err != nil {
-		return &huella.User{ID: u.ID}, "", err
+		return nil, "", err
 	}
-	u.Role, u.Sites = role, sites
-	u.Name = u.ID
+	// The token is the hash of nothing anyone holds: a person signs in
+	// here, not with a bearer token (an administrator may rotate one).
+	hash := sha256.Sum256([]byte(randomToken()))
+	u := &huella.User{Role: role, Sites: sites, TokenHash: hash[:], Identity: huella.SignOnIdentity(idToken.Issuer, idToken.Subject)}
 	usernameClaim := cfg.UsernameClaim
 	if usernameClaim == "" {
 		usernameClaim = "preferred_username"
@@ -434,17 +428,43 @@ func (c *Console) redeem(ctx context.Context, code string, login pendingLogin) (
 	if names := claimValues(claims[usernameClaim]); len(names) == 1 {
 		u.Name = strings.ToLower(names[0])
 	}
-	// No bearer token: the hash of nothing anyone holds, valid no longer
-	// than the session.
-	hash := sha256.Sum256([]byte(randomToken()))
-	u.IssueToken(hash[:], now, c.cfg.SessionMax)
-	if err := u.Validate(); err != nil {
-		u.Name = u.ID // a name Huella does not accept: the ID stands in
-		if err := u.Validate(); err != nil {
-			return nil, "", err
-		}
+	probe := *u
+	probe.IssueToken(hash[:], c.cfg.Now(), time.Hour)
+	if probe.Validate() != nil {
+		u.Name = signOnName(u.Identity) // a name Huella does not accept: one made from the account
 	}
-	return u, rawID, nil
+	ctx = huella.NewContextWithPurpose(ctx, huella.PurposeAdministration)
+	stored, err := c.cfg.Store.SignOnUser(ctx, u)
+	if err != nil {
+		return nil, "", err
+	}
+	if stored.Disabled {
+		return stored, "", huella.Errorf(huella.EFORBIDDEN, "user disabled")
+	}
+	return stored, rawID, nil
+}
+
+// signOnName is a user name for an account whose own name Huella does not
+// accept: "sso-" and a hash of the account.
+func signOnName(identity string) string {
+	h := sha256.Sum256([]byte(identity))
+	return "sso-" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(h[:10]))
+}
+
+// signedOnUser returns the session's user, read again on every request as
+// a token's is, or nils (and the session ends for good) once the user is
+// disabled or gone.
+func (c *Console) signedOnUser(ctx context.Context, sess *session) (*session, *huella.User) {
+	u, err := c.cfg.Store.FindUser(ctx, sess.UserID)
+	if err != nil && huella.ErrorCode(err) != huella.ENOTFOUND {
+		c.cfg.Logger.Error("console session lookup", "err", err)
+		return nil, nil
+	}
+	if err != nil || u.Disabled {
+		c.sessions.delete(sess.ID)
+		return nil, nil
+	}
+	return sess, u
 }
 
 // renderSignIn shows the sign-in page with a message.

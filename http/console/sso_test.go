@@ -72,6 +72,22 @@ func mustOpenSSO(tb testing.TB, overTLS bool) *ssoEnv {
 	return &ssoEnv{env: e, op: op}
 }
 
+// ssoUser returns the Huella user of the provider's account.
+func (e *ssoEnv) ssoUser(subject string) *huella.User {
+	e.t.Helper()
+	users, err := e.store.ListUsers(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, u := range users {
+		if u.Identity == huella.SignOnIdentity(e.op.Issuer, subject) {
+			return u
+		}
+	}
+	e.t.Fatalf("no user for the account %s", subject)
+	return nil
+}
+
 var refreshPattern = regexp.MustCompile(`http-equiv="refresh" content="0; url=([^"]+)"`)
 
 var loginIDPattern = regexp.MustCompile(`name="id" value="([^"]+)"`)
@@ -118,20 +134,18 @@ func TestSignOn(t *testing.T) {
 		if !slices.Contains(last.Scopes, "groups") || !slices.Contains(last.Scopes, "openid") {
 			t.Errorf("scopes %v, want openid and groups", last.Scopes)
 		}
-		// The sign-on is audited under the ID the person's actions carry.
-		events, err := e.store.ListAuditEvents(context.Background(), 0, 10000)
-		if err != nil {
-			t.Fatal(err)
+		// The person is a Huella user now, linked to the account, and the
+		// sign-on is audited under that user.
+		ana := e.ssoUser("s-ana")
+		if ana.Name != "ana.ruiz" || ana.Role != huella.RoleOfficer || !slices.Equal(ana.Sites, []string{"MX-TAP"}) {
+			t.Errorf("user made at sign-on: %+v", ana)
 		}
-		var signOn *huella.AuditEvent
-		for _, ev := range events {
-			if ev.Action == console.ActionUserSignOn {
-				signOn = ev
-			}
+		if got := e.auditActions(ana.ID); count(got, huella.ActionUserSignOn) != 1 {
+			t.Errorf("audit by the user: %v, want one %s", got, huella.ActionUserSignOn)
 		}
-		if signOn == nil || !strings.HasPrefix(signOn.Actor, "sso_") || signOn.Role != huella.RoleOfficer ||
-			!strings.Contains(signOn.Detail, "name=ana.ruiz") || !strings.Contains(signOn.Detail, "sites=MX-TAP") {
-			t.Fatalf("sign-on audit event: %+v", signOn)
+		admin := e.signIn("admin")
+		if _, body := admin.get("/users"); !strings.Contains(body, "ana.ruiz <span class=\"code small\">"+ana.ID+"</span> <span class=\"tag\">") {
+			t.Errorf("the users page does not show ana.ruiz as a single sign-on user")
 		}
 		if strings.Contains(e.logs.String(), "ana.ruiz") {
 			t.Error("the log names the person")
@@ -158,6 +172,24 @@ func TestSignOn(t *testing.T) {
 			}
 		}
 	})
+	t.Run("RoleChange", func(t *testing.T) {
+		e.op.SetGroups("s-ana", "huella-supervisors")
+		t.Cleanup(func() { e.op.SetGroups("s-ana", "staff", "huella-officers-tapachula") })
+		b := e.newBrowser()
+		if code, body := e.signOn(b, "ana.ruiz", "pw-ana"); code != http.StatusOK {
+			t.Fatalf("callback %d\n%s", code, body)
+		}
+		if code, _ := b.get("/enroll"); code != http.StatusForbidden {
+			t.Errorf("GET /enroll as a supervisor now: %d, want 403", code)
+		}
+		if u := e.ssoUser("s-ana"); u.Role != huella.RoleSupervisor || u.Sites != nil {
+			t.Errorf("after the provider moved her: %s at %v, want supervisor at every site", u.Role, u.Sites)
+		}
+		e.op.SetGroups("s-ana", "staff")
+		if code, _ := e.signOn(e.newBrowser(), "ana.ruiz", "pw-ana"); code != http.StatusForbidden {
+			t.Errorf("sign-on with no Huella group left: %d, want 403", code)
+		}
+	})
 	t.Run("ErrNoRole", func(t *testing.T) {
 		b := e.newBrowser()
 		code, body := e.signOn(b, "nadie", "pw-nadie")
@@ -168,6 +200,28 @@ func TestSignOn(t *testing.T) {
 		b.client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 		if code, _, resp := b.do(req); code != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/signin") {
 			t.Errorf("GET /dashboard after a refused sign-on: %d, want a redirect to /signin", code)
+		}
+	})
+	t.Run("ErrDisabled", func(t *testing.T) {
+		b := e.newBrowser()
+		if code, body := e.signOn(b, "sara.mendez", "pw-sara"); code != http.StatusOK {
+			t.Fatalf("callback %d\n%s", code, body)
+		}
+		if code, _ := b.get("/encounters"); code != http.StatusOK {
+			t.Fatalf("GET /encounters: %d", code)
+		}
+		sara := e.ssoUser("s-sara")
+		admin := huella.NewContextWithActor(context.Background(), e.users["admin"])
+		if _, err := e.store.SetUserDisabled(admin, sara.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { e.store.SetUserDisabled(admin, sara.ID, false) })
+		if code, body := b.get("/encounters"); code != http.StatusOK || !strings.Contains(body, `action="/signin"`) {
+			t.Errorf("GET /encounters once disabled: %d, want the sign-in page", code)
+		}
+		code, body := e.signOn(e.newBrowser(), "sara.mendez", "pw-sara")
+		if code != http.StatusForbidden || !strings.Contains(body, `action="/signin"`) {
+			t.Errorf("sign-on of a disabled user: %d, want 403 and the sign-in page", code)
 		}
 	})
 	t.Run("ErrState", func(t *testing.T) {

@@ -110,6 +110,14 @@ func (p *Provider) AllowRedirect(redirectURI, postLogoutURI string) {
 	p.client.postLogout = append(p.client.postLogout, postLogoutURI)
 }
 
+// SetGroups changes the groups of the account with the subject, as an
+// administrator of the provider would.
+func (p *Provider) SetGroups(subject string, groups ...string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.users[subject].Groups = groups
+}
+
 // Authorizations returns the authorization requests the provider received.
 func (p *Provider) Authorizations() []oidc.AuthRequest {
 	p.mu.Lock()
