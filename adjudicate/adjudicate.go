@@ -96,7 +96,7 @@ func (s *Service) Sample(ctx context.Context, hitID, sampleID string) (*huella.S
 // view returns the hit's view without the finger comparisons, and the
 // candidate's samples in it, newest first.
 func (s *Service) view(ctx context.Context, id string) (*View, []*huella.Sample, error) {
-	h, err := s.find(ctx, id)
+	h, err := s.Find(ctx, id)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -167,8 +167,9 @@ func CandidateSamples(subject *huella.Subject) []*huella.Sample {
 	return out
 }
 
-// find returns the hit if the actor may see it.
-func (s *Service) find(ctx context.Context, id string) (*huella.Hit, error) {
+// Find returns the hit if the actor may see it: site-scoped users only
+// hits of encounters at their sites.
+func (s *Service) Find(ctx context.Context, id string) (*huella.Hit, error) {
 	h, err := s.Store.FindHit(ctx, id)
 	if err != nil {
 		return nil, err
@@ -187,7 +188,7 @@ func (s *Service) Decide(ctx context.Context, id string, state huella.HitState, 
 	if huella.ActorFromContext(ctx).Role != huella.RoleExaminer {
 		return nil, huella.Errorf(huella.EFORBIDDEN, "only examiners decide hits")
 	}
-	pending, err := s.find(ctx, id)
+	pending, err := s.Find(ctx, id)
 	if err != nil {
 		return nil, err
 	}

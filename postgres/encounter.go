@@ -83,7 +83,7 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 			}
 		}
 		event := huella.NewAuditEvent(ctx, huella.ActionEncounterCreate, "encounter/"+ids.encounter, e.SiteCode)
-		event.Detail = fmt.Sprintf("subject=%s new_subject=%t samples=%d smts=%d", ids.subject, e.SubjectID == "", len(e.Samples), len(e.SMTs))
+		event.Detail = e.EnrollDetail(ids.subject)
 		if err := appendAudit(ctx, tx, event, now); err != nil {
 			return err
 		}

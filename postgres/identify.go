@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/huella-abis/huella"
 )
@@ -104,10 +105,7 @@ func insertHits(ctx context.Context, tx pgx.Tx, hits []*huella.Hit, now time.Tim
 			return fmt.Errorf("postgres: create hit: %w", err)
 		}
 		event := huella.NewAuditEvent(ctx, huella.ActionHitCreate, "hit/"+h.ID, h.Site)
-		event.Detail = fmt.Sprintf("kind=%s encounter=%s llr=%.1f", h.Kind, h.EncounterID, h.Candidate.LLR)
-		if h.State == huella.HitWithdrawn {
-			event.Detail += " state=withdrawn"
-		}
+		event.Detail = h.RaiseDetail()
 		if err := appendAudit(ctx, tx, event, now); err != nil {
 			return err
 		}
@@ -284,7 +282,7 @@ func (s *Store) CreateWatchlist(ctx context.Context, w *huella.Watchlist) error 
 			return fmt.Errorf("postgres: create watchlist: %w", err)
 		}
 		event := huella.NewAuditEvent(ctx, huella.ActionWatchlistCreate, "watchlist/"+id, "")
-		event.Detail = fmt.Sprintf("owner=%s category=%s", w.Owner, w.Category)
+		event.Detail = w.AuditDetail()
 		return appendAudit(ctx, tx, event, now)
 	})
 	if err != nil {
@@ -382,7 +380,7 @@ func (s *Store) CreateWatchEntry(ctx context.Context, e *huella.WatchEntry) erro
 			return fmt.Errorf("postgres: create watch entry: %w", err)
 		}
 		event := huella.NewAuditEvent(ctx, huella.ActionWatchEntryCreate, "watch_entry/"+id, "")
-		event.Detail = fmt.Sprintf("watchlist=%s samples=%d", e.WatchlistID, len(e.Samples))
+		event.Detail = e.AuditDetail()
 		return appendAudit(ctx, tx, event, now)
 	})
 	if err != nil {
@@ -511,13 +509,14 @@ func (s *Store) RemoveWatchEntry(ctx context.Context, id, reason string) error {
 				return fmt.Errorf("postgres: withdraw hit: %w", err)
 			}
 			event := huella.NewAuditEvent(ctx, huella.ActionHitDecide, "hit/"+h.ID, h.Site)
-			event.Detail = fmt.Sprintf("kind=%s state=%s", h.Kind, huella.HitWithdrawn)
+			h.Withdraw(by, reason, now)
+			event.Detail = h.DecisionDetail()
 			if err := appendAudit(ctx, tx, event, now); err != nil {
 				return err
 			}
 		}
 		event := huella.NewAuditEvent(ctx, huella.ActionWatchEntryRemove, "watch_entry/"+id, "")
-		event.Detail = fmt.Sprintf("watchlist=%s withdrawn_hits=%d", list, len(pending))
+		event.Detail = huella.RemovalDetail(list, len(pending))
 		return appendAudit(ctx, tx, event, now)
 	})
 }
@@ -568,47 +567,41 @@ func (s *Store) ListHits(ctx context.Context, f huella.HitFilter) ([]*huella.Hit
 		ORDER BY created_at, id LIMIT $4 OFFSET $5`, string(f.State), string(f.Kind), f.Sites, limit, f.Offset, f.SubjectID)
 }
 
-// DecideHit records an examiner's decision and acts on a confirmation in
-// the same transaction.
+// DecideHit records an examiner's decision (huella.Hit.Decide) and acts on
+// a confirmation in the same transaction: it plans the deliveries and, for
+// a duplicate, merges the subjects.
 func (s *Store) DecideHit(ctx context.Context, id string, state huella.HitState, reason string) (*huella.Hit, error) {
-	if err := huella.ValidateDecision(state, reason); err != nil {
-		return nil, err
-	}
 	examiner := huella.ActorID(ctx)
 	now := s.now()
 	var hit *huella.Hit
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		if hit, err = pendingHit(ctx, tx, id); err != nil {
+		if hit, err = lockHit(ctx, tx, id); err != nil {
 			return err
 		}
-		if state == huella.HitConfirmed && hit.FirstExaminer == examiner {
-			return huella.Errorf(huella.EFORBIDDEN, "a second examiner must confirm: the first confirmation is yours")
+		confirmation, err := hit.Decide(examiner, state, reason, now)
+		if err != nil {
+			return err
 		}
-		hit.State, hit.Examiner, hit.Reason, hit.DecidedAt = state, examiner, reason, now
 		if _, err := tx.Exec(ctx, `UPDATE hits SET state = $1, examiner = $2, reason = $3, decided_at = $4 WHERE id = $5`,
 			string(state), examiner, reason, now, id); err != nil {
 			return fmt.Errorf("postgres: decide hit: %w", err)
 		}
 		event := huella.NewAuditEvent(ctx, huella.ActionHitDecide, "hit/"+id, hit.Site)
-		event.Detail = fmt.Sprintf("kind=%s state=%s", hit.Kind, state)
+		event.Detail = hit.DecisionDetail()
 		if err := appendAudit(ctx, tx, event, now); err != nil {
 			return err
 		}
-		if state != huella.HitConfirmed {
+		if confirmation == nil {
 			return nil
 		}
+		if _, err := confirmInTx(ctx, tx, confirmation, now); err != nil {
+			return err
+		}
 		if hit.Kind == huella.HitDuplicate {
-			// Partners that received the subject receive the new encounter.
-			if _, err := confirmInTx(ctx, tx, &huella.Confirmation{Kind: huella.TriggerDuplicate, HitID: hit.ID,
-				SubjectID: hit.CandidateSubjectID, EncounterID: hit.EncounterID, Reason: reason}, now); err != nil {
-				return err
-			}
 			return mergeSubjects(ctx, tx, hit, examiner, now)
 		}
-		_, err = confirmInTx(ctx, tx, &huella.Confirmation{Kind: huella.TriggerHit, HitID: hit.ID, Category: string(hit.Category),
-			SubjectID: hit.SubjectID, EncounterID: hit.EncounterID, Reason: reason}, now)
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -620,17 +613,15 @@ func (s *Store) DecideHit(ctx context.Context, id string, state huella.HitState,
 // into it) into the candidate subject.
 func mergeSubjects(ctx context.Context, tx pgx.Tx, hit *huella.Hit, examiner string, now time.Time) error {
 	from, into := hit.SubjectID, hit.CandidateSubjectID
-	var target *string
+	var target pgtype.Text
 	err := tx.QueryRow(ctx, `SELECT merged_into FROM subjects WHERE id = $1`, into).Scan(&target)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return huella.Errorf(huella.ENOTFOUND, "candidate subject %s not found", into)
 	} else if err != nil {
 		return fmt.Errorf("postgres: merge: %w", err)
 	}
-	if target != nil {
-		into = *target
-	}
-	if from == into {
+	into, merge := huella.MergeTarget(from, into, target.String)
+	if !merge {
 		return nil
 	}
 	batch := &pgx.Batch{}
@@ -642,7 +633,7 @@ func mergeSubjects(ctx context.Context, tx pgx.Tx, hit *huella.Hit, examiner str
 		return fmt.Errorf("postgres: merge: %w", err)
 	}
 	event := huella.NewAuditEvent(ctx, huella.ActionSubjectMerge, "subject/"+from, hit.Site)
-	event.Detail = "into=" + into
+	event.Detail = huella.MergeDetail(into)
 	return appendAudit(ctx, tx, event, now)
 }
 
@@ -664,29 +655,26 @@ func (s *Store) UnmergeSubject(ctx context.Context, id string) error {
 	})
 }
 
-// RecordFirstConfirmation records the first of two confirmations.
+// RecordFirstConfirmation records the first of two confirmations
+// (huella.Hit.ConfirmFirst).
 func (s *Store) RecordFirstConfirmation(ctx context.Context, id, reason string) (*huella.Hit, error) {
-	if err := huella.ValidateDecision(huella.HitConfirmed, reason); err != nil {
-		return nil, err
-	}
 	examiner := huella.ActorID(ctx)
 	now := s.now()
 	var hit *huella.Hit
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		if hit, err = pendingHit(ctx, tx, id); err != nil {
+		if hit, err = lockHit(ctx, tx, id); err != nil {
 			return err
 		}
-		if hit.FirstExaminer != "" {
-			return huella.Errorf(huella.ECONFLICT, "hit already has its first confirmation")
+		if err := hit.ConfirmFirst(examiner, reason, now); err != nil {
+			return err
 		}
-		hit.FirstExaminer, hit.FirstReason, hit.FirstConfirmedAt = examiner, reason, now
 		if _, err := tx.Exec(ctx, `UPDATE hits SET first_examiner = $1, first_reason = $2, first_at = $3 WHERE id = $4`,
 			examiner, reason, now, id); err != nil {
 			return fmt.Errorf("postgres: first confirmation: %w", err)
 		}
 		event := huella.NewAuditEvent(ctx, huella.ActionHitDecide, "hit/"+id, hit.Site)
-		event.Detail = fmt.Sprintf("kind=%s state=first-confirmation", hit.Kind)
+		event.Detail = hit.DecisionDetail()
 		return appendAudit(ctx, tx, event, now)
 	})
 	if err != nil {
@@ -695,18 +683,14 @@ func (s *Store) RecordFirstConfirmation(ctx context.Context, id, reason string) 
 	return hit, nil
 }
 
-// pendingHit reads a hit that is still to be decided, locked for update: ENOTFOUND, or
-// ECONFLICT once decided.
-func pendingHit(ctx context.Context, tx pgx.Tx, id string) (*huella.Hit, error) {
+// lockHit reads a hit locked for update, or ENOTFOUND.
+func lockHit(ctx context.Context, tx pgx.Tx, id string) (*huella.Hit, error) {
 	list, err := queryHits(ctx, tx, `WHERE id = $1 FOR UPDATE`, id)
 	if err != nil {
 		return nil, err
 	}
 	if len(list) == 0 {
 		return nil, huella.Errorf(huella.ENOTFOUND, "hit %s not found", id)
-	}
-	if h := list[0]; h.State != huella.HitPending {
-		return nil, huella.Errorf(huella.ECONFLICT, "hit already %s", h.State)
 	}
 	return list[0], nil
 }

@@ -63,7 +63,7 @@ func (s *Store) UpdatePartner(ctx context.Context, p *huella.Partner) error {
 			return fmt.Errorf("sqlite: update partner: %w", err)
 		}
 		event := huella.NewAuditEvent(ctx, huella.ActionPartnerUpdate, "partner/"+p.Code, "")
-		event.Detail = fmt.Sprintf("disabled=%t", p.Disabled)
+		event.Detail = p.AuditDetail()
 		return appendAudit(ctx, tx, event, now)
 	})
 	if err == nil {
@@ -143,20 +143,13 @@ func (s *Store) CreateAgreement(ctx context.Context, a *huella.Agreement) error 
 			return fmt.Errorf("sqlite: create agreement: %w", err)
 		}
 		event := huella.NewAuditEvent(ctx, huella.ActionAgreementCreate, "agreement/"+id, "")
-		event.Detail = agreementDetail(a)
+		event.Detail = a.AuditDetail()
 		return appendAudit(ctx, tx, event, now)
 	})
 	if err == nil {
 		a.ID, a.CreatedAt, a.Active, a.RevokedAt = id, now, true, nil
 	}
 	return err
-}
-
-// agreementDetail is the audit detail of an agreement: what it lets leave.
-func agreementDetail(a *huella.Agreement) string {
-	str := func(v any) string { b, _ := json.Marshal(v); return string(b) }
-	return fmt.Sprintf("partner=%s triggers=%s categories=%s modalities=%s fields=%s require_ack=%t",
-		a.Partner, str(a.Triggers), str(a.Categories), str(a.Modalities), str(a.Fields), a.RequireAck)
 }
 
 // RevokeAgreement deactivates the agreement and parks its undelivered
@@ -178,7 +171,7 @@ func (s *Store) RevokeAgreement(ctx context.Context, id string) error {
 		}
 		parked, _ := res.RowsAffected()
 		event := huella.NewAuditEvent(ctx, huella.ActionAgreementRevoke, "agreement/"+id, "")
-		event.Detail = fmt.Sprintf("parked=%d", parked)
+		event.Detail = huella.RevocationDetail(parked)
 		return appendAudit(ctx, tx, event, now)
 	})
 }
@@ -297,7 +290,7 @@ func planDeliveries(ctx context.Context, tx *sql.Tx, ev *huella.TriggerEvent, no
 			return nil, fmt.Errorf("sqlite: plan deliveries: %w", err)
 		}
 		event := huella.NewAuditEvent(ctx, huella.ActionDeliveryPlan, "delivery/"+d.ID, d.Site)
-		event.Detail = fmt.Sprintf("partner=%s agreement=%s trigger=%s encounter=%s", d.Partner, d.AgreementID, d.Trigger, d.EncounterID)
+		event.Detail = d.PlanDetail()
 		if err := appendAudit(ctx, tx, event, now); err != nil {
 			return nil, err
 		}
@@ -308,11 +301,11 @@ func planDeliveries(ctx context.Context, tx *sql.Tx, ev *huella.TriggerEvent, no
 // planEncounterDeliveries plans, inside CreateEncounter's transaction, the
 // deliveries of an encounter that declares a conviction.
 func planEncounterDeliveries(ctx context.Context, tx *sql.Tx, e *huella.Encounter, ids encounterIDs, now time.Time) error {
-	if e.CriminalHistory.Status != huella.HistoryConviction {
+	ev := e.ConvictionTrigger(ids.subject, ids.encounter)
+	if ev == nil {
 		return nil
 	}
-	_, err := planDeliveries(ctx, tx, &huella.TriggerEvent{Kind: huella.TriggerConviction, SubjectID: ids.subject,
-		EncounterID: ids.encounter, Site: e.SiteCode}, now)
+	_, err := planDeliveries(ctx, tx, ev, now)
 	return err
 }
 
@@ -361,7 +354,7 @@ func confirmInTx(ctx context.Context, tx *sql.Tx, c *huella.Confirmation, now ti
 		return nil, fmt.Errorf("sqlite: confirm: %w", err)
 	}
 	event := huella.NewAuditEvent(ctx, huella.ActionConfirmationCreate, "confirmation/"+id, site)
-	event.Detail = fmt.Sprintf("kind=%s hit=%s category=%s encounter=%s subject=%s", c.Kind, c.HitID, c.Category, c.EncounterID, c.SubjectID)
+	event.Detail = c.AuditDetail()
 	if err := appendAudit(ctx, tx, event, now); err != nil {
 		return nil, err
 	}
@@ -556,7 +549,7 @@ func (s *Store) RecordAttempt(ctx context.Context, a *huella.DeliveryAttempt, st
 			return fmt.Errorf("sqlite: record attempt: %w", err)
 		}
 		event := huella.NewAuditEvent(ctx, attemptAction(state), "delivery/"+d.ID, d.Site)
-		event.Detail = attemptDetail(d, a)
+		event.Detail = d.AttemptDetail(a)
 		out = d
 		return appendAudit(ctx, tx, event, now)
 	})
@@ -575,17 +568,6 @@ func attemptAction(state huella.DeliveryState) string {
 		return huella.ActionDeliveryDeadLetter
 	}
 	return huella.ActionDeliveryAttempt
-}
-
-func attemptDetail(d *huella.Delivery, a *huella.DeliveryAttempt) string {
-	detail := fmt.Sprintf("partner=%s attempt=%d status=%d", d.Partner, a.N, a.Status)
-	if a.Receipt != "" {
-		detail += " receipt=" + a.Receipt
-	}
-	if a.Error != "" {
-		detail += " error=" + a.Error
-	}
-	return detail
 }
 
 // ListDeliveryAttempts returns the delivery's attempts, in order.

@@ -97,10 +97,7 @@ func insertHits(ctx context.Context, tx *sql.Tx, hits []*huella.Hit, now time.Ti
 			return fmt.Errorf("sqlite: create hit: %w", err)
 		}
 		event := huella.NewAuditEvent(ctx, huella.ActionHitCreate, "hit/"+h.ID, h.Site)
-		event.Detail = fmt.Sprintf("kind=%s encounter=%s llr=%.1f", h.Kind, h.EncounterID, h.Candidate.LLR)
-		if h.State == huella.HitWithdrawn {
-			event.Detail += " state=withdrawn"
-		}
+		event.Detail = h.RaiseDetail()
 		if err := appendAudit(ctx, tx, event, now); err != nil {
 			return err
 		}
@@ -281,7 +278,7 @@ func (s *Store) CreateWatchlist(ctx context.Context, w *huella.Watchlist) error 
 			return fmt.Errorf("sqlite: create watchlist: %w", err)
 		}
 		event := huella.NewAuditEvent(ctx, huella.ActionWatchlistCreate, "watchlist/"+id, "")
-		event.Detail = fmt.Sprintf("owner=%s category=%s", w.Owner, w.Category)
+		event.Detail = w.AuditDetail()
 		return appendAudit(ctx, tx, event, now)
 	})
 	if err != nil {
@@ -383,7 +380,7 @@ func (s *Store) CreateWatchEntry(ctx context.Context, e *huella.WatchEntry) erro
 			}
 		}
 		event := huella.NewAuditEvent(ctx, huella.ActionWatchEntryCreate, "watch_entry/"+id, "")
-		event.Detail = fmt.Sprintf("watchlist=%s samples=%d", e.WatchlistID, len(e.Samples))
+		event.Detail = e.AuditDetail()
 		return appendAudit(ctx, tx, event, now)
 	})
 	if err != nil {
@@ -516,13 +513,14 @@ func (s *Store) RemoveWatchEntry(ctx context.Context, id, reason string) error {
 				return fmt.Errorf("sqlite: withdraw hit: %w", err)
 			}
 			event := huella.NewAuditEvent(ctx, huella.ActionHitDecide, "hit/"+h.ID, h.Site)
-			event.Detail = fmt.Sprintf("kind=%s state=%s", h.Kind, huella.HitWithdrawn)
+			h.Withdraw(by, reason, now)
+			event.Detail = h.DecisionDetail()
 			if err := appendAudit(ctx, tx, event, now); err != nil {
 				return err
 			}
 		}
 		event := huella.NewAuditEvent(ctx, huella.ActionWatchEntryRemove, "watch_entry/"+id, "")
-		event.Detail = fmt.Sprintf("watchlist=%s withdrawn_hits=%d", list, len(pending))
+		event.Detail = huella.RemovalDetail(list, len(pending))
 		return appendAudit(ctx, tx, event, now)
 	})
 }
@@ -591,49 +589,41 @@ func (s *Store) ListHits(ctx context.Context, f huella.HitFilter) ([]*huella.Hit
 	return queryHits(ctx, s.read, where+` ORDER BY created_at, id LIMIT ? OFFSET ?`, args...)
 }
 
-// DecideHit records an examiner's decision and acts on a confirmation in
-// the same transaction.
+// DecideHit records an examiner's decision (huella.Hit.Decide) and acts on
+// a confirmation in the same transaction: it plans the deliveries and, for
+// a duplicate, merges the subjects.
 func (s *Store) DecideHit(ctx context.Context, id string, state huella.HitState, reason string) (*huella.Hit, error) {
-	if err := huella.ValidateDecision(state, reason); err != nil {
-		return nil, err
-	}
 	examiner := huella.ActorID(ctx)
 	now := s.now()
 	var hit *huella.Hit
 	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if hit, err = pendingHit(ctx, tx, id); err != nil {
+		if hit, err = lockHit(ctx, tx, id); err != nil {
 			return err
 		}
-		if state == huella.HitConfirmed && hit.FirstExaminer == examiner {
-			return huella.Errorf(huella.EFORBIDDEN, "a second examiner must confirm: the first confirmation is yours")
+		confirmation, err := hit.Decide(examiner, state, reason, now)
+		if err != nil {
+			return err
 		}
-		hit.State, hit.Examiner, hit.Reason, hit.DecidedAt = state, examiner, reason, now
 		if _, err := tx.ExecContext(ctx, `UPDATE hits SET state = ?, examiner = ?, reason = ?, decided_at = ? WHERE id = ?`,
 			string(state), examiner, reason, micros(now), id); err != nil {
 			return fmt.Errorf("sqlite: decide hit: %w", err)
 		}
 		event := huella.NewAuditEvent(ctx, huella.ActionHitDecide, "hit/"+id, hit.Site)
-		event.Detail = fmt.Sprintf("kind=%s state=%s", hit.Kind, state)
+		event.Detail = hit.DecisionDetail()
 		if err := appendAudit(ctx, tx, event, now); err != nil {
 			return err
 		}
-		if state != huella.HitConfirmed {
+		if confirmation == nil {
 			return nil
 		}
-		switch hit.Kind {
-		case huella.HitDuplicate:
-			// Partners that received the subject receive the new encounter.
-			if _, err := confirmInTx(ctx, tx, &huella.Confirmation{Kind: huella.TriggerDuplicate, HitID: hit.ID,
-				SubjectID: hit.CandidateSubjectID, EncounterID: hit.EncounterID, Reason: reason}, now); err != nil {
-				return err
-			}
-			return mergeSubjects(ctx, tx, hit, examiner, now)
-		default:
-			_, err := confirmInTx(ctx, tx, &huella.Confirmation{Kind: huella.TriggerHit, HitID: hit.ID, Category: string(hit.Category),
-				SubjectID: hit.SubjectID, EncounterID: hit.EncounterID, Reason: reason}, now)
+		if _, err := confirmInTx(ctx, tx, confirmation, now); err != nil {
 			return err
 		}
+		if hit.Kind == huella.HitDuplicate {
+			return mergeSubjects(ctx, tx, hit, examiner, now)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -652,10 +642,8 @@ func mergeSubjects(ctx context.Context, tx *sql.Tx, hit *huella.Hit, examiner st
 	} else if err != nil {
 		return fmt.Errorf("sqlite: merge: %w", err)
 	}
-	if target.Valid {
-		into = target.String // the candidate was itself merged: join its survivor
-	}
-	if from == into {
+	into, merge := huella.MergeTarget(from, into, target.String)
+	if !merge {
 		return nil
 	}
 	for _, q := range []string{
@@ -671,7 +659,7 @@ func mergeSubjects(ctx context.Context, tx *sql.Tx, hit *huella.Hit, examiner st
 		return fmt.Errorf("sqlite: merge: %w", err)
 	}
 	event := huella.NewAuditEvent(ctx, huella.ActionSubjectMerge, "subject/"+from, hit.Site)
-	event.Detail = "into=" + into
+	event.Detail = huella.MergeDetail(into)
 	return appendAudit(ctx, tx, event, now)
 }
 
@@ -693,29 +681,26 @@ func (s *Store) UnmergeSubject(ctx context.Context, id string) error {
 	})
 }
 
-// RecordFirstConfirmation records the first of two confirmations.
+// RecordFirstConfirmation records the first of two confirmations
+// (huella.Hit.ConfirmFirst).
 func (s *Store) RecordFirstConfirmation(ctx context.Context, id, reason string) (*huella.Hit, error) {
-	if err := huella.ValidateDecision(huella.HitConfirmed, reason); err != nil {
-		return nil, err
-	}
 	examiner := huella.ActorID(ctx)
 	now := s.now()
 	var hit *huella.Hit
 	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if hit, err = pendingHit(ctx, tx, id); err != nil {
+		if hit, err = lockHit(ctx, tx, id); err != nil {
 			return err
 		}
-		if hit.FirstExaminer != "" {
-			return huella.Errorf(huella.ECONFLICT, "hit already has its first confirmation")
+		if err := hit.ConfirmFirst(examiner, reason, now); err != nil {
+			return err
 		}
-		hit.FirstExaminer, hit.FirstReason, hit.FirstConfirmedAt = examiner, reason, now
 		if _, err := tx.ExecContext(ctx, `UPDATE hits SET first_examiner = ?, first_reason = ?, first_at = ? WHERE id = ?`,
 			examiner, reason, micros(now), id); err != nil {
 			return fmt.Errorf("sqlite: first confirmation: %w", err)
 		}
 		event := huella.NewAuditEvent(ctx, huella.ActionHitDecide, "hit/"+id, hit.Site)
-		event.Detail = fmt.Sprintf("kind=%s state=first-confirmation", hit.Kind)
+		event.Detail = hit.DecisionDetail()
 		return appendAudit(ctx, tx, event, now)
 	})
 	if err != nil {
@@ -724,18 +709,14 @@ func (s *Store) RecordFirstConfirmation(ctx context.Context, id, reason string) 
 	return hit, nil
 }
 
-// pendingHit reads a hit that is still to be decided: ENOTFOUND, or
-// ECONFLICT once decided.
-func pendingHit(ctx context.Context, tx *sql.Tx, id string) (*huella.Hit, error) {
+// lockHit reads a hit inside the transaction that decides it, or ENOTFOUND.
+func lockHit(ctx context.Context, tx *sql.Tx, id string) (*huella.Hit, error) {
 	list, err := queryHits(ctx, tx, `WHERE id = ?`, id)
 	if err != nil {
 		return nil, err
 	}
 	if len(list) == 0 {
 		return nil, huella.Errorf(huella.ENOTFOUND, "hit %s not found", id)
-	}
-	if h := list[0]; h.State != huella.HitPending {
-		return nil, huella.Errorf(huella.ECONFLICT, "hit already %s", h.State)
 	}
 	return list[0], nil
 }

@@ -251,13 +251,14 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 	a.HTTP = hhttp.NewServer(a.Store, a.Blobs, a.Enroll, logger.With("component", "http"))
 	a.HTTP.TLS, a.HTTP.TrustProxy = tlsConfig, cfg.TrustProxy
 	a.HTTP.PartnerFileDir = cfg.PartnerFileDir
-	consoleCfg := console.Config{Store: a.Store, Blobs: a.Blobs, Enroll: a.Enroll, Logger: logger.With("component", "console"),
-		TrustProxy: cfg.TrustProxy, PartnerFileDir: cfg.PartnerFileDir, Uploads: a.HTTP.Uploads, SignOn: signOn}
 	if a.HTTP.Adjudicate != nil {
 		a.HTTP.Adjudicate.TwoPersonRule = cfg.TwoPersonRule
-		consoleCfg.Decider = a.HTTP.Adjudicate
 	}
-	a.HTTP.Console = console.New(consoleCfg)
+	if a.HTTP.Console, err = console.New(console.Config{Store: a.Store, Blobs: a.Blobs,
+		Enroll: a.Enroll, Adjudicate: a.HTTP.Adjudicate, Logger: logger.With("component", "console"),
+		TrustProxy: cfg.TrustProxy, PartnerFileDir: cfg.PartnerFileDir, Uploads: a.HTTP.Uploads, SignOn: signOn}); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/adjudicate"
 	"github.com/huella-abis/huella/enroll"
 	"github.com/huella-abis/huella/internal/admit"
 )
@@ -32,22 +33,18 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// Config is what the console needs: the records, the images, the
-// enrollment service and a clock.
+// Config is what the console needs: the records, the images, the services
+// that enroll and adjudicate, and a clock. The console is a client of the
+// services: every rule they enforce (who may decide a hit, the two-person
+// rule, merges kept in step with the gallery) holds in the console because
+// it goes through them.
 type Config struct {
-	Store  huella.Store
-	Blobs  huella.BlobStore
-	Enroll *enroll.Service
-	Logger *slog.Logger
-	Now    func() time.Time // time.Now when nil
-	// Decider records examiners' decisions on hits (adjudicate.Service,
-	// which keeps the gallery in step with merges). Nil: the console
-	// decides through the store with the same rules.
-	Decider Decider
-	// Identifier measures image quality on the enroll form and serves the
-	// search by image. Nil: the enrollment service's Identifier, read at
-	// each request; when both are nil neither is offered.
-	Identifier *enroll.Identifier
+	Store      huella.Store
+	Blobs      huella.BlobStore
+	Enroll     *enroll.Service     // required
+	Adjudicate *adjudicate.Service // required
+	Logger     *slog.Logger
+	Now        func() time.Time // time.Now when nil
 	// InsecureCookies drops the Secure flag from cookies, for a console
 	// served over plain HTTP on a network (browsers accept Secure cookies
 	// from http://localhost and http://127.0.0.1 already). Never set it
@@ -83,8 +80,11 @@ type Console struct {
 }
 
 // New returns the console over the configured store, blob store and
-// enrollment service.
-func New(cfg Config) *Console {
+// services. It fails without the enrollment or the adjudication service.
+func New(cfg Config) (*Console, error) {
+	if cfg.Enroll == nil || cfg.Adjudicate == nil {
+		return nil, errors.New("console: the enrollment and adjudication services are required")
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -110,7 +110,7 @@ func New(cfg Config) *Console {
 		c.signOn = newSignOnClient(cfg.SignOn)
 	}
 	c.routes()
-	return c
+	return c, nil
 }
 
 // Role sets for the pages, matching the API's access rules.

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/adjudicate"
 	"github.com/huella-abis/huella/blob"
 	"github.com/huella-abis/huella/engine"
 	"github.com/huella-abis/huella/enroll"
@@ -42,6 +43,8 @@ type env struct {
 	logs     *syncBuffer
 	blobs    huella.BlobStore
 	enroller *enroll.Service
+	// adjudicate is the service the console decides hits through.
+	adjudicate *adjudicate.Service
 	// subject is the demo person seen at both sites under two names.
 	subject string
 }
@@ -208,8 +211,12 @@ func mustOpenWith(tb testing.TB, identify bool) *env {
 func (e *env) handler(insecure bool) http.Handler {
 	logger := slog.New(slog.NewJSONHandler(e.logs, nil))
 	api := hhttp.NewServer(e.store, e.blobs, e.enroller, logger)
-	api.Console = console.New(console.Config{Store: e.store, Blobs: e.blobs, Enroll: e.enroller,
-		Logger: logger, InsecureCookies: insecure, PartnerFileDir: "/etc/huella"})
+	c, err := console.New(console.Config{Store: e.store, Blobs: e.blobs, Enroll: e.enroller,
+		Adjudicate: api.Adjudicate, Logger: logger, InsecureCookies: insecure, PartnerFileDir: "/etc/huella"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	api.Console, e.adjudicate = c, api.Adjudicate
 	return api.Handler()
 }
 

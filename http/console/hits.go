@@ -11,41 +11,12 @@ import (
 	"github.com/huella-abis/huella/adjudicate"
 )
 
-// Decider records an examiner's decision on a hit. adjudicate.Service is
-// one (it also keeps the gallery in step with merges); without one the
-// console decides through the store with the same rules.
-type Decider interface {
-	Decide(ctx context.Context, id string, state huella.HitState, reason string) (*huella.Hit, error)
-}
-
 // Who may open the examiner's pages: examiners decide at their sites;
 // supervisors see every hit and decide none.
 var (
 	hitReaders  = []huella.Role{huella.RoleExaminer, huella.RoleSupervisor}
 	hitDeciders = []huella.Role{huella.RoleExaminer}
 )
-
-// identityStore returns the store's identification side, or EUNSUPPORTED.
-func (c *Console) identityStore() (huella.IdentityStore, error) {
-	ids, ok := c.cfg.Store.(huella.IdentityStore)
-	if !ok {
-		return nil, huella.Errorf(huella.EUNSUPPORTED, "identification is not available with this store")
-	}
-	return ids, nil
-}
-
-// findHit returns the hit if the user may see it: site-scoped users only
-// hits of encounters at their sites, as the API's adjudication does.
-func (c *Console) findHit(ctx context.Context, ids huella.IdentityStore, user *huella.User, id string) (*huella.Hit, error) {
-	h, err := ids.FindHit(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if !user.CanAccessSite(h.Site) {
-		return nil, huella.Errorf(huella.EFORBIDDEN, "the hit is at a site you do not work at")
-	}
-	return h, nil
-}
 
 type hitsPage struct {
 	State, Kind string
@@ -59,15 +30,11 @@ type hitsPage struct {
 // handleHits lists hits by state, oldest first: the examiner's queue.
 func (c *Console) handleHits(w http.ResponseWriter, r *http.Request, req *request) {
 	ctx := r.Context()
-	ids, err := c.identityStore()
-	if err != nil {
-		c.renderError(w, r, req.user, err)
-		return
-	}
 	q := r.URL.Query()
 	page := hitsPage{State: q.Get("state"), Kind: q.Get("kind"), CanDecide: req.user.Role == huella.RoleExaminer}
 	if id := q.Get("decided"); id != "" {
-		if h, err := c.findHit(ctx, ids, req.user, id); err == nil && h.State != huella.HitPending {
+		// A decision, or a first confirmation under the two-person rule.
+		if h, err := c.cfg.Adjudicate.Find(ctx, id); err == nil && (h.State != huella.HitPending || h.FirstExaminer != "") {
 			page.Decided = h
 		}
 	}
@@ -81,10 +48,7 @@ func (c *Console) handleHits(w http.ResponseWriter, r *http.Request, req *reques
 	if o, err := strconv.Atoi(q.Get("offset")); err == nil && o > 0 {
 		page.Offset, f.Offset = o, o
 	}
-	if req.user.Role.SiteScoped() {
-		f.Sites = append([]string{}, req.user.Sites...)
-	}
-	hits, err := ids.ListHits(ctx, f)
+	hits, err := c.cfg.Adjudicate.Queue(ctx, f)
 	if err != nil {
 		c.renderError(w, r, req.user, err)
 		return
@@ -145,16 +109,12 @@ func (c *Console) handleHit(w http.ResponseWriter, r *http.Request, req *request
 
 func (c *Console) renderHit(w http.ResponseWriter, r *http.Request, req *request, status int, problem, reason string) {
 	ctx := r.Context()
-	page, err := c.hitPage(ctx, req.user, r.PathValue("id"))
+	page, err := c.hitPage(ctx, r.PathValue("id"))
 	if err != nil {
 		c.renderError(w, r, req.user, err)
 		return
 	}
 	if err := c.audit(ctx, huella.ActionHitRead, "hit/"+page.Hit.ID, page.Hit.Site, string(page.Hit.Kind)); err != nil {
-		c.renderError(w, r, req.user, err)
-		return
-	}
-	if err := c.drawMinutiae(ctx, page); err != nil {
 		c.renderError(w, r, req.user, err)
 		return
 	}
@@ -171,50 +131,39 @@ func (c *Console) renderHit(w http.ResponseWriter, r *http.Request, req *request
 	c.render(w, status, "hit", v)
 }
 
-func (c *Console) hitPage(ctx context.Context, user *huella.User, id string) (*hitPage, error) {
-	ids, err := c.identityStore()
+// hitPage lays out the adjudication service's view of a hit (which checks
+// that the user may see it and compares the fingers minutia by minutia).
+func (c *Console) hitPage(ctx context.Context, id string) (*hitPage, error) {
+	v, err := c.cfg.Adjudicate.Hit(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	h, err := c.findHit(ctx, ids, user, id)
-	if err != nil {
-		return nil, err
-	}
-	page := &hitPage{Hit: h}
-	if page.Probe, err = c.cfg.Store.FindEncounter(ctx, h.EncounterID); err != nil {
-		return nil, err
-	}
+	page := &hitPage{Hit: v.Hit, Probe: v.Probe, Subject: v.Subject, Entry: v.WatchEntry, Watchlist: v.Watchlist}
 	var candidate []*huella.Sample
-	switch h.Kind {
-	case huella.HitDuplicate:
-		sub, err := c.cfg.Store.FindSubject(ctx, h.CandidateSubjectID)
-		if err != nil {
-			return nil, err
-		}
-		// Other sites' biometrics to compare, not their biographics.
-		page.Subject = adjudicate.CandidateFor(user, h, sub)
+	switch {
+	case v.Subject != nil:
+		candidate = adjudicate.CandidateSamples(v.Subject)
 		seen := map[huella.Name]bool{}
-		for i := len(page.Subject.Encounters) - 1; i >= 0; i-- { // newest first: its images are the freshest
-			e := page.Subject.Encounters[i]
-			candidate = append(candidate, e.Samples...)
-			for _, n := range e.Biographics.Names {
+		for i := len(v.Subject.Encounters) - 1; i >= 0; i-- { // newest first, as the images
+			for _, n := range v.Subject.Encounters[i].Biographics.Names {
 				if !seen[n] {
 					seen[n] = true
 					page.Names = append(page.Names, n)
 				}
 			}
 		}
-	case huella.HitWatchlist:
-		if page.Entry, err = ids.FindWatchEntry(ctx, h.WatchEntryID); err != nil {
-			return nil, err
-		}
-		if page.Watchlist, err = ids.FindWatchlist(ctx, h.WatchlistID); err != nil {
-			return nil, err
-		}
-		candidate = page.Entry.Samples
+	case v.WatchEntry != nil:
+		candidate = v.WatchEntry.Samples
 	}
-	page.candidate = candidate
-	page.Comparisons = compare(page.Probe.Samples, candidate, h.Candidate)
+	page.Comparisons = compare(v.Probe.Samples, candidate, v.Hit.Candidate)
+	for i := range page.Comparisons {
+		row := &page.Comparisons[i]
+		for _, f := range v.Fingers {
+			if row.Probe != nil && row.Candidate != nil && f.Probe.SampleID == row.Probe.ID && f.Candidate.SampleID == row.Candidate.ID {
+				row.Minutiae = newMinutiaeView(f)
+			}
+		}
+	}
 	return page, nil
 }
 
@@ -227,29 +176,6 @@ func (p *hitPage) HasMinutiae() bool {
 		}
 	}
 	return false
-}
-
-// drawMinutiae compares the fingers of the page's rows minutia by minutia
-// (adjudicate.CompareFingers, from the stored templates) and lays each out
-// for drawing over its images.
-func (c *Console) drawMinutiae(ctx context.Context, page *hitPage) error {
-	if c.cfg.Blobs == nil {
-		return nil
-	}
-	ids, _ := c.cfg.Store.(huella.IdentityStore) // nil: extract the templates again
-	fingers, err := adjudicate.CompareFingers(ctx, ids, c.cfg.Blobs, page.Probe.Samples, page.candidate)
-	if err != nil {
-		return err
-	}
-	for i := range page.Comparisons {
-		row := &page.Comparisons[i]
-		for _, f := range fingers {
-			if row.Probe != nil && row.Candidate != nil && f.Probe.SampleID == row.Probe.ID && f.Candidate.SampleID == row.Candidate.ID {
-				row.Minutiae = newMinutiaeView(f)
-			}
-		}
-	}
-	return nil
 }
 
 // slotKey names where a sample sits, so that probe and candidate images of
@@ -313,15 +239,7 @@ func (c *Console) handleDecide(w http.ResponseWriter, r *http.Request, req *requ
 		c.renderHit(w, r, req, http.StatusBadRequest, v.T("hit.err.reason"), reason)
 		return
 	}
-	var (
-		h   *huella.Hit
-		err error
-	)
-	if c.cfg.Decider != nil {
-		h, err = c.cfg.Decider.Decide(ctx, r.PathValue("id"), state, reason)
-	} else {
-		h, err = c.decide(ctx, req.user, r.PathValue("id"), state, reason)
-	}
+	h, err := c.cfg.Adjudicate.Decide(ctx, r.PathValue("id"), state, reason)
 	if err != nil {
 		switch huella.ErrorCode(err) {
 		case huella.EINVALID, huella.ECONFLICT:
@@ -335,46 +253,18 @@ func (c *Console) handleDecide(w http.ResponseWriter, r *http.Request, req *requ
 	http.Redirect(w, r, "/hits?decided="+h.ID, http.StatusSeeOther)
 }
 
-// decide is the decision without a Decider: examiners only, at their sites.
-func (c *Console) decide(ctx context.Context, user *huella.User, id string, state huella.HitState, reason string) (*huella.Hit, error) {
-	ids, err := c.identityStore()
-	if err != nil {
-		return nil, err
-	}
-	if user.Role != huella.RoleExaminer {
-		return nil, huella.Errorf(huella.EFORBIDDEN, "only examiners decide hits")
-	}
-	if _, err := c.findHit(ctx, ids, user, id); err != nil {
-		return nil, err
-	}
-	return ids.DecideHit(ctx, id, state, reason)
-}
-
 // handleHitImage serves an image of a hit's probe or candidate. Examiners
 // see the candidate's finger, iris and face images wherever they were
 // taken while the hit is pending, since comparing them is their work
 // (adjudicate.CandidateFor); the read is audited as sample.read.
 func (c *Console) handleHitImage(w http.ResponseWriter, r *http.Request, req *request) {
 	ctx := r.Context()
-	page, err := c.hitPage(ctx, req.user, r.PathValue("id"))
+	smp, h, err := c.cfg.Adjudicate.Sample(ctx, r.PathValue("id"), r.PathValue("sample"))
 	if err != nil {
 		c.renderError(w, r, req.user, err)
 		return
 	}
-	want := r.PathValue("sample")
-	var smp *huella.Sample
-	for _, cmp := range page.Comparisons {
-		for _, s := range []*huella.Sample{cmp.Probe, cmp.Candidate} {
-			if s != nil && s.ID == want {
-				smp = s
-			}
-		}
-	}
-	if smp == nil {
-		c.renderError(w, r, req.user, huella.Errorf(huella.ENOTFOUND, "the image is not part of this hit"))
-		return
-	}
-	c.serveImage(w, r, req, smp, page.Hit.Site, string(smp.Modality)+" hit/"+page.Hit.ID)
+	c.serveImage(w, r, req, smp, h.Site, string(smp.Modality)+" hit/"+h.ID)
 }
 
 // SlotName names a comparison's place: a finger, an eye or the face.

@@ -314,3 +314,50 @@ func TestHitAcrossSites(t *testing.T) {
 		}
 	}
 }
+
+// TestHitTwoPersonRule: under the two-person rule the console records an
+// examiner's confirmation and acts only on a second examiner's: it decides
+// through the adjudication service, never around it.
+func TestHitTwoPersonRule(t *testing.T) {
+	e := MustOpenEnv(t)
+	e.adjudicate.TwoPersonRule = true
+	ctx := huella.NewContextWithPurpose(context.Background(), huella.PurposeAdministration)
+	token := hhttp.NewToken()
+	second := &huella.User{Name: "dictaminador.2", Role: huella.RoleExaminer, Sites: []string{"MX-TAP", "MX-CDMX"}, TokenHash: huella.HashToken(token)}
+	if err := e.store.CreateUser(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	e.tokens[second.Name], e.users[second.Name] = token, second
+	h := e.mustCreateHit()
+
+	first := e.signIn("dictaminador")
+	first.get("/hits/" + h.ID)
+	code, body := first.post("/hits/"+h.ID, url.Values{"decision": {"confirmed"}, "reason": {"mismo iris derecho"}})
+	if code != http.StatusOK || !strings.Contains(body, `id="decided"`) || !strings.Contains(body, "primera confirmación registrada") {
+		t.Fatalf("first confirmation: %d\n%s", code, body)
+	}
+	got, err := e.store.FindHit(ctx, h.ID)
+	if err != nil || got.State != huella.HitPending || got.FirstExaminer != e.users["dictaminador"].ID {
+		t.Fatalf("hit after one confirmation: %+v, %v; want pending, first examiner recorded", got, err)
+	}
+	if sub, err := e.store.FindSubject(ctx, h.SubjectID); err != nil || sub.MergedInto != "" {
+		t.Fatalf("one confirmation merged the subjects: %+v, %v", sub, err)
+	}
+	first.get("/hits/" + h.ID)
+	if code, _ := first.post("/hits/"+h.ID, url.Values{"decision": {"confirmed"}, "reason": {"otra vez"}}); code != http.StatusForbidden {
+		t.Errorf("the same examiner confirms twice: got %d, want 403", code)
+	}
+
+	other := e.signIn(second.Name)
+	code, body = other.get("/hits/" + h.ID)
+	if code != http.StatusOK || !strings.Contains(body, `id="first-confirmation"`) {
+		t.Fatalf("the second examiner's view does not say the hit was confirmed once: %d\n%s", code, body)
+	}
+	code, body = other.post("/hits/"+h.ID, url.Values{"decision": {"confirmed"}, "reason": {"coinciden iris y huellas"}})
+	if code != http.StatusOK || !strings.Contains(body, "quedan fusionados") {
+		t.Fatalf("second confirmation: %d\n%s", code, body)
+	}
+	if sub, err := e.store.FindSubject(ctx, h.SubjectID); err != nil || sub.MergedInto != e.subject {
+		t.Fatalf("probe subject after two confirmations: %+v, %v; want merged into %s", sub, err, e.subject)
+	}
+}

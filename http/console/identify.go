@@ -12,16 +12,11 @@ import (
 	"github.com/huella-abis/huella/imgproc"
 )
 
-// identifier returns the configured identifier, else the enrollment
-// service's (set when "huella serve" starts identification), else nil.
+// identifier returns the enrollment service's identifier, set when "huella
+// serve" starts identification, else nil: the enroll form then measures no
+// quality and the search by image is not offered.
 func (c *Console) identifier() *enroll.Identifier {
-	if c.cfg.Identifier != nil {
-		return c.cfg.Identifier
-	}
-	if c.cfg.Enroll != nil {
-		return c.cfg.Enroll.Identifier
-	}
-	return nil
+	return c.cfg.Enroll.Identifier
 }
 
 // sampleFor builds the sample of an image from the form's slot fields:

@@ -367,7 +367,7 @@ func (c *Console) handleSubject(w http.ResponseWriter, r *http.Request, req *req
 		return
 	}
 	page := subjectPage{Subject: sub, CanEnroll: req.user.Role == huella.RoleOfficer,
-		CanPurge:     req.user.Role == huella.RoleSupervisor && c.cfg.Enroll != nil && sub.MergedInto == "",
+		CanPurge:     req.user.Role == huella.RoleSupervisor && sub.MergedInto == "",
 		PurgeReasons: []huella.PurgeReason{huella.PurgeCourtOrder, huella.PurgeDataProtection, huella.PurgeEnrollmentError}}
 	if ids, ok := c.cfg.Store.(huella.IdentityStore); ok && slices.Contains(hitReaders, req.user.Role) {
 		// The store lists hits oldest first: read up to its page limit

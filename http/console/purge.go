@@ -11,10 +11,6 @@ import (
 // reason category, as POST /v1/subjects/{id}/purge does; the supervisor
 // lands on the encounter list, where the person no longer appears.
 func (c *Console) handlePurgeSubject(w http.ResponseWriter, r *http.Request, req *request) {
-	if c.cfg.Enroll == nil {
-		c.renderError(w, r, req.user, huella.Errorf(huella.EUNSUPPORTED, "purging is not enabled"))
-		return
-	}
 	reason := huella.PurgeReason(strings.TrimSpace(r.PostFormValue("reason")))
 	if _, err := c.cfg.Enroll.PurgeSubject(r.Context(), r.PathValue("id"), reason); err != nil {
 		c.renderError(w, r, req.user, err)

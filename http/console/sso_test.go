@@ -66,8 +66,12 @@ func mustOpenSSO(tb testing.TB, overTLS bool) *ssoEnv {
 		tb.Fatal(err)
 	}
 	op.AllowRedirect(sso.RedirectURL, e.srv.URL+"/signin")
-	api.Console = console.New(console.Config{Store: e.store, Blobs: e.blobs, Enroll: e.enroller,
-		Logger: logger, PartnerFileDir: "/etc/huella", SignOn: sso})
+	c, err := console.New(console.Config{Store: e.store, Blobs: e.blobs, Enroll: e.enroller,
+		Adjudicate: api.Adjudicate, Logger: logger, PartnerFileDir: "/etc/huella", SignOn: sso})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	api.Console, e.adjudicate = c, api.Adjudicate
 	e.srv.Config.Handler = api.Handler()
 	return &ssoEnv{env: e, op: op}
 }

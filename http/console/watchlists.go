@@ -70,11 +70,7 @@ func (c *Console) handleWatchlists(w http.ResponseWriter, r *http.Request, req *
 }
 
 func (c *Console) renderWatchlists(w http.ResponseWriter, r *http.Request, req *request, status int, page watchlistsPage) {
-	ids, err := c.identityStore()
-	if err != nil {
-		c.renderError(w, r, req.user, err)
-		return
-	}
+	ids := c.cfg.Adjudicate.Store
 	lists, err := ids.ListWatchlists(r.Context())
 	if err != nil {
 		c.renderError(w, r, req.user, err)
@@ -116,11 +112,7 @@ func (c *Console) renderWatchlists(w http.ResponseWriter, r *http.Request, req *
 // handleCreateWatchlist creates a watchlist; a partner's is its own, the
 // others' the program's unless they name an owner.
 func (c *Console) handleCreateWatchlist(w http.ResponseWriter, r *http.Request, req *request) {
-	ids, err := c.identityStore()
-	if err != nil {
-		c.renderError(w, r, req.user, err)
-		return
-	}
+	ids := c.cfg.Adjudicate.Store
 	v := c.pageView(r, req, "watchlists")
 	wl := &huella.Watchlist{Name: strings.TrimSpace(r.PostFormValue("name")), Owner: strings.TrimSpace(r.PostFormValue("owner")),
 		Category: huella.WatchlistCategory(r.PostFormValue("category"))}
@@ -187,7 +179,7 @@ func (c *Console) handleAddWatchEntry(w http.ResponseWriter, r *http.Request, re
 	ctx := r.Context()
 	r.Body = http.MaxBytesReader(w, r.Body, maxEnrollSize)
 	maxImage := enroll.DefaultMaxImageSize
-	if c.cfg.Enroll != nil && c.cfg.Enroll.MaxImageSize != 0 {
+	if c.cfg.Enroll.MaxImageSize != 0 {
 		maxImage = c.cfg.Enroll.MaxImageSize
 	}
 	form, files, err := readUpload(r, req, int64(maxImage))
@@ -195,11 +187,7 @@ func (c *Console) handleAddWatchEntry(w http.ResponseWriter, r *http.Request, re
 		c.renderError(w, r, req.user, err)
 		return
 	}
-	ids, err := c.identityStore()
-	if err != nil {
-		c.renderError(w, r, req.user, err)
-		return
-	}
+	ids := c.cfg.Adjudicate.Store
 	list, err := ids.FindWatchlist(ctx, form.Get("watchlist"))
 	if err != nil {
 		if huella.ErrorCode(err) == huella.ENOTFOUND {
@@ -214,7 +202,7 @@ func (c *Console) handleAddWatchEntry(w http.ResponseWriter, r *http.Request, re
 		c.renderError(w, r, req.user, huella.Errorf(huella.EFORBIDDEN, "a partner adds entries to its own watchlists only"))
 		return
 	}
-	if c.cfg.Enroll == nil || c.cfg.Enroll.Identifier == nil {
+	if c.cfg.Enroll.Identifier == nil {
 		c.renderError(w, r, req.user, huella.Errorf(huella.EUNAVAILABLE, "watchlist entries need the identification engines, which are not running"))
 		return
 	}
@@ -312,11 +300,7 @@ func (c *Console) loadWatchEntries(ctx context.Context, ids huella.IdentityStore
 // once.
 func (c *Console) handleRemoveWatchEntry(w http.ResponseWriter, r *http.Request, req *request) {
 	ctx := r.Context()
-	ids, err := c.identityStore()
-	if err != nil {
-		c.renderError(w, r, req.user, err)
-		return
-	}
+	ids := c.cfg.Adjudicate.Store
 	id := r.PathValue("id")
 	e, err := ids.FindWatchEntry(ctx, id)
 	if err != nil {
@@ -333,15 +317,7 @@ func (c *Console) handleRemoveWatchEntry(w http.ResponseWriter, r *http.Request,
 		return
 	}
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
-	switch {
-	case c.cfg.Enroll != nil:
-		err = c.cfg.Enroll.RemoveWatchEntry(ctx, id, reason)
-	case c.cfg.Identifier != nil:
-		err = c.cfg.Identifier.RemoveWatchEntry(ctx, id, reason)
-	default:
-		err = ids.RemoveWatchEntry(ctx, id, reason)
-	}
-	if err != nil {
+	if err := c.cfg.Enroll.RemoveWatchEntry(ctx, id, reason); err != nil {
 		code := huella.ErrorCode(err)
 		if code != huella.EINVALID && code != huella.ECONFLICT {
 			c.renderError(w, r, req.user, err)
