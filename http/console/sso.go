@@ -216,7 +216,7 @@ func (s *signOnClient) discover(ctx context.Context) (*oidc.Provider, error) {
 	if s.provider != nil {
 		return s.provider, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, signOnTimeout)
 	defer cancel()
 	p, err := oidc.NewProvider(s.context(ctx), s.cfg.Issuer)
 	if err != nil {
@@ -250,7 +250,10 @@ type pendingLogin struct {
 }
 
 const (
-	signOnCookie = "huella_sso"
+	// signOnTimeout bounds each exchange with the provider (discovery,
+	// code redemption and key set).
+	signOnTimeout = 10 * time.Second
+	signOnCookie  = "huella_sso"
 	// signOnWindow is how long a person has at the provider to sign in.
 	signOnWindow = 10 * time.Minute
 )
@@ -393,7 +396,9 @@ func (c *Console) redeem(ctx context.Context, code string, login pendingLogin) (
 	if err != nil {
 		return nil, "", err
 	}
-	octx := c.signOn.context(ctx)
+	// The provider answers within signOnTimeout or the sign-in fails.
+	octx, cancel := context.WithTimeout(c.signOn.context(ctx), signOnTimeout)
+	defer cancel()
 	tok, err := c.signOn.oauth2(p).Exchange(octx, code, oauth2.VerifierOption(login.Verifier))
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: redeem code: %w", errSignOn, err)
