@@ -40,6 +40,14 @@ type Store interface {
 	// and returns it; the old token stops working at once. ENOTFOUND,
 	// ECONFLICT if the hash is taken, EINVALID if expiresAt is not ahead.
 	RotateToken(ctx context.Context, id string, hash []byte, expiresAt time.Time) (*User, error)
+	// SignOnUser returns the user who stands for the single sign-on account
+	// u.Identity, with the sign-on audited (ActionUserSignOn, by that user):
+	// at the account's first sign-on the user is created from u (as
+	// CreateUser does); later it gets u's role and sites when they differ
+	// (ActionUserUpdate), keeping its name. A disabled user is returned as
+	// it is, nothing written: the caller refuses it. EINVALID (an unknown
+	// site too), ECONFLICT if the name is another user's.
+	SignOnUser(ctx context.Context, u *User) (*User, error)
 	// RecordTokenUse records that the user's token was used at the time.
 	// Bookkeeping, not audited; an unknown user is ignored.
 	RecordTokenUse(ctx context.Context, id string, at time.Time) error

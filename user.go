@@ -34,13 +34,16 @@ func (r Role) SiteScoped() bool { return r == RoleOfficer || r == RoleExaminer }
 // Only the SHA-256 of the token is stored. A token works from its issue
 // until it expires, is rotated, or its user is disabled.
 type User struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"` // login name, e.g. "maria.lopez"
-	Role      Role      `json:"role"`
-	Sites     []string  `json:"sites,omitempty"`   // site codes, for site-scoped roles
-	Partner   string    `json:"partner,omitempty"` // partner code, for the partner role
-	TokenHash []byte    `json:"-"`
-	Disabled  bool      `json:"disabled,omitempty"`
+	ID        string   `json:"id"`
+	Name      string   `json:"name"` // login name, e.g. "maria.lopez"
+	Role      Role     `json:"role"`
+	Sites     []string `json:"sites,omitempty"`   // site codes, for site-scoped roles
+	Partner   string   `json:"partner,omitempty"` // partner code, for the partner role
+	TokenHash []byte   `json:"-"`
+	Disabled  bool     `json:"disabled,omitempty"`
+	// Identity is the single sign-on account the user stands for
+	// (SignOnIdentity), empty for a user made with a token.
+	Identity  string    `json:"identity,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	// TokenIssuedAt and TokenExpiresAt bound the current token's validity;
 	// TokenUsedAt is when it was last seen, to within TokenUseInterval
@@ -151,7 +154,13 @@ const (
 	ActionUserDisable     = "user.disable"
 	ActionUserEnable      = "user.enable"
 	ActionUserRotateToken = "user.rotate-token"
+	ActionUserSignOn      = "user.sign-on" // a sign-in through the identity provider
+	ActionUserUpdate      = "user.update"  // role or sites changed by the provider's claims
 )
+
+// SignOnIdentity names the account subject of the identity provider issuer,
+// as a User's Identity.
+func SignOnIdentity(issuer, subject string) string { return issuer + " " + subject }
 
 // SortByTokenUse orders users by their token's last use, the most recent
 // first and those never used last (by name among equals): the order in

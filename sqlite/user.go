@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/huella-abis/huella"
@@ -77,39 +79,111 @@ func (s *Store) querySites(ctx context.Context, where string, args ...any) ([]*h
 // token not issued yet for huella.DefaultTokenLifetime.
 func (s *Store) CreateUser(ctx context.Context, u *huella.User) error {
 	now := s.now()
-	if u.TokenIssuedAt.IsZero() {
-		u.IssueToken(u.TokenHash, now, huella.DefaultTokenLifetime)
-	}
-	u.TokenIssuedAt, u.TokenExpiresAt = stored(u.TokenIssuedAt), stored(u.TokenExpiresAt)
-	if err := u.Validate(); err != nil {
+	if err := prepareUser(u, now); err != nil {
 		return err
 	}
-	id := huella.NewID("usr_", now)
-	sites, err := json.Marshal(nonNil(u.Sites))
-	if err != nil {
-		return fmt.Errorf("sqlite: create user: %w", err)
-	}
-	err = s.inWriteTx(ctx, func(tx *sql.Tx) error {
-		for _, code := range u.Sites {
-			if err := siteExists(ctx, tx, code); err != nil {
-				return err
-			}
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, name, role, sites, partner, token_hash, disabled, created_at,
-			token_issued_at, token_expires_at, token_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
-			id, u.Name, string(u.Role), string(sites), u.Partner, u.TokenHash, u.Disabled, micros(now),
-			micros(u.TokenIssuedAt), micros(u.TokenExpiresAt))
-		if isUniqueViolation(err) {
-			return huella.Errorf(huella.ECONFLICT, "user name or token taken")
-		} else if err != nil {
-			return fmt.Errorf("sqlite: create user: %w", err)
-		}
-		return appendAudit(ctx, tx, huella.NewAuditEvent(ctx, huella.ActionUserCreate, "user/"+id, ""), now)
+	var id string
+	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
+		var err error
+		id, err = insertUser(ctx, tx, u, now)
+		return err
 	})
 	if err == nil {
 		u.ID, u.CreatedAt = id, now
 	}
 	return err
+}
+
+// prepareUser issues a token not issued yet and validates the user.
+func prepareUser(u *huella.User, now time.Time) error {
+	if u.TokenIssuedAt.IsZero() {
+		u.IssueToken(u.TokenHash, now, huella.DefaultTokenLifetime)
+	}
+	u.TokenIssuedAt, u.TokenExpiresAt = stored(u.TokenIssuedAt), stored(u.TokenExpiresAt)
+	return u.Validate()
+}
+
+// insertUser stores the prepared user with its audit event and returns its ID.
+func insertUser(ctx context.Context, tx *sql.Tx, u *huella.User, now time.Time) (string, error) {
+	id := huella.NewID("usr_", now)
+	sites, err := json.Marshal(nonNil(u.Sites))
+	if err != nil {
+		return "", fmt.Errorf("sqlite: create user: %w", err)
+	}
+	for _, code := range u.Sites {
+		if err := siteExists(ctx, tx, code); err != nil {
+			return "", err
+		}
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO users (id, name, role, sites, partner, token_hash, disabled, created_at,
+		token_issued_at, token_expires_at, token_used_at, identity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
+		id, u.Name, string(u.Role), string(sites), u.Partner, u.TokenHash, u.Disabled, micros(now),
+		micros(u.TokenIssuedAt), micros(u.TokenExpiresAt), u.Identity)
+	if isUniqueViolation(err) {
+		return "", huella.Errorf(huella.ECONFLICT, "user name or token taken")
+	} else if err != nil {
+		return "", fmt.Errorf("sqlite: create user: %w", err)
+	}
+	return id, appendAudit(ctx, tx, huella.NewAuditEvent(ctx, huella.ActionUserCreate, "user/"+id, ""), now)
+}
+
+// SignOnUser returns the user of the single sign-on account u.Identity,
+// created or brought up to date from u, with the sign-on audited.
+func (s *Store) SignOnUser(ctx context.Context, u *huella.User) (*huella.User, error) {
+	if u.Identity == "" {
+		return nil, huella.Errorf(huella.EINVALID, "a single sign-on user needs an identity")
+	}
+	now := s.now()
+	var out *huella.User
+	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
+		users, err := queryUsers(ctx, tx, `WHERE identity = ?`, u.Identity)
+		if err != nil {
+			return err
+		}
+		switch {
+		case len(users) == 0:
+			nu := *u
+			if err := prepareUser(&nu, now); err != nil {
+				return err
+			}
+			if nu.ID, err = insertUser(ctx, tx, &nu, now); err != nil {
+				return err
+			}
+			nu.CreatedAt, out = now, &nu
+		case users[0].Disabled:
+			out = users[0]
+			return nil
+		default:
+			out = users[0]
+			if out.Role != u.Role || !slices.Equal(out.Sites, u.Sites) {
+				probe := *out
+				probe.Role, probe.Sites = u.Role, u.Sites
+				if err := probe.Validate(); err != nil {
+					return err
+				}
+				sites, _ := json.Marshal(nonNil(u.Sites))
+				for _, code := range u.Sites {
+					if err := siteExists(ctx, tx, code); err != nil {
+						return err
+					}
+				}
+				if _, err := tx.ExecContext(ctx, `UPDATE users SET role = ?, sites = ? WHERE id = ?`, string(u.Role), string(sites), out.ID); err != nil {
+					return fmt.Errorf("sqlite: sign on user: %w", err)
+				}
+				out.Role, out.Sites = u.Role, nilIfEmpty(u.Sites)
+				e := huella.NewAuditEvent(ctx, huella.ActionUserUpdate, "user/"+out.ID, "")
+				e.Detail = "role=" + string(out.Role) + " sites=" + strings.Join(out.Sites, ",")
+				if err := appendAudit(ctx, tx, e, now); err != nil {
+					return err
+				}
+			}
+		}
+		return appendAudit(ctx, tx, huella.NewAuditEvent(huella.NewContextWithActor(ctx, out), huella.ActionUserSignOn, "user/"+out.ID, ""), now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // siteExists returns EINVALID unless the site is stored.
@@ -221,7 +295,7 @@ func (s *Store) queryUsers(ctx context.Context, where string, args ...any) ([]*h
 
 func queryUsers(ctx context.Context, q querier, where string, args ...any) ([]*huella.User, error) {
 	rows, err := q.QueryContext(ctx, `SELECT id, name, role, sites, partner, token_hash, disabled, created_at,
-		token_issued_at, token_expires_at, token_used_at FROM users `+where, args...)
+		token_issued_at, token_expires_at, token_used_at, identity FROM users `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: users: %w", err)
 	}
@@ -232,7 +306,7 @@ func queryUsers(ctx context.Context, q querier, where string, args ...any) ([]*h
 		var sites string
 		var created, issued, expires, used int64
 		if err := rows.Scan(&u.ID, &u.Name, &u.Role, &sites, &u.Partner, &u.TokenHash, &u.Disabled, &created,
-			&issued, &expires, &used); err != nil {
+			&issued, &expires, &used, &u.Identity); err != nil {
 			return nil, fmt.Errorf("sqlite: users: %w", err)
 		}
 		if err := json.Unmarshal([]byte(sites), &u.Sites); err != nil {

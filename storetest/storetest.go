@@ -274,6 +274,94 @@ func testUsers(t *testing.T, newStore NewStore) {
 		_, err = s.SetUserDisabled(ctx, "usr_NOBODY", true)
 		checkCode(t, err, huella.ENOTFOUND)
 	})
+	t.Run("SignOn", func(t *testing.T) {
+		s := newStore(t)
+		// The console signs people on before it knows who they are: no actor.
+		ctx := huella.NewContextWithPurpose(context.Background(), huella.PurposeAdministration)
+		MustCreateSite(t, s, "MX-TAP")
+		MustCreateSite(t, s, "MX-TIJ")
+		identity := huella.SignOnIdentity("https://idp.example.org", "s-ana")
+		signOn := func(name string, role huella.Role, sites ...string) (*huella.User, error) {
+			u := User(name, role, "sso-"+name+string(role), sites...)
+			u.Identity = identity
+			return s.SignOnUser(ctx, u)
+		}
+		lastEvents := func(n int) []*huella.AuditEvent {
+			events := auditEvents(t, s)
+			checkChain(t, events)
+			return events[len(events)-n:]
+		}
+		first, err := signOn("ana.ruiz", huella.RoleOfficer, "MX-TAP")
+		if err != nil {
+			t.Fatalf("first SignOnUser: %v", err)
+		}
+		if !strings.HasPrefix(first.ID, "usr_") || first.Identity != identity || first.Name != "ana.ruiz" || first.Role != huella.RoleOfficer {
+			t.Fatalf("first sign-on made %+v", first)
+		}
+		events := lastEvents(2)
+		checkEvent(t, events[0], huella.ActionUserCreate, "user/"+first.ID, "")
+		checkEvent(t, events[1], huella.ActionUserSignOn, "user/"+first.ID, "")
+		if events[0].Actor != "system" || events[1].Actor != first.ID || events[1].Role != huella.RoleOfficer {
+			t.Errorf("created by %s, signed on by %s (%s); want system, then the user", events[0].Actor, events[1].Actor, events[1].Role)
+		}
+		if got, err := s.FindUser(ctx, first.ID); err != nil {
+			t.Fatalf("FindUser: %v", err)
+		} else {
+			equal(t, "FindUser", got, first)
+		}
+
+		again, err := signOn("ana.ruiz", huella.RoleOfficer, "MX-TAP")
+		if err != nil {
+			t.Fatalf("second SignOnUser: %v", err)
+		}
+		equal(t, "second sign-on", again, first)
+		checkEvent(t, lastEvents(1)[0], huella.ActionUserSignOn, "user/"+first.ID, "")
+
+		moved, err := signOn("ana.r", huella.RoleExaminer, "MX-TAP", "MX-TIJ")
+		if err != nil {
+			t.Fatalf("SignOnUser with a new role: %v", err)
+		}
+		if moved.ID != first.ID || moved.Name != "ana.ruiz" || moved.Role != huella.RoleExaminer || len(moved.Sites) != 2 {
+			t.Errorf("after the provider moved her: %+v, want the same user, examiner at 2 sites", moved)
+		}
+		events = lastEvents(2)
+		checkEvent(t, events[0], huella.ActionUserUpdate, "user/"+first.ID, "")
+		checkEvent(t, events[1], huella.ActionUserSignOn, "user/"+first.ID, "")
+		if got, _ := s.FindUser(ctx, first.ID); got.Role != huella.RoleExaminer {
+			t.Errorf("stored role %s, want examiner", got.Role)
+		}
+		if list, _ := s.ListUsers(ctx); len(list) != 1 {
+			t.Errorf("%d users, want 1", len(list))
+		}
+
+		if _, err := s.SetUserDisabled(Context(), first.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		before := countRecords(t, s)
+		disabled, err := signOn("ana.ruiz", huella.RoleSupervisor)
+		if err != nil || !disabled.Disabled || disabled.Role != huella.RoleExaminer {
+			t.Errorf("sign-on of a disabled user = %+v, %v; want it disabled and unchanged", disabled, err)
+		}
+		equal(t, "records after a disabled user's sign-on", countRecords(t, s), before)
+
+		MustCreateUser(t, s, User("admin", huella.RoleAdmin, "token-admin"))
+		for name, tc := range map[string]struct {
+			u    *huella.User
+			code string
+		}{
+			"ErrNameTaken":   {&huella.User{Name: "admin", Role: huella.RoleAdmin, TokenHash: huella.HashToken("x1"), Identity: "https://idp.example.org s-other"}, huella.ECONFLICT},
+			"ErrNoIdentity":  {User("bea", huella.RoleAuditor, "x2"), huella.EINVALID},
+			"ErrUnknownSite": {&huella.User{Name: "bea", Role: huella.RoleOfficer, Sites: []string{"MX-XXX"}, TokenHash: huella.HashToken("x3"), Identity: "https://idp.example.org s-bea"}, huella.EINVALID},
+			"ErrNeedsSite":   {&huella.User{Name: "bea", Role: huella.RoleOfficer, TokenHash: huella.HashToken("x4"), Identity: "https://idp.example.org s-bea"}, huella.EINVALID},
+		} {
+			t.Run(name, func(t *testing.T) {
+				before := countRecords(t, s)
+				_, err := s.SignOnUser(ctx, tc.u)
+				checkCode(t, err, tc.code)
+				equal(t, "records", countRecords(t, s), before)
+			})
+		}
+	})
 	t.Run("ErrConflict", func(t *testing.T) {
 		s := newStore(t)
 		MustCreateUser(t, s, User("admin", huella.RoleAdmin, "token-admin"))

@@ -63,6 +63,9 @@ type Config struct {
 	// TrustProxy believes the X-Forwarded-Proto of a reverse proxy that
 	// terminates TLS in front of Huella.
 	TrustProxy bool
+	// SignOnConfig is the JSON file of the console's single sign-on
+	// through an OpenID Connect provider (sso.go); empty: tokens only.
+	SignOnConfig string
 }
 
 // ConfigError is a configuration value that does not hold.
@@ -81,6 +84,7 @@ func (c *Config) registerFlags(fs *flag.FlagSet, withAddr bool) {
 		fs.StringVar(&c.MetricsToken, "metrics-token", os.Getenv("HUELLA_METRICS_TOKEN"), "bearer token /metrics requires; empty: none ($HUELLA_METRICS_TOKEN)")
 		fs.StringVar(&c.TLSCert, "tls-cert", os.Getenv("HUELLA_TLS_CERT"), "serve HTTPS with this PEM certificate (chain) file ($HUELLA_TLS_CERT)")
 		fs.StringVar(&c.TLSKey, "tls-key", os.Getenv("HUELLA_TLS_KEY"), "the PEM private key of --tls-cert ($HUELLA_TLS_KEY)")
+		fs.StringVar(&c.SignOnConfig, "sso-config", os.Getenv("HUELLA_SSO_CONFIG"), "console sign-in through an OpenID Connect provider, configured by this JSON file ($HUELLA_SSO_CONFIG)")
 		fs.BoolVar(&c.TrustProxy, "trust-proxy", os.Getenv("HUELLA_TRUST_PROXY") == "true", "believe X-Forwarded-Proto from a reverse proxy that terminates TLS ($HUELLA_TRUST_PROXY=true)")
 		c.Forward.registerForwardFlags(fs)
 		fs.BoolVar(&c.TwoPersonRule, "two-person-rule", os.Getenv("HUELLA_TWO_PERSON_RULE") == "true", "a hit is confirmed only by two different examiners ($HUELLA_TWO_PERSON_RULE=true)")
@@ -209,6 +213,13 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 			return nil, err
 		}
 	}
+	var signOn *console.SignOn
+	if cfg.SignOnConfig != "" {
+		var err error
+		if signOn, err = loadSignOn(cfg.SignOnConfig); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.KeyFile == "" {
 		cfg.KeyFile = filepath.Join(cfg.Data, "keys", "data.key")
 	}
@@ -258,7 +269,7 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 	}
 	if a.HTTP.Console, err = console.New(console.Config{Store: a.Store, Blobs: a.Blobs,
 		Enroll: a.Enroll, Adjudicate: a.HTTP.Adjudicate, Logger: logger.With("component", "console"),
-		TrustProxy: cfg.TrustProxy, PartnerFileDir: cfg.PartnerFileDir, Uploads: a.HTTP.Uploads}); err != nil {
+		TrustProxy: cfg.TrustProxy, PartnerFileDir: cfg.PartnerFileDir, Uploads: a.HTTP.Uploads, SignOn: signOn}); err != nil {
 		return nil, err
 	}
 	return a, nil

@@ -163,6 +163,9 @@ func writeUsers(w io.Writer, users []*huella.User) error {
 		if u.Disabled {
 			state = "disabled"
 		}
+		if u.Identity != "" {
+			state += ",sso" // signs in through the identity provider
+		}
 		if !u.TokenUsedAt.IsZero() {
 			used = u.TokenUsedAt.Format(time.RFC3339)
 		}

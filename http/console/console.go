@@ -64,6 +64,9 @@ type Config struct {
 	// request, or that long after sign-in (DefaultSessionIdle and
 	// DefaultSessionMax when zero).
 	SessionIdle, SessionMax time.Duration
+	// SignOn, when set, offers sign-in through an OpenID Connect provider
+	// beside the token form (sso.go).
+	SignOn *SignOn
 }
 
 // Console is the web console, an http.Handler for every path the API does
@@ -73,6 +76,7 @@ type Console struct {
 	mux      *http.ServeMux
 	sessions *sessionStore
 	origin   *http.CrossOriginProtection
+	signOn   *signOnClient // nil without single sign-on
 }
 
 // New returns the console over the configured store, blob store and
@@ -102,6 +106,9 @@ func New(cfg Config) (*Console, error) {
 		sessions: newSessionStore(cfg.Now, cfg.SessionIdle, cfg.SessionMax),
 		origin:   http.NewCrossOriginProtection(),
 	}
+	if cfg.SignOn != nil {
+		c.signOn = newSignOnClient(cfg.SignOn)
+	}
 	c.routes()
 	return c, nil
 }
@@ -126,6 +133,8 @@ func (c *Console) routes() {
 	})
 	c.mux.HandleFunc("GET /signin", c.handleSignInForm)
 	c.mux.HandleFunc("POST /signin", c.handleSignIn)
+	c.mux.HandleFunc("GET /signin/sso", c.handleSignOn)
+	c.mux.HandleFunc("GET /signin/sso/callback", c.handleSignOnCallback)
 	c.mux.HandleFunc("POST /lang", c.handleLanguage)
 	c.mux.Handle("POST /signout", c.page(anyone, c.handleSignOut))
 	c.mux.Handle("GET /{$}", c.page(anyone, c.handleHome))

@@ -37,6 +37,12 @@ type session struct {
 	CSRF      string
 	Started   time.Time
 	LastSeen  time.Time
+	// UserID is the user of a session opened through single sign-on
+	// (empty for a token's session), looked up on every request like a
+	// token, and IDToken the provider's ID token, the hint for signing
+	// out there too.
+	UserID  string
+	IDToken string
 	// Result is the outcome of the last enrollment, shown once after the
 	// redirect that follows it (IDs and counts only).
 	Result *enrollResult
@@ -129,6 +135,9 @@ func (c *Console) currentSession(r *http.Request) (*session, *huella.User) {
 	if sess == nil {
 		return nil, nil
 	}
+	if sess.UserID != "" {
+		return c.signedOnUser(r.Context(), sess)
+	}
 	u, err := c.userByToken(r.Context(), sess.TokenHash)
 	if err != nil {
 		if huella.ErrorCode(err) != huella.EUNAUTHORIZED {
@@ -209,8 +218,9 @@ func (c *Console) anonymousCSRF(r *http.Request) bool {
 }
 
 type signInPage struct {
-	Next  string
-	Error string
+	Next   string
+	Error  string
+	SignOn string // the single sign-on provider's label, if configured
 }
 
 func (c *Console) handleSignInForm(w http.ResponseWriter, r *http.Request) {
@@ -219,7 +229,7 @@ func (c *Console) handleSignInForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := c.newView(r, nil, w, "signin")
-	v.Data = signInPage{Next: localPath(r.URL.Query().Get("next"))}
+	v.Data = signInPage{Next: localPath(r.URL.Query().Get("next")), SignOn: c.signOnLabel()}
 	c.render(w, http.StatusOK, "signin", v)
 }
 
@@ -240,7 +250,7 @@ func (c *Console) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	next := localPath(r.PostFormValue("next"))
 	if !c.cookiesWillStick(r) {
 		v := c.newView(r, nil, w, "signin")
-		v.Data = signInPage{Next: next, Error: v.T("signin.needs_tls")}
+		v.Data = signInPage{Next: next, Error: v.T("signin.needs_tls"), SignOn: c.signOnLabel()}
 		c.render(w, http.StatusForbidden, "signin", v)
 		return
 	}
@@ -254,7 +264,7 @@ func (c *Console) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		}
 		c.cfg.Logger.Info("console sign-in refused")
 		v := c.newView(r, nil, w, "signin")
-		v.Data = signInPage{Next: next, Error: v.T("signin.invalid")}
+		v.Data = signInPage{Next: next, Error: v.T("signin.invalid"), SignOn: c.signOnLabel()}
 		c.render(w, http.StatusUnauthorized, "signin", v)
 		return
 	}
@@ -291,6 +301,10 @@ func (c *Console) cookiesWillStick(r *http.Request) bool {
 func (c *Console) handleSignOut(w http.ResponseWriter, r *http.Request, req *request) {
 	c.sessions.delete(req.session.ID)
 	c.setCookie(w, sessionCookie, "", -1)
+	if to := c.signOutURL(req.session); to != "" {
+		c.continueTo(w, to) // and out of the provider too
+		return
+	}
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
 }
 
