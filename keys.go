@@ -26,7 +26,16 @@ type FieldCipher interface {
 	// ("name", "document"): equal terms give equal tokens, and tokens
 	// reveal nothing without the key.
 	Token(kind, term string) []byte
+	// Reload reads the keys again: another process may have rotated.
+	Reload(ctx context.Context) error
 }
+
+// Audit actions of key management.
+const (
+	ActionKeyCreate    = "key.create"    // a key made (object key/ID)
+	ActionKeyRetire    = "key.retire"    // a data key forgotten once nothing used it
+	ActionKeyReencrypt = "key.reencrypt" // a batch of records moved to the active key
+)
 
 // Purposes of the keys a KeyStore holds.
 const (
@@ -48,7 +57,8 @@ type WrappedKey struct {
 }
 
 // KeyStore keeps the wrapped keys next to the records they protect, so that
-// every process sharing a store shares its keys. Implementations:
+// every process sharing a store shares its keys. Its methods are not
+// audited: "huella keys" audits the rotations and retirements it makes. Implementations:
 // sqlite.Store, postgres.Store.
 type KeyStore interface {
 	// ListKeys returns every key, retired ones included, oldest first.
@@ -60,4 +70,26 @@ type KeyStore interface {
 	// RetireKey forgets the wrapped key and records when. ENOTFOUND;
 	// ECONFLICT for the active key.
 	RetireKey(ctx context.Context, id string, at time.Time) error
+}
+
+// Reencrypter moves the records of a store to the active data key.
+// Implementations: sqlite.Store, postgres.Store.
+type Reencrypter interface {
+	// Reencrypt seals every field not sealed with the active data key
+	// (or not sealed at all: a store from before encryption, whose rows it
+	// also re-indexes) with it, in batches of batch rows, each its own
+	// transaction, calling progress after each. It is online (writers go
+	// on) and resumable: run again after a crash, it carries on.
+	Reencrypt(ctx context.Context, batch int, progress func(ReencryptProgress)) error
+	// KeyUsage counts the sealed fields by data key ID, "" for fields not
+	// sealed at all.
+	KeyUsage(ctx context.Context) (map[string]int, error)
+}
+
+// ReencryptProgress is how far Reencrypt is.
+type ReencryptProgress struct {
+	Table     string // the table being moved
+	Pending   int    // its rows not under the active key when the table began
+	Rewritten int    // rows rewritten so far, every table
+	Bytes     int64  // ciphertext bytes written so far
 }
