@@ -24,6 +24,7 @@ import (
 	hhttp "github.com/huella-abis/huella/http"
 	"github.com/huella-abis/huella/http/console"
 	"github.com/huella-abis/huella/internal/requestid"
+	"github.com/huella-abis/huella/keyring"
 	"github.com/huella-abis/huella/postgres"
 	"github.com/huella-abis/huella/sqlite"
 )
@@ -32,12 +33,20 @@ import (
 // under Data) run one facility on one box; a PostgreSQL DSN moves the
 // records to a server.
 type Config struct {
-	Addr     string        // listen address of the API and console
-	Data     string        // data directory: database, blobs, key
-	KeyFile  string        // data key; default Data/keys/data.key
-	Postgres string        // PostgreSQL DSN; empty uses SQLite in Data
-	Blobs    string        // image store: empty for Data/blobs, or s3://BUCKET[/PREFIX]?endpoint=…
-	Forward  ForwardConfig // forwarding to partners (serve; partner.go)
+	Addr string // listen address of the API and console
+	Data string // data directory: database, blobs, key
+	// KeyFile is the key-encryption key (KEK) that wraps the data keys
+	// kept in the store; default DATA.key, beside (outside) the data
+	// directory. $HUELLA_KEK (hex or base64) gives the KEK instead of a
+	// file. A data directory from before the key hierarchy has it at
+	// DATA/keys/data.key.
+	KeyFile string
+	// AllowKeyInData lets the KEK file be inside the data directory,
+	// where every copy of the data carries its own key (demo allows it).
+	AllowKeyInData bool
+	Postgres       string        // PostgreSQL DSN; empty uses SQLite in Data
+	Blobs          string        // image store: empty for Data/blobs, or s3://BUCKET[/PREFIX]?endpoint=…
+	Forward        ForwardConfig // forwarding to partners (serve; partner.go)
 	// MetricsAddr, when set, serves /metrics there instead of on Addr;
 	// MetricsToken, when set, is the bearer token /metrics requires.
 	MetricsAddr, MetricsToken string
@@ -85,7 +94,8 @@ func (c *Config) registerFlags(fs *flag.FlagSet, withAddr bool) {
 		fs.BoolVar(&c.TwoPersonRule, "two-person-rule", os.Getenv("HUELLA_TWO_PERSON_RULE") == "true", "a hit is confirmed only by two different examiners ($HUELLA_TWO_PERSON_RULE=true)")
 	}
 	fs.StringVar(&c.Data, "data", envOr("HUELLA_DATA", "./huella-data"), "data directory ($HUELLA_DATA)")
-	fs.StringVar(&c.KeyFile, "key-file", os.Getenv("HUELLA_KEY_FILE"), "data key file, default DATA/keys/data.key ($HUELLA_KEY_FILE)")
+	fs.StringVar(&c.KeyFile, "key-file", os.Getenv("HUELLA_KEY_FILE"), "key-encryption key file, outside the data directory; default DATA.key beside it ($HUELLA_KEY_FILE; or the key itself in $HUELLA_KEK, hex or base64)")
+	fs.BoolVar(&c.AllowKeyInData, "allow-key-in-data", os.Getenv("HUELLA_ALLOW_KEY_IN_DATA") == "true", "accept a key file inside the data directory, where a copy of the data carries its key ($HUELLA_ALLOW_KEY_IN_DATA=true)")
 	fs.StringVar(&c.PartnerFileDir, "partner-tls-dir", os.Getenv("HUELLA_PARTNER_TLS_DIR"), "the only directory partners' TLS files may be named in, default DATA/partner-tls ($HUELLA_PARTNER_TLS_DIR)")
 	fs.StringVar(&c.AuditKeyFile, "audit-key", os.Getenv("HUELLA_AUDIT_KEY"), "Ed25519 key that signs audit checkpoints, default DATA/keys/audit.key ($HUELLA_AUDIT_KEY)")
 	fs.StringVar(&c.AuditCheckpoints, "audit-checkpoints", os.Getenv("HUELLA_AUDIT_CHECKPOINTS"), "file signed audit checkpoints are appended to, outside the data directory; default DATA.audit-checkpoints ($HUELLA_AUDIT_CHECKPOINTS)")
@@ -133,8 +143,8 @@ func (c *Config) checkExisting() error {
 	if fi, err := os.Stat(c.Data); err != nil || !fi.IsDir() {
 		return fmt.Errorf("data directory %s does not exist (give --data or $HUELLA_DATA)", c.Data)
 	}
-	if _, err := os.Stat(c.KeyFile); err != nil {
-		return fmt.Errorf("data key %s does not exist: is %s a Huella data directory?", c.KeyFile, c.Data)
+	if _, err := os.Stat(c.KeyFile); err != nil && os.Getenv("HUELLA_KEK") == "" {
+		return fmt.Errorf("key %s does not exist: is %s a Huella data directory? (give --key-file or $HUELLA_KEK)", c.KeyFile, c.Data)
 	}
 	if c.Postgres == "" {
 		if _, err := os.Stat(filepath.Join(c.Data, "huella.db")); err != nil {
@@ -172,7 +182,9 @@ type App struct {
 	HTTP   *hhttp.Server
 	// Identifier is set by StartIdentification (serve, demo): commands that
 	// only manage records do without the engines.
-	Identifier  *enroll.Identifier
+	Identifier *enroll.Identifier
+	// Keys holds the store's keys, unwrapped by the KEK.
+	Keys        *keyring.Keyring
 	key         []byte
 	cancel      context.CancelFunc
 	wg          sync.WaitGroup
@@ -196,9 +208,7 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 			return nil, err
 		}
 	}
-	if cfg.KeyFile == "" {
-		cfg.KeyFile = filepath.Join(cfg.Data, "keys", "data.key")
-	}
+	cfg.KeyFile = cfg.keyFile()
 	if cfg.Existing {
 		if err := cfg.checkExisting(); err != nil {
 			return nil, err
@@ -219,12 +229,8 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 		cfg.PartnerFileDir = abs
 	}
 	a := &App{Config: cfg, Logger: logger}
-	key, err := blob.LoadOrCreateKey(cfg.KeyFile)
+	kek, kekExisted, err := cfg.loadKEK()
 	if err != nil {
-		return nil, err
-	}
-	a.key = key
-	if a.Blobs, err = openBlobs(ctx, cfg, key); err != nil {
 		return nil, err
 	}
 	if cfg.Postgres != "" {
@@ -234,6 +240,15 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if a.Keys, err = openKeyring(ctx, cfg, kek, kekExisted, a.Store); err != nil {
+		a.Store.Close()
+		return nil, err
+	}
+	a.key = a.Keys.BlobKey()
+	if a.Blobs, err = openBlobs(ctx, cfg, a.key); err != nil {
+		a.Store.Close()
+		return nil, err
 	}
 	a.Enroll = enroll.NewService(a.Store, a.Blobs)
 	a.Enroll.Logger = logger.With("component", "enroll")
