@@ -184,12 +184,14 @@ type App struct {
 	// only manage records do without the engines.
 	Identifier *enroll.Identifier
 	// Keys holds the store's keys, unwrapped by the KEK.
-	Keys        *keyring.Keyring
-	key         []byte
-	cancel      context.CancelFunc
-	wg          sync.WaitGroup
-	forwarding  *forwarding         // set by StartForwarding (serve)
-	checkpoints *audit.Checkpointer // set by StartAuditCheckpoints (serve)
+	Keys   *keyring.Keyring
+	key    []byte
+	cancel context.CancelFunc
+	// stopReencryption stops StartReencryption's work (serve).
+	stopReencryption context.CancelFunc
+	wg               sync.WaitGroup
+	forwarding       *forwarding         // set by StartForwarding (serve)
+	checkpoints      *audit.Checkpointer // set by StartAuditCheckpoints (serve)
 	// auditNotes is the same, for the forwarder's workers to read the
 	// newest checkpoint from (deliveries carry it).
 	auditNotes atomic.Pointer[audit.Checkpointer]
@@ -213,7 +215,13 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 		if err := cfg.checkExisting(); err != nil {
 			return nil, err
 		}
-	} else if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+	}
+	// The key first: a key refused or missing leaves nothing written.
+	kek, kekExisted, err := cfg.loadKEK()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	if cfg.AuditKeyFile == "" {
@@ -229,10 +237,6 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 		cfg.PartnerFileDir = abs
 	}
 	a := &App{Config: cfg, Logger: logger}
-	kek, kekExisted, err := cfg.loadKEK()
-	if err != nil {
-		return nil, err
-	}
 	if cfg.Postgres != "" {
 		a.Store, err = postgres.Open(ctx, cfg.Postgres)
 	} else {
@@ -357,6 +361,9 @@ func (a *App) Close() error {
 	}
 	if a.cancel != nil {
 		a.cancel()
+	}
+	if a.stopReencryption != nil {
+		a.stopReencryption()
 	}
 	a.wg.Wait()
 	if a.checkpoints != nil {

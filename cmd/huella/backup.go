@@ -192,7 +192,7 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	keyFile := cfg.keyFile()
 	key, err := readKEK(cfg)
 	if err != nil {
-		return fmt.Errorf("restore: the backup needs key %s at %s or in $HUELLA_KEK (backups never hold keys): %w", m.DataKeyID, keyFile, err)
+		return fmt.Errorf("restore: the backup needs data key %s at %s or in $HUELLA_KEK (backups never hold keys): %w", m.DataKeyID, keyFile, err)
 	}
 	if id := dataKeyID(key); id != m.DataKeyID {
 		return fmt.Errorf("restore: %s is key %s; the backup was encrypted with %s", keyFile, id, m.DataKeyID)

@@ -271,3 +271,41 @@ func keysStatus(ctx context.Context, app *App, ks keyedStore, stdout io.Writer) 
 	}
 	return nil
 }
+
+// StartReencryption moves, in the background, the records a rotation cut
+// short left under an older key (or a store from before encryption left in
+// the clear) to the active key, then retires the keys nothing uses.
+func (a *App) StartReencryption(ctx context.Context) error {
+	ks, ok := a.Store.(keyedStore)
+	if !ok || a.Keys == nil {
+		return nil
+	}
+	ctx, a.stopReencryption = context.WithCancel(ctx)
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		usage, err := ks.KeyUsage(ctx)
+		if err != nil {
+			a.Logger.Error("key usage", "err", err)
+			return
+		}
+		active := a.Keys.ActiveKeyID()
+		pending := 0
+		for id, n := range usage {
+			if id != active {
+				pending += n
+			}
+		}
+		if pending == 0 && len(a.Keys.DataKeyIDs()) == 1 {
+			return
+		}
+		a.Logger.Info("re-encryption started", "fields", pending, "key", active)
+		ctx := huella.NewContextWithPurpose(ctx, huella.PurposeAdministration)
+		if err := reencryptAndRetire(ctx, a, ks, 500, io.Discard, io.Discard); err != nil {
+			a.Logger.Error("re-encryption failed", "err", err)
+			return
+		}
+		a.Logger.Info("re-encryption done", "key", active)
+	}()
+	return nil
+}
