@@ -489,6 +489,8 @@ func filterWhere(c huella.FieldCipher, f huella.EncounterFilter) (string, []any)
 func queueIndex(batch *pgx.Batch, c huella.FieldCipher, id string, b *huella.Biographics) {
 	words, documents := huella.SearchTerms(b)
 	seen := make(map[string]bool)
+	var nameNos []int
+	var tokens [][]byte
 	for _, w := range words {
 		for _, t := range nameTokens(c, w.Word) {
 			key := fmt.Sprint(w.NameNo, string(t))
@@ -496,8 +498,13 @@ func queueIndex(batch *pgx.Batch, c huella.FieldCipher, id string, b *huella.Bio
 				continue
 			}
 			seen[key] = true
-			batch.Queue(`INSERT INTO encounter_name_words (encounter_id, name_no, word) VALUES ($1, $2, $3)`, id, w.NameNo, t)
+			nameNos, tokens = append(nameNos, w.NameNo), append(tokens, t)
 		}
+	}
+	if len(tokens) > 0 {
+		// One statement for every token (a name of four words has about 20).
+		batch.Queue(`INSERT INTO encounter_name_words (encounter_id, name_no, word) SELECT $1, * FROM unnest($2::integer[], $3::bytea[])`,
+			id, nameNos, tokens)
 	}
 	for _, k := range documents {
 		batch.Queue(`INSERT INTO encounter_documents (encounter_id, number) VALUES ($1, $2)`, id, c.Token("document", k))

@@ -46,6 +46,10 @@ func (s *Store) ListKeys(ctx context.Context) ([]*huella.WrappedKey, error) {
 // purpose in the same transaction. ECONFLICT if the ID is taken.
 func (s *Store) AddKey(ctx context.Context, k *huella.WrappedKey) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
+		// Wait for the transactions sealing with the old key (sealing).
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(keyLock)); err != nil {
+			return fmt.Errorf("postgres: add key: %w", err)
+		}
 		if k.Active {
 			if _, err := tx.Exec(ctx, `UPDATE keys SET active = false WHERE purpose = $1 AND active`, k.Purpose); err != nil {
 				return fmt.Errorf("postgres: add key: %w", err)
@@ -103,23 +107,31 @@ func (s *Store) fields() huella.FieldCipher {
 	return s.Keys
 }
 
+// keyLock is the advisory lock a transaction that seals holds shared, and
+// AddKey exclusive: a rotation waits for the transactions sealing with the
+// old key, and every transaction after it seals with the new one.
+const keyLock = 0x48756b6579 // "Hukey"
+
 // sealing returns the cipher to seal with in the transaction tx, first
 // making sure that it seals with the data key the database names as
-// active, and holding that key's row (FOR SHARE) until tx ends: a rotation
-// waits for the transactions sealing with the old key, and every
-// transaction after it seals with the new one.
+// active, holding keyLock shared until tx ends. One round trip: in a
+// pipeline each statement reads after the one before it.
 func (s *Store) sealing(ctx context.Context, tx pgx.Tx) (huella.FieldCipher, error) {
 	c := s.fields()
 	if s.Keys == nil {
 		return c, nil
 	}
+	b := &pgx.Batch{}
+	b.Queue(`SELECT pg_advisory_xact_lock_shared($1)`, int64(keyLock))
+	b.Queue(`SELECT id FROM keys WHERE purpose = $1 AND active`, huella.KeyPurposeData)
+	results := tx.SendBatch(ctx, b)
+	_, err := results.Exec()
 	var id string
-	var err error
-	for range 3 { // a rotation committing under the lock hides both rows from one statement
-		err = tx.QueryRow(ctx, `SELECT id FROM keys WHERE purpose = $1 AND active FOR SHARE`, huella.KeyPurposeData).Scan(&id)
-		if !errors.Is(err, pgx.ErrNoRows) {
-			break
-		}
+	if err == nil {
+		err = results.QueryRow().Scan(&id)
+	}
+	if cerr := results.Close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
 		return nil, fmt.Errorf("postgres: active key: %w", err)

@@ -537,6 +537,7 @@ func commonName(ctx context.Context, tx *sql.Tx, c huella.FieldCipher, name stri
 func indexEncounter(ctx context.Context, tx *sql.Tx, c huella.FieldCipher, id string, b *huella.Biographics) error {
 	words, documents := huella.SearchTerms(b)
 	seen := make(map[string]bool)
+	var args []any
 	for _, w := range words {
 		for _, t := range nameTokens(c, w.Word) {
 			key := fmt.Sprint(w.NameNo, string(t))
@@ -544,10 +545,16 @@ func indexEncounter(ctx context.Context, tx *sql.Tx, c huella.FieldCipher, id st
 				continue
 			}
 			seen[key] = true
-			if _, err := tx.ExecContext(ctx, `INSERT INTO encounter_name_words (encounter_id, name_no, word) VALUES (?, ?, ?)`, id, w.NameNo, t); err != nil {
-				return fmt.Errorf("sqlite: index name: %w", err)
-			}
+			args = append(args, id, w.NameNo, t)
 		}
+	}
+	// One statement for every token (a name of four words has about 20).
+	for len(args) > 0 {
+		n := min(len(args)/3, 300) // under SQLite's 32,766 parameters
+		if _, err := tx.ExecContext(ctx, `INSERT INTO encounter_name_words (encounter_id, name_no, word) VALUES `+rowsOf(3, n), args[:3*n]...); err != nil {
+			return fmt.Errorf("sqlite: index name: %w", err)
+		}
+		args = args[3*n:]
 	}
 	for _, k := range documents {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO encounter_documents (encounter_id, number) VALUES (?, ?)`, id, c.Token("document", k)); err != nil {

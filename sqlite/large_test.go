@@ -216,3 +216,36 @@ func search(ctx context.Context, s huella.Store, f huella.EncounterFilter, want 
 	}
 	return err
 }
+
+// BenchmarkReencrypt100k rotates the data key of a store of 100,000
+// encounters and moves every sealed field to the new key, 500 rows per
+// transaction: the rate of "huella keys rotate" on the records.
+func BenchmarkReencrypt100k(b *testing.B) {
+	path := MustFill(b, largeStoreEncounters, 1, false)
+	s, err := sqlite.Open(path)
+	if err != nil {
+		b.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	ring := MustUseKeys(b, s)
+	ctx := context.Background()
+	var rows int
+	var bytes int64
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := ring.Rotate(ctx); err != nil {
+			b.Fatal(err)
+		}
+		var last huella.ReencryptProgress
+		if err := s.Reencrypt(ctx, 500, func(p huella.ReencryptProgress) { last = p }); err != nil {
+			b.Fatal(err)
+		}
+		if last.Rewritten != largeStoreEncounters {
+			b.Fatalf("rewrote %d rows, want %d", last.Rewritten, largeStoreEncounters)
+		}
+		rows += last.Rewritten
+		bytes += last.Bytes
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(bytes)/1e6/b.Elapsed().Seconds(), "MB/s")
+}
