@@ -36,6 +36,18 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 		// One round trip: the checks, then the inserts. When a check
 		// fails the inserts fail too (foreign keys) and the transaction
 		// rolls back; the check names the error.
+		c, err := s.sealing(ctx, tx)
+		if err != nil {
+			return err
+		}
+		sealedBiographics, err := c.Seal(aad("encounter", ids.encounter, "biographics"), biographics)
+		if err != nil {
+			return fmt.Errorf("postgres: seal biographics: %w", err)
+		}
+		offence, err := c.Seal(aad("encounter", ids.encounter, "history_offence"), []byte(e.CriminalHistory.Offence))
+		if err != nil {
+			return fmt.Errorf("postgres: seal criminal history: %w", err)
+		}
 		batch := &pgx.Batch{}
 		batch.Queue(`SELECT EXISTS (SELECT 1 FROM sites WHERE code = $1), EXISTS (SELECT 1 FROM subjects WHERE id = $2)`,
 			e.SiteCode, e.SubjectID)
@@ -46,15 +58,15 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 			history_status, history_offence, purpose, nationality, biographics, original_ref, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 			ids.encounter, ids.subject, e.SiteCode, capturedAt, e.Officer, string(e.Reason),
-			string(e.CriminalHistory.Status), e.CriminalHistory.Offence, string(e.Purpose), e.Biographics.Nationality,
-			string(biographics), e.OriginalRef, now)
+			string(e.CriminalHistory.Status), offence, string(e.Purpose), e.Biographics.Nationality,
+			sealedBiographics, e.OriginalRef, now)
 		queueSamples(batch, ids, e.Samples)
 		queueSMTs(batch, ids, e.SMTs)
-		queueIndex(batch, ids.encounter, &e.Biographics)
+		queueIndex(batch, c, ids.encounter, &e.Biographics)
 		queueAbsences(batch, ids, e.FingerAbsences)
 		results := tx.SendBatch(ctx, batch)
 		var siteFound, subjectFound bool
-		err := results.QueryRow().Scan(&siteFound, &subjectFound)
+		err = results.QueryRow().Scan(&siteFound, &subjectFound)
 		switch {
 		case err != nil:
 			results.Close()
@@ -69,7 +81,7 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 		if err := results.Close(); err != nil {
 			return fmt.Errorf("postgres: create encounter: %w", err)
 		}
-		if err := insertIdentity(ctx, tx, e, ids, now); err != nil {
+		if err := insertIdentity(ctx, tx, c, e, ids, now); err != nil {
 			return err
 		}
 		if k := e.Idempotency; k != nil {
@@ -203,7 +215,7 @@ func (s *Store) FindEncounter(ctx context.Context, id string) (*huella.Encounter
 	var list []*huella.Encounter
 	err := s.inReadTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		list, err = queryEncounters(ctx, tx, `SELECT `+encounterColumns+` FROM encounters e WHERE e.id = $1`, id)
+		list, err = queryEncounters(ctx, tx, s.fields(), `SELECT `+encounterColumns+` FROM encounters e WHERE e.id = $1`, id)
 		if err != nil {
 			return err
 		}
@@ -231,7 +243,7 @@ func (s *Store) FindEncounterByIdempotencyKey(ctx context.Context, officer, key 
 		} else if err != nil {
 			return fmt.Errorf("postgres: find idempotency key: %w", err)
 		}
-		if list, err = queryEncounters(ctx, tx, `SELECT `+encounterColumns+` FROM encounters e WHERE e.id = $1`, id); err != nil {
+		if list, err = queryEncounters(ctx, tx, s.fields(), `SELECT `+encounterColumns+` FROM encounters e WHERE e.id = $1`, id); err != nil {
 			return err
 		}
 		return fillEncounters(ctx, tx, list, true)
@@ -254,14 +266,14 @@ func (s *Store) ListEncounters(ctx context.Context, f huella.EncounterFilter) ([
 	if err != nil {
 		return nil, err
 	}
-	where, args := filterWhere(f)
+	where, args := filterWhere(s.fields(), f)
 	args = append(args, limit, f.Offset)
 	query := fmt.Sprintf(`SELECT %s FROM encounters e %s ORDER BY e.captured_at DESC, e.id DESC LIMIT $%d OFFSET $%d`,
 		encounterColumns, where, len(args)-1, len(args))
 	var list []*huella.Encounter
 	err = s.inReadTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		if list, err = queryEncounters(ctx, tx, query, args...); err != nil {
+		if list, err = queryEncounters(ctx, tx, s.fields(), query, args...); err != nil {
 			return err
 		}
 		return fillEncounters(ctx, tx, list, true)
@@ -284,7 +296,7 @@ func (s *Store) FindSubject(ctx context.Context, id string) (*huella.Subject, er
 		if merged != nil {
 			subject.MergedInto = *merged
 		}
-		subject.Encounters, err = queryEncounters(ctx, tx, `SELECT `+encounterColumns+` FROM encounters e
+		subject.Encounters, err = queryEncounters(ctx, tx, s.fields(), `SELECT `+encounterColumns+` FROM encounters e
 			WHERE e.subject_id = $1 OR e.subject_id IN (SELECT id FROM subjects WHERE merged_into = $1)
 			ORDER BY e.captured_at, e.id`, id)
 		if err != nil {
@@ -312,7 +324,7 @@ func (s *Store) FindSample(ctx context.Context, id string) (*huella.Sample, *hue
 			return huella.Errorf(huella.ENOTFOUND, "sample %s not found", id)
 		}
 		sample = samples[0].sample
-		list, err = queryEncounters(ctx, tx, `SELECT `+encounterColumns+` FROM encounters e WHERE e.id = $1`, samples[0].encounter)
+		list, err = queryEncounters(ctx, tx, s.fields(), `SELECT `+encounterColumns+` FROM encounters e WHERE e.id = $1`, samples[0].encounter)
 		if err != nil {
 			return err
 		}
@@ -346,7 +358,7 @@ func (s *Store) EncounterStats(ctx context.Context, f huella.EncounterFilter) (*
 			GROUP BY 1, 2, 3 HAVING sum(n) > 0`
 	} else {
 		var where string
-		where, args = filterWhere(f)
+		where, args = filterWhere(s.fields(), f)
 		query = `SELECT e.site_code, e.nationality, encounter_day(e.captured_at), count(*)
 			FROM encounters e ` + where + ` GROUP BY 1, 2, 3`
 	}
@@ -426,7 +438,7 @@ func checkFilter(f huella.EncounterFilter) (limit int, err error) {
 
 // filterWhere returns the WHERE clause (or "") selecting the filter's
 // encounters, aliased e, and its arguments ($1, $2…).
-func filterWhere(f huella.EncounterFilter) (string, []any) {
+func filterWhere(c huella.FieldCipher, f huella.EncounterFilter) (string, []any) {
 	var conds []string
 	var args []any
 	add := func(cond string, arg any) {
@@ -456,13 +468,13 @@ func filterWhere(f huella.EncounterFilter) (string, []any) {
 			} else {
 				from = append(from, fmt.Sprintf(`JOIN encounter_name_words %s ON %s.encounter_id = w0.encounter_id AND %s.name_no = w0.name_no`, t, t, t))
 			}
-			args = append(args, w, huella.WordUpperBound(w))
-			where = append(where, fmt.Sprintf(`%s.word >= $%d AND %s.word < $%d`, t, len(args)-1, t, len(args)))
+			args = append(args, c.Token("name", w))
+			where = append(where, fmt.Sprintf(`%s.word = $%d`, t, len(args)))
 		}
 		conds = append(conds, `e.id IN (SELECT w0.encounter_id FROM `+strings.Join(from, " ")+` WHERE `+strings.Join(where, " AND ")+`)`)
 	}
 	if f.Document != "" {
-		add(`e.id IN (SELECT encounter_id FROM encounter_documents WHERE number = $%d)`, huella.DocumentKey(f.Document))
+		add(`e.id IN (SELECT encounter_id FROM encounter_documents WHERE number = $%d)`, c.Token("document", huella.DocumentKey(f.Document)))
 	}
 	if f.After != nil { // newest first
 		args = append(args, stored(f.After.At), f.After.ID)
@@ -475,29 +487,54 @@ func filterWhere(f huella.EncounterFilter) (string, []any) {
 }
 
 // queueIndex queues the inserts of the encounter's search terms
-// (huella.SearchTerms) for EncounterFilter's Name and Document.
-func queueIndex(batch *pgx.Batch, id string, b *huella.Biographics) {
+// (huella.SearchTerms) for EncounterFilter's Name and Document, as
+// blind-index tokens: one for every prefix of every word of a name
+// (nameTokens), one per document.
+func queueIndex(batch *pgx.Batch, c huella.FieldCipher, id string, b *huella.Biographics) {
 	words, documents := huella.SearchTerms(b)
+	seen := make(map[string]bool)
+	var nameNos []int
+	var tokens [][]byte
 	for _, w := range words {
-		batch.Queue(`INSERT INTO encounter_name_words (encounter_id, name_no, word) VALUES ($1, $2, $3)`, id, w.NameNo, w.Word)
+		for _, t := range nameTokens(c, w.Word) {
+			key := fmt.Sprint(w.NameNo, string(t))
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			nameNos, tokens = append(nameNos, w.NameNo), append(tokens, t)
+		}
+	}
+	if len(tokens) > 0 {
+		// One statement for every token (a name of four words has about 20).
+		batch.Queue(`INSERT INTO encounter_name_words (encounter_id, name_no, word) SELECT $1, * FROM unnest($2::integer[], $3::bytea[])`,
+			id, nameNos, tokens)
 	}
 	for _, k := range documents {
-		batch.Queue(`INSERT INTO encounter_documents (encounter_id, number) VALUES ($1, $2)`, id, k)
+		batch.Queue(`INSERT INTO encounter_documents (encounter_id, number) VALUES ($1, $2)`, id, c.Token("document", k))
 	}
 }
 
-func queryEncounters(ctx context.Context, tx pgx.Tx, query string, args ...any) ([]*huella.Encounter, error) {
+func queryEncounters(ctx context.Context, tx pgx.Tx, c huella.FieldCipher, query string, args ...any) ([]*huella.Encounter, error) {
 	rows, err := tx.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: encounters: %w", err)
 	}
 	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*huella.Encounter, error) {
 		var e huella.Encounter
-		var biographics []byte
+		var biographics, offence []byte
 		if err := row.Scan(&e.ID, &e.SubjectID, &e.SiteCode, &e.CapturedAt, &e.Officer, &e.Reason, &e.CriminalHistory.Status,
-			&e.CriminalHistory.Offence, &e.Purpose, &biographics, &e.OriginalRef, &e.CreatedAt); err != nil {
+			&offence, &e.Purpose, &biographics, &e.OriginalRef, &e.CreatedAt); err != nil {
 			return nil, err
 		}
+		biographics, err := openField(c, aad("encounter", e.ID, "biographics"), biographics)
+		if err != nil {
+			return nil, fmt.Errorf("encounter %s biographics: %w", e.ID, err)
+		}
+		if offence, err = openField(c, aad("encounter", e.ID, "history_offence"), offence); err != nil {
+			return nil, fmt.Errorf("encounter %s criminal history: %w", e.ID, err)
+		}
+		e.CriminalHistory.Offence = string(offence)
 		if err := json.Unmarshal(biographics, &e.Biographics); err != nil {
 			return nil, fmt.Errorf("encounter %s biographics: %w", e.ID, err)
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,13 +18,17 @@ var _ huella.IdentityStore = (*Store)(nil)
 
 // insertIdentity stores, in CreateEncounter's transaction, the templates of
 // the samples, the identification and its hits.
-func insertIdentity(ctx context.Context, tx pgx.Tx, e *huella.Encounter, ids encounterIDs, now time.Time) error {
+func insertIdentity(ctx context.Context, tx pgx.Tx, c huella.FieldCipher, e *huella.Encounter, ids encounterIDs, now time.Time) error {
 	batch := &pgx.Batch{}
 	for i, smp := range e.Samples {
 		if t := smp.Template; t != nil {
+			data, err := c.Seal(aad("template", ids.samples[i], "data"), t.Data)
+			if err != nil {
+				return fmt.Errorf("postgres: seal template: %w", err)
+			}
 			batch.Queue(`INSERT INTO templates (sample_id, modality, position, eye, algorithm, version, quality, data)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, ids.samples[i], string(t.Modality), t.Position, string(t.Eye),
-				t.Algorithm, t.Version, t.Quality, t.Data)
+				t.Algorithm, t.Version, t.Quality, data)
 		}
 	}
 	if id := e.Identification; id != nil {
@@ -208,6 +213,7 @@ func (s *Store) ForEachTemplate(ctx context.Context, kind huella.GalleryKind, fn
 	default:
 		return huella.Errorf(huella.EINVALID, "unknown gallery %q", kind)
 	}
+	c := s.fields()
 	return s.inReadTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, query, args...)
 		if err != nil {
@@ -219,6 +225,9 @@ func (s *Store) ForEachTemplate(ctx context.Context, kind huella.GalleryKind, fn
 			if err := rows.Scan(&t.SampleID, &t.SubjectID, &t.Modality, &t.Position, &t.Eye, &t.Algorithm, &t.Version,
 				&t.Quality, &t.Data); err != nil {
 				return fmt.Errorf("postgres: templates: %w", err)
+			}
+			if err := openTemplate(c, kind == huella.GalleryWatchlists, &t); err != nil {
+				return err
 			}
 			if err := fn(&t); err != nil {
 				return err
@@ -253,6 +262,9 @@ func (s *Store) FindTemplates(ctx context.Context, sampleIDs []string) ([]*huell
 			var t huella.Template
 			if err := rows.Scan(&t.SampleID, &t.Modality, &t.Position, &t.Eye, &t.Algorithm, &t.Version, &t.Quality, &t.Data); err != nil {
 				return fmt.Errorf("postgres: templates: %w", err)
+			}
+			if err := openTemplate(s.fields(), strings.HasPrefix(t.SampleID, "wsm_"), &t); err != nil {
+				return err
 			}
 			list = append(list, &t)
 		}
@@ -355,9 +367,17 @@ func (s *Store) CreateWatchEntry(ctx context.Context, e *huella.WatchEntry) erro
 		if !found {
 			return huella.Errorf(huella.ENOTFOUND, "watchlist %s not found", e.WatchlistID)
 		}
+		c, err := s.sealing(ctx, tx)
+		if err != nil {
+			return err
+		}
+		sealed, err := c.Seal(aad("watch_entry", id, "biographics"), biographics)
+		if err != nil {
+			return fmt.Errorf("postgres: seal biographics: %w", err)
+		}
 		batch := &pgx.Batch{}
 		batch.Queue(`INSERT INTO watch_entries (id, watchlist_id, reference, biographics, created_at) VALUES ($1, $2, $3, $4, $5)`,
-			id, e.WatchlistID, e.Reference, string(biographics), now)
+			id, e.WatchlistID, e.Reference, sealed, now)
 		for i, smp := range e.Samples {
 			sampleIDs[i] = huella.NewID("wsm_", now)
 			copy := *smp
@@ -370,7 +390,10 @@ func (s *Store) CreateWatchEntry(ctx context.Context, e *huella.WatchEntry) erro
 			var version, quality int
 			var data []byte
 			if t := smp.Template; t != nil {
-				alg, version, quality, data = t.Algorithm, t.Version, t.Quality, t.Data
+				alg, version, quality = t.Algorithm, t.Version, t.Quality
+				if data, err = c.Seal(aad("watch_sample", sampleIDs[i], "template"), t.Data); err != nil {
+					return fmt.Errorf("postgres: seal template: %w", err)
+				}
 			}
 			batch.Queue(`INSERT INTO watch_samples (id, entry_id, ordinal, sample, template_algorithm, template_version,
 				template_quality, template_data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -398,7 +421,7 @@ func (s *Store) FindWatchEntry(ctx context.Context, id string) (*huella.WatchEnt
 	var e *huella.WatchEntry
 	err := s.inReadTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		e, err = scanWatchEntry(tx.QueryRow(ctx, `SELECT `+watchEntryColumns+` FROM watch_entries WHERE id = $1`, id))
+		e, err = scanWatchEntry(s.fields(), tx.QueryRow(ctx, `SELECT `+watchEntryColumns+` FROM watch_entries WHERE id = $1`, id))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return huella.Errorf(huella.ENOTFOUND, "watch entry %s not found", id)
 		} else if err != nil {
@@ -427,7 +450,7 @@ func (s *Store) FindWatchEntry(ctx context.Context, id string) (*huella.WatchEnt
 const watchEntryColumns = `id, watchlist_id, reference, biographics, created_at, removed_at, removed_by, removal_reason`
 
 // scanWatchEntry reads a row of watchEntryColumns.
-func scanWatchEntry(row pgx.Row) (*huella.WatchEntry, error) {
+func scanWatchEntry(c huella.FieldCipher, row pgx.Row) (*huella.WatchEntry, error) {
 	var e huella.WatchEntry
 	var biographics []byte
 	var removed *time.Time
@@ -437,6 +460,10 @@ func scanWatchEntry(row pgx.Row) (*huella.WatchEntry, error) {
 	e.CreatedAt = e.CreatedAt.UTC()
 	if removed != nil {
 		e.RemovedAt = removed.UTC()
+	}
+	biographics, err := openField(c, aad("watch_entry", e.ID, "biographics"), biographics)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: watch entry %s: %w", e.ID, err)
 	}
 	if err := json.Unmarshal(biographics, &e.Biographics); err != nil {
 		return nil, fmt.Errorf("postgres: watch entry %s: %w", e.ID, err)
@@ -483,7 +510,7 @@ func (s *Store) watchEntries(ctx context.Context, watchlistID string, after *hue
 		if err != nil {
 			return fmt.Errorf("postgres: watch entries: %w", err)
 		}
-		list, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (*huella.WatchEntry, error) { return scanWatchEntry(row) })
+		list, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (*huella.WatchEntry, error) { return scanWatchEntry(s.fields(), row) })
 		if err != nil {
 			return fmt.Errorf("postgres: watch entries: %w", err)
 		}
@@ -723,4 +750,19 @@ func lockHit(ctx context.Context, tx pgx.Tx, id string) (*huella.Hit, error) {
 		return nil, huella.Errorf(huella.ENOTFOUND, "hit %s not found", id)
 	}
 	return list[0], nil
+}
+
+// openTemplate decrypts a template's data: a watch sample's (watch) or an
+// enrolled sample's.
+func openTemplate(c huella.FieldCipher, watch bool, t *huella.Template) error {
+	ad := aad("template", t.SampleID, "data")
+	if watch {
+		ad = aad("watch_sample", t.SampleID, "template")
+	}
+	data, err := openField(c, ad, t.Data)
+	if err != nil {
+		return fmt.Errorf("postgres: template of sample %s: %w", t.SampleID, err)
+	}
+	t.Data = data
+	return nil
 }

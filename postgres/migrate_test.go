@@ -12,7 +12,7 @@ import (
 // once it has run.
 func TestBackfillNameSearch(t *testing.T) {
 	t.Parallel()
-	s := MustOpen(t)
+	s := MustOpenPlain(t) // a database from before migration 6 is from before encryption at rest
 	storetest.MustCreateSite(t, s, "MX-TAP")
 	e := storetest.Encounter("MX-TAP", storetest.Date(2026, 1, 10, 10))
 	e.Biographics.Names = []huella.Name{{Given: "Óscar", Family: "Núñez"}}

@@ -40,6 +40,12 @@ type Store struct {
 	// and is the "now" capture times are validated against. Tests replace
 	// it; Open sets it to time.Now.
 	Now func() time.Time
+	// Keys seals the personal fields (biographics, criminal history
+	// offences, templates) and makes the search tokens. The application
+	// sets it right after Open, before any other call (the keys live in
+	// the store: keyring.Open needs it open); without it, fields are
+	// stored as they are, which only tests of other packages do.
+	Keys huella.FieldCipher
 
 	pool *pgxpool.Pool
 }
@@ -74,6 +80,9 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
+	// The connection that migrated cached statements prepared against the
+	// old schema (migration 12 changes column types): start afresh.
+	pool.Reset()
 	return s, nil
 }
 
@@ -180,7 +189,7 @@ func backfillNameSearch(ctx context.Context, tx pgx.Tx) error {
 		if err := json.Unmarshal(biographics, &b); err != nil {
 			return fmt.Errorf("encounter %s biographics: %w", id, err)
 		}
-		queueIndex(&batch, id, &b)
+		queueIndex(&batch, plaintext{}, id, &b)
 		return nil
 	}); err != nil {
 		return err

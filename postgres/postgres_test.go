@@ -23,11 +23,25 @@ func MustSchema(tb testing.TB) string {
 	return pgtest.MustSchema(tb, "huella_test_")
 }
 
-// MustOpen opens a store in a fresh schema and closes it when the test ends.
+// MustOpen opens a store in a fresh schema, with its fields sealed by keys
+// under MustTestKEK, and closes it when the test ends.
 func MustOpen(tb testing.TB) *postgres.Store {
 	tb.Helper()
 	dsn := MustSchema(tb)
 	s, err := postgres.Open(context.Background(), dsn)
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	MustUseKeys(tb, s)
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+// MustOpenPlain opens a store in a fresh schema without keys, as on a
+// database from before encryption at rest, and closes it when the test ends.
+func MustOpenPlain(tb testing.TB) *postgres.Store {
+	tb.Helper()
+	s, err := postgres.Open(context.Background(), MustSchema(tb))
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}

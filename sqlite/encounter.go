@@ -47,12 +47,24 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 		} else if _, err := tx.ExecContext(ctx, `INSERT INTO subjects (id, created_at) VALUES (?, ?)`, ids.subject, micros(now)); err != nil {
 			return fmt.Errorf("sqlite: create subject: %w", err)
 		}
+		c, err := s.sealing(ctx, tx)
+		if err != nil {
+			return err
+		}
+		sealedBiographics, err := c.Seal(aad("encounter", ids.encounter, "biographics"), biographics)
+		if err != nil {
+			return fmt.Errorf("sqlite: seal biographics: %w", err)
+		}
+		offence, err := c.Seal(aad("encounter", ids.encounter, "history_offence"), []byte(e.CriminalHistory.Offence))
+		if err != nil {
+			return fmt.Errorf("sqlite: seal criminal history: %w", err)
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO encounters (id, subject_id, site_code, captured_at, officer, reason,
 			history_status, history_offence, purpose, nationality, biographics, original_ref, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			ids.encounter, ids.subject, e.SiteCode, micros(capturedAt), e.Officer, string(e.Reason),
-			string(e.CriminalHistory.Status), e.CriminalHistory.Offence, string(e.Purpose), e.Biographics.Nationality,
-			string(biographics), e.OriginalRef, micros(now)); err != nil {
+			string(e.CriminalHistory.Status), offence, string(e.Purpose), e.Biographics.Nationality,
+			sealedBiographics, e.OriginalRef, micros(now)); err != nil {
 			return fmt.Errorf("sqlite: create encounter: %w", err)
 		}
 		if err := insertSamples(ctx, tx, ids, e.Samples); err != nil {
@@ -61,13 +73,13 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 		if err := insertSMTs(ctx, tx, ids, e.SMTs); err != nil {
 			return err
 		}
-		if err := indexEncounter(ctx, tx, ids.encounter, &e.Biographics); err != nil {
+		if err := indexEncounter(ctx, tx, c, ids.encounter, &e.Biographics); err != nil {
 			return err
 		}
 		if err := insertAbsences(ctx, tx, ids, e.FingerAbsences); err != nil {
 			return err
 		}
-		if err := insertIdentity(ctx, tx, e, ids, now); err != nil {
+		if err := insertIdentity(ctx, tx, c, e, ids, now); err != nil {
 			return err
 		}
 		if k := e.Idempotency; k != nil {
@@ -208,7 +220,7 @@ func (s *Store) FindEncounter(ctx context.Context, id string) (*huella.Encounter
 	var list []*huella.Encounter
 	err := s.inReadTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		list, err = queryEncounters(ctx, tx, `SELECT `+encounterColumns+` FROM encounters e WHERE e.id = ?`, id)
+		list, err = queryEncounters(ctx, tx, s.fields(), `SELECT `+encounterColumns+` FROM encounters e WHERE e.id = ?`, id)
 		if err != nil {
 			return err
 		}
@@ -236,7 +248,7 @@ func (s *Store) FindEncounterByIdempotencyKey(ctx context.Context, officer, key 
 		} else if err != nil {
 			return fmt.Errorf("sqlite: find idempotency key: %w", err)
 		}
-		list, err = queryEncounters(ctx, tx, `SELECT `+encounterColumns+` FROM encounters e WHERE e.id = ?`, id)
+		list, err = queryEncounters(ctx, tx, s.fields(), `SELECT `+encounterColumns+` FROM encounters e WHERE e.id = ?`, id)
 		if err != nil {
 			return err
 		}
@@ -262,13 +274,13 @@ func (s *Store) ListEncounters(ctx context.Context, f huella.EncounterFilter) ([
 	}
 	var list []*huella.Encounter
 	err = s.inReadTx(ctx, func(tx *sql.Tx) error {
-		common, err := commonName(ctx, tx, f.Name)
+		common, err := commonName(ctx, tx, s.fields(), f.Name)
 		if err != nil {
 			return err
 		}
-		where, args := filterWhere(f, common)
+		where, args := filterWhere(s.fields(), f, common)
 		args = append(args, limit, f.Offset)
-		list, err = queryEncounters(ctx, tx, `SELECT `+encounterColumns+` FROM encounters e `+where+`
+		list, err = queryEncounters(ctx, tx, s.fields(), `SELECT `+encounterColumns+` FROM encounters e `+where+`
 			ORDER BY e.captured_at DESC, e.id DESC LIMIT ? OFFSET ?`, args...)
 		if err != nil {
 			return err
@@ -293,7 +305,7 @@ func (s *Store) FindSubject(ctx context.Context, id string) (*huella.Subject, er
 		subject.CreatedAt, subject.MergedInto = fromMicros(created), merged.String
 		// A subject's history includes the encounters of the subjects
 		// merged into it.
-		subject.Encounters, err = queryEncounters(ctx, tx, `SELECT `+encounterColumns+` FROM encounters e
+		subject.Encounters, err = queryEncounters(ctx, tx, s.fields(), `SELECT `+encounterColumns+` FROM encounters e
 			WHERE e.subject_id = ? OR e.subject_id IN (SELECT id FROM subjects WHERE merged_into = ?)
 			ORDER BY e.captured_at, e.id`, id, id)
 		if err != nil {
@@ -321,7 +333,7 @@ func (s *Store) FindSample(ctx context.Context, id string) (*huella.Sample, *hue
 			return huella.Errorf(huella.ENOTFOUND, "sample %s not found", id)
 		}
 		sample = samples[0].sample
-		list, err = queryEncounters(ctx, tx, `SELECT `+encounterColumns+` FROM encounters e WHERE e.id = ?`, samples[0].encounter)
+		list, err = queryEncounters(ctx, tx, s.fields(), `SELECT `+encounterColumns+` FROM encounters e WHERE e.id = ?`, samples[0].encounter)
 		if err != nil {
 			return err
 		}
@@ -354,7 +366,7 @@ func (s *Store) EncounterStats(ctx context.Context, f huella.EncounterFilter) (*
 			GROUP BY site_code, nationality, day HAVING sum(n) > 0`
 		args = whereArgs
 	} else {
-		where, whereArgs := filterWhere(f, false)
+		where, whereArgs := filterWhere(s.fields(), f, false)
 		query = `SELECT e.site_code, e.nationality, e.captured_at / ? AS day, count(*)
 			FROM encounters e ` + where + ` GROUP BY e.site_code, e.nationality, day`
 		args = append([]any{microsPerDay}, whereArgs...)
@@ -439,7 +451,7 @@ func checkFilter(f huella.EncounterFilter) (limit int, err error) {
 // encounters, aliased e, and its arguments. common says that the name
 // searched is common (commonName): the clause is then written so that
 // SQLite scans the encounters in order rather than sorting every match.
-func filterWhere(f huella.EncounterFilter, common bool) (string, []any) {
+func filterWhere(c huella.FieldCipher, f huella.EncounterFilter, common bool) (string, []any) {
 	var conds []string
 	var args []any
 	if f.Sites != nil {
@@ -474,8 +486,8 @@ func filterWhere(f huella.EncounterFilter, common bool) (string, []any) {
 			} else {
 				from = append(from, fmt.Sprintf(`JOIN encounter_name_words %s ON %s.encounter_id = w0.encounter_id AND %s.name_no = w0.name_no`, t, t, t))
 			}
-			where = append(where, t+`.word >= ? AND `+t+`.word < ?`)
-			args = append(args, w, huella.WordUpperBound(w))
+			where = append(where, t+`.word = ?`)
+			args = append(args, c.Token("name", w))
 		}
 		if common {
 			// Scan the encounters newest first and stop at the page.
@@ -487,7 +499,7 @@ func filterWhere(f huella.EncounterFilter, common bool) (string, []any) {
 	}
 	if f.Document != "" {
 		conds = append(conds, `e.id IN (SELECT encounter_id FROM encounter_documents WHERE number = ?)`)
-		args = append(args, huella.DocumentKey(f.Document))
+		args = append(args, c.Token("document", huella.DocumentKey(f.Document)))
 	}
 	if f.After != nil {
 		conds = append(conds, `(e.captured_at, e.id) < (?, ?)`) // newest first
@@ -508,12 +520,12 @@ const commonNameWords = 20_000
 
 // commonName reports whether every word of the name query begins at least
 // commonNameWords indexed words, counting no further than that.
-func commonName(ctx context.Context, tx *sql.Tx, name string) (bool, error) {
+func commonName(ctx context.Context, tx *sql.Tx, c huella.FieldCipher, name string) (bool, error) {
 	words := huella.NameWords(name)
 	for _, w := range words {
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM encounter_name_words WHERE word >= ? AND word < ? LIMIT ?)`,
-			w, huella.WordUpperBound(w), commonNameWords).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM encounter_name_words WHERE word = ? LIMIT ?)`,
+			c.Token("name", w), commonNameWords).Scan(&n); err != nil {
 			return false, fmt.Errorf("sqlite: search names: %w", err)
 		}
 		if n < commonNameWords {
@@ -524,23 +536,39 @@ func commonName(ctx context.Context, tx *sql.Tx, name string) (bool, error) {
 }
 
 // indexEncounter writes the encounter's search terms (huella.SearchTerms)
-// for EncounterFilter's Name and Document.
-func indexEncounter(ctx context.Context, tx *sql.Tx, id string, b *huella.Biographics) error {
+// for EncounterFilter's Name and Document, as blind-index tokens: one for
+// every prefix of every word of a name (nameTokens), one per document.
+func indexEncounter(ctx context.Context, tx *sql.Tx, c huella.FieldCipher, id string, b *huella.Biographics) error {
 	words, documents := huella.SearchTerms(b)
+	seen := make(map[string]bool)
+	var args []any
 	for _, w := range words {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO encounter_name_words (encounter_id, name_no, word) VALUES (?, ?, ?)`, id, w.NameNo, w.Word); err != nil {
-			return fmt.Errorf("sqlite: index name: %w", err)
+		for _, t := range nameTokens(c, w.Word) {
+			key := fmt.Sprint(w.NameNo, string(t))
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			args = append(args, id, w.NameNo, t)
 		}
 	}
+	// One statement for every token (a name of four words has about 20).
+	for len(args) > 0 {
+		n := min(len(args)/3, 300) // under SQLite's 32,766 parameters
+		if _, err := tx.ExecContext(ctx, `INSERT INTO encounter_name_words (encounter_id, name_no, word) VALUES `+rowsOf(3, n), args[:3*n]...); err != nil {
+			return fmt.Errorf("sqlite: index name: %w", err)
+		}
+		args = args[3*n:]
+	}
 	for _, k := range documents {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO encounter_documents (encounter_id, number) VALUES (?, ?)`, id, k); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO encounter_documents (encounter_id, number) VALUES (?, ?)`, id, c.Token("document", k)); err != nil {
 			return fmt.Errorf("sqlite: index document: %w", err)
 		}
 	}
 	return nil
 }
 
-func queryEncounters(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]*huella.Encounter, error) {
+func queryEncounters(ctx context.Context, tx *sql.Tx, c huella.FieldCipher, query string, args ...any) ([]*huella.Encounter, error) {
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: encounters: %w", err)
@@ -550,12 +578,20 @@ func queryEncounters(ctx context.Context, tx *sql.Tx, query string, args ...any)
 	for rows.Next() {
 		var e huella.Encounter
 		var captured, created int64
-		var biographics string
+		var biographics, offence []byte
 		if err := rows.Scan(&e.ID, &e.SubjectID, &e.SiteCode, &captured, &e.Officer, &e.Reason, &e.CriminalHistory.Status,
-			&e.CriminalHistory.Offence, &e.Purpose, &biographics, &e.OriginalRef, &created); err != nil {
+			&offence, &e.Purpose, &biographics, &e.OriginalRef, &created); err != nil {
 			return nil, fmt.Errorf("sqlite: encounters: %w", err)
 		}
-		if err := json.Unmarshal([]byte(biographics), &e.Biographics); err != nil {
+		biographics, err := openField(c, aad("encounter", e.ID, "biographics"), biographics)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: encounter %s biographics: %w", e.ID, err)
+		}
+		if offence, err = openField(c, aad("encounter", e.ID, "history_offence"), offence); err != nil {
+			return nil, fmt.Errorf("sqlite: encounter %s criminal history: %w", e.ID, err)
+		}
+		e.CriminalHistory.Offence = string(offence)
+		if err := json.Unmarshal(biographics, &e.Biographics); err != nil {
 			return nil, fmt.Errorf("sqlite: encounter %s biographics: %w", e.ID, err)
 		}
 		e.CapturedAt, e.CreatedAt = fromMicros(captured), fromMicros(created)

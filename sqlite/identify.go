@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/huella-abis/huella"
@@ -15,14 +16,18 @@ var _ huella.IdentityStore = (*Store)(nil)
 
 // insertIdentity stores, in CreateEncounter's transaction, the templates of
 // the samples, the identification and its hits.
-func insertIdentity(ctx context.Context, tx *sql.Tx, e *huella.Encounter, ids encounterIDs, now time.Time) error {
+func insertIdentity(ctx context.Context, tx *sql.Tx, c huella.FieldCipher, e *huella.Encounter, ids encounterIDs, now time.Time) error {
 	for i, smp := range e.Samples {
 		t := smp.Template
 		if t == nil {
 			continue
 		}
+		data, err := c.Seal(aad("template", ids.samples[i], "data"), t.Data)
+		if err != nil {
+			return fmt.Errorf("sqlite: seal template: %w", err)
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO templates (sample_id, modality, position, eye, algorithm, version, quality, data)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, ids.samples[i], string(t.Modality), t.Position, string(t.Eye), t.Algorithm, t.Version, t.Quality, t.Data); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, ids.samples[i], string(t.Modality), t.Position, string(t.Eye), t.Algorithm, t.Version, t.Quality, data); err != nil {
 			return fmt.Errorf("sqlite: create template: %w", err)
 		}
 	}
@@ -198,6 +203,7 @@ func (s *Store) ForEachTemplate(ctx context.Context, kind huella.GalleryKind, fn
 	default:
 		return huella.Errorf(huella.EINVALID, "unknown gallery %q", kind)
 	}
+	c := s.fields()
 	return s.inReadTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, query, args...)
 		if err != nil {
@@ -209,6 +215,9 @@ func (s *Store) ForEachTemplate(ctx context.Context, kind huella.GalleryKind, fn
 			if err := rows.Scan(&t.SampleID, &t.SubjectID, &t.Modality, &t.Position, &t.Eye, &t.Algorithm, &t.Version,
 				&t.Quality, &t.Data); err != nil {
 				return fmt.Errorf("sqlite: templates: %w", err)
+			}
+			if err := openTemplate(c, kind == huella.GalleryWatchlists, &t); err != nil {
+				return err
 			}
 			if err := fn(&t); err != nil {
 				return err
@@ -242,6 +251,7 @@ func (s *Store) FindTemplates(ctx context.Context, sampleIDs []string) ([]*huell
 			SELECT id, json_extract(sample, '$.modality'), coalesce(json_extract(sample, '$.position'), 0),
 				coalesce(json_extract(sample, '$.eye'), ''), template_algorithm, template_version, template_quality, template_data
 			FROM watch_samples WHERE template_data IS NOT NULL AND id IN (`+in+`)`, args...)
+		c := s.fields()
 		if err != nil {
 			return fmt.Errorf("sqlite: templates: %w", err)
 		}
@@ -250,6 +260,9 @@ func (s *Store) FindTemplates(ctx context.Context, sampleIDs []string) ([]*huell
 			var t huella.Template
 			if err := rows.Scan(&t.SampleID, &t.Modality, &t.Position, &t.Eye, &t.Algorithm, &t.Version, &t.Quality, &t.Data); err != nil {
 				return fmt.Errorf("sqlite: templates: %w", err)
+			}
+			if err := openTemplate(c, strings.HasPrefix(t.SampleID, "wsm_"), &t); err != nil {
+				return err
 			}
 			list = append(list, &t)
 		}
@@ -348,15 +361,23 @@ func (s *Store) CreateWatchEntry(ctx context.Context, e *huella.WatchEntry) erro
 	id := huella.NewID("wle_", now)
 	sampleIDs := make([]string, len(e.Samples))
 	err = s.inWriteTx(ctx, func(tx *sql.Tx) error {
+		c, err := s.sealing(ctx, tx)
+		if err != nil {
+			return err
+		}
+		sealed, err := c.Seal(aad("watch_entry", id, "biographics"), biographics)
+		if err != nil {
+			return fmt.Errorf("sqlite: seal biographics: %w", err)
+		}
 		var one int
-		err := tx.QueryRowContext(ctx, `SELECT 1 FROM watchlists WHERE id = ?`, e.WatchlistID).Scan(&one)
+		err = tx.QueryRowContext(ctx, `SELECT 1 FROM watchlists WHERE id = ?`, e.WatchlistID).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
 			return huella.Errorf(huella.ENOTFOUND, "watchlist %s not found", e.WatchlistID)
 		} else if err != nil {
 			return fmt.Errorf("sqlite: create watch entry: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO watch_entries (id, watchlist_id, reference, biographics, created_at)
-			VALUES (?, ?, ?, ?, ?)`, id, e.WatchlistID, e.Reference, string(biographics), micros(now)); err != nil {
+			VALUES (?, ?, ?, ?, ?)`, id, e.WatchlistID, e.Reference, sealed, micros(now)); err != nil {
 			return fmt.Errorf("sqlite: create watch entry: %w", err)
 		}
 		for i, smp := range e.Samples {
@@ -371,7 +392,10 @@ func (s *Store) CreateWatchEntry(ctx context.Context, e *huella.WatchEntry) erro
 			var version, quality int
 			var data []byte
 			if t := smp.Template; t != nil {
-				alg, version, quality, data = t.Algorithm, t.Version, t.Quality, t.Data
+				alg, version, quality = t.Algorithm, t.Version, t.Quality
+				if data, err = c.Seal(aad("watch_sample", sampleIDs[i], "template"), t.Data); err != nil {
+					return fmt.Errorf("sqlite: seal template: %w", err)
+				}
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO watch_samples (id, entry_id, ordinal, sample, template_algorithm,
 				template_version, template_quality, template_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -396,9 +420,9 @@ func (s *Store) CreateWatchEntry(ctx context.Context, e *huella.WatchEntry) erro
 const watchEntryColumns = `id, watchlist_id, reference, biographics, created_at, removed_at, removed_by, removal_reason`
 
 // scanWatchEntry reads a row of watchEntryColumns.
-func scanWatchEntry(row interface{ Scan(...any) error }) (*huella.WatchEntry, error) {
+func scanWatchEntry(c huella.FieldCipher, row interface{ Scan(...any) error }) (*huella.WatchEntry, error) {
 	var e huella.WatchEntry
-	var biographics string
+	var biographics []byte
 	var created, removed int64
 	if err := row.Scan(&e.ID, &e.WatchlistID, &e.Reference, &biographics, &created, &removed, &e.RemovedBy, &e.RemovalReason); err != nil {
 		return nil, err
@@ -407,7 +431,11 @@ func scanWatchEntry(row interface{ Scan(...any) error }) (*huella.WatchEntry, er
 	if removed != 0 {
 		e.RemovedAt = fromMicros(removed)
 	}
-	if err := json.Unmarshal([]byte(biographics), &e.Biographics); err != nil {
+	biographics, err := openField(c, aad("watch_entry", e.ID, "biographics"), biographics)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: watch entry %s: %w", e.ID, err)
+	}
+	if err := json.Unmarshal(biographics, &e.Biographics); err != nil {
 		return nil, fmt.Errorf("sqlite: watch entry %s: %w", e.ID, err)
 	}
 	return &e, nil
@@ -418,7 +446,7 @@ func (s *Store) FindWatchEntry(ctx context.Context, id string) (*huella.WatchEnt
 	var e *huella.WatchEntry
 	err := s.inReadTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		e, err = scanWatchEntry(tx.QueryRowContext(ctx, `SELECT `+watchEntryColumns+` FROM watch_entries WHERE id = ?`, id))
+		e, err = scanWatchEntry(s.fields(), tx.QueryRowContext(ctx, `SELECT `+watchEntryColumns+` FROM watch_entries WHERE id = ?`, id))
 		if errors.Is(err, sql.ErrNoRows) {
 			return huella.Errorf(huella.ENOTFOUND, "watch entry %s not found", id)
 		} else if err != nil {
@@ -488,7 +516,7 @@ func (s *Store) watchEntries(ctx context.Context, watchlistID string, after *hue
 		}
 		defer rows.Close()
 		for rows.Next() {
-			e, err := scanWatchEntry(rows)
+			e, err := scanWatchEntry(s.fields(), rows)
 			if err != nil {
 				return fmt.Errorf("sqlite: watch entries: %w", err)
 			}
@@ -745,4 +773,19 @@ func lockHit(ctx context.Context, tx *sql.Tx, id string) (*huella.Hit, error) {
 		return nil, huella.Errorf(huella.ENOTFOUND, "hit %s not found", id)
 	}
 	return list[0], nil
+}
+
+// openTemplate decrypts a template's data: a watch sample's (watch) or an
+// enrolled sample's.
+func openTemplate(c huella.FieldCipher, watch bool, t *huella.Template) error {
+	ad := aad("template", t.SampleID, "data")
+	if watch {
+		ad = aad("watch_sample", t.SampleID, "template")
+	}
+	data, err := openField(c, ad, t.Data)
+	if err != nil {
+		return fmt.Errorf("sqlite: template of sample %s: %w", t.SampleID, err)
+	}
+	t.Data = data
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,15 +21,18 @@ const largeStoreEncounters = 100_000
 // MustFill stores n encounters of samples samples each (at most 13: ten
 // fingers, two irises, a face) at three sites, one
 // minute apart from 2025-01-01, straight in SQL (one transaction, not n
-// audited ones: this builds a large store fast, it does not test writing).
-// It returns the database path, closed.
-func MustFill(tb testing.TB, n, samples int) string {
+// audited ones: this builds a large store fast, it does not test writing),
+// their biographics and offences sealed under MustTestKEK's keys as
+// CreateEncounter seals them, and with withIndex their name and document
+// tokens too. It returns the database path, closed.
+func MustFill(tb testing.TB, n, samples int, withIndex bool) string {
 	tb.Helper()
 	path := filepath.Join(tb.TempDir(), "huella.db")
 	s, err := sqlite.Open(path)
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}
+	ring := MustUseKeys(tb, s)
 	for _, code := range []string{"MX-TAP", "MX-TIJ", "GT-ESC"} {
 		storetest.MustCreateSite(tb, s, code)
 	}
@@ -45,19 +49,6 @@ func MustFill(tb testing.TB, n, samples int) string {
 	const series = `WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?1) `
 	steps := []string{
 		series + `INSERT INTO subjects (id, created_at) SELECT printf('sub_%026d', i), ?2 FROM n`,
-		series + `INSERT INTO encounters (id, subject_id, site_code, captured_at, officer, reason, history_status,
-			history_offence, purpose, nationality, biographics, original_ref, created_at)
-			SELECT printf('enc_%026d', i), printf('sub_%026d', i), CASE i % 3 WHEN 0 THEN 'MX-TAP' WHEN 1 THEN 'MX-TIJ' ELSE 'GT-ESC' END,
-				?2 + i * 60000000, 'usr_00000000000000000000000OFF', 'detention', 'none', '', 'migration-enforcement',
-				CASE i % 4 WHEN 0 THEN 'GTM' WHEN 1 THEN 'HND' WHEN 2 THEN 'SLV' ELSE '' END,
-				printf('{"names":[{"given":"Given%d","family":"Family%d"}],"birth_date":{"year":1990},"sex":"U","documents":[{"type":"passport","number":"P%08d"}]}', i % 300, i % 2000, i),
-				'', ?2 + i * 60000000
-			FROM n`,
-		// The name search index, as CreateEncounter writes it.
-		series + `INSERT INTO encounter_name_words (encounter_id, name_no, word)
-			SELECT printf('enc_%026d', i), 0, printf('given%d', i % 300) FROM n
-			UNION ALL SELECT printf('enc_%026d', i), 0, printf('family%d', i % 2000) FROM n`,
-		series + `INSERT INTO encounter_documents (encounter_id, number) SELECT printf('enc_%026d', i), printf('P%08d', i) FROM n`,
 		series + `, k(j) AS (SELECT 0 UNION ALL SELECT j + 1 FROM k WHERE j + 1 < ?3)
 			INSERT INTO samples (id, encounter_id, ordinal, modality, position, impression, eye, image_ref, format,
 				width, height, ppi, device, quality)
@@ -72,7 +63,50 @@ func MustFill(tb testing.TB, n, samples int) string {
 	if err != nil {
 		tb.Fatalf("begin: %v", err)
 	}
-	for _, step := range steps {
+	// Encounters sealed in Go (the samples' foreign key needs them first).
+	insert, err := tx.Prepare(`INSERT INTO encounters (id, subject_id, site_code, captured_at, officer, reason, history_status,
+		history_offence, purpose, nationality, biographics, original_ref, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		tb.Fatalf("fill: %v", err)
+	}
+	word, _ := tx.Prepare(`INSERT INTO encounter_name_words (encounter_id, name_no, word) VALUES (?, 0, ?)`)
+	document, _ := tx.Prepare(`INSERT INTO encounter_documents (encounter_id, number) VALUES (?, ?)`)
+	sites := []string{"MX-TAP", "MX-TIJ", "GT-ESC"}
+	nationalities := []string{"GTM", "HND", "SLV", ""}
+	if _, err := tx.Exec(steps[0], n, start, samples); err != nil {
+		tb.Fatalf("fill: %v", err)
+	}
+	for i := range n {
+		id := fmt.Sprintf("enc_%026d", i)
+		given, family, number := fmt.Sprintf("Given%d", i%300), fmt.Sprintf("Family%d", i%2000), fmt.Sprintf("P%08d", i)
+		bio := fmt.Sprintf(`{"names":[{"given":%q,"family":%q}],"birth_date":{"year":1990},"sex":"U","documents":[{"type":"passport","number":%q}]}`, given, family, number)
+		sealed, err := ring.Seal([]byte("encounter/"+id+"/biographics"), []byte(bio))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		offence, _ := ring.Seal([]byte("encounter/"+id+"/history_offence"), nil)
+		at := start + int64(i)*60_000_000
+		if _, err := insert.Exec(id, fmt.Sprintf("sub_%026d", i), sites[i%3], at, "usr_00000000000000000000000OFF", "detention", "none",
+			offence, "migration-enforcement", nationalities[i%4], sealed, "", at); err != nil {
+			tb.Fatalf("fill: %v", err)
+		}
+		if !withIndex {
+			continue
+		}
+		// The name search index, as CreateEncounter writes it: every
+		// prefix of every word.
+		for _, w := range []string{strings.ToLower(given), strings.ToLower(family)} {
+			for l := 1; l <= len(w); l++ {
+				if _, err := word.Exec(id, ring.Token("name", w[:l])); err != nil {
+					tb.Fatalf("fill: %v", err)
+				}
+			}
+		}
+		if _, err := document.Exec(id, ring.Token("document", number)); err != nil {
+			tb.Fatalf("fill: %v", err)
+		}
+	}
+	for _, step := range steps[1:] {
 		if _, err := tx.Exec(step, n, start, samples); err != nil {
 			tb.Fatalf("fill: %v", err)
 		}
@@ -86,7 +120,8 @@ func MustFill(tb testing.TB, n, samples int) string {
 	return path
 }
 
-// openAndPing returns how long Open and Ping take: start-up to ready.
+// openAndPing returns how long Open, unwrapping the keys and Ping take:
+// start-up to ready.
 func openAndPing(tb testing.TB, path string) (*sqlite.Store, time.Duration) {
 	tb.Helper()
 	start := time.Now()
@@ -94,6 +129,7 @@ func openAndPing(tb testing.TB, path string) (*sqlite.Store, time.Duration) {
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}
+	MustUseKeys(tb, s)
 	if err := s.Ping(context.Background()); err != nil {
 		tb.Fatalf("Ping: %v", err)
 	}
@@ -108,7 +144,7 @@ func TestOpenLargeStore(t *testing.T) {
 	}
 	t.Parallel()
 	// One sample each keeps the test quick; BenchmarkOpen100k stores 13.
-	path := MustFill(t, largeStoreEncounters, 1)
+	path := MustFill(t, largeStoreEncounters, 1, false)
 	s, took := openAndPing(t, path)
 	defer s.Close()
 	t.Logf("Open+Ping with %d encounters: %v", largeStoreEncounters, took)
@@ -127,7 +163,7 @@ func TestOpenLargeStore(t *testing.T) {
 }
 
 func BenchmarkOpen100k(b *testing.B) {
-	path := MustFill(b, largeStoreEncounters, 13)
+	path := MustFill(b, largeStoreEncounters, 13, false)
 	b.ResetTimer()
 	for b.Loop() {
 		s, _ := openAndPing(b, path)
@@ -138,11 +174,12 @@ func BenchmarkOpen100k(b *testing.B) {
 }
 
 func BenchmarkQueries100k(b *testing.B) {
-	path := MustFill(b, largeStoreEncounters, 13)
+	path := MustFill(b, largeStoreEncounters, 13, true)
 	s, err := sqlite.Open(path)
 	if err != nil {
 		b.Fatalf("Open: %v", err)
 	}
+	MustUseKeys(b, s)
 	defer s.Close()
 	ctx := context.Background()
 	month := huella.EncounterFilter{From: storetest.Date(2025, 2, 1, 0), To: storetest.Date(2025, 3, 1, 0)}
@@ -184,4 +221,37 @@ func search(ctx context.Context, s huella.Store, f huella.EncounterFilter, want 
 		err = fmt.Errorf("%+v: %d encounters, want %d", f, len(list), want)
 	}
 	return err
+}
+
+// BenchmarkReencrypt100k rotates the data key of a store of 100,000
+// encounters and moves every sealed field to the new key, 500 rows per
+// transaction: the rate of "huella keys rotate" on the records.
+func BenchmarkReencrypt100k(b *testing.B) {
+	path := MustFill(b, largeStoreEncounters, 1, false)
+	s, err := sqlite.Open(path)
+	if err != nil {
+		b.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	ring := MustUseKeys(b, s)
+	ctx := context.Background()
+	var rows int
+	var bytes int64
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := ring.Rotate(ctx); err != nil {
+			b.Fatal(err)
+		}
+		var last huella.ReencryptProgress
+		if err := s.Reencrypt(ctx, 500, func(p huella.ReencryptProgress) { last = p }); err != nil {
+			b.Fatal(err)
+		}
+		if last.Rewritten != largeStoreEncounters {
+			b.Fatalf("rewrote %d rows, want %d", last.Rewritten, largeStoreEncounters)
+		}
+		rows += last.Rewritten
+		bytes += last.Bytes
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(bytes)/1e6/b.Elapsed().Seconds(), "MB/s")
 }

@@ -40,6 +40,12 @@ type Store struct {
 	// and is the "now" capture times are validated against. Tests replace
 	// it; Open sets it to time.Now.
 	Now func() time.Time
+	// Keys seals the personal fields (biographics, criminal history
+	// offences, templates) and makes the search tokens. The application
+	// sets it right after Open, before any other call (the keys live in
+	// the store: keyring.Open needs it open); without it, fields are
+	// stored as they are, which only tests of other packages do.
+	Keys huella.FieldCipher
 
 	path  string
 	write *sql.DB // exactly one connection: SQLite has one writer at a time
@@ -69,7 +75,9 @@ func Open(path string) (*Store, error) {
 	common := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", busyTimeout.Milliseconds())
 	s := &Store{Now: time.Now, path: path}
 	// The writer sets WAL (persistent in the file) before any reader opens.
-	s.write, err = sql.Open("sqlite", path+"?"+common+"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
+	// secure_delete zeroes what a write frees, so that a field re-sealed
+	// (or once stored in the clear) leaves no copy in free pages.
+	s.write, err = sql.Open("sqlite", path+"?"+common+"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=secure_delete(1)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
@@ -218,7 +226,7 @@ func backfillNameSearch(ctx context.Context, tx *sql.Tx) error {
 		return err
 	}
 	for _, e := range list {
-		if err := indexEncounter(ctx, tx, e.id, &e.b); err != nil {
+		if err := indexEncounter(ctx, tx, plaintext{}, e.id, &e.b); err != nil {
 			return err
 		}
 	}

@@ -14,24 +14,48 @@ import (
 	"time"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/keyring"
 	"github.com/huella-abis/huella/sqlite"
 	"github.com/huella-abis/huella/storetest"
 )
 
-// MustOpen opens a store in a new temporary directory and closes it when
-// the test ends.
+// MustOpen opens a store in a new temporary directory, with its fields
+// sealed by keys under MustTestKEK, and closes it when the test ends.
 func MustOpen(tb testing.TB) *sqlite.Store {
 	tb.Helper()
 	s, err := sqlite.Open(filepath.Join(tb.TempDir(), "huella.db"))
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}
+	MustUseKeys(tb, s)
 	tb.Cleanup(func() {
 		if err := s.Close(); err != nil {
 			tb.Errorf("Close: %v", err)
 		}
 	})
 	return s
+}
+
+// MustTestKEK is the key-encryption key of the tests' stores.
+func MustTestKEK(tb testing.TB) *keyring.LocalKEK {
+	tb.Helper()
+	k, err := keyring.NewLocalKEK([]byte("huella sqlite tests' kek 32 byte"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return k
+}
+
+// MustUseKeys opens the store's keyring under MustTestKEK and seals its fields
+// with it.
+func MustUseKeys(tb testing.TB, s *sqlite.Store) *keyring.Keyring {
+	tb.Helper()
+	ring, err := keyring.Open(context.Background(), MustTestKEK(tb), s, keyring.Options{})
+	if err != nil {
+		tb.Fatalf("keyring.Open: %v", err)
+	}
+	s.Keys = ring
+	return ring
 }
 
 func TestStore(t *testing.T) {

@@ -24,6 +24,7 @@ import (
 	hhttp "github.com/huella-abis/huella/http"
 	"github.com/huella-abis/huella/http/console"
 	"github.com/huella-abis/huella/internal/requestid"
+	"github.com/huella-abis/huella/keyring"
 	"github.com/huella-abis/huella/match"
 	"github.com/huella-abis/huella/postgres"
 	"github.com/huella-abis/huella/sqlite"
@@ -33,12 +34,20 @@ import (
 // under Data) run one facility on one box; a PostgreSQL DSN moves the
 // records to a server.
 type Config struct {
-	Addr     string        // listen address of the API and console
-	Data     string        // data directory: database, blobs, key
-	KeyFile  string        // data key; default Data/keys/data.key
-	Postgres string        // PostgreSQL DSN; empty uses SQLite in Data
-	Blobs    string        // image store: empty for Data/blobs, or s3://BUCKET[/PREFIX]?endpoint=…
-	Forward  ForwardConfig // forwarding to partners (serve; partner.go)
+	Addr string // listen address of the API and console
+	Data string // data directory: database, blobs, key
+	// KeyFile is the key-encryption key (KEK) that wraps the data keys
+	// kept in the store; default DATA.key, beside (outside) the data
+	// directory. $HUELLA_KEK (hex or base64) gives the KEK instead of a
+	// file. A data directory from before the key hierarchy has it at
+	// DATA/keys/data.key.
+	KeyFile string
+	// AllowKeyInData lets the KEK file be inside the data directory,
+	// where every copy of the data carries its own key (demo allows it).
+	AllowKeyInData bool
+	Postgres       string        // PostgreSQL DSN; empty uses SQLite in Data
+	Blobs          string        // image store: empty for Data/blobs, or s3://BUCKET[/PREFIX]?endpoint=…
+	Forward        ForwardConfig // forwarding to partners (serve; partner.go)
 	// MetricsAddr, when set, serves /metrics there instead of on Addr;
 	// MetricsToken, when set, is the bearer token /metrics requires.
 	MetricsAddr, MetricsToken string
@@ -93,7 +102,8 @@ func (c *Config) registerFlags(fs *flag.FlagSet, withAddr bool) {
 		fs.DurationVar(&c.AuditEvery, "audit-checkpoint-every", envDuration("HUELLA_AUDIT_CHECKPOINT_EVERY", audit.DefaultCheckpointEvery), "sign an audit checkpoint this often when the chain grew ($HUELLA_AUDIT_CHECKPOINT_EVERY)")
 	}
 	fs.StringVar(&c.Data, "data", envOr("HUELLA_DATA", "./huella-data"), "data directory ($HUELLA_DATA)")
-	fs.StringVar(&c.KeyFile, "key-file", os.Getenv("HUELLA_KEY_FILE"), "data key file, default DATA/keys/data.key ($HUELLA_KEY_FILE)")
+	fs.StringVar(&c.KeyFile, "key-file", os.Getenv("HUELLA_KEY_FILE"), "key-encryption key file, outside the data directory; default DATA.key beside it ($HUELLA_KEY_FILE; or the key itself in $HUELLA_KEK, hex or base64)")
+	fs.BoolVar(&c.AllowKeyInData, "allow-key-in-data", os.Getenv("HUELLA_ALLOW_KEY_IN_DATA") == "true", "accept a key file inside the data directory, where a copy of the data carries its key ($HUELLA_ALLOW_KEY_IN_DATA=true)")
 	fs.StringVar(&c.Postgres, "postgres", os.Getenv("HUELLA_POSTGRES"), "PostgreSQL DSN; empty uses SQLite in the data directory ($HUELLA_POSTGRES)")
 	fs.StringVar(&c.Blobs, "blobs", os.Getenv("HUELLA_BLOBS"), "image store: empty for DATA/blobs, or s3://BUCKET[/PREFIX]?endpoint=HOST:PORT[&region=R][&insecure=true] with $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY ($HUELLA_BLOBS)")
 	registerLogLevel(fs)
@@ -150,8 +160,8 @@ func (c *Config) checkExisting() error {
 	if fi, err := os.Stat(c.Data); err != nil || !fi.IsDir() {
 		return fmt.Errorf("data directory %s does not exist (give --data or $HUELLA_DATA)", c.Data)
 	}
-	if _, err := os.Stat(c.KeyFile); err != nil {
-		return fmt.Errorf("data key %s does not exist: is %s a Huella data directory?", c.KeyFile, c.Data)
+	if _, err := os.Stat(c.KeyFile); err != nil && os.Getenv("HUELLA_KEK") == "" {
+		return fmt.Errorf("key %s does not exist: is %s a Huella data directory? (give --key-file or $HUELLA_KEK)", c.KeyFile, c.Data)
 	}
 	if c.Postgres == "" {
 		if _, err := os.Stat(filepath.Join(c.Data, "huella.db")); err != nil {
@@ -189,12 +199,16 @@ type App struct {
 	HTTP   *hhttp.Server
 	// Identifier is set by StartIdentification (serve, demo): commands that
 	// only manage records do without the engines.
-	Identifier  *match.Identifier
-	key         []byte
-	cancel      context.CancelFunc
-	wg          sync.WaitGroup
-	forwarding  *forwarding         // set by StartForwarding (serve)
-	checkpoints *audit.Checkpointer // set by StartAuditCheckpoints (serve)
+	Identifier *match.Identifier
+	// Keys holds the store's keys, unwrapped by the KEK.
+	Keys   *keyring.Keyring
+	key    []byte
+	cancel context.CancelFunc
+	// stopReencryption stops StartReencryption's work (serve).
+	stopReencryption context.CancelFunc
+	wg               sync.WaitGroup
+	forwarding       *forwarding         // set by StartForwarding (serve)
+	checkpoints      *audit.Checkpointer // set by StartAuditCheckpoints (serve)
 	// auditNotes is the same, for the forwarder's workers to read the
 	// newest checkpoint from (deliveries carry it).
 	auditNotes atomic.Pointer[audit.Checkpointer]
@@ -220,14 +234,18 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 			return nil, err
 		}
 	}
-	if cfg.KeyFile == "" {
-		cfg.KeyFile = filepath.Join(cfg.Data, "keys", "data.key")
-	}
+	cfg.KeyFile = cfg.keyFile()
 	if cfg.Existing {
 		if err := cfg.checkExisting(); err != nil {
 			return nil, err
 		}
-	} else if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+	}
+	// The key first: a key refused or missing leaves nothing written.
+	kek, kekExisted, err := cfg.loadKEK()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	if cfg.AuditKeyFile == "" {
@@ -243,14 +261,6 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 		cfg.PartnerFileDir = abs
 	}
 	a := &App{Config: cfg, Logger: logger}
-	key, err := blob.LoadOrCreateKey(cfg.KeyFile)
-	if err != nil {
-		return nil, err
-	}
-	a.key = key
-	if a.Blobs, err = openBlobs(ctx, cfg, key); err != nil {
-		return nil, err
-	}
 	if cfg.Postgres != "" {
 		a.Store, err = postgres.Open(ctx, cfg.Postgres)
 	} else {
@@ -258,6 +268,15 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if a.Keys, err = openKeyring(ctx, cfg, kek, kekExisted, a.Store); err != nil {
+		a.Store.Close()
+		return nil, err
+	}
+	a.key = a.Keys.BlobKey()
+	if a.Blobs, err = openBlobs(ctx, cfg, a.key); err != nil {
+		a.Store.Close()
+		return nil, err
 	}
 	a.Enroll = enroll.NewService(a.Store, a.Blobs)
 	a.Enroll.Logger = logger.With("component", "enroll")
@@ -363,6 +382,9 @@ func (a *App) Close() error {
 	}
 	if a.cancel != nil {
 		a.cancel()
+	}
+	if a.stopReencryption != nil {
+		a.stopReencryption()
 	}
 	a.wg.Wait()
 	if a.checkpoints != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/huella-abis/huella/audit"
 	"github.com/huella-abis/huella/blob"
 	"github.com/huella-abis/huella/internal/buildinfo"
+	"github.com/huella-abis/huella/keyring"
 	"github.com/huella-abis/huella/sqlite"
 )
 
@@ -90,11 +91,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	dest := fs.Arg(0)
 	src := cfg.Data
-	keyFile := cfg.KeyFile
-	if keyFile == "" {
-		keyFile = filepath.Join(src, "keys", "data.key")
-	}
-	key, err := readKey(keyFile)
+	key, err := readKEK(cfg)
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
@@ -192,16 +189,13 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
-	keyFile := cfg.KeyFile
-	if keyFile == "" {
-		keyFile = filepath.Join(data, "keys", "data.key")
-	}
-	key, err := readKey(keyFile)
+	keyFile := cfg.keyFile()
+	key, err := readKEK(cfg)
 	if err != nil {
-		return fmt.Errorf("restore: the backup needs data key %s at %s (backups never hold keys): %w", m.DataKeyID, keyFile, err)
+		return fmt.Errorf("restore: the backup needs data key %s at %s or in $HUELLA_KEK (backups never hold keys): %w", m.DataKeyID, keyFile, err)
 	}
 	if id := dataKeyID(key); id != m.DataKeyID {
-		return fmt.Errorf("restore: %s is data key %s; the backup was encrypted with %s", keyFile, id, m.DataKeyID)
+		return fmt.Errorf("restore: %s is key %s; the backup was encrypted with %s", keyFile, id, m.DataKeyID)
 	}
 	for _, name := range []string{"huella.db", "blobs"} {
 		if _, err := os.Stat(filepath.Join(data, name)); err == nil {
@@ -224,8 +218,24 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if _, err := copyFile(filepath.Join(src, "huella.db"), filepath.Join(staging, "huella.db")); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
-	blobs, err := blob.NewFileStore(filepath.Join(staging, "blobs"), key)
+	// The blob key is in the store, wrapped by the KEK.
+	store, err := sqlite.Open(filepath.Join(staging, "huella.db"))
 	if err != nil {
+		return fmt.Errorf("restore: open the copy: %w", err)
+	}
+	kek, err := keyring.NewLocalKEK(key)
+	if err != nil {
+		store.Close()
+		return fmt.Errorf("restore: %w", err)
+	}
+	ring, err := openKeyring(ctx, Config{Data: staging}, kek, true, store)
+	if err != nil {
+		store.Close()
+		return fmt.Errorf("restore: %w", err)
+	}
+	blobs, err := blob.NewFileStore(filepath.Join(staging, "blobs"), ring.BlobKey())
+	if err != nil {
+		store.Close()
 		return fmt.Errorf("restore: %w", err)
 	}
 	names := make([]string, 0, len(m.Blobs))
@@ -236,24 +246,24 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	p := newProgress(stderr, "restore: blobs checked and copied", len(names))
 	for _, rel := range names {
 		if err := ctx.Err(); err != nil {
+			store.Close()
 			return err
 		}
 		if err := checkSum(filepath.Join(src, "blobs", rel), m.Blobs[rel]); err != nil {
+			store.Close()
 			return fmt.Errorf("restore: blob %s: %w", rel, err)
 		}
 		if _, err := copyFile(filepath.Join(src, "blobs", rel), filepath.Join(staging, "blobs", rel)); err != nil {
+			store.Close()
 			return fmt.Errorf("restore: %w", err)
 		}
 		if _, err := blobs.Get(ctx, filepath.Base(rel)); err != nil {
+			store.Close()
 			return fmt.Errorf("restore: %w", err)
 		}
 		p.Add(1)
 	}
 	p.Done()
-	store, err := sqlite.Open(filepath.Join(staging, "huella.db"))
-	if err != nil {
-		return fmt.Errorf("restore: open the copy: %w", err)
-	}
 	r, err := audit.Verify(ctx, store)
 	if err == nil && r.Break != nil {
 		err = fmt.Errorf("audit chain broken at %s", r.Break)
@@ -302,13 +312,21 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-// readKey reads an existing data key; unlike blob.LoadOrCreateKey it
-// never makes one.
-func readKey(path string) ([]byte, error) {
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("data key: %w", err)
+// readKEK reads the existing key-encryption key ($HUELLA_KEK or the key
+// file) and returns its bytes; it never makes one.
+func readKEK(cfg Config) ([]byte, error) {
+	if text := os.Getenv("HUELLA_KEK"); text != "" {
+		k, err := keyring.ParseKEK(text)
+		if err != nil {
+			return nil, err
+		}
+		return k.Raw(), nil
 	}
-	return blob.LoadOrCreateKey(path)
+	k, err := keyring.LoadKEKFile(cfg.keyFile())
+	if err != nil {
+		return nil, err
+	}
+	return k.Raw(), nil
 }
 
 // makeEmptyDir creates dir (0700) or accepts it if it exists and is empty.

@@ -57,7 +57,7 @@ func TestBackupRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := os.ReadFile(filepath.Join(data, "keys", "data.key"))
+	key, err := os.ReadFile(data + ".key") // the key-encryption key, beside the data directory
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,13 +79,12 @@ func TestBackupRestore(t *testing.T) {
 		other := t.TempDir()
 		MustRun(t, "site", "add", "--data", other, "--code", "MX-TAP", "--name", "Other", "--country", "MEX", "--tz", "America/Mexico_City") // makes another key
 		err := Run(context.Background(), []string{"restore", "--data", filepath.Join(other, "new"),
-			"--key-file", filepath.Join(other, "keys", "data.key"), dest}, io.Discard, io.Discard)
+			"--key-file", other + ".key", dest}, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), "was encrypted with") {
 			t.Errorf("restore with another key: %v", err)
 		}
 	})
-	os.MkdirAll(filepath.Join(restored, "keys"), 0o700)
-	if err := os.WriteFile(filepath.Join(restored, "keys", "data.key"), key, 0o600); err != nil {
+	if err := os.WriteFile(restored+".key", key, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	t.Run("ErrTampered", func(t *testing.T) {

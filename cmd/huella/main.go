@@ -58,6 +58,7 @@ var commands = map[string]command{
 	"eval":        runEval,
 	"export":      runExport,
 	"import":      runImport,
+	"keys":        runKeys,
 	"nist":        runNist,
 	"openapi":     runOpenAPI,
 	"wsq":         runWSQ,
@@ -153,6 +154,7 @@ Commands:
   user      add a user and print its API token
   purge     erase a subject on order, subjects past retention, or orphan blobs
   audit     verify the hash-chained audit trail
+  keys      key status, rotation of the data key, re-encryption of the records
   backup    copy the store, images and key manifest to a directory, online
   restore   check a backup and restore it into an empty data directory
   version   print the version, commit and Go version

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,7 +14,6 @@ import (
 	"time"
 
 	"github.com/huella-abis/huella"
-	"github.com/huella-abis/huella/blob"
 	"github.com/huella-abis/huella/sqlite"
 	"github.com/huella-abis/huella/storetest"
 )
@@ -31,19 +32,9 @@ func mustPurgeData(t *testing.T) *purgeData {
 	t.Helper()
 	d := &purgeData{dir: t.TempDir()}
 	MustRun(t, "site", "add", "--data", d.dir, "--code", "MX-TAP", "--name", "Tapachula", "--country", "MEX", "--tz", "America/Mexico_City")
-	store, err := sqlite.Open(filepath.Join(d.dir, "huella.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	key, err := blob.LoadOrCreateKey(filepath.Join(d.dir, "keys", "data.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := blob.NewFileStore(filepath.Join(d.dir, "blobs"), key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := mustOpenApp(t, d.dir)
+	defer app.Close()
+	store, blobs := app.Store.(*sqlite.Store), app.Blobs
 	ctx := storetest.Context()
 	create := func(e *huella.Encounter, expired bool) *huella.Encounter {
 		t.Helper()
@@ -86,11 +77,9 @@ func mustPurgeData(t *testing.T) *purgeData {
 // subjects returns whether each encounter's subject is still found.
 func (d *purgeData) found(t *testing.T, list []*huella.Encounter) []bool {
 	t.Helper()
-	store, err := sqlite.Open(filepath.Join(d.dir, "huella.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	app := mustOpenApp(t, d.dir)
+	defer app.Close()
+	store := app.Store
 	var out []bool
 	for _, e := range list {
 		_, err := store.FindSubject(context.Background(), e.SubjectID)
@@ -202,9 +191,9 @@ func TestPurgeSubjectAndOrphans(t *testing.T) {
 	}
 	// An orphan, as a crash between a purge's commit and its deletions
 	// leaves: written two days ago, named by no record.
-	key, _ := blob.LoadOrCreateKey(filepath.Join(d.dir, "keys", "data.key"))
-	blobs, _ := blob.NewFileStore(filepath.Join(d.dir, "blobs"), key)
-	orphan, err := blobs.Put(context.Background(), []byte("an image whose record is gone"))
+	app := mustOpenApp(t, d.dir)
+	orphan, err := app.Blobs.Put(context.Background(), []byte("an image whose record is gone"))
+	app.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,4 +218,15 @@ func TestPurgeSubjectAndOrphans(t *testing.T) {
 			}
 		}
 	}
+}
+
+// mustOpenApp opens the data directory as the commands do (its keys, its
+// blobs); the caller closes it.
+func mustOpenApp(t *testing.T, dir string) *App {
+	t.Helper()
+	app, err := OpenApp(context.Background(), Config{Data: dir, Existing: true}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app
 }

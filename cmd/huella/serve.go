@@ -30,11 +30,14 @@ func startServing(ctx context.Context, name string, args []string, stderr io.Wri
 	if err := parseFlags(fs, args, 0); err != nil {
 		return nil, err
 	}
+	if name == "demo" {
+		cfg.AllowKeyInData = true // a demonstration's data is not to keep
+	}
 	app, err := OpenApp(ctx, cfg, newLogger(stderr))
 	if err != nil {
 		return nil, err
 	}
-	for _, start := range []func(context.Context) error{app.StartIdentification, app.StartForwarding, app.StartAuditCheckpoints} {
+	for _, start := range []func(context.Context) error{app.StartIdentification, app.StartForwarding, app.StartAuditCheckpoints, app.StartReencryption} {
 		if err := start(ctx); err != nil {
 			app.Close()
 			return nil, err

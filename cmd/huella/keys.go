@@ -1,0 +1,311 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/keyring"
+	"github.com/huella-abis/huella/postgres"
+	"github.com/huella-abis/huella/sqlite"
+)
+
+// keyFile returns the KEK file the configuration names: --key-file, else
+// DATA/keys/data.key when a data directory from before the key hierarchy
+// has one there, else DATA.key beside the data directory.
+func (c *Config) keyFile() string {
+	if c.KeyFile != "" {
+		return c.KeyFile
+	}
+	legacy := filepath.Join(c.Data, "keys", "data.key")
+	if _, err := os.Stat(legacy); err == nil {
+		return legacy
+	}
+	return filepath.Clean(c.Data) + ".key"
+}
+
+// loadKEK returns the key-encryption key: $HUELLA_KEK, else the key file.
+// A key file inside the data directory is refused unless AllowKeyInData; a
+// missing one is created only for a data directory that holds no database
+// yet (PostgreSQL's keys are checked by openKeyring). It reports whether
+// the key existed before.
+func (c *Config) loadKEK() (kek keyring.KEK, existed bool, err error) {
+	if text := os.Getenv("HUELLA_KEK"); text != "" {
+		k, err := keyring.ParseKEK(text)
+		if err != nil {
+			return nil, false, fmt.Errorf("$HUELLA_KEK: %w", err)
+		}
+		return k, true, nil
+	}
+	path := c.keyFile()
+	if keyring.Inside(path, c.Data) && !c.AllowKeyInData {
+		return nil, false, &ConfigError{"key-file", fmt.Sprintf("the key %s is inside the data directory %s, so every copy of the data would carry its key: "+
+			"move it out (for example to %s.key, or give --key-file or $HUELLA_KEK), or accept the risk with --allow-key-in-data",
+			path, c.Data, filepath.Clean(c.Data))}
+	}
+	k, err := keyring.LoadKEKFile(path)
+	if err == nil {
+		return k, true, nil
+	}
+	if !keyring.IsNotExist(err) {
+		return nil, false, err
+	}
+	if c.Postgres == "" {
+		if _, err := os.Stat(filepath.Join(c.Data, "huella.db")); err == nil {
+			return nil, false, fmt.Errorf("key %s does not exist, and the database in %s is encrypted under it: give --key-file or $HUELLA_KEK", path, c.Data)
+		}
+	}
+	if c.Existing {
+		return nil, false, fmt.Errorf("key %s does not exist (give --key-file or $HUELLA_KEK)", path)
+	}
+	k, err = keyring.CreateKEKFile(path)
+	return k, false, err
+}
+
+// keyedStore is a store that keeps its keys and seals its fields.
+type keyedStore interface {
+	huella.KeyStore
+	huella.Reencrypter
+}
+
+// openKeyring unwraps the store's keys with the KEK (creating them in a new
+// store) and makes the store seal with them. The images of a data
+// directory from before the key hierarchy were sealed with the key file
+// itself: it becomes the blob key.
+func openKeyring(ctx context.Context, cfg Config, kek keyring.KEK, kekExisted bool, store huella.Store) (*keyring.Keyring, error) {
+	ks, ok := store.(keyedStore)
+	if !ok {
+		return nil, fmt.Errorf("the %T store keeps no keys", store)
+	}
+	keys, err := ks.ListKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var opt keyring.Options
+	if len(keys) == 0 {
+		if local, ok := kek.(*keyring.LocalKEK); ok && kekExisted && hasLegacyData(ctx, cfg, ks) {
+			opt.LegacyBlobKey = local.Raw()
+		}
+	}
+	ring, err := keyring.Open(ctx, kek, ks, opt)
+	if err != nil {
+		return nil, err
+	}
+	switch s := store.(type) {
+	case *sqlite.Store:
+		s.Keys = ring
+	case *postgres.Store:
+		s.Keys = ring
+	}
+	return ring, nil
+}
+
+// hasLegacyData reports whether a store without keys already holds records
+// or images: written before the key hierarchy, with the key file as the
+// data key.
+func hasLegacyData(ctx context.Context, cfg Config, ks keyedStore) bool {
+	if u, err := ks.KeyUsage(ctx); err == nil && len(u) > 0 {
+		return true
+	}
+	if cfg.Blobs != "" {
+		return true // a bucket: assume it holds images sealed with the key file
+	}
+	entries, err := os.ReadDir(filepath.Join(cfg.Data, "blobs"))
+	return err == nil && len(entries) > 0
+}
+
+const keysUsage = `usage:
+  huella keys status              the KEK, the keys and how many fields each seals
+  huella keys rotate [--batch N]  make a new data key, move every record to it, retire the old keys
+  huella keys reencrypt [--batch N]  resume a rotation cut short (or seal a store from before encryption)`
+
+// runKeys runs "huella keys VERB".
+func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New(keysUsage)
+	}
+	if isHelp(args[0]) {
+		return printHelp(stdout, keysUsage)
+	}
+	verb := args[0]
+	var cfg Config
+	fs := flag.NewFlagSet("keys "+verb, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfg.registerFlags(fs, false)
+	batch := 500
+	if verb == "rotate" || verb == "reencrypt" {
+		fs.IntVar(&batch, "batch", batch, "records re-encrypted per transaction")
+	}
+	switch verb {
+	case "status", "rotate", "reencrypt":
+	default:
+		return fmt.Errorf("unknown verb %q\n%s", verb, keysUsage)
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	cfg.Existing = true
+	app, err := OpenApp(ctx, cfg, newLogger(stderr))
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	ks := app.Store.(keyedStore)
+	ctx = huella.NewContextWithPurpose(ctx, huella.PurposeAdministration)
+	switch verb {
+	case "status":
+		return keysStatus(ctx, app, ks, stdout)
+	case "rotate":
+		id, err := app.Keys.Rotate(ctx)
+		if err != nil {
+			return err
+		}
+		event := huella.NewAuditEvent(ctx, huella.ActionKeyCreate, "key/"+id, "")
+		event.Detail = "purpose=data rotation"
+		if err := app.Store.AppendAudit(ctx, event); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "new data key %s is active; moving the records to it\n", id)
+	}
+	return reencryptAndRetire(ctx, app, ks, batch, stdout, stderr)
+}
+
+// reencryptAndRetire moves every record to the active key, then retires
+// the data keys nothing uses any more.
+func reencryptAndRetire(ctx context.Context, app *App, ks keyedStore, batch int, stdout, stderr io.Writer) error {
+	start := time.Now()
+	var last huella.ReencryptProgress
+	var p *progress
+	table := ""
+	err := ks.Reencrypt(ctx, batch, func(r huella.ReencryptProgress) {
+		if r.Table != table {
+			if p != nil {
+				p.Done()
+			}
+			table = r.Table
+			p = newProgress(stderr, "keys: "+r.Table, r.Pending)
+			last.Rewritten = r.Rewritten
+		}
+		p.Add(r.Rewritten - last.Rewritten)
+		last = r
+	})
+	if p != nil {
+		p.Done()
+	}
+	if err != nil {
+		return fmt.Errorf("re-encrypt (run \"huella keys reencrypt\" to resume): %w", err)
+	}
+	secs := time.Since(start).Seconds()
+	fmt.Fprintf(stdout, "re-encrypted %d records (%.1f MB) in %.1f s: %.0f records/s, %.2f MB/s\n",
+		last.Rewritten, float64(last.Bytes)/1e6, secs, float64(last.Rewritten)/secs, float64(last.Bytes)/1e6/secs)
+	usage, err := ks.KeyUsage(ctx)
+	if err != nil {
+		return err
+	}
+	active := app.Keys.ActiveKeyID()
+	for _, id := range app.Keys.DataKeyIDs() {
+		if id == active || usage[id] > 0 {
+			continue
+		}
+		if err := app.Keys.Retire(ctx, id); err != nil {
+			return err
+		}
+		if err := app.Store.AppendAudit(ctx, huella.NewAuditEvent(ctx, huella.ActionKeyRetire, "key/"+id, "")); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "data key %s retired\n", id)
+	}
+	return nil
+}
+
+func keysStatus(ctx context.Context, app *App, ks keyedStore, stdout io.Writer) error {
+	keys, err := ks.ListKeys(ctx)
+	if err != nil {
+		return err
+	}
+	usage, err := ks.KeyUsage(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "KEK %s\n", app.Keys.KEKID())
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KEY\tPURPOSE\tSTATE\tFIELDS\tCREATED")
+	for _, k := range keys {
+		state := "in use"
+		switch {
+		case !k.RetiredAt.IsZero():
+			state = "retired " + k.RetiredAt.Format(time.DateOnly)
+		case k.Active:
+			state = "active"
+		}
+		fields := "-"
+		if k.Purpose == huella.KeyPurposeData {
+			fields = fmt.Sprint(usage[k.ID])
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.ID, k.Purpose, state, fields, k.CreatedAt.Format(time.DateTime))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if n := usage[""]; n > 0 {
+		fmt.Fprintf(stdout, "%d fields are not encrypted yet (written before encryption at rest): run \"huella keys reencrypt\"\n", n)
+	}
+	var others []string
+	for id := range usage {
+		if id != "" && id != app.Keys.ActiveKeyID() {
+			others = append(others, id)
+		}
+	}
+	sort.Strings(others)
+	if len(others) > 0 {
+		fmt.Fprintf(stdout, "fields under older keys %s: run \"huella keys reencrypt\"\n", strings.Join(others, ", "))
+	}
+	return nil
+}
+
+// StartReencryption moves, in the background, the records a rotation cut
+// short left under an older key (or a store from before encryption left in
+// the clear) to the active key, then retires the keys nothing uses.
+func (a *App) StartReencryption(ctx context.Context) error {
+	ks, ok := a.Store.(keyedStore)
+	if !ok || a.Keys == nil {
+		return nil
+	}
+	ctx, a.stopReencryption = context.WithCancel(ctx)
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		usage, err := ks.KeyUsage(ctx)
+		if err != nil {
+			a.Logger.Error("key usage", "err", err)
+			return
+		}
+		active := a.Keys.ActiveKeyID()
+		pending := 0
+		for id, n := range usage {
+			if id != active {
+				pending += n
+			}
+		}
+		if pending == 0 && len(a.Keys.DataKeyIDs()) == 1 {
+			return
+		}
+		a.Logger.Info("re-encryption started", "fields", pending, "key", active)
+		ctx := huella.NewContextWithPurpose(ctx, huella.PurposeAdministration)
+		if err := reencryptAndRetire(ctx, a, ks, 500, io.Discard, io.Discard); err != nil {
+			a.Logger.Error("re-encryption failed", "err", err)
+			return
+		}
+		a.Logger.Info("re-encryption done", "key", active)
+	}()
+	return nil
+}

@@ -1,0 +1,95 @@
+package huella
+
+import (
+	"context"
+	"time"
+)
+
+// FieldCipher encrypts personal data before it reaches a store: the
+// biographics, criminal history and templates of each record, sealed with
+// the record's ID (and the field's name) as associated data so that a
+// ciphertext moved to another record or field fails to open. Every
+// ciphertext names the data key that sealed it. Token gives the keyed
+// blind-index tokens name and document search compare instead of the words.
+// Implementation: keyring.Keyring.
+type FieldCipher interface {
+	// Seal encrypts plain under the active data key with aad.
+	Seal(aad, plain []byte) ([]byte, error)
+	// Open decrypts what Seal returned; a ciphertext that fails
+	// authentication, or names a key that is not held, is an error.
+	Open(aad, sealed []byte) ([]byte, error)
+	// Sealed reports whether b is a ciphertext of Seal, and under which key.
+	Sealed(b []byte) (keyID string, ok bool)
+	// ActiveKeyID names the key Seal uses now.
+	ActiveKeyID() string
+	// Token returns the blind-index token of a search term of the kind
+	// ("name", "document"): equal terms give equal tokens, and tokens
+	// reveal nothing without the key.
+	Token(kind, term string) []byte
+	// Reload reads the keys again: another process may have rotated.
+	Reload(ctx context.Context) error
+}
+
+// Audit actions of key management.
+const (
+	ActionKeyCreate    = "key.create"    // a key made (object key/ID)
+	ActionKeyRetire    = "key.retire"    // a data key forgotten once nothing used it
+	ActionKeyReencrypt = "key.reencrypt" // a batch of records moved to the active key
+)
+
+// Purposes of the keys a KeyStore holds.
+const (
+	KeyPurposeData  = "data"  // seals fields (and is rotated)
+	KeyPurposeIndex = "index" // keys the blind-index tokens (kept: rotating it means re-indexing)
+	KeyPurposeBlob  = "blob"  // the key the BlobStore seals and names images with
+)
+
+// WrappedKey is a key as a store keeps it: encrypted by a key-encryption key
+// (KEK) that is never in the store.
+type WrappedKey struct {
+	ID        string    // public ID, written in every ciphertext of the key
+	Purpose   string    // KeyPurposeData, KeyPurposeIndex or KeyPurposeBlob
+	KEKID     string    // the ID of the KEK that wrapped it
+	Wrapped   []byte    // nil once retired
+	Active    bool      // the data key new ciphertexts are sealed with
+	CreatedAt time.Time //
+	RetiredAt time.Time // zero while in use
+}
+
+// KeyStore keeps the wrapped keys next to the records they protect, so that
+// every process sharing a store shares its keys. Its methods are not
+// audited: "huella keys" audits the rotations and retirements it makes. Implementations:
+// sqlite.Store, postgres.Store.
+type KeyStore interface {
+	// ListKeys returns every key, retired ones included, oldest first.
+	ListKeys(ctx context.Context) ([]*WrappedKey, error)
+	// AddKey stores a new key; when it is Active, every other key of its
+	// purpose stops being active in the same transaction. ECONFLICT if the
+	// ID is taken.
+	AddKey(ctx context.Context, k *WrappedKey) error
+	// RetireKey forgets the wrapped key and records when. ENOTFOUND;
+	// ECONFLICT for the active key.
+	RetireKey(ctx context.Context, id string, at time.Time) error
+}
+
+// Reencrypter moves the records of a store to the active data key.
+// Implementations: sqlite.Store, postgres.Store.
+type Reencrypter interface {
+	// Reencrypt seals every field not sealed with the active data key
+	// (or not sealed at all: a store from before encryption, whose rows it
+	// also re-indexes) with it, in batches of batch rows, each its own
+	// transaction, calling progress after each. It is online (writers go
+	// on) and resumable: run again after a crash, it carries on.
+	Reencrypt(ctx context.Context, batch int, progress func(ReencryptProgress)) error
+	// KeyUsage counts the sealed fields by data key ID, "" for fields not
+	// sealed at all.
+	KeyUsage(ctx context.Context) (map[string]int, error)
+}
+
+// ReencryptProgress is how far Reencrypt is.
+type ReencryptProgress struct {
+	Table     string // the table being moved
+	Pending   int    // its rows not under the active key when the table began
+	Rewritten int    // rows rewritten so far, every table
+	Bytes     int64  // ciphertext bytes written so far
+}

@@ -1,0 +1,376 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/huella-abis/huella"
+)
+
+var _ huella.KeyStore = (*Store)(nil)
+
+// ListKeys returns every key, retired ones included, oldest first.
+func (s *Store) ListKeys(ctx context.Context) ([]*huella.WrappedKey, error) {
+	rows, err := s.read.QueryContext(ctx, `SELECT id, purpose, kek_id, wrapped, active, created_at, retired_at
+		FROM keys ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: keys: %w", err)
+	}
+	defer rows.Close()
+	var list []*huella.WrappedKey
+	for rows.Next() {
+		var k huella.WrappedKey
+		var created, retired int64
+		if err := rows.Scan(&k.ID, &k.Purpose, &k.KEKID, &k.Wrapped, &k.Active, &created, &retired); err != nil {
+			return nil, fmt.Errorf("sqlite: keys: %w", err)
+		}
+		k.CreatedAt = fromMicros(created)
+		if retired != 0 {
+			k.RetiredAt = fromMicros(retired)
+		}
+		list = append(list, &k)
+	}
+	return list, rows.Err()
+}
+
+// AddKey stores a new key; an active one deactivates the others of its
+// purpose in the same transaction. ECONFLICT if the ID is taken.
+func (s *Store) AddKey(ctx context.Context, k *huella.WrappedKey) error {
+	return s.inWriteTx(ctx, func(tx *sql.Tx) error {
+		if k.Active {
+			if _, err := tx.ExecContext(ctx, `UPDATE keys SET active = 0 WHERE purpose = ?`, k.Purpose); err != nil {
+				return fmt.Errorf("sqlite: add key: %w", err)
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO keys (id, purpose, kek_id, wrapped, active, created_at, retired_at)
+			VALUES (?, ?, ?, ?, ?, ?, 0)`, k.ID, k.Purpose, k.KEKID, k.Wrapped, k.Active, micros(k.CreatedAt))
+		if isUniqueViolation(err) {
+			return huella.Errorf(huella.ECONFLICT, "key %s exists", k.ID)
+		} else if err != nil {
+			return fmt.Errorf("sqlite: add key: %w", err)
+		}
+		return nil
+	})
+}
+
+// RetireKey forgets the wrapped key. ENOTFOUND; ECONFLICT for the active
+// key.
+func (s *Store) RetireKey(ctx context.Context, id string, at time.Time) error {
+	return s.inWriteTx(ctx, func(tx *sql.Tx) error {
+		var active bool
+		err := tx.QueryRowContext(ctx, `SELECT active FROM keys WHERE id = ?`, id).Scan(&active)
+		if errors.Is(err, sql.ErrNoRows) {
+			return huella.Errorf(huella.ENOTFOUND, "key %s not found", id)
+		} else if err != nil {
+			return fmt.Errorf("sqlite: retire key: %w", err)
+		}
+		if active {
+			return huella.Errorf(huella.ECONFLICT, "key %s is the active key", id)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE keys SET wrapped = NULL, retired_at = ? WHERE id = ?`, micros(stored(at)), id); err != nil {
+			return fmt.Errorf("sqlite: retire key: %w", err)
+		}
+		return nil
+	})
+}
+
+// plaintext is the FieldCipher of a store without Keys: fields as they
+// are, and the terms themselves as tokens. Only tests of other packages
+// run so; the application always sets Keys.
+type plaintext struct{}
+
+func (plaintext) Seal(_, plain []byte) ([]byte, error)  { return plain, nil }
+func (plaintext) Open(_, sealed []byte) ([]byte, error) { return sealed, nil }
+func (plaintext) Sealed([]byte) (string, bool)          { return "", false }
+func (plaintext) ActiveKeyID() string                   { return "" }
+func (plaintext) Token(_, term string) []byte           { return []byte(term) }
+func (plaintext) Reload(context.Context) error          { return nil }
+
+// fields returns the cipher of the store's personal fields.
+func (s *Store) fields() huella.FieldCipher {
+	if s.Keys == nil {
+		return plaintext{}
+	}
+	return s.Keys
+}
+
+// sealing returns the cipher to seal with in the write transaction tx,
+// first making sure that it seals with the data key the database names as
+// active: another process may have rotated. Writes are serialized, so no
+// field is sealed with a key older than the active one once a rotation has
+// committed.
+func (s *Store) sealing(ctx context.Context, tx *sql.Tx) (huella.FieldCipher, error) {
+	c := s.fields()
+	if s.Keys == nil {
+		return c, nil
+	}
+	var id string
+	err := tx.QueryRowContext(ctx, `SELECT id FROM keys WHERE purpose = ? AND active = 1`, huella.KeyPurposeData).Scan(&id)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: active key: %w", err)
+	}
+	if id != c.ActiveKeyID() {
+		if err := c.Reload(ctx); err != nil {
+			return nil, err
+		}
+		if id != c.ActiveKeyID() {
+			return nil, fmt.Errorf("sqlite: the active key %s is not held", id)
+		}
+	}
+	return c, nil
+}
+
+// aad is the associated data of a sealed field: the record's kind and ID
+// and the field's name, so that a ciphertext moved elsewhere fails to open.
+func aad(kind, id, field string) []byte { return []byte(kind + "/" + id + "/" + field) }
+
+// openField decrypts a stored field; a field that is not sealed was
+// written before encryption at rest and is returned as it is, until
+// Reencrypt seals it.
+func openField(c huella.FieldCipher, ad []byte, stored []byte) ([]byte, error) {
+	if stored == nil {
+		return nil, nil
+	}
+	if _, ok := c.Sealed(stored); !ok {
+		return stored, nil
+	}
+	return c.Open(ad, stored)
+}
+
+// nameTokens returns the blind-index tokens of a name's word: one for every
+// prefix, so that a query word finds the names with a word it begins.
+func nameTokens(c huella.FieldCipher, word string) [][]byte {
+	var tokens [][]byte
+	for i := range word {
+		if i > 0 {
+			tokens = append(tokens, c.Token("name", word[:i]))
+		}
+	}
+	return append(tokens, c.Token("name", word))
+}
+
+// sealedColumn is a column of sealed fields: its AAD is kind/ID/field.
+type sealedColumn struct{ column, kind, field string }
+
+// sealedTable is a table with sealed columns, keyed by key.
+type sealedTable struct {
+	table, key string
+	columns    []sealedColumn
+	reindex    bool // its rows written before encryption need new search tokens
+}
+
+// sealedTables are every table that holds sealed fields.
+var sealedTables = []sealedTable{
+	{"encounters", "id", []sealedColumn{{"biographics", "encounter", "biographics"}, {"history_offence", "encounter", "history_offence"}}, true},
+	{"templates", "sample_id", []sealedColumn{{"data", "template", "data"}}, false},
+	{"watch_entries", "id", []sealedColumn{{"biographics", "watch_entry", "biographics"}}, false},
+	{"watch_samples", "id", []sealedColumn{{"template_data", "watch_sample", "template"}}, false},
+}
+
+// notUnder returns the condition selecting the table's rows with a field
+// not sealed under the key whose ciphertexts begin with the prefix ?1.
+func (t sealedTable) notUnder() string {
+	var conds []string
+	for _, c := range t.columns {
+		conds = append(conds, fmt.Sprintf(`(%[1]s IS NOT NULL AND (typeof(%[1]s) != 'blob' OR substr(%[1]s, 1, length(?1)) != ?1))`, c.column))
+	}
+	return "(" + strings.Join(conds, " OR ") + ")"
+}
+
+// sealPrefix returns how every field sealed under the key begins.
+func sealPrefix(keyID string) ([]byte, error) {
+	id, err := hex.DecodeString(keyID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: key ID %q: %w", keyID, err)
+	}
+	return append([]byte("HF1"), id...), nil
+}
+
+// Reencrypt seals every field not sealed under the active data key with
+// it, batch rows per transaction; rows written before encryption at rest
+// are re-indexed too. It is online (each batch holds the writer for a few
+// milliseconds) and resumable: it selects only the rows still to move.
+func (s *Store) Reencrypt(ctx context.Context, batch int, progress func(huella.ReencryptProgress)) error {
+	if s.Keys == nil {
+		return errors.New("sqlite: reencrypt: the store has no keys")
+	}
+	if batch <= 0 {
+		batch = 500
+	}
+	var p huella.ReencryptProgress
+	for _, t := range sealedTables {
+		prefix, err := sealPrefix(s.Keys.ActiveKeyID())
+		if err != nil {
+			return err
+		}
+		p.Table = t.table
+		if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM `+t.table+` WHERE `+t.notUnder(), prefix).Scan(&p.Pending); err != nil {
+			return fmt.Errorf("sqlite: reencrypt %s: %w", t.table, err)
+		}
+		if progress != nil {
+			progress(p)
+		}
+		after := ""
+		for {
+			n, last, written, err := s.reencryptBatch(ctx, t, after, batch)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				break
+			}
+			after = last
+			p.Rewritten += n
+			p.Bytes += written
+			if progress != nil {
+				progress(p)
+			}
+		}
+	}
+	return nil
+}
+
+// reencryptBatch moves up to batch rows of the table with keys after after
+// to the active key, in one transaction, and returns how many, the last
+// key and the bytes written.
+func (s *Store) reencryptBatch(ctx context.Context, t sealedTable, after string, batch int) (n int, last string, written int64, err error) {
+	err = s.inWriteTx(ctx, func(tx *sql.Tx) error {
+		c, err := s.sealing(ctx, tx)
+		if err != nil {
+			return err
+		}
+		prefix, err := sealPrefix(c.ActiveKeyID())
+		if err != nil {
+			return err
+		}
+		cols := make([]string, len(t.columns))
+		for i, col := range t.columns {
+			cols[i] = col.column
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT `+t.key+`, `+strings.Join(cols, ", ")+` FROM `+t.table+`
+			WHERE `+t.key+` > ?2 AND `+t.notUnder()+` ORDER BY `+t.key+` LIMIT ?3`, prefix, after, batch)
+		if err != nil {
+			return fmt.Errorf("sqlite: reencrypt %s: %w", t.table, err)
+		}
+		type row struct {
+			key    string
+			fields [][]byte
+		}
+		var list []row
+		for rows.Next() {
+			r := row{fields: make([][]byte, len(t.columns))}
+			dest := []any{&r.key}
+			for i := range r.fields {
+				dest = append(dest, &r.fields[i])
+			}
+			if err := rows.Scan(dest...); err != nil {
+				rows.Close()
+				return fmt.Errorf("sqlite: reencrypt %s: %w", t.table, err)
+			}
+			list = append(list, r)
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("sqlite: reencrypt %s: %w", t.table, err)
+		}
+		sets := make([]string, len(t.columns))
+		for i, col := range t.columns {
+			sets[i] = col.column + ` = ?`
+		}
+		update := `UPDATE ` + t.table + ` SET ` + strings.Join(sets, ", ") + ` WHERE ` + t.key + ` = ?`
+		for _, r := range list {
+			args := make([]any, 0, len(t.columns)+1)
+			wasPlain := false
+			var first []byte
+			for i, col := range t.columns {
+				v := r.fields[i]
+				if v == nil {
+					args = append(args, nil)
+					continue
+				}
+				ad := aad(col.kind, r.key, col.field)
+				if _, ok := c.Sealed(v); !ok {
+					wasPlain = true
+				}
+				plain, err := openField(c, ad, v)
+				if err != nil {
+					return fmt.Errorf("sqlite: reencrypt %s %s: %w", t.table, r.key, err)
+				}
+				if i == 0 {
+					first = plain
+				}
+				sealed, err := c.Seal(ad, plain)
+				if err != nil {
+					return err
+				}
+				written += int64(len(sealed))
+				args = append(args, sealed)
+			}
+			if _, err := tx.ExecContext(ctx, update, append(args, r.key)...); err != nil {
+				return fmt.Errorf("sqlite: reencrypt %s: %w", t.table, err)
+			}
+			if t.reindex && wasPlain {
+				if err := reindexEncounter(ctx, tx, c, r.key, first); err != nil {
+					return err
+				}
+			}
+		}
+		n = len(list)
+		if n == 0 {
+			return nil
+		}
+		last = list[n-1].key
+		event := huella.NewAuditEvent(ctx, huella.ActionKeyReencrypt, "key/"+c.ActiveKeyID(), "")
+		event.Detail = fmt.Sprintf("table=%s rows=%d", t.table, n)
+		return appendAudit(ctx, tx, event, s.now())
+	})
+	return n, last, written, err
+}
+
+// reindexEncounter replaces the search terms of an encounter written
+// before encryption at rest (words in plain text) with tokens.
+func reindexEncounter(ctx context.Context, tx *sql.Tx, c huella.FieldCipher, id string, biographics []byte) error {
+	var b huella.Biographics
+	if err := json.Unmarshal(biographics, &b); err != nil {
+		return fmt.Errorf("sqlite: encounter %s biographics: %w", id, err)
+	}
+	for _, q := range []string{`DELETE FROM encounter_name_words WHERE encounter_id = ?`, `DELETE FROM encounter_documents WHERE encounter_id = ?`} {
+		if _, err := tx.ExecContext(ctx, q, id); err != nil {
+			return fmt.Errorf("sqlite: reindex: %w", err)
+		}
+	}
+	return indexEncounter(ctx, tx, c, id, &b)
+}
+
+// KeyUsage counts the sealed fields by data key ID, "" for fields not
+// sealed at all.
+func (s *Store) KeyUsage(ctx context.Context) (map[string]int, error) {
+	usage := make(map[string]int)
+	for _, t := range sealedTables {
+		for _, col := range t.columns {
+			rows, err := s.read.QueryContext(ctx, fmt.Sprintf(`SELECT CASE WHEN typeof(%[1]s) = 'blob' AND substr(%[1]s, 1, 3) = CAST('HF1' AS BLOB)
+				THEN lower(hex(substr(%[1]s, 4, 8))) ELSE '' END, count(*) FROM %[2]s WHERE %[1]s IS NOT NULL GROUP BY 1`, col.column, t.table))
+			if err != nil {
+				return nil, fmt.Errorf("sqlite: key usage: %w", err)
+			}
+			for rows.Next() {
+				var id string
+				var n int
+				if err := rows.Scan(&id, &n); err != nil {
+					rows.Close()
+					return nil, fmt.Errorf("sqlite: key usage: %w", err)
+				}
+				usage[id] += n
+			}
+			if err := rows.Close(); err != nil {
+				return nil, fmt.Errorf("sqlite: key usage: %w", err)
+			}
+		}
+	}
+	return usage, nil
+}
