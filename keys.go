@@ -70,6 +70,10 @@ type KeyStore interface {
 	// RetireKey forgets the wrapped key and records when. ENOTFOUND;
 	// ECONFLICT for the active key.
 	RetireKey(ctx context.Context, id string, at time.Time) error
+	// SealWith makes the store seal its personal fields with c and search
+	// by c's tokens. The application calls it right after opening the
+	// store (whose keys c unwraps), before any other call.
+	SealWith(c FieldCipher)
 }
 
 // Reencrypter moves the records of a store to the active data key.

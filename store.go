@@ -165,7 +165,7 @@ type BlobStore interface {
 }
 
 // Database is the whole of what a store keeps: records, identification,
-// forwarding and retention. sqlite.Store and postgres.Store implement it;
+// forwarding, retention and the keys that seal them. sqlite.Store and postgres.Store implement it;
 // cmd/huella opens one and hands it to the services and adapters, each of
 // which declares the narrow part it uses (enroll.Store, adjudicate.Store),
 // so that no code asks a store at run time what it can do.
@@ -174,4 +174,6 @@ type Database interface {
 	IdentityStore
 	ForwardStore
 	PurgeStore
+	KeyStore
+	Reencrypter
 }

@@ -50,6 +50,9 @@ type Store struct {
 	pool *pgxpool.Pool
 }
 
+// SealWith makes the store seal with c (huella.KeyStore).
+func (s *Store) SealWith(c huella.FieldCipher) { s.Keys = c }
+
 var _ huella.Database = (*Store)(nil)
 
 // Open connects to the database named by dsn (a postgres:// URL or

@@ -52,6 +52,9 @@ type Store struct {
 	read  *sql.DB // read-only connections
 }
 
+// SealWith makes the store seal with c (huella.KeyStore).
+func (s *Store) SealWith(c huella.FieldCipher) { s.Keys = c }
+
 var _ huella.Database = (*Store)(nil)
 
 // Open opens the database at path, creating it (and its directory) if

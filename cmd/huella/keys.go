@@ -15,8 +15,6 @@ import (
 
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/keyring"
-	"github.com/huella-abis/huella/postgres"
-	"github.com/huella-abis/huella/sqlite"
 )
 
 // keyFile returns the KEK file the configuration names: --key-file, else
@@ -71,49 +69,34 @@ func (c *Config) loadKEK() (kek keyring.KEK, existed bool, err error) {
 	return k, false, err
 }
 
-// keyedStore is a store that keeps its keys and seals its fields.
-type keyedStore interface {
-	huella.KeyStore
-	huella.Reencrypter
-}
-
 // openKeyring unwraps the store's keys with the KEK (creating them in a new
 // store) and makes the store seal with them. The images of a data
 // directory from before the key hierarchy were sealed with the key file
 // itself: it becomes the blob key.
-func openKeyring(ctx context.Context, cfg Config, kek keyring.KEK, kekExisted bool, store huella.Store) (*keyring.Keyring, error) {
-	ks, ok := store.(keyedStore)
-	if !ok {
-		return nil, fmt.Errorf("the %T store keeps no keys", store)
-	}
-	keys, err := ks.ListKeys(ctx)
+func openKeyring(ctx context.Context, cfg Config, kek keyring.KEK, kekExisted bool, store huella.Database) (*keyring.Keyring, error) {
+	keys, err := store.ListKeys(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var opt keyring.Options
 	if len(keys) == 0 {
-		if local, ok := kek.(*keyring.LocalKEK); ok && kekExisted && hasLegacyData(ctx, cfg, ks) {
+		if local, ok := kek.(*keyring.LocalKEK); ok && kekExisted && hasLegacyData(ctx, cfg, store) {
 			opt.LegacyBlobKey = local.Raw()
 		}
 	}
-	ring, err := keyring.Open(ctx, kek, ks, opt)
+	ring, err := keyring.Open(ctx, kek, store, opt)
 	if err != nil {
 		return nil, err
 	}
-	switch s := store.(type) {
-	case *sqlite.Store:
-		s.Keys = ring
-	case *postgres.Store:
-		s.Keys = ring
-	}
+	store.SealWith(ring)
 	return ring, nil
 }
 
 // hasLegacyData reports whether a store without keys already holds records
 // or images: written before the key hierarchy, with the key file as the
 // data key.
-func hasLegacyData(ctx context.Context, cfg Config, ks keyedStore) bool {
-	if u, err := ks.KeyUsage(ctx); err == nil && len(u) > 0 {
+func hasLegacyData(ctx context.Context, cfg Config, store huella.Database) bool {
+	if u, err := store.KeyUsage(ctx); err == nil && len(u) > 0 {
 		return true
 	}
 	if cfg.Blobs != "" {
@@ -159,11 +142,10 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer app.Close()
-	ks := app.Store.(keyedStore)
 	ctx = huella.NewContextWithPurpose(ctx, huella.PurposeAdministration)
 	switch verb {
 	case "status":
-		return keysStatus(ctx, app, ks, stdout)
+		return keysStatus(ctx, app, stdout)
 	case "rotate":
 		id, err := app.Keys.Rotate(ctx)
 		if err != nil {
@@ -176,17 +158,17 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		fmt.Fprintf(stdout, "new data key %s is active; moving the records to it\n", id)
 	}
-	return reencryptAndRetire(ctx, app, ks, batch, stdout, stderr)
+	return reencryptAndRetire(ctx, app, batch, stdout, stderr)
 }
 
 // reencryptAndRetire moves every record to the active key, then retires
 // the data keys nothing uses any more.
-func reencryptAndRetire(ctx context.Context, app *App, ks keyedStore, batch int, stdout, stderr io.Writer) error {
+func reencryptAndRetire(ctx context.Context, app *App, batch int, stdout, stderr io.Writer) error {
 	start := time.Now()
 	var last huella.ReencryptProgress
 	var p *progress
 	table := ""
-	err := ks.Reencrypt(ctx, batch, func(r huella.ReencryptProgress) {
+	err := app.Store.Reencrypt(ctx, batch, func(r huella.ReencryptProgress) {
 		if r.Table != table {
 			if p != nil {
 				p.Done()
@@ -207,7 +189,7 @@ func reencryptAndRetire(ctx context.Context, app *App, ks keyedStore, batch int,
 	secs := time.Since(start).Seconds()
 	fmt.Fprintf(stdout, "re-encrypted %d records (%.1f MB) in %.1f s: %.0f records/s, %.2f MB/s\n",
 		last.Rewritten, float64(last.Bytes)/1e6, secs, float64(last.Rewritten)/secs, float64(last.Bytes)/1e6/secs)
-	usage, err := ks.KeyUsage(ctx)
+	usage, err := app.Store.KeyUsage(ctx)
 	if err != nil {
 		return err
 	}
@@ -227,12 +209,12 @@ func reencryptAndRetire(ctx context.Context, app *App, ks keyedStore, batch int,
 	return nil
 }
 
-func keysStatus(ctx context.Context, app *App, ks keyedStore, stdout io.Writer) error {
-	keys, err := ks.ListKeys(ctx)
+func keysStatus(ctx context.Context, app *App, stdout io.Writer) error {
+	keys, err := app.Store.ListKeys(ctx)
 	if err != nil {
 		return err
 	}
-	usage, err := ks.KeyUsage(ctx)
+	usage, err := app.Store.KeyUsage(ctx)
 	if err != nil {
 		return err
 	}
@@ -276,15 +258,14 @@ func keysStatus(ctx context.Context, app *App, ks keyedStore, stdout io.Writer) 
 // short left under an older key (or a store from before encryption left in
 // the clear) to the active key, then retires the keys nothing uses.
 func (a *App) StartReencryption(ctx context.Context) error {
-	ks, ok := a.Store.(keyedStore)
-	if !ok || a.Keys == nil {
+	if a.Keys == nil {
 		return nil
 	}
 	ctx, a.stopReencryption = context.WithCancel(ctx)
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
-		usage, err := ks.KeyUsage(ctx)
+		usage, err := a.Store.KeyUsage(ctx)
 		if err != nil {
 			a.Logger.Error("key usage", "err", err)
 			return
@@ -301,7 +282,7 @@ func (a *App) StartReencryption(ctx context.Context) error {
 		}
 		a.Logger.Info("re-encryption started", "fields", pending, "key", active)
 		ctx := huella.NewContextWithPurpose(ctx, huella.PurposeAdministration)
-		if err := reencryptAndRetire(ctx, a, ks, 500, io.Discard, io.Discard); err != nil {
+		if err := reencryptAndRetire(ctx, a, 500, io.Discard, io.Discard); err != nil {
 			a.Logger.Error("re-encryption failed", "err", err)
 			return
 		}
