@@ -8,11 +8,7 @@ import (
 
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/forward"
-)
-
-var (
-	adminOnly       = []huella.Role{huella.RoleAdmin}
-	deliveryReaders = []huella.Role{huella.RoleAdmin, huella.RoleSupervisor, huella.RoleAuditor}
+	"github.com/huella-abis/huella/http/internal/access"
 )
 
 // forwardRoutes are the endpoints of forwarding to partner agencies:
@@ -20,25 +16,25 @@ var (
 // auditors) and receipts (each partner, its own).
 func (s *Server) forwardRoutes() []route {
 	return []route{
-		{Method: "GET", Path: "/v1/partners", Summary: "List partner agencies, by code", Roles: adminOnly,
+		{Method: "GET", Path: "/v1/partners", Summary: "List partner agencies, by code", Roles: access.Admins,
 			Response: []huella.Partner{}, Handler: s.handleListPartners, Paged: true},
-		{Method: "POST", Path: "/v1/partners", Summary: "Add a partner agency", Roles: adminOnly,
+		{Method: "POST", Path: "/v1/partners", Summary: "Add a partner agency", Roles: access.Admins,
 			Request: partnerRequest{}, Response: huella.Partner{}, Handler: s.handleCreatePartner},
-		{Method: "PUT", Path: "/v1/partners/{code}", Summary: "Change a partner agency's endpoint, format, TLS settings, key or state", Roles: adminOnly,
+		{Method: "PUT", Path: "/v1/partners/{code}", Summary: "Change a partner agency's endpoint, format, TLS settings, key or state", Roles: access.Admins,
 			Request: partnerRequest{}, Response: huella.Partner{}, Handler: s.handleUpdatePartner},
-		{Method: "GET", Path: "/v1/partners/{code}/agreements", Summary: "List a partner's sharing agreements", Roles: adminOnly,
+		{Method: "GET", Path: "/v1/partners/{code}/agreements", Summary: "List a partner's sharing agreements", Roles: access.Admins,
 			Response: []huella.Agreement{}, Handler: s.handleListAgreements, Paged: true},
-		{Method: "POST", Path: "/v1/partners/{code}/agreements", Summary: "Add a sharing agreement: triggers, categories, modalities and fields that may leave, legal basis", Roles: adminOnly,
+		{Method: "POST", Path: "/v1/partners/{code}/agreements", Summary: "Add a sharing agreement: triggers, categories, modalities and fields that may leave, legal basis", Roles: access.Admins,
 			Request: agreementRequest{}, Response: huella.Agreement{}, Handler: s.handleCreateAgreement},
-		{Method: "POST", Path: "/v1/agreements/{id}/revoke", Summary: "Revoke a sharing agreement; its undelivered deliveries are parked", Roles: adminOnly,
+		{Method: "POST", Path: "/v1/agreements/{id}/revoke", Summary: "Revoke a sharing agreement; its undelivered deliveries are parked", Roles: access.Admins,
 			Response: huella.Agreement{}, Handler: s.handleRevokeAgreement},
-		{Method: "GET", Path: "/v1/deliveries", Summary: "List deliveries to partners, newest first", Roles: deliveryReaders,
+		{Method: "GET", Path: "/v1/deliveries", Summary: "List deliveries to partners, newest first", Roles: access.DeliveryReaders,
 			Response: []huella.Delivery{}, Handler: s.handleListDeliveries,
 			Query: []param{{"partner", "string", "partner code"}, {"state", "string", "pending, published, delivered or dead"},
 				{"offset", "integer", "deprecated (use cursor): skip this many"}}, Paged: true},
-		{Method: "GET", Path: "/v1/deliveries/{id}/attempts", Summary: "A delivery's attempts and the partner's answers", Roles: deliveryReaders,
+		{Method: "GET", Path: "/v1/deliveries/{id}/attempts", Summary: "A delivery's attempts and the partner's answers", Roles: access.DeliveryReaders,
 			Response: []huella.DeliveryAttempt{}, Handler: s.handleListAttempts, Paged: true},
-		{Method: "GET", Path: "/v1/receipts", Summary: "The calling partner's deliveries and their receipts", Roles: []huella.Role{huella.RolePartner},
+		{Method: "GET", Path: "/v1/receipts", Summary: "The calling partner's deliveries and their receipts", Roles: access.Partners,
 			Response: []receipt{}, Handler: s.handleListReceipts,
 			Query: []param{{"offset", "integer", "deprecated (use cursor): skip this many"}}, Paged: true},
 	}

@@ -9,13 +9,7 @@ import (
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/adjudicate"
 	"github.com/huella-abis/huella/enroll"
-)
-
-var (
-	searchers = []huella.Role{huella.RoleOfficer, huella.RoleExaminer, huella.RoleSupervisor}
-	reviewers = []huella.Role{huella.RoleExaminer, huella.RoleSupervisor}
-	listers   = []huella.Role{huella.RoleExaminer, huella.RoleSupervisor, huella.RolePartner, huella.RoleAdmin}
-	listOwner = []huella.Role{huella.RoleSupervisor, huella.RolePartner, huella.RoleAdmin}
+	"github.com/huella-abis/huella/http/internal/access"
 )
 
 // identifyRoutes are the endpoints of identification, watchlists and
@@ -23,30 +17,30 @@ var (
 func (s *Server) identifyRoutes() []route {
 	return []route{
 		{Method: "POST", Path: "/v1/identify", Summary: "Search probe samples against every subject and active watchlist (1:N), without enrolling",
-			Roles: searchers, Multipart: true, Request: probeRequest{}, Response: huella.Identification{}, Handler: s.handleIdentify},
+			Roles: access.Readers, Multipart: true, Request: probeRequest{}, Response: huella.Identification{}, Handler: s.handleIdentify},
 		{Method: "POST", Path: "/v1/verify", Summary: "Compare probe samples with one subject (1:1)",
-			Roles: searchers, Multipart: true, Request: probeRequest{}, Response: enroll.Verification{}, Handler: s.handleVerify},
+			Roles: access.Readers, Multipart: true, Request: probeRequest{}, Response: enroll.Verification{}, Handler: s.handleVerify},
 		{Method: "GET", Path: "/v1/hits", Summary: "The adjudication queue: hits by state and kind, oldest first",
-			Roles: reviewers, Response: []huella.Hit{}, Handler: s.handleListHits,
+			Roles: access.HitReaders, Response: []huella.Hit{}, Handler: s.handleListHits,
 			Query: []param{{"state", "string", "pending, confirmed, rejected or withdrawn"}, {"kind", "string", "duplicate or watchlist"}, {"site", "string", "site code (repeatable)"}}, Paged: true},
 		{Method: "GET", Path: "/v1/hits/{id}", Summary: "A hit side by side: scores, the probe encounter and the candidate",
-			Roles: reviewers, Response: adjudicate.View{}, Handler: s.handleGetHit},
+			Roles: access.HitReaders, Response: adjudicate.View{}, Handler: s.handleGetHit},
 		{Method: "GET", Path: "/v1/hits/{id}/images/{sample}", Summary: "Fetch an image of a hit's probe or candidate, decrypted: the candidate's from any site while the hit is pending",
-			Roles: reviewers, RawResponse: "application/octet-stream", Handler: s.handleGetHitImage},
+			Roles: access.HitReaders, RawResponse: "application/octet-stream", Handler: s.handleGetHitImage},
 		{Method: "POST", Path: "/v1/hits/{id}/decision", Summary: "Confirm or reject a hit, with a reason (examiners, at their sites)",
-			Roles: []huella.Role{huella.RoleExaminer}, Request: decisionRequest{}, Response: huella.Hit{}, Handler: s.handleDecideHit},
+			Roles: access.Examiners, Request: decisionRequest{}, Response: huella.Hit{}, Handler: s.handleDecideHit},
 		{Method: "POST", Path: "/v1/subjects/{id}/unmerge", Summary: "Undo the merge of a subject; its history is kept",
-			Roles: []huella.Role{huella.RoleSupervisor}, Handler: s.handleUnmerge},
+			Roles: access.Supervisors, Handler: s.handleUnmerge},
 		{Method: "GET", Path: "/v1/watchlists", Summary: "List watchlists (a partner sees its own)",
-			Roles: listers, Response: []huella.Watchlist{}, Handler: s.handleListWatchlists, Paged: true},
+			Roles: access.WatchlistReaders, Response: []huella.Watchlist{}, Handler: s.handleListWatchlists, Paged: true},
 		{Method: "POST", Path: "/v1/watchlists", Summary: "Create a watchlist (a partner creates its own)",
-			Roles: listOwner, Request: huella.Watchlist{}, Response: huella.Watchlist{}, Handler: s.handleCreateWatchlist},
+			Roles: access.WatchlistOwners, Request: huella.Watchlist{}, Response: huella.Watchlist{}, Handler: s.handleCreateWatchlist},
 		{Method: "GET", Path: "/v1/watchlists/{id}/entries", Summary: "List a watchlist's entries, removed ones too (a partner reads its own lists)",
-			Roles: listOwner, Response: []huella.WatchEntry{}, Handler: s.handleListWatchEntries, Paged: true},
+			Roles: access.WatchlistOwners, Response: []huella.WatchEntry{}, Handler: s.handleListWatchEntries, Paged: true},
 		{Method: "POST", Path: "/v1/watchlists/{id}/entries", Summary: "Add an entry with biometrics to a watchlist; it is searched back against every subject",
-			Roles: listOwner, Multipart: true, Request: watchEntryRequest{}, Response: watchEntryResponse{}, Handler: s.handleAddWatchEntry},
+			Roles: access.WatchlistOwners, Multipart: true, Request: watchEntryRequest{}, Response: watchEntryResponse{}, Handler: s.handleAddWatchEntry},
 		{Method: "POST", Path: "/v1/watch-entries/{id}/remove", Summary: "Take an entry off its watchlist, with a reason; it is kept for the record, no longer searched, and its pending hits are withdrawn",
-			Roles: listOwner, Request: removalRequest{}, Response: huella.WatchEntry{}, Handler: s.handleRemoveWatchEntry},
+			Roles: access.WatchlistOwners, Request: removalRequest{}, Response: huella.WatchEntry{}, Handler: s.handleRemoveWatchEntry},
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/http/internal/access"
 	"github.com/huella-abis/huella/nistmap"
 )
 
@@ -13,10 +14,10 @@ import (
 func (s *Server) nistRoutes() []route {
 	return []route{
 		{Method: "POST", Path: "/v1/import", Summary: "Enroll an ANSI/NIST-ITL transaction (the request body) as an encounter at a site",
-			Roles: []huella.Role{huella.RoleOfficer}, Headers: []param{idempotencyKey}, RawRequest: "application/octet-stream", Response: importResponse{}, Handler: s.handleImport,
+			Roles: access.Officers, Headers: []param{idempotencyKey}, RawRequest: "application/octet-stream", Response: importResponse{}, Handler: s.handleImport,
 			Query: []param{{"site", "string", "site code of the encounter (required)"}, {"reason", "string", "encounter reason (default detention)"}}},
 		{Method: "GET", Path: "/v1/encounters/{id}/export", Summary: "An encounter as an EBTS-style ANSI/NIST-ITL transaction",
-			Roles: readers, RawResponse: "application/octet-stream", Handler: s.handleExport},
+			Roles: access.Readers, RawResponse: "application/octet-stream", Handler: s.handleExport},
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/http/internal/access"
 )
 
 // purgeRoutes are the endpoint that erases a person's records. Only
@@ -13,7 +14,7 @@ func (s *Server) purgeRoutes() []route {
 	return []route{
 		{Method: "POST", Path: "/v1/subjects/{id}/purge",
 			Summary: "Purge a subject on order (court order, data-protection request, enrollment error): its records, images and hits are erased, the subjects merged into it with it; the audit trail keeps one event with the reason and counts",
-			Roles:   []huella.Role{huella.RoleSupervisor}, Request: purgeRequest{}, Response: huella.Purge{}, Handler: s.handlePurgeSubject},
+			Roles:   access.Supervisors, Request: purgeRequest{}, Response: huella.Purge{}, Handler: s.handlePurgeSubject},
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/http/internal/access"
 )
 
 // subjectReport is what Huella holds about one person, for a subject
@@ -23,7 +24,7 @@ type subjectReport struct {
 func (s *Server) reportRoutes() []route {
 	return []route{
 		{Method: "GET", Path: "/v1/subjects/{id}/report", Summary: "Subject access report: everything held about a person, what was forwarded, and every access",
-			Roles: []huella.Role{huella.RoleSupervisor}, Response: subjectReport{}, Handler: s.handleSubjectReport},
+			Roles: access.Supervisors, Response: subjectReport{}, Handler: s.handleSubjectReport},
 	}
 }
 

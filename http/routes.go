@@ -16,12 +16,7 @@ import (
 
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/enroll"
-)
-
-var (
-	readers    = []huella.Role{huella.RoleOfficer, huella.RoleExaminer, huella.RoleSupervisor}
-	everyone   = huella.Roles
-	statsRoles = []huella.Role{huella.RoleOfficer, huella.RoleExaminer, huella.RoleSupervisor, huella.RoleAuditor, huella.RoleAdmin}
+	"github.com/huella-abis/huella/http/internal/access"
 )
 
 // routes is the API: the mux, the access checks and the OpenAPI document
@@ -34,38 +29,38 @@ func (s *Server) routes() []route {
 func (s *Server) recordRoutes() []route {
 	return []route{
 		{Method: "POST", Path: "/v1/encounters", Summary: "Enroll an encounter: biographics and images in one multipart request. A subject_id is a claim, linked only if the biometrics verify it (else a hit for an examiner)",
-			Roles: []huella.Role{huella.RoleOfficer}, Headers: []param{idempotencyKey}, Multipart: true, Request: encounterRequest{}, Response: huella.Encounter{}, Handler: s.handleCreateEncounter},
+			Roles: access.Officers, Headers: []param{idempotencyKey}, Multipart: true, Request: encounterRequest{}, Response: huella.Encounter{}, Handler: s.handleCreateEncounter},
 		{Method: "GET", Path: "/v1/encounters", Summary: "List or search encounters by site, capture time, name and document, newest first",
-			Roles: readers, Response: []huella.Encounter{}, Handler: s.handleListEncounters,
+			Roles: access.Readers, Response: []huella.Encounter{}, Handler: s.handleListEncounters,
 			Query: []param{{"site", "string", "site code (repeatable)"}, {"from", "string", "captured at or after (RFC 3339)"},
 				{"to", "string", "captured before (RFC 3339)"},
 				{"name", "string", "every word begins a word of one of the encounter's names (case and accents ignored)"},
 				{"document", "string", "a document number (letters and digits compared)"},
 				{"offset", "integer", "deprecated (use cursor): skip this many"}}, Paged: true},
 		{Method: "GET", Path: "/v1/encounters/{id}", Summary: "Read an encounter",
-			Roles: readers, Response: huella.Encounter{}, Handler: s.handleGetEncounter},
+			Roles: access.Readers, Response: huella.Encounter{}, Handler: s.handleGetEncounter},
 		{Method: "GET", Path: "/v1/subjects/{id}", Summary: "Read a subject with its encounters at every site",
-			Roles: readers, Response: huella.Subject{}, Handler: s.handleGetSubject},
+			Roles: access.Readers, Response: huella.Subject{}, Handler: s.handleGetSubject},
 		{Method: "GET", Path: "/v1/samples/{id}/image", Summary: "Fetch a sample's image, decrypted",
-			Roles: readers, RawResponse: "application/octet-stream", Handler: s.handleGetSampleImage},
+			Roles: access.Readers, RawResponse: "application/octet-stream", Handler: s.handleGetSampleImage},
 		{Method: "GET", Path: "/v1/stats/encounters", Summary: "Count encounters by site, nationality and month",
-			Roles: statsRoles, Response: huella.EncounterStats{}, Handler: s.handleStats,
+			Roles: access.Stats, Response: huella.EncounterStats{}, Handler: s.handleStats,
 			Query: []param{{"site", "string", "site code (repeatable)"}, {"from", "string", "RFC 3339"}, {"to", "string", "RFC 3339"}}},
-		{Method: "GET", Path: "/v1/sites", Summary: "List sites, by code", Roles: everyone, Response: []huella.Site{}, Handler: s.handleListSites, Paged: true},
-		{Method: "POST", Path: "/v1/sites", Summary: "Create a site", Roles: []huella.Role{huella.RoleAdmin},
+		{Method: "GET", Path: "/v1/sites", Summary: "List sites, by code", Roles: access.Everyone, Response: []huella.Site{}, Handler: s.handleListSites, Paged: true},
+		{Method: "POST", Path: "/v1/sites", Summary: "Create a site", Roles: access.Admins,
 			Request: huella.Site{}, Response: huella.Site{}, Handler: s.handleCreateSite},
-		{Method: "GET", Path: "/v1/users", Summary: "List users", Roles: []huella.Role{huella.RoleAdmin}, Response: []huella.User{}, Handler: s.handleListUsers,
+		{Method: "GET", Path: "/v1/users", Summary: "List users", Roles: access.Admins, Response: []huella.User{}, Handler: s.handleListUsers,
 			Query: []param{{"sort", "string", "name (default) or last-used: the most recently used token first, never-used last"}}, Paged: true},
-		{Method: "POST", Path: "/v1/users", Summary: "Create a user; the API token is shown once", Roles: []huella.Role{huella.RoleAdmin},
+		{Method: "POST", Path: "/v1/users", Summary: "Create a user; the API token is shown once", Roles: access.Admins,
 			Request: userRequest{}, Response: userResponse{}, Handler: s.handleCreateUser},
 		{Method: "POST", Path: "/v1/users/{id}/disable", Summary: "Disable a user: their token and console sessions stop working at once",
-			Roles: []huella.Role{huella.RoleAdmin}, Response: huella.User{}, Handler: s.handleDisableUser},
+			Roles: access.Admins, Response: huella.User{}, Handler: s.handleDisableUser},
 		{Method: "POST", Path: "/v1/users/{id}/enable", Summary: "Enable a disabled user again",
-			Roles: []huella.Role{huella.RoleAdmin}, Response: huella.User{}, Handler: s.handleEnableUser},
+			Roles: access.Admins, Response: huella.User{}, Handler: s.handleEnableUser},
 		{Method: "POST", Path: "/v1/users/{id}/token", Summary: "Rotate a user's token: the old one stops working, the new one is shown once",
-			Roles: []huella.Role{huella.RoleAdmin}, Request: tokenRequest{}, Response: userResponse{}, Handler: s.handleRotateToken},
-		{Method: "GET", Path: "/v1/me", Summary: "The calling user", Roles: everyone, Response: huella.User{}, Handler: s.handleMe},
-		{Method: "GET", Path: "/v1/audit", Summary: "Read the hash-chained audit trail", Roles: []huella.Role{huella.RoleAuditor},
+			Roles: access.Admins, Request: tokenRequest{}, Response: userResponse{}, Handler: s.handleRotateToken},
+		{Method: "GET", Path: "/v1/me", Summary: "The calling user", Roles: access.Everyone, Response: huella.User{}, Handler: s.handleMe},
+		{Method: "GET", Path: "/v1/audit", Summary: "Read the hash-chained audit trail", Roles: access.Auditors,
 			Response: []huella.AuditEvent{}, Handler: s.handleListAudit,
 			Query: []param{{"after", "integer", "events after this sequence number (the first page; then follow Link rel=\"next\")"}}, Paged: true},
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/adjudicate"
 	"github.com/huella-abis/huella/enroll"
+	"github.com/huella-abis/huella/http/internal/access"
 	"github.com/huella-abis/huella/internal/admit"
 	"github.com/huella-abis/huella/internal/buildinfo"
 	"github.com/huella-abis/huella/internal/requestid"
@@ -282,7 +283,7 @@ func (s *Server) authenticated(rt route, next http.Handler) http.Handler {
 		}
 		purpose := huella.Purpose(r.Header.Get("X-Huella-Purpose"))
 		if purpose == "" {
-			purpose = defaultPurpose[user.Role]
+			purpose = access.Purpose(user.Role)
 		} else if !purpose.Valid() {
 			s.Error(sw, r, huella.Errorf(huella.EINVALID, "unknown purpose in X-Huella-Purpose"))
 			return
@@ -297,15 +298,6 @@ func (s *Server) authenticated(rt route, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(sw, r.WithContext(ctx))
 	})
-}
-
-var defaultPurpose = map[huella.Role]huella.Purpose{
-	huella.RoleOfficer:    huella.PurposeEnforcement,
-	huella.RoleExaminer:   huella.PurposeAdjudication,
-	huella.RoleSupervisor: huella.PurposeInvestigation,
-	huella.RoleAuditor:    huella.PurposeAudit,
-	huella.RolePartner:    huella.PurposeForwarding,
-	huella.RoleAdmin:      huella.PurposeAdministration,
 }
 
 func (s *Server) authenticate(r *http.Request) (*huella.User, error) {
@@ -372,19 +364,6 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
-var statusByCode = map[string]int{
-	huella.ECONFLICT:      http.StatusConflict,
-	huella.EFORBIDDEN:     http.StatusForbidden,
-	huella.EINTERNAL:      http.StatusInternalServerError,
-	huella.EINVALID:       http.StatusBadRequest,
-	huella.ENOTFOUND:      http.StatusNotFound,
-	huella.ETOOLARGE:      http.StatusRequestEntityTooLarge,
-	huella.EUNAUTHORIZED:  http.StatusUnauthorized,
-	huella.EUNSUPPORTED:   http.StatusUnsupportedMediaType,
-	huella.EUNPROCESSABLE: http.StatusUnprocessableEntity,
-	huella.EUNAVAILABLE:   http.StatusServiceUnavailable,
-}
-
 // Error writes err as {code, message}. Internal errors are logged in full
 // and shown as "internal error". Messages never carry personal data.
 func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
@@ -396,11 +375,7 @@ func (s *Server) Error(w http.ResponseWriter, r *http.Request, err error) {
 	if code == huella.EINTERNAL {
 		s.Logger.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	status, ok := statusByCode[code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
-	writeProblem(w, status, code, huella.ErrorMessage(err))
+	writeProblem(w, access.Status(code), code, huella.ErrorMessage(err))
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -24,6 +24,7 @@ import (
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/adjudicate"
 	"github.com/huella-abis/huella/enroll"
+	"github.com/huella-abis/huella/http/internal/access"
 	"github.com/huella-abis/huella/internal/admit"
 )
 
@@ -113,18 +114,6 @@ func New(cfg Config) (*Console, error) {
 	return c, nil
 }
 
-// Role sets for the pages, matching the API's access rules.
-var (
-	readers    = []huella.Role{huella.RoleOfficer, huella.RoleExaminer, huella.RoleSupervisor}
-	statsRoles = []huella.Role{huella.RoleOfficer, huella.RoleExaminer, huella.RoleSupervisor, huella.RoleAuditor, huella.RoleAdmin}
-	officers   = []huella.Role{huella.RoleOfficer}
-	auditors   = []huella.Role{huella.RoleAuditor}
-	// supervisors purge people's records, as in the API.
-	supervisors = []huella.Role{huella.RoleSupervisor}
-	admins      = []huella.Role{huella.RoleAdmin}
-	anyone      = huella.Roles
-)
-
 func (c *Console) routes() {
 	static, _ := fs.Sub(staticFS, "static")
 	c.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheForever(http.FileServerFS(static))))
@@ -136,43 +125,43 @@ func (c *Console) routes() {
 	c.mux.HandleFunc("GET /signin/sso", c.handleSignOn)
 	c.mux.HandleFunc("GET /signin/sso/callback", c.handleSignOnCallback)
 	c.mux.HandleFunc("POST /lang", c.handleLanguage)
-	c.mux.Handle("POST /signout", c.page(anyone, c.handleSignOut))
-	c.mux.Handle("GET /{$}", c.page(anyone, c.handleHome))
-	c.mux.Handle("GET /dashboard", c.page(statsRoles, c.handleDashboard))
-	c.mux.Handle("GET /enroll", c.page(officers, c.handleEnrollForm))
-	c.mux.Handle("POST /enroll", c.upload(officers, c.handleEnroll))
-	c.mux.Handle("GET /enroll/result", c.page(officers, c.handleEnrollResult))
-	c.mux.Handle("POST /quality", c.upload(officers, c.handleQuality))
-	c.mux.Handle("GET /identify", c.page(readers, c.handleIdentifyForm))
-	c.mux.Handle("POST /identify", c.upload(readers, c.handleIdentify))
-	c.mux.Handle("GET /encounters", c.page(readers, c.handleEncounters))
-	c.mux.Handle("GET /encounters/{id}", c.page(readers, c.handleEncounter))
-	c.mux.Handle("GET /subjects/{id}", c.page(readers, c.handleSubject))
-	c.mux.Handle("POST /subjects/{id}/purge", c.page(supervisors, c.handlePurgeSubject))
-	c.mux.Handle("GET /samples/{id}/image", c.page(readers, c.handleImage))
-	c.mux.Handle("GET /search", c.page(readers, c.handleSearch))
-	c.mux.Handle("GET /hits", c.page(hitReaders, c.handleHits))
-	c.mux.Handle("GET /hits/{id}", c.page(hitReaders, c.handleHit))
-	c.mux.Handle("POST /hits/{id}", c.page(hitDeciders, c.handleDecide))
-	c.mux.Handle("GET /hits/{id}/images/{sample}", c.page(hitReaders, c.handleHitImage))
-	c.mux.Handle("GET /watchlists", c.page(watchlistReaders, c.handleWatchlists))
-	c.mux.Handle("POST /watchlists", c.page(watchlistOwners, c.handleCreateWatchlist))
-	c.mux.Handle("POST /watchlists/entries", c.upload(watchlistOwners, c.handleAddWatchEntry))
-	c.mux.Handle("POST /watchlists/entries/{id}/remove", c.page(watchlistOwners, c.handleRemoveWatchEntry))
-	c.mux.Handle("GET /partners", c.page(partnerReaders, c.handlePartners))
-	c.mux.Handle("POST /partners", c.page(admins, c.handleCreatePartner))
-	c.mux.Handle("POST /partners/{code}", c.page(admins, c.handleUpdatePartner))
-	c.mux.Handle("POST /agreements", c.page(admins, c.handleCreateAgreement))
-	c.mux.Handle("POST /agreements/{id}/revoke", c.page(admins, c.handleRevokeAgreement))
-	c.mux.Handle("GET /deliveries/{id}", c.page(partnerReaders, c.handleDelivery))
-	c.mux.Handle("GET /audit", c.page(auditors, c.handleAudit))
-	c.mux.Handle("GET /users", c.page(admins, c.handleUsers))
-	c.mux.Handle("POST /users", c.page(admins, c.handleCreateUser))
-	c.mux.Handle("POST /users/{id}/disable", c.page(admins, c.handleUserDisable))
-	c.mux.Handle("POST /users/{id}/enable", c.page(admins, c.handleUserEnable))
-	c.mux.Handle("POST /users/{id}/token", c.page(admins, c.handleUserToken))
-	c.mux.Handle("GET /sites", c.page(admins, c.handleSites))
-	c.mux.Handle("POST /sites", c.page(admins, c.handleCreateSite))
+	c.mux.Handle("POST /signout", c.page(access.Everyone, c.handleSignOut))
+	c.mux.Handle("GET /{$}", c.page(access.Everyone, c.handleHome))
+	c.mux.Handle("GET /dashboard", c.page(access.Stats, c.handleDashboard))
+	c.mux.Handle("GET /enroll", c.page(access.Officers, c.handleEnrollForm))
+	c.mux.Handle("POST /enroll", c.upload(access.Officers, c.handleEnroll))
+	c.mux.Handle("GET /enroll/result", c.page(access.Officers, c.handleEnrollResult))
+	c.mux.Handle("POST /quality", c.upload(access.Officers, c.handleQuality))
+	c.mux.Handle("GET /identify", c.page(access.Readers, c.handleIdentifyForm))
+	c.mux.Handle("POST /identify", c.upload(access.Readers, c.handleIdentify))
+	c.mux.Handle("GET /encounters", c.page(access.Readers, c.handleEncounters))
+	c.mux.Handle("GET /encounters/{id}", c.page(access.Readers, c.handleEncounter))
+	c.mux.Handle("GET /subjects/{id}", c.page(access.Readers, c.handleSubject))
+	c.mux.Handle("POST /subjects/{id}/purge", c.page(access.Supervisors, c.handlePurgeSubject))
+	c.mux.Handle("GET /samples/{id}/image", c.page(access.Readers, c.handleImage))
+	c.mux.Handle("GET /search", c.page(access.Readers, c.handleSearch))
+	c.mux.Handle("GET /hits", c.page(access.HitReaders, c.handleHits))
+	c.mux.Handle("GET /hits/{id}", c.page(access.HitReaders, c.handleHit))
+	c.mux.Handle("POST /hits/{id}", c.page(access.Examiners, c.handleDecide))
+	c.mux.Handle("GET /hits/{id}/images/{sample}", c.page(access.HitReaders, c.handleHitImage))
+	c.mux.Handle("GET /watchlists", c.page(access.WatchlistReaders, c.handleWatchlists))
+	c.mux.Handle("POST /watchlists", c.page(access.WatchlistOwners, c.handleCreateWatchlist))
+	c.mux.Handle("POST /watchlists/entries", c.upload(access.WatchlistOwners, c.handleAddWatchEntry))
+	c.mux.Handle("POST /watchlists/entries/{id}/remove", c.page(access.WatchlistOwners, c.handleRemoveWatchEntry))
+	c.mux.Handle("GET /partners", c.page(access.DeliveryReaders, c.handlePartners))
+	c.mux.Handle("POST /partners", c.page(access.Admins, c.handleCreatePartner))
+	c.mux.Handle("POST /partners/{code}", c.page(access.Admins, c.handleUpdatePartner))
+	c.mux.Handle("POST /agreements", c.page(access.Admins, c.handleCreateAgreement))
+	c.mux.Handle("POST /agreements/{id}/revoke", c.page(access.Admins, c.handleRevokeAgreement))
+	c.mux.Handle("GET /deliveries/{id}", c.page(access.DeliveryReaders, c.handleDelivery))
+	c.mux.Handle("GET /audit", c.page(access.Auditors, c.handleAudit))
+	c.mux.Handle("GET /users", c.page(access.Admins, c.handleUsers))
+	c.mux.Handle("POST /users", c.page(access.Admins, c.handleCreateUser))
+	c.mux.Handle("POST /users/{id}/disable", c.page(access.Admins, c.handleUserDisable))
+	c.mux.Handle("POST /users/{id}/enable", c.page(access.Admins, c.handleUserEnable))
+	c.mux.Handle("POST /users/{id}/token", c.page(access.Admins, c.handleUserToken))
+	c.mux.Handle("GET /sites", c.page(access.Admins, c.handleSites))
+	c.mux.Handle("POST /sites", c.page(access.Admins, c.handleCreateSite))
 	c.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		c.renderError(w, r, c.sessionUser(r), huella.Errorf(huella.ENOTFOUND, "no such page"))
 	})
@@ -247,7 +236,7 @@ func (c *Console) guard(roles []huella.Role, multipart bool, h func(http.Respons
 			return
 		}
 		ctx := huella.NewContextWithActor(r.Context(), user)
-		ctx = huella.NewContextWithPurpose(ctx, defaultPurpose[user.Role])
+		ctx = huella.NewContextWithPurpose(ctx, access.Purpose(user.Role))
 		req := &request{user: user, session: sess, lang: c.language(r)}
 		if multipart && r.Method == http.MethodPost {
 			// Images: read whole under the memory budget, then decoded in
@@ -265,16 +254,6 @@ const maxFormSize = 1 << 20
 
 var errCSRF = huella.Errorf(huella.EFORBIDDEN, "the form has expired or did not come from this console; reload the page and try again")
 
-// defaultPurpose is the purpose of each role's work, as the API assumes it.
-var defaultPurpose = map[huella.Role]huella.Purpose{
-	huella.RoleOfficer:    huella.PurposeEnforcement,
-	huella.RoleExaminer:   huella.PurposeAdjudication,
-	huella.RoleSupervisor: huella.PurposeInvestigation,
-	huella.RoleAuditor:    huella.PurposeAudit,
-	huella.RolePartner:    huella.PurposeForwarding,
-	huella.RoleAdmin:      huella.PurposeAdministration,
-}
-
 // audit appends the event for a read of personal data; the read is refused
 // if it cannot be audited.
 func (c *Console) audit(ctx context.Context, action, object, site, detail string) error {
@@ -282,20 +261,6 @@ func (c *Console) audit(ctx context.Context, action, object, site, detail string
 	e.Time = c.cfg.Now()
 	e.Detail = detail
 	return c.cfg.Store.AppendAudit(ctx, e)
-}
-
-// statusByCode maps domain error codes to HTTP statuses, as the API does.
-var statusByCode = map[string]int{
-	huella.ECONFLICT:      http.StatusConflict,
-	huella.EFORBIDDEN:     http.StatusForbidden,
-	huella.EINTERNAL:      http.StatusInternalServerError,
-	huella.EINVALID:       http.StatusBadRequest,
-	huella.ENOTFOUND:      http.StatusNotFound,
-	huella.ETOOLARGE:      http.StatusRequestEntityTooLarge,
-	huella.EUNAUTHORIZED:  http.StatusUnauthorized,
-	huella.EUNSUPPORTED:   http.StatusUnsupportedMediaType,
-	huella.EUNPROCESSABLE: http.StatusUnprocessableEntity,
-	huella.EUNAVAILABLE:   http.StatusServiceUnavailable,
 }
 
 // renderError shows err on an error page. Internal errors are logged in
@@ -309,13 +274,9 @@ func (c *Console) renderError(w http.ResponseWriter, r *http.Request, user *huel
 	if code == huella.EINTERNAL {
 		c.cfg.Logger.Error("console request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	status, ok := statusByCode[code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
 	v := c.newView(r, user, nil, "error")
 	v.Data = errorPage{Code: code, Message: v.ErrorText(err)}
-	c.render(w, status, "error", v)
+	c.render(w, access.Status(code), "error", v)
 }
 
 type errorPage struct{ Code, Message string }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/http/internal/access"
 )
 
 type dashboardPage struct {
@@ -106,7 +107,7 @@ func (c *Console) handleDashboard(w http.ResponseWriter, r *http.Request, req *r
 		}
 		*counts[i] = len(hits)
 	}
-	if slices.Contains(partnerReaders, req.user.Role) {
+	if slices.Contains(access.DeliveryReaders, req.user.Role) {
 		list, err := c.cfg.Store.ListDeliveries(ctx, huella.DeliveryFilter{Limit: 1000})
 		if err != nil {
 			c.renderError(w, r, req.user, err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/enroll"
+	"github.com/huella-abis/huella/http/internal/access"
 )
 
 // Form limits.
@@ -211,7 +212,7 @@ func (c *Console) handleEnroll(w http.ResponseWriter, r *http.Request, req *requ
 			form.Set("idempotency_key", randomToken())
 			c.renderEnroll(w, r, req, http.StatusConflict, form, []string{v.ErrorText(err)})
 		case huella.EINVALID, huella.ETOOLARGE, huella.EUNSUPPORTED, huella.EUNPROCESSABLE, huella.ENOTFOUND, huella.EFORBIDDEN, huella.EUNAVAILABLE:
-			c.renderEnroll(w, r, req, statusByCode[huella.ErrorCode(err)], form, []string{sampleErrorText(v, err, slots)})
+			c.renderEnroll(w, r, req, access.Status(huella.ErrorCode(err)), form, []string{sampleErrorText(v, err, slots)})
 		default:
 			c.renderError(w, r, req.user, err)
 		}

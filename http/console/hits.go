@@ -9,13 +9,7 @@ import (
 
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/adjudicate"
-)
-
-// Who may open the examiner's pages: examiners decide at their sites;
-// supervisors see every hit and decide none.
-var (
-	hitReaders  = []huella.Role{huella.RoleExaminer, huella.RoleSupervisor}
-	hitDeciders = []huella.Role{huella.RoleExaminer}
+	"github.com/huella-abis/huella/http/internal/access"
 )
 
 type hitsPage struct {
@@ -243,7 +237,7 @@ func (c *Console) handleDecide(w http.ResponseWriter, r *http.Request, req *requ
 	if err != nil {
 		switch huella.ErrorCode(err) {
 		case huella.EINVALID, huella.ECONFLICT:
-			c.renderHit(w, r, req, statusByCode[huella.ErrorCode(err)], v.ErrorText(err), reason)
+			c.renderHit(w, r, req, access.Status(huella.ErrorCode(err)), v.ErrorText(err), reason)
 		default:
 			c.renderError(w, r, req.user, err)
 		}
@@ -279,7 +273,3 @@ func (v *view) SlotName(key string) string {
 		return v.T("modality." + key)
 	}
 }
-
-// Who may see the watchlists: those who adjudicate their hits or oversee
-// them, and partners (their own).
-var watchlistReaders = []huella.Role{huella.RoleExaminer, huella.RoleSupervisor, huella.RolePartner, huella.RoleAdmin}

@@ -10,11 +10,8 @@ import (
 	"time"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/http/internal/access"
 )
-
-// Partners and deliveries are for those who oversee forwarding: they show
-// IDs, states and receipts, never the forwarded record.
-var partnerReaders = []huella.Role{huella.RoleSupervisor, huella.RoleAdmin, huella.RoleAuditor}
 
 type partnersPage struct {
 	Partners   []*huella.Partner
@@ -93,7 +90,7 @@ func (c *Console) renderPartners(w http.ResponseWriter, r *http.Request, req *re
 	q := r.URL.Query()
 	page.Partner, page.State, page.Agreements = q.Get("partner"), q.Get("state"), map[string][]*huella.Agreement{}
 	page.States = []huella.DeliveryState{huella.DeliveryPending, huella.DeliveryPublished, huella.DeliveryDelivered, huella.DeliveryDead}
-	page.CanEdit = slices.Contains(admins, req.user.Role)
+	page.CanEdit = slices.Contains(access.Admins, req.user.Role)
 	page.Formats = []huella.PayloadFormat{huella.FormatJSON, huella.FormatANSINIST}
 	page.Triggers, page.Categories, page.Fields = huella.Triggers, huella.WatchlistCategories, huella.Fields
 	page.Modalities = []huella.Modality{huella.ModalityFinger, huella.ModalityIris, huella.ModalityFace, huella.ModalitySMT}

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/http/internal/access"
 )
 
 type subjectPage struct {
@@ -63,7 +64,7 @@ func (c *Console) handleSubject(w http.ResponseWriter, r *http.Request, req *req
 	page := subjectPage{Subject: sub, CanEnroll: req.user.Role == huella.RoleOfficer,
 		CanPurge:     req.user.Role == huella.RoleSupervisor && sub.MergedInto == "",
 		PurgeReasons: []huella.PurgeReason{huella.PurgeCourtOrder, huella.PurgeDataProtection, huella.PurgeEnrollmentError}}
-	if slices.Contains(hitReaders, req.user.Role) {
+	if slices.Contains(access.HitReaders, req.user.Role) {
 		// The store lists hits oldest first: read up to its page limit
 		// and keep the newest.
 		f := huella.HitFilter{SubjectID: sub.ID, Limit: 1000}
@@ -78,7 +79,7 @@ func (c *Console) handleSubject(w http.ResponseWriter, r *http.Request, req *req
 		slices.Reverse(page.Hits) // newest first, as the timeline
 		page.ShowHits = true
 	}
-	if slices.Contains(partnerReaders, req.user.Role) {
+	if slices.Contains(access.DeliveryReaders, req.user.Role) {
 		if page.Deliveries, err = c.cfg.Store.ListDeliveries(ctx, huella.DeliveryFilter{SubjectID: sub.ID, Limit: subjectDeliveriesShown}); err != nil {
 			c.renderError(w, r, req.user, err)
 			return

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/http/internal/access"
 )
 
 //go:embed i18n/*.json
@@ -198,16 +199,16 @@ func (v *view) Nav() []navItem {
 			}
 		}
 	}
-	add("dashboard", "/dashboard", statsRoles)
-	add("enroll", "/enroll", officers)
-	add("hits", "/hits", hitReaders)
-	add("watchlists", "/watchlists", watchlistReaders)
-	add("search", "/search", readers)
-	add("encounters", "/encounters", readers)
-	add("partners", "/partners", partnerReaders)
-	add("audit", "/audit", auditors)
-	add("users", "/users", admins)
-	add("sites", "/sites", admins)
+	add("dashboard", "/dashboard", access.Stats)
+	add("enroll", "/enroll", access.Officers)
+	add("hits", "/hits", access.HitReaders)
+	add("watchlists", "/watchlists", access.WatchlistReaders)
+	add("search", "/search", access.Readers)
+	add("encounters", "/encounters", access.Readers)
+	add("partners", "/partners", access.DeliveryReaders)
+	add("audit", "/audit", access.Auditors)
+	add("users", "/users", access.Admins)
+	add("sites", "/sites", access.Admins)
 	return items
 }
 

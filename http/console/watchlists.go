@@ -10,11 +10,8 @@ import (
 
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/enroll"
+	"github.com/huella-abis/huella/http/internal/access"
 )
-
-// Who may create watchlists and add entries: supervisors and admins for the
-// program, partners for their own lists, as in the API.
-var watchlistOwners = []huella.Role{huella.RoleSupervisor, huella.RolePartner, huella.RoleAdmin}
 
 // programOwner owns the program's own watchlists.
 const programOwner = "PROGRAM"
@@ -81,10 +78,10 @@ func (c *Console) renderWatchlists(w http.ResponseWriter, r *http.Request, req *
 			page.Watchlists = append(page.Watchlists, l)
 		}
 	}
-	for _, role := range watchlistOwners {
+	for _, role := range access.WatchlistOwners {
 		page.CanEdit = page.CanEdit || role == req.user.Role
 	}
-	for _, role := range hitReaders {
+	for _, role := range access.HitReaders {
 		page.ShowHits = page.ShowHits || role == req.user.Role
 	}
 	if req.user.Role == huella.RolePartner {
@@ -211,7 +208,7 @@ func (c *Console) handleAddWatchEntry(w http.ResponseWriter, r *http.Request, re
 	if err != nil {
 		switch huella.ErrorCode(err) {
 		case huella.EINVALID, huella.ETOOLARGE, huella.EUNSUPPORTED, huella.EUNPROCESSABLE, huella.EUNAVAILABLE:
-			c.renderWatchlists(w, r, req, statusByCode[huella.ErrorCode(err)], watchlistsPage{Form: form, Error: sampleErrorText(v, err, slots)})
+			c.renderWatchlists(w, r, req, access.Status(huella.ErrorCode(err)), watchlistsPage{Form: form, Error: sampleErrorText(v, err, slots)})
 		default:
 			c.renderError(w, r, req.user, err)
 		}
@@ -327,7 +324,7 @@ func (c *Console) handleRemoveWatchEntry(w http.ResponseWriter, r *http.Request,
 		if code == huella.EINVALID && reason == "" {
 			msg = v.T("watchlists.err.reason")
 		}
-		c.renderWatchlists(w, r, req, statusByCode[code], watchlistsPage{Form: url.Values{}, RemoveEntry: id, RemoveError: msg})
+		c.renderWatchlists(w, r, req, access.Status(code), watchlistsPage{Form: url.Values{}, RemoveEntry: id, RemoveError: msg})
 		return
 	}
 	c.cfg.Logger.Info("console watch entry removed", "watchlist", list.ID, "entry", id, "user", req.user.ID)
