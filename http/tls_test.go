@@ -1,66 +1,19 @@
 package http_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"log/slog"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	hhttp "github.com/huella-abis/huella/http"
+	"github.com/huella-abis/huella/internal/tlstest"
 	"github.com/huella-abis/huella/sqlite"
 )
-
-// MustCertificate writes a self-signed certificate for 127.0.0.1 and its
-// key as PEM files in dir, and returns their paths and a pool that trusts
-// the certificate.
-func MustCertificate(tb testing.TB, dir, name string) (certFile, keyFile string, pool *x509.CertPool) {
-	tb.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: name},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	return certFile, keyFile, pool
-}
 
 // mustServer returns an API server on a fresh SQLite store, not yet open.
 func mustServer(tb testing.TB) *hhttp.Server {
@@ -78,7 +31,7 @@ func mustServer(tb testing.TB) *hhttp.Server {
 // error at start.
 func TestTLS(t *testing.T) {
 	dir := t.TempDir()
-	certFile, keyFile, pool := MustCertificate(t, dir, "a")
+	certFile, keyFile, pool := tlstest.MustCertificate(t, dir, "a")
 	config, err := hhttp.TLSConfig(certFile, keyFile)
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +80,7 @@ func TestTLS(t *testing.T) {
 		}
 	})
 	t.Run("ErrMismatchedPair", func(t *testing.T) {
-		_, otherKey, _ := MustCertificate(t, dir, "b")
+		_, otherKey, _ := tlstest.MustCertificate(t, dir, "b")
 		if _, err := hhttp.TLSConfig(certFile, otherKey); err == nil {
 			t.Error("a certificate with another certificate's key was accepted")
 		}
