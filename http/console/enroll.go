@@ -200,12 +200,13 @@ func (c *Console) handleEnroll(w http.ResponseWriter, r *http.Request, req *requ
 		c.renderError(w, r, req.user, err)
 		return
 	}
-	enc, images, slots, result, problems := buildEncounter(v, form, files, sites)
-	if len(problems) > 0 {
-		c.renderEnroll(w, r, req, http.StatusBadRequest, form, problems)
+	in := buildEncounter(v, form, files, sites)
+	if len(in.Problems) > 0 {
+		c.renderEnroll(w, r, req, http.StatusBadRequest, form, in.Problems)
 		return
 	}
-	stored, err := c.cfg.Enroll.Enroll(r.Context(), &enroll.Request{Encounter: enc, Images: images, IdempotencyKey: form.Get("idempotency_key")})
+	slots, result := in.Slots, in.Result
+	stored, err := c.cfg.Enroll.Enroll(r.Context(), &enroll.Request{Encounter: in.Encounter, Images: in.Images, IdempotencyKey: form.Get("idempotency_key")})
 	if err != nil {
 		switch huella.ErrorCode(err) {
 		case huella.ECONFLICT: // the form was sent before with other data: a new key sends it anew
@@ -268,11 +269,22 @@ func sampleErrorText(v *view, err error, slots []string) string {
 	return v.ErrorText(err)
 }
 
-// buildEncounter turns the form into an encounter and its images. Problems
-// the domain cannot see (a date that does not parse, an image on a finger
-// marked absent, which the form would otherwise drop) are reported here;
-// every other rule is the domain's.
-func buildEncounter(v *view, form url.Values, files map[string][]byte, sites map[string]*huella.Site) (*huella.Encounter, [][]byte, []string, *enrollResult, []string) {
+// enrollForm is the enroll form read: the encounter and its images, what
+// each image is for, the outline of the result page, and the problems the
+// form itself shows.
+type enrollForm struct {
+	Encounter *huella.Encounter
+	Images    [][]byte
+	Slots     []string // Slots[i] names the place of Images[i], for messages
+	Result    *enrollResult
+	// Problems the domain cannot see (a date that does not parse, an image
+	// on a finger marked absent, which the form would otherwise drop);
+	// every other rule is the domain's.
+	Problems []string
+}
+
+// buildEncounter reads the enroll form.
+func buildEncounter(v *view, form url.Values, files map[string][]byte, sites map[string]*huella.Site) *enrollForm {
 	var problems []string
 	res := &enrollResult{}
 	e := &huella.Encounter{
@@ -389,7 +401,7 @@ func buildEncounter(v *view, form url.Values, files map[string][]byte, sites map
 		e.SMTs = append(e.SMTs, m)
 		res.SMTs++
 	}
-	return e, images, slots, res, problems
+	return &enrollForm{Encounter: e, Images: images, Slots: slots, Result: res, Problems: problems}
 }
 
 // readUpload reads a multipart form posted by the console and checks its
