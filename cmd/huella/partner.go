@@ -110,6 +110,22 @@ const partnerUsage = `usage:
   huella partner keys        (print our public signing keys, as served at /.well-known/jwks.json)
   huella partner rotate-key  (make a new signing key current; older keys stay published; restart serve to use it)`
 
+// partnerRun is the work of one "huella partner" verb on the opened app.
+type partnerRun func(ctx context.Context, app *App, stdout io.Writer) error
+
+// partnerVerbs are the verbs that work on the records: each binds its own
+// flags (and says whether it only reads) and returns its work.
+var partnerVerbs = map[string]func(fs *flag.FlagSet, cfg *Config) partnerRun{
+	"add":              partnerAdd,
+	"list":             partnerList,
+	"disable":          func(fs *flag.FlagSet, cfg *Config) partnerRun { return partnerSetDisabled(fs, true) },
+	"enable":           func(fs *flag.FlagSet, cfg *Config) partnerRun { return partnerSetDisabled(fs, false) },
+	"agreement add":    agreementAdd,
+	"agreement list":   agreementList,
+	"agreement revoke": agreementRevoke,
+	"deliveries":       partnerDeliveries,
+}
+
 // runPartner runs "huella partner …": partner agencies, their sharing
 // agreements and the deliveries to them. Every change is audited.
 func runPartner(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -126,91 +142,71 @@ func runPartner(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if isHelp(verb) || verb == "agreement help" || strings.HasPrefix(verb, "agreement -") {
 		return printHelp(stdout, partnerUsage)
 	}
-	var cfg Config
-	fs := newFlagSet("partner "+verb, "huella partner "+verb+" [flags]", stderr)
 	if verb == "keys" || verb == "rotate-key" {
-		fs.StringVar(&cfg.Data, "data", envOr("HUELLA_DATA", "./huella-data"), "data directory ($HUELLA_DATA)")
-	} else {
-		cfg.registerFlags(fs, false)
+		return runPartnerKeys(verb, rest, stdout, stderr)
 	}
-	if verb == "add" {
-		cfg.registerPartnerFileFlag(fs)
-	}
-	var asJSON bool
-	if verb == "list" || verb == "agreement list" || verb == "deliveries" {
-		fs.BoolVar(&asJSON, "json", false, "print one JSON object per row")
-	}
-	var p huella.Partner
-	var a huella.Agreement
-	var triggers, categories, modalities, fields stringList
-	var code, state, id string
-	var limit int
-	switch verb {
-	case "add":
-		fs.StringVar(&p.Code, "code", "", "partner code, e.g. GT-PNC")
-		fs.StringVar(&p.Name, "name", "", "agency name")
-		fs.StringVar(&p.Endpoint, "endpoint", "", "https URL deliveries are POSTed to")
-		fs.StringVar((*string)(&p.Format), "format", "json", "payload format: json or ansinist")
-		fs.StringVar(&p.CAFile, "ca-file", "", "CA certificate of the partner's server (PEM); empty: system roots")
-		fs.StringVar(&p.ClientCertFile, "client-cert", "", "our client certificate for mutual TLS (PEM)")
-		fs.StringVar(&p.ClientKeyFile, "client-key", "", "our client key for mutual TLS (PEM)")
-		fs.StringVar(&p.KeyID, "key-id", "", "our signing key for this partner; empty: the current key")
-	case "disable", "enable":
-		fs.StringVar(&code, "code", "", "partner code")
-	case "agreement add":
-		fs.StringVar(&a.Partner, "partner", "", "partner code")
-		fs.Var(&triggers, "trigger", "trigger that forwards: conviction, hit or duplicate (repeatable)")
-		fs.Var(&categories, "category", "watchlist category, for the hit trigger (repeatable)")
-		fs.Var(&modalities, "modality", "modality whose images may leave: finger, iris, face, smt (repeatable)")
-		fs.Var(&fields, "field", "field that may leave: "+fieldNames()+" (repeatable)")
-		fs.StringVar(&a.LegalBasis, "legal-basis", "", "treaty or memorandum and article")
-		fs.BoolVar(&a.RequireAck, "require-ack", false, "a delivery is done only with the partner's receipt")
-	case "agreement list", "deliveries":
-		fs.StringVar(&code, "partner", "", "partner code (empty: all)")
-		if verb == "deliveries" {
-			fs.StringVar(&state, "state", "", "pending, published, delivered or dead")
-			fs.IntVar(&limit, "limit", 100, "at most this many, newest first")
-		}
-	case "agreement revoke":
-		fs.StringVar(&id, "id", "", "agreement ID")
-	case "list", "keys", "rotate-key":
-	default:
+	bind, ok := partnerVerbs[verb]
+	if !ok {
 		return errors.New(partnerUsage)
 	}
+	var cfg Config
+	fs := newFlagSet("partner "+verb, "huella partner "+verb+" [flags]", stderr)
+	cfg.registerFlags(fs, false)
+	run := bind(fs, &cfg)
 	if err := parseFlags(fs, rest, 0); err != nil {
 		return err
-	}
-	// Listing never creates data: a missing data directory is an error.
-	cfg.Existing = verb == "list" || verb == "agreement list" || verb == "deliveries" || verb == "keys"
-	if verb == "keys" || verb == "rotate-key" {
-		dir := filepath.Join(cfg.Data, "keys", "signing")
-		if fi, err := os.Stat(cfg.Data); cfg.Existing && (err != nil || !fi.IsDir()) {
-			return fmt.Errorf("data directory %s does not exist (give --data or $HUELLA_DATA)", cfg.Data)
-		}
-		keys, err := forward.LoadOrCreateKeyRing(dir)
-		if err != nil {
-			return err
-		}
-		if verb == "rotate-key" {
-			k, err := keys.Rotate(dir, time.Now())
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "signing key %s is current; restart huella serve to sign with it\n", k.ID)
-			return nil
-		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(keys.JWKS())
 	}
 	app, err := OpenApp(ctx, cfg, newLogger(stderr))
 	if err != nil {
 		return err
 	}
 	defer app.Close()
-	ctx = systemContext(ctx, huella.PurposeAdministration)
-	switch verb {
-	case "add":
+	return run(systemContext(ctx, huella.PurposeAdministration), app, stdout)
+}
+
+// runPartnerKeys prints our public signing keys (keys) or makes a new one
+// current (rotate-key): files in the data directory, no store.
+func runPartnerKeys(verb string, args []string, stdout, stderr io.Writer) error {
+	var data string
+	fs := newFlagSet("partner "+verb, "huella partner "+verb+" [flags]", stderr)
+	fs.StringVar(&data, "data", envOr("HUELLA_DATA", "./huella-data"), "data directory ($HUELLA_DATA)")
+	if err := parseFlags(fs, args, 0); err != nil {
+		return err
+	}
+	if fi, err := os.Stat(data); verb == "keys" && (err != nil || !fi.IsDir()) {
+		// Listing never creates data.
+		return fmt.Errorf("data directory %s does not exist (give --data or $HUELLA_DATA)", data)
+	}
+	dir := filepath.Join(data, "keys", "signing")
+	keys, err := forward.LoadOrCreateKeyRing(dir)
+	if err != nil {
+		return err
+	}
+	if verb == "rotate-key" {
+		k, err := keys.Rotate(dir, time.Now())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "signing key %s is current; restart huella serve to sign with it\n", k.ID)
+		return nil
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(keys.JWKS())
+}
+
+func partnerAdd(fs *flag.FlagSet, cfg *Config) partnerRun {
+	cfg.registerPartnerFileFlag(fs)
+	var p huella.Partner
+	fs.StringVar(&p.Code, "code", "", "partner code, e.g. GT-PNC")
+	fs.StringVar(&p.Name, "name", "", "agency name")
+	fs.StringVar(&p.Endpoint, "endpoint", "", "https URL deliveries are POSTed to")
+	fs.StringVar((*string)(&p.Format), "format", "json", "payload format: json or ansinist")
+	fs.StringVar(&p.CAFile, "ca-file", "", "CA certificate of the partner's server (PEM); empty: system roots")
+	fs.StringVar(&p.ClientCertFile, "client-cert", "", "our client certificate for mutual TLS (PEM)")
+	fs.StringVar(&p.ClientKeyFile, "client-key", "", "our client key for mutual TLS (PEM)")
+	fs.StringVar(&p.KeyID, "key-id", "", "our signing key for this partner; empty: the current key")
+	return func(ctx context.Context, app *App, stdout io.Writer) error {
 		if err := p.CheckFiles(app.Config.PartnerFileDir); err != nil {
 			return fmt.Errorf("add partner: %s", huella.ErrorMessage(err))
 		}
@@ -218,12 +214,25 @@ func runPartner(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return fmt.Errorf("add partner: %s", huella.ErrorMessage(err))
 		}
 		fmt.Fprintf(stdout, "partner %s created\n", p.Code)
-	case "list":
+		return nil
+	}
+}
+
+// jsonFlag binds --json on a verb that lists, which never creates data: a
+// missing data directory is an error.
+func jsonFlag(fs *flag.FlagSet, cfg *Config) *bool {
+	cfg.Existing = true
+	return fs.Bool("json", false, "print one JSON object per row")
+}
+
+func partnerList(fs *flag.FlagSet, cfg *Config) partnerRun {
+	asJSON := jsonFlag(fs, cfg)
+	return func(ctx context.Context, app *App, stdout io.Writer) error {
 		list, err := app.Store.ListPartners(ctx)
 		if err != nil {
 			return err
 		}
-		if asJSON {
+		if *asJSON {
 			return writeJSONLines(stdout, list)
 		}
 		writeHeader(stdout, "CODE", "FORMAT", "STATE", "ENDPOINT", "NAME")
@@ -234,17 +243,38 @@ func runPartner(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			}
 			fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\t%s\n", p.Code, p.Format, state, p.Endpoint, p.Name)
 		}
-	case "disable", "enable":
-		p, err := app.Store.FindPartner(ctx, code)
+		return nil
+	}
+}
+
+func partnerSetDisabled(fs *flag.FlagSet, disabled bool) partnerRun {
+	verb := map[bool]string{true: "disable", false: "enable"}[disabled]
+	code := fs.String("code", "", "partner code")
+	return func(ctx context.Context, app *App, stdout io.Writer) error {
+		p, err := app.Store.FindPartner(ctx, *code)
 		if err != nil {
 			return fmt.Errorf("%s partner: %s", verb, huella.ErrorMessage(err))
 		}
-		p.Disabled = verb == "disable"
+		p.Disabled = disabled
 		if err := app.Store.UpdatePartner(ctx, p); err != nil {
 			return fmt.Errorf("%s partner: %s", verb, huella.ErrorMessage(err))
 		}
 		fmt.Fprintf(stdout, "partner %s %sd\n", p.Code, verb)
-	case "agreement add":
+		return nil
+	}
+}
+
+func agreementAdd(fs *flag.FlagSet, cfg *Config) partnerRun {
+	var a huella.Agreement
+	var triggers, categories, modalities, fields stringList
+	fs.StringVar(&a.Partner, "partner", "", "partner code")
+	fs.Var(&triggers, "trigger", "trigger that forwards: conviction, hit or duplicate (repeatable)")
+	fs.Var(&categories, "category", "watchlist category, for the hit trigger (repeatable)")
+	fs.Var(&modalities, "modality", "modality whose images may leave: finger, iris, face, smt (repeatable)")
+	fs.Var(&fields, "field", "field that may leave: "+fieldNames()+" (repeatable)")
+	fs.StringVar(&a.LegalBasis, "legal-basis", "", "treaty or memorandum and article")
+	fs.BoolVar(&a.RequireAck, "require-ack", false, "a delivery is done only with the partner's receipt")
+	return func(ctx context.Context, app *App, stdout io.Writer) error {
 		a.Triggers = kinds[huella.Trigger](triggers)
 		a.Categories = categories
 		a.Modalities = kinds[huella.Modality](modalities)
@@ -253,12 +283,19 @@ func runPartner(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			return fmt.Errorf("add agreement: %s", huella.ErrorMessage(err))
 		}
 		fmt.Fprintf(stdout, "agreement %s with %s created\n", a.ID, a.Partner)
-	case "agreement list":
-		list, err := app.Store.ListAgreements(ctx, code)
+		return nil
+	}
+}
+
+func agreementList(fs *flag.FlagSet, cfg *Config) partnerRun {
+	asJSON := jsonFlag(fs, cfg)
+	code := fs.String("partner", "", "partner code (empty: all)")
+	return func(ctx context.Context, app *App, stdout io.Writer) error {
+		list, err := app.Store.ListAgreements(ctx, *code)
 		if err != nil {
 			return err
 		}
-		if asJSON {
+		if *asJSON {
 			return writeJSONLines(stdout, list)
 		}
 		writeHeader(stdout, "ID", "PARTNER", "STATE", "SCOPE", "LEGAL_BASIS")
@@ -271,17 +308,32 @@ func runPartner(ctx context.Context, args []string, stdout, stderr io.Writer) er
 				a.ID, a.Partner, state, join(a.Triggers), strings.Join(a.Categories, ","), join(a.Modalities), join(a.Fields),
 				a.RequireAck, a.LegalBasis)
 		}
-	case "agreement revoke":
-		if err := app.Store.RevokeAgreement(ctx, id); err != nil {
+		return nil
+	}
+}
+
+func agreementRevoke(fs *flag.FlagSet, cfg *Config) partnerRun {
+	id := fs.String("id", "", "agreement ID")
+	return func(ctx context.Context, app *App, stdout io.Writer) error {
+		if err := app.Store.RevokeAgreement(ctx, *id); err != nil {
 			return fmt.Errorf("revoke agreement: %s", huella.ErrorMessage(err))
 		}
-		fmt.Fprintf(stdout, "agreement %s revoked\n", id)
-	case "deliveries":
-		list, err := app.Store.ListDeliveries(ctx, huella.DeliveryFilter{Partner: code, State: huella.DeliveryState(state), Limit: limit})
+		fmt.Fprintf(stdout, "agreement %s revoked\n", *id)
+		return nil
+	}
+}
+
+func partnerDeliveries(fs *flag.FlagSet, cfg *Config) partnerRun {
+	asJSON := jsonFlag(fs, cfg)
+	code := fs.String("partner", "", "partner code (empty: all)")
+	state := fs.String("state", "", "pending, published, delivered or dead")
+	limit := fs.Int("limit", 100, "at most this many, newest first")
+	return func(ctx context.Context, app *App, stdout io.Writer) error {
+		list, err := app.Store.ListDeliveries(ctx, huella.DeliveryFilter{Partner: *code, State: huella.DeliveryState(*state), Limit: *limit})
 		if err != nil {
 			return fmt.Errorf("deliveries: %s", huella.ErrorMessage(err))
 		}
-		if asJSON {
+		if *asJSON {
 			return writeJSONLines(stdout, list)
 		}
 		writeHeader(stdout, "ID", "PARTNER", "TRIGGER", "STATE", "ATTEMPTS", "RECEIPT", "LAST_ERROR")
@@ -289,8 +341,8 @@ func runPartner(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			fmt.Fprintf(stdout, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", d.ID, d.Partner, d.Trigger, d.State,
 				d.Attempts, d.Receipt, d.LastError)
 		}
+		return nil
 	}
-	return nil
 }
 
 // writeJSONLines writes each row as one JSON object on its own line.
