@@ -8,6 +8,7 @@ package natsbus
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -43,6 +44,13 @@ type Config struct {
 	// ("127.0.0.1:4222"); empty opens no port (the process connects in
 	// memory).
 	Listen string
+	// TLS, when set, secures the connections: the embedded server's
+	// listener presents its certificate (and, with ClientCAs, accepts only
+	// clients whose certificate they sign), and the connection to an
+	// external server verifies it against RootCAs (and presents a client
+	// certificate if the config holds one). Go's defaults otherwise: TLS
+	// 1.2 and up.
+	TLS *tls.Config
 
 	Stream     string        // stream name; DefaultStream when empty
 	Subject    string        // subject of the messages; DefaultSubject when empty
@@ -112,10 +120,14 @@ func Open(ctx context.Context, cfg Config) (*Bus, error) {
 		}
 		b.conn, err = nats.Connect("", nats.InProcessServer(b.server), nats.Name("huella"), nats.MaxReconnects(-1))
 	} else {
-		b.conn, err = nats.Connect(cfg.URL, nats.Name("huella"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
-			nats.ReconnectWait(250*time.Millisecond), nats.ReconnectJitter(100*time.Millisecond, 100*time.Millisecond),
+		opts := []nats.Option{nats.Name("huella"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
+			nats.ReconnectWait(250 * time.Millisecond), nats.ReconnectJitter(100*time.Millisecond, 100*time.Millisecond),
 			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { cfg.Logger.Warn("nats disconnected", "err", err) }),
-			nats.ReconnectHandler(func(c *nats.Conn) { cfg.Logger.Info("nats reconnected", "url", c.ConnectedUrlRedacted()) }))
+			nats.ReconnectHandler(func(c *nats.Conn) { cfg.Logger.Info("nats reconnected", "url", c.ConnectedUrlRedacted()) })}
+		if cfg.TLS != nil {
+			opts = append(opts, nats.Secure(cfg.TLS.Clone()))
+		}
+		b.conn, err = nats.Connect(cfg.URL, opts...)
 	}
 	if err != nil {
 		b.Close()
@@ -158,6 +170,14 @@ func startServer(cfg Config) (*server.Server, error) {
 		opts.Host = host
 		if opts.Port, err = strconv.Atoi(port); err != nil {
 			return nil, fmt.Errorf("natsbus: listen port: %w", err)
+		}
+		if cfg.TLS != nil {
+			opts.TLSConfig = cfg.TLS.Clone()
+			opts.TLS, opts.TLSVerify = true, cfg.TLS.ClientCAs != nil
+			if opts.TLSVerify {
+				opts.TLSConfig.ClientAuth = tls.RequireAndVerifyClientCert
+			}
+			opts.TLSTimeout = 5
 		}
 	}
 	ns, err := server.NewServer(opts)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -20,17 +22,26 @@ import (
 
 // ForwardConfig configures forwarding to partner agencies in "huella serve".
 type ForwardConfig struct {
-	NATS       string        // external NATS URL; empty runs NATS embedded, storing in DATA/nats
-	NATSListen string        // address the embedded NATS accepts clients on; empty opens no port
-	DeadAfter  time.Duration // retry a delivery this long before parking it as dead
-	AckWait    time.Duration // redeliver a delivery whose worker went silent after this long
-	Workers    int           // deliveries sent at once
+	NATS       string // external NATS URL; empty runs NATS embedded, storing in DATA/nats
+	NATSListen string // address the embedded NATS accepts clients on; empty opens no port
+	// NATSCert and NATSKey put the NATS connection on TLS: the embedded
+	// server's certificate, or ours towards an external server that asks
+	// for one. NATSCA is the CA the other side's certificate must chain
+	// to: the server's (external), or the clients' (embedded, which then
+	// admits only clients with a certificate it signs).
+	NATSCert, NATSKey, NATSCA string
+	DeadAfter                 time.Duration // retry a delivery this long before parking it as dead
+	AckWait                   time.Duration // redeliver a delivery whose worker went silent after this long
+	Workers                   int           // deliveries sent at once
 }
 
 // registerForwardFlags binds the forwarding flags of "huella serve".
 func (c *ForwardConfig) registerForwardFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.NATS, "nats", os.Getenv("HUELLA_NATS"), "external NATS URL for the delivery queue; empty runs NATS embedded ($HUELLA_NATS)")
 	fs.StringVar(&c.NATSListen, "nats-listen", os.Getenv("HUELLA_NATS_LISTEN"), "address the embedded NATS listens on, e.g. 127.0.0.1:4222; empty opens no port ($HUELLA_NATS_LISTEN)")
+	fs.StringVar(&c.NATSCert, "nats-cert", os.Getenv("HUELLA_NATS_CERT"), "certificate (PEM) that puts NATS on TLS: the embedded server's, or ours for an external server ($HUELLA_NATS_CERT)")
+	fs.StringVar(&c.NATSKey, "nats-key", os.Getenv("HUELLA_NATS_KEY"), "the key of --nats-cert (PEM) ($HUELLA_NATS_KEY)")
+	fs.StringVar(&c.NATSCA, "nats-ca", os.Getenv("HUELLA_NATS_CA"), "CA (PEM) the external NATS server's certificate, or the embedded server's clients', must chain to ($HUELLA_NATS_CA)")
 	fs.DurationVar(&c.DeadAfter, "forward-dead-after", envDuration("HUELLA_FORWARD_DEAD_AFTER", forward.DefaultDeadAfter), "park a delivery as dead after retrying this long ($HUELLA_FORWARD_DEAD_AFTER)")
 	fs.DurationVar(&c.AckWait, "forward-ack-wait", envDuration("HUELLA_FORWARD_ACK_WAIT", natsbus.DefaultAckWait), "hand a delivery to another worker after this long without news ($HUELLA_FORWARD_ACK_WAIT)")
 	fs.IntVar(&c.Workers, "forward-workers", envInt("HUELLA_FORWARD_WORKERS", forward.DefaultWorkers), "deliveries sent at once ($HUELLA_FORWARD_WORKERS)")
@@ -48,6 +59,50 @@ func envDuration(name string, def time.Duration) time.Duration {
 		return d
 	}
 	return def
+}
+
+// natsTLS returns the TLS settings of the NATS connection, or nil when
+// none is asked for. The embedded server needs its certificate and key
+// (and with --nats-ca requires clients' certificates); a connection to an
+// external server verifies it against --nats-ca (the system's roots
+// otherwise) and presents our certificate when one is given.
+func (c *ForwardConfig) natsTLS() (*tls.Config, error) {
+	if c.NATSCert == "" && c.NATSKey == "" && c.NATSCA == "" {
+		return nil, nil
+	}
+	if (c.NATSCert == "") != (c.NATSKey == "") {
+		return nil, &ConfigError{"nats-cert", "--nats-cert and --nats-key go together"}
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if c.NATSCert != "" {
+		pair, err := tls.LoadX509KeyPair(c.NATSCert, c.NATSKey)
+		if err != nil {
+			return nil, &ConfigError{"nats-cert", err.Error()}
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	var pool *x509.CertPool
+	if c.NATSCA != "" {
+		pem, err := os.ReadFile(c.NATSCA)
+		if err != nil {
+			return nil, &ConfigError{"nats-ca", err.Error()}
+		}
+		if pool = x509.NewCertPool(); !pool.AppendCertsFromPEM(pem) {
+			return nil, &ConfigError{"nats-ca", c.NATSCA + " holds no PEM certificate"}
+		}
+	}
+	if c.NATS != "" {
+		cfg.RootCAs = pool
+		return cfg, nil
+	}
+	if c.NATSListen == "" {
+		return nil, &ConfigError{"nats-cert", "the embedded NATS opens no port to secure: give --nats-listen too"}
+	}
+	if c.NATSCert == "" {
+		return nil, &ConfigError{"nats-cert", "the embedded NATS server needs its certificate and key to listen on TLS"}
+	}
+	cfg.ClientCAs = pool
+	return cfg, nil
 }
 
 // forwarding is the running relay and workers of an App, and their bus.
@@ -68,8 +123,12 @@ func (a *App) StartForwarding(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	tlsConfig, err := cfg.natsTLS()
+	if err != nil {
+		return err
+	}
 	bus, err := natsbus.Open(ctx, natsbus.Config{URL: cfg.NATS, StoreDir: filepath.Join(a.Config.Data, "nats"),
-		Listen: cfg.NATSListen, AckWait: cfg.AckWait, Logger: a.Logger.With("component", "natsbus")})
+		Listen: cfg.NATSListen, TLS: tlsConfig, AckWait: cfg.AckWait, Logger: a.Logger.With("component", "natsbus")})
 	if err != nil {
 		return err
 	}
