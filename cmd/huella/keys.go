@@ -117,7 +117,7 @@ func hasLegacyData(ctx context.Context, cfg Config, ks keyedStore) bool {
 		return true
 	}
 	if cfg.Blobs != "" {
-		return true // a bucket: assume it holds images sealed with the key file
+		return false // a bucket's images come with records, found above
 	}
 	entries, err := os.ReadDir(filepath.Join(cfg.Data, "blobs"))
 	return err == nil && len(entries) > 0
