@@ -256,8 +256,13 @@ func keysByPurpose(t *testing.T, data string) map[string][]string {
 // hierarchy (its key inside, records in the clear, images sealed with the
 // key file itself): allowed, its images still open, and "huella keys
 // reencrypt" seals its records.
-func TestUpgradeLegacyDataDirectory(t *testing.T) {
-	data := t.TempDir()
+// mustLegacyDataDirectory makes a data directory as Huella wrote it before
+// the key hierarchy: its key inside, an encounter with the planted values
+// and two templates in the clear, an image sealed with the key file itself.
+// It returns the directory and the image's reference.
+func mustLegacyDataDirectory(t *testing.T) (data, ref string) {
+	t.Helper()
+	data = t.TempDir()
 	keyFile := filepath.Join(data, "keys", "data.key")
 	key, err := blob.LoadOrCreateKey(keyFile)
 	if err != nil {
@@ -272,7 +277,7 @@ func TestUpgradeLegacyDataDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := storetest.Context()
-	ref, err := images.Put(ctx, []byte("an image from before"))
+	ref, err = images.Put(ctx, []byte("an image from before"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,6 +289,12 @@ func TestUpgradeLegacyDataDirectory(t *testing.T) {
 	if found := storetest.FindPlanted(fileBytes(filepath.Join(data, "huella.db"), filepath.Join(data, "huella.db-wal"))); len(found) == 0 {
 		t.Fatal("the legacy store holds no plain text: the test sets up nothing")
 	}
+	return data, ref
+}
+
+func TestUpgradeLegacyDataDirectory(t *testing.T) {
+	data, ref := mustLegacyDataDirectory(t)
+	ctx := storetest.Context()
 
 	out := MustRun(t, "keys", "reencrypt", "--data", data, "--allow-key-in-data")
 	if !strings.Contains(out, "re-encrypted 3 records") {
@@ -309,5 +320,35 @@ func TestUpgradeLegacyDataDirectory(t *testing.T) {
 	closeApp()
 	if found := storetest.FindPlanted(fileBytes(filepath.Join(data, "huella.db"), filepath.Join(data, "huella.db-wal"))); len(found) > 0 {
 		t.Errorf("after the upgrade, the store holds %v", found)
+	}
+}
+
+// TestServeSealsLegacyRecords starts the background re-encryption serve
+// runs at start on a data directory from before the key hierarchy.
+func TestServeSealsLegacyRecords(t *testing.T) {
+	data, _ := mustLegacyDataDirectory(t)
+	ctx := storetest.Context()
+	app, err := OpenApp(ctx, Config{Data: data, Existing: true, AllowKeyInData: true}, newLogger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	if err := app.StartReencryption(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ks := app.Store.(keyedStore)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		usage, err := ks.KeyUsage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if usage[""] == 0 && usage[app.Keys.ActiveKeyID()] == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve left fields unsealed: %v", usage)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
