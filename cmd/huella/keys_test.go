@@ -352,3 +352,27 @@ func TestServeSealsLegacyRecords(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestKeysRewrap wraps the keys with a new KEK: the old key file opens
+// nothing, the new one opens everything.
+func TestKeysRewrap(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	MustRun(t, "site", "add", "--data", data, "--code", "MX-TAP", "--name", "Tapachula", "--country", "MEX", "--tz", "America/Mexico_City")
+	newKey := filepath.Join(t.TempDir(), "new.key")
+	if err := runErr("keys", "rewrap", "--data", data, "--new-key-file", filepath.Join(data, "k")); err == nil || !strings.Contains(err.Error(), "inside the data directory") {
+		t.Fatalf("a new key inside the data directory: %v", err)
+	}
+	out := MustRun(t, "keys", "rewrap", "--data", data, "--new-key-file", newKey)
+	if !strings.Contains(out, "wrapped by kek-") {
+		t.Errorf("rewrap = %q", out)
+	}
+	if err := runErr("site", "list", "--data", data); err == nil || !strings.Contains(err.Error(), "wrong --key-file") {
+		t.Errorf("the old key after rewrap: %v, want a clear error", err)
+	}
+	if out := MustRun(t, "site", "list", "--data", data, "--key-file", newKey); !strings.Contains(out, "MX-TAP") {
+		t.Errorf("site list with the new key = %q", out)
+	}
+	if out := MustRun(t, "audit", "verify", "--data", data, "--key-file", newKey); !strings.Contains(out, "audit chain intact") {
+		t.Errorf("audit verify = %q", out)
+	}
+}
