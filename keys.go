@@ -35,6 +35,7 @@ const (
 	ActionKeyCreate    = "key.create"    // a key made (object key/ID)
 	ActionKeyRetire    = "key.retire"    // a data key forgotten once nothing used it
 	ActionKeyReencrypt = "key.reencrypt" // a batch of records moved to the active key
+	ActionKeyRewrap    = "key.rewrap"    // every key wrapped by a new KEK
 )
 
 // Purposes of the keys a KeyStore holds.
@@ -70,10 +71,10 @@ type KeyStore interface {
 	// RetireKey forgets the wrapped key and records when. ENOTFOUND;
 	// ECONFLICT for the active key.
 	RetireKey(ctx context.Context, id string, at time.Time) error
-	// SealWith makes the store seal its personal fields with c and search
-	// by c's tokens. The application calls it right after opening the
-	// store (whose keys c unwraps), before any other call.
-	SealWith(c FieldCipher)
+	// RewrapKeys replaces the wrapping (Wrapped, KEKID) of the keys, by
+	// ID, in one transaction: the KEK changes. ENOTFOUND for an unknown
+	// or retired key.
+	RewrapKeys(ctx context.Context, keys []*WrappedKey) error
 }
 
 // Reencrypter moves the records of a store to the active data key.

@@ -13,12 +13,20 @@ import (
 	"github.com/huella-abis/huella"
 )
 
-// fileMagic starts every stored blob: format version 1 is magic, a 12-byte
-// nonce, then the AES-256-GCM ciphertext and tag, with the reference as
-// additional data (so a blob moved to another reference fails to open).
-// Every BlobStore of this package writes the same bytes, so a blob copied
-// between a directory and a bucket reads back.
-var fileMagic = []byte("HBL1")
+// fileMagic starts every stored blob: format version 2 is magic, the
+// 8-byte ID of the key that sealed it (KeyID), a 12-byte nonce, then the
+// AES-256-GCM ciphertext and tag, with the reference as additional data (so
+// a blob moved to another reference fails to open). Version 1 (fileMagicV1)
+// had no key ID and is still read. Every BlobStore of this package writes
+// the same bytes, so a blob copied between a directory and a bucket reads
+// back.
+var (
+	fileMagic   = []byte("HBL2")
+	fileMagicV1 = []byte("HBL1")
+)
+
+// keyIDSize is the size of the key ID in a blob.
+const keyIDSize = 8
 
 // sealer names and encrypts blobs with two subkeys of the data key: one
 // encrypts, one names (an HMAC of the plaintext, so equal images share one
@@ -26,6 +34,7 @@ var fileMagic = []byte("HBL1")
 type sealer struct {
 	aead   cipher.AEAD
 	macKey []byte
+	id     []byte // KeyID's bytes
 }
 
 // newSealer derives the sealer's subkeys from the 32-byte data key.
@@ -41,8 +50,12 @@ func newSealer(key []byte) (*sealer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sealer{aead: aead, macKey: derive(key, "huella blob naming v1")}, nil
+	return &sealer{aead: aead, macKey: derive(key, "huella blob naming v1"), id: derive(key, "huella blob key id v1")[:keyIDSize]}, nil
 }
+
+// KeyID names the key the blobs are sealed with (a hash of it, from which
+// it cannot be recovered); every blob written carries it.
+func (s *sealer) KeyID() string { return hex.EncodeToString(s.id) }
 
 func derive(key []byte, label string) []byte {
 	m := hmac.New(sha256.New, key)
@@ -63,8 +76,9 @@ func (s *sealer) seal(ref string, data []byte) ([]byte, error) {
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
-	out := make([]byte, 0, len(fileMagic)+len(nonce)+len(data)+s.aead.Overhead())
+	out := make([]byte, 0, len(fileMagic)+keyIDSize+len(nonce)+len(data)+s.aead.Overhead())
 	out = append(out, fileMagic...)
+	out = append(out, s.id...)
 	out = append(out, nonce...)
 	return s.aead.Seal(out, nonce, data, []byte(ref)), nil
 }
@@ -73,11 +87,19 @@ func (s *sealer) seal(ref string, data []byte) ([]byte, error) {
 // is an error, never returned.
 func (s *sealer) open(ref string, raw []byte) ([]byte, error) {
 	ns := s.aead.NonceSize()
-	if len(raw) < len(fileMagic)+ns+s.aead.Overhead() || !bytes.Equal(raw[:len(fileMagic)], fileMagic) {
+	var body []byte
+	switch {
+	case len(raw) >= len(fileMagic)+keyIDSize+ns+s.aead.Overhead() && bytes.Equal(raw[:len(fileMagic)], fileMagic):
+		if id := raw[len(fileMagic) : len(fileMagic)+keyIDSize]; !bytes.Equal(id, s.id) {
+			return nil, fmt.Errorf("blob %s: sealed with key %x, not with this store's key %s", ref, id, s.KeyID())
+		}
+		body = raw[len(fileMagic)+keyIDSize:]
+	case len(raw) >= len(fileMagicV1)+ns+s.aead.Overhead() && bytes.Equal(raw[:len(fileMagicV1)], fileMagicV1):
+		body = raw[len(fileMagicV1):]
+	default:
 		return nil, fmt.Errorf("blob %s: not a blob file", ref)
 	}
-	nonce := raw[len(fileMagic) : len(fileMagic)+ns]
-	plain, err := s.aead.Open(nil, nonce, raw[len(fileMagic)+ns:], []byte(ref))
+	plain, err := s.aead.Open(nil, body[:ns], body[ns:], []byte(ref))
 	if err != nil {
 		return nil, fmt.Errorf("blob %s: authentication failed (tampered, or another key): %w", ref, err)
 	}

@@ -219,6 +219,43 @@ func (r *Keyring) Retire(ctx context.Context, id string) error {
 	return nil
 }
 
+// Rewrap wraps every key in use with the new KEK instead, in one
+// transaction of the store, and unwraps with it from then on. The old KEK
+// can be destroyed once every process runs with the new one.
+func (r *Keyring) Rewrap(ctx context.Context, kek KEK) error {
+	keys, err := r.store.ListKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("keyring: list keys: %w", err)
+	}
+	var out []*huella.WrappedKey
+	for _, k := range keys {
+		if !k.RetiredAt.IsZero() {
+			continue
+		}
+		if k.KEKID != r.kek.ID() {
+			return fmt.Errorf("%w: key %s was wrapped by %s", ErrWrongKEK, k.ID, k.KEKID)
+		}
+		raw, err := r.kek.Unwrap(ctx, k.Wrapped, wrapAAD(k.ID, k.Purpose))
+		if err != nil {
+			return fmt.Errorf("keyring: unwrap key %s: %w", k.ID, err)
+		}
+		wrapped, err := kek.Wrap(ctx, raw, wrapAAD(k.ID, k.Purpose))
+		if err != nil {
+			return fmt.Errorf("keyring: wrap key %s: %w", k.ID, err)
+		}
+		c := *k
+		c.Wrapped, c.KEKID = wrapped, kek.ID()
+		out = append(out, &c)
+	}
+	if err := r.store.RewrapKeys(ctx, out); err != nil {
+		return fmt.Errorf("keyring: rewrap: %w", err)
+	}
+	r.mu.Lock()
+	r.kek = kek
+	r.mu.Unlock()
+	return nil
+}
+
 // DataKeyIDs returns the IDs of the data keys held (not retired).
 func (r *Keyring) DataKeyIDs() []string {
 	r.mu.RLock()

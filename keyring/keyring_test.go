@@ -59,6 +59,24 @@ func (m *memKeys) RetireKey(_ context.Context, id string, at time.Time) error {
 	return huella.Errorf(huella.ENOTFOUND, "no key %s", id)
 }
 
+func (m *memKeys) RewrapKeys(_ context.Context, keys []*huella.WrappedKey) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.writes++
+	for _, n := range keys {
+		found := false
+		for _, k := range m.keys {
+			if k.ID == n.ID && k.RetiredAt.IsZero() {
+				k.Wrapped, k.KEKID, found = n.Wrapped, n.KEKID, true
+			}
+		}
+		if !found {
+			return huella.Errorf(huella.ENOTFOUND, "no key %s", n.ID)
+		}
+	}
+	return nil
+}
+
 func mustKEK(tb testing.TB, b byte) *keyring.LocalKEK {
 	tb.Helper()
 	k, err := keyring.NewLocalKEK(bytes.Repeat([]byte{b}, keyring.KeySize))
@@ -172,6 +190,30 @@ func TestRotateRetire(t *testing.T) {
 	r3 := mustOpen(t, mustKEK(t, 1), store)
 	if len(r3.DataKeyIDs()) != 1 || r3.ActiveKeyID() != id {
 		t.Fatalf("after retiring: keys %v active %s", r3.DataKeyIDs(), r3.ActiveKeyID())
+	}
+}
+
+func TestRewrap(t *testing.T) {
+	ctx := context.Background()
+	store := &memKeys{}
+	r := mustOpen(t, mustKEK(t, 1), store)
+	sealed, err := r.Seal([]byte("a"), []byte("secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := r.Token("name", "ana")
+	if err := r.Rewrap(ctx, mustKEK(t, 2)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := keyring.Open(ctx, mustKEK(t, 1), store, keyring.Options{}); !errors.Is(err, keyring.ErrWrongKEK) {
+		t.Fatalf("the old KEK after rewrapping: %v, want ErrWrongKEK", err)
+	}
+	r2 := mustOpen(t, mustKEK(t, 2), store)
+	if got, err := r2.Open([]byte("a"), sealed); err != nil || string(got) != "secret" {
+		t.Fatalf("under the new KEK: %q, %v", got, err)
+	}
+	if !bytes.Equal(r2.Token("name", "ana"), token) {
+		t.Fatal("rewrapping changed the index key")
 	}
 }
 

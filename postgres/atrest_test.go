@@ -48,7 +48,7 @@ func TestAtRest(t *testing.T) {
 	}
 	defer s.Close()
 	ring := MustUseKeys(t, s)
-	storetest.RunAtRest(t, s, ring, func(t *testing.T) []byte { return pgDump(t, dsn) })
+	storetest.RunAtRest(t, s, ring, MustTestKEK(t), func(t *testing.T) []byte { return pgDump(t, dsn) })
 }
 
 // pgDump returns a plain dump of the DSN's schema (its search_path).

@@ -87,6 +87,22 @@ func (s *Store) RetireKey(ctx context.Context, id string, at time.Time) error {
 	})
 }
 
+// RewrapKeys replaces the wrapping of the keys in one transaction.
+func (s *Store) RewrapKeys(ctx context.Context, keys []*huella.WrappedKey) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		for _, k := range keys {
+			tag, err := tx.Exec(ctx, `UPDATE keys SET wrapped = $1, kek_id = $2 WHERE id = $3 AND retired_at IS NULL`, k.Wrapped, k.KEKID, k.ID)
+			if err != nil {
+				return fmt.Errorf("postgres: rewrap key: %w", err)
+			}
+			if tag.RowsAffected() == 0 {
+				return huella.Errorf(huella.ENOTFOUND, "key %s not found", k.ID)
+			}
+		}
+		return nil
+	})
+}
+
 // plaintext is the FieldCipher of a store without Keys: fields as they
 // are, and the terms themselves as tokens. Only tests of other packages
 // run so; the application always sets Keys.

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,8 +20,10 @@ const largeStoreEncounters = 100_000
 // MustFill creates a fresh schema holding n encounters of samples samples
 // each (at most 13: ten fingers, two irises, a face) at three sites, one
 // minute apart from 2025-01-01, straight in SQL (one transaction, not n
-// audited ones: this builds a large store fast, it does not test writing).
-// It returns the schema's DSN.
+// audited ones: this builds a large store fast, it does not test writing),
+// their biographics and offences sealed under MustTestKEK's keys and their
+// name and document tokens written as CreateEncounter writes them. It
+// returns the schema's DSN.
 func MustFill(tb testing.TB, n, samples int) string {
 	tb.Helper()
 	dsn := MustSchema(tb)
@@ -29,6 +32,7 @@ func MustFill(tb testing.TB, n, samples int) string {
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}
+	ring := MustUseKeys(tb, s)
 	for _, code := range []string{"MX-TAP", "MX-TIJ", "GT-ESC"} {
 		storetest.MustCreateSite(tb, s, code)
 	}
@@ -42,22 +46,6 @@ func MustFill(tb testing.TB, n, samples int) string {
 	steps := []string{
 		`INSERT INTO subjects (id, created_at) SELECT 'sub_' || lpad(i::text, 26, '0'), $2::timestamptz
 			FROM generate_series(0, $1::int - 1) i`,
-		`INSERT INTO encounters (id, subject_id, site_code, captured_at, officer, reason, history_status,
-			history_offence, purpose, nationality, biographics, original_ref, created_at)
-			SELECT 'enc_' || lpad(i::text, 26, '0'), 'sub_' || lpad(i::text, 26, '0'),
-				(ARRAY['MX-TAP', 'MX-TIJ', 'GT-ESC'])[i % 3 + 1],
-				$2::timestamptz + i * interval '1 minute', 'usr_00000000000000000000000OFF', 'detention', 'none', '',
-				'migration-enforcement', (ARRAY['GTM', 'HND', 'SLV', ''])[i % 4 + 1],
-				format('{"names":[{"given":"Given%s","family":"Family%s"}],"birth_date":{"year":1990},"sex":"U","documents":[{"type":"passport","number":"P%s"}]}',
-					i % 300, i % 2000, lpad(i::text, 8, '0'))::jsonb,
-				'', $2::timestamptz + i * interval '1 minute'
-			FROM generate_series(0, $1::int - 1) i`,
-		// The name search index, as CreateEncounter writes it.
-		`INSERT INTO encounter_name_words (encounter_id, name_no, word)
-			SELECT 'enc_' || lpad(i::text, 26, '0'), 0, w
-			FROM generate_series(0, $1::int - 1) i, LATERAL (VALUES ('given' || i % 300), ('family' || i % 2000)) v(w)`,
-		`INSERT INTO encounter_documents (encounter_id, number)
-			SELECT 'enc_' || lpad(i::text, 26, '0'), 'P' || lpad(i::text, 8, '0') FROM generate_series(0, $1::int - 1) i`,
 		`INSERT INTO samples (id, encounter_id, ordinal, modality, position, impression, eye, image_ref, format,
 				width, height, ppi, device, quality)
 			SELECT 'smp_' || lpad(i::text, 22, '0') || lpad(j::text, 4, '0'), 'enc_' || lpad(i::text, 26, '0'), j,
@@ -80,17 +68,51 @@ func MustFill(tb testing.TB, n, samples int) string {
 	if err != nil {
 		tb.Fatalf("begin: %v", err)
 	}
-	for i, step := range steps {
-		var args []any
-		switch i {
-		case 0, 1:
-			args = []any{n, start}
-		case 2, 3:
-			args = []any{n}
-		case 4:
-			args = []any{n, samples}
+	if _, err := tx.Exec(ctx, steps[0], n, start); err != nil {
+		tb.Fatalf("fill: %v", err)
+	}
+	// Encounters sealed in Go, and their tokens, copied in.
+	sites := []string{"MX-TAP", "MX-TIJ", "GT-ESC"}
+	nationalities := []string{"GTM", "HND", "SLV", ""}
+	var encounters, words, documents [][]any
+	for i := range n {
+		id := fmt.Sprintf("enc_%026d", i)
+		given, family, number := fmt.Sprintf("Given%d", i%300), fmt.Sprintf("Family%d", i%2000), fmt.Sprintf("P%08d", i)
+		bio := fmt.Sprintf(`{"names":[{"given":%q,"family":%q}],"birth_date":{"year":1990},"sex":"U","documents":[{"type":"passport","number":%q}]}`, given, family, number)
+		sealed, err := ring.Seal([]byte("encounter/"+id+"/biographics"), []byte(bio))
+		if err != nil {
+			tb.Fatal(err)
 		}
-		if _, err := tx.Exec(ctx, step, args...); err != nil {
+		offence, _ := ring.Seal([]byte("encounter/"+id+"/history_offence"), nil)
+		at := start.Add(time.Duration(i) * time.Minute)
+		encounters = append(encounters, []any{id, fmt.Sprintf("sub_%026d", i), sites[i%3], at, "usr_00000000000000000000000OFF",
+			"detention", "none", offence, "migration-enforcement", nationalities[i%4], sealed, "", at})
+		for _, w := range []string{strings.ToLower(given), strings.ToLower(family)} {
+			for l := 1; l <= len(w); l++ {
+				words = append(words, []any{id, 0, ring.Token("name", w[:l])})
+			}
+		}
+		documents = append(documents, []any{id, ring.Token("document", number)})
+	}
+	for _, c := range []struct {
+		table   string
+		columns []string
+		rows    [][]any
+	}{
+		{"encounters", []string{"id", "subject_id", "site_code", "captured_at", "officer", "reason", "history_status",
+			"history_offence", "purpose", "nationality", "biographics", "original_ref", "created_at"}, encounters},
+		{"encounter_name_words", []string{"encounter_id", "name_no", "word"}, words},
+		{"encounter_documents", []string{"encounter_id", "number"}, documents},
+	} {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{c.table}, c.columns, pgx.CopyFromRows(c.rows)); err != nil {
+			tb.Fatalf("fill %s: %v", c.table, err)
+		}
+	}
+	if _, err := tx.Exec(ctx, steps[1], n, samples); err != nil {
+		tb.Fatalf("fill: %v", err)
+	}
+	for _, step := range steps[2:] {
+		if _, err := tx.Exec(ctx, step); err != nil {
 			tb.Fatalf("fill: %v", err)
 		}
 	}
@@ -123,6 +145,7 @@ func openAndPing(tb testing.TB, dsn string) (*postgres.Store, time.Duration) {
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}
+	MustUseKeys(tb, s)
 	if err := s.Ping(context.Background()); err != nil {
 		tb.Fatalf("Ping: %v", err)
 	}
@@ -172,6 +195,7 @@ func BenchmarkQueries100k(b *testing.B) {
 	if err != nil {
 		b.Fatalf("Open: %v", err)
 	}
+	MustUseKeys(b, s)
 	defer s.Close()
 	ctx := context.Background()
 	month := huella.EncounterFilter{From: storetest.Date(2025, 2, 1, 0), To: storetest.Date(2025, 3, 1, 0)}

@@ -50,7 +50,7 @@ type Store struct {
 	pool *pgxpool.Pool
 }
 
-// SealWith makes the store seal with c (huella.KeyStore).
+// SealWith makes the store seal with c (huella.Database).
 func (s *Store) SealWith(c huella.FieldCipher) { s.Keys = c }
 
 var _ huella.Database = (*Store)(nil)

@@ -42,7 +42,7 @@ func TestAtRest(t *testing.T) {
 	}
 	ring := MustUseKeys(t, s)
 	// While open, the WAL holds the latest pages: both files are searched.
-	storetest.RunAtRest(t, s, ring, func(t *testing.T) []byte {
+	storetest.RunAtRest(t, s, ring, MustTestKEK(t), func(t *testing.T) []byte {
 		var all []byte
 		for _, p := range []string{path, path + "-wal"} {
 			b, err := os.ReadFile(p)

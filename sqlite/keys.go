@@ -80,6 +80,24 @@ func (s *Store) RetireKey(ctx context.Context, id string, at time.Time) error {
 	})
 }
 
+// RewrapKeys replaces the wrapping of the keys in one transaction.
+func (s *Store) RewrapKeys(ctx context.Context, keys []*huella.WrappedKey) error {
+	return s.inWriteTx(ctx, func(tx *sql.Tx) error {
+		for _, k := range keys {
+			res, err := tx.ExecContext(ctx, `UPDATE keys SET wrapped = ?, kek_id = ? WHERE id = ? AND retired_at = 0`, k.Wrapped, k.KEKID, k.ID)
+			if err != nil {
+				return fmt.Errorf("sqlite: rewrap key: %w", err)
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return fmt.Errorf("sqlite: rewrap key: %w", err)
+			} else if n == 0 {
+				return huella.Errorf(huella.ENOTFOUND, "key %s not found", k.ID)
+			}
+		}
+		return nil
+	})
+}
+
 // plaintext is the FieldCipher of a store without Keys: fields as they
 // are, and the terms themselves as tokens. Only tests of other packages
 // run so; the application always sets Keys.

@@ -52,7 +52,7 @@ type Store struct {
 	read  *sql.DB // read-only connections
 }
 
-// SealWith makes the store seal with c (huella.KeyStore).
+// SealWith makes the store seal with c (huella.Database).
 func (s *Store) SealWith(c huella.FieldCipher) { s.Keys = c }
 
 var _ huella.Database = (*Store)(nil)

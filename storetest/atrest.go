@@ -60,8 +60,9 @@ type KeyedStore interface {
 // RunAtRest tests a store whose fields the keyring seals: what is stored
 // reads back and is found by name and document, dump (the database's
 // files, or a dump of it) holds none of the planted values, and records
-// move to a new key and the old key retires.
-func RunAtRest(t *testing.T, s KeyedStore, ring *keyring.Keyring, dump func(t *testing.T) []byte) {
+// move to a new key and the old key retires, and the keys move to a new
+// KEK. kek is the KEK ring was opened with.
+func RunAtRest(t *testing.T, s KeyedStore, ring *keyring.Keyring, kek keyring.KEK, dump func(t *testing.T) []byte) {
 	ctx := Context()
 	MustCreateSite(t, s, "MX-TAP")
 	e := MustCreateEncounter(t, s, PlantedEncounter(Date(2026, 1, 2, 3)))
@@ -157,5 +158,29 @@ func RunAtRest(t *testing.T, s KeyedStore, ring *keyring.Keyring, dump func(t *t
 		if found := FindPlanted(dump(t)); len(found) > 0 {
 			t.Errorf("after re-encryption, the database holds planted values: %v", found)
 		}
+	})
+	t.Run("Rewrap", func(t *testing.T) {
+		old, err := keyring.Open(ctx, kek, s, keyring.Options{})
+		if err != nil {
+			t.Fatalf("the KEK before rewrapping: %v", err)
+		}
+		newKEK, err := keyring.NewLocalKEK(bytes.Repeat([]byte{0x5a}, keyring.KeySize))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ring.Rewrap(ctx, newKEK); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := keyring.Open(ctx, kek, s, keyring.Options{}); err == nil {
+			t.Error("the old KEK still opens the keys")
+		}
+		fresh, err := keyring.Open(ctx, newKEK, s, keyring.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fresh.ActiveKeyID() != old.ActiveKeyID() || !bytes.Equal(fresh.BlobKey(), old.BlobKey()) {
+			t.Error("rewrapping changed the keys")
+		}
+		readBack(t)
 	})
 }

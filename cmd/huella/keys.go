@@ -100,7 +100,7 @@ func hasLegacyData(ctx context.Context, cfg Config, store huella.Database) bool 
 		return true
 	}
 	if cfg.Blobs != "" {
-		return true // a bucket: assume it holds images sealed with the key file
+		return false // a bucket's images come with records, found above
 	}
 	entries, err := os.ReadDir(filepath.Join(cfg.Data, "blobs"))
 	return err == nil && len(entries) > 0
@@ -109,7 +109,8 @@ func hasLegacyData(ctx context.Context, cfg Config, store huella.Database) bool 
 const keysUsage = `usage:
   huella keys status              the KEK, the keys and how many fields each seals
   huella keys rotate [--batch N]  make a new data key, move every record to it, retire the old keys
-  huella keys reencrypt [--batch N]  resume a rotation cut short (or seal a store from before encryption)`
+  huella keys reencrypt [--batch N]  resume a rotation cut short (or seal a store from before encryption)
+  huella keys rewrap --new-key-file F  wrap the keys with a new KEK (made in F when missing), then use F`
 
 // runKeys runs "huella keys VERB".
 func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -128,8 +129,12 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if verb == "rotate" || verb == "reencrypt" {
 		fs.IntVar(&batch, "batch", batch, "records re-encrypted per transaction")
 	}
+	newKeyFile := ""
+	if verb == "rewrap" {
+		fs.StringVar(&newKeyFile, "new-key-file", "", "the new key-encryption key file, outside the data directory (made when missing)")
+	}
 	switch verb {
-	case "status", "rotate", "reencrypt":
+	case "status", "rotate", "reencrypt", "rewrap":
 	default:
 		return fmt.Errorf("unknown verb %q\n%s", verb, keysUsage)
 	}
@@ -146,6 +151,8 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	switch verb {
 	case "status":
 		return keysStatus(ctx, app, stdout)
+	case "rewrap":
+		return keysRewrap(ctx, app, newKeyFile, stdout)
 	case "rotate":
 		id, err := app.Keys.Rotate(ctx)
 		if err != nil {
@@ -206,6 +213,35 @@ func reencryptAndRetire(ctx context.Context, app *App, batch int, stdout, stderr
 		}
 		fmt.Fprintf(stdout, "data key %s retired\n", id)
 	}
+	return nil
+}
+
+// keysRewrap wraps every key in use with the KEK in path (made when
+// missing) instead of the current one.
+func keysRewrap(ctx context.Context, app *App, path string, stdout io.Writer) error {
+	if path == "" {
+		return errors.New("keys rewrap: --new-key-file is required")
+	}
+	if keyring.Inside(path, app.Config.Data) && !app.Config.AllowKeyInData {
+		return &ConfigError{"new-key-file", fmt.Sprintf("%s is inside the data directory %s (or give --allow-key-in-data)", path, app.Config.Data)}
+	}
+	kek, err := keyring.LoadKEKFile(path)
+	if keyring.IsNotExist(err) {
+		kek, err = keyring.CreateKEKFile(path)
+	}
+	if err != nil {
+		return err
+	}
+	old := app.Keys.KEKID()
+	if err := app.Keys.Rewrap(ctx, kek); err != nil {
+		return err
+	}
+	event := huella.NewAuditEvent(ctx, huella.ActionKeyRewrap, "kek/"+kek.ID(), "")
+	event.Detail = "from=" + old
+	if err := app.Store.AppendAudit(ctx, event); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "the keys are wrapped by %s now (were %s): start Huella with --key-file %s; the old key opens nothing any more\n", kek.ID(), old, path)
 	return nil
 }
 

@@ -5,15 +5,20 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/blob"
+	"github.com/huella-abis/huella/sqlite"
+	"github.com/huella-abis/huella/storetest"
 )
 
 // runErr runs a huella command in-process and returns its error.
@@ -245,4 +250,129 @@ func keysByPurpose(t *testing.T, data string) map[string][]string {
 		}
 	}
 	return out
+}
+
+// TestUpgradeLegacyDataDirectory opens a data directory from before the key
+// hierarchy (its key inside, records in the clear, images sealed with the
+// key file itself): allowed, its images still open, and "huella keys
+// reencrypt" seals its records.
+// mustLegacyDataDirectory makes a data directory as Huella wrote it before
+// the key hierarchy: its key inside, an encounter with the planted values
+// and two templates in the clear, an image sealed with the key file itself.
+// It returns the directory and the image's reference.
+func mustLegacyDataDirectory(t *testing.T) (data, ref string) {
+	t.Helper()
+	data = t.TempDir()
+	keyFile := filepath.Join(data, "keys", "data.key")
+	key, err := blob.LoadOrCreateKey(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := sqlite.Open(filepath.Join(data, "huella.db")) // no keys: as before
+	if err != nil {
+		t.Fatal(err)
+	}
+	images, err := blob.NewFileStore(filepath.Join(data, "blobs"), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := storetest.Context()
+	ref, err = images.Put(ctx, []byte("an image from before"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.MustCreateSite(t, store, "MX-TAP")
+	e := storetest.PlantedEncounter(storetest.Date(2026, 1, 2, 3))
+	e.Samples[0].ImageRef = ref
+	storetest.MustCreateEncounter(t, store, e)
+	store.Close()
+	if found := storetest.FindPlanted(fileBytes(filepath.Join(data, "huella.db"), filepath.Join(data, "huella.db-wal"))); len(found) == 0 {
+		t.Fatal("the legacy store holds no plain text: the test sets up nothing")
+	}
+	return data, ref
+}
+
+func TestUpgradeLegacyDataDirectory(t *testing.T) {
+	data, ref := mustLegacyDataDirectory(t)
+	ctx := storetest.Context()
+
+	out := MustRun(t, "keys", "reencrypt", "--data", data, "--allow-key-in-data")
+	if !strings.Contains(out, "re-encrypted 3 records") {
+		t.Errorf("reencrypt = %q, want 3 records (an encounter, 2 templates)", out)
+	}
+	app, err := OpenApp(ctx, Config{Data: data, Existing: true, AllowKeyInData: true}, newLogger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeApp := sync.OnceValue(app.Close)
+	defer closeApp()
+	if got, err := app.Blobs.Get(ctx, ref); err != nil || string(got) != "an image from before" {
+		t.Fatalf("the image from before: %q, %v", got, err)
+	}
+	list, err := app.Store.ListEncounters(ctx, huella.EncounterFilter{Name: "qwerty"})
+	if err != nil || len(list) != 1 || list[0].CriminalHistory.Offence != storetest.PlantedOffence {
+		t.Fatalf("search after the upgrade: %d, %v", len(list), err)
+	}
+	usage, err := app.Store.KeyUsage(ctx)
+	if err != nil || usage[""] != 0 || usage[app.Keys.ActiveKeyID()] != 4 {
+		t.Errorf("usage after the upgrade: %v, %v", usage, err)
+	}
+	closeApp()
+	if found := storetest.FindPlanted(fileBytes(filepath.Join(data, "huella.db"), filepath.Join(data, "huella.db-wal"))); len(found) > 0 {
+		t.Errorf("after the upgrade, the store holds %v", found)
+	}
+}
+
+// TestServeSealsLegacyRecords starts the background re-encryption serve
+// runs at start on a data directory from before the key hierarchy.
+func TestServeSealsLegacyRecords(t *testing.T) {
+	data, _ := mustLegacyDataDirectory(t)
+	ctx := storetest.Context()
+	app, err := OpenApp(ctx, Config{Data: data, Existing: true, AllowKeyInData: true}, newLogger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	if err := app.StartReencryption(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ks := app.Store
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		usage, err := ks.KeyUsage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if usage[""] == 0 && usage[app.Keys.ActiveKeyID()] == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve left fields unsealed: %v", usage)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestKeysRewrap wraps the keys with a new KEK: the old key file opens
+// nothing, the new one opens everything.
+func TestKeysRewrap(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	MustRun(t, "site", "add", "--data", data, "--code", "MX-TAP", "--name", "Tapachula", "--country", "MEX", "--tz", "America/Mexico_City")
+	newKey := filepath.Join(t.TempDir(), "new.key")
+	if err := runErr("keys", "rewrap", "--data", data, "--new-key-file", filepath.Join(data, "k")); err == nil || !strings.Contains(err.Error(), "inside the data directory") {
+		t.Fatalf("a new key inside the data directory: %v", err)
+	}
+	out := MustRun(t, "keys", "rewrap", "--data", data, "--new-key-file", newKey)
+	if !strings.Contains(out, "wrapped by kek-") {
+		t.Errorf("rewrap = %q", out)
+	}
+	if err := runErr("site", "list", "--data", data); err == nil || !strings.Contains(err.Error(), "wrong --key-file") {
+		t.Errorf("the old key after rewrap: %v, want a clear error", err)
+	}
+	if out := MustRun(t, "site", "list", "--data", data, "--key-file", newKey); !strings.Contains(out, "MX-TAP") {
+		t.Errorf("site list with the new key = %q", out)
+	}
+	if out := MustRun(t, "audit", "verify", "--data", data, "--key-file", newKey); !strings.Contains(out, "audit chain intact") {
+		t.Errorf("audit verify = %q", out)
+	}
 }
