@@ -18,12 +18,23 @@ type Net struct {
 	inShape []int // placeholder shape without the batch axis; −1 = any
 }
 
-// conv is one Conv2D or DepthwiseConv2dNative node.
+// conv is one Conv2D or DepthwiseConv2dNative node and the element-wise
+// nodes fused after it (batch norm's Mul and Add, ReLU6's clip), applied in
+// place; the result stands for the last of them.
 type conv struct {
 	filter    *tfjs.Tensor
 	stride    int
 	pad       tfjs.Padding
 	depthwise bool
+	epilogue  []step
+	result    string
+}
+
+// step is one fused element-wise operation: op with a constant operand k
+// (one value, or one per channel) or, for Relu and Relu6, none.
+type step struct {
+	op string
+	k  []float32
 }
 
 // unary and binary list the element-wise operators Net runs.
@@ -75,7 +86,77 @@ func Prepare(g *Graph, outputs ...string) (*Net, error) {
 			return nil, fmt.Errorf("node %q: %w", g.Nodes[i].Name, err)
 		}
 	}
+	n.fuse()
 	return n, nil
+}
+
+// fuse folds into each convolution the chain of element-wise nodes that
+// alone read its result, as long as each one's other operand is a constant
+// scalar or per-channel vector (Mul, Add, Sub, Minimum, Maximum) or there is
+// none (Relu, Relu6). Fused nodes are dropped from the order.
+func (n *Net) fuse() {
+	readers := map[string][]int{}
+	for _, i := range n.order {
+		for _, in := range n.g.Nodes[i].Inputs {
+			readers[valueNode(in)] = append(readers[valueNode(in)], i)
+		}
+	}
+	for _, o := range n.outputs {
+		readers[valueNode(o)] = append(readers[valueNode(o)], -1)
+	}
+	dropped := map[int]bool{}
+	for _, i := range n.order {
+		c, ok := n.convs[i]
+		if !ok {
+			continue
+		}
+		cout := c.filter.Shape[3]
+		if c.depthwise {
+			cout = c.filter.Shape[2]
+		}
+		c.result = n.g.Nodes[i].Name
+		for {
+			r := readers[c.result]
+			if len(r) != 1 || r[0] < 0 {
+				break
+			}
+			next := n.g.Nodes[r[0]]
+			st, ok := n.fusable(next, c.result, cout)
+			if !ok {
+				break
+			}
+			c.epilogue = append(c.epilogue, st)
+			dropped[r[0]] = true
+			c.result = next.Name
+		}
+		n.convs[i] = c
+	}
+	order := n.order[:0]
+	for _, i := range n.order {
+		if !dropped[i] {
+			order = append(order, i)
+		}
+	}
+	n.order = order
+}
+
+// fusable says whether node, reading value, can run as a step on a map of
+// cout channels.
+func (n *Net) fusable(node Node, value string, cout int) (step, bool) {
+	switch node.Op {
+	case "Relu", "Relu6":
+		return step{op: node.Op}, len(node.Inputs) == 1
+	case "Mul", "Add", "AddV2", "BiasAdd", "Sub", "Minimum", "Maximum":
+		if len(node.Inputs) != 2 || valueNode(node.Inputs[0]) != value {
+			return step{}, false // Sub with the map second is not a step
+		}
+		k := n.constant(node.Inputs[1])
+		if k == nil || (len(k.Data) != 1 && len(k.Data) != cout) {
+			return step{}, false
+		}
+		return step{op: node.Op, k: k.Data}, true
+	}
+	return step{}, false
 }
 
 // check validates node i and prepares what it needs.
@@ -229,7 +310,13 @@ func (n *Net) Run(e tfjs.Exec, x *tfjs.Tensor) ([][]float32, error) {
 		case "Placeholder":
 			out = x
 		case "Conv2D", "DepthwiseConv2dNative":
-			out, err = n.runConv(e, n.convs[i], get(node.Inputs[0]))
+			c := n.convs[i]
+			if out, err = n.runConv(e, c, get(node.Inputs[0])); err == nil {
+				for _, st := range c.epilogue {
+					st.apply(out.Data)
+				}
+				vals[c.result] = out
+			}
 		case "Mean":
 			in := get(node.Inputs[0])
 			if len(in.Shape) != 3 {
@@ -274,6 +361,47 @@ func (n *Net) runConv(e tfjs.Exec, c conv, in *tfjs.Tensor) (*tfjs.Tensor, error
 		return e.DepthwiseConv2D(in, c.filter, c.stride, c.pad)
 	}
 	return e.Conv2D(in, c.filter, nil, c.stride, c.pad)
+}
+
+// apply runs the step in place on a [..., c] map's values.
+func (st step) apply(x []float32) {
+	var f func(v, k float32) float32
+	switch st.op {
+	case "Relu":
+		for i, v := range x {
+			x[i] = max(v, 0)
+		}
+		return
+	case "Relu6":
+		for i, v := range x {
+			x[i] = min(max(v, 0), 6)
+		}
+		return
+	case "Mul":
+		f = func(v, k float32) float32 { return v * k }
+	case "Add", "AddV2", "BiasAdd":
+		f = func(v, k float32) float32 { return v + k }
+	case "Sub":
+		f = func(v, k float32) float32 { return v - k }
+	case "Minimum":
+		f = func(v, k float32) float32 { return min(v, k) }
+	case "Maximum":
+		f = func(v, k float32) float32 { return max(v, k) }
+	}
+	if len(st.k) == 1 {
+		k := st.k[0]
+		for i, v := range x {
+			x[i] = f(v, k)
+		}
+		return
+	}
+	c := len(st.k)
+	for lo := 0; lo+c <= len(x); lo += c {
+		row := x[lo : lo+c]
+		for j, k := range st.k[:len(row)] {
+			row[j] = f(row[j], k)
+		}
+	}
 }
 
 func unaryOp(op string, in *tfjs.Tensor) *tfjs.Tensor {
