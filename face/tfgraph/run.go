@@ -396,7 +396,7 @@ func (st step) apply(x []float32) {
 		return
 	}
 	c := len(st.k)
-	for lo := 0; lo+c <= len(x); lo += c {
+	for lo := 0; c > 0 && lo+c <= len(x); lo += c {
 		row := x[lo : lo+c]
 		for j, k := range st.k[:len(row)] {
 			row[j] = f(row[j], k)
@@ -420,8 +420,11 @@ func unaryOp(op string, in *tfjs.Tensor) *tfjs.Tensor {
 			out.Data[i] = float32(1 / (1 + math.Exp(-float64(v))))
 		}
 	case "Softmax":
-		c := in.Shape[len(in.Shape)-1]
-		for lo := 0; lo+c <= len(in.Data); lo += c {
+		c := len(in.Data)
+		if len(in.Shape) > 0 {
+			c = in.Shape[len(in.Shape)-1]
+		}
+		for lo := 0; c > 0 && lo+c <= len(in.Data); lo += c {
 			row := in.Data[lo : lo+c]
 			m := slices.Max(row)
 			var s float64
