@@ -439,13 +439,16 @@ func at(s []float64, g []bool, threshold float64) (tar float64, falseAccepts int
 }
 
 // kinds are the fusion rules: sum of cosines, sum of z-normalised cosines
-// (impostor mean and deviation), sum of calibrated LLRs (fusion.Fit).
-var kinds = []string{"sum", "z", "llr"}
+// (impostor mean and deviation), sum of calibrated LLRs (fusion.Fit, one
+// per matcher), and logistic regression on the z-normalised cosines (one
+// linear LLR for the pair of matchers, weighting each by how much it adds).
+var kinds = []string{"sum", "z", "llr", "logit"}
 
 type fused struct {
 	cols     []int
 	mean, sd []float64
 	cal      []*fusion.Calibration
+	weights  []float64 // logistic regression: bias, then one per column
 }
 
 func fit(ps []pairScore, cols []int) (fused, error) {
@@ -476,11 +479,98 @@ func fit(ps []pairScore, cols []int) (fused, error) {
 		f.sd = append(f.sd, math.Sqrt(q/float64(len(imp))))
 		f.cal = append(f.cal, c)
 	}
+	f.weights = logistic(f.features(ps), genuine(ps))
 	return f, nil
+}
+
+// features are the z-normalised scores of each pair, led by a 1 for the
+// bias.
+func (f fused) features(ps []pairScore) [][]float64 {
+	out := make([][]float64, len(ps))
+	for i, p := range ps {
+		out[i] = []float64{1}
+		for k, j := range f.cols {
+			out[i] = append(out[i], (p.s[j]-f.mean[k])/f.sd[k])
+		}
+	}
+	return out
+}
+
+// logistic fits P(genuine | x) = σ(w·x) by Newton's method with a small
+// ridge (1e-3) so that separable data still gives finite weights.
+func logistic(x [][]float64, g []bool) []float64 {
+	d := len(x[0])
+	w := make([]float64, d)
+	for range 50 {
+		grad := make([]float64, d)
+		hess := make([][]float64, d)
+		for a := range hess {
+			hess[a] = make([]float64, d)
+			hess[a][a] = 1e-3
+			grad[a] = 1e-3 * w[a]
+		}
+		for i, xi := range x {
+			var z float64
+			for a := range xi {
+				z += w[a] * xi[a]
+			}
+			p := 1 / (1 + math.Exp(-z))
+			y := 0.0
+			if g[i] {
+				y = 1
+			}
+			for a := range xi {
+				grad[a] += (p - y) * xi[a]
+				for b := range xi {
+					hess[a][b] += p * (1 - p) * xi[a] * xi[b]
+				}
+			}
+		}
+		step := solve(hess, grad)
+		for a := range w {
+			w[a] -= step[a]
+		}
+	}
+	return w
+}
+
+// solve returns x with m·x = v by Gaussian elimination (m is small and
+// positive definite).
+func solve(m [][]float64, v []float64) []float64 {
+	n := len(v)
+	a := make([][]float64, n)
+	for i := range a {
+		a[i] = append(append([]float64{}, m[i]...), v[i])
+	}
+	for c := range n {
+		for r := c + 1; r < n; r++ {
+			k := a[r][c] / a[c][c]
+			for j := c; j <= n; j++ {
+				a[r][j] -= k * a[c][j]
+			}
+		}
+	}
+	x := make([]float64, n)
+	for r := n - 1; r >= 0; r-- {
+		s := a[r][n]
+		for j := r + 1; j < n; j++ {
+			s -= a[r][j] * x[j]
+		}
+		x[r] = s / a[r][r]
+	}
+	return x
 }
 
 func (f fused) apply(ps []pairScore, kind string) []float64 {
 	out := make([]float64, len(ps))
+	if kind == "logit" {
+		for i, x := range f.features(ps) {
+			for a, v := range x {
+				out[i] += f.weights[a] * v
+			}
+		}
+		return out
+	}
 	for i, p := range ps {
 		for k, j := range f.cols {
 			switch kind {
