@@ -267,14 +267,16 @@ func extract(c config, pairs []faceeval.Pair) error {
 }
 
 func describe(x *face.Extractor, net *tfgraph.Net, file string, paddings []string) (record, error) {
+	// As in huella eval face, an image that cannot be read or decoded
+	// counts as a failure to enrol.
 	f, err := os.Open(file)
 	if err != nil {
-		return record{}, err
+		return record{Err: err.Error()}, nil
 	}
 	img, err := face.DecodeRGB(f)
 	f.Close()
 	if err != nil {
-		return record{}, err
+		return record{Err: err.Error()}, nil
 	}
 	fc, err := x.Extract(img)
 	if err != nil {
