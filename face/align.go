@@ -121,6 +121,17 @@ func chipTransform(l Landmarks68, size int, padding float64) Similarity2D {
 	return fitSimilarity(from, to)
 }
 
+// ChipTransform is AlignChip's transform for a size×size chip with the
+// given padding, so that a second embedder can crop the face the same way.
+func (l Landmarks68) ChipTransform(size int, padding float64) Similarity2D {
+	return chipTransform(l, size, padding)
+}
+
+// Bilinear samples img at (x, y) bilinearly; outside the image is black.
+func (img *RGB) Bilinear(x, y float64) (r, g, b float32) {
+	return sampleBilinear(img, x, y)
+}
+
 // chipInput samples the size×size chip of img under transform t into a
 // normalised network input (bilinear; outside the image is black).
 func chipInput(img *RGB, t Similarity2D, size int, mean [3]float32) *tfjs.Tensor {

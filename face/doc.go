@@ -14,7 +14,8 @@
 // Beside the pipeline: ShapePredictor reads and runs dlib's regression-tree
 // shape predictors (shape_predictor_5_face_landmarks.dat) and Chip5 cuts
 // dlib's 5-point face chip, both checked against dlib itself
-// (tools/face-reference/dlib5.cpp); package face/onnx runs ONNX embedders
-// on the same runtime. Neither is in the shipped pipeline: BENCHMARKS.md
-// says why.
+// (tools/face-reference/dlib5.cpp); packages face/onnx and face/tfgraph run
+// ONNX and TF.js graph-model embedders on the same runtime, and
+// tools/face-fusion measures one beside FaceRecognitionNet. None is in the
+// shipped pipeline: BENCHMARKS.md says why.
 package face

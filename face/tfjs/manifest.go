@@ -80,10 +80,22 @@ func decodeWeight(w manifestWeight, buf []byte) (*Tensor, int, error) {
 		}
 		n *= d
 	}
+	q := w.Quantization
+	if w.Dtype == "int32" && q == nil {
+		// Graph models keep small integer constants (reduction axes,
+		// shapes) beside the weights; they are exact in float32.
+		if len(buf) < 4*n {
+			return nil, 0, fmt.Errorf("%w: weight %q truncated", ErrManifest, w.Name)
+		}
+		data := make([]float32, n)
+		for i := range data {
+			data[i] = float32(int32(binary.LittleEndian.Uint32(buf[4*i:])))
+		}
+		return &Tensor{Shape: append([]int(nil), w.Shape...), Data: data}, 4 * n, nil
+	}
 	if w.Dtype != "float32" {
 		return nil, 0, fmt.Errorf("%w: weight %q has dtype %q", ErrManifest, w.Name, w.Dtype)
 	}
-	q := w.Quantization
 	size := 4
 	if q != nil {
 		switch q.Dtype {

@@ -12,13 +12,14 @@ import (
 func TestDecodeManifest(t *testing.T) {
 	shards := map[string][]byte{
 		// uint8 quantised [2]: min -1, scale 0.5 → -1, 0.5; float32 [1]: 2.5;
-		// float16 [2]: 1.0 (0x3c00), -2.0 (0xc000).
-		"a.bin": {0, 3, 0, 0, 0x20, 0x40, 0x00, 0x3c, 0x00, 0xc0},
+		// float16 [2]: 1.0 (0x3c00), -2.0 (0xc000); int32 [2]: 1, -2.
+		"a.bin": {0, 3, 0, 0, 0x20, 0x40, 0x00, 0x3c, 0x00, 0xc0, 1, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff},
 	}
 	manifest := `[{"paths":["a.bin"],"weights":[
 		{"name":"q","shape":[2],"dtype":"float32","quantization":{"dtype":"uint8","scale":0.5,"min":-1}},
 		{"name":"f","shape":[1],"dtype":"float32"},
-		{"name":"h","shape":[2],"dtype":"float32","quantization":{"dtype":"float16"}}]}]`
+		{"name":"h","shape":[2],"dtype":"float32","quantization":{"dtype":"float16"}},
+		{"name":"i","shape":[2],"dtype":"int32"}]}]`
 	read := func(p string) ([]byte, error) {
 		b, ok := shards[p]
 		if !ok {
@@ -31,7 +32,7 @@ func TestDecodeManifest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for name, want := range map[string][]float32{"q": {-1, 0.5}, "f": {2.5}, "h": {1, -2}} {
+		for name, want := range map[string][]float32{"q": {-1, 0.5}, "f": {2.5}, "h": {1, -2}, "i": {1, -2}} {
 			got := w[name].Data
 			for i := range want {
 				if math.Abs(float64(got[i]-want[i])) > 1e-6 {
