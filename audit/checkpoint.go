@@ -4,17 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/ed25519"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/huella-abis/huella/internal/keyfile"
 )
 
 // CheckpointOrigin is the first line of every checkpoint: it names the log.
@@ -91,41 +91,18 @@ func LoadOrCreateKey(path string) (*Key, error) {
 	if !errors.Is(err, ErrNoKey) {
 		return k, err
 	}
-	seed := make([]byte, ed25519.SeedSize)
-	if _, err := rand.Read(seed); err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("audit: create key directory: %w", err)
-	}
-	if err := writeFileSync(path, seed, 0o600, os.O_EXCL); err != nil {
-		return nil, fmt.Errorf("audit: create key: %w", err)
+	if _, err := keyfile.Create(path, ed25519.SeedSize); err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
 	}
 	k, err = LoadKey(path)
 	if err != nil {
 		return nil, err
 	}
 	pub := base64.StdEncoding.EncodeToString(k.Public) + "\n"
-	if err := writeFileSync(path+".pub", []byte(pub), 0o644, os.O_TRUNC); err != nil {
+	if err := keyfile.WriteSync(path+".pub", []byte(pub), 0o644, os.O_TRUNC); err != nil {
 		return nil, fmt.Errorf("audit: write public key: %w", err)
 	}
 	return k, nil
-}
-
-func writeFileSync(path string, data []byte, perm os.FileMode, flag int) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|flag, perm)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // Sign returns the checkpoint as a signed note.
@@ -186,7 +163,7 @@ func AppendCheckpoint(path string, k *Key, c *Checkpoint) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFileSync(path, note, 0o600, os.O_APPEND); err != nil {
+	if err := keyfile.WriteSync(path, note, 0o600, os.O_APPEND); err != nil {
 		return nil, fmt.Errorf("audit: append checkpoint: %w", err)
 	}
 	return note, nil

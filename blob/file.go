@@ -5,7 +5,6 @@ package blob
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/internal/keyfile"
 )
 
 // KeySize is the size of the data key in bytes.
@@ -38,26 +38,7 @@ var _ huella.BlobStore = (*FileStore)(nil)
 func LoadOrCreateKey(path string) ([]byte, error) {
 	key, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		key = make([]byte, KeySize)
-		if _, err := rand.Read(key); err != nil {
-			return nil, err
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, fmt.Errorf("create key directory: %w", err)
-		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("create key file: %w", err)
-		}
-		if _, err := f.Write(key); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("write key file: %w", err)
-		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("sync key file: %w", err)
-		}
-		return key, f.Close()
+		return keyfile.Create(path, KeySize)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read key file: %w", err)

@@ -20,6 +20,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/huella-abis/huella/internal/keyfile"
 )
 
 // KeySize is the size of every key in bytes (AES-256, HMAC-SHA256).
@@ -140,26 +142,8 @@ func LoadKEKFile(path string) (*LocalKEK, error) {
 // CreateKEKFile writes a new random KEK to path with mode 0600 (its
 // directory 0700); an existing file is an error.
 func CreateKEKFile(path string) (*LocalKEK, error) {
-	key := make([]byte, KeySize)
-	if _, err := rand.Read(key); err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("create key directory: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	key, err := keyfile.Create(path, KeySize)
 	if err != nil {
-		return nil, fmt.Errorf("create key file: %w", err)
-	}
-	if _, err := f.Write(key); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("write key file: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("sync key file: %w", err)
-	}
-	if err := f.Close(); err != nil {
 		return nil, err
 	}
 	return NewLocalKEK(key)
