@@ -618,23 +618,7 @@ func enhancedImage(g *floatImage, o *orientationField, periods *blockField, m *b
 		}
 		across[ob] = make([][]filterTap, nPeriods)
 		for pb := int(minPeriod * periodBinsPerPixel); pb < nPeriods; pb++ {
-			period := float64(pb) / periodBinsPerPixel
-			sigma := acrossSigmaFraction * period
-			reach := int(math.Ceil(2.5 * sigma))
-			var envSum, cosSum float64
-			for k := -reach; k <= reach; k++ {
-				env := math.Exp(-float64(k*k) / (2 * sigma * sigma))
-				envSum += env
-				cosSum += env * math.Cos(2*math.Pi*float64(k)/period)
-			}
-			c := cosSum / envSum
-			var taps []filterTap
-			for k := -reach; k <= reach; k++ {
-				env := math.Exp(-float64(k*k) / (2 * sigma * sigma))
-				wt := env * (math.Cos(2*math.Pi*float64(k)/period) - c)
-				taps = append(taps, filterTap{int(math.Round(-float64(k) * ty)), int(math.Round(float64(k) * tx)), float32(wt)})
-			}
-			across[ob][pb] = taps
+			across[ob][pb] = acrossTaps(theta, float64(pb)/periodBinsPerPixel)
 		}
 	}
 	// Pixel orientation bins, inside the foreground dilated by one block.
@@ -698,6 +682,59 @@ func enhancedImage(g *floatImage, o *orientationField, periods *blockField, m *b
 		}
 	}
 	return out
+}
+
+// acrossTaps is the across-ridge filter for ridges at angle theta and the
+// given period: a zero-mean Gabor profile sampled at the integer pixels
+// nearest to the normal line, each weighted by its true signed distance to
+// the ridge axis and by the share of the line it stands for. Weighting by
+// the rounded step instead would stretch the period by up to √2 on oblique
+// ridges, so that the filter's tuning, and the skeleton, would depend on
+// how the print lies on the pixel grid.
+func acrossTaps(theta, period float64) []filterTap {
+	nx, ny := -math.Sin(theta), math.Cos(theta)
+	sigma := acrossSigmaFraction * period
+	reach := math.Ceil(2.5 * sigma)
+	type sample struct {
+		dx, dy int
+		d      float64
+	}
+	var samples []sample
+	seen := map[[2]int]bool{}
+	for k := -reach; k <= reach; k += 0.25 {
+		dx, dy := int(math.Round(k*nx)), int(math.Round(k*ny))
+		if seen[[2]int{dx, dy}] {
+			continue
+		}
+		seen[[2]int{dx, dy}] = true
+		samples = append(samples, sample{dx, dy, float64(dx)*nx + float64(dy)*ny})
+	}
+	sort.Slice(samples, func(i, j int) bool { return samples[i].d < samples[j].d })
+	// Quadrature weights: half the gaps to the neighbouring samples.
+	span := make([]float64, len(samples))
+	for i := range samples {
+		lo, hi := samples[i].d, samples[i].d
+		if i > 0 {
+			lo = (samples[i-1].d + samples[i].d) / 2
+		}
+		if i+1 < len(samples) {
+			hi = (samples[i].d + samples[i+1].d) / 2
+		}
+		span[i] = hi - lo
+	}
+	var envSum, cosSum float64
+	for i, s := range samples {
+		env := span[i] * math.Exp(-s.d*s.d/(2*sigma*sigma))
+		envSum += env
+		cosSum += env * math.Cos(2*math.Pi*s.d/period)
+	}
+	c := cosSum / envSum
+	taps := make([]filterTap, 0, len(samples))
+	for i, s := range samples {
+		env := span[i] * math.Exp(-s.d*s.d/(2*sigma*sigma))
+		taps = append(taps, filterTap{s.dx, s.dy, float32(env * (math.Cos(2*math.Pi*s.d/period) - c))})
+	}
+	return taps
 }
 
 // binarizedImage marks ridge pixels (negative filter response) inside the
