@@ -606,16 +606,7 @@ func enhancedImage(g *floatImage, o *orientationField, periods *blockField, m *b
 	across := make([][][]filterTap, orientationBins)
 	for ob := 0; ob < orientationBins; ob++ {
 		theta := float64(ob) * math.Pi / orientationBins
-		tx, ty := math.Cos(theta), math.Sin(theta)
-		var sum float64
-		for j := -alongReach; j <= alongReach; j++ {
-			wt := math.Exp(-float64(j*j) / (2 * alongSigma * alongSigma))
-			sum += wt
-			along[ob] = append(along[ob], filterTap{int(math.Round(float64(j) * tx)), int(math.Round(float64(j) * ty)), float32(wt)})
-		}
-		for i := range along[ob] {
-			along[ob][i].w /= float32(sum)
-		}
+		along[ob] = alongTaps(theta)
 		across[ob] = make([][]filterTap, nPeriods)
 		for pb := int(minPeriod * periodBinsPerPixel); pb < nPeriods; pb++ {
 			across[ob][pb] = acrossTaps(theta, float64(pb)/periodBinsPerPixel)
@@ -652,7 +643,7 @@ func enhancedImage(g *floatImage, o *orientationField, periods *blockField, m *b
 			}
 			var s float32
 			taps := along[bins[i]]
-			if x >= alongReach && y >= alongReach && x < w-alongReach && y < h-alongReach {
+			if x > alongReach && y > alongReach && x < w-alongReach-1 && y < h-alongReach-1 {
 				for _, t := range taps {
 					s += t.w * g.v[i+t.dy*w+t.dx]
 				}
@@ -682,6 +673,33 @@ func enhancedImage(g *floatImage, o *orientationField, periods *blockField, m *b
 		}
 	}
 	return out
+}
+
+// alongTaps is the along-ridge smoothing for ridges at angle theta: a
+// Gaussian along the ridge axis over the pixels within one pixel of it,
+// each weighted by a tent of its distance across the axis (what sampling
+// the line with bilinear interpolation would give), so that the line the
+// filter averages does not zigzag with the pixel grid.
+func alongTaps(theta float64) []filterTap {
+	tx, ty := math.Cos(theta), math.Sin(theta)
+	var taps []filterTap
+	var sum float64
+	for dy := -alongReach - 1; dy <= alongReach+1; dy++ {
+		for dx := -alongReach - 1; dx <= alongReach+1; dx++ {
+			a := float64(dx)*tx + float64(dy)*ty
+			across := math.Abs(-float64(dx)*ty + float64(dy)*tx)
+			if math.Abs(a) > alongReach || across >= 1 {
+				continue
+			}
+			wt := math.Exp(-a*a/(2*alongSigma*alongSigma)) * (1 - across)
+			sum += wt
+			taps = append(taps, filterTap{dx, dy, float32(wt)})
+		}
+	}
+	for i := range taps {
+		taps[i].w /= float32(sum)
+	}
+	return taps
 }
 
 // acrossTaps is the across-ridge filter for ridges at angle theta and the
