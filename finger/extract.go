@@ -40,6 +40,11 @@ func Extract(img *image.Gray, opt Options) (*Template, error) {
 	emit(tr, "orientation", func() image.Image { return orient.image(gray, mask) })
 
 	periods, clarity := ridgePeriods(gray, orient, mask)
+	mask = ridgeMask(mask, clarity)
+	if mask.count() < minForegroundBlocks {
+		return nil, fmt.Errorf("%w: %d foreground blocks with ridges", ErrNoFingerprint, mask.count())
+	}
+	emit(tr, "ridge-mask", func() image.Image { return mask.image(gray) })
 	enhanced := enhancedImage(gray, orient, periods, mask)
 	emit(tr, "enhanced", func() image.Image { return enhanced.toGray(128, -1) })
 
@@ -376,7 +381,43 @@ func segmentationMask(contrast *blockField, o *orientationField) *blockMask {
 	for b, c := range contrast.v {
 		m.fg[b] = c > thr && (o.coherence[b] > maskMinCoherence || c > 2*thr)
 	}
-	// Majority smoothing, twice.
+	m.smooth()
+	m.keepLargestRegion()
+	m.fillHoles()
+	return m
+}
+
+// dilated returns, per block, its chessboard distance in blocks to the
+// nearest foreground block, capped at r+1.
+func (m *blockMask) dilated(r int) []int {
+	d := make([]int, len(m.fg))
+	for b := range d {
+		d[b] = r + 1
+	}
+	for b, fg := range m.fg {
+		if !fg {
+			continue
+		}
+		bx, by := b%m.bw, b/m.bw
+		for y := max(by-r, 0); y <= min(by+r, m.bh-1); y++ {
+			for x := max(bx-r, 0); x <= min(bx+r, m.bw-1); x++ {
+				d[y*m.bw+x] = min(d[y*m.bw+x], max(abs(x-bx), abs(y-by)))
+			}
+		}
+	}
+	return d
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// smooth takes the majority of every block's 3×3 neighbourhood, twice.
+func (m *blockMask) smooth() {
+	bw, bh := m.bw, m.bh
 	for pass := 0; pass < 2; pass++ {
 		next := make([]bool, bw*bh)
 		for by := 0; by < bh; by++ {
@@ -399,9 +440,42 @@ func segmentationMask(contrast *blockField, o *orientationField) *blockMask {
 		}
 		m.fg = next
 	}
-	m.keepLargestRegion()
-	m.fillHoles()
-	return m
+}
+
+// ridgeMask keeps the blocks of the segmentation mask around which ridges
+// show a period: among the foreground blocks of the 3×3 around a block, the
+// share where a ridge period was found must reach maskMinPeriodShare. Contrast and coherence alone take the straight
+// edge of a contact area, or a smudge, for ridges; no period shows there.
+func ridgeMask(m *blockMask, clarity *blockField) *blockMask {
+	out := &blockMask{bw: m.bw, bh: m.bh, fg: make([]bool, len(m.fg))}
+	for b, fg := range m.fg {
+		if !fg {
+			continue
+		}
+		bx, by := b%m.bw, b/m.bw
+		var sum float64
+		n := 0
+		for y := max(by-1, 0); y <= min(by+1, m.bh-1); y++ {
+			for x := max(bx-1, 0); x <= min(bx+1, m.bw-1); x++ {
+				if m.fg[y*m.bw+x] {
+					if clarity.v[y*m.bw+x] > 0 {
+						sum++
+					}
+					n++
+				}
+			}
+		}
+		out.fg[b] = sum >= maskMinPeriodShare*float64(n)
+	}
+	out.smooth()
+	out.keepLargestRegion()
+	out.fillHoles()
+	if float64(out.count()) < maskMinRidgeShare*float64(m.count()) {
+		// Ridges too faint for their period to show in most blocks: the
+		// period tells nothing about where the print ends.
+		return m
+	}
+	return out
 }
 
 // components labels the 4-connected regions where fg == want.
@@ -612,24 +686,23 @@ func enhancedImage(g *floatImage, o *orientationField, periods *blockField, m *b
 			across[ob][pb] = acrossTaps(theta, float64(pb)/periodBinsPerPixel)
 		}
 	}
-	// Pixel orientation bins, inside the foreground dilated by one block.
+	// Pixel orientation bins, inside the foreground dilated by smoothMargin
+	// blocks: the across filter of a pixel near the edge of the foreground
+	// reads the smoothed image up to its reach away, and a step to unfiltered
+	// zeros there would respond as a ridge.
+	const smoothMargin = 3
+	near := m.dilated(smoothMargin)
 	active := make([]bool, w*h)
+	smoothed := make([]bool, w*h)
 	bins := make([]uint8, w*h)
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
-			near := false
-			for dy := -blockSize; dy <= blockSize && !near; dy += blockSize {
-				for dx := -blockSize; dx <= blockSize; dx += blockSize {
-					if m.atPixel(x+dx, y+dy) {
-						near = true
-						break
-					}
-				}
-			}
-			if !near {
+			d := near[(y/blockSize)*m.bw+x/blockSize]
+			if d > smoothMargin {
 				continue
 			}
-			active[y*w+x] = true
+			smoothed[y*w+x] = true
+			active[y*w+x] = d <= 1
 			b := int(math.Round(o.at(x, y)/math.Pi*orientationBins)) % orientationBins
 			bins[y*w+x] = uint8(b)
 		}
@@ -638,7 +711,7 @@ func enhancedImage(g *floatImage, o *orientationField, periods *blockField, m *b
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			i := y*w + x
-			if !active[i] {
+			if !smoothed[i] {
 				continue
 			}
 			var s float32
