@@ -8,10 +8,11 @@ import (
 )
 
 // Extract runs the extraction pipeline on a grey image: resampling to
-// 500 ppi, block orientations, segmentation mask, ridge periods, oriented
-// enhancement, binarisation, thinning, minutiae and their filtering. It
-// returns an error wrapping one of ErrTooSmall, ErrBadResolution,
-// ErrNoFingerprint or ErrTooFewMinutiae when no usable template can be made.
+// 500 ppi, block orientations, segmentation mask, ridge periods, the mask
+// trimmed to where ridges show a period, oriented enhancement,
+// binarisation, thinning, minutiae and their filtering. It returns an error
+// wrapping one of ErrTooSmall, ErrBadResolution, ErrNoFingerprint or
+// ErrTooFewMinutiae when no usable template can be made.
 func Extract(img *image.Gray, opt Options) (*Template, error) {
 	if img == nil {
 		return nil, fmt.Errorf("%w: nil image", ErrTooSmall)
