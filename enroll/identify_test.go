@@ -65,18 +65,9 @@ func mustIdentifier(tb testing.TB, store *sqlite.Store) *match.Identifier {
 // irises returns the demo's first person's irises at one capture.
 func irises(tb testing.TB, capture string) ([]*huella.Sample, [][]byte) {
 	tb.Helper()
-	var samples []*huella.Sample
-	var images [][]byte
-	for _, eye := range []struct {
-		eye    huella.Eye
-		letter string
-	}{{huella.EyeRight, "R"}, {huella.EyeLeft, "L"}} {
-		data, err := demo.Fixture("iris-001" + eye.letter + capture + ".jpg")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		samples = append(samples, &huella.Sample{Modality: huella.ModalityIris, Eye: eye.eye})
-		images = append(images, data)
+	samples, images, err := demo.Irises(capture)
+	if err != nil {
+		tb.Fatal(err)
 	}
 	return samples, images
 }

@@ -17,18 +17,12 @@ import (
 // with their templates extracted by x.
 func irises(tb testing.TB, x *match.Identifier, capture string, idPrefix string) []*huella.Sample {
 	tb.Helper()
-	var samples []*huella.Sample
-	var images [][]byte
-	for _, eye := range []struct {
-		eye    huella.Eye
-		letter string
-	}{{huella.EyeRight, "R"}, {huella.EyeLeft, "L"}} {
-		data, err := demo.Fixture("iris-001" + eye.letter + capture + ".jpg")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		samples = append(samples, &huella.Sample{ID: idPrefix + eye.letter, Modality: huella.ModalityIris, Eye: eye.eye})
-		images = append(images, data)
+	samples, images, err := demo.Irises(capture)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, s := range samples {
+		s.ID = idPrefix + string(s.Eye)
 	}
 	if recapture := x.Extract(context.Background(), samples, images); len(recapture) > 0 {
 		tb.Fatalf("the demo's irises ask for a recapture: %v", recapture)

@@ -202,6 +202,25 @@ func Fixture(name string) ([]byte, error) {
 	return fixtures.ReadFile(path.Join("fixtures", name))
 }
 
+// Irises returns the demo's first person's right and left irises at one
+// capture ("01" or "02"): their samples and images, for tests.
+func Irises(capture string) ([]*huella.Sample, [][]byte, error) {
+	var samples []*huella.Sample
+	var images [][]byte
+	for _, eye := range []struct {
+		eye    huella.Eye
+		letter string
+	}{{huella.EyeRight, "R"}, {huella.EyeLeft, "L"}} {
+		data, err := Fixture("iris-001" + eye.letter + capture + ".jpg")
+		if err != nil {
+			return nil, nil, err
+		}
+		samples = append(samples, &huella.Sample{Modality: huella.ModalityIris, Eye: eye.eye})
+		images = append(images, data)
+	}
+	return samples, images, nil
+}
+
 // SeedPartner registers the demonstration partner agency, receiving at
 // endpoint, with an agreement that forwards declared convictions and
 // confirmed hits of wanted persons and convicts: names, dates of birth,
