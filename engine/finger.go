@@ -72,14 +72,15 @@ func (f Finger) NewIndex() Index {
 const FingerPreselect = 10
 
 // twoStageFingerIndex is two-stage: every entry's fixed-length descriptor
-// (finger.Describe) in one contiguous array, scanned exhaustively with
+// (finger.Describe, stored in the template since format version 2, so that
+// adding is a copy) in one contiguous array, scanned exhaustively with
 // popcounts, and the stored template bytes in one arena, prepared for the
 // exact comparator only for the entries the scan shortlisted. The prepared
 // search form (~9 KB a finger) is never kept.
 type twoStageFingerIndex struct {
 	mu          sync.RWMutex
 	descriptors []finger.Descriptor
-	arena       []byte   // the templates' bytes, back to back
+	arena       []byte   // the templates' bytes without descriptor, back to back
 	ends        []uint32 // end of entry i's bytes in arena
 }
 
@@ -91,16 +92,25 @@ func decodeFinger(data []byte) (*finger.Template, error) {
 	return &t, nil
 }
 
+// Add keeps the descriptor the template carries (format version 2: a
+// copy) or, for a template of format version 1, describes it, and keeps the
+// template's minutiae without the descriptor.
 func (x *twoStageFingerIndex) Add(data []byte) (int, error) {
-	t, err := decodeFinger(data)
+	d, stored, err := finger.StoredDescriptor(data)
 	if err != nil {
-		return 0, err
+		return 0, huella.Errorf(huella.EINVALID, "finger template: %v", err)
 	}
-	d := finger.Describe(t)
+	if !stored {
+		t, err := decodeFinger(data)
+		if err != nil {
+			return 0, err
+		}
+		d = finger.Describe(t)
+	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.descriptors = append(growSlack(x.descriptors, 1), d)
-	x.arena = append(growSlack(x.arena, len(data)), data...)
+	x.arena = finger.AppendMinutiae(growSlack(x.arena, len(data)), data)
 	x.ends = append(growSlack(x.ends, 1), uint32(len(x.arena)))
 	return len(x.descriptors) - 1, nil
 }
@@ -132,7 +142,10 @@ func (x *twoStageFingerIndex) Search(probe []byte, k int) ([]Match, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := finger.Describe(t)
+	d, stored, _ := finger.StoredDescriptor(probe)
+	if !stored {
+		d = finger.Describe(t)
+	}
 	p := finger.Prepare(t)
 	x.mu.RLock()
 	defer x.mu.RUnlock()
