@@ -66,6 +66,8 @@ func (f Finger) NewIndex() Index {
 	return &preparedFingerIndex{}
 }
 
+var _ Preselector = (*twoStageFingerIndex)(nil)
+
 // FingerPreselect is how many entries the descriptor scan of a finger
 // index keeps for the exact comparator, at least (Search keeps max(k,
 // FingerPreselect)).
@@ -177,6 +179,33 @@ func (x *twoStageFingerIndex) ScoreEntries(probe []byte, entries []int) ([]float
 	out := make([]float64, len(entries))
 	parallel(len(entries), func(i int) {
 		out[i] = finger.Compare(p, x.candidate(entries[i]))
+	})
+	return out, nil
+}
+
+// Similarities returns the descriptor similarity of the probe to every
+// entry (Preselector): the first stage the gallery sums per subject.
+func (x *twoStageFingerIndex) Similarities(probe []byte, out []int32) ([]int32, error) {
+	d, stored, err := finger.StoredDescriptor(probe)
+	if err != nil {
+		return nil, huella.Errorf(huella.EINVALID, "finger template: %v", err)
+	}
+	if !stored {
+		t, err := decodeFinger(probe)
+		if err != nil {
+			return nil, err
+		}
+		d = finger.Describe(t)
+	}
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	n := len(x.descriptors)
+	out = slices.Grow(out[:0], n)[:n]
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/4096))
+	chunk := (n + workers - 1) / workers
+	parallel(workers, func(w int) {
+		lo, hi := w*chunk, min((w+1)*chunk, n)
+		d.Similarities(x.descriptors[lo:hi], out[lo:hi])
 	})
 	return out, nil
 }
