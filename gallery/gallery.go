@@ -29,9 +29,10 @@ import (
 // DefaultShortlist is how many entries each probe template shortlists.
 const DefaultShortlist = 200
 
-// DefaultPreselect is how many subjects the subject-level first stage
-// keeps for the exact comparator (BENCHMARKS.md, "Fingers at scale").
-const DefaultPreselect = 200
+// DefaultPreselect is how many exact comparisons the subject-level first
+// stage lets through: 200 subjects of a ten-print probe (BENCHMARKS.md,
+// "Fingers at scale").
+const DefaultPreselect = 2000
 
 // Gallery indexes the templates of subjects (or watchlist entries) by slot.
 type Gallery struct {
@@ -39,9 +40,12 @@ type Gallery struct {
 	MinQuality int
 	// Shortlist is how many entries each probe template shortlists.
 	Shortlist int
-	// Preselect is how many subjects the subject-level first stage keeps:
-	// those of highest similarity summed over the probe templates whose
-	// slot's index is an engine.Preselector.
+	// Preselect is how many exact comparisons the subject-level first
+	// stage lets through: of the f probe templates whose slot's index is
+	// an engine.Preselector, it sums the similarities per subject and keeps
+	// the Preselect/f best subjects (a ten-print: Preselect/10), each
+	// compared on its f slots. Fewer fingers rank mates less well and
+	// cost less per subject, so they keep more subjects.
 	Preselect int
 
 	engines      map[huella.Modality]engine.Engine
@@ -260,7 +264,8 @@ func (g *Gallery) Identify(ctx context.Context, probe []*huella.Template, k int,
 		if preselect <= 0 {
 			preselect = DefaultPreselect
 		}
-		best, err := g.preselectSubjects(ctx, first, firstProbes, firstSlots, preselect)
+		keep := max(1, preselect/len(first))
+		best, err := g.preselectSubjects(ctx, first, firstProbes, firstSlots, keep)
 		if err != nil {
 			return nil, err
 		}

@@ -55,7 +55,7 @@ func identified(t *testing.T, g *gallery.Gallery, probe []*huella.Template) []st
 // exact comparator on every finger.
 func TestPreselectSubjects(t *testing.T) {
 	g := preselectGallery()
-	g.Preselect = 2
+	g.Preselect = 4 // two subjects of a two-finger probe
 	mustAdd(t, g,
 		// A: close on both fingers. B: a bit further on both. C: exact on
 		// finger 2, far on finger 3 (per-slot shortlists of one would take
@@ -86,10 +86,16 @@ func TestPreselectSubjects(t *testing.T) {
 		if got, want := identified(t, g, probe), []string{"A", "D"}; !slices.Equal(got, want) {
 			t.Fatalf("after merge candidates %v, want %v", got, want)
 		}
-		g.Preselect = 1
-		defer func() { g.Preselect = 2 }()
+		g.Preselect = 2
+		defer func() { g.Preselect = 4 }()
 		if got, want := identified(t, g, probe), []string{"A"}; !slices.Equal(got, want) {
 			t.Fatalf("after merge, one candidate: %v, want %v (D's two finger 2 entries counted once)", got, want)
+		}
+	})
+	t.Run("OneFingerKeepsMore", func(t *testing.T) {
+		// The same four comparisons for one finger: four subjects.
+		if got, want := identified(t, g, probe[:1]), []string{"A", "B", "C", "D"}; !slices.Equal(got, want) {
+			t.Fatalf("one-finger candidates %v, want %v", got, want)
 		}
 	})
 	t.Run("Remove", func(t *testing.T) {

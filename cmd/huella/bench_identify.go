@@ -34,7 +34,7 @@ type identifyBenchResult struct {
 	HitRateRank1    map[string]float64 `json:"hit_rate_rank1"`
 	FingerIndex     string             `json:"finger_index,omitempty"` // prepared or two-stage
 	Shortlist       int                `json:"shortlist"`              // entries each probe template shortlists per slot
-	Preselect       int                `json:"preselect,omitempty"`    // two-stage: subjects the summed descriptor similarity keeps for the exact comparator
+	Preselect       int                `json:"preselect,omitempty"`    // two-stage: exact comparisons the summed descriptor similarity lets through (a ten-print: /10 subjects)
 	Penetration     float64            `json:"penetration_rate"`       // share of a slot the exact comparator searches per probe template: 1 for an exhaustive scan
 	RealRank1       *float64           `json:"real_rank1,omitempty"`   // --real-mates: share of real probe impressions whose finger ranks first
 	RealRank10      *float64           `json:"real_rank10,omitempty"`  // and within the first ten
@@ -54,7 +54,7 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	probes := fs.Int("probes", 100, "probes of each kind")
 	asJSON := fs.Bool("json", false, "print the result as one JSON line")
 	shortlist := fs.Int("shortlist", gallery.DefaultShortlist, "entries each probe template shortlists in its slot before the other slots fill in")
-	preselect := fs.Int("preselect", gallery.DefaultPreselect, "two-stage finger index: subjects of highest descriptor similarity summed over the fingers that the exact comparator sees")
+	preselect := fs.Int("preselect", gallery.DefaultPreselect, "two-stage finger index: exact comparisons after the first stage, which keeps preselect/f subjects of highest descriptor similarity summed over the probe's f fingers")
 	fingerIndex := fs.String("finger-index", "prepared", "finger index: prepared (exact, exhaustive) or two-stage (descriptor pre-selection)")
 	realDir := fs.String("real-mates", "", "FVC-named folder (<finger>_<n>) of real impressions: each finger's first one enrolled among the synthetic subjects, the others searched (real_rank1, real_rank10)")
 	realPPI := fs.Int("real-ppi", 500, "resolution of the --real-mates images")
@@ -180,7 +180,7 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	if mods[huella.ModalityFinger] && *fingerIndex == "two-stage" {
 		// The descriptor scan is exhaustive; the exact comparator sees
 		// every finger of the subjects of highest summed similarity.
-		r.Penetration = min(1, float64(*preselect)/float64(*subjects))
+		r.Penetration = min(1, float64(*preselect/10)/float64(*subjects))
 		r.Preselect = *preselect
 	}
 	kinds := map[string]map[huella.Modality]bool{
