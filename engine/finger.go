@@ -21,13 +21,13 @@ const MinFingerQuality = 20
 // Finger adapts the fingerprint engine. Its index keeps every template's
 // prepared search form and compares the probe with all of them: exact,
 // but ~26 KB a finger and ~10k comparisons/s/core. With TwoStage the
-// index keeps a 256-byte descriptor per template instead and sends only
-// the FingerPreselect most similar entries to the exact comparator:
-// 47× smaller and flat in time past ~10k subjects, but slower in small
-// galleries and with the gallery's default shortlist, because each entry
-// it compares is prepared anew (BENCHMARKS.md, "Fingers at scale"). It is
-// for galleries of 10k ten-print subjects and more, with a shortlist of
-// about 10, until a subject-level first stage lands in the gallery.
+// index keeps the 256-byte descriptor each template carries (a copy on
+// load) and the minutiae instead, and is an engine.Preselector: the
+// gallery sums the descriptor similarities per subject and prepares and
+// compares exactly only the best subjects' templates. 47× smaller and
+// flat in time as the gallery grows, but each entry compared is prepared
+// anew, which makes it slower in small galleries (BENCHMARKS.md,
+// "Fingers at scale").
 type Finger struct {
 	TwoStage bool
 }
