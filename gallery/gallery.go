@@ -7,7 +7,8 @@
 // Identify runs in two steps. First, candidates: every probe template whose
 // slot has a cheap first stage (engine.Preselector: the two-stage finger
 // index) adds its similarity to every entry into its owner's sum, and the
-// Preselect subjects of highest sum are candidates; every other probe
+// subjects of highest sum are candidates (as many as Preselect exact
+// comparisons allow); every other probe
 // template shortlists the most similar entries of its slot. Then every
 // candidate is scored by the exact comparator on every slot both sides have
 // (filling in the scores the shortlists missed), and the calibrated LLRs
