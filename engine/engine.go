@@ -43,6 +43,18 @@ type Index interface {
 	Bytes() int
 }
 
+// Preselector is an Index with a cheap similarity of a probe to every entry,
+// computed in one pass: the gallery sums it over each subject's slots to
+// choose the subjects whose entries the exact comparator (ScoreEntries)
+// sees, instead of Search's per-slot shortlists.
+type Preselector interface {
+	Index
+	// Similarities returns the probe's similarity to every entry (higher
+	// is more alike), in entry order, reusing out's memory, using all
+	// cores.
+	Similarities(probe []byte, out []int32) ([]int32, error)
+}
+
 // Match is one index entry and its raw similarity to a probe.
 type Match struct {
 	Entry int

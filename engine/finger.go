@@ -21,13 +21,13 @@ const MinFingerQuality = 20
 // Finger adapts the fingerprint engine. Its index keeps every template's
 // prepared search form and compares the probe with all of them: exact,
 // but ~26 KB a finger and ~10k comparisons/s/core. With TwoStage the
-// index keeps a 256-byte descriptor per template instead and sends only
-// the FingerPreselect most similar entries to the exact comparator:
-// 47× smaller and flat in time past ~10k subjects, but slower in small
-// galleries and with the gallery's default shortlist, because each entry
-// it compares is prepared anew (BENCHMARKS.md, "Fingers at scale"). It is
-// for galleries of 10k ten-print subjects and more, with a shortlist of
-// about 10, until a subject-level first stage lands in the gallery.
+// index keeps the 256-byte descriptor each template carries (a copy on
+// load) and the minutiae instead, and is an engine.Preselector: the
+// gallery sums the descriptor similarities per subject and prepares and
+// compares exactly only the best subjects' templates. 47× smaller and
+// flat in time as the gallery grows, but each entry compared is prepared
+// anew, which makes it slower in small galleries (BENCHMARKS.md,
+// "Fingers at scale").
 type Finger struct {
 	TwoStage bool
 }
@@ -66,20 +66,23 @@ func (f Finger) NewIndex() Index {
 	return &preparedFingerIndex{}
 }
 
+var _ Preselector = (*twoStageFingerIndex)(nil)
+
 // FingerPreselect is how many entries the descriptor scan of a finger
 // index keeps for the exact comparator, at least (Search keeps max(k,
 // FingerPreselect)).
 const FingerPreselect = 10
 
 // twoStageFingerIndex is two-stage: every entry's fixed-length descriptor
-// (finger.Describe) in one contiguous array, scanned exhaustively with
+// (finger.Describe, stored in the template since format version 2, so that
+// adding is a copy) in one contiguous array, scanned exhaustively with
 // popcounts, and the stored template bytes in one arena, prepared for the
 // exact comparator only for the entries the scan shortlisted. The prepared
 // search form (~9 KB a finger) is never kept.
 type twoStageFingerIndex struct {
 	mu          sync.RWMutex
 	descriptors []finger.Descriptor
-	arena       []byte   // the templates' bytes, back to back
+	arena       []byte   // the templates' bytes without descriptor, back to back
 	ends        []uint32 // end of entry i's bytes in arena
 }
 
@@ -91,16 +94,25 @@ func decodeFinger(data []byte) (*finger.Template, error) {
 	return &t, nil
 }
 
+// Add keeps the descriptor the template carries (format version 2: a
+// copy) or, for a template of format version 1, describes it, and keeps the
+// template's minutiae without the descriptor.
 func (x *twoStageFingerIndex) Add(data []byte) (int, error) {
-	t, err := decodeFinger(data)
+	d, stored, err := finger.StoredDescriptor(data)
 	if err != nil {
-		return 0, err
+		return 0, huella.Errorf(huella.EINVALID, "finger template: %v", err)
 	}
-	d := finger.Describe(t)
+	if !stored {
+		t, err := decodeFinger(data)
+		if err != nil {
+			return 0, err
+		}
+		d = finger.Describe(t)
+	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.descriptors = append(growSlack(x.descriptors, 1), d)
-	x.arena = append(growSlack(x.arena, len(data)), data...)
+	x.arena = finger.AppendMinutiae(growSlack(x.arena, len(data)), data)
 	x.ends = append(growSlack(x.ends, 1), uint32(len(x.arena)))
 	return len(x.descriptors) - 1, nil
 }
@@ -132,7 +144,10 @@ func (x *twoStageFingerIndex) Search(probe []byte, k int) ([]Match, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := finger.Describe(t)
+	d, stored, _ := finger.StoredDescriptor(probe)
+	if !stored {
+		d = finger.Describe(t)
+	}
 	p := finger.Prepare(t)
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -164,6 +179,33 @@ func (x *twoStageFingerIndex) ScoreEntries(probe []byte, entries []int) ([]float
 	out := make([]float64, len(entries))
 	parallel(len(entries), func(i int) {
 		out[i] = finger.Compare(p, x.candidate(entries[i]))
+	})
+	return out, nil
+}
+
+// Similarities returns the descriptor similarity of the probe to every
+// entry (Preselector): the first stage the gallery sums per subject.
+func (x *twoStageFingerIndex) Similarities(probe []byte, out []int32) ([]int32, error) {
+	d, stored, err := finger.StoredDescriptor(probe)
+	if err != nil {
+		return nil, huella.Errorf(huella.EINVALID, "finger template: %v", err)
+	}
+	if !stored {
+		t, err := decodeFinger(probe)
+		if err != nil {
+			return nil, err
+		}
+		d = finger.Describe(t)
+	}
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	n := len(x.descriptors)
+	out = slices.Grow(out[:0], n)[:n]
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/4096))
+	chunk := (n + workers - 1) / workers
+	parallel(workers, func(w int) {
+		lo, hi := w*chunk, min((w+1)*chunk, n)
+		d.Similarities(x.descriptors[lo:hi], out[lo:hi])
 	})
 	return out, nil
 }

@@ -93,3 +93,45 @@ func testFingerIndex(t *testing.T, idx engine.Index, exact map[int]float64) {
 		}
 	}
 }
+
+// TestFingerTwoStageFormats fills one two-stage index with templates that
+// carry their descriptor and another with the same templates in the
+// minutiae-only format stored before (described on Add): every search of
+// real prints must return the same entries and scores from both.
+func TestFingerTwoStageFormats(t *testing.T) {
+	withDescriptor, minutiaeOnly := engine.Finger{TwoStage: true}.NewIndex(), engine.Finger{TwoStage: true}.NewIndex()
+	for f := 101; f <= 110; f++ {
+		for i := 1; i <= 3; i++ {
+			b := mustFVC(t, fmt.Sprintf("%d_%d", f, i))
+			if _, stored, err := finger.StoredDescriptor(b); err != nil || !stored {
+				t.Fatalf("extracted template: stored descriptor %v, %v; want one", stored, err)
+			}
+			if _, err := withDescriptor.Add(b); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := minutiaeOnly.Add(finger.AppendMinutiae(nil, b)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if a, b := withDescriptor.Bytes(), minutiaeOnly.Bytes(); a != b {
+		t.Errorf("Bytes = %d with stored descriptors, %d without; want equal", a, b)
+	}
+	for f := 101; f <= 110; f++ {
+		probe := mustFVC(t, fmt.Sprintf("%d_4", f))
+		got, err := withDescriptor.Search(probe, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := minutiaeOnly.Search(finger.AppendMinutiae(nil, probe), 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("finger %d: Search = %v with stored descriptors, %v without", f, got, want)
+		}
+	}
+	if _, err := withDescriptor.Add([]byte("HFM\x02 not a template")); err == nil {
+		t.Error("Add of a bad template: no error")
+	}
+}

@@ -206,9 +206,14 @@ func FuzzTemplateUnmarshalBinary(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte("HFM\x01"))
+	f.Add([]byte("HFM\x02"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var tmpl finger.Template
-		if err := tmpl.UnmarshalBinary(data); err != nil {
+		err := tmpl.UnmarshalBinary(data)
+		if _, _, err2 := finger.StoredDescriptor(data); (err == nil) != (err2 == nil) {
+			t.Fatalf("UnmarshalBinary: %v, but StoredDescriptor: %v", err, err2)
+		}
+		if err != nil {
 			return
 		}
 		b, err := tmpl.MarshalBinary()

@@ -4,10 +4,15 @@
 // of the per-position scores into one calibrated likelihood ratio per
 // subject.
 //
-// Identify runs in two steps: every probe template shortlists the most
-// similar entries of its slot; then every shortlisted subject is scored on
-// every slot both sides have (filling in the scores the shortlists missed),
-// and the calibrated LLRs are summed.
+// Identify runs in two steps. First, candidates: every probe template whose
+// slot has a cheap first stage (engine.Preselector: the two-stage finger
+// index) adds its similarity to every entry into its owner's sum, and the
+// subjects of highest sum are candidates (as many as Preselect exact
+// comparisons allow); every other probe
+// template shortlists the most similar entries of its slot. Then every
+// candidate is scored by the exact comparator on every slot both sides have
+// (filling in the scores the shortlists missed), and the calibrated LLRs
+// are summed.
 package gallery
 
 import (
@@ -25,12 +30,24 @@ import (
 // DefaultShortlist is how many entries each probe template shortlists.
 const DefaultShortlist = 200
 
+// DefaultPreselect is how many exact comparisons the subject-level first
+// stage lets through: 200 subjects of a ten-print probe (BENCHMARKS.md,
+// "Fingers at scale").
+const DefaultPreselect = 2000
+
 // Gallery indexes the templates of subjects (or watchlist entries) by slot.
 type Gallery struct {
 	// MinQuality is the quality below which a probe template is not used.
 	MinQuality int
 	// Shortlist is how many entries each probe template shortlists.
 	Shortlist int
+	// Preselect is how many exact comparisons the subject-level first
+	// stage lets through: of the f probe templates whose slot's index is
+	// an engine.Preselector, it sums the similarities per subject and keeps
+	// the Preselect/f best subjects (a ten-print: Preselect/10), each
+	// compared on its f slots. Fewer fingers rank mates less well and
+	// cost less per subject, so they keep more subjects.
+	Preselect int
 
 	engines      map[huella.Modality]engine.Engine
 	calibrations fusion.Set
@@ -63,6 +80,7 @@ func (s *slot) entry(n int32) (int, bool) {
 func New(engines []engine.Engine, calibrations fusion.Set) *Gallery {
 	g := &Gallery{
 		Shortlist:    DefaultShortlist,
+		Preselect:    DefaultPreselect,
 		engines:      make(map[huella.Modality]engine.Engine),
 		calibrations: calibrations,
 		numbers:      make(map[string]int32),
@@ -203,7 +221,8 @@ func (g *Gallery) Identify(ctx context.Context, probe []*huella.Template, k int,
 		key  engine.Slot
 		s    *slot
 		cal  *fusion.Calibration
-		seen map[int32]float64 // subject root -> best raw score from the shortlist
+		pre  engine.Preselector // nil: the slot's index has no first stage
+		seen map[int32]float64  // subject root -> best raw score from the shortlist
 	}
 	g.mu.RLock()
 	defer g.mu.RUnlock()
@@ -220,20 +239,49 @@ func (g *Gallery) Identify(ctx context.Context, probe []*huella.Template, k int,
 			return nil, fmt.Errorf("gallery: no calibration for %s", t.Modality)
 		}
 		used[key] = true
-		probes = append(probes, &slotProbe{t: t, key: key, s: s, cal: cal, seen: make(map[int32]float64)})
+		pre, _ := s.index.(engine.Preselector)
+		probes = append(probes, &slotProbe{t: t, key: key, s: s, cal: cal, pre: pre, seen: make(map[int32]float64)})
 	}
 	if len(probes) == 0 {
 		return nil, nil
 	}
-	// Step 1: shortlists.
+	// Step 1: candidates, from the subject-level first stage and from the
+	// shortlists of the other slots.
 	shortlist := g.Shortlist
 	if shortlist <= 0 {
 		shortlist = DefaultShortlist
 	}
 	candidates := make(map[int32]bool)
+	var first []engine.Preselector
+	var firstProbes [][]byte
+	var firstSlots []*slot
+	for _, p := range probes {
+		if p.pre != nil {
+			first = append(first, p.pre)
+			firstProbes = append(firstProbes, p.t.Data)
+			firstSlots = append(firstSlots, p.s)
+		}
+	}
+	if len(first) > 0 {
+		preselect := g.Preselect
+		if preselect <= 0 {
+			preselect = DefaultPreselect
+		}
+		keep := max(1, preselect/len(first))
+		best, err := g.preselectSubjects(ctx, first, firstProbes, firstSlots, keep)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range best {
+			candidates[r] = true
+		}
+	}
 	for _, p := range probes {
 		if err := ctx.Err(); err != nil {
 			return nil, err
+		}
+		if p.pre != nil {
+			continue
 		}
 		matches, err := p.s.index.Search(p.t.Data, shortlist)
 		if err != nil {
@@ -307,6 +355,94 @@ func (g *Gallery) Identify(ctx context.Context, probe []*huella.Template, k int,
 		out = out[:k]
 	}
 	return out, nil
+}
+
+// preselectSubjects returns the n subjects (roots) of highest similarity
+// summed over the probes' slots, each slot counting a subject's best entry;
+// ties go to the lower subject number. Subjects with no entry in any of the
+// slots are not returned. The caller holds the read lock.
+func (g *Gallery) preselectSubjects(ctx context.Context, indexes []engine.Preselector, probes [][]byte, slots []*slot, n int) ([]int32, error) {
+	sums := make([]int32, len(g.ids))
+	present := make([]bool, len(g.ids))
+	merged := len(g.mergedTo) > 0
+	var sims, best []int32
+	for i, x := range indexes {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		var err error
+		if sims, err = x.Similarities(probes[i], sims); err != nil {
+			return nil, fmt.Errorf("gallery: first stage: %w", err)
+		}
+		owner := slots[i].owner
+		if !merged {
+			// Every subject is its own root and has one live entry.
+			for e, sim := range sims {
+				if o := owner[e]; o >= 0 {
+					sums[o] += sim
+					present[o] = true
+				}
+			}
+			continue
+		}
+		if best == nil {
+			best = make([]int32, len(g.ids))
+		}
+		for r := range best {
+			best[r] = -1
+		}
+		for e, sim := range sims {
+			if o := owner[e]; o >= 0 {
+				r := g.root(o)
+				best[r] = max(best[r], sim)
+			}
+		}
+		for r, b := range best {
+			if b >= 0 {
+				sums[r] += b
+				present[r] = true
+			}
+		}
+	}
+	// A histogram of the sums finds the cut, so that one pass keeps the n
+	// best without sorting every subject.
+	top := int32(0)
+	for r, s := range sums {
+		if present[r] {
+			top = max(top, s)
+		}
+	}
+	hist := make([]int, top+1)
+	for r, s := range sums {
+		if present[r] && s >= 0 {
+			hist[s]++
+		}
+	}
+	cut, kept := top, 0
+	for ; cut > 0; cut-- {
+		kept += hist[cut]
+		if kept >= n {
+			break
+		}
+	}
+	type summed struct{ sum, subject int32 }
+	var out []summed
+	for r, s := range sums {
+		if present[r] && s >= cut {
+			out = append(out, summed{s, int32(r)})
+		}
+	}
+	slices.SortFunc(out, func(a, b summed) int {
+		if a.sum != b.sum {
+			return int(b.sum - a.sum)
+		}
+		return int(a.subject - b.subject)
+	})
+	subjects := make([]int32, min(n, len(out)))
+	for i := range subjects {
+		subjects[i] = out[i].subject
+	}
+	return subjects, nil
 }
 
 // members returns the subject numbers merged into root, root included.

@@ -35,6 +35,7 @@ type identifyBenchResult struct {
 	HitRateRank1    map[string]float64 `json:"hit_rate_rank1"`
 	FingerIndex     string             `json:"finger_index,omitempty"` // prepared or two-stage
 	Shortlist       int                `json:"shortlist"`              // entries each probe template shortlists per slot
+	Preselect       int                `json:"preselect,omitempty"`    // two-stage: exact comparisons the summed descriptor similarity lets through (a ten-print: /10 subjects)
 	Penetration     float64            `json:"penetration_rate"`       // share of a slot the exact comparator searches per probe template: 1 for an exhaustive scan
 	RealRank1       *float64           `json:"real_rank1,omitempty"`   // --real-mates: share of real probe impressions whose finger ranks first
 	RealRank10      *float64           `json:"real_rank10,omitempty"`  // and within the first ten
@@ -54,6 +55,7 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	probes := fs.Int("probes", 100, "probes of each kind")
 	asJSON := fs.Bool("json", false, "print the result as one JSON line")
 	shortlist := fs.Int("shortlist", gallery.DefaultShortlist, "entries each probe template shortlists in its slot before the other slots fill in")
+	preselect := fs.Int("preselect", gallery.DefaultPreselect, "two-stage finger index: exact comparisons after the first stage, which keeps preselect/f subjects of highest descriptor similarity summed over the probe's f fingers")
 	fingerIndex := fs.String("finger-index", "prepared", "finger index: prepared (exact, exhaustive) or two-stage (descriptor pre-selection)")
 	realDir := fs.String("real-mates", "", "FVC-named folder (<finger>_<n>) of real impressions: each finger's first one enrolled among the synthetic subjects, the others searched (real_rank1, real_rank10)")
 	realPPI := fs.Int("real-ppi", 500, "resolution of the --real-mates images")
@@ -158,6 +160,7 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	start := time.Now()
 	g := gallery.New(engines, cals)
 	g.Shortlist = *shortlist
+	g.Preselect = *preselect
 	f, err = os.Open(path)
 	if err != nil {
 		return err
@@ -180,9 +183,10 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	r.Kernel = scanKernels(mods)
 	if mods[huella.ModalityFinger] && *fingerIndex == "two-stage" {
-		// The descriptor scan is exhaustive, the exact comparator sees
-		// each slot's shortlist (and the fill-in of the other slots).
-		r.Penetration = min(1, float64(max(*shortlist, engine.FingerPreselect))/float64(*subjects))
+		// The descriptor scan is exhaustive; the exact comparator sees
+		// every finger of the subjects of highest summed similarity.
+		r.Penetration = min(1, float64(*preselect/10)/float64(*subjects))
+		r.Preselect = *preselect
 	}
 	kinds := map[string]map[huella.Modality]bool{
 		"tenprint":      {huella.ModalityFinger: true},

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/huella-abis/huella/gallery"
 	"github.com/huella-abis/huella/internal/datasets"
 	"github.com/huella-abis/huella/iris"
 )
@@ -57,12 +58,16 @@ func TestBenchIdentifyRealMates(t *testing.T) {
 		RealRank1  *float64 `json:"real_rank1"`
 		RealRank10 *float64 `json:"real_rank10"`
 		RealProbes int      `json:"real_probes"`
+		Preselect  int      `json:"preselect"`
 	}
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil {
 		t.Fatalf("last line %q: %v", lines[len(lines)-1], err)
 	}
 	if r.RealProbes != 4 || r.RealRank1 == nil || r.RealRank10 == nil {
 		t.Fatalf("real_probes %d, real_rank1 %v, real_rank10 %v: want 4 probes and both ranks", r.RealProbes, r.RealRank1, r.RealRank10)
+	}
+	if r.Preselect != gallery.DefaultPreselect {
+		t.Errorf("preselect %d, want the gallery's default %d", r.Preselect, gallery.DefaultPreselect)
 	}
 	if *r.RealRank1 < 0.75 || *r.RealRank10 < *r.RealRank1 {
 		t.Errorf("real_rank1 %.2f, real_rank10 %.2f among 32 subjects", *r.RealRank1, *r.RealRank10)
