@@ -83,7 +83,7 @@ const (
 	queryWordMargin = 8
 	// shortlistSize is the number of gallery images the bag-of-words pass
 	// hands to geometric verification.
-	shortlistSize = 200
+	shortlistSize = 150
 	// reverifySize is the number of best verified images verified again
 	// with each probe descriptor matched in its reverifyCells nearest
 	// first-level vocabulary cells (see Gallery.reverify).
