@@ -31,12 +31,40 @@ func newCellIndex(v *Vocabulary, ds []Descriptor) *cellIndex {
 }
 
 // probeCells lists, for each probe descriptor, the first-level cells to
-// search: the nearest, and the second nearest when it is almost as near.
-func probeCells(v *Vocabulary, ds []Descriptor) [][2]int16 {
-	out := make([][2]int16, len(ds))
+// search: the nearest, and the second nearest when it is almost as near
+// (-1 otherwise). Row i is out[2i : 2i+2].
+func probeCells(v *Vocabulary, ds []Descriptor) []int16 {
+	out := make([]int16, 2*len(ds))
 	for i := range ds {
 		c1, c2 := nearestTwo(v.Centers[0], &ds[i])
-		out[i] = [2]int16{int16(c1), int16(c2)}
+		out[2*i], out[2*i+1] = int16(c1), int16(c2)
+	}
+	return out
+}
+
+// probeCellsNearest lists, for each probe descriptor, its k nearest
+// first-level cells, nearest first. Row i is out[k·i : k·i+k].
+func probeCellsNearest(v *Vocabulary, ds []Descriptor, k int) []int16 {
+	k = min(k, len(v.Centers[0]))
+	out := make([]int16, k*len(ds))
+	dist := make([]int, k)
+	for i := range ds {
+		row := out[k*i : k*i+k]
+		for j := range row {
+			row[j], dist[j] = -1, 1<<30
+		}
+		for c := range v.Centers[0] {
+			d := ds[i].Distance(&v.Centers[0][c])
+			if d >= dist[k-1] {
+				continue
+			}
+			j := k - 1
+			for j > 0 && dist[j-1] > d {
+				row[j], dist[j] = row[j-1], dist[j-1]
+				j--
+			}
+			row[j], dist[j] = int16(c), d
+		}
 	}
 	return out
 }
@@ -61,8 +89,9 @@ func nearestTwo(centers []Descriptor, d *Descriptor) (int, int) {
 }
 
 // matchInCells is matchDescriptors restricted to the probe descriptors'
-// cells of the candidate.
-func matchInCells(p []Descriptor, cells [][2]int16, c []Descriptor, x *cellIndex) []Match {
+// cells of the candidate: probe descriptor i searches the cells
+// cells[stride·i : stride·i+stride] (negative entries are skipped).
+func matchInCells(p []Descriptor, cells []int16, stride int, c []Descriptor, x *cellIndex) []Match {
 	if len(p) == 0 || len(c) < 2 {
 		return nil
 	}
@@ -71,7 +100,7 @@ func matchInCells(p []Descriptor, cells [][2]int16, c []Descriptor, x *cellIndex
 	for i := range p {
 		d := &p[i]
 		b1, b2, j1 := 257, 257, -1
-		for _, cell := range cells[i] {
+		for _, cell := range cells[stride*i : stride*i+stride] {
 			if cell < 0 {
 				continue
 			}

@@ -83,7 +83,12 @@ const (
 	queryWordMargin = 8
 	// shortlistSize is the number of gallery images the bag-of-words pass
 	// hands to geometric verification.
-	shortlistSize = 100
+	shortlistSize = 150
+	// reverifySize is the number of best verified images verified again
+	// with each probe descriptor matched in its reverifyCells nearest
+	// first-level vocabulary cells (see Gallery.reverify).
+	reverifySize  = 30
+	reverifyCells = 8
 )
 
 // maxSourcePixels bounds the decoded images Extract accepts.

@@ -13,8 +13,9 @@
 // score is the number of verified matches less those expected by chance. A
 // gallery first ranks every image by a bag of visual words (a vocabulary
 // tree, tf-idf weights, an inverted index, the probe's descriptors voting
-// for their nearest words) and then re-ranks a shortlist by geometric
-// verification.
+// for their nearest words), re-ranks a shortlist by geometric
+// verification, and verifies its best images once more from descriptors
+// matched over more vocabulary cells (Gallery.reverify).
 //
 // The shipped vocabulary (vocabulary.bin) is trained by
 // tattoo/internal/trainvocab on the 321 Instagram tattoo photos of
