@@ -58,7 +58,9 @@ const (
 	IrisMinRadius = 30
 	IrisMaxRadius = 145
 
-	// Circle sampling: angles per circle in the integro-differential operator.
+	// Circle sampling: angles per pupil circle in the integro-differential
+	// operator, and per lateral arc of the limbus (24 per limbus sector:
+	// with 12, CASIA's limbus was noisier, MMU2's EER 0.3 points higher).
 	CircleSamples = 96
 
 	// Eyelashes: pixels that a grey closing over a square of radius

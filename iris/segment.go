@@ -509,8 +509,8 @@ func limbusBoundary(g *grid, p circle) (circle, float64, error) {
 	up, down := float64(IrisArcUp), float64(IrisArcDown)
 	// The limbus must rise on both sides: scoring the weaker side keeps a
 	// decentred circle from borrowing one side's inner-iris edges.
-	rc, rs := arcs(CircleSamples/2, [2]float64{-up, down})
-	lc, ls := arcs(CircleSamples/2, [2]float64{180 - down, 180 + up})
+	rc, rs := arcs(CircleSamples, [2]float64{-up, down})
+	lc, ls := arcs(CircleSamples, [2]float64{180 - down, 180 + up})
 	r0 := max(int(p.R*IrisMinRatio), int(p.R)+10, IrisMinRadius)
 	r1 := min(int(p.R*IrisMaxRatio), IrisMaxRadius)
 	if r1 <= r0 {
