@@ -115,11 +115,7 @@ func Extract(img *image.Gray, opts Options) (*Template, error) {
 	factor := max(1, (min(gray.w, gray.h)+SegmentMaxSide-1)/SegmentMaxSide)
 	seg := clean.shrunk(factor)
 	smooth := seg.blurred(SegmentBlurSigma)
-	pupil, err := pupilBoundary(smooth, reflections.shrunk(factor))
-	if err != nil {
-		return nil, err
-	}
-	limbus, err := limbusBoundary(smooth, pupil)
+	pupil, limbus, err := eyeBoundaries(smooth, reflections.shrunk(factor))
 	if err != nil {
 		return nil, err
 	}

@@ -312,10 +312,11 @@ func TestExtractLargerImage(t *testing.T) {
 	}
 }
 
-// TestExtractMMU2Pupil checks the pupil on MMU2 eyes (another camera than
-// the one the constants were first tuned on) where dark lashes or an eye
-// corner are as dark as the pupil; the centres were marked by hand on the
-// images.
+// TestExtractMMU2Pupil checks the pupil and the limbus on MMU2 eyes
+// (another camera than the one the constants were first tuned on) where
+// dark lashes, an eye corner or spectacle frames are as dark as the pupil,
+// or the lids cross the limbus; the centres were checked by eye on the
+// traced images.
 func TestExtractMMU2Pupil(t *testing.T) {
 	dir := datasets.Path(t, "iris/mmu2")
 	for _, c := range []struct {
@@ -324,6 +325,9 @@ func TestExtractMMU2Pupil(t *testing.T) {
 	}{
 		{"49/490101.png", 129, 114}, // lashes in the eye corner
 		{"35/350201.png", 140, 135}, // dark iris, heavy upper lashes
+		{"27/270202.png", 168, 125}, // spectacle frames darker than the pupil
+		{"72/720101.png", 163, 117}, // a dark eye corner at the frame edge
+		{"83/830105.png", 100, 134}, // narrow eye: lids cross the limbus arcs
 	} {
 		tp := MustExtract(t, filepath.Join(dir, c.name))
 		p, l := tp.Quality.Pupil, tp.Quality.Iris

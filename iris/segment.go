@@ -179,7 +179,38 @@ func bestEdge(g *grid, cx, cy float64, r0, r1, step int, cos, sin []float64, buf
 	return bestR, best, means
 }
 
-// pupilBoundary finds the pupil. Each of the PupilSeeds darkest discs of
+// eyeBoundaries finds the pupil and the limbus. Dark lashes, eyebrows,
+// eye corners and spectacle frames can rise as steeply as a pupil, so each
+// pupil candidate scoring at least PupilCandidateFraction of the best is
+// given its limbus, and the pair whose pupil and limbus scores have the
+// largest product wins: a pupil lies inside an iris.
+func eyeBoundaries(g, reflections *grid) (pupil, limbus circle, err error) {
+	cands, err := pupilCandidates(g, reflections)
+	if err != nil {
+		return circle{}, circle{}, err
+	}
+	best := math.Inf(-1)
+	err = failf("no limbus found")
+	for _, c := range cands {
+		if c.score < PupilCandidateFraction*cands[0].score {
+			continue
+		}
+		l, ls, lerr := limbusBoundary(g, c.circle)
+		if lerr != nil {
+			if pupil.R == 0 {
+				err = lerr
+			}
+			continue
+		}
+		if s := c.score * ls; s > best {
+			pupil, limbus, best, err = c.circle, l, s, nil
+		}
+	}
+	return pupil, limbus, err
+}
+
+// pupilCandidates finds the candidate pupils, best first. Each of the
+// PupilSeeds darkest discs of
 // the image (eyebrows, lashes and shadows can be as dark as the pupil) seeds
 // an integro-differential search over every radius in [PupilMinRadius,
 // PupilMaxRadius] around the seed and around the centroid of the dark region
@@ -188,7 +219,7 @@ func bestEdge(g *grid, cx, cy float64, r0, r1, step int, cos, sin []float64, buf
 // iris around the pupil does not win. The search runs at half resolution,
 // the winner is searched again at full resolution and refined on radial
 // edges.
-func pupilBoundary(g, reflections *grid) (circle, error) {
+func pupilCandidates(g, reflections *grid) ([]scoredCircle, error) {
 	cos, sin := arcs(CircleSamples, [2]float64{0, 360})
 	var buf []float64
 	search := func(g *grid, darkest float64, x0, y0, span, stride, r0, r1 int, cos, sin []float64) (circle, float64) {
@@ -209,35 +240,60 @@ func pupilBoundary(g, reflections *grid) (circle, error) {
 	half, halfRefl := g.shrunk(2), reflections.shrunk(2)
 	seeds := darkSeeds(half, PupilSeeds)
 	if len(seeds) == 0 {
-		return circle{}, failf("no pupil found")
+		return nil, failf("no pupil found")
 	}
 	darkest := seeds[0].v
 	r0, r1 := max(PupilMinRadius/2, 3), PupilMaxRadius/2
-	var best circle
-	bestScore := math.Inf(-1)
+	var cands []scoredCircle
 	for _, seed := range seeds {
 		cx, cy, _ := darkBlob(half, halfRefl, seed.x, seed.y, float32(seed.v)+PupilDarkDelta, PupilMaxRadius/2)
 		starts := [][2]int{{seed.x, seed.y}}
 		if bx, by := int(math.Round(cx)), int(math.Round(cy)); abs(bx-seed.x)+abs(by-seed.y) > PupilCenterSearch/2 {
 			starts = append(starts, [2]int{bx, by})
 		}
+		best := scoredCircle{score: math.Inf(-1)}
 		for _, st := range starts {
 			c, _ := search(half, darkest, st[0], st[1], PupilCenterSearch/2, 2, r0, r1, cos, sin)
 			c, score := search(half, darkest, int(c.X), int(c.Y), 1, 1, r0, r1, cos, sin)
-			if score > bestScore && c.R > 0 {
-				best, bestScore = c, score
+			if score > best.score && c.R > 0 {
+				best = scoredCircle{c, score}
 			}
 		}
+		if best.score < 5 {
+			continue
+		}
+		dup := false
+		for i, o := range cands {
+			if math.Hypot(o.X-best.X, o.Y-best.Y) < math.Max(o.R, best.R) {
+				dup = true
+				if best.score > o.score {
+					cands[i] = best
+				}
+			}
+		}
+		if !dup {
+			cands = append(cands, best)
+		}
 	}
-	if bestScore < 5 {
-		return circle{}, failf("no pupil found")
+	if len(cands) == 0 {
+		return nil, failf("no pupil found")
 	}
-	c := best.scaled(2)
-	r0, r1 = max(PupilMinRadius, int(c.R)-4), min(PupilMaxRadius, int(c.R)+4)
-	if fine, _ := search(g, darkest, int(math.Round(c.X)), int(math.Round(c.Y)), 2, 1, r0, r1, cos, sin); fine.R > 0 {
-		c = fine
+	sort.Slice(cands, func(i, j int) bool { return cands[i].score > cands[j].score })
+	for i, cand := range cands {
+		c := cand.scaled(2)
+		r0, r1 = max(PupilMinRadius, int(c.R)-4), min(PupilMaxRadius, int(c.R)+4)
+		if fine, _ := search(g, darkest, int(math.Round(c.X)), int(math.Round(c.Y)), 2, 1, r0, r1, cos, sin); fine.R > 0 {
+			c = fine
+		}
+		cands[i].circle = refinedPupil(g, refinedPupil(g, c))
 	}
-	return refinedPupil(g, refinedPupil(g, c)), nil
+	return cands, nil
+}
+
+// scoredCircle is a candidate boundary and the score it was chosen by.
+type scoredCircle struct {
+	circle
+	score float64
 }
 
 func abs(x int) int {
@@ -449,29 +505,56 @@ func fitCircle(xs, ys []float64) (circle, bool) {
 
 // limbusBoundary finds the iris/sclera boundary with the integro-differential
 // operator on the lateral arcs, which eyelids rarely cover.
-func limbusBoundary(g *grid, p circle) (circle, error) {
+func limbusBoundary(g *grid, p circle) (circle, float64, error) {
 	up, down := float64(IrisArcUp), float64(IrisArcDown)
 	// The limbus must rise on both sides: scoring the weaker side keeps a
 	// decentred circle from borrowing one side's inner-iris edges.
-	rc, rs := arcs(CircleSamples/2, [2]float64{-up, down})
-	lc, ls := arcs(CircleSamples/2, [2]float64{180 - down, 180 + up})
+	rc, rs := arcs(CircleSamples, [2]float64{-up, down})
+	lc, ls := arcs(CircleSamples, [2]float64{180 - down, 180 + up})
 	r0 := max(int(p.R*IrisMinRatio), int(p.R)+10, IrisMinRadius)
 	r1 := min(int(p.R*IrisMaxRatio), IrisMaxRadius)
 	if r1 <= r0 {
-		return circle{}, failf("pupil radius %.0f leaves no room for an iris", p.R)
+		return circle{}, 0, failf("pupil radius %.0f leaves no room for an iris", p.R)
 	}
 	g2 := g.blurred(1.5)
 	const step = 3
-	var right, left, prof []float64
+	// Each lateral arc is split into LimbusSectors sectors and a side rises
+	// by its LimbusSectorRank-th weakest sector: an eyelid or lashes that
+	// cross the ends of an arc rise in one sector only, the limbus in all.
+	per := len(rc) / LimbusSectors
+	sideSectors := [2][2][]float64{{rc, rs}, {lc, ls}}
+	var means [2][LimbusSectors][]float64
+	var rises [LimbusSectors]float64
+	var prof []float64
 	oneSided := false
+	sideRise := func(side, i int) float64 {
+		nan := 0
+		for sct := range rises {
+			m := means[side][sct]
+			rises[sct] = m[i+step] - m[i-step]
+			if math.IsNaN(rises[sct]) {
+				nan++
+				rises[sct] = math.Inf(-1)
+			}
+		}
+		if nan*2 > LimbusSectors {
+			return math.NaN()
+		}
+		sort.Float64s(rises[:])
+		return rises[LimbusSectorRank-1]
+	}
 	search := func(x0, y0 float64, span, stride int) (circle, float64) {
 		var c circle
 		score := math.Inf(-1)
 		for dy := -span; dy <= span; dy += stride {
 			for dx := -span; dx <= span; dx += stride {
 				x, y := x0+float64(dx), y0+float64(dy)
-				right = circleMeans(g2, x, y, r0-step, r1+step, rc, rs, right)
-				left = circleMeans(g2, x, y, r0-step, r1+step, lc, ls, left)
+				for side := range sideSectors {
+					for sct := 0; sct < LimbusSectors; sct++ {
+						cs, sn := sideSectors[side][0][sct*per:(sct+1)*per], sideSectors[side][1][sct*per:(sct+1)*per]
+						means[side][sct] = circleMeans(g2, x, y, r0-step, r1+step, cs, sn, means[side][sct])
+					}
+				}
 				// The outermost rise at least LimbusPeakFraction of the
 				// strongest: the collarette inside the iris can rise as
 				// steeply as the limbus.
@@ -479,7 +562,7 @@ func limbusBoundary(g *grid, p circle) (circle, error) {
 				top := math.Inf(-1)
 				for r := r0; r <= r1; r++ {
 					i := r - (r0 - step)
-					dr, dl := right[i+step]-right[i-step], left[i+step]-left[i-step]
+					dr, dl := sideRise(0, i), sideRise(1, i)
 					d := math.Min(dr, dl)
 					if oneSided {
 						// Only one side inside the frame scores.
@@ -524,9 +607,9 @@ func limbusBoundary(g *grid, p circle) (circle, error) {
 		c, score = c1, s1
 	}
 	if score < 3 || c.R == 0 {
-		return circle{}, failf("no limbus found")
+		return circle{}, 0, failf("no limbus found")
 	}
-	return c, nil
+	return c, score, nil
 }
 
 // parabola is an eyelid boundary y = A·(x−X0)² + B·(x−X0) + C in image
@@ -711,7 +794,7 @@ func eyelashMask(g *grid, l circle) *grid {
 	for y := y0; y < y1; y++ {
 		for x := x0; x < x1; x++ {
 			i := (y-y0)*crop.w + x - x0
-			if closed.v[i]-crop.v[i] > EyelashContrast {
+			if float64(closed.v[i]-crop.v[i]) > EyelashContrast {
 				out.v[y*g.w+x] = 1
 			}
 		}
