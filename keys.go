@@ -98,3 +98,48 @@ type ReencryptProgress struct {
 	Rewritten int    // rows rewritten so far, every table
 	Bytes     int64  // ciphertext bytes written so far
 }
+
+// Plaintext is the FieldCipher of a store given no keys: fields are stored
+// as they are, and the terms themselves are the tokens. Only tests of
+// other packages run so; the application always hands a store its keyring.
+var Plaintext FieldCipher = plaintext{}
+
+type plaintext struct{}
+
+func (plaintext) Seal(_, plain []byte) ([]byte, error)  { return plain, nil }
+func (plaintext) Open(_, sealed []byte) ([]byte, error) { return sealed, nil }
+func (plaintext) Sealed([]byte) (string, bool)          { return "", false }
+func (plaintext) ActiveKeyID() string                   { return "" }
+func (plaintext) Token(_, term string) []byte           { return []byte(term) }
+func (plaintext) Reload(context.Context) error          { return nil }
+
+// FieldAAD is the associated data of a sealed field: the record's kind and
+// ID and the field's name, so that a ciphertext moved elsewhere fails to
+// open.
+func FieldAAD(kind, id, field string) []byte { return []byte(kind + "/" + id + "/" + field) }
+
+// OpenField decrypts a stored field. A field that is not sealed was written
+// before encryption at rest and is returned as it is, until re-encryption
+// seals it.
+func OpenField(c FieldCipher, aad, stored []byte) ([]byte, error) {
+	if stored == nil {
+		return nil, nil
+	}
+	if _, ok := c.Sealed(stored); !ok {
+		return stored, nil
+	}
+	return c.Open(aad, stored)
+}
+
+// NameTokens returns the blind-index tokens of a name's word: one for
+// every prefix, so that a query word finds the names with a word it
+// begins.
+func NameTokens(c FieldCipher, word string) [][]byte {
+	var tokens [][]byte
+	for i := range word {
+		if i > 0 {
+			tokens = append(tokens, c.Token("name", word[:i]))
+		}
+	}
+	return append(tokens, c.Token("name", word))
+}

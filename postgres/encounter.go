@@ -40,11 +40,11 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 		if err != nil {
 			return err
 		}
-		sealedBiographics, err := c.Seal(aad("encounter", ids.encounter, "biographics"), biographics)
+		sealedBiographics, err := c.Seal(huella.FieldAAD("encounter", ids.encounter, "biographics"), biographics)
 		if err != nil {
 			return fmt.Errorf("postgres: seal biographics: %w", err)
 		}
-		offence, err := c.Seal(aad("encounter", ids.encounter, "history_offence"), []byte(e.CriminalHistory.Offence))
+		offence, err := c.Seal(huella.FieldAAD("encounter", ids.encounter, "history_offence"), []byte(e.CriminalHistory.Offence))
 		if err != nil {
 			return fmt.Errorf("postgres: seal criminal history: %w", err)
 		}
@@ -496,7 +496,7 @@ func queueIndex(batch *pgx.Batch, c huella.FieldCipher, id string, b *huella.Bio
 	var nameNos []int
 	var tokens [][]byte
 	for _, w := range words {
-		for _, t := range nameTokens(c, w.Word) {
+		for _, t := range huella.NameTokens(c, w.Word) {
 			key := fmt.Sprint(w.NameNo, string(t))
 			if seen[key] {
 				continue
@@ -527,11 +527,11 @@ func queryEncounters(ctx context.Context, tx pgx.Tx, c huella.FieldCipher, query
 			&offence, &e.Purpose, &biographics, &e.OriginalRef, &e.CreatedAt); err != nil {
 			return nil, err
 		}
-		biographics, err := openField(c, aad("encounter", e.ID, "biographics"), biographics)
+		biographics, err := huella.OpenField(c, huella.FieldAAD("encounter", e.ID, "biographics"), biographics)
 		if err != nil {
 			return nil, fmt.Errorf("encounter %s biographics: %w", e.ID, err)
 		}
-		if offence, err = openField(c, aad("encounter", e.ID, "history_offence"), offence); err != nil {
+		if offence, err = huella.OpenField(c, huella.FieldAAD("encounter", e.ID, "history_offence"), offence); err != nil {
 			return nil, fmt.Errorf("encounter %s criminal history: %w", e.ID, err)
 		}
 		e.CriminalHistory.Offence = string(offence)

@@ -22,7 +22,7 @@ func insertIdentity(ctx context.Context, tx pgx.Tx, c huella.FieldCipher, e *hue
 	batch := &pgx.Batch{}
 	for i, smp := range e.Samples {
 		if t := smp.Template; t != nil {
-			data, err := c.Seal(aad("template", ids.samples[i], "data"), t.Data)
+			data, err := c.Seal(huella.FieldAAD("template", ids.samples[i], "data"), t.Data)
 			if err != nil {
 				return fmt.Errorf("postgres: seal template: %w", err)
 			}
@@ -371,7 +371,7 @@ func (s *Store) CreateWatchEntry(ctx context.Context, e *huella.WatchEntry) erro
 		if err != nil {
 			return err
 		}
-		sealed, err := c.Seal(aad("watch_entry", id, "biographics"), biographics)
+		sealed, err := c.Seal(huella.FieldAAD("watch_entry", id, "biographics"), biographics)
 		if err != nil {
 			return fmt.Errorf("postgres: seal biographics: %w", err)
 		}
@@ -391,7 +391,7 @@ func (s *Store) CreateWatchEntry(ctx context.Context, e *huella.WatchEntry) erro
 			var data []byte
 			if t := smp.Template; t != nil {
 				alg, version, quality = t.Algorithm, t.Version, t.Quality
-				if data, err = c.Seal(aad("watch_sample", sampleIDs[i], "template"), t.Data); err != nil {
+				if data, err = c.Seal(huella.FieldAAD("watch_sample", sampleIDs[i], "template"), t.Data); err != nil {
 					return fmt.Errorf("postgres: seal template: %w", err)
 				}
 			}
@@ -461,7 +461,7 @@ func scanWatchEntry(c huella.FieldCipher, row pgx.Row) (*huella.WatchEntry, erro
 	if removed != nil {
 		e.RemovedAt = removed.UTC()
 	}
-	biographics, err := openField(c, aad("watch_entry", e.ID, "biographics"), biographics)
+	biographics, err := huella.OpenField(c, huella.FieldAAD("watch_entry", e.ID, "biographics"), biographics)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: watch entry %s: %w", e.ID, err)
 	}
@@ -755,11 +755,11 @@ func lockHit(ctx context.Context, tx pgx.Tx, id string) (*huella.Hit, error) {
 // openTemplate decrypts a template's data: a watch sample's (watch) or an
 // enrolled sample's.
 func openTemplate(c huella.FieldCipher, watch bool, t *huella.Template) error {
-	ad := aad("template", t.SampleID, "data")
+	ad := huella.FieldAAD("template", t.SampleID, "data")
 	if watch {
-		ad = aad("watch_sample", t.SampleID, "template")
+		ad = huella.FieldAAD("watch_sample", t.SampleID, "template")
 	}
-	data, err := openField(c, ad, t.Data)
+	data, err := huella.OpenField(c, ad, t.Data)
 	if err != nil {
 		return fmt.Errorf("postgres: template of sample %s: %w", t.SampleID, err)
 	}

@@ -103,22 +103,10 @@ func (s *Store) RewrapKeys(ctx context.Context, keys []*huella.WrappedKey) error
 	})
 }
 
-// plaintext is the FieldCipher of a store without Keys: fields as they
-// are, and the terms themselves as tokens. Only tests of other packages
-// run so; the application always sets Keys.
-type plaintext struct{}
-
-func (plaintext) Seal(_, plain []byte) ([]byte, error)  { return plain, nil }
-func (plaintext) Open(_, sealed []byte) ([]byte, error) { return sealed, nil }
-func (plaintext) Sealed([]byte) (string, bool)          { return "", false }
-func (plaintext) ActiveKeyID() string                   { return "" }
-func (plaintext) Token(_, term string) []byte           { return []byte(term) }
-func (plaintext) Reload(context.Context) error          { return nil }
-
 // fields returns the cipher of the store's personal fields.
 func (s *Store) fields() huella.FieldCipher {
 	if s.Keys == nil {
-		return plaintext{}
+		return huella.Plaintext
 	}
 	return s.Keys
 }
@@ -161,35 +149,6 @@ func (s *Store) sealing(ctx context.Context, tx pgx.Tx) (huella.FieldCipher, err
 		}
 	}
 	return c, nil
-}
-
-// aad is the associated data of a sealed field: the record's kind and ID
-// and the field's name, so that a ciphertext moved elsewhere fails to open.
-func aad(kind, id, field string) []byte { return []byte(kind + "/" + id + "/" + field) }
-
-// openField decrypts a stored field; a field that is not sealed was
-// written before encryption at rest and is returned as it is, until
-// Reencrypt seals it.
-func openField(c huella.FieldCipher, ad []byte, stored []byte) ([]byte, error) {
-	if stored == nil {
-		return nil, nil
-	}
-	if _, ok := c.Sealed(stored); !ok {
-		return stored, nil
-	}
-	return c.Open(ad, stored)
-}
-
-// nameTokens returns the blind-index tokens of a name's word: one for every
-// prefix, so that a query word finds the names with a word it begins.
-func nameTokens(c huella.FieldCipher, word string) [][]byte {
-	var tokens [][]byte
-	for i := range word {
-		if i > 0 {
-			tokens = append(tokens, c.Token("name", word[:i]))
-		}
-	}
-	return append(tokens, c.Token("name", word))
 }
 
 // sealedColumn is a column of sealed fields: its AAD is kind/ID/field.
@@ -323,11 +282,11 @@ func (s *Store) reencryptBatch(ctx context.Context, t sealedTable, after string,
 					args = append(args, nil)
 					continue
 				}
-				ad := aad(col.kind, r.key, col.field)
+				ad := huella.FieldAAD(col.kind, r.key, col.field)
 				if _, ok := c.Sealed(v); !ok {
 					wasPlain = true
 				}
-				plain, err := openField(c, ad, v)
+				plain, err := huella.OpenField(c, ad, v)
 				if err != nil {
 					return fmt.Errorf("postgres: reencrypt %s %s: %w", t.table, r.key, err)
 				}

@@ -192,7 +192,7 @@ func backfillNameSearch(ctx context.Context, tx pgx.Tx) error {
 		if err := json.Unmarshal(biographics, &b); err != nil {
 			return fmt.Errorf("encounter %s biographics: %w", id, err)
 		}
-		queueIndex(&batch, plaintext{}, id, &b)
+		queueIndex(&batch, huella.Plaintext, id, &b)
 		return nil
 	}); err != nil {
 		return err

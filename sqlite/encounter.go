@@ -51,11 +51,11 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 		if err != nil {
 			return err
 		}
-		sealedBiographics, err := c.Seal(aad("encounter", ids.encounter, "biographics"), biographics)
+		sealedBiographics, err := c.Seal(huella.FieldAAD("encounter", ids.encounter, "biographics"), biographics)
 		if err != nil {
 			return fmt.Errorf("sqlite: seal biographics: %w", err)
 		}
-		offence, err := c.Seal(aad("encounter", ids.encounter, "history_offence"), []byte(e.CriminalHistory.Offence))
+		offence, err := c.Seal(huella.FieldAAD("encounter", ids.encounter, "history_offence"), []byte(e.CriminalHistory.Offence))
 		if err != nil {
 			return fmt.Errorf("sqlite: seal criminal history: %w", err)
 		}
@@ -543,7 +543,7 @@ func indexEncounter(ctx context.Context, tx *sql.Tx, c huella.FieldCipher, id st
 	seen := make(map[string]bool)
 	var args []any
 	for _, w := range words {
-		for _, t := range nameTokens(c, w.Word) {
+		for _, t := range huella.NameTokens(c, w.Word) {
 			key := fmt.Sprint(w.NameNo, string(t))
 			if seen[key] {
 				continue
@@ -583,11 +583,11 @@ func queryEncounters(ctx context.Context, tx *sql.Tx, c huella.FieldCipher, quer
 			&offence, &e.Purpose, &biographics, &e.OriginalRef, &created); err != nil {
 			return nil, fmt.Errorf("sqlite: encounters: %w", err)
 		}
-		biographics, err := openField(c, aad("encounter", e.ID, "biographics"), biographics)
+		biographics, err := huella.OpenField(c, huella.FieldAAD("encounter", e.ID, "biographics"), biographics)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: encounter %s biographics: %w", e.ID, err)
 		}
-		if offence, err = openField(c, aad("encounter", e.ID, "history_offence"), offence); err != nil {
+		if offence, err = huella.OpenField(c, huella.FieldAAD("encounter", e.ID, "history_offence"), offence); err != nil {
 			return nil, fmt.Errorf("sqlite: encounter %s criminal history: %w", e.ID, err)
 		}
 		e.CriminalHistory.Offence = string(offence)

@@ -229,7 +229,7 @@ func backfillNameSearch(ctx context.Context, tx *sql.Tx) error {
 		return err
 	}
 	for _, e := range list {
-		if err := indexEncounter(ctx, tx, plaintext{}, e.id, &e.b); err != nil {
+		if err := indexEncounter(ctx, tx, huella.Plaintext, e.id, &e.b); err != nil {
 			return err
 		}
 	}
