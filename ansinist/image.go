@@ -13,9 +13,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/huella-abis/huella/ansinist/internal/jpeg2000"
 	"github.com/huella-abis/huella/ansinist/internal/ljpeg"
 	"github.com/huella-abis/huella/imgproc"
+	"github.com/huella-abis/huella/internal/jpeg2000"
 	"github.com/huella-abis/huella/wsq"
 )
 

@@ -4,7 +4,6 @@
 package enroll
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/imgproc"
+	"github.com/huella-abis/huella/internal/jpeg2000"
 	"github.com/huella-abis/huella/match"
 	"github.com/huella-abis/huella/wsq"
 )
@@ -311,13 +311,12 @@ func (s *Service) decode(data []byte) (format string, w, h, ppi int, err error) 
 		b := f.Image.Bounds()
 		return "wsq", b.Dx(), b.Dy(), f.PPI, nil
 	}
-	if bytes.HasPrefix(data, []byte("\x00\x00\x00\x0cjP  ")) || bytes.HasPrefix(data, []byte{0xFF, 0x4F, 0xFF, 0x51}) {
-		return "", 0, 0, 0, huella.Errorf(huella.EUNSUPPORTED, "JPEG 2000 images are not supported")
-	}
 	_, hdr, err := imgproc.Decode(data, imgproc.MaxPixels)
 	switch {
+	case errors.Is(err, jpeg2000.ErrUnsupported):
+		return "", 0, 0, 0, huella.Errorf(huella.EUNSUPPORTED, "this JPEG 2000 image uses a coding feature Huella does not decode")
 	case hdr.Format == "":
-		return "", 0, 0, 0, huella.Errorf(huella.EINVALID, "image does not decode (PNG, JPEG, TIFF, BMP or WSQ expected)")
+		return "", 0, 0, 0, huella.Errorf(huella.EINVALID, "image does not decode (PNG, JPEG, TIFF, BMP, WSQ or JPEG 2000 expected)")
 	case errors.Is(err, imgproc.ErrImageSize):
 		return "", 0, 0, 0, huella.Errorf(huella.EINVALID, "image size %dx%d out of range", hdr.Width, hdr.Height)
 	case err != nil:
