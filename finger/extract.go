@@ -8,10 +8,11 @@ import (
 )
 
 // Extract runs the extraction pipeline on a grey image: resampling to
-// 500 ppi, block orientations, segmentation mask, ridge periods, oriented
-// enhancement, binarisation, thinning, minutiae and their filtering. It
-// returns an error wrapping one of ErrTooSmall, ErrBadResolution,
-// ErrNoFingerprint or ErrTooFewMinutiae when no usable template can be made.
+// 500 ppi, block orientations, segmentation mask, ridge periods, the mask
+// trimmed to where ridges show a period, oriented enhancement,
+// binarisation, thinning, minutiae and their filtering. It returns an error
+// wrapping one of ErrTooSmall, ErrBadResolution, ErrNoFingerprint or
+// ErrTooFewMinutiae when no usable template can be made.
 func Extract(img *image.Gray, opt Options) (*Template, error) {
 	if img == nil {
 		return nil, fmt.Errorf("%w: nil image", ErrTooSmall)
@@ -40,6 +41,11 @@ func Extract(img *image.Gray, opt Options) (*Template, error) {
 	emit(tr, "orientation", func() image.Image { return orient.image(gray, mask) })
 
 	periods, clarity := ridgePeriods(gray, orient, mask)
+	mask = ridgeMask(mask, clarity)
+	if mask.count() < minForegroundBlocks {
+		return nil, fmt.Errorf("%w: %d foreground blocks with ridges", ErrNoFingerprint, mask.count())
+	}
+	emit(tr, "ridge-mask", func() image.Image { return mask.image(gray) })
 	enhanced := enhancedImage(gray, orient, periods, mask)
 	emit(tr, "enhanced", func() image.Image { return enhanced.toGray(128, -1) })
 
@@ -376,7 +382,43 @@ func segmentationMask(contrast *blockField, o *orientationField) *blockMask {
 	for b, c := range contrast.v {
 		m.fg[b] = c > thr && (o.coherence[b] > maskMinCoherence || c > 2*thr)
 	}
-	// Majority smoothing, twice.
+	m.smooth()
+	m.keepLargestRegion()
+	m.fillHoles()
+	return m
+}
+
+// dilated returns, per block, its chessboard distance in blocks to the
+// nearest foreground block, capped at r+1.
+func (m *blockMask) dilated(r int) []int {
+	d := make([]int, len(m.fg))
+	for b := range d {
+		d[b] = r + 1
+	}
+	for b, fg := range m.fg {
+		if !fg {
+			continue
+		}
+		bx, by := b%m.bw, b/m.bw
+		for y := max(by-r, 0); y <= min(by+r, m.bh-1); y++ {
+			for x := max(bx-r, 0); x <= min(bx+r, m.bw-1); x++ {
+				d[y*m.bw+x] = min(d[y*m.bw+x], max(abs(x-bx), abs(y-by)))
+			}
+		}
+	}
+	return d
+}
+
+func abs(v int) int {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// smooth takes the majority of every block's 3×3 neighbourhood, twice.
+func (m *blockMask) smooth() {
+	bw, bh := m.bw, m.bh
 	for pass := 0; pass < 2; pass++ {
 		next := make([]bool, bw*bh)
 		for by := 0; by < bh; by++ {
@@ -399,9 +441,42 @@ func segmentationMask(contrast *blockField, o *orientationField) *blockMask {
 		}
 		m.fg = next
 	}
-	m.keepLargestRegion()
-	m.fillHoles()
-	return m
+}
+
+// ridgeMask keeps the blocks of the segmentation mask around which ridges
+// show a period: among the foreground blocks of the 3×3 around a block, the
+// share where a ridge period was found must reach maskMinPeriodShare. Contrast and coherence alone take the straight
+// edge of a contact area, or a smudge, for ridges; no period shows there.
+func ridgeMask(m *blockMask, clarity *blockField) *blockMask {
+	out := &blockMask{bw: m.bw, bh: m.bh, fg: make([]bool, len(m.fg))}
+	for b, fg := range m.fg {
+		if !fg {
+			continue
+		}
+		bx, by := b%m.bw, b/m.bw
+		var sum float64
+		n := 0
+		for y := max(by-1, 0); y <= min(by+1, m.bh-1); y++ {
+			for x := max(bx-1, 0); x <= min(bx+1, m.bw-1); x++ {
+				if m.fg[y*m.bw+x] {
+					if clarity.v[y*m.bw+x] > 0 {
+						sum++
+					}
+					n++
+				}
+			}
+		}
+		out.fg[b] = sum >= maskMinPeriodShare*float64(n)
+	}
+	out.smooth()
+	out.keepLargestRegion()
+	out.fillHoles()
+	if float64(out.count()) < maskMinRidgeShare*float64(m.count()) {
+		// Ridges too faint for their period to show in most blocks: the
+		// period tells nothing about where the print ends.
+		return m
+	}
+	return out
 }
 
 // components labels the 4-connected regions where fg == want.
@@ -606,55 +681,29 @@ func enhancedImage(g *floatImage, o *orientationField, periods *blockField, m *b
 	across := make([][][]filterTap, orientationBins)
 	for ob := 0; ob < orientationBins; ob++ {
 		theta := float64(ob) * math.Pi / orientationBins
-		tx, ty := math.Cos(theta), math.Sin(theta)
-		var sum float64
-		for j := -alongReach; j <= alongReach; j++ {
-			wt := math.Exp(-float64(j*j) / (2 * alongSigma * alongSigma))
-			sum += wt
-			along[ob] = append(along[ob], filterTap{int(math.Round(float64(j) * tx)), int(math.Round(float64(j) * ty)), float32(wt)})
-		}
-		for i := range along[ob] {
-			along[ob][i].w /= float32(sum)
-		}
+		along[ob] = alongTaps(theta)
 		across[ob] = make([][]filterTap, nPeriods)
 		for pb := int(minPeriod * periodBinsPerPixel); pb < nPeriods; pb++ {
-			period := float64(pb) / periodBinsPerPixel
-			sigma := acrossSigmaFraction * period
-			reach := int(math.Ceil(2.5 * sigma))
-			var envSum, cosSum float64
-			for k := -reach; k <= reach; k++ {
-				env := math.Exp(-float64(k*k) / (2 * sigma * sigma))
-				envSum += env
-				cosSum += env * math.Cos(2*math.Pi*float64(k)/period)
-			}
-			c := cosSum / envSum
-			var taps []filterTap
-			for k := -reach; k <= reach; k++ {
-				env := math.Exp(-float64(k*k) / (2 * sigma * sigma))
-				wt := env * (math.Cos(2*math.Pi*float64(k)/period) - c)
-				taps = append(taps, filterTap{int(math.Round(-float64(k) * ty)), int(math.Round(float64(k) * tx)), float32(wt)})
-			}
-			across[ob][pb] = taps
+			across[ob][pb] = acrossTaps(theta, float64(pb)/periodBinsPerPixel)
 		}
 	}
-	// Pixel orientation bins, inside the foreground dilated by one block.
+	// Pixel orientation bins, inside the foreground dilated by smoothMargin
+	// blocks: the across filter of a pixel near the edge of the foreground
+	// reads the smoothed image up to its reach away, and a step to unfiltered
+	// zeros there would respond as a ridge.
+	const smoothMargin = 3
+	near := m.dilated(smoothMargin)
 	active := make([]bool, w*h)
+	smoothed := make([]bool, w*h)
 	bins := make([]uint8, w*h)
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
-			near := false
-			for dy := -blockSize; dy <= blockSize && !near; dy += blockSize {
-				for dx := -blockSize; dx <= blockSize; dx += blockSize {
-					if m.atPixel(x+dx, y+dy) {
-						near = true
-						break
-					}
-				}
-			}
-			if !near {
+			d := near[(y/blockSize)*m.bw+x/blockSize]
+			if d > smoothMargin {
 				continue
 			}
-			active[y*w+x] = true
+			smoothed[y*w+x] = true
+			active[y*w+x] = d <= 1
 			b := int(math.Round(o.at(x, y)/math.Pi*orientationBins)) % orientationBins
 			bins[y*w+x] = uint8(b)
 		}
@@ -663,12 +712,12 @@ func enhancedImage(g *floatImage, o *orientationField, periods *blockField, m *b
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
 			i := y*w + x
-			if !active[i] {
+			if !smoothed[i] {
 				continue
 			}
 			var s float32
 			taps := along[bins[i]]
-			if x >= alongReach && y >= alongReach && x < w-alongReach && y < h-alongReach {
+			if x > alongReach && y > alongReach && x < w-alongReach-1 && y < h-alongReach-1 {
 				for _, t := range taps {
 					s += t.w * g.v[i+t.dy*w+t.dx]
 				}
@@ -698,6 +747,86 @@ func enhancedImage(g *floatImage, o *orientationField, periods *blockField, m *b
 		}
 	}
 	return out
+}
+
+// alongTaps is the along-ridge smoothing for ridges at angle theta: a
+// Gaussian along the ridge axis over the pixels within one pixel of it,
+// each weighted by a tent of its distance across the axis (what sampling
+// the line with bilinear interpolation would give), so that the line the
+// filter averages does not zigzag with the pixel grid.
+func alongTaps(theta float64) []filterTap {
+	tx, ty := math.Cos(theta), math.Sin(theta)
+	var taps []filterTap
+	var sum float64
+	for dy := -alongReach - 1; dy <= alongReach+1; dy++ {
+		for dx := -alongReach - 1; dx <= alongReach+1; dx++ {
+			a := float64(dx)*tx + float64(dy)*ty
+			across := math.Abs(-float64(dx)*ty + float64(dy)*tx)
+			if math.Abs(a) > alongReach || across >= 1 {
+				continue
+			}
+			wt := math.Exp(-a*a/(2*alongSigma*alongSigma)) * (1 - across)
+			sum += wt
+			taps = append(taps, filterTap{dx, dy, float32(wt)})
+		}
+	}
+	for i := range taps {
+		taps[i].w /= float32(sum)
+	}
+	return taps
+}
+
+// acrossTaps is the across-ridge filter for ridges at angle theta and the
+// given period: a zero-mean Gabor profile sampled at the integer pixels
+// nearest to the normal line, each weighted by its true signed distance to
+// the ridge axis and by the share of the line it stands for. Weighting by
+// the rounded step instead would stretch the period by up to √2 on oblique
+// ridges, so that the filter's tuning, and the skeleton, would depend on
+// how the print lies on the pixel grid.
+func acrossTaps(theta, period float64) []filterTap {
+	nx, ny := -math.Sin(theta), math.Cos(theta)
+	sigma := acrossSigmaFraction * period
+	reach := math.Ceil(2.5 * sigma)
+	type sample struct {
+		dx, dy int
+		d      float64
+	}
+	var samples []sample
+	seen := map[[2]int]bool{}
+	for k := -reach; k <= reach; k += 0.25 {
+		dx, dy := int(math.Round(k*nx)), int(math.Round(k*ny))
+		if seen[[2]int{dx, dy}] {
+			continue
+		}
+		seen[[2]int{dx, dy}] = true
+		samples = append(samples, sample{dx, dy, float64(dx)*nx + float64(dy)*ny})
+	}
+	sort.Slice(samples, func(i, j int) bool { return samples[i].d < samples[j].d })
+	// Quadrature weights: half the gaps to the neighbouring samples.
+	span := make([]float64, len(samples))
+	for i := range samples {
+		lo, hi := samples[i].d, samples[i].d
+		if i > 0 {
+			lo = (samples[i-1].d + samples[i].d) / 2
+		}
+		if i+1 < len(samples) {
+			hi = (samples[i].d + samples[i+1].d) / 2
+		}
+		span[i] = hi - lo
+	}
+	var envSum, cosSum float64
+	for i, s := range samples {
+		env := span[i] * math.Exp(-s.d*s.d/(2*sigma*sigma))
+		envSum += env
+		cosSum += env * math.Cos(2*math.Pi*s.d/period)
+	}
+	c := cosSum / envSum
+	taps := make([]filterTap, 0, len(samples))
+	for i, s := range samples {
+		env := span[i] * math.Exp(-s.d*s.d/(2*sigma*sigma))
+		taps = append(taps, filterTap{s.dx, s.dy, float32(env * (math.Cos(2*math.Pi*s.d/period) - c))})
+	}
+	return taps
 }
 
 // binarizedImage marks ridge pixels (negative filter response) inside the

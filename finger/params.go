@@ -33,6 +33,12 @@ const (
 	// maskMinCoherence is the orientation coherence below which a block of
 	// modest contrast is background.
 	maskMinCoherence = 0.15
+	// maskMinPeriodShare is the share of a block's 3×3 foreground
+	// neighbourhood with a ridge period below which it is background after all.
+	maskMinPeriodShare = 0.3
+	// maskMinRidgeShare: when less than this share of the segmentation
+	// mask keeps a ridge period, the mask is kept whole.
+	maskMinRidgeShare = 0.5
 	// minMeanCoherence and minImageQuality reject images without ridges
 	// (noise, faces, irises score below; FVC2002 prints at least 0.25 and 34).
 	minMeanCoherence = 0.15
