@@ -9,10 +9,6 @@ import "math"
 // minutiae counts inside the common area.
 func alignedScore(p, c *Candidate, pairs []pair, hypotheses int, s *scratch) float64 {
 	best := 0.0
-	tx := grow(&s.tx, p.n)
-	ty := grow(&s.ty, p.n)
-	td := grow(&s.td, p.n)
-	used := growBool(&s.used, c.n)
 	tried := 0
 	for _, h := range pairs {
 		if tried == hypotheses {
@@ -21,48 +17,8 @@ func alignedScore(p, c *Candidate, pairs []pair, hypotheses int, s *scratch) flo
 		tried++
 		rot := c.dir[h.b] - p.dir[h.a]
 		cos, sin := math.Cos(rot), math.Sin(rot)
-		for i := 0; i < p.n; i++ {
-			dx, dy := p.x[i]-p.x[h.a], p.y[i]-p.y[h.a]
-			tx[i] = c.x[h.b] + cos*dx - sin*dy
-			ty[i] = c.y[h.b] + sin*dx + cos*dy
-			td[i] = p.dir[i] + rot
-		}
-		clear(used)
-		matched := 0.0
-		for i := 0; i < p.n; i++ {
-			bestJ, bestD2 := -1, math.Inf(1)
-			// Distortion grows with the distance from the reference pair.
-			tol := alignDistance + alignDistortion*float64(p.dist[h.a*p.n+i])
-			// Candidates sorted by x: scan the window [x-tol, x+tol].
-			lo, hi := 0, c.n
-			for lo < hi {
-				mid := (lo + hi) / 2
-				if c.x[c.byX[mid]] < tx[i]-tol {
-					lo = mid + 1
-				} else {
-					hi = mid
-				}
-			}
-			for k := lo; k < c.n; k++ {
-				j := c.byX[k]
-				dx := tx[i] - c.x[j]
-				if dx < -tol {
-					break
-				}
-				dy := ty[i] - c.y[j]
-				if used[j] || dy > tol || dy < -tol {
-					continue
-				}
-				d2 := dx*dx + dy*dy
-				if d2 < tol*tol && d2 < bestD2 && angleDiff(td[i], c.dir[j]) < alignAngle {
-					bestJ, bestD2 = j, d2
-				}
-			}
-			if bestJ >= 0 {
-				used[bestJ] = true
-				matched += 1 - 0.5*math.Sqrt(bestD2)/tol
-			}
-		}
+		matched := alignedMatches(p, c, h, s)
+		tx, ty := s.tx, s.ty
 		// Minutiae of each side inside the other's area.
 		inA := 0
 		for i := 0; i < p.n; i++ {
@@ -88,6 +44,64 @@ func alignedScore(p, c *Candidate, pairs []pair, hypotheses int, s *scratch) flo
 	return best
 }
 
+// alignedMatches rotates and translates the probe onto the candidate so that
+// the hypothesis pair coincides and pairs each probe minutia, one to one, with
+// the nearest candidate minutia that agrees in position and direction. It
+// leaves the mapped probe minutiae in s.tx, s.ty, s.td and each probe
+// minutia's match (or -1) in s.match, and returns the matches' weight.
+func alignedMatches(p, c *Candidate, h pair, s *scratch) float64 {
+	tx := grow(&s.tx, p.n)
+	ty := grow(&s.ty, p.n)
+	td := grow(&s.td, p.n)
+	used := growBool(&s.used, c.n)
+	match := growInt(&s.match, p.n)
+	rot := c.dir[h.b] - p.dir[h.a]
+	cos, sin := math.Cos(rot), math.Sin(rot)
+	for i := 0; i < p.n; i++ {
+		dx, dy := p.x[i]-p.x[h.a], p.y[i]-p.y[h.a]
+		tx[i] = c.x[h.b] + cos*dx - sin*dy
+		ty[i] = c.y[h.b] + sin*dx + cos*dy
+		td[i] = p.dir[i] + rot
+	}
+	matched := 0.0
+	for i := 0; i < p.n; i++ {
+		bestJ, bestD2 := -1, math.Inf(1)
+		// Distortion grows with the distance from the reference pair.
+		tol := alignDistance + alignDistortion*float64(p.dist[h.a*p.n+i])
+		// Candidates sorted by x: scan the window [x-tol, x+tol].
+		lo, hi := 0, c.n
+		for lo < hi {
+			mid := (lo + hi) / 2
+			if c.x[c.byX[mid]] < tx[i]-tol {
+				lo = mid + 1
+			} else {
+				hi = mid
+			}
+		}
+		for k := lo; k < c.n; k++ {
+			j := c.byX[k]
+			dx := tx[i] - c.x[j]
+			if dx < -tol {
+				break
+			}
+			dy := ty[i] - c.y[j]
+			if used[j] || dy > tol || dy < -tol {
+				continue
+			}
+			d2 := dx*dx + dy*dy
+			if d2 < tol*tol && d2 < bestD2 && angleDiff(td[i], c.dir[j]) < alignAngle {
+				bestJ, bestD2 = j, d2
+			}
+		}
+		match[i] = bestJ
+		if bestJ >= 0 {
+			used[bestJ] = true
+			matched += 1 - 0.5*math.Sqrt(bestD2)/tol
+		}
+	}
+	return matched
+}
+
 // scratch holds the per-comparison buffers, reused through a pool so that a
 // gallery scan does not allocate.
 type scratch struct {
@@ -95,6 +109,7 @@ type scratch struct {
 	tx, ty, td     []float64
 	rho, lam, next []float64
 	used           []bool
+	match          []int
 	order          []int
 	usedA, usedB   []bool
 	// What the last comparison leaves for ComparePairs: the index in pairs
@@ -108,6 +123,14 @@ type scratch struct {
 func grow(b *[]float64, n int) []float64 {
 	if cap(*b) < n {
 		*b = make([]float64, n)
+	}
+	*b = (*b)[:n]
+	return *b
+}
+
+func growInt(b *[]int, n int) []int {
+	if cap(*b) < n {
+		*b = make([]int, n)
 	}
 	*b = (*b)[:n]
 	return *b
