@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/huella-abis/huella/imgproc"
 	"github.com/huella-abis/huella/iso19794"
 )
 
@@ -123,9 +124,31 @@ func decodeISO(data []byte, strict bool) (*isoRecord, error) {
 		r.detail = fmt.Sprintf("%s (%s)", count(len(rec.Representations), "image"), strings.Join(formats, ", "))
 		return r, nil
 	case "FIR\x00":
-		return nil, errors.New("finger image record (ISO/IEC 19794-4): not read yet")
+		if version != "010\x00" {
+			return nil, fmt.Errorf("finger image record of version %q: only ISO/IEC 19794-4:2005 (\"010\") is read so far", strings.TrimRight(version, "\x00"))
+		}
+		rec, err := iso19794.Iso19794p4v2005Codec{Strict: strict}.Decode(data)
+		if err != nil {
+			return nil, err
+		}
+		r := &isoRecord{kind: "finger image", edition: "ISO/IEC 19794-4:2005",
+			detail: fmt.Sprintf("%s (%s, %d ppi)", count(len(rec.Views), "image"), rec.Compression, rec.ImageResX)}
+		if rec.ScaleUnits == 2 {
+			r.detail = fmt.Sprintf("%s (%s, %d px/cm)", count(len(rec.Views), "image"), rec.Compression, rec.ImageResX)
+		}
+		for i := range rec.Views {
+			v := &rec.Views[i]
+			decode := func() (image.Image, error) { return rec.DecodeImage(v) }
+			if rec.Compression != iso19794.FingerUncompressed {
+				// WSQ and JPEG 2000 too: the decoders this binary links in.
+				decode = func() (image.Image, error) { m, _, err := imgproc.Decode(v.Data, imgproc.MaxPixels); return m, err }
+			}
+			r.images = append(r.images, isoImage{name: fmt.Sprintf("finger-%d-%d", v.Position, v.ViewNumber), data: v.Data,
+				ext: fingerExtension(rec.Compression), decode: decode})
+		}
+		return r, nil
 	}
-	return nil, errors.New("not an ISO/IEC 19794 record (FMR, FAC, IIR or FIR expected)")
+	return nil, errors.New("not an ISO/IEC 19794 record (FMR, FIR, FAC or IIR expected)")
 }
 
 // count says "1 image", "2 images" (and "minutia", "minutiae").
@@ -137,6 +160,20 @@ func count(n int, noun string) string {
 		return fmt.Sprintf("%d minutiae", n)
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+func fingerExtension(c iso19794.FingerImageCompression) string {
+	switch c {
+	case iso19794.FingerWSQ:
+		return ".wsq"
+	case iso19794.FingerJPEG:
+		return ".jpg"
+	case iso19794.FingerJPEG2000:
+		return ".jp2"
+	case iso19794.FingerPNG:
+		return ".png"
+	}
+	return ".raw"
 }
 
 func extension(e iso19794.ImageEncoding) string {

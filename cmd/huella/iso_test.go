@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/png"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/huella-abis/huella/internal/datasets"
 	"github.com/huella-abis/huella/iso19794"
+	"github.com/huella-abis/huella/wsq"
 )
 
 // TestISO checks NIST libbiomeval's ISO/ANSI records and an iris record of
@@ -32,22 +34,42 @@ func TestISO(t *testing.T) {
 		t.Fatal(err)
 	}
 	irisFile := filepath.Join(tmp, "iris.iso")
+	// A finger image record around libbiomeval's WSQ print, as a livescan
+	// SDK writes one.
+	wsqData, err := os.ReadFile(filepath.Join(dir, "img.wsq"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp, err := wsq.DecodeFile(wsqData)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb := fp.Image.Bounds()
+	fir, err := iso19794.Iso19794p4v2005Codec{}.Encode(&iso19794.FingerImageRecord{AcquisitionLevel: 31, ScaleUnits: 1,
+		ScanResX: 500, ScanResY: 500, ImageResX: 500, ImageResY: 500, PixelDepth: 8, Compression: iso19794.FingerWSQ,
+		Views: []iso19794.FingerImageView{{Position: 2, CountOfViews: 1, ViewNumber: 1, Quality: 254,
+			Width: uint16(pb.Dx()), Height: uint16(pb.Dy()), Data: wsqData}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	firFile := filepath.Join(tmp, "finger.fir")
 	face, err := os.ReadFile(filepath.Join(dir, "face01.iso2005"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	cut := filepath.Join(tmp, "face-cut.iso")
-	for path, data := range map[string][]byte{irisFile: iris, cut: face[:len(face)/2]} {
+	for path, data := range map[string][]byte{irisFile: iris, firFile: fir, cut: face[:len(face)/2]} {
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
 
 	good := []string{filepath.Join(dir, "face01.iso2005"), filepath.Join(dir, "fmr.iso2005"),
-		filepath.Join(dir, "fmr.ansi2004"), filepath.Join(dir, "fmr.ansi2007"), irisFile}
+		filepath.Join(dir, "fmr.ansi2004"), filepath.Join(dir, "fmr.ansi2007"), irisFile, firFile}
 	out := MustRun(t, append([]string{"iso", "check"}, good...)...)
 	for _, want := range []string{"ok face ISO/IEC 19794-5:2005, 1 image (JPEG)", "ok finger minutiae ISO/IEC 19794-2:2005, 2 views",
-		"ok finger minutiae ANSI INCITS 378-2004", "ok finger minutiae ANSI INCITS 378-2007", "ok iris ISO/IEC 19794-6:2011, 1 image (PNG)"} {
+		"ok finger minutiae ANSI INCITS 378-2004", "ok finger minutiae ANSI INCITS 378-2007", "ok iris ISO/IEC 19794-6:2011, 1 image (PNG)",
+		"ok finger image ISO/IEC 19794-4:2005, 1 image (WSQ, 500 ppi)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("iso check lacks %q:\n%s", want, out)
 		}
@@ -65,6 +87,10 @@ func TestISO(t *testing.T) {
 	out = MustRun(t, "iso", "extract", irisFile, filepath.Join(tmp, "iris"))
 	if !strings.Contains(out, "iris-left-1.png 64x48") {
 		t.Errorf("iso extract of the iris record: %s", out)
+	}
+	out = MustRun(t, "iso", "extract", firFile, filepath.Join(tmp, "finger"))
+	if want := fmt.Sprintf("finger-2-1.png %dx%d", pb.Dx(), pb.Dy()); !strings.Contains(out, want) {
+		t.Errorf("iso extract of the finger image record: %s, want %s", out, want)
 	}
 	if err := Run(context.Background(), []string{"iso", "extract", filepath.Join(dir, "fmr.iso2005"), filepath.Join(tmp, "fmr")}, io.Discard, io.Discard); err == nil {
 		t.Error("iso extract of a minutiae record: no error, want 'holds no image'")

@@ -147,7 +147,7 @@ Commands:
   import    enroll ANSI/NIST-ITL transactions
   export    write an encounter as an ANSI/NIST-ITL transaction
   nist      check ANSI/NIST-ITL files, extract their images
-  iso       check ISO/IEC 19794 records (finger minutiae, face, iris), extract their images
+  iso       check ISO/IEC 19794 records (finger images and minutiae, face, iris), extract their images
   openapi   print the API's OpenAPI document
   wsq       decode and encode FBI WSQ fingerprint images
   site      add or list sites (facilities)
