@@ -14,6 +14,11 @@
 //     for ANSI); FingerFormat.AngleDegrees and Minutia.Radians convert them.
 //     Extended data blocks are kept as raw bytes; ridge counts and cores and
 //     deltas decode on demand (ExtendedDataBlock.RidgeCounts, .CoresDeltas).
+//   - Finger image records ("FIR\0" "010\0"): Iso19794p4v2005Codec, into
+//     FingerImageRecord with the capture device, acquisition level,
+//     resolutions, pixel depth and encoding of the record and one
+//     FingerImageView per image (position, view, quality, impression, size)
+//     with the image bytes (raw, WSQ, JPEG, JPEG 2000 or PNG) kept as they are.
 //   - Face image records ("FAC\0" "010\0"): Iso19794p5v2005Codec, into
 //     FaceRecord with the facial information (gender, eye and hair colour,
 //     pose angles, feature points), the image information and the image bytes
