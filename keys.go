@@ -2,6 +2,7 @@ package huella
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -142,4 +143,82 @@ func NameTokens(c FieldCipher, word string) [][]byte {
 		}
 	}
 	return append(tokens, c.Token("name", word))
+}
+
+// SealedField names a sealed field by the kind of record that holds it and
+// the field's name, as FieldAAD binds them.
+type SealedField struct{ Kind, Field string }
+
+// Resealed is a record's fields sealed again under the active data key.
+type Resealed struct {
+	Fields   [][]byte // the new ciphertexts; nil where the stored field was nil
+	First    []byte   // the first field's plain text (an encounter's biographics, to re-index)
+	WasPlain bool     // a field was stored in clear: written before encryption at rest
+	Bytes    int64    // ciphertext bytes written
+}
+
+// Reseal opens the stored fields of record id and seals them again with
+// c's active key: the work of one row of a re-encryption, the same in every
+// store.
+func Reseal(c FieldCipher, id string, fields []SealedField, stored [][]byte) (*Resealed, error) {
+	r := &Resealed{Fields: make([][]byte, len(fields))}
+	for i, f := range fields {
+		v := stored[i]
+		if v == nil {
+			continue
+		}
+		ad := FieldAAD(f.Kind, id, f.Field)
+		if _, ok := c.Sealed(v); !ok {
+			r.WasPlain = true
+		}
+		plain, err := OpenField(c, ad, v)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s %s: %w", f.Kind, id, f.Field, err)
+		}
+		if i == 0 {
+			r.First = plain
+		}
+		if r.Fields[i], err = c.Seal(ad, plain); err != nil {
+			return nil, err
+		}
+		r.Bytes += int64(len(r.Fields[i]))
+	}
+	return r, nil
+}
+
+// ReencryptTables runs a re-encryption table by table, as every store's
+// Reencrypt does: count gives a table's rows still to move, batch moves the
+// next rows after the key given (in one transaction) and returns how many,
+// the last key and the bytes written; it ends a table when it moves none.
+// progress, when set, hears after each count and each batch.
+func ReencryptTables[T any](tables []T, name func(T) string, count func(T) (int, error),
+	batch func(t T, after string) (n int, last string, written int64, err error), progress func(ReencryptProgress)) error {
+	var p ReencryptProgress
+	report := func() {
+		if progress != nil {
+			progress(p)
+		}
+	}
+	for _, t := range tables {
+		p.Table = name(t)
+		var err error
+		if p.Pending, err = count(t); err != nil {
+			return err
+		}
+		report()
+		for after := ""; ; {
+			n, last, written, err := batch(t, after)
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				break
+			}
+			after = last
+			p.Rewritten += n
+			p.Bytes += written
+			report()
+		}
+	}
+	return nil
 }

@@ -142,6 +142,15 @@ type sealedTable struct {
 	reindex    bool // its rows written before encryption need new search tokens
 }
 
+// fields names the table's sealed fields for huella.Reseal.
+func (t sealedTable) fields() []huella.SealedField {
+	out := make([]huella.SealedField, len(t.columns))
+	for i, c := range t.columns {
+		out[i] = huella.SealedField{Kind: c.kind, Field: c.field}
+	}
+	return out
+}
+
 // sealedTables are every table that holds sealed fields.
 var sealedTables = []sealedTable{
 	{"encounters", "id", []sealedColumn{{"biographics", "encounter", "biographics"}, {"history_offence", "encounter", "history_offence"}}, true},
@@ -180,37 +189,21 @@ func (s *Store) Reencrypt(ctx context.Context, batch int, progress func(huella.R
 	if batch <= 0 {
 		batch = 500
 	}
-	var p huella.ReencryptProgress
-	for _, t := range sealedTables {
+	count := func(t sealedTable) (int, error) {
 		prefix, err := sealPrefix(s.Keys.ActiveKeyID())
 		if err != nil {
-			return err
+			return 0, err
 		}
-		p.Table = t.table
-		if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM `+t.table+` WHERE `+t.notUnder(), prefix).Scan(&p.Pending); err != nil {
-			return fmt.Errorf("sqlite: reencrypt %s: %w", t.table, err)
+		var n int
+		if err := s.read.QueryRowContext(ctx, `SELECT count(*) FROM `+t.table+` WHERE `+t.notUnder(), prefix).Scan(&n); err != nil {
+			return 0, fmt.Errorf("sqlite: reencrypt %s: %w", t.table, err)
 		}
-		if progress != nil {
-			progress(p)
-		}
-		after := ""
-		for {
-			n, last, written, err := s.reencryptBatch(ctx, t, after, batch)
-			if err != nil {
-				return err
-			}
-			if n == 0 {
-				break
-			}
-			after = last
-			p.Rewritten += n
-			p.Bytes += written
-			if progress != nil {
-				progress(p)
-			}
-		}
+		return n, nil
 	}
-	return nil
+	return huella.ReencryptTables(sealedTables, func(t sealedTable) string { return t.table }, count,
+		func(t sealedTable, after string) (int, string, int64, error) {
+			return s.reencryptBatch(ctx, t, after, batch)
+		}, progress)
 }
 
 // reencryptBatch moves up to batch rows of the table with keys after after
@@ -261,38 +254,24 @@ func (s *Store) reencryptBatch(ctx context.Context, t sealedTable, after string,
 		}
 		update := `UPDATE ` + t.table + ` SET ` + strings.Join(sets, ", ") + ` WHERE ` + t.key + ` = ?`
 		for _, r := range list {
+			re, err := huella.Reseal(c, r.key, t.fields(), r.fields)
+			if err != nil {
+				return fmt.Errorf("sqlite: reencrypt %s: %w", t.table, err)
+			}
+			written += re.Bytes
 			args := make([]any, 0, len(t.columns)+1)
-			wasPlain := false
-			var first []byte
-			for i, col := range t.columns {
-				v := r.fields[i]
-				if v == nil {
-					args = append(args, nil)
+			for _, f := range re.Fields {
+				if f == nil {
+					args = append(args, nil) // NULL stays NULL
 					continue
 				}
-				ad := huella.FieldAAD(col.kind, r.key, col.field)
-				if _, ok := c.Sealed(v); !ok {
-					wasPlain = true
-				}
-				plain, err := huella.OpenField(c, ad, v)
-				if err != nil {
-					return fmt.Errorf("sqlite: reencrypt %s %s: %w", t.table, r.key, err)
-				}
-				if i == 0 {
-					first = plain
-				}
-				sealed, err := c.Seal(ad, plain)
-				if err != nil {
-					return err
-				}
-				written += int64(len(sealed))
-				args = append(args, sealed)
+				args = append(args, f)
 			}
 			if _, err := tx.ExecContext(ctx, update, append(args, r.key)...); err != nil {
 				return fmt.Errorf("sqlite: reencrypt %s: %w", t.table, err)
 			}
-			if t.reindex && wasPlain {
-				if err := reindexEncounter(ctx, tx, c, r.key, first); err != nil {
+			if t.reindex && re.WasPlain {
+				if err := reindexEncounter(ctx, tx, c, r.key, re.First); err != nil {
 					return err
 				}
 			}
