@@ -3,6 +3,7 @@ package huella
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // The details the audit trail records of each change, written once for
@@ -87,4 +88,9 @@ func (d *Delivery) AttemptDetail(a *DeliveryAttempt) string {
 // AuditDetail describes a confirmation recorded for forwarding.
 func (c *Confirmation) AuditDetail() string {
 	return fmt.Sprintf("kind=%s hit=%s category=%s encounter=%s subject=%s", c.Kind, c.HitID, c.Category, c.EncounterID, c.SubjectID)
+}
+
+// AccessDetail describes a user's role and sites as they change.
+func (u *User) AccessDetail() string {
+	return "role=" + string(u.Role) + " sites=" + strings.Join(u.Sites, ",")
 }

@@ -131,3 +131,24 @@ func TestConvictionTrigger(t *testing.T) {
 		t.Errorf("conviction trigger %+v", ev)
 	}
 }
+
+func TestUserTakeAccess(t *testing.T) {
+	u := &huella.User{ID: "usr_1", Name: "ana.ruiz", Role: huella.RoleOfficer, Sites: []string{"MX-TAP"}, Identity: "idp|ana",
+		TokenHash: huella.HashToken("a token as stored"), TokenIssuedAt: time.Now(), TokenExpiresAt: time.Now().Add(90 * 24 * time.Hour)}
+	if changed, err := u.TakeAccess(&huella.User{Role: huella.RoleOfficer, Sites: []string{"MX-TAP"}}); changed || err != nil {
+		t.Errorf("the same access: changed %t, %v", changed, err)
+	}
+	claims := &huella.User{Role: huella.RoleExaminer, Sites: []string{"MX-TAP", "MX-CDMX"}}
+	changed, err := u.TakeAccess(claims)
+	if !changed || err != nil || u.Role != huella.RoleExaminer || len(u.Sites) != 2 {
+		t.Fatalf("new role and sites: changed %t, %v; user %+v", changed, err, u)
+	}
+	claims.Sites[0] = "XX" // the user keeps its own copy
+	if u.Sites[0] != "MX-TAP" || u.AccessDetail() != "role=examiner sites=MX-TAP,MX-CDMX" {
+		t.Errorf("user after the claims changed: %+v (%s)", u, u.AccessDetail())
+	}
+	before := *u
+	if _, err := u.TakeAccess(&huella.User{Role: huella.RoleOfficer}); huella.ErrorCode(err) != huella.EINVALID || u.Role != before.Role {
+		t.Errorf("an officer without a site: %v, user %+v; want EINVALID and the user unchanged", err, u)
+	}
+}

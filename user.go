@@ -176,3 +176,23 @@ func CompareTokenUse(a, b *User) int {
 	}
 	return strings.Compare(a.Name, b.Name)
 }
+
+// TakeAccess gives u, the stored user of a single sign-on account, the role
+// and sites its provider's claims now grant (from), validated as any user
+// is, and reports whether they changed. Every store applies it when the
+// account signs on again.
+func (u *User) TakeAccess(from *User) (changed bool, err error) {
+	if u.Role == from.Role && slices.Equal(u.Sites, from.Sites) {
+		return false, nil
+	}
+	probe := *u
+	probe.Role, probe.Sites = from.Role, from.Sites
+	if err := probe.Validate(); err != nil {
+		return false, err
+	}
+	u.Role, u.Sites = from.Role, nil
+	if len(from.Sites) > 0 {
+		u.Sites = slices.Clone(from.Sites)
+	}
+	return true, nil
+}

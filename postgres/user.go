@@ -5,8 +5,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/huella-abis/huella"
@@ -145,23 +143,21 @@ func (s *Store) SignOnUser(ctx context.Context, u *huella.User) (*huella.User, e
 			return nil
 		default:
 			out = users[0]
-			if out.Role != u.Role || !slices.Equal(out.Sites, u.Sites) {
-				probe := *out
-				probe.Role, probe.Sites = u.Role, u.Sites
-				if err := probe.Validate(); err != nil {
-					return err
-				}
-				for _, code := range u.Sites {
+			changed, err := out.TakeAccess(u)
+			if err != nil {
+				return err
+			}
+			if changed {
+				for _, code := range out.Sites {
 					if err := siteExists(ctx, tx, code); err != nil {
 						return err
 					}
 				}
-				if _, err := tx.Exec(ctx, `UPDATE users SET role = $1, sites = $2 WHERE id = $3`, string(u.Role), nonNil(u.Sites), out.ID); err != nil {
+				if _, err := tx.Exec(ctx, `UPDATE users SET role = $1, sites = $2 WHERE id = $3`, string(out.Role), nonNil(out.Sites), out.ID); err != nil {
 					return fmt.Errorf("postgres: sign on user: %w", err)
 				}
-				out.Role, out.Sites = u.Role, nilIfEmpty(u.Sites)
 				e := huella.NewAuditEvent(ctx, huella.ActionUserUpdate, "user/"+out.ID, "")
-				e.Detail = "role=" + string(out.Role) + " sites=" + strings.Join(out.Sites, ",")
+				e.Detail = out.AccessDetail()
 				if err := appendAudit(ctx, tx, e, now); err != nil {
 					return err
 				}

@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/huella-abis/huella"
@@ -155,24 +153,22 @@ func (s *Store) SignOnUser(ctx context.Context, u *huella.User) (*huella.User, e
 			return nil
 		default:
 			out = users[0]
-			if out.Role != u.Role || !slices.Equal(out.Sites, u.Sites) {
-				probe := *out
-				probe.Role, probe.Sites = u.Role, u.Sites
-				if err := probe.Validate(); err != nil {
-					return err
-				}
-				sites, _ := json.Marshal(nonNil(u.Sites))
-				for _, code := range u.Sites {
+			changed, err := out.TakeAccess(u)
+			if err != nil {
+				return err
+			}
+			if changed {
+				sites, _ := json.Marshal(nonNil(out.Sites))
+				for _, code := range out.Sites {
 					if err := siteExists(ctx, tx, code); err != nil {
 						return err
 					}
 				}
-				if _, err := tx.ExecContext(ctx, `UPDATE users SET role = ?, sites = ? WHERE id = ?`, string(u.Role), string(sites), out.ID); err != nil {
+				if _, err := tx.ExecContext(ctx, `UPDATE users SET role = ?, sites = ? WHERE id = ?`, string(out.Role), string(sites), out.ID); err != nil {
 					return fmt.Errorf("sqlite: sign on user: %w", err)
 				}
-				out.Role, out.Sites = u.Role, nilIfEmpty(u.Sites)
 				e := huella.NewAuditEvent(ctx, huella.ActionUserUpdate, "user/"+out.ID, "")
-				e.Detail = "role=" + string(out.Role) + " sites=" + strings.Join(out.Sites, ",")
+				e.Detail = out.AccessDetail()
 				if err := appendAudit(ctx, tx, e, now); err != nil {
 					return err
 				}
