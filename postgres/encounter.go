@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/internal/sqlstore"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -170,7 +171,7 @@ func queueSMTs(batch *pgx.Batch, ids encounterIDs, smts []*huella.SMT) {
 	args := make([]any, 0, columns*len(smts))
 	for i, m := range smts {
 		args = append(args, ids.smts[i], ids.encounter, i, string(m.Type), m.Code, m.Class, m.Subclass,
-			nonNil(m.Colors), m.Description, m.SampleIndex, ids.sampleID(m))
+			sqlstore.NonNil(m.Colors), m.Description, m.SampleIndex, ids.sampleID(m))
 	}
 	batch.Queue(`INSERT INTO smts (id, encounter_id, ordinal, type, code, class, subclass, colors, description,
 		sample_index, sample_id) VALUES `+rowsOf(columns, len(smts)), args...)
@@ -588,7 +589,7 @@ func fillEncounters(ctx context.Context, tx pgx.Tx, list []*huella.Encounter, wi
 			&m.SampleIndex, &sampleID); err != nil {
 			return fmt.Errorf("postgres: smts: %w", err)
 		}
-		m.Colors = nilIfEmpty(m.Colors)
+		m.Colors = sqlstore.NilIfEmpty(m.Colors)
 		if sampleID != nil {
 			m.SampleID = *sampleID
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/internal/sqlstore"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -104,7 +105,7 @@ func (s *Store) queryPartners(ctx context.Context, where string, args ...any) ([
 	if err != nil {
 		return nil, fmt.Errorf("postgres: partners: %w", err)
 	}
-	return nonNil(list), nil
+	return sqlstore.NonNil(list), nil
 }
 
 // toStrings converts a list of string kinds to []string for a text[] column.
@@ -141,7 +142,7 @@ func (s *Store) CreateAgreement(ctx context.Context, a *huella.Agreement) error 
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO agreements (id, partner_code, triggers, categories, modalities, fields,
 			legal_basis, require_ack, active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true, $9)`,
-			id, a.Partner, toStrings(a.Triggers), nonNil(a.Categories), toStrings(a.Modalities), toStrings(a.Fields),
+			id, a.Partner, toStrings(a.Triggers), sqlstore.NonNil(a.Categories), toStrings(a.Modalities), toStrings(a.Fields),
 			a.LegalBasis, a.RequireAck, now); err != nil {
 			return fmt.Errorf("postgres: create agreement: %w", err)
 		}
@@ -215,7 +216,7 @@ func queryAgreements(ctx context.Context, q querier, where string, args ...any) 
 		var triggers, categories, modalities, fields []string
 		err := row.Scan(&a.ID, &a.Partner, &triggers, &categories, &modalities, &fields, &a.LegalBasis,
 			&a.RequireAck, &a.Active, &a.CreatedAt, &a.RevokedAt)
-		a.Triggers, a.Categories = fromStrings[huella.Trigger](triggers), nilIfEmpty(categories)
+		a.Triggers, a.Categories = fromStrings[huella.Trigger](triggers), sqlstore.NilIfEmpty(categories)
 		a.Modalities, a.Fields = fromStrings[huella.Modality](modalities), fromStrings[huella.Field](fields)
 		a.CreatedAt = a.CreatedAt.UTC()
 		a.RevokedAt = utc(a.RevokedAt)
@@ -224,7 +225,7 @@ func queryAgreements(ctx context.Context, q querier, where string, args ...any) 
 	if err != nil {
 		return nil, fmt.Errorf("postgres: agreements: %w", err)
 	}
-	return nonNil(list), nil
+	return sqlstore.NonNil(list), nil
 }
 
 func utc(t *time.Time) *time.Time {
@@ -448,7 +449,7 @@ func queryDeliveries(ctx context.Context, q querier, where string, args ...any) 
 	if err != nil {
 		return nil, fmt.Errorf("postgres: deliveries: %w", err)
 	}
-	return nonNil(list), nil
+	return sqlstore.NonNil(list), nil
 }
 
 // MarkPublished moves the pending deliveries among ids to published. It is
@@ -567,5 +568,5 @@ func (s *Store) ListDeliveryAttempts(ctx context.Context, id string) ([]*huella.
 	if err != nil {
 		return nil, fmt.Errorf("postgres: attempts: %w", err)
 	}
-	return nonNil(list), nil
+	return sqlstore.NonNil(list), nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/internal/sqlstore"
 )
 
 var _ huella.IdentityStore = (*Store)(nil)
@@ -32,11 +33,11 @@ func insertIdentity(ctx context.Context, tx pgx.Tx, c huella.FieldCipher, e *hue
 		}
 	}
 	if id := e.Identification; id != nil {
-		candidates, err := json.Marshal(nonNil(id.Candidates))
+		candidates, err := json.Marshal(sqlstore.NonNil(id.Candidates))
 		if err != nil {
 			return err
 		}
-		recapture, err := json.Marshal(nonNil(id.Recapture))
+		recapture, err := json.Marshal(sqlstore.NonNil(id.Recapture))
 		if err != nil {
 			return err
 		}
@@ -138,7 +139,7 @@ func fillIdentity(ctx context.Context, tx pgx.Tx, byID map[string]*huella.Encoun
 		if err := json.Unmarshal(recapture, &id.Recapture); err != nil {
 			return fmt.Errorf("postgres: identification of %s: %w", encounter, err)
 		}
-		id.Candidates, id.Recapture = nilIfEmpty(id.Candidates), nilIfEmpty(id.Recapture)
+		id.Candidates, id.Recapture = sqlstore.NilIfEmpty(id.Candidates), sqlstore.NilIfEmpty(id.Recapture)
 		byID[encounter].Identification = id
 	}
 	if err := rows.Err(); err != nil {

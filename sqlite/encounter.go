@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/internal/sqlstore"
 )
 
 // Limits of ListEncounters.
@@ -33,7 +34,7 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 	ids := newEncounterIDs(e, now)
 	capturedAt := stored(e.CapturedAt)
 	err = s.inWriteTx(ctx, func(tx *sql.Tx) error {
-		if err := siteExists(ctx, tx, e.SiteCode); err != nil {
+		if err := sqlstore.SiteExists(ctx, dialect{}, wrap(tx), e.SiteCode); err != nil {
 			return err
 		}
 		if e.SubjectID != "" {
@@ -171,7 +172,7 @@ func insertSMTs(ctx context.Context, tx *sql.Tx, ids encounterIDs, smts []*huell
 	const columns = 11
 	args := make([]any, 0, columns*len(smts))
 	for i, m := range smts {
-		colors, err := json.Marshal(nonNil(m.Colors))
+		colors, err := json.Marshal(sqlstore.NonNil(m.Colors))
 		if err != nil {
 			return fmt.Errorf("sqlite: create smts: %w", err)
 		}
@@ -649,7 +650,7 @@ func fillEncounters(ctx context.Context, tx *sql.Tx, list []*huella.Encounter, w
 		if err := json.Unmarshal([]byte(colors), &m.Colors); err != nil {
 			return fmt.Errorf("sqlite: smt %s colours: %w", m.ID, err)
 		}
-		m.Colors = nilIfEmpty(m.Colors)
+		m.Colors = sqlstore.NilIfEmpty(m.Colors)
 		if index.Valid {
 			i := int(index.Int64)
 			m.SampleIndex = &i

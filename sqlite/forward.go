@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/internal/sqlstore"
 )
 
 var _ huella.ForwardStore = (*Store)(nil)
@@ -122,7 +123,7 @@ func (s *Store) CreateAgreement(ctx context.Context, a *huella.Agreement) error 
 	now := s.now()
 	id := huella.NewID("agr_", now)
 	lists := make([]string, 4)
-	for i, v := range []any{nonNil(a.Triggers), nonNil(a.Categories), nonNil(a.Modalities), nonNil(a.Fields)} {
+	for i, v := range []any{sqlstore.NonNil(a.Triggers), sqlstore.NonNil(a.Categories), sqlstore.NonNil(a.Modalities), sqlstore.NonNil(a.Fields)} {
 		b, err := json.Marshal(v)
 		if err != nil {
 			return fmt.Errorf("sqlite: create agreement: %w", err)
@@ -227,7 +228,7 @@ func queryAgreements(ctx context.Context, q querier, where string, args ...any) 
 				return nil, fmt.Errorf("sqlite: agreements: %w", err)
 			}
 		}
-		a.Categories = nilIfEmpty(a.Categories)
+		a.Categories = sqlstore.NilIfEmpty(a.Categories)
 		a.CreatedAt = fromMicros(created)
 		if revoked.Valid {
 			t := fromMicros(revoked.Int64)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/internal/sqlstore"
 )
 
 var _ huella.IdentityStore = (*Store)(nil)
@@ -35,11 +36,11 @@ func insertIdentity(ctx context.Context, tx *sql.Tx, c huella.FieldCipher, e *hu
 	if id == nil {
 		return nil
 	}
-	candidates, err := json.Marshal(nonNil(id.Candidates))
+	candidates, err := json.Marshal(sqlstore.NonNil(id.Candidates))
 	if err != nil {
 		return err
 	}
-	recapture, err := json.Marshal(nonNil(id.Recapture))
+	recapture, err := json.Marshal(sqlstore.NonNil(id.Recapture))
 	if err != nil {
 		return err
 	}
@@ -129,7 +130,7 @@ func fillIdentity(ctx context.Context, tx *sql.Tx, byID map[string]*huella.Encou
 		if err := json.Unmarshal([]byte(recapture), &id.Recapture); err != nil {
 			return fmt.Errorf("sqlite: identification of %s: %w", encounter, err)
 		}
-		id.Candidates, id.Recapture = nilIfEmpty(id.Candidates), nilIfEmpty(id.Recapture)
+		id.Candidates, id.Recapture = sqlstore.NilIfEmpty(id.Candidates), sqlstore.NilIfEmpty(id.Recapture)
 		byID[encounter].Identification = id
 	}
 	if err := rows.Err(); err != nil {
