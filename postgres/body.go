@@ -103,10 +103,13 @@ func (dialect) Name() string                     { return "postgres" }
 func (dialect) Time(t time.Time) any             { return t }
 func (dialect) NoTime() any                      { return nil }
 func (dialect) ForUpdate() string                { return " FOR UPDATE" }
+func (dialect) ForUpdateSkipLocked() string      { return " FOR UPDATE SKIP LOCKED" }
 func (dialect) ByteOrder() string                { return ` COLLATE "C"` }
 func (dialect) IsUniqueViolation(err error) bool { return isUniqueViolation(err) }
 func (dialect) Strings(list []string) any        { return sqlstore.NonNil(list) }
 func (dialect) ScanStrings(list *[]string) any   { return list }
+
+func (dialect) ListHas(column, value string) (string, any) { return `? = ANY (` + column + `)`, value }
 
 func (dialect) ScanTime(t *time.Time, optional bool) any { return &timeDest{t, optional} }
 
@@ -144,4 +147,19 @@ func (d *timeDest) ScanTimestamptz(v pgtype.Timestamptz) error {
 // appendAudit is sqlstore.AppendAudit on a transaction of this store.
 func appendAudit(ctx context.Context, tx pgx.Tx, e *huella.AuditEvent, now time.Time) error {
 	return sqlstore.AppendAudit(ctx, dialect{}, wrap(tx), e, now)
+}
+
+// planEncounterDeliveries is sqlstore.PlanEncounterDeliveries in tx.
+func planEncounterDeliveries(ctx context.Context, tx pgx.Tx, e *huella.Encounter, ids encounterIDs, now time.Time) error {
+	return sqlstore.PlanEncounterDeliveries(ctx, dialect{}, wrap(tx), e, ids.subject, ids.encounter, now)
+}
+
+// confirmInTx is sqlstore.ConfirmInTx in tx.
+func confirmInTx(ctx context.Context, tx pgx.Tx, c *huella.Confirmation, now time.Time) ([]*huella.Delivery, error) {
+	return sqlstore.ConfirmInTx(ctx, dialect{}, wrap(tx), c, now)
+}
+
+// querier is what the pool and a transaction share.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }

@@ -480,7 +480,7 @@ func (s *Store) ListWatchEntries(ctx context.Context, watchlistID string) ([]*hu
 // PageWatchEntries returns a page of a watchlist's entries, oldest first,
 // after the key.
 func (s *Store) PageWatchEntries(ctx context.Context, watchlistID string, after *huella.PageKey, limit int) ([]*huella.WatchEntry, error) {
-	n, err := deliveryLimit(limit, 0)
+	n, err := sqlstore.DeliveryLimit(limit, 0)
 	if err != nil {
 		return nil, err
 	}

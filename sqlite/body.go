@@ -86,6 +86,7 @@ func (dialect) Name() string                     { return "sqlite" }
 func (dialect) Time(t time.Time) any             { return micros(t) }
 func (dialect) NoTime() any                      { return int64(0) }
 func (dialect) ForUpdate() string                { return "" }
+func (dialect) ForUpdateSkipLocked() string      { return "" }
 func (dialect) ByteOrder() string                { return "" }
 func (dialect) IsUniqueViolation(err error) bool { return isUniqueViolation(err) }
 
@@ -97,6 +98,12 @@ func (dialect) Strings(list []string) any {
 }
 
 func (dialect) ScanStrings(list *[]string) any { return &jsonDest{list} }
+
+// ListHas matches the value's JSON string in the list's text.
+func (dialect) ListHas(column, value string) (string, any) {
+	b, _ := json.Marshal(value) // a string always marshals
+	return column + ` LIKE ?`, `%` + string(b) + `%`
+}
 
 // LockAuditHead reads the last event: the writer connection serialises
 // every append, so the chain cannot fork.
@@ -153,4 +160,19 @@ func (d *jsonDest) Scan(v any) error {
 // appendAudit is sqlstore.AppendAudit on a transaction of this store.
 func appendAudit(ctx context.Context, tx *sql.Tx, e *huella.AuditEvent, now time.Time) error {
 	return sqlstore.AppendAudit(ctx, dialect{}, wrap(tx), e, now)
+}
+
+// planEncounterDeliveries is sqlstore.PlanEncounterDeliveries in tx.
+func planEncounterDeliveries(ctx context.Context, tx *sql.Tx, e *huella.Encounter, ids encounterIDs, now time.Time) error {
+	return sqlstore.PlanEncounterDeliveries(ctx, dialect{}, wrap(tx), e, ids.subject, ids.encounter, now)
+}
+
+// confirmInTx is sqlstore.ConfirmInTx in tx.
+func confirmInTx(ctx context.Context, tx *sql.Tx, c *huella.Confirmation, now time.Time) ([]*huella.Delivery, error) {
+	return sqlstore.ConfirmInTx(ctx, dialect{}, wrap(tx), c, now)
+}
+
+// querier is what *sql.DB and *sql.Tx share.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }

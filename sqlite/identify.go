@@ -485,7 +485,7 @@ func (s *Store) ListWatchEntries(ctx context.Context, watchlistID string) ([]*hu
 // PageWatchEntries returns a page of a watchlist's entries, oldest first,
 // after the key.
 func (s *Store) PageWatchEntries(ctx context.Context, watchlistID string, after *huella.PageKey, limit int) ([]*huella.WatchEntry, error) {
-	limit, err := deliveryLimit(limit, 0)
+	limit, err := sqlstore.DeliveryLimit(limit, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -608,7 +608,7 @@ func (s *Store) FindHit(ctx context.Context, id string) (*huella.Hit, error) {
 
 // ListHits returns the hits matching the filter, oldest first.
 func (s *Store) ListHits(ctx context.Context, f huella.HitFilter) ([]*huella.Hit, error) {
-	limit, err := deliveryLimit(f.Limit, f.Offset)
+	limit, err := sqlstore.DeliveryLimit(f.Limit, f.Offset)
 	if err != nil {
 		return nil, err
 	}

@@ -113,6 +113,12 @@ type Dialect interface {
 	// ForUpdate is the clause that ends a SELECT locking the rows it reads
 	// until the transaction ends ("" where one writer holds the database).
 	ForUpdate() string
+	// ForUpdateSkipLocked is ForUpdate passing over rows another
+	// transaction holds.
+	ForUpdateSkipLocked() string
+	// ListHas returns the condition that a list column holds value, and
+	// its argument.
+	ListHas(column, value string) (condition string, arg any)
 	// ByteOrder is the collation clause that orders text by bytes.
 	ByteOrder() string
 	// IsUniqueViolation reports whether err is a UNIQUE or PRIMARY KEY
