@@ -109,6 +109,12 @@ func (dialect) IsUniqueViolation(err error) bool { return isUniqueViolation(err)
 func (dialect) Strings(list []string) any        { return sqlstore.NonNil(list) }
 func (dialect) ScanStrings(list *[]string) any   { return list }
 
+func (dialect) In(expr string, values []string) (string, []any) {
+	return expr + ` = ANY (?)`, []any{sqlstore.NonNil(values)}
+}
+
+func (dialect) JSONText(column, field string) string { return column + `->>'` + field + `'` }
+
 func (dialect) ListHas(column, value string) (string, any) { return `? = ANY (` + column + `)`, value }
 
 func (dialect) ScanTime(t *time.Time, optional bool) any { return &timeDest{t, optional} }

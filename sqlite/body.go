@@ -99,6 +99,14 @@ func (dialect) Strings(list []string) any {
 
 func (dialect) ScanStrings(list *[]string) any { return &jsonDest{list} }
 
+func (dialect) In(expr string, values []string) (string, []any) {
+	return expr + ` IN (` + placeholders(len(values)) + `)`, sqlstore.Anys(values)
+}
+
+func (dialect) JSONText(column, field string) string {
+	return `json_extract(` + column + `, '$.` + field + `')`
+}
+
 // ListHas matches the value's JSON string in the list's text.
 func (dialect) ListHas(column, value string) (string, any) {
 	b, _ := json.Marshal(value) // a string always marshals

@@ -119,6 +119,11 @@ type Dialect interface {
 	// ListHas returns the condition that a list column holds value, and
 	// its argument.
 	ListHas(column, value string) (condition string, arg any)
+	// In returns the condition that expr is one of the values, and its
+	// arguments (SQLite: an IN list; PostgreSQL: = ANY of one array).
+	In(expr string, values []string) (condition string, args []any)
+	// JSONText is the expression of the text of a JSON column's field.
+	JSONText(column, field string) string
 	// ByteOrder is the collation clause that orders text by bytes.
 	ByteOrder() string
 	// IsUniqueViolation reports whether err is a UNIQUE or PRIMARY KEY
