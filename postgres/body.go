@@ -24,6 +24,10 @@ func (d db) InWriteTx(ctx context.Context, fn func(tx sqlstore.Tx) error) error 
 	return d.s.inTx(ctx, func(tx pgx.Tx) error { return fn(conn{tx}) })
 }
 
+func (d db) Sealing(ctx context.Context, tx sqlstore.Tx) (huella.FieldCipher, error) {
+	return d.s.sealing(ctx, tx.(conn).c.(pgx.Tx))
+}
+
 func (d db) InReadTx(ctx context.Context, fn func(tx sqlstore.Tx) error) error {
 	return d.s.inReadTx(ctx, func(tx pgx.Tx) error { return fn(conn{tx}) })
 }
@@ -102,8 +106,8 @@ var _ sqlstore.Dialect = dialect{}
 func (dialect) Name() string                     { return "postgres" }
 func (dialect) Time(t time.Time) any             { return t }
 func (dialect) NoTime() any                      { return nil }
-func (dialect) ForUpdate() string                { return " FOR UPDATE" }
-func (dialect) ForUpdateSkipLocked() string      { return " FOR UPDATE SKIP LOCKED" }
+func (dialect) Lock(strength string) string      { return " FOR " + strength }
+func (dialect) Never(column string) string       { return column + ` IS NULL` }
 func (dialect) ByteOrder() string                { return ` COLLATE "C"` }
 func (dialect) IsUniqueViolation(err error) bool { return isUniqueViolation(err) }
 func (dialect) Strings(list []string) any        { return sqlstore.NonNil(list) }
@@ -168,4 +172,9 @@ func confirmInTx(ctx context.Context, tx pgx.Tx, c *huella.Confirmation, now tim
 // querier is what the pool and a transaction share.
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// insertIdentity is sqlstore.InsertIdentity in tx.
+func insertIdentity(ctx context.Context, tx pgx.Tx, c huella.FieldCipher, e *huella.Encounter, ids encounterIDs, now time.Time) error {
+	return sqlstore.InsertIdentity(ctx, dialect{}, wrap(tx), c, e, ids.encounter, ids.subject, ids.samples, now)
 }

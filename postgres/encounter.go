@@ -569,7 +569,7 @@ func fillEncounters(ctx context.Context, tx pgx.Tx, list []*huella.Encounter, wi
 			e.Samples = append(e.Samples, smp.sample)
 		}
 	}
-	if err := fillIdentity(ctx, tx, byID, ids); err != nil {
+	if err := sqlstore.FillIdentity(ctx, dialect{}, wrap(tx), byID, ids); err != nil {
 		return err
 	}
 	if err := fillAbsences(ctx, tx, byID, ids); err != nil {

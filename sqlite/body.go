@@ -23,6 +23,10 @@ func (d db) InWriteTx(ctx context.Context, fn func(tx sqlstore.Tx) error) error 
 	return d.s.inWriteTx(ctx, func(tx *sql.Tx) error { return fn(wrap(tx)) })
 }
 
+func (d db) Sealing(ctx context.Context, tx sqlstore.Tx) (huella.FieldCipher, error) {
+	return d.s.sealing(ctx, tx.(conn).c.(*sql.Tx))
+}
+
 func (d db) InReadTx(ctx context.Context, fn func(tx sqlstore.Tx) error) error {
 	return d.s.inReadTx(ctx, func(tx *sql.Tx) error { return fn(wrap(tx)) })
 }
@@ -85,8 +89,8 @@ var _ sqlstore.Dialect = dialect{}
 func (dialect) Name() string                     { return "sqlite" }
 func (dialect) Time(t time.Time) any             { return micros(t) }
 func (dialect) NoTime() any                      { return int64(0) }
-func (dialect) ForUpdate() string                { return "" }
-func (dialect) ForUpdateSkipLocked() string      { return "" }
+func (dialect) Lock(string) string               { return "" }
+func (dialect) Never(column string) string       { return column + ` = 0` }
 func (dialect) ByteOrder() string                { return "" }
 func (dialect) IsUniqueViolation(err error) bool { return isUniqueViolation(err) }
 
@@ -183,4 +187,9 @@ func confirmInTx(ctx context.Context, tx *sql.Tx, c *huella.Confirmation, now ti
 // querier is what *sql.DB and *sql.Tx share.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// insertIdentity is sqlstore.InsertIdentity in tx.
+func insertIdentity(ctx context.Context, tx *sql.Tx, c huella.FieldCipher, e *huella.Encounter, ids encounterIDs, now time.Time) error {
+	return sqlstore.InsertIdentity(ctx, dialect{}, wrap(tx), c, e, ids.encounter, ids.subject, ids.samples, now)
 }

@@ -626,7 +626,11 @@ func fillEncounters(ctx context.Context, tx *sql.Tx, list []*huella.Encounter, w
 			e.Samples = append(e.Samples, smp.sample)
 		}
 	}
-	if err := fillIdentity(ctx, tx, byID, in, ids); err != nil {
+	idList := make([]string, len(list))
+	for i, e := range list {
+		idList[i] = e.ID
+	}
+	if err := sqlstore.FillIdentity(ctx, dialect{}, wrap(tx), byID, idList); err != nil {
 		return err
 	}
 	if err := fillAbsences(ctx, tx, byID, in, ids); err != nil {

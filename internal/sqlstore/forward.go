@@ -477,7 +477,7 @@ func (s *Store) RequeueStale(ctx context.Context, before time.Time) (int, error)
 	var n int
 	err := s.db.InWriteTx(ctx, func(tx Tx) error {
 		stale, err := s.queryDeliveries(ctx, tx, `WHERE state = 'published' AND updated_at < ? ORDER BY updated_at LIMIT 1000`+
-			s.d.ForUpdateSkipLocked(), s.d.Time(Stored(before)))
+			s.d.Lock("UPDATE SKIP LOCKED"), s.d.Time(Stored(before)))
 		if err != nil {
 			return err
 		}
@@ -508,7 +508,7 @@ func (s *Store) RecordAttempt(ctx context.Context, a *huella.DeliveryAttempt, st
 	a.At = Stored(a.At)
 	var out *huella.Delivery
 	err := s.db.InWriteTx(ctx, func(tx Tx) error {
-		list, err := s.queryDeliveries(ctx, tx, `WHERE id = ?`+s.d.ForUpdate(), a.DeliveryID)
+		list, err := s.queryDeliveries(ctx, tx, `WHERE id = ?`+s.d.Lock("UPDATE"), a.DeliveryID)
 		if err != nil {
 			return err
 		}

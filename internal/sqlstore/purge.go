@@ -40,7 +40,7 @@ func (s *Store) PurgeSubject(ctx context.Context, id string, reason huella.Purge
 // record behind.
 func (s *Store) purgeSubject(ctx context.Context, tx Tx, id string, reason huella.PurgeReason, now time.Time) (*huella.Purge, error) {
 	var merged *string
-	err := tx.QueryRow(ctx, `SELECT merged_into FROM subjects WHERE id = ?`+s.d.ForUpdate(), id).Scan(&merged)
+	err := tx.QueryRow(ctx, `SELECT merged_into FROM subjects WHERE id = ?`+s.d.Lock("UPDATE"), id).Scan(&merged)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, huella.Errorf(huella.ENOTFOUND, "subject %s not found", id)
 	} else if err != nil {
@@ -50,7 +50,7 @@ func (s *Store) purgeSubject(ctx context.Context, tx Tx, id string, reason huell
 		return nil, huella.Errorf(huella.ECONFLICT, "subject %s is merged into %s: purge that subject, or unmerge first", id, *merged)
 	}
 	p := &huella.Purge{SubjectID: id, Reason: reason}
-	if p.Subjects, err = queryStrings(ctx, tx, `SELECT id FROM subjects WHERE id = ? OR merged_into = ? ORDER BY id`+s.d.ForUpdate(), id, id); err != nil {
+	if p.Subjects, err = queryStrings(ctx, tx, `SELECT id FROM subjects WHERE id = ? OR merged_into = ? ORDER BY id`+s.d.Lock("UPDATE"), id, id); err != nil {
 		return nil, s.errorf("purge", err)
 	}
 	subjects := p.Subjects

@@ -50,6 +50,10 @@ type DB interface {
 	// InWriteTx runs fn in a write transaction and commits when fn
 	// returns nil.
 	InWriteTx(ctx context.Context, fn func(tx Tx) error) error
+	// Sealing returns the cipher to seal with in the write transaction
+	// tx, sure to be the active data key (another process may have
+	// rotated).
+	Sealing(ctx context.Context, tx Tx) (huella.FieldCipher, error)
 	// InReadTx runs fn in a read transaction: its queries see one
 	// snapshot.
 	InReadTx(ctx context.Context, fn func(tx Tx) error) error
@@ -99,8 +103,8 @@ type Dialect interface {
 	Name() string
 	// Time is the argument that stores t, at the precision the store keeps.
 	Time(t time.Time) any
-	// NoTime is the argument a column that has one stores for "never"
-	// (SQLite: 0; PostgreSQL: NULL).
+	// NoTime is the argument a time column stores for "never" where the
+	// schema gives one (SQLite: 0; PostgreSQL: NULL).
 	NoTime() any
 	// ScanTime is the scan destination of a time column into t, in UTC;
 	// with optional, NULL and NoTime scan as the zero time.
@@ -110,12 +114,13 @@ type Dialect interface {
 	Strings(list []string) any
 	// ScanStrings is the scan destination of a list column into list.
 	ScanStrings(list *[]string) any
-	// ForUpdate is the clause that ends a SELECT locking the rows it reads
-	// until the transaction ends ("" where one writer holds the database).
-	ForUpdate() string
-	// ForUpdateSkipLocked is ForUpdate passing over rows another
-	// transaction holds.
-	ForUpdateSkipLocked() string
+	// Lock is the clause that ends a SELECT locking the rows it reads
+	// until the transaction ends, in the strength named ("UPDATE",
+	// "UPDATE SKIP LOCKED", "SHARE", "KEY SHARE"); "" where one writer
+	// holds the whole database.
+	Lock(strength string) string
+	// Never is the condition that a time column holding NoTime does.
+	Never(column string) string
 	// ListHas returns the condition that a list column holds value, and
 	// its argument.
 	ListHas(column, value string) (condition string, arg any)
@@ -136,6 +141,14 @@ type Dialect interface {
 	// MoveAuditHead returns the statements that move the chain's head to
 	// e, run with e's insert (none where the head is the last row).
 	MoveAuditHead(e *huella.AuditEvent) []Statement
+}
+
+// fields returns the cipher of the store's personal fields.
+func (s *Store) fields() huella.FieldCipher {
+	if s.Keys == nil {
+		return huella.Plaintext
+	}
+	return s.Keys
 }
 
 // now returns the store's current time at stored precision, in UTC.

@@ -127,7 +127,7 @@ func (s *Store) SignOnUser(ctx context.Context, u *huella.User) (*huella.User, e
 	now := s.now()
 	var out *huella.User
 	err := s.db.InWriteTx(ctx, func(tx Tx) error {
-		users, err := s.queryUsers(ctx, tx, `WHERE identity = ?`+s.d.ForUpdate(), u.Identity)
+		users, err := s.queryUsers(ctx, tx, `WHERE identity = ?`+s.d.Lock("UPDATE"), u.Identity)
 		if err != nil {
 			return err
 		}
