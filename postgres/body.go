@@ -62,7 +62,7 @@ func (c conn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.
 
 // ExecBatch sends the statements in one round trip.
 func (c conn) ExecBatch(ctx context.Context, batch []sqlstore.Statement) error {
-	if len(batch) == 1 {
+	if len(batch) == 1 && batch[0].Scan == nil {
 		_, err := c.c.Exec(ctx, rebind(batch[0].Query), batch[0].Args...)
 		return err
 	}
@@ -70,7 +70,20 @@ func (c conn) ExecBatch(ctx context.Context, batch []sqlstore.Statement) error {
 	for _, st := range batch {
 		b.Queue(rebind(st.Query), st.Args...)
 	}
-	return c.c.SendBatch(ctx, b).Close()
+	results := c.c.SendBatch(ctx, b)
+	for _, st := range batch {
+		var err error
+		if st.Scan != nil {
+			err = results.QueryRow().Scan(st.Scan...)
+		} else {
+			_, err = results.Exec()
+		}
+		if err != nil {
+			results.Close()
+			return err
+		}
+	}
+	return results.Close()
 }
 
 // rebind numbers the ? placeholders of query as $1, $2, … (the shared
@@ -119,6 +132,9 @@ func (dialect) In(expr string, values []string) (string, []any) {
 
 func (dialect) JSONText(column, field string) string { return column + `->>'` + field + `'` }
 
+func (dialect) Day(column string) string { return `encounter_day(` + column + `)` }
+func (dialect) CommonNameWords() int     { return 0 }
+
 func (dialect) ListHas(column, value string) (string, any) { return `? = ANY (` + column + `)`, value }
 
 func (dialect) ScanTime(t *time.Time, optional bool) any { return &timeDest{t, optional} }
@@ -159,22 +175,10 @@ func appendAudit(ctx context.Context, tx pgx.Tx, e *huella.AuditEvent, now time.
 	return sqlstore.AppendAudit(ctx, dialect{}, wrap(tx), e, now)
 }
 
-// planEncounterDeliveries is sqlstore.PlanEncounterDeliveries in tx.
-func planEncounterDeliveries(ctx context.Context, tx pgx.Tx, e *huella.Encounter, ids encounterIDs, now time.Time) error {
-	return sqlstore.PlanEncounterDeliveries(ctx, dialect{}, wrap(tx), e, ids.subject, ids.encounter, now)
-}
-
-// confirmInTx is sqlstore.ConfirmInTx in tx.
-func confirmInTx(ctx context.Context, tx pgx.Tx, c *huella.Confirmation, now time.Time) ([]*huella.Delivery, error) {
-	return sqlstore.ConfirmInTx(ctx, dialect{}, wrap(tx), c, now)
-}
-
-// querier is what the pool and a transaction share.
-type querier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-}
-
-// insertIdentity is sqlstore.InsertIdentity in tx.
-func insertIdentity(ctx context.Context, tx pgx.Tx, c huella.FieldCipher, e *huella.Encounter, ids encounterIDs, now time.Time) error {
-	return sqlstore.InsertIdentity(ctx, dialect{}, wrap(tx), c, e, ids.encounter, ids.subject, ids.samples, now)
+// queueIndex queues the inserts of the encounter's search terms
+// (sqlstore.IndexStatements).
+func queueIndex(batch *pgx.Batch, c huella.FieldCipher, id string, b *huella.Biographics) {
+	for _, st := range sqlstore.IndexStatements(c, id, b) {
+		batch.Queue(rebind(st.Query), st.Args...)
+	}
 }

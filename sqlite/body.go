@@ -68,7 +68,13 @@ func (c conn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.
 // a round trip costs nothing.
 func (c conn) ExecBatch(ctx context.Context, batch []sqlstore.Statement) error {
 	for _, st := range batch {
-		if _, err := c.c.ExecContext(ctx, st.Query, st.Args...); err != nil {
+		var err error
+		if st.Scan != nil {
+			err = c.c.QueryRowContext(ctx, st.Query, st.Args...).Scan(st.Scan...)
+		} else {
+			_, err = c.c.ExecContext(ctx, st.Query, st.Args...)
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -110,6 +116,15 @@ func (dialect) In(expr string, values []string) (string, []any) {
 func (dialect) JSONText(column, field string) string {
 	return `json_extract(` + column + `, '$.` + field + `')`
 }
+
+// Day divides the stored microseconds.
+func (dialect) Day(column string) string { return column + ` / 86400000000` }
+
+// CommonNameWords: below it, the matches are read and sorted (about 4 µs
+// each); above it, the encounters are scanned newest first until a page is
+// found, which costs about as much per encounter scanned and is quicker as
+// soon as matches are frequent. SQLite's planner cannot tell the two apart.
+func (dialect) CommonNameWords() int { return 20_000 }
 
 // ListHas matches the value's JSON string in the list's text.
 func (dialect) ListHas(column, value string) (string, any) {
@@ -174,22 +189,11 @@ func appendAudit(ctx context.Context, tx *sql.Tx, e *huella.AuditEvent, now time
 	return sqlstore.AppendAudit(ctx, dialect{}, wrap(tx), e, now)
 }
 
-// planEncounterDeliveries is sqlstore.PlanEncounterDeliveries in tx.
-func planEncounterDeliveries(ctx context.Context, tx *sql.Tx, e *huella.Encounter, ids encounterIDs, now time.Time) error {
-	return sqlstore.PlanEncounterDeliveries(ctx, dialect{}, wrap(tx), e, ids.subject, ids.encounter, now)
-}
-
-// confirmInTx is sqlstore.ConfirmInTx in tx.
-func confirmInTx(ctx context.Context, tx *sql.Tx, c *huella.Confirmation, now time.Time) ([]*huella.Delivery, error) {
-	return sqlstore.ConfirmInTx(ctx, dialect{}, wrap(tx), c, now)
-}
-
-// querier is what *sql.DB and *sql.Tx share.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-// insertIdentity is sqlstore.InsertIdentity in tx.
-func insertIdentity(ctx context.Context, tx *sql.Tx, c huella.FieldCipher, e *huella.Encounter, ids encounterIDs, now time.Time) error {
-	return sqlstore.InsertIdentity(ctx, dialect{}, wrap(tx), c, e, ids.encounter, ids.subject, ids.samples, now)
+// indexEncounter inserts the encounter's search terms in tx
+// (sqlstore.IndexStatements).
+func indexEncounter(ctx context.Context, tx *sql.Tx, c huella.FieldCipher, id string, b *huella.Biographics) error {
+	if err := wrap(tx).ExecBatch(ctx, sqlstore.IndexStatements(c, id, b)); err != nil {
+		return fmt.Errorf("sqlite: index encounter: %w", err)
+	}
+	return nil
 }

@@ -25,8 +25,8 @@ func InsertIdentity(ctx context.Context, d Dialect, tx Tx, c huella.FieldCipher,
 			if err != nil {
 				return fmt.Errorf("%s: seal template: %w", d.Name(), err)
 			}
-			batch = append(batch, Statement{`INSERT INTO templates (sample_id, modality, position, eye, algorithm, version, quality, data)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, []any{sampleIDs[i], string(t.Modality), t.Position, string(t.Eye),
+			batch = append(batch, Statement{Query: `INSERT INTO templates (sample_id, modality, position, eye, algorithm, version, quality, data)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, Args: []any{sampleIDs[i], string(t.Modality), t.Position, string(t.Eye),
 				t.Algorithm, t.Version, t.Quality, data}})
 		}
 	}
@@ -39,8 +39,8 @@ func InsertIdentity(ctx context.Context, d Dialect, tx Tx, c huella.FieldCipher,
 		if err != nil {
 			return err
 		}
-		batch = append(batch, Statement{`INSERT INTO identifications (encounter_id, decision, candidates, recapture) VALUES (?, ?, ?, ?)`,
-			[]any{encounterID, string(id.Decision), string(candidates), string(recapture)}})
+		batch = append(batch, Statement{Query: `INSERT INTO identifications (encounter_id, decision, candidates, recapture) VALUES (?, ?, ?, ?)`,
+			Args: []any{encounterID, string(id.Decision), string(candidates), string(recapture)}})
 	}
 	if len(batch) > 0 {
 		if err := tx.ExecBatch(ctx, batch); err != nil {
@@ -377,8 +377,8 @@ func (s *Store) CreateWatchEntry(ctx context.Context, e *huella.WatchEntry) erro
 		if err != nil {
 			return s.errorf("seal biographics", err)
 		}
-		batch := []Statement{{`INSERT INTO watch_entries (id, watchlist_id, reference, biographics, created_at) VALUES (?, ?, ?, ?, ?)`,
-			[]any{id, e.WatchlistID, e.Reference, sealed, s.d.Time(now)}}}
+		batch := []Statement{{Query: `INSERT INTO watch_entries (id, watchlist_id, reference, biographics, created_at) VALUES (?, ?, ?, ?, ?)`,
+			Args: []any{id, e.WatchlistID, e.Reference, sealed, s.d.Time(now)}}}
 		for i, smp := range e.Samples {
 			sampleIDs[i] = huella.NewID("wsm_", now)
 			copy := *smp
@@ -396,9 +396,9 @@ func (s *Store) CreateWatchEntry(ctx context.Context, e *huella.WatchEntry) erro
 					return s.errorf("seal template", err)
 				}
 			}
-			batch = append(batch, Statement{`INSERT INTO watch_samples (id, entry_id, ordinal, sample, template_algorithm, template_version,
+			batch = append(batch, Statement{Query: `INSERT INTO watch_samples (id, entry_id, ordinal, sample, template_algorithm, template_version,
 				template_quality, template_data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-				[]any{sampleIDs[i], id, i, string(js), alg, version, quality, data}})
+				Args: []any{sampleIDs[i], id, i, string(js), alg, version, quality, data}})
 		}
 		if err := tx.ExecBatch(ctx, batch); err != nil {
 			return s.errorf("create watch entry", err)
@@ -703,10 +703,10 @@ func (s *Store) mergeSubjects(ctx context.Context, tx Tx, hit *huella.Hit, exami
 		return nil
 	}
 	if err := tx.ExecBatch(ctx, []Statement{
-		{`UPDATE subjects SET merged_into = ? WHERE merged_into = ?`, []any{into, from}},
-		{`UPDATE subjects SET merged_into = ? WHERE id = ?`, []any{into, from}},
-		{`INSERT INTO merges (subject_id, into_id, hit_id, merged_by, merged_at, undone_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			[]any{from, into, hit.ID, examiner, s.d.Time(now), s.d.NoTime()}},
+		{Query: `UPDATE subjects SET merged_into = ? WHERE merged_into = ?`, Args: []any{into, from}},
+		{Query: `UPDATE subjects SET merged_into = ? WHERE id = ?`, Args: []any{into, from}},
+		{Query: `INSERT INTO merges (subject_id, into_id, hit_id, merged_by, merged_at, undone_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			Args: []any{from, into, hit.ID, examiner, s.d.Time(now), s.d.NoTime()}},
 	}); err != nil {
 		return s.errorf("merge", err)
 	}

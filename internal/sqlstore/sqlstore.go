@@ -80,6 +80,9 @@ type Tx interface {
 type Statement struct {
 	Query string
 	Args  []any
+	// Scan, when set, makes the statement a query of one row, scanned
+	// into these destinations.
+	Scan []any
 }
 
 // Rows is the result of a query, read as database/sql's.
@@ -129,6 +132,14 @@ type Dialect interface {
 	In(expr string, values []string) (condition string, args []any)
 	// JSONText is the expression of the text of a JSON column's field.
 	JSONText(column, field string) string
+	// Day is the expression of the whole number of UTC days since the
+	// epoch of a time column, as encounter_counts keeps them.
+	Day(column string) string
+	// CommonNameWords is how many index entries every word of a name query
+	// must have for the name to count as common, when the search then scans
+	// the encounters in order rather than sorting every match (0: never,
+	// the planner chooses).
+	CommonNameWords() int
 	// ByteOrder is the collation clause that orders text by bytes.
 	ByteOrder() string
 	// IsUniqueViolation reports whether err is a UNIQUE or PRIMARY KEY
