@@ -31,7 +31,7 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 		return s.errorf("create encounter", err)
 	}
 	ids := newEncounterIDs(e, now)
-	capturedAt := Stored(e.CapturedAt)
+	capturedAt := stored(e.CapturedAt)
 	err = s.db.InWriteTx(ctx, func(tx Tx) error {
 		c, err := s.db.Sealing(ctx, tx)
 		if err != nil {
@@ -73,7 +73,7 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 		case err != nil:
 			return s.errorf("create encounter", err)
 		}
-		if err := InsertIdentity(ctx, s.d, tx, c, e, ids.encounter, ids.subject, ids.samples, now); err != nil {
+		if err := insertIdentity(ctx, s.d, tx, c, e, ids.encounter, ids.subject, ids.samples, now); err != nil {
 			return err
 		}
 		if k := e.Idempotency; k != nil {
@@ -92,7 +92,7 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 			return err
 		}
 		// A declared conviction forwards, in this transaction.
-		return PlanEncounterDeliveries(ctx, s.d, tx, e, ids.subject, ids.encounter, now)
+		return planEncounterDeliveries(ctx, s.d, tx, e, ids.subject, ids.encounter, now)
 	})
 	if err != nil {
 		return err
@@ -188,7 +188,7 @@ func insertRows(insert string, rows [][]any) []Statement {
 	var out []Statement
 	for len(rows) > 0 {
 		n := min(len(rows), maxRowsPerInsert)
-		row := "(" + Placeholders(len(rows[0])) + ")"
+		row := "(" + placeholders(len(rows[0])) + ")"
 		var args []any
 		for _, r := range rows[:n] {
 			args = append(args, r...)
@@ -471,10 +471,10 @@ func (s *Store) filterWhere(f huella.EncounterFilter, common bool) (string, []an
 		conds, args = append(conds, `e.subject_id = ?`), append(args, f.SubjectID)
 	}
 	if !f.From.IsZero() {
-		conds, args = append(conds, `e.captured_at >= ?`), append(args, s.d.Time(Stored(f.From)))
+		conds, args = append(conds, `e.captured_at >= ?`), append(args, s.d.Time(stored(f.From)))
 	}
 	if !f.To.IsZero() {
-		conds, args = append(conds, `e.captured_at < ?`), append(args, s.d.Time(Stored(f.To)))
+		conds, args = append(conds, `e.captured_at < ?`), append(args, s.d.Time(stored(f.To)))
 	}
 	if words := huella.NameWords(f.Name); len(words) > 0 {
 		// One name (same encounter, same name_no) must have a word
@@ -504,7 +504,7 @@ func (s *Store) filterWhere(f huella.EncounterFilter, common bool) (string, []an
 	}
 	if f.After != nil { // newest first
 		conds = append(conds, `(e.captured_at, e.id) < (?, ?)`)
-		args = append(args, s.d.Time(Stored(f.After.At)), f.After.ID)
+		args = append(args, s.d.Time(stored(f.After.At)), f.After.ID)
 	}
 	if len(conds) == 0 {
 		return "", nil
@@ -590,7 +590,7 @@ func (s *Store) fillEncounters(ctx context.Context, tx Tx, list []*huella.Encoun
 			e.Samples = append(e.Samples, smp.sample)
 		}
 	}
-	if err := FillIdentity(ctx, s.d, tx, byID, ids); err != nil {
+	if err := fillIdentity(ctx, s.d, tx, byID, ids); err != nil {
 		return err
 	}
 	if err := s.fillAbsences(ctx, tx, byID, in, args); err != nil {
@@ -610,7 +610,7 @@ func (s *Store) fillEncounters(ctx context.Context, tx Tx, list []*huella.Encoun
 			&m.SampleIndex, &sampleID); err != nil {
 			return s.errorf("smts", err)
 		}
-		m.Colors = NilIfEmpty(m.Colors)
+		m.Colors = nilIfEmpty(m.Colors)
 		if sampleID != nil {
 			m.SampleID = *sampleID
 		}

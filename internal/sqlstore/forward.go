@@ -221,7 +221,7 @@ func queryAgreements(ctx context.Context, d Dialect, q Querier, where string, ar
 			d.ScanTime(&revoked, true)); err != nil {
 			return nil, fmt.Errorf("%s: agreements: %w", d.Name(), err)
 		}
-		a.Triggers, a.Categories = fromStrings[huella.Trigger](triggers), NilIfEmpty(categories)
+		a.Triggers, a.Categories = fromStrings[huella.Trigger](triggers), nilIfEmpty(categories)
 		a.Modalities, a.Fields = fromStrings[huella.Modality](modalities), fromStrings[huella.Field](fields)
 		a.RevokedAt = optional(revoked)
 		list = append(list, &a)
@@ -293,9 +293,9 @@ func planDeliveries(ctx context.Context, d Dialect, tx Tx, ev *huella.TriggerEve
 	return planned, nil
 }
 
-// PlanEncounterDeliveries plans, inside CreateEncounter's transaction, the
+// planEncounterDeliveries plans, inside CreateEncounter's transaction, the
 // deliveries of an encounter that declares a conviction.
-func PlanEncounterDeliveries(ctx context.Context, d Dialect, tx Tx, e *huella.Encounter, subjectID, encounterID string, now time.Time) error {
+func planEncounterDeliveries(ctx context.Context, d Dialect, tx Tx, e *huella.Encounter, subjectID, encounterID string, now time.Time) error {
 	ev := e.ConvictionTrigger(subjectID, encounterID)
 	if ev == nil {
 		return nil
@@ -314,7 +314,7 @@ func (s *Store) ConfirmForForwarding(ctx context.Context, c *huella.Confirmation
 	var planned []*huella.Delivery
 	err := s.db.InWriteTx(ctx, func(tx Tx) error {
 		var err error
-		planned, err = ConfirmInTx(ctx, s.d, tx, c, now)
+		planned, err = confirmInTx(ctx, s.d, tx, c, now)
 		return err
 	})
 	if err != nil {
@@ -323,10 +323,10 @@ func (s *Store) ConfirmForForwarding(ctx context.Context, c *huella.Confirmation
 	return planned, nil
 }
 
-// ConfirmInTx records a confirmation and plans its deliveries in tx; it
+// confirmInTx records a confirmation and plans its deliveries in tx; it
 // sets the confirmation's ID, Examiner and CreatedAt. DecideHit calls it in
 // the transaction of the examiner's decision.
-func ConfirmInTx(ctx context.Context, d Dialect, tx Tx, c *huella.Confirmation, now time.Time) ([]*huella.Delivery, error) {
+func confirmInTx(ctx context.Context, d Dialect, tx Tx, c *huella.Confirmation, now time.Time) ([]*huella.Delivery, error) {
 	id := huella.NewID("cnf_", now)
 	examiner := huella.ActorID(ctx)
 	var site string
@@ -382,7 +382,7 @@ func (s *Store) FindDelivery(ctx context.Context, id string) (*huella.Delivery, 
 
 // ListDeliveries returns the deliveries matching the filter, newest first.
 func (s *Store) ListDeliveries(ctx context.Context, f huella.DeliveryFilter) ([]*huella.Delivery, error) {
-	limit, err := DeliveryLimit(f.Limit, f.Offset)
+	limit, err := pageLimit(f.Limit, f.Offset)
 	if err != nil {
 		return nil, err
 	}
@@ -398,7 +398,7 @@ func (s *Store) ListDeliveries(ctx context.Context, f huella.DeliveryFilter) ([]
 		where, args = append(where, "subject_id = ?"), append(args, f.SubjectID)
 	}
 	if f.After != nil { // newest first
-		where, args = append(where, "(created_at, id) < (?, ?)"), append(args, s.d.Time(Stored(f.After.At)), f.After.ID)
+		where, args = append(where, "(created_at, id) < (?, ?)"), append(args, s.d.Time(stored(f.After.At)), f.After.ID)
 	}
 	clause := ""
 	if len(where) > 0 {
@@ -408,9 +408,9 @@ func (s *Store) ListDeliveries(ctx context.Context, f huella.DeliveryFilter) ([]
 	return s.queryDeliveries(ctx, s.db.Read(), clause+` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, args...)
 }
 
-// DeliveryLimit returns the page size for limit (0: the default; at most
+// pageLimit returns the page size for limit (0: the default; at most
 // the maximum), or EINVALID for a negative limit or offset.
-func DeliveryLimit(limit, offset int) (int, error) {
+func pageLimit(limit, offset int) (int, error) {
 	switch {
 	case limit < 0 || offset < 0:
 		return 0, huella.Errorf(huella.EINVALID, "limit and offset must not be negative")
@@ -424,7 +424,7 @@ func DeliveryLimit(limit, offset int) (int, error) {
 
 // PendingDeliveries returns up to limit pending deliveries, oldest first.
 func (s *Store) PendingDeliveries(ctx context.Context, limit int) ([]*huella.Delivery, error) {
-	limit, err := DeliveryLimit(limit, 0)
+	limit, err := pageLimit(limit, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -464,7 +464,7 @@ func (s *Store) MarkPublished(ctx context.Context, ids []string) error {
 	now := s.d.Time(s.now())
 	args := append([]any{now, now}, Anys(ids)...)
 	if _, err := s.db.Write().Exec(ctx, `UPDATE deliveries SET state = 'published', published_at = ?, updated_at = ?
-		WHERE state = 'pending' AND id IN (`+Placeholders(len(ids))+`)`, args...); err != nil {
+		WHERE state = 'pending' AND id IN (`+placeholders(len(ids))+`)`, args...); err != nil {
 		return s.errorf("mark published", err)
 	}
 	return nil
@@ -477,7 +477,7 @@ func (s *Store) RequeueStale(ctx context.Context, before time.Time) (int, error)
 	var n int
 	err := s.db.InWriteTx(ctx, func(tx Tx) error {
 		stale, err := s.queryDeliveries(ctx, tx, `WHERE state = 'published' AND updated_at < ? ORDER BY updated_at LIMIT 1000`+
-			s.d.Lock("UPDATE SKIP LOCKED"), s.d.Time(Stored(before)))
+			s.d.Lock("UPDATE SKIP LOCKED"), s.d.Time(stored(before)))
 		if err != nil {
 			return err
 		}
@@ -505,7 +505,7 @@ func (s *Store) RecordAttempt(ctx context.Context, a *huella.DeliveryAttempt, st
 	if a.At.IsZero() {
 		a.At = now
 	}
-	a.At = Stored(a.At)
+	a.At = stored(a.At)
 	var out *huella.Delivery
 	err := s.db.InWriteTx(ctx, func(tx Tx) error {
 		list, err := s.queryDeliveries(ctx, tx, `WHERE id = ?`+s.d.Lock("UPDATE"), a.DeliveryID)
@@ -601,8 +601,8 @@ func queryStrings(ctx context.Context, q Querier, query string, args ...any) ([]
 	return list, rows.Err()
 }
 
-// Placeholders returns "?, ?, ?" for n values.
-func Placeholders(n int) string {
+// placeholders returns "?, ?, ?" for n values.
+func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 

@@ -14,9 +14,9 @@ import (
 
 var _ huella.IdentityStore = (*Store)(nil)
 
-// InsertIdentity stores, in CreateEncounter's transaction, the templates of
+// insertIdentity stores, in CreateEncounter's transaction, the templates of
 // the samples (sampleIDs, in order), the identification and its hits.
-func InsertIdentity(ctx context.Context, d Dialect, tx Tx, c huella.FieldCipher, e *huella.Encounter,
+func insertIdentity(ctx context.Context, d Dialect, tx Tx, c huella.FieldCipher, e *huella.Encounter,
 	encounterID, subjectID string, sampleIDs []string, now time.Time) error {
 	var batch []Statement
 	for i, smp := range e.Samples {
@@ -117,9 +117,9 @@ func insertHits(ctx context.Context, d Dialect, tx Tx, hits []*huella.Hit, now t
 	return nil
 }
 
-// FillIdentity reads the identifications and hits of the encounters in
+// fillIdentity reads the identifications and hits of the encounters in
 // byID, whose IDs are ids.
-func FillIdentity(ctx context.Context, d Dialect, tx Tx, byID map[string]*huella.Encounter, ids []string) error {
+func fillIdentity(ctx context.Context, d Dialect, tx Tx, byID map[string]*huella.Encounter, ids []string) error {
 	in, args := d.In("encounter_id", ids)
 	rows, err := tx.Query(ctx, `SELECT encounter_id, decision, candidates, recapture FROM identifications WHERE `+in, args...)
 	if err != nil {
@@ -139,7 +139,7 @@ func FillIdentity(ctx context.Context, d Dialect, tx Tx, byID map[string]*huella
 		if err := json.Unmarshal(recapture, &id.Recapture); err != nil {
 			return fmt.Errorf("%s: identification of %s: %w", d.Name(), encounter, err)
 		}
-		id.Candidates, id.Recapture = NilIfEmpty(id.Candidates), NilIfEmpty(id.Recapture)
+		id.Candidates, id.Recapture = nilIfEmpty(id.Candidates), nilIfEmpty(id.Recapture)
 		byID[encounter].Identification = id
 	}
 	if err := rows.Err(); err != nil {
@@ -291,12 +291,12 @@ func (s *Store) CreateWatchlist(ctx context.Context, w *huella.Watchlist) error 
 	id := huella.NewID("wl_", now)
 	until, storedUntil := s.d.NoTime(), time.Time{}
 	if !w.ValidUntil.IsZero() {
-		storedUntil = Stored(w.ValidUntil)
+		storedUntil = stored(w.ValidUntil)
 		until = s.d.Time(storedUntil)
 	}
 	err := s.db.InWriteTx(ctx, func(tx Tx) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO watchlists (id, name, owner, category, valid_from, valid_until, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, id, w.Name, w.Owner, string(w.Category), s.d.Time(Stored(w.ValidFrom)), until, s.d.Time(now)); err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, id, w.Name, w.Owner, string(w.Category), s.d.Time(stored(w.ValidFrom)), until, s.d.Time(now)); err != nil {
 			return s.errorf("create watchlist", err)
 		}
 		event := huella.NewAuditEvent(ctx, huella.ActionWatchlistCreate, "watchlist/"+id, "")
@@ -307,7 +307,7 @@ func (s *Store) CreateWatchlist(ctx context.Context, w *huella.Watchlist) error 
 		return err
 	}
 	w.ID, w.CreatedAt = id, now
-	w.ValidFrom, w.ValidUntil = Stored(w.ValidFrom), storedUntil
+	w.ValidFrom, w.ValidUntil = stored(w.ValidFrom), storedUntil
 	return nil
 }
 
@@ -480,7 +480,7 @@ func (s *Store) ListWatchEntries(ctx context.Context, watchlistID string) ([]*hu
 // PageWatchEntries returns a page of a watchlist's entries, oldest first,
 // after the key.
 func (s *Store) PageWatchEntries(ctx context.Context, watchlistID string, after *huella.PageKey, limit int) ([]*huella.WatchEntry, error) {
-	limit, err := DeliveryLimit(limit, 0)
+	limit, err := pageLimit(limit, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -493,7 +493,7 @@ func (s *Store) watchEntries(ctx context.Context, watchlistID string, after *hue
 	where, args := `watchlist_id = ?`, []any{watchlistID}
 	if after != nil {
 		where += ` AND (created_at, id) > (?, ?)`
-		args = append(args, s.d.Time(Stored(after.At)), after.ID)
+		args = append(args, s.d.Time(stored(after.At)), after.ID)
 	}
 	page := ""
 	if limit >= 0 {
@@ -606,7 +606,7 @@ func (s *Store) FindHit(ctx context.Context, id string) (*huella.Hit, error) {
 
 // ListHits returns the hits matching the filter, oldest first.
 func (s *Store) ListHits(ctx context.Context, f huella.HitFilter) ([]*huella.Hit, error) {
-	limit, err := DeliveryLimit(f.Limit, f.Offset)
+	limit, err := pageLimit(f.Limit, f.Offset)
 	if err != nil {
 		return nil, err
 	}
@@ -635,7 +635,7 @@ func (s *Store) ListHits(ctx context.Context, f huella.HitFilter) ([]*huella.Hit
 	}
 	if f.After != nil { // oldest first
 		where += ` AND (created_at, id) > (?, ?)`
-		args = append(args, s.d.Time(Stored(f.After.At)), f.After.ID)
+		args = append(args, s.d.Time(stored(f.After.At)), f.After.ID)
 	}
 	args = append(args, limit, f.Offset)
 	return queryHits(ctx, s.d, s.db.Read(), where+` ORDER BY created_at, id LIMIT ? OFFSET ?`, args...)
@@ -669,7 +669,7 @@ func (s *Store) DecideHit(ctx context.Context, id string, state huella.HitState,
 		if confirmation == nil {
 			return nil
 		}
-		if _, err := ConfirmInTx(ctx, s.d, tx, confirmation, now); err != nil {
+		if _, err := confirmInTx(ctx, s.d, tx, confirmation, now); err != nil {
 			return err
 		}
 		if hit.Kind == huella.HitDuplicate {

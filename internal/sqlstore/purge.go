@@ -182,7 +182,7 @@ func (s *Store) ExpiredSubjects(ctx context.Context, before time.Time) (*huella.
 		}
 		rows, err := tx.Query(ctx, `SELECT coalesce(sub.merged_into, sub.id) AS root, max(e.captured_at) AS last_seen,
 			max(CASE WHEN e.history_status = 'conviction' THEN 1 ELSE 0 END) FROM encounters e JOIN subjects sub ON sub.id = e.subject_id
-			GROUP BY root HAVING max(e.captured_at) < ? ORDER BY last_seen, root`, s.d.Time(Stored(before)))
+			GROUP BY root HAVING max(e.captured_at) < ? ORDER BY last_seen, root`, s.d.Time(stored(before)))
 		if err != nil {
 			return s.errorf("expired subjects", err)
 		}

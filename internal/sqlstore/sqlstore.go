@@ -163,10 +163,10 @@ func (s *Store) fields() huella.FieldCipher {
 }
 
 // now returns the store's current time at stored precision, in UTC.
-func (s *Store) now() time.Time { return Stored(s.Now()) }
+func (s *Store) now() time.Time { return stored(s.Now()) }
 
-// Stored returns t as stores keep it: UTC, microsecond precision.
-func Stored(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+// stored returns t as stores keep it: UTC, microsecond precision.
+func stored(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 // errorf wraps err with the dialect's name and what failed.
 func (s *Store) errorf(what string, err error) error {
@@ -182,9 +182,9 @@ func NonNil[T any](s []T) []T {
 	return s
 }
 
-// NilIfEmpty returns nil for an empty slice, as the domain types leave
+// nilIfEmpty returns nil for an empty slice, as the domain types leave
 // absent groups.
-func NilIfEmpty[T any](s []T) []T {
+func nilIfEmpty[T any](s []T) []T {
 	if len(s) == 0 {
 		return nil
 	}

@@ -94,7 +94,7 @@ func prepareUser(u *huella.User, now time.Time) error {
 	if u.TokenIssuedAt.IsZero() {
 		u.IssueToken(u.TokenHash, now, huella.DefaultTokenLifetime)
 	}
-	u.TokenIssuedAt, u.TokenExpiresAt = Stored(u.TokenIssuedAt), Stored(u.TokenExpiresAt)
+	u.TokenIssuedAt, u.TokenExpiresAt = stored(u.TokenIssuedAt), stored(u.TokenExpiresAt)
 	return u.Validate()
 }
 
@@ -102,7 +102,7 @@ func prepareUser(u *huella.User, now time.Time) error {
 func (s *Store) insertUser(ctx context.Context, tx Tx, u *huella.User, now time.Time) (string, error) {
 	id := huella.NewID("usr_", now)
 	for _, code := range u.Sites {
-		if err := SiteExists(ctx, s.d, tx, code); err != nil {
+		if err := siteExists(ctx, s.d, tx, code); err != nil {
 			return "", err
 		}
 	}
@@ -152,7 +152,7 @@ func (s *Store) SignOnUser(ctx context.Context, u *huella.User) (*huella.User, e
 			}
 			if changed {
 				for _, code := range out.Sites {
-					if err := SiteExists(ctx, s.d, tx, code); err != nil {
+					if err := siteExists(ctx, s.d, tx, code); err != nil {
 						return err
 					}
 				}
@@ -174,8 +174,8 @@ func (s *Store) SignOnUser(ctx context.Context, u *huella.User) (*huella.User, e
 	return out, nil
 }
 
-// SiteExists returns EINVALID unless the site is stored.
-func SiteExists(ctx context.Context, d Dialect, q Querier, code string) error {
+// siteExists returns EINVALID unless the site is stored.
+func siteExists(ctx context.Context, d Dialect, q Querier, code string) error {
 	var one int
 	err := q.QueryRow(ctx, `SELECT 1 FROM sites WHERE code = ?`, code).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -231,7 +231,7 @@ func (s *Store) SetUserDisabled(ctx context.Context, id string, disabled bool) (
 
 // RotateToken gives the user a new token hash, valid until expiresAt.
 func (s *Store) RotateToken(ctx context.Context, id string, hash []byte, expiresAt time.Time) (*huella.User, error) {
-	now, expiresAt := s.now(), Stored(expiresAt)
+	now, expiresAt := s.now(), stored(expiresAt)
 	if len(hash) != sha256.Size || !expiresAt.After(now) {
 		return nil, huella.Errorf(huella.EINVALID, "a rotated token needs a hash and an expiry ahead")
 	}
@@ -291,7 +291,7 @@ func (s *Store) queryUsers(ctx context.Context, q Querier, where string, args ..
 			s.d.ScanTime(&u.TokenUsedAt, true), &u.Identity); err != nil {
 			return nil, s.errorf("users", err)
 		}
-		u.Sites = NilIfEmpty(u.Sites)
+		u.Sites = nilIfEmpty(u.Sites)
 		users = append(users, &u)
 	}
 	if err := rows.Err(); err != nil {
