@@ -1,8 +1,10 @@
-// Package sqlstore is the SQL both stores share: the queries of sites,
-// users and the audit chain, written once over a small dialect seam. The
-// packages sqlite and postgres open the database, migrate it, tune its
-// connections, and implement DB and Dialect; what is truly one dialect's
-// stays with them.
+// Package sqlstore is the SQL both stores share, written once: sites and
+// users, the audit chain, encounters and their search index,
+// identifications, hits, watchlists and merges, partners, agreements and
+// deliveries, purge and retention. The packages sqlite and postgres open
+// the database, migrate it, tune its connections and rotate keys, and
+// implement DB (how a query runs) and Dialect (how their SQL differs);
+// both embed Store, so its methods are theirs.
 //
 // Queries here write their placeholders as ?: a PostgreSQL DB rewrites them
 // to $1, $2, … before running them.
@@ -99,8 +101,10 @@ type Row interface {
 }
 
 // Dialect is how one database spells what the SQL standard leaves open: how
-// it stores times and lists, how it locks a row, how it orders text and how
-// it reports a duplicate key.
+// it stores times and lists, how it locks a row, matches a list of IDs or
+// reads a JSON field, how it orders text and reports a duplicate key, and
+// how an append to the audit chain finds its head. Each method is one
+// expression or value; the queries around them are shared.
 type Dialect interface {
 	// Name prefixes the errors ("sqlite", "postgres").
 	Name() string
