@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/huella-abis/huella"
@@ -86,12 +88,36 @@ func (c conn) ExecBatch(ctx context.Context, batch []sqlstore.Statement) error {
 	return results.Close()
 }
 
+// rebound caches rebind's answers: the shared queries are a few hundred
+// strings, built the same way each time.
+var (
+	rebound     sync.Map // query → numbered query
+	reboundSize atomic.Int64
+)
+
+// maxRebound bounds the cache, should queries ever be built from data.
+const maxRebound = 4096
+
 // rebind numbers the ? placeholders of query as $1, $2, … (the shared
 // queries hold no ? in a literal or a name).
 func rebind(query string) string {
 	if !strings.Contains(query, "?") {
 		return query
 	}
+	if q, ok := rebound.Load(query); ok {
+		return q.(string)
+	}
+	q := number(query)
+	if reboundSize.Load() < maxRebound {
+		if _, loaded := rebound.LoadOrStore(query, q); !loaded {
+			reboundSize.Add(1)
+		}
+	}
+	return q
+}
+
+// number is rebind without the cache.
+func number(query string) string {
 	var b strings.Builder
 	b.Grow(len(query) + 16)
 	n := 0
