@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/internal/sqlstore"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -36,22 +37,12 @@ const defaultMaxConns = 10
 
 // Store is a huella.Database in a PostgreSQL database.
 type Store struct {
-	// Now returns the current time; it stamps CreatedAt and audit events
-	// and is the "now" capture times are validated against. Tests replace
-	// it; Open sets it to time.Now.
-	Now func() time.Time
-	// Keys seals the personal fields (biographics, criminal history
-	// offences, templates) and makes the search tokens. The application
-	// sets it right after Open, before any other call (the keys live in
-	// the store: keyring.Open needs it open); without it, fields are
-	// stored as they are, which only tests of other packages do.
-	Keys huella.FieldCipher
+	// Store is the SQL both stores share; its Now and Keys are this
+	// store's.
+	sqlstore.Store
 
 	pool *pgxpool.Pool
 }
-
-// SealWith makes the store seal with c (huella.Database).
-func (s *Store) SealWith(c huella.FieldCipher) { s.Keys = c }
 
 var _ huella.Database = (*Store)(nil)
 
@@ -78,7 +69,8 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	s := &Store{Now: time.Now, pool: pool}
+	s := &Store{pool: pool}
+	s.Store = sqlstore.New(db{s}, dialect{})
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open: %w", err)

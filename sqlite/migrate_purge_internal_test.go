@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"path/filepath"
 	"testing"
-	"time"
 )
 
 // TestMigratePurge checks migration 9 on a database holding deliveries
@@ -21,7 +20,8 @@ func TestMigratePurge(t *testing.T) {
 	}
 	defer write.Close()
 	write.SetMaxOpenConns(1)
-	s := &Store{Now: time.Now, path: path, write: write}
+	s := newStore(path)
+	s.write = write
 	if err := s.migrateTo(ctx, 8); err != nil {
 		t.Fatalf("migrate to 8: %v", err)
 	}

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/internal/sqlstore"
 	sqlitedriver "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -36,24 +37,14 @@ const busyTimeout = 10 * time.Second
 
 // Store is a huella.Database in one SQLite file.
 type Store struct {
-	// Now returns the current time; it stamps CreatedAt and audit events
-	// and is the "now" capture times are validated against. Tests replace
-	// it; Open sets it to time.Now.
-	Now func() time.Time
-	// Keys seals the personal fields (biographics, criminal history
-	// offences, templates) and makes the search tokens. The application
-	// sets it right after Open, before any other call (the keys live in
-	// the store: keyring.Open needs it open); without it, fields are
-	// stored as they are, which only tests of other packages do.
-	Keys huella.FieldCipher
+	// Store is the SQL both stores share; its Now and Keys are this
+	// store's.
+	sqlstore.Store
 
 	path  string
 	write *sql.DB // exactly one connection: SQLite has one writer at a time
 	read  *sql.DB // read-only connections
 }
-
-// SealWith makes the store seal with c (huella.Database).
-func (s *Store) SealWith(c huella.FieldCipher) { s.Keys = c }
 
 var _ huella.Database = (*Store)(nil)
 
@@ -76,7 +67,7 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
 	}
 	common := fmt.Sprintf("_pragma=busy_timeout(%d)&_pragma=foreign_keys(1)", busyTimeout.Milliseconds())
-	s := &Store{Now: time.Now, path: path}
+	s := newStore(path)
 	// The writer sets WAL (persistent in the file) before any reader opens.
 	// secure_delete zeroes what a write frees, so that a field re-sealed
 	// (or once stored in the clear) leaves no copy in free pages.
@@ -101,6 +92,13 @@ func Open(path string) (*Store, error) {
 	s.read.SetMaxOpenConns(readers)
 	s.read.SetMaxIdleConns(readers)
 	return s, nil
+}
+
+// newStore returns a store of the file at path, not open yet.
+func newStore(path string) *Store {
+	s := &Store{path: path}
+	s.Store = sqlstore.New(db{s}, dialect{})
+	return s
 }
 
 // Path returns the database file's path.

@@ -1,10 +1,9 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -18,15 +17,15 @@ func (s *Store) CreateSite(ctx context.Context, site *huella.Site) error {
 		return err
 	}
 	now := s.now()
-	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO sites (code, name, country, time_zone, created_at) VALUES (?, ?, ?, ?, ?)`,
-			site.Code, site.Name, site.Country, site.TimeZone, micros(now))
-		if isUniqueViolation(err) {
+	err := s.db.InWriteTx(ctx, func(tx Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO sites (code, name, country, time_zone, created_at) VALUES (?, ?, ?, ?, ?)`,
+			site.Code, site.Name, site.Country, site.TimeZone, s.d.Time(now))
+		if s.d.IsUniqueViolation(err) {
 			return huella.Errorf(huella.ECONFLICT, "site %s exists", site.Code)
 		} else if err != nil {
-			return fmt.Errorf("sqlite: create site: %w", err)
+			return s.errorf("create site", err)
 		}
-		return appendAudit(ctx, tx, huella.NewAuditEvent(ctx, huella.ActionSiteCreate, "site/"+site.Code, site.Code), now)
+		return s.appendAudit(ctx, tx, huella.NewAuditEvent(ctx, huella.ActionSiteCreate, "site/"+site.Code, site.Code), now)
 	})
 	if err == nil {
 		site.CreatedAt = now
@@ -46,29 +45,27 @@ func (s *Store) FindSite(ctx context.Context, code string) (*huella.Site, error)
 	return sites[0], nil
 }
 
-// ListSites returns every site, by code.
+// ListSites returns every site, by code (in byte order).
 func (s *Store) ListSites(ctx context.Context) ([]*huella.Site, error) {
-	return s.querySites(ctx, `ORDER BY code`)
+	return s.querySites(ctx, `ORDER BY code`+s.d.ByteOrder())
 }
 
 func (s *Store) querySites(ctx context.Context, where string, args ...any) ([]*huella.Site, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT code, name, country, time_zone, created_at FROM sites `+where, args...)
+	rows, err := s.db.Read().Query(ctx, `SELECT code, name, country, time_zone, created_at FROM sites `+where, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: sites: %w", err)
+		return nil, s.errorf("sites", err)
 	}
 	defer rows.Close()
 	sites := []*huella.Site{}
 	for rows.Next() {
 		var site huella.Site
-		var created int64
-		if err := rows.Scan(&site.Code, &site.Name, &site.Country, &site.TimeZone, &created); err != nil {
-			return nil, fmt.Errorf("sqlite: sites: %w", err)
+		if err := rows.Scan(&site.Code, &site.Name, &site.Country, &site.TimeZone, s.d.ScanTime(&site.CreatedAt, false)); err != nil {
+			return nil, s.errorf("sites", err)
 		}
-		site.CreatedAt = fromMicros(created)
 		sites = append(sites, &site)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: sites: %w", err)
+		return nil, s.errorf("sites", err)
 	}
 	return sites, nil
 }
@@ -81,9 +78,9 @@ func (s *Store) CreateUser(ctx context.Context, u *huella.User) error {
 		return err
 	}
 	var id string
-	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
+	err := s.db.InWriteTx(ctx, func(tx Tx) error {
 		var err error
-		id, err = insertUser(ctx, tx, u, now)
+		id, err = s.insertUser(ctx, tx, u, now)
 		return err
 	})
 	if err == nil {
@@ -102,27 +99,23 @@ func prepareUser(u *huella.User, now time.Time) error {
 }
 
 // insertUser stores the prepared user with its audit event and returns its ID.
-func insertUser(ctx context.Context, tx *sql.Tx, u *huella.User, now time.Time) (string, error) {
+func (s *Store) insertUser(ctx context.Context, tx Tx, u *huella.User, now time.Time) (string, error) {
 	id := huella.NewID("usr_", now)
-	sites, err := json.Marshal(nonNil(u.Sites))
-	if err != nil {
-		return "", fmt.Errorf("sqlite: create user: %w", err)
-	}
 	for _, code := range u.Sites {
-		if err := siteExists(ctx, tx, code); err != nil {
+		if err := siteExists(ctx, s.d, tx, code); err != nil {
 			return "", err
 		}
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO users (id, name, role, sites, partner, token_hash, disabled, created_at,
-		token_issued_at, token_expires_at, token_used_at, identity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
-		id, u.Name, string(u.Role), string(sites), u.Partner, u.TokenHash, u.Disabled, micros(now),
-		micros(u.TokenIssuedAt), micros(u.TokenExpiresAt), u.Identity)
-	if isUniqueViolation(err) {
+	_, err := tx.Exec(ctx, `INSERT INTO users (id, name, role, sites, partner, token_hash, disabled, created_at,
+		token_issued_at, token_expires_at, token_used_at, identity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		id, u.Name, string(u.Role), s.d.Strings(u.Sites), u.Partner, u.TokenHash, u.Disabled, s.d.Time(now),
+		s.d.Time(u.TokenIssuedAt), s.d.Time(u.TokenExpiresAt), s.d.NoTime(), u.Identity)
+	if s.d.IsUniqueViolation(err) {
 		return "", huella.Errorf(huella.ECONFLICT, "user name or token taken")
 	} else if err != nil {
-		return "", fmt.Errorf("sqlite: create user: %w", err)
+		return "", s.errorf("create user", err)
 	}
-	return id, appendAudit(ctx, tx, huella.NewAuditEvent(ctx, huella.ActionUserCreate, "user/"+id, ""), now)
+	return id, s.appendAudit(ctx, tx, huella.NewAuditEvent(ctx, huella.ActionUserCreate, "user/"+id, ""), now)
 }
 
 // SignOnUser returns the user of the single sign-on account u.Identity,
@@ -133,8 +126,8 @@ func (s *Store) SignOnUser(ctx context.Context, u *huella.User) (*huella.User, e
 	}
 	now := s.now()
 	var out *huella.User
-	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
-		users, err := queryUsers(ctx, tx, `WHERE identity = ?`, u.Identity)
+	err := s.db.InWriteTx(ctx, func(tx Tx) error {
+		users, err := s.queryUsers(ctx, tx, `WHERE identity = ?`+s.d.Lock("UPDATE"), u.Identity)
 		if err != nil {
 			return err
 		}
@@ -144,7 +137,7 @@ func (s *Store) SignOnUser(ctx context.Context, u *huella.User) (*huella.User, e
 			if err := prepareUser(&nu, now); err != nil {
 				return err
 			}
-			if nu.ID, err = insertUser(ctx, tx, &nu, now); err != nil {
+			if nu.ID, err = s.insertUser(ctx, tx, &nu, now); err != nil {
 				return err
 			}
 			nu.CreatedAt, out = now, &nu
@@ -158,23 +151,22 @@ func (s *Store) SignOnUser(ctx context.Context, u *huella.User) (*huella.User, e
 				return err
 			}
 			if changed {
-				sites, _ := json.Marshal(nonNil(out.Sites))
 				for _, code := range out.Sites {
-					if err := siteExists(ctx, tx, code); err != nil {
+					if err := siteExists(ctx, s.d, tx, code); err != nil {
 						return err
 					}
 				}
-				if _, err := tx.ExecContext(ctx, `UPDATE users SET role = ?, sites = ? WHERE id = ?`, string(out.Role), string(sites), out.ID); err != nil {
-					return fmt.Errorf("sqlite: sign on user: %w", err)
+				if _, err := tx.Exec(ctx, `UPDATE users SET role = ?, sites = ? WHERE id = ?`, string(out.Role), s.d.Strings(out.Sites), out.ID); err != nil {
+					return s.errorf("sign on user", err)
 				}
 				e := huella.NewAuditEvent(ctx, huella.ActionUserUpdate, "user/"+out.ID, "")
 				e.Detail = out.AccessDetail()
-				if err := appendAudit(ctx, tx, e, now); err != nil {
+				if err := s.appendAudit(ctx, tx, e, now); err != nil {
 					return err
 				}
 			}
 		}
-		return appendAudit(ctx, tx, huella.NewAuditEvent(huella.NewContextWithActor(ctx, out), huella.ActionUserSignOn, "user/"+out.ID, ""), now)
+		return s.appendAudit(ctx, tx, huella.NewAuditEvent(huella.NewContextWithActor(ctx, out), huella.ActionUserSignOn, "user/"+out.ID, ""), now)
 	})
 	if err != nil {
 		return nil, err
@@ -183,13 +175,13 @@ func (s *Store) SignOnUser(ctx context.Context, u *huella.User) (*huella.User, e
 }
 
 // siteExists returns EINVALID unless the site is stored.
-func siteExists(ctx context.Context, tx *sql.Tx, code string) error {
+func siteExists(ctx context.Context, d Dialect, q Querier, code string) error {
 	var one int
-	err := tx.QueryRowContext(ctx, `SELECT 1 FROM sites WHERE code = ?`, code).Scan(&one)
+	err := q.QueryRow(ctx, `SELECT 1 FROM sites WHERE code = ?`, code).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return huella.Errorf(huella.EINVALID, "unknown site %s", code)
 	} else if err != nil {
-		return fmt.Errorf("sqlite: find site: %w", err)
+		return fmt.Errorf("%s: find site: %w", d.Name(), err)
 	}
 	return nil
 }
@@ -197,7 +189,7 @@ func siteExists(ctx context.Context, tx *sql.Tx, code string) error {
 // FindUserByTokenHash returns the enabled user whose token hashes to hash,
 // or EUNAUTHORIZED.
 func (s *Store) FindUserByTokenHash(ctx context.Context, hash []byte) (*huella.User, error) {
-	users, err := s.queryUsers(ctx, `WHERE token_hash = ? AND NOT disabled`, hash)
+	users, err := s.queryUsers(ctx, s.db.Read(), `WHERE token_hash = ? AND NOT disabled`, hash)
 	if err != nil {
 		return nil, err
 	}
@@ -207,18 +199,18 @@ func (s *Store) FindUserByTokenHash(ctx context.Context, hash []byte) (*huella.U
 	return users[0], nil
 }
 
-// ListUsers returns every user, by name.
+// ListUsers returns every user, by name (in byte order).
 func (s *Store) ListUsers(ctx context.Context) ([]*huella.User, error) {
-	return s.queryUsers(ctx, `ORDER BY name`)
+	return s.queryUsers(ctx, s.db.Read(), `ORDER BY name`+s.d.ByteOrder())
 }
 
 // FindUser returns the user with the ID, or ENOTFOUND.
 func (s *Store) FindUser(ctx context.Context, id string) (*huella.User, error) {
-	return findUser(ctx, s.read, id)
+	return s.findUser(ctx, s.db.Read(), id)
 }
 
-func findUser(ctx context.Context, q querier, id string) (*huella.User, error) {
-	users, err := queryUsers(ctx, q, `WHERE id = ?`, id)
+func (s *Store) findUser(ctx context.Context, q Querier, id string) (*huella.User, error) {
+	users, err := s.queryUsers(ctx, q, `WHERE id = ?`, id)
 	if err != nil {
 		return nil, err
 	}
@@ -244,8 +236,8 @@ func (s *Store) RotateToken(ctx context.Context, id string, hash []byte, expires
 		return nil, huella.Errorf(huella.EINVALID, "a rotated token needs a hash and an expiry ahead")
 	}
 	return s.updateUser(ctx, id, huella.ActionUserRotateToken,
-		`UPDATE users SET token_hash = ?, token_issued_at = ?, token_expires_at = ?, token_used_at = 0 WHERE id = ?`,
-		hash, micros(now), micros(expiresAt), id)
+		`UPDATE users SET token_hash = ?, token_issued_at = ?, token_expires_at = ?, token_used_at = ? WHERE id = ?`,
+		hash, s.d.Time(now), s.d.Time(expiresAt), s.d.NoTime(), id)
 }
 
 // updateUser runs one UPDATE of a user's row with its audit event, and
@@ -253,20 +245,20 @@ func (s *Store) RotateToken(ctx context.Context, id string, hash []byte, expires
 func (s *Store) updateUser(ctx context.Context, id, action, query string, args ...any) (*huella.User, error) {
 	now := s.now()
 	var u *huella.User
-	err := s.inWriteTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, query, args...)
-		if isUniqueViolation(err) {
+	err := s.db.InWriteTx(ctx, func(tx Tx) error {
+		n, err := tx.Exec(ctx, query, args...)
+		if s.d.IsUniqueViolation(err) {
 			return huella.Errorf(huella.ECONFLICT, "token taken")
 		} else if err != nil {
-			return fmt.Errorf("sqlite: %s: %w", action, err)
+			return s.errorf(action, err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if n == 0 {
 			return huella.Errorf(huella.ENOTFOUND, "user %s not found", id)
 		}
-		if u, err = findUser(ctx, tx, id); err != nil {
+		if u, err = s.findUser(ctx, tx, id); err != nil {
 			return err
 		}
-		return appendAudit(ctx, tx, huella.NewAuditEvent(ctx, action, "user/"+id, ""), now)
+		return s.appendAudit(ctx, tx, huella.NewAuditEvent(ctx, action, "user/"+id, ""), now)
 	})
 	if err != nil {
 		return nil, err
@@ -276,65 +268,34 @@ func (s *Store) updateUser(ctx context.Context, id, action, query string, args .
 
 // RecordTokenUse records that the user's token was used at the time.
 func (s *Store) RecordTokenUse(ctx context.Context, id string, at time.Time) error {
-	return s.inWriteTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET token_used_at = ? WHERE id = ? AND token_used_at < ?`,
-			micros(at), id, micros(at)); err != nil {
-			return fmt.Errorf("sqlite: record token use: %w", err)
-		}
-		return nil
-	})
+	_, err := s.db.Write().Exec(ctx, `UPDATE users SET token_used_at = ? WHERE id = ?
+		AND (token_used_at IS NULL OR token_used_at < ?)`, s.d.Time(at), id, s.d.Time(at))
+	if err != nil {
+		return s.errorf("record token use", err)
+	}
+	return nil
 }
 
-func (s *Store) queryUsers(ctx context.Context, where string, args ...any) ([]*huella.User, error) {
-	return queryUsers(ctx, s.read, where, args...)
-}
-
-func queryUsers(ctx context.Context, q querier, where string, args ...any) ([]*huella.User, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, name, role, sites, partner, token_hash, disabled, created_at,
+func (s *Store) queryUsers(ctx context.Context, q Querier, where string, args ...any) ([]*huella.User, error) {
+	rows, err := q.Query(ctx, `SELECT id, name, role, sites, partner, token_hash, disabled, created_at,
 		token_issued_at, token_expires_at, token_used_at, identity FROM users `+where, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: users: %w", err)
+		return nil, s.errorf("users", err)
 	}
 	defer rows.Close()
 	users := []*huella.User{}
 	for rows.Next() {
 		var u huella.User
-		var sites string
-		var created, issued, expires, used int64
-		if err := rows.Scan(&u.ID, &u.Name, &u.Role, &sites, &u.Partner, &u.TokenHash, &u.Disabled, &created,
-			&issued, &expires, &used, &u.Identity); err != nil {
-			return nil, fmt.Errorf("sqlite: users: %w", err)
-		}
-		if err := json.Unmarshal([]byte(sites), &u.Sites); err != nil {
-			return nil, fmt.Errorf("sqlite: user %s sites: %w", u.ID, err)
+		if err := rows.Scan(&u.ID, &u.Name, &u.Role, s.d.ScanStrings(&u.Sites), &u.Partner, &u.TokenHash, &u.Disabled,
+			s.d.ScanTime(&u.CreatedAt, false), s.d.ScanTime(&u.TokenIssuedAt, false), s.d.ScanTime(&u.TokenExpiresAt, false),
+			s.d.ScanTime(&u.TokenUsedAt, true), &u.Identity); err != nil {
+			return nil, s.errorf("users", err)
 		}
 		u.Sites = nilIfEmpty(u.Sites)
-		u.CreatedAt, u.TokenIssuedAt, u.TokenExpiresAt = fromMicros(created), fromMicros(issued), fromMicros(expires)
-		if used != 0 {
-			u.TokenUsedAt = fromMicros(used)
-		}
 		users = append(users, &u)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: users: %w", err)
+		return nil, s.errorf("users", err)
 	}
 	return users, nil
-}
-
-// nonNil returns s, or an empty slice for nil, so that JSON columns hold []
-// rather than null.
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}
-
-// nilIfEmpty returns nil for an empty slice, as the domain types leave
-// absent groups.
-func nilIfEmpty[T any](s []T) []T {
-	if len(s) == 0 {
-		return nil
-	}
-	return s
 }
