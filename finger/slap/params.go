@@ -1,0 +1,47 @@
+package slap
+
+// Tuned constants of the segmenter, in one place. Lengths are in pixels at
+// 500 ppi (scaled to the image's resolution); one set serves livescan slaps
+// and scanned ten-print cards alike.
+const (
+	// standardPPI is the resolution the lengths below are given at.
+	standardPPI = 500
+
+	// blockSize is the side of the square blocks whose grey-level spread
+	// marks friction ridge skin.
+	blockSize = 16
+	// contrastFraction is the fraction of the 95th percentile of block
+	// contrast (grey standard deviation) that marks a block as skin.
+	contrastFraction = 0.35
+	// minContrast is the absolute block contrast below which a block is
+	// background whatever the percentile says.
+	minContrast = 12
+	// openingRadius is the half-side, in blocks, of the square opening that
+	// removes strokes narrower than a fingertip (card text, handwriting,
+	// creases' speckle).
+	openingRadius = 3
+	// closingRadius is the half-side, in blocks, of the closing that joins
+	// the ridge blocks of one fingertip across pale patches.
+	closingRadius = 0
+
+	// minTipWidth is the narrowest print, in pixels, kept as a finger.
+	minTipWidth = 140
+	// minFingerArea is the smallest skin area, in square pixels, kept as a
+	// finger candidate.
+	minFingerArea = 160 * 160
+	// tipMinRatio and tipMaxRatio bound a fingertip's length along the
+	// finger, as multiples of its width: the distal crease is looked for
+	// between them, and a tip without one visible is cut at the longest.
+	tipMinRatio, tipMaxRatio = 0.8, 1.5
+	// thumbMinRatio and thumbMaxRatio are the same bounds for thumbs, whose
+	// flat print is wider than long.
+	thumbMinRatio, thumbMaxRatio = 0.5, 1.0
+	// creaseSmoothing is the half-window, in profile steps (4 px), of the
+	// smoothing of the darkness profile along the finger.
+	creaseSmoothing = 2
+	// creaseDepth is how pale, as a fraction of the tip's median darkness,
+	// a band must be to count as the crease.
+	creaseDepth = 0.6
+	// maxHandAngle bounds the hand's rotation from upright, in radians.
+	maxHandAngle = 0.6
+)

@@ -1,0 +1,551 @@
+// Package slap segments simultaneous impressions: from a four-finger slap
+// (ANSI/NIST finger positions 13 and 14) or the two thumbs (15) it finds each
+// fingertip, measures the hand's and each finger's orientation, cuts the
+// fingertip along its rotated box and names its finger position.
+//
+// The pipeline reads top to bottom in Segment: block contrast, skin mask,
+// print regions, hand orientation, fingers, fingertips, positions. It knows
+// images, not people, and imports nothing of the domain.
+package slap
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+	"sort"
+)
+
+// Slap finger positions (ANSI/NIST-ITL 2011 Table 8).
+const (
+	RightFour  = 13
+	LeftFour   = 14
+	BothThumbs = 15
+)
+
+// Errors returned by Segment.
+var (
+	// ErrNotSlap is returned for a position that is not a slap (13, 14, 15).
+	ErrNotSlap = errors.New("slap: position is not a slap")
+	// ErrBadResolution is returned for a resolution outside 250–1000 ppi.
+	ErrBadResolution = errors.New("slap: resolution out of range")
+	// ErrFingerCount is returned when fewer fingertips are found than the
+	// slap must hold; the positions of the ones found cannot be named.
+	ErrFingerCount = errors.New("slap: fingertips missing")
+)
+
+// Box is a fingertip's rotated rectangle in the slap's pixel coordinates
+// (origin top-left, y down). Angle is the finger's tilt from upright in
+// radians, positive when the tip leans right (clockwise).
+type Box struct {
+	CenterX, CenterY float64
+	Width, Height    float64
+	Angle            float64
+}
+
+// Corners returns the box's four corners, top-left, top-right,
+// bottom-right, bottom-left as seen along the finger (ANSI/NIST 14.022
+// polygon order).
+func (b Box) Corners() [4]image.Point {
+	up := [2]float64{math.Sin(b.Angle), -math.Cos(b.Angle)}
+	across := [2]float64{math.Cos(b.Angle), math.Sin(b.Angle)}
+	at := func(a, u float64) image.Point {
+		return image.Pt(int(math.Round(b.CenterX+a*across[0]+u*up[0])), int(math.Round(b.CenterY+a*across[1]+u*up[1])))
+	}
+	w, h := b.Width/2, b.Height/2
+	return [4]image.Point{at(-w, h), at(w, h), at(w, -h), at(-w, -h)}
+}
+
+// Bounds returns the axis-aligned rectangle around the box, clipped to r
+// (ANSI/NIST 14.021 segment).
+func (b Box) Bounds(r image.Rectangle) image.Rectangle {
+	c := b.Corners()
+	out := image.Rectangle{Min: c[0], Max: c[0]}
+	for _, p := range c[1:] {
+		out.Min.X, out.Min.Y = min(out.Min.X, p.X), min(out.Min.Y, p.Y)
+		out.Max.X, out.Max.Y = max(out.Max.X, p.X), max(out.Max.Y, p.Y)
+	}
+	return out.Intersect(r)
+}
+
+// Fingertip is one segmented finger: its position, its box in the slap and
+// the upright image cut along that box.
+type Fingertip struct {
+	Position int
+	Box      Box
+	Image    *image.Gray
+}
+
+// Result is the segmentation of one slap.
+type Result struct {
+	// HandAngle is the hand's tilt from upright in radians (clockwise
+	// positive), the mean of its fingers' axes.
+	HandAngle float64
+	// Fingertips are in order across the image, left to right.
+	Fingertips []Fingertip
+}
+
+// Expected returns the finger positions a slap holds, left to right as the
+// hand lies on the platen (fingers up): the right hand shows index to
+// little, the left hand little to index, and the thumbs left then right.
+func Expected(position int) ([]int, error) {
+	switch position {
+	case RightFour:
+		return []int{2, 3, 4, 5}, nil
+	case LeftFour:
+		return []int{10, 9, 8, 7}, nil
+	case BothThumbs:
+		return []int{6, 1}, nil
+	}
+	return nil, fmt.Errorf("%w: %d", ErrNotSlap, position)
+}
+
+// Trace receives each stage's image under a stable kebab-case key
+// ("contrast", "skin"). A nil Trace costs nothing.
+type Trace func(key string, img image.Image)
+
+// Options controls one segmentation.
+type Options struct {
+	// PPI is the slap's resolution; 0 means 500.
+	PPI int
+	// Trace, when set, receives each stage's image.
+	Trace Trace
+}
+
+// Segment finds the fingertips of a slap and names them for position (13,
+// 14 or 15). When fewer tips are found than the slap holds it returns the
+// ones found, unnamed (position 0), with ErrFingerCount.
+func Segment(img *image.Gray, position int, opt Options) (*Result, error) {
+	ppi := opt.PPI
+	positions, err := Expected(position)
+	if err != nil {
+		return nil, err
+	}
+	if ppi == 0 {
+		ppi = standardPPI
+	}
+	if ppi < 250 || ppi > 1000 {
+		return nil, ErrBadResolution
+	}
+	g := newGeometry(img.Bounds(), ppi)
+	contrast := blockContrast(img, g)
+	skin := skinMask(contrast, g)
+	if opt.Trace != nil {
+		opt.Trace("contrast", blockImage(g, func(i int) uint8 { return uint8(min(255, 4*contrast[i])) }))
+		opt.Trace("skin", blockImage(g, func(i int) uint8 { return map[bool]uint8{true: 255}[skin[i]] }))
+	}
+	regions := printRegions(skin, g)
+	hand := handAngle(regions)
+	fingers := fingers(regions, hand, g)
+	tips := fingertips(img, fingers, hand, position == BothThumbs, g)
+	tips = strongest(tips, len(positions))
+	res := &Result{HandAngle: hand}
+	for i, t := range tips {
+		ft := Fingertip{Box: t, Image: cut(img, t)}
+		if len(tips) == len(positions) {
+			ft.Position = positions[i]
+		}
+		res.Fingertips = append(res.Fingertips, ft)
+	}
+	if len(tips) < len(positions) {
+		return res, fmt.Errorf("%w: found %d of %d", ErrFingerCount, len(tips), len(positions))
+	}
+	return res, nil
+}
+
+// geometry is the block grid laid over one image.
+type geometry struct {
+	bounds image.Rectangle
+	block  int     // block side in pixels
+	scale  float64 // pixels per 500-ppi pixel
+	cols   int
+	rows   int
+}
+
+func newGeometry(r image.Rectangle, ppi int) geometry {
+	scale := float64(ppi) / standardPPI
+	b := max(4, int(math.Round(blockSize*scale)))
+	return geometry{bounds: r, block: b, scale: scale, cols: r.Dx() / b, rows: r.Dy() / b}
+}
+
+// center returns the pixel centre of block (c, r).
+func (g geometry) center(c, r int) (float64, float64) {
+	return float64(g.bounds.Min.X) + (float64(c)+0.5)*float64(g.block), float64(g.bounds.Min.Y) + (float64(r)+0.5)*float64(g.block)
+}
+
+// blockContrast is the grey-level standard deviation of each block.
+func blockContrast(img *image.Gray, g geometry) []float64 {
+	out := make([]float64, g.cols*g.rows)
+	n := float64(g.block * g.block)
+	for r := 0; r < g.rows; r++ {
+		for c := 0; c < g.cols; c++ {
+			var sum, sq int
+			for y := 0; y < g.block; y++ {
+				off := img.PixOffset(g.bounds.Min.X+c*g.block, g.bounds.Min.Y+r*g.block+y)
+				for _, v := range img.Pix[off : off+g.block] {
+					sum += int(v)
+					sq += int(v) * int(v)
+				}
+			}
+			mean := float64(sum) / n
+			out[r*g.cols+c] = math.Sqrt(max(0, float64(sq)/n-mean*mean))
+		}
+	}
+	return out
+}
+
+// skinMask marks the blocks of friction ridge skin: contrast above a
+// fraction of the image's high percentile, closed across pale patches and
+// opened to drop strokes narrower than a fingertip.
+func skinMask(contrast []float64, g geometry) []bool {
+	sorted := append([]float64(nil), contrast...)
+	sort.Float64s(sorted)
+	threshold := float64(minContrast)
+	if len(sorted) > 0 {
+		threshold = max(threshold, contrastFraction*sorted[len(sorted)*95/100])
+	}
+	mask := make([]bool, len(contrast))
+	for i, v := range contrast {
+		mask[i] = v >= threshold
+	}
+	mask = morph(mask, g, closingRadius, true, false)
+	mask = morph(mask, g, closingRadius, false, true)
+	mask = morph(mask, g, openingRadius, false, false)
+	return morph(mask, g, openingRadius, true, false)
+}
+
+// morph dilates (grow) or erodes a block mask by a square of half-side
+// radius, separably. Outside the grid counts as skin when outsideOn (so a
+// closing keeps prints cut by the image edge) and as background otherwise
+// (so an opening removes strokes along the edge).
+func morph(m []bool, g geometry, radius int, grow, outsideOn bool) []bool {
+	pass := func(src []bool, dx, dy int) []bool {
+		dst := make([]bool, len(src))
+		for r := 0; r < g.rows; r++ {
+			for c := 0; c < g.cols; c++ {
+				v := !grow
+				for k := -radius; k <= radius; k++ {
+					cc, rr := c+k*dx, r+k*dy
+					in := cc >= 0 && cc < g.cols && rr >= 0 && rr < g.rows && src[rr*g.cols+cc]
+					if grow && in {
+						v = true
+						break
+					}
+					outside := cc < 0 || cc >= g.cols || rr < 0 || rr >= g.rows
+					if !grow && !in && !(outside && outsideOn) {
+						v = false
+						break
+					}
+				}
+				dst[r*g.cols+c] = v
+			}
+		}
+		return dst
+	}
+	return pass(pass(m, 1, 0), 0, 1)
+}
+
+// region is one connected patch of skin: its blocks' pixel centres.
+type region struct {
+	xs, ys []float64
+}
+
+func (r *region) area() int { return len(r.xs) }
+
+// axis returns the region's principal axis as a tilt from upright (radians,
+// clockwise positive) and how elongated it is (major over minor spread).
+func (r *region) axis() (angle, elongation float64) {
+	n := float64(len(r.xs))
+	var mx, my float64
+	for i := range r.xs {
+		mx += r.xs[i]
+		my += r.ys[i]
+	}
+	mx, my = mx/n, my/n
+	var cxx, cyy, cxy float64
+	for i := range r.xs {
+		dx, dy := r.xs[i]-mx, r.ys[i]-my
+		cxx += dx * dx
+		cyy += dy * dy
+		cxy += dx * dy
+	}
+	// The major axis makes angle a with the x axis; upright is a = ±π/2.
+	a := 0.5 * math.Atan2(2*cxy, cxx-cyy)
+	tilt := a + math.Pi/2 // image y points down: a = -π/2 is upright
+	for tilt > math.Pi/2 {
+		tilt -= math.Pi
+	}
+	for tilt <= -math.Pi/2 {
+		tilt += math.Pi
+	}
+	tr, det := cxx+cyy, cxx*cyy-cxy*cxy
+	disc := math.Sqrt(max(0, tr*tr/4-det))
+	l1, l2 := tr/2+disc, tr/2-disc
+	if l2 <= 0 {
+		return tilt, math.Inf(1)
+	}
+	return tilt, math.Sqrt(l1 / l2)
+}
+
+// printRegions returns the connected skin regions large enough to hold a
+// fingertip.
+func printRegions(mask []bool, g geometry) []*region {
+	label := make([]int32, len(mask))
+	var out []*region
+	minBlocks := int(minFingerArea * g.scale * g.scale / float64(g.block*g.block))
+	stack := []int{}
+	for start, on := range mask {
+		if !on || label[start] != 0 {
+			continue
+		}
+		reg := &region{}
+		label[start] = 1
+		stack = append(stack[:0], start)
+		for len(stack) > 0 {
+			i := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			c, r := i%g.cols, i/g.cols
+			x, y := g.center(c, r)
+			reg.xs, reg.ys = append(reg.xs, x), append(reg.ys, y)
+			for _, n := range [4][2]int{{c - 1, r}, {c + 1, r}, {c, r - 1}, {c, r + 1}} {
+				if n[0] < 0 || n[0] >= g.cols || n[1] < 0 || n[1] >= g.rows {
+					continue
+				}
+				j := n[1]*g.cols + n[0]
+				if mask[j] && label[j] == 0 {
+					label[j] = 1
+					stack = append(stack, j)
+				}
+			}
+		}
+		if reg.area() >= minBlocks {
+			out = append(out, reg)
+		}
+	}
+	return out
+}
+
+// handAngle is the area-weighted mean tilt of the elongated regions (the
+// fingers), within ±maxHandAngle; 0 when no region is elongated.
+func handAngle(regions []*region) float64 {
+	var sum, weight float64
+	for _, r := range regions {
+		tilt, elongation := r.axis()
+		if elongation < 1.3 || math.Abs(tilt) > maxHandAngle {
+			continue
+		}
+		sum += tilt * float64(r.area())
+		weight += float64(r.area())
+	}
+	if weight == 0 {
+		return 0
+	}
+	return sum / weight
+}
+
+// frame projects a point onto a tilted finger frame: across (left to right)
+// and along (toward the tip).
+func frame(x, y, tilt float64) (across, along float64) {
+	s, c := math.Sincos(tilt)
+	return x*c + y*s, x*s - y*c
+}
+
+// unframe is frame's inverse.
+func unframe(across, along, tilt float64) (x, y float64) {
+	s, c := math.Sincos(tilt)
+	return across*c + along*s, across*s - along*c
+}
+
+// fingers groups the regions that lie along one finger (its phalanges)
+// across the hand's axis.
+func fingers(regions []*region, hand float64, g geometry) []*region {
+	type span struct {
+		lo, hi float64
+		reg    *region
+	}
+	spans := make([]span, 0, len(regions))
+	for _, r := range regions {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for i := range r.xs {
+			a, _ := frame(r.xs[i], r.ys[i], hand)
+			lo, hi = min(lo, a), max(hi, a)
+		}
+		spans = append(spans, span{lo, hi, r})
+	}
+	sort.Slice(spans, func(i, j int) bool { return spans[i].lo+spans[i].hi < spans[j].lo+spans[j].hi })
+	var out []*region
+	var cur *span
+	for i := range spans {
+		s := spans[i]
+		if cur != nil {
+			overlap := min(cur.hi, s.hi) - max(cur.lo, s.lo)
+			if overlap > 0.5*min(cur.hi-cur.lo, s.hi-s.lo) {
+				merged := &region{xs: append(append([]float64(nil), cur.reg.xs...), s.reg.xs...), ys: append(append([]float64(nil), cur.reg.ys...), s.reg.ys...)}
+				cur.reg, cur.lo, cur.hi = merged, min(cur.lo, s.lo), max(cur.hi, s.hi)
+				out[len(out)-1] = merged
+				continue
+			}
+		}
+		cur = &spans[i]
+		out = append(out, s.reg)
+	}
+	_ = g
+	return out
+}
+
+// fingertips returns each finger's distal box: from the finger's top down
+// to the first crease (the palest band across the finger) or, when none shows,
+// a length bounded by its width, along the finger's own axis.
+func fingertips(img *image.Gray, fingers []*region, hand float64, thumbs bool, g geometry) []Box {
+	shortest, longest := tipMinRatio, tipMaxRatio
+	if thumbs {
+		shortest, longest = thumbMinRatio, thumbMaxRatio
+	}
+	half := float64(g.block) / 2
+	var out []Box
+	for _, f := range fingers {
+		tilt := hand
+		if a, e := f.axis(); e >= 1.3 && math.Abs(a-hand) < 0.5 {
+			tilt = a
+		}
+		across := make([]float64, len(f.xs))
+		along := make([]float64, len(f.xs))
+		top := math.Inf(-1)
+		for i := range f.xs {
+			across[i], along[i] = frame(f.xs[i], f.ys[i], tilt)
+			top = max(top, along[i])
+		}
+		// Measure the width near the top.
+		width := func(depth float64) (lo, hi float64) {
+			lo, hi = math.Inf(1), math.Inf(-1)
+			for i := range across {
+				if along[i] >= top-depth {
+					lo, hi = min(lo, across[i]), max(hi, across[i])
+				}
+			}
+			return lo - half, hi + half
+		}
+		lo, hi := width(minTipWidth * g.scale * 2)
+		w := hi - lo
+		if w < minTipWidth*g.scale {
+			continue
+		}
+		top += half
+		length := crease(img, lo+0.2*w, hi-0.2*w, top, tilt, shortest*w, longest*w, g)
+		bottom := top
+		for i := range along {
+			if along[i] >= top-length {
+				bottom = min(bottom, along[i]-half)
+			}
+		}
+		lo, hi = width(top - bottom)
+		cx, cy := unframe((lo+hi)/2, (top+bottom)/2, tilt)
+		out = append(out, Box{CenterX: cx, CenterY: cy, Width: hi - lo, Height: top - bottom, Angle: tilt})
+	}
+	return out
+}
+
+// crease returns the fingertip's length: the depth, between shortest and
+// longest below top, of the palest band across the finger (between across
+// lo and hi), when that band is clearly paler than the tip above it; else
+// longest.
+func crease(img *image.Gray, lo, hi, top, tilt, shortest, longest float64, g geometry) float64 {
+	step := max(2, 4*g.scale)
+	n := int(longest/step) + 1
+	dark := make([]float64, n)
+	r := img.Bounds()
+	for k := range dark {
+		var sum, count float64
+		for a := lo; a <= hi; a += step {
+			x, y := unframe(a, top-float64(k)*step, tilt)
+			p := image.Pt(int(x), int(y))
+			if p.In(r) {
+				sum += 255 - float64(img.GrayAt(p.X, p.Y).Y)
+				count++
+			}
+		}
+		if count > 0 {
+			dark[k] = sum / count
+		}
+	}
+	smooth := make([]float64, n)
+	for k := range dark {
+		var s, c float64
+		for j := max(0, k-creaseSmoothing); j <= min(n-1, k+creaseSmoothing); j++ {
+			s += dark[j]
+			c++
+		}
+		smooth[k] = s / c
+	}
+	var ref []float64
+	for k := int(0.2 * shortest / step); k < int(shortest/step) && k < n; k++ {
+		ref = append(ref, smooth[k])
+	}
+	if len(ref) == 0 {
+		return longest
+	}
+	sort.Float64s(ref)
+	median := ref[len(ref)/2]
+	best, at := math.Inf(1), -1
+	for k := int(shortest / step); k < n; k++ {
+		if smooth[k] < best {
+			best, at = smooth[k], k
+		}
+	}
+	if at < 0 || best > creaseDepth*median {
+		return longest
+	}
+	return float64(at) * step
+}
+
+// strongest keeps the n largest boxes, in their order across the image.
+func strongest(boxes []Box, n int) []Box {
+	if len(boxes) > n {
+		idx := make([]int, len(boxes))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.SliceStable(idx, func(a, b int) bool {
+			return boxes[idx[a]].Width*boxes[idx[a]].Height > boxes[idx[b]].Width*boxes[idx[b]].Height
+		})
+		keep := idx[:n]
+		sort.Ints(keep)
+		kept := make([]Box, 0, n)
+		for _, i := range keep {
+			kept = append(kept, boxes[i])
+		}
+		boxes = kept
+	}
+	return boxes
+}
+
+// cut samples the box upright out of img (nearest pixel; white outside).
+func cut(img *image.Gray, b Box) *image.Gray {
+	w, h := int(math.Round(b.Width)), int(math.Round(b.Height))
+	out := image.NewGray(image.Rect(0, 0, w, h))
+	s, c := math.Sincos(b.Angle)
+	r := img.Bounds()
+	for j := 0; j < h; j++ {
+		for i := 0; i < w; i++ {
+			a, u := float64(i)+0.5-b.Width/2, b.Height/2-float64(j)-0.5
+			x := int(math.Floor(b.CenterX + a*c + u*s))
+			y := int(math.Floor(b.CenterY + a*s - u*c))
+			v := color.Gray{Y: 255}
+			if image.Pt(x, y).In(r) {
+				v = img.GrayAt(x, y)
+			}
+			out.SetGray(i, j, v)
+		}
+	}
+	return out
+}
+
+// blockImage draws one grey level per block, for traces.
+func blockImage(g geometry, level func(i int) uint8) *image.Gray {
+	out := image.NewGray(image.Rect(0, 0, g.cols, g.rows))
+	for i := range out.Pix {
+		out.Pix[i] = level(i)
+	}
+	return out
+}
