@@ -114,9 +114,26 @@ type Options struct {
 }
 
 // Segment finds the fingertips of a slap and names them for position (13,
-// 14 or 15). When fewer tips are found than the slap holds it returns the
-// ones found, unnamed (position 0), with ErrFingerCount.
+// 14 or 15; 0 guesses it from the image: two prints are the thumbs, and of
+// four the little finger's is taken as the lowest, at the hand's outer end,
+// which a hand pressed unevenly defeats: pass the position when known). When
+// fewer tips are found than the slap holds it returns the ones found,
+// unnamed (position 0), with ErrFingerCount.
 func Segment(img *image.Gray, position int, opt Options) (*Result, error) {
+	if position == 0 {
+		res, err := Segment(img, RightFour, opt)
+		switch {
+		case errors.Is(err, ErrFingerCount) && len(res.Fingertips) == 2:
+			return Segment(img, BothThumbs, opt)
+		case err != nil:
+			return res, err
+		}
+		first, last := res.Fingertips[0].Box, res.Fingertips[len(res.Fingertips)-1].Box
+		if first.CenterY-first.Height/2 > last.CenterY-last.Height/2 {
+			return Segment(img, LeftFour, opt)
+		}
+		return res, nil
+	}
 	ppi := opt.PPI
 	positions, err := Expected(position)
 	if err != nil {

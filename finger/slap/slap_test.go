@@ -256,3 +256,28 @@ func BenchmarkSegment(b *testing.B) {
 		}
 	}
 }
+
+// TestSegmentInfersPosition checks the guess of the hand. The card's right
+// slap (sample.an2 4-14-13), whose index was pressed lower than its little
+// finger, is guessed wrong: callers that know the position pass it.
+func TestSegmentInfersPosition(t *testing.T) {
+	for _, tc := range []struct {
+		file, image string
+		first       int
+	}{
+		{"fingerprint/nbis/an2k/valid1.8.an2", "14-1-13", 2},
+		{"fingerprint/nbis/an2k/valid1.8.an2", "14-2-14", 10},
+		{"fingerprint/nbis/an2k/valid1.8.an2", "14-3-15", 6},
+		{"ansinist/nist-reference/samples-nist/sample.an2", "4-11-14", 10},
+	} {
+		img, ppi := mustRecordImage(t, tc.file, tc.image)
+		res, err := slap.Segment(img, 0, slap.Options{PPI: ppi})
+		if err != nil {
+			t.Errorf("%s: %v", tc.image, err)
+			continue
+		}
+		if got := res.Fingertips[0].Position; got != tc.first {
+			t.Errorf("%s: first fingertip is %d, want %d", tc.image, got, tc.first)
+		}
+	}
+}
