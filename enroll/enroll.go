@@ -131,6 +131,12 @@ func (s *Service) Enroll(ctx context.Context, req *Request) (*huella.Encounter, 
 	if err := e.Validate(s.Now()); err != nil {
 		return nil, err
 	}
+	// Slaps: the sequence check, then their fingertips as plain prints.
+	tips, err := segmentSlaps(e, req.Images)
+	if err != nil {
+		return nil, err
+	}
+	images := addFingertips(e, req.Images, tips)
 	claimed := e.SubjectID
 	if claimed != "" {
 		if _, err := s.Store.FindSubject(ctx, claimed); err != nil {
@@ -143,7 +149,7 @@ func (s *Service) Enroll(ctx context.Context, req *Request) (*huella.Encounter, 
 	var mark uint64 // the gallery's position before the search
 	if s.Identifier != nil {
 		mark = s.Identifier.Mark()
-		if err := s.identify(ctx, e, req.Images); err != nil {
+		if err := s.identify(ctx, e, images); err != nil {
 			return nil, err
 		}
 	}
@@ -153,7 +159,7 @@ func (s *Service) Enroll(ctx context.Context, req *Request) (*huella.Encounter, 
 	blobLock.RLock() // until the record names the images (purge.go)
 	defer blobLock.RUnlock()
 	// All the images are made durable with one sync.
-	refs, err := s.Blobs.PutAll(ctx, req.Images)
+	refs, err := s.Blobs.PutAll(ctx, images)
 	if err != nil {
 		return nil, fmt.Errorf("store images: %w", err)
 	}

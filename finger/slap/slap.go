@@ -14,6 +14,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -111,6 +112,9 @@ type Options struct {
 	PPI int
 	// Trace, when set, receives each stage's image.
 	Trace Trace
+	// Missing lists the finger positions known to be absent from the slap
+	// (amputated, bandaged): the others are named in their order.
+	Missing []int
 }
 
 // Segment finds the fingertips of a slap and names them for position (13,
@@ -138,6 +142,10 @@ func Segment(img *image.Gray, position int, opt Options) (*Result, error) {
 	positions, err := Expected(position)
 	if err != nil {
 		return nil, err
+	}
+	positions = slices.DeleteFunc(positions, func(p int) bool { return slices.Contains(opt.Missing, p) })
+	if len(positions) == 0 {
+		return &Result{}, nil
 	}
 	if ppi == 0 {
 		ppi = standardPPI

@@ -6,6 +6,7 @@ import (
 	"image"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"testing"
@@ -155,6 +156,18 @@ func TestSegmentMissingFinger(t *testing.T) {
 		if tip.Position != 0 {
 			t.Errorf("fingertip named %d, want unnamed", tip.Position)
 		}
+	}
+	// Told the ring finger is missing, it names the other three.
+	res, err = slap.Segment(img, slap.LeftFour, slap.Options{PPI: ppi, Missing: []int{9}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	for _, tip := range res.Fingertips {
+		got = append(got, tip.Position)
+	}
+	if want := []int{10, 8, 7}; !slices.Equal(got, want) {
+		t.Errorf("positions %v, want %v", got, want)
 	}
 }
 
