@@ -16,13 +16,10 @@ const (
 	// minContrast is the absolute block contrast below which a block is
 	// background whatever the percentile says.
 	minContrast = 12
-	// openingRadius is the half-side, in blocks, of the square opening that
+	// openingWidth is the side, in pixels, of the square opening that
 	// removes strokes narrower than a fingertip (card text, handwriting,
-	// creases' speckle).
-	openingRadius = 3
-	// closingRadius is the half-side, in blocks, of the closing that joins
-	// the ridge blocks of one fingertip across pale patches.
-	closingRadius = 0
+	// speckle between the prints).
+	openingWidth = 96
 
 	// minTipWidth is the narrowest print, in pixels, kept as a finger.
 	minTipWidth = 140
@@ -33,12 +30,15 @@ const (
 	// finger, as multiples of its width: the distal crease is looked for
 	// between them, and a tip without one visible is cut at the longest.
 	tipMinRatio, tipMaxRatio = 0.8, 1.5
-	// thumbMinRatio and thumbMaxRatio are the same bounds for thumbs, whose
-	// flat print is wider than long.
-	thumbMinRatio, thumbMaxRatio = 0.5, 1.0
+	// thumbMinRatio and thumbMaxRatio are the same bounds for thumbs: a
+	// livescan's flat thumb is wider than long, a card's as long as a finger.
+	thumbMinRatio, thumbMaxRatio = 0.5, 1.5
 	// creaseSmoothing is the half-window, in profile steps (4 px), of the
 	// smoothing of the darkness profile along the finger.
 	creaseSmoothing = 2
+	// creaseBand is the fraction of the width left out on each side of the
+	// darkness profile (the rounded sides of the print).
+	creaseBand = 0.2
 	// creaseDepth is how pale, as a fraction of the tip's median darkness,
 	// a band must be to count as the crease.
 	creaseDepth = 0.6

@@ -234,10 +234,9 @@ func skinMask(contrast []float64, g geometry) []bool {
 	for i, v := range contrast {
 		mask[i] = v >= threshold
 	}
-	mask = morph(mask, g, closingRadius, true, false)
-	mask = morph(mask, g, closingRadius, false, true)
-	mask = morph(mask, g, openingRadius, false, false)
-	return morph(mask, g, openingRadius, true, false)
+	opening := int(math.Round(openingWidth * g.scale / float64(2*g.block)))
+	mask = morph(mask, g, opening, false, false)
+	return morph(mask, g, opening, true, false)
 }
 
 // morph dilates (grow) or erodes a block mask by a square of half-side
@@ -419,6 +418,14 @@ func fingers(regions []*region, hand float64, g geometry) []*region {
 	return out
 }
 
+// tipShape is one finger's blocks in its own tilted frame.
+type tipShape struct {
+	tilt, top     float64
+	across, along []float64
+	lo, hi        float64 // across extent near the top
+	cut           bool    // by the image's left or right side
+}
+
 // fingertips returns each finger's distal box: from the finger's top down
 // to the first crease (the palest band across the finger) or, when none shows,
 // a length bounded by its width, along the finger's own axis.
@@ -428,59 +435,87 @@ func fingertips(img *image.Gray, fingers []*region, hand float64, thumbs bool, g
 		shortest, longest = thumbMinRatio, thumbMaxRatio
 	}
 	half := float64(g.block) / 2
-	var out []Box
+	var tips []*tipShape
+	var whole []float64 // widths of the tips not cut by a side
 	for _, f := range fingers {
-		tilt := hand
+		t := &tipShape{tilt: hand, top: math.Inf(-1)}
 		if a, e := f.axis(); e >= 1.3 && math.Abs(a-hand) < 0.5 {
-			tilt = a
+			t.tilt = a
 		}
-		across := make([]float64, len(f.xs))
-		along := make([]float64, len(f.xs))
-		top := math.Inf(-1)
+		t.across = make([]float64, len(f.xs))
+		t.along = make([]float64, len(f.xs))
+		// Within two blocks of a side: the opening rounds prints off there.
+		left, right := float64(g.bounds.Min.X)+5*half, float64(g.bounds.Min.X+g.cols*g.block)-5*half
 		for i := range f.xs {
-			across[i], along[i] = frame(f.xs[i], f.ys[i], tilt)
-			top = max(top, along[i])
+			t.across[i], t.along[i] = frame(f.xs[i], f.ys[i], t.tilt)
+			t.top = max(t.top, t.along[i])
+			t.cut = t.cut || f.xs[i] <= left || f.xs[i] >= right
 		}
-		// Measure the width near the top.
-		width := func(depth float64) (lo, hi float64) {
-			lo, hi = math.Inf(1), math.Inf(-1)
-			for i := range across {
-				if along[i] >= top-depth {
-					lo, hi = min(lo, across[i]), max(hi, across[i])
-				}
-			}
-			return lo - half, hi + half
-		}
-		lo, hi := width(minTipWidth * g.scale * 2)
-		w := hi - lo
-		if w < minTipWidth*g.scale {
+		t.lo, t.hi = t.width(minTipWidth*g.scale*2, half)
+		if t.hi-t.lo < minTipWidth*g.scale {
 			continue
 		}
-		top += half
-		length := crease(img, lo+0.2*w, hi-0.2*w, top, tilt, shortest*w, longest*w, g)
+		if !t.cut {
+			whole = append(whole, t.hi-t.lo)
+		}
+		tips = append(tips, t)
+	}
+	// A print cut by the image's side is as wide as the others (the median
+	// of the whole ones, or the widest when every one is cut).
+	sort.Float64s(whole)
+	reference := 0.0
+	if len(whole) > 0 {
+		reference = whole[len(whole)/2]
+	}
+	for _, t := range tips {
+		if len(whole) == 0 {
+			reference = max(reference, t.hi-t.lo)
+		}
+	}
+	var out []Box
+	for _, t := range tips {
+		w := t.hi - t.lo
+		if t.cut {
+			w = max(w, reference)
+		}
+		top := t.top + half
+		band := creaseBand * (t.hi - t.lo)
+		length := crease(img, t.lo+band, t.hi-band, top, t.tilt, shortest*w, longest*w, g)
 		bottom := top
-		for i := range along {
-			if along[i] >= top-length {
-				bottom = min(bottom, along[i]-half)
+		for i := range t.along {
+			if t.along[i] >= top-length {
+				bottom = min(bottom, t.along[i]-half)
 			}
 		}
-		lo, hi = width(top - bottom)
-		cx, cy := unframe((lo+hi)/2, (top+bottom)/2, tilt)
-		out = append(out, Box{CenterX: cx, CenterY: cy, Width: hi - lo, Height: top - bottom, Angle: tilt})
+		lo, hi := t.width(top-bottom, half)
+		cx, cy := unframe((lo+hi)/2, (top+bottom)/2, t.tilt)
+		out = append(out, Box{CenterX: cx, CenterY: cy, Width: hi - lo, Height: top - bottom, Angle: t.tilt})
 	}
 	return out
 }
 
-// crease returns the fingertip's length: the depth, between shortest and
-// longest below top, of the palest band across the finger (between across
-// lo and hi), when that band is clearly paler than the tip above it; else
-// longest.
+// width returns the across extent of the tip's blocks down to depth below
+// its top, widened by half a block each side.
+func (t *tipShape) width(depth, half float64) (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for i := range t.across {
+		if t.along[i] >= t.top-depth {
+			lo, hi = min(lo, t.across[i]), max(hi, t.across[i])
+		}
+	}
+	return lo - half, hi + half
+}
+
+// crease returns the fingertip's length below top: the depth, between
+// shortest and longest, of the palest band across the finger (between
+// across lo and hi), when that band is clearly paler than the tip above it
+// (the distal crease); else longest.
 func crease(img *image.Gray, lo, hi, top, tilt, shortest, longest float64, g geometry) float64 {
 	step := max(2, 4*g.scale)
 	n := int(longest/step) + 1
-	dark := make([]float64, n)
+	dark := make([]float64, 0, n)
 	r := img.Bounds()
-	for k := range dark {
+	for k := 0; k < n; k++ {
 		var sum, count float64
 		for a := lo; a <= hi; a += step {
 			x, y := unframe(a, top-float64(k)*step, tilt)
@@ -490,10 +525,12 @@ func crease(img *image.Gray, lo, hi, top, tilt, shortest, longest float64, g geo
 				count++
 			}
 		}
-		if count > 0 {
-			dark[k] = sum / count
+		if count == 0 {
+			break // past the image's edge: no crease to see
 		}
+		dark = append(dark, sum/count)
 	}
+	n = len(dark)
 	smooth := make([]float64, n)
 	for k := range dark {
 		var s, c float64
@@ -503,22 +540,22 @@ func crease(img *image.Gray, lo, hi, top, tilt, shortest, longest float64, g geo
 		}
 		smooth[k] = s / c
 	}
+	// The tip's darkness, a little below the top to the shortest length.
 	var ref []float64
-	for k := int(0.2 * shortest / step); k < int(shortest/step) && k < n; k++ {
+	for k := int(0.2 * shortest / step); k < min(n, int(shortest/step)); k++ {
 		ref = append(ref, smooth[k])
 	}
 	if len(ref) == 0 {
 		return longest
 	}
 	sort.Float64s(ref)
-	median := ref[len(ref)/2]
 	best, at := math.Inf(1), -1
 	for k := int(shortest / step); k < n; k++ {
 		if smooth[k] < best {
 			best, at = smooth[k], k
 		}
 	}
-	if at < 0 || best > creaseDepth*median {
+	if at < 0 || best > creaseDepth*ref[len(ref)/2] {
 		return longest
 	}
 	return float64(at) * step

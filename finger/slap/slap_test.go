@@ -113,7 +113,13 @@ func TestSegmentLabelled(t *testing.T) {
 			found = true
 			d := math.Hypot(tip.Box.CenterX-l.x, tip.Box.CenterY-l.y)
 			errs[l.capture] = append(errs[l.capture], d)
-			if d > maxCentreError {
+			switch {
+			case d > maxCentreError && l.capture == "livescan":
+				t.Errorf("%s %s finger %d: centre (%.0f, %.0f) is %.0f px from the label, want ≤ %d", l.file, l.image, l.finger, tip.Box.CenterX, tip.Box.CenterY, d, maxCentreError)
+			case d > maxCentreError:
+				// Inked cards do not all meet the bound yet (printed
+				// text and a neighbouring box join a print; see
+				// BENCHMARKS.md): logged, not failed.
 				t.Logf("%s %s finger %d: centre (%.0f, %.0f) is %.0f px from the label (issue's bound %d)", l.file, l.image, l.finger, tip.Box.CenterX, tip.Box.CenterY, d, maxCentreError)
 			}
 		}
@@ -134,11 +140,6 @@ func TestSegmentLabelled(t *testing.T) {
 		}
 		mean := sum / float64(len(e))
 		t.Logf("%s: %d fingertips found, %d missed; centre error mean %.1f px, max %.1f px; %d/%d within %d px", capture, len(e), missed[capture], mean, e[len(e)-1], within, len(e), maxCentreError)
-		// Not every tip is within the bound yet (see BENCHMARKS.md);
-		// this guards what livescan slaps reach today.
-		if capture == "livescan" && mean > maxCentreError {
-			t.Errorf("livescan mean centre error %.1f px, want ≤ %d", mean, maxCentreError)
-		}
 	}
 }
 
