@@ -507,9 +507,9 @@ func (t *tipShape) width(depth, half float64) (lo, hi float64) {
 }
 
 // crease returns the fingertip's length below top: the depth, between
-// shortest and longest, of the palest band across the finger (between
-// across lo and hi), when that band is clearly paler than the tip above it
-// (the distal crease); else longest.
+// shortest and longest, of the first band across the finger (between
+// across lo and hi) clearly paler than the tip above it (the distal
+// crease); else longest.
 func crease(img *image.Gray, lo, hi, top, tilt, shortest, longest float64, g geometry) float64 {
 	step := max(2, 4*g.scale)
 	n := int(longest/step) + 1
@@ -549,13 +549,21 @@ func crease(img *image.Gray, lo, hi, top, tilt, shortest, longest float64, g geo
 		return longest
 	}
 	sort.Float64s(ref)
-	best, at := math.Inf(1), -1
+	pale := creaseDepth * ref[len(ref)/2]
+	// The first pale band: its palest line.
+	at := -1
 	for k := int(shortest / step); k < n; k++ {
-		if smooth[k] < best {
-			best, at = smooth[k], k
+		if smooth[k] >= pale {
+			if at >= 0 {
+				break
+			}
+			continue
+		}
+		if at < 0 || smooth[k] < smooth[at] {
+			at = k
 		}
 	}
-	if at < 0 || best > creaseDepth*ref[len(ref)/2] {
+	if at < 0 {
 		return longest
 	}
 	return float64(at) * step
