@@ -7,7 +7,10 @@ import (
 
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/ansinist"
+	"github.com/huella-abis/huella/engine"
+	"github.com/huella-abis/huella/fusion"
 	"github.com/huella-abis/huella/internal/datasets"
+	"github.com/huella-abis/huella/match"
 	"github.com/huella-abis/huella/storetest"
 )
 
@@ -68,7 +71,15 @@ func TestSequenceCheck(t *testing.T) {
 		t.Skip("template extraction skipped in -short mode")
 	}
 	s, store := mustService(t)
-	s.Identifier = nil // the check itself, not the search, is under test
+	cals, err := fusion.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	identifier := match.NewIdentifier(store, []engine.Engine{engine.Iris{}, engine.Finger{}}, cals)
+	if _, _, err := identifier.Load(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	s.Identifier = nil // the check on its own templates first; with the search below
 	storetest.MustCreateSite(t, store, "MX-TAP")
 
 	t.Run("OK", func(t *testing.T) {
@@ -94,6 +105,30 @@ func TestSequenceCheck(t *testing.T) {
 			t.Errorf("stored %d slaps and %d fingertips, want 2 and at least 6 of 8", slaps, plain)
 		}
 	})
+	t.Run("OKSearched", func(t *testing.T) {
+		s.Identifier = identifier
+		defer func() { s.Identifier = nil }()
+		samples, images := cardRequest(t, nil)
+		e, err := s.Enroll(officerContext(), irisRequest(samples, images))
+		if err != nil {
+			t.Fatalf("enroll the card: %v", err)
+		}
+		plain := 0
+		for _, smp := range e.Samples {
+			if smp.Position <= huella.FingerLeftLittle && smp.Impression == huella.ImpressionPlain {
+				plain++
+				if smp.Template == nil {
+					t.Errorf("fingertip %d stored without a template", smp.Position)
+				}
+			}
+		}
+		if plain < 6 {
+			t.Errorf("stored %d fingertips, want at least 6 of 8", plain)
+		}
+		for _, note := range e.Identification.Recapture {
+			t.Errorf("recapture note %q: the card's prints all extract", note)
+		}
+	})
 	for _, tc := range []struct {
 		name  string
 		swap  map[int]int
@@ -101,8 +136,13 @@ func TestSequenceCheck(t *testing.T) {
 	}{
 		{"ErrSwappedFingers", map[int]int{3: 4, 4: 3}, []string{"finger 3 of slap 13 matches the individual print given as position 4", "finger 4 of slap 13 matches the individual print given as position 3"}},
 		{"ErrSwappedHands", map[int]int{2: 7, 7: 2}, []string{"finger 7 of slap 14 matches the individual print given as position 2"}},
+		{"ErrSwappedFingersSearched", map[int]int{3: 4, 4: 3}, []string{"finger 3 of slap 13 matches the individual print given as position 4"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if strings.HasSuffix(tc.name, "Searched") {
+				s.Identifier = identifier // the templates of the search's extraction
+				defer func() { s.Identifier = nil }()
+			}
 			samples, images := cardRequest(t, tc.swap)
 			_, err := s.Enroll(officerContext(), irisRequest(samples, images))
 			if huella.ErrorCode(err) != huella.EINVALID {
