@@ -104,6 +104,7 @@ func TestSequenceCheck(t *testing.T) {
 		if slaps != 2 || plain < 6 {
 			t.Errorf("stored %d slaps and %d fingertips, want 2 and at least 6 of 8", slaps, plain)
 		}
+		t.Logf("%d fingertips stored as plain prints", plain)
 	})
 	t.Run("OKSearched", func(t *testing.T) {
 		s.Identifier = identifier
@@ -125,6 +126,7 @@ func TestSequenceCheck(t *testing.T) {
 		if plain < 6 {
 			t.Errorf("stored %d fingertips, want at least 6 of 8", plain)
 		}
+		t.Logf("%d fingertips stored as plain prints, with templates", plain)
 		for _, note := range e.Identification.Recapture {
 			t.Errorf("recapture note %q: the card's prints all extract", note)
 		}
