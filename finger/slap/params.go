@@ -16,6 +16,9 @@ const (
 	// minContrast is the absolute block contrast below which a block is
 	// background whatever the percentile says.
 	minContrast = 12
+	// occlusionLevel is the mean grey below which a block counts as skin
+	// whatever its contrast: a punch hole or ink blot over a print.
+	occlusionLevel = 50
 	// openingWidth is the side, in pixels, of the square opening that
 	// removes strokes narrower than a fingertip (card text, handwriting,
 	// speckle between the prints).
@@ -42,6 +45,9 @@ const (
 	// creaseDepth is how pale, as a fraction of the tip's median darkness,
 	// a band must be to count as the crease.
 	creaseDepth = 0.6
+	// maxWidthRatio is how much wider than the median whole print a print
+	// may be before it is taken for two joined prints.
+	maxWidthRatio = 1.3
 	// maxHandAngle bounds the hand's rotation from upright, in radians.
 	maxHandAngle = 0.6
 )

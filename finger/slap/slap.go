@@ -215,6 +215,9 @@ func blockContrast(img *image.Gray, g geometry) []float64 {
 			}
 			mean := float64(sum) / n
 			out[r*g.cols+c] = math.Sqrt(max(0, float64(sq)/n-mean*mean))
+			if mean < occlusionLevel {
+				out[r*g.cols+c] = math.Inf(1) // ink blot, punch hole: may hide skin
+			}
 		}
 	}
 	return out
@@ -224,7 +227,7 @@ func blockContrast(img *image.Gray, g geometry) []float64 {
 // fraction of the image's high percentile, closed across pale patches and
 // opened to drop strokes narrower than a fingertip.
 func skinMask(contrast []float64, g geometry) []bool {
-	sorted := append([]float64(nil), contrast...)
+	sorted := slices.DeleteFunc(append([]float64(nil), contrast...), func(v float64) bool { return math.IsInf(v, 1) })
 	sort.Float64s(sorted)
 	threshold := float64(minContrast)
 	if len(sorted) > 0 {
@@ -474,6 +477,18 @@ func fingertips(img *image.Gray, fingers []*region, hand float64, thumbs bool, g
 	}
 	var out []Box
 	for _, t := range tips {
+		// A print much wider than the others has a neighbour's print
+		// joined at one side: keep the reference width around its top.
+		if len(whole) >= 2 && t.hi-t.lo > maxWidthRatio*reference {
+			var sum, n float64
+			for i := range t.across {
+				if t.along[i] >= t.top-reference/4 {
+					sum += t.across[i]
+					n++
+				}
+			}
+			t.lo, t.hi = sum/n-reference/2, sum/n+reference/2
+		}
 		w := t.hi - t.lo
 		if t.cut {
 			w = max(w, reference)
@@ -488,6 +503,7 @@ func fingertips(img *image.Gray, fingers []*region, hand float64, thumbs bool, g
 			}
 		}
 		lo, hi := t.width(top-bottom, half)
+		lo, hi = max(lo, t.lo), min(hi, t.hi)
 		cx, cy := unframe((lo+hi)/2, (top+bottom)/2, t.tilt)
 		out = append(out, Box{CenterX: cx, CenterY: cy, Width: hi - lo, Height: top - bottom, Angle: t.tilt})
 	}
