@@ -42,6 +42,9 @@ const (
 	// creaseBand is the fraction of the width left out on each side of the
 	// darkness profile (the rounded sides of the print).
 	creaseBand = 0.2
+	// topSkipRatio bounds, as a fraction of the width, the depth below a
+	// tip's top where a pale gap under card text is looked for.
+	topSkipRatio = 0.2
 	// creaseDepth is how pale, as a fraction of the tip's median darkness,
 	// a band must be to count as the crease.
 	creaseDepth = 0.6

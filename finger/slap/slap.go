@@ -495,14 +495,15 @@ func fingertips(img *image.Gray, fingers []*region, hand float64, thumbs bool, g
 		}
 		top := t.top + half
 		band := creaseBand * (t.hi - t.lo)
-		length := crease(img, t.lo+band, t.hi-band, top, t.tilt, shortest*w, longest*w, g)
+		skip, length := crease(img, t.lo+band, t.hi-band, top, t.tilt, shortest*w, longest*w, topSkipRatio*w, g)
 		bottom := top
 		for i := range t.along {
 			if t.along[i] >= top-length {
 				bottom = min(bottom, t.along[i]-half)
 			}
 		}
-		lo, hi := t.width(top-bottom, half)
+		top -= skip
+		lo, hi := t.width(t.top+half-bottom, half)
 		lo, hi = max(lo, t.lo), min(hi, t.hi)
 		cx, cy := unframe((lo+hi)/2, (top+bottom)/2, t.tilt)
 		out = append(out, Box{CenterX: cx, CenterY: cy, Width: hi - lo, Height: top - bottom, Angle: t.tilt})
@@ -522,13 +523,16 @@ func (t *tipShape) width(depth, half float64) (lo, hi float64) {
 	return lo - half, hi + half
 }
 
-// crease returns the fingertip's length below top: the depth, between
-// shortest and longest, of the first band across the finger (between
-// across lo and hi) clearly paler than the tip above it (the distal
-// crease); else longest.
-func crease(img *image.Gray, lo, hi, top, tilt, shortest, longest float64, g geometry) float64 {
+// crease measures a fingertip along its axis from top, on the profile of
+// darkness across the finger (between across lo and hi). skip is the depth
+// of a pale gap between something dark above (card text the skin mask
+// joined to the print) and the print itself, within maxSkip of the top;
+// length is the depth below top, between skip+shortest and skip+longest,
+// of the first band clearly paler than the tip (the distal crease), else
+// skip+longest.
+func crease(img *image.Gray, lo, hi, top, tilt, shortest, longest, maxSkip float64, g geometry) (skip, length float64) {
 	step := max(2, 4*g.scale)
-	n := int(longest/step) + 1
+	n := int((longest+maxSkip)/step) + 1
 	dark := make([]float64, 0, n)
 	r := img.Bounds()
 	for k := 0; k < n; k++ {
@@ -562,13 +566,24 @@ func crease(img *image.Gray, lo, hi, top, tilt, shortest, longest float64, g geo
 		ref = append(ref, smooth[k])
 	}
 	if len(ref) == 0 {
-		return longest
+		return 0, longest
 	}
 	sort.Float64s(ref)
 	pale := creaseDepth * ref[len(ref)/2]
+	// A pale gap below something dark, near the top.
+	first, above := 0, false
+	for k := 0; k < min(n, int(maxSkip/step)); k++ {
+		switch {
+		case smooth[k] >= pale:
+			above = true
+		case above:
+			first = k + 1
+		}
+	}
+	skip = float64(first) * step
 	// The first pale band: its palest line.
 	at := -1
-	for k := int(shortest / step); k < n; k++ {
+	for k := first + int(shortest/step); k < min(n, first+int(longest/step)+1); k++ {
 		if smooth[k] >= pale {
 			if at >= 0 {
 				break
@@ -580,9 +595,9 @@ func crease(img *image.Gray, lo, hi, top, tilt, shortest, longest float64, g geo
 		}
 	}
 	if at < 0 {
-		return longest
+		return skip, skip + longest
 	}
-	return float64(at) * step
+	return skip, float64(at) * step
 }
 
 // strongest keeps the n largest boxes, in their order across the image.
