@@ -16,6 +16,7 @@ import (
 	_ "golang.org/x/image/tiff" // register TIFF
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/finger"
 	"github.com/huella-abis/huella/imgproc"
 	"github.com/huella-abis/huella/internal/jpeg2000"
 	"github.com/huella-abis/huella/match"
@@ -131,6 +132,20 @@ func (s *Service) Enroll(ctx context.Context, req *Request) (*huella.Encounter, 
 	if err := e.Validate(s.Now()); err != nil {
 		return nil, err
 	}
+	// Slaps: their fingertips join as plain prints, once checked against
+	// the individual prints (the sequence check, after extraction).
+	tips, err := segmentSlaps(e, req.Images)
+	if err != nil {
+		return nil, err
+	}
+	images, fromSlap := addFingertips(e, req.Images, tips)
+	if s.Identifier == nil && len(fromSlap) > 0 {
+		template := localTemplates(e, images, fromSlap)
+		if err := checkSequence(e, fromSlap, template); err != nil {
+			return nil, err
+		}
+		images, _ = dropUnusable(e, images, fromSlap, template, nil)
+	}
 	claimed := e.SubjectID
 	if claimed != "" {
 		if _, err := s.Store.FindSubject(ctx, claimed); err != nil {
@@ -143,7 +158,7 @@ func (s *Service) Enroll(ctx context.Context, req *Request) (*huella.Encounter, 
 	var mark uint64 // the gallery's position before the search
 	if s.Identifier != nil {
 		mark = s.Identifier.Mark()
-		if err := s.identify(ctx, e, req.Images); err != nil {
+		if images, err = s.identify(ctx, e, images, fromSlap); err != nil {
 			return nil, err
 		}
 	}
@@ -153,7 +168,7 @@ func (s *Service) Enroll(ctx context.Context, req *Request) (*huella.Encounter, 
 	blobLock.RLock() // until the record names the images (purge.go)
 	defer blobLock.RUnlock()
 	// All the images are made durable with one sync.
-	refs, err := s.Blobs.PutAll(ctx, req.Images)
+	refs, err := s.Blobs.PutAll(ctx, images)
 	if err != nil {
 		return nil, fmt.Errorf("store images: %w", err)
 	}
@@ -213,37 +228,47 @@ func (s *Service) reviewMissed(ctx context.Context, e *huella.Encounter, mark ui
 	}
 }
 
-// identify extracts the templates and searches the galleries. The
+// identify extracts the templates, runs the sequence check on the
+// fingertips added from slaps (fromSlap) and drops those without a
+// template, then searches the galleries. It returns the images left. The
 // decision may link the encounter to a subject above the auto-link
 // threshold; a claimed subject (SubjectID given) is linked only if it is
 // that subject (Identifier.Claim).
-func (s *Service) identify(ctx context.Context, e *huella.Encounter, images [][]byte) error {
+func (s *Service) identify(ctx context.Context, e *huella.Encounter, images [][]byte, fromSlap map[int]int) ([][]byte, error) {
 	if err := s.Identifier.Ready(); err != nil {
-		return err
+		return nil, err
 	}
 	recapture := s.Identifier.Extract(ctx, e.Samples, images)
+	template := func(i int) *finger.Candidate { return extractedTemplate(e.Samples[i]) }
+	if _, ok := s.Identifier.Engines[huella.ModalityFinger]; !ok && len(fromSlap) > 0 {
+		template = localTemplates(e, images, fromSlap) // a search without fingers
+	}
+	if err := checkSequence(e, fromSlap, template); err != nil {
+		return nil, err
+	}
+	images, recapture = dropUnusable(e, images, fromSlap, template, recapture)
 	if e.SubjectID != "" {
 		id, err := s.Identifier.Claim(ctx, match.Probe(e.Samples), e.SubjectID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		id.Recapture = recapture
 		if id.Decision != huella.DecisionLinked {
 			e.SubjectID = "" // a new subject, until an examiner confirms the claim
 		}
 		e.Identification = id
-		return nil
+		return images, nil
 	}
 	id, err := s.Identifier.Identify(ctx, match.Probe(e.Samples))
 	if err != nil {
-		return fmt.Errorf("identify: %w", err)
+		return nil, fmt.Errorf("identify: %w", err)
 	}
 	id.Recapture = recapture
 	if id.Decision == huella.DecisionLinked {
 		e.SubjectID = id.Candidates[0].SubjectID
 	}
 	e.Identification = id
-	return nil
+	return images, nil
 }
 
 // create stores the encounter. When the subject it was linked to

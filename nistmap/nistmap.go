@@ -26,6 +26,7 @@ import (
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/ansinist"
 	"github.com/huella-abis/huella/enroll"
+	"github.com/huella-abis/huella/finger/slap"
 	"github.com/huella-abis/huella/imgproc"
 )
 
@@ -414,6 +415,7 @@ func Export(e *huella.Encounter, images func(*huella.Sample) ([]byte, error), op
 			r := tx.AddFingerprint(fp)
 			if s.Position >= huella.SlapRightFour {
 				slaps[s.Position] = r
+				addSegments(r, s, data, e.FingerAbsences)
 			}
 		case huella.ModalityIris:
 			eye := 1
@@ -438,6 +440,32 @@ func Export(e *huella.Encounter, images func(*huella.Sample) ([]byte, error), op
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	return tx.Marshal()
+}
+
+// addSegments writes a slap's fingertip boxes in field 14.021 (SEG): per
+// finger its position and the left, right, top and bottom pixel bounds of
+// its box (the segmenter's rotated box, bounded). A slap that does not
+// segment into every finger it should show gets no field.
+func addSegments(r *ansinist.Record, s *huella.Sample, data []byte, absences []huella.FingerAbsence) {
+	img, err := imgproc.DecodeGray(data)
+	if err != nil {
+		return
+	}
+	var missing []int
+	for _, a := range absences {
+		missing = append(missing, a.Position)
+	}
+	res, err := slap.Segment(img, s.Position, slap.Options{PPI: s.PPI, Missing: missing})
+	if err != nil || len(res.Fingertips) == 0 {
+		return
+	}
+	var seg [][]string
+	for _, ft := range res.Fingertips {
+		b := ft.Box.Bounds(img.Bounds())
+		seg = append(seg, []string{strconv.Itoa(ft.Position), strconv.Itoa(b.Min.X), strconv.Itoa(b.Max.X - 1),
+			strconv.Itoa(b.Min.Y), strconv.Itoa(b.Max.Y - 1)})
+	}
+	r.SetSubfields(21, seg)
 }
 
 // addAbsences writes the absent fingers in field 14.018 (AMP), which

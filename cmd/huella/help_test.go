@@ -28,7 +28,7 @@ func helpInvocations() [][]string {
 		list = append(list, []string{"bench", name, "-h"})
 	}
 	for _, verb := range [][]string{
-		{"nist", "check"}, {"nist", "extract"}, {"iso", "check"}, {"iso", "extract"}, {"wsq", "decode"}, {"wsq", "encode"}, {"wsq", "bench"},
+		{"nist", "check"}, {"nist", "extract"}, {"iso", "check"}, {"iso", "extract"}, {"finger", "segment"}, {"wsq", "decode"}, {"wsq", "encode"}, {"wsq", "bench"},
 		{"site", "add"}, {"site", "list"}, {"user", "add"}, {"user", "list"}, {"user", "disable"}, {"user", "enable"}, {"user", "rotate"}, {"audit", "verify"},
 		{"partner", "add"}, {"partner", "list"}, {"partner", "disable"}, {"partner", "enable"},
 		{"partner", "agreement"}, {"partner", "agreement", "add"}, {"partner", "agreement", "list"},

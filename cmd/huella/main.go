@@ -57,6 +57,7 @@ var commands = map[string]command{
 	"demo":        runDemo,
 	"eval":        runEval,
 	"export":      runExport,
+	"finger":      runFinger,
 	"import":      runImport,
 	"iso":         runISO,
 	"keys":        runKeys,
@@ -148,6 +149,7 @@ Commands:
   export    write an encounter as an ANSI/NIST-ITL transaction
   nist      check ANSI/NIST-ITL files, extract their images
   iso       check ISO/IEC 19794 records (finger images and minutiae, face, iris), extract their images
+  finger    segment a four-finger or thumbs slap into named fingertips
   openapi   print the API's OpenAPI document
   wsq       decode and encode FBI WSQ fingerprint images
   site      add or list sites (facilities)
