@@ -45,11 +45,19 @@ func newAreaGrid(h hull, margin float64) areaGrid {
 
 // contains reports whether the point falls in a marked cell.
 func (g *areaGrid) contains(x, y float64) bool {
-	cx := int(math.Floor(x/areaCell)) - g.x0
-	cy := int(math.Floor(y/areaCell)) - g.y0
+	cx := floorInt(x/areaCell) - g.x0
+	cy := floorInt(y/areaCell) - g.y0
 	if cx < 0 || cy < 0 || cx >= g.w || cy >= g.h {
 		return false
 	}
 	i := cy*g.w + cx
 	return g.bits[i/64]&(1<<(i%64)) != 0
+}
+
+// floorInt is int(math.Floor(v)) for the values of image coordinates.
+func floorInt(v float64) int {
+	if v >= 0 && v < 1<<52 {
+		return int(v)
+	}
+	return int(math.Floor(v))
 }
