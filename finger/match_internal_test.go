@@ -40,7 +40,8 @@ func localSimilarityMasked(p *Candidate, a int, c *Candidate, b int) float64 {
 	return 1 - math.Sqrt(float64(nx))/(math.Sqrt(float64(na))+math.Sqrt(float64(nb)))
 }
 
-// TestLocalSimilarityShortcuts checks that the full-cylinder shortcuts of
+// TestLocalSimilarityShortcuts checks that the area grid is the hull's
+// margin cell by cell, that the full-cylinder shortcuts of
 // localSimilarity give exactly the masked formula on every cylinder pair
 // of real prints (FVC2002 DB1 and DB4), and that the bucketed search of
 // the minutiae by x finds the same position as a linear scan.
@@ -61,7 +62,18 @@ func TestLocalSimilarityShortcuts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			cands = append(cands, Prepare(tmpl))
+			c := Prepare(tmpl)
+			cands = append(cands, c)
+			// The area grid's scanline shortcut marks the cells near()
+			// marks, one by one.
+			h := convexHull(c.x, c.y)
+			for i := 0; i < c.area.w*c.area.h; i++ {
+				px := (float64(c.area.x0+i%c.area.w) + 0.5) * areaCell
+				py := (float64(c.area.y0+i/c.area.w) + 0.5) * areaCell
+				if got, want := c.area.bits[i/64]&(1<<(i%64)) != 0, h.near(px, py, alignAreaMargin); got != want {
+					t.Fatalf("%s %s: area cell (%v, %v) marked %v, want %v", db, name, px, py, got, want)
+				}
+			}
 		}
 	}
 	var kinds [3]int
@@ -103,4 +115,25 @@ func btoi(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// TestHullSpan checks the scanline shortcut of newAreaGrid: a point strictly
+// inside the span of its row is inside the hull.
+func TestHullSpan(t *testing.T) {
+	h := convexHull([]float64{10, 200, 220, 40, 120}, []float64{20, 30, 250, 260, 140})
+	for y := 0.0; y < 300; y += 3.5 {
+		lo, hi := h.span(y)
+		for x := 0.0; x < 300; x += 2.5 {
+			in := x > lo+1e-6 && x < hi-1e-6
+			if in && h.depth(x, y) < 0 {
+				t.Fatalf("(%v, %v) in the span [%v, %v] but outside the hull", x, y, lo, hi)
+			}
+			if !in && x > lo+0.01 && x < hi-0.01 {
+				t.Fatalf("span miscomputed at (%v, %v)", x, y)
+			}
+			if h.depth(x, y) > 0.01 && !(x > lo && x < hi) {
+				t.Fatalf("(%v, %v) inside the hull but not in the span [%v, %v]", x, y, lo, hi)
+			}
+		}
+	}
 }
