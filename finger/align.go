@@ -69,7 +69,10 @@ func alignedMatches(p, c *Candidate, h pair, s *scratch) float64 {
 		// Distortion grows with the distance from the reference pair.
 		tol := alignDistance + alignDistortion*float64(p.dist[h.a*p.n+i])
 		// Candidates sorted by x: scan the window [x-tol, x+tol].
-		lo := c.firstAtLeast(tx[i] - tol)
+		lo := c.n // no candidate minutia within tol in y: none to scan
+		if ty[i] >= c.minY-tol && ty[i] <= c.maxY+tol {
+			lo = c.firstAtLeast(tx[i] - tol)
+		}
 		for k := lo; k < c.n; k++ {
 			j := c.byX[k]
 			dx := tx[i] - c.sortedX[k]

@@ -65,6 +65,8 @@ type Candidate struct {
 	// at or beyond sortedX[0] + k·xBucket.
 	sortedX []float64
 	xStart  []int32
+	// minY and maxY bound the minutiae's y.
+	minY, maxY float64
 	// dist and angle hold, for every ordered pair (i, j), the distance and
 	// the direction atan2(yj−yi, xj−xi) from minutia i to j.
 	dist, angle []float32
@@ -89,6 +91,10 @@ func Prepare(t *Template) *Candidate {
 	c.sortedX = make([]float64, n)
 	for k, i := range c.byX {
 		c.sortedX[k] = c.x[i]
+	}
+	c.minY, c.maxY = math.Inf(1), math.Inf(-1)
+	for _, y := range c.y {
+		c.minY, c.maxY = min(c.minY, y), max(c.maxY, y)
 	}
 	if n > 0 {
 		c.xStart = make([]int32, int((c.sortedX[n-1]-c.sortedX[0])/xBucket)+1)
@@ -216,6 +222,16 @@ func Prepare(t *Template) *Candidate {
 		}
 	}
 	return c
+}
+
+// dirGap is angleDiff (minutiae.go) for two directions in [0, 2π), whose
+// difference needs no reduction of full turns: small enough to inline.
+func dirGap(a, b float64) float64 {
+	d := math.Abs(a - b)
+	if d > math.Pi {
+		d = 2*math.Pi - d
+	}
+	return d
 }
 
 // angleSigned maps an angle to [-π, π).
@@ -347,7 +363,7 @@ func (h hull) near(px, py, margin float64) bool {
 // cell of the circle valid) needs no masking of the other's bits and its
 // count is precomputed: two full cylinders cost one XOR popcount.
 func localSimilarity(p *Candidate, a int, c *Candidate, b int) float64 {
-	if !p.usable[a] || !c.usable[b] || angleDiff(p.dir[a], c.dir[b]) > cylinderMaxRotation {
+	if !p.usable[a] || !c.usable[b] || dirGap(p.dir[a], c.dir[b]) > cylinderMaxRotation {
 		return 0
 	}
 	va := (*[valueWords]uint64)(p.values[a*valueWords : (a+1)*valueWords])
@@ -473,7 +489,7 @@ func (s *scratch) compare(probe, cand *Candidate) float64 {
 		}
 		for b := 0; b < nb; b++ {
 			// localSimilarity's own gate, tested here to save the call.
-			if !cand.usable[b] || angleDiff(probe.dir[a], cand.dir[b]) > cylinderMaxRotation {
+			if !cand.usable[b] || dirGap(probe.dir[a], cand.dir[b]) > cylinderMaxRotation {
 				continue
 			}
 			if sim := localSimilarity(probe, a, cand, b); sim > 0 {
