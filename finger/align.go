@@ -69,18 +69,13 @@ func alignedMatches(p, c *Candidate, h pair, s *scratch) float64 {
 		// Distortion grows with the distance from the reference pair.
 		tol := alignDistance + alignDistortion*float64(p.dist[h.a*p.n+i])
 		// Candidates sorted by x: scan the window [x-tol, x+tol].
-		lo, hi := 0, c.n
-		for lo < hi {
-			mid := (lo + hi) / 2
-			if c.x[c.byX[mid]] < tx[i]-tol {
-				lo = mid + 1
-			} else {
-				hi = mid
-			}
+		lo := c.n // no candidate minutia within tol in y: none to scan
+		if ty[i] >= c.minY-tol && ty[i] <= c.maxY+tol {
+			lo = c.firstAtLeast(tx[i] - tol)
 		}
 		for k := lo; k < c.n; k++ {
 			j := c.byX[k]
-			dx := tx[i] - c.x[j]
+			dx := tx[i] - c.sortedX[k]
 			if dx < -tol {
 				break
 			}
@@ -100,6 +95,26 @@ func alignedMatches(p, c *Candidate, h pair, s *scratch) float64 {
 		}
 	}
 	return matched
+}
+
+// xBucket is the width in pixels of the buckets of Candidate.xStart.
+const xBucket = 8
+
+// firstAtLeast returns the first position in byX whose minutia's x is at
+// least v: the bucket of v gives a start, at most a bucket's minutiae from it.
+func (c *Candidate) firstAtLeast(v float64) int {
+	if c.n == 0 || v <= c.sortedX[0] {
+		return 0
+	}
+	b := int((v - c.sortedX[0]) / xBucket)
+	if b >= len(c.xStart) {
+		return c.n
+	}
+	k := int(c.xStart[b])
+	for k < c.n && c.sortedX[k] < v {
+		k++
+	}
+	return k
 }
 
 // scratch holds the per-comparison buffers, reused through a pool so that a

@@ -19,6 +19,18 @@ const (
 	sectionSize       = 2 * math.Pi / cylinderSections
 )
 
+// cellRadius is the distance of each cell's centre from the cylinder's axis.
+var cellRadius = func() (r [cylinderCellCount]float64) {
+	for j := 0; j < cylinderCells; j++ {
+		for k := 0; k < cylinderCells; k++ {
+			lx := (float64(k) - (cylinderCells-1)/2.0) * cellSize
+			ly := (float64(j) - (cylinderCells-1)/2.0) * cellSize
+			r[j*cylinderCells+k] = math.Hypot(lx, ly)
+		}
+	}
+	return r
+}()
+
 // circleCells is the count of cells whose centre lies inside the cylinder.
 var circleCells = func() int {
 	n := 0
@@ -43,8 +55,18 @@ type Candidate struct {
 	masks      []uint64 // n × maskWords valid cells
 	validCells []int
 	usable     []bool
-	area       areaGrid
-	byX        []int // minutiae indices sorted by x
+	// full marks the cylinders whose every cell inside the circle is valid,
+	// count holds each cylinder's set bits: localSimilarity's shortcuts.
+	full  []bool
+	count []int
+	area  areaGrid
+	byX   []int // minutiae indices sorted by x
+	// sortedX is x in byX's order; xStart[k] is the first position in it
+	// at or beyond sortedX[0] + k·xBucket.
+	sortedX []float64
+	xStart  []int32
+	// minY and maxY bound the minutiae's y.
+	minY, maxY float64
 	// dist and angle hold, for every ordered pair (i, j), the distance and
 	// the direction atan2(yj−yi, xj−xi) from minutia i to j.
 	dist, angle []float32
@@ -55,7 +77,7 @@ func Prepare(t *Template) *Candidate {
 	n := len(t.Minutiae)
 	c := &Candidate{n: n, x: make([]float64, n), y: make([]float64, n), dir: make([]float64, n),
 		values: make([]uint64, n*valueWords), masks: make([]uint64, n*maskWords),
-		validCells: make([]int, n), usable: make([]bool, n)}
+		validCells: make([]int, n), usable: make([]bool, n), full: make([]bool, n), count: make([]int, n)}
 	for i, m := range t.Minutiae {
 		c.x[i], c.y[i], c.dir[i] = float64(m.X), float64(m.Y), normAngle(m.Direction)
 	}
@@ -66,11 +88,32 @@ func Prepare(t *Template) *Candidate {
 		c.byX[i] = i
 	}
 	sort.Slice(c.byX, func(a, b int) bool { return c.x[c.byX[a]] < c.x[c.byX[b]] })
+	c.sortedX = make([]float64, n)
+	for k, i := range c.byX {
+		c.sortedX[k] = c.x[i]
+	}
+	c.minY, c.maxY = math.Inf(1), math.Inf(-1)
+	for _, y := range c.y {
+		c.minY, c.maxY = min(c.minY, y), max(c.maxY, y)
+	}
+	if n > 0 {
+		c.xStart = make([]int32, int((c.sortedX[n-1]-c.sortedX[0])/xBucket)+1)
+		k := 0
+		for b := range c.xStart {
+			for k < n && c.sortedX[k] < c.sortedX[0]+float64(b)*xBucket {
+				k++
+			}
+			c.xStart[b] = int32(k)
+		}
+	}
 	c.dist, c.angle = make([]float32, n*n), make([]float32, n*n)
 	for i := 0; i < n; i++ {
 		for j := 0; j < n; j++ {
 			dx, dy := c.x[j]-c.x[i], c.y[j]-c.y[i]
-			c.dist[i*n+j] = float32(math.Hypot(dx, dy))
+			if j > i {
+				d := float32(math.Hypot(dx, dy))
+				c.dist[i*n+j], c.dist[j*n+i] = d, d
+			}
 			c.angle[i*n+j] = float32(math.Atan2(dy, dx))
 		}
 	}
@@ -79,21 +122,27 @@ func Prepare(t *Template) *Candidate {
 	reach := 3 * cylinderSigmaS
 	cellValue := make([]float64, cylinderCellCount*cylinderSections)
 	var gd [cylinderSections]float64
+	var gx, gy [cylinderCells]float64
 	for i := 0; i < n; i++ {
 		cos, sin := math.Cos(c.dir[i]), math.Sin(c.dir[i])
 		// Valid cells: inside the cylinder and near the minutiae's hull.
 		mask := c.masks[i*maskWords : (i+1)*maskWords]
 		valid := 0
+		// A cell within depth + margin of a minutia that lies depth inside
+		// the hull is near it without testing: the disc of radius depth
+		// around the minutia is inside the (convex) hull.
+		sure := hull.depth(c.x[i], c.y[i]) + cylinderHullMargin - 1e-6
 		for j := 0; j < cylinderCells; j++ {
 			for k := 0; k < cylinderCells; k++ {
 				lx := (float64(k) - (cylinderCells-1)/2.0) * cellSize
 				ly := (float64(j) - (cylinderCells-1)/2.0) * cellSize
-				if math.Hypot(lx, ly) > cylinderRadius {
+				r := cellRadius[j*cylinderCells+k]
+				if r > cylinderRadius {
 					continue
 				}
 				px := c.x[i] + cos*lx - sin*ly
 				py := c.y[i] + sin*lx + cos*ly
-				if !hull.near(px, py, cylinderHullMargin) {
+				if r >= sure && !hull.near(px, py, cylinderHullMargin) {
 					continue
 				}
 				cell := j*cylinderCells + k
@@ -110,7 +159,8 @@ func Prepare(t *Template) *Candidate {
 				continue
 			}
 			dx, dy := c.x[t]-c.x[i], c.y[t]-c.y[i]
-			if math.Hypot(dx, dy) > cylinderRadius+reach {
+			if float64(c.dist[i*n+t]) > cylinderRadius+reach+0.01 ||
+				math.Hypot(dx, dy) > cylinderRadius+reach {
 				continue
 			}
 			neighbours++
@@ -128,15 +178,27 @@ func Prepare(t *Template) *Candidate {
 			k1 := int(math.Ceil((lx+reach)/cellSize + (cylinderCells-1)/2.0))
 			j0 := int(math.Floor((ly-reach)/cellSize + (cylinderCells-1)/2.0))
 			j1 := int(math.Ceil((ly+reach)/cellSize + (cylinderCells-1)/2.0))
-			for j := max(j0, 0); j <= min(j1, cylinderCells-1); j++ {
-				for k := max(k0, 0); k <= min(k1, cylinderCells-1); k++ {
+			// The spatial Gaussian is separable: one exponential per
+			// column and per row of the neighbour's reach.
+			k0, k1 = max(k0, 0), min(k1, cylinderCells-1)
+			j0, j1 = max(j0, 0), min(j1, cylinderCells-1)
+			for k := k0; k <= k1; k++ {
+				cx := (float64(k) - (cylinderCells-1)/2.0) * cellSize
+				gx[k] = math.Exp(-(cx - lx) * (cx - lx) / sigma2)
+			}
+			for j := j0; j <= j1; j++ {
+				cy := (float64(j) - (cylinderCells-1)/2.0) * cellSize
+				gy[j] = gsNorm * math.Exp(-(cy-ly)*(cy-ly)/sigma2)
+			}
+			for j := j0; j <= j1; j++ {
+				for k := k0; k <= k1; k++ {
 					cx := (float64(k) - (cylinderCells-1)/2.0) * cellSize
 					cy := (float64(j) - (cylinderCells-1)/2.0) * cellSize
 					d2 := (cx-lx)*(cx-lx) + (cy-ly)*(cy-ly)
 					if d2 > reach*reach {
 						continue
 					}
-					gs := gsNorm * math.Exp(-d2/sigma2)
+					gs := gy[j] * gx[k]
 					cell := j*cylinderCells + k
 					for s := 0; s < cylinderSections; s++ {
 						cellValue[s*cylinderCellCount+cell] += gs * gd[s]
@@ -154,8 +216,22 @@ func Prepare(t *Template) *Candidate {
 			}
 		}
 		c.usable[i] = neighbours >= cylinderMinNeighbours && float64(valid) >= cylinderMinValid*float64(circleCells)
+		c.full[i] = valid == circleCells
+		for _, v := range vals {
+			c.count[i] += bits.OnesCount64(v)
+		}
 	}
 	return c
+}
+
+// dirGap is angleDiff (minutiae.go) for two directions in [0, 2π), whose
+// difference needs no reduction of full turns: small enough to inline.
+func dirGap(a, b float64) float64 {
+	d := math.Abs(a - b)
+	if d > math.Pi {
+		d = 2*math.Pi - d
+	}
+	return d
 }
 
 // angleSigned maps an angle to [-π, π).
@@ -170,8 +246,9 @@ func angleSigned(a float64) float64 {
 	return a - math.Pi
 }
 
-// hull is a convex polygon, counter-clockwise in image coordinates.
-type hull struct{ x, y []float64 }
+// hull is a convex polygon, counter-clockwise in image coordinates, with the
+// length of each edge (from vertex i to i+1).
+type hull struct{ x, y, edge []float64 }
 
 // convexHull returns the convex hull of the points (monotone chain).
 func convexHull(xs, ys []float64) hull {
@@ -211,7 +288,32 @@ func convexHull(xs, ys []float64) hull {
 		out.x = append(out.x, xs[i])
 		out.y = append(out.y, ys[i])
 	}
+	out.edge = make([]float64, len(out.x))
+	for i := range out.edge {
+		j := (i + 1) % len(out.x)
+		out.edge[i] = math.Hypot(out.x[j]-out.x[i], out.y[j]-out.y[i])
+	}
 	return out
+}
+
+// depth is how far inside the hull (px, py) lies: its distance to the
+// nearest edge's line, which for a convex polygon is its distance to the
+// boundary. It is negative outside and for hulls of fewer than 3 vertices.
+func (h hull) depth(px, py float64) float64 {
+	n := len(h.x)
+	if n < 3 {
+		return -1
+	}
+	d := math.Inf(1)
+	for i := 0; i < n; i++ {
+		if h.edge[i] == 0 {
+			continue
+		}
+		ax, ay := h.x[i], h.y[i]
+		bx, by := h.x[(i+1)%n], h.y[(i+1)%n]
+		d = min(d, ((bx-ax)*(py-ay)-(by-ay)*(px-ax))/h.edge[i])
+	}
+	return d
 }
 
 // near reports whether (px, py) is inside the hull or within margin of it.
@@ -222,11 +324,18 @@ func (h hull) near(px, py, margin float64) bool {
 		return false
 	}
 	if n >= 3 {
+		// Outside an edge's line by more than the margin, the point is
+		// farther than the margin from the whole (convex) polygon.
 		inside := true
-		for i := 0; i < n && inside; i++ {
+		for i := 0; i < n; i++ {
 			ax, ay := h.x[i], h.y[i]
 			bx, by := h.x[(i+1)%n], h.y[(i+1)%n]
-			inside = (bx-ax)*(py-ay)-(by-ay)*(px-ax) >= 0
+			if c := (bx-ax)*(py-ay) - (by-ay)*(px-ax); c < 0 {
+				inside = false
+				if -c > margin*h.edge[i]*(1+1e-9) {
+					return false
+				}
+			}
 		}
 		if inside {
 			return true
@@ -250,36 +359,73 @@ func (h hull) near(px, py, margin float64) bool {
 }
 
 // localSimilarity compares cylinder a of p with cylinder b of c (0 to 1).
+// A cylinder's bits lie inside its own valid cells, so a full cylinder (every
+// cell of the circle valid) needs no masking of the other's bits and its
+// count is precomputed: two full cylinders cost one XOR popcount.
 func localSimilarity(p *Candidate, a int, c *Candidate, b int) float64 {
-	if !p.usable[a] || !c.usable[b] || angleDiff(p.dir[a], c.dir[b]) > cylinderMaxRotation {
+	if !p.usable[a] || !c.usable[b] || dirGap(p.dir[a], c.dir[b]) > cylinderMaxRotation {
 		return 0
 	}
-	ma := p.masks[a*maskWords : (a+1)*maskWords : (a+1)*maskWords]
-	mb := c.masks[b*maskWords : (b+1)*maskWords : (b+1)*maskWords]
-	var mask [maskWords]uint64
-	common := 0
-	for w := range mask {
-		mask[w] = ma[w] & mb[w]
-		common += bits.OnesCount64(mask[w])
-	}
-	if float64(common) < cylinderMinMatchable*float64(circleCells) {
-		return 0
-	}
-	va := p.values[a*valueWords : (a+1)*valueWords : (a+1)*valueWords]
-	vb := c.values[b*valueWords : (b+1)*valueWords : (b+1)*valueWords]
-	na, nb, nx := 0, 0, 0
-	for w := 0; w < valueWords; w++ {
-		m := mask[w%maskWords]
-		x, y := va[w]&m, vb[w]&m
-		na += bits.OnesCount64(x)
-		nb += bits.OnesCount64(y)
-		nx += bits.OnesCount64(x ^ y)
+	va := (*[valueWords]uint64)(p.values[a*valueWords : (a+1)*valueWords])
+	vb := (*[valueWords]uint64)(c.values[b*valueWords : (b+1)*valueWords])
+	var na, nb, nx int
+	switch {
+	case p.full[a] && c.full[b]:
+		na, nb = p.count[a], c.count[b]
+		for w := range va {
+			nx += bits.OnesCount64(va[w] ^ vb[w])
+		}
+	case p.full[a]:
+		// The common cells are b's valid cells (at least cylinderMinValid
+		// of the circle for a usable cylinder, above cylinderMinMatchable).
+		mb := (*[maskWords]uint64)(c.masks[b*maskWords : (b+1)*maskWords])
+		nb = c.count[b]
+		for w := range va {
+			x := va[w] & mb[w%maskWords]
+			na += bits.OnesCount64(x)
+			nx += bits.OnesCount64(x ^ vb[w])
+		}
+	case c.full[b]:
+		ma := (*[maskWords]uint64)(p.masks[a*maskWords : (a+1)*maskWords])
+		na = p.count[a]
+		for w := range va {
+			y := vb[w] & ma[w%maskWords]
+			nb += bits.OnesCount64(y)
+			nx += bits.OnesCount64(va[w] ^ y)
+		}
+	default:
+		ma := (*[maskWords]uint64)(p.masks[a*maskWords : (a+1)*maskWords])
+		mb := (*[maskWords]uint64)(c.masks[b*maskWords : (b+1)*maskWords])
+		var mask [maskWords]uint64
+		common := 0
+		for w := range mask {
+			mask[w] = ma[w] & mb[w]
+			common += bits.OnesCount64(mask[w])
+		}
+		if float64(common) < cylinderMinMatchable*float64(circleCells) {
+			return 0
+		}
+		for w := range va {
+			m := mask[w%maskWords]
+			x, y := va[w]&m, vb[w]&m
+			na += bits.OnesCount64(x)
+			nb += bits.OnesCount64(y)
+			nx += bits.OnesCount64(x ^ y)
+		}
 	}
 	if na+nb == 0 {
 		return 0
 	}
-	return 1 - math.Sqrt(float64(nx))/(math.Sqrt(float64(na))+math.Sqrt(float64(nb)))
+	return 1 - sqrtCount[nx]/(sqrtCount[na]+sqrtCount[nb])
 }
+
+// sqrtCount tabulates the square roots of the bit counts of a cylinder.
+var sqrtCount = func() (t [valueWords*64 + 1]float64) {
+	for i := range t {
+		t[i] = math.Sqrt(float64(i))
+	}
+	return t
+}()
 
 // sigmoid is MCC's Z function.
 func sigmoid(v, mu, tau float64) float64 { return 1 / (1 + math.Exp(-tau*(v-mu))) }
@@ -338,7 +484,14 @@ func (s *scratch) compare(probe, cand *Candidate) float64 {
 	}
 	pairs := s.pairs[:0]
 	for a := 0; a < na; a++ {
+		if !probe.usable[a] {
+			continue
+		}
 		for b := 0; b < nb; b++ {
+			// localSimilarity's own gate, tested here to save the call.
+			if !cand.usable[b] || dirGap(probe.dir[a], cand.dir[b]) > cylinderMaxRotation {
+				continue
+			}
 			if sim := localSimilarity(probe, a, cand, b); sim > 0 {
 				pairs = append(pairs, pair{a, b, sim})
 			}

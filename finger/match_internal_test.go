@@ -1,0 +1,139 @@
+package finger
+
+import (
+	"math"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/huella-abis/huella/imgproc"
+	"github.com/huella-abis/huella/internal/datasets"
+)
+
+// localSimilarityMasked is localSimilarity without its shortcuts: every
+// cylinder masked by the common valid cells, as MCC defines it.
+func localSimilarityMasked(p *Candidate, a int, c *Candidate, b int) float64 {
+	if !p.usable[a] || !c.usable[b] || angleDiff(p.dir[a], c.dir[b]) > cylinderMaxRotation {
+		return 0
+	}
+	var mask [maskWords]uint64
+	common := 0
+	for w := range mask {
+		mask[w] = p.masks[a*maskWords+w] & c.masks[b*maskWords+w]
+		common += bits.OnesCount64(mask[w])
+	}
+	if float64(common) < cylinderMinMatchable*float64(circleCells) {
+		return 0
+	}
+	na, nb, nx := 0, 0, 0
+	for w := 0; w < valueWords; w++ {
+		m := mask[w%maskWords]
+		x, y := p.values[a*valueWords+w]&m, c.values[b*valueWords+w]&m
+		na += bits.OnesCount64(x)
+		nb += bits.OnesCount64(y)
+		nx += bits.OnesCount64(x ^ y)
+	}
+	if na+nb == 0 {
+		return 0
+	}
+	return 1 - math.Sqrt(float64(nx))/(math.Sqrt(float64(na))+math.Sqrt(float64(nb)))
+}
+
+// TestLocalSimilarityShortcuts checks that the area grid is the hull's
+// margin cell by cell, that the full-cylinder shortcuts of
+// localSimilarity give exactly the masked formula on every cylinder pair
+// of real prints (FVC2002 DB1 and DB4), and that the bucketed search of
+// the minutiae by x finds the same position as a linear scan.
+func TestLocalSimilarityShortcuts(t *testing.T) {
+	var cands []*Candidate
+	for _, db := range []string{"DB1_B", "DB4_B"} {
+		dir := datasets.Path(t, "fingerprint/fvc2002/"+db)
+		for _, name := range []string{"101_1", "101_2", "102_1", "103_5"} {
+			data, err := os.ReadFile(filepath.Join(dir, name+".tif"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, err := imgproc.DecodeGray(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tmpl, err := Extract(img, Options{PPI: 500})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := Prepare(tmpl)
+			cands = append(cands, c)
+			// The area grid's scanline shortcut marks the cells near()
+			// marks, one by one.
+			h := convexHull(c.x, c.y)
+			for i := 0; i < c.area.w*c.area.h; i++ {
+				px := (float64(c.area.x0+i%c.area.w) + 0.5) * areaCell
+				py := (float64(c.area.y0+i/c.area.w) + 0.5) * areaCell
+				if got, want := c.area.bits[i/64]&(1<<(i%64)) != 0, h.near(px, py, alignAreaMargin); got != want {
+					t.Fatalf("%s %s: area cell (%v, %v) marked %v, want %v", db, name, px, py, got, want)
+				}
+			}
+		}
+	}
+	var kinds [3]int
+	for _, p := range cands {
+		for _, c := range cands {
+			for a := 0; a < p.n; a++ {
+				for b := 0; b < c.n; b++ {
+					got, want := localSimilarity(p, a, c, b), localSimilarityMasked(p, a, c, b)
+					if got != want {
+						t.Fatalf("cylinders %d, %d: got %v, want %v", a, b, got, want)
+					}
+					if want > 0 {
+						kinds[btoi(p.full[a])+btoi(c.full[b])]++
+					}
+				}
+			}
+		}
+		for v := -20.0; v < 600; v += 0.75 {
+			want := 0
+			for want < p.n && p.sortedX[want] < v {
+				want++
+			}
+			if got := p.firstAtLeast(v); got != want {
+				t.Fatalf("firstAtLeast(%v) = %d, want %d", v, got, want)
+			}
+		}
+	}
+	// Every case of the shortcut must have been exercised.
+	for k, n := range kinds {
+		if n == 0 {
+			t.Errorf("no compared pair with %d full cylinders", k)
+		}
+	}
+	t.Logf("compared pairs with 0, 1, 2 full cylinders: %v", kinds)
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestHullSpan checks the scanline shortcut of newAreaGrid: a point strictly
+// inside the span of its row is inside the hull.
+func TestHullSpan(t *testing.T) {
+	h := convexHull([]float64{10, 200, 220, 40, 120}, []float64{20, 30, 250, 260, 140})
+	for y := 0.0; y < 300; y += 3.5 {
+		lo, hi := h.span(y)
+		for x := 0.0; x < 300; x += 2.5 {
+			in := x > lo+1e-6 && x < hi-1e-6
+			if in && h.depth(x, y) < 0 {
+				t.Fatalf("(%v, %v) in the span [%v, %v] but outside the hull", x, y, lo, hi)
+			}
+			if !in && x > lo+0.01 && x < hi-0.01 {
+				t.Fatalf("span miscomputed at (%v, %v)", x, y)
+			}
+			if h.depth(x, y) > 0.01 && !(x > lo && x < hi) {
+				t.Fatalf("(%v, %v) inside the hull but not in the span [%v, %v]", x, y, lo, hi)
+			}
+		}
+	}
+}
