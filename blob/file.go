@@ -73,6 +73,9 @@ func (s *FileStore) path(ref string) string {
 // renamed into place and the directory synced, so a crash leaves either the
 // whole blob or none.
 func (s *FileStore) Put(ctx context.Context, data []byte) (string, error) {
+	if err := s.refresh(ctx); err != nil {
+		return "", err
+	}
 	ref, dir, err := s.write(data, true)
 	if err != nil || dir == "" {
 		return ref, err
@@ -88,6 +91,9 @@ func (s *FileStore) Put(ctx context.Context, data []byte) (string, error) {
 // on Linux) covers them all, instead of two flushes per blob. An
 // encounter's images are stored this way.
 func (s *FileStore) PutAll(ctx context.Context, blobs [][]byte) ([]string, error) {
+	if err := s.refresh(ctx); err != nil {
+		return nil, err
+	}
 	refs := make([]string, len(blobs))
 	var dirs []string
 	for i, data := range blobs {
