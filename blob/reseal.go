@@ -15,8 +15,13 @@ import (
 	"github.com/minio/minio-go/v7"
 )
 
-// resealBatch is how many files FileStore.Reseal writes between two syncs.
-const resealBatch = 64
+// DefaultResealBatch is how many blobs Reseal makes durable together (a
+// directory) or has in flight (a bucket, at most maxResealConcurrency)
+// unless told.
+const DefaultResealBatch = 64
+
+// maxResealConcurrency bounds the objects an S3Store reseals at once.
+const maxResealConcurrency = 8
 
 // KeyUsage counts the blobs by the ID of the key that sealed them (KeyID),
 // "" for blobs of format 1, which name none. It reads only each file's
@@ -68,13 +73,18 @@ func (s *FileStore) walk(ctx context.Context, fn func(ref, path string) error) e
 	})
 }
 
-// Reseal seals again with the active key every blob sealed with another
-// (or of format 1), under the same name, calling progress after each
-// batch. It takes the key source's keys first. It is online (Put goes on: a blob written meanwhile under the old
-// key is found by the next pass) and resumable: a blob is replaced whole,
-// by a synced temporary file renamed over it, so after a crash a run again
-// carries on with the blobs still under an older key.
-func (s *FileStore) Reseal(ctx context.Context, progress func(ResealProgress)) error {
+// Reseal seals again with the active key (taken from the key source
+// first) every blob sealed with another, or of format 1, under the same
+// name, calling progress after each batch of batchSize blobs
+// (DefaultResealBatch when 0), which are made durable together. It is
+// online (Put goes on: a blob written meanwhile under the old key is found
+// by the next pass) and resumable: a blob is replaced whole, by a synced
+// temporary file renamed over it, so after a crash a run again carries on
+// with the blobs still under an older key.
+func (s *FileStore) Reseal(ctx context.Context, batchSize int, progress func(ResealProgress)) error {
+	if batchSize <= 0 {
+		batchSize = DefaultResealBatch
+	}
 	if err := s.refresh(ctx); err != nil {
 		return err
 	}
@@ -139,7 +149,7 @@ func (s *FileStore) Reseal(ctx context.Context, progress func(ResealProgress)) e
 			return err
 		}
 		p.Bytes += int64(len(out))
-		if len(batch) >= resealBatch {
+		if len(batch) >= batchSize {
 			return flush()
 		}
 		return nil
@@ -155,9 +165,6 @@ func (s *FileStore) Reseal(ctx context.Context, progress func(ResealProgress)) e
 	}
 	return nil
 }
-
-// s3ResealConcurrency bounds the objects an S3Store reseals at once.
-const s3ResealConcurrency = 4
 
 // objects calls fn for every blob object of the store, by reference and
 // object name.
@@ -200,7 +207,7 @@ func (s *S3Store) head(ctx context.Context, name string) ([]byte, error) {
 func (s *S3Store) KeyUsage(ctx context.Context) (map[string]int, error) {
 	usage := map[string]int{}
 	var mu sync.Mutex
-	err := s.each(ctx, func(ref, name string) error {
+	err := s.each(ctx, maxResealConcurrency, func(ref, name string) error {
 		head, err := s.head(ctx, name)
 		if err != nil || head == nil {
 			return err
@@ -221,10 +228,10 @@ func (s *S3Store) KeyUsage(ctx context.Context) (map[string]int, error) {
 }
 
 // each calls fn for every blob object, a few at a time.
-func (s *S3Store) each(ctx context.Context, fn func(ref, name string) error) error {
+func (s *S3Store) each(ctx context.Context, concurrency int, fn func(ref, name string) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	sem := make(chan struct{}, s3ResealConcurrency)
+	sem := make(chan struct{}, concurrency)
 	var wg sync.WaitGroup
 	var once sync.Once
 	var first error
@@ -257,15 +264,21 @@ func (s *S3Store) each(ctx context.Context, fn func(ref, name string) error) err
 // Reseal seals again with the active key every object sealed with another
 // (or of format 1), under the same name, a few at a time, as
 // FileStore.Reseal does; S3 replaces an object whole, so it is resumable
-// after a crash. progress hears after every object resealed.
-func (s *S3Store) Reseal(ctx context.Context, progress func(ResealProgress)) error {
+// after a crash. batch objects are in flight at once (DefaultResealBatch
+// when 0, at most maxResealConcurrency); progress hears after every
+// object resealed.
+func (s *S3Store) Reseal(ctx context.Context, batch int, progress func(ResealProgress)) error {
+	if batch <= 0 {
+		batch = DefaultResealBatch
+	}
+	batch = min(batch, maxResealConcurrency)
 	if err := s.refresh(ctx); err != nil {
 		return err
 	}
 	var p ResealProgress
 	var mu sync.Mutex
 	active := s.activeID()
-	err := s.each(ctx, func(ref, name string) error {
+	err := s.each(ctx, batch, func(ref, name string) error {
 		head, err := s.head(ctx, name)
 		if err != nil || head == nil {
 			return err

@@ -20,7 +20,7 @@ type rotatable interface {
 	SetKeys(*blob.Keys) error
 	SetKeySource(blob.KeySource)
 	KeyUsage(ctx context.Context) (map[string]int, error)
-	Reseal(ctx context.Context, progress func(blob.ResealProgress)) error
+	Reseal(ctx context.Context, batch int, progress func(blob.ResealProgress)) error
 }
 
 func TestFileStoreReseal(t *testing.T) {
@@ -81,6 +81,9 @@ func testReseal(t *testing.T, s rotatable, old []byte) {
 		}
 		return &blob.Keys{Active: old, Naming: blob.NamingKey(old)}, nil
 	})
+	if err := s.SetKeys(&blob.Keys{Active: old, Naming: blob.NamingKey(old)}); err != nil {
+		t.Fatal(err)
+	}
 	rotated.Store(true)
 	t.Run("ErrNamingKeyChanged", func(t *testing.T) {
 		if err := s.SetKeys(&blob.Keys{Active: next}); err == nil {
@@ -113,7 +116,7 @@ func testReseal(t *testing.T, s rotatable, old []byte) {
 		}
 	}()
 	var last blob.ResealProgress
-	if err := s.Reseal(ctx, func(p blob.ResealProgress) { last = p }); err != nil {
+	if err := s.Reseal(ctx, 7, func(p blob.ResealProgress) { last = p }); err != nil {
 		t.Fatal(err)
 	}
 	close(stop)
@@ -128,7 +131,7 @@ func testReseal(t *testing.T, s rotatable, old []byte) {
 	if err != nil || usage[oldID] != 0 || usage[blob.KeyID(next)] != len(images) {
 		t.Fatalf("usage after = %v, %v; want all %d under the new key", usage, err, len(images))
 	}
-	if err := s.Reseal(ctx, func(p blob.ResealProgress) { last = p }); err != nil || last.Resealed != 0 {
+	if err := s.Reseal(ctx, 7, func(p blob.ResealProgress) { last = p }); err != nil || last.Resealed != 0 {
 		t.Fatalf("a second pass: %+v, %v", last, err)
 	}
 

@@ -77,6 +77,7 @@ type sealer struct {
 	active *blobKey
 	keys   map[string]*blobKey // by KeyID
 	macKey []byte
+	named  bool // the naming key was given to SetKeys, and stays
 	source KeySource
 }
 
@@ -86,12 +87,13 @@ func newSealer(key []byte) (*sealer, error) {
 	if err := s.SetKeys(&Keys{Active: key}); err != nil {
 		return nil, err
 	}
+	s.named = false // a constructor's key: SetKeys may still give the naming key
 	return s, nil
 }
 
 // SetKeys makes the store seal with k.Active and open with any of k's
 // keys. The naming key must stay the one the store's blobs were named
-// with.
+// with: once given, a change is refused.
 func (s *sealer) SetKeys(k *Keys) error {
 	active, err := newBlobKey(k.Active)
 	if err != nil {
@@ -114,10 +116,10 @@ func (s *sealer) SetKeys(k *Keys) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.macKey != nil && !hmac.Equal(s.macKey, mac) {
+	if s.named && !hmac.Equal(s.macKey, mac) {
 		return errors.New("blob: the naming key changed: every blob would be renamed")
 	}
-	s.active, s.keys, s.macKey = active, keys, append([]byte(nil), mac...)
+	s.active, s.keys, s.macKey, s.named = active, keys, append([]byte(nil), mac...), true
 	return nil
 }
 

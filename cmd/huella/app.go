@@ -176,6 +176,11 @@ func (c *Config) checkExisting() error {
 type BlobStore interface {
 	huella.BlobStore
 	Sweep(ctx context.Context, before time.Time, refs func(ctx context.Context, fn func(ref string) error) error, dryRun bool) (*blob.SweepReport, error)
+	// The blob keys and their rotation (see "huella keys rotate --blobs").
+	SetKeys(*blob.Keys) error
+	SetKeySource(blob.KeySource)
+	KeyUsage(ctx context.Context) (map[string]int, error)
+	Reseal(ctx context.Context, batch int, progress func(blob.ResealProgress)) error
 }
 
 // openBlobs opens the blob store the configuration names.
@@ -275,6 +280,10 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 	}
 	a.key = a.Keys.BlobKey()
 	if a.Blobs, err = openBlobs(ctx, cfg, a.key); err != nil {
+		a.Store.Close()
+		return nil, err
+	}
+	if err := useBlobKeys(a.Blobs, a.Keys); err != nil {
 		a.Store.Close()
 		return nil, err
 	}

@@ -234,6 +234,9 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("restore: %w", err)
 	}
 	blobs, err := blob.NewFileStore(filepath.Join(staging, "blobs"), ring.BlobKey())
+	if err == nil {
+		err = blobs.SetKeys(blobKeys(ring.BlobKeys())) // a rotation may have been under way
+	}
 	if err != nil {
 		store.Close()
 		return fmt.Errorf("restore: %w", err)

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/blob"
+	"github.com/huella-abis/huella/storetest"
+)
+
+// blobUsage counts a data directory's images by the key that sealed them.
+func blobUsage(t *testing.T, data string) map[string]int {
+	t.Helper()
+	s, err := blob.NewFileStore(filepath.Join(data, "blobs"), make([]byte, blob.KeySize)) // reads headers only
+	if err != nil {
+		t.Fatal(err)
+	}
+	usage, err := s.KeyUsage(storetest.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return usage
+}
+
+// TestRotateBlobKeyUnderLoad enrolls while "huella keys rotate --images"
+// runs, kills the rotation with SIGKILL midway, resumes it with "huella keys
+// reencrypt --images" while enrollment goes on, and checks that every image
+// still decrypts under its old name, nothing is lost, every image ends
+// under the new key and the old key is retired.
+func TestRotateBlobKeyUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	data := t.TempDir()
+	MustRun(t, "site", "add", "--data", data, "--code", "MX-BENCH", "--name", "Rotation test", "--country", "MEX", "--tz", "America/Mexico_City")
+	officer := MustAddUser(t, data, "--name", "officer", "--role", "officer", "--site", "MX-BENCH")
+	supervisor := MustAddUser(t, data, "--name", "supervisor", "--role", "supervisor")
+	srv := MustServe(t, data, freeAddr(t))
+	images, err := benchImages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	clients := startEnrolling(t, srv, officer, images, 3, 30*time.Second)
+	deadline := time.Now().Add(120 * time.Second)
+	for len(clients.Acked()) < 8 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	before := keysByPurpose(t, data)
+	oldKey := before[huella.KeyPurposeBlob][0]
+	usage := blobUsage(t, data)
+	if len(usage) != 1 {
+		t.Fatalf("images before the rotation under %d keys: %v", len(usage), usage)
+	}
+	var oldID string
+	for id := range usage {
+		oldID = id
+	}
+
+	// Reseal one image per sync, and kill it a few in.
+	var logs bytes.Buffer
+	rotate := exec.Command(os.Args[0], "keys", "rotate", "--images", "--data", data, "--batch", "1")
+	rotate.Env = append(os.Environ(), "HUELLA_RUN_MAIN=1")
+	rotate.Stdout, rotate.Stderr = &logs, &logs
+	if err := rotate.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { rotate.Wait(); close(exited) }()
+	most := 0
+	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			t.Fatalf("the rotation ended before it was killed:\n%s", logs.String())
+		default:
+		}
+		n := blobUsage(t, data)[oldID]
+		most = max(most, n)
+		if n <= most-5 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := rotate.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-exited
+	status := MustRun(t, "keys", "status", "--data", data)
+	if !strings.Contains(status, "images under older keys "+oldKey) {
+		t.Fatalf("the rotation finished before it was killed: %s\n%s", status, logs.String())
+	}
+	t.Logf("killed midway (%d of %d images left under the old key):\n%s", blobUsage(t, data)[oldID], most, status)
+
+	// Resume while enrolling.
+	out := MustRun(t, "keys", "reencrypt", "--images", "--data", data)
+	t.Log(out)
+	clients.Stop()
+	acked := clients.Acked()
+	after := keysByPurpose(t, data)
+	if !strings.Contains(out, "blob key "+oldKey+" retired") {
+		t.Errorf("the old blob key %s was not retired: %s", oldKey, out)
+	}
+	if len(after[huella.KeyPurposeBlob]) != 2 || len(after[huella.KeyPurposeBlobName]) != 1 || after["retired"] == nil || after["retired"][0] != oldKey {
+		t.Errorf("keys after: %v", after)
+	}
+	usage = blobUsage(t, data)
+	if usage[oldID] != 0 || len(usage) != 1 {
+		t.Errorf("images by key after the rotation: %v", usage)
+	}
+	status = MustRun(t, "keys", "status", "--data", data)
+	if strings.Contains(status, "images under older keys") {
+		t.Errorf("status after: %s", status)
+	}
+	// A second pass finds nothing to move.
+	out = MustRun(t, "keys", "reencrypt", "--images", "--data", data)
+	if !strings.Contains(out, "resealed 0 images") {
+		t.Errorf("a second pass found images to move: %s", out)
+	}
+	// Every image decrypts, through the server that ran throughout and
+	// through a fresh one that never held the old key.
+	for _, id := range acked {
+		checkComplete(t, srv, supervisor, id, len(images))
+	}
+	srv.cmd.Process.Kill()
+	srv.cmd.Wait()
+	fresh := MustServe(t, data, freeAddr(t))
+	for _, id := range acked {
+		checkComplete(t, fresh, supervisor, id, len(images))
+	}
+	t.Logf("%d encounters enrolled during the rotation, every image decrypts", len(acked))
+}
