@@ -16,6 +16,7 @@ import (
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/blob"
 	"github.com/huella-abis/huella/keyring"
+	"github.com/huella-abis/huella/kms"
 )
 
 // keyFile returns the KEK file the configuration names: --key-file, else
@@ -38,6 +39,9 @@ func (c *Config) keyFile() string {
 // yet (PostgreSQL's keys are checked by openKeyring). It reports whether
 // the key existed before.
 func (c *Config) loadKEK() (kek keyring.KEK, existed bool, err error) {
+	if c.KMS != "" {
+		return c.loadKMS()
+	}
 	if text := os.Getenv("HUELLA_KEK"); text != "" {
 		k, err := keyring.ParseKEK(text)
 		if err != nil {
@@ -67,6 +71,33 @@ func (c *Config) loadKEK() (kek keyring.KEK, existed bool, err error) {
 		return nil, false, fmt.Errorf("key %s does not exist (give --key-file or $HUELLA_KEK)", path)
 	}
 	k, err = keyring.CreateKEKFile(path)
+	return k, false, err
+}
+
+// loadKMS opens the KEK that --kms names in its key manager. A missing key
+// is made there only for a store that does not exist yet, as a missing key
+// file is.
+func (c *Config) loadKMS() (keyring.KEK, bool, error) {
+	pc, err := kms.ParsePKCS11(c.KMS)
+	if err != nil {
+		return nil, false, &ConfigError{"kms", err.Error()}
+	}
+	k, err := kms.OpenPKCS11(pc, false)
+	if err == nil {
+		return k, true, nil
+	}
+	if !errors.Is(err, kms.ErrKeyNotFound) {
+		return nil, false, err
+	}
+	if c.Postgres == "" {
+		if _, serr := os.Stat(filepath.Join(c.Data, "huella.db")); serr == nil {
+			return nil, false, fmt.Errorf("%w, and the database in %s is encrypted under a key-encryption key: check --kms", err, c.Data)
+		}
+	}
+	if c.Existing {
+		return nil, false, fmt.Errorf("%w (check --kms)", err)
+	}
+	k, err = kms.OpenPKCS11(pc, true)
 	return k, false, err
 }
 
@@ -112,7 +143,8 @@ const keysUsage = `usage:
   huella keys rotate [--batch N]  make a new data key, move every record to it, retire the old keys
   huella keys rotate --images [--batch N]  make a new image (blob) key, reseal every image with it, retire the old
   huella keys reencrypt [--images] [--batch N]  resume a rotation cut short (or seal a store from before encryption)
-  huella keys rewrap --new-key-file F  wrap the keys with a new KEK (made in F when missing), then use F`
+  huella keys rewrap --new-key-file F  wrap the keys with a new KEK (made in F when missing), then use F
+  huella keys rewrap --new-kms URI     wrap the keys with a KEK in an HSM (made there when missing), then use --kms URI`
 
 // runKeys runs "huella keys VERB".
 func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -132,9 +164,10 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fs.IntVar(&batch, "batch", 0, "records re-encrypted per transaction (500), or images resealed per sync (64)")
 		fs.BoolVar(&blobs, "images", false, "the image (blob) key instead of the data key")
 	}
-	newKeyFile := ""
+	newKeyFile, newKMS := "", ""
 	if verb == "rewrap" {
 		fs.StringVar(&newKeyFile, "new-key-file", "", "the new key-encryption key file, outside the data directory (made when missing)")
+		fs.StringVar(&newKMS, "new-kms", "", "the new key-encryption key in an HSM, a pkcs11: URI as --kms takes (made when missing)")
 	}
 	switch verb {
 	case "status", "rotate", "reencrypt", "rewrap":
@@ -155,7 +188,7 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	case "status":
 		return keysStatus(ctx, app, stdout)
 	case "rewrap":
-		return keysRewrap(ctx, app, newKeyFile, stdout)
+		return keysRewrap(ctx, app, newKeyFile, newKMS, stdout)
 	case "rotate":
 		if blobs {
 			return rotateBlobKey(ctx, app, batch, stdout, stderr)
@@ -230,19 +263,35 @@ func reencryptAndRetire(ctx context.Context, app *App, batch int, stdout, stderr
 
 // keysRewrap wraps every key in use with the KEK in path (made when
 // missing) instead of the current one.
-func keysRewrap(ctx context.Context, app *App, path string, stdout io.Writer) error {
-	if path == "" {
-		return errors.New("keys rewrap: --new-key-file is required")
+func keysRewrap(ctx context.Context, app *App, path, kmsURI string, stdout io.Writer) error {
+	if (path == "") == (kmsURI == "") {
+		return errors.New("keys rewrap: give --new-key-file or --new-kms")
 	}
-	if keyring.Inside(path, app.Config.Data) && !app.Config.AllowKeyInData {
-		return &ConfigError{"new-key-file", fmt.Sprintf("%s is inside the data directory %s (or give --allow-key-in-data)", path, app.Config.Data)}
-	}
-	kek, err := keyring.LoadKEKFile(path)
-	if keyring.IsNotExist(err) {
-		kek, err = keyring.CreateKEKFile(path)
-	}
-	if err != nil {
-		return err
+	var kek keyring.KEK
+	use := "--key-file " + path
+	if kmsURI != "" {
+		pc, err := kms.ParsePKCS11(kmsURI)
+		if err != nil {
+			return &ConfigError{"new-kms", err.Error()}
+		}
+		k, err := kms.OpenPKCS11(pc, true)
+		if err != nil {
+			return err
+		}
+		defer k.Close()
+		kek, use = k, "--kms '"+kmsURI+"'"
+	} else {
+		if keyring.Inside(path, app.Config.Data) && !app.Config.AllowKeyInData {
+			return &ConfigError{"new-key-file", fmt.Sprintf("%s is inside the data directory %s (or give --allow-key-in-data)", path, app.Config.Data)}
+		}
+		k, err := keyring.LoadKEKFile(path)
+		if keyring.IsNotExist(err) {
+			k, err = keyring.CreateKEKFile(path)
+		}
+		if err != nil {
+			return err
+		}
+		kek = k
 	}
 	old := app.Keys.KEKID()
 	if err := app.Keys.Rewrap(ctx, kek); err != nil {
@@ -253,7 +302,7 @@ func keysRewrap(ctx context.Context, app *App, path string, stdout io.Writer) er
 	if err := app.Store.AppendAudit(ctx, event); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "the keys are wrapped by %s now (were %s): start Huella with --key-file %s; the old key opens nothing any more\n", kek.ID(), old, path)
+	fmt.Fprintf(stdout, "the keys are wrapped by %s now (were %s): start Huella with %s; the old key opens nothing any more\n", kek.ID(), old, use)
 	return nil
 }
 
