@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/blob"
@@ -149,4 +151,77 @@ func testReseal(t *testing.T, s rotatable, old []byte) {
 			t.Fatalf("the same image is named %s after the rotation, %s before (%v)", again, ref, err)
 		}
 	}
+}
+
+// BenchmarkReseal reseals 200 images of 100 KB (the size of an enrolled
+// finger PNG) under a new key: blobs/s and MB/s of wall time, and the
+// process's CPU seconds per blob (the machine is shared, so wall time is
+// inflated by load).
+func BenchmarkReseal(b *testing.B) {
+	const n, size = 200, 100 << 10
+	images := make([][]byte, n)
+	for i := range images {
+		images[i] = make([]byte, size)
+		rand.Read(images[i])
+	}
+	run := func(b *testing.B, open func(key []byte) rotatable) {
+		ctx := context.Background()
+		var resealed int
+		var bytesOut int64
+		var wall, cpu time.Duration
+		for range b.N {
+			b.StopTimer()
+			old := mustKey(b)
+			s := open(old)
+			if err := s.SetKeys(&blob.Keys{Active: old, Naming: blob.NamingKey(old)}); err != nil {
+				b.Fatal(err)
+			}
+			for i := 0; i < n; i += 10 {
+				if _, err := s.PutAll(ctx, images[i:i+10]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := s.SetKeys(&blob.Keys{Active: mustKey(b), Others: [][]byte{old}, Naming: blob.NamingKey(old)}); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			start, cpu0 := time.Now(), cpuTime()
+			var last blob.ResealProgress
+			if err := s.Reseal(ctx, 0, func(p blob.ResealProgress) { last = p }); err != nil {
+				b.Fatal(err)
+			}
+			wall += time.Since(start)
+			cpu += cpuTime() - cpu0
+			if last.Resealed != n {
+				b.Fatalf("resealed %d of %d", last.Resealed, n)
+			}
+			resealed += last.Resealed
+			bytesOut += last.Bytes
+		}
+		b.ReportMetric(float64(resealed)/wall.Seconds(), "blobs/s")
+		b.ReportMetric(float64(bytesOut)/1e6/wall.Seconds(), "MB/s")
+		b.ReportMetric(cpu.Seconds()*1e3/float64(resealed), "cpu-ms/blob")
+	}
+	b.Run("File", func(b *testing.B) {
+		run(b, func(key []byte) rotatable {
+			s, err := blob.NewFileStore(b.TempDir(), key)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		})
+	})
+	b.Run("S3", func(b *testing.B) {
+		run(b, func(key []byte) rotatable {
+			s, _, _, _ := MustOpenS3Key(b, key)
+			return s
+		})
+	})
+}
+
+// cpuTime is the CPU time the process used so far, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

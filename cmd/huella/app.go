@@ -106,7 +106,7 @@ func (c *Config) registerFlags(fs *flag.FlagSet, withAddr bool) {
 	}
 	fs.StringVar(&c.Data, "data", envOr("HUELLA_DATA", "./huella-data"), "data directory ($HUELLA_DATA)")
 	fs.StringVar(&c.KeyFile, "key-file", os.Getenv("HUELLA_KEY_FILE"), "key-encryption key file, outside the data directory; default DATA.key beside it ($HUELLA_KEY_FILE; or the key itself in $HUELLA_KEK, hex or base64)")
-	fs.StringVar(&c.KMS, "kms", os.Getenv("HUELLA_KMS"), "key-encryption key in an HSM instead of a file: pkcs11:token=T;object=KEY?module-path=LIB.so[&pin-source=FILE], PIN in $HUELLA_PKCS11_PIN ($HUELLA_KMS)")
+	fs.StringVar(&c.KMS, "kms", os.Getenv("HUELLA_KMS"), "key-encryption key in an HSM instead of a file ($HUELLA_KMS): pkcs11:token=T;object=KEY?module-path=LIB.so[&pin-source=FILE], the PIN in HUELLA_PKCS11_PIN or the file")
 	fs.BoolVar(&c.AllowKeyInData, "allow-key-in-data", os.Getenv("HUELLA_ALLOW_KEY_IN_DATA") == "true", "accept a key file inside the data directory, where a copy of the data carries its key ($HUELLA_ALLOW_KEY_IN_DATA=true)")
 	fs.StringVar(&c.Postgres, "postgres", os.Getenv("HUELLA_POSTGRES"), "PostgreSQL DSN; empty uses SQLite in the data directory ($HUELLA_POSTGRES)")
 	fs.StringVar(&c.Blobs, "blobs", os.Getenv("HUELLA_BLOBS"), "image store: empty for DATA/blobs, or s3://BUCKET[/PREFIX]?endpoint=HOST:PORT[&region=R][&insecure=true] with $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY ($HUELLA_BLOBS)")
