@@ -102,7 +102,7 @@ func (r *Keyring) load(ctx context.Context, keys []*huella.WrappedKey) error {
 			continue
 		}
 		if k.KEKID != r.kek.ID() {
-			return fmt.Errorf("%w: key %s was wrapped by %s, and the key given is %s (wrong --key-file, $HUELLA_KEK or --kms?)", ErrWrongKEK, k.ID, k.KEKID, r.kek.ID())
+			return fmt.Errorf("%w: key %s was wrapped by %s, and the key given is %s (wrong --key-file or $HUELLA_KEK, or --kms?)", ErrWrongKEK, k.ID, k.KEKID, r.kek.ID())
 		}
 		raw, err := r.kek.Unwrap(ctx, k.Wrapped, wrapAAD(k.ID, k.Purpose))
 		if err != nil {

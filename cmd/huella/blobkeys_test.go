@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,10 +16,20 @@ import (
 	"github.com/huella-abis/huella/storetest"
 )
 
-// blobUsage counts a data directory's images by the key that sealed them.
+// blobUsage counts the images of a data directory, or of the bucket that
+// $HUELLA_BLOBS names, by the key that sealed them.
 func blobUsage(t *testing.T, data string) map[string]int {
 	t.Helper()
-	s, err := blob.NewFileStore(filepath.Join(data, "blobs"), make([]byte, blob.KeySize)) // reads headers only
+	var s interface {
+		KeyUsage(context.Context) (map[string]int, error)
+	}
+	var err error
+	zero := make([]byte, blob.KeySize) // KeyUsage reads headers only
+	if bucket := os.Getenv("HUELLA_BLOBS"); bucket != "" {
+		s, err = blob.OpenS3(storetest.Context(), bucket, zero)
+	} else {
+		s, err = blob.NewFileStore(filepath.Join(data, "blobs"), zero)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,11 +44,21 @@ func blobUsage(t *testing.T, data string) map[string]int {
 // runs, kills the rotation with SIGKILL midway, resumes it with "huella keys
 // reencrypt --images" while enrollment goes on, and checks that every image
 // still decrypts under its old name, nothing is lost, every image ends
-// under the new key and the old key is retired.
+// under the new key and the old key is retired: images in the data
+// directory, and in an S3 bucket.
 func TestRotateBlobKeyUnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test")
 	}
+	t.Run("Directory", testRotateBlobKeyUnderLoad)
+	t.Run("S3", func(t *testing.T) {
+		u, _ := mustS3Prefix(t, "rotate-")
+		t.Setenv("HUELLA_BLOBS", u.String()) // serve, keys and the test's look at the bucket
+		testRotateBlobKeyUnderLoad(t)
+	})
+}
+
+func testRotateBlobKeyUnderLoad(t *testing.T) {
 	data := t.TempDir()
 	MustRun(t, "site", "add", "--data", data, "--code", "MX-BENCH", "--name", "Rotation test", "--country", "MEX", "--tz", "America/Mexico_City")
 	officer := MustAddUser(t, data, "--name", "officer", "--role", "officer", "--site", "MX-BENCH")
