@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -155,4 +156,52 @@ func testRotateBlobKeyUnderLoad(t *testing.T) {
 		checkComplete(t, fresh, supervisor, id, len(images))
 	}
 	t.Logf("%d encounters enrolled during the rotation, every image decrypts", len(acked))
+}
+
+// TestServeResumesImageReseal: a blob key rotation cut short before any
+// image moved is finished by the background work serve starts.
+func TestServeResumesImageReseal(t *testing.T) {
+	data := t.TempDir()
+	ctx := storetest.Context()
+	app, err := OpenApp(ctx, Config{Data: data}, newLogger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs := map[string]string{}
+	for _, img := range []string{"one image", "another image", "a third"} {
+		ref, err := app.Blobs.Put(ctx, []byte(img))
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs[ref] = img
+	}
+	old := app.Keys.ActiveBlobKeyID()
+	if _, err := app.Keys.RotateBlob(ctx, blob.NamingKey); err != nil { // then killed
+		t.Fatal(err)
+	}
+	app.Close()
+
+	app, err = OpenApp(ctx, Config{Data: data, Existing: true}, newLogger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	if err := app.StartReencryption(ctx); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(blobWriteGrace + 30*time.Second)
+	for keysByPurpose(t, data)["retired"] == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("the old blob key %s was not retired: %v", old, blobUsage(t, data))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := keysByPurpose(t, data)["retired"]; len(got) != 1 || got[0] != old {
+		t.Fatalf("retired %v, want %s", got, old)
+	}
+	for ref, img := range refs {
+		if got, err := app.Blobs.Get(ctx, ref); err != nil || string(got) != img {
+			t.Fatalf("image %s after the rotation: %q, %v", ref, got, err)
+		}
+	}
 }

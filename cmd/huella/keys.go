@@ -376,7 +376,8 @@ func keysStatus(ctx context.Context, app *App, stdout io.Writer) error {
 
 // StartReencryption moves, in the background, the records a rotation cut
 // short left under an older key (or a store from before encryption left in
-// the clear) to the active key, then retires the keys nothing uses.
+// the clear) to the active key, and the images a blob key rotation cut
+// short to the active blob key, then retires the keys nothing uses.
 func (a *App) StartReencryption(ctx context.Context) error {
 	if a.Keys == nil {
 		return nil
@@ -408,6 +409,20 @@ func (a *App) StartReencryption(ctx context.Context) error {
 		}
 		a.Logger.Info("re-encryption done", "key", active)
 	}()
+	if keys := a.Keys.BlobKeys(); len(keys.Keys) > 1 {
+		// A blob key rotation cut short: its images, too.
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			a.Logger.Info("image resealing started", "key", keys.ActiveID)
+			ctx := huella.NewContextWithPurpose(ctx, huella.PurposeAdministration)
+			if err := resealAndRetire(ctx, a, 0, io.Discard, io.Discard); err != nil {
+				a.Logger.Error("image resealing failed", "err", err)
+				return
+			}
+			a.Logger.Info("image resealing done", "key", keys.ActiveID)
+		}()
+	}
 	return nil
 }
 
