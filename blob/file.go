@@ -1,6 +1,8 @@
-// Package blob stores sample images and original transactions as files,
-// encrypted at rest with AES-256-GCM under a data key kept in a key file
-// outside the database.
+// Package blob stores sample images and original transactions as files or
+// S3 objects, encrypted at rest with AES-256-GCM under a blob key (which
+// every blob names) and named by an HMAC under a naming key that never
+// changes. The keys come from the key hierarchy (keyring, wired by
+// cmd/huella); Reseal moves every blob to a new blob key.
 package blob
 
 import (
