@@ -43,17 +43,21 @@ const (
 const (
 	KeyPurposeData  = "data"  // seals fields (and is rotated)
 	KeyPurposeIndex = "index" // keys the blind-index tokens (kept: rotating it means re-indexing)
-	KeyPurposeBlob  = "blob"  // the key the BlobStore seals and names images with
+	KeyPurposeBlob  = "blob"  // the key the BlobStore seals images with (and is rotated)
+	// KeyPurposeBlobName names images (an HMAC key), kept fixed when the
+	// blob key is rotated so that no image is renamed; before the first
+	// rotation it is derived from the blob key.
+	KeyPurposeBlobName = "blob-name"
 )
 
 // WrappedKey is a key as a store keeps it: encrypted by a key-encryption key
 // (KEK) that is never in the store.
 type WrappedKey struct {
 	ID        string    // public ID, written in every ciphertext of the key
-	Purpose   string    // KeyPurposeData, KeyPurposeIndex or KeyPurposeBlob
+	Purpose   string    // KeyPurposeData, KeyPurposeIndex, KeyPurposeBlob or KeyPurposeBlobName
 	KEKID     string    // the ID of the KEK that wrapped it
 	Wrapped   []byte    // nil once retired
-	Active    bool      // the data key new ciphertexts are sealed with
+	Active    bool      // the data (or blob) key new ciphertexts are sealed with
 	CreatedAt time.Time //
 	RetiredAt time.Time // zero while in use
 }

@@ -1,6 +1,8 @@
-// Package blob stores sample images and original transactions as files,
-// encrypted at rest with AES-256-GCM under a data key kept in a key file
-// outside the database.
+// Package blob stores sample images and original transactions as files or
+// S3 objects, encrypted at rest with AES-256-GCM under a blob key (which
+// every blob names) and named by an HMAC under a naming key that never
+// changes. The keys come from the key hierarchy (keyring, wired by
+// cmd/huella); Reseal moves every blob to a new blob key.
 package blob
 
 import (
@@ -73,6 +75,9 @@ func (s *FileStore) path(ref string) string {
 // renamed into place and the directory synced, so a crash leaves either the
 // whole blob or none.
 func (s *FileStore) Put(ctx context.Context, data []byte) (string, error) {
+	if err := s.refresh(ctx); err != nil {
+		return "", err
+	}
 	ref, dir, err := s.write(data, true)
 	if err != nil || dir == "" {
 		return ref, err
@@ -88,6 +93,9 @@ func (s *FileStore) Put(ctx context.Context, data []byte) (string, error) {
 // on Linux) covers them all, instead of two flushes per blob. An
 // encounter's images are stored this way.
 func (s *FileStore) PutAll(ctx context.Context, blobs [][]byte) ([]string, error) {
+	if err := s.refresh(ctx); err != nil {
+		return nil, err
+	}
 	refs := make([]string, len(blobs))
 	var dirs []string
 	for i, data := range blobs {

@@ -98,6 +98,14 @@ func (s *S3Store) object(ref string) string {
 // is stored durably. A blob stored already is uploaded again, which renews
 // its time for Sweep until the record naming it is committed.
 func (s *S3Store) Put(ctx context.Context, data []byte) (string, error) {
+	if err := s.refresh(ctx); err != nil {
+		return "", err
+	}
+	return s.put(ctx, data)
+}
+
+// put stores one blob with the keys as they are.
+func (s *S3Store) put(ctx context.Context, data []byte) (string, error) {
 	if err := checkSize(data, s.MaxSize); err != nil {
 		return "", err
 	}
@@ -122,6 +130,9 @@ func (s *S3Store) PutAll(ctx context.Context, blobs [][]byte) ([]string, error) 
 			return nil, err
 		}
 	}
+	if err := s.refresh(ctx); err != nil {
+		return nil, err
+	}
 	refs := make([]string, len(blobs))
 	errs := make([]error, len(blobs))
 	sem := make(chan struct{}, s3PutConcurrency)
@@ -132,7 +143,7 @@ func (s *S3Store) PutAll(ctx context.Context, blobs [][]byte) ([]string, error) 
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			refs[i], errs[i] = s.Put(ctx, b)
+			refs[i], errs[i] = s.put(ctx, b)
 		}()
 	}
 	wg.Wait()

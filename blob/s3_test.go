@@ -31,6 +31,14 @@ const s3Env = "HUELLA_TEST_S3"
 // or failed when CI=true.
 func MustOpenS3(tb testing.TB) (*blob.S3Store, *minio.Client, string, string) {
 	tb.Helper()
+	key := make([]byte, blob.KeySize)
+	rand.Read(key)
+	return MustOpenS3Key(tb, key)
+}
+
+// MustOpenS3Key is MustOpenS3 with the key given.
+func MustOpenS3Key(tb testing.TB, key []byte) (*blob.S3Store, *minio.Client, string, string) {
+	tb.Helper()
 	raw := os.Getenv(s3Env)
 	if raw == "" {
 		if os.Getenv("CI") == "true" {
@@ -62,8 +70,6 @@ func MustOpenS3(tb testing.TB) (*blob.S3Store, *minio.Client, string, string) {
 	rand.Read(r[:])
 	prefix := "test-" + hex.EncodeToString(r[:])
 	u.Path = "/" + prefix
-	key := make([]byte, blob.KeySize)
-	rand.Read(key)
 	s, err := blob.OpenS3(ctx, u.String(), key)
 	if err != nil {
 		tb.Fatal(err)

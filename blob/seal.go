@@ -2,13 +2,16 @@ package blob
 
 import (
 	"bytes"
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/huella-abis/huella"
 )
@@ -28,17 +31,29 @@ var (
 // keyIDSize is the size of the key ID in a blob.
 const keyIDSize = 8
 
-// sealer names and encrypts blobs with two subkeys of the data key: one
-// encrypts, one names (an HMAC of the plaintext, so equal images share one
-// blob and the name reveals nothing without the key).
-type sealer struct {
-	aead   cipher.AEAD
-	macKey []byte
-	id     []byte // KeyID's bytes
+// Keys are the keys a BlobStore seals and names blobs with. The naming key
+// never changes, so that a blob keeps its name (the reference the records
+// hold) when the sealing key is rotated.
+type Keys struct {
+	Active []byte   // seals every blob written from now on
+	Others [][]byte // older keys: the blobs they sealed open until resealed
+	// Naming is the HMAC key that names blobs; nil derives it from Active
+	// (NamingKey), as a store whose blob key was never rotated does.
+	Naming []byte
 }
 
-// newSealer derives the sealer's subkeys from the 32-byte data key.
-func newSealer(key []byte) (*sealer, error) {
+// KeySource returns the keys a BlobStore should use now: another process
+// may have rotated the blob key. A store asks it before every write.
+type KeySource func(ctx context.Context) (*Keys, error)
+
+// blobKey is one sealing key.
+type blobKey struct {
+	raw  []byte
+	aead cipher.AEAD
+	id   []byte // KeyID's bytes
+}
+
+func newBlobKey(key []byte) (*blobKey, error) {
 	if len(key) != KeySize {
 		return nil, fmt.Errorf("blob: key must be %d bytes", KeySize)
 	}
@@ -50,12 +65,109 @@ func newSealer(key []byte) (*sealer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &sealer{aead: aead, macKey: derive(key, "huella blob naming v1"), id: derive(key, "huella blob key id v1")[:keyIDSize]}, nil
+	return &blobKey{raw: append([]byte(nil), key...), aead: aead, id: derive(key, "huella blob key id v1")[:keyIDSize]}, nil
 }
 
-// KeyID names the key the blobs are sealed with (a hash of it, from which
-// it cannot be recovered); every blob written carries it.
-func (s *sealer) KeyID() string { return hex.EncodeToString(s.id) }
+// sealer names and encrypts blobs: each sealing key gives an AES-GCM
+// subkey, and a fixed naming key an HMAC of the plaintext (so equal images
+// share one blob and the name reveals nothing without the key). It is safe
+// for concurrent use; its keys change when the blob key is rotated.
+type sealer struct {
+	mu     sync.RWMutex
+	active *blobKey
+	keys   map[string]*blobKey // by KeyID
+	macKey []byte
+	named  bool // the naming key was given to SetKeys, and stays
+	source KeySource
+}
+
+// newSealer returns the sealer of one 32-byte key (naming derived from it).
+func newSealer(key []byte) (*sealer, error) {
+	s := &sealer{}
+	if err := s.SetKeys(&Keys{Active: key}); err != nil {
+		return nil, err
+	}
+	s.named = false // a constructor's key: SetKeys may still give the naming key
+	return s, nil
+}
+
+// SetKeys makes the store seal with k.Active and open with any of k's
+// keys. The naming key must stay the one the store's blobs were named
+// with: once given, a change is refused.
+func (s *sealer) SetKeys(k *Keys) error {
+	active, err := newBlobKey(k.Active)
+	if err != nil {
+		return err
+	}
+	keys := map[string]*blobKey{hex.EncodeToString(active.id): active}
+	for _, o := range k.Others {
+		bk, err := newBlobKey(o)
+		if err != nil {
+			return err
+		}
+		keys[hex.EncodeToString(bk.id)] = bk
+	}
+	mac := k.Naming
+	if mac == nil {
+		mac = NamingKey(k.Active)
+	}
+	if len(mac) != KeySize {
+		return fmt.Errorf("blob: naming key must be %d bytes", KeySize)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.named && !hmac.Equal(s.macKey, mac) {
+		return errors.New("blob: the naming key changed: every blob would be renamed")
+	}
+	s.active, s.keys, s.macKey, s.named = active, keys, append([]byte(nil), mac...), true
+	return nil
+}
+
+// SetKeySource makes the store ask source for its keys before every
+// write, so that a rotation committed by another process takes effect at
+// once.
+func (s *sealer) SetKeySource(source KeySource) {
+	s.mu.Lock()
+	s.source = source
+	s.mu.Unlock()
+}
+
+// refresh asks the key source, if any, for the current keys and takes
+// them when the active one changed.
+func (s *sealer) refresh(ctx context.Context) error {
+	s.mu.RLock()
+	source, active := s.source, s.active
+	s.mu.RUnlock()
+	if source == nil {
+		return nil
+	}
+	k, err := source(ctx)
+	if err != nil {
+		return fmt.Errorf("blob: keys: %w", err)
+	}
+	if bytes.Equal(k.Active, active.raw) {
+		return nil
+	}
+	return s.SetKeys(k)
+}
+
+// NamingKey returns the naming key a store derives from its blob key when
+// none is given: the one to keep when that key is rotated away.
+func NamingKey(key []byte) []byte { return derive(key, "huella blob naming v1") }
+
+// KeyID returns the ID a blob sealed with key carries (a hash of the key,
+// from which it cannot be recovered).
+func KeyID(key []byte) string {
+	return hex.EncodeToString(derive(key, "huella blob key id v1")[:keyIDSize])
+}
+
+// KeyID names the key new blobs are sealed with; every blob written
+// carries it.
+func (s *sealer) KeyID() string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return hex.EncodeToString(s.active.id)
+}
 
 func derive(key []byte, label string) []byte {
 	m := hmac.New(sha256.New, key)
@@ -65,45 +177,117 @@ func derive(key []byte, label string) []byte {
 
 // Ref returns the reference data would be stored under.
 func (s *sealer) Ref(data []byte) string {
+	s.mu.RLock()
 	m := hmac.New(sha256.New, s.macKey)
+	s.mu.RUnlock()
 	m.Write(data)
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// seal encrypts data as the blob stored under ref.
+// seal encrypts data as the blob stored under ref, with the active key.
 func (s *sealer) seal(ref string, data []byte) ([]byte, error) {
-	nonce := make([]byte, s.aead.NonceSize())
+	s.mu.RLock()
+	k := s.active
+	s.mu.RUnlock()
+	return k.seal(ref, data)
+}
+
+func (k *blobKey) seal(ref string, data []byte) ([]byte, error) {
+	nonce := make([]byte, k.aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
-	out := make([]byte, 0, len(fileMagic)+keyIDSize+len(nonce)+len(data)+s.aead.Overhead())
+	out := make([]byte, 0, len(fileMagic)+keyIDSize+len(nonce)+len(data)+k.aead.Overhead())
 	out = append(out, fileMagic...)
-	out = append(out, s.id...)
+	out = append(out, k.id...)
 	out = append(out, nonce...)
-	return s.aead.Seal(out, nonce, data, []byte(ref)), nil
+	return k.aead.Seal(out, nonce, data, []byte(ref)), nil
 }
 
-// open decrypts the blob stored under ref; a blob that fails authentication
+// headerSize is how many bytes of a blob name its key.
+const headerSize = 4 + keyIDSize
+
+// blobKeyID returns the ID of the key a stored blob names from its first
+// bytes: "" for a blob of format 1, which names none.
+func blobKeyID(raw []byte) (string, error) {
+	switch {
+	case len(raw) >= headerSize && bytes.Equal(raw[:len(fileMagic)], fileMagic):
+		return hex.EncodeToString(raw[len(fileMagic) : len(fileMagic)+keyIDSize]), nil
+	case len(raw) >= len(fileMagicV1) && bytes.Equal(raw[:len(fileMagicV1)], fileMagicV1):
+		return "", nil
+	}
+	return "", errors.New("not a blob file")
+}
+
+// open decrypts the blob stored under ref with the key it names (a blob of
+// format 1 with whichever key opens it); a blob that fails authentication
 // is an error, never returned.
 func (s *sealer) open(ref string, raw []byte) ([]byte, error) {
-	ns := s.aead.NonceSize()
-	var body []byte
-	switch {
-	case len(raw) >= len(fileMagic)+keyIDSize+ns+s.aead.Overhead() && bytes.Equal(raw[:len(fileMagic)], fileMagic):
-		if id := raw[len(fileMagic) : len(fileMagic)+keyIDSize]; !bytes.Equal(id, s.id) {
-			return nil, fmt.Errorf("blob %s: sealed with key %x, not with this store's key %s", ref, id, s.KeyID())
+	id, err := blobKeyID(raw)
+	if err != nil {
+		return nil, fmt.Errorf("blob %s: %w", ref, err)
+	}
+	s.mu.RLock()
+	k, keys, activeID := s.keys[id], s.keys, hex.EncodeToString(s.active.id)
+	s.mu.RUnlock()
+	if id == "" {
+		var last error
+		for _, k := range keys {
+			plain, err := k.open(ref, raw[len(fileMagicV1):])
+			if err == nil {
+				return plain, nil
+			}
+			last = err
 		}
-		body = raw[len(fileMagic)+keyIDSize:]
-	case len(raw) >= len(fileMagicV1)+ns+s.aead.Overhead() && bytes.Equal(raw[:len(fileMagicV1)], fileMagicV1):
-		body = raw[len(fileMagicV1):]
-	default:
+		return nil, last
+	}
+	if k == nil {
+		return nil, fmt.Errorf("blob %s: sealed with key %s, not with this store's key %s (nor an older key it holds)", ref, id, activeID)
+	}
+	return k.open(ref, raw[headerSize:])
+}
+
+// open decrypts a blob's body (nonce, ciphertext and tag).
+func (k *blobKey) open(ref string, body []byte) ([]byte, error) {
+	ns := k.aead.NonceSize()
+	if len(body) < ns+k.aead.Overhead() {
 		return nil, fmt.Errorf("blob %s: not a blob file", ref)
 	}
-	plain, err := s.aead.Open(nil, body[:ns], body[ns:], []byte(ref))
+	plain, err := k.aead.Open(nil, body[:ns], body[ns:], []byte(ref))
 	if err != nil {
 		return nil, fmt.Errorf("blob %s: authentication failed (tampered, or another key): %w", ref, err)
 	}
 	return plain, nil
+}
+
+// reseal returns the blob stored under ref sealed again with the active
+// key, or nil when it is sealed with it already.
+func (s *sealer) reseal(ref string, raw []byte) ([]byte, error) {
+	id, err := blobKeyID(raw)
+	if err != nil {
+		return nil, fmt.Errorf("blob %s: %w", ref, err)
+	}
+	s.mu.RLock()
+	active := s.active
+	s.mu.RUnlock()
+	if id == hex.EncodeToString(active.id) {
+		return nil, nil
+	}
+	plain, err := s.open(ref, raw)
+	if err != nil {
+		return nil, err
+	}
+	return active.seal(ref, plain)
+}
+
+// activeID returns the ID of the active key.
+func (s *sealer) activeID() string { return s.KeyID() }
+
+// ResealProgress is how far a Reseal is.
+type ResealProgress struct {
+	Examined int   // blobs looked at
+	Resealed int   // of which sealed again with the active key
+	Bytes    int64 // bytes written
 }
 
 // checkSize returns ETOOLARGE when data is over maxSize (DefaultMaxSize when

@@ -29,7 +29,7 @@ func TestSealKeyID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.HasPrefix(sealed, append([]byte("HBL2"), s.id...)) {
+	if !bytes.HasPrefix(sealed, append([]byte("HBL2"), s.active.id...)) {
 		t.Fatalf("blob starts %x, want HBL2 and the key ID %s", sealed[:12], s.KeyID())
 	}
 	if got, err := s.open(ref, sealed); err != nil || !bytes.Equal(got, data) {
@@ -42,9 +42,9 @@ func TestSealKeyID(t *testing.T) {
 		}
 	})
 	t.Run("Version1", func(t *testing.T) {
-		nonce := make([]byte, s.aead.NonceSize())
+		nonce := make([]byte, s.active.aead.NonceSize())
 		rand.Read(nonce)
-		v1 := s.aead.Seal(append([]byte("HBL1"), nonce...), nonce, data, []byte(ref))
+		v1 := s.active.aead.Seal(append([]byte("HBL1"), nonce...), nonce, data, []byte(ref))
 		if got, err := s.open(ref, v1); err != nil || !bytes.Equal(got, data) {
 			t.Fatalf("open of a format 1 blob = %q, %v", got, err)
 		}

@@ -36,11 +36,13 @@ type Keyring struct {
 	// Now stamps new and retired keys; Open sets it to time.Now.
 	Now func() time.Time
 
-	mu     sync.RWMutex
-	data   map[string]cipher.AEAD // by key ID, text form
-	active string
-	index  []byte
-	blob   []byte
+	mu         sync.RWMutex
+	data       map[string]cipher.AEAD // by key ID, text form
+	active     string
+	index      []byte
+	blobs      map[string][]byte // blob keys held, by key ID
+	activeBlob string
+	blobName   []byte // nil until the blob key is first rotated
 }
 
 var _ huella.FieldCipher = (*Keyring)(nil)
@@ -71,7 +73,7 @@ func Open(ctx context.Context, kek KEK, store huella.KeyStore, opt Options) (*Ke
 			return nil, err
 		}
 	}
-	if r.blob == nil {
+	if len(r.blobs) == 0 {
 		if err := r.add(ctx, huella.KeyPurposeBlob, opt.LegacyBlobKey); err != nil {
 			return nil, err
 		}
@@ -92,14 +94,15 @@ func wrapAAD(id, purpose string) []byte {
 // load unwraps the keys that are not retired.
 func (r *Keyring) load(ctx context.Context, keys []*huella.WrappedKey) error {
 	data := make(map[string]cipher.AEAD)
-	var active string
-	var index, blob []byte
+	blobs := make(map[string][]byte)
+	var active, activeBlob, newestBlob string
+	var index, blobName []byte
 	for _, k := range keys {
 		if !k.RetiredAt.IsZero() {
 			continue
 		}
 		if k.KEKID != r.kek.ID() {
-			return fmt.Errorf("%w: key %s was wrapped by %s, and the key given is %s (wrong --key-file or $HUELLA_KEK?)", ErrWrongKEK, k.ID, k.KEKID, r.kek.ID())
+			return fmt.Errorf("%w: key %s was wrapped by %s, and the key given is %s (wrong --key-file or $HUELLA_KEK, or --kms?)", ErrWrongKEK, k.ID, k.KEKID, r.kek.ID())
 		}
 		raw, err := r.kek.Unwrap(ctx, k.Wrapped, wrapAAD(k.ID, k.Purpose))
 		if err != nil {
@@ -121,10 +124,20 @@ func (r *Keyring) load(ctx context.Context, keys []*huella.WrappedKey) error {
 		case huella.KeyPurposeIndex:
 			index = raw
 		case huella.KeyPurposeBlob:
-			blob = raw
+			blobs[k.ID], newestBlob = raw, k.ID
+			if k.Active {
+				activeBlob = k.ID
+			}
+		case huella.KeyPurposeBlobName:
+			blobName = raw
 		default:
 			return fmt.Errorf("keyring: key %s has an unknown purpose %q", k.ID, k.Purpose)
 		}
+	}
+	if activeBlob == "" {
+		// A store from before blob key rotation: its one blob key was
+		// stored inactive.
+		activeBlob = newestBlob
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -132,8 +145,11 @@ func (r *Keyring) load(ctx context.Context, keys []*huella.WrappedKey) error {
 	if index != nil {
 		r.index = index
 	}
-	if blob != nil {
-		r.blob = blob
+	if len(blobs) > 0 {
+		r.blobs, r.activeBlob = blobs, activeBlob
+	}
+	if blobName != nil {
+		r.blobName = blobName
 	}
 	return nil
 }
@@ -157,7 +173,7 @@ func (r *Keyring) add(ctx context.Context, purpose string, raw []byte) error {
 		return fmt.Errorf("keyring: wrap key: %w", err)
 	}
 	k := &huella.WrappedKey{ID: id, Purpose: purpose, KEKID: r.kek.ID(), Wrapped: wrapped,
-		Active: purpose == huella.KeyPurposeData, CreatedAt: r.Now().UTC()}
+		Active: purpose == huella.KeyPurposeData || purpose == huella.KeyPurposeBlob, CreatedAt: r.Now().UTC()}
 	if err := r.store.AddKey(ctx, k); err != nil {
 		return fmt.Errorf("keyring: store key: %w", err)
 	}
@@ -173,7 +189,12 @@ func (r *Keyring) add(ctx context.Context, purpose string, raw []byte) error {
 	case huella.KeyPurposeIndex:
 		r.index = raw
 	case huella.KeyPurposeBlob:
-		r.blob = raw
+		if r.blobs == nil {
+			r.blobs = make(map[string][]byte)
+		}
+		r.blobs[id], r.activeBlob = raw, id
+	case huella.KeyPurposeBlobName:
+		r.blobName = raw
 	}
 	return nil
 }
@@ -204,17 +225,47 @@ func (r *Keyring) Reload(ctx context.Context) error {
 	return r.load(ctx, keys)
 }
 
-// Retire forgets the data key, here and in the store. The caller makes
-// sure that nothing is sealed with it any more.
+// RotateBlob makes a new blob key the active one and returns its ID.
+// Images sealed with the old keys still open; Reseal moves them. The first
+// rotation first stores the naming key, naming(the blob key until then),
+// so that images keep their names once that key is retired.
+func (r *Keyring) RotateBlob(ctx context.Context, naming func(blobKey []byte) []byte) (string, error) {
+	r.mu.RLock()
+	hasName, current := r.blobName != nil, r.blobs[r.activeBlob]
+	r.mu.RUnlock()
+	if !hasName {
+		if current == nil {
+			return "", errors.New("keyring: no blob key")
+		}
+		if err := r.add(ctx, huella.KeyPurposeBlobName, naming(current)); err != nil {
+			return "", err
+		}
+	}
+	if err := r.add(ctx, huella.KeyPurposeBlob, nil); err != nil {
+		return "", err
+	}
+	return r.ActiveBlobKeyID(), nil
+}
+
+// Retire forgets the data or blob key, here and in the store. The caller
+// makes sure that nothing is sealed with it any more.
 func (r *Keyring) Retire(ctx context.Context, id string) error {
-	if id == r.ActiveKeyID() {
+	if id == r.ActiveKeyID() || id == r.ActiveBlobKeyID() {
 		return huella.Errorf(huella.ECONFLICT, "key %s is the active key", id)
+	}
+	r.mu.RLock()
+	_, isBlob := r.blobs[id]
+	needed := isBlob && r.blobName == nil
+	r.mu.RUnlock()
+	if needed {
+		return huella.Errorf(huella.ECONFLICT, "key %s names the images: rotate the blob key first", id)
 	}
 	if err := r.store.RetireKey(ctx, id, r.Now().UTC()); err != nil {
 		return err
 	}
 	r.mu.Lock()
 	delete(r.data, id)
+	delete(r.blobs, id)
 	r.mu.Unlock()
 	return nil
 }
@@ -270,11 +321,65 @@ func (r *Keyring) DataKeyIDs() []string {
 // KEKID names the KEK the keyring unwraps with.
 func (r *Keyring) KEKID() string { return r.kek.ID() }
 
-// BlobKey returns the key the BlobStore seals and names images with.
+// BlobKey returns the active blob key: the key the BlobStore seals images
+// with.
 func (r *Keyring) BlobKey() []byte {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return append([]byte(nil), r.blob...)
+	return append([]byte(nil), r.blobs[r.activeBlob]...)
+}
+
+// BlobKeys are the keys of the images.
+type BlobKeys struct {
+	ActiveID string            // the ID of the key new images are sealed with
+	Keys     map[string][]byte // every blob key held, by ID, the active one included
+	Naming   []byte            // the naming key; nil until the first rotation (derived from the blob key)
+}
+
+// BlobKeys returns the blob keys held.
+func (r *Keyring) BlobKeys() *BlobKeys {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	k := &BlobKeys{ActiveID: r.activeBlob, Keys: make(map[string][]byte, len(r.blobs)), Naming: r.blobName}
+	for id, raw := range r.blobs {
+		k.Keys[id] = raw
+	}
+	return k
+}
+
+// CurrentBlobKeys returns the blob keys after checking in the store which
+// is active, reloading when another process rotated: a BlobStore asks
+// before every write, so that it never seals with a key a rotation left.
+func (r *Keyring) CurrentBlobKeys(ctx context.Context) (*BlobKeys, error) {
+	keys, err := r.store.ListKeys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("keyring: list keys: %w", err)
+	}
+	active, newest := "", ""
+	for _, k := range keys {
+		if k.Purpose == huella.KeyPurposeBlob && k.RetiredAt.IsZero() {
+			newest = k.ID
+			if k.Active {
+				active = k.ID
+			}
+		}
+	}
+	if active == "" {
+		active = newest
+	}
+	if active != r.ActiveBlobKeyID() {
+		if err := r.load(ctx, keys); err != nil {
+			return nil, err
+		}
+	}
+	return r.BlobKeys(), nil
+}
+
+// ActiveBlobKeyID names the blob key new images are sealed with.
+func (r *Keyring) ActiveBlobKeyID() string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.activeBlob
 }
 
 // ActiveKeyID names the data key Seal uses.

@@ -291,3 +291,69 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+// TestRotateBlob rotates the blob key: the first rotation keeps the naming
+// key, another process on the store sees the new key at its next check,
+// and the old key retires once the naming key is stored apart.
+func TestRotateBlob(t *testing.T) {
+	ctx := context.Background()
+	store := &memKeys{}
+	r := mustOpen(t, mustKEK(t, 1), store)
+	other := mustOpen(t, mustKEK(t, 1), store)
+	first := r.BlobKeys()
+	old := first.ActiveID
+	if len(first.Keys) != 1 || first.Naming != nil {
+		t.Fatalf("a new store's blob keys: %d, naming %x", len(first.Keys), first.Naming)
+	}
+	if err := r.Retire(ctx, old); huella.ErrorCode(err) != huella.ECONFLICT {
+		t.Fatalf("retiring the only blob key: %v, want ECONFLICT", err)
+	}
+	naming := func(key []byte) []byte { return append([]byte("name:"), key[:27]...) }
+	id, err := r.RotateBlob(ctx, naming)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id == old || r.ActiveBlobKeyID() != id || !bytes.Equal(r.BlobKey(), r.BlobKeys().Keys[id]) {
+		t.Fatalf("after rotation: active %s, was %s", r.ActiveBlobKeyID(), old)
+	}
+	if want := naming(first.Keys[old]); !bytes.Equal(r.BlobKeys().Naming, want) {
+		t.Fatal("the naming key is not the one derived from the first blob key")
+	}
+	if other.ActiveBlobKeyID() != old {
+		t.Fatal("the other process changed keys without asking")
+	}
+	cur, err := other.CurrentBlobKeys(ctx)
+	if err != nil || cur.ActiveID != id || len(cur.Keys) != 2 || !bytes.Equal(cur.Naming, naming(first.Keys[old])) {
+		t.Fatalf("the other process's current blob keys: %+v, %v", cur, err)
+	}
+	if err := r.Retire(ctx, id); huella.ErrorCode(err) != huella.ECONFLICT {
+		t.Fatalf("retiring the active blob key: %v, want ECONFLICT", err)
+	}
+	if err := r.Retire(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	again := mustOpen(t, mustKEK(t, 1), store)
+	if k := again.BlobKeys(); len(k.Keys) != 1 || k.ActiveID != id || !bytes.Equal(k.Naming, naming(first.Keys[old])) {
+		t.Fatalf("reopened after retiring: %+v", k)
+	}
+	// A second rotation keeps the stored naming key.
+	if _, err := r.RotateBlob(ctx, func([]byte) []byte { t.Fatal("naming asked again"); return nil }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLegacyBlobKeyInactive opens a store whose one blob key was stored
+// inactive, as before blob key rotation: it is the active one.
+func TestLegacyBlobKeyInactive(t *testing.T) {
+	store := &memKeys{}
+	r := mustOpen(t, mustKEK(t, 1), store)
+	for _, k := range store.keys {
+		if k.Purpose == huella.KeyPurposeBlob {
+			k.Active = false
+		}
+	}
+	again := mustOpen(t, mustKEK(t, 1), store)
+	if again.ActiveBlobKeyID() != r.ActiveBlobKeyID() || !bytes.Equal(again.BlobKey(), r.BlobKey()) {
+		t.Fatal("the legacy blob key is not the active one")
+	}
+}

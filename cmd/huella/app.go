@@ -42,6 +42,9 @@ type Config struct {
 	// file. A data directory from before the key hierarchy has it at
 	// DATA/keys/data.key.
 	KeyFile string
+	// KMS, when set, names a KEK held by a key manager instead: a PKCS#11
+	// URI (kms.ParsePKCS11) of an AES key in an HSM, which never leaves it.
+	KMS string
 	// AllowKeyInData lets the KEK file be inside the data directory,
 	// where every copy of the data carries its own key (demo allows it).
 	AllowKeyInData bool
@@ -103,6 +106,7 @@ func (c *Config) registerFlags(fs *flag.FlagSet, withAddr bool) {
 	}
 	fs.StringVar(&c.Data, "data", envOr("HUELLA_DATA", "./huella-data"), "data directory ($HUELLA_DATA)")
 	fs.StringVar(&c.KeyFile, "key-file", os.Getenv("HUELLA_KEY_FILE"), "key-encryption key file, outside the data directory; default DATA.key beside it ($HUELLA_KEY_FILE; or the key itself in $HUELLA_KEK, hex or base64)")
+	fs.StringVar(&c.KMS, "kms", os.Getenv("HUELLA_KMS"), "key-encryption key in an HSM instead of a file ($HUELLA_KMS): pkcs11:token=T;object=KEY?module-path=LIB.so[&pin-source=FILE], the PIN in HUELLA_PKCS11_PIN or the file")
 	fs.BoolVar(&c.AllowKeyInData, "allow-key-in-data", os.Getenv("HUELLA_ALLOW_KEY_IN_DATA") == "true", "accept a key file inside the data directory, where a copy of the data carries its key ($HUELLA_ALLOW_KEY_IN_DATA=true)")
 	fs.StringVar(&c.Postgres, "postgres", os.Getenv("HUELLA_POSTGRES"), "PostgreSQL DSN; empty uses SQLite in the data directory ($HUELLA_POSTGRES)")
 	fs.StringVar(&c.Blobs, "blobs", os.Getenv("HUELLA_BLOBS"), "image store: empty for DATA/blobs, or s3://BUCKET[/PREFIX]?endpoint=HOST:PORT[&region=R][&insecure=true] with $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY ($HUELLA_BLOBS)")
@@ -160,7 +164,7 @@ func (c *Config) checkExisting() error {
 	if fi, err := os.Stat(c.Data); err != nil || !fi.IsDir() {
 		return fmt.Errorf("data directory %s does not exist (give --data or $HUELLA_DATA)", c.Data)
 	}
-	if _, err := os.Stat(c.KeyFile); err != nil && os.Getenv("HUELLA_KEK") == "" {
+	if _, err := os.Stat(c.KeyFile); err != nil && os.Getenv("HUELLA_KEK") == "" && c.KMS == "" {
 		return fmt.Errorf("key %s does not exist: is %s a Huella data directory? (give --key-file or $HUELLA_KEK)", c.KeyFile, c.Data)
 	}
 	if c.Postgres == "" {
@@ -176,6 +180,11 @@ func (c *Config) checkExisting() error {
 type BlobStore interface {
 	huella.BlobStore
 	Sweep(ctx context.Context, before time.Time, refs func(ctx context.Context, fn func(ref string) error) error, dryRun bool) (*blob.SweepReport, error)
+	// The blob keys and their rotation (see "huella keys rotate --blobs").
+	SetKeys(*blob.Keys) error
+	SetKeySource(blob.KeySource)
+	KeyUsage(ctx context.Context) (map[string]int, error)
+	Reseal(ctx context.Context, batch int, progress func(blob.ResealProgress)) error
 }
 
 // openBlobs opens the blob store the configuration names.
@@ -202,6 +211,7 @@ type App struct {
 	Identifier *match.Identifier
 	// Keys holds the store's keys, unwrapped by the KEK.
 	Keys   *keyring.Keyring
+	kek    keyring.KEK // closed with the app when it holds a session (a KMS)
 	key    []byte
 	cancel context.CancelFunc
 	// stopReencryption stops StartReencryption's work (serve).
@@ -216,7 +226,7 @@ type App struct {
 
 // OpenApp opens the store and blob store the configuration names, running
 // schema migrations, and wires the services. It does not listen.
-func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error) {
+func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (_ *App, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -245,6 +255,13 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 	if err != nil {
 		return nil, err
 	}
+	if closer, ok := kek.(io.Closer); ok {
+		defer func() {
+			if err != nil {
+				closer.Close()
+			}
+		}()
+	}
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -260,7 +277,7 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 	if abs, err := filepath.Abs(cfg.PartnerFileDir); err == nil {
 		cfg.PartnerFileDir = abs
 	}
-	a := &App{Config: cfg, Logger: logger}
+	a := &App{Config: cfg, Logger: logger, kek: kek}
 	if cfg.Postgres != "" {
 		a.Store, err = postgres.Open(ctx, cfg.Postgres)
 	} else {
@@ -275,6 +292,10 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (*App, error)
 	}
 	a.key = a.Keys.BlobKey()
 	if a.Blobs, err = openBlobs(ctx, cfg, a.key); err != nil {
+		a.Store.Close()
+		return nil, err
+	}
+	if err := useBlobKeys(a.Blobs, a.Keys); err != nil {
 		a.Store.Close()
 		return nil, err
 	}
@@ -394,6 +415,9 @@ func (a *App) Close() error {
 	errs = append(errs, a.stopForwarding())
 	if a.Store != nil {
 		errs = append(errs, a.Store.Close())
+	}
+	if closer, ok := a.kek.(io.Closer); ok {
+		errs = append(errs, closer.Close())
 	}
 	return errors.Join(errs...)
 }

@@ -234,6 +234,9 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("restore: %w", err)
 	}
 	blobs, err := blob.NewFileStore(filepath.Join(staging, "blobs"), ring.BlobKey())
+	if err == nil {
+		err = blobs.SetKeys(blobKeys(ring.BlobKeys())) // a rotation may have been under way
+	}
 	if err != nil {
 		store.Close()
 		return fmt.Errorf("restore: %w", err)
@@ -315,6 +318,9 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 // readKEK reads the existing key-encryption key ($HUELLA_KEK or the key
 // file) and returns its bytes; it never makes one.
 func readKEK(cfg Config) ([]byte, error) {
+	if cfg.KMS != "" {
+		return nil, errors.New("backups name the key file's key: give --key-file or $HUELLA_KEK, not --kms")
+	}
 	if text := os.Getenv("HUELLA_KEK"); text != "" {
 		k, err := keyring.ParseKEK(text)
 		if err != nil {

@@ -19,6 +19,38 @@ import (
 // (--blobs s3://…) on the real server .ci/run starts: every image lands
 // in the bucket, none in the data directory.
 func TestS3Blobs(t *testing.T) {
+	u, client := mustS3Prefix(t, "cmd-")
+	ctx := context.Background()
+	data := t.TempDir()
+	out := MustRun(t, "bench", "enroll", "--data", data, "--blobs", u.String(), "--encounters", "3", "--concurrency", "2", "--json")
+	var res enrollBenchResult
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil {
+		t.Fatalf("bench output %q: %v", out, err)
+	}
+	if res.Errors != 0 || res.Encounters != 3 {
+		t.Fatalf("bench enroll with S3 blobs: %+v", res)
+	}
+	objects := 0
+	for obj := range client.ListObjects(ctx, u.Host, minio.ListObjectsOptions{Prefix: u.Path[1:] + "/", Recursive: true}) {
+		if obj.Err != nil {
+			t.Fatal(obj.Err)
+		}
+		objects++
+	}
+	if want := 3 * res.ImagesPerEnc; objects < want {
+		t.Errorf("%d objects in the bucket, want at least %d (every image)", objects, want)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(data, "blobs")); len(entries) != 0 {
+		t.Errorf("the data directory holds %d blob entries, want none", len(entries))
+	}
+}
+
+// mustS3Prefix returns the URL of a fresh prefix of the test bucket on the
+// server .ci/run starts (made if missing), and a client on it; the test is
+// skipped without one, or failed when CI=true.
+func mustS3Prefix(t *testing.T, name string) (*url.URL, *minio.Client) {
+	t.Helper()
 	raw := os.Getenv("HUELLA_TEST_S3")
 	if raw == "" {
 		if os.Getenv("CI") == "true" {
@@ -44,28 +76,6 @@ func TestS3Blobs(t *testing.T) {
 	}
 	var r [6]byte
 	rand.Read(r[:])
-	u.Path = "/cmd-" + hex.EncodeToString(r[:])
-	data := t.TempDir()
-	out := MustRun(t, "bench", "enroll", "--data", data, "--blobs", u.String(), "--encounters", "3", "--concurrency", "2", "--json")
-	var res enrollBenchResult
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil {
-		t.Fatalf("bench output %q: %v", out, err)
-	}
-	if res.Errors != 0 || res.Encounters != 3 {
-		t.Fatalf("bench enroll with S3 blobs: %+v", res)
-	}
-	objects := 0
-	for obj := range client.ListObjects(ctx, u.Host, minio.ListObjectsOptions{Prefix: u.Path[1:] + "/", Recursive: true}) {
-		if obj.Err != nil {
-			t.Fatal(obj.Err)
-		}
-		objects++
-	}
-	if want := 3 * res.ImagesPerEnc; objects < want {
-		t.Errorf("%d objects in the bucket, want at least %d (every image)", objects, want)
-	}
-	if entries, _ := os.ReadDir(filepath.Join(data, "blobs")); len(entries) != 0 {
-		t.Errorf("the data directory holds %d blob entries, want none", len(entries))
-	}
+	u.Path = "/" + name + hex.EncodeToString(r[:])
+	return u, client
 }

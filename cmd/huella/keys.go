@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/blob"
 	"github.com/huella-abis/huella/keyring"
+	"github.com/huella-abis/huella/kms"
 )
 
 // keyFile returns the KEK file the configuration names: --key-file, else
@@ -37,6 +39,9 @@ func (c *Config) keyFile() string {
 // yet (PostgreSQL's keys are checked by openKeyring). It reports whether
 // the key existed before.
 func (c *Config) loadKEK() (kek keyring.KEK, existed bool, err error) {
+	if c.KMS != "" {
+		return c.loadKMS()
+	}
 	if text := os.Getenv("HUELLA_KEK"); text != "" {
 		k, err := keyring.ParseKEK(text)
 		if err != nil {
@@ -66,6 +71,33 @@ func (c *Config) loadKEK() (kek keyring.KEK, existed bool, err error) {
 		return nil, false, fmt.Errorf("key %s does not exist (give --key-file or $HUELLA_KEK)", path)
 	}
 	k, err = keyring.CreateKEKFile(path)
+	return k, false, err
+}
+
+// loadKMS opens the KEK that --kms names in its key manager. A missing key
+// is made there only for a store that does not exist yet, as a missing key
+// file is.
+func (c *Config) loadKMS() (keyring.KEK, bool, error) {
+	pc, err := kms.ParsePKCS11(c.KMS)
+	if err != nil {
+		return nil, false, &ConfigError{"kms", err.Error()}
+	}
+	k, err := kms.OpenPKCS11(pc, false)
+	if err == nil {
+		return k, true, nil
+	}
+	if !errors.Is(err, kms.ErrKeyNotFound) {
+		return nil, false, err
+	}
+	if c.Postgres == "" {
+		if _, serr := os.Stat(filepath.Join(c.Data, "huella.db")); serr == nil {
+			return nil, false, fmt.Errorf("%w, and the database in %s is encrypted under a key-encryption key: check --kms", err, c.Data)
+		}
+	}
+	if c.Existing {
+		return nil, false, fmt.Errorf("%w (check --kms)", err)
+	}
+	k, err = kms.OpenPKCS11(pc, true)
 	return k, false, err
 }
 
@@ -107,10 +139,12 @@ func hasLegacyData(ctx context.Context, cfg Config, store huella.Database) bool 
 }
 
 const keysUsage = `usage:
-  huella keys status              the KEK, the keys and how many fields each seals
+  huella keys status              the KEK, the keys and how many fields or images each seals
   huella keys rotate [--batch N]  make a new data key, move every record to it, retire the old keys
-  huella keys reencrypt [--batch N]  resume a rotation cut short (or seal a store from before encryption)
-  huella keys rewrap --new-key-file F  wrap the keys with a new KEK (made in F when missing), then use F`
+  huella keys rotate --images [--batch N]  make a new image (blob) key, reseal every image with it, retire the old
+  huella keys reencrypt [--images] [--batch N]  resume a rotation cut short (or seal a store from before encryption)
+  huella keys rewrap --new-key-file F  wrap the keys with a new KEK (made in F when missing), then use F
+  huella keys rewrap --new-kms URI     wrap the keys with a KEK in an HSM (made there when missing), then use --kms URI`
 
 // runKeys runs "huella keys VERB".
 func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -125,13 +159,15 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := flag.NewFlagSet("keys "+verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg.registerFlags(fs, false)
-	batch := 500
+	batch, blobs := 0, false
 	if verb == "rotate" || verb == "reencrypt" {
-		fs.IntVar(&batch, "batch", batch, "records re-encrypted per transaction")
+		fs.IntVar(&batch, "batch", 0, "records re-encrypted per transaction (500), or images resealed per sync (64)")
+		fs.BoolVar(&blobs, "images", false, "the image (blob) key instead of the data key")
 	}
-	newKeyFile := ""
+	newKeyFile, newKMS := "", ""
 	if verb == "rewrap" {
 		fs.StringVar(&newKeyFile, "new-key-file", "", "the new key-encryption key file, outside the data directory (made when missing)")
+		fs.StringVar(&newKMS, "new-kms", "", "the new key-encryption key in an HSM, a pkcs11: URI as --kms takes (made when missing)")
 	}
 	switch verb {
 	case "status", "rotate", "reencrypt", "rewrap":
@@ -152,8 +188,11 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	case "status":
 		return keysStatus(ctx, app, stdout)
 	case "rewrap":
-		return keysRewrap(ctx, app, newKeyFile, stdout)
+		return keysRewrap(ctx, app, newKeyFile, newKMS, stdout)
 	case "rotate":
+		if blobs {
+			return rotateBlobKey(ctx, app, batch, stdout, stderr)
+		}
 		id, err := app.Keys.Rotate(ctx)
 		if err != nil {
 			return err
@@ -164,6 +203,12 @@ func runKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 		fmt.Fprintf(stdout, "new data key %s is active; moving the records to it\n", id)
+	}
+	if blobs {
+		return resealAndRetire(ctx, app, batch, stdout, stderr)
+	}
+	if batch <= 0 {
+		batch = 500
 	}
 	return reencryptAndRetire(ctx, app, batch, stdout, stderr)
 }
@@ -218,19 +263,35 @@ func reencryptAndRetire(ctx context.Context, app *App, batch int, stdout, stderr
 
 // keysRewrap wraps every key in use with the KEK in path (made when
 // missing) instead of the current one.
-func keysRewrap(ctx context.Context, app *App, path string, stdout io.Writer) error {
-	if path == "" {
-		return errors.New("keys rewrap: --new-key-file is required")
+func keysRewrap(ctx context.Context, app *App, path, kmsURI string, stdout io.Writer) error {
+	if (path == "") == (kmsURI == "") {
+		return errors.New("keys rewrap: give --new-key-file or --new-kms")
 	}
-	if keyring.Inside(path, app.Config.Data) && !app.Config.AllowKeyInData {
-		return &ConfigError{"new-key-file", fmt.Sprintf("%s is inside the data directory %s (or give --allow-key-in-data)", path, app.Config.Data)}
-	}
-	kek, err := keyring.LoadKEKFile(path)
-	if keyring.IsNotExist(err) {
-		kek, err = keyring.CreateKEKFile(path)
-	}
-	if err != nil {
-		return err
+	var kek keyring.KEK
+	use := "--key-file " + path
+	if kmsURI != "" {
+		pc, err := kms.ParsePKCS11(kmsURI)
+		if err != nil {
+			return &ConfigError{"new-kms", err.Error()}
+		}
+		k, err := kms.OpenPKCS11(pc, true)
+		if err != nil {
+			return err
+		}
+		defer k.Close()
+		kek, use = k, "--kms '"+kmsURI+"'"
+	} else {
+		if keyring.Inside(path, app.Config.Data) && !app.Config.AllowKeyInData {
+			return &ConfigError{"new-key-file", fmt.Sprintf("%s is inside the data directory %s (or give --allow-key-in-data)", path, app.Config.Data)}
+		}
+		k, err := keyring.LoadKEKFile(path)
+		if keyring.IsNotExist(err) {
+			k, err = keyring.CreateKEKFile(path)
+		}
+		if err != nil {
+			return err
+		}
+		kek = k
 	}
 	old := app.Keys.KEKID()
 	if err := app.Keys.Rewrap(ctx, kek); err != nil {
@@ -241,7 +302,7 @@ func keysRewrap(ctx context.Context, app *App, path string, stdout io.Writer) er
 	if err := app.Store.AppendAudit(ctx, event); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "the keys are wrapped by %s now (were %s): start Huella with --key-file %s; the old key opens nothing any more\n", kek.ID(), old, path)
+	fmt.Fprintf(stdout, "the keys are wrapped by %s now (were %s): start Huella with %s; the old key opens nothing any more\n", kek.ID(), old, use)
 	return nil
 }
 
@@ -256,7 +317,12 @@ func keysStatus(ctx context.Context, app *App, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "KEK %s\n", app.Keys.KEKID())
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "KEY\tPURPOSE\tSTATE\tFIELDS\tCREATED")
+	blobUsage, err := app.Blobs.KeyUsage(ctx)
+	if err != nil {
+		return err
+	}
+	held := app.Keys.BlobKeys()
+	fmt.Fprintln(tw, "KEY\tPURPOSE\tSTATE\tFIELDS\tIMAGES\tCREATED")
 	for _, k := range keys {
 		state := "in use"
 		switch {
@@ -265,11 +331,16 @@ func keysStatus(ctx context.Context, app *App, stdout io.Writer) error {
 		case k.Active:
 			state = "active"
 		}
-		fields := "-"
+		fields, images := "-", "-"
 		if k.Purpose == huella.KeyPurposeData {
 			fields = fmt.Sprint(usage[k.ID])
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.ID, k.Purpose, state, fields, k.CreatedAt.Format(time.DateTime))
+		if raw, ok := held.Keys[k.ID]; ok && k.Purpose == huella.KeyPurposeBlob {
+			images = fmt.Sprint(blobUsage[blob.KeyID(raw)])
+		} else if k.Purpose == huella.KeyPurposeBlob {
+			images = "0"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", k.ID, k.Purpose, state, fields, images, k.CreatedAt.Format(time.DateTime))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -287,12 +358,26 @@ func keysStatus(ctx context.Context, app *App, stdout io.Writer) error {
 	if len(others) > 0 {
 		fmt.Fprintf(stdout, "fields under older keys %s: run \"huella keys reencrypt\"\n", strings.Join(others, ", "))
 	}
+	var olderBlobs []string
+	for id, raw := range held.Keys {
+		if id != held.ActiveID && blobUsage[blob.KeyID(raw)] > 0 {
+			olderBlobs = append(olderBlobs, id)
+		}
+	}
+	sort.Strings(olderBlobs)
+	if len(olderBlobs) > 0 {
+		fmt.Fprintf(stdout, "images under older keys %s: run \"huella keys reencrypt --images\"\n", strings.Join(olderBlobs, ", "))
+	}
+	if n := blobUsage[""]; n > 0 {
+		fmt.Fprintf(stdout, "%d images name no key (format 1): run \"huella keys reencrypt --images\"\n", n)
+	}
 	return nil
 }
 
 // StartReencryption moves, in the background, the records a rotation cut
 // short left under an older key (or a store from before encryption left in
-// the clear) to the active key, then retires the keys nothing uses.
+// the clear) to the active key, and the images a blob key rotation cut
+// short to the active blob key, then retires the keys nothing uses.
 func (a *App) StartReencryption(ctx context.Context) error {
 	if a.Keys == nil {
 		return nil
@@ -324,5 +409,175 @@ func (a *App) StartReencryption(ctx context.Context) error {
 		}
 		a.Logger.Info("re-encryption done", "key", active)
 	}()
+	if keys := a.Keys.BlobKeys(); len(keys.Keys) > 1 {
+		// A blob key rotation cut short: its images, too.
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			a.Logger.Info("image resealing started", "key", keys.ActiveID)
+			ctx := huella.NewContextWithPurpose(ctx, huella.PurposeAdministration)
+			if err := resealAndRetire(ctx, a, 0, io.Discard, io.Discard); err != nil {
+				a.Logger.Error("image resealing failed", "err", err)
+				return
+			}
+			a.Logger.Info("image resealing done", "key", keys.ActiveID)
+		}()
+	}
 	return nil
+}
+
+// blobKeys returns the keyring's blob keys as a BlobStore takes them.
+func blobKeys(k *keyring.BlobKeys) *blob.Keys {
+	out := &blob.Keys{Active: k.Keys[k.ActiveID], Naming: k.Naming}
+	for id, raw := range k.Keys {
+		if id != k.ActiveID {
+			out.Others = append(out.Others, raw)
+		}
+	}
+	return out
+}
+
+// useBlobKeys gives the blob store every blob key held, and makes it check
+// before each write which key is active: another process may rotate.
+func useBlobKeys(blobs BlobStore, ring *keyring.Keyring) error {
+	if err := blobs.SetKeys(blobKeys(ring.BlobKeys())); err != nil {
+		return err
+	}
+	blobs.SetKeySource(func(ctx context.Context) (*blob.Keys, error) {
+		k, err := ring.CurrentBlobKeys(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return blobKeys(k), nil
+	})
+	return nil
+}
+
+// blobWriteGrace is how long after a blob key rotation an image write
+// begun under the old key may still land: every write checks the active
+// key first, so only one already under way when the rotation committed
+// can. The pass that decides whether the old key can be retired starts no
+// sooner.
+const blobWriteGrace = 10 * time.Second
+
+// rotateBlobKey makes a new blob key the active one, then reseals every
+// image with it and retires the old keys.
+func rotateBlobKey(ctx context.Context, app *App, batch int, stdout, stderr io.Writer) error {
+	id, err := app.Keys.RotateBlob(ctx, blob.NamingKey)
+	if err != nil {
+		return err
+	}
+	event := huella.NewAuditEvent(ctx, huella.ActionKeyCreate, "key/"+id, "")
+	event.Detail = "purpose=blob rotation"
+	if err := app.Store.AppendAudit(ctx, event); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "new blob key %s is active; resealing the images with it (their names stay)\n", id)
+	return resealAndRetire(ctx, app, batch, stdout, stderr)
+}
+
+// resealAndRetire reseals every image not under the active blob key with
+// it, then, once no write begun under an older key can still land, checks
+// again and retires the blob keys no image uses any more.
+func resealAndRetire(ctx context.Context, app *App, batch int, stdout, stderr io.Writer) error {
+	keys, err := app.Keys.CurrentBlobKeys(ctx)
+	if err != nil {
+		return err
+	}
+	if err := app.Blobs.SetKeys(blobKeys(keys)); err != nil {
+		return err
+	}
+	usage, err := app.Blobs.KeyUsage(ctx)
+	if err != nil {
+		return err
+	}
+	active := blob.KeyID(keys.Keys[keys.ActiveID])
+	pending := 0
+	for id, n := range usage {
+		if id != active {
+			pending += n
+		}
+	}
+	start := time.Now()
+	var total blob.ResealProgress
+	pass := func(label string, pending int) error {
+		p := newProgress(stderr, label, pending)
+		var last blob.ResealProgress
+		err := app.Blobs.Reseal(ctx, batch, func(r blob.ResealProgress) {
+			p.Add(r.Resealed - last.Resealed)
+			last = r
+		})
+		p.Done()
+		total.Examined += last.Examined
+		total.Resealed += last.Resealed
+		total.Bytes += last.Bytes
+		if last.Resealed > 0 {
+			event := huella.NewAuditEvent(ctx, huella.ActionKeyReencrypt, "key/"+keys.ActiveID, "")
+			event.Detail = fmt.Sprintf("images=%d", last.Resealed)
+			if aerr := app.Store.AppendAudit(ctx, event); err == nil {
+				err = aerr
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("reseal the images (run \"huella keys reencrypt --images\" to resume): %w", err)
+		}
+		return nil
+	}
+	if err := pass("keys: images", pending); err != nil {
+		return err
+	}
+	secs := time.Since(start).Seconds()
+	fmt.Fprintf(stdout, "resealed %d images (%.1f MB) in %.1f s: %.0f images/s, %.2f MB/s\n",
+		total.Resealed, float64(total.Bytes)/1e6, secs, float64(total.Resealed)/secs, float64(total.Bytes)/1e6/secs)
+	if len(keys.Keys) == 1 && usage[""] == 0 {
+		return nil
+	}
+	// A write begun under an older key before the rotation committed may
+	// still land: wait it out, then look again.
+	list, err := app.Store.ListKeys(ctx)
+	if err != nil {
+		return err
+	}
+	for _, k := range list {
+		if k.ID == keys.ActiveID {
+			if wait := time.Until(k.CreatedAt.Add(blobWriteGrace)); wait > 0 {
+				fmt.Fprintf(stderr, "keys: waiting %.0f s for image writes begun under the old key\n", wait.Seconds())
+				select {
+				case <-time.After(wait):
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+		}
+	}
+	before := total.Resealed
+	if err := pass("keys: images written during the rotation", 0); err != nil {
+		return err
+	}
+	if n := total.Resealed - before; n > 0 {
+		fmt.Fprintf(stdout, "resealed %d images written under the old key during the rotation\n", n)
+	}
+	if usage, err = app.Blobs.KeyUsage(ctx); err != nil {
+		return err
+	}
+	if n := usage[""]; n > 0 {
+		return fmt.Errorf("%d images still name no key: run \"huella keys reencrypt --images\" again", n)
+	}
+	for id, raw := range keys.Keys {
+		if id == keys.ActiveID {
+			continue
+		}
+		if n := usage[blob.KeyID(raw)]; n > 0 {
+			fmt.Fprintf(stdout, "blob key %s still seals %d images: run \"huella keys reencrypt --images\" again\n", id, n)
+			continue
+		}
+		if err := app.Keys.Retire(ctx, id); err != nil {
+			return err
+		}
+		if err := app.Store.AppendAudit(ctx, huella.NewAuditEvent(ctx, huella.ActionKeyRetire, "key/"+id, "")); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "blob key %s retired\n", id)
+	}
+	return app.Blobs.SetKeys(blobKeys(app.Keys.BlobKeys()))
 }
