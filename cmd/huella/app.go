@@ -180,7 +180,7 @@ func (c *Config) checkExisting() error {
 type BlobStore interface {
 	huella.BlobStore
 	Sweep(ctx context.Context, before time.Time, refs func(ctx context.Context, fn func(ref string) error) error, dryRun bool) (*blob.SweepReport, error)
-	// The blob keys and their rotation (see "huella keys rotate --blobs").
+	// The blob keys and their rotation (see "huella keys rotate --images").
 	SetKeys(*blob.Keys) error
 	SetKeySource(blob.KeySource)
 	KeyUsage(ctx context.Context) (map[string]int, error)
