@@ -72,9 +72,9 @@ const (
 	traceLength = 12
 	// spurLength: a ridge ending whose ridge meets another minutia within this
 	// length is a spur or short ridge, and both are removed.
-	spurLength = 14
+	spurLength = 7
 	// bridgeLength: bifurcations joined by a ridge this short are a bridge or a hole.
-	bridgeLength = 12
+	bridgeLength = 8
 	// clusterDistance: minutiae closer than this are removed as noise.
 	clusterDistance = 6
 	// gapDistance and gapAngle detect the two facing endings of a broken ridge.
