@@ -81,10 +81,10 @@ const (
 	gapDistance = 25
 	gapAngle    = math.Pi / 4
 	// borderDistance is the margin of foreground required around a minutia.
-	borderDistance = 12
+	borderDistance = 8
 	// borderFacing: an ending whose direction reaches the background within
 	// this distance is a fading ridge at the edge, not a minutia.
-	borderFacing = 28
+	borderFacing = 20
 	// maxMinutiae caps the template size (the best by quality are kept).
 	maxMinutiae = 120
 	// minMinutiae rejects prints with fewer minutiae (failure to enroll).
