@@ -78,7 +78,7 @@ const (
 	// clusterDistance: minutiae closer than this are removed as noise.
 	clusterDistance = 6
 	// gapDistance and gapAngle detect the two facing endings of a broken ridge.
-	gapDistance = 25
+	gapDistance = 18
 	gapAngle    = math.Pi / 4
 	// borderDistance is the margin of foreground required around a minutia.
 	borderDistance = 8
