@@ -72,19 +72,19 @@ const (
 	traceLength = 12
 	// spurLength: a ridge ending whose ridge meets another minutia within this
 	// length is a spur or short ridge, and both are removed.
-	spurLength = 14
+	spurLength = 7
 	// bridgeLength: bifurcations joined by a ridge this short are a bridge or a hole.
-	bridgeLength = 12
+	bridgeLength = 8
 	// clusterDistance: minutiae closer than this are removed as noise.
 	clusterDistance = 6
 	// gapDistance and gapAngle detect the two facing endings of a broken ridge.
-	gapDistance = 25
+	gapDistance = 18
 	gapAngle    = math.Pi / 4
 	// borderDistance is the margin of foreground required around a minutia.
-	borderDistance = 12
+	borderDistance = 8
 	// borderFacing: an ending whose direction reaches the background within
 	// this distance is a fading ridge at the edge, not a minutia.
-	borderFacing = 28
+	borderFacing = 20
 	// maxMinutiae caps the template size (the best by quality are kept).
 	maxMinutiae = 120
 	// minMinutiae rejects prints with fewer minutiae (failure to enroll).
