@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -26,7 +28,7 @@ func runEvalFusion(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fingerCSV := fs.String("finger", "", "scores of 'huella eval finger --scores'")
 	irisCSV := fs.String("iris", "", "scores of 'huella eval iris --scores'")
 	faceCSV := fs.String("face", "", "scores of 'huella eval face --scores'")
-	writeCal := fs.String("write-calibration", "", "write the fitted calibrations (fitted on all scores) to this JSON file")
+	writeCal := fs.String("write-calibration", "", "write the fitted calibrations (fitted on all scores) to this JSON file; a modality given no scores keeps its entry from the file")
 	impostors := fs.Int("impostors", 20_000_000, "chimeric impostor pairs to draw")
 	asJSON := fs.Bool("json", false, "print the result as one JSON line")
 	if err := parseFlags(fs, args, 0); err != nil {
@@ -107,6 +109,9 @@ func runEvalFusion(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stdout, "%-14s FNMR %.4f at LLR >= %.1f (measured FMR %.2g); at measured FMR <= 1e-6: %s\n", k.name, r.FNMR, r.Threshold, r.FMR, measured)
 	}
 	if *writeCal != "" {
+		if err := keepCalibrations(*writeCal, full); err != nil {
+			return fmt.Errorf("eval fusion: %w", err)
+		}
 		b, err := json.MarshalIndent(full, "", "  ")
 		if err != nil {
 			return err
@@ -117,6 +122,29 @@ func runEvalFusion(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	if *asJSON {
 		return writeJSONLine(stdout, results)
+	}
+	return nil
+}
+
+// keepCalibrations adds to full the calibrations of the file at path (if it
+// exists) for the modalities full lacks, so that refitting one engine
+// leaves the others' shipped calibrations as they were.
+func keepCalibrations(path string, full fusion.Set) error {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	old, err := fusion.ParseSet(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	for name, cal := range old {
+		if _, ok := full[name]; !ok {
+			full[name] = cal
+		}
 	}
 	return nil
 }
