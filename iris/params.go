@@ -34,8 +34,9 @@ const (
 	PupilMinRadius    = 8
 	PupilMaxRadius    = 85
 	// Pupil candidates scoring at least PupilCandidateFraction of the best
-	// are each given a limbus and the largest product of the two scores
-	// wins (MMU2's spectacle frames and lash clumps outscore its pupils).
+	// are each given a limbus and the pairs are ranked by the product of
+	// the two scores (MMU2's spectacle frames and lash clumps outscore its
+	// pupils).
 	PupilCandidateFraction = 0.3
 	// SegmentationTries pupil–limbus pairs, best first, are each taken
 	// through the masks and the quality gates until one passes: the best
