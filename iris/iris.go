@@ -115,10 +115,35 @@ func Extract(img *image.Gray, opts Options) (*Template, error) {
 	factor := max(1, (min(gray.w, gray.h)+SegmentMaxSide-1)/SegmentMaxSide)
 	seg := clean.shrunk(factor)
 	smooth := seg.blurred(SegmentBlurSigma)
-	pupil, limbus, err := eyeBoundaries(smooth, reflections.shrunk(factor))
+	pairs, err := eyeBoundaries(smooth, reflections.shrunk(factor))
 	if err != nil {
 		return nil, err
 	}
+	// The best pair is taken unless its segmentation fails the quality
+	// gates: then the next pairs are tried (a spectacle frame and the skin
+	// around it can outscore the eye, and mask most of the "iris"). A trace
+	// shows the last pair tried; a failure reports the best pair's reason.
+	var first error
+	for i, pr := range pairs {
+		if i == SegmentationTries {
+			break
+		}
+		t, err := segmentedTemplate(img, clean, reflections, seg, smooth, factor, pr, opts)
+		if err == nil {
+			return t, nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return nil, first
+}
+
+// segmentedTemplate makes the template of one pupil and limbus pair: the
+// eyelids and eyelashes, the unwrapped iris and its code, then the quality
+// gates.
+func segmentedTemplate(img *image.Gray, clean, reflections, seg, smooth *grid, factor int, pr eyePair, opts Options) (*Template, error) {
+	pupil, limbus := pr.pupil, pr.limbus
 	lids := eyelidBoundaries(smooth, pupil, limbus)
 	pupilFull, limbusFull, lidsFull := pupil.scaled(factor), limbus.scaled(factor), lids.scaled(factor)
 	opts.trace(TraceSegmentation, func() image.Image { return overlay(img, pupilFull, limbusFull, lidsFull, reflections) })

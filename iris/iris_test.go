@@ -316,7 +316,8 @@ func TestExtractLargerImage(t *testing.T) {
 // (another camera than the one the constants were first tuned on) where
 // dark lashes, an eye corner or spectacle frames are as dark as the pupil,
 // or the lids cross the limbus; the centres were checked by eye on the
-// traced images.
+// traced images. When the best pupil–limbus pair fails the quality gates
+// the next pair is taken.
 func TestExtractMMU2Pupil(t *testing.T) {
 	dir := datasets.Path(t, "iris/mmu2")
 	for _, c := range []struct {
@@ -328,6 +329,7 @@ func TestExtractMMU2Pupil(t *testing.T) {
 		{"27/270202.png", 168, 125}, // spectacle frames darker than the pupil
 		{"72/720101.png", 163, 117}, // a dark eye corner at the frame edge
 		{"83/830105.png", 100, 134}, // narrow eye: lids cross the limbus arcs
+		{"72/720201.png", 243, 132}, // the best pair is a spectacle frame, rejected by the usable-area gate
 	} {
 		tp := MustExtract(t, filepath.Join(dir, c.name))
 		p, l := tp.Quality.Pupil, tp.Quality.Iris

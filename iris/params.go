@@ -34,9 +34,17 @@ const (
 	PupilMinRadius    = 8
 	PupilMaxRadius    = 85
 	// Pupil candidates scoring at least PupilCandidateFraction of the best
-	// are each given a limbus and the largest product of the two scores
-	// wins (MMU2's spectacle frames and lash clumps outscore its pupils).
+	// are each given a limbus and the pairs are ranked by the product of
+	// the two scores (MMU2's spectacle frames and lash clumps outscore its
+	// pupils).
 	PupilCandidateFraction = 0.3
+	// SegmentationTries pupil–limbus pairs, best first, are each taken
+	// through the masks and the quality gates until one passes: the best
+	// pair of an eye behind spectacles can be a frame and the skin around
+	// it, which the usable-area gate rejects (MMU2: FTE 2.31 % → 0.90 %,
+	// EER 12.0 % → 10.9 %; CASIA-Iris-Interval, whose best pairs all pass,
+	// unchanged).
+	SegmentationTries = 3
 
 	// Limbus: integro-differential search on the lateral arcs (from
 	// IrisArcUp degrees above to IrisArcDown below the horizontal) with centres within IrisCenterSearch pixels of the

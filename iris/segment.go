@@ -182,14 +182,15 @@ func bestEdge(g *grid, cx, cy float64, r0, r1, step int, cos, sin []float64, buf
 // eyeBoundaries finds the pupil and the limbus. Dark lashes, eyebrows,
 // eye corners and spectacle frames can rise as steeply as a pupil, so each
 // pupil candidate scoring at least PupilCandidateFraction of the best is
-// given its limbus, and the pair whose pupil and limbus scores have the
-// largest product wins: a pupil lies inside an iris.
-func eyeBoundaries(g, reflections *grid) (pupil, limbus circle, err error) {
+// given its limbus, and the pairs are returned best first by the product of
+// their pupil and limbus scores: a pupil lies inside an iris. The caller
+// takes the first pair whose segmentation passes the quality gates.
+func eyeBoundaries(g, reflections *grid) ([]eyePair, error) {
 	cands, err := pupilCandidates(g, reflections)
 	if err != nil {
-		return circle{}, circle{}, err
+		return nil, err
 	}
-	best := math.Inf(-1)
+	var pairs []eyePair
 	err = failf("no limbus found")
 	for _, c := range cands {
 		if c.score < PupilCandidateFraction*cands[0].score {
@@ -197,16 +198,24 @@ func eyeBoundaries(g, reflections *grid) (pupil, limbus circle, err error) {
 		}
 		l, ls, lerr := limbusBoundary(g, c.circle)
 		if lerr != nil {
-			if pupil.R == 0 {
+			if len(pairs) == 0 {
 				err = lerr
 			}
 			continue
 		}
-		if s := c.score * ls; s > best {
-			pupil, limbus, best, err = c.circle, l, s, nil
-		}
+		pairs = append(pairs, eyePair{c.circle, l, c.score * ls})
 	}
-	return pupil, limbus, err
+	if len(pairs) == 0 {
+		return nil, err
+	}
+	sort.SliceStable(pairs, func(i, j int) bool { return pairs[i].score > pairs[j].score })
+	return pairs, nil
+}
+
+// eyePair is a pupil with its limbus and the product of their scores.
+type eyePair struct {
+	pupil, limbus circle
+	score         float64
 }
 
 // pupilCandidates finds the candidate pupils, best first. Each of the
