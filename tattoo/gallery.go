@@ -246,8 +246,8 @@ func (g *Gallery) reverify(probe *Template, best []Candidate) {
 	byScore(best)
 }
 
-// byScore sorts candidates by verification score, then by bag-of-words
-// similarity.
+// byScore sorts candidates by score (verification plus global bonus),
+// then by bag-of-words similarity.
 func byScore(cs []Candidate) {
 	sort.SliceStable(cs, func(i, j int) bool {
 		if cs[i].Score != cs[j].Score {
