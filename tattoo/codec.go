@@ -8,14 +8,21 @@ import (
 	"math"
 )
 
-// templateMagic starts a serialised template, with the format version.
-var templateMagic = [4]byte{'H', 'T', 'T', '1'}
+// templateMagic starts a serialised template, with the format version:
+// version 2 appends the global descriptor (a uint16 count, then float32
+// values) to version 1's keypoints; both are read.
+var (
+	templateMagic   = [4]byte{'H', 'T', 'T', '2'}
+	templateMagicV1 = [4]byte{'H', 'T', 'T', '1'}
+)
 
 const (
 	templateHeaderSize   = 4 + 2 + 2 + 16 + 8 + 4
 	templateKeypointSize = 4 + 4 + 4 + 1 + 4 + 32
 	// maxTemplateKeypoints bounds what UnmarshalBinary accepts.
 	maxTemplateKeypoints = 1 << 16
+	// maxGlobalDims bounds the global descriptor UnmarshalBinary accepts.
+	maxGlobalDims = 4096
 )
 
 // ErrBadTemplate is returned for bytes that are not a serialised template.
@@ -30,7 +37,10 @@ func (t *Template) MarshalBinary() ([]byte, error) {
 	if t.Width <= 0 || t.Width > math.MaxUint16 || t.Height <= 0 || t.Height > math.MaxUint16 {
 		return nil, fmt.Errorf("%w: size %dx%d", ErrBadTemplate, t.Width, t.Height)
 	}
-	b := make([]byte, 0, templateHeaderSize+len(t.Keypoints)*templateKeypointSize)
+	if len(t.Global) > maxGlobalDims {
+		return nil, fmt.Errorf("%w: global descriptor of %d values", ErrBadTemplate, len(t.Global))
+	}
+	b := make([]byte, 0, templateHeaderSize+len(t.Keypoints)*templateKeypointSize+2+4*len(t.Global))
 	le := binary.LittleEndian
 	b = append(b, templateMagic[:]...)
 	b = le.AppendUint16(b, uint16(t.Width))
@@ -50,6 +60,10 @@ func (t *Template) MarshalBinary() ([]byte, error) {
 			b = le.AppendUint64(b, w)
 		}
 	}
+	b = le.AppendUint16(b, uint16(len(t.Global)))
+	for _, v := range t.Global {
+		b = le.AppendUint32(b, math.Float32bits(v))
+	}
 	return b, nil
 }
 
@@ -57,9 +71,10 @@ func (t *Template) MarshalBinary() ([]byte, error) {
 // every count and coordinate so hostile bytes give an error.
 func (t *Template) UnmarshalBinary(data []byte) error {
 	le := binary.LittleEndian
-	if len(data) < templateHeaderSize || [4]byte(data[:4]) != templateMagic {
+	if len(data) < templateHeaderSize || ([4]byte(data[:4]) != templateMagic && [4]byte(data[:4]) != templateMagicV1) {
 		return fmt.Errorf("%w: no header", ErrBadTemplate)
 	}
+	v1 := [4]byte(data[:4]) == templateMagicV1
 	w, h := int(le.Uint16(data[4:])), int(le.Uint16(data[6:]))
 	var r [4]int
 	for i := range r {
@@ -70,11 +85,32 @@ func (t *Template) UnmarshalBinary(data []byte) error {
 	if w == 0 || h == 0 || !(scale > 0) || math.IsInf(scale, 0) {
 		return fmt.Errorf("%w: size %dx%d scale %v", ErrBadTemplate, w, h, scale)
 	}
-	if n >= maxTemplateKeypoints || len(data) != templateHeaderSize+n*templateKeypointSize {
+	size := templateHeaderSize + n*templateKeypointSize
+	if n >= maxTemplateKeypoints || len(data) < size || (v1 && len(data) != size) {
 		return fmt.Errorf("%w: %d keypoints in %d bytes", ErrBadTemplate, n, len(data))
 	}
+	var global []float32
+	if !v1 {
+		if len(data) < size+2 {
+			return fmt.Errorf("%w: no global descriptor", ErrBadTemplate)
+		}
+		g := int(le.Uint16(data[size:]))
+		if g > maxGlobalDims || len(data) != size+2+4*g {
+			return fmt.Errorf("%w: global descriptor of %d values in %d bytes", ErrBadTemplate, g, len(data))
+		}
+		if g > 0 {
+			global = make([]float32, g)
+		}
+		for i := range global {
+			v := math.Float32frombits(le.Uint32(data[size+2+4*i:]))
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return fmt.Errorf("%w: global descriptor value %d", ErrBadTemplate, i)
+			}
+			global[i] = v
+		}
+	}
 	out := Template{Width: w, Height: h, Region: image.Rect(r[0], r[1], r[2], r[3]), Scale: scale,
-		Keypoints: make([]Keypoint, n), Descriptors: make([]Descriptor, n)}
+		Keypoints: make([]Keypoint, n), Descriptors: make([]Descriptor, n), Global: global}
 	p := data[templateHeaderSize:]
 	for i := 0; i < n; i++ {
 		k := Keypoint{

@@ -24,6 +24,17 @@ func TestTemplateCodec(t *testing.T) {
 			t.Error("template changed in a round trip")
 		}
 	})
+	t.Run("Version1", func(t *testing.T) {
+		// A template stored before the global descriptor: no trailing count.
+		v1 := append([]byte("HTT1"), data[4:len(data)-2-4*len(tp.Global)]...)
+		var got tattoo.Template
+		if err := got.UnmarshalBinary(v1); err != nil {
+			t.Fatal(err)
+		}
+		if got.Global != nil || len(got.Keypoints) != len(tp.Keypoints) {
+			t.Errorf("got %d keypoints and %d global values, want %d and none", len(got.Keypoints), len(got.Global), len(tp.Keypoints))
+		}
+	})
 	t.Run("ErrBadTemplate", func(t *testing.T) {
 		for _, bad := range [][]byte{nil, data[:10], data[:len(data)-1], append([]byte("XXXX"), data[4:]...)} {
 			var got tattoo.Template

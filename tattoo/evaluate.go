@@ -50,6 +50,9 @@ type EvalOptions struct {
 	Workers int
 	// Shortlist overrides the search shortlist (0 = default, <0 = verify all).
 	Shortlist int
+	// GlobalShortlist overrides the number of images the global descriptor
+	// adds to the shortlist (0 = default, <0 = none).
+	GlobalShortlist int
 	// Vocabulary overrides DefaultVocabulary (ignored when Folds > 1).
 	Vocabulary *Vocabulary
 	// Folds, when 2 or more, runs the cross-validated protocol: see
@@ -178,9 +181,10 @@ func EvaluateBIVTatt(ctx context.Context, dir string, opt EvalOptions) (EvalResu
 			own := sourcePath[im.Source()]
 			start := threadCPUTime()
 			subjects := gallery.SearchSubjects(templates[i], SearchOptions{
-				Limit:     10,
-				Shortlist: opt.Shortlist,
-				Exclude:   func(id string) bool { return id == own },
+				Limit:           10,
+				Shortlist:       opt.Shortlist,
+				GlobalShortlist: opt.GlobalShortlist,
+				Exclude:         func(id string) bool { return id == own },
 			})
 			searchTime += threadCPUTime() - start
 			searches++

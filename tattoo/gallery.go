@@ -1,6 +1,7 @@
 package tattoo
 
 import (
+	"container/heap"
 	"errors"
 	"fmt"
 	"sort"
@@ -11,10 +12,16 @@ import (
 type Candidate struct {
 	// ID and Subject are the gallery entry's keys as given to Add.
 	ID, Subject string
-	// Score is the geometric verification score (verified matches).
+	// Score ranks the candidate: the geometric verification score
+	// (Comparison.Score, verified matches less chance) plus the global
+	// descriptors' share (see globalBonus).
 	Score float64
-	// Coarse is the bag-of-words similarity that put it on the shortlist.
+	// Coarse is the bag-of-words similarity that put it on the shortlist
+	// (0 when only the global descriptor did).
 	Coarse float64
+	// Global is the cosine of the two global descriptors (0 when either
+	// template has none).
+	Global float64
 	// Comparison holds the verified matches for the examiner.
 	Comparison Comparison
 	// Template is the gallery image's template (Comparison's candidate
@@ -41,6 +48,10 @@ type SearchOptions struct {
 	// geometric verification (default shortlistSize); 0 or less than
 	// Limit uses the default, negative verifies every image.
 	Shortlist int
+	// GlobalShortlist is the number of images most similar by global
+	// descriptor added to the shortlist (default globalShortlistSize;
+	// negative adds none).
+	GlobalShortlist int
 	// Exclude, when set, hides gallery entries by ID (for example the
 	// probe's own source photo in an evaluation).
 	Exclude func(id string) bool
@@ -61,6 +72,9 @@ type Gallery struct {
 	entries []galleryEntry
 	ids     map[string]int
 	index   *invertedIndex
+	// globals holds every entry's global descriptor, globalDims values
+	// each (zeros for a template without one), for a linear scan.
+	globals []float32
 }
 
 type galleryEntry struct {
@@ -103,6 +117,11 @@ func (g *Gallery) Add(id, subject string, t *Template) error {
 	g.ids[id] = len(g.entries)
 	g.entries = append(g.entries, galleryEntry{id: id, subject: subject, template: t, cells: cells})
 	g.index.add(words, g.vocab.IDF)
+	var global [globalDims]float32
+	if len(t.Global) == globalDims {
+		copy(global[:], t.Global)
+	}
+	g.globals = append(g.globals, global[:]...)
 	return nil
 }
 
@@ -138,13 +157,20 @@ func (g *Gallery) Search(probe *Template, opt SearchOptions) []Candidate {
 	} else {
 		words := g.vocab.QueryWords(probe.Descriptors)
 		shortlist = g.index.query(words, g.vocab.IDF, short, keep)
+		if k := opt.GlobalShortlist; k >= 0 && len(probe.Global) == globalDims {
+			if k == 0 {
+				k = globalShortlistSize
+			}
+			shortlist = mergeShortlists(shortlist, g.globalQuery(probe.Global, k, keep))
+		}
 	}
 	pc := probeCells(g.vocab, probe.Descriptors)
 	out := make([]Candidate, 0, len(shortlist))
 	for _, s := range shortlist {
 		e := g.entries[s.entry]
 		c := verifyMatches(probe, e.template, matchInCells(probe.Descriptors, pc, 2, e.template.Descriptors, e.cells))
-		out = append(out, Candidate{ID: e.id, Subject: e.subject, Score: c.Score, Coarse: s.score, Comparison: c, Template: e.template, entry: s.entry})
+		global := float64(globalSimilarity(probe.Global, g.globals[s.entry*globalDims:(s.entry+1)*globalDims]))
+		out = append(out, Candidate{ID: e.id, Subject: e.subject, Score: c.Score + globalBonus(global), Coarse: s.score, Global: global, Comparison: c, Template: e.template, entry: s.entry})
 	}
 	byScore(out)
 	g.reverify(probe, out[:min(len(out), reverifySize)])
@@ -152,6 +178,49 @@ func (g *Gallery) Search(probe *Template, opt SearchOptions) []Candidate {
 		out = out[:opt.Limit]
 	}
 	return out
+}
+
+// globalBonus is what a global descriptor similarity adds to a
+// verification score: globalWeight points per unit of cosine above
+// globalFloor. Photographs of one tattoo from another side share few
+// verified keypoints but still look alike as a whole.
+func globalBonus(similarity float64) float64 {
+	return globalWeight * max(0, similarity-globalFloor)
+}
+
+// globalQuery returns the k kept entries whose global descriptors are
+// most similar to q, by a linear scan.
+func (g *Gallery) globalQuery(q []float32, k int, keep func(int) bool) []scored {
+	h := make(minHeap, 0, k+1)
+	for i := range g.entries {
+		s := float64(globalSimilarity(q, g.globals[i*globalDims:(i+1)*globalDims]))
+		if len(h) == k && s <= h[0].score {
+			continue
+		}
+		if !keep(i) {
+			continue
+		}
+		heap.Push(&h, scored{i, s})
+		if len(h) > k {
+			heap.Pop(&h)
+		}
+	}
+	return h
+}
+
+// mergeShortlists appends to a the entries of b it does not hold, with a
+// bag-of-words score of 0.
+func mergeShortlists(a, b []scored) []scored {
+	in := make(map[int]bool, len(a))
+	for _, s := range a {
+		in[s.entry] = true
+	}
+	for _, s := range b {
+		if !in[s.entry] {
+			a = append(a, scored{s.entry, 0})
+		}
+	}
+	return a
 }
 
 // reverify verifies the best candidates again from tentative matches
@@ -170,15 +239,15 @@ func (g *Gallery) reverify(probe *Template, best []Candidate) {
 	for k := range best {
 		e := g.entries[best[k].entry]
 		c := verifyMatches(probe, e.template, matchInCells(probe.Descriptors, cells, reverifyCells, e.template.Descriptors, e.cells))
-		if c.Score > best[k].Score {
-			best[k].Score, best[k].Comparison = c.Score, c
+		if c.Score > best[k].Comparison.Score {
+			best[k].Score, best[k].Comparison = c.Score+globalBonus(best[k].Global), c
 		}
 	}
 	byScore(best)
 }
 
-// byScore sorts candidates by verification score, then by bag-of-words
-// similarity.
+// byScore sorts candidates by score (verification plus global bonus),
+// then by bag-of-words similarity.
 func byScore(cs []Candidate) {
 	sort.SliceStable(cs, func(i, j int) bool {
 		if cs[i].Score != cs[j].Score {

@@ -52,6 +52,24 @@ func DecodeImage(data []byte) (image.Image, error) {
 // clipped to the image. An empty region means the whole image.
 func grayCrop(img image.Image, region image.Rectangle) (*image.Gray, image.Rectangle, error) {
 	b := img.Bounds()
+	r, rel, err := cropRect(b, region)
+	if err != nil {
+		return nil, rel, err
+	}
+	sub, ok := img.(interface {
+		SubImage(image.Rectangle) image.Image
+	})
+	if ok {
+		return imgproc.ToGray(sub.SubImage(r)), rel, nil
+	}
+	g := imgproc.ToGray(img)
+	return imgproc.ToGray(g.SubImage(rel)), rel, nil
+}
+
+// cropRect is the region (relative to the image's top-left corner)
+// enlarged by cropMargin and clipped to the image bounds b, in absolute and
+// in relative coordinates. An empty region means the whole image.
+func cropRect(b, region image.Rectangle) (abs, rel image.Rectangle, err error) {
 	r := b
 	if !region.Empty() {
 		region = region.Add(b.Min)
@@ -59,20 +77,13 @@ func grayCrop(img image.Image, region image.Rectangle) (*image.Gray, image.Recta
 		my := int(math.Round(cropMargin * float64(region.Dy())))
 		r = image.Rect(region.Min.X-mx, region.Min.Y-my, region.Max.X+mx, region.Max.Y+my).Intersect(b)
 		if r.Empty() {
-			return nil, r, ErrBadBox
+			return r, r, ErrBadBox
 		}
 	}
 	if r.Dx() < minCropSide || r.Dy() < minCropSide {
-		return nil, r, fmt.Errorf("%w: region %dx%d", ErrImageTooSmall, r.Dx(), r.Dy())
+		return r, r, fmt.Errorf("%w: region %dx%d", ErrImageTooSmall, r.Dx(), r.Dy())
 	}
-	sub, ok := img.(interface {
-		SubImage(image.Rectangle) image.Image
-	})
-	if ok {
-		return imgproc.ToGray(sub.SubImage(r)), r.Sub(b.Min), nil
-	}
-	g := imgproc.ToGray(img)
-	return imgproc.ToGray(g.SubImage(r.Sub(b.Min))), r.Sub(b.Min), nil
+	return r, r.Sub(b.Min), nil
 }
 
 // normalizedCrop resamples the crop so its longer side is normalizedSide and

@@ -13,9 +13,19 @@
 // score is the number of verified matches less those expected by chance. A
 // gallery first ranks every image by a bag of visual words (a vocabulary
 // tree, tf-idf weights, an inverted index, the probe's descriptors voting
-// for their nearest words), re-ranks a shortlist by geometric
-// verification, and verifies its best images once more from descriptors
-// matched over more vocabulary cells (Gallery.reverify).
+// for their nearest words), adds to that shortlist the images whose global
+// descriptors are nearest the probe's, re-ranks it by geometric
+// verification plus a share of the global similarity (globalBonus), and
+// verifies its best images once more from descriptors matched over more
+// vocabulary cells (Gallery.reverify).
+//
+// The global descriptor (global.go) is a MobileNetV2's last feature map
+// averaged over the colour crop, projected on whitened principal axes: two
+// photographs of one tattoo taken from another side share few keypoints but
+// still look alike as a whole. The network (nsfwjs's MobileNetV2, MIT;
+// models/PROVENANCE.md) runs on face/tfgraph; its projection
+// (globalprojection.bin) is learnt by tattoo/internal/trainglobal on the
+// same distractor photos as the vocabulary.
 //
 // The shipped vocabulary (vocabulary.bin) is trained by
 // tattoo/internal/trainvocab on the 321 Instagram tattoo photos of
@@ -46,6 +56,10 @@ type Template struct {
 	// Keypoints and Descriptors are parallel.
 	Keypoints   []Keypoint
 	Descriptors []Descriptor
+	// Global is the unit-length global descriptor of the colour crop
+	// (globalDims values; see GlobalProjection), nil in templates made
+	// without one.
+	Global []float32
 }
 
 // Trace receives the image of each pipeline stage under a stable
@@ -109,6 +123,14 @@ func Extract(img image.Image, region image.Rectangle, opts ...Option) (*Template
 	}
 	orientations(pyramid, corners)
 	descriptors := briefDescriptors(pyramid, corners)
+	var global []float32
+	if p := defaultProjection(); p != nil {
+		pooled, err := pooledFeatures(img, cropRect)
+		if err != nil {
+			return nil, err
+		}
+		global = p.Project(pooled)
+	}
 	t := &Template{
 		Width:       normalized.Bounds().Dx(),
 		Height:      normalized.Bounds().Dy(),
@@ -116,6 +138,7 @@ func Extract(img image.Image, region image.Rectangle, opts ...Option) (*Template
 		Scale:       float64(normalized.Bounds().Dx()) / float64(crop.Bounds().Dx()),
 		Keypoints:   keypointsAtLevelZero(pyramid, corners),
 		Descriptors: descriptors,
+		Global:      global,
 	}
 	o.emit("keypoints", func() image.Image { return drawKeypoints(normalized, t.Keypoints) })
 	return t, nil

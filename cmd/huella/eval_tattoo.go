@@ -17,6 +17,7 @@ func runEvalTattoo(ctx context.Context, args []string, stdout, stderr io.Writer)
 	distractors := fs.String("distractors", "", "folder of whole tattoo photos added to the gallery")
 	asJSON := fs.Bool("json", false, "print the figures as one JSON object on the last line")
 	shortlist := fs.Int("shortlist", 0, "images verified geometrically per probe (0 = default, -1 = all)")
+	globalShortlist := fs.Int("global-shortlist", 0, "images added to the shortlist by global descriptor (0 = default, -1 = none)")
 	workers := fs.Int("workers", 0, "parallel extraction workers (0 = all cores)")
 	verbose := fs.Bool("v", false, "log progress and each missed probe")
 	folds := fs.Int("folds", 0, "cross-validate: split the subjects into this many folds, training the vocabulary without each fold's subjects")
@@ -32,7 +33,7 @@ func runEvalTattoo(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fs.Usage()
 		return flag.ErrHelp
 	}
-	opt := tattoo.EvalOptions{Distractors: *distractors, Shortlist: *shortlist, Workers: *workers, TraceDir: *trace, Folds: *folds}
+	opt := tattoo.EvalOptions{Distractors: *distractors, Shortlist: *shortlist, GlobalShortlist: *globalShortlist, Workers: *workers, TraceDir: *trace, Folds: *folds}
 	if *verbose {
 		opt.Log = stderr
 	}

@@ -1,8 +1,10 @@
 // Package tfgraph reads TensorFlow.js graph models (model.json: a frozen
 // TensorFlow GraphDef written as JSON, plus a weights manifest and its
-// shards) and runs the operators of MobileNet-style face embedders — Conv2D,
-// DepthwiseConv2dNative, element-wise Add/Sub/Mul/Minimum/Maximum with
-// per-channel or scalar operands, Relu, Relu6, Sigmoid, Mean over the
+// shards) and runs the operators of MobileNet-style embedders — Conv2D,
+// DepthwiseConv2dNative and their converter-fused forms _FusedConv2D and
+// FusedDepthwiseConv2dNative (BiasAdd, then Relu or Relu6), element-wise
+// Add/Sub/Mul/Minimum/Maximum with per-channel or scalar operands, Relu,
+// Relu6, Sigmoid, Mean over the spatial axes, AvgPool, Squeeze of the
 // spatial axes, MatMul and _FusedMatMul (BiasAdd, Relu), Softmax — on the
 // face/tfjs runtime, for one image (batch 1). Values drop the batch axis:
 // feature maps are [height, width, channels], vectors [n].

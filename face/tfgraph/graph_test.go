@@ -273,3 +273,113 @@ func FuzzDecode(f *testing.F) {
 		_, _ = net.Run(tfjs.Exec{Workers: 1}, x)
 	})
 }
+
+// TestRunFused checks the converter's fused operators against the plain
+// ones they stand for: _FusedConv2D and FusedDepthwiseConv2dNative with
+// BiasAdd and Relu6 against Conv2D, BiasAdd and Relu6; AvgPool over the
+// whole map and Squeeze against Mean.
+func TestRunFused(t *testing.T) {
+	b64 := func(v string) string { return base64.StdEncoding.EncodeToString([]byte(v)) }
+	s := func(v string) map[string]any { return map[string]any{"s": b64(v)} }
+	ints := func(v ...string) map[string]any { return map[string]any{"list": map[string]any{"i": v}} }
+	fused := func(ops ...string) map[string]any {
+		var enc []string
+		for _, o := range ops {
+			enc = append(enc, b64(o))
+		}
+		return map[string]any{"list": map[string]any{"s": enc}}
+	}
+	node := func(name, op string, attr map[string]any, in ...string) map[string]any {
+		return map[string]any{"name": name, "op": op, "input": in, "attr": attr}
+	}
+	convAttr := func(f map[string]any) map[string]any {
+		a := map[string]any{"strides": ints("1", "1", "1", "1"), "padding": s("SAME")}
+		if f != nil {
+			a["fused_ops"] = f
+		}
+		return a
+	}
+	ws := []testWeight{
+		{"conv/filter", []int{3, 3, 2, 3}, ramp(54, 1)},
+		{"conv/bias", []int{3}, []float32{0.5, -1, 2}},
+		{"dw/filter", []int{3, 3, 3, 1}, ramp(27, 2)},
+		{"dw/bias", []int{3}, []float32{-0.25, 1, 0.75}},
+		{"axes", []int{2}, []float32{1, 2}},
+	}
+	build := func(nodes []map[string]any) *tfgraph.Graph {
+		type spec struct {
+			Name  string `json:"name"`
+			Shape []int  `json:"shape"`
+			Dtype string `json:"dtype"`
+		}
+		var specs []spec
+		var shard []byte
+		for _, w := range ws {
+			dtype := "float32"
+			if w.name == "axes" {
+				dtype = "int32"
+			}
+			specs = append(specs, spec{w.name, w.shape, dtype})
+			for _, v := range w.data {
+				if dtype == "int32" {
+					shard = binary.LittleEndian.AppendUint32(shard, uint32(int32(v)))
+				} else {
+					shard = binary.LittleEndian.AppendUint32(shard, math.Float32bits(v))
+				}
+			}
+			nodes = append(nodes, node(w.name, "Const", nil))
+		}
+		model, err := json.Marshal(map[string]any{
+			"format":          "graph-model",
+			"modelTopology":   map[string]any{"node": nodes},
+			"weightsManifest": []map[string]any{{"paths": []string{"w.bin"}, "weights": specs}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := tfgraph.Decode(model, func(string) ([]byte, error) { return shard, nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	input := node("input", "Placeholder", nil)
+	plain := build([]map[string]any{input,
+		node("conv", "Conv2D", convAttr(nil), "input", "conv/filter"),
+		node("conv/b", "BiasAdd", nil, "conv", "conv/bias"),
+		node("conv/r", "Relu6", nil, "conv/b"),
+		node("dw", "DepthwiseConv2dNative", convAttr(nil), "conv/r", "dw/filter"),
+		node("dw/b", "BiasAdd", nil, "dw", "dw/bias"),
+		node("out", "Mean", map[string]any{"keep_dims": map[string]any{"b": false}}, "dw/b", "axes"),
+	})
+	withFused := build([]map[string]any{input,
+		node("conv", "_FusedConv2D", convAttr(fused("BiasAdd", "Relu6")), "input", "conv/filter", "conv/bias"),
+		node("dw", "FusedDepthwiseConv2dNative", convAttr(fused("BiasAdd")), "conv", "dw/filter", "dw/bias"),
+		node("pool", "AvgPool", map[string]any{"ksize": ints("1", "5", "5", "1"), "strides": ints("1", "1", "1", "1"), "padding": s("VALID")}, "dw"),
+		node("out", "Squeeze", map[string]any{"squeeze_dims": ints("1", "2")}, "pool"),
+	})
+	x, err := tfjs.FromData(ramp(50, 4), 5, 5, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outs [2][]float32
+	for i, g := range []*tfgraph.Graph{plain, withFused} {
+		net, err := tfgraph.Prepare(g, "out")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := net.Run(tfjs.Exec{}, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs[i] = res[0]
+	}
+	if len(outs[0]) != 3 || len(outs[1]) != 3 {
+		t.Fatalf("got %d and %d values, want 3", len(outs[0]), len(outs[1]))
+	}
+	for i := range outs[0] {
+		if math.Abs(float64(outs[0][i]-outs[1][i])) > 1e-5 {
+			t.Errorf("value %d: fused %v, plain %v", i, outs[1][i], outs[0][i])
+		}
+	}
+}

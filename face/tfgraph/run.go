@@ -177,7 +177,7 @@ func (n *Net) check(i int) error {
 			n.inShape = dims2(dims[1:])
 		}
 		return nil
-	case node.Op == "Conv2D" || node.Op == "DepthwiseConv2dNative":
+	case slices.Contains(convOps, node.Op):
 		if err := arity(2); err != nil {
 			return err
 		}
@@ -186,6 +186,27 @@ func (n *Net) check(i int) error {
 			return err
 		}
 		n.convs[i] = c
+		return nil
+	case node.Op == "AvgPool":
+		if err := arity(1); err != nil {
+			return err
+		}
+		k, s := node.Attr["ksize"].Ints, node.Attr["strides"].Ints
+		if len(k) != 4 || k[0] != 1 || k[3] != 1 || k[1] != k[2] || k[1] < 1 ||
+			len(s) != 4 || s[0] != 1 || s[3] != 1 || s[1] != s[2] || s[1] < 1 {
+			return fmt.Errorf("%w: AvgPool ksize %v strides %v", ErrModel, k, s)
+		}
+		if p := node.Attr["padding"].String; p != "SAME" && p != "VALID" {
+			return fmt.Errorf("%w: padding %q", ErrModel, p)
+		}
+		return nil
+	case node.Op == "Squeeze":
+		if err := arity(1); err != nil {
+			return err
+		}
+		if d := node.Attr["squeeze_dims"].Ints; !slices.Equal(d, []int64{1, 2}) {
+			return fmt.Errorf("%w: Squeeze only of the spatial axes 1 and 2", ErrModel)
+		}
 		return nil
 	case slices.Contains(unary, node.Op):
 		return arity(1)
@@ -248,8 +269,12 @@ func (n *Net) constant(name string) *tfjs.Tensor {
 	return n.g.Weights[node.Name]
 }
 
+// convOps are the convolutions Net runs: plain, and fused by the TF.js
+// converter with their BiasAdd and activation.
+var convOps = []string{"Conv2D", "DepthwiseConv2dNative", "_FusedConv2D", "FusedDepthwiseConv2dNative"}
+
 func (n *Net) prepareConv(node Node) (conv, error) {
-	c := conv{depthwise: node.Op == "DepthwiseConv2dNative"}
+	c := conv{depthwise: node.Op == "DepthwiseConv2dNative" || node.Op == "FusedDepthwiseConv2dNative"}
 	c.filter = n.constant(node.Inputs[1])
 	if c.filter == nil || len(c.filter.Shape) != 4 || slices.Min(c.filter.Shape) < 1 {
 		return c, fmt.Errorf("%w: filter must be a 4-d constant", ErrModel)
@@ -277,6 +302,24 @@ func (n *Net) prepareConv(node Node) (conv, error) {
 		c.pad = tfjs.Valid
 	default:
 		return c, fmt.Errorf("%w: padding %q", ErrModel, node.Attr["padding"].String)
+	}
+	cout := c.filter.Shape[3]
+	if c.depthwise {
+		cout = c.filter.Shape[2]
+	}
+	for j, f := range node.Attr["fused_ops"].Strings {
+		switch {
+		case f == "BiasAdd" && j == 0:
+			b := n.constant(node.Inputs[min(2, len(node.Inputs)-1)])
+			if len(node.Inputs) < 3 || b == nil || len(b.Data) != cout {
+				return c, fmt.Errorf("%w: fused convolution bias", ErrModel)
+			}
+			c.epilogue = append(c.epilogue, step{op: "BiasAdd", k: b.Data})
+		case (f == "Relu" || f == "Relu6") && j > 0:
+			c.epilogue = append(c.epilogue, step{op: f})
+		default:
+			return c, fmt.Errorf("%w: fused op %q", ErrModel, f)
+		}
 	}
 	return c, nil
 }
@@ -309,7 +352,7 @@ func (n *Net) Run(e tfjs.Exec, x *tfjs.Tensor) ([][]float32, error) {
 			continue
 		case "Placeholder":
 			out = x
-		case "Conv2D", "DepthwiseConv2dNative":
+		case "Conv2D", "DepthwiseConv2dNative", "_FusedConv2D", "FusedDepthwiseConv2dNative":
 			c := n.convs[i]
 			if out, err = n.runConv(e, c, get(node.Inputs[0])); err == nil {
 				for _, st := range c.epilogue {
@@ -326,6 +369,22 @@ func (n *Net) Run(e tfjs.Exec, x *tfjs.Tensor) ([][]float32, error) {
 			if node.Attr["keep_dims"].Bool {
 				out.Shape = []int{1, 1, len(out.Data)}
 			}
+		case "AvgPool":
+			in := get(node.Inputs[0])
+			if len(in.Shape) != 3 {
+				return nil, fmt.Errorf("%w: node %q: AvgPool of a %v value", ErrModel, node.Name, in.Shape)
+			}
+			pad := tfjs.Same
+			if node.Attr["padding"].String == "VALID" {
+				pad = tfjs.Valid
+			}
+			out = tfjs.AvgPool(in, int(node.Attr["ksize"].Ints[1]), int(node.Attr["strides"].Ints[1]), pad)
+		case "Squeeze":
+			in := get(node.Inputs[0])
+			if len(in.Shape) != 3 || in.Shape[0] != 1 || in.Shape[1] != 1 {
+				return nil, fmt.Errorf("%w: node %q: Squeeze of a %v value", ErrModel, node.Name, in.Shape)
+			}
+			out = &tfjs.Tensor{Shape: []int{in.Shape[2]}, Data: in.Data}
 		case "MatMul", "_FusedMatMul":
 			out, err = matMul(node, get(node.Inputs[0]), n.constant(node.Inputs[1]), n.g)
 		default:
@@ -365,7 +424,6 @@ func (n *Net) runConv(e tfjs.Exec, c conv, in *tfjs.Tensor) (*tfjs.Tensor, error
 
 // apply runs the step in place on a [..., c] map's values.
 func (st step) apply(x []float32) {
-	var f func(v, k float32) float32
 	switch st.op {
 	case "Relu":
 		for i, v := range x {
@@ -377,29 +435,36 @@ func (st step) apply(x []float32) {
 			x[i] = min(max(v, 0), 6)
 		}
 		return
-	case "Mul":
-		f = func(v, k float32) float32 { return v * k }
-	case "Add", "AddV2", "BiasAdd":
-		f = func(v, k float32) float32 { return v + k }
-	case "Sub":
-		f = func(v, k float32) float32 { return v - k }
-	case "Minimum":
-		f = func(v, k float32) float32 { return min(v, k) }
-	case "Maximum":
-		f = func(v, k float32) float32 { return max(v, k) }
-	}
-	if len(st.k) == 1 {
-		k := st.k[0]
-		for i, v := range x {
-			x[i] = f(v, k)
-		}
-		return
 	}
 	c := len(st.k)
-	for lo := 0; c > 0 && lo+c <= len(x); lo += c {
-		row := x[lo : lo+c]
-		for j, k := range st.k[:len(row)] {
-			row[j] = f(row[j], k)
+	if c == 0 {
+		return
+	}
+	// One loop per operator, row by row, without a call per value: this
+	// runs after every convolution.
+	for lo := 0; lo+c <= len(x); lo += c {
+		row, k := x[lo:lo+c], st.k
+		switch st.op {
+		case "Mul":
+			for j := range row {
+				row[j] *= k[j]
+			}
+		case "Add", "AddV2", "BiasAdd":
+			for j := range row {
+				row[j] += k[j]
+			}
+		case "Sub":
+			for j := range row {
+				row[j] -= k[j]
+			}
+		case "Minimum":
+			for j := range row {
+				row[j] = min(row[j], k[j])
+			}
+		case "Maximum":
+			for j := range row {
+				row[j] = max(row[j], k[j])
+			}
 		}
 	}
 }
