@@ -37,6 +37,10 @@ type Client struct {
 	Prefix   string // DefaultPrefix when empty
 	Deadline time.Duration
 	Resend   time.Duration
+	// OnSearch, when set, is told of each complete Search: its time from
+	// the scatter to the last answer, and the longest search one shard
+	// ran (their difference is the scatter-gather's overhead).
+	OnSearch func(total, slowest time.Duration)
 
 	nc      *nats.Conn
 	inbox   string
@@ -170,6 +174,7 @@ func (c *Client) Search(ctx context.Context, probe []*huella.Template, k int, mi
 	ctx, cancel := c.deadline(ctx)
 	defer cancel()
 	c.searches.Inc()
+	start := time.Now()
 	replies := make([]*Reply, c.Count)
 	var wg sync.WaitGroup
 	for i := range c.Count {
@@ -178,7 +183,9 @@ func (c *Client) Search(ctx context.Context, probe []*huella.Template, k int, mi
 		})
 	}
 	wg.Wait()
+	total := time.Since(start)
 	var out []*huella.Candidate
+	var slowest int64
 	complete := true
 	for i, r := range replies {
 		switch {
@@ -189,7 +196,11 @@ func (c *Client) Search(ctx context.Context, probe []*huella.Template, k int, mi
 			return nil, false, huella.Errorf(r.Code, "shard %d/%d: %s", i, c.Count, r.Message)
 		default:
 			out = append(out, r.Candidates...)
+			slowest = max(slowest, r.SearchMicros)
 		}
+	}
+	if complete && c.OnSearch != nil {
+		c.OnSearch(total, time.Duration(slowest)*time.Microsecond)
 	}
 	slices.SortFunc(out, func(a, b *huella.Candidate) int {
 		if a.LLR != b.LLR {

@@ -154,6 +154,7 @@ func (m *Matcher) answer(data []byte) *Reply {
 	ctx := context.Background()
 	probe := unwire(req.Probe)
 	var err error
+	defer func(start time.Time) { r.SearchMicros = time.Since(start).Microseconds() }(time.Now())
 	switch req.Op {
 	case OpPing:
 	case OpIdentify:

@@ -131,6 +131,10 @@ type Reply struct {
 	Message    string              `json:"message,omitempty"`  // its message (no personal data)
 	Applied    int                 `json:"applied,omitempty"`  // update: templates or subjects applied
 	Unwanted   int                 `json:"unwanted,omitempty"` // update: templates of subjects of other shards
+	// SearchMicros is how long the search itself took on the matcher (not
+	// the wait for a worker), so that the client can tell its own
+	// overhead from the slowest shard's search.
+	SearchMicros int64 `json:"search_us,omitempty"`
 	// Working: not the answer but a heartbeat, the request is in hand.
 	Working bool `json:"working,omitempty"`
 }
