@@ -119,8 +119,11 @@ func (c *Client) ask(ctx context.Context, subject string, data []byte) *Reply {
 	if resend <= 0 {
 		resend = DefaultResend
 	}
-	t := time.NewTimer(0)
+	t := time.NewTimer(resend)
 	defer t.Stop()
+	if err := c.nc.PublishRequest(subject, reply, data); err != nil {
+		t.Reset(resend / 4)
+	}
 	for {
 		select {
 		case <-ctx.Done():
