@@ -58,6 +58,9 @@ type Identification struct {
 	Candidates []*Candidate `json:"candidates,omitempty"` // best first
 	Hits       []*Hit       `json:"hits,omitempty"`       // pending examiner decisions: watchlist matches and possible duplicates
 	Recapture  []string     `json:"recapture,omitempty"`  // samples with no usable biometric, and why
+	// Partial: part of a sharded subject gallery did not answer in time, so
+	// the decision is review and a complete search follows.
+	Partial bool `json:"partial,omitempty"`
 }
 
 // WatchlistCategory says why a partner wants to know of a person.

@@ -206,7 +206,7 @@ func (s *Service) Decide(ctx context.Context, id string, state huella.HitState, 
 	if h.State == huella.HitConfirmed && h.Kind == huella.HitDuplicate && s.Identifier != nil {
 		// The store merged the subjects; the gallery follows. Should this
 		// fail, the next start loads the merge from the store.
-		if err := s.Identifier.Subjects.Merge(h.SubjectID, h.CandidateSubjectID); err != nil {
+		if err := s.Identifier.MergeSubjects(h.SubjectID, h.CandidateSubjectID); err != nil {
 			s.logger().ErrorContext(ctx, "gallery merge failed", "hit", h.ID, "err", err)
 		}
 	}
@@ -219,7 +219,7 @@ func (s *Service) Unmerge(ctx context.Context, subjectID string) error {
 		return err
 	}
 	if s.Identifier != nil {
-		if err := s.Identifier.Subjects.Unmerge(subjectID); err != nil {
+		if err := s.Identifier.UnmergeSubject(subjectID); err != nil {
 			s.logger().ErrorContext(ctx, "gallery unmerge failed", "subject", subjectID, "err", err)
 		}
 	}

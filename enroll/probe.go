@@ -77,7 +77,7 @@ func (s *Service) Verify(ctx context.Context, subjectID string, samples []*huell
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.Identifier.Subjects.Verify(ctx, probe, subjectID)
+	c, err := s.Identifier.VerifySubject(ctx, probe, subjectID)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +115,7 @@ func (s *Service) AddWatchEntry(ctx context.Context, e *huella.WatchEntry, image
 	if !list.Active(s.Now()) {
 		return nil, nil
 	}
-	cands, err := s.Identifier.Subjects.Identify(ctx, probe, match.MaxHits, fusion.LLRForFMR(s.Identifier.WatchlistFMR))
+	cands, err := s.Identifier.SearchSubjects(ctx, probe, match.MaxHits, fusion.LLRForFMR(s.Identifier.WatchlistFMR))
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/forward"
 	"github.com/huella-abis/huella/http/internal/access"
@@ -293,4 +295,15 @@ func (s *Server) handleListReceipts(w http.ResponseWriter, r *http.Request) {
 			Attempts: d.Attempts, Receipt: d.Receipt, CreatedAt: d.CreatedAt, DeliveredAt: d.DeliveredAt})
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// RegisterMetrics adds collectors of other components (the matcher
+// shards' client, say) to /metrics. Call it before Open.
+func (s *Server) RegisterMetrics(collectors ...prometheus.Collector) error {
+	for _, c := range collectors {
+		if err := s.metrics.registry.Register(c); err != nil {
+			return fmt.Errorf("http: metrics: %w", err)
+		}
+	}
+	return nil
 }

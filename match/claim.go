@@ -27,7 +27,7 @@ func (x *Identifier) Claim(ctx context.Context, probe []*huella.Template, subjec
 	if len(probe) == 0 {
 		return nil, huella.Errorf(huella.EUNPROCESSABLE, "the claimed subject cannot be verified: no sample of the encounter is usable")
 	}
-	claim, err := x.Subjects.Verify(ctx, probe, subjectID)
+	claim, err := x.VerifySubject(ctx, probe, subjectID)
 	switch huella.ErrorCode(err) {
 	case "":
 	case huella.ENOTFOUND, huella.EUNPROCESSABLE:
@@ -44,12 +44,12 @@ func (x *Identifier) Claim(ctx context.Context, probe []*huella.Template, subjec
 	// claim, compared with all its templates).
 	others := slices.DeleteFunc(id.Candidates, func(c *huella.Candidate) bool { return c.SubjectID == claim.SubjectID })
 	watch := slices.DeleteFunc(id.Hits, func(h *huella.Hit) bool { return h.Kind == huella.HitDuplicate })
-	if claim.LLR >= autoLink && (len(others) == 0 || others[0].LLR < autoLink) {
+	if claim.LLR >= autoLink && (len(others) == 0 || others[0].LLR < autoLink) && !id.Partial {
 		return &huella.Identification{Decision: huella.DecisionLinked, Candidates: append([]*huella.Candidate{claim}, others...), Hits: watch}, nil
 	}
 	hits := []*huella.Hit{{Kind: huella.HitDuplicate, CandidateSubjectID: claim.SubjectID, Candidate: claim, State: huella.HitPending}}
 	for _, c := range others[:min(len(others), MaxHits-1)] {
 		hits = append(hits, &huella.Hit{Kind: huella.HitDuplicate, CandidateSubjectID: c.SubjectID, Candidate: c, State: huella.HitPending})
 	}
-	return &huella.Identification{Decision: huella.DecisionReview, Candidates: others, Hits: append(hits, watch...)}, nil
+	return &huella.Identification{Decision: huella.DecisionReview, Candidates: others, Hits: append(hits, watch...), Partial: id.Partial}, nil
 }

@@ -44,6 +44,12 @@ type Identifier struct {
 	// OnIdentified, when set, is told how long each 1:N search of a probe
 	// took (both galleries), for metrics.
 	OnIdentified func(probe []*huella.Template, took time.Duration)
+	// Sharded, when set, holds the subject gallery on matcher processes
+	// in place of Subjects (which then stays empty). A search that part
+	// of it did not answer is partial: its decision is review.
+	Sharded ShardedSearch
+	// OnPartial, when set, is told of each partial search, for metrics.
+	OnPartial func()
 
 	loaded  atomic.Bool
 	mu      sync.Mutex
@@ -99,13 +105,16 @@ func NewIdentifier(store huella.IdentityStore, engines []engine.Engine, calibrat
 
 // Load fills both galleries from the store and returns how many templates
 // each received.
+// With Sharded set, the subjects are the matchers' to load.
 func (x *Identifier) Load(ctx context.Context) (subjects, watch int, err error) {
-	err = x.Store.ForEachTemplate(ctx, huella.GallerySubjects, func(t *huella.Template) error {
-		subjects++
-		return x.Subjects.Add(t)
-	})
-	if err != nil {
-		return 0, 0, fmt.Errorf("load subject gallery: %w", err)
+	if x.Sharded == nil {
+		err = x.Store.ForEachTemplate(ctx, huella.GallerySubjects, func(t *huella.Template) error {
+			subjects++
+			return x.Subjects.Add(t)
+		})
+		if err != nil {
+			return 0, 0, fmt.Errorf("load subject gallery: %w", err)
+		}
 	}
 	err = x.Store.ForEachTemplate(ctx, huella.GalleryWatchlists, func(t *huella.Template) error {
 		watch++
@@ -168,6 +177,9 @@ func Probe(samples []*huella.Sample) []*huella.Template {
 // watchlists and decides: link above the auto-link threshold (and only if
 // no other subject reaches it), review between the thresholds, new subject
 // below. Watchlist candidates above their threshold become pending hits.
+// A search of sharded subjects that part of the gallery did not answer is
+// Partial, and its decision review whatever it found: never a new subject
+// or a link on a partial view (the caller queues it for a complete search).
 func (x *Identifier) Identify(ctx context.Context, probe []*huella.Template) (*huella.Identification, error) {
 	id := &huella.Identification{Decision: huella.DecisionNewSubject}
 	if len(probe) == 0 {
@@ -178,12 +190,20 @@ func (x *Identifier) Identify(ctx context.Context, probe []*huella.Template) (*h
 	}
 	review := fusion.LLRForFMR(x.ReviewFMR)
 	autoLink := fusion.LLRForFMR(x.AutoLinkFMR)
-	cands, err := x.Subjects.Identify(ctx, probe, 10, review)
+	cands, complete, err := x.searchSubjects(ctx, probe, 10, review)
 	if err != nil {
 		return nil, err
 	}
 	id.Candidates = cands
 	switch {
+	case !complete:
+		id.Decision, id.Partial = huella.DecisionReview, true
+		for _, c := range cands[:min(len(cands), MaxHits)] {
+			id.Hits = append(id.Hits, &huella.Hit{Kind: huella.HitDuplicate, CandidateSubjectID: c.SubjectID, Candidate: c, State: huella.HitPending})
+		}
+		if x.OnPartial != nil {
+			x.OnPartial()
+		}
 	case len(cands) > 0 && cands[0].LLR >= autoLink && (len(cands) == 1 || cands[1].LLR < autoLink):
 		id.Decision = huella.DecisionLinked
 	case len(cands) > 0:
@@ -257,14 +277,26 @@ func (x *Identifier) RemoveWatchEntry(ctx context.Context, id, reason string) er
 }
 
 // Enrolled adds a stored encounter's templates to the subject gallery.
+// With Sharded set, they go to the matchers of the subject's shard.
 func (x *Identifier) Enrolled(e *huella.Encounter) error {
+	var added []*huella.Template
 	for _, s := range e.Samples {
 		if s.Template == nil {
 			continue
 		}
 		t := *s.Template
 		t.SampleID, t.SubjectID = s.ID, e.SubjectID
-		if err := x.Subjects.Add(&t); err != nil {
+		if x.Sharded != nil {
+			added = append(added, &t)
+		} else if err := x.Subjects.Add(&t); err != nil {
+			return err
+		}
+	}
+	if len(added) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), shardUpdateTimeout)
+		err := x.Sharded.Add(ctx, added)
+		cancel()
+		if err != nil {
 			return err
 		}
 	}
@@ -316,7 +348,7 @@ func (x *Identifier) Missed(ctx context.Context, e *huella.Encounter, mark uint6
 	review := fusion.LLRForFMR(x.ReviewFMR)
 	var hits []*huella.Hit
 	for _, subject := range subjects {
-		c, err := x.Subjects.Verify(ctx, probe, subject)
+		c, err := x.VerifySubject(ctx, probe, subject)
 		switch {
 		case huella.ErrorCode(err) == huella.ENOTFOUND:
 			continue // purged since
@@ -336,8 +368,16 @@ func (x *Identifier) Missed(ctx context.Context, e *huella.Encounter, mark uint6
 // Purged drops purged subjects from the subject gallery, so that the next
 // probe no longer matches them. A restarted identifier never loads them:
 // they are gone from the store.
+//
+// With Sharded set they are dropped from the matchers; a matcher that
+// does not hear of it loads the store, without them, when it starts.
 func (x *Identifier) Purged(subjects []string) {
 	for _, id := range subjects {
 		x.Subjects.Remove(id)
+	}
+	if x.Sharded != nil && len(subjects) > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), shardUpdateTimeout)
+		defer cancel()
+		_ = x.Sharded.Remove(ctx, subjects) // best effort, as the comment says
 	}
 }

@@ -75,6 +75,12 @@ type Config struct {
 	// TrustProxy believes the X-Forwarded-Proto of a reverse proxy that
 	// terminates TLS in front of Huella.
 	TrustProxy bool
+	// Matchers, when set, is the NATS URL of the matcher shards that hold
+	// the subject gallery (matcher.go); MatcherShards how many shards there
+	// are, MatcherDeadline how long a search waits for them.
+	Matchers        string
+	MatcherShards   int
+	MatcherDeadline time.Duration
 	// SignOnConfig is the JSON file of the console's single sign-on
 	// through an OpenID Connect provider (sso.go); empty: tokens only.
 	SignOnConfig string
@@ -102,6 +108,7 @@ func (c *Config) registerFlags(fs *flag.FlagSet, withAddr bool) {
 		fs.BoolVar(&c.TwoPersonRule, "two-person-rule", os.Getenv("HUELLA_TWO_PERSON_RULE") == "true", "a hit is confirmed only by two different examiners ($HUELLA_TWO_PERSON_RULE=true)")
 		c.registerPartnerFileFlag(fs)
 		c.registerAuditFlags(fs)
+		c.registerMatcherFlags(fs)
 		fs.DurationVar(&c.AuditEvery, "audit-checkpoint-every", envDuration("HUELLA_AUDIT_CHECKPOINT_EVERY", audit.DefaultCheckpointEvery), "sign an audit checkpoint this often when the chain grew ($HUELLA_AUDIT_CHECKPOINT_EVERY)")
 	}
 	fs.StringVar(&c.Data, "data", envOr("HUELLA_DATA", "./huella-data"), "data directory ($HUELLA_DATA)")
@@ -214,6 +221,8 @@ type App struct {
 	kek    keyring.KEK // closed with the app when it holds a session (a KMS)
 	key    []byte
 	cancel context.CancelFunc
+	// stopMatchers closes the matcher shards' client (serve --matchers).
+	stopMatchers func()
 	// stopReencryption stops StartReencryption's work (serve).
 	stopReencryption context.CancelFunc
 	wg               sync.WaitGroup
@@ -332,6 +341,9 @@ func (a *App) StartIdentification(ctx context.Context) error {
 	a.HTTP.Adjudicate.Identifier = a.Identifier
 	a.HTTP.Ready = a.Identifier.Ready
 	a.HTTP.Observe()
+	if err := a.startMatcherClient(ctx); err != nil {
+		return err
+	}
 	ctx, a.cancel = context.WithCancel(ctx)
 	a.wg.Add(1)
 	go func() {
@@ -408,6 +420,9 @@ func (a *App) Close() error {
 		a.stopReencryption()
 	}
 	a.wg.Wait()
+	if a.stopMatchers != nil {
+		a.stopMatchers()
+	}
 	if a.checkpoints != nil {
 		// The last checkpoint, once no request can add an event.
 		errs = append(errs, a.checkpoints.Close())

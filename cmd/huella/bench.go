@@ -13,11 +13,12 @@ import (
 var benches = map[string]command{
 	"enroll":   runBenchEnroll,
 	"identify": runBenchIdentify,
+	"shards":   runBenchShards,
 }
 
 // runBench runs "huella bench PATH": throughput and latency of a system path.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	const usage = "usage: huella bench {enroll|identify} [flags]\n\nRun \"huella bench PATH -h\" for a benchmark's flags."
+	const usage = "usage: huella bench {enroll|identify|shards} [flags]\n\nRun \"huella bench PATH -h\" for a benchmark's flags."
 	if len(args) == 0 {
 		return errors.New(usage)
 	}

@@ -65,6 +65,7 @@ var commands = map[string]command{
 	"openapi":     runOpenAPI,
 	"wsq":         runWSQ,
 	"serve":       runServe,
+	"matcher":     runMatcher,
 	"site":        runSite,
 	"partner":     runPartner,
 	"partner-sim": runPartnerSim,
@@ -143,6 +144,7 @@ Usage: huella <command> [flags] [arguments]
 Commands:
   demo      run on embedded defaults with a demo facility, users and encounters
   serve     serve the JSON API and console
+  matcher   hold one shard of the subject gallery and answer searches over NATS (serve --matchers)
   eval      evaluate an engine on a dataset (finger, iris, face, tattoo, fusion)
   bench     measure a system path (enroll, identify)
   import    enroll ANSI/NIST-ITL transactions

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
+
+	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/engine"
+	"github.com/huella-abis/huella/evaluation"
+	"github.com/huella-abis/huella/fusion"
+	"github.com/huella-abis/huella/gallery"
+	"github.com/huella-abis/huella/internal/synth"
+	"github.com/huella-abis/huella/shard"
+)
+
+// shardsBenchResult is the JSON line "huella bench shards" prints.
+type shardsBenchResult struct {
+	Subjects    int      `json:"subjects"`
+	Shards      int      `json:"shards"`
+	Modalities  []string `json:"modalities"`
+	FingerIndex string   `json:"finger_index,omitempty"`
+	Probes      int      `json:"probes"`
+	NATS        string   `json:"nats"` // embedded-loopback or the URL given
+	// Per probe: the slowest shard's own search, the whole scatter-gather
+	// as the API node sees it, and their difference (the overhead).
+	SlowestP50Millis  float64 `json:"slowest_shard_p50_ms"`
+	SlowestP95Millis  float64 `json:"slowest_shard_p95_ms"`
+	TotalP50Millis    float64 `json:"total_p50_ms"`
+	TotalP95Millis    float64 `json:"total_p95_ms"`
+	OverheadP50Millis float64 `json:"overhead_p50_ms"`
+	OverheadP95Millis float64 `json:"overhead_p95_ms"`
+	Partial           int     `json:"partial"`
+	HitRateRank1      float64 `json:"hit_rate_rank1"`
+}
+
+// runBenchShards splits synthetic subjects (internal/synth) over K matcher
+// shards in this process, each on its own NATS connection over loopback,
+// and times searches of mates through the scatter-gather client: the
+// overhead over the slowest shard is what sharding costs a search.
+func runBenchShards(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench shards", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	subjects := fs.Int("subjects", 20_000, "synthetic subjects, split over the shards")
+	shards := fs.Int("shards", 2, "matcher shards")
+	modalities := fs.String("modalities", "finger,iris", "modalities each subject has (finger, iris)")
+	probes := fs.Int("probes", 50, "probes (mates of enrolled subjects)")
+	fingerIndex := fs.String("finger-index", "two-stage", "finger index: prepared (exact, exhaustive) or two-stage")
+	natsURL := fs.String("nats", "", "NATS server to use; empty runs one in the process on a loopback port")
+	asJSON := fs.Bool("json", false, "print the result as one JSON line")
+	if err := parseFlags(fs, args, 0); err != nil {
+		return err
+	}
+	mods := map[huella.Modality]bool{}
+	var names []string
+	for _, m := range strings.Split(*modalities, ",") {
+		if m != string(huella.ModalityFinger) && m != string(huella.ModalityIris) {
+			return fmt.Errorf("bench shards: modality %q: finger or iris", m)
+		}
+		mods[huella.Modality(m)] = true
+		names = append(names, m)
+	}
+	cals, err := fusion.Default()
+	if err != nil {
+		return err
+	}
+	engines := []engine.Engine{engine.Finger{TwoStage: *fingerIndex == "two-stage"}, engine.Iris{}}
+
+	url := *natsURL
+	r := shardsBenchResult{Subjects: *subjects, Shards: *shards, Modalities: names, NATS: url}
+	if mods[huella.ModalityFinger] {
+		r.FingerIndex = *fingerIndex
+	}
+	if url == "" {
+		s, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
+		if err != nil {
+			return err
+		}
+		go s.Start()
+		if !s.ReadyForConnections(10 * time.Second) {
+			return fmt.Errorf("bench shards: nats server not ready")
+		}
+		defer s.Shutdown()
+		url, r.NATS = s.ClientURL(), "embedded-loopback"
+	}
+
+	matchers := make([]*shard.Matcher, *shards)
+	for i := range matchers {
+		matchers[i] = &shard.Matcher{Spec: shard.Spec{Index: i, Count: *shards}, Gallery: gallery.New(engines, cals)}
+	}
+	gen := synth.New(2026)
+	every := max(1, *subjects / *probes)
+	var mates [][]*huella.Template
+	var mateIDs []string
+	for i := 0; i < *subjects; i++ {
+		if i%10_000 == 0 {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			evaluation.Progress(ctx, "make subjects", i, *subjects)
+		}
+		p := gen.Person(mods)
+		id := fmt.Sprintf("sub_%08d", i)
+		m := matchers[shard.Of(id, *shards)]
+		for _, t := range p.Templates(id, mods) {
+			if err := m.Gallery.Add(t); err != nil {
+				return err
+			}
+		}
+		if i%every == 0 && len(mates) < *probes {
+			mates = append(mates, gen.Mate(p).Templates("", mods))
+			mateIDs = append(mateIDs, id)
+		}
+	}
+	evaluation.Progress(ctx, "make subjects", *subjects, *subjects)
+	for _, m := range matchers {
+		nc, err := shard.Connect(url, "huella-bench-matcher", nil, nil)
+		if err != nil {
+			return err
+		}
+		defer nc.Close()
+		if err := m.Open(nc); err != nil {
+			return err
+		}
+		defer m.Close()
+	}
+	nc, err := shard.Connect(url, "huella-bench-api", nil, nil)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	client, err := shard.NewClient(nc, *shards)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	client.Deadline = time.Minute // a miss is counted, not the point here
+	var total, slowest, overhead []time.Duration
+	client.OnSearch = func(t, s time.Duration) {
+		total, slowest, overhead = append(total, t), append(slowest, s), append(overhead, t-s)
+	}
+	hits := 0
+	review := fusion.LLRForFMR(1e-3)
+	for i, probe := range mates {
+		cands, complete, err := client.Search(ctx, probe, 10, review)
+		if err != nil {
+			return err
+		}
+		if !complete {
+			r.Partial++
+		}
+		if len(cands) > 0 && cands[0].SubjectID == mateIDs[i] {
+			hits++
+		}
+		evaluation.Progress(ctx, "identify", i+1, len(mates))
+	}
+	r.Probes = len(mates)
+	r.HitRateRank1 = float64(hits) / float64(max(1, len(mates)))
+	r.SlowestP50Millis, r.SlowestP95Millis = percentiles(slowest)
+	r.TotalP50Millis, r.TotalP95Millis = percentiles(total)
+	r.OverheadP50Millis, r.OverheadP95Millis = percentiles(overhead)
+	fmt.Fprintf(stdout, "%d subjects (%s) in %d shards over NATS (%s), %d probes, rank-1 %.3f, %d partial\n",
+		r.Subjects, *modalities, r.Shards, r.NATS, r.Probes, r.HitRateRank1, r.Partial)
+	fmt.Fprintf(stdout, "  slowest shard  p50 %.1f ms  p95 %.1f ms\n", r.SlowestP50Millis, r.SlowestP95Millis)
+	fmt.Fprintf(stdout, "  scatter-gather p50 %.1f ms  p95 %.1f ms\n", r.TotalP50Millis, r.TotalP95Millis)
+	fmt.Fprintf(stdout, "  overhead       p50 %.1f ms  p95 %.1f ms\n", r.OverheadP50Millis, r.OverheadP95Millis)
+	if *asJSON {
+		return writeJSONLine(stdout, r)
+	}
+	return nil
+}
+
+// percentiles returns the median and the 95th percentile, in milliseconds.
+func percentiles(d []time.Duration) (p50, p95 float64) {
+	if len(d) == 0 {
+		return 0, 0
+	}
+	d = slices.Clone(d)
+	slices.Sort(d)
+	ms := func(x time.Duration) float64 { return float64(x.Microseconds()) / 1000 }
+	return ms(d[len(d)/2]), ms(d[(len(d)*95)/100])
+}

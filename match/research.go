@@ -1,0 +1,152 @@
+package match
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/fusion"
+)
+
+// DefaultResearchEvery is how often the Researcher tries its queue.
+const DefaultResearchEvery = 5 * time.Second
+
+// Researcher searches again, once the whole subject gallery answers, the
+// encounters whose search was partial (Identification.Partial), and
+// raises a pending duplicate hit on every subject the complete search
+// finds at the review threshold that the partial one had not: a shard
+// that was down never makes a silent miss. The queue is in memory (see
+// docs/shards.md for what a restart of the API node loses).
+type Researcher struct {
+	Identifier *Identifier
+	Every      time.Duration // DefaultResearchEvery when zero
+	Logger     *slog.Logger
+	// OnDone, when set, is told of each completed re-search and the hits
+	// it raised, for metrics.
+	OnDone func(hits int)
+
+	mu     sync.Mutex
+	queue  []*partialSearch
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// partialSearch is an enrollment waiting for its complete search.
+type partialSearch struct {
+	encounter, subject string
+	probe              []*huella.Template
+	known              map[string]bool // candidates the partial search raised hits on
+}
+
+// Add queues a stored encounter whose identification was partial; others
+// are ignored.
+func (r *Researcher) Add(e *huella.Encounter) {
+	if e.Identification == nil || !e.Identification.Partial {
+		return
+	}
+	p := &partialSearch{encounter: e.ID, subject: e.SubjectID, probe: Probe(e.Samples), known: map[string]bool{}}
+	for _, h := range e.Identification.Hits {
+		if h.Kind == huella.HitDuplicate {
+			p.known[h.CandidateSubjectID] = true
+		}
+	}
+	r.mu.Lock()
+	r.queue = append(r.queue, p)
+	r.mu.Unlock()
+}
+
+// Pending returns how many encounters wait for their complete search.
+func (r *Researcher) Pending() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.queue)
+}
+
+// Open starts the loop that works the queue every Every until Close.
+func (r *Researcher) Open(ctx context.Context) {
+	ctx, r.cancel = context.WithCancel(huella.NewContextWithPurpose(context.WithoutCancel(ctx), huella.PurposeEnforcement))
+	every := r.Every
+	if every <= 0 {
+		every = DefaultResearchEvery
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := r.Run(ctx); err != nil && ctx.Err() == nil {
+					r.logger().Warn("re-search of partial searches failed", "err", err)
+				}
+			}
+		}
+	}()
+}
+
+// Close stops the loop.
+func (r *Researcher) Close() {
+	if r.cancel != nil {
+		r.cancel()
+	}
+	r.wg.Wait()
+}
+
+// Run works the queue once, oldest first, and returns how many searches
+// completed. It stops at the first search still partial (the shard is
+// not back yet) and leaves it and the rest queued.
+func (r *Researcher) Run(ctx context.Context) (int, error) {
+	r.mu.Lock()
+	todo := append([]*partialSearch(nil), r.queue...)
+	r.mu.Unlock()
+	x := r.Identifier
+	review := fusion.LLRForFMR(x.ReviewFMR)
+	done := 0
+	for _, p := range todo {
+		cands, complete, err := x.searchSubjects(ctx, p.probe, 10, review)
+		if err != nil {
+			return done, err
+		}
+		if !complete {
+			return done, nil
+		}
+		var hits []*huella.Hit
+		for _, c := range cands {
+			if c.SubjectID == p.subject || p.known[c.SubjectID] || len(hits) == MaxHits {
+				continue
+			}
+			hits = append(hits, &huella.Hit{Kind: huella.HitDuplicate, EncounterID: p.encounter, SubjectID: p.subject,
+				CandidateSubjectID: c.SubjectID, Candidate: c, State: huella.HitPending})
+		}
+		if len(hits) > 0 {
+			if err := x.Store.CreateHits(ctx, hits); err != nil && huella.ErrorCode(err) != huella.EINVALID {
+				return done, err // EINVALID: the encounter was purged since; nothing to raise
+			}
+		}
+		r.mu.Lock()
+		for i, q := range r.queue {
+			if q == p {
+				r.queue = append(r.queue[:i], r.queue[i+1:]...)
+				break
+			}
+		}
+		r.mu.Unlock()
+		done++
+		if r.OnDone != nil {
+			r.OnDone(len(hits))
+		}
+	}
+	return done, nil
+}
+
+func (r *Researcher) logger() *slog.Logger {
+	if r.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return r.Logger
+}
