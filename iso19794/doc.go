@@ -19,6 +19,13 @@
 //     resolutions, pixel depth and encoding of the record and one
 //     FingerImageView per image (position, view, quality, impression, size)
 //     with the image bytes (raw, WSQ, JPEG, JPEG 2000 or PNG) kept as they are.
+//   - Finger image records of the 2011 edition ("FIR\0" "020\0"):
+//     Iso19794p4v2011Codec, into FingerImageRecord2011 with one
+//     FingerImageRepresentation per image, each with its own capture date,
+//     device, quality and certification blocks, resolutions, bit depth and
+//     encoding (FingerImageCompression2011, whose codes from 4 on differ
+//     from 2005's; Encoding maps them), the image bytes and any extended
+//     data blocks kept as they are.
 //   - Face image records ("FAC\0" "010\0"): Iso19794p5v2005Codec, into
 //     FaceRecord with the facial information (gender, eye and hair colour,
 //     pose angles, feature points), the image information and the image bytes
@@ -28,6 +35,12 @@
 //     quality blocks, eye label, image type and format, size, bit depth,
 //     range, roll angle and its uncertainty, iris centre and diameter) and the
 //     image bytes (raw, JPEG 2000 or PNG) kept as they are.
+//   - Iris image records of the 2005 edition ("IIR\0" "010\0", ICAO
+//     passports' DG4): Iso19794p6v2005Codec, into IrisRecord2005 with one
+//     header for all images (device, image properties, iris diameter,
+//     format, size, depth) and per eye its images (number, quality,
+//     rotation) with the bytes (raw, JPEG, JPEG-LS or JPEG 2000) kept as
+//     they are. Its format codes (IrisImageFormat2005) are not 2011's.
 //
 // Decoders never panic and never allocate more than a small multiple of their
 // input, whatever the length and count fields claim: every length is checked

@@ -106,8 +106,11 @@ func decodeISO(data []byte, strict bool) (*isoRecord, error) {
 		r.detail = fmt.Sprintf("%s (%s)", count(len(rec.Images), "image"), strings.Join(formats, ", "))
 		return r, nil
 	case "IIR\x00":
+		if version == "010\x00" {
+			return decodeIris2005(data, strict)
+		}
 		if version != "020\x00" {
-			return nil, fmt.Errorf("iris record of version %q: only ISO/IEC 19794-6:2011 (\"020\") is read so far", strings.TrimRight(version, "\x00"))
+			return nil, fmt.Errorf("iris record of version %q: only ISO/IEC 19794-6:2005 (\"010\") and 2011 (\"020\") are read", strings.TrimRight(version, "\x00"))
 		}
 		rec, err := iso19794.Iso19794p6v2011Codec{Strict: strict}.Decode(data)
 		if err != nil {
@@ -124,8 +127,11 @@ func decodeISO(data []byte, strict bool) (*isoRecord, error) {
 		r.detail = fmt.Sprintf("%s (%s)", count(len(rec.Representations), "image"), strings.Join(formats, ", "))
 		return r, nil
 	case "FIR\x00":
+		if version == "020\x00" {
+			return decodeFingerImage2011(data, strict)
+		}
 		if version != "010\x00" {
-			return nil, fmt.Errorf("finger image record of version %q: only ISO/IEC 19794-4:2005 (\"010\") is read so far", strings.TrimRight(version, "\x00"))
+			return nil, fmt.Errorf("finger image record of version %q: only ISO/IEC 19794-4:2005 (\"010\") and 2011 (\"020\") are read", strings.TrimRight(version, "\x00"))
 		}
 		rec, err := iso19794.Iso19794p4v2005Codec{Strict: strict}.Decode(data)
 		if err != nil {
@@ -149,6 +155,69 @@ func decodeISO(data []byte, strict bool) (*isoRecord, error) {
 		return r, nil
 	}
 	return nil, errors.New("not an ISO/IEC 19794 record (FMR, FIR, FAC or IIR expected)")
+}
+
+// decodeIris2005 reads an ISO/IEC 19794-6:2005 iris record; its JPEG 2000
+// images decode with the decoders this binary links in.
+func decodeIris2005(data []byte, strict bool) (*isoRecord, error) {
+	rec, err := iso19794.Iso19794p6v2005Codec{Strict: strict}.Decode(data)
+	if err != nil {
+		return nil, err
+	}
+	r := &isoRecord{kind: "iris", edition: "ISO/IEC 19794-6:2005",
+		detail: fmt.Sprintf("%s (%s)", count(rec.Images(), "image"), rec.ImageFormat)}
+	if rec.Width != 0 && rec.Height != 0 {
+		r.detail = fmt.Sprintf("%s (%s, %dx%d)", count(rec.Images(), "image"), rec.ImageFormat, rec.Width, rec.Height)
+	}
+	for _, s := range rec.Subtypes {
+		for i := range s.Images {
+			img := &s.Images[i]
+			decode := func() (image.Image, error) { return rec.DecodeImage(img) }
+			enc := iso19794.DetectImageEncoding(img.Data)
+			if enc == iso19794.EncodingJPEG2000 {
+				decode = func() (image.Image, error) { m, _, err := imgproc.Decode(img.Data, imgproc.MaxPixels); return m, err }
+			}
+			ext := extension(enc)
+			if rec.ImageFormat == iso19794.Iris2005MonoJPEGLS || rec.ImageFormat == iso19794.Iris2005RGBJPEGLS {
+				ext = ".jls"
+			}
+			r.images = append(r.images, isoImage{name: fmt.Sprintf("iris-%s-%d", s.Eye, img.Number), data: img.Data, ext: ext, decode: decode})
+		}
+	}
+	return r, nil
+}
+
+// decodeFingerImage2011 reads an ISO/IEC 19794-4:2011 finger image record,
+// whose representations each have their own encoding and resolution.
+func decodeFingerImage2011(data []byte, strict bool) (*isoRecord, error) {
+	rec, err := iso19794.Iso19794p4v2011Codec{Strict: strict}.Decode(data)
+	if err != nil {
+		return nil, err
+	}
+	r := &isoRecord{kind: "finger image", edition: "ISO/IEC 19794-4:2011"}
+	var formats []string
+	seen := map[string]bool{}
+	for i := range rec.Representations {
+		p := &rec.Representations[i]
+		unit := "ppi"
+		if p.ScaleUnits == 2 {
+			unit = "px/cm"
+		}
+		if f := fmt.Sprintf("%s, %d %s", p.Compression, p.ImageResX, unit); !seen[f] {
+			seen[f] = true
+			formats = append(formats, f)
+		}
+		decode := p.DecodeImage
+		enc, _ := p.Compression.Encoding()
+		if enc != iso19794.FingerUncompressed {
+			// WSQ and JPEG 2000 too: the decoders this binary links in.
+			decode = func() (image.Image, error) { m, _, err := imgproc.Decode(p.Data, imgproc.MaxPixels); return m, err }
+		}
+		r.images = append(r.images, isoImage{name: fmt.Sprintf("finger-%d-%d", p.Position, p.Number), data: p.Data,
+			ext: fingerExtension(enc), decode: decode})
+	}
+	r.detail = fmt.Sprintf("%s (%s)", count(len(rec.Representations), "image"), strings.Join(formats, "; "))
+	return r, nil
 }
 
 // count says "1 image", "2 images" (and "minutia", "minutiae").

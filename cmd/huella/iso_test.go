@@ -53,23 +53,54 @@ func TestISO(t *testing.T) {
 		t.Fatal(err)
 	}
 	firFile := filepath.Join(tmp, "finger.fir")
+	// The 2005 iris edition around libbiomeval's JPEG 2000 image, and the
+	// 2011 finger image edition around MOSIP's JPEG 2000 print.
+	jp2, err := os.ReadFile(filepath.Join(dir, "img.jp2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	iris2005, err := iso19794.Iso19794p6v2005Codec{}.Encode(&iso19794.IrisRecord2005{ImageFormat: iso19794.Iris2005MonoJPEG2000,
+		IntensityDepth: 8, Subtypes: []iso19794.IrisSubtype2005{{Eye: iso19794.EyeRight, Images: []iso19794.IrisImage2005{{Number: 1,
+			Quality: 254, RotationAngle: iso19794.UndefinedAngle, RotationUncertainty: iso19794.UndefinedAngle, Data: jp2}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	iris2005File := filepath.Join(tmp, "iris2005.iso")
+	mosip, err := os.ReadFile(datasets.Path(t, "fingerprint/mosip-iso/FingerPrintRight_Thumb.iso"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := iso19794.Iso19794p4v2005Codec{}.Decode(mosip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	thumb := old.Views[0]
+	fir2011, err := iso19794.Iso19794p4v2011Codec{}.Encode(&iso19794.FingerImageRecord2011{Positions: 1,
+		Representations: []iso19794.FingerImageRepresentation{{Position: thumb.Position, Number: 1, ScaleUnits: 1,
+			ScanResX: 500, ScanResY: 500, ImageResX: 500, ImageResY: 500, BitDepth: 8, Compression: iso19794.Finger2011JPEG2000Lossless,
+			Width: thumb.Width, Height: thumb.Height, Data: thumb.Data}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fir2011File := filepath.Join(tmp, "finger2011.fir")
 	face, err := os.ReadFile(filepath.Join(dir, "face01.iso2005"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	cut := filepath.Join(tmp, "face-cut.iso")
-	for path, data := range map[string][]byte{irisFile: iris, firFile: fir, cut: face[:len(face)/2]} {
+	for path, data := range map[string][]byte{irisFile: iris, firFile: fir, cut: face[:len(face)/2], iris2005File: iris2005, fir2011File: fir2011} {
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
 
 	good := []string{filepath.Join(dir, "face01.iso2005"), filepath.Join(dir, "fmr.iso2005"),
-		filepath.Join(dir, "fmr.ansi2004"), filepath.Join(dir, "fmr.ansi2007"), irisFile, firFile}
+		filepath.Join(dir, "fmr.ansi2004"), filepath.Join(dir, "fmr.ansi2007"), irisFile, firFile, iris2005File, fir2011File}
 	out := MustRun(t, append([]string{"iso", "check"}, good...)...)
 	for _, want := range []string{"ok face ISO/IEC 19794-5:2005, 1 image (JPEG)", "ok finger minutiae ISO/IEC 19794-2:2005, 2 views",
 		"ok finger minutiae ANSI INCITS 378-2004", "ok finger minutiae ANSI INCITS 378-2007", "ok iris ISO/IEC 19794-6:2011, 1 image (PNG)",
-		"ok finger image ISO/IEC 19794-4:2005, 1 image (WSQ, 500 ppi)"} {
+		"ok finger image ISO/IEC 19794-4:2005, 1 image (WSQ, 500 ppi)", "ok iris ISO/IEC 19794-6:2005, 1 image (JPEG 2000)",
+		"ok finger image ISO/IEC 19794-4:2011, 1 image (JPEG 2000 lossless, 500 ppi)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("iso check lacks %q:\n%s", want, out)
 		}
@@ -91,6 +122,14 @@ func TestISO(t *testing.T) {
 	out = MustRun(t, "iso", "extract", firFile, filepath.Join(tmp, "finger"))
 	if want := fmt.Sprintf("finger-2-1.png %dx%d", pb.Dx(), pb.Dy()); !strings.Contains(out, want) {
 		t.Errorf("iso extract of the finger image record: %s, want %s", out, want)
+	}
+	out = MustRun(t, "iso", "extract", iris2005File, filepath.Join(tmp, "iris2005"))
+	if !strings.Contains(out, "iris-right-1.png ") {
+		t.Errorf("iso extract of the 2005 iris record: %s", out)
+	}
+	out = MustRun(t, "iso", "extract", fir2011File, filepath.Join(tmp, "finger2011"))
+	if want := fmt.Sprintf("finger-%d-1.png %dx%d", thumb.Position, thumb.Width, thumb.Height); !strings.Contains(out, want) {
+		t.Errorf("iso extract of the 2011 finger image record: %s, want %s", out, want)
 	}
 	if err := Run(context.Background(), []string{"iso", "extract", filepath.Join(dir, "fmr.iso2005"), filepath.Join(tmp, "fmr")}, io.Discard, io.Discard); err == nil {
 		t.Error("iso extract of a minutiae record: no error, want 'holds no image'")
