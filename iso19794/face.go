@@ -1,7 +1,6 @@
 package iso19794
 
 import (
-	"bytes"
 	"fmt"
 	"image"
 )
@@ -232,24 +231,16 @@ func (c Iso19794p5v2005Codec) Decode(b []byte) (*FaceRecord, error) {
 
 func (c Iso19794p5v2005Codec) decode(b []byte) (*FaceRecord, error) {
 	r := &reader{b: b}
-	if magic := r.take(4); r.err == nil && !bytes.Equal(magic, facMagic) {
-		return nil, fmt.Errorf("format identifier %q is not \"FAC\\x00\": %w", magic, ErrMalformed)
-	}
-	if version := r.take(4); r.err == nil && !bytes.Equal(version, facVersion10) {
-		return nil, fmt.Errorf("version %q is not \"010\\x00\": %w", version, ErrMalformed)
+	if err := r.header(facMagic, facVersion10); err != nil {
+		return nil, err
 	}
 	length := int(r.u32())
 	n := int(r.u16())
 	if r.err != nil {
 		return nil, fmt.Errorf("header: %w", r.err)
 	}
-	switch {
-	case length < faceHeaderLen:
-		return nil, fmt.Errorf("record length %d is shorter than its header: %w", length, ErrMalformed)
-	case length > len(b):
-		return nil, fmt.Errorf("record length %d, only %d bytes: %w", length, len(b), ErrTruncated)
-	case length < len(b) && c.Strict:
-		return nil, fmt.Errorf("record length %d, %d bytes given: %w", length, len(b), ErrMalformed)
+	if err := checkLength(length, faceHeaderLen, len(b), c.Strict); err != nil {
+		return nil, err
 	}
 	r.b = b[:length]
 	if minSize := n * (faceInfoLen + faceImgInfo); minSize > r.remaining() {

@@ -177,13 +177,8 @@ func decodeFMRBody(b []byte, f FingerFormat, strict bool) (*FingerMinutiaeRecord
 	if r.err != nil {
 		return nil, fmt.Errorf("header: %w", r.err)
 	}
-	switch {
-	case length < r.off:
-		return nil, fmt.Errorf("record length %d is shorter than its header: %w", length, ErrMalformed)
-	case length > len(b):
-		return nil, fmt.Errorf("record length %d, only %d bytes: %w", length, len(b), ErrTruncated)
-	case length < len(b) && strict:
-		return nil, fmt.Errorf("record length %d, %d bytes given: %w", length, len(b), ErrMalformed)
+	if err := checkLength(length, r.off, len(b), strict); err != nil {
+		return nil, err
 	}
 	r.b = b[:length]
 

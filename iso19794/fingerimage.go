@@ -1,7 +1,6 @@
 package iso19794
 
 import (
-	"bytes"
 	"fmt"
 	"image"
 )
@@ -104,11 +103,8 @@ func (c Iso19794p4v2005Codec) Decode(b []byte) (*FingerImageRecord, error) {
 
 func (c Iso19794p4v2005Codec) decode(b []byte) (*FingerImageRecord, error) {
 	r := &reader{b: b}
-	if magic := r.take(4); r.err == nil && !bytes.Equal(magic, firMagic) {
-		return nil, fmt.Errorf("format identifier %q is not \"FIR\\x00\": %w", magic, ErrMalformed)
-	}
-	if version := r.take(4); r.err == nil && !bytes.Equal(version, firVersion10) {
-		return nil, fmt.Errorf("version %q is not \"010\\x00\": %w", version, ErrMalformed)
+	if err := r.header(firMagic, firVersion10); err != nil {
+		return nil, err
 	}
 	length := int(r.u16())<<32 | int(r.u32())
 	device := r.u16()
@@ -126,13 +122,8 @@ func (c Iso19794p4v2005Codec) decode(b []byte) (*FingerImageRecord, error) {
 	if reserved != 0 && c.Strict {
 		return nil, fmt.Errorf("reserved header bytes %#04x are not zero: %w", reserved, ErrMalformed)
 	}
-	switch {
-	case length < firHeaderLen:
-		return nil, fmt.Errorf("record length %d is shorter than its header: %w", length, ErrMalformed)
-	case length > len(b):
-		return nil, fmt.Errorf("record length %d, only %d bytes: %w", length, len(b), ErrTruncated)
-	case length < len(b) && c.Strict:
-		return nil, fmt.Errorf("record length %d, %d bytes given: %w", length, len(b), ErrMalformed)
+	if err := checkLength(length, firHeaderLen, len(b), c.Strict); err != nil {
+		return nil, err
 	}
 	r.b = b[:length]
 	if minSize := n * firViewLen; minSize > r.remaining() {

@@ -1,7 +1,6 @@
 package iso19794
 
 import (
-	"bytes"
 	"fmt"
 	"image"
 )
@@ -166,11 +165,8 @@ func (c Iso19794p4v2011Codec) Decode(b []byte) (*FingerImageRecord2011, error) {
 
 func (c Iso19794p4v2011Codec) decode(b []byte) (*FingerImageRecord2011, error) {
 	r := &reader{b: b}
-	if magic := r.take(4); r.err == nil && !bytes.Equal(magic, firMagic) {
-		return nil, fmt.Errorf("format identifier %q is not \"FIR\\x00\": %w", magic, ErrMalformed)
-	}
-	if version := r.take(4); r.err == nil && !bytes.Equal(version, firVersion20) {
-		return nil, fmt.Errorf("version %q is not \"020\\x00\": %w", version, ErrMalformed)
+	if err := r.header(firMagic, firVersion20); err != nil {
+		return nil, err
 	}
 	length := int(r.u32())
 	n := int(r.u16())
@@ -178,13 +174,8 @@ func (c Iso19794p4v2011Codec) decode(b []byte) (*FingerImageRecord2011, error) {
 	if r.err != nil {
 		return nil, fmt.Errorf("header: %w", r.err)
 	}
-	switch {
-	case length < fir2011HeaderLen:
-		return nil, fmt.Errorf("record length %d is shorter than its header: %w", length, ErrMalformed)
-	case length > len(b):
-		return nil, fmt.Errorf("record length %d, only %d bytes: %w", length, len(b), ErrTruncated)
-	case length < len(b) && c.Strict:
-		return nil, fmt.Errorf("record length %d, %d bytes given: %w", length, len(b), ErrMalformed)
+	if err := checkLength(length, fir2011HeaderLen, len(b), c.Strict); err != nil {
+		return nil, err
 	}
 	r.b = b[:length]
 	if minSize := n * fir2011FixedLen; minSize > r.remaining() {

@@ -1,7 +1,6 @@
 package iso19794
 
 import (
-	"bytes"
 	"fmt"
 	"image"
 	"time"
@@ -248,11 +247,8 @@ func (c Iso19794p6v2011Codec) Decode(b []byte) (*IrisRecord, error) {
 
 func (c Iso19794p6v2011Codec) decode(b []byte) (*IrisRecord, error) {
 	r := &reader{b: b}
-	if magic := r.take(4); r.err == nil && !bytes.Equal(magic, iirMagic) {
-		return nil, fmt.Errorf("format identifier %q is not \"IIR\\x00\": %w", magic, ErrMalformed)
-	}
-	if version := r.take(4); r.err == nil && !bytes.Equal(version, iirVersion20) {
-		return nil, fmt.Errorf("version %q is not \"020\\x00\": %w", version, ErrMalformed)
+	if err := r.header(iirMagic, iirVersion20); err != nil {
+		return nil, err
 	}
 	length := int(r.u32())
 	n := int(r.u16())
@@ -260,13 +256,8 @@ func (c Iso19794p6v2011Codec) decode(b []byte) (*IrisRecord, error) {
 	if r.err != nil {
 		return nil, fmt.Errorf("header: %w", r.err)
 	}
-	switch {
-	case length < irisHeaderLen:
-		return nil, fmt.Errorf("record length %d is shorter than its header: %w", length, ErrMalformed)
-	case length > len(b):
-		return nil, fmt.Errorf("record length %d, only %d bytes: %w", length, len(b), ErrTruncated)
-	case length < len(b) && c.Strict:
-		return nil, fmt.Errorf("record length %d, %d bytes given: %w", length, len(b), ErrMalformed)
+	if err := checkLength(length, irisHeaderLen, len(b), c.Strict); err != nil {
+		return nil, err
 	}
 	r.b = b[:length]
 	if minSize := n * irisFixedLen; minSize > r.remaining() {

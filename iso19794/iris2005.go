@@ -1,7 +1,6 @@
 package iso19794
 
 import (
-	"bytes"
 	"fmt"
 	"image"
 )
@@ -176,11 +175,8 @@ func (c Iso19794p6v2005Codec) Decode(b []byte) (*IrisRecord2005, error) {
 
 func (c Iso19794p6v2005Codec) decode(b []byte) (*IrisRecord2005, error) {
 	r := &reader{b: b}
-	if magic := r.take(4); r.err == nil && !bytes.Equal(magic, iirMagic) {
-		return nil, fmt.Errorf("format identifier %q is not \"IIR\\x00\": %w", magic, ErrMalformed)
-	}
-	if version := r.take(4); r.err == nil && !bytes.Equal(version, iirVersion10) {
-		return nil, fmt.Errorf("version %q is not \"010\\x00\": %w", version, ErrMalformed)
+	if err := r.header(iirMagic, iirVersion10); err != nil {
+		return nil, err
 	}
 	length := int(r.u32())
 	rec := &IrisRecord2005{CaptureDeviceID: r.u16()}
@@ -194,15 +190,11 @@ func (c Iso19794p6v2005Codec) decode(b []byte) (*IrisRecord2005, error) {
 	if r.err != nil {
 		return nil, fmt.Errorf("header: %w", r.err)
 	}
-	switch {
-	case headerLen != iir2005HeaderLen:
+	if headerLen != iir2005HeaderLen {
 		return nil, fmt.Errorf("record header length %d, the edition's is %d: %w", headerLen, iir2005HeaderLen, ErrMalformed)
-	case length < iir2005HeaderLen:
-		return nil, fmt.Errorf("record length %d is shorter than its header: %w", length, ErrMalformed)
-	case length > len(b):
-		return nil, fmt.Errorf("record length %d, only %d bytes: %w", length, len(b), ErrTruncated)
-	case length < len(b) && c.Strict:
-		return nil, fmt.Errorf("record length %d, %d bytes given: %w", length, len(b), ErrMalformed)
+	}
+	if err := checkLength(length, iir2005HeaderLen, len(b), c.Strict); err != nil {
+		return nil, err
 	}
 	r.b = b[:length]
 	if minSize := n * iir2005SubtypeLen; minSize > r.remaining() {

@@ -1,8 +1,10 @@
 package iso19794
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 )
 
 // ErrTruncated reports a record that ends before the data its fields declare.
@@ -19,6 +21,34 @@ type reader struct {
 	b   []byte
 	off int
 	err error
+}
+
+// header reads a record's format identifier and version (four bytes each,
+// the last zero) and refuses a record of another type or edition. A short
+// read is left in r.err for the caller's next check.
+func (r *reader) header(magic, version []byte) error {
+	if got := r.take(4); r.err == nil && !bytes.Equal(got, magic) {
+		return fmt.Errorf("format identifier %q is not %q: %w", got, magic, ErrMalformed)
+	}
+	if got := r.take(4); r.err == nil && !bytes.Equal(got, version) {
+		return fmt.Errorf("version %q is not %q: %w", got, version, ErrMalformed)
+	}
+	return nil
+}
+
+// checkLength checks a record's length field against the length of its
+// header and the n bytes given: bytes beyond the record are refused only
+// when strict.
+func checkLength(length, headerLen, n int, strict bool) error {
+	switch {
+	case length < headerLen:
+		return fmt.Errorf("record length %d is shorter than its header: %w", length, ErrMalformed)
+	case length > n:
+		return fmt.Errorf("record length %d, only %d bytes: %w", length, n, ErrTruncated)
+	case length < n && strict:
+		return fmt.Errorf("record length %d, %d bytes given: %w", length, n, ErrMalformed)
+	}
+	return nil
 }
 
 func (r *reader) remaining() int { return len(r.b) - r.off }
