@@ -1,83 +1,16 @@
 package sqlite_test
 
 import (
-	"context"
-	"runtime"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/storetest"
 )
 
-// BenchmarkCreateEncounter stores full enrollments (13 samples, biographics,
-// one audit event) one after another and from 8 goroutines, each commit
-// synced to disk.
-func BenchmarkCreateEncounter(b *testing.B) {
-	ctx := context.Background()
-	b.Run("Serial", func(b *testing.B) {
-		s := MustOpen(b)
-		storetest.MustCreateSite(b, s, "MX-TAP")
-		at := storetest.Date(2025, 1, 1, 0)
-		for b.Loop() {
-			at = at.Add(time.Second)
-			if err := s.CreateEncounter(ctx, storetest.Encounter("MX-TAP", at)); err != nil {
-				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "encounters/s")
-	})
-	b.Run("Concurrency8", func(b *testing.B) {
-		s := MustOpen(b)
-		storetest.MustCreateSite(b, s, "MX-TAP")
-		var seq atomic.Int64
-		b.SetParallelism((8 + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				at := storetest.Date(2025, 1, 1, 0).Add(time.Duration(seq.Add(1)) * time.Second)
-				if err := s.CreateEncounter(ctx, storetest.Encounter("MX-TAP", at)); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "encounters/s")
-	})
-}
+func open(tb testing.TB) huella.Database { return MustOpen(tb) }
 
-// BenchmarkPurgeSubject purges subjects of one full enrollment each (13
-// samples, their templates, an original transaction) from a store holding
-// 1,000 other subjects, each purge one transaction with its audit event.
-func BenchmarkPurgeSubject(b *testing.B) {
-	ctx := storetest.Context()
-	s := MustOpen(b)
-	storetest.MustCreateSite(b, s, "MX-TAP")
-	at := storetest.Date(2025, 1, 1, 0)
-	enroll := func() string {
-		at = at.Add(time.Second)
-		e := storetest.Encounter("MX-TAP", at)
-		e.OriginalRef = storetest.ImageRef(at.String())
-		for _, smp := range e.Samples {
-			smp.Template = storetest.Template(smp, smp.ImageRef)
-		}
-		if err := s.CreateEncounter(ctx, e); err != nil {
-			b.Fatal(err)
-		}
-		return e.SubjectID
-	}
-	for range 1000 {
-		enroll()
-	}
-	subjects := make([]string, b.N)
-	for i := range subjects {
-		subjects[i] = enroll()
-	}
-	b.ResetTimer()
-	for _, id := range subjects {
-		if _, err := s.PurgeSubject(ctx, id, huella.PurgeRetention); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "purges/s")
-}
+// BenchmarkCreateEncounter: see storetest.BenchCreateEncounter.
+func BenchmarkCreateEncounter(b *testing.B) { storetest.BenchCreateEncounter(b, open) }
+
+// BenchmarkPurgeSubject: see storetest.BenchPurgeSubject.
+func BenchmarkPurgeSubject(b *testing.B) { storetest.BenchPurgeSubject(b, open) }
