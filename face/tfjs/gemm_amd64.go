@@ -12,3 +12,11 @@ var haveFMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 //
 //go:noescape
 func kernel4x16(a *float32, lda int, b *float32, k int, out *float32)
+
+// depthwise3x3x8 writes groups blocks of 8 channels of one 3×3 depthwise
+// output: dst = clamp(bias + Σ x·f, lo, hi), the window's top-left input at
+// x, input rows row floats apart and pixels c floats apart, f the [3,3,c]
+// filter.
+//
+//go:noescape
+func depthwise3x3x8(dst, x *float32, row, c int, f, bias *float32, lo, hi float32, groups int)

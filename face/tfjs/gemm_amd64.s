@@ -61,3 +61,69 @@ done:
 	VMOVUPS Y7, 224(DX)
 	VZEROUPPER
 	RET
+
+// func depthwise3x3x8(dst, x *float32, row, c int, f, bias *float32, lo, hi float32, groups int)
+//
+// For groups blocks of 8 channels: dst = clamp(bias + Σ taps x·f, lo, hi)
+// over a 3×3 window whose top-left input is x, input rows row floats
+// apart, pixels c floats apart; f is the [3,3,c] filter. AVX2 + FMA.
+TEXT ·depthwise3x3x8(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DX
+	MOVQ x+8(FP), SI
+	MOVQ row+16(FP), AX
+	SHLQ $2, AX
+	MOVQ c+24(FP), R8
+	SHLQ $2, R8
+	MOVQ f+32(FP), DI
+	MOVQ bias+40(FP), BX
+	VBROADCASTSS lo+48(FP), Y14
+	VBROADCASTSS hi+52(FP), Y15
+	MOVQ groups+56(FP), CX
+	LEAQ (R8)(R8*1), R11
+	LEAQ (SI)(AX*1), R9
+	LEAQ (R9)(AX*1), R10
+	LEAQ (R11)(R8*1), R12
+	LEAQ (DI)(R12*1), R13
+	LEAQ (R13)(R12*1), R14
+	TESTQ CX, CX
+	JEQ dwdone
+
+dwloop:
+	VMOVUPS (BX), Y0
+	VMOVUPS (SI), Y1
+	VFMADD231PS (DI), Y1, Y0
+	VMOVUPS (SI)(R8*1), Y2
+	VFMADD231PS (DI)(R8*1), Y2, Y0
+	VMOVUPS (SI)(R11*1), Y3
+	VFMADD231PS (DI)(R11*1), Y3, Y0
+	VMOVUPS (R9), Y1
+	VMULPS (R13), Y1, Y4
+	VMOVUPS (R9)(R8*1), Y2
+	VFMADD231PS (R13)(R8*1), Y2, Y4
+	VMOVUPS (R9)(R11*1), Y3
+	VFMADD231PS (R13)(R11*1), Y3, Y4
+	VMOVUPS (R10), Y1
+	VMULPS (R14), Y1, Y5
+	VMOVUPS (R10)(R8*1), Y2
+	VFMADD231PS (R14)(R8*1), Y2, Y5
+	VMOVUPS (R10)(R11*1), Y3
+	VFMADD231PS (R14)(R11*1), Y3, Y5
+	VADDPS Y4, Y0, Y0
+	VADDPS Y5, Y0, Y0
+	VMAXPS Y14, Y0, Y0
+	VMINPS Y15, Y0, Y0
+	VMOVUPS Y0, (DX)
+	ADDQ $32, SI
+	ADDQ $32, R9
+	ADDQ $32, R10
+	ADDQ $32, DI
+	ADDQ $32, R13
+	ADDQ $32, R14
+	ADDQ $32, BX
+	ADDQ $32, DX
+	DECQ CX
+	JNE dwloop
+
+dwdone:
+	VZEROUPPER
+	RET

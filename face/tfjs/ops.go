@@ -136,6 +136,10 @@ func (e Exec) DepthwiseConv2DFused(x, filter *Tensor, stride int, pad Padding, e
 	}
 	out := &Tensor{Shape: []int{oh, ow, c}, Data: buffer(buf, oh*ow*c)}
 	clamps := ep.clamps()
+	bias := ep.Bias
+	if bias == nil {
+		bias = make([]float32, c)
+	}
 	e.parallel(oh, 1, func(lo, hi int) {
 		for oy := lo; oy < hi; oy++ {
 			iy0 := oy*stride - top
@@ -143,7 +147,20 @@ func (e Exec) DepthwiseConv2DFused(x, filter *Tensor, stride int, pad Padding, e
 				dst := out.Data[(oy*ow+ox)*c : (oy*ow+ox+1)*c]
 				ix0 := ox*stride - left
 				if kh == 3 && kw == 3 && iy0 >= 0 && iy0+3 <= h && ix0 >= 0 && ix0+3 <= w {
-					depthwise3x3(dst, x.Data, (iy0*w+ix0)*c, w*c, c, filter.Data, ep.Bias)
+					off := (iy0*w + ix0) * c
+					if vec := c &^ 7; haveFMA && vec > 0 {
+						// Blocks of 8 channels in AVX2, epilogue included.
+						depthwise3x3x8(&dst[0], &x.Data[off], w*c, c, &filter.Data[0], &bias[0], ep.Lo, ep.Hi, vec/8)
+						if vec < c {
+							tail := dst[vec:]
+							depthwise3x3(tail, x.Data, off+vec, w*c, c, filter.Data[vec:], bias[vec:c])
+							for i, v := range tail {
+								tail[i] = min(max(v, ep.Lo), ep.Hi)
+							}
+						}
+						continue
+					}
+					depthwise3x3(dst, x.Data, off, w*c, c, filter.Data, ep.Bias)
 				} else {
 					clear(dst)
 					for ky := 0; ky < kh; ky++ {
@@ -180,21 +197,22 @@ func (e Exec) DepthwiseConv2DFused(x, filter *Tensor, stride int, pad Padding, e
 	return out, nil
 }
 
-// depthwise3x3 writes into dst the c channels of one output of a 3×3
-// depthwise convolution whose window starts at offset off of x, rows row
-// floats apart, plus bias when it is not nil.
+// depthwise3x3 writes into dst the first len(dst) channels of one output
+// of a 3×3 depthwise convolution over maps of c channels, whose window
+// starts at offset off of x, rows row floats apart, plus bias when it is
+// not nil; f is the [3,3,c] filter from the same first channel.
 func depthwise3x3(dst, x []float32, off, row, c int, f, bias []float32) {
-	x0, x1, x2 := x[off:off+3*c], x[off+row:off+row+3*c], x[off+2*row:off+2*row+3*c]
-	f0, f1, f2 := f[:3*c], f[3*c:6*c], f[6*c:9*c]
-	dst = dst[:c]
+	n := len(dst)
+	x0, x1, x2 := x[off:off+2*c+n], x[off+row:off+row+2*c+n], x[off+2*row:off+2*row+2*c+n]
+	f0, f1, f2 := f[:2*c+n], f[3*c:5*c+n], f[6*c:8*c+n]
 	if bias == nil {
 		clear(dst)
 	} else {
-		copy(dst, bias[:c])
+		copy(dst, bias[:n])
 	}
 	for t := 0; t < 3; t++ {
-		a0, a1, a2 := x0[t*c:(t+1)*c], x1[t*c:(t+1)*c], x2[t*c:(t+1)*c]
-		g0, g1, g2 := f0[t*c:(t+1)*c], f1[t*c:(t+1)*c], f2[t*c:(t+1)*c]
+		a0, a1, a2 := x0[t*c:t*c+n], x1[t*c:t*c+n], x2[t*c:t*c+n]
+		g0, g1, g2 := f0[t*c:t*c+n], f1[t*c:t*c+n], f2[t*c:t*c+n]
 		for i := range dst {
 			dst[i] += a0[i]*g0[i] + a1[i]*g1[i] + a2[i]*g2[i]
 		}
