@@ -144,6 +144,9 @@ func (e Exec) GemmPacked(m int, a []float32, b *PackedMatrix, c []float32, ep Ep
 	e.gemm4(m, a, b, c, &ep)
 }
 
+// zeros16 is the bias of a product without one.
+var zeros16 [16]float32
+
 // gemm16 is GemmPacked with 16-column panels and the AVX2 4×16 kernel.
 func (e Exec) gemm16(m int, a []float32, b *PackedMatrix, c []float32, ep *Epilogue) {
 	n, k := b.n, b.k
@@ -166,6 +169,17 @@ func (e Exec) gemm16(m int, a []float32, b *PackedMatrix, c []float32, ep *Epilo
 					var bias []float32
 					if last && ep.Bias != nil {
 						bias = ep.Bias[j0 : j0+w]
+					}
+					if first && last && w == 16 {
+						// One block of the shared dimension, a full panel:
+						// the kernel adds the bias, clamps and stores.
+						bp := &zeros16[0]
+						if bias != nil {
+							bp = &bias[0]
+						}
+						for ; i+4 <= r1; i += 4 {
+							kernel4x16Store(&a[i*k], k, &panel[0], kk, &c[i*n+j0 : (i+3)*n+j0+16][0], n, bp, lo, hi)
+						}
 					}
 					for ; i+4 <= r1; i += 4 {
 						kernel4x16(&a[i*k+k0], k, &panel[0], kk, &tile[0])

@@ -20,3 +20,10 @@ func kernel4x16(a *float32, lda int, b *float32, k int, out *float32)
 //
 //go:noescape
 func depthwise3x3x8(dst, x *float32, row, c int, f, bias *float32, lo, hi float32, groups int)
+
+// kernel4x16Store sets four rows of c (ldc floats apart) at their first 16
+// columns to clamp(A·B + bias, lo, hi), A and B as for kernel4x16 and bias
+// 16 values.
+//
+//go:noescape
+func kernel4x16Store(a *float32, lda int, b *float32, k int, c *float32, ldc int, bias *float32, lo, hi float32)
