@@ -29,7 +29,7 @@ import (
 //go:embed models/model.json models/group1-shard1of2 models/group1-shard2of2
 var globalModelFiles embed.FS
 
-// globalFeatureNode is the graph's last feature map (6×6×1792 at 192 px),
+// globalFeatureNode is the graph's last feature map (7×7×1792 at 224 px),
 // before its classifier.
 const globalFeatureNode = "StatefulPartitionedCall/sequential/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/StatefulPartitionedCall/predict/MobilenetV2/Conv_1/Relu6"
 

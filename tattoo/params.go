@@ -93,9 +93,10 @@ const (
 	reverifyCells = 8
 
 	// globalSide is the side, in pixels, of the square colour image the
-	// global descriptor's network sees (the whole crop, resampled): 192
-	// rather than the network's 224 keeps extraction within budget.
-	globalSide = 192
+	// global descriptor's network sees (the whole crop, resampled): the
+	// network's own 224 (192 ranked variants 85/95 rather than 90/98 at
+	// --folds 5; face/tfjs's fused kernels pay for the larger input).
+	globalSide = 224
 	// globalChannels is the depth of the network's last feature map, and
 	// globalDims the length of the stored global descriptor (principal
 	// axes kept; see GlobalProjection).

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/huella-abis/huella/face/tfjs"
 )
@@ -14,8 +15,42 @@ type Net struct {
 	g       *Graph
 	order   []int // nodes to evaluate, inputs before their readers
 	outputs []string
-	convs   map[int]conv
+	convs   map[int]*conv
 	inShape []int // placeholder shape without the batch axis; −1 = any
+	// release lists, for each position in order, the values no later node
+	// reads and that Run may then recycle: results of convolutions and
+	// binary operators that are not outputs and that no Squeeze aliases.
+	release [][]string
+	arenas  sync.Pool // of *arena, one per concurrent Run
+}
+
+// arena keeps the value buffers of one Run for reuse by later nodes and
+// later runs, so the network's maps are not allocated (and cleared) anew.
+type arena struct {
+	free [][]float32
+}
+
+// get returns a buffer of n values (contents undefined): the smallest free
+// one that is long enough, or a new one.
+func (a *arena) get(n int) []float32 {
+	best := -1
+	for i, b := range a.free {
+		if cap(b) >= n && (best < 0 || cap(b) < cap(a.free[best])) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return make([]float32, n)
+	}
+	b := a.free[best]
+	a.free[best] = a.free[len(a.free)-1]
+	a.free = a.free[:len(a.free)-1]
+	return b[:n]
+}
+
+// put hands a buffer back.
+func (a *arena) put(b []float32) {
+	a.free = append(a.free, b)
 }
 
 // conv is one Conv2D or DepthwiseConv2dNative node and the element-wise
@@ -28,6 +63,13 @@ type conv struct {
 	depthwise bool
 	epilogue  []step
 	result    string
+	// When the epilogue is affine steps then clamps, it runs inside the
+	// kernel: the affine scale folded into scaled (the filter, packed for
+	// a plain convolution), its offset and clamp in fused.
+	fusedOK bool
+	scaled  *tfjs.Tensor
+	packed  *tfjs.PackedFilter
+	fused   tfjs.Epilogue
 }
 
 // step is one fused element-wise operation: op with a constant operand k
@@ -49,7 +91,7 @@ func Prepare(g *Graph, outputs ...string) (*Net, error) {
 	if len(outputs) == 0 {
 		return nil, fmt.Errorf("%w: no output asked for", ErrModel)
 	}
-	n := &Net{g: g, outputs: outputs, convs: map[int]conv{}}
+	n := &Net{g: g, outputs: outputs, convs: map[int]*conv{}}
 	state := make([]byte, len(g.Nodes)) // 0 unseen, 1 on the path, 2 done
 	var visit func(i int) error
 	visit = func(i int) error {
@@ -87,7 +129,39 @@ func Prepare(g *Graph, outputs ...string) (*Net, error) {
 		}
 	}
 	n.fuse()
+	n.plan()
 	return n, nil
+}
+
+// plan fills release from the order of evaluation.
+func (n *Net) plan() {
+	last := map[string]int{}
+	aliased := map[string]bool{}
+	for pos, i := range n.order {
+		node := n.g.Nodes[i]
+		for _, in := range node.Inputs {
+			last[valueNode(in)] = pos
+			if node.Op == "Squeeze" {
+				aliased[valueNode(in)] = true
+			}
+		}
+	}
+	for _, o := range n.outputs {
+		aliased[valueNode(o)] = true
+	}
+	n.release = make([][]string, len(n.order))
+	for _, i := range n.order {
+		node := n.g.Nodes[i]
+		name := node.Name
+		if c, ok := n.convs[i]; ok {
+			name = c.result
+		} else if !slices.Contains(binary, node.Op) {
+			continue
+		}
+		if pos, ok := last[name]; ok && !aliased[name] {
+			n.release[pos] = append(n.release[pos], name)
+		}
+	}
 }
 
 // fuse folds into each convolution the chain of element-wise nodes that
@@ -129,6 +203,7 @@ func (n *Net) fuse() {
 			dropped[r[0]] = true
 			c.result = next.Name
 		}
+		c.compile()
 		n.convs[i] = c
 	}
 	order := n.order[:0]
@@ -138,6 +213,83 @@ func (n *Net) fuse() {
 		}
 	}
 	n.order = order
+}
+
+// compile folds the epilogue into the kernel when it is a chain of
+// per-channel affine steps (Mul, Add, Sub) followed by clamps (Relu, Relu6,
+// scalar Minimum and Maximum): y = clamp(x·scale + offset, lo, hi), with
+// scale folded into the filter.
+func (c *conv) compile() {
+	cout := c.filter.Shape[3]
+	if c.depthwise {
+		cout = c.filter.Shape[2]
+	}
+	scale, offset := make([]float32, cout), make([]float32, cout)
+	for j := range scale {
+		scale[j] = 1
+	}
+	ep := tfjs.NoEpilogue
+	clamped, scaled, offsetUsed := false, false, false
+	at := func(k []float32, j int) float32 {
+		if len(k) == 1 {
+			return k[0]
+		}
+		return k[j]
+	}
+	for _, st := range c.epilogue {
+		switch st.op {
+		case "Mul", "Add", "AddV2", "BiasAdd", "Sub":
+			if clamped {
+				return
+			}
+			for j := range cout {
+				switch st.op {
+				case "Mul":
+					scale[j] *= at(st.k, j)
+					offset[j] *= at(st.k, j)
+				case "Sub":
+					offset[j] -= at(st.k, j)
+				default:
+					offset[j] += at(st.k, j)
+				}
+			}
+			scaled = scaled || st.op == "Mul"
+			offsetUsed = offsetUsed || st.op != "Mul"
+		case "Relu":
+			clamped, ep.Lo = true, max(ep.Lo, 0)
+		case "Relu6":
+			clamped, ep.Lo, ep.Hi = true, max(ep.Lo, 0), min(ep.Hi, 6)
+		case "Minimum", "Maximum":
+			if len(st.k) != 1 {
+				return
+			}
+			clamped = true
+			if st.op == "Minimum" {
+				ep.Hi = min(ep.Hi, st.k[0])
+			} else {
+				ep.Lo = max(ep.Lo, st.k[0])
+			}
+		default:
+			return
+		}
+	}
+	if ep.Lo > ep.Hi {
+		return
+	}
+	if offsetUsed {
+		ep.Bias = offset
+	}
+	c.scaled = c.filter
+	if scaled {
+		c.scaled = &tfjs.Tensor{Shape: c.filter.Shape, Data: make([]float32, len(c.filter.Data))}
+		for i, v := range c.filter.Data {
+			c.scaled.Data[i] = v * scale[i%cout]
+		}
+	}
+	if !c.depthwise {
+		c.packed = tfjs.PackFilter(c.scaled)
+	}
+	c.fused, c.fusedOK = ep, true
 }
 
 // fusable says whether node, reading value, can run as a step on a map of
@@ -185,7 +337,7 @@ func (n *Net) check(i int) error {
 		if err != nil {
 			return err
 		}
-		n.convs[i] = c
+		n.convs[i] = &c
 		return nil
 	case node.Op == "AvgPool":
 		if err := arity(1); err != nil {
@@ -343,7 +495,11 @@ func (n *Net) Run(e tfjs.Exec, x *tfjs.Tensor) ([][]float32, error) {
 		}
 		return n.g.Weights[name]
 	}
-	for _, i := range n.order {
+	ar, _ := n.arenas.Get().(*arena)
+	if ar == nil {
+		ar = &arena{}
+	}
+	for pos, i := range n.order {
 		node := n.g.Nodes[i]
 		var out *tfjs.Tensor
 		var err error
@@ -354,9 +510,11 @@ func (n *Net) Run(e tfjs.Exec, x *tfjs.Tensor) ([][]float32, error) {
 			out = x
 		case "Conv2D", "DepthwiseConv2dNative", "_FusedConv2D", "FusedDepthwiseConv2dNative":
 			c := n.convs[i]
-			if out, err = n.runConv(e, c, get(node.Inputs[0])); err == nil {
-				for _, st := range c.epilogue {
-					st.apply(out.Data)
+			if out, err = n.runConv(e, c, get(node.Inputs[0]), ar); err == nil {
+				if !c.fusedOK {
+					for _, st := range c.epilogue {
+						st.apply(out.Data)
+					}
 				}
 				vals[c.result] = out
 			}
@@ -391,14 +549,19 @@ func (n *Net) Run(e tfjs.Exec, x *tfjs.Tensor) ([][]float32, error) {
 			if slices.Contains(unary, node.Op) {
 				out = unaryOp(node.Op, get(node.Inputs[0]))
 			} else {
-				out, err = binaryOp(node.Op, get(node.Inputs[0]), get(node.Inputs[1]))
+				out, err = binaryOp(node.Op, get(node.Inputs[0]), get(node.Inputs[1]), ar)
 			}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("node %q: %w", node.Name, err)
 		}
 		vals[node.Name] = out
+		for _, name := range n.release[pos] {
+			ar.put(vals[name].Data)
+			delete(vals, name)
+		}
 	}
+	n.arenas.Put(ar)
 	res := make([][]float32, len(n.outputs))
 	for i, o := range n.outputs {
 		res[i] = get(o).Data
@@ -406,7 +569,7 @@ func (n *Net) Run(e tfjs.Exec, x *tfjs.Tensor) ([][]float32, error) {
 	return res, nil
 }
 
-func (n *Net) runConv(e tfjs.Exec, c conv, in *tfjs.Tensor) (*tfjs.Tensor, error) {
+func (n *Net) runConv(e tfjs.Exec, c *conv, in *tfjs.Tensor, ar *arena) (*tfjs.Tensor, error) {
 	if len(in.Shape) != 3 {
 		return nil, fmt.Errorf("%w: convolution of a %v value", ErrModel, in.Shape)
 	}
@@ -416,10 +579,30 @@ func (n *Net) runConv(e tfjs.Exec, c conv, in *tfjs.Tensor) (*tfjs.Tensor, error
 	if c.pad == tfjs.Valid && (in.Shape[0] < c.filter.Shape[0] || in.Shape[1] < c.filter.Shape[1]) {
 		return nil, fmt.Errorf("%w: %v map smaller than its kernel", ErrModel, in.Shape)
 	}
-	if c.depthwise {
-		return e.DepthwiseConv2D(in, c.filter, c.stride, c.pad)
+	if !c.fusedOK {
+		if c.depthwise {
+			return e.DepthwiseConv2D(in, c.filter, c.stride, c.pad)
+		}
+		return e.Conv2D(in, c.filter, nil, c.stride, c.pad)
 	}
-	return e.Conv2D(in, c.filter, nil, c.stride, c.pad)
+	kh, kw := c.filter.Shape[0], c.filter.Shape[1]
+	cout := c.filter.Shape[3]
+	if c.depthwise {
+		cout = c.filter.Shape[2]
+	}
+	buf := ar.get(convOut(in.Shape[0], kh, c.stride, c.pad) * convOut(in.Shape[1], kw, c.stride, c.pad) * cout)
+	if c.depthwise {
+		return e.DepthwiseConv2DFused(in, c.scaled, c.stride, c.pad, c.fused, buf)
+	}
+	return e.Conv2DPacked(in, c.packed, c.stride, c.pad, c.fused, buf)
+}
+
+// convOut is a convolution's output length along one axis.
+func convOut(in, k, stride int, pad tfjs.Padding) int {
+	if pad == tfjs.Valid {
+		return max((in-k)/stride+1, 0)
+	}
+	return (in + stride - 1) / stride
 }
 
 // apply runs the step in place on a [..., c] map's values.
@@ -510,7 +693,7 @@ func unaryOp(op string, in *tfjs.Tensor) *tfjs.Tensor {
 
 // binaryOp applies op element by element; the smaller operand broadcasts
 // when it is a scalar or one value per channel (the last axis).
-func binaryOp(op string, a, b *tfjs.Tensor) (*tfjs.Tensor, error) {
+func binaryOp(op string, a, b *tfjs.Tensor, ar *arena) (*tfjs.Tensor, error) {
 	big := a
 	if len(b.Data) > len(a.Data) {
 		big = b
@@ -520,8 +703,16 @@ func binaryOp(op string, a, b *tfjs.Tensor) (*tfjs.Tensor, error) {
 		(small != 1 && small != len(big.Data) && small != big.Shape[len(big.Shape)-1]) {
 		return nil, fmt.Errorf("%w: %s of %v and %v", ErrModel, op, a.Shape, b.Shape)
 	}
-	out := &tfjs.Tensor{Shape: big.Shape, Data: make([]float32, len(big.Data))}
+	out := &tfjs.Tensor{Shape: big.Shape, Data: ar.get(len(big.Data))}
 	na, nb := len(a.Data), len(b.Data)
+	if na == nb && (op == "Add" || op == "AddV2") {
+		// The residual connections: no broadcast, no per-value switch.
+		x, y := a.Data, b.Data[:na]
+		for i := range out.Data {
+			out.Data[i] = x[i] + y[i]
+		}
+		return out, nil
+	}
 	for i := range out.Data {
 		x, y := a.Data[i%na], b.Data[i%nb]
 		var v float32

@@ -61,3 +61,153 @@ done:
 	VMOVUPS Y7, 224(DX)
 	VZEROUPPER
 	RET
+
+// func depthwise3x3x8(dst, x *float32, row, c int, f, bias *float32, lo, hi float32, groups int)
+//
+// For groups blocks of 8 channels: dst = clamp(bias + Σ taps x·f, lo, hi)
+// over a 3×3 window whose top-left input is x, input rows row floats
+// apart, pixels c floats apart; f is the [3,3,c] filter. AVX2 + FMA.
+TEXT ·depthwise3x3x8(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DX
+	MOVQ x+8(FP), SI
+	MOVQ row+16(FP), AX
+	SHLQ $2, AX
+	MOVQ c+24(FP), R8
+	SHLQ $2, R8
+	MOVQ f+32(FP), DI
+	MOVQ bias+40(FP), BX
+	VBROADCASTSS lo+48(FP), Y14
+	VBROADCASTSS hi+52(FP), Y15
+	MOVQ groups+56(FP), CX
+	LEAQ (R8)(R8*1), R11
+	LEAQ (SI)(AX*1), R9
+	LEAQ (R9)(AX*1), R10
+	LEAQ (R11)(R8*1), R12
+	LEAQ (DI)(R12*1), R13
+	LEAQ (R13)(R12*1), R14
+	TESTQ CX, CX
+	JEQ dwdone
+
+dwloop:
+	VMOVUPS (BX), Y0
+	VMOVUPS (SI), Y1
+	VFMADD231PS (DI), Y1, Y0
+	VMOVUPS (SI)(R8*1), Y2
+	VFMADD231PS (DI)(R8*1), Y2, Y0
+	VMOVUPS (SI)(R11*1), Y3
+	VFMADD231PS (DI)(R11*1), Y3, Y0
+	VMOVUPS (R9), Y1
+	VMULPS (R13), Y1, Y4
+	VMOVUPS (R9)(R8*1), Y2
+	VFMADD231PS (R13)(R8*1), Y2, Y4
+	VMOVUPS (R9)(R11*1), Y3
+	VFMADD231PS (R13)(R11*1), Y3, Y4
+	VMOVUPS (R10), Y1
+	VMULPS (R14), Y1, Y5
+	VMOVUPS (R10)(R8*1), Y2
+	VFMADD231PS (R14)(R8*1), Y2, Y5
+	VMOVUPS (R10)(R11*1), Y3
+	VFMADD231PS (R14)(R11*1), Y3, Y5
+	VADDPS Y4, Y0, Y0
+	VADDPS Y5, Y0, Y0
+	VMAXPS Y14, Y0, Y0
+	VMINPS Y15, Y0, Y0
+	VMOVUPS Y0, (DX)
+	ADDQ $32, SI
+	ADDQ $32, R9
+	ADDQ $32, R10
+	ADDQ $32, DI
+	ADDQ $32, R13
+	ADDQ $32, R14
+	ADDQ $32, BX
+	ADDQ $32, DX
+	DECQ CX
+	JNE dwloop
+
+dwdone:
+	VZEROUPPER
+	RET
+
+// func kernel4x16Store(a *float32, lda int, b *float32, k int, c *float32, ldc int, bias *float32, lo, hi float32)
+//
+// c[r][0:16] = clamp(A[4×k] · B[k×16] + bias, lo, hi) for the four rows r,
+// ldc floats apart: kernel4x16 with the epilogue in registers.
+TEXT ·kernel4x16Store(SB), NOSPLIT, $0-64
+	MOVQ a+0(FP), SI
+	MOVQ lda+8(FP), R8
+	SHLQ $2, R8
+	MOVQ b+16(FP), DI
+	MOVQ k+24(FP), CX
+	MOVQ c+32(FP), DX
+	MOVQ ldc+40(FP), R12
+	SHLQ $2, R12
+	MOVQ bias+48(FP), BX
+	VMOVUPS (BX), Y0
+	VMOVUPS 32(BX), Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y1, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y1, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y1, Y7
+	LEAQ (SI)(R8*1), R9
+	LEAQ (R9)(R8*1), R10
+	LEAQ (R10)(R8*1), R11
+	TESTQ CX, CX
+	JEQ sdone
+
+sloop:
+	VMOVUPS (DI), Y8
+	VMOVUPS 32(DI), Y9
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS Y8, Y10, Y0
+	VFMADD231PS Y9, Y10, Y1
+	VBROADCASTSS (R9), Y11
+	VFMADD231PS Y8, Y11, Y2
+	VFMADD231PS Y9, Y11, Y3
+	VBROADCASTSS (R10), Y12
+	VFMADD231PS Y8, Y12, Y4
+	VFMADD231PS Y9, Y12, Y5
+	VBROADCASTSS (R11), Y13
+	VFMADD231PS Y8, Y13, Y6
+	VFMADD231PS Y9, Y13, Y7
+	ADDQ $64, DI
+	ADDQ $4, SI
+	ADDQ $4, R9
+	ADDQ $4, R10
+	ADDQ $4, R11
+	DECQ CX
+	JNE sloop
+
+sdone:
+	VBROADCASTSS lo+56(FP), Y14
+	VBROADCASTSS hi+60(FP), Y15
+	VMAXPS Y14, Y0, Y0
+	VMAXPS Y14, Y1, Y1
+	VMAXPS Y14, Y2, Y2
+	VMAXPS Y14, Y3, Y3
+	VMAXPS Y14, Y4, Y4
+	VMAXPS Y14, Y5, Y5
+	VMAXPS Y14, Y6, Y6
+	VMAXPS Y14, Y7, Y7
+	VMINPS Y15, Y0, Y0
+	VMINPS Y15, Y1, Y1
+	VMINPS Y15, Y2, Y2
+	VMINPS Y15, Y3, Y3
+	VMINPS Y15, Y4, Y4
+	VMINPS Y15, Y5, Y5
+	VMINPS Y15, Y6, Y6
+	VMINPS Y15, Y7, Y7
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ R12, DX
+	VMOVUPS Y2, (DX)
+	VMOVUPS Y3, 32(DX)
+	ADDQ R12, DX
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y5, 32(DX)
+	ADDQ R12, DX
+	VMOVUPS Y6, (DX)
+	VMOVUPS Y7, 32(DX)
+	VZEROUPPER
+	RET
