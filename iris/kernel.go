@@ -6,7 +6,7 @@ import "github.com/huella-abis/huella/internal/cpulevel"
 // countsGo, bit for bit.
 const (
 	kernelGeneric = iota // pure Go (countsGo)
-	kernelAVX2           // nibble-table popcount (VPSHUFB) summed by VPSADBW
+	kernelAVX2           // nibble-table popcount (VPSHUFB) summed by VPSADBW, one row on POPCNT
 	kernelAVX512         // VPOPCNTQ
 	kernelCount
 )

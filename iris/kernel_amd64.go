@@ -43,6 +43,12 @@ func distances8x256(rot *uint64, nibbles *uint64, entry *uint64, out *uint64, gr
 //go:noescape
 func distances4x256(rot *uint64, nibbles *uint64, entry *uint64, out *uint64, groups, singles int) (dn, maxN uint64)
 
+// distances4x256h is distances4x256 for exactly nine rows, the ninth counted
+// with scalar POPCNT alongside the vector rows (see kernel_avx2_amd64.s).
+//
+//go:noescape
+func distances4x256h(rot *uint64, nibbles *uint64, entry *uint64, out *uint64) (dn, maxN uint64)
+
 func distancesAVX512(rot *[RotRows][EntryWords]uint64, entry []uint64, out *[RotRows]uint64) (minD, maxN, minN uint32) {
 	r := (*uint64)(unsafe.Pointer(rot))
 	e := (*[EntryWords]uint64)(entry)
@@ -62,6 +68,8 @@ func distancesAVX2(rot *[RotRows][EntryWords]uint64, nibbles *[RotRows][EntryWor
 	var dn, mx uint64
 	if CodeWords == 32 {
 		dn, mx = distances8x256(r, nb, &e[0], &out[0], RotRows/4, RotRows%4)
+	} else if RotRows == 9 {
+		dn, mx = distances4x256h(r, nb, &e[0], &out[0])
 	} else {
 		dn, mx = distances4x256(r, nb, &e[0], &out[0], RotRows/4, RotRows%4)
 	}
