@@ -334,17 +334,17 @@ d8_done:
 	ADDQ    R9, R11 \
 	ADDQ    R10, R12
 
-// func distances4x256h(rot *uint64, nibbles *uint64, entry *uint64, out *uint64) (dn, maxN uint64)
+// func distances4x256h(p *Probe, entry *[EntryWords]uint64, out *[RotRows]uint64) (minD, maxN, minN uint32)
 //
 // distances4x256 for exactly nine rows (1024-bit codes, ±4 shifts): rows
 // 0–7 on the vector units as there, row 8 with scalar POPCNT, two of its
 // sixteen words in each of the eight vector rows' iterations so that both
 // kinds of unit work at once.
-TEXT ·distances4x256h(SB), NOSPLIT, $512-48
-	MOVQ rot+0(FP), SI
-	MOVQ nibbles+8(FP), BX
-	MOVQ entry+16(FP), DI
-	MOVQ out+24(FP), DX
+TEXT ·distances4x256h(SB), NOSPLIT, $512-36
+	MOVQ p+0(FP), SI
+	LEAQ 2304(SI), BX
+	MOVQ entry+8(FP), DI
+	MOVQ out+16(FP), DX
 	PREFETCHT0 2048(DI)
 	PREFETCHT0 2112(DI)
 	PREFETCHT0 2176(DI)
@@ -406,12 +406,15 @@ h4_row:
 	VPSHUFD      $0x4E, X0, X1
 	VPMINUD      X1, X0, X0
 	VMOVQ        X0, AX
-	MOVQ         AX, dn+32(FP)
+	MOVL         AX, minD+24(FP)
+	SHRQ         $32, AX
+	MOVL         AX, minN+32(FP)
 	VEXTRACTI128 $1, Y11, X0
 	VPMAXUD      X0, X11, X0
 	VPSHUFD      $0x4E, X0, X1
 	VPMAXUD      X1, X0, X0
 	VMOVQ        X0, AX
-	MOVQ         AX, maxN+40(FP)
+	SHRQ         $32, AX
+	MOVL         AX, maxN+28(FP)
 	VZEROUPPER
 	RET
