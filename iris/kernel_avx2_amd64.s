@@ -340,7 +340,7 @@ d8_done:
 // 0–7 on the vector units as there, row 8 with scalar POPCNT, two of its
 // sixteen words in each of the eight vector rows' iterations so that both
 // kinds of unit work at once.
-TEXT ·distances4x256h(SB), NOSPLIT, $512-36
+TEXT ·distances4x256h(SB), NOSPLIT, $256-36
 	MOVQ p+0(FP), SI
 	LEAQ 2304(SI), BX
 	MOVQ entry+8(FP), DI
