@@ -6,7 +6,7 @@ import "github.com/huella-abis/huella/internal/cpulevel"
 // countsGo, bit for bit.
 const (
 	kernelGeneric = iota // pure Go (countsGo)
-	kernelAVX2           // nibble-table popcount (VPSHUFB) summed by VPSADBW
+	kernelAVX2           // nibble-table popcount (VPSHUFB) summed by VPSADBW, one row on POPCNT
 	kernelAVX512         // VPOPCNTQ
 	kernelCount
 )
@@ -43,7 +43,7 @@ func (p *Probe) counts(entry []uint64, out *[RotRows]uint64) (minD, maxN, minN u
 	case kernelAVX512:
 		return distancesAVX512(&p.rot, entry, out)
 	case kernelAVX2:
-		return distancesAVX2(&p.rot, &p.maskNibbles, entry, out)
+		return distancesAVX2(p, entry, out)
 	}
 	return p.countsGo(entry, out)
 }

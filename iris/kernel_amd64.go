@@ -43,6 +43,14 @@ func distances8x256(rot *uint64, nibbles *uint64, entry *uint64, out *uint64, gr
 //go:noescape
 func distances4x256(rot *uint64, nibbles *uint64, entry *uint64, out *uint64, groups, singles int) (dn, maxN uint64)
 
+// distances4x256h is distances4x256 for exactly nine rows, the ninth counted
+// with scalar POPCNT alongside the vector rows (see kernel_avx2_amd64.s); it
+// reads p.rot and p.maskNibbles (probeNibbles bytes into p) and returns the
+// extrema apart.
+//
+//go:noescape
+func distances4x256h(p *Probe, entry *[EntryWords]uint64, out *[RotRows]uint64) (minD, maxN, minN uint32)
+
 func distancesAVX512(rot *[RotRows][EntryWords]uint64, entry []uint64, out *[RotRows]uint64) (minD, maxN, minN uint32) {
 	r := (*uint64)(unsafe.Pointer(rot))
 	e := (*[EntryWords]uint64)(entry)
@@ -55,7 +63,23 @@ func distancesAVX512(rot *[RotRows][EntryWords]uint64, entry []uint64, out *[Rot
 	return uint32(dn), uint32(mx >> 32), uint32(dn >> 32)
 }
 
-func distancesAVX2(rot *[RotRows][EntryWords]uint64, nibbles *[RotRows][EntryWords]uint64, entry []uint64, out *[RotRows]uint64) (minD, maxN, minN uint32) {
+func distancesAVX2(p *Probe, entry []uint64, out *[RotRows]uint64) (minD, maxN, minN uint32) {
+	// The condition is constant: only one branch is compiled, which keeps
+	// this function small enough to inline into counts.
+	if CodeWords == 16 && RotRows == 9 {
+		return distances4x256h(p, (*[EntryWords]uint64)(entry), out)
+	}
+	return distancesAVX2Rows(&p.rot, &p.maskNibbles, entry, out)
+}
+
+// probeNibbles is the offset of Probe.maskNibbles, which
+// distances4x256h assumes.
+const probeNibbles = RotRows * EntryWords * 8
+
+var _ = [1]struct{}{}[unsafe.Offsetof(Probe{}.maskNibbles)-probeNibbles]
+
+// distancesAVX2Rows is distancesAVX2 for any number of rows.
+func distancesAVX2Rows(rot *[RotRows][EntryWords]uint64, nibbles *[RotRows][EntryWords]uint64, entry []uint64, out *[RotRows]uint64) (minD, maxN, minN uint32) {
 	r := (*uint64)(unsafe.Pointer(rot))
 	nb := (*uint64)(unsafe.Pointer(nibbles))
 	e := (*[EntryWords]uint64)(entry)

@@ -319,3 +319,102 @@ d8_single:
 
 d8_done:
 	DONE
+
+// SWORD adds the counts of 64-bit word w of the scalar row (probe row at
+// AX, entry at DI, byte offset R13 of the current pair of words) to R11 (n)
+// and R12 (d) with the integer units, which the vector rows leave idle.
+#define SWORD(w) \
+	MOVQ    (128+w)(AX)(R13*1), R9 \
+	ANDQ    (128+w)(DI)(R13*1), R9 \
+	MOVQ    (w)(AX)(R13*1), R10 \
+	XORQ    (w)(DI)(R13*1), R10 \
+	ANDQ    R9, R10 \
+	POPCNTQ R9, R9 \
+	POPCNTQ R10, R10 \
+	ADDQ    R9, R11 \
+	ADDQ    R10, R12
+
+// func distances4x256h(p *Probe, entry *[EntryWords]uint64, out *[RotRows]uint64) (minD, maxN, minN uint32)
+//
+// distances4x256 for exactly nine rows (1024-bit codes, ±4 shifts): rows
+// 0–7 on the vector units as there, row 8 with scalar POPCNT, two of its
+// sixteen words in each of the eight vector rows' iterations so that both
+// kinds of unit work at once.
+TEXT ·distances4x256h(SB), NOSPLIT, $256-36
+	MOVQ p+0(FP), SI
+	LEAQ 2304(SI), BX
+	MOVQ entry+8(FP), DI
+	MOVQ out+16(FP), DX
+	PREFETCHT0 2048(DI)
+	PREFETCHT0 2112(DI)
+	PREFETCHT0 2176(DI)
+	PREFETCHT0 2240(DI)
+	VBROADCASTI128 nibbleCounts<>(SB), Y15
+	VBROADCASTI128 lowNibbles<>(SB), Y14
+	NSPLIT(0, Y0, Y4)
+	NSPLIT(32, Y1, Y5)
+	NSPLIT(64, Y2, Y6)
+	NSPLIT(96, Y3, Y7)
+	VPXOR Y14, Y14, Y14
+	LEAQ  2048(SI), AX
+	MOVQ  $8, CX
+	XORQ  R8, R8
+	XORQ  R11, R11
+	XORQ  R12, R12
+	XORQ  R13, R13
+
+h4_row:
+	NCHUNK0(0, 0, Y0, Y4)
+	SWORD(0)
+	NCHUNK(0, 32, Y1, Y5)
+	NCHUNK(0, 64, Y2, Y6)
+	SWORD(8)
+	NCHUNK(0, 96, Y3, Y7)
+	VPSADBW Y14, Y8, Y8
+	VPSADBW Y14, Y9, Y9
+	VPSLLQ  $32, Y8, Y8
+	VPADDQ  Y8, Y9, Y8
+	VMOVDQU Y8, (SP)(R8*1)
+	ADDQ    $32, R8
+	ADDQ    $16, R13
+	ADDQ    $256, SI
+	ADDQ    $256, BX
+	DECQ    CX
+	JNZ     h4_row
+
+	VPCMPEQD Y12, Y12, Y12
+	VPXOR    Y11, Y11, Y11
+	VMOVDQU  0(SP), Y0
+	VMOVDQU  32(SP), Y1
+	VMOVDQU  64(SP), Y2
+	VMOVDQU  96(SP), Y3
+	BLOCKEND
+	VMOVDQU  128(SP), Y0
+	VMOVDQU  160(SP), Y1
+	VMOVDQU  192(SP), Y2
+	VMOVDQU  224(SP), Y3
+	ADDQ     $32, DX
+	BLOCKEND
+	SHLQ         $32, R11
+	ORQ          R12, R11
+	MOVQ         R11, 32(DX)
+	VPBROADCASTQ 32(DX), Y0
+	VPMINUD      Y0, Y12, Y12
+	VPMAXUD      Y0, Y11, Y11
+	VEXTRACTI128 $1, Y12, X0
+	VPMINUD      X0, X12, X0
+	VPSHUFD      $0x4E, X0, X1
+	VPMINUD      X1, X0, X0
+	VMOVQ        X0, AX
+	MOVL         AX, minD+24(FP)
+	SHRQ         $32, AX
+	MOVL         AX, minN+32(FP)
+	VEXTRACTI128 $1, Y11, X0
+	VPMAXUD      X0, X11, X0
+	VPSHUFD      $0x4E, X0, X1
+	VPMAXUD      X1, X0, X0
+	VMOVQ        X0, AX
+	SHRQ         $32, AX
+	MOVL         AX, maxN+28(FP)
+	VZEROUPPER
+	RET
