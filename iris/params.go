@@ -62,9 +62,12 @@ const (
 	LimbusSectorRank   = 2
 	LimbusOneSidedGain = 2
 	// Traced limbus radii: about 45–65 pixels on MMU2, 100–120 on
-	// CASIA-Iris-Interval.
+	// CASIA-Iris-Interval; the upper bound is issue 22's 160 pixels for
+	// cameras at these resolutions (with 145, CASIA scaled by 1.3, radii
+	// 122–152, had its larger limbi found at the collarette; both dev sets
+	// unchanged to the digit).
 	IrisMinRadius = 30
-	IrisMaxRadius = 145
+	IrisMaxRadius = 160
 
 	// Circle sampling: angles per pupil circle in the integro-differential
 	// operator, and per lateral arc of the limbus (24 per limbus sector:
