@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,69 +12,18 @@ import (
 	"time"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/internal/softhsmtest"
 	"github.com/huella-abis/huella/keyring"
 	"github.com/huella-abis/huella/kms"
 )
 
-// SoftHSM2's library where Debian puts it; $HUELLA_TEST_PKCS11_MODULE
-// overrides.
-var softHSMModules = []string{"/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so", "/usr/local/lib/softhsm/libsofthsm2.so"}
-
-const (
-	testToken = "huella-test"
-	testPIN   = "4321"
-)
-
-var (
-	tokenOnce sync.Once
-	tokenErr  error
-	tokenURI  string
-)
-
-// MustToken returns the URI of a fresh SoftHSM2 token, made once per test
-// process (a PKCS#11 library reads its configuration once), and the PIN in
-// $HUELLA_PKCS11_PIN. Without SoftHSM2 the test is skipped, or failed when
-// CI=true (.ci/run installs it).
+// MustToken returns the URI of a fresh SoftHSM2 token (see
+// softhsmtest.Token) and sets its PIN in $HUELLA_PKCS11_PIN.
 func MustToken(tb testing.TB) string {
 	tb.Helper()
-	module := os.Getenv("HUELLA_TEST_PKCS11_MODULE")
-	for _, m := range softHSMModules {
-		if module != "" {
-			break
-		}
-		if _, err := os.Stat(m); err == nil {
-			module = m
-		}
-	}
-	util, err := exec.LookPath("softhsm2-util")
-	if module == "" || err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatal("SoftHSM2 is not installed: CI must run the PKCS#11 tests (apt-get install softhsm2; see .ci/run)")
-		}
-		tb.Skip("SoftHSM2 is not installed (apt-get install softhsm2): PKCS#11 tests not run")
-	}
-	tokenOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "huella-softhsm-")
-		if err != nil {
-			tokenErr = err
-			return
-		}
-		conf := filepath.Join(dir, "softhsm2.conf")
-		os.MkdirAll(filepath.Join(dir, "tokens"), 0o700)
-		os.WriteFile(conf, []byte("directories.tokendir = "+filepath.Join(dir, "tokens")+"\nobjectstore.backend = file\nlog.level = ERROR\n"), 0o600)
-		os.Setenv("SOFTHSM2_CONF", conf)
-		out, err := exec.Command(util, "--init-token", "--free", "--label", testToken, "--pin", testPIN, "--so-pin", "87654321").CombinedOutput()
-		if err != nil {
-			tokenErr = errors.New("softhsm2-util --init-token: " + err.Error() + ": " + string(out))
-			return
-		}
-		tokenURI = "pkcs11:token=" + testToken + ";object=%s?module-path=" + module
-	})
-	if tokenErr != nil {
-		tb.Fatal(tokenErr)
-	}
-	tb.Setenv(kms.PINEnv, testPIN)
-	return tokenURI
+	uri := softhsmtest.Token(tb)
+	tb.Setenv(kms.PINEnv, softhsmtest.PIN)
+	return uri
 }
 
 func mustOpen(tb testing.TB, label string, create bool) *kms.PKCS11KEK {

@@ -1,63 +1,23 @@
 package main
 
 import (
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/huella-abis/huella/internal/softhsmtest"
 	"github.com/huella-abis/huella/kms"
 )
 
-var (
-	softHSMOnce sync.Once
-	softHSMErr  error
-	softHSMURI  string // with %s for the key label
-)
-
-// MustSoftHSM returns a pkcs11: URI of a fresh SoftHSM2 token (made once
-// per test process: the library reads its configuration once), with %s
-// for the key's label, and sets the PIN in $HUELLA_PKCS11_PIN. Without
-// SoftHSM2 the test is skipped, or failed when CI=true.
+// MustSoftHSM returns a pkcs11: URI of a fresh SoftHSM2 token, with %s
+// for the key's label (see softhsmtest.Token), and sets its PIN in
+// $HUELLA_PKCS11_PIN.
 func MustSoftHSM(tb testing.TB) string {
 	tb.Helper()
-	module := os.Getenv("HUELLA_TEST_PKCS11_MODULE")
-	for _, m := range []string{"/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so"} {
-		if _, err := os.Stat(m); err == nil && module == "" {
-			module = m
-		}
-	}
-	util, err := exec.LookPath("softhsm2-util")
-	if module == "" || err != nil {
-		if os.Getenv("CI") == "true" {
-			tb.Fatal("SoftHSM2 is not installed: CI must run the PKCS#11 tests (apt-get install softhsm2; see .ci/run)")
-		}
-		tb.Skip("SoftHSM2 is not installed (apt-get install softhsm2): PKCS#11 tests not run")
-	}
-	softHSMOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "huella-softhsm-")
-		if err != nil {
-			softHSMErr = err
-			return
-		}
-		conf := filepath.Join(dir, "softhsm2.conf")
-		os.MkdirAll(filepath.Join(dir, "tokens"), 0o700)
-		os.WriteFile(conf, []byte("directories.tokendir = "+filepath.Join(dir, "tokens")+"\nobjectstore.backend = file\nlog.level = ERROR\n"), 0o600)
-		os.Setenv("SOFTHSM2_CONF", conf)
-		if out, err := exec.Command(util, "--init-token", "--free", "--label", "huella-cmd", "--pin", "2468", "--so-pin", "13572468").CombinedOutput(); err != nil {
-			softHSMErr = errors.New("softhsm2-util --init-token: " + err.Error() + ": " + string(out))
-			return
-		}
-		softHSMURI = "pkcs11:token=huella-cmd;object=%s?module-path=" + module
-	})
-	if softHSMErr != nil {
-		tb.Fatal(softHSMErr)
-	}
-	tb.Setenv(kms.PINEnv, "2468")
-	return softHSMURI
+	uri := softhsmtest.Token(tb)
+	tb.Setenv(kms.PINEnv, softhsmtest.PIN)
+	return uri
 }
 
 // TestKMS runs a data directory whose KEK is in a SoftHSM2 token: made
