@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/huella-abis/huella/face/internal/convref"
 	"github.com/huella-abis/huella/face/tfgraph"
 	"github.com/huella-abis/huella/face/tfjs"
 )
@@ -106,37 +107,12 @@ func smallModel(tb testing.TB) (model []byte, shard []byte, weights map[string]t
 	return model, shard, weights
 }
 
-// naiveConv is a direct TensorFlow convolution (SAME padding, the extra
-// row and column at the end), depthwise when depthwise is set.
+// naiveConv is a direct TensorFlow convolution with SAME padding (the
+// extra row and column at the end), depthwise when depthwise is set, with
+// no bias or clamp.
 func naiveConv(x []float32, h, w, cin int, f []float32, k, cout, stride int, depthwise bool) ([]float32, int, int) {
-	oh, ow := (h+stride-1)/stride, (w+stride-1)/stride
-	top := max((oh-1)*stride+k-h, 0) / 2
-	left := max((ow-1)*stride+k-w, 0) / 2
-	out := make([]float32, oh*ow*cout)
-	for oy := range oh {
-		for ox := range ow {
-			for o := range cout {
-				var s float32
-				for ky := range k {
-					for kx := range k {
-						iy, ix := oy*stride+ky-top, ox*stride+kx-left
-						if iy < 0 || iy >= h || ix < 0 || ix >= w {
-							continue
-						}
-						if depthwise {
-							s += x[(iy*w+ix)*cin+o] * f[(ky*k+kx)*cin+o]
-							continue
-						}
-						for i := range cin {
-							s += x[(iy*w+ix)*cin+i] * f[((ky*k+kx)*cin+i)*cout+o]
-						}
-					}
-				}
-				out[(oy*ow+ox)*cout+o] = s
-			}
-		}
-	}
-	return out, oh, ow
+	inf := float32(math.Inf(1))
+	return convref.Conv(x, h, w, cin, f, k, cout, stride, tfjs.Same, depthwise, nil, -inf, inf)
 }
 
 // smallModelByHand computes smallModel's output for x [5,5,2] directly.

@@ -6,48 +6,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/huella-abis/huella/face/internal/convref"
 	"github.com/huella-abis/huella/face/tfjs"
 )
-
-// referenceConv is a direct TensorFlow convolution of x [h,w,cin] by filter
-// [k,k,cin,cout] (or [k,k,cin,1] when depthwise), then bias and a clamp:
-// the loops the runtime ran before its kernels were fused and packed.
-func referenceConv(x []float32, h, w, cin int, f []float32, k, cout, stride int, pad tfjs.Padding, depthwise bool, bias []float32, lo, hi float32) ([]float32, int, int) {
-	oh, ow := (h+stride-1)/stride, (w+stride-1)/stride
-	top := max((oh-1)*stride+k-h, 0) / 2
-	left := max((ow-1)*stride+k-w, 0) / 2
-	if pad == tfjs.Valid {
-		oh, ow, top, left = (h-k)/stride+1, (w-k)/stride+1, 0, 0
-	}
-	out := make([]float32, oh*ow*cout)
-	for oy := range oh {
-		for ox := range ow {
-			for o := range cout {
-				var s float32
-				for ky := range k {
-					for kx := range k {
-						iy, ix := oy*stride+ky-top, ox*stride+kx-left
-						if iy < 0 || iy >= h || ix < 0 || ix >= w {
-							continue
-						}
-						if depthwise {
-							s += x[(iy*w+ix)*cin+o] * f[(ky*k+kx)*cin+o]
-							continue
-						}
-						for i := range cin {
-							s += x[(iy*w+ix)*cin+i] * f[((ky*k+kx)*cin+i)*cout+o]
-						}
-					}
-				}
-				if bias != nil {
-					s += bias[o]
-				}
-				out[(oy*ow+ox)*cout+o] = min(max(s, lo), hi)
-			}
-		}
-	}
-	return out, oh, ow
-}
 
 // garbage is a buffer of n non-zero values, to check that kernels writing
 // into a reused buffer overwrite every value.
@@ -100,7 +61,7 @@ func TestConvKernels(t *testing.T) {
 								t.Fatal(err)
 							}
 							ep := epilogue(cout)
-							want, oh, ow := referenceConv(x.Data, h, w, cin, f.Data, k, cout, stride, pad, false, ep.Bias, ep.Lo, ep.Hi)
+							want, oh, ow := convref.Conv(x.Data, h, w, cin, f.Data, k, cout, stride, pad, false, ep.Bias, ep.Lo, ep.Hi)
 							for _, workers := range []int{1, 3} {
 								got, err := tfjs.Exec{Workers: workers}.Conv2DPacked(x, tfjs.PackFilter(f), stride, pad, ep, garbage(oh*ow*cout))
 								if err != nil {
@@ -114,7 +75,7 @@ func TestConvKernels(t *testing.T) {
 								t.Fatal(err)
 							}
 							ep = epilogue(cin)
-							want, oh, ow = referenceConv(x.Data, h, w, cin, df.Data, k, cin, stride, pad, true, ep.Bias, ep.Lo, ep.Hi)
+							want, oh, ow = convref.Conv(x.Data, h, w, cin, df.Data, k, cin, stride, pad, true, ep.Bias, ep.Lo, ep.Hi)
 							for _, workers := range []int{1, 3} {
 								got, err := tfjs.Exec{Workers: workers}.DepthwiseConv2DFused(x, df, stride, pad, ep, garbage(oh*ow*cin))
 								if err != nil {
