@@ -324,19 +324,30 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (_ *App, err 
 	return a, nil
 }
 
+// identificationEngines loads the engines and the shipped calibrations
+// that identification scores with: the API's identifier and every matcher
+// shard use these, so that a sharded search scores as one box does.
+func identificationEngines() ([]engine.Engine, fusion.Set, error) {
+	cals, err := fusion.Default()
+	if err != nil {
+		return nil, nil, err
+	}
+	face, err := engine.NewFace()
+	if err != nil {
+		return nil, nil, fmt.Errorf("load face models: %w", err)
+	}
+	return []engine.Engine{engine.Finger{}, engine.Iris{}, face}, cals, nil
+}
+
 // StartIdentification loads the engines and the calibrations, makes
 // enrollment identify, and loads the galleries from the store in the
 // background; /readyz reports ready once they are loaded.
 func (a *App) StartIdentification(ctx context.Context) error {
-	cals, err := fusion.Default()
+	engines, cals, err := identificationEngines()
 	if err != nil {
 		return err
 	}
-	face, err := engine.NewFace()
-	if err != nil {
-		return fmt.Errorf("load face models: %w", err)
-	}
-	a.Identifier = match.NewIdentifier(a.Store, []engine.Engine{engine.Finger{}, engine.Iris{}, face}, cals)
+	a.Identifier = match.NewIdentifier(a.Store, engines, cals)
 	a.Enroll.Identifier = a.Identifier
 	a.HTTP.Adjudicate.Identifier = a.Identifier
 	a.HTTP.Ready = a.Identifier.Ready

@@ -12,8 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/huella-abis/huella"
-	"github.com/huella-abis/huella/engine"
-	"github.com/huella-abis/huella/fusion"
 	"github.com/huella-abis/huella/gallery"
 	"github.com/huella-abis/huella/match"
 	"github.com/huella-abis/huella/shard"
@@ -123,13 +121,9 @@ func runMatcher(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	cals, err := fusion.Default()
+	engines, cals, err := identificationEngines()
 	if err != nil {
 		return err
-	}
-	face, err := engine.NewFace()
-	if err != nil {
-		return fmt.Errorf("load face models: %w", err)
 	}
 	cfg.Existing = true // reads the records; never creates data
 	logger := newLogger(stderr).With("component", "matcher", "shard", s.String())
@@ -138,9 +132,7 @@ func runMatcher(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer app.Close()
-	// The engines and calibrations of the API's identifier, so that the
-	// scores are the same.
-	m := &shard.Matcher{Spec: s, Gallery: gallery.New([]engine.Engine{engine.Finger{}, engine.Iris{}, face}, cals), Logger: logger}
+	m := &shard.Matcher{Spec: s, Gallery: gallery.New(engines, cals), Logger: logger}
 	start := time.Now()
 	n, err := m.Load(ctx, app.Store)
 	if err != nil {
