@@ -1,12 +1,14 @@
 package shard
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -206,28 +208,12 @@ func (c *Client) Search(ctx context.Context, probe []*huella.Template, k int, mi
 		c.OnSearch(total, time.Duration(slowest)*time.Microsecond)
 	}
 	slices.SortFunc(out, func(a, b *huella.Candidate) int {
-		if a.LLR != b.LLR {
-			if a.LLR > b.LLR {
-				return -1
-			}
-			return 1
-		}
-		return compareStrings(a.SubjectID, b.SubjectID)
+		return cmp.Or(cmp.Compare(b.LLR, a.LLR), strings.Compare(a.SubjectID, b.SubjectID))
 	})
 	if len(out) > k {
 		out = out[:k]
 	}
 	return out, complete, nil
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Identify implements huella.Matcher. A search that a shard did not
