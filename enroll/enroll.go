@@ -19,6 +19,7 @@ import (
 	"github.com/huella-abis/huella/finger"
 	"github.com/huella-abis/huella/imgproc"
 	"github.com/huella-abis/huella/internal/jpeg2000"
+	"github.com/huella-abis/huella/isomap"
 	"github.com/huella-abis/huella/match"
 	"github.com/huella-abis/huella/wsq"
 )
@@ -114,6 +115,12 @@ func (s *Service) Enroll(ctx context.Context, req *Request) (*huella.Encounter, 
 	if len(req.Images) != len(e.Samples) {
 		return nil, huella.Errorf(huella.EINVALID, "every sample needs exactly one image")
 	}
+	// ISO/IEC 19794 records become the samples of the images they hold.
+	samples, images, err := isomap.UnwrapAll(e.Samples, req.Images)
+	if err != nil {
+		return nil, err
+	}
+	e.Samples, req.Images = samples, images
 	if _, err := s.Store.FindSite(ctx, e.SiteCode); err != nil {
 		if huella.ErrorCode(err) == huella.ENOTFOUND {
 			return nil, huella.Errorf(huella.EINVALID, "unknown site %s", e.SiteCode)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/fusion"
+	"github.com/huella-abis/huella/isomap"
 	"github.com/huella-abis/huella/match"
 )
 
@@ -21,6 +22,10 @@ func (s *Service) probe(ctx context.Context, samples []*huella.Sample, images []
 	}
 	if len(samples) == 0 || len(samples) != len(images) {
 		return nil, nil, huella.Errorf(huella.EINVALID, "a probe needs at least one sample, each with its image")
+	}
+	samples, images, err := isomap.UnwrapAll(samples, images)
+	if err != nil {
+		return nil, nil, err
 	}
 	for i, smp := range samples {
 		if err := s.inspect(smp, images[i]); err != nil {

@@ -93,7 +93,7 @@ type sampleRequest struct {
 	Position   int               `json:"position,omitempty"`
 	Impression huella.Impression `json:"impression,omitempty"`
 	Eye        huella.Eye        `json:"eye,omitempty"`
-	Format     string            `json:"format,omitempty"`
+	Format     string            `json:"format,omitempty"` // image format, or iso19794-4, -5, -6 or cbeff for a record (isomap)
 	PPI        int               `json:"ppi,omitempty"`
 	Device     string            `json:"device,omitempty"`
 }

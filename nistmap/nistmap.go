@@ -15,6 +15,7 @@ package nistmap
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"image"
 	"image/png"
@@ -372,7 +373,24 @@ type ExportOptions struct {
 	Destination   string // 1.007 DAI; default the originator
 	ControlNumber string // 1.009 TCN; default the encounter ID
 	Now           time.Time
+	// Profile, when set, makes the transaction one of that profile
+	// (ansinist.ProfileEBTS, ansinist.ProfileINTI): its domain (1.013) and
+	// application profile (1.016), its default TOT, priority 4 (1.006, the middle of 1-9), the
+	// date printed (2.038), and every Type-14 record's quality metrics
+	// (14.022 NQM, 14.024 FQM) from the sample's quality, 254 where none
+	// was measured.
+	Profile *ansinist.Profile
+	// TransactionType is 1.004 (TOT); default CAR, or the profile's first.
+	TransactionType string
 }
+
+// QualityVendor and QualityProduct are what 14.024 (FQM) names as the
+// quality algorithm: Huella's finger quality has no registered CBEFF
+// vendor identifier, so the vendor is 0000 (unreported).
+const (
+	QualityVendor  = "0000"
+	QualityProduct = "0"
+)
 
 // Export writes the encounter as an EBTS-style transaction: Type-1,
 // Type-2 biographics, Type-14 WSQ fingerprints, Type-10 face and SMT photos,
@@ -391,9 +409,19 @@ func Export(e *huella.Encounter, images func(*huella.Sample) ([]byte, error), op
 	if opt.Now.IsZero() {
 		opt.Now = time.Now()
 	}
-	tx := ansinist.NewTransaction(ansinist.Header{TransactionType: "CAR", Date: e.CapturedAt, Destination: opt.Destination,
-		Originator: opt.Originator, ControlNumber: opt.ControlNumber})
-	tx.AddBiographics(ebtsBiographics(e.Biographics), nil)
+	header := ansinist.Header{TransactionType: cmp.Or(opt.TransactionType, "CAR"), Date: e.CapturedAt, Destination: opt.Destination,
+		Originator: opt.Originator, ControlNumber: opt.ControlNumber}
+	var extra map[int]string
+	if opt.Profile != nil {
+		header.TransactionType = cmp.Or(opt.TransactionType, opt.Profile.TransactionTypes[0])
+		header.Priority = 4
+		extra = map[int]string{38: e.CapturedAt.UTC().Format("20060102")} // DPR, date printed
+	}
+	tx := ansinist.NewTransaction(header)
+	if opt.Profile != nil {
+		opt.Profile.Apply(tx)
+	}
+	tx.AddBiographics(ebtsBiographics(e.Biographics), extra)
 	smtsBySample := map[int][]*huella.SMT{}
 	for _, m := range e.SMTs {
 		if m.SampleIndex != nil {
@@ -413,6 +441,13 @@ func Export(e *huella.Encounter, images func(*huella.Sample) ([]byte, error), op
 				return nil, fmt.Errorf("export: sample %d: %w", i, err)
 			}
 			r := tx.AddFingerprint(fp)
+			if opt.Profile != nil && opt.Profile.FingerQuality {
+				score := 254 // not computed
+				if s.Quality != nil {
+					score = *s.Quality
+				}
+				ansinist.SetFingerQuality(r, []ansinist.FingerQuality{{Position: s.Position, Score: score}}, QualityVendor, QualityProduct)
+			}
 			if s.Position >= huella.SlapRightFour {
 				slaps[s.Position] = r
 				addSegments(r, s, data, e.FingerAbsences)

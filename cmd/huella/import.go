@@ -2,16 +2,21 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	iofs "io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/ansinist"
 	"github.com/huella-abis/huella/enroll"
+	"github.com/huella-abis/huella/isomap"
 	"github.com/huella-abis/huella/nistmap"
 )
 
@@ -160,19 +165,36 @@ func findUser(ctx context.Context, store huella.Store, name string) (*huella.Use
 	return nil, fmt.Errorf("no user %q", name)
 }
 
-// runExport runs "huella export ENCOUNTER OUT.an2": the encounter as an
-// EBTS-style transaction, audited as an export.
+// exportUsage is the export command's synopsis.
+const exportUsage = "usage: huella export [--format nist|iso|cbeff] [--profile ebts|inti] [--tot TOT] [--ori ORI] ENCOUNTER OUT"
+
+// runExport runs "huella export [--format nist|iso|cbeff] ENCOUNTER OUT":
+// the encounter as an EBTS-style ANSI/NIST transaction (OUT.an2), as
+// ISO/IEC 19794 records (OUT a directory: finger.iso, iris.iso, face.iso)
+// or as a CBEFF XML container of them (OUT.xml), audited as an export.
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var cfg Config
 	fs := flag.NewFlagSet("export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg.registerFlags(fs, false)
-	ori := fs.String("ori", "HUELLA", "originating agency identifier (1.008)")
+	ori := fs.String("ori", "HUELLA", "originating agency identifier (1.008), for --format nist")
+	profileName := fs.String("profile", "", "transaction profile for --format nist: ebts (FBI EBTS) or inti (INTERPOL INT-I)")
+	tot := fs.String("tot", "", "transaction type (1.004) for --format nist; default CAR, or the profile's first")
+	format := fs.String("format", "nist", "nist (ANSI/NIST-ITL transaction), iso (ISO/IEC 19794 records in the directory OUT) or cbeff (CBEFF XML of ISO records)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 2 {
-		return fmt.Errorf("usage: huella export [--ori ORI] ENCOUNTER OUT.an2")
+		return errors.New(exportUsage)
+	}
+	if *format != "nist" && *format != "iso" && *format != "cbeff" {
+		return fmt.Errorf("export: --format %q: nist, iso or cbeff", *format)
+	}
+	var profile *ansinist.Profile
+	if *profileName != "" {
+		if profile = ansinist.Profiles[*profileName]; profile == nil || *format != "nist" {
+			return fmt.Errorf("export: --profile %q: ebts or inti, with --format nist", *profileName)
+		}
 	}
 	cfg.Existing = true // works on records already there; never creates data
 	app, err := OpenApp(ctx, cfg, newLogger(stderr))
@@ -185,19 +207,52 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("export: %s", huella.ErrorMessage(err))
 	}
-	data, err := nistmap.Export(e, func(s *huella.Sample) ([]byte, error) { return app.Blobs.Get(ctx, s.ImageRef) },
-		nistmap.ExportOptions{Originator: *ori})
-	if err != nil {
-		return err
+	images := func(s *huella.Sample) ([]byte, error) { return app.Blobs.Get(ctx, s.ImageRef) }
+	files := map[string][]byte{} // path: contents
+	detail := "ansi/nist file, command line"
+	switch *format {
+	case "nist":
+		data, err := nistmap.Export(e, images, nistmap.ExportOptions{Originator: *ori, Profile: profile, TransactionType: *tot})
+		if err != nil {
+			return err
+		}
+		files[fs.Arg(1)] = data
+	case "iso":
+		recs, err := isomap.Export(e, images)
+		if err != nil {
+			return fmt.Errorf("export: %s", huella.ErrorMessage(err))
+		}
+		for name, data := range map[string][]byte{"finger.iso": recs.FingerImage, "iris.iso": recs.Iris, "face.iso": recs.Face} {
+			if data != nil {
+				files[filepath.Join(fs.Arg(1), name)] = data
+			}
+		}
+		if len(files) == 0 {
+			return errors.New("export: the encounter has no finger, face or iris sample")
+		}
+		if err := os.MkdirAll(fs.Arg(1), 0o700); err != nil {
+			return err
+		}
+		detail = "iso/iec 19794 records, command line"
+	case "cbeff":
+		data, err := isomap.ExportCBEFF(e, images)
+		if err != nil {
+			return fmt.Errorf("export: %s", huella.ErrorMessage(err))
+		}
+		files[fs.Arg(1)] = data
+		detail = "cbeff xml, command line"
 	}
 	event := huella.NewAuditEvent(ctx, huella.ActionExport, "encounter/"+e.ID, e.SiteCode)
-	event.Detail = "ansi/nist file, command line"
+	event.Detail = detail
 	if err := app.Store.AppendAudit(ctx, event); err != nil {
 		return err
 	}
-	if err := os.WriteFile(fs.Arg(1), data, 0o600); err != nil {
-		return err
+	paths := slices.Sorted(maps.Keys(files))
+	for _, path := range paths {
+		if err := os.WriteFile(path, files[path], 0o600); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "encounter %s written to %s (%d bytes)\n", e.ID, path, len(files[path]))
 	}
-	fmt.Fprintf(stdout, "encounter %s written to %s (%d bytes)\n", e.ID, fs.Arg(1), len(data))
 	return nil
 }

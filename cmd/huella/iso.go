@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/huella-abis/huella/cbeff"
 	"github.com/huella-abis/huella/imgproc"
 	"github.com/huella-abis/huella/iso19794"
 )
@@ -20,7 +21,8 @@ const isoUsage = "usage: huella iso check [--strict] [--json] FILE… | huella i
 
 // runISO runs "huella iso check [--strict] [--json] FILE…" and
 // "huella iso extract FILE DIR": ISO/IEC 19794 biometric data interchange
-// records, as livescan SDKs and national ID systems hand them over.
+// records, as livescan SDKs and national ID systems hand them over, alone
+// or in a CBEFF XML container.
 func runISO(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return errors.New(isoUsage)
@@ -154,7 +156,38 @@ func decodeISO(data []byte, strict bool) (*isoRecord, error) {
 		}
 		return r, nil
 	}
-	return nil, errors.New("not an ISO/IEC 19794 record (FMR, FIR, FAC or IIR expected)")
+	if trimmed := bytes.TrimSpace(data); bytes.HasPrefix(trimmed, []byte("<")) {
+		return decodeCBEFF(data, strict)
+	}
+	return nil, errors.New("not an ISO/IEC 19794 record (FMR, FIR, FAC or IIR expected) nor a CBEFF XML container")
+}
+
+// decodeCBEFF reads a CBEFF XML container (ISO/IEC 19785-3) and each
+// ISO/IEC 19794 record it holds; the images of record n are named
+// bdb-n-….
+func decodeCBEFF(data []byte, strict bool) (*isoRecord, error) {
+	records, err := cbeff.Unmarshal(data)
+	if err != nil {
+		return nil, err
+	}
+	r := &isoRecord{kind: "CBEFF container", edition: "ISO/IEC 19785-3 XML"}
+	var parts []string
+	for i, b := range records {
+		rec, err := decodeISO(b.Data, strict)
+		if err != nil {
+			return nil, fmt.Errorf("CBEFF record %d (%s %s): %w", i+1, b.Type, b.Subtype, err)
+		}
+		if rec.kind == r.kind {
+			return nil, fmt.Errorf("CBEFF record %d: a container inside a container", i+1)
+		}
+		parts = append(parts, rec.summary())
+		for _, img := range rec.images {
+			img.name = fmt.Sprintf("bdb-%d-%s", i+1, img.name)
+			r.images = append(r.images, img)
+		}
+	}
+	r.detail = fmt.Sprintf("%s: %s", count(len(records), "record"), strings.Join(parts, "; "))
+	return r, nil
 }
 
 // decodeIris2005 reads an ISO/IEC 19794-6:2005 iris record; its JPEG 2000

@@ -17,7 +17,7 @@ import (
 // runNist runs "huella nist check [--strict] FILE…" and
 // "huella nist extract FILE DIR".
 func runNist(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	usage := errors.New("usage: huella nist check [--strict] FILE… | huella nist extract FILE DIR")
+	usage := errors.New("usage: huella nist check [--strict] [--profile ebts|inti] FILE… | huella nist extract FILE DIR")
 	if len(args) == 0 {
 		return usage
 	}
@@ -41,11 +41,18 @@ func runNistCheck(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.SetOutput(stderr)
 	strict := fs.Bool("strict", false, "fail on any violation of the standard, naming record and field")
 	asJSON := fs.Bool("json", false, "print one JSON object per file (file, ok, summary or error)")
+	profileName := fs.String("profile", "", "also check the fields a transaction profile requires: ebts (FBI EBTS) or inti (INTERPOL INT-I)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return errors.New("usage: huella nist check [--strict] [--json] FILE…")
+		return errors.New("usage: huella nist check [--strict] [--json] [--profile ebts|inti] FILE…")
+	}
+	var profile *ansinist.Profile
+	if *profileName != "" {
+		if profile = ansinist.Profiles[*profileName]; profile == nil {
+			return fmt.Errorf("nist check: --profile %q: ebts or inti", *profileName)
+		}
 	}
 	mode := ansinist.Lenient
 	if *strict {
@@ -56,7 +63,7 @@ func runNistCheck(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		line, err := checkFile(path, mode)
+		line, err := checkFile(path, mode, profile)
 		if *asJSON {
 			r := struct {
 				File    string `json:"file"`
@@ -86,7 +93,9 @@ func runNistCheck(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return nil
 }
 
-func checkFile(path string, mode ansinist.Mode) (string, error) {
+// checkFile reads one transaction and, with a profile, fails on every
+// field the profile requires and the transaction lacks.
+func checkFile(path string, mode ansinist.Mode, profile *ansinist.Profile) (string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return "", err
@@ -94,6 +103,12 @@ func checkFile(path string, mode ansinist.Mode) (string, error) {
 	tx, err := ansinist.Decode(data, mode)
 	if err != nil {
 		return "", err
+	}
+	if profile != nil {
+		if v := ansinist.ValidateProfile(tx, profile); len(v) > 0 {
+			return "", fmt.Errorf("%s profile: %w", profile.Specification, &ansinist.ValidationError{Violations: v})
+		}
+		return tx.Summary() + ", " + profile.Specification + " profile ok", nil
 	}
 	return tx.Summary(), nil
 }

@@ -1,0 +1,208 @@
+package ansinist
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Profile is a transaction profile: what a domain (a receiving system such
+// as the FBI's NGI or INTERPOL's AFIS) requires of a transaction beyond the
+// base standard. Apply writes its Type-1 fields; ValidateProfile checks a
+// transaction against it.
+type Profile struct {
+	// Name is the profile's short name ("ebts", "inti").
+	Name string
+	// Domain and DomainVersion are written in 1.013 (DOM); Domains are the
+	// domain names a transaction may carry to pass the check (the first is
+	// the one written).
+	Domains       []string
+	DomainVersion string
+	// Organization, Specification and Version are written in 1.016 (APS,
+	// application profile specifications: organization, profile name,
+	// version), and the check requires 1.016, when present, to name the
+	// specification.
+	Organization, Specification, Version string
+	// TransactionTypes are the 1.004 (TOT) values the profile defines.
+	TransactionTypes []string
+	// Required lists, per record type, the fields the profile makes
+	// mandatory beyond the base standard.
+	Required map[int][]int
+	// RequiredFor lists, per TOT, further mandatory fields by record type
+	// (the Type-2 fields of a criminal ten-print submission).
+	RequiredFor map[string]map[int][]int
+	// FingerQuality requires every Type-14 record of a finger or slap
+	// position to carry a quality metric: 14.022 (NQM) or 14.024 (FQM),
+	// with one entry per finger it shows.
+	FingerQuality bool
+}
+
+// Transaction profiles.
+var (
+	// ProfileEBTS is the FBI's Electronic Biometric Transmission
+	// Specification, for NGI: the North American domain (NORAM, which EBTS
+	// maintains; "EBTS" accepted), its ten-print and search TOTs, the
+	// Type-2 identity fields of a criminal submission (name, date of
+	// birth, sex, date printed) and a quality metric per finger.
+	ProfileEBTS = &Profile{Name: "ebts", Domains: []string{"NORAM", "EBTS"}, Organization: "FBI", Specification: "EBTS", Version: "11.2",
+		TransactionTypes: []string{"CAR", "CNA", "CPNU", "CPDR", "DEK", "DEU", "FANC", "FAUF", "FNDR", "MAP", "NFAP", "NFUF", "NNDR",
+			"TPIS", "TPRS", "LFS", "LFIS", "LFFS", "IRQ", "CPR", "ERRT", "SRE", "AMN", "MPR"},
+		Required:      map[int][]int{1: {6, 13}},
+		RequiredFor:   map[string]map[int][]int{"CAR": {2: {18, 22, 24, 38}}, "CNA": {2: {18, 22, 24, 38}}, "MAP": {2: {18, 22, 24, 38}}},
+		FingerQuality: true}
+	// ProfileINTI is INTERPOL's Implementation of ANSI/NIST-ITL (INT-I):
+	// domain INT-I, its TOTs (criminal print submission, print and mark
+	// searches, responses) and a quality metric per finger.
+	ProfileINTI = &Profile{Name: "inti", Domains: []string{"INT-I"}, DomainVersion: "6.0", Organization: "INTERPOL", Specification: "INT-I", Version: "6.0",
+		TransactionTypes: []string{"CPS", "PMS", "MPS", "MMS", "CPR", "SRE", "ERR", "IRQ", "IRR"},
+		Required:         map[int][]int{1: {13}},
+		FingerQuality:    true}
+)
+
+// Profiles are the profiles by name.
+var Profiles = map[string]*Profile{ProfileEBTS.Name: ProfileEBTS, ProfileINTI.Name: ProfileINTI}
+
+// Apply writes the profile's domain (1.013) and application profile
+// (1.016) into the transaction's Type-1 record.
+func (p *Profile) Apply(tx *Transaction) {
+	h := tx.Header()
+	if h == nil {
+		return
+	}
+	h.SetSubfields(13, [][]string{{p.Domains[0], p.DomainVersion}})
+	h.SetSubfields(16, [][]string{{p.Organization, p.Specification, p.Version}})
+}
+
+// NISTQuality maps a quality score of 0–100 to the NIST Image Quality
+// Score that 14.022 (NQM) carries, 1 (excellent) to 5 (poor), as NFIQ's
+// five levels split the range: 80–100 is 1, 60–79 2, 40–59 3, 20–39 4,
+// below 20 5.
+func NISTQuality(score int) int {
+	switch {
+	case score >= 80:
+		return 1
+	case score >= 60:
+		return 2
+	case score >= 40:
+		return 3
+	case score >= 20:
+		return 4
+	}
+	return 5
+}
+
+// FingerQuality is one finger's quality as a Type-14 record carries it.
+type FingerQuality struct {
+	// Position is the finger's FGP code.
+	Position int
+	// Score is 0–100; 254 not computed, 255 failed.
+	Score int
+}
+
+// SetFingerQuality writes the fingers' quality into a Type-14 record:
+// 14.022 (NQM, FGP and the NIST quality score 1–5, or 254/255) and 14.024
+// (FQM, FGP, score 0–100, the algorithm's vendor and product codes).
+func SetFingerQuality(r *Record, qualities []FingerQuality, vendor, product string) {
+	var nqm, fqm [][]string
+	for _, q := range qualities {
+		nist := q.Score
+		if q.Score <= 100 {
+			nist = NISTQuality(q.Score)
+		}
+		nqm = append(nqm, []string{strconv.Itoa(q.Position), strconv.Itoa(nist)})
+		fqm = append(fqm, []string{strconv.Itoa(q.Position), strconv.Itoa(q.Score), vendor, product})
+	}
+	r.SetSubfields(22, nqm)
+	r.SetSubfields(24, fqm)
+}
+
+// ValidateProfile checks a transaction against a profile: the domain,
+// the application profile, the TOT, the fields the profile and the TOT
+// make mandatory, and the quality metrics of the fingers. It returns every
+// violation found; the base standard's rules are Validate's.
+func ValidateProfile(tx *Transaction, p *Profile) []Violation {
+	var out []Violation
+	add := func(t Tag, msg string) { out = append(out, Violation{Tag: t, Message: msg}) }
+	h := tx.Header()
+	if h == nil {
+		return []Violation{{Tag: Tag{1, 1}, Message: "no type-1 record"}}
+	}
+	if f := h.Field(13); f == nil || !slices.Contains(p.Domains, strings.ToUpper(strings.TrimSpace(f.Value()))) {
+		add(Tag{1, 13}, fmt.Sprintf("domain must be %s for %s", strings.Join(p.Domains, " or "), p.Specification))
+	}
+	if f := h.Field(16); f != nil && len(f.Subfields) > 0 {
+		found := false
+		for _, sf := range f.Subfields {
+			found = found || len(sf) >= 2 && strings.EqualFold(strings.TrimSpace(sf[1]), p.Specification)
+		}
+		if !found {
+			add(Tag{1, 16}, "application profile does not name "+p.Specification)
+		}
+	}
+	tot := strings.ToUpper(strings.TrimSpace(h.Get(4)))
+	if !slices.Contains(p.TransactionTypes, tot) {
+		add(Tag{1, 4}, fmt.Sprintf("transaction type %q is not one of %s's", tot, p.Specification))
+	}
+	for _, r := range tx.Records {
+		if IsBinary(r.Type) {
+			continue
+		}
+		fields := slices.Concat(p.Required[r.Type], p.RequiredFor[tot][r.Type])
+		for _, n := range fields {
+			if f := r.Field(n); f == nil || (f.Data == nil && strings.TrimSpace(f.Text()) == "") {
+				add(Tag{r.Type, n}, "required by "+p.Specification)
+			}
+		}
+		if p.FingerQuality && r.Type == 14 {
+			out = append(out, checkFingerQuality(r, p)...)
+		}
+	}
+	for rt, byType := range p.RequiredFor[tot] {
+		if len(byType) > 0 && !slices.ContainsFunc(tx.Records, func(r *Record) bool { return r.Type == rt }) {
+			add(Tag{rt, 1}, fmt.Sprintf("a type-%d record is required by %s for %s", rt, p.Specification, tot))
+		}
+	}
+	return out
+}
+
+// checkFingerQuality requires a Type-14 record of a finger or slap to
+// carry NQM (14.022) or FQM (14.024), each entry a finger position and a
+// score in range (NQM 1–5, 254, 255; FQM 0–100, 254, 255). The record of
+// a finger marked absent in 14.018 (AMP) needs none.
+func checkFingerQuality(r *Record, p *Profile) []Violation {
+	position, ok := r.GetInt(13)
+	if !ok || position < 1 || position > 15 {
+		return nil // palms, unknown fingers: no per-finger metric asked
+	}
+	if position <= 10 && r.Field(18) != nil {
+		return nil // a finger marked amputated or unprintable (AMP): no image to measure
+	}
+	nqm, fqm := r.Field(22), r.Field(24)
+	if (nqm == nil || len(nqm.Subfields) == 0) && (fqm == nil || len(fqm.Subfields) == 0) {
+		return []Violation{{Tag{14, 24}, "a finger quality metric (14.022 NQM or 14.024 FQM) is required by " + p.Specification}}
+	}
+	var out []Violation
+	check := func(f *Field, n int, valid func(int) bool) {
+		if f == nil {
+			return
+		}
+		for _, sf := range f.Subfields {
+			if len(sf) < 2 {
+				out = append(out, Violation{Tag{14, n}, "each entry needs a finger position and a score"})
+				continue
+			}
+			fgp, err1 := strconv.Atoi(strings.TrimSpace(sf[0]))
+			score, err2 := strconv.Atoi(strings.TrimSpace(sf[1]))
+			if err1 != nil || fgp < 0 || fgp > 15 {
+				out = append(out, Violation{Tag{14, n}, "finger position " + strconv.Quote(sf[0]) + " out of range"})
+			}
+			if err2 != nil || !valid(score) {
+				out = append(out, Violation{Tag{14, n}, "quality score " + strconv.Quote(sf[1]) + " out of range"})
+			}
+		}
+	}
+	check(nqm, 22, func(v int) bool { return v >= 1 && v <= 5 || v == 254 || v == 255 })
+	check(fqm, 24, func(v int) bool { return v >= 0 && v <= 100 || v == 254 || v == 255 })
+	return out
+}

@@ -1,0 +1,117 @@
+package nistmap_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/ansinist"
+	"github.com/huella-abis/huella/internal/datasets"
+	"github.com/huella-abis/huella/nistmap"
+)
+
+// violations names each violation's tag, sorted as found.
+func violations(v []ansinist.Violation) string {
+	var out []string
+	for _, x := range v {
+		out = append(out, x.Tag.String())
+	}
+	return strings.Join(out, " ")
+}
+
+// TestExportProfiles: the demo encounter written under the EBTS and INT-I
+// profiles reads in strict mode and passes its profile's check: domain
+// (1.013), application profile (1.016), TOT, priority, date printed, and
+// each finger's NQM and FQM from the sample's quality (254 where none was
+// measured). Each field taken away is reported by the check.
+func TestExportProfiles(t *testing.T) {
+	e, images := demoEncounter(t)
+	q := 73
+	e.Samples[0].Quality = &q
+	for _, p := range []*ansinist.Profile{ansinist.ProfileEBTS, ansinist.ProfileINTI} {
+		t.Run(p.Name, func(t *testing.T) {
+			data, err := nistmap.Export(e, func(s *huella.Sample) ([]byte, error) { return images[s], nil }, nistmap.ExportOptions{Profile: p})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tx, err := ansinist.ReadStrict(data)
+			if err != nil {
+				t.Fatalf("the export does not read in strict mode: %v", err)
+			}
+			if v := ansinist.ValidateProfile(tx, p); len(v) > 0 {
+				t.Fatalf("the export breaks its own profile: %v", v)
+			}
+			h := tx.Header()
+			if h.Get(13) != p.Domains[0] || h.Field(16).Subfields[0][1] != p.Specification || h.Get(4) != p.TransactionTypes[0] {
+				t.Errorf("1.013 %q, 1.016 %v, 1.004 %q", h.Get(13), h.Field(16).Subfields, h.Get(4))
+			}
+			fingers := tx.RecordsOfType(14)
+			if len(fingers) < 2 {
+				t.Fatalf("%d type-14 records", len(fingers))
+			}
+			if nqm, fqm := fingers[0].Field(22).Subfields[0], fingers[0].Field(24).Subfields[0]; nqm[0] != "2" || nqm[1] != "2" || fqm[1] != "73" {
+				t.Errorf("first finger (quality 73): NQM %v, FQM %v, want 2^2 and 2^73^…", nqm, fqm)
+			}
+			if fqm := fingers[1].Field(24).Subfields[0]; fqm[1] != "254" {
+				t.Errorf("a finger of unmeasured quality: FQM %v, want 254 (not computed)", fqm)
+			}
+
+			h.Set(13, "NOWHERE")
+			h.Set(4, "XYZ")
+			fingers[0].Remove(22)
+			fingers[0].Remove(24)
+			fingers[1].SetSubfields(24, [][]string{{"3", "300", "0000", "0"}})
+			got := violations(ansinist.ValidateProfile(tx, p))
+			for _, want := range []string{"1.013", "1.004", "14.024"} {
+				if !strings.Contains(got, want) {
+					t.Errorf("violations %q do not name %s", got, want)
+				}
+			}
+			if n := strings.Count(got, "14.024"); n != 2 {
+				t.Errorf("violations %q: want 14.024 twice (a finger without a metric, a score of 300)", got)
+			}
+		})
+	}
+	// CAR under EBTS needs the identity fields of Type-2.
+	data, err := nistmap.Export(e, func(s *huella.Sample) ([]byte, error) { return images[s], nil }, nistmap.ExportOptions{Profile: ansinist.ProfileEBTS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := ansinist.Read(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx.RecordsOfType(2)[0].Remove(38)
+	if got := violations(ansinist.ValidateProfile(tx, ansinist.ProfileEBTS)); got != "2.038" {
+		t.Errorf("a CAR without the date printed: violations %q, want 2.038", got)
+	}
+}
+
+// TestProfileReferenceTransactions: NIST's reference transactions are
+// checked by their domains: the ten-print card with NQM (NORAM, TOT AMN)
+// passes EBTS; the INT-I one is refused by EBTS for its domain and not by
+// INT-I.
+func TestProfileReferenceTransactions(t *testing.T) {
+	read := func(name string) *ansinist.Transaction {
+		data, err := os.ReadFile(datasets.Path(t, "ansinist/nist-reference/ansi-references/"+name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx, err := ansinist.Read(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tx
+	}
+	if v := ansinist.ValidateProfile(read("type-14-tpcard-nqm.an2"), ansinist.ProfileEBTS); len(v) > 0 {
+		t.Errorf("NIST's ten-print card with NQM under EBTS: %v", v)
+	}
+	inti := read("rec01_rec02_rec16.nst.an2")
+	if got := violations(ansinist.ValidateProfile(inti, ansinist.ProfileEBTS)); !strings.Contains(got, "1.013") {
+		t.Errorf("an INT-I transaction under EBTS: violations %q, want 1.013", got)
+	}
+	if got := violations(ansinist.ValidateProfile(inti, ansinist.ProfileINTI)); strings.Contains(got, "1.013") {
+		t.Errorf("an INT-I transaction under INT-I: violations %q name its domain", got)
+	}
+}
