@@ -98,6 +98,7 @@ func (s *Store) purgeSubject(ctx context.Context, tx Tx, id string, reason huell
 		{`DELETE FROM encounter_documents WHERE %s`, []idsIn{byEncounter("encounter_id")}, nil},
 		{`DELETE FROM finger_absences WHERE %s`, []idsIn{byEncounter("encounter_id")}, nil},
 		{`DELETE FROM idempotency_keys WHERE %s`, []idsIn{byEncounter("encounter_id")}, nil},
+		{`DELETE FROM site_outbox WHERE %s`, []idsIn{byEncounter("encounter_id")}, nil},
 		{`DELETE FROM encounters WHERE %s`, []idsIn{byEncounter("id")}, &p.Encounters},
 		{`DELETE FROM merges WHERE %s`, []idsIn{bySubject("subject_id"), bySubject("into_id")}, nil},
 		{`DELETE FROM subjects WHERE %s`, []idsIn{bySubject("id")}, nil},

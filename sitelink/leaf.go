@@ -1,0 +1,182 @@
+package sitelink
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
+
+	"github.com/huella-abis/huella"
+)
+
+// LeafConfig configures a site node's NATS server and its link to the hub.
+type LeafConfig struct {
+	Site string // the site's code, e.g. MX-TIJ
+	// Hub is the center's leaf URL, nats-leaf://HOST:PORT (tls:// with TLS).
+	Hub string
+	// Seed is the site's nkey seed ("SU…"), from its credentials file.
+	Seed []byte
+	// TLS, when set, secures the link: RootCAs verifies the hub, and a
+	// client certificate in it is presented.
+	TLS *tls.Config
+	// Reconnect is how soon a broken link is tried again; 1 s when zero.
+	Reconnect  time.Duration
+	MaxPayload int32 // DefaultMaxPayload when zero
+	Logger     *slog.Logger
+}
+
+// Leaf is a site node's NATS server, joined to the hub as a leaf node.
+type Leaf struct {
+	cfg    LeafConfig
+	server *server.Server
+	conn   *nats.Conn
+}
+
+// ReadSeed reads a site's credentials file: its nkey seed on a line of
+// its own ("SU…"), other lines (comments) ignored.
+func ReadSeed(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("sitelink: credentials: %w", err)
+	}
+	for line := range bytes.SplitSeq(data, []byte("\n")) {
+		line = bytes.TrimSpace(line)
+		if bytes.HasPrefix(line, []byte("SU")) {
+			if _, err := nkeys.FromSeed(line); err != nil {
+				return nil, fmt.Errorf("sitelink: credentials %s: malformed seed", path)
+			}
+			return line, nil
+		}
+	}
+	return nil, fmt.Errorf("sitelink: credentials %s hold no user seed", path)
+}
+
+// NewSiteKey makes a site's key pair: the seed for its credentials file
+// and the public key the center allows.
+func NewSiteKey() (seed []byte, public string, err error) {
+	kp, err := nkeys.CreateUser()
+	if err != nil {
+		return nil, "", err
+	}
+	if seed, err = kp.Seed(); err != nil {
+		return nil, "", err
+	}
+	public, err = kp.PublicKey()
+	return seed, public, err
+}
+
+// OpenLeaf starts the site's NATS server, which joins the hub in the
+// background and keeps trying while the link is down: the site works
+// offline and Send fails fast until the link is up.
+func OpenLeaf(cfg LeafConfig) (*Leaf, error) {
+	if err := checkSiteCode(cfg.Site); err != nil {
+		return nil, err
+	}
+	if cfg.MaxPayload == 0 {
+		cfg.MaxPayload = DefaultMaxPayload
+	}
+	if cfg.Reconnect == 0 {
+		cfg.Reconnect = time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	hub, err := url.Parse(cfg.Hub)
+	if err != nil || hub.Host == "" {
+		return nil, fmt.Errorf("sitelink: hub URL %q: want nats-leaf://HOST:PORT", cfg.Hub)
+	}
+	if hub.Scheme == "nats-leaf" {
+		hub.Scheme = "nats"
+	}
+	if _, err := nkeys.FromSeed(cfg.Seed); err != nil {
+		return nil, errors.New("sitelink: the site's seed is malformed")
+	}
+	remote := &server.RemoteLeafOpts{URLs: []*url.URL{hub}, Nkey: string(cfg.Seed)}
+	if cfg.TLS != nil {
+		remote.TLS, remote.TLSConfig, remote.TLSTimeout = true, cfg.TLS.Clone(), 5
+	}
+	opts := &server.Options{
+		ServerName: "huella-site-" + cfg.Site,
+		DontListen: true,
+		NoSigs:     true,
+		NoLog:      true,
+		MaxPayload: cfg.MaxPayload,
+		MaxPending: 4 * int64(cfg.MaxPayload),
+		LeafNode:   server.LeafNodeOpts{ReconnectInterval: cfg.Reconnect, Remotes: []*server.RemoteLeafOpts{remote}},
+	}
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("sitelink: site server: %w", err)
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(30 * time.Second) {
+		ns.Shutdown()
+		return nil, errors.New("sitelink: site server not ready after 30 s")
+	}
+	l := &Leaf{cfg: cfg, server: ns}
+	l.conn, err = nats.Connect("", nats.InProcessServer(ns), nats.Name("huella-site"),
+		nats.CustomInboxPrefix(InboxPrefix(cfg.Site)), nats.MaxReconnects(-1))
+	if err != nil {
+		ns.Shutdown()
+		return nil, fmt.Errorf("sitelink: site connect: %w", err)
+	}
+	return l, nil
+}
+
+// Linked reports whether the link to the hub is up.
+func (l *Leaf) Linked() bool { return l.server.NumLeafNodes() > 0 }
+
+// Conn is the site's connection to its own server (tests publish with it).
+func (l *Leaf) Conn() *nats.Conn { return l.conn }
+
+// ErrUnlinked is the error of a send while the hub cannot be reached.
+var ErrUnlinked = errors.New("sitelink: the center cannot be reached")
+
+// Send sends one encounter to the center and waits for its
+// identification. ErrUnlinked while the link is down; the center's
+// refusal is a huella error with its code.
+func (l *Leaf) Send(ctx context.Context, u *Upload) (*huella.CentralIdentification, error) {
+	data, err := EncodeUpload(u)
+	if err != nil {
+		return nil, err
+	}
+	msg := nats.NewMsg(EncounterSubject(l.cfg.Site))
+	msg.Header.Set(MsgIDHeader, u.Encounter.ID)
+	msg.Data = data
+	resp, err := l.conn.RequestMsgWithContext(ctx, msg)
+	switch {
+	case errors.Is(err, nats.ErrNoResponders):
+		return nil, ErrUnlinked
+	case err != nil:
+		return nil, fmt.Errorf("sitelink: send: %w", err)
+	}
+	var reply Reply
+	if err := json.Unmarshal(resp.Data, &reply); err != nil {
+		return nil, fmt.Errorf("sitelink: reply: %w", err)
+	}
+	if reply.Code != "" {
+		return nil, huella.Errorf(reply.Code, "center: %s", reply.Message)
+	}
+	if reply.Central == nil || reply.Central.State != huella.CentralIdentified {
+		return nil, errors.New("sitelink: the center's reply holds no identification")
+	}
+	return reply.Central, nil
+}
+
+// Close closes the connection and stops the site's server.
+func (l *Leaf) Close() error {
+	l.conn.Close()
+	l.server.Shutdown()
+	l.server.WaitForShutdown()
+	return nil
+}
