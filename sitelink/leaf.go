@@ -136,6 +136,20 @@ func OpenLeaf(cfg LeafConfig) (*Leaf, error) {
 // Linked reports whether the link to the hub is up.
 func (l *Leaf) Linked() bool { return l.server.NumLeafNodes() > 0 }
 
+// LinkBytes returns the payload bytes the site has sent to the hub and
+// received from it over the current link (zero while unlinked).
+func (l *Leaf) LinkBytes() (sent, received int64) {
+	z, err := l.server.Leafz(nil)
+	if err != nil {
+		return 0, 0
+	}
+	for _, leaf := range z.Leafs {
+		sent += leaf.OutBytes
+		received += leaf.InBytes
+	}
+	return sent, received
+}
+
 // Conn is the site's connection to its own server (tests publish with it).
 func (l *Leaf) Conn() *nats.Conn { return l.conn }
 
