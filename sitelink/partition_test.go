@@ -213,3 +213,21 @@ func TestPartition(t *testing.T) {
 		t.Errorf("only %d replies went through the lossy wrapper", lostReplies.Load())
 	}
 }
+
+// TestCenterRefusesOtherSite: an encounter that came on MX-TIJ's subject
+// but names MX-MXL is refused, and nothing is enrolled.
+func TestCenterRefusesOtherSite(t *testing.T) {
+	center := mustOpenNode(t, "MX-TIJ", "MX-MXL")
+	receiver := &sitelink.Center{Enroll: center.enroll, Users: center.store}
+	u := &sitelink.Upload{Encounter: &huella.Encounter{ID: "enc_x", SiteCode: "MX-MXL", CapturedAt: time.Now().Add(-time.Minute),
+		Reason: huella.ReasonDetention, CriminalHistory: huella.CriminalHistory{Status: huella.HistoryNone},
+		Biographics: huella.Biographics{Names: []huella.Name{{Given: "A", Family: "B"}}, Sex: huella.SexFemale},
+		Samples:     []*huella.Sample{{Modality: huella.ModalityFace}}}, Images: [][]byte{faceImage(t, 1)}}
+	if _, err := receiver.Receive(context.Background(), "MX-TIJ", u); huella.ErrorCode(err) != huella.EFORBIDDEN {
+		t.Fatalf("MX-MXL's encounter on MX-TIJ's link: %v, want EFORBIDDEN", err)
+	}
+	ctx := huella.NewContextWithPurpose(context.Background(), huella.PurposeAdministration)
+	if list, err := center.store.ListEncounters(ctx, huella.EncounterFilter{}); err != nil || len(list) != 0 {
+		t.Errorf("the center holds %d encounters (%v), want none", len(list), err)
+	}
+}
