@@ -156,7 +156,7 @@ func (h *Hub) Serve(ctx context.Context, handle Handler) error {
 	ctx, h.cancel = context.WithCancel(ctx)
 	for _, s := range h.cfg.Sites {
 		site := s.Code
-		_, err := h.conn.QueueSubscribe(EncounterSubject(site), "huella-center", func(m *nats.Msg) {
+		sub, err := h.conn.QueueSubscribe(EncounterSubject(site), "huella-center", func(m *nats.Msg) {
 			select {
 			case h.sem <- struct{}{}:
 			case <-ctx.Done():
@@ -170,6 +170,12 @@ func (h *Hub) Serve(ctx context.Context, handle Handler) error {
 			}()
 		})
 		if err != nil {
+			return fmt.Errorf("sitelink: subscribe %s: %w", site, err)
+		}
+		// Messages wait here while the workers are busy: a site has at
+		// most its relay's few sends in flight, each up to MaxPayload,
+		// and none may be dropped as a slow consumer's.
+		if err := sub.SetPendingLimits(-1, 64*int(h.cfg.MaxPayload)); err != nil {
 			return fmt.Errorf("sitelink: subscribe %s: %w", site, err)
 		}
 	}

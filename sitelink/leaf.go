@@ -30,9 +30,12 @@ type LeafConfig struct {
 	// client certificate in it is presented.
 	TLS *tls.Config
 	// Reconnect is how soon a broken link is tried again; 1 s when zero.
-	Reconnect  time.Duration
-	MaxPayload int32 // DefaultMaxPayload when zero
-	Logger     *slog.Logger
+	Reconnect time.Duration
+	// SendTimeout bounds one send and the center's enrollment of it, when
+	// the caller's context does not; DefaultSendTimeout when zero.
+	SendTimeout time.Duration
+	MaxPayload  int32 // DefaultMaxPayload when zero
+	Logger      *slog.Logger
 }
 
 // Leaf is a site node's NATS server, joined to the hub as a leaf node.
@@ -84,6 +87,9 @@ func OpenLeaf(cfg LeafConfig) (*Leaf, error) {
 	}
 	if cfg.MaxPayload == 0 {
 		cfg.MaxPayload = DefaultMaxPayload
+	}
+	if cfg.SendTimeout == 0 {
+		cfg.SendTimeout = DefaultSendTimeout
 	}
 	if cfg.Reconnect == 0 {
 		cfg.Reconnect = time.Second
@@ -153,6 +159,11 @@ func (l *Leaf) LinkBytes() (sent, received int64) {
 // Conn is the site's connection to its own server (tests publish with it).
 func (l *Leaf) Conn() *nats.Conn { return l.conn }
 
+// DefaultSendTimeout is how long a send waits for the center's answer: a
+// reply lost with a link that broke mid-send is not waited for longer (the
+// encounter is sent again, and the center answers the retry).
+const DefaultSendTimeout = 30 * time.Second
+
 // ErrUnlinked is the error of a send while the hub cannot be reached.
 var ErrUnlinked = errors.New("sitelink: the center cannot be reached")
 
@@ -167,6 +178,11 @@ func (l *Leaf) Send(ctx context.Context, u *Upload) (*huella.CentralIdentificati
 	msg := nats.NewMsg(EncounterSubject(l.cfg.Site))
 	msg.Header.Set(MsgIDHeader, u.Encounter.ID)
 	msg.Data = data
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, l.cfg.SendTimeout)
+		defer cancel()
+	}
 	resp, err := l.conn.RequestMsgWithContext(ctx, msg)
 	switch {
 	case errors.Is(err, nats.ErrNoResponders):
