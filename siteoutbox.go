@@ -38,6 +38,19 @@ type UpstreamItem struct {
 	Attempts    int
 }
 
+// DownstreamPurge is the kind of a downstream item that asks a site to
+// purge its copy of an encounter the center purged.
+const DownstreamPurge = "purge"
+
+// DownstreamItem is one thing the center asks a site to do to its copies,
+// in the center's sequence order.
+type DownstreamItem struct {
+	Seq         int64       `json:"seq"`
+	Kind        string      `json:"kind"`         // DownstreamPurge
+	EncounterID string      `json:"encounter_id"` // the encounter's ID at the site
+	Reason      PurgeReason `json:"reason"`
+}
+
 // SiteOutboxStore is a site node's queue of encounters for the center,
 // written in each encounter's own transaction so that nothing enrolled is
 // left out and nothing is queued that was rolled back.
@@ -59,4 +72,14 @@ type SiteOutboxStore interface {
 	// UpstreamBacklog counts the encounters waiting for the center and
 	// returns when the oldest of them was queued (zero when none).
 	UpstreamBacklog(ctx context.Context) (n int, oldest time.Time, err error)
+
+	// SiteDownstream returns, at the center, up to limit items for the
+	// site with Seq > after, in Seq order. A purge of an encounter a site
+	// sent writes one in the purge's transaction.
+	SiteDownstream(ctx context.Context, site string, after int64, limit int) ([]DownstreamItem, error)
+	// DownstreamCursor returns, at a site, the Seq of the last downstream
+	// item applied (0: none); SetDownstreamCursor moves it. Bookkeeping,
+	// not audited: each item's own change is.
+	DownstreamCursor(ctx context.Context) (int64, error)
+	SetDownstreamCursor(ctx context.Context, seq int64) error
 }

@@ -182,6 +182,43 @@ func (h *Hub) Serve(ctx context.Context, handle Handler) error {
 	return h.conn.Flush()
 }
 
+// DownstreamSource returns the site's downstream items after the seq
+// (huella.SiteOutboxStore.SiteDownstream at the center).
+type DownstreamSource func(ctx context.Context, site string, after int64, limit int) ([]huella.DownstreamItem, error)
+
+// downstreamRequest and downstreamReply are the wire form of a pull.
+type downstreamRequest struct {
+	After int64 `json:"after"`
+}
+
+type downstreamReply struct {
+	Items []huella.DownstreamItem `json:"items"`
+	Error string                  `json:"error,omitempty"`
+}
+
+// ServeDownstream answers every configured site's pulls from source.
+func (h *Hub) ServeDownstream(ctx context.Context, source DownstreamSource) error {
+	for _, s := range h.cfg.Sites {
+		site := s.Code
+		_, err := h.conn.Subscribe(DownstreamSubject(site), func(m *nats.Msg) {
+			var req downstreamRequest
+			var reply downstreamReply
+			if err := json.Unmarshal(m.Data, &req); err != nil {
+				reply.Error = "bad request"
+			} else if reply.Items, err = source(ctx, site, req.After, 100); err != nil {
+				h.cfg.Logger.Error("site downstream failed", "site", site, "err", err)
+				reply.Error = "internal error"
+			}
+			data, _ := json.Marshal(&reply)
+			m.Respond(data)
+		})
+		if err != nil {
+			return fmt.Errorf("sitelink: subscribe %s: %w", site, err)
+		}
+	}
+	return h.conn.Flush()
+}
+
 // Reply is the center's answer to one upload.
 type Reply struct {
 	Central *huella.CentralIdentification `json:"central,omitempty"`

@@ -178,17 +178,9 @@ func (l *Leaf) Send(ctx context.Context, u *Upload) (*huella.CentralIdentificati
 	msg := nats.NewMsg(EncounterSubject(l.cfg.Site))
 	msg.Header.Set(MsgIDHeader, u.Encounter.ID)
 	msg.Data = data
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, l.cfg.SendTimeout)
-		defer cancel()
-	}
-	resp, err := l.conn.RequestMsgWithContext(ctx, msg)
-	switch {
-	case errors.Is(err, nats.ErrNoResponders):
-		return nil, ErrUnlinked
-	case err != nil:
-		return nil, fmt.Errorf("sitelink: send: %w", err)
+	resp, err := l.request(ctx, msg)
+	if err != nil {
+		return nil, err
 	}
 	var reply Reply
 	if err := json.Unmarshal(resp.Data, &reply); err != nil {
@@ -201,6 +193,60 @@ func (l *Leaf) Send(ctx context.Context, u *Upload) (*huella.CentralIdentificati
 		return nil, errors.New("sitelink: the center's reply holds no identification")
 	}
 	return reply.Central, nil
+}
+
+// request sends msg to the center and waits for the answer, at most
+// SendTimeout, and no longer than the link lasts: a request in flight when
+// the link breaks is ErrUnlinked at once (its reply cannot come back; the
+// center answers the resend), rather than a wait that would hold the
+// relay past the link's return.
+func (l *Leaf) request(ctx context.Context, msg *nats.Msg) (*nats.Msg, error) {
+	ctx, cancel := context.WithTimeout(ctx, l.cfg.SendTimeout)
+	defer cancel()
+	go func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if !l.Linked() {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	resp, err := l.conn.RequestMsgWithContext(ctx, msg)
+	switch {
+	case errors.Is(err, nats.ErrNoResponders):
+		return nil, ErrUnlinked
+	case err != nil && !l.Linked():
+		return nil, ErrUnlinked
+	case err != nil:
+		return nil, fmt.Errorf("sitelink: request %s: %w", msg.Subject, err)
+	}
+	return resp, nil
+}
+
+// Pull asks the center for the site's downstream items after the seq.
+// ErrUnlinked while the link is down.
+func (l *Leaf) Pull(ctx context.Context, after int64) ([]huella.DownstreamItem, error) {
+	msg := nats.NewMsg(DownstreamSubject(l.cfg.Site))
+	msg.Data, _ = json.Marshal(&downstreamRequest{After: after})
+	resp, err := l.request(ctx, msg)
+	if err != nil {
+		return nil, err
+	}
+	var reply downstreamReply
+	if err := json.Unmarshal(resp.Data, &reply); err != nil {
+		return nil, fmt.Errorf("sitelink: pull reply: %w", err)
+	}
+	if reply.Error != "" {
+		return nil, fmt.Errorf("sitelink: pull: center: %s", reply.Error)
+	}
+	return reply.Items, nil
 }
 
 // Close closes the connection and stops the site's server.

@@ -231,3 +231,56 @@ func TestCenterRefusesOtherSite(t *testing.T) {
 		t.Errorf("the center holds %d encounters (%v), want none", len(list), err)
 	}
 }
+
+// TestPurgeReachesOfflineSite: a purge ordered at the center, while the
+// site that sent the encounter is cut off, removes the site's copy once
+// the link heals, and nothing else.
+func TestPurgeReachesOfflineSite(t *testing.T) {
+	center := mustOpenNode(t, "MX-TIJ")
+	seeds, keys := siteKeys(t, "MX-TIJ")
+	receiver := &sitelink.Center{Enroll: center.enroll, Users: center.store}
+	hub := MustOpenHub(t, keys, receiver.Receive)
+	if err := hub.ServeDownstream(context.Background(), center.store.SiteDownstream); err != nil {
+		t.Fatal(err)
+	}
+	site := mustOpenNode(t, "MX-TIJ")
+	site.store.KeepSiteOutbox()
+	link := newProxy(t, hostPort(hub.LeafURL()))
+	leaf := MustOpenLeaf(t, "MX-TIJ", link.URL(), seeds["MX-TIJ"])
+	r := &sitelink.Relay{Store: site.store, Blobs: site.blobs, Send: leaf.Send, Pull: leaf.Pull,
+		PurgeSubject: site.enroll.PurgeSubject, Retry: 100 * time.Millisecond}
+	r.Open(context.Background())
+	defer r.Close()
+
+	ids := enrollAt(t, site, "MX-TIJ", 2, 42)
+	r.Kick()
+	waitFor(t, "sent", 30*time.Second, func() bool { return backlog(t, site) == 0 })
+	ctx := huella.NewContextWithPurpose(context.Background(), huella.PurposeAdministration)
+	first, err := site.store.FindEncounter(ctx, ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	link.Cut()
+	waitFor(t, "cut off", 10*time.Second, func() bool { return !leaf.Linked() })
+	if _, err := center.enroll.PurgeSubject(ctx, first.Central.SubjectID, huella.PurgeCourtOrder); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if _, err := site.store.FindEncounter(ctx, ids[0]); err != nil {
+		t.Fatalf("the site's copy went while it was cut off: %v", err)
+	}
+	link.Heal()
+	healed := time.Now()
+	waitFor(t, "purged at the site", 30*time.Second, func() bool {
+		_, err := site.store.FindEncounter(ctx, ids[0])
+		return huella.ErrorCode(err) == huella.ENOTFOUND
+	})
+	t.Logf("purged at the site %s after the link healed", time.Since(healed).Round(time.Millisecond))
+	if _, err := site.store.FindEncounter(ctx, ids[1]); err != nil {
+		t.Errorf("the other encounter: %v, want it kept", err)
+	}
+	waitFor(t, "the site's cursor past the purge", 10*time.Second, func() bool {
+		seq, err := site.store.DownstreamCursor(ctx)
+		return err == nil && seq == 1
+	})
+}

@@ -33,6 +33,12 @@ type Relay struct {
 	// Kick wakes the relay sooner.
 	Retry  time.Duration
 	Logger *slog.Logger
+	// Pull, when set, asks the center for what to do to the site's copies
+	// (Leaf.Pull); PurgeSubject purges a subject at the site
+	// (enroll.Service.PurgeSubject). Both set: the relay applies the
+	// center's purges, in the center's order, from where it left off.
+	Pull         func(ctx context.Context, after int64) ([]huella.DownstreamItem, error)
+	PurgeSubject func(ctx context.Context, id string, reason huella.PurgeReason) (*huella.Purge, error)
 	// OnCentral, when set, is called after each answer is recorded:
 	// metrics, and tests.
 	OnCentral func(encounterID string, c *huella.CentralIdentification)
@@ -86,8 +92,11 @@ func (r *Relay) Close() error {
 func (r *Relay) loop(ctx context.Context) {
 	for ctx.Err() == nil {
 		sent, err := r.pass(ctx)
-		if err != nil && ctx.Err() == nil {
+		if err != nil && ctx.Err() == nil && !errors.Is(err, ErrUnlinked) {
 			r.Logger.Warn("site outbox pass failed", "err", err)
+		}
+		if err := r.downstream(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrUnlinked) {
+			r.Logger.Warn("site downstream failed", "err", err)
 		}
 		if sent > 0 && err == nil {
 			continue // more may have come meanwhile
@@ -150,6 +159,58 @@ func (r *Relay) pass(ctx context.Context) (int, error) {
 		if unlinked.Load() > 0 {
 			return total, ErrUnlinked
 		}
+	}
+}
+
+// downstream applies the center's downstream items after the site's
+// cursor: a purge of an encounter purges, at the site, the subject that
+// holds it (one already gone is done). The cursor moves after each item,
+// so a crash repeats at most the item under way, which is harmless.
+func (r *Relay) downstream(ctx context.Context) error {
+	if r.Pull == nil || r.PurgeSubject == nil {
+		return nil
+	}
+	for {
+		after, err := r.Store.DownstreamCursor(ctx)
+		if err != nil {
+			return err
+		}
+		items, err := r.Pull(ctx, after)
+		if err != nil || len(items) == 0 {
+			return err
+		}
+		for _, it := range items {
+			if it.Kind == huella.DownstreamPurge {
+				if err := r.purge(ctx, it); err != nil {
+					return err
+				}
+			}
+			if err := r.Store.SetDownstreamCursor(ctx, it.Seq); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (r *Relay) purge(ctx context.Context, it huella.DownstreamItem) error {
+	e, err := r.Store.FindEncounter(ctx, it.EncounterID)
+	if huella.ErrorCode(err) == huella.ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ctx = huella.NewContextWithPurpose(ctx, huella.PurposeAdministration)
+	_, err = r.PurgeSubject(ctx, e.SubjectID, it.Reason)
+	switch huella.ErrorCode(err) {
+	case "", huella.ENOTFOUND:
+		return nil
+	case huella.ECONFLICT, huella.EINVALID:
+		// Merged at the site since, say: an administrator decides.
+		r.Logger.Error("purge ordered by the center not applied", "encounter", it.EncounterID, "err", err)
+		return nil
+	default:
+		return fmt.Errorf("purge ordered by the center: %w", err)
 	}
 }
 

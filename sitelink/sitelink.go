@@ -26,6 +26,10 @@ func SitePrefix(site string) string       { return "huella.site." + site }
 func EncounterSubject(site string) string { return SitePrefix(site) + ".encounter" }
 func InboxPrefix(site string) string      { return SitePrefix(site) + ".inbox" }
 
+// DownstreamSubject is where a site asks the center what to do to its
+// copies (purges ordered at the center), after the last item it applied.
+func DownstreamSubject(site string) string { return SitePrefix(site) + ".downstream" }
+
 // DefaultMaxPayload is the largest message hub and leaf accept: an
 // encounter with its images travels as one message (13 images of 1.5 MB
 // take 20 MB).

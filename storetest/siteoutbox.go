@@ -85,6 +85,60 @@ func RunSiteOutbox(t *testing.T, newStore func(t *testing.T) SiteOutboxingStore)
 			t.Errorf("backlog after a purge: %d, want 1", n)
 		}
 	})
+	t.Run("Downstream", func(t *testing.T) {
+		// At the center: a purge of what a site's user enrolled under
+		// "site:<ID>" asks that site to purge its copy; the same key used
+		// by anyone else asks nothing.
+		s := newStore(t)
+		MustCreateSite(t, s, "MX-TIJ")
+		siteUser := User("site-mx-tij", huella.RoleOfficer, "t1", "MX-TIJ")
+		other := User("ana.officer", huella.RoleOfficer, "t2", "MX-TIJ")
+		for _, u := range []*huella.User{siteUser, other} {
+			if err := s.CreateUser(ctx, u); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var subjects []string
+		for i, u := range []*huella.User{siteUser, other} {
+			e := Encounter("MX-TIJ", at.Add(time.Duration(i)*time.Minute))
+			e.Officer = u.ID
+			e.Idempotency = &huella.Idempotency{Key: "site:enc_at_site_" + u.Name, Digest: "d"}
+			if err := s.CreateEncounter(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+			subjects = append(subjects, e.SubjectID)
+		}
+		for _, id := range subjects {
+			if _, err := s.PurgeSubject(ctx, id, huella.PurgeCourtOrder); err != nil {
+				t.Fatal(err)
+			}
+		}
+		items, err := s.SiteDownstream(ctx, "MX-TIJ", 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(items) != 1 || items[0].EncounterID != "enc_at_site_site-mx-tij" || items[0].Kind != huella.DownstreamPurge ||
+			items[0].Reason != huella.PurgeCourtOrder || items[0].Seq <= 0 {
+			t.Fatalf("downstream: got %+v, want one purge of the site user's encounter", items)
+		}
+		if after, _ := s.SiteDownstream(ctx, "MX-TIJ", items[0].Seq, 10); len(after) != 0 {
+			t.Errorf("after the last: %+v", after)
+		}
+		if other, _ := s.SiteDownstream(ctx, "MX-MXL", 0, 10); len(other) != 0 {
+			t.Errorf("another site's: %+v", other)
+		}
+		if seq, err := s.DownstreamCursor(ctx); err != nil || seq != 0 {
+			t.Errorf("cursor %d (%v), want 0", seq, err)
+		}
+		for _, seq := range []int64{5, 9} {
+			if err := s.SetDownstreamCursor(ctx, seq); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := s.DownstreamCursor(ctx); got != seq {
+				t.Errorf("cursor %d, want %d", got, seq)
+			}
+		}
+	})
 	t.Run("NotASite", func(t *testing.T) {
 		s := newStore(t)
 		MustCreateSite(t, s, "MX-TIJ")

@@ -129,6 +129,9 @@ func (a *App) StartSiteLinks(ctx context.Context) error {
 		if err := hub.Serve(ctx, center.Receive); err != nil {
 			return err
 		}
+		if err := hub.ServeDownstream(ctx, a.Store.SiteDownstream); err != nil {
+			return err
+		}
 		if err := a.HTTP.RegisterMetrics(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "huella_sites_linked", Help: "Site nodes connected to this center now.",
 		}, func() float64 { return float64(hub.LinkedSites()) })); err != nil {
@@ -159,7 +162,8 @@ func (a *App) StartSiteLinks(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		relay := &sitelink.Relay{Store: a.Store, Blobs: a.Blobs, Send: leaf.Send, Logger: logger}
+		relay := &sitelink.Relay{Store: a.Store, Blobs: a.Blobs, Send: leaf.Send, Logger: logger,
+			Pull: leaf.Pull, PurgeSubject: a.Enroll.PurgeSubject}
 		a.siteLinks = &siteLinks{leaf: leaf, relay: relay}
 		previous := a.Enroll.OnEnrolled
 		a.Enroll.OnEnrolled = func(e *huella.Encounter) {

@@ -120,3 +120,49 @@ func (s *Store) fillCentral(ctx context.Context, tx Tx, byID map[string]*huella.
 	}
 	return nil
 }
+
+// SiteDownstream returns the site's downstream items after the seq.
+func (s *Store) SiteDownstream(ctx context.Context, site string, after int64, limit int) ([]huella.DownstreamItem, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.db.Read().Query(ctx, `SELECT seq, kind, site_encounter_id, reason FROM site_downstream
+		WHERE site_code = ? AND seq > ? ORDER BY seq LIMIT ?`, site, after, limit)
+	if err != nil {
+		return nil, s.errorf("site downstream", err)
+	}
+	defer rows.Close()
+	var list []huella.DownstreamItem
+	for rows.Next() {
+		var it huella.DownstreamItem
+		var reason string
+		if err := rows.Scan(&it.Seq, &it.Kind, &it.EncounterID, &reason); err != nil {
+			return nil, s.errorf("site downstream", err)
+		}
+		it.Reason = huella.PurgeReason(reason)
+		list = append(list, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.errorf("site downstream", err)
+	}
+	return list, nil
+}
+
+// DownstreamCursor returns the last downstream seq the site applied.
+func (s *Store) DownstreamCursor(ctx context.Context) (int64, error) {
+	var seq int64
+	err := s.db.Read().QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM site_downstream_cursor`).Scan(&seq)
+	if err != nil {
+		return 0, s.errorf("site downstream cursor", err)
+	}
+	return seq, nil
+}
+
+// SetDownstreamCursor records the last downstream seq the site applied.
+func (s *Store) SetDownstreamCursor(ctx context.Context, seq int64) error {
+	if _, err := s.db.Write().Exec(ctx, `INSERT INTO site_downstream_cursor (id, seq) VALUES (1, ?)
+		ON CONFLICT (id) DO UPDATE SET seq = excluded.seq`, seq); err != nil {
+		return s.errorf("site downstream cursor", err)
+	}
+	return nil
+}

@@ -17,3 +17,23 @@ CREATE TABLE site_outbox (
 	identified_at        timestamptz
 );
 CREATE INDEX site_outbox_pending ON site_outbox (seq) WHERE central_state = 'pending';
+
+-- At a center: what each site must do to its copies, in seq order (a purge
+-- ordered at the center of an encounter a site sent), written in the
+-- purge's transaction; a site pulls the rows after its cursor, so one that
+-- was offline catches up.
+CREATE TABLE site_downstream (
+	seq               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	site_code         text NOT NULL,
+	kind              text NOT NULL,
+	site_encounter_id text NOT NULL,
+	reason            text NOT NULL,
+	created_at        timestamptz NOT NULL
+);
+CREATE INDEX site_downstream_site ON site_downstream (site_code, seq);
+
+-- At a site: the last center seq applied.
+CREATE TABLE site_downstream_cursor (
+	id  integer PRIMARY KEY CHECK (id = 1),
+	seq bigint NOT NULL
+);
