@@ -92,7 +92,10 @@ type Encounter struct {
 	// Identification is the outcome of the 1:N search made at enrollment
 	// (nil for encounters enrolled without one).
 	Identification *Identification `json:"identification,omitempty"`
-	CreatedAt      time.Time       `json:"created_at"`
+	// Central is, at a site node, the center's identification of the
+	// encounter: pending until the center has enrolled it (nil elsewhere).
+	Central   *CentralIdentification `json:"central,omitempty"`
+	CreatedAt time.Time              `json:"created_at"`
 	// Idempotency is the key the client sent with the request that created
 	// the encounter, if any, stored with it so that a retry finds it.
 	Idempotency *Idempotency `json:"-"`

@@ -188,3 +188,7 @@ func TestNow(t *testing.T) {
 		t.Errorf("audit events %v, %v; want one at the clock's now", events, err)
 	}
 }
+
+func TestSiteOutboxStore(t *testing.T) {
+	storetest.RunSiteOutbox(t, func(t *testing.T) storetest.SiteOutboxingStore { return MustOpen(t) })
+}

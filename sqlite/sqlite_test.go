@@ -286,3 +286,7 @@ func MustOpenPath(tb testing.TB, path string) *sqlite.Store {
 	tb.Cleanup(func() { s.Close() })
 	return s
 }
+
+func TestSiteOutboxStore(t *testing.T) {
+	storetest.RunSiteOutbox(t, func(t *testing.T) storetest.SiteOutboxingStore { return MustOpen(t) })
+}

@@ -84,6 +84,9 @@ type Config struct {
 	// SignOnConfig is the JSON file of the console's single sign-on
 	// through an OpenID Connect provider (sso.go); empty: tokens only.
 	SignOnConfig string
+	// SiteLinks makes serve a center of site nodes or a site node
+	// (sitelink.go).
+	SiteLinks SiteLinkConfig
 }
 
 // ConfigError is a configuration value that does not hold.
@@ -109,6 +112,7 @@ func (c *Config) registerFlags(fs *flag.FlagSet, withAddr bool) {
 		c.registerPartnerFileFlag(fs)
 		c.registerAuditFlags(fs)
 		c.registerMatcherFlags(fs)
+		c.registerSiteLinkFlags(fs)
 		fs.DurationVar(&c.AuditEvery, "audit-checkpoint-every", envDuration("HUELLA_AUDIT_CHECKPOINT_EVERY", audit.DefaultCheckpointEvery), "sign an audit checkpoint this often when the chain grew ($HUELLA_AUDIT_CHECKPOINT_EVERY)")
 	}
 	fs.StringVar(&c.Data, "data", envOr("HUELLA_DATA", "./huella-data"), "data directory ($HUELLA_DATA)")
@@ -223,6 +227,8 @@ type App struct {
 	cancel context.CancelFunc
 	// stopMatchers closes the matcher shards' client (serve --matchers).
 	stopMatchers func()
+	// siteLinks is a center's hub or a site's link (StartSiteLinks).
+	siteLinks *siteLinks
 	// stopReencryption stops StartReencryption's work (serve).
 	stopReencryption context.CancelFunc
 	wg               sync.WaitGroup
@@ -307,6 +313,11 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (_ *App, err 
 	if err := useBlobKeys(a.Blobs, a.Keys); err != nil {
 		a.Store.Close()
 		return nil, err
+	}
+	if cfg.SiteLinks.Site != "" {
+		// Before any enrollment: every encounter of a site node is queued
+		// for the center in its own transaction.
+		a.Store.KeepSiteOutbox()
 	}
 	a.Enroll = enroll.NewService(a.Store, a.Blobs)
 	a.Enroll.Logger = logger.With("component", "enroll")
@@ -433,6 +444,9 @@ func (a *App) Close() error {
 	a.wg.Wait()
 	if a.stopMatchers != nil {
 		a.stopMatchers()
+	}
+	if a.siteLinks != nil {
+		a.siteLinks.close()
 	}
 	if a.checkpoints != nil {
 		// The last checkpoint, once no request can add an event.

@@ -86,6 +86,12 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 				return huella.Errorf(huella.ECONFLICT, "the Idempotency-Key was used before")
 			}
 		}
+		if s.siteOutbox {
+			if _, err := tx.Exec(ctx, `INSERT INTO site_outbox (encounter_id, queued_at, identified_at) VALUES (?, ?, ?)`,
+				ids.encounter, s.d.Time(now), s.d.NoTime()); err != nil {
+				return s.errorf("queue encounter for the center", err)
+			}
+		}
 		event := huella.NewAuditEvent(ctx, huella.ActionEncounterCreate, "encounter/"+ids.encounter, e.SiteCode)
 		event.Detail = e.EnrollDetail(ids.subject)
 		if err := s.appendAudit(ctx, tx, event, now); err != nil {
@@ -99,6 +105,9 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 	}
 	ids.apply(e)
 	e.CapturedAt, e.CreatedAt = capturedAt, now
+	if s.siteOutbox {
+		e.Central = &huella.CentralIdentification{State: huella.CentralPending}
+	}
 	return nil
 }
 
@@ -594,6 +603,9 @@ func (s *Store) fillEncounters(ctx context.Context, tx Tx, list []*huella.Encoun
 		return err
 	}
 	if err := s.fillAbsences(ctx, tx, byID, in, args); err != nil {
+		return err
+	}
+	if err := s.fillCentral(ctx, tx, byID, in, args); err != nil {
 		return err
 	}
 	rows, err := tx.Query(ctx, `SELECT encounter_id, id, type, code, class, subclass, colors, description,

@@ -83,6 +83,16 @@ func (s *Store) purgeSubject(ctx context.Context, tx Tx, id string, reason huell
 		return nil, s.errorf("purge deliveries", err)
 	}
 	p.Deliveries = int(parked)
+	// The sites that sent these encounters purge their copies too: the
+	// center's user of a site enrolled them under "site:<ID at the site>".
+	fromSite, fromSiteArgs := s.where(byEncounter("k.encounter_id"))
+	if _, err := tx.Exec(ctx, `INSERT INTO site_downstream (site_code, kind, site_encounter_id, reason, created_at)
+		SELECT e.site_code, 'purge', substr(k.key, 6), ?, ? FROM idempotency_keys k
+		JOIN encounters e ON e.id = k.encounter_id JOIN users u ON u.id = k.officer
+		WHERE k.key LIKE 'site:%' AND u.name = 'site-' || lower(e.site_code) AND (`+fromSite+`) ORDER BY k.encounter_id`,
+		slices.Concat([]any{string(reason), s.d.Time(now)}, fromSiteArgs)...); err != nil {
+		return nil, s.errorf("purge: site copies", err)
+	}
 	steps := []struct {
 		query string // %s: the conditions
 		conds []idsIn
@@ -98,6 +108,7 @@ func (s *Store) purgeSubject(ctx context.Context, tx Tx, id string, reason huell
 		{`DELETE FROM encounter_documents WHERE %s`, []idsIn{byEncounter("encounter_id")}, nil},
 		{`DELETE FROM finger_absences WHERE %s`, []idsIn{byEncounter("encounter_id")}, nil},
 		{`DELETE FROM idempotency_keys WHERE %s`, []idsIn{byEncounter("encounter_id")}, nil},
+		{`DELETE FROM site_outbox WHERE %s`, []idsIn{byEncounter("encounter_id")}, nil},
 		{`DELETE FROM encounters WHERE %s`, []idsIn{byEncounter("id")}, &p.Encounters},
 		{`DELETE FROM merges WHERE %s`, []idsIn{bySubject("subject_id"), bySubject("into_id")}, nil},
 		{`DELETE FROM subjects WHERE %s`, []idsIn{bySubject("id")}, nil},

@@ -32,6 +32,10 @@ type Store struct {
 	// stored as they are, which only tests of other packages do.
 	Keys huella.FieldCipher
 
+	// siteOutbox is set on a site node (KeepSiteOutbox): encounters enter
+	// site_outbox as they are created and carry their Central state.
+	siteOutbox bool
+
 	db DB
 	d  Dialect
 }
