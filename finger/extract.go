@@ -67,9 +67,10 @@ func Extract(img *image.Gray, opt Options) (*Template, error) {
 	emit(tr, "minutiae", func() image.Image { return minutiaeImage(gray, minutiae) })
 
 	f := &Template{Width: gray.w, Height: gray.h, Minutiae: minutiae}
-	f.Quality = imageQuality(orient, mask, clarity, len(minutiae))
-	if coh := orient.meanCoherence(mask); coh < minMeanCoherence || f.Quality < minImageQuality {
-		return f, fmt.Errorf("%w: ridge coherence %.2f, quality %d", ErrNoFingerprint, coh, f.Quality)
+	ridges := imageQuality(orient, mask, clarity, len(minutiae))
+	f.Quality = printQuality(ridges, minutiae)
+	if coh := orient.meanCoherence(mask); coh < minMeanCoherence || ridges < minImageQuality {
+		return f, fmt.Errorf("%w: ridge coherence %.2f, quality %d", ErrNoFingerprint, coh, ridges)
 	}
 	if len(minutiae) < minMinutiae {
 		return f, fmt.Errorf("%w: %d found", ErrTooFewMinutiae, len(minutiae))

@@ -147,6 +147,9 @@ const (
 const (
 	qualityFullArea    = 600
 	qualityFullClarity = 0.8
+	// qualityFullReliability is the mean minutia reliability at which the
+	// print quality equals the ridge quality (about the dev sets' median).
+	qualityFullReliability = 0.5
 )
 
 // Minutia reliability (reliabilityMaps): the orientation coherence counted
