@@ -270,3 +270,45 @@ func TestMinutiaReliability(t *testing.T) {
 		t.Errorf("mean reliability near the border %.2f, inside %.2f; want near < 0.7 × inside", nearSum/float64(near), farSum/float64(far))
 	}
 }
+
+// FuzzSkeletonGraph feeds arbitrary binary images (thinned or not) to the
+// graph stages: they must not panic, every live edge must join live nodes,
+// and no minutia may lie outside the image.
+func FuzzSkeletonGraph(f *testing.F) {
+	f.Add(uint8(16), []byte{0xff, 0x00, 0x0f, 0xf0, 0x3c, 0x18, 0x81, 0x42})
+	f.Add(uint8(40), []byte("a ridge, a fork and a pore"))
+	f.Fuzz(func(t *testing.T, side uint8, bits []byte) {
+		w := int(side%64) + 3
+		h := len(bits)*8/w + 3
+		if h > 200 {
+			h = 200
+		}
+		s := make([]uint8, w*h)
+		for i := range s {
+			if k := i / 8; k < len(bits) && bits[k]&(1<<(i%8)) != 0 {
+				s[i] = 1
+			}
+		}
+		bw, bh := blocksOf(w, h)
+		periods := newBlockField(bw, bh)
+		o := &orientationField{bw: bw, bh: bh, vx: make([]float64, bw*bh), vy: make([]float64, bw*bh),
+			angle: make([]float64, bw*bh), coherence: make([]float64, bw*bh)}
+		m := &blockMask{bw: bw, bh: bh, fg: make([]bool, bw*bh)}
+		for b := range periods.v {
+			periods.v[b], o.vx[b], m.fg[b] = 9, 1, true
+		}
+		g := skeletonGraph(s, w, h)
+		graphCleanup(g, periods)
+		for e, ed := range g.edges {
+			if !ed.removed && (g.nodes[ed.a].removed || g.nodes[ed.b].removed) {
+				t.Fatalf("edge %d joins a removed node", e)
+			}
+		}
+		for _, c := range graphMinutiae(g, o, m) {
+			if c.x < 0 || c.y < 0 || c.x >= w || c.y >= h {
+				t.Fatalf("minutia at (%d,%d) outside %dx%d", c.x, c.y, w, h)
+			}
+		}
+		_ = g.render()
+	})
+}
