@@ -10,9 +10,10 @@ import (
 // Extract runs the extraction pipeline on a grey image: resampling to
 // 500 ppi, block orientations, segmentation mask, ridge periods, the mask
 // trimmed to where ridges show a period, oriented enhancement,
-// binarisation, thinning, minutiae and their filtering. It returns an error
-// wrapping one of ErrTooSmall, ErrBadResolution, ErrNoFingerprint or
-// ErrTooFewMinutiae when no usable template can be made.
+// binarisation, thinning, the skeleton's ridge graph and its clean-up, the
+// minutiae read from the graph with their reliability, and their filtering.
+// It returns an error wrapping one of ErrTooSmall, ErrBadResolution,
+// ErrNoFingerprint or ErrTooFewMinutiae when no usable template can be made.
 func Extract(img *image.Gray, opt Options) (*Template, error) {
 	if img == nil {
 		return nil, fmt.Errorf("%w: nil image", ErrTooSmall)
@@ -54,14 +55,22 @@ func Extract(img *image.Gray, opt Options) (*Template, error) {
 	skeleton := thinnedSkeleton(binary, gray.w, gray.h)
 	emit(tr, "skeleton", func() image.Image { return binaryImage(skeleton, gray.w, gray.h) })
 
-	candidates := rawMinutiae(skeleton, gray.w, gray.h, orient, clarity, mask)
+	graph := skeletonGraph(skeleton, gray.w, gray.h)
+	graphCleanup(graph, periods)
+	emit(tr, "ridge-graph", func() image.Image { return binaryImage(graph.render(), gray.w, gray.h) })
+	candidates := graphMinutiae(graph, orient, mask)
+	reliability := minutiaReliabilityMaps(contrast, orient, mask)
+	for _, c := range candidates {
+		c.quality = reliability.at(c.x, c.y, localClarity(clarity, c.x, c.y))
+	}
 	minutiae := filteredMinutiae(candidates, gray.w, gray.h, mask)
 	emit(tr, "minutiae", func() image.Image { return minutiaeImage(gray, minutiae) })
 
 	f := &Template{Width: gray.w, Height: gray.h, Minutiae: minutiae}
-	f.Quality = imageQuality(orient, mask, clarity, len(minutiae))
-	if coh := orient.meanCoherence(mask); coh < minMeanCoherence || f.Quality < minImageQuality {
-		return f, fmt.Errorf("%w: ridge coherence %.2f, quality %d", ErrNoFingerprint, coh, f.Quality)
+	ridges := imageQuality(orient, mask, clarity, len(minutiae))
+	f.Quality = printQuality(ridges, minutiae)
+	if coh := orient.meanCoherence(mask); coh < minMeanCoherence || ridges < minImageQuality {
+		return f, fmt.Errorf("%w: ridge coherence %.2f, quality %d", ErrNoFingerprint, coh, ridges)
 	}
 	if len(minutiae) < minMinutiae {
 		return f, fmt.Errorf("%w: %d found", ErrTooFewMinutiae, len(minutiae))

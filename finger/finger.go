@@ -44,8 +44,8 @@ type Minutia struct {
 }
 
 // Trace receives each stage's image under a stable kebab-case key
-// ("mask", "orientation", "enhanced", "skeleton", "minutiae"...). A nil
-// Trace costs nothing.
+// ("mask", "orientation", "enhanced", "skeleton", "ridge-graph",
+// "minutiae"...). A nil Trace costs nothing.
 type Trace func(key string, img image.Image)
 
 // Options controls one extraction.

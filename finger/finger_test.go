@@ -106,7 +106,7 @@ func TestExtractTrace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{"mask", "orientation", "enhanced", "skeleton", "minutiae"} {
+	for _, key := range []string{"mask", "orientation", "enhanced", "skeleton", "ridge-graph", "minutiae"} {
 		if !got[key] {
 			t.Errorf("trace has no %q stage", key)
 		}

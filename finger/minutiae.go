@@ -85,179 +85,20 @@ func thinnedSkeleton(binary []uint8, w, h int) []uint8 {
 	return s
 }
 
-// candidate is a raw minutia with what the ridge tracing learnt about it.
+// candidate is a minutia read from the skeleton graph, with its reliability.
 type candidate struct {
 	x, y      int
 	kind      MinutiaType
 	direction float64
 	quality   float64
-	// reached holds, per traced branch, the index of the minutia met within
-	// traceLength-ish steps (or -1), and the steps taken.
-	reached []int
-	steps   []int
-	removed bool
+	removed   bool
 }
 
-// rawMinutiae finds ridge endings (crossing number 1) and bifurcations
-// (crossing number 3) on the skeleton, traces their ridges to give them a
-// direction, and records which other minutia each ridge meets.
-func rawMinutiae(skel []uint8, w, h int, o *orientationField, clarity *blockField, m *blockMask) []*candidate {
-	var cands []*candidate
-	index := make([]int32, w*h)
-	for i := range index {
-		index[i] = -1
-	}
-	for y := 2; y < h-2; y++ {
-		for x := 2; x < w-2; x++ {
-			i := y*w + x
-			if skel[i] == 0 || !m.atPixel(x, y) {
-				continue
-			}
-			cn := crossings(ringBits(skel, w, i))
-			var kind MinutiaType
-			switch {
-			case cn == 1:
-				kind = Ending
-			case cn >= 3:
-				kind = Bifurcation
-			default:
-				continue
-			}
-			// Merge adjacent detections of one junction.
-			dup := false
-			for dy := -2; dy <= 0 && !dup; dy++ {
-				for dx := -2; dx <= 2; dx++ {
-					if j := index[i+dy*w+dx]; j >= 0 && (dy < 0 || dx < 0) {
-						dup = true
-						break
-					}
-				}
-			}
-			if dup {
-				index[i] = -2
-				continue
-			}
-			index[i] = int32(len(cands))
-			cands = append(cands, &candidate{x: x, y: y, kind: kind})
-		}
-	}
-	// minutiaNear finds a candidate at or next to a pixel.
-	minutiaNear := func(x, y int) int {
-		for dy := -2; dy <= 2; dy++ {
-			for dx := -2; dx <= 2; dx++ {
-				xx, yy := x+dx, y+dy
-				if xx < 0 || yy < 0 || xx >= w || yy >= h {
-					continue
-				}
-				if j := index[yy*w+xx]; j >= 0 {
-					return int(j)
-				}
-			}
-		}
-		return -1
-	}
-	stamp := make([]int32, w*h)
-	var gen int32
-	for ci, c := range cands {
-		i := c.y*w + c.x
-		// Branch starts: one pixel per run of neighbours.
-		bits := ringBits(skel, w, i)
-		var starts [][2]int
-		for k := 0; k < 8; k++ {
-			if bits&(1<<k) != 0 && bits&(1<<((k+7)%8)) == 0 {
-				// First pixel of a run; prefer a 4-neighbour inside the run.
-				best := k
-				for j := k; bits&(1<<(j%8)) != 0 && j < k+8; j++ {
-					if j%2 == 0 {
-						best = j % 8
-						break
-					}
-				}
-				starts = append(starts, [2]int{c.x + ring[best][0], c.y + ring[best][1]})
-			}
-		}
-		if bits == 0xff {
-			continue
-		}
-		theta := o.at(c.x, c.y)
-		ux, uy := math.Cos(theta), math.Sin(theta)
-		vote := 0.0
-		for _, s := range starts {
-			gen++
-			stamp[i] = gen
-			for _, d := range ring {
-				stamp[i+d[1]*w+d[0]] = gen
-			}
-			ex, ey, steps, met := traceRidge(skel, w, h, s[0], s[1], stamp, gen, index, ci, minutiaNear)
-			c.reached = append(c.reached, met)
-			c.steps = append(c.steps, steps)
-			// Each branch votes for the sense of the ridge axis it leaves by.
-			if p := float64(ex-c.x)*ux + float64(ey-c.y)*uy; p > 0 {
-				vote++
-			} else if p < 0 {
-				vote--
-			}
-		}
-		// Endings point away from their ridge; bifurcations toward their
-		// stem (the ridge-valley dual of an ending): both opposite to the
-		// majority of their branches.
-		c.direction = theta
-		if vote > 0 {
-			c.direction = theta + math.Pi
-		}
-		c.direction = normAngle(c.direction)
-		c.quality = localClarity(clarity, c.x, c.y)
-	}
-	return cands
-}
-
-// traceRidge follows the skeleton from (x, y) for up to traceLength steps,
-// or until it meets another minutia (returned as met, else -1).
-func traceRidge(skel []uint8, w, h, x, y int, stamp []int32, gen int32, index []int32, self int, near func(x, y int) int) (ex, ey, steps, met int) {
-	met = -1
-	for steps = 1; ; steps++ {
-		i := y*w + x
-		stamp[i] = gen
-		if j := near(x, y); j >= 0 && j != self {
-			return x, y, steps, j
-		}
-		if steps >= max(traceLength, spurLength) || x < 1 || y < 1 || x >= w-1 || y >= h-1 {
-			return x, y, steps, -1
-		}
-		next := -1
-		for k := 0; k < 8; k++ {
-			d := ring[(k*2)%8+(k*2)/8] // 4-neighbours first, then diagonals
-			j := i + d[1]*w + d[0]
-			if skel[j] != 0 && stamp[j] != gen {
-				next = j
-				break
-			}
-		}
-		if next < 0 {
-			return x, y, steps, -1
-		}
-		x, y = next%w, next/w
-	}
-}
-
-// filteredMinutiae removes the false minutiae: near the border of the
-// foreground, spurs and short ridges, bridges and holes, facing endings of a
-// broken ridge, and clusters. It caps their number by quality.
+// filteredMinutiae removes the false minutiae the skeleton graph's clean-up
+// leaves: near the border of the foreground, facing endings of a broken
+// ridge, clusters, and the least reliable. It caps their number by
+// reliability.
 func filteredMinutiae(cands []*candidate, w, h int, m *blockMask) []Minutia {
-	for _, c := range cands {
-		for b, j := range c.reached {
-			if j < 0 {
-				continue
-			}
-			other := cands[j]
-			switch {
-			case c.kind == Ending && c.steps[b] <= spurLength:
-				c.removed, other.removed = true, true
-			case c.kind == Bifurcation && other.kind == Bifurcation && c.steps[b] <= bridgeLength:
-				c.removed, other.removed = true, true
-			}
-		}
-	}
 	for i, a := range cands {
 		for j := i + 1; j < len(cands); j++ {
 			b := cands[j]
@@ -276,7 +117,7 @@ func filteredMinutiae(cands []*candidate, w, h int, m *blockMask) []Minutia {
 	}
 	var out []Minutia
 	for _, c := range cands {
-		if c.removed || !insideForeground(c.x, c.y, w, h, m) {
+		if c.removed || c.quality < minMinutiaReliability || !insideForeground(c.x, c.y, w, h, m) {
 			continue
 		}
 		if c.kind == Ending {

@@ -67,14 +67,22 @@ const (
 	// pixels are noise (pores, dust), removed before thinning.
 	speckSize = 18
 
-	// traceLength is how far a ridge is followed from a minutia to find its
-	// direction and its neighbours.
+	// Skeleton graph clean-up (graphCleanup), lengths in local ridge
+	// periods: a loop (or two parallel ridges between two junctions) shorter
+	// than poreLoopPeriods is a pore; endings facing each other closer than
+	// gapPeriods are a broken ridge; a ridge from an ending to a junction
+	// shorter than tailPeriods is a tail, one between two endings shorter than
+	// fragmentPeriods a fragment; junctions joined by a ridge shorter than
+	// knotPeriods are a knot.
+	poreLoopPeriods = 2.5
+	gapPeriods      = 2.0
+	tailPeriods     = 1.0
+	fragmentPeriods = 1.5
+	knotPeriods     = 1.0
+
+	// traceLength is how far along its ridges a minutia's direction is
+	// measured.
 	traceLength = 12
-	// spurLength: a ridge ending whose ridge meets another minutia within this
-	// length is a spur or short ridge, and both are removed.
-	spurLength = 7
-	// bridgeLength: bifurcations joined by a ridge this short are a bridge or a hole.
-	bridgeLength = 8
 	// clusterDistance: minutiae closer than this are removed as noise.
 	clusterDistance = 6
 	// gapDistance and gapAngle detect the two facing endings of a broken ridge.
@@ -139,6 +147,21 @@ const (
 const (
 	qualityFullArea    = 600
 	qualityFullClarity = 0.8
+	// qualityFullReliability is the mean minutia reliability at which the
+	// print quality equals the ridge quality (about the dev sets' median).
+	qualityFullReliability = 0.5
+)
+
+// Minutia reliability (reliabilityMaps): the orientation coherence counted
+// as full flow, the mean doubled-angle turn (1 − cos) to the 8 neighbour
+// blocks at which a block counts as all curvature, and the distance to the
+// background, in blocks, beyond which the border costs nothing.
+const (
+	reliabilityFullFlow     = 0.5
+	reliabilityMaxTurn      = 0.5
+	reliabilityBorderBlocks = 4.0
+	// minMinutiaReliability: minutiae less reliable than this are dropped.
+	minMinutiaReliability = 0.0
 )
 
 // Pre-selection descriptor (Describe): a histogram of minutia-pair geometry
