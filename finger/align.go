@@ -16,8 +16,14 @@ func alignedScore(p, c *Candidate, pairs []pair, hypotheses int, s *scratch) flo
 		}
 		tried++
 		rot := c.dir[h.b] - p.dir[h.a]
-		cos, sin := math.Cos(rot), math.Sin(rot)
-		matched := alignedMatches(p, c, h, s)
+		sin, cos := math.Sincos(rot)
+		matched := alignedMatchesRot(p, c, h, rot, cos, sin, s)
+		// The area counts only lower the score, whose denominator is at
+		// least alignMinCount²: a hypothesis that cannot beat the best even
+		// so needs no counting.
+		if matched*matched/(alignMinCount*alignMinCount) <= best {
+			continue
+		}
 		tx, ty := s.tx, s.ty
 		// Minutiae of each side inside the other's area.
 		inA := 0
@@ -50,13 +56,19 @@ func alignedScore(p, c *Candidate, pairs []pair, hypotheses int, s *scratch) flo
 // leaves the mapped probe minutiae in s.tx, s.ty, s.td and each probe
 // minutia's match (or -1) in s.match, and returns the matches' weight.
 func alignedMatches(p, c *Candidate, h pair, s *scratch) float64 {
+	rot := c.dir[h.b] - p.dir[h.a]
+	sin, cos := math.Sincos(rot)
+	return alignedMatchesRot(p, c, h, rot, cos, sin, s)
+}
+
+// alignedMatchesRot is alignedMatches with the rotation's angle, cosine and
+// sine given.
+func alignedMatchesRot(p, c *Candidate, h pair, rot, cos, sin float64, s *scratch) float64 {
 	tx := grow(&s.tx, p.n)
 	ty := grow(&s.ty, p.n)
 	td := grow(&s.td, p.n)
 	used := growBool(&s.used, c.n)
 	match := growInt(&s.match, p.n)
-	rot := c.dir[h.b] - p.dir[h.a]
-	cos, sin := math.Cos(rot), math.Sin(rot)
 	for i := 0; i < p.n; i++ {
 		dx, dy := p.x[i]-p.x[h.a], p.y[i]-p.y[h.a]
 		tx[i] = c.x[h.b] + cos*dx - sin*dy
@@ -123,8 +135,12 @@ type scratch struct {
 	pairs          []pair
 	tx, ty, td     []float64
 	rho, lam, next []float64
+	rowStart       []int
+	cols           []int32
+	vals           []float64
 	used           []bool
 	match          []int
+	idx, counts    []int32
 	order          []int
 	usedA, usedB   []bool
 	// What the last comparison leaves for ComparePairs: the index in pairs
@@ -157,5 +173,13 @@ func growBool(b *[]bool, n int) []bool {
 	}
 	*b = (*b)[:n]
 	clear(*b)
+	return *b
+}
+
+func growInt32(b *[]int32, n int) []int32 {
+	if cap(*b) < n {
+		*b = make([]int32, n)
+	}
+	*b = (*b)[:n]
 	return *b
 }
