@@ -65,6 +65,8 @@ type Candidate struct {
 	// at or beyond sortedX[0] + k·xBucket.
 	sortedX []float64
 	xStart  []int32
+	// sortedY and sortedDir are y and dir in byX's order.
+	sortedY, sortedDir []float64
 	// minY and maxY bound the minutiae's y.
 	minY, maxY float64
 	// dist and angle hold, for every ordered pair (i, j), the distance and
@@ -88,9 +90,9 @@ func Prepare(t *Template) *Candidate {
 		c.byX[i] = i
 	}
 	sort.Slice(c.byX, func(a, b int) bool { return c.x[c.byX[a]] < c.x[c.byX[b]] })
-	c.sortedX = make([]float64, n)
+	c.sortedX, c.sortedY, c.sortedDir = make([]float64, n), make([]float64, n), make([]float64, n)
 	for k, i := range c.byX {
-		c.sortedX[k] = c.x[i]
+		c.sortedX[k], c.sortedY[k], c.sortedDir[k] = c.x[i], c.y[i], c.dir[i]
 	}
 	c.minY, c.maxY = math.Inf(1), math.Inf(-1)
 	for _, y := range c.y {
@@ -629,12 +631,13 @@ func relaxedScore(p, c *Candidate, pairs []pair, nP int, s *scratch) float64 {
 		s.order = make([]int, n)
 	}
 	order := s.order[:n]
+	// Efficiency: the relaxed similarity over the local one.
+	eff := grow(&s.eff, n)
 	for i := range order {
 		order[i] = i
+		eff[i] = lambda[i] / pairs[i].sim
 	}
-	slices.SortFunc(order, func(x, y int) int {
-		return cmp.Compare(lambda[y]/pairs[y].sim, lambda[x]/pairs[x].sim)
-	})
+	slices.SortFunc(order, func(x, y int) int { return cmp.Compare(eff[y], eff[x]) })
 	usedA, usedB := growBool(&s.usedA, p.n), growBool(&s.usedB, c.n)
 	var sum float64
 	taken := 0
