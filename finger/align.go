@@ -16,8 +16,14 @@ func alignedScore(p, c *Candidate, pairs []pair, hypotheses int, s *scratch) flo
 		}
 		tried++
 		rot := c.dir[h.b] - p.dir[h.a]
-		cos, sin := math.Cos(rot), math.Sin(rot)
-		matched := alignedMatches(p, c, h, s)
+		sin, cos := math.Sincos(rot)
+		matched := alignedMatchesRot(p, c, h, rot, cos, sin, s)
+		// The area counts only lower the score, whose denominator is at
+		// least alignMinCount²: a hypothesis that cannot beat the best even
+		// so needs no counting.
+		if matched*matched/(alignMinCount*alignMinCount) <= best {
+			continue
+		}
 		tx, ty := s.tx, s.ty
 		// Minutiae of each side inside the other's area.
 		inA := 0
@@ -50,49 +56,59 @@ func alignedScore(p, c *Candidate, pairs []pair, hypotheses int, s *scratch) flo
 // leaves the mapped probe minutiae in s.tx, s.ty, s.td and each probe
 // minutia's match (or -1) in s.match, and returns the matches' weight.
 func alignedMatches(p, c *Candidate, h pair, s *scratch) float64 {
+	rot := c.dir[h.b] - p.dir[h.a]
+	sin, cos := math.Sincos(rot)
+	return alignedMatchesRot(p, c, h, rot, cos, sin, s)
+}
+
+// alignedMatchesRot is alignedMatches with the rotation's angle, cosine and
+// sine given.
+func alignedMatchesRot(p, c *Candidate, h pair, rot, cos, sin float64, s *scratch) float64 {
 	tx := grow(&s.tx, p.n)
 	ty := grow(&s.ty, p.n)
 	td := grow(&s.td, p.n)
+	// used is indexed by position in byX.
 	used := growBool(&s.used, c.n)
 	match := growInt(&s.match, p.n)
-	rot := c.dir[h.b] - p.dir[h.a]
-	cos, sin := math.Cos(rot), math.Sin(rot)
-	for i := 0; i < p.n; i++ {
-		dx, dy := p.x[i]-p.x[h.a], p.y[i]-p.y[h.a]
-		tx[i] = c.x[h.b] + cos*dx - sin*dy
-		ty[i] = c.y[h.b] + sin*dx + cos*dy
-		td[i] = p.dir[i] + rot
-	}
+	dist := p.dist[h.a*p.n : (h.a+1)*p.n]
+	ax, ay, bx, by := p.x[h.a], p.y[h.a], c.x[h.b], c.y[h.b]
+	sx, sy, sd := c.sortedX, c.sortedY, c.sortedDir
 	matched := 0.0
 	for i := 0; i < p.n; i++ {
-		bestJ, bestD2 := -1, math.Inf(1)
+		dx, dy := p.x[i]-ax, p.y[i]-ay
+		x := bx + cos*dx - sin*dy
+		y := by + sin*dx + cos*dy
+		d := p.dir[i] + rot
+		tx[i], ty[i], td[i] = x, y, d
+		bestK, bestD2 := -1, math.Inf(1)
 		// Distortion grows with the distance from the reference pair.
-		tol := alignDistance + alignDistortion*float64(p.dist[h.a*p.n+i])
+		tol := alignDistance + alignDistortion*float64(dist[i])
 		// Candidates sorted by x: scan the window [x-tol, x+tol].
-		lo := c.n // no candidate minutia within tol in y: none to scan
-		if ty[i] >= c.minY-tol && ty[i] <= c.maxY+tol {
-			lo = c.firstAtLeast(tx[i] - tol)
+		if y < c.minY-tol || y > c.maxY+tol {
+			match[i] = -1 // no candidate minutia within tol in y
+			continue
 		}
-		for k := lo; k < c.n; k++ {
-			j := c.byX[k]
-			dx := tx[i] - c.sortedX[k]
+		for k := c.firstAtLeast(x - tol); k < len(sx); k++ {
+			dx := x - sx[k]
 			if dx < -tol {
 				break
 			}
-			dy := ty[i] - c.y[j]
-			if used[j] || dy > tol || dy < -tol {
+			dy := y - sy[k]
+			if used[k] || dy > tol || dy < -tol {
 				continue
 			}
 			d2 := dx*dx + dy*dy
-			if d2 < tol*tol && d2 < bestD2 && angleDiff(td[i], c.dir[j]) < alignAngle {
-				bestJ, bestD2 = j, d2
+			if d2 < tol*tol && d2 < bestD2 && angleDiff(d, sd[k]) < alignAngle {
+				bestK, bestD2 = k, d2
 			}
 		}
-		match[i] = bestJ
-		if bestJ >= 0 {
-			used[bestJ] = true
-			matched += 1 - 0.5*math.Sqrt(bestD2)/tol
+		if bestK < 0 {
+			match[i] = -1
+			continue
 		}
+		match[i] = c.byX[bestK]
+		used[bestK] = true
+		matched += 1 - 0.5*math.Sqrt(bestD2)/tol
 	}
 	return matched
 }
@@ -123,8 +139,13 @@ type scratch struct {
 	pairs          []pair
 	tx, ty, td     []float64
 	rho, lam, next []float64
+	eff            []float64
+	rowStart       []int
+	cols           []int32
+	vals           []float64
 	used           []bool
 	match          []int
+	idx, counts    []int32
 	order          []int
 	usedA, usedB   []bool
 	// What the last comparison leaves for ComparePairs: the index in pairs
@@ -157,5 +178,13 @@ func growBool(b *[]bool, n int) []bool {
 	}
 	*b = (*b)[:n]
 	clear(*b)
+	return *b
+}
+
+func growInt32(b *[]int32, n int) []int32 {
+	if cap(*b) < n {
+		*b = make([]int32, n)
+	}
+	*b = (*b)[:n]
 	return *b
 }

@@ -65,6 +65,8 @@ type Candidate struct {
 	// at or beyond sortedX[0] + k·xBucket.
 	sortedX []float64
 	xStart  []int32
+	// sortedY and sortedDir are y and dir in byX's order.
+	sortedY, sortedDir []float64
 	// minY and maxY bound the minutiae's y.
 	minY, maxY float64
 	// dist and angle hold, for every ordered pair (i, j), the distance and
@@ -88,9 +90,9 @@ func Prepare(t *Template) *Candidate {
 		c.byX[i] = i
 	}
 	sort.Slice(c.byX, func(a, b int) bool { return c.x[c.byX[a]] < c.x[c.byX[b]] })
-	c.sortedX = make([]float64, n)
+	c.sortedX, c.sortedY, c.sortedDir = make([]float64, n), make([]float64, n), make([]float64, n)
 	for k, i := range c.byX {
-		c.sortedX[k] = c.x[i]
+		c.sortedX[k], c.sortedY[k], c.sortedDir[k] = c.x[i], c.y[i], c.dir[i]
 	}
 	c.minY, c.maxY = math.Inf(1), math.Inf(-1)
 	for _, y := range c.y {
@@ -483,17 +485,43 @@ func (s *scratch) compare(probe, cand *Candidate) float64 {
 		return 0
 	}
 	pairs := s.pairs[:0]
-	for a := 0; a < na; a++ {
-		if !probe.usable[a] {
-			continue
-		}
-		for b := 0; b < nb; b++ {
-			// localSimilarity's own gate, tested here to save the call.
-			if !cand.usable[b] || dirGap(probe.dir[a], cand.dir[b]) > cylinderMaxRotation {
+	if cylinderKernel != cylinderGeneric {
+		// The batch kernel counts probe cylinder a's bits against every
+		// candidate cylinder past the gate at once.
+		idx := s.idx[:0]
+		for a := 0; a < na; a++ {
+			if !probe.usable[a] {
 				continue
 			}
-			if sim := localSimilarity(probe, a, cand, b); sim > 0 {
-				pairs = append(pairs, pair{a, b, sim})
+			idx = idx[:0]
+			for b := 0; b < nb; b++ {
+				if cand.usable[b] && dirGap(probe.dir[a], cand.dir[b]) <= cylinderMaxRotation {
+					idx = append(idx, int32(b))
+				}
+			}
+			counts := growInt32(&s.counts, 4*len(idx))
+			cylinderCounts(probe, a, cand, idx, counts)
+			for k, b := range idx {
+				q := counts[4*k : 4*k+4 : 4*k+4]
+				if sim := similarityFromCounts(q[0], q[1], q[2], q[3]); sim > 0 {
+					pairs = append(pairs, pair{a, int(b), sim})
+				}
+			}
+		}
+		s.idx = idx
+	} else {
+		for a := 0; a < na; a++ {
+			if !probe.usable[a] {
+				continue
+			}
+			for b := 0; b < nb; b++ {
+				// localSimilarity's own gate, tested here to save the call.
+				if !cand.usable[b] || dirGap(probe.dir[a], cand.dir[b]) > cylinderMaxRotation {
+					continue
+				}
+				if sim := localSimilarity(probe, a, cand, b); sim > 0 {
+					pairs = append(pairs, pair{a, b, sim})
+				}
 			}
 		}
 	}
@@ -566,19 +594,35 @@ func relaxedScore(p, c *Candidate, pairs []pair, nP int, s *scratch) float64 {
 			rho[i*n+j], rho[j*n+i] = r, r
 		}
 	}
+	// Most pairs are incompatible: the iterations run over each row's
+	// non-zero entries, in column order, which sums the same terms in the
+	// same order as the dense row (the zeros add nothing).
+	rowStart := growInt(&s.rowStart, n+1)
+	cols := s.cols[:0]
+	vals := s.vals[:0]
+	for i := 0; i < n; i++ {
+		rowStart[i] = len(cols)
+		for j, r := range rho[i*n : (i+1)*n] {
+			if r != 0 {
+				cols = append(cols, int32(j))
+				vals = append(vals, r)
+			}
+		}
+	}
+	rowStart[n] = len(cols)
+	s.cols, s.vals = cols, vals
 	lambda := grow(&s.lam, n)
 	next := grow(&s.next, n)
 	for i := range pairs {
 		lambda[i] = pairs[i].sim
 	}
+	den := float64(max(n-1, 1))
 	for it := 0; it < relaxIterations; it++ {
 		for i := 0; i < n; i++ {
 			var s float64
-			row := rho[i*n : (i+1)*n]
-			for j, r := range row {
-				s += r * lambda[j]
+			for k := rowStart[i]; k < rowStart[i+1]; k++ {
+				s += vals[k] * lambda[cols[k]]
 			}
-			den := float64(max(n-1, 1))
 			next[i] = relaxWeight*lambda[i] + (1-relaxWeight)*s/den
 		}
 		lambda, next = next, lambda
@@ -587,12 +631,13 @@ func relaxedScore(p, c *Candidate, pairs []pair, nP int, s *scratch) float64 {
 		s.order = make([]int, n)
 	}
 	order := s.order[:n]
+	// Efficiency: the relaxed similarity over the local one.
+	eff := grow(&s.eff, n)
 	for i := range order {
 		order[i] = i
+		eff[i] = lambda[i] / pairs[i].sim
 	}
-	slices.SortFunc(order, func(x, y int) int {
-		return cmp.Compare(lambda[y]/pairs[y].sim, lambda[x]/pairs[x].sim)
-	})
+	slices.SortFunc(order, func(x, y int) int { return cmp.Compare(eff[y], eff[x]) })
 	usedA, usedB := growBool(&s.usedA, p.n), growBool(&s.usedB, c.n)
 	var sum float64
 	taken := 0

@@ -137,3 +137,107 @@ func TestHullSpan(t *testing.T) {
 		}
 	}
 }
+
+// shortcutCandidates prepares 8 real prints of FVC2002 DB1 and DB4, once
+// for the tests that share them.
+func shortcutCandidates(t *testing.T) []*Candidate {
+	t.Helper()
+	if shortcutCands != nil {
+		return shortcutCands
+	}
+	var cands []*Candidate
+	for _, db := range []string{"DB1_B", "DB4_B"} {
+		dir := datasets.Path(t, "fingerprint/fvc2002/"+db)
+		for _, name := range []string{"101_1", "101_2", "102_1", "103_5"} {
+			data, err := os.ReadFile(filepath.Join(dir, name+".tif"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			img, err := imgproc.DecodeGray(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tmpl, err := Extract(img, Options{PPI: 500})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cands = append(cands, Prepare(tmpl))
+		}
+	}
+	shortcutCands = cands
+	return cands
+}
+
+var shortcutCands []*Candidate
+
+// TestCylinderKernels checks that every cylinder-count kernel this machine
+// runs gives localSimilarity's similarity, bit for bit, on every cylinder
+// pair of real prints (FVC2002 DB1 and DB4; full, partial and unusable
+// cylinders, pairs past and short of the common-cells minimum).
+func TestCylinderKernels(t *testing.T) {
+	cands := shortcutCandidates(t)
+	saved := cylinderKernel
+	defer func() { cylinderKernel = saved }()
+	ran := 0
+	for k, ok := range cylinderRuns {
+		if !ok || k == cylinderGeneric {
+			continue
+		}
+		ran++
+		cylinderKernel = k
+		var zero, positive int
+		for _, p := range cands {
+			for _, c := range cands {
+				idx := make([]int32, c.n)
+				for b := range idx {
+					idx[b] = int32(b)
+				}
+				// One slot past the batch must stay untouched.
+				out := make([]int32, 4*c.n+1)
+				out[4*c.n] = -7
+				for a := 0; a < p.n; a++ {
+					cylinderCounts(p, a, c, idx, out)
+					for b := 0; b < c.n; b++ {
+						q := out[4*b : 4*b+4]
+						// The counts of every pair, gated or not.
+						var want [4]int32
+						for w := 0; w < valueWords; w++ {
+							m := p.masks[a*maskWords+w%maskWords] & c.masks[b*maskWords+w%maskWords]
+							if w < maskWords {
+								want[0] += int32(bits.OnesCount64(m))
+							}
+							x, y := p.values[a*valueWords+w]&m, c.values[b*valueWords+w]&m
+							want[1] += int32(bits.OnesCount64(x))
+							want[2] += int32(bits.OnesCount64(y))
+							want[3] += int32(bits.OnesCount64(x ^ y))
+						}
+						if [4]int32(q) != want {
+							t.Fatalf("%s: cylinders %d, %d: counts %v, want %v", cylinderNames[k], a, b, q, want)
+						}
+						// Past localSimilarity's gate (usability, direction) the
+						// similarity is localSimilarity's and the masked formula's.
+						if !p.usable[a] || !c.usable[b] || dirGap(p.dir[a], c.dir[b]) > cylinderMaxRotation {
+							continue
+						}
+						got := similarityFromCounts(q[0], q[1], q[2], q[3])
+						if ls, m := localSimilarity(p, a, c, b), localSimilarityMasked(p, a, c, b); ls != got || m != got {
+							t.Fatalf("%s: cylinders %d, %d: %v, localSimilarity %v, masked formula %v", cylinderNames[k], a, b, got, ls, m)
+						}
+						if got > 0 {
+							positive++
+						} else {
+							zero++
+						}
+					}
+					if out[4*c.n] != -7 {
+						t.Fatalf("%s: wrote past the batch", cylinderNames[k])
+					}
+				}
+			}
+		}
+		if zero == 0 || positive == 0 {
+			t.Errorf("%s: %d zero and %d positive similarities: both cases needed", cylinderNames[k], zero, positive)
+		}
+	}
+	t.Logf("%d kernels checked (Compare uses %s)", ran, CylinderKernel())
+}

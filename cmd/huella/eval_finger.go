@@ -46,8 +46,8 @@ func runEvalFinger(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	fvc := evaluation.Scores{Genuine: r.Genuine, Impostor: r.Impostor}
 	all := evaluation.Scores{Genuine: r.Genuine, Impostor: r.ImpostorAll}
-	fmt.Fprintf(stdout, "%s: %d images, FTE %.2f%%, extraction %.1f ms/image, 1:N %.0f comparisons/s/core\n",
-		dir, len(r.Samples), 100*r.FTE, r.ExtractMS, r.ComparePerSecond)
+	fmt.Fprintf(stdout, "%s: %d images, FTE %.2f%%, extraction %.1f ms/image, 1:N %.0f comparisons/s/core (%s kernel)\n",
+		dir, len(r.Samples), 100*r.FTE, r.ExtractMS, r.ComparePerSecond, finger.CylinderKernel())
 	fmt.Fprintf(stdout, "EER %.2f%% (FVC impostors), %.2f%% (all pairs); FNMR %.2f%% at FMR 1%%, %.2f%% at FMR 0.1%%\n",
 		100*fvc.EER(), 100*all.EER(), 100*all.FNMRAtFMR(1e-2), 100*all.FNMRAtFMR(1e-3))
 	fmt.Fprintf(stdout, "score thresholds (all-pairs impostors): %.4f at FMR 1%%, %.4f at FMR 0.1%%\n",
@@ -89,6 +89,7 @@ func runEvalFinger(ctx context.Context, args []string, stdout, stderr io.Writer)
 		"fnmr_at_fmr_1e-3":       all.FNMRAtFMR(1e-3),
 		"extract_ms":             r.ExtractMS,
 		"compare_per_s_core":     r.ComparePerSecond,
+		"kernel":                 finger.CylinderKernel(),
 		"fnmr_at_fmr_1e-3_rej10": curve[2].FNMR,
 	})
 }
