@@ -30,7 +30,7 @@ func compareReference(probe, cand *Candidate) float64 {
 	if nR == 0 {
 		return 0
 	}
-	slices.SortStableFunc(pairs, func(x, y pair) int { return cmp.Compare(y.sim, x.sim) })
+	slices.SortFunc(pairs, byDecreasingSimilarity)
 	pairs = pairs[:max(nR, min(alignHypotheses, len(pairs)))]
 	aligned := alignedScoreReference(probe, cand, pairs, alignHypotheses, s)
 	return math.Sqrt(aligned * relaxedScoreReference(probe, cand, pairs[:nR], nP, s))
@@ -168,7 +168,7 @@ func relaxedScoreReference(p, c *Candidate, pairs []pair, nP int, s *scratch) fl
 		order[i] = i
 	}
 	slices.SortFunc(order, func(x, y int) int {
-		return cmp.Compare(lambda[y]/pairs[y].sim, lambda[x]/pairs[x].sim)
+		return cmp.Or(cmp.Compare(lambda[y]/pairs[y].sim, lambda[x]/pairs[x].sim), cmp.Compare(x, y))
 	})
 	usedA, usedB := growBool(&s.usedA, p.n), growBool(&s.usedB, c.n)
 	var sum float64

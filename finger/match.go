@@ -565,8 +565,15 @@ func topPairs(pairs []pair, k int) []pair {
 		}
 		pairs = kept
 	}
-	slices.SortFunc(pairs, func(x, y pair) int { return cmp.Compare(y.sim, x.sim) })
+	slices.SortFunc(pairs, byDecreasingSimilarity)
 	return pairs[:min(k, len(pairs))]
+}
+
+// byDecreasingSimilarity orders pairs by local similarity, most similar
+// first, and equal similarities by minutia indices: a total order, so the
+// pairs kept and their order are the same whatever the sort algorithm.
+func byDecreasingSimilarity(x, y pair) int {
+	return cmp.Or(cmp.Compare(y.sim, x.sim), cmp.Compare(x.a, y.a), cmp.Compare(x.b, y.b))
 }
 
 // relaxedScore runs the relaxation over the selected pairs and averages the
@@ -637,7 +644,9 @@ func relaxedScore(p, c *Candidate, pairs []pair, nP int, s *scratch) float64 {
 		order[i] = i
 		eff[i] = lambda[i] / pairs[i].sim
 	}
-	slices.SortFunc(order, func(x, y int) int { return cmp.Compare(eff[y], eff[x]) })
+	// Ties (a print against itself has many) go by pair index, so the
+	// pairs summed, and the order of the sum, do not depend on the sort.
+	slices.SortFunc(order, func(x, y int) int { return cmp.Or(cmp.Compare(eff[y], eff[x]), cmp.Compare(x, y)) })
 	usedA, usedB := growBool(&s.usedA, p.n), growBool(&s.usedB, c.n)
 	var sum float64
 	taken := 0
