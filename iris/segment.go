@@ -739,7 +739,7 @@ func eyelid(g *grid, p, l circle, side float64) parabola {
 						score += ws[m]
 					}
 				}
-				if score > bestScore {
+				if score > bestScore && !tracesPupil(par, p, side) {
 					best, bestScore = par, score
 				}
 			}
@@ -762,6 +762,24 @@ func eyelid(g *grid, p, l circle, side float64) parabola {
 	}
 	best.Ok = true
 	return best
+}
+
+// tracesPupil reports whether an eyelid candidate follows the pupil boundary
+// (side −1 its top, +1 its bottom) across the pupil's central columns,
+// within EyelidPupilGap·r outside it: the blurred pupil edge is the
+// strongest vertical edge just beside the pupil, and where the lids are far
+// away (an open eye, or one close to the camera) a fit through it masks the
+// iris above and below the pupil.
+func tracesPupil(par parabola, p circle, side float64) bool {
+	n, near := 0, 0
+	for dx := -0.7 * p.R; dx <= 0.7*p.R; dx += 2 {
+		gap := side * (par.y(p.X+dx) - (p.Y + side*math.Sqrt(p.R*p.R-dx*dx)))
+		n++
+		if gap >= 0 && gap <= EyelidPupilGap*p.R {
+			near++
+		}
+	}
+	return near*5 >= n*4
 }
 
 // parabolaThrough returns the parabola through three points, centred at x0.
