@@ -14,6 +14,7 @@ import (
 	"github.com/huella-abis/huella/imgproc"
 	"github.com/huella-abis/huella/internal/datasets"
 	"github.com/huella-abis/huella/iris"
+	"github.com/huella-abis/huella/iris/iriseval"
 )
 
 // fixedEyes are the eyes of the accuracy tests: three images each. They are
@@ -369,5 +370,36 @@ func TestExtractOffCentre(t *testing.T) {
 	}
 	if d := dist(ref, got); d >= iris.DistanceAtFMR1e3 {
 		t.Errorf("distance to the centred image %.3f, want < %.3f", d, iris.DistanceAtFMR1e3)
+	}
+}
+
+// TestExtractCloseEye checks eyes brought closer to the camera (the image
+// scaled by 1.3, pupil radius ~60 px): the blurred pupil edge must not be
+// taken for both eyelids, which masked 60 % of these irises ("usable iris
+// area 33–35 %").
+func TestExtractCloseEye(t *testing.T) {
+	dir := datasets.Path(t, "iris/casia-interval")
+	for _, name := range []string{"015/R/S1015R02.jpg", "019/L/S1019L14.jpg", "019/R/S1019R07.jpg"} {
+		path := filepath.Join(dir, name)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := imgproc.DecodeGray(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := MustExtract(t, path)
+		got, err := iris.Extract(iriseval.Transformed(img, 1.3, 0), iris.Options{})
+		if err != nil {
+			t.Errorf("%s scaled by 1.3: %v", name, err)
+			continue
+		}
+		if q := got.Quality; q.UsableFraction < 0.6 {
+			t.Errorf("%s scaled by 1.3: usable area %.2f, want >= 0.6", name, q.UsableFraction)
+		}
+		if d := dist(ref, got); d >= iris.DistanceAtFMR1e3 {
+			t.Errorf("%s scaled by 1.3: distance to the original %.3f, want < %.3f", name, d, iris.DistanceAtFMR1e3)
+		}
 	}
 }

@@ -115,25 +115,64 @@ func inpainted(g, mask *grid) *grid {
 	return out
 }
 
-// circleMeans returns, for radii r0..r1 (step 1), the mean of g over the arcs
-// of circle (cx, cy, r) at the given angles (nearest pixels); samples outside
-// g are skipped and a radius with too few samples gets NaN.
-func circleMeans(g *grid, cx, cy float64, r0, r1 int, cos, sin []float64, out []float64) []float64 {
+// rings holds, for the angles of an arc set and every radius 0..rmax, the
+// integer offsets of the nearest pixels (dx, dy) and their index offset in
+// a grid of width w: the circle searches visit the same rings at thousands
+// of centres.
+type rings struct {
+	n, rmax, w int
+	dx, dy     []int32
+	off        []int
+}
+
+func newRings(cos, sin []float64, rmax, w int) *rings {
+	n := len(cos)
+	rg := &rings{n: n, rmax: rmax, w: w, dx: make([]int32, (rmax+1)*n), dy: make([]int32, (rmax+1)*n), off: make([]int, (rmax+1)*n)}
+	for r := 0; r <= rmax; r++ {
+		fr := float64(r)
+		for i := range cos {
+			dx, dy := int(math.Round(fr*cos[i])), int(math.Round(fr*sin[i]))
+			k := r*n + i
+			rg.dx[k], rg.dy[k], rg.off[k] = int32(dx), int32(dy), dy*w+dx
+		}
+	}
+	return rg
+}
+
+// ringSum sums g over the angles [lo, hi) of ring r centred at pixel
+// (x0, y0), skipping samples outside g, and counts the samples taken.
+func (rg *rings) ringSum(g *grid, x0, y0, r, lo, hi int) (float32, int) {
+	var sum float32
+	k0 := r * rg.n
+	if x0-r >= 0 && y0-r >= 0 && x0+r < g.w && y0+r < g.h {
+		c := y0*g.w + x0
+		for _, o := range rg.off[k0+lo : k0+hi] {
+			sum += g.v[c+o]
+		}
+		return sum, hi - lo
+	}
+	n := 0
+	dy := rg.dy[k0+lo : k0+hi]
+	for i, dx := range rg.dx[k0+lo : k0+hi] {
+		x, y := x0+int(dx), y0+int(dy[i])
+		if uint(x) < uint(g.w) && uint(y) < uint(g.h) {
+			sum += g.v[y*g.w+x]
+			n++
+		}
+	}
+	return sum, n
+}
+
+// circleMeans returns, for radii r0..r1 (step 1), the mean of g over the
+// angles [lo, hi) of rg on the circle of radius r centred at the pixel
+// nearest (cx, cy); samples outside g are skipped and a radius with too few
+// samples gets NaN.
+func circleMeans(g *grid, cx, cy float64, r0, r1 int, rg *rings, lo, hi int, out []float64) []float64 {
 	out = out[:0]
 	x0, y0 := int(math.Round(cx)), int(math.Round(cy))
 	for r := r0; r <= r1; r++ {
-		var sum float32
-		n := 0
-		fr := float64(r)
-		for i := range cos {
-			x := x0 + int(math.Round(fr*cos[i]))
-			y := y0 + int(math.Round(fr*sin[i]))
-			if uint(x) < uint(g.w) && uint(y) < uint(g.h) {
-				sum += g.v[y*g.w+x]
-				n++
-			}
-		}
-		if n*2 < len(cos) {
+		sum, n := rg.ringSum(g, x0, y0, r, lo, hi)
+		if n*2 < hi-lo {
 			out = append(out, math.NaN())
 		} else {
 			out = append(out, float64(sum)/float64(n))
@@ -160,25 +199,6 @@ func arcs(n int, ranges ...[2]float64) (cos, sin []float64) {
 	return cos, sin
 }
 
-// bestEdge runs the integro-differential operator for one centre: the radius
-// in [r0, r1] where the circular mean rises most steeply (over ±step pixels),
-// and that rise.
-func bestEdge(g *grid, cx, cy float64, r0, r1, step int, cos, sin []float64, buf []float64) (int, float64, []float64) {
-	means := circleMeans(g, cx, cy, r0-step, r1+step, cos, sin, buf)
-	bestR, best := 0, math.Inf(-1)
-	for r := r0; r <= r1; r++ {
-		i := r - (r0 - step)
-		a, b := means[i-step], means[i+step]
-		if math.IsNaN(a) || math.IsNaN(b) {
-			continue
-		}
-		if d := b - a; d > best {
-			bestR, best = r, d
-		}
-	}
-	return bestR, best, means
-}
-
 // eyeBoundaries finds the pupil and the limbus. Dark lashes, eyebrows,
 // eye corners and spectacle frames can rise as steeply as a pupil, so each
 // pupil candidate scoring at least PupilCandidateFraction of the best is
@@ -192,11 +212,12 @@ func eyeBoundaries(g, reflections *grid) ([]eyePair, error) {
 	}
 	var pairs []eyePair
 	err = failf("no limbus found")
+	lg := newLimbusGrid(g)
 	for _, c := range cands {
 		if c.score < PupilCandidateFraction*cands[0].score {
 			continue
 		}
-		l, ls, lerr := limbusBoundary(g, c.circle)
+		l, ls, lerr := limbusBoundary(lg, c.circle)
 		if lerr != nil {
 			if len(pairs) == 0 {
 				err = lerr
@@ -231,14 +252,14 @@ type eyePair struct {
 func pupilCandidates(g, reflections *grid) ([]scoredCircle, error) {
 	cos, sin := arcs(CircleSamples, [2]float64{0, 360})
 	var buf []float64
-	search := func(g *grid, darkest float64, x0, y0, span, stride, r0, r1 int, cos, sin []float64) (circle, float64) {
+	search := func(g *grid, darkest float64, x0, y0, span, stride, r0, r1 int, rg *rings) (circle, float64) {
 		var c circle
 		score := math.Inf(-1)
 		for y := y0 - span; y <= y0+span; y += stride {
 			for x := x0 - span; x <= x0+span; x += stride {
 				var r int
 				var d float64
-				r, d, buf = darkDiscEdge(g, float64(x), float64(y), darkest, r0, r1, cos, sin, buf)
+				r, d, buf = darkDiscEdge(g, float64(x), float64(y), darkest, r0, r1, rg, buf)
 				if d > score {
 					c, score = circle{float64(x), float64(y), float64(r)}, d
 				}
@@ -247,6 +268,7 @@ func pupilCandidates(g, reflections *grid) ([]scoredCircle, error) {
 		return c, score
 	}
 	half, halfRefl := g.shrunk(2), reflections.shrunk(2)
+	halfRings, fullRings := newRings(cos, sin, PupilMaxRadius/2+2, half.w), newRings(cos, sin, PupilMaxRadius+2, g.w)
 	seeds := darkSeeds(half, PupilSeeds)
 	if len(seeds) == 0 {
 		return nil, failf("no pupil found")
@@ -262,8 +284,8 @@ func pupilCandidates(g, reflections *grid) ([]scoredCircle, error) {
 		}
 		best := scoredCircle{score: math.Inf(-1)}
 		for _, st := range starts {
-			c, _ := search(half, darkest, st[0], st[1], PupilCenterSearch/2, 2, r0, r1, cos, sin)
-			c, score := search(half, darkest, int(c.X), int(c.Y), 1, 1, r0, r1, cos, sin)
+			c, _ := search(half, darkest, st[0], st[1], PupilCenterSearch/2, 2, r0, r1, halfRings)
+			c, score := search(half, darkest, int(c.X), int(c.Y), 1, 1, r0, r1, halfRings)
 			if score > best.score && c.R > 0 {
 				best = scoredCircle{c, score}
 			}
@@ -291,7 +313,7 @@ func pupilCandidates(g, reflections *grid) ([]scoredCircle, error) {
 	for i, cand := range cands {
 		c := cand.scaled(2)
 		r0, r1 = max(PupilMinRadius, int(c.R)-4), min(PupilMaxRadius, int(c.R)+4)
-		if fine, _ := search(g, darkest, int(math.Round(c.X)), int(math.Round(c.Y)), 2, 1, r0, r1, cos, sin); fine.R > 0 {
+		if fine, _ := search(g, darkest, int(math.Round(c.X)), int(math.Round(c.Y)), 2, 1, r0, r1, fullRings); fine.R > 0 {
 			c = fine
 		}
 		cands[i].circle = refinedPupil(g, refinedPupil(g, c))
@@ -318,7 +340,7 @@ func abs(x int) int {
 // lashes rises on some sides only; a pupil all round), less the excess of
 // the disc's mean inside 0.8 r over darkest, the image's darkest level. It
 // returns the best radius and its score.
-func darkDiscEdge(g *grid, cx, cy, darkest float64, r0, r1 int, cos, sin []float64, buf []float64) (int, float64, []float64) {
+func darkDiscEdge(g *grid, cx, cy, darkest float64, r0, r1 int, rg *rings, buf []float64) (int, float64, []float64) {
 	const step = 2
 	n := r1 + step + 1
 	if cap(buf) < n*(PupilSectors+1) {
@@ -327,22 +349,12 @@ func darkDiscEdge(g *grid, cx, cy, darkest float64, r0, r1 int, cos, sin []float
 	buf = buf[:n*(PupilSectors+1)]
 	means, sectors := buf[:n], buf[n:]
 	x0, y0 := int(math.Round(cx)), int(math.Round(cy))
-	per := len(cos) / PupilSectors
+	per := rg.n / PupilSectors
 	for r := 0; r < n; r++ {
 		var all float32
 		total := 0
-		fr := float64(r)
 		for sct := 0; sct < PupilSectors; sct++ {
-			var sum float32
-			k := 0
-			for i := sct * per; i < (sct+1)*per; i++ {
-				x := x0 + int(math.Round(fr*cos[i]))
-				y := y0 + int(math.Round(fr*sin[i]))
-				if uint(x) < uint(g.w) && uint(y) < uint(g.h) {
-					sum += g.v[y*g.w+x]
-					k++
-				}
-			}
+			sum, k := rg.ringSum(g, x0, y0, r, sct*per, (sct+1)*per)
 			if k*2 < per {
 				sectors[sct*n+r] = math.NaN()
 			} else {
@@ -351,7 +363,7 @@ func darkDiscEdge(g *grid, cx, cy, darkest float64, r0, r1 int, cos, sin []float
 			all += sum
 			total += k
 		}
-		if total*2 < len(cos) {
+		if total*2 < rg.n {
 			means[r] = math.NaN()
 		} else {
 			means[r] = float64(all) / float64(total)
@@ -512,26 +524,40 @@ func fitCircle(xs, ys []float64) (circle, bool) {
 	return circle{mx + uc, my + vc, r}, true
 }
 
-// limbusBoundary finds the iris/sclera boundary with the integro-differential
-// operator on the lateral arcs, which eyelids rarely cover.
-func limbusBoundary(g *grid, p circle) (circle, float64, error) {
+// limbusGrid is the image the limbus is searched in, blurred again, with the
+// rings of its two lateral arcs; it is made once for every pupil candidate.
+type limbusGrid struct {
+	g           *grid
+	right, left *rings
+}
+
+func newLimbusGrid(g *grid) limbusGrid {
 	up, down := float64(IrisArcUp), float64(IrisArcDown)
-	// The limbus must rise on both sides: scoring the weaker side keeps a
-	// decentred circle from borrowing one side's inner-iris edges.
 	rc, rs := arcs(CircleSamples, [2]float64{-up, down})
 	lc, ls := arcs(CircleSamples, [2]float64{180 - down, 180 + up})
+	return limbusGrid{g.blurred(1.5), newRings(rc, rs, IrisMaxRadius+limbusStep, g.w), newRings(lc, ls, IrisMaxRadius+limbusStep, g.w)}
+}
+
+// limbusStep is the half-width in pixels of the limbus's radial derivative.
+const limbusStep = 3
+
+// limbusBoundary finds the iris/sclera boundary with the integro-differential
+// operator on the lateral arcs, which eyelids rarely cover.
+func limbusBoundary(lg limbusGrid, p circle) (circle, float64, error) {
+	// The limbus must rise on both sides: scoring the weaker side keeps a
+	// decentred circle from borrowing one side's inner-iris edges.
 	r0 := max(int(p.R*IrisMinRatio), int(p.R)+10, IrisMinRadius)
 	r1 := min(int(p.R*IrisMaxRatio), IrisMaxRadius)
 	if r1 <= r0 {
 		return circle{}, 0, failf("pupil radius %.0f leaves no room for an iris", p.R)
 	}
-	g2 := g.blurred(1.5)
-	const step = 3
+	g2 := lg.g
+	const step = limbusStep
 	// Each lateral arc is split into LimbusSectors sectors and a side rises
 	// by its LimbusSectorRank-th weakest sector: an eyelid or lashes that
 	// cross the ends of an arc rise in one sector only, the limbus in all.
-	per := len(rc) / LimbusSectors
-	sideSectors := [2][2][]float64{{rc, rs}, {lc, ls}}
+	per := lg.right.n / LimbusSectors
+	sideRings := [2]*rings{lg.right, lg.left}
 	var means [2][LimbusSectors][]float64
 	var rises [LimbusSectors]float64
 	var prof []float64
@@ -558,10 +584,9 @@ func limbusBoundary(g *grid, p circle) (circle, float64, error) {
 		for dy := -span; dy <= span; dy += stride {
 			for dx := -span; dx <= span; dx += stride {
 				x, y := x0+float64(dx), y0+float64(dy)
-				for side := range sideSectors {
+				for side, rg := range sideRings {
 					for sct := 0; sct < LimbusSectors; sct++ {
-						cs, sn := sideSectors[side][0][sct*per:(sct+1)*per], sideSectors[side][1][sct*per:(sct+1)*per]
-						means[side][sct] = circleMeans(g2, x, y, r0-step, r1+step, cs, sn, means[side][sct])
+						means[side][sct] = circleMeans(g2, x, y, r0-step, r1+step, rg, sct*per, (sct+1)*per, means[side][sct])
 					}
 				}
 				// The outermost rise at least LimbusPeakFraction of the
@@ -714,7 +739,7 @@ func eyelid(g *grid, p, l circle, side float64) parabola {
 						score += ws[m]
 					}
 				}
-				if score > bestScore {
+				if score > bestScore && !tracesPupil(par, p, side) {
 					best, bestScore = par, score
 				}
 			}
@@ -737,6 +762,24 @@ func eyelid(g *grid, p, l circle, side float64) parabola {
 	}
 	best.Ok = true
 	return best
+}
+
+// tracesPupil reports whether an eyelid candidate follows the pupil boundary
+// (side −1 its top, +1 its bottom) across the pupil's central columns,
+// within EyelidPupilGap·r outside it: the blurred pupil edge is the
+// strongest vertical edge just beside the pupil, and where the lids are far
+// away (an open eye, or one close to the camera) a fit through it masks the
+// iris above and below the pupil.
+func tracesPupil(par parabola, p circle, side float64) bool {
+	n, near := 0, 0
+	for dx := -0.7 * p.R; dx <= 0.7*p.R; dx += 2 {
+		gap := side * (par.y(p.X+dx) - (p.Y + side*math.Sqrt(p.R*p.R-dx*dx)))
+		n++
+		if gap >= 0 && gap <= EyelidPupilGap*p.R {
+			near++
+		}
+	}
+	return near*5 >= n*4
 }
 
 // parabolaThrough returns the parabola through three points, centred at x0.
