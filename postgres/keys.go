@@ -172,7 +172,8 @@ func (t sealedTable) fields() []huella.SealedField {
 
 // sealedTables are every table that holds sealed fields.
 var sealedTables = []sealedTable{
-	{"encounters", "id", []sealedColumn{{"biographics", "encounter", "biographics"}, {"history_offence", "encounter", "history_offence"}}, true},
+	{"encounters", "id", []sealedColumn{{"biographics", "encounter", "biographics"}, {"history_offence", "encounter", "history_offence"},
+		{"history_status", "encounter", "history_status"}}, true},
 	{"templates", "sample_id", []sealedColumn{{"data", "template", "data"}}, false},
 	{"watch_entries", "id", []sealedColumn{{"biographics", "watch_entry", "biographics"}}, false},
 	{"watch_samples", "id", []sealedColumn{{"template_data", "watch_sample", "template"}}, false},

@@ -109,24 +109,29 @@ func BenchSessionLookup(b *testing.B, open OpenStore) {
 	}
 	b.Run("Find", func(b *testing.B) {
 		i := 0
+		cpu := processCPU()
 		for b.Loop() {
 			if _, err := s.FindSession(ctx, ids[i%sessions]); err != nil {
 				b.Fatal(err)
 			}
 			i++
 		}
+		b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
 	})
 	b.Run("Touch", func(b *testing.B) {
 		i := 0
+		cpu := processCPU()
 		for b.Loop() {
 			if err := s.TouchSession(ctx, ids[i%sessions], time.Now(), nil); err != nil {
 				b.Fatal(err)
 			}
 			i++
 		}
+		b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
 	})
 	b.Run("Create", func(b *testing.B) {
 		i := 0
+		cpu := processCPU()
 		for b.Loop() {
 			t := time.Now()
 			if err := s.CreateSession(ctx, &huella.Session{ID: fmt.Sprintf("bench-new-%d", i), UserID: u.ID, TokenHash: u.TokenHash,
@@ -135,5 +140,6 @@ func BenchSessionLookup(b *testing.B, open OpenStore) {
 			}
 			i++
 		}
+		b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
 	})
 }

@@ -45,6 +45,10 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 		if err != nil {
 			return s.errorf("seal criminal history", err)
 		}
+		status, err := c.Seal(huella.FieldAAD("encounter", ids.encounter, "history_status"), []byte(e.CriminalHistory.Status))
+		if err != nil {
+			return s.errorf("seal criminal history", err)
+		}
 		// One batch (one round trip on PostgreSQL): the checks, then the
 		// inserts. When a check fails the inserts fail too (foreign keys)
 		// and the transaction rolls back; the check names the error.
@@ -58,7 +62,7 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 			history_status, history_offence, purpose, nationality, biographics, original_ref, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			Args: []any{ids.encounter, ids.subject, e.SiteCode, s.d.Time(capturedAt), e.Officer, string(e.Reason),
-				string(e.CriminalHistory.Status), offence, string(e.Purpose), e.Biographics.Nationality,
+				status, offence, string(e.Purpose), e.Biographics.Nationality,
 				sealedBiographics, e.OriginalRef, s.d.Time(now)}})
 		batch = append(batch, s.sampleRows(ids, e.Samples)...)
 		batch = append(batch, s.smtRows(ids, e.SMTs)...)
@@ -544,9 +548,9 @@ func (s *Store) queryEncounters(ctx context.Context, tx Tx, query string, args .
 	list := []*huella.Encounter{}
 	for rows.Next() {
 		var e huella.Encounter
-		var biographics, offence []byte
+		var biographics, status, offence []byte
 		if err := rows.Scan(&e.ID, &e.SubjectID, &e.SiteCode, s.d.ScanTime(&e.CapturedAt, false), &e.Officer, &e.Reason,
-			&e.CriminalHistory.Status, &offence, &e.Purpose, &biographics, &e.OriginalRef, s.d.ScanTime(&e.CreatedAt, false)); err != nil {
+			&status, &offence, &e.Purpose, &biographics, &e.OriginalRef, s.d.ScanTime(&e.CreatedAt, false)); err != nil {
 			return nil, s.errorf("encounters", err)
 		}
 		biographics, err := huella.OpenField(c, huella.FieldAAD("encounter", e.ID, "biographics"), biographics)
@@ -556,7 +560,10 @@ func (s *Store) queryEncounters(ctx context.Context, tx Tx, query string, args .
 		if offence, err = huella.OpenField(c, huella.FieldAAD("encounter", e.ID, "history_offence"), offence); err != nil {
 			return nil, s.errorf("encounter "+e.ID+" criminal history", err)
 		}
-		e.CriminalHistory.Offence = string(offence)
+		if status, err = huella.OpenField(c, huella.FieldAAD("encounter", e.ID, "history_status"), status); err != nil {
+			return nil, s.errorf("encounter "+e.ID+" criminal history", err)
+		}
+		e.CriminalHistory.Status, e.CriminalHistory.Offence = huella.CriminalHistoryStatus(status), string(offence)
 		if err := json.Unmarshal(biographics, &e.Biographics); err != nil {
 			return nil, s.errorf("encounter "+e.ID+" biographics", err)
 		}
