@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
@@ -124,6 +125,42 @@ func TestReencrypt(t *testing.T) {
 		}
 	}
 	held("plain")
+	// Nationalities: codes before, tokens after (in the encounters and the
+	// counts the triggers keep), counted by code either way.
+	plainNationalities := func() int {
+		t.Helper()
+		db, err := sql.Open("sqlite", "file:"+s.Path()+"?mode=ro")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		rows, err := db.Query(`SELECT nationality FROM encounters UNION ALL SELECT nationality FROM encounter_counts`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			var v string
+			rows.Scan(&v)
+			if huella.IsCountryCode(v) {
+				n++
+			}
+		}
+		return n
+	}
+	nationality := storetest.PlantedEncounter(storetest.Date(2026, 1, 2, 0)).Biographics.Nationality
+	byNationality := func(when string) {
+		t.Helper()
+		st, err := s.EncounterStats(ctx, huella.EncounterFilter{})
+		if err != nil || st.ByNationality[nationality] != len(ids) {
+			t.Errorf("%s: counts by nationality %v, %v; want %d under %s", when, st.ByNationality, err, len(ids), nationality)
+		}
+	}
+	if n := plainNationalities(); n == 0 {
+		t.Fatal("the plain store holds no nationality codes: the check below proves nothing")
+	}
+	byNationality("plain")
 	reencrypt := func() []huella.ReencryptProgress {
 		t.Helper()
 		var seen []huella.ReencryptProgress
@@ -148,6 +185,10 @@ func TestReencrypt(t *testing.T) {
 			t.Errorf("document search after re-encryption: %d, %v; want 7", len(list), err)
 		}
 		held("sealed")
+		if n := plainNationalities(); n != 0 {
+			t.Errorf("after re-encryption, %d nationality codes in clear", n)
+		}
+		byNationality("tokens")
 	})
 	t.Run("AfterRotate", func(t *testing.T) {
 		second, err := ring.Rotate(ctx)

@@ -201,10 +201,17 @@ func (s *Store) Reencrypt(ctx context.Context, batch int, progress func(huella.R
 		}
 		return n, nil
 	}
-	return huella.ReencryptTables(sealedTables, func(t sealedTable) string { return t.table }, count,
+	err := huella.ReencryptTables(sealedTables, func(t sealedTable) string { return t.table }, count,
 		func(t sealedTable, after string) (int, string, int64, error) {
 			return s.reencryptBatch(ctx, t, after, batch)
 		}, progress)
+	if err != nil {
+		return err
+	}
+	// Nationalities are tokens, not sealed fields: rows from before hold
+	// the code, replaced here.
+	_, err = s.TokeniseNationalities(ctx)
+	return err
 }
 
 // reencryptBatch moves up to batch rows of the table with keys after after
