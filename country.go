@@ -30,3 +30,7 @@ var countries = func() map[string]bool {
 
 // IsCountryCode reports whether s is an ISO 3166-1 alpha-3 code.
 func IsCountryCode(s string) bool { return countries[s] }
+
+// CountryCodes returns every code IsCountryCode accepts, in the order of
+// the list (stores map their nationality tokens back to codes with it).
+func CountryCodes() []string { return strings.Fields(iso3166Alpha3) }

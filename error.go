@@ -18,6 +18,7 @@ const (
 	EUNSUPPORTED   = "unsupported"   // a format or feature we do not handle
 	EUNPROCESSABLE = "unprocessable" // well-formed, but no usable biometric in it
 	EUNAVAILABLE   = "unavailable"   // not ready yet (a gallery loading); try again
+	ETOOMANY       = "too_many"      // over a rate limit; try again later
 )
 
 // Error is a domain error. Message is safe to show to the caller: it names

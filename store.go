@@ -177,6 +177,7 @@ type Database interface {
 	KeyStore
 	Reencrypter
 	SiteOutboxStore
+	SessionStore
 	// SealWith makes the store seal its personal fields with c and search
 	// by c's tokens. The application calls it right after opening the
 	// store (whose keys c unwraps), before any other call.

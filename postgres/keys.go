@@ -172,7 +172,8 @@ func (t sealedTable) fields() []huella.SealedField {
 
 // sealedTables are every table that holds sealed fields.
 var sealedTables = []sealedTable{
-	{"encounters", "id", []sealedColumn{{"biographics", "encounter", "biographics"}, {"history_offence", "encounter", "history_offence"}}, true},
+	{"encounters", "id", []sealedColumn{{"biographics", "encounter", "biographics"}, {"history_offence", "encounter", "history_offence"},
+		{"history_status", "encounter", "history_status"}}, true},
 	{"templates", "sample_id", []sealedColumn{{"data", "template", "data"}}, false},
 	{"watch_entries", "id", []sealedColumn{{"biographics", "watch_entry", "biographics"}}, false},
 	{"watch_samples", "id", []sealedColumn{{"template_data", "watch_sample", "template"}}, false},
@@ -219,10 +220,17 @@ func (s *Store) Reencrypt(ctx context.Context, batch int, progress func(huella.R
 		}
 		return n, nil
 	}
-	return huella.ReencryptTables(sealedTables, func(t sealedTable) string { return t.table }, count,
+	err := huella.ReencryptTables(sealedTables, func(t sealedTable) string { return t.table }, count,
 		func(t sealedTable, after string) (int, string, int64, error) {
 			return s.reencryptBatch(ctx, t, after, batch)
 		}, progress)
+	if err != nil {
+		return err
+	}
+	// Nationalities are tokens, not sealed fields: rows from before hold
+	// the code, replaced here.
+	_, err = s.TokeniseNationalities(ctx)
+	return err
 }
 
 func (s *Store) reencryptBatch(ctx context.Context, t sealedTable, after string, batch int) (n int, last string, written int64, err error) {

@@ -84,9 +84,10 @@ func MustFill(tb testing.TB, n, samples int) string {
 			tb.Fatal(err)
 		}
 		offence, _ := ring.Seal([]byte("encounter/"+id+"/history_offence"), nil)
+		status, _ := ring.Seal([]byte("encounter/"+id+"/history_status"), []byte("none"))
 		at := start.Add(time.Duration(i) * time.Minute)
 		encounters = append(encounters, []any{id, fmt.Sprintf("sub_%026d", i), sites[i%3], at, "usr_00000000000000000000000OFF",
-			"detention", "none", offence, "migration-enforcement", nationalities[i%4], sealed, "", at})
+			"detention", status, offence, "migration-enforcement", nationalities[i%4], sealed, "", at})
 		for _, w := range []string{strings.ToLower(given), strings.ToLower(family)} {
 			for l := 1; l <= len(w); l++ {
 				words = append(words, []any{id, 0, ring.Token("name", w[:l])})

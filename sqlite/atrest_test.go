@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
@@ -111,9 +112,55 @@ func TestReencrypt(t *testing.T) {
 		}
 		return u
 	}
-	if u := usage(); u[""] != 7*(2+2) {
-		t.Fatalf("before: usage %v, want 28 plain fields (7 × biographics, offence, 2 templates)", u)
+	if u := usage(); u[""] != 7*(3+2) {
+		t.Fatalf("before: usage %v, want 35 plain fields (7 × biographics, offence, status, 2 templates)", u)
 	}
+	// Retention holds the declared convictions whether the status is
+	// still plain or sealed (it opens it: no query filters on it).
+	held := func(when string) {
+		t.Helper()
+		x, err := s.ExpiredSubjects(ctx, storetest.Date(2030, 1, 1, 0))
+		if err != nil || x.HeldConviction != len(ids) || len(x.Subjects) != 0 {
+			t.Errorf("%s: expired subjects %+v, %v; want all %d held by their conviction", when, x, err, len(ids))
+		}
+	}
+	held("plain")
+	// Nationalities: codes before, tokens after (in the encounters and the
+	// counts the triggers keep), counted by code either way.
+	plainNationalities := func() int {
+		t.Helper()
+		db, err := sql.Open("sqlite", "file:"+s.Path()+"?mode=ro")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		rows, err := db.Query(`SELECT nationality FROM encounters UNION ALL SELECT nationality FROM encounter_counts`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		n := 0
+		for rows.Next() {
+			var v string
+			rows.Scan(&v)
+			if huella.IsCountryCode(v) {
+				n++
+			}
+		}
+		return n
+	}
+	nationality := storetest.PlantedEncounter(storetest.Date(2026, 1, 2, 0)).Biographics.Nationality
+	byNationality := func(when string) {
+		t.Helper()
+		st, err := s.EncounterStats(ctx, huella.EncounterFilter{})
+		if err != nil || st.ByNationality[nationality] != len(ids) {
+			t.Errorf("%s: counts by nationality %v, %v; want %d under %s", when, st.ByNationality, err, len(ids), nationality)
+		}
+	}
+	if n := plainNationalities(); n == 0 {
+		t.Fatal("the plain store holds no nationality codes: the check below proves nothing")
+	}
+	byNationality("plain")
 	reencrypt := func() []huella.ReencryptProgress {
 		t.Helper()
 		var seen []huella.ReencryptProgress
@@ -127,8 +174,8 @@ func TestReencrypt(t *testing.T) {
 		if last := seen[len(seen)-1]; last.Rewritten != 7+14 {
 			t.Errorf("rewrote %d rows, want 21 (7 encounters, 14 templates)", last.Rewritten)
 		}
-		if u := usage(); u[first] != 28 || len(u) != 1 {
-			t.Errorf("after: usage %v, want 28 fields under %s", u, first)
+		if u := usage(); u[first] != 35 || len(u) != 1 {
+			t.Errorf("after: usage %v, want 35 fields under %s", u, first)
 		}
 		// Re-indexed: found by token.
 		if list, err := s.ListEncounters(ctx, huella.EncounterFilter{Name: "qwerty zyx"}); err != nil || len(list) != 7 {
@@ -137,6 +184,11 @@ func TestReencrypt(t *testing.T) {
 		if list, err := s.ListEncounters(ctx, huella.EncounterFilter{Document: storetest.PlantedDocument}); err != nil || len(list) != 7 {
 			t.Errorf("document search after re-encryption: %d, %v; want 7", len(list), err)
 		}
+		held("sealed")
+		if n := plainNationalities(); n != 0 {
+			t.Errorf("after re-encryption, %d nationality codes in clear", n)
+		}
+		byNationality("tokens")
 	})
 	t.Run("AfterRotate", func(t *testing.T) {
 		second, err := ring.Rotate(ctx)
@@ -145,12 +197,12 @@ func TestReencrypt(t *testing.T) {
 		}
 		// A write after the rotation seals with the new key.
 		ids = append(ids, storetest.MustCreateEncounter(t, s, storetest.PlantedEncounter(storetest.Date(2026, 1, 3, 0))).ID)
-		if u := usage(); u[first] != 28 || u[second] != 4 {
+		if u := usage(); u[first] != 35 || u[second] != 5 {
 			t.Fatalf("after rotate: usage %v", u)
 		}
 		reencrypt()
-		if u := usage(); u[second] != 32 || len(u) != 1 {
-			t.Fatalf("after re-encryption: usage %v, want 32 fields under %s", u, second)
+		if u := usage(); u[second] != 40 || len(u) != 1 {
+			t.Fatalf("after re-encryption: usage %v, want 40 fields under %s", u, second)
 		}
 		if err := ring.Retire(ctx, first); err != nil {
 			t.Fatal(err)

@@ -14,3 +14,6 @@ func BenchmarkCreateEncounter(b *testing.B) { storetest.BenchCreateEncounter(b, 
 
 // BenchmarkPurgeSubject: see storetest.BenchPurgeSubject.
 func BenchmarkPurgeSubject(b *testing.B) { storetest.BenchPurgeSubject(b, open) }
+
+// BenchmarkSessionLookup: see storetest.BenchSessionLookup.
+func BenchmarkSessionLookup(b *testing.B) { storetest.BenchSessionLookup(b, open) }

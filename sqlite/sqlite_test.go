@@ -75,6 +75,14 @@ func TestPurgeStore(t *testing.T) {
 	storetest.RunPurge(t, func(t *testing.T) storetest.PurgingStore { return MustOpen(t) })
 }
 
+func TestSessionStore(t *testing.T) {
+	storetest.RunSessions(t, func(t *testing.T, now func() time.Time) storetest.SessionStore {
+		s := MustOpen(t)
+		s.Now = now
+		return s
+	})
+}
+
 func TestOpen(t *testing.T) {
 	t.Parallel()
 	t.Run("Reopen", func(t *testing.T) {

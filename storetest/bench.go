@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -83,4 +84,62 @@ func BenchPurgeSubject(b *testing.B, open OpenStore) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "purges/s")
+}
+
+// BenchSessionLookup measures what the console's sessions in the store
+// cost a request (issue 17), in a store holding 10,000 sessions: Find is
+// the lookup every signed-in request makes; Touch the write a request makes
+// at most once a minute per session; Create a sign-in (with its sweep).
+func BenchSessionLookup(b *testing.B, open OpenStore) {
+	ctx := Context()
+	s := open(b)
+	u := User("maria.lopez", huella.RoleSupervisor, "token-maria")
+	if err := s.CreateUser(ctx, u); err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	const sessions = 10000
+	ids := make([]string, sessions)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("bench-session-%06d-%s", i, "0123456789abcdef0123456789abcdef")
+		if err := s.CreateSession(ctx, &huella.Session{ID: ids[i], UserID: u.ID, TokenHash: u.TokenHash, CSRF: "csrf",
+			Private: make([]byte, 120), StartedAt: now, SeenAt: now}, now.Add(-time.Hour), now.Add(-time.Hour)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("Find", func(b *testing.B) {
+		i := 0
+		cpu := processCPU()
+		for b.Loop() {
+			if _, err := s.FindSession(ctx, ids[i%sessions]); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+		b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
+	})
+	b.Run("Touch", func(b *testing.B) {
+		i := 0
+		cpu := processCPU()
+		for b.Loop() {
+			if err := s.TouchSession(ctx, ids[i%sessions], time.Now(), nil); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+		b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
+	})
+	b.Run("Create", func(b *testing.B) {
+		i := 0
+		cpu := processCPU()
+		for b.Loop() {
+			t := time.Now()
+			if err := s.CreateSession(ctx, &huella.Session{ID: fmt.Sprintf("bench-new-%d", i), UserID: u.ID, TokenHash: u.TokenHash,
+				CSRF: "csrf", StartedAt: t, SeenAt: t}, t.Add(-time.Hour), t.Add(-time.Hour)); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+		b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
+	})
 }

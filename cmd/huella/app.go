@@ -327,6 +327,11 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (_ *App, err 
 	if a.HTTP.Adjudicate != nil {
 		a.HTTP.Adjudicate.TwoPersonRule = cfg.TwoPersonRule
 	}
+	if signOn != nil {
+		// Every API node over this store seals the sign-in state alike,
+		// so the provider's callback may reach any of them.
+		signOn.StateKey = a.Keys.Token("console-sso-state", "v1")
+	}
 	if a.HTTP.Console, err = console.New(console.Config{Store: a.Store, Blobs: a.Blobs,
 		Enroll: a.Enroll, Adjudicate: a.HTTP.Adjudicate, Logger: logger.With("component", "console"),
 		TrustProxy: cfg.TrustProxy, PartnerFileDir: cfg.PartnerFileDir, Uploads: a.HTTP.Uploads, SignOn: signOn}); err != nil {

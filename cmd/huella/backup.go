@@ -47,9 +47,13 @@ type Manifest struct {
 	Huella    string    `json:"huella"` // the build that wrote it
 	Store     string    `json:"store"`  // "sqlite"
 	Database  FileSum   `json:"database"`
-	// DataKeyID names the data key the blobs are encrypted with: a hash
-	// of the key, from which the key cannot be recovered.
+	// DataKeyID names the key-encryption key that wraps the data keys
+	// the copy carries: for a key file or $HUELLA_KEK a hash of the key,
+	// from which the key cannot be recovered; for a KEK in a KMS (KMS
+	// set) the KMS key's ID.
 	DataKeyID string `json:"data_key_id"`
+	// KMS tells that the KEK is in a key manager: restore needs --kms.
+	KMS bool `json:"kms,omitempty"`
 	// SigningKeyIDs are the IDs of the forwarding signing keys (JWKS kid);
 	// the keys themselves stay in DATA/keys/signing.
 	SigningKeyIDs []string `json:"signing_key_ids"`
@@ -91,10 +95,11 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	dest := fs.Arg(0)
 	src := cfg.Data
-	key, err := readKEK(cfg)
+	kek, kekID, err := readBackupKEK(cfg)
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
+	closeKEK(kek)
 	dbPath := filepath.Join(src, "huella.db")
 	if _, err := os.Stat(dbPath); err != nil {
 		return fmt.Errorf("backup: no store in %s: %w", src, err)
@@ -104,7 +109,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	logger := newLogger(stderr).With("component", "backup")
 	m := &Manifest{Format: backupFormat, CreatedAt: time.Now().UTC(), Huella: buildinfo.Read().String(), Store: "sqlite",
-		DataKeyID: dataKeyID(key), Blobs: map[string]FileSum{}}
+		DataKeyID: kekID, KMS: cfg.KMS != "", Blobs: map[string]FileSum{}}
 
 	// 1. The store, online: VACUUM INTO writes the database as one read
 	// transaction sees it, so the copy is consistent while enrollments go
@@ -116,6 +121,9 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	refs, err := inspectCopy(ctx, dbCopy, m)
 	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	if err := checkWrappedBy(ctx, dbCopy, kek); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
 	if m.Database, err = sumFile(dbCopy); err != nil {
@@ -190,12 +198,23 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("restore: %w", err)
 	}
 	keyFile := cfg.keyFile()
-	key, err := readKEK(cfg)
+	if m.KMS && cfg.KMS == "" {
+		return fmt.Errorf("restore: the backup's keys are wrapped by %s in a key manager: give --kms (backups never hold keys)", m.DataKeyID)
+	}
+	kek, kekID, err := readBackupKEK(cfg)
 	if err != nil {
+		if cfg.KMS != "" {
+			return fmt.Errorf("restore: the backup needs key %s in the key manager (backups never hold keys): %w", m.DataKeyID, err)
+		}
 		return fmt.Errorf("restore: the backup needs data key %s at %s or in $HUELLA_KEK (backups never hold keys): %w", m.DataKeyID, keyFile, err)
 	}
-	if id := dataKeyID(key); id != m.DataKeyID {
-		return fmt.Errorf("restore: %s is key %s; the backup was encrypted with %s", keyFile, id, m.DataKeyID)
+	defer closeKEK(kek)
+	if kekID != m.DataKeyID {
+		where := keyFile
+		if cfg.KMS != "" {
+			where = "--kms"
+		}
+		return fmt.Errorf("restore: %s is key %s; the backup was encrypted with %s", where, kekID, m.DataKeyID)
 	}
 	for _, name := range []string{"huella.db", "blobs"} {
 		if _, err := os.Stat(filepath.Join(data, name)); err == nil {
@@ -222,11 +241,6 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	store, err := sqlite.Open(filepath.Join(staging, "huella.db"))
 	if err != nil {
 		return fmt.Errorf("restore: open the copy: %w", err)
-	}
-	kek, err := keyring.NewLocalKEK(key)
-	if err != nil {
-		store.Close()
-		return fmt.Errorf("restore: %w", err)
 	}
 	ring, err := openKeyring(ctx, Config{Data: staging}, kek, true, store)
 	if err != nil {
@@ -315,12 +329,61 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
+// readBackupKEK opens the existing key-encryption key, never making one:
+// the key file's or $HUELLA_KEK's (named by dataKeyID), or the one --kms
+// names in its key manager (named by its ID). The caller closes it
+// (closeKEK).
+func readBackupKEK(cfg Config) (keyring.KEK, string, error) {
+	if cfg.KMS != "" {
+		cfg.Existing = true
+		kek, _, err := cfg.loadKMS()
+		if err != nil {
+			return nil, "", err
+		}
+		return kek, kek.ID(), nil
+	}
+	key, err := readKEK(cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	kek, err := keyring.NewLocalKEK(key)
+	if err != nil {
+		return nil, "", err
+	}
+	return kek, dataKeyID(key), nil
+}
+
+// closeKEK ends the KEK's session with its key manager, if it holds one.
+func closeKEK(kek keyring.KEK) {
+	if c, ok := kek.(io.Closer); ok {
+		c.Close()
+	}
+}
+
+// checkWrappedBy checks that the KEK wrapped the live keys the store copy
+// at path carries (it writes nothing), so that the manifest never names a
+// key that could not restore the backup.
+func checkWrappedBy(ctx context.Context, path string, kek keyring.KEK) error {
+	store, err := sqlite.Open(path)
+	if err != nil {
+		return fmt.Errorf("open the copy: %w", err)
+	}
+	defer store.Close()
+	keys, err := store.ListKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("the copy's keys: %w", err)
+	}
+	for _, k := range keys {
+		if k.RetiredAt.IsZero() && k.KEKID != kek.ID() {
+			return fmt.Errorf("key %s of the store was wrapped by %s, and the key given is %s (wrong --key-file, $HUELLA_KEK or --kms?)", k.ID, k.KEKID, kek.ID())
+		}
+	}
+	return nil
+}
+
 // readKEK reads the existing key-encryption key ($HUELLA_KEK or the key
 // file) and returns its bytes; it never makes one.
 func readKEK(cfg Config) ([]byte, error) {
-	if cfg.KMS != "" {
-		return nil, errors.New("backups name the key file's key: give --key-file or $HUELLA_KEK, not --kms")
-	}
 	if text := os.Getenv("HUELLA_KEK"); text != "" {
 		k, err := keyring.ParseKEK(text)
 		if err != nil {

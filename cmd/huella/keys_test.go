@@ -314,7 +314,7 @@ func TestUpgradeLegacyDataDirectory(t *testing.T) {
 		t.Fatalf("search after the upgrade: %d, %v", len(list), err)
 	}
 	usage, err := app.Store.KeyUsage(ctx)
-	if err != nil || usage[""] != 0 || usage[app.Keys.ActiveKeyID()] != 4 {
+	if err != nil || usage[""] != 0 || usage[app.Keys.ActiveKeyID()] != 5 { // biographics, offence, status, 2 templates
 		t.Errorf("usage after the upgrade: %v, %v", usage, err)
 	}
 	closeApp()
@@ -343,7 +343,7 @@ func TestServeSealsLegacyRecords(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if usage[""] == 0 && usage[app.Keys.ActiveKeyID()] == 4 {
+		if usage[""] == 0 && usage[app.Keys.ActiveKeyID()] == 5 {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -1,11 +1,17 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/internal/demo"
 	"github.com/huella-abis/huella/internal/softhsmtest"
 	"github.com/huella-abis/huella/kms"
 )
@@ -69,4 +75,90 @@ func TestKMS(t *testing.T) {
 	if out := MustRun(t, "audit", "verify", "--data", data, "--kms", second); !strings.Contains(out, "audit chain intact") {
 		t.Errorf("audit verify = %q", out)
 	}
+}
+
+// TestBackupRestoreKMS backs up a data directory whose KEK is in a
+// SoftHSM2 token and restores it with the same token: the backup carries
+// the data keys wrapped by the token's key, never a key; restore needs
+// --kms, refuses another key, and gives back records that decrypt
+// and images that decrypt.
+func TestBackupRestoreKMS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	uri := strings.Replace(MustSoftHSM(t), "%s", "huella-kek", 1)
+	data := filepath.Join(t.TempDir(), "data")
+	ctx := context.Background()
+	app, err := OpenApp(ctx, Config{Data: data, KMS: uri}, newLogger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := demo.Seed(ctx, app.Store, app.Enroll, []byte("demo-key"), time.Now()); err != nil {
+		app.Close()
+		t.Fatal(err)
+	}
+	app.Close()
+
+	dest := filepath.Join(t.TempDir(), "backup")
+	out := MustRun(t, "backup", "--data", data, "--kms", uri, dest)
+	if !strings.Contains(out, "data key pkcs11-") {
+		t.Errorf("backup = %q, want the KMS key named", out)
+	}
+	var m Manifest
+	manifest, err := os.ReadFile(filepath.Join(dest, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(manifest, &m); err != nil {
+		t.Fatal(err)
+	}
+	if !m.KMS || !strings.HasPrefix(m.DataKeyID, "pkcs11-") || len(m.Blobs) == 0 {
+		t.Fatalf("manifest: kms %v, key %q, %d blobs", m.KMS, m.DataKeyID, len(m.Blobs))
+	}
+
+	restored := filepath.Join(t.TempDir(), "restored")
+	t.Run("ErrWithoutKMS", func(t *testing.T) {
+		if err := runErr("restore", "--data", restored, dest); err == nil || !strings.Contains(err.Error(), "give --kms") {
+			t.Errorf("restore without --kms: %v", err)
+		}
+	})
+	t.Run("ErrOtherKey", func(t *testing.T) {
+		other := strings.Replace(MustSoftHSM(t), "%s", "huella-kek-other", 1)
+		if _, _, err := (&Config{Data: filepath.Join(t.TempDir(), "x"), KMS: other}).loadKMS(); err != nil {
+			t.Fatal(err) // makes another key in the token
+		}
+		err := runErr("restore", "--data", restored, "--kms", other, dest)
+		if err == nil || !strings.Contains(err.Error(), "was encrypted with") {
+			t.Errorf("restore with another key of the token: %v", err)
+		}
+		if _, err := os.Stat(filepath.Join(restored, "huella.db")); err == nil {
+			t.Error("a refused restore left a store in place")
+		}
+	})
+	if out := MustRun(t, "restore", "--data", restored, "--kms", uri, dest); !strings.Contains(out, "audit chain intact") {
+		t.Errorf("restore = %q", out)
+	}
+	app, err = OpenApp(ctx, Config{Data: restored, KMS: uri, Existing: true}, newLogger(io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	actx := systemContext(ctx, huella.PurposeAdministration)
+	list, err := app.Store.ListEncounters(actx, huella.EncounterFilter{Limit: 1000})
+	if err != nil || len(list) == 0 {
+		t.Fatalf("restored encounters: %d, %v", len(list), err)
+	}
+	images := 0
+	for _, e := range list {
+		if len(e.Biographics.Names) == 0 || e.Biographics.Names[0].Family == "" {
+			t.Errorf("encounter %s: biographics did not come back", e.ID)
+		}
+		for _, s := range e.Samples {
+			if _, err := app.Blobs.Get(actx, s.ImageRef); err != nil {
+				t.Fatalf("encounter %s sample %s: %v", e.ID, s.ID, err)
+			}
+			images++
+		}
+	}
+	t.Logf("%d encounters and %d images restored and decrypted with the token's KEK", len(list), images)
 }

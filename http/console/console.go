@@ -104,7 +104,7 @@ func New(cfg Config) (*Console, error) {
 	c := &Console{
 		cfg:      cfg,
 		mux:      http.NewServeMux(),
-		sessions: newSessionStore(cfg.Now, cfg.SessionIdle, cfg.SessionMax),
+		sessions: newSessionStore(cfg.Store, cfg.Now, cfg.SessionIdle, cfg.SessionMax),
 		origin:   http.NewCrossOriginProtection(),
 	}
 	if cfg.SignOn != nil {

@@ -232,13 +232,22 @@ func (c *Console) handleEnroll(w http.ResponseWriter, r *http.Request, req *requ
 			result.Recapture = append(result.Recapture, sampleErrorText(v, huella.Errorf(huella.EUNPROCESSABLE, "%s", r), slots))
 		}
 	}
-	c.sessions.setResult(req.session, result)
+	if err := c.sessions.setResult(r.Context(), req.session, result); err != nil {
+		// Stored: say so on the list of encounters rather than lose it.
+		c.cfg.Logger.Error("console enrollment result", "encounter", stored.ID, "err", err)
+		http.Redirect(w, r, "/encounters/"+stored.ID, http.StatusSeeOther)
+		return
+	}
 	c.cfg.Logger.Info("console enrollment", "encounter", stored.ID, "user", req.user.ID)
 	http.Redirect(w, r, "/enroll/result", http.StatusSeeOther)
 }
 
 func (c *Console) handleEnrollResult(w http.ResponseWriter, r *http.Request, req *request) {
-	res := c.sessions.takeResult(req.session)
+	res, err := c.sessions.takeResult(r.Context(), req.session)
+	if err != nil {
+		c.renderError(w, r, req.user, err)
+		return
+	}
 	if res == nil {
 		http.Redirect(w, r, "/enroll", http.StatusSeeOther)
 		return

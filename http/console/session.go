@@ -2,14 +2,19 @@ package console
 
 import (
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/huella-abis/huella"
@@ -19,6 +24,15 @@ import (
 const (
 	DefaultSessionIdle = 30 * time.Minute
 	DefaultSessionMax  = 12 * time.Hour
+)
+
+// The rate limit of token sign-ins: after MaxFailedSignIns failures from one
+// client address in a window of SignInWindow (fixed, counted in the store
+// and so shared by every API node), the form refuses that address until
+// the window ends, before it looks at the token.
+const (
+	MaxFailedSignIns = 20
+	SignInWindow     = 15 * time.Minute
 )
 
 // Cookie names.
@@ -37,10 +51,10 @@ type session struct {
 	CSRF      string
 	Started   time.Time
 	LastSeen  time.Time
-	// UserID is the user of a session opened through single sign-on
-	// (empty for a token's session), looked up on every request like a
-	// token, and IDToken the provider's ID token, the hint for signing
-	// out there too.
+	// UserID is the session's user. A session opened through single
+	// sign-on (nil TokenHash) looks the user up by it on every request,
+	// as a token's session does by the token; IDToken is the provider's
+	// ID token, the hint for signing out there too.
 	UserID  string
 	IDToken string
 	// Result is the outcome of the last enrollment, shown once after the
@@ -48,72 +62,148 @@ type session struct {
 	Result *enrollResult
 }
 
-// sessionStore keeps sessions in memory: a restart signs everyone out.
+// sessionPrivate is what a session keeps that only the console reads,
+// sealed in the store under a key made from the session's ID.
+type sessionPrivate struct {
+	IDToken string        `json:"t,omitempty"`
+	Result  *enrollResult `json:"r,omitempty"`
+}
+
+// sessionTouch is how stale a session's last request may be before a
+// request records a new one: one write per session and minute, not one
+// per request. A session may end up to this much before its idle time.
+const sessionTouch = time.Minute
+
+// sessionStore keeps sessions in the database (huella.SessionStore), so
+// that every API node serves every session and a restart signs no one out.
 type sessionStore struct {
-	mu        sync.Mutex
-	byID      map[string]*session
+	db        huella.SessionStore
 	now       func() time.Time
 	idle, max time.Duration
 }
 
-func newSessionStore(now func() time.Time, idle, max time.Duration) *sessionStore {
-	return &sessionStore{byID: make(map[string]*session), now: now, idle: idle, max: max}
+func newSessionStore(db huella.SessionStore, now func() time.Time, idle, max time.Duration) *sessionStore {
+	return &sessionStore{db: db, now: now, idle: idle, max: max}
 }
 
-func (s *sessionStore) create(tokenHash []byte) *session {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// create starts a session for the user (signed in with the token of hash,
+// or through single sign-on with a nil hash), sweeping expired ones.
+func (s *sessionStore) create(ctx context.Context, userID string, tokenHash []byte, idToken string) (*session, error) {
 	now := s.now()
-	for id, x := range s.byID { // sweep expired sessions at each sign-in
-		if s.expired(x, now) {
-			delete(s.byID, id)
+	sess := &session{ID: randomToken(), UserID: userID, TokenHash: tokenHash, CSRF: randomToken(),
+		Started: now, LastSeen: now, IDToken: idToken}
+	private, err := sealPrivate(sess)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.CreateSession(ctx, &huella.Session{ID: sess.ID, UserID: userID, TokenHash: tokenHash,
+		CSRF: sess.CSRF, Private: private, StartedAt: now, SeenAt: now}, now.Add(-s.idle), now.Add(-s.max))
+	if err != nil {
+		return nil, err
+	}
+	return sess, nil
+}
+
+// get returns the live session with the ID and marks it seen, or nil (and
+// the error should the store fail).
+func (s *sessionStore) get(ctx context.Context, id string) (*session, error) {
+	x, err := s.db.FindSession(ctx, id)
+	if huella.ErrorCode(err) == huella.ENOTFOUND {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	if now.Sub(x.SeenAt) > s.idle || now.Sub(x.StartedAt) > s.max {
+		return nil, s.db.DeleteSession(ctx, id)
+	}
+	sess := &session{ID: id, TokenHash: x.TokenHash, CSRF: x.CSRF, Started: x.StartedAt, LastSeen: x.SeenAt, UserID: x.UserID}
+	if p, ok := openPrivate(id, x.Private); ok {
+		sess.IDToken, sess.Result = p.IDToken, p.Result
+	}
+	if now.Sub(x.SeenAt) >= sessionTouch {
+		if err := s.db.TouchSession(ctx, id, now, nil); huella.ErrorCode(err) == huella.ENOTFOUND {
+			return nil, nil // signed out meanwhile, on this node or another
+		} else if err != nil {
+			return nil, err
 		}
+		sess.LastSeen = now
 	}
-	sess := &session{ID: randomToken(), TokenHash: tokenHash, CSRF: randomToken(), Started: now, LastSeen: now}
-	s.byID[sess.ID] = sess
-	return sess
+	return sess, nil
 }
 
-// get returns the live session with the ID and marks it seen, or nil.
-func (s *sessionStore) get(id string) *session {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sess := s.byID[id]
-	if sess == nil {
-		return nil
-	}
-	now := s.now()
-	if s.expired(sess, now) {
-		delete(s.byID, id)
-		return nil
-	}
-	sess.LastSeen = now
-	return sess
-}
-
-func (s *sessionStore) expired(x *session, now time.Time) bool {
-	return now.Sub(x.LastSeen) > s.idle || now.Sub(x.Started) > s.max
-}
-
-func (s *sessionStore) delete(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.byID, id)
+func (s *sessionStore) delete(ctx context.Context, id string) error {
+	return s.db.DeleteSession(ctx, id)
 }
 
 // takeResult returns the session's last enrollment result and forgets it.
-func (s *sessionStore) takeResult(sess *session) *enrollResult {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *sessionStore) takeResult(ctx context.Context, sess *session) (*enrollResult, error) {
 	r := sess.Result
+	if r == nil {
+		return nil, nil
+	}
 	sess.Result = nil
-	return r
+	return r, s.savePrivate(ctx, sess)
 }
 
-func (s *sessionStore) setResult(sess *session, r *enrollResult) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (s *sessionStore) setResult(ctx context.Context, sess *session, r *enrollResult) error {
 	sess.Result = r
+	return s.savePrivate(ctx, sess)
+}
+
+func (s *sessionStore) savePrivate(ctx context.Context, sess *session) error {
+	private, err := sealPrivate(sess)
+	if err != nil {
+		return err
+	}
+	if private == nil {
+		private = []byte{}
+	}
+	return s.db.TouchSession(ctx, sess.ID, s.now(), private)
+}
+
+// privateAEAD is the cipher of a session's private data: AES-256-GCM under
+// a key made from the session's ID, which the store never holds.
+func privateAEAD(id string) cipher.AEAD {
+	mac := hmac.New(sha256.New, []byte(id))
+	mac.Write([]byte("huella console session private data"))
+	block, _ := aes.NewCipher(mac.Sum(nil))
+	aead, _ := cipher.NewGCM(block)
+	return aead
+}
+
+// sealPrivate seals the session's ID token and result, or returns nil when
+// it has neither.
+func sealPrivate(sess *session) ([]byte, error) {
+	if sess.IDToken == "" && sess.Result == nil {
+		return nil, nil
+	}
+	data, err := json.Marshal(sessionPrivate{IDToken: sess.IDToken, Result: sess.Result})
+	if err != nil {
+		return nil, fmt.Errorf("console: session data: %w", err)
+	}
+	aead := privateAEAD(sess.ID)
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, fmt.Errorf("console: session data: %w", err)
+	}
+	return aead.Seal(nonce, nonce, data, []byte(sessionCookie)), nil
+}
+
+// openPrivate opens what sealPrivate sealed; false for nothing or data that
+// does not open (the session then carries on without it).
+func openPrivate(id string, sealed []byte) (sessionPrivate, bool) {
+	var p sessionPrivate
+	aead := privateAEAD(id)
+	if len(sealed) < aead.NonceSize() {
+		return p, false
+	}
+	n := aead.NonceSize()
+	data, err := aead.Open(nil, sealed[:n], sealed[n:], []byte(sessionCookie))
+	if err != nil || json.Unmarshal(data, &p) != nil {
+		return p, false
+	}
+	return p, true
 }
 
 // randomToken returns 256 random bits, URL-safe.
@@ -131,11 +221,15 @@ func (c *Console) currentSession(r *http.Request) (*session, *huella.User) {
 	if err != nil || ck.Value == "" {
 		return nil, nil
 	}
-	sess := c.sessions.get(ck.Value)
+	sess, err := c.sessions.get(r.Context(), ck.Value)
+	if err != nil {
+		c.cfg.Logger.Error("console session lookup", "err", err)
+		return nil, nil
+	}
 	if sess == nil {
 		return nil, nil
 	}
-	if sess.UserID != "" {
+	if sess.TokenHash == nil {
 		return c.signedOnUser(r.Context(), sess)
 	}
 	u, err := c.userByToken(r.Context(), sess.TokenHash)
@@ -146,10 +240,17 @@ func (c *Console) currentSession(r *http.Request) (*session, *huella.User) {
 		}
 		// Disabled, rotated or expired: the session ends for good, even
 		// should the user be enabled again.
-		c.sessions.delete(sess.ID)
+		c.endSession(r.Context(), sess.ID)
 		return nil, nil
 	}
 	return sess, u
+}
+
+// endSession ends the session, logging a store that fails to.
+func (c *Console) endSession(ctx context.Context, id string) {
+	if err := c.sessions.delete(ctx, id); err != nil {
+		c.cfg.Logger.Error("console session end", "err", err)
+	}
 }
 
 // userByToken returns the user whose token hashes to hash, at the console's
@@ -254,6 +355,22 @@ func (c *Console) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		c.render(w, http.StatusForbidden, "signin", v)
 		return
 	}
+	// Failed sign-ins are counted per client address in the store, so
+	// that the limit holds across every API node.
+	limitKey := "console-signin:" + c.clientAddress(r)
+	failed, err := c.cfg.Store.Attempts(r.Context(), limitKey, SignInWindow)
+	if err != nil {
+		c.renderError(w, r, nil, err)
+		return
+	}
+	if failed >= MaxFailedSignIns {
+		c.cfg.Logger.Warn("console sign-in refused", "reason", "too many failed sign-ins")
+		v := c.newView(r, nil, w, "signin")
+		v.Data = signInPage{Next: next, Error: v.T("signin.limited"), SignOn: c.signOnLabel()}
+		w.Header().Set("Retry-After", fmt.Sprint(int(SignInWindow/time.Second)))
+		c.render(w, http.StatusTooManyRequests, "signin", v)
+		return
+	}
 	token := r.PostFormValue("token")
 	hash := huella.HashToken(token)
 	user, err := c.userByToken(r.Context(), hash)
@@ -262,6 +379,9 @@ func (c *Console) handleSignIn(w http.ResponseWriter, r *http.Request) {
 			c.renderError(w, r, nil, err)
 			return
 		}
+		if _, err := c.cfg.Store.CountAttempt(r.Context(), limitKey, SignInWindow); err != nil {
+			c.cfg.Logger.Error("count failed sign-in", "err", err)
+		}
 		c.cfg.Logger.Info("console sign-in refused")
 		v := c.newView(r, nil, w, "signin")
 		v.Data = signInPage{Next: next, Error: v.T("signin.invalid"), SignOn: c.signOnLabel()}
@@ -269,13 +389,35 @@ func (c *Console) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if sess != nil {
-		c.sessions.delete(sess.ID)
+		c.endSession(r.Context(), sess.ID)
 	}
-	sess = c.sessions.create(hash)
+	sess, err = c.sessions.create(r.Context(), user.ID, hash, "")
+	if err != nil {
+		c.renderError(w, r, nil, err)
+		return
+	}
 	c.setCookie(w, sessionCookie, sess.ID, 0)
 	c.setCookie(w, csrfCookie, "", -1)
 	c.cfg.Logger.Info("console sign-in", "user", user.ID, "role", user.Role)
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// clientAddress is the address a request came from: the connection's
+// peer, or with TrustProxy the address the proxy saw (the last entry of
+// X-Forwarded-For, the one the trusted proxy added).
+func (c *Console) clientAddress(r *http.Request) string {
+	if c.cfg.TrustProxy {
+		if fwd := r.Header.Values("X-Forwarded-For"); len(fwd) > 0 {
+			parts := strings.Split(fwd[len(fwd)-1], ",")
+			if last := strings.TrimSpace(parts[len(parts)-1]); last != "" {
+				return last
+			}
+		}
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
 }
 
 // cookiesWillStick reports whether the browser will keep the Secure
@@ -299,7 +441,10 @@ func (c *Console) cookiesWillStick(r *http.Request) bool {
 }
 
 func (c *Console) handleSignOut(w http.ResponseWriter, r *http.Request, req *request) {
-	c.sessions.delete(req.session.ID)
+	if err := c.sessions.delete(r.Context(), req.session.ID); err != nil {
+		c.renderError(w, r, req.user, err) // not signed out: say so
+		return
+	}
 	c.setCookie(w, sessionCookie, "", -1)
 	if to := c.signOutURL(req.session); to != "" {
 		c.continueTo(w, to) // and out of the provider too

@@ -58,6 +58,11 @@ type SignOn struct {
 	Rules []SignOnRule
 	// Label names the provider on the sign-in page (default "single sign-on").
 	Label string
+	// StateKey seals the browser's sign-in state from the redirect to the
+	// provider to the callback, which another API node may take: every
+	// node of a deployment needs the same (cmd/huella derives it from the
+	// data keys). Nil: a random key of this process, for one node.
+	StateKey []byte `json:"-"`
 	// HTTPClient reaches the provider; nil: http.DefaultClient.
 	HTTPClient *http.Client
 }
@@ -194,7 +199,10 @@ type signOnClient struct {
 
 func newSignOnClient(cfg *SignOn) *signOnClient {
 	key := make([]byte, 32)
-	if _, err := rand.Read(key); err != nil {
+	if cfg.StateKey != nil {
+		sum := sha256.Sum256(append([]byte("huella sso state\x00"), cfg.StateKey...))
+		key = sum[:]
+	} else if _, err := rand.Read(key); err != nil {
 		panic("console: crypto/rand failed: " + err.Error())
 	}
 	block, _ := aes.NewCipher(key)
@@ -360,10 +368,14 @@ func (c *Console) handleSignOnCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if sess, _ := c.currentSession(r); sess != nil {
-		c.sessions.delete(sess.ID)
+		c.endSession(r.Context(), sess.ID)
 	}
-	sess := c.sessions.create(nil)
-	sess.UserID, sess.IDToken = user.ID, rawID
+	sess, err := c.sessions.create(r.Context(), user.ID, nil, rawID)
+	if err != nil {
+		c.cfg.Logger.Error("sso sign-in", "user", user.ID, "err", err)
+		c.renderSignIn(w, r, http.StatusInternalServerError, login.Next, "signin.sso_failed")
+		return
+	}
 	c.setCookie(w, sessionCookie, sess.ID, 0)
 	c.setCookie(w, csrfCookie, "", -1)
 	c.cfg.Logger.Info("console sign-in", "user", user.ID, "role", user.Role, "via", "sso")
@@ -466,7 +478,7 @@ func (c *Console) signedOnUser(ctx context.Context, sess *session) (*session, *h
 		return nil, nil
 	}
 	if err != nil || u.Disabled {
-		c.sessions.delete(sess.ID)
+		c.endSession(ctx, sess.ID)
 		return nil, nil
 	}
 	return sess, u

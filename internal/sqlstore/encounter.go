@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,6 +46,10 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 		if err != nil {
 			return s.errorf("seal criminal history", err)
 		}
+		status, err := c.Seal(huella.FieldAAD("encounter", ids.encounter, "history_status"), []byte(e.CriminalHistory.Status))
+		if err != nil {
+			return s.errorf("seal criminal history", err)
+		}
 		// One batch (one round trip on PostgreSQL): the checks, then the
 		// inserts. When a check fails the inserts fail too (foreign keys)
 		// and the transaction rolls back; the check names the error.
@@ -58,7 +63,7 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 			history_status, history_offence, purpose, nationality, biographics, original_ref, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			Args: []any{ids.encounter, ids.subject, e.SiteCode, s.d.Time(capturedAt), e.Officer, string(e.Reason),
-				string(e.CriminalHistory.Status), offence, string(e.Purpose), e.Biographics.Nationality,
+				status, offence, string(e.Purpose), NationalityToken(c, e.Biographics.Nationality),
 				sealedBiographics, e.OriginalRef, s.d.Time(now)}})
 		batch = append(batch, s.sampleRows(ids, e.Samples)...)
 		batch = append(batch, s.smtRows(ids, e.SMTs)...)
@@ -401,6 +406,7 @@ func (s *Store) EncounterStats(ctx context.Context, f huella.EncounterFilter) (*
 	}
 	defer rows.Close()
 	stats := &huella.EncounterStats{BySite: map[string]int{}, ByNationality: map[string]int{}, ByMonth: map[string]int{}}
+	codes := nationalityCodes(s.fields())
 	months := make(map[int64]string)
 	for rows.Next() {
 		var site, nationality string
@@ -416,6 +422,9 @@ func (s *Store) EncounterStats(ctx context.Context, f huella.EncounterFilter) (*
 		}
 		stats.Total += n
 		stats.BySite[site] += n
+		if code, ok := codes[nationality]; ok {
+			nationality = code
+		} // else a row from before encryption at rest: the code itself
 		stats.ByNationality[nationality] += n
 		stats.ByMonth[month] += n
 	}
@@ -553,9 +562,9 @@ func (s *Store) queryEncounters(ctx context.Context, tx Tx, query string, args .
 	list := []*huella.Encounter{}
 	for rows.Next() {
 		var e huella.Encounter
-		var biographics, offence []byte
+		var biographics, status, offence []byte
 		if err := rows.Scan(&e.ID, &e.SubjectID, &e.SiteCode, s.d.ScanTime(&e.CapturedAt, false), &e.Officer, &e.Reason,
-			&e.CriminalHistory.Status, &offence, &e.Purpose, &biographics, &e.OriginalRef, s.d.ScanTime(&e.CreatedAt, false)); err != nil {
+			&status, &offence, &e.Purpose, &biographics, &e.OriginalRef, s.d.ScanTime(&e.CreatedAt, false)); err != nil {
 			return nil, s.errorf("encounters", err)
 		}
 		biographics, err := huella.OpenField(c, huella.FieldAAD("encounter", e.ID, "biographics"), biographics)
@@ -565,7 +574,10 @@ func (s *Store) queryEncounters(ctx context.Context, tx Tx, query string, args .
 		if offence, err = huella.OpenField(c, huella.FieldAAD("encounter", e.ID, "history_offence"), offence); err != nil {
 			return nil, s.errorf("encounter "+e.ID+" criminal history", err)
 		}
-		e.CriminalHistory.Offence = string(offence)
+		if status, err = huella.OpenField(c, huella.FieldAAD("encounter", e.ID, "history_status"), status); err != nil {
+			return nil, s.errorf("encounter "+e.ID+" criminal history", err)
+		}
+		e.CriminalHistory.Status, e.CriminalHistory.Offence = huella.CriminalHistoryStatus(status), string(offence)
 		if err := json.Unmarshal(biographics, &e.Biographics); err != nil {
 			return nil, s.errorf("encounter "+e.ID+" biographics", err)
 		}
@@ -686,4 +698,49 @@ func (s *Store) querySamples(ctx context.Context, tx Tx, where string, args ...a
 		return nil, s.errorf("samples", err)
 	}
 	return list, nil
+}
+
+// NationalityToken is what encounters.nationality (and encounter_counts,
+// which triggers keep from it) store for a nationality: a blind-index token
+// of the code ("nt" and its hex), so that the counts by nationality are
+// grouped in SQL while the column reveals no code without the key. An
+// unknown nationality stays "", and a store without keys (huella.Plaintext)
+// keeps the code, as it keeps its other fields.
+func NationalityToken(c huella.FieldCipher, code string) string {
+	if code == "" || c == huella.Plaintext {
+		return code
+	}
+	return "nt" + hex.EncodeToString(c.Token("nationality", code))
+}
+
+// nationalityCodes maps the token of every country code back to the code.
+func nationalityCodes(c huella.FieldCipher) map[string]string {
+	m := make(map[string]string)
+	for _, code := range huella.CountryCodes() {
+		m[NationalityToken(c, code)] = code
+	}
+	return m
+}
+
+// TokeniseNationalities replaces the nationality codes that rows written
+// before the tokens hold with their tokens (the triggers move the counts
+// along), and drops the emptied counts that would still name a code. It
+// returns how many encounters changed; a second call changes none.
+func (s *Store) TokeniseNationalities(ctx context.Context) (int64, error) {
+	c := s.fields()
+	var total int64
+	err := s.db.InWriteTx(ctx, func(tx Tx) error {
+		for _, code := range huella.CountryCodes() {
+			n, err := tx.Exec(ctx, `UPDATE encounters SET nationality = ? WHERE nationality = ?`, NationalityToken(c, code), code)
+			if err != nil {
+				return s.errorf("tokenise nationalities", err)
+			}
+			total += n
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM encounter_counts WHERE n <= 0`); err != nil {
+			return s.errorf("tokenise nationalities", err)
+		}
+		return nil
+	})
+	return total, err
 }

@@ -191,31 +191,28 @@ func (s *Store) ExpiredSubjects(ctx context.Context, before time.Time) (*huella.
 		for _, id := range held {
 			pending[id] = true
 		}
-		rows, err := tx.Query(ctx, `SELECT coalesce(sub.merged_into, sub.id) AS root, max(e.captured_at) AS last_seen,
-			max(CASE WHEN e.history_status = 'conviction' THEN 1 ELSE 0 END) FROM encounters e JOIN subjects sub ON sub.id = e.subject_id
-			GROUP BY root HAVING max(e.captured_at) < ? ORDER BY last_seen, root`, s.d.Time(stored(before)))
+		expired, err := queryStrings(ctx, tx, `SELECT coalesce(sub.merged_into, sub.id) AS root FROM encounters e
+			JOIN subjects sub ON sub.id = e.subject_id
+			GROUP BY root HAVING max(e.captured_at) < ? ORDER BY max(e.captured_at), root`, s.d.Time(stored(before)))
 		if err != nil {
 			return s.errorf("expired subjects", err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			var last time.Time
-			var convicted int
-			if err := rows.Scan(&id, s.d.ScanTime(&last, false), &convicted); err != nil {
-				return s.errorf("expired subjects", err)
-			}
+		// The criminal history status is sealed: the convictions among the
+		// expired subjects' encounters (all captured before the cut) are
+		// found by opening it, not by a query on it.
+		convicted, err := s.convictedRoots(ctx, tx, expired, before)
+		if err != nil {
+			return err
+		}
+		for _, id := range expired {
 			switch {
 			case pending[id]:
 				out.HeldPendingHit++
-			case convicted != 0:
+			case convicted[id]:
 				out.HeldConviction++
 			default:
 				out.Subjects = append(out.Subjects, id)
 			}
-		}
-		if err := rows.Err(); err != nil {
-			return s.errorf("expired subjects", err)
 		}
 		return nil
 	})
@@ -223,6 +220,47 @@ func (s *Store) ExpiredSubjects(ctx context.Context, before time.Time) (*huella.
 		return nil, err
 	}
 	return out, nil
+}
+
+// convictedRoots returns which of the roots (subjects not merged away)
+// have an encounter captured before before that declares a conviction.
+func (s *Store) convictedRoots(ctx context.Context, tx Tx, roots []string, before time.Time) (map[string]bool, error) {
+	convicted := make(map[string]bool)
+	if len(roots) == 0 {
+		return convicted, nil
+	}
+	wanted := make(map[string]bool, len(roots))
+	for _, id := range roots {
+		wanted[id] = true
+	}
+	rows, err := tx.Query(ctx, `SELECT coalesce(sub.merged_into, sub.id), e.id, e.history_status FROM encounters e
+		JOIN subjects sub ON sub.id = e.subject_id WHERE e.captured_at < ?`, s.d.Time(stored(before)))
+	if err != nil {
+		return nil, s.errorf("expired subjects", err)
+	}
+	defer rows.Close()
+	c := s.fields()
+	for rows.Next() {
+		var root, id string
+		var status []byte
+		if err := rows.Scan(&root, &id, &status); err != nil {
+			return nil, s.errorf("expired subjects", err)
+		}
+		if !wanted[root] || convicted[root] {
+			continue
+		}
+		plain, err := huella.OpenField(c, huella.FieldAAD("encounter", id, "history_status"), status)
+		if err != nil {
+			return nil, s.errorf("encounter "+id+" criminal history", err)
+		}
+		if huella.CriminalHistoryStatus(plain) == huella.HistoryConviction {
+			convicted[root] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.errorf("expired subjects", err)
+	}
+	return convicted, nil
 }
 
 // ForEachBlobRef streams every blob reference the records hold.

@@ -255,6 +255,18 @@ func (s *Store) updateUser(ctx context.Context, id, action, query string, args .
 		if n == 0 {
 			return huella.Errorf(huella.ENOTFOUND, "user %s not found", id)
 		}
+		// The console's sessions end with the change that ends them: every
+		// one of a disabled user, those signed in with a rotated token.
+		// (The console also looks the user up again at every request.)
+		switch action {
+		case huella.ActionUserDisable:
+			_, err = tx.Exec(ctx, `DELETE FROM console_sessions WHERE user_id = ?`, id)
+		case huella.ActionUserRotateToken:
+			_, err = tx.Exec(ctx, `DELETE FROM console_sessions WHERE user_id = ? AND token_hash IS NOT NULL`, id)
+		}
+		if err != nil {
+			return s.errorf("end sessions", err)
+		}
 		if u, err = s.findUser(ctx, tx, id); err != nil {
 			return err
 		}

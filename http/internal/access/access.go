@@ -64,6 +64,7 @@ var statuses = map[string]int{
 	huella.EUNSUPPORTED:   http.StatusUnsupportedMediaType,
 	huella.EUNPROCESSABLE: http.StatusUnprocessableEntity,
 	huella.EUNAVAILABLE:   http.StatusServiceUnavailable,
+	huella.ETOOMANY:       http.StatusTooManyRequests,
 }
 
 // Status returns the HTTP status of a domain error code (huella.ErrorCode);
