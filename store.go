@@ -176,6 +176,8 @@ type Database interface {
 	PurgeStore
 	KeyStore
 	Reencrypter
+	GalleryEventStore
+	ResearchQueue
 	// SealWith makes the store seal its personal fields with c and search
 	// by c's tokens. The application calls it right after opening the
 	// store (whose keys c unwraps), before any other call.

@@ -188,3 +188,7 @@ func TestNow(t *testing.T) {
 		t.Errorf("audit events %v, %v; want one at the clock's now", events, err)
 	}
 }
+
+func TestGalleryEvents(t *testing.T) {
+	storetest.RunGalleryEvents(t, func(t *testing.T) storetest.EventStore { return MustOpen(t) })
+}

@@ -286,3 +286,7 @@ func MustOpenPath(tb testing.TB, path string) *sqlite.Store {
 	tb.Cleanup(func() { s.Close() })
 	return s
 }
+
+func TestGalleryEvents(t *testing.T) {
+	storetest.RunGalleryEvents(t, func(t *testing.T) storetest.EventStore { return MustOpen(t) })
+}
