@@ -223,3 +223,64 @@ func TestPurgeReachesServer(t *testing.T) {
 		t.Errorf("CLI purge reached the server after %v, want within a second", took)
 	}
 }
+
+// TestResearchSurvivesRestart: an enrollment searched while the only shard
+// was down is queued in the store; the API node is killed -9 and started
+// again, the shard comes back, and the new API node completes the queued
+// re-search and raises the hit the partial search missed.
+func TestResearchSurvivesRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	ns := mustJetStream(t)
+	data := t.TempDir()
+	MustRun(t, "site", "add", "--data", data, "--code", "MX-BENCH", "--name", "Events test", "--country", "MEX", "--tz", "America/Mexico_City")
+	officer := MustAddUser(t, data, "--name", "officer", "--role", "officer", "--site", "MX-BENCH")
+	images, err := benchImages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var matcherLogs, serveLogs bytes.Buffer
+	matcher := startChild(t, &matcherLogs, "matcher", "--shard", "0/1", "--matchers", ns.ClientURL(), "--data", data)
+	serveArgs := []string{"serve", "--data", data, "--addr", freeAddr(t), "--matchers", ns.ClientURL(), "--matcher-shards", "1", "--matcher-deadline", "20s"}
+	serve := startChild(t, &serveLogs, serveArgs...)
+	srv := &server{url: "http://" + serveArgs[4], logs: &serveLogs}
+	logs := func() string { return serveLogs.String() + matcherLogs.String() }
+	waitLogging(t, 2*time.Minute, func() bool {
+		code, _ := srv.getNoFail("", "/readyz")
+		return code == 200 && strings.Contains(matcherLogs.String(), "serving")
+	}, logs)
+	if _, d := enrollOne(t, srv, officer, 1, images); d != "new-subject" {
+		t.Fatalf("first enrollment: %s", d)
+	}
+	matcher.Process.Kill()
+	matcher.Wait()
+	if _, d := enrollOne(t, srv, officer, 2, images); d != "review" {
+		t.Fatalf("the same person with the only shard down: %s, want review", d)
+	}
+	if got := metric(srv, "huella_research_pending"); got != 1 {
+		t.Fatalf("huella_research_pending = %v, want 1", got)
+	}
+	serve.Process.Kill() // kill -9: nothing kept in memory survives
+	serve.Wait()
+	serveLogs.Reset()
+	startChild(t, &serveLogs, serveArgs...)
+	waitLogging(t, 2*time.Minute, func() bool {
+		code, _ := srv.getNoFail("", "/readyz")
+		return code == 200
+	}, logs)
+	if got := metric(srv, "huella_research_pending"); got != 1 {
+		t.Errorf("after the API node's restart huella_research_pending = %v, want 1", got)
+	}
+	matcherLogs.Reset()
+	startChild(t, &matcherLogs, "matcher", "--shard", "0/1", "--matchers", ns.ClientURL(), "--data", data)
+	waitLogging(t, 2*time.Minute, func() bool {
+		return metric(srv, "huella_research_completed_total") == 1
+	}, logs)
+	if got := metric(srv, "huella_research_hits_total"); got != 1 {
+		t.Errorf("huella_research_hits_total = %v, want 1 (the hit the partial search missed)", got)
+	}
+	if got := metric(srv, "huella_research_pending"); got != 0 {
+		t.Errorf("huella_research_pending = %v after the re-search, want 0", got)
+	}
+}
