@@ -227,12 +227,14 @@ func (g *GalleryStream) Follow(ctx context.Context, after int64, apply func(cont
 	}
 	name, _ := g.names()
 	var st jetstream.Stream
-	for {
+	for warned := false; ; warned = true {
 		var err error
 		if st, err = g.JS.Stream(ctx, name); err == nil {
 			break
 		}
-		logger.Warn("gallery stream not reachable; trying again", "err", err)
+		if !warned {
+			logger.Warn("gallery stream not there yet (is JetStream enabled, a relay running?); waiting", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return nil

@@ -60,8 +60,9 @@ func enrollOne(t *testing.T, srv *server, officer string, i int, images []benchI
 	return e.SubjectID, e.Identification.Decision
 }
 
-// replicaSizes asks every replica of shard 0/1 how many subjects it holds
-// (an empty removal, which each replica answers with its gallery's size).
+// replicaSizes asks the two replicas of shard 0/1 how many subjects each
+// holds (an empty removal, which each replica answers with its gallery's
+// size), and returns as soon as both answered.
 func replicaSizes(t *testing.T, nc *nats.Conn) []int {
 	t.Helper()
 	inbox := nats.NewInbox()
@@ -74,7 +75,7 @@ func replicaSizes(t *testing.T, nc *nats.Conn) []int {
 		t.Fatal(err)
 	}
 	var sizes []int
-	for {
+	for len(sizes) < 2 { // both replicas answered, or one is not up
 		msg, err := sub.NextMsg(150 * time.Millisecond)
 		if err != nil {
 			return sizes
@@ -83,6 +84,7 @@ func replicaSizes(t *testing.T, nc *nats.Conn) []int {
 		json.Unmarshal(msg.Data, &r)
 		sizes = append(sizes, r.Subjects)
 	}
+	return sizes
 }
 
 // TestPurgeReachesEveryMatcher runs the real binaries on loopback: a NATS
@@ -149,8 +151,9 @@ func testPurgeReachesEveryMatcher(t *testing.T, store []string) {
 	startChild(t, &logs[1], with("matcher", "--shard", "0/1", "--matchers", ns.ClientURL())...)
 	waitLogging(t, 2*time.Minute, func() bool { return strings.Contains(logs[1].String(), "serving") }, allLogs)
 
+	started := time.Now()
 	MustRun(t, with("purge", "--subject", subject, "--reason", "court-order")...)
-	committed := time.Now()
+	committed := time.Now() // the purge committed before the command returned
 	var sizes []int
 	for time.Since(committed) < 5*time.Second {
 		if sizes = replicaSizes(t, nc); len(sizes) == 2 && sizes[0] == 0 && sizes[1] == 0 {
@@ -161,9 +164,10 @@ func testPurgeReachesEveryMatcher(t *testing.T, store []string) {
 	if len(sizes) != 2 || sizes[0] != 0 || sizes[1] != 0 {
 		t.Fatalf("after the CLI purge the replicas hold %v subjects; want 0 on both\n%s", sizes, allLogs())
 	}
-	t.Logf("CLI purge reached both replicas %v after it committed", took.Round(time.Millisecond))
+	t.Logf("CLI purge reached both replicas %v after the command returned (%v after it started)",
+		took.Round(time.Millisecond), time.Since(started).Round(time.Millisecond))
 	if took > time.Second {
-		t.Errorf("CLI purge reached the replicas after %v, want within a second", took)
+		t.Errorf("CLI purge reached the replicas %v after the command returned, want within a second", took)
 	}
 	// The next enrollment of the purged person is a new subject again.
 	if _, decision := enrollOne(t, srv, officer, 2, images); decision != "new-subject" {
@@ -209,8 +213,9 @@ func TestPurgeReachesServer(t *testing.T) {
 	if got := gallerySize(srv); got != 1 {
 		t.Fatalf("gallery holds %v subjects after one enrollment", got)
 	}
+	started := time.Now()
 	MustRun(t, "purge", "--data", data, "--subject", subject, "--reason", "court-order")
-	committed := time.Now()
+	committed := time.Now() // the purge committed before the command returned
 	for gallerySize(srv) != 0 && time.Since(committed) < 5*time.Second {
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -218,9 +223,10 @@ func TestPurgeReachesServer(t *testing.T) {
 	if got := gallerySize(srv); got != 0 {
 		t.Fatalf("after the CLI purge the server's gallery holds %v subjects\n%s", got, serveLogs.String())
 	}
-	t.Logf("CLI purge reached the server %v after it committed", took.Round(time.Millisecond))
+	t.Logf("CLI purge reached the server %v after the command returned (%v after it started)",
+		took.Round(time.Millisecond), time.Since(started).Round(time.Millisecond))
 	if took > time.Second {
-		t.Errorf("CLI purge reached the server after %v, want within a second", took)
+		t.Errorf("CLI purge reached the server %v after the command returned, want within a second", took)
 	}
 }
 
