@@ -271,12 +271,15 @@ func (g *GalleryStream) Follow(ctx context.Context, after int64, apply func(cont
 			logger.Warn("gallery stream read failed", "err", err)
 			continue
 		}
-		var ev huella.GalleryEvent
-		if err := json.Unmarshal(msg.Data(), &ev); err != nil || ev.Seq < 1 {
-			return fmt.Errorf("gallery stream: message is not a gallery event")
+		ev, err := DecodeGalleryEvent(msg.Data())
+		if err != nil {
+			return fmt.Errorf("gallery stream: message %d: %w", streamSeq(msg), err)
+		}
+		if want := streamSeq(msg); want != 0 && uint64(ev.Seq) != want {
+			return fmt.Errorf("gallery stream: message %d holds event %d", want, ev.Seq)
 		}
 		for {
-			err := apply(ctx, &ev)
+			err := apply(ctx, ev)
 			if err == nil {
 				break
 			}
@@ -306,4 +309,42 @@ func (g *GalleryStream) Info(ctx context.Context) (first, last uint64, err error
 		return 0, 0, err
 	}
 	return info.State.FirstSeq, info.State.LastSeq, nil
+}
+
+// streamSeq returns the stream sequence of a message, or 0 when its
+// metadata cannot be read.
+func streamSeq(msg jetstream.Msg) uint64 {
+	meta, err := msg.Metadata()
+	if err != nil {
+		return 0
+	}
+	return meta.Sequence.Stream
+}
+
+// maxGalleryEventIDs bounds the IDs one event may list: more than a
+// purge (a subject and those merged into it) or an encounter's samples
+// ever hold.
+const maxGalleryEventIDs = huella.MaxTemplateIDs
+
+// DecodeGalleryEvent reads one message of the gallery stream. Anything but
+// a JSON gallery event with a seq of 1 or more, a known op and at most
+// maxGalleryEventIDs IDs in each list is EINVALID.
+func DecodeGalleryEvent(data []byte) (*huella.GalleryEvent, error) {
+	var ev huella.GalleryEvent
+	if err := json.Unmarshal(data, &ev); err != nil {
+		return nil, huella.Errorf(huella.EINVALID, "not a gallery event: %v", err)
+	}
+	switch {
+	case ev.Seq < 1:
+		return nil, huella.Errorf(huella.EINVALID, "gallery event without a seq")
+	case len(ev.Subjects) > maxGalleryEventIDs || len(ev.SampleIDs) > maxGalleryEventIDs:
+		return nil, huella.Errorf(huella.EINVALID, "gallery event %d lists more than %d IDs", ev.Seq, maxGalleryEventIDs)
+	}
+	switch ev.Op {
+	case huella.GalleryEnroll, huella.GalleryMerge, huella.GalleryUnmerge, huella.GalleryPurge,
+		huella.GalleryWatchAdd, huella.GalleryWatchRemove:
+	default:
+		return nil, huella.Errorf(huella.EUNSUPPORTED, "gallery event %d: unknown op %q (a newer writer?)", ev.Seq, ev.Op)
+	}
+	return &ev, nil
 }
