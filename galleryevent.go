@@ -98,4 +98,10 @@ type ResearchQueue interface {
 	// ResearchDone takes the encounter's search off the queue; one not
 	// queued is not an error.
 	ResearchDone(ctx context.Context, encounterID string) error
+	// CompleteResearch takes the encounter's search off the queue and
+	// stores the hits its complete search raised (as CreateHits does), in
+	// one transaction. ECONFLICT if it is no longer queued (another node
+	// completed it: nothing is stored); EINVALID for a hit on an unknown
+	// encounter.
+	CompleteResearch(ctx context.Context, encounterID string, hits []*Hit) error
 }

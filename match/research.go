@@ -154,13 +154,32 @@ func (r *Researcher) Run(ctx context.Context) (int, error) {
 			hits = append(hits, &huella.Hit{Kind: huella.HitDuplicate, EncounterID: p.encounter, SubjectID: p.subject,
 				CandidateSubjectID: c.SubjectID, Candidate: c, State: huella.HitPending})
 		}
-		if len(hits) > 0 {
-			if err := x.Store.CreateHits(ctx, hits); err != nil && huella.ErrorCode(err) != huella.EINVALID {
-				return done, err // EINVALID: the encounter was purged since; nothing to raise
+		if p.stored {
+			// The hits and the queue row's removal in one transaction: of two
+			// API nodes working the queue, one raises them.
+			err := r.Queue.CompleteResearch(ctx, p.encounter, hits)
+			switch huella.ErrorCode(err) {
+			case "":
+				r.queued.Add(-1)
+			case huella.ECONFLICT: // another node completed it
+				r.queued.Add(-1)
+				continue
+			case huella.EINVALID: // the encounter was purged since; nothing to raise
+				if err := r.done(ctx, p); err != nil {
+					return done, err
+				}
+			default:
+				return done, err
 			}
-		}
-		if err := r.done(ctx, p); err != nil {
-			return done, err
+		} else {
+			if len(hits) > 0 {
+				if err := x.Store.CreateHits(ctx, hits); err != nil && huella.ErrorCode(err) != huella.EINVALID {
+					return done, err // EINVALID: the encounter was purged since; nothing to raise
+				}
+			}
+			if err := r.done(ctx, p); err != nil {
+				return done, err
+			}
 		}
 		done++
 		if r.OnDone != nil {

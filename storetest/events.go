@@ -242,6 +242,24 @@ func testResearchQueue(t *testing.T, s EventStore) {
 	if err := s.ResearchDone(ctx, other.ID); err != nil {
 		t.Errorf("done twice: %v", err)
 	}
+	t.Run("CompleteOnce", func(t *testing.T) {
+		e := identified("MX-TAP", Date(2026, 3, 5, 9), "")
+		e.Identification.Partial, e.Identification.Decision = true, huella.DecisionReview
+		MustCreateEncounter(t, s, e)
+		hit := func() []*huella.Hit {
+			c := &huella.Candidate{SubjectID: a.SubjectID, LLR: 12}
+			return []*huella.Hit{{Kind: huella.HitDuplicate, EncounterID: e.ID, CandidateSubjectID: a.SubjectID, Candidate: c,
+				State: huella.HitPending}}
+		}
+		if err := s.CompleteResearch(ctx, e.ID, hit()); err != nil {
+			t.Fatal(err)
+		}
+		checkCode(t, s.CompleteResearch(ctx, e.ID, hit()), huella.ECONFLICT)
+		hits, err := s.ListHits(ctx, huella.HitFilter{SubjectID: e.SubjectID})
+		if err != nil || len(hits) != 1 || hits[0].CandidateSubjectID != a.SubjectID || hits[0].SubjectID != e.SubjectID {
+			t.Errorf("hits after completing twice: %+v, %v; want the one", hits, err)
+		}
+	})
 	// A purge takes the subject's searches off the queue.
 	if _, err := s.PurgeSubject(ctx, partial.SubjectID, huella.PurgeCourtOrder); err != nil {
 		t.Fatal(err)

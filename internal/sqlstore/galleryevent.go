@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/huella-abis/huella"
@@ -192,4 +194,27 @@ func (s *Store) ResearchDone(ctx context.Context, encounterID string) error {
 		return s.errorf("research done", err)
 	}
 	return nil
+}
+
+// CompleteResearch takes a search off the queue and stores its hits.
+func (s *Store) CompleteResearch(ctx context.Context, encounterID string, hits []*huella.Hit) error {
+	now := s.now()
+	return s.db.InWriteTx(ctx, func(tx Tx) error {
+		n, err := tx.Exec(ctx, `DELETE FROM research_queue WHERE encounter_id = ?`, encounterID)
+		if err != nil {
+			return s.errorf("complete research", err)
+		}
+		if n == 0 {
+			return huella.Errorf(huella.ECONFLICT, "the search of encounter %s is no longer queued", encounterID)
+		}
+		for _, h := range hits {
+			err := tx.QueryRow(ctx, `SELECT subject_id, site_code FROM encounters WHERE id = ?`, h.EncounterID).Scan(&h.SubjectID, &h.Site)
+			if errors.Is(err, sql.ErrNoRows) {
+				return huella.Errorf(huella.EINVALID, "hit names an unknown encounter")
+			} else if err != nil {
+				return s.errorf("complete research", err)
+			}
+		}
+		return insertHits(ctx, s.d, tx, hits, now)
+	})
 }
