@@ -178,6 +178,8 @@ type Database interface {
 	Reencrypter
 	SiteOutboxStore
 	SessionStore
+	GalleryEventStore
+	ResearchQueue
 	// SealWith makes the store seal its personal fields with c and search
 	// by c's tokens. The application calls it right after opening the
 	// store (whose keys c unwraps), before any other call.

@@ -30,7 +30,7 @@ type Service struct {
 	// examiner confirms (or anyone rejects).
 	TwoPersonRule bool
 	// Logger records a gallery that failed to follow a merge or an
-	// unmerge (the store has it; the next start loads it). Nil discards.
+	// unmerge (the store has it, with its gallery event: the galleries follow it from there). Nil discards.
 	Logger *slog.Logger
 }
 
@@ -205,7 +205,7 @@ func (s *Service) Decide(ctx context.Context, id string, state huella.HitState, 
 	}
 	if h.State == huella.HitConfirmed && h.Kind == huella.HitDuplicate && s.Identifier != nil {
 		// The store merged the subjects; the gallery follows. Should this
-		// fail, the next start loads the merge from the store.
+		// fail, the merge's gallery event brings it all the same.
 		if err := s.Identifier.MergeSubjects(h.SubjectID, h.CandidateSubjectID); err != nil {
 			s.logger().ErrorContext(ctx, "gallery merge failed", "hit", h.ID, "err", err)
 		}

@@ -199,8 +199,8 @@ func (s *Service) Enroll(ctx context.Context, req *Request) (*huella.Encounter, 
 		return nil, err
 	}
 	if s.Identifier != nil {
-		// The encounter is stored; a gallery that misses it is rebuilt
-		// from the store at the next start.
+		// The encounter is stored; a gallery that misses it gets it
+		// from the enrollment's gallery event.
 		if err := s.Identifier.Enrolled(e); err != nil {
 			s.Logger.ErrorContext(ctx, "gallery update failed", "encounter", e.ID, "err", err)
 		} else if e.Identification.Decision != huella.DecisionLinked {

@@ -517,3 +517,36 @@ func modalityScore(t *huella.Template, score float64, cal *fusion.Calibration) h
 	}
 	return ms
 }
+
+// Replace makes the gallery hold, for the subjects named, the templates
+// given and no others: it drops each subject and every subject merged into
+// the same one (Merge), then adds the templates under their SubjectID. It
+// applies a change read back from the store (a merge, an unmerge) in the
+// store's terms, where merged subjects' templates are filed under the
+// subject they were merged into.
+func (g *Gallery) Replace(subjects []string, templates []*huella.Template) error {
+	g.mu.Lock()
+	var drop []string
+	for _, id := range subjects {
+		n, ok := g.numbers[id]
+		if !ok {
+			continue
+		}
+		for _, m := range g.members(g.root(n)) {
+			drop = append(drop, g.ids[m])
+		}
+	}
+	g.mu.Unlock()
+	for _, id := range drop {
+		g.Remove(id)
+		g.mu.Lock()
+		delete(g.mergedTo, id)
+		g.mu.Unlock()
+	}
+	for _, t := range templates {
+		if err := g.Add(t); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -51,9 +51,12 @@ type Identifier struct {
 	// OnPartial, when set, is told of each partial search, for metrics.
 	OnPartial func()
 
-	loaded  atomic.Bool
-	mu      sync.Mutex
-	entries map[string]*huella.Watchlist // watch entry ID -> its list
+	loaded atomic.Bool
+	// loadedSeq is the store's gallery event head read before Load: the
+	// galleries hold every event up to it.
+	loadedSeq atomic.Int64
+	mu        sync.Mutex
+	entries   map[string]*huella.Watchlist // watch entry ID -> its list
 	// The latest enrollments added to the subject gallery, numbered, so
 	// that an enrollment can find those its search could not see (Missed).
 	seq    uint64
@@ -107,6 +110,13 @@ func NewIdentifier(store huella.IdentityStore, engines []engine.Engine, calibrat
 // each received.
 // With Sharded set, the subjects are the matchers' to load.
 func (x *Identifier) Load(ctx context.Context) (subjects, watch int, err error) {
+	if events, ok := x.Store.(huella.GalleryEventStore); ok {
+		head, err := events.GalleryEventHead(ctx)
+		if err != nil {
+			return 0, 0, fmt.Errorf("load galleries: %w", err)
+		}
+		x.loadedSeq.Store(head)
+	}
 	if x.Sharded == nil {
 		err = x.Store.ForEachTemplate(ctx, huella.GallerySubjects, func(t *huella.Template) error {
 			subjects++
@@ -310,6 +320,19 @@ func (x *Identifier) Enrolled(e *huella.Encounter) error {
 	return nil
 }
 
+// enrolledHere reports whether Enrolled added the encounter, among the
+// latest ones.
+func (x *Identifier) enrolledHere(encounterID string) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for i := len(x.recent) - 1; i >= 0; i-- {
+		if x.recent[i].encounter == encounterID {
+			return true
+		}
+	}
+	return false
+}
+
 // Mark returns the position in the sequence of enrollments added to the
 // subject gallery. A search begun after Mark sees every enrollment up to
 // it; Missed finds the ones after it.
@@ -369,8 +392,9 @@ func (x *Identifier) Missed(ctx context.Context, e *huella.Encounter, mark uint6
 // probe no longer matches them. A restarted identifier never loads them:
 // they are gone from the store.
 //
-// With Sharded set they are dropped from the matchers; a matcher that
-// does not hear of it loads the store, without them, when it starts.
+// With Sharded set they are dropped from the matchers at once, best
+// effort; every matcher drops them for sure when it applies the purge's
+// gallery event (Applier), which the store wrote with the purge.
 func (x *Identifier) Purged(subjects []string) {
 	for _, id := range subjects {
 		x.Subjects.Remove(id)
@@ -378,6 +402,23 @@ func (x *Identifier) Purged(subjects []string) {
 	if x.Sharded != nil && len(subjects) > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), shardUpdateTimeout)
 		defer cancel()
-		_ = x.Sharded.Remove(ctx, subjects) // best effort, as the comment says
+		_ = x.Sharded.Remove(ctx, subjects) // best effort: the event stream is the guarantee
 	}
+}
+
+// Applier returns an Applier of the store's gallery events to this
+// identifier's galleries (the subject gallery only when it holds one),
+// starting after the events its Load saw.
+func (x *Identifier) Applier(store GalleryReader) *Applier {
+	a := &Applier{Store: store, Watchlists: x.Watchlists, OnWatchRemoved: func(id string) {
+		x.mu.Lock()
+		x.entries[id] = nil // no longer on a list: Identify skips it
+		x.mu.Unlock()
+	}}
+	if x.Sharded == nil {
+		a.Subjects = x.Subjects
+	}
+	a.Enrolled = x.enrolledHere
+	a.SetApplied(x.loadedSeq.Load())
+	return a
 }

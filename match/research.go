@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/huella-abis/huella"
@@ -17,8 +18,10 @@ const DefaultResearchEvery = 5 * time.Second
 // encounters whose search was partial (Identification.Partial), and
 // raises a pending duplicate hit on every subject the complete search
 // finds at the review threshold that the partial one had not: a shard
-// that was down never makes a silent miss. The queue is in memory (see
-// docs/shards.md for what a restart of the API node loses).
+// that was down never makes a silent miss. With Queue set the queue is
+// the store's, written with each partial enrollment in its transaction, so
+// that it outlives a restart of the API node; without it, the queue is in
+// this process's memory (Add).
 type Researcher struct {
 	Identifier *Identifier
 	Every      time.Duration // DefaultResearchEvery when zero
@@ -26,6 +29,11 @@ type Researcher struct {
 	// OnDone, when set, is told of each completed re-search and the hits
 	// it raised, for metrics.
 	OnDone func(hits int)
+	// Queue, when set, is the store's queue of partial searches: Add then
+	// queues nothing (the store did), and Run works the store's queue.
+	Queue huella.ResearchQueue
+
+	queued atomic.Int64 // the store queue's length when Run last looked
 
 	mu     sync.Mutex
 	queue  []*partialSearch
@@ -38,12 +46,20 @@ type partialSearch struct {
 	encounter, subject string
 	probe              []*huella.Template
 	known              map[string]bool // candidates the partial search raised hits on
+	stored             bool            // in the store's queue, not in memory
 }
+
+// researchBatch is how many searches of the store's queue one Run reads.
+const researchBatch = 100
 
 // Add queues a stored encounter whose identification was partial; others
 // are ignored.
 func (r *Researcher) Add(e *huella.Encounter) {
 	if e.Identification == nil || !e.Identification.Partial {
+		return
+	}
+	if r.Queue != nil {
+		r.queued.Add(1) // the store queued it; Run counts again
 		return
 	}
 	p := &partialSearch{encounter: e.ID, subject: e.SubjectID, probe: Probe(e.Samples), known: map[string]bool{}}
@@ -59,6 +75,9 @@ func (r *Researcher) Add(e *huella.Encounter) {
 
 // Pending returns how many encounters wait for their complete search.
 func (r *Researcher) Pending() int {
+	if r.Queue != nil {
+		return int(r.queued.Load())
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.queue)
@@ -70,6 +89,11 @@ func (r *Researcher) Open(ctx context.Context) {
 	every := r.Every
 	if every <= 0 {
 		every = DefaultResearchEvery
+	}
+	if r.Queue != nil {
+		if n, err := r.Queue.CountQueuedResearches(ctx); err == nil {
+			r.queued.Store(int64(n))
+		}
 	}
 	r.wg.Add(1)
 	go func() {
@@ -101,13 +125,20 @@ func (r *Researcher) Close() {
 // completed. It stops at the first search still partial (the shard is
 // not back yet) and leaves it and the rest queued.
 func (r *Researcher) Run(ctx context.Context) (int, error) {
-	r.mu.Lock()
-	todo := append([]*partialSearch(nil), r.queue...)
-	r.mu.Unlock()
+	todo, err := r.todo(ctx)
+	if err != nil {
+		return 0, err
+	}
 	x := r.Identifier
 	review := fusion.LLRForFMR(x.ReviewFMR)
 	done := 0
 	for _, p := range todo {
+		if len(p.probe) == 0 { // purged since: nothing to search
+			if err := r.done(ctx, p); err != nil {
+				return done, err
+			}
+			continue
+		}
 		cands, complete, err := x.searchSubjects(ctx, p.probe, 10, review)
 		if err != nil {
 			return done, err
@@ -123,25 +154,94 @@ func (r *Researcher) Run(ctx context.Context) (int, error) {
 			hits = append(hits, &huella.Hit{Kind: huella.HitDuplicate, EncounterID: p.encounter, SubjectID: p.subject,
 				CandidateSubjectID: c.SubjectID, Candidate: c, State: huella.HitPending})
 		}
-		if len(hits) > 0 {
-			if err := x.Store.CreateHits(ctx, hits); err != nil && huella.ErrorCode(err) != huella.EINVALID {
-				return done, err // EINVALID: the encounter was purged since; nothing to raise
+		if p.stored {
+			// The hits and the queue row's removal in one transaction: of two
+			// API nodes working the queue, one raises them.
+			err := r.Queue.CompleteResearch(ctx, p.encounter, hits)
+			switch huella.ErrorCode(err) {
+			case "":
+				r.queued.Add(-1)
+			case huella.ECONFLICT: // another node completed it
+				r.queued.Add(-1)
+				continue
+			case huella.EINVALID: // the encounter was purged since; nothing to raise
+				if err := r.done(ctx, p); err != nil {
+					return done, err
+				}
+			default:
+				return done, err
+			}
+		} else {
+			if len(hits) > 0 {
+				if err := x.Store.CreateHits(ctx, hits); err != nil && huella.ErrorCode(err) != huella.EINVALID {
+					return done, err // EINVALID: the encounter was purged since; nothing to raise
+				}
+			}
+			if err := r.done(ctx, p); err != nil {
+				return done, err
 			}
 		}
-		r.mu.Lock()
-		for i, q := range r.queue {
-			if q == p {
-				r.queue = append(r.queue[:i], r.queue[i+1:]...)
-				break
-			}
-		}
-		r.mu.Unlock()
 		done++
 		if r.OnDone != nil {
 			r.OnDone(len(hits))
 		}
 	}
 	return done, nil
+}
+
+// todo returns the queued searches, oldest first: the store's (a batch
+// of them, their probes read back) or the memory's.
+func (r *Researcher) todo(ctx context.Context) ([]*partialSearch, error) {
+	if r.Queue == nil {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return append([]*partialSearch(nil), r.queue...), nil
+	}
+	n, err := r.Queue.CountQueuedResearches(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.queued.Store(int64(n))
+	list, err := r.Queue.QueuedResearches(ctx, researchBatch)
+	if err != nil {
+		return nil, err
+	}
+	todo := make([]*partialSearch, 0, len(list))
+	for _, q := range list {
+		p := &partialSearch{encounter: q.EncounterID, subject: q.SubjectID, known: map[string]bool{}, stored: true}
+		for _, c := range q.Known {
+			p.known[c] = true
+		}
+		for i := 0; i < len(q.SampleIDs); i += huella.MaxTemplateIDs {
+			ts, err := r.Identifier.Store.FindTemplates(ctx, q.SampleIDs[i:min(i+huella.MaxTemplateIDs, len(q.SampleIDs))])
+			if err != nil {
+				return nil, err
+			}
+			p.probe = append(p.probe, ts...)
+		}
+		todo = append(todo, p)
+	}
+	return todo, nil
+}
+
+// done takes a search off its queue.
+func (r *Researcher) done(ctx context.Context, p *partialSearch) error {
+	if p.stored {
+		if err := r.Queue.ResearchDone(ctx, p.encounter); err != nil {
+			return err
+		}
+		r.queued.Add(-1)
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, q := range r.queue {
+		if q == p {
+			r.queue = append(r.queue[:i], r.queue[i+1:]...)
+			break
+		}
+	}
+	return nil
 }
 
 func (r *Researcher) logger() *slog.Logger {

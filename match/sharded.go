@@ -23,8 +23,8 @@ type ShardedSearch interface {
 	Verify(ctx context.Context, probe []*huella.Template, subjectID string) (*huella.Candidate, error)
 	// Add indexes stored templates (SubjectID set) on the matchers of
 	// their subjects' shards, and returns once each shard acknowledged.
-	// EUNAVAILABLE if one did not: its matchers load the templates from
-	// the store when they start.
+	// EUNAVAILABLE if one did not: its matchers get the templates from
+	// the enrollment's gallery event all the same.
 	Add(ctx context.Context, templates []*huella.Template) error
 	// Remove drops subjects from every shard (a purge).
 	Remove(ctx context.Context, subjects []string) error
@@ -67,9 +67,10 @@ func (x *Identifier) VerifySubject(ctx context.Context, probe []*huella.Template
 }
 
 // MergeSubjects makes from's templates count as into's after the store
-// merged them. Matcher shards learn of merges when they next load from
-// the store (docs/shards.md): until then both subjects are candidates
-// apart, which shows an examiner both rather than hiding one.
+// merged them. Matcher shards learn of merges from the merge's gallery
+// event (docs/shards.md), a fraction of a second later: until then both
+// subjects are candidates apart, which shows an examiner both rather than
+// hiding one.
 func (x *Identifier) MergeSubjects(from, into string) error {
 	if x.Sharded != nil {
 		return nil
@@ -83,5 +84,10 @@ func (x *Identifier) UnmergeSubject(from string) error {
 	if x.Sharded != nil {
 		return nil
 	}
-	return x.Subjects.Unmerge(from)
+	if err := x.Subjects.Unmerge(from); huella.ErrorCode(err) != huella.ENOTFOUND {
+		return err
+	}
+	// The merge's gallery event filed from's templates under the survivor,
+	// as the store does: the unmerge's event separates them.
+	return nil
 }

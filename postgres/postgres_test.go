@@ -200,3 +200,7 @@ func TestNow(t *testing.T) {
 func TestSiteOutboxStore(t *testing.T) {
 	storetest.RunSiteOutbox(t, func(t *testing.T) storetest.SiteOutboxingStore { return MustOpen(t) })
 }
+
+func TestGalleryEvents(t *testing.T) {
+	storetest.RunGalleryEvents(t, func(t *testing.T) storetest.EventStore { return MustOpen(t) })
+}

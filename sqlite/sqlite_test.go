@@ -298,3 +298,7 @@ func MustOpenPath(tb testing.TB, path string) *sqlite.Store {
 func TestSiteOutboxStore(t *testing.T) {
 	storetest.RunSiteOutbox(t, func(t *testing.T) storetest.SiteOutboxingStore { return MustOpen(t) })
 }
+
+func TestGalleryEvents(t *testing.T) {
+	storetest.RunGalleryEvents(t, func(t *testing.T) storetest.EventStore { return MustOpen(t) })
+}

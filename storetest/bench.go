@@ -32,6 +32,20 @@ func BenchCreateEncounter(b *testing.B, open OpenStore) {
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "encounters/s")
 	})
+	// With a template per sample and an identification, as enrollment
+	// stores them: the gallery event's cost shows here.
+	b.Run("SerialIdentified", func(b *testing.B) {
+		s := open(b)
+		MustCreateSite(b, s, "MX-TAP")
+		at := Date(2025, 1, 1, 0)
+		for b.Loop() {
+			at = at.Add(time.Second)
+			if err := s.CreateEncounter(ctx, identified("MX-TAP", at, "")); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "encounters/s")
+	})
 	b.Run("Concurrency8", func(b *testing.B) {
 		s := open(b)
 		MustCreateSite(b, s, "MX-TAP")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/nats-io/nats.go"
 	"io"
 	"log/slog"
 	"os"
@@ -229,6 +230,13 @@ type App struct {
 	stopMatchers func()
 	// siteLinks is a center's hub or a site's link (StartSiteLinks).
 	siteLinks *siteLinks
+	// matcherConn is the connection to the matchers' NATS (serve
+	// --matchers), where the gallery event stream is.
+	matcherConn *nats.Conn
+	// stopRelay and stopEvents stop StartGalleryEvents' relay and
+	// follower.
+	stopRelay  func()
+	stopEvents context.CancelFunc
 	// stopReencryption stops StartReencryption's work (serve).
 	stopReencryption context.CancelFunc
 	wg               sync.WaitGroup
@@ -446,7 +454,13 @@ func (a *App) Close() error {
 	if a.stopReencryption != nil {
 		a.stopReencryption()
 	}
+	if a.stopEvents != nil {
+		a.stopEvents()
+	}
 	a.wg.Wait()
+	if a.stopRelay != nil {
+		a.stopRelay()
+	}
 	if a.stopMatchers != nil {
 		a.stopMatchers()
 	}

@@ -66,7 +66,7 @@ func (a *App) startMatcherClient(ctx context.Context) error {
 	researchHits := prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "huella_research_hits_total", Help: "Duplicate hits raised by complete re-searches that the partial search had missed.",
 	})
-	researcher := &match.Researcher{Identifier: a.Identifier, Logger: logger,
+	researcher := &match.Researcher{Identifier: a.Identifier, Logger: logger, Queue: a.Store,
 		OnDone: func(hits int) { researched.Inc(); researchHits.Add(float64(hits)) }}
 	pending := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "huella_research_pending", Help: "Partial identifications waiting for their complete re-search.",
@@ -86,6 +86,7 @@ func (a *App) startMatcherClient(ctx context.Context) error {
 		researcher.Add(e)
 	}
 	researcher.Open(ctx)
+	a.matcherConn = nc
 	a.stopMatchers = func() {
 		researcher.Close()
 		client.Close()
@@ -134,6 +135,12 @@ func runMatcher(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	defer app.Close()
 	m := &shard.Matcher{Spec: s, Gallery: gallery.New(engines, cals), Logger: logger}
 	start := time.Now()
+	// The outbox's head before the load: the gallery holds every change up
+	// to it, and follows the stream from the next.
+	loaded, err := app.Store.GalleryEventHead(ctx)
+	if err != nil {
+		return err
+	}
 	n, err := m.Load(ctx, app.Store)
 	if err != nil {
 		return err
@@ -148,6 +155,19 @@ func runMatcher(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer m.Close()
+	stream, err := galleryStream(nc)
+	if err != nil {
+		return err
+	}
+	applier := &match.Applier{Store: app.Store, Subjects: m.Gallery, Holds: s.Holds}
+	applier.SetApplied(loaded)
+	followCtx, stopFollowing := context.WithCancel(ctx)
+	following := make(chan struct{})
+	go func() {
+		defer close(following)
+		followGallery(followCtx, stream, applier, app.Store, logger.With("component", "gallery-events"))
+	}()
+	defer func() { stopFollowing(); <-following }()
 	fmt.Fprintf(stdout, "Huella matcher %s serving %d subjects on %s\n", s, m.Gallery.Len(), nc.ConnectedUrlRedacted())
 	<-ctx.Done()
 	logger.Info("shutting down")

@@ -41,9 +41,10 @@ Retention (--older-than) purges the subjects whose last encounter, theirs
 or of a subject merged into them, was captured before now minus DURATION.
 It holds back subjects with a hit still waiting for an examiner, and
 subjects with a declared conviction (criminal-record retention is set by
-other law: purge those one by one, on order). A server running meanwhile
-drops the purged subjects from its galleries at its next start; purge
-through the API (POST /v1/subjects/{id}/purge) to drop them at once.
+other law: purge those one by one, on order). A server running meanwhile,
+and its matchers, drop the purged subjects from their galleries within a
+second: the purge writes a gallery event that the server reads (and
+relays to the matchers' stream with --matchers).
 
 `)
 		fs.PrintDefaults()

@@ -37,7 +37,7 @@ func startServing(ctx context.Context, name string, args []string, stderr io.Wri
 	if err != nil {
 		return nil, err
 	}
-	for _, start := range []func(context.Context) error{app.StartIdentification, app.StartSiteLinks, app.StartForwarding, app.StartAuditCheckpoints, app.StartReencryption} {
+	for _, start := range []func(context.Context) error{app.StartIdentification, app.StartGalleryEvents, app.StartSiteLinks, app.StartForwarding, app.StartAuditCheckpoints, app.StartReencryption} {
 		if err := start(ctx); err != nil {
 			app.Close()
 			return nil, err

@@ -97,6 +97,9 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 				return s.errorf("queue encounter for the center", err)
 			}
 		}
+		if err := s.encounterOutbox(ctx, tx, e, ids, now); err != nil {
+			return err
+		}
 		event := huella.NewAuditEvent(ctx, huella.ActionEncounterCreate, "encounter/"+ids.encounter, e.SiteCode)
 		event.Detail = e.EnrollDetail(ids.subject)
 		if err := s.appendAudit(ctx, tx, event, now); err != nil {
@@ -112,6 +115,33 @@ func (s *Store) CreateEncounter(ctx context.Context, e *huella.Encounter) error 
 	e.CapturedAt, e.CreatedAt = capturedAt, now
 	if s.siteOutbox {
 		e.Central = &huella.CentralIdentification{State: huella.CentralPending}
+	}
+	return nil
+}
+
+// encounterOutbox appends, in CreateEncounter's transaction, the gallery
+// event of the encounter's templates and, for a partial search, its place
+// in the re-search queue.
+func (s *Store) encounterOutbox(ctx context.Context, tx Tx, e *huella.Encounter, ids encounterIDs, now time.Time) error {
+	var withTemplates []string
+	for i, smp := range e.Samples {
+		if smp.Template != nil {
+			withTemplates = append(withTemplates, ids.samples[i])
+		}
+	}
+	var batch []Statement
+	if len(withTemplates) > 0 {
+		batch = s.galleryEvent(&huella.GalleryEvent{Op: huella.GalleryEnroll, Subject: ids.subject, EncounterID: ids.encounter,
+			SampleIDs: withTemplates}, true, now)
+	}
+	if e.Identification != nil && e.Identification.Partial {
+		batch = append(batch, s.queueResearch(e, ids.encounter, ids.subject, withTemplates, now))
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+	if err := tx.ExecBatch(ctx, batch); err != nil {
+		return s.errorf("gallery event", err)
 	}
 	return nil
 }

@@ -403,6 +403,16 @@ func (s *Store) CreateWatchEntry(ctx context.Context, e *huella.WatchEntry) erro
 		if err := tx.ExecBatch(ctx, batch); err != nil {
 			return s.errorf("create watch entry", err)
 		}
+		var withTemplates []string
+		for i, smp := range e.Samples {
+			if smp.Template != nil {
+				withTemplates = append(withTemplates, sampleIDs[i])
+			}
+		}
+		if err := s.appendGalleryEvent(ctx, tx, &huella.GalleryEvent{Op: huella.GalleryWatchAdd, WatchEntryID: id,
+			SampleIDs: withTemplates}, false, now); err != nil {
+			return err
+		}
 		event := huella.NewAuditEvent(ctx, huella.ActionWatchEntryCreate, "watch_entry/"+id, "")
 		event.Detail = e.AuditDetail()
 		return s.appendAudit(ctx, tx, event, now)
@@ -570,6 +580,9 @@ func (s *Store) RemoveWatchEntry(ctx context.Context, id, reason string) error {
 				return err
 			}
 		}
+		if err := s.appendGalleryEvent(ctx, tx, &huella.GalleryEvent{Op: huella.GalleryWatchRemove, WatchEntryID: id}, false, now); err != nil {
+			return err
+		}
 		event := huella.NewAuditEvent(ctx, huella.ActionWatchEntryRemove, "watch_entry/"+id, "")
 		event.Detail = huella.RemovalDetail(list, len(pending))
 		return s.appendAudit(ctx, tx, event, now)
@@ -710,6 +723,9 @@ func (s *Store) mergeSubjects(ctx context.Context, tx Tx, hit *huella.Hit, exami
 	}); err != nil {
 		return s.errorf("merge", err)
 	}
+	if err := s.appendGalleryEvent(ctx, tx, &huella.GalleryEvent{Op: huella.GalleryMerge, Subject: from, Other: into}, false, now); err != nil {
+		return err
+	}
 	event := huella.NewAuditEvent(ctx, huella.ActionSubjectMerge, "subject/"+from, hit.Site)
 	event.Detail = huella.MergeDetail(into)
 	return s.appendAudit(ctx, tx, event, now)
@@ -719,12 +735,18 @@ func (s *Store) mergeSubjects(ctx context.Context, tx Tx, hit *huella.Hit, exami
 func (s *Store) UnmergeSubject(ctx context.Context, id string) error {
 	now := s.now()
 	return s.db.InWriteTx(ctx, func(tx Tx) error {
-		n, err := tx.Exec(ctx, `UPDATE subjects SET merged_into = NULL WHERE id = ? AND merged_into IS NOT NULL`, id)
-		if err != nil {
+		var into *string
+		err := tx.QueryRow(ctx, `SELECT merged_into FROM subjects WHERE id = ?`+s.d.Lock("UPDATE"), id).Scan(&into)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && into == nil {
+			return huella.Errorf(huella.ENOTFOUND, "subject %s is not merged", id)
+		} else if err != nil {
 			return s.errorf("unmerge", err)
 		}
-		if n == 0 {
-			return huella.Errorf(huella.ENOTFOUND, "subject %s is not merged", id)
+		if _, err := tx.Exec(ctx, `UPDATE subjects SET merged_into = NULL WHERE id = ?`, id); err != nil {
+			return s.errorf("unmerge", err)
+		}
+		if err := s.appendGalleryEvent(ctx, tx, &huella.GalleryEvent{Op: huella.GalleryUnmerge, Subject: id, Other: *into}, false, now); err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE merges SET undone_at = ? WHERE subject_id = ? AND `+s.d.Never("undone_at"), s.d.Time(now), id); err != nil {
 			return s.errorf("unmerge", err)

@@ -101,6 +101,7 @@ func (s *Store) purgeSubject(ctx context.Context, tx Tx, id string, reason huell
 		{`DELETE FROM confirmations WHERE %s`, []idsIn{bySubject("subject_id"), byEncounter("encounter_id")}, nil},
 		{`DELETE FROM hits WHERE %s`, hits, nil},
 		{`DELETE FROM identifications WHERE %s`, []idsIn{byEncounter("encounter_id")}, nil},
+		{`DELETE FROM research_queue WHERE %s`, []idsIn{byEncounter("encounter_id")}, nil},
 		{`DELETE FROM templates WHERE sample_id IN (SELECT id FROM samples WHERE %s)`, []idsIn{byEncounter("encounter_id")}, &p.Templates},
 		{`DELETE FROM smts WHERE %s`, []idsIn{byEncounter("encounter_id")}, &p.SMTs},
 		{`DELETE FROM samples WHERE %s`, []idsIn{byEncounter("encounter_id")}, &p.Samples},
@@ -124,6 +125,9 @@ func (s *Store) purgeSubject(ctx context.Context, tx Tx, id string, reason huell
 		}
 	}
 	if p.Blobs, err = s.unreferenced(ctx, tx, refs); err != nil {
+		return nil, err
+	}
+	if err := s.appendGalleryEvent(ctx, tx, &huella.GalleryEvent{Op: huella.GalleryPurge, Subject: id, Subjects: p.Subjects}, false, now); err != nil {
 		return nil, err
 	}
 	event := huella.NewAuditEvent(ctx, huella.ActionSubjectPurge, "subject/"+id, "")
