@@ -33,13 +33,18 @@ type identifyBenchResult struct {
 	P50Millis       map[string]float64 `json:"identify_p50_ms"`
 	P95Millis       map[string]float64 `json:"identify_p95_ms"`
 	HitRateRank1    map[string]float64 `json:"hit_rate_rank1"`
-	FingerIndex     string             `json:"finger_index,omitempty"` // prepared or two-stage
+	FingerIndex     string             `json:"finger_index,omitempty"` // two-stage or exhaustive
+	Templates       string             `json:"templates,omitempty"`    // two-stage: "store" (fetched on demand) or "memory"
+	FetchMillis     float64            `json:"fetch_ms,omitempty"`     // store: mean time of one FindTemplates call
+	Fetches         int64              `json:"fetches,omitempty"`      // store: FindTemplates calls of all the searches
 	Shortlist       int                `json:"shortlist"`              // entries each probe template shortlists per slot
 	Preselect       int                `json:"preselect,omitempty"`    // two-stage: exact comparisons the summed descriptor similarity lets through (a ten-print: /10 subjects)
 	Penetration     float64            `json:"penetration_rate"`       // share of a slot the exact comparator searches per probe template: 1 for an exhaustive scan
 	RealRank1       *float64           `json:"real_rank1,omitempty"`   // --real-mates: share of real probe impressions whose finger ranks first
 	RealRank10      *float64           `json:"real_rank10,omitempty"`  // and within the first ten
 	RealProbes      int                `json:"real_probes,omitempty"`
+	RealExactRank1  *float64           `json:"real_exhaustive_rank1,omitempty"` // --real-reference: the same shares with the exact comparator over the whole slot
+	RealExactRank10 *float64           `json:"real_exhaustive_rank10,omitempty"`
 	Kernel          map[string]string  `json:"kernel"` // scan kernel per modality that has one: avx512, avx2 or generic (HUELLA_CPU caps it)
 }
 
@@ -56,7 +61,9 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	asJSON := fs.Bool("json", false, "print the result as one JSON line")
 	shortlist := fs.Int("shortlist", gallery.DefaultShortlist, "entries each probe template shortlists in its slot before the other slots fill in")
 	preselect := fs.Int("preselect", gallery.DefaultPreselect, "two-stage finger index: exact comparisons after the first stage, which keeps preselect/f subjects of highest descriptor similarity summed over the probe's f fingers")
-	fingerIndex := fs.String("finger-index", "prepared", "finger index: prepared (exact, exhaustive) or two-stage (descriptor pre-selection)")
+	fingerIndex := fs.String("finger-index", "two-stage", "finger index: two-stage (descriptor pre-selection, then the exact comparator) or exhaustive (prepared, exact; \"prepared\" is the same)")
+	templates := fs.String("templates", "store", "two-stage finger index: store (the exact stage fetches its templates from a template store on disk, by sample ID) or memory (the index holds them)")
+	realReference := fs.Bool("real-reference", false, "with --real-mates: rank each real probe with the exact comparator over its whole slot too (real_exhaustive_rank1, real_exhaustive_rank10)")
 	realDir := fs.String("real-mates", "", "FVC-named folder (<finger>_<n>) of real impressions: each finger's first one enrolled among the synthetic subjects, the others searched (real_rank1, real_rank10)")
 	realPPI := fs.Int("real-ppi", 500, "resolution of the --real-mates images")
 	if err := parseFlags(fs, args, 0); err != nil {
@@ -65,8 +72,14 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err := cpulevel.Check(); err != nil {
 		return fmt.Errorf("bench identify: %w", err)
 	}
-	if *fingerIndex != "prepared" && *fingerIndex != "two-stage" {
-		return fmt.Errorf("bench identify: --finger-index must be prepared or two-stage")
+	if *fingerIndex == "prepared" {
+		*fingerIndex = "exhaustive"
+	}
+	if *fingerIndex != "exhaustive" && *fingerIndex != "two-stage" {
+		return fmt.Errorf("bench identify: --finger-index must be two-stage or exhaustive")
+	}
+	if *templates != "store" && *templates != "memory" {
+		return fmt.Errorf("bench identify: --templates must be store or memory")
 	}
 	mods := map[huella.Modality]bool{}
 	var names []string
@@ -78,7 +91,7 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	engines := []engine.Engine{engine.Finger{TwoStage: *fingerIndex == "two-stage"}, engine.Iris{}}
+	engines := []engine.Engine{engine.Finger{Exhaustive: *fingerIndex == "exhaustive"}, engine.Iris{}}
 	if mods[huella.ModalityFace] {
 		face, err := engine.NewFace()
 		if err != nil {
@@ -121,6 +134,22 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
+	store, err := newFileTemplateStore(dir)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	// Every template goes to the snapshot and to the template store, under
+	// a sample ID in increasing order.
+	samples := 0
+	write := func(t *huella.Template) error {
+		samples++
+		t.SampleID = fmt.Sprintf("smp_%012d", samples)
+		if err := store.Write(t); err != nil {
+			return err
+		}
+		return w.Write(t)
+	}
 	made := time.Now()
 	for i := 0; i < *subjects; i++ {
 		if i%10_000 == 0 {
@@ -132,7 +161,7 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 		p := gen.Person(mods)
 		id := fmt.Sprintf("sub_%08d", i)
 		for _, t := range p.Templates(id, mods) {
-			if err := w.Write(t); err != nil {
+			if err := write(t); err != nil {
 				return err
 			}
 		}
@@ -143,11 +172,14 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	evaluation.Progress(ctx, "make subjects", *subjects, *subjects)
 	if real != nil {
-		if err := real.enroll(w, gen, mods); err != nil {
+		if err := real.enroll(write, gen, mods); err != nil {
 			return err
 		}
 	}
 	if err := w.Close(); err != nil {
+		return err
+	}
+	if err := store.Seal(); err != nil {
 		return err
 	}
 	f.Close()
@@ -161,6 +193,9 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	g := gallery.New(engines, cals)
 	g.Shortlist = *shortlist
 	g.Preselect = *preselect
+	if *templates == "store" {
+		g.Templates = store
+	}
 	f, err = os.Open(path)
 	if err != nil {
 		return err
@@ -180,6 +215,9 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 		P50Millis:       map[string]float64{}, P95Millis: map[string]float64{}, HitRateRank1: map[string]float64{}, Penetration: 1, Shortlist: *shortlist}
 	if mods[huella.ModalityFinger] {
 		r.FingerIndex = *fingerIndex
+		if *fingerIndex == "two-stage" {
+			r.Templates = *templates
+		}
 	}
 	r.Kernel = scanKernels(mods)
 	if mods[huella.ModalityFinger] && *fingerIndex == "two-stage" {
@@ -230,7 +268,16 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 		r.RealRank1, r.RealRank10, r.RealProbes = &rank1, &rank10, n
 		fmt.Fprintf(stdout, "  real fingers   rank-1 %.3f  rank-10 %.3f (%d probes of %d fingers, %d impressions failed)\n",
 			rank1, rank10, n, len(real.fingers), real.failed)
+		if *realReference {
+			rank1, rank10, err := real.exhaustive(ctx, store, cals[string(huella.ModalityFinger)])
+			if err != nil {
+				return err
+			}
+			r.RealExactRank1, r.RealExactRank10 = &rank1, &rank10
+			fmt.Fprintf(stdout, "  real fingers, exhaustive exact comparator: rank-1 %.3f  rank-10 %.3f\n", rank1, rank10)
+		}
 	}
+	r.FetchMillis, r.Fetches = store.fetchMillis()
 	fmt.Fprintf(stdout, "%d subjects (%s): %.0f bytes/subject, load %.1f s from snapshot, kernels %v\n", r.Subjects, *modalities, r.BytesPerSubject, r.LoadS, r.Kernel)
 	for kind := range r.P50Millis {
 		fmt.Fprintf(stdout, "  %-14s p50 %.0f ms  p95 %.0f ms  rank-1 %.3f (%d probes)\n", kind, r.P50Millis[kind], r.P95Millis[kind], r.HitRateRank1[kind], r.Probes)

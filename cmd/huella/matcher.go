@@ -133,6 +133,7 @@ func runMatcher(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer app.Close()
 	m := &shard.Matcher{Spec: s, Gallery: gallery.New(engines, cals), Logger: logger}
+	m.Gallery.Templates = app.Store // the exact finger stage fetches its templates
 	start := time.Now()
 	n, err := m.Load(ctx, app.Store)
 	if err != nil {
