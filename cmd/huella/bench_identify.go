@@ -33,6 +33,9 @@ type identifyBenchResult struct {
 	P50Millis       map[string]float64 `json:"identify_p50_ms"`
 	P95Millis       map[string]float64 `json:"identify_p95_ms"`
 	HitRateRank1    map[string]float64 `json:"hit_rate_rank1"`
+	CPUP50Millis    map[string]float64 `json:"identify_cpu_p50_ms,omitempty"` // CPU time of the process during one search (every core; Linux only)
+	CPUP95Millis    map[string]float64 `json:"identify_cpu_p95_ms,omitempty"`
+	LoadCPUS        float64            `json:"load_cpu_s,omitempty"`   // CPU time of the load from the snapshot
 	FingerIndex     string             `json:"finger_index,omitempty"` // two-stage or exhaustive
 	Templates       string             `json:"templates,omitempty"`    // two-stage: "store" (fetched on demand) or "memory"
 	FetchMillis     float64            `json:"fetch_ms,omitempty"`     // store: mean time of one FindTemplates call
@@ -190,6 +193,7 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 	start := time.Now()
+	cpu0, haveCPU := processCPU()
 	g := gallery.New(engines, cals)
 	g.Shortlist = *shortlist
 	g.Preselect = *preselect
@@ -206,6 +210,7 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	}
 	f.Close()
 	load := time.Since(start)
+	cpu1, _ := processCPU()
 	runtime.GC()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
@@ -213,6 +218,10 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	r := identifyBenchResult{Subjects: *subjects, Modalities: names, LoadS: load.Seconds(), Probes: len(mates),
 		BytesPerSubject: float64(after.HeapAlloc-before.HeapAlloc) / float64(*subjects),
 		P50Millis:       map[string]float64{}, P95Millis: map[string]float64{}, HitRateRank1: map[string]float64{}, Penetration: 1, Shortlist: *shortlist}
+	if haveCPU {
+		r.LoadCPUS = (cpu1 - cpu0).Seconds()
+		r.CPUP50Millis, r.CPUP95Millis = map[string]float64{}, map[string]float64{}
+	}
 	if mods[huella.ModalityFinger] {
 		r.FingerIndex = *fingerIndex
 		if *fingerIndex == "two-stage" {
@@ -240,16 +249,19 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 		if len(use) == 0 {
 			continue
 		}
-		var lat []time.Duration
+		var lat, cpu []time.Duration
 		hits := 0
 		for i, m := range mates {
 			probe := m.Templates("", use)
 			t0 := time.Now()
+			c0, _ := processCPU()
 			cands, err := g.Identify(ctx, probe, 10, fusion.LLRForFMR(1e-3))
 			if err != nil {
 				return err
 			}
 			lat = append(lat, time.Since(t0))
+			c1, _ := processCPU()
+			cpu = append(cpu, c1-c0)
 			if len(cands) > 0 && cands[0].SubjectID == mateIDs[i] {
 				hits++
 			}
@@ -258,6 +270,11 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 		slices.Sort(lat)
 		r.P50Millis[kind] = float64(lat[len(lat)/2].Microseconds()) / 1000
 		r.P95Millis[kind] = float64(lat[(len(lat)*95)/100].Microseconds()) / 1000
+		if haveCPU {
+			slices.Sort(cpu)
+			r.CPUP50Millis[kind] = float64(cpu[len(cpu)/2].Microseconds()) / 1000
+			r.CPUP95Millis[kind] = float64(cpu[(len(cpu)*95)/100].Microseconds()) / 1000
+		}
 		r.HitRateRank1[kind] = float64(hits) / float64(len(mates))
 	}
 	if real != nil {
