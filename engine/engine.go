@@ -55,6 +55,21 @@ type Preselector interface {
 	Similarities(probe []byte, out []int32) ([]int32, error)
 }
 
+// OnDemand is a Preselector that can keep only its first stage in memory:
+// an entry added with AddFirstStage holds no template bytes, and its exact
+// comparisons take the stored template bytes the caller fetched (the
+// gallery, from its template store) instead of ScoreEntries, which refuses
+// such entries, as Search does when one is shortlisted.
+type OnDemand interface {
+	Preselector
+	// AddFirstStage appends a template keeping only what Similarities
+	// needs, and returns its entry number.
+	AddFirstStage(data []byte) (int, error)
+	// ScoreTemplates compares the probe exactly with each template (the
+	// bytes Add would take), using all cores.
+	ScoreTemplates(probe []byte, templates [][]byte) ([]float64, error)
+}
+
 // Match is one index entry and its raw similarity to a probe.
 type Match struct {
 	Entry int

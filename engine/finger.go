@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -18,18 +19,18 @@ import (
 // not used for search and the officer is asked to recapture it.
 const MinFingerQuality = 20
 
-// Finger adapts the fingerprint engine. Its index keeps every template's
-// prepared search form and compares the probe with all of them: exact,
-// but ~26 KB a finger and ~10k comparisons/s/core. With TwoStage the
-// index keeps the 256-byte descriptor each template carries (a copy on
-// load) and the minutiae instead, and is an engine.Preselector: the
-// gallery sums the descriptor similarities per subject and prepares and
-// compares exactly only the best subjects' templates. 47× smaller and
-// flat in time as the gallery grows, but each entry compared is prepared
-// anew, which makes it slower in small galleries (BENCHMARKS.md,
-// "Fingers at scale").
+// Finger adapts the fingerprint engine. Its index is two-stage: it keeps
+// the 256-byte descriptor each template carries (a copy on load) and is an
+// engine.Preselector, so the gallery sums the descriptor similarities per
+// subject and prepares and compares exactly only the best subjects'
+// templates; it is an engine.OnDemand too, so a gallery with a template
+// store keeps only the descriptors in memory and fetches the few templates
+// the exact stage needs. With Exhaustive the index keeps every template's
+// prepared search form instead and compares the probe with all of them:
+// ~26 KB a finger and ~17k comparisons/s/core, the reference the two-stage
+// index is measured against (BENCHMARKS.md, "Fingers at scale").
 type Finger struct {
-	TwoStage bool
+	Exhaustive bool
 }
 
 // Modality returns finger.
@@ -57,16 +58,16 @@ func (Finger) Extract(ctx context.Context, s *huella.Sample, image []byte) ([]by
 	return data, t.Quality, err
 }
 
-// NewIndex returns an index of prepared fingerprint templates, or a
-// two-stage index (TwoStage).
+// NewIndex returns a two-stage fingerprint index, or an index of prepared
+// templates searched exhaustively (Exhaustive).
 func (f Finger) NewIndex() Index {
-	if f.TwoStage {
-		return &twoStageFingerIndex{}
+	if f.Exhaustive {
+		return &preparedFingerIndex{}
 	}
-	return &preparedFingerIndex{}
+	return &twoStageFingerIndex{}
 }
 
-var _ Preselector = (*twoStageFingerIndex)(nil)
+var _ OnDemand = (*twoStageFingerIndex)(nil)
 
 // FingerPreselect is how many entries the descriptor scan of a finger
 // index keeps for the exact comparator, at least (Search keeps max(k,
@@ -78,13 +79,19 @@ const FingerPreselect = 10
 // adding is a copy) in one contiguous array, scanned exhaustively with
 // popcounts, and the stored template bytes in one arena, prepared for the
 // exact comparator only for the entries the scan shortlisted. The prepared
-// search form (~9 KB a finger) is never kept.
+// search form (~9 KB a finger) is never kept. Entries added with
+// AddFirstStage keep no template bytes (an empty span of arena): their
+// exact comparisons take the bytes the gallery fetched (ScoreTemplates).
 type twoStageFingerIndex struct {
 	mu          sync.RWMutex
 	descriptors []finger.Descriptor
 	arena       []byte   // the templates' bytes without descriptor, back to back
 	ends        []uint32 // end of entry i's bytes in arena
 }
+
+// errNotHeld is the error of an exact comparison with an entry whose
+// template bytes the index does not hold (AddFirstStage).
+var errNotHeld = errors.New("engine: the entry's template is in the store, not in the index")
 
 func decodeFinger(data []byte) (*finger.Template, error) {
 	var t finger.Template
@@ -97,24 +104,41 @@ func decodeFinger(data []byte) (*finger.Template, error) {
 // Add keeps the descriptor the template carries (format version 2: a
 // copy) or, for a template of format version 1, describes it, and keeps the
 // template's minutiae without the descriptor.
-func (x *twoStageFingerIndex) Add(data []byte) (int, error) {
-	d, stored, err := finger.StoredDescriptor(data)
+func (x *twoStageFingerIndex) Add(data []byte) (int, error) { return x.add(data, true) }
+
+// AddFirstStage keeps only the template's descriptor (OnDemand).
+func (x *twoStageFingerIndex) AddFirstStage(data []byte) (int, error) { return x.add(data, false) }
+
+func (x *twoStageFingerIndex) add(data []byte, keep bool) (int, error) {
+	d, err := fingerDescriptor(data)
 	if err != nil {
-		return 0, huella.Errorf(huella.EINVALID, "finger template: %v", err)
-	}
-	if !stored {
-		t, err := decodeFinger(data)
-		if err != nil {
-			return 0, err
-		}
-		d = finger.Describe(t)
+		return 0, err
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.descriptors = append(growSlack(x.descriptors, 1), d)
-	x.arena = finger.AppendMinutiae(growSlack(x.arena, len(data)), data)
+	if keep {
+		x.arena = finger.AppendMinutiae(growSlack(x.arena, len(data)), data)
+	}
 	x.ends = append(growSlack(x.ends, 1), uint32(len(x.arena)))
 	return len(x.descriptors) - 1, nil
+}
+
+// fingerDescriptor returns the descriptor a template carries (format
+// version 2) or, for a template of format version 1, describes it.
+func fingerDescriptor(data []byte) (finger.Descriptor, error) {
+	d, stored, err := finger.StoredDescriptor(data)
+	if err != nil {
+		return d, huella.Errorf(huella.EINVALID, "finger template: %v", err)
+	}
+	if !stored {
+		t, err := decodeFinger(data)
+		if err != nil {
+			return d, err
+		}
+		d = finger.Describe(t)
+	}
+	return d, nil
 }
 
 func (x *twoStageFingerIndex) Len() int {
@@ -123,8 +147,14 @@ func (x *twoStageFingerIndex) Len() int {
 	return len(x.descriptors)
 }
 
-// candidate prepares entry e for the exact comparator. The caller holds
-// the read lock.
+// held reports whether the index holds entry e's template bytes. The
+// caller holds the read lock.
+func (x *twoStageFingerIndex) held(e int) bool {
+	return e == 0 && x.ends[0] > 0 || e > 0 && x.ends[e] > x.ends[e-1]
+}
+
+// candidate prepares entry e, which the index holds, for the exact
+// comparator. The caller holds the read lock.
 func (x *twoStageFingerIndex) candidate(e int) *finger.Candidate {
 	start := uint32(0)
 	if e > 0 {
@@ -152,6 +182,11 @@ func (x *twoStageFingerIndex) Search(probe []byte, k int) ([]Match, error) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	shortlist := preselect(&d, x.descriptors, max(k, FingerPreselect))
+	for _, e := range shortlist {
+		if !x.held(e) {
+			return nil, errNotHeld
+		}
+	}
 	scores := make([]float64, len(shortlist))
 	parallel(len(shortlist), func(i int) {
 		scores[i] = finger.Compare(p, x.candidate(shortlist[i]))
@@ -175,6 +210,9 @@ func (x *twoStageFingerIndex) ScoreEntries(probe []byte, entries []int) ([]float
 		if e < 0 || e >= len(x.descriptors) {
 			return nil, errNoEntry
 		}
+		if !x.held(e) {
+			return nil, errNotHeld
+		}
 	}
 	out := make([]float64, len(entries))
 	parallel(len(entries), func(i int) {
@@ -183,19 +221,34 @@ func (x *twoStageFingerIndex) ScoreEntries(probe []byte, entries []int) ([]float
 	return out, nil
 }
 
+// ScoreTemplates compares the probe exactly with templates fetched from
+// the store (OnDemand), decoding and preparing each on all cores. A
+// template that does not decode is EINVALID and nothing is scored.
+func (x *twoStageFingerIndex) ScoreTemplates(probe []byte, templates [][]byte) ([]float64, error) {
+	t, err := decodeFinger(probe)
+	if err != nil {
+		return nil, err
+	}
+	p := finger.Prepare(t)
+	decoded := make([]finger.Template, len(templates))
+	for i, data := range templates {
+		if err := decoded[i].UnmarshalBinary(data); err != nil {
+			return nil, huella.Errorf(huella.EINVALID, "stored finger template %d: %v", i, err)
+		}
+	}
+	out := make([]float64, len(templates))
+	parallel(len(templates), func(i int) {
+		out[i] = finger.Compare(p, finger.Prepare(&decoded[i]))
+	})
+	return out, nil
+}
+
 // Similarities returns the descriptor similarity of the probe to every
 // entry (Preselector): the first stage the gallery sums per subject.
 func (x *twoStageFingerIndex) Similarities(probe []byte, out []int32) ([]int32, error) {
-	d, stored, err := finger.StoredDescriptor(probe)
+	d, err := fingerDescriptor(probe)
 	if err != nil {
-		return nil, huella.Errorf(huella.EINVALID, "finger template: %v", err)
-	}
-	if !stored {
-		t, err := decodeFinger(probe)
-		if err != nil {
-			return nil, err
-		}
-		d = finger.Describe(t)
+		return nil, err
 	}
 	x.mu.RLock()
 	defer x.mu.RUnlock()

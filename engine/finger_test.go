@@ -43,7 +43,7 @@ func TestFingerIndexes(t *testing.T) {
 	for _, kind := range []struct {
 		name   string
 		engine engine.Finger
-	}{{"Prepared", engine.Finger{}}, {"TwoStage", engine.Finger{TwoStage: true}}} {
+	}{{"Prepared", engine.Finger{Exhaustive: true}}, {"TwoStage", engine.Finger{}}} {
 		t.Run(kind.name, func(t *testing.T) { testFingerIndex(t, kind.engine.NewIndex(), exact) })
 	}
 }
@@ -99,7 +99,7 @@ func testFingerIndex(t *testing.T, idx engine.Index, exact map[int]float64) {
 // minutiae-only format stored before (described on Add): every search of
 // real prints must return the same entries and scores from both.
 func TestFingerTwoStageFormats(t *testing.T) {
-	withDescriptor, minutiaeOnly := engine.Finger{TwoStage: true}.NewIndex(), engine.Finger{TwoStage: true}.NewIndex()
+	withDescriptor, minutiaeOnly := engine.Finger{}.NewIndex(), engine.Finger{}.NewIndex()
 	for f := 101; f <= 110; f++ {
 		for i := 1; i <= 3; i++ {
 			b := mustFVC(t, fmt.Sprintf("%d_%d", f, i))

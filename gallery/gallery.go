@@ -18,6 +18,7 @@ package gallery
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"sync"
@@ -48,6 +49,12 @@ type Gallery struct {
 	// compared on its f slots. Fewer fingers rank mates less well and
 	// cost less per subject, so they keep more subjects.
 	Preselect int
+	// Templates, when set, is the store the templates come from: slots
+	// whose index is an engine.OnDemand then keep only the first stage of
+	// templates that have a SampleID, and the exact stage fetches the
+	// template bytes of its candidates from it. Set it before the first
+	// Add; huella.IdentityStore implements it.
+	Templates TemplateStore
 
 	engines      map[huella.Modality]engine.Engine
 	calibrations fusion.Set
@@ -60,11 +67,41 @@ type Gallery struct {
 	mergedTo map[string]string // merged ID -> surviving ID, for unmerge
 }
 
+// TemplateStore returns stored templates by sample ID: the part of
+// huella.IdentityStore the exact stage of an on-demand slot needs.
+type TemplateStore interface {
+	// FindTemplates returns the templates of the samples with these IDs,
+	// in no particular order; a sample without a template is left out.
+	// EINVALID for more than huella.MaxTemplateIDs IDs.
+	FindTemplates(ctx context.Context, sampleIDs []string) ([]*huella.Template, error)
+}
+
 // slot is the index of one modality position and who each entry belongs to.
 type slot struct {
 	index engine.Index
 	owner []int32 // entry -> subject number (-1: replaced or removed)
 	live  []int32 // subject number -> its live entry, or -1
+
+	// An on-demand slot (onDemand set, with a template store) keeps the
+	// sample ID of every entry whose template bytes the index does not
+	// hold, back to back in refs: entry i's ends at refEnds[i] (an empty
+	// ID: the index holds the bytes).
+	onDemand engine.OnDemand
+	refs     []byte
+	refEnds  []uint32
+}
+
+// ref returns the sample ID of an entry whose template is in the store,
+// or "" when the index holds its bytes.
+func (s *slot) ref(e int) string {
+	if s.onDemand == nil {
+		return ""
+	}
+	start := uint32(0)
+	if e > 0 {
+		start = s.refEnds[e-1]
+	}
+	return string(s.refs[start:s.refEnds[e]])
 }
 
 // entry returns the subject's live entry in the slot.
@@ -108,7 +145,7 @@ func (g *Gallery) Bytes() int {
 	defer g.mu.RUnlock()
 	n := len(g.ids)*(16+4) + len(g.numbers)*48
 	for _, s := range g.slots {
-		n += s.index.Bytes() + 4*len(s.owner) + 4*len(s.live)
+		n += s.index.Bytes() + 4*len(s.owner) + 4*len(s.live) + len(s.refs) + 4*len(s.refEnds)
 	}
 	return n
 }
@@ -129,11 +166,26 @@ func (g *Gallery) Add(t *huella.Template) error {
 	s := g.slots[key]
 	if s == nil {
 		s = &slot{index: eng.NewIndex()}
+		if g.Templates != nil {
+			s.onDemand, _ = s.index.(engine.OnDemand)
+		}
 		g.slots[key] = s
 	}
-	entry, err := s.index.Add(t.Data)
+	var entry int
+	var err error
+	if s.onDemand != nil && t.SampleID != "" {
+		entry, err = s.onDemand.AddFirstStage(t.Data)
+	} else {
+		entry, err = s.index.Add(t.Data)
+	}
 	if err != nil {
 		return err
+	}
+	if s.onDemand != nil {
+		if t.SampleID != "" {
+			s.refs = append(s.refs, t.SampleID...)
+		}
+		s.refEnds = append(s.refEnds, uint32(len(s.refs)))
 	}
 	num := g.number(t.SubjectID)
 	if old, ok := s.entry(num); ok {
@@ -299,31 +351,38 @@ func (g *Gallery) Identify(ctx context.Context, probe []*huella.Template, k int,
 			candidates[r] = true
 		}
 	}
-	// Step 2: fill in the slots each candidate's shortlists missed.
-	for _, p := range probes {
-		var want []int
-		var whose []int32
+	// Step 2: fill in the slots each candidate's shortlists missed, the
+	// templates of on-demand slots fetched from the store in one go.
+	wants := make([][]int, len(probes))
+	whose := make([][]int32, len(probes))
+	for i, p := range probes {
 		for r := range candidates {
 			if _, ok := p.seen[r]; ok {
 				continue
 			}
 			for _, member := range g.members(r) {
 				if e, ok := p.s.entry(member); ok {
-					want = append(want, e)
-					whose = append(whose, r)
+					wants[i] = append(wants[i], e)
+					whose[i] = append(whose[i], r)
 				}
 			}
 		}
-		if len(want) == 0 {
-			continue
-		}
-		scores, err := p.s.index.ScoreEntries(p.t.Data, want)
+	}
+	fetched, err := g.fetch(ctx, wants, func(i int) *slot { return probes[i].s })
+	if err != nil {
+		return nil, err
+	}
+	for i, p := range probes {
+		scores, err := g.score(p.s, p.t.Data, wants[i], fetched)
 		if err != nil {
 			return nil, fmt.Errorf("gallery: score %s: %w", p.key, err)
 		}
-		for i, sc := range scores {
-			if old, ok := p.seen[whose[i]]; !ok || sc > old {
-				p.seen[whose[i]] = sc
+		for j, sc := range scores {
+			if math.IsNaN(sc) {
+				continue // gone from the store since: no score
+			}
+			if old, ok := p.seen[whose[i][j]]; !ok || sc > old {
+				p.seen[whose[i][j]] = sc
 			}
 		}
 	}
@@ -445,6 +504,90 @@ func (g *Gallery) preselectSubjects(ctx context.Context, indexes []engine.Presel
 	return subjects, nil
 }
 
+// fetch returns the stored template bytes, by sample ID, of the entries of
+// on-demand slots in wants (wants[i] are entries of slotOf(i)), read from
+// the template store in batches of huella.MaxTemplateIDs. The caller holds
+// the read lock.
+func (g *Gallery) fetch(ctx context.Context, wants [][]int, slotOf func(i int) *slot) (map[string][]byte, error) {
+	var ids []string
+	for i, want := range wants {
+		s := slotOf(i)
+		if s.onDemand == nil {
+			continue
+		}
+		for _, e := range want {
+			if id := s.ref(e); id != "" {
+				ids = append(ids, id)
+			}
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	out := make(map[string][]byte, len(ids))
+	for batch := range slices.Chunk(ids, huella.MaxTemplateIDs) {
+		ts, err := g.Templates.FindTemplates(ctx, batch)
+		if err != nil {
+			return nil, fmt.Errorf("gallery: fetch templates: %w", err)
+		}
+		for _, t := range ts {
+			out[t.SampleID] = t.Data
+		}
+	}
+	return out, nil
+}
+
+// score compares the probe exactly with entries of s: those whose template
+// the index holds with ScoreEntries, the others with the fetched bytes. An
+// entry whose template the store no longer has scores NaN. The caller
+// holds the read lock.
+func (g *Gallery) score(s *slot, probe []byte, entries []int, fetched map[string][]byte) ([]float64, error) {
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	if s.onDemand == nil {
+		return s.index.ScoreEntries(probe, entries)
+	}
+	out := make([]float64, len(entries))
+	var held, stored []int // positions in entries
+	var templates [][]byte
+	for i, e := range entries {
+		id := s.ref(e)
+		switch data, ok := fetched[id]; {
+		case id == "":
+			held = append(held, i)
+		case ok:
+			stored = append(stored, i)
+			templates = append(templates, data)
+		default:
+			out[i] = math.NaN()
+		}
+	}
+	if len(held) > 0 {
+		es := make([]int, len(held))
+		for j, i := range held {
+			es[j] = entries[i]
+		}
+		scores, err := s.index.ScoreEntries(probe, es)
+		if err != nil {
+			return nil, err
+		}
+		for j, i := range held {
+			out[i] = scores[j]
+		}
+	}
+	if len(stored) > 0 {
+		scores, err := s.onDemand.ScoreTemplates(probe, templates)
+		if err != nil {
+			return nil, err
+		}
+		for j, i := range stored {
+			out[i] = scores[j]
+		}
+	}
+	return out, nil
+}
+
 // members returns the subject numbers merged into root, root included.
 // Merges are rare, so a scan of the merged set is cheap.
 func (g *Gallery) members(root int32) []int32 {
@@ -490,9 +633,17 @@ func (g *Gallery) Verify(ctx context.Context, probe []*huella.Template, subjectI
 			return nil, fmt.Errorf("gallery: no calibration for %s", t.Modality)
 		}
 		used[key] = true
-		scores, err := s.index.ScoreEntries(t.Data, entries)
+		fetched, err := g.fetch(ctx, [][]int{entries}, func(int) *slot { return s })
 		if err != nil {
 			return nil, err
+		}
+		scores, err := g.score(s, t.Data, entries, fetched)
+		if err != nil {
+			return nil, err
+		}
+		scores = slices.DeleteFunc(scores, math.IsNaN)
+		if len(scores) == 0 {
+			continue // gone from the store since
 		}
 		best := slices.Max(scores)
 		ms := modalityScore(t, best, cal)

@@ -289,6 +289,18 @@ func TestSnapshot(t *testing.T) {
 	if len(got) != 1 || got[0].SubjectID != "B" || len(got[0].Scores) != 2 {
 		t.Fatalf("after load: %+v", got)
 	}
+	t.Run("FormatV1", func(t *testing.T) {
+		// Written before sample IDs: subject "A", finger, position 2, eye 0,
+		// quality 80, the one-byte template 10.
+		g := numberGallery()
+		if n, err := g.LoadSnapshot(bytes.NewReader([]byte("HGS1\x01A\x00\x02\x00\x50\x01\x0a"))); err != nil || n != 1 {
+			t.Fatalf("LoadSnapshot = %d, %v; want 1", n, err)
+		}
+		got, _ := g.Identify(ctx, []*huella.Template{tmpl("", huella.ModalityFinger, 2, 10)}, 1, -1000)
+		if len(got) != 1 || got[0].SubjectID != "A" || got[0].Scores[0].Score != 0 {
+			t.Fatalf("after load: %+v", got)
+		}
+	})
 	t.Run("ErrTruncated", func(t *testing.T) {
 		for cut := 0; cut < len(data); cut++ {
 			if n, _ := numberGallery().LoadSnapshot(bytes.NewReader(data[:cut])); n == 3 {
@@ -306,6 +318,8 @@ func FuzzLoadSnapshot(f *testing.F) {
 	w.Close()
 	f.Add(buf.Bytes())
 	f.Add([]byte("HGS1\xff\xff\xff\xff\x0f"))
+	f.Add([]byte("HGS2\x01A\xff\xff\xff\xff\x0f"))
+	f.Add([]byte("HGS1\x01A\x00\x02\x00\x50\x01\x0a")) // format 1: no sample ID
 	f.Fuzz(func(t *testing.T, data []byte) {
 		numberGallery().LoadSnapshot(bytes.NewReader(data)) // must not panic
 	})

@@ -37,7 +37,7 @@ func BenchmarkLoadSnapshot(b *testing.B) {
 	cals := fusion.Set{"finger": linear}
 	b.ResetTimer()
 	for b.Loop() {
-		g := gallery.New([]engine.Engine{engine.Finger{TwoStage: true}}, cals)
+		g := gallery.New([]engine.Engine{engine.Finger{}}, cals)
 		if _, err := g.LoadSnapshot(bytes.NewReader(data)); err != nil {
 			b.Fatal(err)
 		}

@@ -46,7 +46,7 @@ func TestSnapshotFingerprints(t *testing.T) {
 	}
 	// Monotone, not fitted: only the equality of the two galleries is tested.
 	cals := fusion.Set{"finger": &fusion.Calibration{Scores: []float64{0, 1}, LLRs: []float64{-10, 10}}}
-	engines := []engine.Engine{engine.Finger{TwoStage: true}}
+	engines := []engine.Engine{engine.Finger{}}
 	added := gallery.New(engines, cals)
 	var buf bytes.Buffer
 	w, err := gallery.NewSnapshotWriter(&buf)

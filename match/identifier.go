@@ -103,6 +103,11 @@ func NewIdentifier(store huella.IdentityStore, engines []engine.Engine, calibrat
 	for _, e := range engines {
 		x.Engines[e.Modality()] = e
 	}
+	if store != nil {
+		// The finger slots keep only their descriptors and fetch the exact
+		// stage's templates from the store (engine.OnDemand).
+		x.Subjects.Templates, x.Watchlists.Templates = store, store
+	}
 	return x
 }
 

@@ -46,7 +46,7 @@ func TestNeverASilentMiss(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := &hitStore{}
-	x := match.NewIdentifier(store, []engine.Engine{engine.Finger{TwoStage: true}, engine.Iris{}}, cals)
+	x := match.NewIdentifier(store, []engine.Engine{engine.Finger{}, engine.Iris{}}, cals)
 	x.Sharded = c
 	partials := 0
 	x.OnPartial = func() { partials++ }

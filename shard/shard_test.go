@@ -103,7 +103,7 @@ func newGallery(tb testing.TB) *gallery.Gallery {
 	}
 	// The two-stage finger index: its subject-level first stage is the
 	// part of the search whose sharding needs care.
-	return gallery.New([]engine.Engine{engine.Finger{TwoStage: true}, engine.Iris{}}, cals)
+	return gallery.New([]engine.Engine{engine.Finger{}, engine.Iris{}}, cals)
 }
 
 // oneBox is the population in one gallery, as a single API node holds it.

@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"sort"
+	"sync"
 
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/finger"
+	"github.com/huella-abis/huella/fusion"
 	"github.com/huella-abis/huella/gallery"
 	"github.com/huella-abis/huella/internal/synth"
 )
@@ -67,14 +70,14 @@ func loadRealMates(ctx context.Context, dir string, ppi int) (*realMates, error)
 	return rm, nil
 }
 
-// enroll writes each real finger's subject to the snapshot, its other slots
-// and modalities drawn from gen.
-func (rm *realMates) enroll(w *gallery.SnapshotWriter, gen *synth.Generator, mods map[huella.Modality]bool) error {
+// enroll writes each real finger's subject, its other slots and
+// modalities drawn from gen.
+func (rm *realMates) enroll(write func(*huella.Template) error, gen *synth.Generator, mods map[huella.Modality]bool) error {
 	for _, f := range rm.fingers {
 		p := gen.Person(mods)
 		p.Fingers[f.position-1] = f.enrolled
 		for _, t := range p.Templates(f.subjectID, mods) {
-			if err := w.Write(t); err != nil {
+			if err := write(t); err != nil {
 				return err
 			}
 		}
@@ -114,4 +117,110 @@ func (rm *realMates) search(ctx context.Context, g *gallery.Gallery) (rank1, ran
 		return 0, 0, 0, fmt.Errorf("bench identify: --real-mates: no finger has a second impression")
 	}
 	return float64(hits1) / float64(probes), float64(hits10) / float64(probes), probes, nil
+}
+
+// exhaustive ranks each probe impression as search does, by the calibrated
+// LLR of its score (ties to the lower subject ID, as the gallery orders
+// them), but against every subject of its slot with the exact comparator:
+// the reference the two-stage index is measured against. The templates are
+// read from the bench's template store, each prepared once for every probe
+// of its slot, on all cores.
+func (rm *realMates) exhaustive(ctx context.Context, store *fileTemplateStore, cal *fusion.Calibration) (rank1, rank10 float64, err error) {
+	type probe struct {
+		prepared *finger.Candidate
+		mate     string
+		llrs     []float64 // per template of the slot, in slot order
+	}
+	byPosition := map[int][]*probe{}
+	for _, f := range rm.fingers {
+		for _, t := range f.probes {
+			byPosition[f.position] = append(byPosition[f.position], &probe{prepared: finger.Prepare(t), mate: f.subjectID})
+		}
+	}
+	type entry struct {
+		subject string
+		data    []byte
+	}
+	slots := map[int][]entry{}
+	err = store.forEach(func(t *huella.Template) error {
+		if t.Modality == huella.ModalityFinger && byPosition[t.Position] != nil {
+			slots[t.Position] = append(slots[t.Position], entry{t.SubjectID, t.Data})
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	hits1, hits10, n := 0, 0, 0
+	for pos, probes := range byPosition {
+		entries := slots[pos]
+		for _, p := range probes {
+			p.llrs = make([]float64, len(entries))
+		}
+		var next sync.Mutex
+		i := 0
+		var wg sync.WaitGroup
+		var failed error
+		for range runtime.GOMAXPROCS(0) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					next.Lock()
+					e := i
+					i++
+					next.Unlock()
+					if e >= len(entries) || ctx.Err() != nil {
+						return
+					}
+					var t finger.Template
+					if err := t.UnmarshalBinary(entries[e].data); err != nil {
+						next.Lock()
+						failed = err
+						next.Unlock()
+						return
+					}
+					c := finger.Prepare(&t)
+					for _, p := range probes {
+						p.llrs[e] = cal.LLR(finger.Compare(p.prepared, c))
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if failed != nil {
+			return 0, 0, failed
+		}
+		if err := ctx.Err(); err != nil {
+			return 0, 0, err
+		}
+		for _, p := range probes {
+			mate := -1
+			for e, en := range entries {
+				if en.subject == p.mate {
+					mate = e
+				}
+			}
+			n++
+			if mate < 0 {
+				continue
+			}
+			rank := 0
+			for e, llr := range p.llrs {
+				if llr > p.llrs[mate] || llr == p.llrs[mate] && entries[e].subject < p.mate {
+					rank++
+				}
+			}
+			if rank == 0 {
+				hits1++
+			}
+			if rank < 10 {
+				hits10++
+			}
+		}
+	}
+	if n == 0 {
+		return 0, 0, fmt.Errorf("bench identify: --real-reference: no probe")
+	}
+	return float64(hits1) / float64(n), float64(hits10) / float64(n), nil
 }

@@ -51,7 +51,7 @@ func runBenchShards(ctx context.Context, args []string, stdout, stderr io.Writer
 	shards := fs.Int("shards", 2, "matcher shards")
 	modalities := fs.String("modalities", "finger,iris", "modalities each subject has (finger, iris)")
 	probes := fs.Int("probes", 50, "probes (mates of enrolled subjects)")
-	fingerIndex := fs.String("finger-index", "two-stage", "finger index: prepared (exact, exhaustive) or two-stage")
+	fingerIndex := fs.String("finger-index", "two-stage", "finger index: two-stage or exhaustive (prepared, exact)")
 	natsURL := fs.String("nats", "", "NATS server to use; empty runs one in the process on a loopback port")
 	asJSON := fs.Bool("json", false, "print the result as one JSON line")
 	if err := parseFlags(fs, args, 0); err != nil {
@@ -70,7 +70,7 @@ func runBenchShards(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	engines := []engine.Engine{engine.Finger{TwoStage: *fingerIndex == "two-stage"}, engine.Iris{}}
+	engines := []engine.Engine{engine.Finger{Exhaustive: *fingerIndex == "exhaustive" || *fingerIndex == "prepared"}, engine.Iris{}}
 
 	url := *natsURL
 	r := shardsBenchResult{Subjects: *subjects, Shards: *shards, Modalities: names, NATS: url}

@@ -134,6 +134,7 @@ func runMatcher(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer app.Close()
 	m := &shard.Matcher{Spec: s, Gallery: gallery.New(engines, cals), Logger: logger}
+	m.Gallery.Templates = app.Store // the exact finger stage fetches its templates
 	start := time.Now()
 	// The outbox's head before the load: the gallery holds every change up
 	// to it, and follows the stream from the next.
