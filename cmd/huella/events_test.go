@@ -35,9 +35,17 @@ func mustJetStream(t *testing.T) *natsserver.Server {
 	return ns
 }
 
-// enrollOne enrolls the bench person through the API and returns the
-// subject ID and the decision.
-func enrollOne(t *testing.T, srv *server, officer string, i int, images []benchImage) (subject, decision string) {
+// enrolled is what enrollOne reads of an enrollment's answer.
+type enrolled struct {
+	SubjectID      string `json:"subject_id"`
+	Identification struct {
+		Decision string
+		Partial  bool
+	}
+}
+
+// enrollOne enrolls the bench person i through the API.
+func enrollOne(t *testing.T, srv *server, officer string, i int, images []benchImage) enrolled {
 	t.Helper()
 	body, ct := benchRequest(i, images)
 	req, _ := http.NewRequest("POST", srv.url+"/v1/encounters", body)
@@ -52,12 +60,11 @@ func enrollOne(t *testing.T, srv *server, officer string, i int, images []benchI
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("enroll %d: %d %s", i, resp.StatusCode, b)
 	}
-	var e struct {
-		SubjectID      string `json:"subject_id"`
-		Identification struct{ Decision string }
+	var e enrolled
+	if err := json.Unmarshal(b, &e); err != nil {
+		t.Fatalf("enroll %d: %v", i, err)
 	}
-	json.Unmarshal(b, &e)
-	return e.SubjectID, e.Identification.Decision
+	return e
 }
 
 // replicaSizes asks the two replicas of shard 0/1 how many subjects each
@@ -135,7 +142,8 @@ func testPurgeReachesEveryMatcher(t *testing.T, store []string) {
 	}
 	defer nc.Close()
 
-	subject, decision := enrollOne(t, srv, officer, 1, images)
+	e := enrollOne(t, srv, officer, 1, images)
+	subject, decision := e.SubjectID, e.Identification.Decision
 	if decision != "new-subject" {
 		t.Fatalf("first enrollment: %s", decision)
 	}
@@ -170,7 +178,7 @@ func testPurgeReachesEveryMatcher(t *testing.T, store []string) {
 		t.Errorf("CLI purge reached the replicas %v after the command returned, want within a second", took)
 	}
 	// The next enrollment of the purged person is a new subject again.
-	if _, decision := enrollOne(t, srv, officer, 2, images); decision != "new-subject" {
+	if decision := enrollOne(t, srv, officer, 2, images).Identification.Decision; decision != "new-subject" {
 		t.Errorf("the purged person enrolled again: %s, want new-subject", decision)
 	}
 }
@@ -209,7 +217,7 @@ func TestPurgeReachesServer(t *testing.T) {
 		code, _ := srv.getNoFail("", "/readyz")
 		return code == 200
 	}, serveLogs.String)
-	subject, _ := enrollOne(t, srv, officer, 1, images)
+	subject := enrollOne(t, srv, officer, 1, images).SubjectID
 	if got := gallerySize(srv); got != 1 {
 		t.Fatalf("gallery holds %v subjects after one enrollment", got)
 	}
@@ -256,12 +264,12 @@ func TestResearchSurvivesRestart(t *testing.T) {
 		code, _ := srv.getNoFail("", "/readyz")
 		return code == 200 && strings.Contains(matcherLogs.String(), "serving")
 	}, logs)
-	if _, d := enrollOne(t, srv, officer, 1, images); d != "new-subject" {
+	if d := enrollOne(t, srv, officer, 1, images).Identification.Decision; d != "new-subject" {
 		t.Fatalf("first enrollment: %s", d)
 	}
 	matcher.Process.Kill()
 	matcher.Wait()
-	if _, d := enrollOne(t, srv, officer, 2, images); d != "review" {
+	if d := enrollOne(t, srv, officer, 2, images).Identification.Decision; d != "review" {
 		t.Fatalf("the same person with the only shard down: %s, want review", d)
 	}
 	if got := metric(srv, "huella_research_pending"); got != 1 {

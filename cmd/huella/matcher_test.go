@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -68,26 +67,7 @@ func TestServeWithMatchers(t *testing.T) {
 
 	enroll := func(i int) (decision string, partial bool) {
 		t.Helper()
-		body, ct := benchRequest(i, images)
-		req, _ := http.NewRequest("POST", srv.url+"/v1/encounters", body)
-		req.Header.Set("Authorization", "Bearer "+officer)
-		req.Header.Set("Content-Type", ct)
-		resp, err := (&http.Client{Timeout: 3 * time.Minute}).Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusCreated {
-			t.Fatalf("enroll %d: %d %s", i, resp.StatusCode, b)
-		}
-		var e struct {
-			Identification struct {
-				Decision string
-				Partial  bool
-			}
-		}
-		json.Unmarshal(b, &e)
+		e := enrollOne(t, srv, officer, i, images)
 		return e.Identification.Decision, e.Identification.Partial
 	}
 	if d, p := enroll(1); d != "new-subject" || p {
