@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/internal/natstest"
 	"github.com/huella-abis/huella/natsbus"
 	"github.com/huella-abis/huella/sqlite"
 	"github.com/huella-abis/huella/storetest"
@@ -22,16 +23,7 @@ import (
 // port, stopped when the test ends, and returns a connection to it.
 func MustJetStream(t *testing.T) (*natsserver.Server, jetstream.JetStream) {
 	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true,
-		JetStream: true, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats not ready")
-	}
-	t.Cleanup(ns.Shutdown)
+	ns := natstest.JetStream(t)
 	nc, err := nats.Connect(ns.ClientURL())
 	if err != nil {
 		t.Fatal(err)

@@ -9,13 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
 	"github.com/huella-abis/huella"
 	"github.com/huella-abis/huella/engine"
 	"github.com/huella-abis/huella/fusion"
 	"github.com/huella-abis/huella/gallery"
+	"github.com/huella-abis/huella/internal/natstest"
 	"github.com/huella-abis/huella/internal/synth"
 	"github.com/huella-abis/huella/shard"
 )
@@ -32,16 +32,7 @@ func MustNATS(tb testing.TB) string {
 	if u := os.Getenv("HUELLA_TEST_NATS"); u != "" {
 		return u
 	}
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		tb.Fatalf("nats server: %v", err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		tb.Fatal("nats server not ready")
-	}
-	tb.Cleanup(s.Shutdown)
-	return s.ClientURL()
+	return natstest.Server(tb).ClientURL()
 }
 
 // MustConnect returns a connection closed at the end of the test.

@@ -12,28 +12,11 @@ import (
 	"testing"
 	"time"
 
-	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 
+	"github.com/huella-abis/huella/internal/natstest"
 	"github.com/huella-abis/huella/internal/pgtest"
 )
-
-// mustJetStream starts a NATS server with JetStream on a free loopback
-// port, stopped when the test ends.
-func mustJetStream(t *testing.T) *natsserver.Server {
-	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true,
-		JetStream: true, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats not ready")
-	}
-	t.Cleanup(ns.Shutdown)
-	return ns
-}
 
 // enrolled is what enrollOne reads of an enrollment's answer.
 type enrolled struct {
@@ -115,7 +98,7 @@ func testPurgeReachesEveryMatcher(t *testing.T, store []string) {
 	if testing.Short() {
 		t.Skip("end-to-end test")
 	}
-	ns := mustJetStream(t)
+	ns := natstest.JetStream(t)
 	data := t.TempDir()
 	with := func(args ...string) []string { return append(append(args, "--data", data), store...) }
 	MustRun(t, with("site", "add", "--code", "MX-BENCH", "--name", "Events test", "--country", "MEX", "--tz", "America/Mexico_City")...)
@@ -246,7 +229,7 @@ func TestResearchSurvivesRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test")
 	}
-	ns := mustJetStream(t)
+	ns := natstest.JetStream(t)
 	data := t.TempDir()
 	MustRun(t, "site", "add", "--data", data, "--code", "MX-BENCH", "--name", "Events test", "--country", "MEX", "--tz", "America/Mexico_City")
 	officer := MustAddUser(t, data, "--name", "officer", "--role", "officer", "--site", "MX-BENCH")

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/huella-abis/huella/internal/natstest"
 )
 
 // startChild runs the huella binary with args as a child process, killed
@@ -38,15 +38,7 @@ func TestServeWithMatchers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test")
 	}
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats not ready")
-	}
-	defer ns.Shutdown()
+	ns := natstest.Server(t)
 	data := t.TempDir()
 	MustRun(t, "site", "add", "--data", data, "--code", "MX-BENCH", "--name", "Shard test", "--country", "MEX", "--tz", "America/Mexico_City")
 	officer := MustAddUser(t, data, "--name", "officer", "--role", "officer", "--site", "MX-BENCH")
