@@ -5,8 +5,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/huella-abis/huella"
@@ -14,8 +12,6 @@ import (
 	"github.com/huella-abis/huella/finger"
 	"github.com/huella-abis/huella/fusion"
 	"github.com/huella-abis/huella/gallery"
-	"github.com/huella-abis/huella/imgproc"
-	"github.com/huella-abis/huella/internal/datasets"
 )
 
 // TestSnapshotFingerprints round-trips real FVC2002 DB1 templates through
@@ -23,27 +19,8 @@ import (
 // template's descriptor, and the gallery loaded from it identifies every
 // probe exactly as the gallery the templates were added to.
 func TestSnapshotFingerprints(t *testing.T) {
-	dir := datasets.Path(t, "fingerprint/fvc2002/DB1_B")
 	ctx := context.Background()
-	extract := func(f, imp int) []byte {
-		data, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("%d_%d.tif", f, imp)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		g, err := imgproc.DecodeGray(data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tm, err := finger.Extract(g, finger.Options{})
-		if err != nil {
-			t.Fatalf("%d_%d: %v", f, imp, err)
-		}
-		b, err := tm.MarshalBinary()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return b
-	}
+	extract := func(f, imp int) []byte { return mustExtractFVC(t, f, imp) }
 	// Monotone, not fitted: only the equality of the two galleries is tested.
 	cals := fusion.Set{"finger": &fusion.Calibration{Scores: []float64{0, 1}, LLRs: []float64{-10, 10}}}
 	engines := []engine.Engine{engine.Finger{}}
