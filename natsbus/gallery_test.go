@@ -96,7 +96,7 @@ func inOrder(seqs []int64, from, to int64) bool {
 // last seq catches up on what it missed, and one whose events the stream
 // lost is told so.
 func TestGalleryRelay(t *testing.T) {
-	_, js := MustJetStream(t)
+	ns, js := MustJetStream(t)
 	s := mustOpenSQLite(t)
 	storetest.MustCreateSite(t, s, "MX-TAP")
 	enrollN(t, s, 3)
@@ -179,6 +179,7 @@ func TestGalleryRelay(t *testing.T) {
 		if err := js.DeleteStream(ctx, name); err != nil {
 			t.Fatal(err)
 		}
+		natstest.WaitStreamDeleted(t, ns, name)
 		enrollN(t, s, 1)
 		if n, err := (&natsbus.GalleryRelay{Stream: stream, Store: s}).Relay(ctx); err != nil || n != 1 {
 			t.Fatalf("relay to the remade stream: %d, %v; want 1", n, err)
