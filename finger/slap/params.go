@@ -50,8 +50,8 @@ const (
 	topSkipRatio = 0.2
 	// creaseDepth is how pale, as a fraction of the tip's median darkness,
 	// a band must be to count as the crease. A crease or a print's end is
-	// near paper (0.05–0.3 of the tip's darkness on the labelled slaps);
-	// unevenly inked skin dips to about 0.6, which must not count.
+	// near paper (0.05–0.25 of the tip's darkness on the labelled slaps'
+	// profiles); unevenly inked skin dips to about 0.6, which must not count.
 	creaseDepth = 0.5
 	// maxWidthRatio is how much wider than the median whole print a print
 	// may be before it is taken for two joined prints.
