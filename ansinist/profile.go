@@ -19,6 +19,9 @@ type Profile struct {
 	// the one written).
 	Domains       []string
 	DomainVersion string
+	// DefaultDomain accepts a transaction without 1.013 as being of the
+	// first domain (ANSI/NIST-ITL's default, NORAM).
+	DefaultDomain bool
 	// Organization, Specification and Version are written in 1.016 (APS,
 	// application profile specifications: organization, profile name,
 	// version), and the check requires 1.016, when present, to name the
@@ -39,17 +42,49 @@ type Profile struct {
 }
 
 // Transaction profiles.
+//
+// Where the tables come from (no copy of the specifications is kept
+// offline; these are the published lists we could read):
+//
+//   - EBTS Type-1: the fields the FBI's EBTS compliance pages list as
+//     mandatory "for all Transaction Types" (fbibiospecs.org/EBTS/
+//     Compliance/MAP.html, "Type 1"): 1.001–1.005, 1.007–1.009, 1.011,
+//     1.012. 1.006 (PRY) is not among them (optional in ANSI/NIST-ITL
+//     1-2011 too), and 1.013 (DOM) is optional with NORAM the default
+//     (ANSI/NIST-ITL 1-2011 section 8.1.13; the EBTS record layout in
+//     NIST's Prism EBTS_200808121112.txt gives DOM 0..1, default NORAM).
+//   - EBTS Type-2 of MAP: copied from the same page's "Mandatory Type 2
+//     Fields for Transaction Type: MAP".
+//   - EBTS Type-2 of CAR and CNA: the identity fields of MAP (the NGI
+//     ten-print record layout in Prism's EBTS_200808121112.txt gives NAM,
+//     POB and DOB min 1 as well), with the arrest data of a criminal
+//     submission, date of arrest (2.045 DOA) and arrest segment literal
+//     (2.051 ASL), in place of reason fingerprinted (2.037 RFP), as EFTS
+//     7.1 Appendix D Table D-1 (fbi.gov/hq/cjisd/iafis/efts71/
+//     appendix_d.htm, "Field list for ten-print, answer-required (CAR)
+//     transaction") lays out; its rows were not all readable here: DOA and
+//     ASL are to be checked against the current EBTS Table D-1.
+//   - INT-I: INTERPOL's Implementation (version 06.00.01, 31 August 2020,
+//     INTERPOL AFIS Expert Working Group, based on ANSI/NIST-ITL 1-2011
+//     Update 2015): domain INT-I in 1.013. Its per-TOT field lists were not
+//     available: only the domain, the TOTs and the finger quality metric
+//     are checked.
 var (
 	// ProfileEBTS is the FBI's Electronic Biometric Transmission
-	// Specification, for NGI: the North American domain (NORAM, which EBTS
-	// maintains; "EBTS" accepted), its ten-print and search TOTs, the
-	// Type-2 identity fields of a criminal submission (name, date of
-	// birth, sex, date printed) and a quality metric per finger.
-	ProfileEBTS = &Profile{Name: "ebts", Domains: []string{"NORAM", "EBTS"}, Organization: "FBI", Specification: "EBTS", Version: "11.2",
+	// Specification, for NGI: the North American domain (NORAM, the
+	// default when 1.013 is absent; "EBTS" accepted), its ten-print and
+	// search TOTs, the Type-1 fields mandatory for every TOT, the Type-2
+	// identity (and, for CAR and CNA, arrest) fields of a ten-print
+	// submission and a quality metric per finger.
+	ProfileEBTS = &Profile{Name: "ebts", Domains: []string{"NORAM", "EBTS"}, DefaultDomain: true, Organization: "FBI", Specification: "EBTS", Version: "11.2",
 		TransactionTypes: []string{"CAR", "CNA", "CPNU", "CPDR", "DEK", "DEU", "FANC", "FAUF", "FNDR", "MAP", "NFAP", "NFUF", "NNDR",
 			"TPIS", "TPRS", "LFS", "LFIS", "LFFS", "IRQ", "CPR", "ERRT", "SRE", "AMN", "MPR"},
-		Required:      map[int][]int{1: {6, 13}},
-		RequiredFor:   map[string]map[int][]int{"CAR": {2: {18, 22, 24, 38}}, "CNA": {2: {18, 22, 24, 38}}, "MAP": {2: {18, 22, 24, 38}}},
+		Required: map[int][]int{1: {1, 2, 3, 4, 5, 7, 8, 9, 11, 12}},
+		RequiredFor: map[string]map[int][]int{
+			"CAR": {2: ebtsCriminalTenPrint},
+			"CNA": {2: ebtsCriminalTenPrint},
+			"MAP": {2: {1, 2, 5, 18, 20, 22, 24, 25, 27, 29, 31, 32, 37, 38, 73}},
+		},
 		FingerQuality: true}
 	// ProfileINTI is INTERPOL's Implementation of ANSI/NIST-ITL (INT-I):
 	// domain INT-I, its TOTs (criminal print submission, print and mark
@@ -59,6 +94,11 @@ var (
 		Required:         map[int][]int{1: {13}},
 		FingerQuality:    true}
 )
+
+// ebtsCriminalTenPrint are the Type-2 fields EBTS makes mandatory in a
+// criminal ten-print submission (CAR, CNA): LEN, IDC, RET, NAM, POB, DOB,
+// SEX, RAC, HGT, WGT, EYE, HAI, DPR, DOA, ASL, CRI (see the sources above).
+var ebtsCriminalTenPrint = []int{1, 2, 5, 18, 20, 22, 24, 25, 27, 29, 31, 32, 38, 45, 51, 73}
 
 // Profiles are the profiles by name.
 var Profiles = map[string]*Profile{ProfileEBTS.Name: ProfileEBTS, ProfileINTI.Name: ProfileINTI}
@@ -128,7 +168,7 @@ func ValidateProfile(tx *Transaction, p *Profile) []Violation {
 	if h == nil {
 		return []Violation{{Tag: Tag{1, 1}, Message: "no type-1 record"}}
 	}
-	if f := h.Field(13); f == nil || !slices.Contains(p.Domains, strings.ToUpper(strings.TrimSpace(f.Value()))) {
+	if f := h.Field(13); (f != nil || !p.DefaultDomain) && (f == nil || !slices.Contains(p.Domains, strings.ToUpper(strings.TrimSpace(f.Value())))) {
 		add(Tag{1, 13}, fmt.Sprintf("domain must be %s for %s", strings.Join(p.Domains, " or "), p.Specification))
 	}
 	if f := h.Field(16); f != nil && len(f.Subfields) > 0 {

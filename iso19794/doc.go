@@ -30,6 +30,14 @@
 //     FaceRecord with the facial information (gender, eye and hair colour,
 //     pose angles, feature points), the image information and the image bytes
 //     (JPEG or JPEG 2000) kept as they are.
+//   - Face image records of the 2011 edition ("FAC\0" "030\0"):
+//     Iso19794p5v2011Codec, into FaceRecord2011 with one FaceRepresentation
+//     per image (capture date, device, quality blocks, facial information
+//     with subject height, landmark points with a z, image information with
+//     spatial sampling rate, post-acquisition processing, cross reference
+//     and colour space) and the image bytes (JPEG, JPEG 2000 or PNG; data
+//     type codes FaceImageDataType2011, not 2005's). 3-D representations
+//     are refused with ErrUnsupportedRecord.
 //   - Iris image records ("IIR\0" "020\0"): Iso19794p6v2011Codec, into
 //     IrisRecord with one IrisRepresentation per image (capture date, device,
 //     quality blocks, eye label, image type and format, size, bit depth,

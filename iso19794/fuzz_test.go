@@ -113,3 +113,28 @@ func FuzzIrisRecord(f *testing.F) {
 		}
 	})
 }
+
+func FuzzFaceRecord2011(f *testing.F) {
+	img := smallJPEG(f)
+	f.Add(face2011Record(img, 0, 1))
+	f.Add(face2011Record(img, 3, 0x81))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rec, err := iso19794.Iso19794p5v2011Codec{}.Decode(b)
+		if err != nil {
+			return
+		}
+		out, err := iso19794.Iso19794p5v2011Codec{}.Encode(rec)
+		if err != nil {
+			t.Fatalf("encode of a decoded record: %v", err)
+		}
+		if _, err := (iso19794.Iso19794p5v2011Codec{Strict: true}).Decode(out); err != nil {
+			t.Fatalf("strict decode of a re-encoded record: %v", err)
+		}
+		if _, err := (iso19794.Iso19794p5v2011Codec{Strict: true}).Decode(b); err == nil && !bytes.Equal(out, b) {
+			t.Fatalf("strictly valid record does not re-encode byte for byte")
+		}
+		for i := range rec.Representations {
+			_, _ = rec.Representations[i].DecodeImage() // must not panic
+		}
+	})
+}

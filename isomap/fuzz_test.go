@@ -36,6 +36,11 @@ func FuzzUnwrap(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	fac11, err := iso19794.Iso19794p5v2011Codec{}.Encode(&iso19794.FaceRecord2011{Representations: []iso19794.FaceRepresentation{{Width: 16, Height: 16, Data: []byte("\xff\xd8\xff\xe0")}}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(uint8(1), fac11)
 	f.Add(uint8(0), fir)
 	f.Add(uint8(0), fir11)
 	f.Add(uint8(2), iir)

@@ -301,3 +301,43 @@ func BenchmarkExportCBEFF(b *testing.B) {
 		}
 	}
 }
+
+// TestUnwrapFace2011: libbiomeval's 2005 face (a real JPEG photograph)
+// carried in an ISO/IEC 19794-5:2011 record unwraps into one face sample
+// with the same JPEG; a 3-D representation is EUNSUPPORTED.
+func TestUnwrapFace2011(t *testing.T) {
+	old, err := iso19794.Iso19794p5v2005Codec{}.Decode(mustRead(t, "fingerprint/libbiomeval/face01.iso2005"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := old.Images[0]
+	rep := iso19794.FaceRepresentation{Gender: f.Gender, EyeColour: f.EyeColour, HairColour: f.HairColour, Properties: f.Properties,
+		Expression: f.Expression, Pose: f.Pose, ImageType: f.ImageType, DataType: iso19794.Face2011JPEG, Width: f.Width, Height: f.Height,
+		ColourSpace: f.ColourSpace, Data: f.Data}
+	for _, p := range f.FeaturePoints {
+		rep.LandmarkPoints = append(rep.LandmarkPoints, iso19794.LandmarkPoint{Type: p.Type, Code: p.Code, X: p.X, Y: p.Y})
+	}
+	rec, err := iso19794.Iso19794p5v2011Codec{}.Encode(&iso19794.FaceRecord2011{Representations: []iso19794.FaceRepresentation{rep}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("OK", func(t *testing.T) {
+		ss, ims, err := isomap.Unwrap(&huella.Sample{Format: isomap.FormatFace}, rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ss) != 1 || ss[0].Modality != huella.ModalityFace || string(ims[0]) != string(f.Data) {
+			t.Fatalf("got %d samples (%+v), want one face with the record's JPEG", len(ss), ss)
+		}
+		if g := mustGray(t, ims[0]); g.Rect.Dx() != int(f.Width) || g.Rect.Dy() != int(f.Height) {
+			t.Errorf("image of %v, want %dx%d", g.Rect, f.Width, f.Height)
+		}
+	})
+	t.Run("Err3D", func(t *testing.T) {
+		bad := []byte(string(rec))
+		bad[len(bad)-len(f.Data)-11] = 0x81 // face image type: full frontal 3-D
+		if _, _, err := isomap.Unwrap(&huella.Sample{Format: isomap.FormatFace}, bad); huella.ErrorCode(err) != huella.EUNSUPPORTED {
+			t.Errorf("err %v, want %s", err, huella.EUNSUPPORTED)
+		}
+	})
+}

@@ -19,7 +19,7 @@ import (
 // rather than an image.
 const (
 	FormatFingerImage = "iso19794-4" // finger image record, 2005 or 2011
-	FormatFace        = "iso19794-5" // face image record, 2005
+	FormatFace        = "iso19794-5" // face image record, 2005 or 2011
 	FormatIris        = "iso19794-6" // iris image record, 2005 or 2011
 )
 
@@ -355,17 +355,33 @@ func unwrapIris(smp *huella.Sample, data []byte, version string) ([]*huella.Samp
 }
 
 func unwrapFace(smp *huella.Sample, data []byte, version string) ([]*huella.Sample, [][]byte, error) {
-	if version != "010" {
-		return nil, nil, huella.Errorf(huella.EUNSUPPORTED, "face record of version %q: only ISO/IEC 19794-5:2005 (010) is read", version)
-	}
-	rec, err := iso19794.Iso19794p5v2005Codec{}.Decode(data)
-	if err != nil {
-		return nil, nil, recordError(err)
-	}
-	var samples []*huella.Sample
 	var images [][]byte
-	for _, f := range rec.Images {
-		samples, images = append(samples, base(smp, huella.ModalityFace)), append(images, f.Data)
+	switch version {
+	case "010":
+		rec, err := iso19794.Iso19794p5v2005Codec{}.Decode(data)
+		if err != nil {
+			return nil, nil, recordError(err)
+		}
+		for _, f := range rec.Images {
+			images = append(images, f.Data)
+		}
+	case "030":
+		rec, err := iso19794.Iso19794p5v2011Codec{}.Decode(data)
+		if errors.Is(err, iso19794.ErrUnsupportedRecord) {
+			return nil, nil, huella.Errorf(huella.EUNSUPPORTED, "face record: %v", err)
+		}
+		if err != nil {
+			return nil, nil, recordError(err)
+		}
+		for _, f := range rec.Representations {
+			images = append(images, f.Data)
+		}
+	default:
+		return nil, nil, huella.Errorf(huella.EUNSUPPORTED, "face record of version %q: only ISO/IEC 19794-5:2005 (010) and 2011 (030) are read", version)
+	}
+	samples := make([]*huella.Sample, len(images))
+	for i := range images {
+		samples[i] = base(smp, huella.ModalityFace)
 	}
 	return samples, images, nil
 }

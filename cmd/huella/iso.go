@@ -90,22 +90,38 @@ func decodeISO(data []byte, strict bool) (*isoRecord, error) {
 		return &isoRecord{kind: "finger minutiae", edition: f.String(),
 			detail: fmt.Sprintf("%s, %s, no image", count(len(rec.Views), "view"), count(minutiae, "minutia"))}, nil
 	case "FAC\x00":
-		if version != "010\x00" {
-			return nil, fmt.Errorf("face record of version %q: only ISO/IEC 19794-5:2005 (\"010\") is read", strings.TrimRight(version, "\x00"))
+		r := &isoRecord{kind: "face"}
+		var datas [][]byte
+		var decoders []func() (image.Image, error)
+		switch version {
+		case "010\x00":
+			rec, err := iso19794.Iso19794p5v2005Codec{Strict: strict}.Decode(data)
+			if err != nil {
+				return nil, err
+			}
+			r.edition = "ISO/IEC 19794-5:2005"
+			for i := range rec.Images {
+				datas, decoders = append(datas, rec.Images[i].Data), append(decoders, rec.Images[i].DecodeImage)
+			}
+		case "030\x00":
+			rec, err := iso19794.Iso19794p5v2011Codec{Strict: strict}.Decode(data)
+			if err != nil {
+				return nil, err
+			}
+			r.edition = "ISO/IEC 19794-5:2011"
+			for i := range rec.Representations {
+				datas, decoders = append(datas, rec.Representations[i].Data), append(decoders, rec.Representations[i].DecodeImage)
+			}
+		default:
+			return nil, fmt.Errorf("face record of version %q: only ISO/IEC 19794-5:2005 (\"010\") and 2011 (\"030\") are read", strings.TrimRight(version, "\x00"))
 		}
-		rec, err := iso19794.Iso19794p5v2005Codec{Strict: strict}.Decode(data)
-		if err != nil {
-			return nil, err
-		}
-		r := &isoRecord{kind: "face", edition: "ISO/IEC 19794-5:2005"}
 		var formats []string
-		for i := range rec.Images {
-			img := &rec.Images[i]
-			enc := iso19794.DetectImageEncoding(img.Data)
+		for i, d := range datas {
+			enc := iso19794.DetectImageEncoding(d)
 			formats = append(formats, enc.String())
-			r.images = append(r.images, isoImage{name: fmt.Sprintf("face-%d", i+1), data: img.Data, ext: extension(enc), decode: img.DecodeImage})
+			r.images = append(r.images, isoImage{name: fmt.Sprintf("face-%d", i+1), data: d, ext: extension(enc), decode: decoders[i]})
 		}
-		r.detail = fmt.Sprintf("%s (%s)", count(len(rec.Images), "image"), strings.Join(formats, ", "))
+		r.detail = fmt.Sprintf("%s (%s)", count(len(datas), "image"), strings.Join(formats, ", "))
 		return r, nil
 	case "IIR\x00":
 		if version == "010\x00" {

@@ -88,19 +88,31 @@ func TestISO(t *testing.T) {
 		t.Fatal(err)
 	}
 	cut := filepath.Join(tmp, "face-cut.iso")
-	for path, data := range map[string][]byte{irisFile: iris, firFile: fir, cut: face[:len(face)/2], iris2005File: iris2005, fir2011File: fir2011} {
+	// The same photograph in the 2011 face edition.
+	face2005, err := iso19794.Iso19794p5v2005Codec{}.Decode(face)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := face2005.Images[0]
+	face2011, err := iso19794.Iso19794p5v2011Codec{}.Encode(&iso19794.FaceRecord2011{Representations: []iso19794.FaceRepresentation{{
+		ImageType: 1, DataType: iso19794.Face2011JPEG, Width: f.Width, Height: f.Height, ColourSpace: 1, Data: f.Data}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	face2011File := filepath.Join(tmp, "face2011.iso")
+	for path, data := range map[string][]byte{irisFile: iris, firFile: fir, cut: face[:len(face)/2], iris2005File: iris2005, fir2011File: fir2011, face2011File: face2011} {
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
 
 	good := []string{filepath.Join(dir, "face01.iso2005"), filepath.Join(dir, "fmr.iso2005"),
-		filepath.Join(dir, "fmr.ansi2004"), filepath.Join(dir, "fmr.ansi2007"), irisFile, firFile, iris2005File, fir2011File}
+		filepath.Join(dir, "fmr.ansi2004"), filepath.Join(dir, "fmr.ansi2007"), irisFile, firFile, iris2005File, fir2011File, face2011File}
 	out := MustRun(t, append([]string{"iso", "check"}, good...)...)
 	for _, want := range []string{"ok face ISO/IEC 19794-5:2005, 1 image (JPEG)", "ok finger minutiae ISO/IEC 19794-2:2005, 2 views",
 		"ok finger minutiae ANSI INCITS 378-2004", "ok finger minutiae ANSI INCITS 378-2007", "ok iris ISO/IEC 19794-6:2011, 1 image (PNG)",
 		"ok finger image ISO/IEC 19794-4:2005, 1 image (WSQ, 500 ppi)", "ok iris ISO/IEC 19794-6:2005, 1 image (JPEG 2000)",
-		"ok finger image ISO/IEC 19794-4:2011, 1 image (JPEG 2000 lossless, 500 ppi)"} {
+		"ok finger image ISO/IEC 19794-4:2011, 1 image (JPEG 2000 lossless, 500 ppi)", "ok face ISO/IEC 19794-5:2011, 1 image (JPEG)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("iso check lacks %q:\n%s", want, out)
 		}
@@ -114,6 +126,10 @@ func TestISO(t *testing.T) {
 	out = MustRun(t, "iso", "extract", filepath.Join(dir, "face01.iso2005"), filepath.Join(tmp, "face"))
 	if !strings.Contains(out, "face-1.png 280x320") {
 		t.Errorf("iso extract of the face record: %s", out)
+	}
+	out = MustRun(t, "iso", "extract", face2011File, filepath.Join(tmp, "face2011"))
+	if !strings.Contains(out, "face-1.png 280x320") {
+		t.Errorf("iso extract of the 2011 face record: %s", out)
 	}
 	out = MustRun(t, "iso", "extract", irisFile, filepath.Join(tmp, "iris"))
 	if !strings.Contains(out, "iris-left-1.png 64x48") {

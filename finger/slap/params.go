@@ -32,7 +32,10 @@ const (
 	// tipMinRatio and tipMaxRatio bound a fingertip's length along the
 	// finger, as multiples of its width: the distal crease is looked for
 	// between them, and a tip without one visible is cut at the longest.
-	tipMinRatio, tipMaxRatio = 0.8, 1.5
+	// An inked tip rolled flat on a card runs to 1.7 widths with no crease
+	// (its ink just fades): the longest must let the print's own end, a
+	// pale band like a crease, be found, not cut the print short.
+	tipMinRatio, tipMaxRatio = 0.8, 1.8
 	// thumbMinRatio and thumbMaxRatio are the same bounds for thumbs: a
 	// livescan's flat thumb is wider than long, a card's as long as a finger.
 	thumbMinRatio, thumbMaxRatio = 0.5, 1.5
@@ -46,8 +49,10 @@ const (
 	// tip's top where a pale gap under card text is looked for.
 	topSkipRatio = 0.2
 	// creaseDepth is how pale, as a fraction of the tip's median darkness,
-	// a band must be to count as the crease.
-	creaseDepth = 0.6
+	// a band must be to count as the crease. A crease or a print's end is
+	// near paper (0.05–0.25 of the tip's darkness on the labelled slaps'
+	// profiles); unevenly inked skin dips to about 0.6, which must not count.
+	creaseDepth = 0.5
 	// maxWidthRatio is how much wider than the median whole print a print
 	// may be before it is taken for two joined prints.
 	maxWidthRatio = 1.3

@@ -546,7 +546,13 @@ func crease(img *image.Gray, lo, hi, top, tilt, shortest, longest, maxSkip float
 			}
 		}
 		if count == 0 {
+			if len(dark) == 0 && k < n-1 {
+				continue // above the image's edge: a print the edge cuts
+			}
 			break // past the image's edge: no crease to see
+		}
+		for len(dark) < k {
+			dark = append(dark, sum/count) // the rows cut off take the first row seen
 		}
 		dark = append(dark, sum/count)
 	}
