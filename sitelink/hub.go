@@ -219,6 +219,39 @@ func (h *Hub) ServeDownstream(ctx context.Context, source DownstreamSource) erro
 	return h.conn.Flush()
 }
 
+// WatchSource returns the center's watchlist changes after the seq
+// (huella.SiteOutboxStore.WatchChanges at the center).
+type WatchSource func(ctx context.Context, after int64, limit int) ([]*huella.WatchChange, error)
+
+// watchPage is how many changes one pull returns: templates of a
+// hundred entries are a few megabytes at most.
+const watchPage = 100
+
+// ServeWatch answers every configured site's watchlist pulls from source.
+func (h *Hub) ServeWatch(ctx context.Context, source WatchSource) error {
+	for _, s := range h.cfg.Sites {
+		site := s.Code
+		_, err := h.conn.Subscribe(WatchSubject(site), func(m *nats.Msg) {
+			var req downstreamRequest
+			var reply watchReply
+			if err := json.Unmarshal(m.Data, &req); err != nil {
+				reply.Error = "bad request"
+			} else if changes, err := source(ctx, req.After, watchPage); err != nil {
+				h.cfg.Logger.Error("site watchlist pull failed", "site", site, "err", err)
+				reply.Error = "internal error"
+			} else {
+				reply.Changes = encodeWatchChanges(changes)
+			}
+			data, _ := json.Marshal(&reply)
+			m.Respond(data)
+		})
+		if err != nil {
+			return fmt.Errorf("sitelink: subscribe %s: %w", site, err)
+		}
+	}
+	return h.conn.Flush()
+}
+
 // Reply is the center's answer to one upload.
 type Reply struct {
 	Central *huella.CentralIdentification `json:"central,omitempty"`

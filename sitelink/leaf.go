@@ -249,6 +249,29 @@ func (l *Leaf) Pull(ctx context.Context, after int64) ([]huella.DownstreamItem, 
 	return reply.Items, nil
 }
 
+// PullWatch asks the center for its watchlist changes after the seq.
+// ErrUnlinked while the link is down.
+func (l *Leaf) PullWatch(ctx context.Context, after int64) ([]*huella.WatchChange, error) {
+	msg := nats.NewMsg(WatchSubject(l.cfg.Site))
+	msg.Data, _ = json.Marshal(&downstreamRequest{After: after})
+	resp, err := l.request(ctx, msg)
+	if err != nil {
+		return nil, err
+	}
+	var reply watchReply
+	if err := json.Unmarshal(resp.Data, &reply); err != nil {
+		return nil, fmt.Errorf("sitelink: watchlist reply: %w", err)
+	}
+	if reply.Error != "" {
+		return nil, fmt.Errorf("sitelink: watchlist pull: center: %s", reply.Error)
+	}
+	changes, err := decodeWatchChanges(reply.Changes)
+	if err != nil {
+		return nil, fmt.Errorf("sitelink: watchlist reply: %w", err)
+	}
+	return changes, nil
+}
+
 // Close closes the connection and stops the site's server.
 func (l *Leaf) Close() error {
 	l.conn.Close()

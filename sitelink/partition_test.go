@@ -120,7 +120,7 @@ func TestPartition(t *testing.T) {
 	}
 	center := mustOpenNode(t, "MX-TIJ", "MX-MXL")
 	seeds, keys := siteKeys(t, "MX-TIJ", "MX-MXL")
-	receiver := &sitelink.Center{Enroll: center.enroll, Users: center.store}
+	receiver := &sitelink.Center{Enroll: center.enroll, Store: center.store}
 	hub := MustOpenHub(t, keys, receiver.Receive)
 
 	sites := map[string]*node{}
@@ -218,7 +218,7 @@ func TestPartition(t *testing.T) {
 // but names MX-MXL is refused, and nothing is enrolled.
 func TestCenterRefusesOtherSite(t *testing.T) {
 	center := mustOpenNode(t, "MX-TIJ", "MX-MXL")
-	receiver := &sitelink.Center{Enroll: center.enroll, Users: center.store}
+	receiver := &sitelink.Center{Enroll: center.enroll, Store: center.store}
 	u := &sitelink.Upload{Encounter: &huella.Encounter{ID: "enc_x", SiteCode: "MX-MXL", CapturedAt: time.Now().Add(-time.Minute),
 		Reason: huella.ReasonDetention, CriminalHistory: huella.CriminalHistory{Status: huella.HistoryNone},
 		Biographics: huella.Biographics{Names: []huella.Name{{Given: "A", Family: "B"}}, Sex: huella.SexFemale},
@@ -238,9 +238,9 @@ func TestCenterRefusesOtherSite(t *testing.T) {
 func TestPurgeReachesOfflineSite(t *testing.T) {
 	center := mustOpenNode(t, "MX-TIJ")
 	seeds, keys := siteKeys(t, "MX-TIJ")
-	receiver := &sitelink.Center{Enroll: center.enroll, Users: center.store}
+	receiver := &sitelink.Center{Enroll: center.enroll, Store: center.store}
 	hub := MustOpenHub(t, keys, receiver.Receive)
-	if err := hub.ServeDownstream(context.Background(), center.store.SiteDownstream); err != nil {
+	if err := hub.ServeDownstream(context.Background(), receiver.Downstream); err != nil {
 		t.Fatal(err)
 	}
 	site := mustOpenNode(t, "MX-TIJ")

@@ -30,6 +30,10 @@ func InboxPrefix(site string) string      { return SitePrefix(site) + ".inbox" }
 // copies (purges ordered at the center), after the last item it applied.
 func DownstreamSubject(site string) string { return SitePrefix(site) + ".downstream" }
 
+// WatchSubject is where a site asks the center for the watchlist changes
+// after the last one it applied (every site replicates every watchlist).
+func WatchSubject(site string) string { return SitePrefix(site) + ".watch" }
+
 // DefaultMaxPayload is the largest message hub and leaf accept: an
 // encounter with its images travels as one message (13 images of 1.5 MB
 // take 20 MB).

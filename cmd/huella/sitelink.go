@@ -125,11 +125,14 @@ func (a *App) StartSiteLinks(ctx context.Context) error {
 			return err
 		}
 		a.siteLinks = &siteLinks{hub: hub}
-		center := &sitelink.Center{Enroll: a.Enroll, Users: a.Store}
+		center := &sitelink.Center{Enroll: a.Enroll, Store: a.Store}
 		if err := hub.Serve(ctx, center.Receive); err != nil {
 			return err
 		}
-		if err := hub.ServeDownstream(ctx, a.Store.SiteDownstream); err != nil {
+		if err := hub.ServeDownstream(ctx, center.Downstream); err != nil {
+			return err
+		}
+		if err := hub.ServeWatch(ctx, a.Store.WatchChanges); err != nil {
 			return err
 		}
 		if err := a.HTTP.RegisterMetrics(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -163,7 +166,7 @@ func (a *App) StartSiteLinks(ctx context.Context) error {
 			return err
 		}
 		relay := &sitelink.Relay{Store: a.Store, Blobs: a.Blobs, Send: leaf.Send, Logger: logger,
-			Pull: leaf.Pull, PurgeSubject: a.Enroll.PurgeSubject}
+			Pull: leaf.Pull, PurgeSubject: a.Enroll.PurgeSubject, PullWatch: leaf.PullWatch, RemoveWatchEntry: a.Enroll.RemoveWatchEntry}
 		a.siteLinks = &siteLinks{leaf: leaf, relay: relay}
 		previous := a.Enroll.OnEnrolled
 		a.Enroll.OnEnrolled = func(e *huella.Encounter) {
