@@ -208,3 +208,68 @@ func TestWatchlistHitOffline(t *testing.T) {
 		return err == nil && e.Removed() && siteX.Watchlists.Len() == 0
 	})
 }
+
+// TestMergeReachesSite: a duplicate hit raised at the center on a site's
+// encounter after its first answer (a complete search, say) shows at the
+// site as review; the examiner's confirmation, which merges the subjects,
+// shows as linked to the surviving subject; the unmerge as a new subject
+// again.
+func TestMergeReachesSite(t *testing.T) {
+	ctx := storetest.Context()
+	center := mustOpenNode(t, "MX-TIJ")
+	seeds, keys := siteKeys(t, "MX-TIJ")
+	receiver := &sitelink.Center{Enroll: center.enroll, Store: center.store}
+	hub := MustOpenHub(t, keys, receiver.Receive)
+	if err := hub.ServeDownstream(context.Background(), receiver.Downstream); err != nil {
+		t.Fatal(err)
+	}
+	site := mustOpenNode(t, "MX-TIJ")
+	site.store.KeepSiteOutbox()
+	leaf := MustOpenLeaf(t, "MX-TIJ", hub.LeafURL(), seeds["MX-TIJ"])
+	r := &sitelink.Relay{Store: site.store, Blobs: site.blobs, Send: leaf.Send, Pull: leaf.Pull,
+		PurgeSubject: site.enroll.PurgeSubject, Retry: 50 * time.Millisecond}
+	r.Open(context.Background())
+	t.Cleanup(func() { r.Close() })
+
+	ids := enrollAt(t, site, "MX-TIJ", 2, 77)
+	r.Kick()
+	waitFor(t, "sent", 30*time.Second, func() bool { return backlog(t, site) == 0 })
+	central := func(id string) *huella.CentralIdentification {
+		t.Helper()
+		e, err := site.store.FindEncounter(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e.Central
+	}
+	first, second := central(ids[0]), central(ids[1])
+	if first.Decision != huella.DecisionNewSubject || second.Decision != huella.DecisionNewSubject || first.SubjectID == second.SubjectID {
+		t.Fatalf("first answers: %+v and %+v, want two new subjects", first, second)
+	}
+	hit := &huella.Hit{Kind: huella.HitDuplicate, EncounterID: first.EncounterID, CandidateSubjectID: second.SubjectID,
+		Candidate: &huella.Candidate{SubjectID: second.SubjectID, LLR: 12}}
+	if err := center.store.CreateHits(ctx, []*huella.Hit{hit}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the hit at the site", 30*time.Second, func() bool {
+		c := central(ids[0])
+		return c.Decision == huella.DecisionReview && c.Hits == 1
+	})
+	if _, err := center.store.DecideHit(ctx, hit.ID, huella.HitConfirmed, "same face"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the merge at the site", 30*time.Second, func() bool {
+		c := central(ids[0])
+		return c.Decision == huella.DecisionLinked && c.SubjectID == second.SubjectID && c.Hits == 0
+	})
+	if err := center.store.UnmergeSubject(ctx, first.SubjectID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the unmerge at the site", 30*time.Second, func() bool {
+		c := central(ids[0])
+		return c.Decision == huella.DecisionNewSubject && c.SubjectID == first.SubjectID
+	})
+	if c := central(ids[1]); c.Decision != huella.DecisionNewSubject || c.SubjectID != second.SubjectID {
+		t.Errorf("the other encounter: %+v, want unchanged", c)
+	}
+}
