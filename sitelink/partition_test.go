@@ -31,7 +31,12 @@ type node struct {
 
 func mustOpenNode(tb testing.TB, sites ...string) *node {
 	tb.Helper()
-	dir := tb.TempDir()
+	return mustOpenNodeAt(tb, tb.TempDir(), sites...)
+}
+
+// mustOpenNodeAt opens the node kept in dir, adding the sites it lacks.
+func mustOpenNodeAt(tb testing.TB, dir string, sites ...string) *node {
+	tb.Helper()
 	store, err := sqlite.Open(filepath.Join(dir, "huella.db"))
 	if err != nil {
 		tb.Fatal(err)
@@ -44,6 +49,9 @@ func mustOpenNode(tb testing.TB, sites ...string) *node {
 	}
 	ctx := huella.NewContextWithPurpose(context.Background(), huella.PurposeAdministration)
 	for _, code := range sites {
+		if _, err := store.FindSite(ctx, code); err == nil {
+			continue
+		}
 		if err := store.CreateSite(ctx, &huella.Site{Code: code, Name: "Facility " + code, Country: "MEX", TimeZone: "America/Tijuana"}); err != nil {
 			tb.Fatal(err)
 		}
