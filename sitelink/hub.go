@@ -110,7 +110,7 @@ func OpenHub(cfg HubConfig) (*Hub, error) {
 		Nkeys:      users,
 		// Sites dial the address they are given (the center may sit
 		// behind NAT or a proxy): the hub does not advertise its own.
-		LeafNode: server.LeafNodeOpts{Host: host, Port: port, NoAdvertise: true},
+		LeafNode: server.LeafNodeOpts{Host: host, Port: port, NoAdvertise: true, Compression: noCompression},
 	}
 	if cfg.TLS != nil {
 		opts.LeafNode.TLSConfig = cfg.TLS.Clone()

@@ -107,7 +107,7 @@ func OpenLeaf(cfg LeafConfig) (*Leaf, error) {
 	if _, err := nkeys.FromSeed(cfg.Seed); err != nil {
 		return nil, errors.New("sitelink: the site's seed is malformed")
 	}
-	remote := &server.RemoteLeafOpts{URLs: []*url.URL{hub}, Nkey: string(cfg.Seed)}
+	remote := &server.RemoteLeafOpts{URLs: []*url.URL{hub}, Nkey: string(cfg.Seed), Compression: noCompression}
 	if cfg.TLS != nil {
 		remote.TLS, remote.TLSConfig, remote.TLSTimeout = true, cfg.TLS.Clone(), 5
 	}

@@ -17,6 +17,8 @@ package sitelink
 import (
 	"fmt"
 	"strings"
+
+	"github.com/nats-io/nats-server/v2/server"
 )
 
 // Subjects of a site: the center answers encounters on EncounterSubject;
@@ -51,3 +53,10 @@ func checkSiteCode(code string) error {
 	}
 	return nil
 }
+
+// noCompression turns off the leaf link's S2 compression, which NATS
+// enables by default and raises to its best level when the round trip
+// exceeds 20 ms (a loaded box, a slow WAN link): what a site sends is
+// images in compressed formats (WSQ, JPEG, JPEG 2000, PNG), which S2 only
+// spends CPU on. Measured: BENCHMARKS.md, "Site nodes".
+var noCompression = server.CompressionOpts{Mode: server.CompressionOff}
