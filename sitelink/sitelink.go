@@ -28,6 +28,16 @@ func SitePrefix(site string) string       { return "huella.site." + site }
 func EncounterSubject(site string) string { return SitePrefix(site) + ".encounter" }
 func InboxPrefix(site string) string      { return SitePrefix(site) + ".inbox" }
 
+// siteOfSubject returns the site code of a subject under a SitePrefix.
+func siteOfSubject(subject string) (string, bool) {
+	rest, ok := strings.CutPrefix(subject, "huella.site.")
+	if !ok {
+		return "", false
+	}
+	code, _, ok := strings.Cut(rest, ".")
+	return code, ok && code != ""
+}
+
 // DownstreamSubject is where a site asks the center what to do to its
 // copies (purges ordered at the center), after the last item it applied.
 func DownstreamSubject(site string) string { return SitePrefix(site) + ".downstream" }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/huella-abis/huella"
 	hhttp "github.com/huella-abis/huella/http"
+	"github.com/huella-abis/huella/http/console"
 	"github.com/huella-abis/huella/sitelink"
 )
 
@@ -213,4 +214,28 @@ func (a *App) registerSiteMetrics(leaf *sitelink.Leaf) error {
 				}
 				return 0
 			}))
+}
+
+// siteLinkStates is the console's view of the site links: a center's of
+// every site it accepts, a site node's of its own; nil for a node that is
+// neither. (StartSiteLinks runs before the console serves.)
+func (a *App) siteLinkStates(ctx context.Context) map[string]console.SiteLink {
+	l := a.siteLinks
+	switch {
+	case l == nil:
+		return nil
+	case l.hub != nil:
+		out := make(map[string]console.SiteLink)
+		for code, st := range l.hub.SiteStates() {
+			out[code] = console.SiteLink{Linked: st.Linked, LastContact: st.LastContact, Queue: -1}
+		}
+		return out
+	case l.leaf != nil:
+		n, oldest, err := a.Store.UpstreamBacklog(ctx)
+		if err != nil {
+			n, oldest = -1, time.Time{}
+		}
+		return map[string]console.SiteLink{a.Config.SiteLinks.Site: {Linked: l.leaf.Linked(), Queue: n, Oldest: oldest}}
+	}
+	return nil
 }
