@@ -57,18 +57,23 @@ func (c *Center) Receive(ctx context.Context, site string, u *Upload) (*huella.C
 	if err != nil {
 		return nil, err
 	}
-	if id := got.Identification; id == nil || len(id.Hits) == 0 && id.Decision != huella.DecisionReview {
+	enrolled := &huella.CentralIdentification{State: huella.CentralIdentified, Decision: huella.DecisionNewSubject,
+		SubjectID: got.SubjectID, EncounterID: got.ID}
+	id := got.Identification
+	if id != nil {
+		enrolled.Decision, enrolled.Hits = id.Decision, len(id.Hits)
+	}
+	if id == nil || len(id.Hits) == 0 && id.Decision != huella.DecisionReview {
 		// Nothing for an examiner: the answer stands as enrolled (a later
 		// merge of its subject reaches the site downstream).
-		central := &huella.CentralIdentification{State: huella.CentralIdentified, Decision: huella.DecisionNewSubject,
-			SubjectID: got.SubjectID, EncounterID: got.ID}
-		if id != nil {
-			central.Decision = id.Decision
-		}
-		return central, nil
+		return enrolled, nil
 	}
 	// As it stands now: a retry after an examiner decided gets the decision.
-	return c.central(ctx, got)
+	now, err := c.central(ctx, got)
+	if now == nil && err == nil {
+		return enrolled, nil // purged meanwhile: its purge item follows
+	}
+	return now, err
 }
 
 // CenterStore is what the center reads and writes for its sites.
@@ -108,7 +113,9 @@ func (c *Center) central(ctx context.Context, e *huella.Encounter) (*huella.Cent
 		central.Decision = e.Identification.Decision
 	}
 	subject, err := c.Store.FindSubject(ctx, e.SubjectID)
-	if err != nil {
+	if huella.ErrorCode(err) == huella.ENOTFOUND {
+		return nil, nil // purged meanwhile: its purge item follows
+	} else if err != nil {
 		return nil, err
 	}
 	if subject.MergedInto != "" {

@@ -257,6 +257,12 @@ func (r *Relay) watch(ctx context.Context) error {
 			switch ch.Op {
 			case huella.GalleryWatchAdd:
 				err = r.Store.ReplicateWatchEntry(ctx, ch.Watchlist, ch.Entry)
+				if huella.ErrorCode(err) == huella.EINVALID {
+					// Not one to hold up every later change for: an
+					// administrator looks at the center's entry.
+					r.Logger.Error("watch entry from the center not replicated", "entry", ch.EntryID, "seq", ch.Seq, "err", err)
+					err = nil
+				}
 			case huella.GalleryWatchRemove:
 				err = r.RemoveWatchEntry(ctx, ch.EntryID, "removed at the center")
 				if c := huella.ErrorCode(err); c == huella.ENOTFOUND || c == huella.ECONFLICT {
