@@ -90,7 +90,7 @@ func TestSiteLinkBench(t *testing.T) {
 
 	center := mustOpenNode(t, "MX-TIJ")
 	seeds, keys := siteKeys(t, "MX-TIJ")
-	receiver := &sitelink.Center{Enroll: center.enroll, Users: center.store}
+	receiver := &sitelink.Center{Enroll: center.enroll, Store: center.store}
 	hub := MustOpenHub(t, keys, receiver.Receive)
 	site := mustOpenNode(t, "MX-TIJ")
 	site.store.KeepSiteOutbox()

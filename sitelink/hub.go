@@ -56,6 +56,53 @@ type Hub struct {
 	wg     sync.WaitGroup
 	sem    chan struct{}
 	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	contact map[string]time.Time // when each site was last heard from
+}
+
+// SiteState is the center's view of one site's link.
+type SiteState struct {
+	Linked      bool      // a leaf connection of the site is up
+	LastContact time.Time // the site's last request (zero: none since the hub started)
+}
+
+// SiteStates returns the state of every configured site's link, by code.
+// A leaf connection is the site's whose subscriptions lie under its
+// prefix (its credentials allow no other).
+func (h *Hub) SiteStates() map[string]SiteState {
+	states := make(map[string]SiteState, len(h.cfg.Sites))
+	h.mu.Lock()
+	for _, s := range h.cfg.Sites {
+		states[s.Code] = SiteState{LastContact: h.contact[s.Code]}
+	}
+	h.mu.Unlock()
+	z, err := h.server.Leafz(&server.LeafzOptions{Subscriptions: true})
+	if err != nil {
+		return states
+	}
+	for _, leaf := range z.Leafs {
+		for _, sub := range leaf.Subs {
+			if code, ok := siteOfSubject(sub); ok {
+				if st, known := states[code]; known {
+					st.Linked = true
+					states[code] = st
+				}
+				break
+			}
+		}
+	}
+	return states
+}
+
+// contacted records that the site was just heard from.
+func (h *Hub) contacted(site string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.contact == nil {
+		h.contact = make(map[string]time.Time)
+	}
+	h.contact[site] = time.Now()
 }
 
 // OpenHub starts the hub's NATS server, listening for leaf connections.
@@ -110,7 +157,7 @@ func OpenHub(cfg HubConfig) (*Hub, error) {
 		Nkeys:      users,
 		// Sites dial the address they are given (the center may sit
 		// behind NAT or a proxy): the hub does not advertise its own.
-		LeafNode: server.LeafNodeOpts{Host: host, Port: port, NoAdvertise: true},
+		LeafNode: server.LeafNodeOpts{Host: host, Port: port, NoAdvertise: true, Compression: noCompression},
 	}
 	if cfg.TLS != nil {
 		opts.LeafNode.TLSConfig = cfg.TLS.Clone()
@@ -201,6 +248,7 @@ func (h *Hub) ServeDownstream(ctx context.Context, source DownstreamSource) erro
 	for _, s := range h.cfg.Sites {
 		site := s.Code
 		_, err := h.conn.Subscribe(DownstreamSubject(site), func(m *nats.Msg) {
+			h.contacted(site)
 			var req downstreamRequest
 			var reply downstreamReply
 			if err := json.Unmarshal(m.Data, &req); err != nil {
@@ -208,6 +256,40 @@ func (h *Hub) ServeDownstream(ctx context.Context, source DownstreamSource) erro
 			} else if reply.Items, err = source(ctx, site, req.After, 100); err != nil {
 				h.cfg.Logger.Error("site downstream failed", "site", site, "err", err)
 				reply.Error = "internal error"
+			}
+			data, _ := json.Marshal(&reply)
+			m.Respond(data)
+		})
+		if err != nil {
+			return fmt.Errorf("sitelink: subscribe %s: %w", site, err)
+		}
+	}
+	return h.conn.Flush()
+}
+
+// WatchSource returns the center's watchlist changes after the seq
+// (huella.SiteOutboxStore.WatchChanges at the center).
+type WatchSource func(ctx context.Context, after int64, limit int) ([]*huella.WatchChange, error)
+
+// watchPage is how many changes one pull returns: templates of a
+// hundred entries are a few megabytes at most.
+const watchPage = 100
+
+// ServeWatch answers every configured site's watchlist pulls from source.
+func (h *Hub) ServeWatch(ctx context.Context, source WatchSource) error {
+	for _, s := range h.cfg.Sites {
+		site := s.Code
+		_, err := h.conn.Subscribe(WatchSubject(site), func(m *nats.Msg) {
+			h.contacted(site)
+			var req downstreamRequest
+			var reply watchReply
+			if err := json.Unmarshal(m.Data, &req); err != nil {
+				reply.Error = "bad request"
+			} else if changes, err := source(ctx, req.After, watchPage); err != nil {
+				h.cfg.Logger.Error("site watchlist pull failed", "site", site, "err", err)
+				reply.Error = "internal error"
+			} else {
+				reply.Changes = encodeWatchChanges(changes)
 			}
 			data, _ := json.Marshal(&reply)
 			m.Respond(data)
@@ -227,6 +309,7 @@ type Reply struct {
 }
 
 func (h *Hub) answer(ctx context.Context, site string, m *nats.Msg, handle Handler) {
+	h.contacted(site)
 	var reply Reply
 	u, err := DecodeUpload(m.Data)
 	if err == nil && (u.Encounter.ID == "" || m.Header.Get(MsgIDHeader) != u.Encounter.ID) {

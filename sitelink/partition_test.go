@@ -31,7 +31,12 @@ type node struct {
 
 func mustOpenNode(tb testing.TB, sites ...string) *node {
 	tb.Helper()
-	dir := tb.TempDir()
+	return mustOpenNodeAt(tb, tb.TempDir(), sites...)
+}
+
+// mustOpenNodeAt opens the node kept in dir, adding the sites it lacks.
+func mustOpenNodeAt(tb testing.TB, dir string, sites ...string) *node {
+	tb.Helper()
 	store, err := sqlite.Open(filepath.Join(dir, "huella.db"))
 	if err != nil {
 		tb.Fatal(err)
@@ -44,6 +49,9 @@ func mustOpenNode(tb testing.TB, sites ...string) *node {
 	}
 	ctx := huella.NewContextWithPurpose(context.Background(), huella.PurposeAdministration)
 	for _, code := range sites {
+		if _, err := store.FindSite(ctx, code); err == nil {
+			continue
+		}
 		if err := store.CreateSite(ctx, &huella.Site{Code: code, Name: "Facility " + code, Country: "MEX", TimeZone: "America/Tijuana"}); err != nil {
 			tb.Fatal(err)
 		}
@@ -120,7 +128,7 @@ func TestPartition(t *testing.T) {
 	}
 	center := mustOpenNode(t, "MX-TIJ", "MX-MXL")
 	seeds, keys := siteKeys(t, "MX-TIJ", "MX-MXL")
-	receiver := &sitelink.Center{Enroll: center.enroll, Users: center.store}
+	receiver := &sitelink.Center{Enroll: center.enroll, Store: center.store}
 	hub := MustOpenHub(t, keys, receiver.Receive)
 
 	sites := map[string]*node{}
@@ -218,7 +226,7 @@ func TestPartition(t *testing.T) {
 // but names MX-MXL is refused, and nothing is enrolled.
 func TestCenterRefusesOtherSite(t *testing.T) {
 	center := mustOpenNode(t, "MX-TIJ", "MX-MXL")
-	receiver := &sitelink.Center{Enroll: center.enroll, Users: center.store}
+	receiver := &sitelink.Center{Enroll: center.enroll, Store: center.store}
 	u := &sitelink.Upload{Encounter: &huella.Encounter{ID: "enc_x", SiteCode: "MX-MXL", CapturedAt: time.Now().Add(-time.Minute),
 		Reason: huella.ReasonDetention, CriminalHistory: huella.CriminalHistory{Status: huella.HistoryNone},
 		Biographics: huella.Biographics{Names: []huella.Name{{Given: "A", Family: "B"}}, Sex: huella.SexFemale},
@@ -238,9 +246,9 @@ func TestCenterRefusesOtherSite(t *testing.T) {
 func TestPurgeReachesOfflineSite(t *testing.T) {
 	center := mustOpenNode(t, "MX-TIJ")
 	seeds, keys := siteKeys(t, "MX-TIJ")
-	receiver := &sitelink.Center{Enroll: center.enroll, Users: center.store}
+	receiver := &sitelink.Center{Enroll: center.enroll, Store: center.store}
 	hub := MustOpenHub(t, keys, receiver.Receive)
-	if err := hub.ServeDownstream(context.Background(), center.store.SiteDownstream); err != nil {
+	if err := hub.ServeDownstream(context.Background(), receiver.Downstream); err != nil {
 		t.Fatal(err)
 	}
 	site := mustOpenNode(t, "MX-TIJ")

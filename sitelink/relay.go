@@ -37,8 +37,18 @@ type Relay struct {
 	// (Leaf.Pull); PurgeSubject purges a subject at the site
 	// (enroll.Service.PurgeSubject). Both set: the relay applies the
 	// center's purges, in the center's order, from where it left off.
+	// A DownstreamCentral item updates the site's copy of the center's
+	// identification of its encounter.
 	Pull         func(ctx context.Context, after int64) ([]huella.DownstreamItem, error)
 	PurgeSubject func(ctx context.Context, id string, reason huella.PurgeReason) (*huella.Purge, error)
+	// PullWatch, when set, asks the center for its watchlist changes
+	// (Leaf.PullWatch); RemoveWatchEntry takes an entry off its list at
+	// the site (enroll.Service.RemoveWatchEntry). Both set: the relay
+	// replicates the center's watchlists, in the center's order, from
+	// where it left off. The store's gallery event of each replicated
+	// entry puts it in the site's watchlist gallery (match.Applier).
+	PullWatch        func(ctx context.Context, after int64) ([]*huella.WatchChange, error)
+	RemoveWatchEntry func(ctx context.Context, id, reason string) error
 	// OnCentral, when set, is called after each answer is recorded:
 	// metrics, and tests.
 	OnCentral func(encounterID string, c *huella.CentralIdentification)
@@ -97,6 +107,9 @@ func (r *Relay) loop(ctx context.Context) {
 		}
 		if err := r.downstream(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrUnlinked) {
 			r.Logger.Warn("site downstream failed", "err", err)
+		}
+		if err := r.watch(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, ErrUnlinked) {
+			r.Logger.Warn("site watchlist replication failed", "err", err)
 		}
 		if sent > 0 && err == nil {
 			continue // more may have come meanwhile
@@ -180,14 +193,89 @@ func (r *Relay) downstream(ctx context.Context) error {
 			return err
 		}
 		for _, it := range items {
-			if it.Kind == huella.DownstreamPurge {
+			switch it.Kind {
+			case huella.DownstreamPurge:
 				if err := r.purge(ctx, it); err != nil {
+					return err
+				}
+			case huella.DownstreamCentral:
+				if err := r.central(ctx, it); err != nil {
 					return err
 				}
 			}
 			if err := r.Store.SetDownstreamCursor(ctx, it.Seq); err != nil {
 				return err
 			}
+		}
+	}
+}
+
+// central records the center's identification of the site's encounter
+// as it stands after an examiner's decision or a merge there. One the
+// center no longer holds (purged: its purge item follows) or the site no
+// longer holds is done.
+func (r *Relay) central(ctx context.Context, it huella.DownstreamItem) error {
+	if it.Central == nil {
+		return nil
+	}
+	err := r.Store.UpdateCentral(ctx, it.EncounterID, it.Central)
+	switch huella.ErrorCode(err) {
+	case "":
+		if r.OnCentral != nil {
+			r.OnCentral(it.EncounterID, it.Central)
+		}
+		return nil
+	case huella.ENOTFOUND:
+		return nil
+	default:
+		return fmt.Errorf("central identification: %w", err)
+	}
+}
+
+// watch replicates the center's watchlist changes after the site's
+// cursor, which moves after each, so that a crash repeats at most the
+// change under way (a replicated entry is stored once; a removal of one
+// removed already is done).
+func (r *Relay) watch(ctx context.Context) error {
+	if r.PullWatch == nil || r.RemoveWatchEntry == nil {
+		return nil
+	}
+	ctx = huella.NewContextWithPurpose(ctx, huella.PurposeAdministration)
+	for {
+		after, err := r.Store.WatchCursor(ctx)
+		if err != nil {
+			return err
+		}
+		changes, err := r.PullWatch(ctx, after)
+		if err != nil || len(changes) == 0 {
+			return err
+		}
+		for _, ch := range changes {
+			if ch.Seq <= after {
+				return fmt.Errorf("watchlist change %d after %d: out of order", ch.Seq, after)
+			}
+			switch ch.Op {
+			case huella.GalleryWatchAdd:
+				err = r.Store.ReplicateWatchEntry(ctx, ch.Watchlist, ch.Entry)
+				if huella.ErrorCode(err) == huella.EINVALID {
+					// Not one to hold up every later change for: an
+					// administrator looks at the center's entry.
+					r.Logger.Error("watch entry from the center not replicated", "entry", ch.EntryID, "seq", ch.Seq, "err", err)
+					err = nil
+				}
+			case huella.GalleryWatchRemove:
+				err = r.RemoveWatchEntry(ctx, ch.EntryID, "removed at the center")
+				if c := huella.ErrorCode(err); c == huella.ENOTFOUND || c == huella.ECONFLICT {
+					err = nil
+				}
+			}
+			if err != nil {
+				return fmt.Errorf("watchlist change %d: %w", ch.Seq, err)
+			}
+			if err := r.Store.SetWatchCursor(ctx, ch.Seq); err != nil {
+				return err
+			}
+			after = ch.Seq
 		}
 	}
 }

@@ -17,6 +17,8 @@ package sitelink
 import (
 	"fmt"
 	"strings"
+
+	"github.com/nats-io/nats-server/v2/server"
 )
 
 // Subjects of a site: the center answers encounters on EncounterSubject;
@@ -26,9 +28,23 @@ func SitePrefix(site string) string       { return "huella.site." + site }
 func EncounterSubject(site string) string { return SitePrefix(site) + ".encounter" }
 func InboxPrefix(site string) string      { return SitePrefix(site) + ".inbox" }
 
+// siteOfSubject returns the site code of a subject under a SitePrefix.
+func siteOfSubject(subject string) (string, bool) {
+	rest, ok := strings.CutPrefix(subject, "huella.site.")
+	if !ok {
+		return "", false
+	}
+	code, _, ok := strings.Cut(rest, ".")
+	return code, ok && code != ""
+}
+
 // DownstreamSubject is where a site asks the center what to do to its
 // copies (purges ordered at the center), after the last item it applied.
 func DownstreamSubject(site string) string { return SitePrefix(site) + ".downstream" }
+
+// WatchSubject is where a site asks the center for the watchlist changes
+// after the last one it applied (every site replicates every watchlist).
+func WatchSubject(site string) string { return SitePrefix(site) + ".watch" }
 
 // DefaultMaxPayload is the largest message hub and leaf accept: an
 // encounter with its images travels as one message (13 images of 1.5 MB
@@ -47,3 +63,10 @@ func checkSiteCode(code string) error {
 	}
 	return nil
 }
+
+// noCompression turns off the leaf link's S2 compression, which NATS
+// enables by default and raises to its best level when the round trip
+// exceeds 20 ms (a loaded box, a slow WAN link): what a site sends is
+// images in compressed formats (WSQ, JPEG, JPEG 2000, PNG), which S2 only
+// spends CPU on. Measured: BENCHMARKS.md, "Site nodes".
+var noCompression = server.CompressionOpts{Mode: server.CompressionOff}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/huella-abis/huella"
 )
@@ -32,7 +33,10 @@ var ErrBadUpload = errors.New("sitelink: bad upload")
 // encounter, then each image as its length and bytes: the images travel
 // as they are (no base64), so that an encounter costs its images' size
 // and a few hundred bytes.
-func EncodeUpload(u *Upload) ([]byte, error) {
+func EncodeUpload(u *Upload) ([]byte, error) { return AppendUpload(nil, u) }
+
+// AppendUpload appends the upload, as EncodeUpload writes it, to dst.
+func AppendUpload(dst []byte, u *Upload) ([]byte, error) {
 	if u.Encounter == nil || len(u.Images) != len(u.Encounter.Samples) || len(u.Images) > MaxUploadImages {
 		return nil, fmt.Errorf("%w: every sample needs one image (at most %d)", ErrBadUpload, MaxUploadImages)
 	}
@@ -47,7 +51,7 @@ func EncodeUpload(u *Upload) ([]byte, error) {
 	for _, img := range u.Images {
 		size += 4 + len(img)
 	}
-	buf := make([]byte, 0, size)
+	buf := slices.Grow(dst, size)
 	buf = append(buf, uploadMagic...)
 	buf = binary.BigEndian.AppendUint32(buf, uint32(len(header)))
 	buf = append(buf, header...)

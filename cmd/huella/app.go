@@ -343,7 +343,8 @@ func OpenApp(ctx context.Context, cfg Config, logger *slog.Logger) (_ *App, err 
 	}
 	if a.HTTP.Console, err = console.New(console.Config{Store: a.Store, Blobs: a.Blobs,
 		Enroll: a.Enroll, Adjudicate: a.HTTP.Adjudicate, Logger: logger.With("component", "console"),
-		TrustProxy: cfg.TrustProxy, PartnerFileDir: cfg.PartnerFileDir, Uploads: a.HTTP.Uploads, SignOn: signOn}); err != nil {
+		TrustProxy: cfg.TrustProxy, PartnerFileDir: cfg.PartnerFileDir, Uploads: a.HTTP.Uploads, SignOn: signOn,
+		SiteLinks: a.siteLinkStates}); err != nil {
 		return nil, err
 	}
 	return a, nil

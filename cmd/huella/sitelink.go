@@ -15,6 +15,7 @@ import (
 
 	"github.com/huella-abis/huella"
 	hhttp "github.com/huella-abis/huella/http"
+	"github.com/huella-abis/huella/http/console"
 	"github.com/huella-abis/huella/sitelink"
 )
 
@@ -125,11 +126,14 @@ func (a *App) StartSiteLinks(ctx context.Context) error {
 			return err
 		}
 		a.siteLinks = &siteLinks{hub: hub}
-		center := &sitelink.Center{Enroll: a.Enroll, Users: a.Store}
+		center := &sitelink.Center{Enroll: a.Enroll, Store: a.Store}
 		if err := hub.Serve(ctx, center.Receive); err != nil {
 			return err
 		}
-		if err := hub.ServeDownstream(ctx, a.Store.SiteDownstream); err != nil {
+		if err := hub.ServeDownstream(ctx, center.Downstream); err != nil {
+			return err
+		}
+		if err := hub.ServeWatch(ctx, a.Store.WatchChanges); err != nil {
 			return err
 		}
 		if err := a.HTTP.RegisterMetrics(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -163,7 +167,7 @@ func (a *App) StartSiteLinks(ctx context.Context) error {
 			return err
 		}
 		relay := &sitelink.Relay{Store: a.Store, Blobs: a.Blobs, Send: leaf.Send, Logger: logger,
-			Pull: leaf.Pull, PurgeSubject: a.Enroll.PurgeSubject}
+			Pull: leaf.Pull, PurgeSubject: a.Enroll.PurgeSubject, PullWatch: leaf.PullWatch, RemoveWatchEntry: a.Enroll.RemoveWatchEntry}
 		a.siteLinks = &siteLinks{leaf: leaf, relay: relay}
 		previous := a.Enroll.OnEnrolled
 		a.Enroll.OnEnrolled = func(e *huella.Encounter) {
@@ -210,4 +214,28 @@ func (a *App) registerSiteMetrics(leaf *sitelink.Leaf) error {
 				}
 				return 0
 			}))
+}
+
+// siteLinkStates is the console's view of the site links: a center's of
+// every site it accepts, a site node's of its own; nil for a node that is
+// neither. (StartSiteLinks runs before the console serves.)
+func (a *App) siteLinkStates(ctx context.Context) map[string]console.SiteLink {
+	l := a.siteLinks
+	switch {
+	case l == nil:
+		return nil
+	case l.hub != nil:
+		out := make(map[string]console.SiteLink)
+		for code, st := range l.hub.SiteStates() {
+			out[code] = console.SiteLink{Linked: st.Linked, LastContact: st.LastContact, Queue: -1}
+		}
+		return out
+	case l.leaf != nil:
+		n, oldest, err := a.Store.UpstreamBacklog(ctx)
+		if err != nil {
+			n, oldest = -1, time.Time{}
+		}
+		return map[string]console.SiteLink{a.Config.SiteLinks.Site: {Linked: l.leaf.Linked(), Queue: n, Oldest: oldest}}
+	}
+	return nil
 }

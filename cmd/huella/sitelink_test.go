@@ -80,4 +80,11 @@ func TestSiteNode(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// The console's view of the link, at both ends.
+	if got := site.siteLinkStates(ctx)["MX-TIJ"]; !got.Linked || got.Queue != 0 {
+		t.Errorf("the site's view of its link: %+v, want linked and nothing waiting", got)
+	}
+	if got := center.siteLinkStates(ctx)["MX-TIJ"]; !got.Linked || got.LastContact.IsZero() {
+		t.Errorf("the center's view of MX-TIJ's link: %+v, want linked, with a last contact", got)
+	}
 }

@@ -68,6 +68,22 @@ type Config struct {
 	// SignOn, when set, offers sign-in through an OpenID Connect provider
 	// beside the token form (sso.go).
 	SignOn *SignOn
+	// SiteLinks, when set, returns the state of each site's link to the
+	// center, by site code, for the sites page: a center's view of every
+	// site, or a site node's of its own.
+	SiteLinks func(ctx context.Context) map[string]SiteLink
+}
+
+// SiteLink is what the sites page shows of one site's link to the center.
+type SiteLink struct {
+	Linked bool
+	// LastContact is when the center last heard from the site (zero:
+	// never, or not known here).
+	LastContact time.Time
+	// Queue is how many encounters wait at the site for the center (-1:
+	// not known here); Oldest when the oldest of them was queued.
+	Queue  int
+	Oldest time.Time
 }
 
 // Console is the web console, an http.Handler for every path the API does

@@ -48,6 +48,9 @@ type env struct {
 	adjudicate *adjudicate.Service
 	// subject is the demo person seen at both sites under two names.
 	subject string
+	// siteLinks, when set before the server starts, is the console's
+	// SiteLinks.
+	siteLinks func(context.Context) map[string]console.SiteLink
 }
 
 type syncBuffer struct {
@@ -213,7 +216,8 @@ func (e *env) handler(insecure bool) http.Handler {
 	logger := slog.New(slog.NewJSONHandler(e.logs, nil))
 	api := hhttp.NewServer(e.store, e.blobs, e.enroller, logger)
 	c, err := console.New(console.Config{Store: e.store, Blobs: e.blobs, Enroll: e.enroller,
-		Adjudicate: api.Adjudicate, Logger: logger, InsecureCookies: insecure, PartnerFileDir: "/etc/huella"})
+		Adjudicate: api.Adjudicate, Logger: logger, InsecureCookies: insecure, PartnerFileDir: "/etc/huella",
+		SiteLinks: e.siteLinks})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -10,6 +10,9 @@ import (
 
 type sitesPage struct {
 	Sites []*huella.Site
+	// Links is each site's link to the center (nil: this node is neither
+	// a center of sites nor a site node).
+	Links map[string]SiteLink
 	Form  url.Values
 	Error string
 	Saved string
@@ -26,6 +29,9 @@ func (c *Console) renderSites(w http.ResponseWriter, r *http.Request, req *reque
 		return
 	}
 	page.Sites = sites
+	if c.cfg.SiteLinks != nil {
+		page.Links = c.cfg.SiteLinks(r.Context())
+	}
 	v := c.pageView(r, req, "sites")
 	v.Data = page
 	c.render(w, status, "sites", v)

@@ -237,6 +237,15 @@ func (v *view) UTC(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05Z")
 }
 
+// Ago is how long before the page's time t was, in whole seconds ("" for
+// a zero t).
+func (v *view) Ago(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return max(v.now.Sub(t), 0).Round(time.Second).String()
+}
+
 // SiteName returns the site's name, or its code if unknown.
 func (v *view) SiteName(code string) string {
 	if s := v.sites[code]; s != nil {

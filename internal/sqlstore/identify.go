@@ -600,6 +600,10 @@ func (s *Store) CreateHits(ctx context.Context, hits []*huella.Hit) error {
 			} else if err != nil {
 				return s.errorf("create hits", err)
 			}
+			// A site that sent the encounter hears of its new hit.
+			if err := s.queueSiteCentral(ctx, tx, `e.id = ?`, []any{h.EncounterID}, now); err != nil {
+				return err
+			}
 		}
 		return insertHits(ctx, s.d, tx, hits, now)
 	})
@@ -679,6 +683,10 @@ func (s *Store) DecideHit(ctx context.Context, id string, state huella.HitState,
 		if err := s.appendAudit(ctx, tx, event, now); err != nil {
 			return err
 		}
+		// A site that sent the probe encounter hears of the decision.
+		if err := s.queueSiteCentral(ctx, tx, `e.id = ?`, []any{hit.EncounterID}, now); err != nil {
+			return err
+		}
 		if confirmation == nil {
 			return nil
 		}
@@ -726,6 +734,10 @@ func (s *Store) mergeSubjects(ctx context.Context, tx Tx, hit *huella.Hit, exami
 	if err := s.appendGalleryEvent(ctx, tx, &huella.GalleryEvent{Op: huella.GalleryMerge, Subject: from, Other: into}, false, now); err != nil {
 		return err
 	}
+	// The sites that sent encounters of the merged subjects hear of it.
+	if err := s.queueSiteCentral(ctx, tx, `e.subject_id IN (SELECT id FROM subjects WHERE merged_into = ?)`, []any{into}, now); err != nil {
+		return err
+	}
 	event := huella.NewAuditEvent(ctx, huella.ActionSubjectMerge, "subject/"+from, hit.Site)
 	event.Detail = huella.MergeDetail(into)
 	return s.appendAudit(ctx, tx, event, now)
@@ -746,6 +758,9 @@ func (s *Store) UnmergeSubject(ctx context.Context, id string) error {
 			return s.errorf("unmerge", err)
 		}
 		if err := s.appendGalleryEvent(ctx, tx, &huella.GalleryEvent{Op: huella.GalleryUnmerge, Subject: id, Other: *into}, false, now); err != nil {
+			return err
+		}
+		if err := s.queueSiteCentral(ctx, tx, `e.subject_id = ?`, []any{id}, now); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE merges SET undone_at = ? WHERE subject_id = ? AND `+s.d.Never("undone_at"), s.d.Time(now), id); err != nil {
