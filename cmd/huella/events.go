@@ -45,6 +45,11 @@ func (a *App) StartGalleryEvents(ctx context.Context) error {
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
+		pruneGalleryEvents(ctx, a.Store, stream != nil, natsbus.DefaultGalleryMaxAge, galleryPruneEvery, logger)
+	}()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
 		if a.WaitIdentification(ctx) != nil {
 			return
 		}
@@ -52,6 +57,42 @@ func (a *App) StartGalleryEvents(ctx context.Context) error {
 		followGallery(ctx, stream, applier, a.Store, logger)
 	}()
 	return nil
+}
+
+// galleryPruneEvery is how often a server prunes the outbox of gallery
+// events.
+const galleryPruneEvery = time.Hour
+
+// pruneGalleryEvents deletes, now and every every until ctx ends, the
+// outbox's events older than keep (the stream's retention): with a relay
+// only those it published, so the outbox stays bounded while nothing the
+// stream lacks is lost; without one (one box, whose nodes read the outbox
+// itself) every event that old. A follower further behind than keep, or a
+// matcher's snapshot older, loads its galleries again.
+func pruneGalleryEvents(ctx context.Context, store huella.GalleryEventStore, relayed bool, keep, every time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		upTo, err := store.GalleryEventsSent(ctx)
+		if !relayed && err == nil {
+			upTo, err = store.GalleryEventHead(ctx)
+		}
+		var n int64
+		if err == nil {
+			n, err = store.PruneGalleryEvents(ctx, time.Now().Add(-keep), upTo)
+		}
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.Warn("gallery events not pruned", "err", err)
+		case n > 0:
+			logger.Info("gallery events pruned", "events", n, "up_to", upTo)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // galleryStream returns the gallery event stream on the NATS of nc.
