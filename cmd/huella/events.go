@@ -26,7 +26,7 @@ func (a *App) StartGalleryEvents(ctx context.Context) error {
 	logger := a.Logger.With("component", "gallery-events")
 	if a.matcherConn != nil {
 		var err error
-		if stream, err = galleryStream(a.matcherConn); err != nil {
+		if stream, err = galleryStream(a.matcherConn, a.Config.StreamReplicas); err != nil {
 			return err
 		}
 		published := prometheus.NewCounter(prometheus.CounterOpts{
@@ -95,13 +95,15 @@ func pruneGalleryEvents(ctx context.Context, store huella.GalleryEventStore, rel
 	}
 }
 
-// galleryStream returns the gallery event stream on the NATS of nc.
-func galleryStream(nc *nats.Conn) (*natsbus.GalleryStream, error) {
+// galleryStream returns the gallery event stream on the NATS of nc, kept
+// by replicas servers of a cluster when this node creates it (the relay
+// does; 0 or 1: one).
+func galleryStream(nc *nats.Conn, replicas int) (*natsbus.GalleryStream, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, err
 	}
-	return &natsbus.GalleryStream{JS: js}, nil
+	return &natsbus.GalleryStream{JS: js, Replicas: replicas}, nil
 }
 
 // followGallery applies the gallery events to a's galleries until ctx

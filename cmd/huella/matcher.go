@@ -22,6 +22,7 @@ import (
 func (c *Config) registerMatcherFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Matchers, "matchers", os.Getenv("HUELLA_MATCHERS"), "NATS URL of the matcher shards holding the subject gallery (huella matcher); empty holds it in this process ($HUELLA_MATCHERS)")
 	fs.IntVar(&c.MatcherShards, "matcher-shards", envInt("HUELLA_MATCHER_SHARDS", 1), "how many shards the matchers of --matchers split the subjects into ($HUELLA_MATCHER_SHARDS)")
+	fs.IntVar(&c.StreamReplicas, "stream-replicas", envInt("HUELLA_STREAM_REPLICAS", 1), "servers of the NATS cluster that keep each stream this node creates (gallery events, deliveries): 3 on a 3-server cluster, so that one may fail ($HUELLA_STREAM_REPLICAS)")
 	fs.DurationVar(&c.MatcherDeadline, "matcher-deadline", envDuration("HUELLA_MATCHER_DEADLINE", shard.DefaultDeadline), "a search waits this long for every shard; past it the search is partial and its decision review ($HUELLA_MATCHER_DEADLINE)")
 }
 
@@ -156,7 +157,7 @@ func runMatcher(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer m.Close()
-	stream, err := galleryStream(nc)
+	stream, err := galleryStream(nc, 0)
 	if err != nil {
 		return err
 	}
