@@ -67,6 +67,11 @@ type GalleryEventStore interface {
 	// MarkGalleryEventsSent records that the events up to seq were
 	// published; a lower seq than recorded changes nothing.
 	MarkGalleryEventsSent(ctx context.Context, seq int64) error
+	// PruneGalleryEvents deletes the events with a Seq of upTo or less
+	// created before before, and returns how many: the outbox keeps only
+	// what a follower may still need (the head and the relay's mark are
+	// kept).
+	PruneGalleryEvents(ctx context.Context, before time.Time, upTo int64) (int64, error)
 	// SubjectTemplates returns the templates of every encounter of the
 	// subjects these IDs now stand for (the subject each was merged into,
 	// or itself), later captures last, SubjectID set as ForEachTemplate

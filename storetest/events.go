@@ -167,6 +167,26 @@ func testGalleryEvents(t *testing.T, s EventStore) {
 			t.Errorf("sent after marking 3 then 2 = %d, %v; want 3", sent, err)
 		}
 	})
+	t.Run("Prune", func(t *testing.T) {
+		// Only events up to the bound and older than the time go; the
+		// head stays, and the events after the bound are still read.
+		if n, err := s.PruneGalleryEvents(ctx, time.Now().Add(-time.Hour), 3); err != nil || n != 0 {
+			t.Fatalf("pruning events older than an hour: %d, %v; want none", n, err)
+		}
+		if n, err := s.PruneGalleryEvents(ctx, time.Now().Add(time.Hour), 3); err != nil || n != 3 {
+			t.Fatalf("pruning up to 3: %d, %v; want 3", n, err)
+		}
+		list, err := s.GalleryEvents(ctx, 0, 100)
+		if err != nil || len(list) != len(want)-3 || list[0].Seq != 4 {
+			t.Fatalf("after pruning up to 3: %d events, %v; want %d from 4", len(list), err, len(want)-3)
+		}
+		if n, err := s.PruneGalleryEvents(ctx, time.Now().Add(time.Hour), 1000); err != nil || n != int64(len(want)-3) {
+			t.Fatalf("pruning the rest: %d, %v; want %d", n, err, len(want)-3)
+		}
+		if head, err := s.GalleryEventHead(ctx); err != nil || head != int64(len(want)) {
+			t.Errorf("head after pruning every event = %d, %v; want %d", head, err, len(want))
+		}
+	})
 	t.Run("PurgedHasNoTemplates", func(t *testing.T) {
 		ts, err := s.SubjectTemplates(ctx, []string{a.SubjectID})
 		if err != nil || len(ts) != 0 {

@@ -83,6 +83,9 @@ type Config struct {
 	Matchers        string
 	MatcherShards   int
 	MatcherDeadline time.Duration
+	// StreamReplicas is how many servers of a NATS cluster keep each
+	// JetStream stream this node creates (gallery events, deliveries).
+	StreamReplicas int
 	// SignOnConfig is the JSON file of the console's single sign-on
 	// through an OpenID Connect provider (sso.go); empty: tokens only.
 	SignOnConfig string

@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	natsserver "github.com/nats-io/nats-server/v2/server"
@@ -38,6 +39,14 @@ type shardsBenchResult struct {
 	OverheadP95Millis float64 `json:"overhead_p95_ms"`
 	Partial           int     `json:"partial"`
 	HitRateRank1      float64 `json:"hit_rate_rank1"`
+	// Replicas per shard and the clients (API nodes: each its own NATS
+	// connection and scatter-gather) searching at once; the throughput is
+	// of the whole run, with the CPU time of the process (the NATS server
+	// included when embedded).
+	Replicas        int     `json:"replicas"`
+	Clients         int     `json:"clients"`
+	ProbesPerSecond float64 `json:"probes_per_second"`
+	CPUMillisProbe  float64 `json:"cpu_ms_per_probe,omitempty"`
 }
 
 // runBenchShards splits synthetic subjects (internal/synth) over K matcher
@@ -53,6 +62,8 @@ func runBenchShards(ctx context.Context, args []string, stdout, stderr io.Writer
 	probes := fs.Int("probes", 50, "probes (mates of enrolled subjects)")
 	fingerIndex := fs.String("finger-index", "two-stage", "finger index: two-stage or exhaustive (prepared, exact)")
 	natsURL := fs.String("nats", "", "NATS server to use; empty runs one in the process on a loopback port")
+	replicas := fs.Int("replicas", 1, "matcher replicas of each shard (each a copy of its shard's gallery; they share its searches)")
+	clients := fs.Int("clients", 1, "API nodes searching at once, each on its own NATS connection")
 	asJSON := fs.Bool("json", false, "print the result as one JSON line")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
@@ -73,7 +84,10 @@ func runBenchShards(ctx context.Context, args []string, stdout, stderr io.Writer
 	engines := []engine.Engine{engine.Finger{Exhaustive: *fingerIndex == "exhaustive" || *fingerIndex == "prepared"}, engine.Iris{}}
 
 	url := *natsURL
-	r := shardsBenchResult{Subjects: *subjects, Shards: *shards, Modalities: names, NATS: url}
+	if *replicas < 1 || *clients < 1 {
+		return fmt.Errorf("bench shards: --replicas and --clients are at least 1")
+	}
+	r := shardsBenchResult{Subjects: *subjects, Shards: *shards, Modalities: names, NATS: url, Replicas: *replicas, Clients: *clients}
 	if mods[huella.ModalityFinger] {
 		r.FingerIndex = *fingerIndex
 	}
@@ -90,9 +104,10 @@ func runBenchShards(ctx context.Context, args []string, stdout, stderr io.Writer
 		url, r.NATS = s.ClientURL(), "embedded-loopback"
 	}
 
-	matchers := make([]*shard.Matcher, *shards)
+	// matchers[i*replicas+j] is replica j of shard i.
+	matchers := make([]*shard.Matcher, *shards**replicas)
 	for i := range matchers {
-		matchers[i] = &shard.Matcher{Spec: shard.Spec{Index: i, Count: *shards}, Gallery: gallery.New(engines, cals)}
+		matchers[i] = &shard.Matcher{Spec: shard.Spec{Index: i / *replicas, Count: *shards}, Gallery: gallery.New(engines, cals)}
 	}
 	gen := synth.New(2026)
 	every := max(1, *subjects / *probes)
@@ -107,10 +122,12 @@ func runBenchShards(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		p := gen.Person(mods)
 		id := fmt.Sprintf("sub_%08d", i)
-		m := matchers[shard.Of(id, *shards)]
-		for _, t := range p.Templates(id, mods) {
-			if err := m.Gallery.Add(t); err != nil {
-				return err
+		for j := range *replicas {
+			m := matchers[shard.Of(id, *shards)**replicas+j]
+			for _, t := range p.Templates(id, mods) {
+				if err := m.Gallery.Add(t); err != nil {
+					return err
+				}
 			}
 		}
 		if i%every == 0 && len(mates) < *probes {
@@ -130,35 +147,68 @@ func runBenchShards(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		defer m.Close()
 	}
-	nc, err := shard.Connect(url, "huella-bench-api", nil, nil)
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	client, err := shard.NewClient(nc, *shards)
-	if err != nil {
-		return err
-	}
-	defer client.Close()
-	client.Deadline = time.Minute // a miss is counted, not the point here
+	var mu sync.Mutex
 	var total, slowest, overhead []time.Duration
-	client.OnSearch = func(t, s time.Duration) {
-		total, slowest, overhead = append(total, t), append(slowest, s), append(overhead, t-s)
-	}
 	hits := 0
 	review := fusion.LLRForFMR(1e-3)
-	for i, probe := range mates {
-		cands, complete, err := client.Search(ctx, probe, 10, review)
+	next := make(chan int)
+	errs := make(chan error, *clients)
+	var wg sync.WaitGroup
+	for range *clients {
+		nc, err := shard.Connect(url, "huella-bench-api", nil, nil)
 		if err != nil {
 			return err
 		}
-		if !complete {
-			r.Partial++
+		defer nc.Close()
+		client, err := shard.NewClient(nc, *shards)
+		if err != nil {
+			return err
 		}
-		if len(cands) > 0 && cands[0].SubjectID == mateIDs[i] {
-			hits++
+		defer client.Close()
+		client.Deadline = time.Minute // a miss is counted, not the point here
+		client.OnSearch = func(t, s time.Duration) {
+			mu.Lock()
+			total, slowest, overhead = append(total, t), append(slowest, s), append(overhead, t-s)
+			mu.Unlock()
 		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				cands, complete, err := client.Search(ctx, mates[i], 10, review)
+				if err != nil {
+					errs <- err
+					return
+				}
+				mu.Lock()
+				if !complete {
+					r.Partial++
+				}
+				if len(cands) > 0 && cands[0].SubjectID == mateIDs[i] {
+					hits++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	cpu0, _ := processCPU()
+	start := time.Now()
+	for i := range mates {
+		next <- i
 		evaluation.Progress(ctx, "identify", i+1, len(mates))
+	}
+	close(next)
+	wg.Wait()
+	elapsed := time.Since(start)
+	cpu1, cpuOK := processCPU()
+	select {
+	case err := <-errs:
+		return err
+	default:
+	}
+	r.ProbesPerSecond = float64(len(mates)) / elapsed.Seconds()
+	if cpuOK && len(mates) > 0 {
+		r.CPUMillisProbe = float64((cpu1 - cpu0).Microseconds()) / 1000 / float64(len(mates))
 	}
 	r.Probes = len(mates)
 	r.HitRateRank1 = float64(hits) / float64(max(1, len(mates)))
@@ -170,6 +220,8 @@ func runBenchShards(ctx context.Context, args []string, stdout, stderr io.Writer
 	fmt.Fprintf(stdout, "  slowest shard  p50 %.1f ms  p95 %.1f ms\n", r.SlowestP50Millis, r.SlowestP95Millis)
 	fmt.Fprintf(stdout, "  scatter-gather p50 %.1f ms  p95 %.1f ms\n", r.TotalP50Millis, r.TotalP95Millis)
 	fmt.Fprintf(stdout, "  overhead       p50 %.1f ms  p95 %.1f ms\n", r.OverheadP50Millis, r.OverheadP95Millis)
+	fmt.Fprintf(stdout, "  %d replica(s) per shard, %d client(s): %.1f probes/s, %.1f ms CPU per probe\n",
+		r.Replicas, r.Clients, r.ProbesPerSecond, r.CPUMillisProbe)
 	if *asJSON {
 		return writeJSONLine(stdout, r)
 	}

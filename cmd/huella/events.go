@@ -26,7 +26,7 @@ func (a *App) StartGalleryEvents(ctx context.Context) error {
 	logger := a.Logger.With("component", "gallery-events")
 	if a.matcherConn != nil {
 		var err error
-		if stream, err = galleryStream(a.matcherConn); err != nil {
+		if stream, err = galleryStream(a.matcherConn, a.Config.StreamReplicas); err != nil {
 			return err
 		}
 		published := prometheus.NewCounter(prometheus.CounterOpts{
@@ -45,6 +45,11 @@ func (a *App) StartGalleryEvents(ctx context.Context) error {
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
+		pruneGalleryEvents(ctx, a.Store, stream != nil, natsbus.DefaultGalleryMaxAge, galleryPruneEvery, logger)
+	}()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
 		if a.WaitIdentification(ctx) != nil {
 			return
 		}
@@ -54,13 +59,51 @@ func (a *App) StartGalleryEvents(ctx context.Context) error {
 	return nil
 }
 
-// galleryStream returns the gallery event stream on the NATS of nc.
-func galleryStream(nc *nats.Conn) (*natsbus.GalleryStream, error) {
+// galleryPruneEvery is how often a server prunes the outbox of gallery
+// events.
+const galleryPruneEvery = time.Hour
+
+// pruneGalleryEvents deletes, now and every every until ctx ends, the
+// outbox's events older than keep (the stream's retention): with a relay
+// only those it published, so the outbox stays bounded while nothing the
+// stream lacks is lost; without one (one box, whose nodes read the outbox
+// itself) every event that old. A follower further behind than keep, or a
+// matcher's snapshot older, loads its galleries again.
+func pruneGalleryEvents(ctx context.Context, store huella.GalleryEventStore, relayed bool, keep, every time.Duration, logger *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		upTo, err := store.GalleryEventsSent(ctx)
+		if !relayed && err == nil {
+			upTo, err = store.GalleryEventHead(ctx)
+		}
+		var n int64
+		if err == nil {
+			n, err = store.PruneGalleryEvents(ctx, time.Now().Add(-keep), upTo)
+		}
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.Warn("gallery events not pruned", "err", err)
+		case n > 0:
+			logger.Info("gallery events pruned", "events", n, "up_to", upTo)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// galleryStream returns the gallery event stream on the NATS of nc, kept
+// by replicas servers of a cluster when this node creates it (the relay
+// does; 0 or 1: one).
+func galleryStream(nc *nats.Conn, replicas int) (*natsbus.GalleryStream, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, err
 	}
-	return &natsbus.GalleryStream{JS: js}, nil
+	return &natsbus.GalleryStream{JS: js, Replicas: replicas}, nil
 }
 
 // followGallery applies the gallery events to a's galleries until ctx

@@ -66,6 +66,7 @@ var commands = map[string]command{
 	"wsq":         runWSQ,
 	"serve":       runServe,
 	"matcher":     runMatcher,
+	"snapshot":    runSnapshot,
 	"site":        runSite,
 	"partner":     runPartner,
 	"partner-sim": runPartnerSim,
@@ -145,6 +146,7 @@ Commands:
   demo      run on embedded defaults with a demo facility, users and encounters
   serve     serve the JSON API and console
   matcher   hold one shard of the subject gallery and answer searches over NATS (serve --matchers)
+  snapshot  write the subject gallery, split into shards, to object storage for the matchers to load
   eval      evaluate an engine on a dataset (finger, iris, face, tattoo, fusion)
   bench     measure a system path (enroll, identify)
   import    enroll ANSI/NIST-ITL transactions

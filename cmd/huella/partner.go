@@ -128,7 +128,7 @@ func (a *App) StartForwarding(ctx context.Context) error {
 		return err
 	}
 	bus, err := natsbus.Open(ctx, natsbus.Config{URL: cfg.NATS, StoreDir: filepath.Join(a.Config.Data, "nats"),
-		Listen: cfg.NATSListen, TLS: tlsConfig, AckWait: cfg.AckWait, Logger: a.Logger.With("component", "natsbus")})
+		Listen: cfg.NATSListen, TLS: tlsConfig, AckWait: cfg.AckWait, Replicas: a.Config.StreamReplicas, Logger: a.Logger.With("component", "natsbus")})
 	if err != nil {
 		return err
 	}

@@ -98,6 +98,15 @@ func (s *Store) MarkGalleryEventsSent(ctx context.Context, seq int64) error {
 	return nil
 }
 
+// PruneGalleryEvents deletes the old events up to a seq.
+func (s *Store) PruneGalleryEvents(ctx context.Context, before time.Time, upTo int64) (int64, error) {
+	n, err := s.db.Write().Exec(ctx, `DELETE FROM gallery_events WHERE seq <= ? AND created_at < ?`, upTo, s.d.Time(before))
+	if err != nil {
+		return 0, s.errorf("prune gallery events", err)
+	}
+	return n, nil
+}
+
 // SubjectTemplates returns the templates of the subjects the IDs stand for.
 func (s *Store) SubjectTemplates(ctx context.Context, subjectIDs []string) ([]*huella.Template, error) {
 	if len(subjectIDs) > huella.MaxTemplateIDs {

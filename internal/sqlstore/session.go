@@ -14,6 +14,11 @@ import (
 // window began longer ago are swept.
 const maxRateWindow = 24 * time.Hour
 
+// SessionSweep deletes the expired sessions: those idle since before its
+// first argument or started before its second. Migration 19 indexes both
+// times, so it reads only the rows it deletes.
+const SessionSweep = `DELETE FROM console_sessions WHERE seen_at < ? OR started_at < ?`
+
 // CreateSession stores a new session, after sweeping the expired ones.
 func (s *Store) CreateSession(ctx context.Context, sess *huella.Session, idleBefore, startedBefore time.Time) error {
 	if sess.ID == "" || sess.UserID == "" || sess.CSRF == "" {
@@ -21,7 +26,7 @@ func (s *Store) CreateSession(ctx context.Context, sess *huella.Session, idleBef
 	}
 	return s.db.InWriteTx(ctx, func(tx Tx) error {
 		return tx.ExecBatch(ctx, []Statement{
-			{Query: `DELETE FROM console_sessions WHERE seen_at < ? OR started_at < ?`,
+			{Query: SessionSweep,
 				Args: []any{s.d.Time(idleBefore), s.d.Time(startedBefore)}},
 			{Query: `INSERT INTO console_sessions (id_hash, user_id, token_hash, csrf, private, started_at, seen_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?)`,
