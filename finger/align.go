@@ -136,18 +136,19 @@ func (c *Candidate) firstAtLeast(v float64) int {
 // scratch holds the per-comparison buffers, reused through a pool so that a
 // gallery scan does not allocate.
 type scratch struct {
-	pairs          []pair
-	tx, ty, td     []float64
-	rho, lam, next []float64
-	eff            []float64
-	rowStart       []int
-	cols           []int32
-	vals           []float64
-	used           []bool
-	match          []int
-	idx, counts    []int32
-	order          []int
-	usedA, usedB   []bool
+	pairs        []pair
+	tx, ty, td   []float64
+	lam, next    []float64
+	eff          []float64
+	rowLen       []int32
+	cols         []int32
+	vals         []float64
+	visited      []bool
+	used         []bool
+	match        []int
+	idx, counts  []int32
+	order        []int
+	usedA, usedB []bool
 	// What the last comparison leaves for ComparePairs: the index in pairs
 	// of the best alignment hypothesis (-1 for none), and the indices of
 	// the pairs the relaxation took with their relaxed similarities.
