@@ -74,6 +74,10 @@ func alignedMatchesRot(p, c *Candidate, h pair, rot, cos, sin float64, s *scratc
 	ax, ay, bx, by := p.x[h.a], p.y[h.a], c.x[h.b], c.y[h.b]
 	sx, sy, sd := c.sortedX, c.sortedY, c.sortedDir
 	matched := 0.0
+	minX, maxX := math.Inf(1), math.Inf(-1)
+	if len(sx) > 0 {
+		minX, maxX = sx[0], sx[len(sx)-1]
+	}
 	for i := 0; i < p.n; i++ {
 		dx, dy := p.x[i]-ax, p.y[i]-ay
 		x := bx + cos*dx - sin*dy
@@ -84,8 +88,8 @@ func alignedMatchesRot(p, c *Candidate, h pair, rot, cos, sin float64, s *scratc
 		// Distortion grows with the distance from the reference pair.
 		tol := alignDistance + alignDistortion*float64(dist[i])
 		// Candidates sorted by x: scan the window [x-tol, x+tol].
-		if y < c.minY-tol || y > c.maxY+tol {
-			match[i] = -1 // no candidate minutia within tol in y
+		if y < c.minY-tol || y > c.maxY+tol || x < minX-tol || x > maxX+tol {
+			match[i] = -1 // no candidate minutia within tol in y or x
 			continue
 		}
 		for k := c.firstAtLeast(x - tol); k < len(sx); k++ {

@@ -618,8 +618,17 @@ func topPairs(pairs []pair, k int) []pair {
 // byDecreasingSimilarity orders pairs by local similarity, most similar
 // first, and equal similarities by minutia indices: a total order, so the
 // pairs kept and their order are the same whatever the sort algorithm.
+// Similarities are never NaN: plain comparisons order them.
 func byDecreasingSimilarity(x, y pair) int {
-	return cmp.Or(cmp.Compare(y.sim, x.sim), cmp.Compare(x.a, y.a), cmp.Compare(x.b, y.b))
+	switch {
+	case x.sim > y.sim:
+		return -1
+	case x.sim < y.sim:
+		return 1
+	case x.a != y.a:
+		return x.a - y.a
+	}
+	return x.b - y.b
 }
 
 // relaxedScore runs the relaxation over the selected pairs and averages the
