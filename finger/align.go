@@ -1,6 +1,9 @@
 package finger
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // alignedScore tries the best local pairs as alignment hypotheses: the probe
 // is rotated and translated onto the candidate so the pair coincides, and the
@@ -72,7 +75,7 @@ func alignedMatchesRot(p, c *Candidate, h pair, rot, cos, sin float64, s *scratc
 	match := growInt(&s.match, p.n)
 	dist := p.dist[h.a*p.n : (h.a+1)*p.n]
 	ax, ay, bx, by := p.x[h.a], p.y[h.a], c.x[h.b], c.y[h.b]
-	sx, sy, sd := c.sortedX, c.sortedY, c.sortedDir
+	sx := c.sortedX
 	matched := 0.0
 	minX, maxX := math.Inf(1), math.Inf(-1)
 	if len(sx) > 0 {
@@ -87,22 +90,32 @@ func alignedMatchesRot(p, c *Candidate, h pair, rot, cos, sin float64, s *scratc
 		bestK, bestD2 := -1, math.Inf(1)
 		// Distortion grows with the distance from the reference pair.
 		tol := alignDistance + alignDistortion*float64(dist[i])
-		// Candidates sorted by x: scan the window [x-tol, x+tol].
 		if y < c.minY-tol || y > c.maxY+tol || x < minX-tol || x > maxX+tol {
 			match[i] = -1 // no candidate minutia within tol in y or x
 			continue
 		}
-		for k := c.firstAtLeast(x - tol); k < len(sx); k++ {
-			dx := x - sx[k]
-			if dx < -tol {
-				break
-			}
-			dy := y - sy[k]
-			if used[k] || dy > tol || dy < -tol {
-				continue
-			}
-			d2 := dx*dx + dy*dy
-			if d2 < tol*tol && d2 < bestD2 && angleDiff(d, sd[k]) < alignAngle {
+		// The grid cells the square of side 2·tol around (x, y) touches
+		// hold every candidate minutia within tol; the nearest that agrees
+		// in direction wins, the first in byX order on a tie, as a scan of
+		// the minutiae sorted by x would choose.
+		g := &c.grid
+		tol2 := tol * tol
+		c0 := max(floorInt((x-tol-g.x0)/gridCell-gridSlack), 0)
+		c1 := min(floorInt((x+tol-g.x0)/gridCell+gridSlack), g.w-1)
+		r0 := max(floorInt((y-tol-g.y0)/gridCell-gridSlack), 0)
+		r1 := min(floorInt((y+tol-g.y0)/gridCell+gridSlack), g.h-1)
+		for r := r0; r <= r1; r++ {
+			lo, hi := g.start[r*g.w+c0], g.start[r*g.w+c1+1]
+			for q := lo; q < hi; q++ {
+				dx, dy := x-g.x[q], y-g.y[q]
+				d2 := dx*dx + dy*dy
+				if d2 >= tol2 {
+					continue
+				}
+				k := int(g.k[q])
+				if used[k] || d2 > bestD2 || (d2 == bestD2 && k > bestK) || angleDiff(d, g.dir[q]) >= alignAngle {
+					continue
+				}
 				bestK, bestD2 = k, d2
 			}
 		}
@@ -115,6 +128,61 @@ func alignedMatchesRot(p, c *Candidate, h pair, rot, cos, sin float64, s *scratc
 		matched += 1 - 0.5*math.Sqrt(bestD2)/tol
 	}
 	return matched
+}
+
+// gridCell is the side in pixels of the cells of Candidate.grid, and
+// gridSlack the fraction of a cell by which a search widens its range of
+// cells, so that rounding never leaves out a minutia within the tolerance.
+const (
+	gridCell  = 16
+	gridSlack = 1e-6
+)
+
+// minutiaGrid buckets a template's minutiae into square cells, row by row,
+// for the alignment's nearest-mate search: the minutiae of the cells c0..c1
+// of row r are the positions start[r·w+c0] to start[r·w+c1+1] of k (each
+// minutia's position in byX) and of x, y and dir.
+type minutiaGrid struct {
+	x0, y0    float64
+	w, h      int
+	start     []int32
+	k         []int32
+	x, y, dir []float64
+}
+
+// newMinutiaGrid builds the grid of c's minutiae from byX order, so that
+// each cell lists its minutiae by increasing position in byX.
+func newMinutiaGrid(c *Candidate) minutiaGrid {
+	g := minutiaGrid{}
+	if c.n == 0 {
+		g.w, g.h, g.start = 1, 1, make([]int32, 2)
+		return g
+	}
+	g.x0, g.y0 = c.sortedX[0], c.minY
+	g.w = floorInt((c.sortedX[c.n-1]-g.x0)/gridCell) + 1
+	g.h = floorInt((c.maxY-g.y0)/gridCell) + 1
+	cell := make([]int, c.n)
+	count := make([]int32, g.w*g.h+1)
+	for k := range c.n {
+		cx := floorInt((c.sortedX[k] - g.x0) / gridCell)
+		cy := floorInt((c.sortedY[k] - g.y0) / gridCell)
+		cell[k] = cy*g.w + cx
+		count[cell[k]+1]++
+	}
+	for i := 1; i < len(count); i++ {
+		count[i] += count[i-1]
+	}
+	g.start = count
+	next := slices.Clone(count[:len(count)-1])
+	g.k = make([]int32, c.n)
+	g.x, g.y, g.dir = make([]float64, c.n), make([]float64, c.n), make([]float64, c.n)
+	for k := range c.n {
+		q := next[cell[k]]
+		next[cell[k]]++
+		g.k[q] = int32(k)
+		g.x[q], g.y[q], g.dir[q] = c.sortedX[k], c.sortedY[k], c.sortedDir[k]
+	}
+	return g
 }
 
 // xBucket is the width in pixels of the buckets of Candidate.xStart.

@@ -74,6 +74,8 @@ type Candidate struct {
 	// minutia's direction are one or two runs of it.
 	byDir []int32
 	dirs  []float64
+	// grid buckets the minutiae for the alignment's nearest-mate search.
+	grid minutiaGrid
 	// dist and angle hold, for every ordered pair (i, j), the distance and
 	// the direction atan2(yj−yi, xj−xi) from minutia i to j.
 	dist, angle []float32
@@ -113,6 +115,7 @@ func Prepare(t *Template) *Candidate {
 			c.xStart[b] = int32(k)
 		}
 	}
+	c.grid = newMinutiaGrid(c)
 	prepareGeometry(c, hull)
 	for i := range n {
 		if c.usable[i] {
