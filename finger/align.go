@@ -21,19 +21,12 @@ func alignedScore(p, c *Candidate, pairs []pair, hypotheses int, s *scratch) flo
 		rot := c.dir[h.b] - p.dir[h.a]
 		sin, cos := math.Sincos(rot)
 		matched := alignedMatchesRot(p, c, h, rot, cos, sin, s)
-		// The area counts only lower the score, whose denominator is at
-		// least alignMinCount²: a hypothesis that cannot beat the best even
-		// so needs no counting.
-		if matched*matched/(alignMinCount*alignMinCount) <= best {
+		// The candidate's area count only lowers the score, whose
+		// denominator is at least max(inA, alignMinCount)·alignMinCount: a
+		// hypothesis that cannot beat the best even so needs no counting.
+		inA := s.inA
+		if matched*matched/(float64(max(inA, alignMinCount))*alignMinCount) <= best {
 			continue
-		}
-		tx, ty := s.tx, s.ty
-		// Minutiae of each side inside the other's area.
-		inA := 0
-		for i := 0; i < p.n; i++ {
-			if c.area.contains(tx[i], ty[i]) {
-				inA++
-			}
 		}
 		inB := 0
 		// The candidate's minutiae mapped back into the probe's frame.
@@ -57,7 +50,8 @@ func alignedScore(p, c *Candidate, pairs []pair, hypotheses int, s *scratch) flo
 // the hypothesis pair coincides and pairs each probe minutia, one to one, with
 // the nearest candidate minutia that agrees in position and direction. It
 // leaves the mapped probe minutiae in s.tx, s.ty, s.td and each probe
-// minutia's match (or -1) in s.match, and returns the matches' weight.
+// minutia's match (or -1) in s.match and the count of mapped probe minutiae
+// inside the candidate's area in s.inA, and returns the matches' weight.
 func alignedMatches(p, c *Candidate, h pair, s *scratch) float64 {
 	rot := c.dir[h.b] - p.dir[h.a]
 	sin, cos := math.Sincos(rot)
@@ -77,6 +71,7 @@ func alignedMatchesRot(p, c *Candidate, h pair, rot, cos, sin float64, s *scratc
 	ax, ay, bx, by := p.x[h.a], p.y[h.a], c.x[h.b], c.y[h.b]
 	sx := c.sortedX
 	matched := 0.0
+	inA := 0
 	minX, maxX := math.Inf(1), math.Inf(-1)
 	if len(sx) > 0 {
 		minX, maxX = sx[0], sx[len(sx)-1]
@@ -87,6 +82,9 @@ func alignedMatchesRot(p, c *Candidate, h pair, rot, cos, sin float64, s *scratc
 		y := by + sin*dx + cos*dy
 		d := p.dir[i] + rot
 		tx[i], ty[i], td[i] = x, y, d
+		if c.area.contains(x, y) {
+			inA++
+		}
 		bestK, bestD2 := -1, math.Inf(1)
 		// Distortion grows with the distance from the reference pair.
 		tol := alignDistance + alignDistortion*float64(dist[i])
@@ -127,6 +125,7 @@ func alignedMatchesRot(p, c *Candidate, h pair, rot, cos, sin float64, s *scratc
 		used[bestK] = true
 		matched += 1 - 0.5*math.Sqrt(bestD2)/tol
 	}
+	s.inA = inA
 	return matched
 }
 
@@ -225,8 +224,11 @@ type scratch struct {
 	// of the best alignment hypothesis (-1 for none), and the indices of
 	// the pairs the relaxation took with their relaxed similarities.
 	hypothesis int
-	taken      []int
-	relaxed    []float64
+	// inA is the count of the last alignment's mapped probe minutiae
+	// inside the candidate's area.
+	inA     int
+	taken   []int
+	relaxed []float64
 }
 
 func grow(b *[]float64, n int) []float64 {
