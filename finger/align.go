@@ -1,6 +1,9 @@
 package finger
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // alignedScore tries the best local pairs as alignment hypotheses: the probe
 // is rotated and translated onto the candidate so the pair coincides, and the
@@ -18,19 +21,12 @@ func alignedScore(p, c *Candidate, pairs []pair, hypotheses int, s *scratch) flo
 		rot := c.dir[h.b] - p.dir[h.a]
 		sin, cos := math.Sincos(rot)
 		matched := alignedMatchesRot(p, c, h, rot, cos, sin, s)
-		// The area counts only lower the score, whose denominator is at
-		// least alignMinCount²: a hypothesis that cannot beat the best even
-		// so needs no counting.
-		if matched*matched/(alignMinCount*alignMinCount) <= best {
+		// The candidate's area count only lowers the score, whose
+		// denominator is at least max(inA, alignMinCount)·alignMinCount: a
+		// hypothesis that cannot beat the best even so needs no counting.
+		inA := s.inA
+		if matched*matched/(float64(max(inA, alignMinCount))*alignMinCount) <= best {
 			continue
-		}
-		tx, ty := s.tx, s.ty
-		// Minutiae of each side inside the other's area.
-		inA := 0
-		for i := 0; i < p.n; i++ {
-			if c.area.contains(tx[i], ty[i]) {
-				inA++
-			}
 		}
 		inB := 0
 		// The candidate's minutiae mapped back into the probe's frame.
@@ -54,7 +50,8 @@ func alignedScore(p, c *Candidate, pairs []pair, hypotheses int, s *scratch) flo
 // the hypothesis pair coincides and pairs each probe minutia, one to one, with
 // the nearest candidate minutia that agrees in position and direction. It
 // leaves the mapped probe minutiae in s.tx, s.ty, s.td and each probe
-// minutia's match (or -1) in s.match, and returns the matches' weight.
+// minutia's match (or -1) in s.match and the count of mapped probe minutiae
+// inside the candidate's area in s.inA, and returns the matches' weight.
 func alignedMatches(p, c *Candidate, h pair, s *scratch) float64 {
 	rot := c.dir[h.b] - p.dir[h.a]
 	sin, cos := math.Sincos(rot)
@@ -72,33 +69,51 @@ func alignedMatchesRot(p, c *Candidate, h pair, rot, cos, sin float64, s *scratc
 	match := growInt(&s.match, p.n)
 	dist := p.dist[h.a*p.n : (h.a+1)*p.n]
 	ax, ay, bx, by := p.x[h.a], p.y[h.a], c.x[h.b], c.y[h.b]
-	sx, sy, sd := c.sortedX, c.sortedY, c.sortedDir
+	sx := c.sortedX
 	matched := 0.0
+	inA := 0
+	minX, maxX := math.Inf(1), math.Inf(-1)
+	if len(sx) > 0 {
+		minX, maxX = sx[0], sx[len(sx)-1]
+	}
 	for i := 0; i < p.n; i++ {
 		dx, dy := p.x[i]-ax, p.y[i]-ay
 		x := bx + cos*dx - sin*dy
 		y := by + sin*dx + cos*dy
 		d := p.dir[i] + rot
 		tx[i], ty[i], td[i] = x, y, d
+		if c.area.contains(x, y) {
+			inA++
+		}
 		bestK, bestD2 := -1, math.Inf(1)
 		// Distortion grows with the distance from the reference pair.
 		tol := alignDistance + alignDistortion*float64(dist[i])
-		// Candidates sorted by x: scan the window [x-tol, x+tol].
-		if y < c.minY-tol || y > c.maxY+tol {
-			match[i] = -1 // no candidate minutia within tol in y
+		if y < c.minY-tol || y > c.maxY+tol || x < minX-tol || x > maxX+tol {
+			match[i] = -1 // no candidate minutia within tol in y or x
 			continue
 		}
-		for k := c.firstAtLeast(x - tol); k < len(sx); k++ {
-			dx := x - sx[k]
-			if dx < -tol {
-				break
-			}
-			dy := y - sy[k]
-			if used[k] || dy > tol || dy < -tol {
-				continue
-			}
-			d2 := dx*dx + dy*dy
-			if d2 < tol*tol && d2 < bestD2 && angleDiff(d, sd[k]) < alignAngle {
+		// The grid cells the square of side 2·tol around (x, y) touches
+		// hold every candidate minutia within tol; the nearest that agrees
+		// in direction wins, the first in byX order on a tie, as a scan of
+		// the minutiae sorted by x would choose.
+		g := &c.grid
+		tol2 := tol * tol
+		c0 := max(floorInt((x-tol-g.x0)/gridCell-gridSlack), 0)
+		c1 := min(floorInt((x+tol-g.x0)/gridCell+gridSlack), g.w-1)
+		r0 := max(floorInt((y-tol-g.y0)/gridCell-gridSlack), 0)
+		r1 := min(floorInt((y+tol-g.y0)/gridCell+gridSlack), g.h-1)
+		for r := r0; r <= r1; r++ {
+			lo, hi := g.start[r*g.w+c0], g.start[r*g.w+c1+1]
+			for q := lo; q < hi; q++ {
+				dx, dy := x-g.x[q], y-g.y[q]
+				d2 := dx*dx + dy*dy
+				if d2 >= tol2 {
+					continue
+				}
+				k := int(g.k[q])
+				if used[k] || d2 > bestD2 || (d2 == bestD2 && k > bestK) || angleDiff(d, g.dir[q]) >= alignAngle {
+					continue
+				}
 				bestK, bestD2 = k, d2
 			}
 		}
@@ -110,7 +125,63 @@ func alignedMatchesRot(p, c *Candidate, h pair, rot, cos, sin float64, s *scratc
 		used[bestK] = true
 		matched += 1 - 0.5*math.Sqrt(bestD2)/tol
 	}
+	s.inA = inA
 	return matched
+}
+
+// gridCell is the side in pixels of the cells of Candidate.grid, and
+// gridSlack the fraction of a cell by which a search widens its range of
+// cells, so that rounding never leaves out a minutia within the tolerance.
+const (
+	gridCell  = 16
+	gridSlack = 1e-6
+)
+
+// minutiaGrid buckets a template's minutiae into square cells, row by row,
+// for the alignment's nearest-mate search: the minutiae of the cells c0..c1
+// of row r are the positions start[r·w+c0] to start[r·w+c1+1] of k (each
+// minutia's position in byX) and of x, y and dir.
+type minutiaGrid struct {
+	x0, y0    float64
+	w, h      int
+	start     []int32
+	k         []int32
+	x, y, dir []float64
+}
+
+// newMinutiaGrid builds the grid of c's minutiae from byX order, so that
+// each cell lists its minutiae by increasing position in byX.
+func newMinutiaGrid(c *Candidate) minutiaGrid {
+	g := minutiaGrid{}
+	if c.n == 0 {
+		g.w, g.h, g.start = 1, 1, make([]int32, 2)
+		return g
+	}
+	g.x0, g.y0 = c.sortedX[0], c.minY
+	g.w = floorInt((c.sortedX[c.n-1]-g.x0)/gridCell) + 1
+	g.h = floorInt((c.maxY-g.y0)/gridCell) + 1
+	cell := make([]int, c.n)
+	count := make([]int32, g.w*g.h+1)
+	for k := range c.n {
+		cx := floorInt((c.sortedX[k] - g.x0) / gridCell)
+		cy := floorInt((c.sortedY[k] - g.y0) / gridCell)
+		cell[k] = cy*g.w + cx
+		count[cell[k]+1]++
+	}
+	for i := 1; i < len(count); i++ {
+		count[i] += count[i-1]
+	}
+	g.start = count
+	next := slices.Clone(count[:len(count)-1])
+	g.k = make([]int32, c.n)
+	g.x, g.y, g.dir = make([]float64, c.n), make([]float64, c.n), make([]float64, c.n)
+	for k := range c.n {
+		q := next[cell[k]]
+		next[cell[k]]++
+		g.k[q] = int32(k)
+		g.x[q], g.y[q], g.dir[q] = c.sortedX[k], c.sortedY[k], c.sortedDir[k]
+	}
+	return g
 }
 
 // xBucket is the width in pixels of the buckets of Candidate.xStart.
@@ -136,24 +207,28 @@ func (c *Candidate) firstAtLeast(v float64) int {
 // scratch holds the per-comparison buffers, reused through a pool so that a
 // gallery scan does not allocate.
 type scratch struct {
-	pairs          []pair
-	tx, ty, td     []float64
-	rho, lam, next []float64
-	eff            []float64
-	rowStart       []int
-	cols           []int32
-	vals           []float64
-	used           []bool
-	match          []int
-	idx, counts    []int32
-	order          []int
-	usedA, usedB   []bool
+	pairs        []pair
+	tx, ty, td   []float64
+	lam, next    []float64
+	eff          []float64
+	rowLen       []int32
+	cols         []int32
+	vals         []float64
+	visited      []bool
+	used         []bool
+	match        []int
+	idx, counts  []int32
+	order        []int
+	usedA, usedB []bool
 	// What the last comparison leaves for ComparePairs: the index in pairs
 	// of the best alignment hypothesis (-1 for none), and the indices of
 	// the pairs the relaxation took with their relaxed similarities.
 	hypothesis int
-	taken      []int
-	relaxed    []float64
+	// inA is the count of the last alignment's mapped probe minutiae
+	// inside the candidate's area.
+	inA     int
+	taken   []int
+	relaxed []float64
 }
 
 func grow(b *[]float64, n int) []float64 {

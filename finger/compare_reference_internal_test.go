@@ -122,8 +122,7 @@ func alignedMatchesReference(p, c *Candidate, h pair, s *scratch) float64 {
 
 func relaxedScoreReference(p, c *Candidate, pairs []pair, nP int, s *scratch) float64 {
 	n := len(pairs)
-	rho := grow(&s.rho, n*n)
-	clear(rho)
+	rho := make([]float64, n*n)
 	for i := 0; i < n; i++ {
 		ai, bi := pairs[i].a, pairs[i].b
 		for j := i + 1; j < n; j++ {

@@ -69,6 +69,13 @@ type Candidate struct {
 	sortedY, sortedDir []float64
 	// minY and maxY bound the minutiae's y.
 	minY, maxY float64
+	// byDir lists the usable minutiae by increasing direction, dirs holds
+	// their directions: the pairs within cylinderMaxRotation of a probe
+	// minutia's direction are one or two runs of it.
+	byDir []int32
+	dirs  []float64
+	// grid buckets the minutiae for the alignment's nearest-mate search.
+	grid minutiaGrid
 	// dist and angle hold, for every ordered pair (i, j), the distance and
 	// the direction atan2(yj−yi, xj−xi) from minutia i to j.
 	dist, angle []float32
@@ -108,6 +115,54 @@ func Prepare(t *Template) *Candidate {
 			c.xStart[b] = int32(k)
 		}
 	}
+	c.grid = newMinutiaGrid(c)
+	prepareGeometry(c, hull)
+	for i := range n {
+		if c.usable[i] {
+			c.byDir = append(c.byDir, int32(i))
+		}
+	}
+	slices.SortStableFunc(c.byDir, func(i, j int32) int { return cmp.Compare(c.dir[i], c.dir[j]) })
+	c.dirs = make([]float64, len(c.byDir))
+	for k, i := range c.byDir {
+		c.dirs[k] = c.dir[i]
+	}
+	return c
+}
+
+// withinRotation appends to idx the usable minutiae whose direction is
+// within cylinderMaxRotation of dir (dirGap, the test localSimilarity
+// makes), by increasing direction. The runs of dirs searched are a little
+// wider than the gate, which each of their minutiae then passes or fails
+// exactly as the full scan would.
+func (c *Candidate) withinRotation(dir float64, idx []int32) []int32 {
+	const margin = 1e-9
+	lo, hi := dir-cylinderMaxRotation-margin, dir+cylinderMaxRotation+margin
+	run := func(from, to float64) {
+		k, _ := slices.BinarySearch(c.dirs, from)
+		for ; k < len(c.dirs) && c.dirs[k] <= to; k++ {
+			if dirGap(dir, c.dirs[k]) <= cylinderMaxRotation {
+				idx = append(idx, c.byDir[k])
+			}
+		}
+	}
+	switch {
+	case lo < 0:
+		run(0, hi)
+		run(lo+2*math.Pi, 2*math.Pi)
+	case hi >= 2*math.Pi:
+		run(0, hi-2*math.Pi)
+		run(lo, 2*math.Pi)
+	default:
+		run(lo, hi)
+	}
+	return idx
+}
+
+// prepareGeometry fills the pairwise distances and directions and the
+// cylinders of c.
+func prepareGeometry(c *Candidate, hull hull) {
+	n := c.n
 	c.dist, c.angle = make([]float32, n*n), make([]float32, n*n)
 	for i := 0; i < n; i++ {
 		for j := 0; j < n; j++ {
@@ -223,7 +278,6 @@ func Prepare(t *Template) *Candidate {
 			c.count[i] += bits.OnesCount64(v)
 		}
 	}
-	return c
 }
 
 // dirGap is angleDiff (minutiae.go) for two directions in [0, 2π), whose
@@ -493,12 +547,7 @@ func (s *scratch) compare(probe, cand *Candidate) float64 {
 			if !probe.usable[a] {
 				continue
 			}
-			idx = idx[:0]
-			for b := 0; b < nb; b++ {
-				if cand.usable[b] && dirGap(probe.dir[a], cand.dir[b]) <= cylinderMaxRotation {
-					idx = append(idx, int32(b))
-				}
-			}
+			idx = cand.withinRotation(probe.dir[a], idx[:0])
 			counts := growInt32(&s.counts, 4*len(idx))
 			cylinderCounts(probe, a, cand, idx, counts)
 			for k, b := range idx {
@@ -572,52 +621,62 @@ func topPairs(pairs []pair, k int) []pair {
 // byDecreasingSimilarity orders pairs by local similarity, most similar
 // first, and equal similarities by minutia indices: a total order, so the
 // pairs kept and their order are the same whatever the sort algorithm.
+// Similarities are never NaN: plain comparisons order them.
 func byDecreasingSimilarity(x, y pair) int {
-	return cmp.Or(cmp.Compare(y.sim, x.sim), cmp.Compare(x.a, y.a), cmp.Compare(x.b, y.b))
+	switch {
+	case x.sim > y.sim:
+		return -1
+	case x.sim < y.sim:
+		return 1
+	case x.a != y.a:
+		return x.a - y.a
+	}
+	return x.b - y.b
 }
 
 // relaxedScore runs the relaxation over the selected pairs and averages the
 // relaxed similarity of the nP most efficient distinct pairs.
 func relaxedScore(p, c *Candidate, pairs []pair, nP int, s *scratch) float64 {
 	n := len(pairs)
-	rho := grow(&s.rho, n*n)
-	clear(rho)
+	// Most pairs are incompatible: each row keeps only its non-zero
+	// compatibilities, in column order, which sums the same terms in the
+	// same order as the dense row (the zeros add nothing). Row i gets its
+	// columns below i while the rows before it are computed, in increasing
+	// order, then its own columns above i: the order holds without sorting.
+	rowLen := growInt32(&s.rowLen, n)
+	clear(rowLen)
+	cols := growInt32(&s.cols, n*n)
+	vals := grow(&s.vals, n*n)
+	pa, pd, pn := p.angle, p.dist, p.n
+	ca, cd, cn := c.angle, c.dist, c.n
 	for i := 0; i < n; i++ {
 		ai, bi := pairs[i].a, pairs[i].b
+		pRow, cRow := pd[ai*pn:(ai+1)*pn], cd[bi*cn:(bi+1)*cn]
 		for j := i + 1; j < n; j++ {
 			aj, bj := pairs[j].a, pairs[j].b
 			if ai == aj || bi == bj {
 				continue
 			}
-			d1 := math.Abs(float64(p.dist[ai*p.n+aj] - c.dist[bi*c.n+bj]))
+			d1 := math.Abs(float64(pRow[aj] - cRow[bj]))
 			if d1 >= distanceSigmoid.limit {
 				continue
 			}
 			d2 := angleDiff(p.dir[ai]-p.dir[aj], c.dir[bi]-c.dir[bj])
-			ra := p.dir[ai] - float64(p.angle[ai*p.n+aj])
-			rb := c.dir[bi] - float64(c.angle[bi*c.n+bj])
+			ra := p.dir[ai] - float64(pa[ai*pn+aj])
+			rb := c.dir[bi] - float64(ca[bi*cn+bj])
 			d3 := angleDiff(ra, rb)
 			r := distanceSigmoid.at(d1) * angleSigmoid.at(d2) * angleSigmoid.at(d3)
-			rho[i*n+j], rho[j*n+i] = r, r
-		}
-	}
-	// Most pairs are incompatible: the iterations run over each row's
-	// non-zero entries, in column order, which sums the same terms in the
-	// same order as the dense row (the zeros add nothing).
-	rowStart := growInt(&s.rowStart, n+1)
-	cols := s.cols[:0]
-	vals := s.vals[:0]
-	for i := 0; i < n; i++ {
-		rowStart[i] = len(cols)
-		for j, r := range rho[i*n : (i+1)*n] {
-			if r != 0 {
-				cols = append(cols, int32(j))
-				vals = append(vals, r)
+			if r == 0 {
+				continue
 			}
+			k := i*n + int(rowLen[i])
+			cols[k], vals[k] = int32(j), r
+			rowLen[i]++
+			k = j*n + int(rowLen[j])
+			cols[k], vals[k] = int32(i), r
+			rowLen[j]++
 		}
 	}
-	rowStart[n] = len(cols)
-	s.cols, s.vals = cols, vals
 	lambda := grow(&s.lam, n)
 	next := grow(&s.next, n)
 	for i := range pairs {
@@ -627,40 +686,46 @@ func relaxedScore(p, c *Candidate, pairs []pair, nP int, s *scratch) float64 {
 	for it := 0; it < relaxIterations; it++ {
 		for i := 0; i < n; i++ {
 			var s float64
-			for k := rowStart[i]; k < rowStart[i+1]; k++ {
-				s += vals[k] * lambda[cols[k]]
+			row := cols[i*n : i*n+int(rowLen[i])]
+			rv := vals[i*n : i*n+len(row)]
+			for k, j := range row {
+				s += rv[k] * lambda[j]
 			}
 			next[i] = relaxWeight*lambda[i] + (1-relaxWeight)*s/den
 		}
 		lambda, next = next, lambda
 	}
-	if cap(s.order) < n {
-		s.order = make([]int, n)
-	}
-	order := s.order[:n]
-	// Efficiency: the relaxed similarity over the local one.
+	// Efficiency: the relaxed similarity over the local one. The pairs are
+	// visited by decreasing efficiency, ties by pair index (a print against
+	// itself has many), until nP distinct pairs are taken: a selection of
+	// the best remaining pair at each step, as only a few are visited.
 	eff := grow(&s.eff, n)
-	for i := range order {
-		order[i] = i
+	for i := range eff {
 		eff[i] = lambda[i] / pairs[i].sim
 	}
-	// Ties (a print against itself has many) go by pair index, so the
-	// pairs summed, and the order of the sum, do not depend on the sort.
-	slices.SortFunc(order, func(x, y int) int { return cmp.Or(cmp.Compare(eff[y], eff[x]), cmp.Compare(x, y)) })
+	visited := growBool(&s.visited, n)
 	usedA, usedB := growBool(&s.usedA, p.n), growBool(&s.usedB, c.n)
 	var sum float64
 	taken := 0
-	for _, i := range order {
-		if taken == nP {
+	for taken < nP {
+		best := -1
+		for i, e := range eff {
+			if !visited[i] && (best < 0 || e > eff[best]) {
+				best = i
+			}
+		}
+		if best < 0 {
 			break
 		}
-		if usedA[pairs[i].a] || usedB[pairs[i].b] {
+		visited[best] = true
+		a, b := pairs[best].a, pairs[best].b
+		if usedA[a] || usedB[b] {
 			continue
 		}
-		usedA[pairs[i].a], usedB[pairs[i].b] = true, true
-		sum += lambda[i]
+		usedA[a], usedB[b] = true, true
+		sum += lambda[best]
 		taken++
-		s.taken = append(s.taken, i)
+		s.taken = append(s.taken, best)
 	}
 	s.relaxed = lambda
 	if taken == 0 {

@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/huella-abis/huella/imgproc"
@@ -240,4 +241,38 @@ func TestCylinderKernels(t *testing.T) {
 		}
 	}
 	t.Logf("%d kernels checked (Compare uses %s)", ran, CylinderKernel())
+}
+
+// TestWithinRotation checks that the direction-sorted runs give exactly the
+// usable candidate minutiae a full scan with dirGap passes, for probe
+// directions at every minutia's own direction, at the gate's edges (a
+// candidate direction ± cylinderMaxRotation), at 0 and just below 2π.
+func TestWithinRotation(t *testing.T) {
+	cands := shortcutCandidates(t)
+	for ci, c := range cands {
+		dirs := []float64{0, math.Nextafter(2*math.Pi, 0), math.Pi}
+		for _, d := range c.dir {
+			for _, e := range []float64{0, cylinderMaxRotation, -cylinderMaxRotation} {
+				v := d + e
+				for _, w := range []float64{v, math.Nextafter(v, 10), math.Nextafter(v, -10)} {
+					if w >= 0 && w < 2*math.Pi {
+						dirs = append(dirs, w)
+					}
+				}
+			}
+		}
+		for _, dir := range dirs {
+			var want []int32
+			for b := range c.n {
+				if c.usable[b] && dirGap(dir, c.dir[b]) <= cylinderMaxRotation {
+					want = append(want, int32(b))
+				}
+			}
+			got := c.withinRotation(dir, nil)
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Fatalf("print %d, direction %v: got %v, want %v", ci, dir, got, want)
+			}
+		}
+	}
 }
