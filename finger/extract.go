@@ -57,7 +57,7 @@ func Extract(img *image.Gray, opt Options) (*Template, error) {
 	emit(tr, "skeleton", func() image.Image { return binaryImage(skeleton, gray.w, gray.h) })
 
 	graph := skeletonGraph(skeleton, gray.w, gray.h)
-	graphCleanup(graph, periods)
+	graphCleanup(graph, periods, orient)
 	emit(tr, "ridge-graph", func() image.Image { return binaryImage(graph.render(), gray.w, gray.h) })
 	candidates := graphMinutiae(graph, orient, mask)
 	reliability := minutiaReliabilityMaps(contrast, orient, mask)
