@@ -5,6 +5,7 @@ import (
 	"image"
 	"math"
 	"sort"
+	"sync"
 )
 
 // Extract runs the extraction pipeline on a grey image: resampling to
@@ -56,7 +57,7 @@ func Extract(img *image.Gray, opt Options) (*Template, error) {
 	emit(tr, "skeleton", func() image.Image { return binaryImage(skeleton, gray.w, gray.h) })
 
 	graph := skeletonGraph(skeleton, gray.w, gray.h)
-	graphCleanup(graph, periods)
+	graphCleanup(graph, periods, orient)
 	emit(tr, "ridge-graph", func() image.Image { return binaryImage(graph.render(), gray.w, gray.h) })
 	candidates := graphMinutiae(graph, orient, mask)
 	reliability := minutiaReliabilityMaps(contrast, orient, mask)
@@ -685,17 +686,8 @@ type filterTap struct {
 // Ridges come out negative, valleys positive; the background is zero.
 func enhancedImage(g *floatImage, o *orientationField, periods *blockField, m *blockMask) *floatImage {
 	w, h := g.w, g.h
-	along := make([][]filterTap, orientationBins)
-	nPeriods := int(maxPeriod*periodBinsPerPixel) + 1
-	across := make([][][]filterTap, orientationBins)
-	for ob := 0; ob < orientationBins; ob++ {
-		theta := float64(ob) * math.Pi / orientationBins
-		along[ob] = alongTaps(theta)
-		across[ob] = make([][]filterTap, nPeriods)
-		for pb := int(minPeriod * periodBinsPerPixel); pb < nPeriods; pb++ {
-			across[ob][pb] = acrossTaps(theta, float64(pb)/periodBinsPerPixel)
-		}
-	}
+	along, across := enhancementFilters()
+	nPeriods := len(across[0])
 	// Pixel orientation bins, inside the foreground dilated by smoothMargin
 	// blocks: the across filter of a pixel near the edge of the foreground
 	// reads the smoothed image up to its reach away, and a step to unfiltered
@@ -749,14 +741,41 @@ func enhancedImage(g *floatImage, o *orientationField, periods *blockField, m *b
 			pb = min(max(pb, int(minPeriod*periodBinsPerPixel)), nPeriods-1)
 			taps := across[bins[i]][pb]
 			var s float32
-			for _, t := range taps {
-				s += t.w * smooth.at(x+t.dx, y+t.dy)
+			if x >= acrossReach && y >= acrossReach && x < w-acrossReach && y < h-acrossReach {
+				for _, t := range taps {
+					s += t.w * smooth.v[i+t.dy*w+t.dx]
+				}
+			} else {
+				for _, t := range taps {
+					s += t.w * smooth.at(x+t.dx, y+t.dy)
+				}
 			}
 			out.v[i] = s
 		}
 	}
 	return out
 }
+
+// acrossReach bounds the offsets of the across-ridge taps (see acrossTaps).
+var acrossReach = int(math.Ceil(2.5*acrossSigmaFraction*maxPeriod)) + 1
+
+// enhancementFilters returns the along-ridge taps per orientation bin and
+// the across-ridge taps per orientation and period bin, built once: they
+// depend on the parameters only.
+var enhancementFilters = sync.OnceValues(func() ([][]filterTap, [][][]filterTap) {
+	along := make([][]filterTap, orientationBins)
+	nPeriods := int(maxPeriod*periodBinsPerPixel) + 1
+	across := make([][][]filterTap, orientationBins)
+	for ob := 0; ob < orientationBins; ob++ {
+		theta := float64(ob) * math.Pi / orientationBins
+		along[ob] = alongTaps(theta)
+		across[ob] = make([][]filterTap, nPeriods)
+		for pb := int(minPeriod * periodBinsPerPixel); pb < nPeriods; pb++ {
+			across[ob][pb] = acrossTaps(theta, float64(pb)/periodBinsPerPixel)
+		}
+	}
+	return along, across
+})
 
 // alongTaps is the along-ridge smoothing for ridges at angle theta: a
 // Gaussian along the ridge axis over the pixels within one pixel of it,
@@ -871,7 +890,12 @@ func removeSpecks(b []uint8, w, h int, v uint8, maxSize int) {
 		for len(stack) > 0 {
 			i := stack[len(stack)-1]
 			stack = stack[:len(stack)-1]
-			region = append(region, i)
+			if len(region) < maxSize {
+				// Only a region smaller than maxSize is flipped: past
+				// that, its members need not be kept (the background is
+				// one region of most of the image).
+				region = append(region, i)
+			}
 			x, y := i%w, i/w
 			if x > 0 && b[i-1] == v && !seen[i-1] {
 				seen[i-1] = true
@@ -891,6 +915,7 @@ func removeSpecks(b []uint8, w, h int, v uint8, maxSize int) {
 			}
 		}
 		if len(region) < maxSize {
+			// Every member was kept.
 			for _, i := range region {
 				b[i] = 1 - v
 			}

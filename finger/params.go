@@ -79,6 +79,11 @@ const (
 	tailPeriods     = 1.0
 	fragmentPeriods = 1.5
 	knotPeriods     = 1.0
+	// bridgePeriods and bridgeAcrossAngle: junctions joined by a ridge
+	// shorter than bridgePeriods whose chord crosses the local ridge
+	// orientation at more than bridgeAcrossAngle are a bridge over a valley.
+	bridgePeriods     = 2.5
+	bridgeAcrossAngle = math.Pi / 3
 
 	// traceLength is how far along its ridges a minutia's direction is
 	// measured.

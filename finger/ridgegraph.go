@@ -291,9 +291,11 @@ func (g *ridgeGraph) point(e, n int, dist int) (int, int) {
 // length in ridge periods at the place: pores (short loops and short
 // parallel ridges between two junctions), gaps (two endings facing each
 // other, joined), tails (short ridges from an ending to a junction),
-// fragments (short ridges between two endings) and knots (junctions joined
-// by a short ridge). Junctions left with two ridges are merged away.
-func graphCleanup(g *ridgeGraph, periods *blockField) {
+// fragments (short ridges between two endings), knots (junctions joined
+// by a short ridge) and bridges (junctions joined across the ridge flow
+// of o; skipped when o is nil). Junctions left with two ridges are merged
+// away.
+func graphCleanup(g *ridgeGraph, periods *blockField, o *orientationField) {
 	period := func(x, y int) float64 {
 		bx := min(max(x/blockSize, 0), periods.bw-1)
 		by := min(max(y/blockSize, 0), periods.bh-1)
@@ -400,13 +402,20 @@ func graphCleanup(g *ridgeGraph, periods *blockField) {
 		g.mergeTwoWay()
 	}
 	// Knots: two junctions joined by a short ridge are a crossing, a
-	// bridge or a blot; the ridges through them stay, the link goes.
+	// bridge or a blot; the ridges through them stay, the link goes. A
+	// link that runs across the flow is a bridge over a valley (wet or
+	// blotted prints) up to bridgePeriods long: ridges follow the flow.
 	for e := range g.edges {
 		ed := &g.edges[e]
 		if ed.removed || ed.a == ed.b {
 			continue
 		}
 		if g.degree(ed.a) >= 3 && g.degree(ed.b) >= 3 && g.length(e) < knotPeriods*edgePeriod(e) {
+			g.removeEdge(e)
+			continue
+		}
+		if o != nil && g.degree(ed.a) >= 3 && g.degree(ed.b) >= 3 &&
+			g.length(e) < bridgePeriods*edgePeriod(e) && g.acrossFlow(e, o) > bridgeAcrossAngle {
 			g.removeEdge(e)
 		}
 	}
@@ -519,4 +528,21 @@ func (g *ridgeGraph) render() []uint8 {
 		}
 	}
 	return s
+}
+
+// acrossFlow is the angle, in [0, π/2], between the chord of an edge and
+// the ridge orientation at its middle: near 0 for a ridge that follows the
+// flow, near π/2 for a bridge across a valley.
+func (g *ridgeGraph) acrossFlow(e int, o *orientationField) float64 {
+	a, b := &g.nodes[g.edges[e].a], &g.nodes[g.edges[e].b]
+	dx, dy := float64(b.x-a.x), float64(b.y-a.y)
+	if dx == 0 && dy == 0 {
+		return 0
+	}
+	chord := math.Atan2(dy, dx)
+	d := math.Abs(math.Mod(chord-o.at((a.x+b.x)/2, (a.y+b.y)/2), math.Pi))
+	if d > math.Pi/2 {
+		d = math.Pi - d
+	}
+	return d
 }

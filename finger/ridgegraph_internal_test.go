@@ -98,7 +98,7 @@ func TestGraphCleanupOnDevPrints(t *testing.T) {
 		s := mustSkeleton(t, c[0], c[1])
 		g := skeletonGraph(s.skel, s.w, s.h)
 		before := len(graphMinutiae(g, s.orient, s.mask))
-		graphCleanup(g, s.periods)
+		graphCleanup(g, s.periods, nil)
 		after := len(graphMinutiae(g, s.orient, s.mask))
 		if after >= before || after < 20 {
 			t.Errorf("%s: %d minutiae before clean-up, %d after; want fewer, and >= 20", c[0], before, after)
@@ -213,6 +213,20 @@ func TestGraphCleanupStages(t *testing.T) {
 			drawLine(s, w, 10, 51, 150, 51)
 			drawLine(s, w, 80, 45, 80, 50)
 		}, 4, 0},
+		{"Bridge", func(s []uint8) {
+			// Two ridges two periods apart joined across the flow by a
+			// bridge of 17 px, longer than a knot.
+			drawLine(s, w, 10, 39, 150, 39)
+			drawLine(s, w, 10, 57, 150, 57)
+			drawLine(s, w, 80, 40, 80, 56)
+		}, 4, 0},
+		{"ForksAlongTheFlow", func(s []uint8) {
+			// Two forks 18 px apart on one ridge: the ridge between them
+			// follows the flow and is no bridge, both forks stay.
+			drawLine(s, w, 10, 48, 150, 48)
+			drawLine(s, w, 61, 47, 150, 20)
+			drawLine(s, w, 79, 49, 150, 76)
+		}, 4, 2},
 		{"RealBifurcation", func(s []uint8) {
 			// A ridge that forks for good: the fork is kept.
 			drawLine(s, w, 10, 48, 80, 48)
@@ -225,7 +239,7 @@ func TestGraphCleanupStages(t *testing.T) {
 			s := make([]uint8, w*h)
 			tc.draw(s)
 			g := skeletonGraph(s, w, h)
-			graphCleanup(g, uniform(9))
+			graphCleanup(g, uniform(9), o)
 			e, b := count(graphMinutiae(g, o, m))
 			if e != tc.endings || b != tc.bifurcs {
 				t.Errorf("endings, bifurcations = %d, %d; want %d, %d", e, b, tc.endings, tc.bifurcs)
@@ -251,7 +265,7 @@ func TestMinutiaReliability(t *testing.T) {
 			}
 		}
 		g := skeletonGraph(s.skel, s.w, s.h)
-		graphCleanup(g, s.periods)
+		graphCleanup(g, s.periods, nil)
 		for _, m := range graphMinutiae(g, s.orient, s.mask) {
 			q := r.at(m.x, m.y, localClarity(s.clarity, m.x, m.y))
 			if r.border[(m.y/blockSize)*r.bw+m.x/blockSize] < 0.5 {
@@ -298,7 +312,7 @@ func FuzzSkeletonGraph(f *testing.F) {
 			periods.v[b], o.vx[b], m.fg[b] = 9, 1, true
 		}
 		g := skeletonGraph(s, w, h)
-		graphCleanup(g, periods)
+		graphCleanup(g, periods, nil)
 		for e, ed := range g.edges {
 			if !ed.removed && (g.nodes[ed.a].removed || g.nodes[ed.b].removed) {
 				t.Fatalf("edge %d joins a removed node", e)
