@@ -376,10 +376,12 @@ func TestExtractOffCentre(t *testing.T) {
 // TestExtractCloseEye checks eyes brought closer to the camera (the image
 // scaled by 1.3, pupil radius ~60 px): the blurred pupil edge must not be
 // taken for both eyelids, which masked 60 % of these irises ("usable iris
-// area 33–35 %").
+// area 33–35 %"), and the enlarged specular spots in the pupil, each on the
+// ring of its neighbours at 6 px, must still be masked (S1022L03: usable
+// area 17 % with a ring of 6 px around each reflection candidate).
 func TestExtractCloseEye(t *testing.T) {
 	dir := datasets.Path(t, "iris/casia-interval")
-	for _, name := range []string{"015/R/S1015R02.jpg", "019/L/S1019L14.jpg", "019/R/S1019R07.jpg"} {
+	for _, name := range []string{"015/R/S1015R02.jpg", "019/L/S1019L14.jpg", "019/R/S1019R07.jpg", "022/L/S1022L03.jpg"} {
 		path := filepath.Join(dir, name)
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -400,6 +402,66 @@ func TestExtractCloseEye(t *testing.T) {
 		}
 		if d := dist(ref, got); d >= iris.DistanceAtFMR1e3 {
 			t.Errorf("%s scaled by 1.3: distance to the original %.3f, want < %.3f", name, d, iris.DistanceAtFMR1e3)
+		}
+	}
+}
+
+// TestExtractContrastedIris checks irises whose texture is twice as
+// contrasted as on CASIA's camera (issue 22: on an unseen camera the
+// reflection and eyelash masks took iris texture for occlusions): the iris
+// next to the pupil and its bright crypts must not be taken for specular
+// reflections, nor its dark texture for lashes. With the neighbourhood-mean
+// reflection rule and an absolute lash contrast, both failed to enroll
+// (usable area 31 % and 24 %).
+func TestExtractContrastedIris(t *testing.T) {
+	dir := datasets.Path(t, "iris/casia-interval")
+	for _, name := range []string{"007/L/S1007L05.jpg", "011/R/S1011R07.jpg"} {
+		path := filepath.Join(dir, name)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := imgproc.DecodeGray(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := MustExtract(t, path)
+		got, err := iris.Extract(iriseval.IrisContrasted(img, ref.Quality.Iris, 2), iris.Options{})
+		if err != nil {
+			t.Errorf("%s, iris contrast ×2: %v", name, err)
+			continue
+		}
+		if q := got.Quality; q.UsableFraction < 0.6 {
+			t.Errorf("%s, iris contrast ×2: usable area %.2f, want >= 0.6", name, q.UsableFraction)
+		}
+		if d := dist(ref, got); d >= iris.DistanceAtFMR1e3 {
+			t.Errorf("%s, iris contrast ×2: distance to the original %.3f, want < %.3f", name, d, iris.DistanceAtFMR1e3)
+		}
+	}
+}
+
+// TestEyelashMaskFollowsIrisContrast checks that the eyelash mask judges
+// lashes against the iris's own texture: doubling the contrast of the iris
+// must not make its texture look like lashes. With an absolute contrast
+// of 40 grey levels the masked share of these irises rose by 0.9–2.3
+// points.
+func TestEyelashMaskFollowsIrisContrast(t *testing.T) {
+	dir := datasets.Path(t, "iris/casia-interval")
+	for _, name := range []string{"001/L/S1001L01.jpg", "001/L/S1001L02.jpg", "002/L/S1002L01.jpg", "002/L/S1002L02.jpg"} {
+		path := filepath.Join(dir, name)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := imgproc.DecodeGray(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := MustExtract(t, path).Quality
+		before := iris.EyelashFraction(img, q.Pupil, q.Iris)
+		after := iris.EyelashFraction(iriseval.IrisContrasted(img, q.Iris, 2), q.Pupil, q.Iris)
+		if after > before+0.005 {
+			t.Errorf("%s: eyelash mask covers %.3f of the iris, %.3f with its contrast doubled; want at most %.3f", name, before, after, before+0.005)
 		}
 	}
 }

@@ -20,23 +20,62 @@ func (c circle) point(theta float64) (float64, float64) {
 }
 
 // reflectionMask marks specular reflections: small spots much brighter than
-// their neighbourhood, grown by ReflectionDilate pixels (1 = reflection).
+// their surroundings on most sides, grown by ReflectionDilate pixels
+// (1 = reflection). A pixel is a reflection when it is at least
+// ReflectionMin and brighter by ReflectionContrast than both the mean of
+// its neighbourhood and the ReflectionRingQuantile quantile of the ring of
+// radius ReflectionRingRadius around it: the bright iris beside a dark
+// pupil, or a bright crypt among bright iris texture, exceeds the mean (the
+// pupil or the dark texture pull it down) but not what surrounds it on
+// most sides.
 func reflectionMask(g *grid) *grid {
 	s := g.integral()
 	m := newGrid(g.w, g.h)
 	r := ReflectionRadius
+	ring := make([]float32, 0, reflectionRingSamples)
 	for y := 0; y < g.h; y++ {
 		for x := 0; x < g.w; x++ {
 			v := float64(g.v[y*g.w+x])
 			if v < ReflectionMin {
 				continue
 			}
-			if v-boxMean(s, g.w, g.h, x-r, y-r, x+r+1, y+r+1) > ReflectionContrast {
-				m.v[y*g.w+x] = 1
+			if v-boxMean(s, g.w, g.h, x-r, y-r, x+r+1, y+r+1) <= ReflectionContrast {
+				continue
 			}
+			if v-ringQuantile(g, x, y, ring) <= ReflectionContrast {
+				continue
+			}
+			m.v[y*g.w+x] = 1
 		}
 	}
 	return m.dilated(ReflectionDilate)
+}
+
+// reflectionRingSamples is the number of pixels read on the ring around a
+// reflection candidate.
+const reflectionRingSamples = 24
+
+// reflectionRing holds the integer offsets of the ring of radius
+// ReflectionRingRadius.
+var reflectionRing = func() (ring [reflectionRingSamples][2]int) {
+	for i := range ring {
+		a := 2 * math.Pi * float64(i) / reflectionRingSamples
+		ring[i] = [2]int{int(math.Round(ReflectionRingRadius * math.Cos(a))), int(math.Round(ReflectionRingRadius * math.Sin(a)))}
+	}
+	return ring
+}()
+
+// ringQuantile returns the ReflectionRingQuantile quantile of g on the ring
+// of radius ReflectionRingRadius around (x, y), edges repeated; buf is
+// scratch space.
+func ringQuantile(g *grid, x, y int, buf []float32) float64 {
+	buf = buf[:0]
+	for _, d := range reflectionRing {
+		xx, yy := min(max(x+d[0], 0), g.w-1), min(max(y+d[1], 0), g.h-1)
+		buf = append(buf, g.v[yy*g.w+xx])
+	}
+	sort.Slice(buf, func(i, j int) bool { return buf[i] < buf[j] })
+	return float64(buf[int(ReflectionRingQuantile*float64(len(buf)-1))])
 }
 
 // dilated grows the set pixels of a 0/1 grid by a square of radius r.
@@ -828,9 +867,13 @@ func darkBlob(g, reflections *grid, sx, sy int, threshold float32, maxRadius int
 
 // eyelashMask marks thin dark structures (eyelashes) inside the square
 // around the limbus as the amount by which a grey closing (max then min
-// filter over a square of EyelashRadius) lifts each pixel; the iris texture
-// is lifted much less.
-func eyelashMask(g *grid, l circle) *grid {
+// filter over a square of EyelashRadius) lifts each pixel, judged against
+// the iris's own texture: a pixel is a lash when it is lifted by more than
+// EyelashMADs times the median absolute deviation of the grey levels of
+// the lateral iris (and at least EyelashMinContrast). Iris texture is
+// lifted by about its own spread; a lash, dark on a brighter iris, by
+// several times that, whatever the camera's exposure and the iris's shade.
+func eyelashMask(g *grid, p, l circle) *grid {
 	m := int(l.R) + 2*EyelashRadius + 2
 	x0, y0 := max(0, int(l.X)-m), max(0, int(l.Y)-m)
 	x1, y1 := min(g.w, int(l.X)+m+1), min(g.h, int(l.Y)+m+1)
@@ -838,6 +881,7 @@ func eyelashMask(g *grid, l circle) *grid {
 	if x1 <= x0 || y1 <= y0 {
 		return out
 	}
+	contrast := float32(max(EyelashMADs*irisSpread(g, p, l), EyelashMinContrast))
 	crop := newGrid(x1-x0, y1-y0)
 	for y := y0; y < y1; y++ {
 		copy(crop.v[(y-y0)*crop.w:(y-y0+1)*crop.w], g.v[y*g.w+x0:y*g.w+x1])
@@ -846,12 +890,51 @@ func eyelashMask(g *grid, l circle) *grid {
 	for y := y0; y < y1; y++ {
 		for x := x0; x < x1; x++ {
 			i := (y-y0)*crop.w + x - x0
-			if float64(closed.v[i]-crop.v[i]) > EyelashContrast {
+			if closed.v[i]-crop.v[i] > contrast {
 				out.v[y*g.w+x] = 1
 			}
 		}
 	}
 	return out
+}
+
+// irisSpread is the median absolute deviation of the grey levels of g in
+// the lateral iris: outside the pupil (by 15 %) and inside the limbus (by
+// 10 %), within half the iris radius of the pupil's row, where eyelids and
+// lashes rarely reach. It is at least 1.
+func irisSpread(g *grid, p, l circle) float64 {
+	const bins = 256
+	var hist [bins]int
+	n := 0
+	for y := max(0, int(p.Y-0.5*l.R)); y <= min(g.h-1, int(p.Y+0.5*l.R)); y++ {
+		for x := max(0, int(l.X-l.R)); x <= min(g.w-1, int(l.X+l.R)); x++ {
+			fx, fy := float64(x), float64(y)
+			if math.Hypot(fx-p.X, fy-p.Y) < 1.15*p.R || math.Hypot(fx-l.X, fy-l.Y) > 0.9*l.R {
+				continue
+			}
+			hist[min(max(int(g.v[y*g.w+x]), 0), bins-1)]++
+			n++
+		}
+	}
+	if n == 0 {
+		return 1
+	}
+	median := func(h *[bins]int) int {
+		acc := 0
+		for i, c := range h {
+			acc += c
+			if 2*acc >= n {
+				return i
+			}
+		}
+		return bins - 1
+	}
+	med := median(&hist)
+	var dev [bins]int
+	for i, c := range hist {
+		dev[abs(i-med)] += c
+	}
+	return max(float64(median(&dev)), 1)
 }
 
 // filtered returns the running max (dilate) or min of g over a square of
