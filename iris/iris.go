@@ -147,7 +147,7 @@ func segmentedTemplate(img *image.Gray, clean, reflections, seg, smooth *grid, f
 	lids := eyelidBoundaries(smooth, pupil, limbus)
 	pupilFull, limbusFull, lidsFull := pupil.scaled(factor), limbus.scaled(factor), lids.scaled(factor)
 	opts.trace(TraceSegmentation, func() image.Image { return overlay(img, pupilFull, limbusFull, lidsFull, reflections) })
-	lashes := eyelashMask(seg, pupil, limbus)
+	lashes := eyelashMask(seg, limbus)
 	opts.trace(TraceEyelashes, func() image.Image { return lashes.image() })
 	polar := unwrappedIris(clean, reflections, lashes, factor, pupilFull, limbusFull, lidsFull)
 	noiseMask(polar)

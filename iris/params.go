@@ -86,15 +86,11 @@ const (
 	CircleSamples = 96
 
 	// Eyelashes: pixels that a grey closing over a square of radius
-	// EyelashRadius lifts by more than EyelashMADs times the median absolute
-	// deviation of the lateral iris's grey levels (at least
-	// EyelashMinContrast): relative to the iris's own texture, not absolute
-	// grey levels (the 40 levels used before masked no lash on MMU2's dark
-	// irises, MAD 2–10, and would mask the texture of a camera whose irises
-	// are more contrasted than CASIA's, MAD 5–15).
-	EyelashRadius      = 2
-	EyelashMADs        = 4.5
-	EyelashMinContrast = 10
+	// EyelashRadius lifts by more than EyelashContrast grey levels. (A
+	// threshold of 4.5 MADs of the iris's grey levels instead cost both
+	// dev sets a little: see BENCHMARKS.md, issue 22 fifth pass.)
+	EyelashRadius   = 2
+	EyelashContrast = 40
 
 	// Rubber-sheet normalisation: PolarRows radii from the pupil boundary
 	// (fraction PolarInner) to the limbus (fraction PolarOuter), PolarCols

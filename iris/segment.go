@@ -867,13 +867,9 @@ func darkBlob(g, reflections *grid, sx, sy int, threshold float32, maxRadius int
 
 // eyelashMask marks thin dark structures (eyelashes) inside the square
 // around the limbus as the amount by which a grey closing (max then min
-// filter over a square of EyelashRadius) lifts each pixel, judged against
-// the iris's own texture: a pixel is a lash when it is lifted by more than
-// EyelashMADs times the median absolute deviation of the grey levels of
-// the lateral iris (and at least EyelashMinContrast). Iris texture is
-// lifted by about its own spread; a lash, dark on a brighter iris, by
-// several times that, whatever the camera's exposure and the iris's shade.
-func eyelashMask(g *grid, p, l circle) *grid {
+// filter over a square of EyelashRadius) lifts each pixel; the iris texture
+// is lifted much less.
+func eyelashMask(g *grid, l circle) *grid {
 	m := int(l.R) + 2*EyelashRadius + 2
 	x0, y0 := max(0, int(l.X)-m), max(0, int(l.Y)-m)
 	x1, y1 := min(g.w, int(l.X)+m+1), min(g.h, int(l.Y)+m+1)
@@ -881,7 +877,6 @@ func eyelashMask(g *grid, p, l circle) *grid {
 	if x1 <= x0 || y1 <= y0 {
 		return out
 	}
-	contrast := float32(max(EyelashMADs*irisSpread(g, p, l), EyelashMinContrast))
 	crop := newGrid(x1-x0, y1-y0)
 	for y := y0; y < y1; y++ {
 		copy(crop.v[(y-y0)*crop.w:(y-y0+1)*crop.w], g.v[y*g.w+x0:y*g.w+x1])
@@ -890,51 +885,12 @@ func eyelashMask(g *grid, p, l circle) *grid {
 	for y := y0; y < y1; y++ {
 		for x := x0; x < x1; x++ {
 			i := (y-y0)*crop.w + x - x0
-			if closed.v[i]-crop.v[i] > contrast {
+			if float64(closed.v[i]-crop.v[i]) > EyelashContrast {
 				out.v[y*g.w+x] = 1
 			}
 		}
 	}
 	return out
-}
-
-// irisSpread is the median absolute deviation of the grey levels of g in
-// the lateral iris: outside the pupil (by 15 %) and inside the limbus (by
-// 10 %), within half the iris radius of the pupil's row, where eyelids and
-// lashes rarely reach. It is at least 1.
-func irisSpread(g *grid, p, l circle) float64 {
-	const bins = 256
-	var hist [bins]int
-	n := 0
-	for y := max(0, int(p.Y-0.5*l.R)); y <= min(g.h-1, int(p.Y+0.5*l.R)); y++ {
-		for x := max(0, int(l.X-l.R)); x <= min(g.w-1, int(l.X+l.R)); x++ {
-			fx, fy := float64(x), float64(y)
-			if math.Hypot(fx-p.X, fy-p.Y) < 1.15*p.R || math.Hypot(fx-l.X, fy-l.Y) > 0.9*l.R {
-				continue
-			}
-			hist[min(max(int(g.v[y*g.w+x]), 0), bins-1)]++
-			n++
-		}
-	}
-	if n == 0 {
-		return 1
-	}
-	median := func(h *[bins]int) int {
-		acc := 0
-		for i, c := range h {
-			acc += c
-			if 2*acc >= n {
-				return i
-			}
-		}
-		return bins - 1
-	}
-	med := median(&hist)
-	var dev [bins]int
-	for i, c := range hist {
-		dev[abs(i-med)] += c
-	}
-	return max(float64(median(&dev)), 1)
 }
 
 // filtered returns the running max (dilate) or min of g over a square of
