@@ -20,23 +20,62 @@ func (c circle) point(theta float64) (float64, float64) {
 }
 
 // reflectionMask marks specular reflections: small spots much brighter than
-// their neighbourhood, grown by ReflectionDilate pixels (1 = reflection).
+// their surroundings on most sides, grown by ReflectionDilate pixels
+// (1 = reflection). A pixel is a reflection when it is at least
+// ReflectionMin and brighter by ReflectionContrast than both the mean of
+// its neighbourhood and the ReflectionRingQuantile quantile of the ring of
+// radius ReflectionRingRadius around it: the bright iris beside a dark
+// pupil, or a bright crypt among bright iris texture, exceeds the mean (the
+// pupil or the dark texture pull it down) but not what surrounds it on
+// most sides.
 func reflectionMask(g *grid) *grid {
 	s := g.integral()
 	m := newGrid(g.w, g.h)
 	r := ReflectionRadius
+	ring := make([]float32, 0, reflectionRingSamples)
 	for y := 0; y < g.h; y++ {
 		for x := 0; x < g.w; x++ {
 			v := float64(g.v[y*g.w+x])
 			if v < ReflectionMin {
 				continue
 			}
-			if v-boxMean(s, g.w, g.h, x-r, y-r, x+r+1, y+r+1) > ReflectionContrast {
-				m.v[y*g.w+x] = 1
+			if v-boxMean(s, g.w, g.h, x-r, y-r, x+r+1, y+r+1) <= ReflectionContrast {
+				continue
 			}
+			if v-ringQuantile(g, x, y, ring) <= ReflectionContrast {
+				continue
+			}
+			m.v[y*g.w+x] = 1
 		}
 	}
 	return m.dilated(ReflectionDilate)
+}
+
+// reflectionRingSamples is the number of pixels read on the ring around a
+// reflection candidate.
+const reflectionRingSamples = 24
+
+// reflectionRing holds the integer offsets of the ring of radius
+// ReflectionRingRadius.
+var reflectionRing = func() (ring [reflectionRingSamples][2]int) {
+	for i := range ring {
+		a := 2 * math.Pi * float64(i) / reflectionRingSamples
+		ring[i] = [2]int{int(math.Round(ReflectionRingRadius * math.Cos(a))), int(math.Round(ReflectionRingRadius * math.Sin(a)))}
+	}
+	return ring
+}()
+
+// ringQuantile returns the ReflectionRingQuantile quantile of g on the ring
+// of radius ReflectionRingRadius around (x, y), edges repeated; buf is
+// scratch space.
+func ringQuantile(g *grid, x, y int, buf []float32) float64 {
+	buf = buf[:0]
+	for _, d := range reflectionRing {
+		xx, yy := min(max(x+d[0], 0), g.w-1), min(max(y+d[1], 0), g.h-1)
+		buf = append(buf, g.v[yy*g.w+xx])
+	}
+	sort.Slice(buf, func(i, j int) bool { return buf[i] < buf[j] })
+	return float64(buf[int(ReflectionRingQuantile*float64(len(buf)-1))])
 }
 
 // dilated grows the set pixels of a 0/1 grid by a square of radius r.

@@ -41,7 +41,7 @@ func runEvalIrisRobust(ctx context.Context, args []string, stdout, stderr io.Wri
 	base := res.Base
 	fmt.Fprintf(stdout, "iris-robust: %d images, %d eyes, %d genuine pairs; unperturbed FTE %.2f%%, FNMR %.2f%% at FMR 1e-3 (distance < %.4f)\n",
 		base.Images, base.Eyes, len(base.Scores.Genuine), 100*base.FTE(), 100*res.BaseFNMR, -res.Threshold)
-	fmt.Fprintf(stdout, "%-12s %8s %8s\n", "perturbation", "FTE", "FNMR")
+	fmt.Fprintf(stdout, "%-15s %8s %8s\n", "perturbation", "FTE", "FNMR")
 	figures := map[string]any{
 		"images":    base.Images,
 		"eyes":      base.Eyes,
@@ -51,7 +51,7 @@ func runEvalIrisRobust(ctx context.Context, args []string, stdout, stderr io.Wri
 		"threshold": -res.Threshold,
 	}
 	for _, row := range res.Rows {
-		fmt.Fprintf(stdout, "%-12s %7.2f%% %7.2f%%\n", row.Name, 100*row.FTE(), 100*row.FNMR())
+		fmt.Fprintf(stdout, "%-15s %7.2f%% %7.2f%%\n", row.Name, 100*row.FTE(), 100*row.FNMR())
 		figures["fte_"+row.Name] = row.FTE()
 		figures["fnmr_"+row.Name] = row.FNMR()
 	}

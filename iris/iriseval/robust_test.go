@@ -134,4 +134,18 @@ func TestPerturbations(t *testing.T) {
 			t.Errorf("%d saturated pixels in the iris (want ≥ 54, six spots), %d outside (want 0)", inside, outside)
 		}
 	})
+	t.Run("IrisContrasted", func(t *testing.T) {
+		img, c := testEye()
+		img.Pix[120*img.Stride+150] = 70 // inside the disc, median 60
+		img.Pix[120*img.Stride+170] = 30
+		out := iriseval.IrisContrasted(img, c, 2)
+		for _, tc := range []struct {
+			x, y int
+			want uint8
+		}{{150, 120, 80}, {170, 120, 0}, {160, 120, 60}, {10, 10, 60}, {10, 250, 200}} {
+			if got := out.Pix[tc.y*out.Stride+tc.x]; got != tc.want {
+				t.Errorf("(%d, %d): got %d, want %d", tc.x, tc.y, got, tc.want)
+			}
+		}
+	})
 }
