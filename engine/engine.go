@@ -70,6 +70,34 @@ type OnDemand interface {
 	ScoreTemplates(probe []byte, templates [][]byte) ([]float64, error)
 }
 
+// Loader is an Index that takes many templates at once, for a warm start
+// from a gallery snapshot: batches decode templates apart from the index,
+// on every core at once, and AddBatch copies their entries in, in order,
+// so that loading N templates costs N decodes spread over the cores and
+// one copy.
+type Loader interface {
+	Index
+	// NewBatch returns an empty batch of this index's entries.
+	NewBatch() Batch
+	// AddBatch appends the batch's entries in the order they were added
+	// to it and returns the entry number of the first. A batch of another
+	// index type is EINVALID.
+	AddBatch(b Batch) (first int, err error)
+}
+
+// Batch holds templates decoded into a Loader's entry form, not yet in
+// its index. One goroutine uses a batch at a time; batches of one index
+// may fill on many goroutines at once.
+type Batch interface {
+	// Add decodes one template as Index.Add does or, with firstStage, as
+	// OnDemand.AddFirstStage does (an index that is not an OnDemand
+	// ignores it); a template Add would refuse is refused alike. It keeps
+	// no reference to data.
+	Add(data []byte, firstStage bool) error
+	// Len is the number of templates added.
+	Len() int
+}
+
 // Match is one index entry and its raw similarity to a probe.
 type Match struct {
 	Entry int
