@@ -83,6 +83,9 @@ type Loader interface {
 	// to it and returns the entry number of the first. A batch of another
 	// index type is EINVALID.
 	AddBatch(b Batch) (first int, err error)
+	// Reserve makes room for n entries in all, so that the batches of a
+	// load of known size are copied in once rather than regrown into.
+	Reserve(n int)
 }
 
 // Batch holds templates decoded into a Loader's entry form, not yet in
@@ -96,6 +99,19 @@ type Batch interface {
 	Add(data []byte, firstStage bool) error
 	// Len is the number of templates added.
 	Len() int
+	// Reset empties the batch and keeps its memory for the next templates.
+	Reset()
+}
+
+// reserve returns s with room for n elements in all: at least n, and at
+// least an eighth more than it holds (growSlack's growth).
+func reserve[E any](s []E, n int) []E {
+	if n <= cap(s) {
+		return s
+	}
+	grown := make([]E, len(s), max(n, len(s)+len(s)/8+1024))
+	copy(grown, s)
+	return grown
 }
 
 // Match is one index entry and its raw similarity to a probe.

@@ -106,6 +106,10 @@ func (b *faceBatch) Add(data []byte, _ bool) error {
 
 func (b *faceBatch) Len() int { return len(b.values) / face.DescriptorSize }
 
+func (b *faceBatch) Reset() {
+	b.values = b.values[:0]
+}
+
 var _ Loader = (*faceIndex)(nil)
 
 // NewBatch returns an empty batch for AddBatch (Loader).
@@ -127,6 +131,10 @@ func (x *faceIndex) AddBatch(batch Batch) (int, error) {
 	}
 	return first, nil
 }
+
+// Reserve does nothing: the face gallery grows by append, 132 bytes an
+// entry (Loader).
+func (x *faceIndex) Reserve(int) {}
 
 func (x *faceIndex) Len() int {
 	x.mu.RLock()

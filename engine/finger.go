@@ -164,6 +164,10 @@ func (b *fingerBatch) Add(data []byte, firstStage bool) error {
 
 func (b *fingerBatch) Len() int { return len(b.descriptors) }
 
+func (b *fingerBatch) Reset() {
+	b.descriptors, b.arena, b.ends = b.descriptors[:0], b.arena[:0], b.ends[:0]
+}
+
 var _ Loader = (*twoStageFingerIndex)(nil)
 
 // NewBatch returns an empty batch for AddBatch (Loader).
@@ -185,6 +189,18 @@ func (x *twoStageFingerIndex) AddBatch(batch Batch) (int, error) {
 		x.ends = append(x.ends, base+end)
 	}
 	return first, nil
+}
+
+// Reserve makes room for n descriptors and offsets in all, and for the
+// templates' bytes in proportion to those held so far (Loader).
+func (x *twoStageFingerIndex) Reserve(n int) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if held := len(x.descriptors); held > 0 && n > held {
+		x.arena = reserve(x.arena, int(int64(len(x.arena))*int64(n)/int64(held)))
+	}
+	x.descriptors = reserve(x.descriptors, n)
+	x.ends = reserve(x.ends, n)
 }
 
 func (x *twoStageFingerIndex) Len() int {
@@ -456,6 +472,11 @@ func (b *preparedBatch) Add(data []byte, _ bool) error {
 
 func (b *preparedBatch) Len() int { return len(b.cands) }
 
+func (b *preparedBatch) Reset() {
+	clear(b.cands)
+	b.cands, b.bytes = b.cands[:0], 0
+}
+
 var _ Loader = (*preparedFingerIndex)(nil)
 
 // NewBatch returns an empty batch, which prepares each template as it is
@@ -474,6 +495,13 @@ func (x *preparedFingerIndex) AddBatch(batch Batch) (int, error) {
 	x.cands = append(x.cands, b.cands...)
 	x.bytes += b.bytes
 	return first, nil
+}
+
+// Reserve makes room for n prepared templates in all (Loader).
+func (x *preparedFingerIndex) Reserve(n int) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.cands = reserve(x.cands, n)
 }
 
 func (x *preparedFingerIndex) Len() int {

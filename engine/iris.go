@@ -71,6 +71,10 @@ func (b *irisBatch) Add(data []byte, _ bool) error {
 
 func (b *irisBatch) Len() int { return len(b.words) / iris.EntryWords }
 
+func (b *irisBatch) Reset() {
+	b.words = b.words[:0]
+}
+
 var _ Loader = (*irisIndex)(nil)
 
 // NewBatch returns an empty batch for AddBatch (Loader).
@@ -89,6 +93,13 @@ func (x *irisIndex) AddBatch(batch Batch) (int, error) {
 		x.g.Add(&iris.Template{Code: b.words[w : w+iris.CodeWords], Mask: b.words[w+iris.CodeWords : w+iris.EntryWords]})
 	}
 	return first, nil
+}
+
+// Reserve makes room for n entries in all (Loader).
+func (x *irisIndex) Reserve(n int) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.g.Grow(n - x.g.Len())
 }
 
 func (x *irisIndex) Len() int {

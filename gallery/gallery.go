@@ -89,6 +89,20 @@ type slot struct {
 	onDemand engine.OnDemand
 	refs     []byte
 	refEnds  []uint32
+
+	// batches are the index's emptied engine.Batch values (a Loader's), for
+	// reuse by the next snapshot chunks.
+	batches sync.Pool
+}
+
+// batch returns an empty batch of the slot's index, which must be an
+// engine.Loader.
+func (s *slot) batch() engine.Batch {
+	if b, ok := s.batches.Get().(engine.Batch); ok {
+		b.Reset()
+		return b
+	}
+	return s.index.(engine.Loader).NewBatch()
 }
 
 // ref returns the sample ID of an entry whose template is in the store,

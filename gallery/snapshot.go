@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/huella-abis/huella"
@@ -153,6 +154,7 @@ func (rec *snapshotRecord) template() *huella.Template {
 type snapshotChunkJob struct {
 	data  []byte
 	first int // number of the chunk's first template in the snapshot
+	count int // records in the chunk
 	done  chan struct{}
 
 	// Set by decode. records are the chunk's templates up to the first
@@ -165,10 +167,13 @@ type snapshotChunkJob struct {
 }
 
 type decodedRecord struct {
-	id, sample []byte
-	slot       int              // index into the job's slots
-	t          *huella.Template // a template for a slot whose index is not a Loader
+	rec  snapshotRecord
+	slot int              // index into the job's slots
+	t    *huella.Template // a template for a slot whose index is not a Loader
 }
+
+// recordSlices are emptied decodedRecord slices for the next chunks.
+var recordSlices sync.Pool
 
 // LoadSnapshot adds every template of a snapshot to the gallery and returns
 // how many. A truncated or malformed snapshot is an error, the templates
@@ -208,7 +213,17 @@ func (g *Gallery) LoadSnapshot(r io.Reader) (int, error) {
 			}
 		}()
 	}
-	n, err := g.mergeChunks(order, free)
+	size := int64(-1) // the snapshot's bytes after the magic, if known
+	if sk, ok := r.(io.Seeker); ok {
+		at, err1 := sk.Seek(0, io.SeekCurrent)
+		end, err2 := sk.Seek(0, io.SeekEnd)
+		_, err3 := sk.Seek(at, io.SeekStart)
+		if err1 != nil || err2 != nil || err3 != nil {
+			return 0, fmt.Errorf("gallery: snapshot size: %w", errors.Join(err1, err2, err3))
+		}
+		size = end - at
+	}
+	n, err := g.mergeChunks(order, free, size)
 	close(stop)
 	for range order { // let the splitter finish
 	}
@@ -268,7 +283,7 @@ func (g *Gallery) splitSnapshot(r io.Reader, v1 bool, jobs, order chan<- *snapsh
 			continue
 		}
 		if count > 0 {
-			job := &snapshotChunkJob{data: buf[:off], first: first, done: make(chan struct{})}
+			job := &snapshotChunkJob{data: buf[:off], first: first, count: count, done: make(chan struct{})}
 			select {
 			case order <- job:
 			case <-stop:
@@ -298,55 +313,53 @@ func (g *Gallery) decodeChunk(job *snapshotChunkJob, v1 bool) {
 	slotAt := map[engine.Slot]int{}
 	var rec snapshotRecord
 	loaders := true
+	records, _ := recordSlices.Get().([]decodedRecord)
+	records = slices.Grow(records[:0], job.count)
+	var bad error // for the record after the last in records
 	for off := 0; off < len(job.data); {
 		size, _ := parseRecord(job.data[off:], v1, &rec) // the splitter checked it
 		off += size
 		m := modalityCodes[rec.head[0]]
 		eng, ok := g.engines[m]
-		if !ok || len(rec.id) == 0 {
-			break // refused below
+		if len(rec.id) == 0 {
+			bad = huella.Errorf(huella.EINVALID, "template without subject")
+			break
+		} else if !ok {
+			bad = huella.Errorf(huella.EUNSUPPORTED, "no engine for %s", m)
+			break
 		}
 		key := recordSlot(&rec)
-		if _, ok := slotAt[key]; !ok {
+		i, ok := slotAt[key]
+		if !ok {
 			g.mu.Lock()
 			s := g.slot(key, eng)
 			g.mu.Unlock()
-			slotAt[key] = len(job.slots)
+			i = len(job.slots)
+			slotAt[key] = i
 			job.slots = append(job.slots, s)
 			_, ok := s.index.(engine.Loader)
 			loaders = loaders && ok
 		}
+		records = append(records, decodedRecord{rec: rec, slot: i})
 	}
 	job.batches = make([]engine.Batch, len(job.slots))
 	if loaders {
 		for i, s := range job.slots {
-			job.batches[i] = s.index.(engine.Loader).NewBatch()
+			job.batches[i] = s.batch()
 		}
 	}
-	for off := 0; off < len(job.data); {
-		size, _ := parseRecord(job.data[off:], v1, &rec)
-		off += size
-		m := modalityCodes[rec.head[0]]
-		if len(rec.id) == 0 {
-			job.err = huella.Errorf(huella.EINVALID, "template without subject")
-			return
-		}
-		if g.engines[m] == nil {
-			job.err = huella.Errorf(huella.EUNSUPPORTED, "no engine for %s", m)
-			return
-		}
-		i := slotAt[recordSlot(&rec)]
-		d := decodedRecord{id: rec.id, sample: rec.sample, slot: i}
-		if b := job.batches[i]; b != nil {
-			if err := b.Add(rec.data, job.slots[i].onDemand != nil && len(rec.sample) > 0); err != nil {
-				job.err = err
+	for k := range records {
+		d := &records[k]
+		if b := job.batches[d.slot]; b != nil {
+			if err := b.Add(d.rec.data, job.slots[d.slot].onDemand != nil && len(d.rec.sample) > 0); err != nil {
+				job.records, job.err = records[:k], err
 				return
 			}
 		} else {
-			d.t = rec.template()
+			d.t = d.rec.template()
 		}
-		job.records = append(job.records, d)
 	}
+	job.records, job.err = records, bad
 }
 
 // recordSlot is the slot of a record's template (engine.SlotOf).
@@ -360,12 +373,29 @@ func recordSlot(rec *snapshotRecord) engine.Slot {
 
 // mergeChunks adds the decoded chunks to the gallery in snapshot order and
 // returns how many templates it added, or the first error.
-func (g *Gallery) mergeChunks(order <-chan *snapshotChunkJob, free chan<- []byte) (int, error) {
+//
+// When the snapshot's size is known, each Loader slot is reserved, after
+// each chunk, the entries the part read so far projects for the whole
+// (and a 32nd more), so that its index is copied into once rather than
+// regrown an eighth at a time.
+func (g *Gallery) mergeChunks(order <-chan *snapshotChunkJob, free chan<- []byte, size int64) (int, error) {
 	n := 0
+	var merged int64
 	for job := range order {
 		<-job.done
 		added, err := g.mergeChunk(job)
 		n += added
+		merged += int64(len(job.data))
+		if size > 0 && err == nil {
+			g.mu.Lock()
+			for _, s := range job.slots {
+				if loader, ok := s.index.(engine.Loader); ok {
+					projected := int64(len(s.owner)) * size / merged
+					loader.Reserve(int(projected + projected/32))
+				}
+			}
+			g.mu.Unlock()
+		}
 		if err == nil {
 			err = job.err
 		}
@@ -376,6 +406,13 @@ func (g *Gallery) mergeChunks(order <-chan *snapshotChunkJob, free chan<- []byte
 		case free <- job.data[:0]:
 		default:
 		}
+		for i, b := range job.batches {
+			if b != nil {
+				job.slots[i].batches.Put(b)
+			}
+		}
+		clear(job.records) // no reference to the chunk's bytes or templates
+		recordSlices.Put(job.records[:0])
 	}
 	return n, nil
 }
@@ -398,18 +435,19 @@ func (g *Gallery) mergeChunk(job *snapshotChunkJob) (int, error) {
 	}
 	var lastID []byte
 	var lastNum int32
-	for k, d := range job.records {
+	for k := range job.records {
+		d := &job.records[k]
 		s := job.slots[d.slot]
 		num := lastNum
-		if k == 0 || !bytes.Equal(d.id, lastID) {
+		if id := d.rec.id; k == 0 || !bytes.Equal(id, lastID) {
 			var ok bool
-			if num, ok = g.numbers[string(d.id)]; !ok {
-				num = g.number(string(d.id))
+			if num, ok = g.numbers[string(id)]; !ok {
+				num = g.number(string(id))
 			}
-			lastID, lastNum = d.id, num
+			lastID, lastNum = id, num
 		}
 		if d.t == nil {
-			place(s, next[d.slot], num, d.sample)
+			place(s, next[d.slot], num, d.rec.sample)
 			next[d.slot]++
 			continue
 		}
