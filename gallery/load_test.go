@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math"
 	"runtime"
 	"strings"
@@ -139,6 +140,19 @@ func TestLoadSnapshotParallel(t *testing.T) {
 			}
 		}
 	})
+	t.Run("UnknownSize", func(t *testing.T) {
+		// A stream that cannot seek: no reservation, the same gallery.
+		loaded := newGallery(true)
+		if n, err := loaded.LoadSnapshot(struct{ io.Reader }{bytes.NewReader(data)}); err != nil || n != len(templates) {
+			t.Fatalf("LoadSnapshot = %d, %v; want %d", n, err, len(templates))
+		}
+		probe := mates[1].Templates("", all)[8:]
+		want, _ := newGalleryAdded(t, newGallery(true), templates).Identify(ctx, probe, 5, math.Inf(-1))
+		got, err := loaded.Identify(ctx, probe, 5, math.Inf(-1))
+		if err != nil || candidates(got) != candidates(want) {
+			t.Fatalf("loaded gallery =\n%s (%v), added gallery\n%s", candidates(got), err, candidates(want))
+		}
+	})
 	t.Run("LargeRecord", func(t *testing.T) {
 		// Chunks smaller than one record grow to hold it.
 		defer gallery.SetSnapshotChunk(100)()
@@ -150,6 +164,12 @@ func TestLoadSnapshotParallel(t *testing.T) {
 			t.Fatal("nothing loaded")
 		}
 	})
+}
+
+func newGalleryAdded(t *testing.T, g *gallery.Gallery, ts []*huella.Template) *gallery.Gallery {
+	t.Helper()
+	mustAdd(t, g, ts...)
+	return g
 }
 
 // linearUnit maps any raw score to an LLR rising with it, so that the

@@ -189,6 +189,10 @@ func (g *Gallery) LoadSnapshot(r io.Reader) (int, error) {
 	if err != nil || !v1 && string(magic) != string(snapshotMagic) {
 		return 0, errors.New("gallery: not a snapshot")
 	}
+	size, err := remaining(r)
+	if err != nil {
+		return 0, err
+	}
 	workers := runtime.GOMAXPROCS(0)
 	jobs := make(chan *snapshotChunkJob, workers)
 	order := make(chan *snapshotChunkJob, 2*workers)
@@ -213,16 +217,6 @@ func (g *Gallery) LoadSnapshot(r io.Reader) (int, error) {
 			}
 		}()
 	}
-	size := int64(-1) // the snapshot's bytes after the magic, if known
-	if sk, ok := r.(io.Seeker); ok {
-		at, err1 := sk.Seek(0, io.SeekCurrent)
-		end, err2 := sk.Seek(0, io.SeekEnd)
-		_, err3 := sk.Seek(at, io.SeekStart)
-		if err1 != nil || err2 != nil || err3 != nil {
-			return 0, fmt.Errorf("gallery: snapshot size: %w", errors.Join(err1, err2, err3))
-		}
-		size = end - at
-	}
 	n, err := g.mergeChunks(order, free, size)
 	close(stop)
 	for range order { // let the splitter finish
@@ -232,6 +226,27 @@ func (g *Gallery) LoadSnapshot(r io.Reader) (int, error) {
 		err = readErr
 	}
 	return n, err
+}
+
+// remaining returns how many bytes r has left to read when r can seek (a
+// file), or −1. A reader that fails to seek back is an error.
+func remaining(r io.Reader) (int64, error) {
+	sk, ok := r.(io.Seeker)
+	if !ok {
+		return -1, nil
+	}
+	at, err := sk.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return -1, nil // a pipe
+	}
+	end, err := sk.Seek(0, io.SeekEnd)
+	if _, err2 := sk.Seek(at, io.SeekStart); err2 != nil {
+		return 0, fmt.Errorf("gallery: snapshot: %w", err2)
+	}
+	if err != nil {
+		return -1, nil
+	}
+	return end - at, nil
 }
 
 // splitSnapshot reads the records after the magic, cuts them into chunks
