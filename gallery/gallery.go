@@ -95,6 +95,30 @@ type slot struct {
 	batches sync.Pool
 }
 
+// reserve makes room in the slot's bookkeeping for entries in all, its
+// sample IDs in proportion to those held so far, and subjects numbered.
+func (s *slot) reserve(entries, subjects int) {
+	if held := len(s.owner); held > 0 && entries > held {
+		s.refs = reserve(s.refs, int(int64(len(s.refs))*int64(entries)/int64(held)))
+	}
+	s.owner = reserve(s.owner, entries)
+	if s.onDemand != nil {
+		s.refEnds = reserve(s.refEnds, entries)
+	}
+	s.live = reserve(s.live, subjects)
+}
+
+// reserve returns x with room for n elements in all, or x itself if it
+// has it already.
+func reserve[E any](x []E, n int) []E {
+	if n <= cap(x) {
+		return x
+	}
+	grown := make([]E, len(x), n)
+	copy(grown, x)
+	return grown
+}
+
 // batch returns an empty batch of the slot's index, which must be an
 // engine.Loader.
 func (s *slot) batch() engine.Batch {

@@ -406,7 +406,9 @@ func (g *Gallery) mergeChunks(order <-chan *snapshotChunkJob, free chan<- []byte
 			for _, s := range job.slots {
 				if loader, ok := s.index.(engine.Loader); ok {
 					projected := int64(len(s.owner)) * size / merged
-					loader.Reserve(int(projected + projected/32))
+					want := int(projected + projected/32)
+					loader.Reserve(want)
+					s.reserve(want, int(int64(len(g.ids))*size/merged)+len(g.ids)/32)
 				}
 			}
 			g.mu.Unlock()
