@@ -70,6 +70,50 @@ type OnDemand interface {
 	ScoreTemplates(probe []byte, templates [][]byte) ([]float64, error)
 }
 
+// Loader is an Index that takes many templates at once, for a warm start
+// from a gallery snapshot: batches decode templates apart from the index,
+// on every core at once, and AddBatch copies their entries in, in order,
+// so that loading N templates costs N decodes spread over the cores and
+// one copy.
+type Loader interface {
+	Index
+	// NewBatch returns an empty batch of this index's entries.
+	NewBatch() Batch
+	// AddBatch appends the batch's entries in the order they were added
+	// to it and returns the entry number of the first. A batch of another
+	// index type is EINVALID.
+	AddBatch(b Batch) (first int, err error)
+	// Reserve makes room for n entries in all, so that the batches of a
+	// load of known size are copied in once rather than regrown into.
+	Reserve(n int)
+}
+
+// Batch holds templates decoded into a Loader's entry form, not yet in
+// its index. One goroutine uses a batch at a time; batches of one index
+// may fill on many goroutines at once.
+type Batch interface {
+	// Add decodes one template as Index.Add does or, with firstStage, as
+	// OnDemand.AddFirstStage does (an index that is not an OnDemand
+	// ignores it); a template Add would refuse is refused alike. It keeps
+	// no reference to data.
+	Add(data []byte, firstStage bool) error
+	// Len is the number of templates added.
+	Len() int
+	// Reset empties the batch and keeps its memory for the next templates.
+	Reset()
+}
+
+// reserve returns s with room for n elements in all: at least n, and at
+// least an eighth more than it holds (growSlack's growth).
+func reserve[E any](s []E, n int) []E {
+	if n <= cap(s) {
+		return s
+	}
+	grown := make([]E, len(s), max(n, len(s)+len(s)/8+1024))
+	copy(grown, s)
+	return grown
+}
+
 // Match is one index entry and its raw similarity to a probe.
 type Match struct {
 	Entry int

@@ -89,6 +89,53 @@ func (x *faceIndex) Add(data []byte) (int, error) {
 	return x.g.Add(d)
 }
 
+// faceBatch is a faceIndex's Batch: the descriptors, back to back.
+type faceBatch struct {
+	values []float32
+}
+
+func (b *faceBatch) Add(data []byte, _ bool) error {
+	if len(data) != 4*face.DescriptorSize {
+		return huella.Errorf(huella.EINVALID, "face template: %d bytes, want %d", len(data), 4*face.DescriptorSize)
+	}
+	for i := 0; i < len(data); i += 4 {
+		b.values = append(b.values, math.Float32frombits(binary.LittleEndian.Uint32(data[i:])))
+	}
+	return nil
+}
+
+func (b *faceBatch) Len() int { return len(b.values) / face.DescriptorSize }
+
+func (b *faceBatch) Reset() {
+	b.values = b.values[:0]
+}
+
+var _ Loader = (*faceIndex)(nil)
+
+// NewBatch returns an empty batch for AddBatch (Loader).
+func (x *faceIndex) NewBatch() Batch { return &faceBatch{} }
+
+// AddBatch quantises and appends a batch's descriptors (Loader).
+func (x *faceIndex) AddBatch(batch Batch) (int, error) {
+	b, ok := batch.(*faceBatch)
+	if !ok {
+		return 0, huella.Errorf(huella.EINVALID, "face index: a batch of another index")
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	first := x.g.Len()
+	for i := 0; i < len(b.values); i += face.DescriptorSize {
+		if _, err := x.g.Add(b.values[i : i+face.DescriptorSize]); err != nil {
+			return 0, err
+		}
+	}
+	return first, nil
+}
+
+// Reserve does nothing: the face gallery grows by append, 132 bytes an
+// entry (Loader).
+func (x *faceIndex) Reserve(int) {}
+
 func (x *faceIndex) Len() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()

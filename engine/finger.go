@@ -141,6 +141,68 @@ func fingerDescriptor(data []byte) (finger.Descriptor, error) {
 	return d, nil
 }
 
+// fingerBatch is a twoStageFingerIndex's Batch: the entries' descriptors,
+// and the minutiae of those added whole, as the index keeps them.
+type fingerBatch struct {
+	descriptors []finger.Descriptor
+	arena       []byte
+	ends        []uint32 // end of entry i's bytes in arena
+}
+
+func (b *fingerBatch) Add(data []byte, firstStage bool) error {
+	d, err := fingerDescriptor(data)
+	if err != nil {
+		return err
+	}
+	b.descriptors = append(b.descriptors, d)
+	if !firstStage {
+		b.arena = finger.AppendMinutiae(b.arena, data)
+	}
+	b.ends = append(b.ends, uint32(len(b.arena)))
+	return nil
+}
+
+func (b *fingerBatch) Len() int { return len(b.descriptors) }
+
+func (b *fingerBatch) Reset() {
+	b.descriptors, b.arena, b.ends = b.descriptors[:0], b.arena[:0], b.ends[:0]
+}
+
+var _ Loader = (*twoStageFingerIndex)(nil)
+
+// NewBatch returns an empty batch for AddBatch (Loader).
+func (x *twoStageFingerIndex) NewBatch() Batch { return &fingerBatch{} }
+
+// AddBatch copies a batch's descriptors and minutiae in (Loader).
+func (x *twoStageFingerIndex) AddBatch(batch Batch) (int, error) {
+	b, ok := batch.(*fingerBatch)
+	if !ok {
+		return 0, huella.Errorf(huella.EINVALID, "finger index: a batch of another index")
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	first, base := len(x.descriptors), uint32(len(x.arena))
+	x.descriptors = append(growSlack(x.descriptors, len(b.descriptors)), b.descriptors...)
+	x.arena = append(growSlack(x.arena, len(b.arena)), b.arena...)
+	x.ends = growSlack(x.ends, len(b.ends))
+	for _, end := range b.ends {
+		x.ends = append(x.ends, base+end)
+	}
+	return first, nil
+}
+
+// Reserve makes room for n descriptors and offsets in all, and for the
+// templates' bytes in proportion to those held so far (Loader).
+func (x *twoStageFingerIndex) Reserve(n int) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if held := len(x.descriptors); held > 0 && n > held {
+		x.arena = reserve(x.arena, int(int64(len(x.arena))*int64(n)/int64(held)))
+	}
+	x.descriptors = reserve(x.descriptors, n)
+	x.ends = reserve(x.ends, n)
+}
+
 func (x *twoStageFingerIndex) Len() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -390,6 +452,56 @@ func (x *preparedFingerIndex) Add(data []byte) (int, error) {
 	x.cands = append(x.cands, c)
 	x.bytes += len(data)
 	return len(x.cands) - 1, nil
+}
+
+// preparedBatch is a preparedFingerIndex's Batch: prepared templates.
+type preparedBatch struct {
+	cands []*finger.Candidate
+	bytes int
+}
+
+func (b *preparedBatch) Add(data []byte, _ bool) error {
+	t, err := decodeFinger(data)
+	if err != nil {
+		return err
+	}
+	b.cands = append(b.cands, finger.Prepare(t))
+	b.bytes += len(data)
+	return nil
+}
+
+func (b *preparedBatch) Len() int { return len(b.cands) }
+
+func (b *preparedBatch) Reset() {
+	clear(b.cands)
+	b.cands, b.bytes = b.cands[:0], 0
+}
+
+var _ Loader = (*preparedFingerIndex)(nil)
+
+// NewBatch returns an empty batch, which prepares each template as it is
+// added (Loader): the costly part of a load, on every core.
+func (x *preparedFingerIndex) NewBatch() Batch { return &preparedBatch{} }
+
+// AddBatch appends a batch's prepared templates (Loader).
+func (x *preparedFingerIndex) AddBatch(batch Batch) (int, error) {
+	b, ok := batch.(*preparedBatch)
+	if !ok {
+		return 0, huella.Errorf(huella.EINVALID, "finger index: a batch of another index")
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	first := len(x.cands)
+	x.cands = append(x.cands, b.cands...)
+	x.bytes += b.bytes
+	return first, nil
+}
+
+// Reserve makes room for n prepared templates in all (Loader).
+func (x *preparedFingerIndex) Reserve(n int) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.cands = reserve(x.cands, n)
 }
 
 func (x *preparedFingerIndex) Len() int {

@@ -54,6 +54,54 @@ func (x *irisIndex) Add(data []byte) (int, error) {
 	return x.g.Add(t), nil
 }
 
+// irisBatch is an irisIndex's Batch: each entry's code then mask, packed
+// as the gallery packs them.
+type irisBatch struct {
+	words []uint64
+}
+
+func (b *irisBatch) Add(data []byte, _ bool) error {
+	t, err := iris.DecodeTemplate(data)
+	if err != nil {
+		return huella.Errorf(huella.EINVALID, "iris template: %v", err)
+	}
+	b.words = append(append(b.words, t.Code...), t.Mask...)
+	return nil
+}
+
+func (b *irisBatch) Len() int { return len(b.words) / iris.EntryWords }
+
+func (b *irisBatch) Reset() {
+	b.words = b.words[:0]
+}
+
+var _ Loader = (*irisIndex)(nil)
+
+// NewBatch returns an empty batch for AddBatch (Loader).
+func (x *irisIndex) NewBatch() Batch { return &irisBatch{} }
+
+// AddBatch copies a batch's packed entries in (Loader).
+func (x *irisIndex) AddBatch(batch Batch) (int, error) {
+	b, ok := batch.(*irisBatch)
+	if !ok {
+		return 0, huella.Errorf(huella.EINVALID, "iris index: a batch of another index")
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	first := x.g.Len()
+	for w := 0; w < len(b.words); w += iris.EntryWords {
+		x.g.Add(&iris.Template{Code: b.words[w : w+iris.CodeWords], Mask: b.words[w+iris.CodeWords : w+iris.EntryWords]})
+	}
+	return first, nil
+}
+
+// Reserve makes room for n entries in all (Loader).
+func (x *irisIndex) Reserve(n int) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.g.Grow(n - x.g.Len())
+}
+
 func (x *irisIndex) Len() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()

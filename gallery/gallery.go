@@ -89,6 +89,44 @@ type slot struct {
 	onDemand engine.OnDemand
 	refs     []byte
 	refEnds  []uint32
+
+	// batches are the index's emptied engine.Batch values (a Loader's), for
+	// reuse by the next snapshot chunks.
+	batches sync.Pool
+}
+
+// reserve makes room in the slot's bookkeeping for entries in all, its
+// sample IDs in proportion to those held so far, and subjects numbered.
+func (s *slot) reserve(entries, subjects int) {
+	if held := len(s.owner); held > 0 && entries > held {
+		s.refs = reserve(s.refs, int(int64(len(s.refs))*int64(entries)/int64(held)))
+	}
+	s.owner = reserve(s.owner, entries)
+	if s.onDemand != nil {
+		s.refEnds = reserve(s.refEnds, entries)
+	}
+	s.live = reserve(s.live, subjects)
+}
+
+// reserve returns x with room for n elements in all, or x itself if it
+// has it already.
+func reserve[E any](x []E, n int) []E {
+	if n <= cap(x) {
+		return x
+	}
+	grown := make([]E, len(x), n)
+	copy(grown, x)
+	return grown
+}
+
+// batch returns an empty batch of the slot's index, which must be an
+// engine.Loader.
+func (s *slot) batch() engine.Batch {
+	if b, ok := s.batches.Get().(engine.Batch); ok {
+		b.Reset()
+		return b
+	}
+	return s.index.(engine.Loader).NewBatch()
 }
 
 // ref returns the sample ID of an entry whose template is in the store,
@@ -163,14 +201,7 @@ func (g *Gallery) Add(t *huella.Template) error {
 	key := engine.SlotOf(t)
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	s := g.slots[key]
-	if s == nil {
-		s = &slot{index: eng.NewIndex()}
-		if g.Templates != nil {
-			s.onDemand, _ = s.index.(engine.OnDemand)
-		}
-		g.slots[key] = s
-	}
+	s := g.slot(key, eng)
 	var entry int
 	var err error
 	if s.onDemand != nil && t.SampleID != "" {
@@ -181,13 +212,33 @@ func (g *Gallery) Add(t *huella.Template) error {
 	if err != nil {
 		return err
 	}
-	if s.onDemand != nil {
-		if t.SampleID != "" {
-			s.refs = append(s.refs, t.SampleID...)
+	place(s, entry, g.number(t.SubjectID), t.SampleID)
+	return nil
+}
+
+// slot returns the slot of key, made with eng's index if new. The caller
+// holds the write lock.
+func (g *Gallery) slot(key engine.Slot, eng engine.Engine) *slot {
+	s := g.slots[key]
+	if s == nil {
+		s = &slot{index: eng.NewIndex()}
+		if g.Templates != nil {
+			s.onDemand, _ = s.index.(engine.OnDemand)
 		}
+		g.slots[key] = s
+	}
+	return s
+}
+
+// place records that the slot's new entry belongs to subject number num
+// (replacing its entry there, if any) and, for an on-demand slot, the
+// sample ID its template is fetched by ("": the index holds it). The
+// caller holds the write lock.
+func place[S ~string | ~[]byte](s *slot, entry int, num int32, sample S) {
+	if s.onDemand != nil {
+		s.refs = append(s.refs, sample...)
 		s.refEnds = append(s.refEnds, uint32(len(s.refs)))
 	}
-	num := g.number(t.SubjectID)
 	if old, ok := s.entry(num); ok {
 		s.owner[old] = -1
 	}
@@ -196,7 +247,6 @@ func (g *Gallery) Add(t *huella.Template) error {
 		s.live = append(s.live, -1)
 	}
 	s.live[num] = int32(entry)
-	return nil
 }
 
 // number returns the subject number of id, registering it if new.

@@ -3,6 +3,7 @@ package iris
 import (
 	"math"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 )
@@ -22,6 +23,14 @@ func (g *Gallery) Add(t *Template) int {
 	g.entries = append(g.entries, t.Code...)
 	g.entries = append(g.entries, t.Mask...)
 	return g.Len() - 1
+}
+
+// Grow makes room for n more templates, so that adding them does not
+// regrow the gallery.
+func (g *Gallery) Grow(n int) {
+	if n > 0 {
+		g.entries = slices.Grow(g.entries, n*EntryWords)
+	}
 }
 
 // Len is the number of templates in the gallery.
