@@ -151,19 +151,29 @@ func (s *Store) SiteDownstream(ctx context.Context, site string, after int64, li
 
 // DownstreamCursor returns the last downstream seq the site applied.
 func (s *Store) DownstreamCursor(ctx context.Context) (int64, error) {
-	var seq int64
-	err := s.db.Read().QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM site_downstream_cursor`).Scan(&seq)
-	if err != nil {
-		return 0, s.errorf("site downstream cursor", err)
-	}
-	return seq, nil
+	return s.cursor(ctx, "site_downstream_cursor", "site downstream cursor")
 }
 
 // SetDownstreamCursor records the last downstream seq the site applied.
 func (s *Store) SetDownstreamCursor(ctx context.Context, seq int64) error {
-	if _, err := s.db.Write().Exec(ctx, `INSERT INTO site_downstream_cursor (id, seq) VALUES (1, ?)
+	return s.setCursor(ctx, "site_downstream_cursor", "site downstream cursor", seq)
+}
+
+// cursor reads the one-row cursor table (a constant name, never input).
+func (s *Store) cursor(ctx context.Context, table, what string) (int64, error) {
+	var seq int64
+	err := s.db.Read().QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM `+table).Scan(&seq)
+	if err != nil {
+		return 0, s.errorf(what, err)
+	}
+	return seq, nil
+}
+
+// setCursor writes the one-row cursor table (a constant name, never input).
+func (s *Store) setCursor(ctx context.Context, table, what string, seq int64) error {
+	if _, err := s.db.Write().Exec(ctx, `INSERT INTO `+table+` (id, seq) VALUES (1, ?)
 		ON CONFLICT (id) DO UPDATE SET seq = excluded.seq`, seq); err != nil {
-		return s.errorf("site downstream cursor", err)
+		return s.errorf(what, err)
 	}
 	return nil
 }
@@ -377,19 +387,10 @@ func (s *Store) ReplicateWatchEntry(ctx context.Context, list *huella.Watchlist,
 
 // WatchCursor returns the last watchlist change the site applied.
 func (s *Store) WatchCursor(ctx context.Context) (int64, error) {
-	var seq int64
-	err := s.db.Read().QueryRow(ctx, `SELECT coalesce(max(seq), 0) FROM site_watch_cursor`).Scan(&seq)
-	if err != nil {
-		return 0, s.errorf("site watch cursor", err)
-	}
-	return seq, nil
+	return s.cursor(ctx, "site_watch_cursor", "site watch cursor")
 }
 
 // SetWatchCursor records the last watchlist change the site applied.
 func (s *Store) SetWatchCursor(ctx context.Context, seq int64) error {
-	if _, err := s.db.Write().Exec(ctx, `INSERT INTO site_watch_cursor (id, seq) VALUES (1, ?)
-		ON CONFLICT (id) DO UPDATE SET seq = excluded.seq`, seq); err != nil {
-		return s.errorf("site watch cursor", err)
-	}
-	return nil
+	return s.setCursor(ctx, "site_watch_cursor", "site watch cursor", seq)
 }
