@@ -117,8 +117,11 @@ var ebtsCriminalTenPrint = []int{1, 2, 5, 18, 20, 22, 24, 25, 27, 29, 31, 32, 38
 // (2.031 EYE "XXX"), hair colour (2.032 HAI "XXX") and date of birth
 // (2.022 DOB "00000000", "if DOB is completely unknown"), as the EBTS 9.1
 // verification file cited above transcribes IAFIS-DOC-01078-9.1's code
-// tables and field descriptions.
-var ebtsUnknown = map[int]string{22: "00000000", 25: "U", 27: "000", 29: "000", 31: "XXX", 32: "XXX"}
+// tables and field descriptions, and for an unknown place of birth
+// (2.020 POB "XX", the NCIC State and Country code table of the same
+// OpenEBTS samples, Win32/trunk/IWNISTSamples/IWNISTSample1/Samples/
+// T2_POB.txt).
+var ebtsUnknown = map[int]string{20: "XX", 22: "00000000", 25: "U", 27: "000", 29: "000", 31: "XXX", 32: "XXX"}
 
 // Profiles are the profiles by name.
 var Profiles = map[string]*Profile{ProfileEBTS.Name: ProfileEBTS, ProfileINTI.Name: ProfileINTI}
