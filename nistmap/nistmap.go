@@ -517,6 +517,12 @@ func fillType2(r *ansinist.Record, e *huella.Encounter, opt ExportOptions, requi
 		r.SetSubfields(47, [][]string{{"", opt.ArrestOffense}})
 	}
 	set(73, opt.ControllingAgency)
+	// EBTS codes an unknown sex X ("unknown gender", 2.024 in the EBTS 9.1
+	// verification file cited in ansinist/profile.go); Huella's U is not an
+	// EBTS code.
+	if opt.Profile == ansinist.ProfileEBTS && r.Get(24) == string(huella.SexUnknown) {
+		r.Set(24, "X")
+	}
 	for _, n := range required {
 		switch n {
 		case 45:

@@ -130,17 +130,18 @@ func TestExportEBTSArrest(t *testing.T) {
 		t.Errorf("2.047 ASL %v, want one subfield: no date of offense, the offense", asl)
 	}
 
-	// No place or date of birth recorded: EBTS's "unknown" values.
+	// No place or date of birth recorded, sex unknown: EBTS's "unknown"
+	// values.
 	unknown := *e
-	unknown.Biographics.PlaceOfBirth, unknown.Biographics.BirthDate = "", huella.PartialDate{}
+	unknown.Biographics.PlaceOfBirth, unknown.Biographics.BirthDate, unknown.Biographics.Sex = "", huella.PartialDate{}, huella.SexUnknown
 	if data, err = nistmap.Export(&unknown, img, opt); err != nil {
 		t.Fatal(err)
 	}
 	if tx, err = ansinist.Read(data); err != nil {
 		t.Fatal(err)
 	}
-	if r := tx.RecordsOfType(2)[0]; r.Get(20) != "XX" || r.Get(22) != "00000000" {
-		t.Errorf("unknown place and date of birth: 2.020 %q, 2.022 %q, want XX and 00000000", r.Get(20), r.Get(22))
+	if r := tx.RecordsOfType(2)[0]; r.Get(20) != "XX" || r.Get(22) != "00000000" || r.Get(24) != "X" {
+		t.Errorf("unknown place and date of birth, sex: 2.020 %q, 2.022 %q, 2.024 %q, want XX, 00000000, X", r.Get(20), r.Get(22), r.Get(24))
 	}
 
 	opt.ControllingAgency = "MX0000002"
