@@ -35,6 +35,10 @@ type Profile struct {
 	// RequiredFor lists, per TOT, further mandatory fields by record type
 	// (the Type-2 fields of a criminal ten-print submission).
 	RequiredFor map[string]map[int][]int
+	// Unknown are, by Type-2 field, the values the profile defines for
+	// "not known": what an exporter writes in a mandatory field it has
+	// no value for.
+	Unknown map[int]string
 	// FingerQuality requires every Type-14 record of a finger or slap
 	// position to carry a quality metric: 14.022 (NQM) or 14.024 (FQM),
 	// with one entry per finger it shows.
@@ -59,11 +63,18 @@ type Profile struct {
 //     ten-print record layout in Prism's EBTS_200808121112.txt gives NAM,
 //     POB and DOB min 1 as well), with the arrest data of a criminal
 //     submission, date of arrest (2.045 DOA) and arrest segment literal
-//     (2.051 ASL), in place of reason fingerprinted (2.037 RFP), as EFTS
+//     (2.047 ASL), in place of reason fingerprinted (2.037 RFP), as EFTS
 //     7.1 Appendix D Table D-1 (fbi.gov/hq/cjisd/iafis/efts71/
 //     appendix_d.htm, "Field list for ten-print, answer-required (CAR)
-//     transaction") lays out; its rows were not all readable here: DOA and
-//     ASL are to be checked against the current EBTS Table D-1.
+//     transaction") lays out. The field numbers and the mandatory marks
+//     for CAR and CNA were checked against the EBTS 9.1 verification file
+//     of the FBI-sponsored OpenEBTS (github.com/amdonov/OpenEBTS,
+//     OpenEBTSSamples/Samples/EBTS9.1_ENUS.txt, "as defined by
+//     IAFIS-DOC-01078-9.1", its transcription of Table D-1): RET, NAM,
+//     POB, DOB, SEX, RAC, HGT, WGT, EYE, HAI, DOA, ASL (2.047; 2.051 is
+//     the optional court segment literal, CSL) and CRI are [M] for CAR and
+//     CNA. That file does not mark DPR (2.038) mandatory for CAR; it is
+//     kept here, as the export always writes it.
 //   - INT-I: INTERPOL's Implementation (version 06.00.01, 31 August 2020,
 //     INTERPOL AFIS Expert Working Group, based on ANSI/NIST-ITL 1-2011
 //     Update 2015): domain INT-I in 1.013. Its per-TOT field lists were not
@@ -85,6 +96,7 @@ var (
 			"CNA": {2: ebtsCriminalTenPrint},
 			"MAP": {2: {1, 2, 5, 18, 20, 22, 24, 25, 27, 29, 31, 32, 37, 38, 73}},
 		},
+		Unknown:       ebtsUnknown,
 		FingerQuality: true}
 	// ProfileINTI is INTERPOL's Implementation of ANSI/NIST-ITL (INT-I):
 	// domain INT-I, its TOTs (criminal print submission, print and mark
@@ -98,7 +110,18 @@ var (
 // ebtsCriminalTenPrint are the Type-2 fields EBTS makes mandatory in a
 // criminal ten-print submission (CAR, CNA): LEN, IDC, RET, NAM, POB, DOB,
 // SEX, RAC, HGT, WGT, EYE, HAI, DPR, DOA, ASL, CRI (see the sources above).
-var ebtsCriminalTenPrint = []int{1, 2, 5, 18, 20, 22, 24, 25, 27, 29, 31, 32, 38, 45, 51, 73}
+var ebtsCriminalTenPrint = []int{1, 2, 5, 18, 20, 22, 24, 25, 27, 29, 31, 32, 38, 45, 47, 73}
+
+// ebtsUnknown are the values EBTS gives for an unknown race (2.025 RAC
+// "U"), height (2.027 HGT "000"), weight (2.029 WGT "000"), eye colour
+// (2.031 EYE "XXX"), hair colour (2.032 HAI "XXX") and date of birth
+// (2.022 DOB "00000000", "if DOB is completely unknown"), as the EBTS 9.1
+// verification file cited above transcribes IAFIS-DOC-01078-9.1's code
+// tables and field descriptions, and for an unknown place of birth
+// (2.020 POB "XX", the NCIC State and Country code table of the same
+// OpenEBTS samples, Win32/trunk/IWNISTSamples/IWNISTSample1/Samples/
+// T2_POB.txt).
+var ebtsUnknown = map[int]string{20: "XX", 22: "00000000", 25: "U", 27: "000", 29: "000", 31: "XXX", 32: "XXX"}
 
 // Profiles are the profiles by name.
 var Profiles = map[string]*Profile{ProfileEBTS.Name: ProfileEBTS, ProfileINTI.Name: ProfileINTI}
@@ -157,6 +180,12 @@ func SetFingerQuality(r *Record, qualities []FingerQuality, vendor, product stri
 	r.SetSubfields(24, fqm)
 }
 
+// RequiredFields returns the fields of a record type the profile makes
+// mandatory in a transaction of type tot.
+func (p *Profile) RequiredFields(tot string, recordType int) []int {
+	return slices.Concat(p.Required[recordType], p.RequiredFor[strings.ToUpper(tot)][recordType])
+}
+
 // ValidateProfile checks a transaction against a profile: the domain,
 // the application profile, the TOT, the fields the profile and the TOT
 // make mandatory, and the quality metrics of the fingers. It returns every
@@ -188,8 +217,7 @@ func ValidateProfile(tx *Transaction, p *Profile) []Violation {
 		if IsBinary(r.Type) {
 			continue
 		}
-		fields := slices.Concat(p.Required[r.Type], p.RequiredFor[tot][r.Type])
-		for _, n := range fields {
+		for _, n := range p.RequiredFields(tot, r.Type) {
 			if f := r.Field(n); f == nil || (f.Data == nil && strings.TrimSpace(f.Text()) == "") {
 				add(Tag{r.Type, n}, "required by "+p.Specification)
 			}

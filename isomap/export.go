@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/jpeg"
 	"image/png"
 	"time"
@@ -18,9 +19,10 @@ import (
 // modality, nil where the encounter has no sample of it: fingers (slaps
 // included) in one finger image record of ISO/IEC 19794-4:2011, irises in
 // one iris image record of ISO/IEC 19794-6:2011, faces in one face image
-// record of ISO/IEC 19794-5:2005. The 2011 editions are written because
-// each image keeps its own encoding and resolution there. Scar, mark and
-// tattoo photos have no ISO/IEC 19794 record and are left out.
+// record of ISO/IEC 19794-5:2005 or, asked for, :2011. The 2011 editions
+// are written because each image keeps its own encoding and resolution
+// there. Scar, mark and tattoo photos have no ISO/IEC 19794 record and are
+// left out.
 type Records struct {
 	FingerImage, Iris, Face []byte
 }
@@ -30,14 +32,36 @@ type Records struct {
 // 19794-5:2005 holds only JPEG and JPEG 2000.
 const FaceJPEGQuality = 95
 
-// Export writes the encounter's samples as ISO/IEC 19794 records. images
-// returns a sample's stored image bytes. Images already in a format the
-// record holds are written as they are; others are converted losslessly to
-// 8-bit grey PNG (fingers, irises) or to JPEG (faces, FaceJPEGQuality).
+// Options choose what Export writes.
+type Options struct {
+	// FaceVersion is the edition of the face record: 2005 (0 means 2005,
+	// which holds JPEG and JPEG 2000 only: other faces are re-encoded as
+	// JPEG, FaceJPEGQuality) or 2011 (which holds PNG too: a PNG face is
+	// written as it is, other formats converted losslessly to PNG).
+	FaceVersion int
+}
+
+// Export writes the encounter's samples as ISO/IEC 19794 records, faces
+// in the 2005 edition. images returns a sample's stored image bytes.
+// Images already in a format the record holds are written as they are;
+// others are converted losslessly to 8-bit grey PNG (fingers, irises) or
+// to JPEG (faces, FaceJPEGQuality).
 func Export(e *huella.Encounter, images func(*huella.Sample) ([]byte, error)) (*Records, error) {
+	return ExportWith(e, images, Options{})
+}
+
+// ExportWith is Export with the editions opt chooses. A face version
+// other than 0, 2005 or 2011 is EINVALID.
+func ExportWith(e *huella.Encounter, images func(*huella.Sample) ([]byte, error), opt Options) (*Records, error) {
+	switch opt.FaceVersion {
+	case 0, 2005, 2011:
+	default:
+		return nil, huella.Errorf(huella.EINVALID, "face record version %d: 2005 or 2011", opt.FaceVersion)
+	}
 	var fingers iso19794.FingerImageRecord2011
 	var irises iso19794.IrisRecord
 	var faces iso19794.FaceRecord
+	var faces2011 iso19794.FaceRecord2011
 	positions := map[int]bool{}
 	eyes := map[huella.Eye]bool{}
 	for i, s := range e.Samples {
@@ -48,22 +72,28 @@ func Export(e *huella.Encounter, images func(*huella.Sample) ([]byte, error)) (*
 		if err != nil {
 			return nil, fmt.Errorf("isomap: sample %d image: %w", i, err)
 		}
-		switch s.Modality {
-		case huella.ModalityFinger:
+		switch {
+		case s.Modality == huella.ModalityFinger:
 			positions[s.Position] = true
 			p, err := fingerRepresentation(e.CapturedAt, s, data, countPosition(e.Samples[:i], s.Position)+1)
 			if err != nil {
 				return nil, fmt.Errorf("isomap: sample %d: %w", i, err)
 			}
 			fingers.Representations = append(fingers.Representations, p)
-		case huella.ModalityIris:
+		case s.Modality == huella.ModalityIris:
 			eyes[s.Eye] = true
 			p, err := irisRepresentation(e.CapturedAt, s, data, len(irises.Representations)+1)
 			if err != nil {
 				return nil, fmt.Errorf("isomap: sample %d: %w", i, err)
 			}
 			irises.Representations = append(irises.Representations, p)
-		case huella.ModalityFace:
+		case s.Modality == huella.ModalityFace && opt.FaceVersion == 2011:
+			f, err := faceRepresentation(e.CapturedAt, s, data)
+			if err != nil {
+				return nil, fmt.Errorf("isomap: sample %d: %w", i, err)
+			}
+			faces2011.Representations = append(faces2011.Representations, f)
+		case s.Modality == huella.ModalityFace:
 			f, err := faceImage(s, data)
 			if err != nil {
 				return nil, fmt.Errorf("isomap: sample %d: %w", i, err)
@@ -87,6 +117,14 @@ func Export(e *huella.Encounter, images func(*huella.Sample) ([]byte, error)) (*
 	}
 	if len(faces.Images) > 0 {
 		if out.Face, err = (iso19794.Iso19794p5v2005Codec{}).Encode(&faces); err != nil {
+			return nil, fmt.Errorf("isomap: %w", err)
+		}
+	}
+	if n := len(faces2011.Representations); n > 0 {
+		if n > 1 {
+			faces2011.TemporalSemantics = 0xFFFF // images of one encounter, in no stated order
+		}
+		if out.Face, err = (iso19794.Iso19794p5v2011Codec{}).Encode(&faces2011); err != nil {
 			return nil, fmt.Errorf("isomap: %w", err)
 		}
 	}
@@ -227,6 +265,70 @@ func faceImage(s *huella.Sample, data []byte) (iso19794.FaceImage, error) {
 		return f, huella.Errorf(huella.EINVALID, "face image of %dx%d pixels", s.Width, s.Height)
 	}
 	f.Width, f.Height = uint16(s.Width), uint16(s.Height)
+	return f, nil
+}
+
+// faceRepresentation is a face as an ISO/IEC 19794-5:2011 basic image:
+// JPEG, JPEG 2000 and PNG as stored, anything else converted losslessly
+// to PNG (8-bit grey when the image is grey, else 8-bit RGB). What
+// Huella does not record (device, gender, eye and hair colour, pose,
+// landmarks) is written unspecified.
+func faceRepresentation(captured time.Time, s *huella.Sample, data []byte) (iso19794.FaceRepresentation, error) {
+	f := iso19794.FaceRepresentation{Captured: captureTime(captured), Data: data, ColourSpace: 1} // 24-bit sRGB
+	width, height := s.Width, s.Height
+	switch s.Format {
+	case "jpeg":
+		f.DataType = iso19794.Face2011JPEG
+		if cfg, _, err := image.DecodeConfig(bytes.NewReader(data)); err == nil && cfg.ColorModel == color.GrayModel {
+			f.ColourSpace = 3
+		}
+	case "jp2":
+		f.DataType = iso19794.Face2011JPEG2000Lossy // not known to be lossless
+		f.ColourSpace = 0                           // unspecified
+	default:
+		f.DataType = iso19794.Face2011PNG
+		cfg, err := png.DecodeConfig(bytes.NewReader(data))
+		switch {
+		case s.Format == "png" && err == nil:
+			// Kept as it is, whatever its depth: the colour space says
+			// grey, truecolour without alpha, or other (palette, alpha).
+			width, height = cfg.Width, cfg.Height
+			switch cfg.ColorModel {
+			case color.GrayModel, color.Gray16Model:
+				f.ColourSpace = 3
+			case color.RGBAModel, color.RGBA64Model:
+			default:
+				f.ColourSpace = 4
+			}
+		default:
+			img, _, err := imgproc.Decode(data, imgproc.MaxPixels)
+			if s.Format == "pgm" {
+				img, err = imgproc.DecodeGray(data)
+			}
+			if err != nil {
+				return f, huella.Errorf(huella.EINVALID, "face image does not decode: %v", err)
+			}
+			if _, ok := img.(*image.Gray); ok {
+				f.ColourSpace = 3
+			} else {
+				rgba := image.NewRGBA(img.Bounds())
+				draw.Draw(rgba, rgba.Rect, img, img.Bounds().Min, draw.Src)
+				if !rgba.Opaque() {
+					f.ColourSpace = 4 // other: the PNG keeps the alpha channel
+				}
+				img = rgba
+			}
+			var buf bytes.Buffer
+			if err := png.Encode(&buf, img); err != nil {
+				return f, err
+			}
+			f.Data, width, height = buf.Bytes(), img.Bounds().Dx(), img.Bounds().Dy()
+		}
+	}
+	if width <= 0 || width > 0xFFFF || height <= 0 || height > 0xFFFF {
+		return f, huella.Errorf(huella.EINVALID, "face image of %dx%d pixels", width, height)
+	}
+	f.Width, f.Height = uint16(width), uint16(height)
 	return f, nil
 }
 

@@ -1,8 +1,11 @@
 package isomap_test
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"image"
+	"image/png"
 	"os"
 	"testing"
 	"time"
@@ -340,4 +343,110 @@ func TestUnwrapFace2011(t *testing.T) {
 			t.Errorf("err %v, want %s", err, huella.EUNSUPPORTED)
 		}
 	})
+}
+
+// TestExportFace2011: faces written as ISO/IEC 19794-5:2011 keep a JPEG
+// and a PNG as they are stored (the PNG lossless, where the 2005 edition
+// would re-encode it as JPEG), convert a grey PGM losslessly to PNG, read
+// back with the 2011 decoder, pixel for pixel, and unwrap as enrollment
+// unwraps them into the same faces. An unknown edition is refused.
+func TestExportFace2011(t *testing.T) {
+	e, images := realEncounter(t)
+	jpegFace := e.Samples[4]
+	photo, _, err := image.Decode(bytes.NewReader(images[jpegFace]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pngData, pgmData bytes.Buffer
+	if err := png.Encode(&pngData, photo); err != nil {
+		t.Fatal(err)
+	}
+	grey := imgproc.ToGray(photo)
+	fmt.Fprintf(&pgmData, "P5\n%d %d\n255\n", grey.Rect.Dx(), grey.Rect.Dy())
+	pgmData.Write(grey.Pix)
+	b := photo.Bounds()
+	pngFace := &huella.Sample{Modality: huella.ModalityFace, Format: "png", Width: b.Dx(), Height: b.Dy()}
+	pgmFace := &huella.Sample{Modality: huella.ModalityFace, Format: "pgm", Width: b.Dx(), Height: b.Dy()}
+	e.Samples = append(e.Samples, pngFace, pgmFace)
+	images[pngFace], images[pgmFace] = pngData.Bytes(), pgmData.Bytes()
+	get := func(s *huella.Sample) ([]byte, error) { return images[s], nil }
+
+	recs, err := isomap.ExportWith(e, get, isomap.Options{FaceVersion: 2011})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := iso19794.Iso19794p5v2011Codec{Strict: true}.Decode(recs.Face)
+	if err != nil {
+		t.Fatalf("face record: %v", err)
+	}
+	if len(rec.Representations) != 3 {
+		t.Fatalf("%d face images, want 3", len(rec.Representations))
+	}
+	want := []struct {
+		typ    iso19794.FaceImageDataType2011
+		colour uint8
+		data   []byte // nil: converted
+	}{{iso19794.Face2011JPEG, 1, images[jpegFace]}, {iso19794.Face2011PNG, 1, images[pngFace]}, {iso19794.Face2011PNG, 3, nil}}
+	for i, f := range rec.Representations {
+		w := want[i]
+		if f.DataType != w.typ || f.ColourSpace != w.colour || int(f.Width) != b.Dx() || int(f.Height) != b.Dy() {
+			t.Errorf("face %d: %v, colour space %d, %dx%d; want %v, %d, %dx%d", i, f.DataType, f.ColourSpace, f.Width, f.Height, w.typ, w.colour, b.Dx(), b.Dy())
+		}
+		if w.data != nil && !bytes.Equal(f.Data, w.data) {
+			t.Errorf("face %d: the record does not hold the stored image as it is", i)
+		}
+		if got, _ := f.Captured.Time(); !got.Equal(e.CapturedAt) {
+			t.Errorf("face %d: capture time %v, want %v", i, got, e.CapturedAt)
+		}
+	}
+	m, err := rec.Representations[1].DecodeImage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameRGB(m, photo) {
+		t.Error("the PNG face does not read back pixel for pixel")
+	}
+	if m, err = rec.Representations[2].DecodeImage(); err != nil {
+		t.Fatal(err)
+	}
+	if !samePixels(imgproc.ToGray(m), grey) {
+		t.Error("the PGM face, as PNG, does not read back pixel for pixel")
+	}
+
+	ss, ims, err := isomap.Unwrap(&huella.Sample{Format: isomap.FormatFace}, recs.Face)
+	if err != nil {
+		t.Fatalf("unwrap: %v", err)
+	}
+	if len(ss) != 3 || ss[0].Modality != huella.ModalityFace || !bytes.Equal(ims[0], images[jpegFace]) || !bytes.Equal(ims[1], images[pngFace]) {
+		t.Errorf("unwrapped %d samples, want the 3 faces with the stored JPEG and PNG", len(ss))
+	}
+
+	// The default stays 2005, which re-encodes the PNG as JPEG.
+	if recs, err = isomap.Export(e, get); err != nil {
+		t.Fatal(err)
+	}
+	old, err := iso19794.Iso19794p5v2005Codec{Strict: true}.Decode(recs.Face)
+	if err != nil || len(old.Images) != 3 || old.Images[1].DataType != iso19794.FaceJPEG {
+		t.Errorf("default face record: %v, want 2005 with the PNG as JPEG", err)
+	}
+	if _, err := isomap.ExportWith(e, get, isomap.Options{FaceVersion: 2008}); huella.ErrorCode(err) != huella.EINVALID {
+		t.Errorf("face version 2008: %v, want EINVALID", err)
+	}
+}
+
+// sameRGB says whether two images have the same 8-bit RGB pixels.
+func sameRGB(a, b image.Image) bool {
+	if a.Bounds().Size() != b.Bounds().Size() {
+		return false
+	}
+	for y := 0; y < a.Bounds().Dy(); y++ {
+		for x := 0; x < a.Bounds().Dx(); x++ {
+			r1, g1, b1, _ := a.At(a.Bounds().Min.X+x, a.Bounds().Min.Y+y).RGBA()
+			r2, g2, b2, _ := b.At(b.Bounds().Min.X+x, b.Bounds().Min.Y+y).RGBA()
+			if r1>>8 != r2>>8 || g1>>8 != g2>>8 || b1>>8 != b2>>8 {
+				return false
+			}
+		}
+	}
+	return true
 }

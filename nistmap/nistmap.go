@@ -382,6 +382,27 @@ type ExportOptions struct {
 	Profile *ansinist.Profile
 	// TransactionType is 1.004 (TOT); default CAR, or the profile's first.
 	TransactionType string
+
+	// What a profile's Type-2 record needs that Huella does not collect.
+	// Each is written when set, or when the profile makes its field
+	// mandatory for the TOT and it has a default. An EBTS CAR or CNA needs
+	// all three; a deployment configures them.
+
+	// Retention is 2.005 (RET), "Y" or "N": whether the receiving system
+	// keeps the arrest (or the civil submission) in its files, the
+	// deployment's agreement with it. No default.
+	Retention string
+	// ArrestOffense is the arrest offense literal (AOL) of 2.047 (ASL),
+	// the free-text offense charged, without a date of offense (EBTS: "if
+	// a DOO is not present, a US character separator shall still be
+	// used"). No default: Huella records no charge.
+	ArrestOffense string
+	// ControllingAgency is 2.073 (CRI), the ORI of the agency that
+	// controls the transaction (for a criminal one, usually the booking
+	// station); default the originator, as EBTS asks ("when the controlling
+	// agency has the same ORI as the CSA, both the ORI and CRI fields
+	// shall be submitted with the same identifier").
+	ControllingAgency string
 }
 
 // QualityVendor and QualityProduct are what 14.024 (FQM) names as the
@@ -421,7 +442,10 @@ func Export(e *huella.Encounter, images func(*huella.Sample) ([]byte, error), op
 	if opt.Profile != nil {
 		opt.Profile.Apply(tx)
 	}
-	tx.AddBiographics(ebtsBiographics(e.Biographics), extra)
+	bio := tx.AddBiographics(ebtsBiographics(e.Biographics), extra)
+	if opt.Profile != nil {
+		fillType2(bio, e, opt, opt.Profile.RequiredFields(header.TransactionType, 2))
+	}
 	smtsBySample := map[int][]*huella.SMT{}
 	for _, m := range e.SMTs {
 		if m.SampleIndex != nil {
@@ -475,6 +499,40 @@ func Export(e *huella.Encounter, images func(*huella.Sample) ([]byte, error), op
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	return tx.Marshal()
+}
+
+// fillType2 writes into the Type-2 record what the options give and, for
+// the mandatory fields still empty, what the encounter implies or the
+// profile's value for "not known" (ansinist.Profile.Unknown): the date of
+// arrest (2.045 DOA) is the capture date, the day the subject was booked
+// and printed; the controlling agency (2.073 CRI) the originator.
+func fillType2(r *ansinist.Record, e *huella.Encounter, opt ExportOptions, required []int) {
+	set := func(n int, v string) {
+		if v != "" && r.Field(n) == nil {
+			r.Set(n, v)
+		}
+	}
+	set(5, strings.ToUpper(opt.Retention))
+	if opt.ArrestOffense != "" {
+		r.SetSubfields(47, [][]string{{"", opt.ArrestOffense}})
+	}
+	set(73, opt.ControllingAgency)
+	// EBTS codes an unknown sex X ("unknown gender", 2.024 in the EBTS 9.1
+	// verification file cited in ansinist/profile.go); Huella's U is not an
+	// EBTS code.
+	if opt.Profile == ansinist.ProfileEBTS && r.Get(24) == string(huella.SexUnknown) {
+		r.Set(24, "X")
+	}
+	for _, n := range required {
+		switch n {
+		case 45:
+			set(45, e.CapturedAt.UTC().Format("20060102"))
+		case 73:
+			set(73, opt.Originator)
+		default:
+			set(n, opt.Profile.Unknown[n])
+		}
+	}
 }
 
 // addSegments writes a slap's fingertip boxes in field 14.021 (SEG): per

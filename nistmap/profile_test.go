@@ -21,11 +21,13 @@ func violations(v []ansinist.Violation) string {
 }
 
 // exportMissing are, by profile, the fields the profile makes mandatory that
-// an export cannot fill because Huella does not collect them: for an EBTS
-// CAR, retention code, race, height, weight, eye and hair colour, date of
-// arrest, arrest segment literal and controlling agency (EBTS's criminal
-// ten-print Type-2 list, ansinist.ProfileEBTS).
-var exportMissing = map[string]string{"ebts": "2.005 2.025 2.027 2.029 2.031 2.032 2.045 2.051 2.073", "inti": ""}
+// an export with default options leaves out: for an EBTS CAR, the
+// retention code (2.005 RET) and the arrest segment literal (2.047 ASL),
+// which a deployment sets (ExportOptions.Retention, ArrestOffense). The
+// fields Huella does not collect and EBTS has an "unknown" value for
+// (race, height, weight, eye and hair colour) carry it, the date of arrest
+// is the capture date and the controlling agency the originator.
+var exportMissing = map[string]string{"ebts": "2.005 2.047", "inti": ""}
 
 // TestExportProfiles: the demo encounter written under the EBTS and INT-I
 // profiles reads in strict mode and passes its profile's check (but for
@@ -91,8 +93,78 @@ func TestExportProfiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	tx.RecordsOfType(2)[0].Remove(38)
-	if got, want := violations(ansinist.ValidateProfile(tx, ansinist.ProfileEBTS)), "2.005 2.025 2.027 2.029 2.031 2.032 2.038 2.045 2.051 2.073"; got != want {
+	if got, want := violations(ansinist.ValidateProfile(tx, ansinist.ProfileEBTS)), "2.005 2.038 2.047"; got != want {
 		t.Errorf("a CAR without the date printed: violations %q, want %q", got, want)
+	}
+}
+
+// TestExportEBTSArrest: an EBTS CAR exported with what a deployment
+// configures (retention, arrest offense) passes its profile with nothing
+// missing; the fields Huella does not collect carry EBTS's "unknown"
+// values, the date of arrest is the capture date, the controlling agency
+// the originator (or the one configured); the INT-I export gets none of
+// them.
+func TestExportEBTSArrest(t *testing.T) {
+	e, images := demoEncounter(t)
+	img := func(s *huella.Sample) ([]byte, error) { return images[s], nil }
+	opt := nistmap.ExportOptions{Profile: ansinist.ProfileEBTS, Originator: "MX0000001", Retention: "y", ArrestOffense: "ILLEGAL ENTRY"}
+	data, err := nistmap.Export(e, img, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := ansinist.ReadStrict(data)
+	if err != nil {
+		t.Fatalf("the export does not read in strict mode: %v", err)
+	}
+	if v := ansinist.ValidateProfile(tx, ansinist.ProfileEBTS); len(v) > 0 {
+		t.Errorf("a configured CAR: violations %q, want none", violations(v))
+	}
+	r := tx.RecordsOfType(2)[0]
+	want := map[int]string{5: "Y", 25: "U", 27: "000", 29: "000", 31: "XXX", 32: "XXX", 45: "20261120", 73: "MX0000001"}
+	for n, v := range want {
+		if got := r.Get(n); got != v {
+			t.Errorf("2.%03d = %q, want %q", n, got, v)
+		}
+	}
+	if asl := r.Field(47); asl == nil || len(asl.Subfields) != 1 || len(asl.Subfields[0]) != 2 || asl.Subfields[0][0] != "" || asl.Subfields[0][1] != "ILLEGAL ENTRY" {
+		t.Errorf("2.047 ASL %v, want one subfield: no date of offense, the offense", asl)
+	}
+
+	// No place or date of birth recorded, sex unknown: EBTS's "unknown"
+	// values.
+	unknown := *e
+	unknown.Biographics.PlaceOfBirth, unknown.Biographics.BirthDate, unknown.Biographics.Sex = "", huella.PartialDate{}, huella.SexUnknown
+	if data, err = nistmap.Export(&unknown, img, opt); err != nil {
+		t.Fatal(err)
+	}
+	if tx, err = ansinist.Read(data); err != nil {
+		t.Fatal(err)
+	}
+	if r := tx.RecordsOfType(2)[0]; r.Get(20) != "XX" || r.Get(22) != "00000000" || r.Get(24) != "X" {
+		t.Errorf("unknown place and date of birth, sex: 2.020 %q, 2.022 %q, 2.024 %q, want XX, 00000000, X", r.Get(20), r.Get(22), r.Get(24))
+	}
+
+	opt.ControllingAgency = "MX0000002"
+	if data, err = nistmap.Export(e, img, opt); err != nil {
+		t.Fatal(err)
+	}
+	if tx, err = ansinist.Read(data); err != nil {
+		t.Fatal(err)
+	}
+	if got := tx.RecordsOfType(2)[0].Get(73); got != "MX0000002" {
+		t.Errorf("2.073 CRI %q, want the configured controlling agency", got)
+	}
+
+	if data, err = nistmap.Export(e, img, nistmap.ExportOptions{Profile: ansinist.ProfileINTI}); err != nil {
+		t.Fatal(err)
+	}
+	if tx, err = ansinist.Read(data); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{5, 25, 27, 29, 31, 32, 45, 47, 73} {
+		if f := tx.RecordsOfType(2)[0].Field(n); f != nil {
+			t.Errorf("INT-I export carries EBTS field 2.%03d", n)
+		}
 	}
 }
 

@@ -101,4 +101,26 @@ func TestExportISO(t *testing.T) {
 	if err == nil || !strings.Contains(stdout.String(), "1.013") {
 		t.Errorf("nist check --profile inti of an EBTS transaction: %v\n%s", err, stdout.String())
 	}
+
+	// A CAR passes EBTS with what a deployment configures; without the
+	// retention code and the arrest offense, the check names them.
+	car := filepath.Join(dir, "car.an2")
+	MustRun(t, "export", "--data", data, "--profile", "ebts", "--ori", "MX0000001", "--retention", "Y", "--arrest-offense", "ILLEGAL ENTRY", id, car)
+	stdout.Reset()
+	if err := Run(context.Background(), []string{"nist", "check", "--strict", "--profile", "ebts", car}, &stdout, &stderr); err != nil || !strings.Contains(stdout.String(), "EBTS profile ok") {
+		check := stdout.String()
+		t.Errorf("nist check --profile ebts of a configured CAR: %s", check)
+	}
+	MustRun(t, "export", "--data", data, "--profile", "ebts", id, car)
+	stdout.Reset()
+	err = Run(context.Background(), []string{"nist", "check", "--profile", "ebts", car}, &stdout, &stderr)
+	if err == nil || !strings.Contains(stdout.String(), "2.005") || !strings.Contains(stdout.String(), "2.047") {
+		t.Errorf("nist check --profile ebts of a CAR without retention and offense: %v\n%s", err, stdout.String())
+	}
+	for _, bad := range [][]string{{"--retention", "maybe"}, {"--format", "iso", "--iso-version", "2008"}} {
+		args := append(append([]string{"export", "--data", data}, bad...), id, filepath.Join(dir, "bad"))
+		if err := Run(context.Background(), args, &stdout, &stderr); err == nil {
+			t.Errorf("export %v: no error", bad)
+		}
+	}
 }

@@ -166,7 +166,7 @@ func findUser(ctx context.Context, store huella.Store, name string) (*huella.Use
 }
 
 // exportUsage is the export command's synopsis.
-const exportUsage = "usage: huella export [--format nist|iso|cbeff] [--profile ebts|inti] [--tot TOT] [--ori ORI] ENCOUNTER OUT"
+const exportUsage = "usage: huella export [--format nist|iso|cbeff] [--iso-version 2005|2011] [--profile ebts|inti] [--tot TOT] [--ori ORI] [--retention Y|N] [--arrest-offense TEXT] [--cri ORI] ENCOUNTER OUT"
 
 // runExport runs "huella export [--format nist|iso|cbeff] ENCOUNTER OUT":
 // the encounter as an EBTS-style ANSI/NIST transaction (OUT.an2), as
@@ -180,6 +180,10 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	ori := fs.String("ori", "HUELLA", "originating agency identifier (1.008), for --format nist")
 	profileName := fs.String("profile", "", "transaction profile for --format nist: ebts (FBI EBTS) or inti (INTERPOL INT-I)")
 	tot := fs.String("tot", "", "transaction type (1.004) for --format nist; default CAR, or the profile's first")
+	retention := fs.String("retention", "", "retention code (2.005 RET, Y or N) for --format nist; EBTS requires it in a CAR or CNA")
+	offense := fs.String("arrest-offense", "", "arrest offense literal (2.047 ASL) for --format nist; EBTS requires it in a CAR or CNA")
+	cri := fs.String("cri", "", "controlling agency identifier (2.073 CRI) for --format nist; default the --ori")
+	isoVersion := fs.Int("iso-version", 2005, "edition of the face record for --format iso: 2005 (JPEG, JPEG 2000; other faces as JPEG) or 2011 (PNG kept lossless); finger and iris records are 2011")
 	format := fs.String("format", "nist", "nist (ANSI/NIST-ITL transaction), iso (ISO/IEC 19794 records in the directory OUT) or cbeff (CBEFF XML of ISO records)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -189,6 +193,12 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	if *format != "nist" && *format != "iso" && *format != "cbeff" {
 		return fmt.Errorf("export: --format %q: nist, iso or cbeff", *format)
+	}
+	if *isoVersion != 2005 && *isoVersion != 2011 {
+		return fmt.Errorf("export: --iso-version %d: 2005 or 2011", *isoVersion)
+	}
+	if r := strings.ToUpper(*retention); r != "" && r != "Y" && r != "N" {
+		return fmt.Errorf("export: --retention %q: Y or N", *retention)
 	}
 	var profile *ansinist.Profile
 	if *profileName != "" {
@@ -212,13 +222,14 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	detail := "ansi/nist file, command line"
 	switch *format {
 	case "nist":
-		data, err := nistmap.Export(e, images, nistmap.ExportOptions{Originator: *ori, Profile: profile, TransactionType: *tot})
+		data, err := nistmap.Export(e, images, nistmap.ExportOptions{Originator: *ori, Profile: profile, TransactionType: *tot,
+			Retention: *retention, ArrestOffense: *offense, ControllingAgency: *cri})
 		if err != nil {
 			return err
 		}
 		files[fs.Arg(1)] = data
 	case "iso":
-		recs, err := isomap.Export(e, images)
+		recs, err := isomap.ExportWith(e, images, isomap.Options{FaceVersion: *isoVersion})
 		if err != nil {
 			return fmt.Errorf("export: %s", huella.ErrorMessage(err))
 		}
