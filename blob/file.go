@@ -30,7 +30,16 @@ type FileStore struct {
 	*sealer
 	dir     string
 	MaxSize int // bytes; DefaultMaxSize when zero
+
+	bufs chan []byte // buffers to seal in, not in use
 }
+
+// keptBuffers is how many sealing buffers a FileStore keeps, and
+// maxKeptBuffer the largest it keeps.
+const (
+	keptBuffers   = 4
+	maxKeptBuffer = 8 << 20
+)
 
 var _ huella.BlobStore = (*FileStore)(nil)
 
@@ -64,7 +73,7 @@ func NewFileStore(dir string, key []byte) (*FileStore, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("blob: create directory: %w", err)
 	}
-	return &FileStore{sealer: sl, dir: dir}, nil
+	return &FileStore{sealer: sl, dir: dir, bufs: make(chan []byte, keptBuffers)}, nil
 }
 
 func (s *FileStore) path(ref string) string {
@@ -133,10 +142,26 @@ func (s *FileStore) write(data []byte, syncFile bool) (ref, dir string, err erro
 		}
 		return ref, "", nil
 	}
-	out, err := s.seal(ref, data)
+	// The sealed blob is built in a buffer reused from one write to the
+	// next: a fresh one per image was a tenth of a center's CPU in
+	// syncing a site's encounters (allocating and zeroing 1.5 MB each).
+	var buf []byte
+	select {
+	case buf = <-s.bufs:
+	default:
+	}
+	out, err := s.appendSeal(buf[:0], ref, data)
 	if err != nil {
 		return "", "", err
 	}
+	defer func() {
+		if cap(out) <= maxKeptBuffer {
+			select {
+			case s.bufs <- out:
+			default:
+			}
+		}
+	}()
 	dir = filepath.Dir(p)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", "", fmt.Errorf("blob: %w", err)

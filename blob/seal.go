@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/huella-abis/huella"
@@ -185,23 +186,32 @@ func (s *sealer) Ref(data []byte) string {
 }
 
 // seal encrypts data as the blob stored under ref, with the active key.
-func (s *sealer) seal(ref string, data []byte) ([]byte, error) {
+func (s *sealer) seal(ref string, data []byte) ([]byte, error) { return s.appendSeal(nil, ref, data) }
+
+// appendSeal appends to dst the blob seal returns.
+func (s *sealer) appendSeal(dst []byte, ref string, data []byte) ([]byte, error) {
 	s.mu.RLock()
 	k := s.active
 	s.mu.RUnlock()
-	return k.seal(ref, data)
+	return k.appendSeal(dst, ref, data)
 }
 
-func (k *blobKey) seal(ref string, data []byte) ([]byte, error) {
-	nonce := make([]byte, k.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
+func (k *blobKey) seal(ref string, data []byte) ([]byte, error) { return k.appendSeal(nil, ref, data) }
+
+// appendSeal appends to dst the blob stored under ref.
+func (k *blobKey) appendSeal(dst []byte, ref string, data []byte) ([]byte, error) {
+	var nonce [12]byte
+	if k.aead.NonceSize() != len(nonce) {
+		return nil, errors.New("blob: unexpected nonce size")
+	}
+	if _, err := rand.Read(nonce[:]); err != nil {
 		return nil, err
 	}
-	out := make([]byte, 0, len(fileMagic)+keyIDSize+len(nonce)+len(data)+k.aead.Overhead())
+	out := slices.Grow(dst, len(fileMagic)+keyIDSize+len(nonce)+len(data)+k.aead.Overhead())
 	out = append(out, fileMagic...)
 	out = append(out, k.id...)
-	out = append(out, nonce...)
-	return k.aead.Seal(out, nonce, data, []byte(ref)), nil
+	out = append(out, nonce[:]...)
+	return k.aead.Seal(out, nonce[:], data, []byte(ref)), nil
 }
 
 // headerSize is how many bytes of a blob name its key.

@@ -175,13 +175,16 @@ func (l *Leaf) Send(ctx context.Context, u *Upload) (*huella.CentralIdentificati
 	// The message is built in a reused buffer: the connection copies it
 	// before the request returns, and a fresh 20 MB one per encounter was
 	// a tenth of the relay's CPU (allocating and zeroing it).
-	buf := uploadBuffers.Get().(*[]byte)
-	defer uploadBuffers.Put(buf)
-	data, err := AppendUpload((*buf)[:0], u)
-	if err != nil {
-		return nil, err
+	data := u.wire
+	if data == nil {
+		buf := uploadBuffers.Get().(*[]byte)
+		defer uploadBuffers.Put(buf)
+		var err error
+		if data, err = AppendUpload((*buf)[:0], u); err != nil {
+			return nil, err
+		}
+		*buf = data
 	}
-	*buf = data
 	msg := nats.NewMsg(EncounterSubject(l.cfg.Site))
 	msg.Header.Set(MsgIDHeader, u.Encounter.ID)
 	msg.Data = data

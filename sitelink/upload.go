@@ -2,6 +2,7 @@ package sitelink
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,12 @@ import (
 type Upload struct {
 	Encounter *huella.Encounter
 	Images    [][]byte // Images[i] is the image of Encounter.Samples[i]
+
+	// wire, when set, is the upload encoded already, as AppendUpload
+	// writes it, with Images aliasing it: the relay reads the images
+	// straight into the message (appendUploadBlobs), and Leaf.Send
+	// sends it as it is.
+	wire []byte
 }
 
 // Limits of an upload on the wire.
@@ -40,26 +47,73 @@ func AppendUpload(dst []byte, u *Upload) ([]byte, error) {
 	if u.Encounter == nil || len(u.Images) != len(u.Encounter.Samples) || len(u.Images) > MaxUploadImages {
 		return nil, fmt.Errorf("%w: every sample needs one image (at most %d)", ErrBadUpload, MaxUploadImages)
 	}
-	header, err := json.Marshal(u.Encounter)
+	size := 0
+	for _, img := range u.Images {
+		size += 4 + len(img)
+	}
+	buf, err := appendUploadHeader(dst, u.Encounter, size)
+	if err != nil {
+		return nil, err
+	}
+	for _, img := range u.Images {
+		buf = binary.BigEndian.AppendUint32(buf, uint32(len(img)))
+		buf = append(buf, img...)
+	}
+	return buf, nil
+}
+
+// appendUploadHeader appends the magic and the encounter record of an
+// upload to dst, with room for size bytes of images after them.
+func appendUploadHeader(dst []byte, e *huella.Encounter, size int) ([]byte, error) {
+	header, err := json.Marshal(e)
 	if err != nil {
 		return nil, fmt.Errorf("sitelink: encode encounter: %w", err)
 	}
 	if len(header) > MaxUploadHeader {
 		return nil, fmt.Errorf("%w: encounter record larger than %d bytes", ErrBadUpload, MaxUploadHeader)
 	}
-	size := len(uploadMagic) + 4 + len(header)
-	for _, img := range u.Images {
-		size += 4 + len(img)
-	}
-	buf := slices.Grow(dst, size)
+	buf := slices.Grow(dst, len(uploadMagic)+4+len(header)+size)
 	buf = append(buf, uploadMagic...)
 	buf = binary.BigEndian.AppendUint32(buf, uint32(len(header)))
-	buf = append(buf, header...)
-	for _, img := range u.Images {
-		buf = binary.BigEndian.AppendUint32(buf, uint32(len(img)))
-		buf = append(buf, img...)
+	return append(buf, header...), nil
+}
+
+// blobAppender is a blob store that decrypts a blob into the caller's
+// buffer (blob.FileStore and blob.S3Store).
+type blobAppender interface {
+	GetAppend(ctx context.Context, dst []byte, ref string) ([]byte, error)
+}
+
+// appendUploadBlobs appends to dst the upload of e with the images its
+// samples name, read from blobs straight into the message: no image is
+// allocated or copied on its own. The upload's Images alias the result.
+func appendUploadBlobs(ctx context.Context, dst []byte, e *huella.Encounter, blobs blobAppender) (*Upload, error) {
+	if len(e.Samples) > MaxUploadImages {
+		return nil, fmt.Errorf("%w: more than %d samples", ErrBadUpload, MaxUploadImages)
 	}
-	return buf, nil
+	buf, err := appendUploadHeader(dst, e, 0)
+	if err != nil {
+		return nil, err
+	}
+	at := make([]int, len(e.Samples)) // where each image starts
+	for i, smp := range e.Samples {
+		n := len(buf)
+		buf = append(buf, 0, 0, 0, 0)
+		if buf, err = blobs.GetAppend(ctx, buf, smp.ImageRef); err != nil {
+			return nil, fmt.Errorf("image of samples[%d]: %w", i, err)
+		}
+		binary.BigEndian.PutUint32(buf[n:], uint32(len(buf)-n-4))
+		at[i] = n + 4
+	}
+	u := &Upload{Encounter: e, Images: make([][]byte, len(e.Samples)), wire: buf}
+	for i := range at {
+		end := len(buf)
+		if i+1 < len(at) {
+			end = at[i+1] - 4
+		}
+		u.Images[i] = buf[at[i]:end:end]
+	}
+	return u, nil
 }
 
 // DecodeUpload reads an upload EncodeUpload wrote. Anything else is
