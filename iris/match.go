@@ -130,6 +130,11 @@ func (p *Probe) distance(entry []uint64) (float64, int) {
 func (p *Probe) fastDistance(entry []uint64, bound float64) (float64, int) {
 	var counts [RotRows]uint64
 	minD, maxN, minN := p.counts(entry, &counts)
+	return bestOf(&counts, minD, maxN, minN, bound)
+}
+
+// bestOf is fastDistance from the kernel's counts and extrema.
+func bestOf(counts *[RotRows]uint64, minD, maxN, minN uint32, bound float64) (float64, int) {
 	if lowerBound(minD, maxN, minN) > bound+boundMargin {
 		return lowerBound(minD, maxN, minN), 0
 	}

@@ -130,15 +130,39 @@ func (g *Gallery) Search(p *Probe, k, workers int) []Candidate {
 
 // scan offers the entries lo..hi−1 to top. An entry whose distance (or
 // lower bound) exceeds the list's bound cannot enter it and is not offered.
+//
+// The loop is software-pipelined: entry i's counts are computed before
+// entry i−1's are judged, so that the judgement (the extrema reduced at the
+// kernel's end, then the floating-point bound) waits on results finished a
+// whole kernel ago instead of stalling the next kernel behind it. Judging
+// i−1 with the bound known before i changes nothing: the bound only moves
+// when an entry is offered, and it is updated before the next judgement.
 func (g *Gallery) scan(p *Probe, lo, hi int, top *topK) {
+	if lo >= hi {
+		return
+	}
 	bound := top.bound()
 	entries := g.entries
-	for i := lo; i < hi; i++ {
-		d, s := p.fastDistance(entries[i*EntryWords:(i+1)*EntryWords], bound)
+	var counts [2][RotRows]uint64
+	var extrema [2][3]uint32
+	for i := lo; i <= hi; i++ {
+		if i < hi {
+			e := &extrema[i&1]
+			e[0], e[1], e[2] = p.counts(entries[i*EntryWords:(i+1)*EntryWords], &counts[i&1])
+		}
+		if i == lo {
+			continue
+		}
+		j := i - 1
+		e := &extrema[j&1]
+		if lowerBound(e[0], e[1], e[2]) > bound+boundMargin {
+			continue
+		}
+		d, s := bestOf(&counts[j&1], e[0], e[1], e[2], bound)
 		if d > bound+boundMargin {
 			continue
 		}
-		top.offer(Candidate{Index: i, Distance: d, Shift: s})
+		top.offer(Candidate{Index: j, Distance: d, Shift: s})
 		bound = top.bound()
 	}
 }
