@@ -56,9 +56,6 @@ func (s *S3Store) GetAppend(ctx context.Context, dst []byte, ref string) ([]byte
 	return s.openAppend(dst, ref, obj, info.Size, s.MaxSize)
 }
 
-// errNotBlob is the error of stored bytes that are no blob.
-var errNotBlob = errors.New("not a blob file")
-
 // openAppend decrypts the blob of size bytes that r reads, stored under
 // ref, appending the plaintext to dst. A blob of format 2 is read into
 // dst's spare capacity and opened in place (GCM allows exactly
@@ -93,11 +90,9 @@ func (s *sealer) openAppend(dst []byte, ref string, r io.Reader, size int64, max
 		return dst, fmt.Errorf("blob %s: %w", ref, errNotBlob)
 	}
 	id, _ := blobKeyID(head[:])
-	s.mu.RLock()
-	k, activeID := s.keys[id], s.active.id
-	s.mu.RUnlock()
-	if k == nil {
-		return dst, fmt.Errorf("blob %s: sealed with key %s, not with this store's key %x (nor an older key it holds)", ref, id, activeID)
+	k, err := s.key(ref, id)
+	if err != nil {
+		return dst, err
 	}
 	nonce := head[headerSize:]
 	n := size - int64(len(head))
@@ -106,13 +101,12 @@ func (s *sealer) openAppend(dst []byte, ref string, r io.Reader, size int64, max
 	}
 	start := len(dst)
 	buf := slices.Grow(dst, int(n))[:start+int(n)]
-	ct := buf[start:]
-	if _, err := io.ReadFull(r, ct); err != nil {
+	if _, err := io.ReadFull(r, buf[start:]); err != nil {
 		return dst, fmt.Errorf("blob %s: read: %w", ref, err)
 	}
-	plain, err := k.aead.Open(ct[:0], nonce, ct, []byte(ref))
+	out, err := k.appendOpen(buf[:start], ref, nonce, buf[start:])
 	if err != nil {
-		return dst, fmt.Errorf("blob %s: authentication failed (tampered, or another key): %w", ref, err)
+		return dst, err
 	}
-	return buf[:start+len(plain)], nil
+	return out, nil
 }

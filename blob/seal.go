@@ -214,6 +214,9 @@ func (k *blobKey) appendSeal(dst []byte, ref string, data []byte) ([]byte, error
 	return k.aead.Seal(out, nonce[:], data, []byte(ref)), nil
 }
 
+// errNotBlob is the error of stored bytes that are no blob.
+var errNotBlob = errors.New("not a blob file")
+
 // headerSize is how many bytes of a blob name its key.
 const headerSize = 4 + keyIDSize
 
@@ -226,7 +229,7 @@ func blobKeyID(raw []byte) (string, error) {
 	case len(raw) >= len(fileMagicV1) && bytes.Equal(raw[:len(fileMagicV1)], fileMagicV1):
 		return "", nil
 	}
-	return "", errors.New("not a blob file")
+	return "", errNotBlob
 }
 
 // open decrypts the blob stored under ref with the key it names (a blob of
@@ -237,10 +240,10 @@ func (s *sealer) open(ref string, raw []byte) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("blob %s: %w", ref, err)
 	}
-	s.mu.RLock()
-	k, keys, activeID := s.keys[id], s.keys, hex.EncodeToString(s.active.id)
-	s.mu.RUnlock()
 	if id == "" {
+		s.mu.RLock()
+		keys := s.keys
+		s.mu.RUnlock()
 		var last error
 		for _, k := range keys {
 			plain, err := k.open(ref, raw[len(fileMagicV1):])
@@ -251,19 +254,38 @@ func (s *sealer) open(ref string, raw []byte) ([]byte, error) {
 		}
 		return nil, last
 	}
+	k, err := s.key(ref, id)
+	if err != nil {
+		return nil, err
+	}
+	return k.open(ref, raw[headerSize:])
+}
+
+// key returns the key of ID id that a blob of format 2 stored under ref
+// names, or why there is none.
+func (s *sealer) key(ref, id string) (*blobKey, error) {
+	s.mu.RLock()
+	k, activeID := s.keys[id], hex.EncodeToString(s.active.id)
+	s.mu.RUnlock()
 	if k == nil {
 		return nil, fmt.Errorf("blob %s: sealed with key %s, not with this store's key %s (nor an older key it holds)", ref, id, activeID)
 	}
-	return k.open(ref, raw[headerSize:])
+	return k, nil
 }
 
 // open decrypts a blob's body (nonce, ciphertext and tag).
 func (k *blobKey) open(ref string, body []byte) ([]byte, error) {
 	ns := k.aead.NonceSize()
 	if len(body) < ns+k.aead.Overhead() {
-		return nil, fmt.Errorf("blob %s: not a blob file", ref)
+		return nil, fmt.Errorf("blob %s: %w", ref, errNotBlob)
 	}
-	plain, err := k.aead.Open(nil, body[:ns], body[ns:], []byte(ref))
+	return k.appendOpen(nil, ref, body[:ns], body[ns:])
+}
+
+// appendOpen decrypts ciphertext and tag ct, appending the plaintext to dst
+// (ct may be dst's spare capacity: GCM opens exactly overlapping buffers).
+func (k *blobKey) appendOpen(dst []byte, ref string, nonce, ct []byte) ([]byte, error) {
+	plain, err := k.aead.Open(dst, nonce, ct, []byte(ref))
 	if err != nil {
 		return nil, fmt.Errorf("blob %s: authentication failed (tampered, or another key): %w", ref, err)
 	}
