@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/huella-abis/huella/imgproc"
@@ -47,33 +48,16 @@ func localSimilarityMasked(p *Candidate, a int, c *Candidate, b int) float64 {
 // of real prints (FVC2002 DB1 and DB4), and that the bucketed search of
 // the minutiae by x finds the same position as a linear scan.
 func TestLocalSimilarityShortcuts(t *testing.T) {
-	var cands []*Candidate
-	for _, db := range []string{"DB1_B", "DB4_B"} {
-		dir := datasets.Path(t, "fingerprint/fvc2002/"+db)
-		for _, name := range []string{"101_1", "101_2", "102_1", "103_5"} {
-			data, err := os.ReadFile(filepath.Join(dir, name+".tif"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			img, err := imgproc.DecodeGray(data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tmpl, err := Extract(img, Options{PPI: 500})
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := Prepare(tmpl)
-			cands = append(cands, c)
-			// The area grid's scanline shortcut marks the cells near()
-			// marks, one by one.
-			h := convexHull(c.x, c.y)
-			for i := 0; i < c.area.w*c.area.h; i++ {
-				px := (float64(c.area.x0+i%c.area.w) + 0.5) * areaCell
-				py := (float64(c.area.y0+i/c.area.w) + 0.5) * areaCell
-				if got, want := c.area.bits[i/64]&(1<<(i%64)) != 0, h.near(px, py, alignAreaMargin); got != want {
-					t.Fatalf("%s %s: area cell (%v, %v) marked %v, want %v", db, name, px, py, got, want)
-				}
+	cands := shortcutCandidates(t)
+	for n, c := range cands {
+		// The area grid's scanline shortcut marks the cells near()
+		// marks, one by one.
+		h := convexHull(c.x, c.y)
+		for i := 0; i < c.area.w*c.area.h; i++ {
+			px := (float64(c.area.x0+i%c.area.w) + 0.5) * areaCell
+			py := (float64(c.area.y0+i/c.area.w) + 0.5) * areaCell
+			if got, want := c.area.bits[i/64]&(1<<(i%64)) != 0, h.near(px, py, alignAreaMargin); got != want {
+				t.Fatalf("%s: area cell (%v, %v) marked %v, want %v", shortcutNames[n], px, py, got, want)
 			}
 		}
 	}
@@ -147,29 +131,31 @@ func shortcutCandidates(t *testing.T) []*Candidate {
 		return shortcutCands
 	}
 	var cands []*Candidate
-	for _, db := range []string{"DB1_B", "DB4_B"} {
-		dir := datasets.Path(t, "fingerprint/fvc2002/"+db)
-		for _, name := range []string{"101_1", "101_2", "102_1", "103_5"} {
-			data, err := os.ReadFile(filepath.Join(dir, name+".tif"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			img, err := imgproc.DecodeGray(data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tmpl, err := Extract(img, Options{PPI: 500})
-			if err != nil {
-				t.Fatal(err)
-			}
-			cands = append(cands, Prepare(tmpl))
+	for _, p := range shortcutNames {
+		db, name, _ := strings.Cut(p, "/")
+		data, err := os.ReadFile(filepath.Join(datasets.Path(t, "fingerprint/fvc2002/"+db), name+".tif"))
+		if err != nil {
+			t.Fatal(err)
 		}
+		img, err := imgproc.DecodeGray(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl, err := Extract(img, Options{PPI: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cands = append(cands, Prepare(tmpl))
 	}
 	shortcutCands = cands
 	return cands
 }
 
 var shortcutCands []*Candidate
+
+// shortcutNames are the prints of shortcutCandidates, in its order.
+var shortcutNames = []string{"DB1_B/101_1", "DB1_B/101_2", "DB1_B/102_1", "DB1_B/103_5",
+	"DB4_B/101_1", "DB4_B/101_2", "DB4_B/102_1", "DB4_B/103_5"}
 
 // TestCylinderKernels checks that every cylinder-count kernel this machine
 // runs gives localSimilarity's similarity, bit for bit, on every cylinder
