@@ -69,7 +69,7 @@ func Extract(img *image.Gray, opt Options) (*Template, error) {
 
 	f := &Template{Width: gray.w, Height: gray.h, Minutiae: minutiae}
 	ridges := imageQuality(orient, mask, clarity, len(minutiae))
-	f.Quality = printQuality(ridges, minutiae)
+	f.Quality = printQuality(ridges, minutiae, mask.count())
 	if coh := orient.meanCoherence(mask); coh < minMeanCoherence || ridges < minImageQuality {
 		return f, fmt.Errorf("%w: ridge coherence %.2f, quality %d", ErrNoFingerprint, coh, ridges)
 	}
