@@ -328,13 +328,18 @@ func biographics(b ansinist.Biographics, now time.Time) (huella.Biographics, []s
 	case "M", "F", "X":
 		out.Sex = huella.Sex(strings.ToUpper(b.Sex))
 	}
-	out.PlaceOfBirth = b.PlaceOfBirth
+	out.PlaceOfBirth, out.BirthCountry = placeOfBirth(b.PlaceOfBirth)
 	for _, c := range b.Citizenship {
-		if huella.IsCountryCode(strings.ToUpper(c)) {
-			out.Nationality = strings.ToUpper(c)
+		c = strings.ToUpper(c)
+		if huella.IsCountryCode(c) {
+			out.Nationality = c
 			break
 		}
-		notes = append(notes, "2.021: citizenship is not an ISO 3166 alpha-3 code")
+		if country, sub, ok := ansinist.NCICCountry(c); ok && sub == "" {
+			out.Nationality = country // an EBTS CTZ, an NCIC country code
+			break
+		}
+		notes = append(notes, "2.021: citizenship is neither an ISO 3166 alpha-3 nor an NCIC country code")
 	}
 	if d, ok := parseDate(b.DateOfBirth, now); ok {
 		out.BirthDate = d
@@ -342,6 +347,38 @@ func biographics(b ansinist.Biographics, now time.Time) (huella.Biographics, []s
 		notes = append(notes, "2.022: date of birth not YYYYMMDD")
 	}
 	return out, notes
+}
+
+// placeOfBirth reads 2.020: an NCIC State and Country code (EBTS's POB)
+// gives the birth country and, for a state, province or UK country, its
+// name as the place; XX and YY (unknown, not in the table) give nothing;
+// an ISO 3166-1 alpha-3 code gives the country; anything else is the
+// place as written.
+func placeOfBirth(pob string) (place, country string) {
+	pob = strings.TrimSpace(pob)
+	code := strings.ToUpper(pob)
+	switch {
+	case code == ansinist.NCICUnknown || code == ansinist.NCICNotInTable:
+		return "", ""
+	case len(code) == 3 && huella.IsCountryCode(code) && !strings.HasPrefix(code, "XX"):
+		return "", code
+	}
+	if c, sub, ok := ansinist.NCICCountry(code); ok && len(pob) == 2 {
+		return titleCase(sub), c
+	}
+	return pob, ""
+}
+
+// titleCase writes an upper-case place name as a name ("NUEVO LEON" →
+// "Nuevo Leon").
+func titleCase(s string) string {
+	words := strings.Fields(strings.ToLower(s))
+	for i, w := range words {
+		if w != "of" && w != "and" && w != "de" {
+			words[i] = strings.ToUpper(w[:1]) + w[1:]
+		}
+	}
+	return strings.Join(words, " ")
 }
 
 // parseName reads "FAMILY,GIVEN MIDDLE".
@@ -442,7 +479,7 @@ func Export(e *huella.Encounter, images func(*huella.Sample) ([]byte, error), op
 	if opt.Profile != nil {
 		opt.Profile.Apply(tx)
 	}
-	bio := tx.AddBiographics(ebtsBiographics(e.Biographics), extra)
+	bio := tx.AddBiographics(ebtsBiographics(e.Biographics, opt.Profile == ansinist.ProfileEBTS), extra)
 	if opt.Profile != nil {
 		fillType2(bio, e, opt, opt.Profile.RequiredFields(header.TransactionType, 2))
 	}
@@ -640,7 +677,18 @@ func wsqFingerprint(s *huella.Sample, data []byte) (ansinist.Fingerprint, error)
 	return ansinist.WSQFingerprint(s.Position, imp, gray, ppi)
 }
 
-func ebtsBiographics(b huella.Biographics) ansinist.Biographics {
+// ebtsBiographics maps the biographics to the Type-2 fields. Without the
+// EBTS profile, 2.020 carries the place of birth as given (or the birth
+// country's ISO 3166-1 alpha-3 code when no place was given), 2.021 the
+// nationality's code and 2.022 a partial date of birth with 00 for the
+// unknown month or day, which Import reads back. Under the EBTS profile
+// the fields take EBTS's codes: 2.020 and 2.021 the NCIC State and
+// Country codes (ansinist.NCICPlaceOfBirth; a nationality the table has
+// no code for leaves the optional 2.021 out), and 2.022 a full date only:
+// EBTS 2.022 "Partial DOBs are not allowed" (the EBTS 9.1 verification
+// file cited in ansinist/profile.go), so a date missing its month or day
+// is written as completely unknown, 00000000, by fillType2.
+func ebtsBiographics(b huella.Biographics, ebts bool) ansinist.Biographics {
 	var out ansinist.Biographics
 	for i, n := range b.Names {
 		name := n.Family + "," + n.Given
@@ -650,13 +698,20 @@ func ebtsBiographics(b huella.Biographics) ansinist.Biographics {
 			out.Aliases = append(out.Aliases, name)
 		}
 	}
-	if b.BirthDate.Year != 0 {
-		out.DateOfBirth = fmt.Sprintf("%04d%02d%02d", b.BirthDate.Year, b.BirthDate.Month, b.BirthDate.Day)
+	if d := b.BirthDate; d.Year != 0 && (!ebts || d.Day != 0) {
+		out.DateOfBirth = fmt.Sprintf("%04d%02d%02d", d.Year, d.Month, d.Day)
 	}
 	out.Sex = string(b.Sex)
-	out.PlaceOfBirth = b.PlaceOfBirth
+	out.PlaceOfBirth = cmp.Or(b.PlaceOfBirth, b.BirthCountry)
 	if b.Nationality != "" {
 		out.Citizenship = []string{b.Nationality}
+	}
+	if ebts {
+		out.PlaceOfBirth = ansinist.NCICPlaceOfBirth(b.BirthCountry, b.PlaceOfBirth)
+		out.Citizenship = nil
+		if code, ok := ansinist.NCICCitizenship(b.Nationality); ok {
+			out.Citizenship = []string{code}
+		}
 	}
 	return out
 }

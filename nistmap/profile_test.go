@@ -1,6 +1,7 @@
 package nistmap_test
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -194,4 +195,78 @@ func TestProfileReferenceTransactions(t *testing.T) {
 	if got := violations(ansinist.ValidateProfile(inti, ansinist.ProfileINTI)); strings.Contains(got, "1.013") {
 		t.Errorf("an INT-I transaction under INT-I: violations %q name its domain", got)
 	}
+}
+
+// TestExportEBTSBirth: under EBTS, the place of birth and citizenship go
+// out as NCIC State and Country codes (a Mexican state by its own code, a
+// country the table lacks as YY, a nationality it lacks left out) and a
+// partial date of birth, which EBTS does not allow, as completely unknown;
+// an import reads the codes back into the birth country, the state's name
+// and the nationality. Without a profile a partial date goes out with 00
+// for what is unknown and reads back the same.
+func TestExportEBTSBirth(t *testing.T) {
+	e, images := demoEncounter(t)
+	img := func(s *huella.Sample) ([]byte, error) { return images[s], nil }
+	opt := nistmap.ExportOptions{Profile: ansinist.ProfileEBTS, Retention: "N", ArrestOffense: "ILLEGAL ENTRY"}
+	type2 := func(b huella.Biographics, opt nistmap.ExportOptions) (*ansinist.Record, huella.Biographics) {
+		t.Helper()
+		enc := *e
+		enc.Biographics = b
+		data, err := nistmap.Export(&enc, img, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx, err := ansinist.ReadStrict(data)
+		if err != nil {
+			t.Fatalf("the export does not read in strict mode: %v", err)
+		}
+		if opt.Profile != nil {
+			if v := ansinist.ValidateProfile(tx, opt.Profile); len(v) > 0 {
+				t.Errorf("violations %q", violations(v))
+			}
+		}
+		req, _, err := nistmap.Import(data, nistmap.ImportOptions{Site: "MX-TAP", Now: testNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tx.RecordsOfType(2)[0], req.Encounter.Biographics
+	}
+	names := []huella.Name{{Given: "Ana", Family: "Ruiz"}}
+	for _, tc := range []struct {
+		name          string
+		in            huella.Biographics
+		pob, ctz, dob string
+		back          huella.Biographics // place, country, nationality and date read back
+	}{
+		{"StateAndYearMonth", huella.Biographics{Names: names, Sex: huella.SexFemale, Nationality: "SLV", BirthCountry: "MEX", PlaceOfBirth: "Jalisco",
+			BirthDate: huella.PartialDate{Year: 1998, Month: 11}}, "JL", "EL", "00000000",
+			huella.Biographics{PlaceOfBirth: "Jalisco", BirthCountry: "MEX", Nationality: "SLV"}},
+		{"CountryAndFullDate", huella.Biographics{Names: names, Sex: huella.SexFemale, Nationality: "HND", BirthCountry: "HND", PlaceOfBirth: "San Pedro Sula",
+			BirthDate: huella.PartialDate{Year: 1990, Month: 2, Day: 28}}, "HD", "HD", "19900228",
+			huella.Biographics{BirthCountry: "HND", Nationality: "HND", BirthDate: huella.PartialDate{Year: 1990, Month: 2, Day: 28}}},
+		{"NotInTable", huella.Biographics{Names: names, Sex: huella.SexMale, Nationality: "UKR", BirthCountry: "UKR", BirthDate: huella.PartialDate{Year: 1985}},
+			"YY", "", "00000000", huella.Biographics{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, back := type2(tc.in, opt)
+			if r.Get(20) != tc.pob || r.Get(21) != tc.ctz || r.Get(22) != tc.dob {
+				t.Errorf("2.020 %q, 2.021 %q, 2.022 %q, want %q, %q, %q", r.Get(20), r.Get(21), r.Get(22), tc.pob, tc.ctz, tc.dob)
+			}
+			if back.PlaceOfBirth != tc.back.PlaceOfBirth || back.BirthCountry != tc.back.BirthCountry || back.Nationality != tc.back.Nationality || back.BirthDate != tc.back.BirthDate {
+				t.Errorf("read back: place %q, country %q, nationality %q, date %+v; want %q, %q, %q, %+v", back.PlaceOfBirth, back.BirthCountry, back.Nationality, back.BirthDate,
+					tc.back.PlaceOfBirth, tc.back.BirthCountry, tc.back.Nationality, tc.back.BirthDate)
+			}
+		})
+	}
+	t.Run("PartialWithoutProfile", func(t *testing.T) {
+		for _, d := range []huella.PartialDate{{Year: 1985}, {Year: 1985, Month: 7}, {Year: 1985, Month: 7, Day: 9}} {
+			r, back := type2(huella.Biographics{Names: names, Sex: huella.SexMale, BirthDate: d, BirthCountry: "GTM"}, nistmap.ExportOptions{})
+			if want := fmt.Sprintf("%04d%02d%02d", d.Year, d.Month, d.Day); r.Get(22) != want {
+				t.Errorf("%v: 2.022 %q, want %q", d, r.Get(22), want)
+			}
+			if back.BirthDate != d || back.BirthCountry != "GTM" {
+				t.Errorf("%v: read back %+v, country %q", d, back.BirthDate, back.BirthCountry)
+			}
+		}
+	})
 }
