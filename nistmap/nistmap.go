@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -442,6 +443,56 @@ type ExportOptions struct {
 	ControllingAgency string
 }
 
+// Validate checks the options a caller (the command line, the API) sets,
+// as EINVALID errors naming the option: the profile is one of
+// ansinist.Profiles (by pointer); the TOT three or four letters, one of
+// the profile's; the originator, destination and controlling agency 1–9
+// letters and digits (EBTS's ORI, DAI and CRI are nine); retention Y or N;
+// the arrest offense 1–300 printable characters, the first not a blank
+// (EBTS 2.047's AOL), so that no separator of the traditional encoding
+// can enter the transaction through it.
+func (o ExportOptions) Validate() error {
+	if o.Profile != nil && !slices.Contains(slices.Collect(maps.Values(ansinist.Profiles)), o.Profile) {
+		return huella.Errorf(huella.EINVALID, "profile must be one of %s", strings.Join(slices.Sorted(maps.Keys(ansinist.Profiles)), ", "))
+	}
+	if tot := o.TransactionType; tot != "" {
+		if !isAlnum(tot, 3, 4) || strings.ContainsAny(tot, "0123456789") {
+			return huella.Errorf(huella.EINVALID, "transaction type (TOT) must be 3 or 4 letters")
+		}
+		if o.Profile != nil && !slices.Contains(o.Profile.TransactionTypes, strings.ToUpper(tot)) {
+			return huella.Errorf(huella.EINVALID, "transaction type %s is not one of the %s profile's", strings.ToUpper(tot), o.Profile.Specification)
+		}
+	}
+	for _, f := range []struct{ name, value string }{{"originator (ORI)", o.Originator}, {"destination (DAI)", o.Destination},
+		{"controlling agency (CRI)", o.ControllingAgency}} {
+		if f.value != "" && !isAlnum(f.value, 1, 9) {
+			return huella.Errorf(huella.EINVALID, "%s must be 1 to 9 letters and digits", f.name)
+		}
+	}
+	if r := strings.ToUpper(o.Retention); r != "" && r != "Y" && r != "N" {
+		return huella.Errorf(huella.EINVALID, "retention (RET) must be Y or N")
+	}
+	if a := o.ArrestOffense; a != "" {
+		if len(a) > 300 || a[0] == ' ' || strings.IndexFunc(a, func(r rune) bool { return r < 0x20 || r == 0x7F }) >= 0 {
+			return huella.Errorf(huella.EINVALID, "arrest offense must be 1 to 300 printable characters, the first not a blank")
+		}
+	}
+	return nil
+}
+
+// isAlnum reports whether s is min to max ASCII letters and digits.
+func isAlnum(s string, min, max int) bool {
+	if len(s) < min || len(s) > max {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
 // QualityVendor and QualityProduct are what 14.024 (FQM) names as the
 // quality algorithm: Huella's finger quality has no registered CBEFF
 // vendor identifier, so the vendor is 0000 (unreported).
@@ -453,8 +504,11 @@ const (
 // Export writes the encounter as an EBTS-style transaction: Type-1,
 // Type-2 biographics, Type-14 WSQ fingerprints, Type-10 face and SMT photos,
 // Type-17 irises, and absent fingers in 14.018 (AMP). images returns a
-// sample's image bytes.
+// sample's image bytes. Options that do not validate are EINVALID.
 func Export(e *huella.Encounter, images func(*huella.Sample) ([]byte, error), opt ExportOptions) ([]byte, error) {
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
 	if opt.ControlNumber == "" {
 		opt.ControlNumber = e.ID
 	}
