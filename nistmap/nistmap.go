@@ -450,7 +450,9 @@ type ExportOptions struct {
 // letters and digits (EBTS's ORI, DAI and CRI are nine); retention Y or N;
 // the arrest offense 1–300 printable characters, the first not a blank
 // (EBTS 2.047's AOL), so that no separator of the traditional encoding
-// can enter the transaction through it.
+// can enter the transaction through it; retention, arrest offense and
+// controlling agency not with the INT-I profile, whose Type-2 numbers them
+// otherwise.
 func (o ExportOptions) Validate() error {
 	if o.Profile != nil && !slices.Contains(slices.Collect(maps.Values(ansinist.Profiles)), o.Profile) {
 		return huella.Errorf(huella.EINVALID, "profile must be one of %s", strings.Join(slices.Sorted(maps.Keys(ansinist.Profiles)), ", "))
@@ -468,6 +470,9 @@ func (o ExportOptions) Validate() error {
 		if f.value != "" && !isAlnum(f.value, 1, 9) {
 			return huella.Errorf(huella.EINVALID, "%s must be 1 to 9 letters and digits", f.name)
 		}
+	}
+	if o.Profile == ansinist.ProfileINTI && (o.Retention != "" || o.ArrestOffense != "" || o.ControllingAgency != "") {
+		return huella.Errorf(huella.EINVALID, "retention, arrest offense and controlling agency are EBTS fields, not INT-I's")
 	}
 	if r := strings.ToUpper(o.Retention); r != "" && r != "Y" && r != "N" {
 		return huella.Errorf(huella.EINVALID, "retention (RET) must be Y or N")
@@ -533,8 +538,13 @@ func Export(e *huella.Encounter, images func(*huella.Sample) ([]byte, error), op
 	if opt.Profile != nil {
 		opt.Profile.Apply(tx)
 	}
-	bio := tx.AddBiographics(ebtsBiographics(e.Biographics, opt.Profile == ansinist.ProfileEBTS), extra)
-	if opt.Profile != nil {
+	var bio *ansinist.Record
+	if opt.Profile == ansinist.ProfileINTI {
+		bio = intiType2(tx, e)
+	} else {
+		bio = tx.AddBiographics(ebtsBiographics(e.Biographics, opt.Profile == ansinist.ProfileEBTS), extra)
+	}
+	if opt.Profile == ansinist.ProfileEBTS {
 		fillType2(bio, e, opt, opt.Profile.RequiredFields(header.TransactionType, 2))
 	}
 	smtsBySample := map[int][]*huella.SMT{}
@@ -590,6 +600,55 @@ func Export(e *huella.Encounter, images func(*huella.Sample) ([]byte, error), op
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	return tx.Marshal()
+}
+
+// intiType2 writes the Type-2 record of an INT-I transaction in INT-I's own
+// field numbers (the INT-I version 6 field table cited in
+// ansinist/profile.go), which are not EBTS's: 2.010 CRN, the person
+// reference (the subject, or the encounter when none is linked yet); 2.019
+// DPR, the date fingerprinted; 2.030 NAM and 2.034 AKA (items: prefix,
+// given, middle, surname); 2.035 DOB for a full date, 2.036 DBR (first and
+// last day, "*" between) for a year or a month; 2.037 POB, free text of at
+// most 30 characters (the place, else the birth country's code); 2.038 NAT;
+// 2.039 SEX, M, F or U (Huella's X and U both U).
+func intiType2(tx *ansinist.Transaction, e *huella.Encounter) *ansinist.Record {
+	b := e.Biographics
+	r := tx.AddText(nil)
+	r.Set(10, cmp.Or(e.SubjectID, e.ID))
+	r.Set(19, e.CapturedAt.UTC().Format("20060102"))
+	name := func(n huella.Name) []string { return []string{"", n.Given, "", n.Family} }
+	if len(b.Names) > 0 {
+		r.SetSubfields(30, [][]string{name(b.Names[0])})
+	}
+	if len(b.Names) > 1 {
+		var aka [][]string
+		for _, n := range b.Names[1:] {
+			aka = append(aka, name(n))
+		}
+		r.SetSubfields(34, aka)
+	}
+	switch d := b.BirthDate; {
+	case d.Year == 0:
+	case d.Day != 0:
+		r.Set(35, fmt.Sprintf("%04d%02d%02d", d.Year, d.Month, d.Day))
+	case d.Month != 0:
+		last := time.Date(d.Year, time.Month(d.Month)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+		r.Set(36, fmt.Sprintf("%04d%02d01*%04d%02d%02d", d.Year, d.Month, d.Year, d.Month, last))
+	default:
+		r.Set(36, fmt.Sprintf("%04d0101*%04d1231", d.Year, d.Year))
+	}
+	if pob := []rune(cmp.Or(b.PlaceOfBirth, b.BirthCountry)); len(pob) > 0 {
+		r.Set(37, string(pob[:min(len(pob), 30)]))
+	}
+	if b.Nationality != "" {
+		r.Set(38, b.Nationality)
+	}
+	sex := "U"
+	if b.Sex == huella.SexMale || b.Sex == huella.SexFemale {
+		sex = string(b.Sex)
+	}
+	r.Set(39, sex)
+	return r
 }
 
 // fillType2 writes into the Type-2 record what the options give and, for

@@ -54,8 +54,12 @@ func TestExportProfiles(t *testing.T) {
 				t.Fatalf("the export's violations of its own profile: %q, want %q", got, exportMissing[p.Name])
 			}
 			h := tx.Header()
-			if h.Get(13) != p.Domains[0] || h.Field(16).Subfields[0][1] != p.Specification || h.Get(4) != p.TransactionTypes[0] {
-				t.Errorf("1.013 %q, 1.016 %v, 1.004 %q", h.Get(13), h.Field(16).Subfields, h.Get(4))
+			if h.Get(13) != p.Domains[0] || h.Get(4) != p.TransactionTypes[0] {
+				t.Errorf("1.013 %q, 1.004 %q", h.Get(13), h.Get(4))
+			}
+			// INT-I uses no application profile (1.016), EBTS names itself.
+			if f := h.Field(16); (p.Organization == "") != (f == nil) || f != nil && f.Subfields[0][1] != p.Specification {
+				t.Errorf("1.016 %v", f)
 			}
 			fingers := tx.RecordsOfType(14)
 			if len(fingers) < 2 {
@@ -269,4 +273,64 @@ func TestExportEBTSBirth(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestExportINTI: an INT-I export writes its Type-2 record in INT-I's own
+// field numbers (not EBTS's, which INT-I gives other meanings: 2.020 is
+// its time of fingerprinting, 2.022 its place of arrest): the person
+// reference, name and alias, a partial date of birth as a range, place of
+// birth, nationality and sex; and passes INT-I's per-TOT lists, which
+// report each field taken away.
+func TestExportINTI(t *testing.T) {
+	e, images := demoEncounter(t)
+	e.SubjectID = "sub_TEST"
+	data, err := nistmap.Export(e, func(s *huella.Sample) ([]byte, error) { return images[s], nil }, nistmap.ExportOptions{Profile: ansinist.ProfileINTI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := ansinist.ReadStrict(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := ansinist.ValidateProfile(tx, ansinist.ProfileINTI); len(v) > 0 {
+		t.Fatalf("violations %q", violations(v))
+	}
+	if got := tx.Header().Field(13).Subfields[0]; got[0] != "INT-I" || got[1] != "0600" {
+		t.Errorf("1.013 %v, want INT-I^0600", got)
+	}
+	r := tx.RecordsOfType(2)[0]
+	want := map[int]string{10: "sub_TEST", 19: "20261120", 36: "19981101*19981130", 37: "San Miguel", 38: "SLV", 39: "F"}
+	for n, v := range want {
+		if got := r.Get(n); got != v {
+			t.Errorf("2.%03d = %q, want %q", n, got, v)
+		}
+	}
+	if nam := r.Field(30).Subfields[0]; len(nam) < 4 || nam[1] != "María Fernanda" || nam[3] != "López" {
+		t.Errorf("2.030 NAM %v", nam)
+	}
+	if aka := r.Field(34); aka == nil || aka.Subfields[0][3] != "Ruiz" {
+		t.Errorf("2.034 AKA %v", aka)
+	}
+	for _, n := range []int{18, 20, 21, 22, 24, 35} {
+		if r.Field(n) != nil {
+			t.Errorf("INT-I export carries 2.%03d", n)
+		}
+	}
+	r.Remove(10)
+	r.Remove(39)
+	if got := violations(ansinist.ValidateProfile(tx, ansinist.ProfileINTI)); got != "2.039 2.010" {
+		t.Errorf("a CPS without person reference and sex: violations %q, want 2.039 2.010", got)
+	}
+	r.Set(11, "REF-1") // ORN stands for CRN
+	if got := violations(ansinist.ValidateProfile(tx, ansinist.ProfileINTI)); got != "2.039" {
+		t.Errorf("with 2.011 ORN: violations %q, want 2.039", got)
+	}
+	tx.Header().Set(4, "MPS")
+	if got := violations(ansinist.ValidateProfile(tx, ansinist.ProfileINTI)); got != "2.007 2.008 2.009" {
+		t.Errorf("an MPS without case, evidence and latent: violations %q", got)
+	}
+	if _, err := nistmap.Export(e, func(s *huella.Sample) ([]byte, error) { return images[s], nil },
+		nistmap.ExportOptions{Profile: ansinist.ProfileINTI, Retention: "Y"}); huella.ErrorCode(err) != huella.EINVALID {
+		t.Errorf("INT-I with an EBTS retention code: %v, want EINVALID", err)
+	}
 }
