@@ -63,7 +63,11 @@ func Import(data []byte, opt ImportOptions) (*enroll.Request, []string, error) {
 		notes = append(notes, note)
 	}
 	var bioNotes []string
-	e.Biographics, bioNotes = biographics(tx.Biographics(), now)
+	if intiV6(tx) {
+		e.Biographics, bioNotes = biographics(intiBiographics(tx), now, false)
+	} else {
+		e.Biographics, bioNotes = biographics(tx.Biographics(), now, true)
+	}
 	notes = append(notes, bioNotes...)
 	req := &enroll.Request{Encounter: e, Original: data}
 	add := func(s *huella.Sample, img *ansinist.Image, what string) {
@@ -312,7 +316,7 @@ func smtOf(imageType string, s ansinist.SMT, sample int) []*huella.SMT {
 
 // biographics maps the EBTS fields, noting values that do not validate at
 // now.
-func biographics(b ansinist.Biographics, now time.Time) (huella.Biographics, []string) {
+func biographics(b ansinist.Biographics, now time.Time, ncic bool) (huella.Biographics, []string) {
 	var out huella.Biographics
 	var notes []string
 	for _, n := range append([]string{b.Name}, b.Aliases...) {
@@ -329,7 +333,13 @@ func biographics(b ansinist.Biographics, now time.Time) (huella.Biographics, []s
 	case "M", "F", "X":
 		out.Sex = huella.Sex(strings.ToUpper(b.Sex))
 	}
-	out.PlaceOfBirth, out.BirthCountry = placeOfBirth(b.PlaceOfBirth)
+	if ncic {
+		out.PlaceOfBirth, out.BirthCountry = placeOfBirth(b.PlaceOfBirth)
+	} else if c := strings.ToUpper(b.PlaceOfBirth); len(c) == 3 && huella.IsCountryCode(c) && !strings.HasPrefix(c, "XX") {
+		out.BirthCountry = c
+	} else {
+		out.PlaceOfBirth = b.PlaceOfBirth
+	}
 	for _, c := range b.Citizenship {
 		c = strings.ToUpper(c)
 		if huella.IsCountryCode(c) {
@@ -348,6 +358,71 @@ func biographics(b ansinist.Biographics, now time.Time) (huella.Biographics, []s
 		notes = append(notes, "2.022: date of birth not YYYYMMDD")
 	}
 	return out, notes
+}
+
+// intiV6 reports whether the transaction is of INT-I version 6 (1.013
+// INT-I, version 06xx), whose Type-2 fields are numbered as intiType2
+// writes them. Earlier INT-I versions are read as EBTS-numbered, as before.
+func intiV6(tx *ansinist.Transaction) bool {
+	h := tx.Header()
+	if h == nil || h.Field(13) == nil || len(h.Field(13).Subfields) == 0 {
+		return false
+	}
+	dom := h.Field(13).Subfields[0]
+	return len(dom) > 1 && strings.EqualFold(strings.TrimSpace(dom[0]), "INT-I") && strings.HasPrefix(strings.TrimSpace(dom[1]), "06")
+}
+
+// intiBiographics reads an INT-I version 6 Type-2 record into the EBTS
+// shape biographics maps: 2.030 NAM and 2.034 AKA (given name the second
+// item, surname the fourth), 2.035 DOB or, when absent, a 2.036 DBR range
+// that spans one whole year or month (a partial date), 2.037 POB, 2.038
+// NAT, 2.039 SEX.
+func intiBiographics(tx *ansinist.Transaction) ansinist.Biographics {
+	var b ansinist.Biographics
+	recs := tx.RecordsOfType(2)
+	if len(recs) == 0 {
+		return b
+	}
+	r := recs[0]
+	name := func(items []string) string {
+		item := func(i int) string {
+			if i < len(items) {
+				return strings.TrimSpace(items[i])
+			}
+			return ""
+		}
+		if item(1) == "" && item(3) == "" {
+			return ""
+		}
+		return item(3) + "," + item(1)
+	}
+	if f := r.Field(30); f != nil && len(f.Subfields) > 0 {
+		b.Name = name(f.Subfields[0])
+	}
+	if f := r.Field(34); f != nil {
+		for _, sub := range f.Subfields {
+			if n := name(sub); n != "" {
+				b.Aliases = append(b.Aliases, n)
+			}
+		}
+	}
+	b.DateOfBirth = r.Get(35)
+	if from, to, ok := strings.Cut(r.Get(36), "*"); b.DateOfBirth == "" && ok && len(from) == 8 && len(to) == 8 && from[:4] == to[:4] {
+		switch {
+		case from[4:] == "0101" && to[4:] == "1231":
+			b.DateOfBirth = from[:4] + "0000"
+		case from[4:6] == to[4:6] && from[6:] == "01":
+			if t, err := time.Parse("20060102", to); err == nil && t.AddDate(0, 0, 1).Day() == 1 {
+				b.DateOfBirth = from[:6] + "00"
+			}
+		}
+	}
+	b.PlaceOfBirth = r.Get(37)
+	if nat := r.Get(38); nat != "" {
+		b.Citizenship = []string{nat}
+	}
+	b.Sex = r.Get(39)
+	return b
 }
 
 // placeOfBirth reads 2.020: an NCIC State and Country code (EBTS's POB)

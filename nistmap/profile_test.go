@@ -316,6 +316,25 @@ func TestExportINTI(t *testing.T) {
 			t.Errorf("INT-I export carries 2.%03d", n)
 		}
 	}
+	// The import reads INT-I version 6 Type-2 fields back, the range of a
+	// partial date as that date.
+	for _, d := range []huella.PartialDate{{Year: 1998, Month: 11}, {Year: 1985}, {Year: 1990, Month: 2, Day: 28}} {
+		enc := *e
+		enc.Biographics.BirthDate = d
+		out, err := nistmap.Export(&enc, func(s *huella.Sample) ([]byte, error) { return images[s], nil }, nistmap.ExportOptions{Profile: ansinist.ProfileINTI})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, notes, err := nistmap.Import(out, nistmap.ImportOptions{Site: "MX-TAP", Now: testNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, w := req.Encounter.Biographics, enc.Biographics
+		if len(b.Names) != 2 || b.Names[0] != w.Names[0] || b.Names[1] != w.Names[1] || b.BirthDate != d || b.PlaceOfBirth != w.PlaceOfBirth ||
+			b.Nationality != w.Nationality || b.Sex != w.Sex {
+			t.Errorf("INT-I read back: %+v, want %+v (notes %v)", b, w, notes)
+		}
+	}
 	r.Remove(10)
 	r.Remove(39)
 	if got := violations(ansinist.ValidateProfile(tx, ansinist.ProfileINTI)); got != "2.039 2.010" {
