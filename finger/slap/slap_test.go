@@ -273,9 +273,12 @@ func BenchmarkSegment(b *testing.B) {
 	}
 }
 
-// TestSegmentInfersPosition checks the guess of the hand. The card's right
+// TestSegmentInfersPosition checks the guess of the hand on every
+// four-finger and thumb slap of the labelled set (valid1.11's 15-5-13 is
+// valid1.8's left slap again, JPEG-compressed), including the card's right
 // slap (sample.an2 4-14-13), whose index was pressed lower than its little
-// finger, is guessed wrong: callers that know the position pass it.
+// finger on a slanted hand, which the image heights of the ends alone
+// guessed left.
 func TestSegmentInfersPosition(t *testing.T) {
 	for _, tc := range []struct {
 		file, image string
@@ -285,6 +288,9 @@ func TestSegmentInfersPosition(t *testing.T) {
 		{"fingerprint/nbis/an2k/valid1.8.an2", "14-2-14", 10},
 		{"fingerprint/nbis/an2k/valid1.8.an2", "14-3-15", 6},
 		{"ansinist/nist-reference/samples-nist/sample.an2", "4-11-14", 10},
+		{"ansinist/nist-reference/samples-nist/sample.an2", "4-14-13", 2},
+		{"fingerprint/nbis/an2k/valid1.11.an2", "15-5-13", 10},
+		{"ansinist/nist-reference/ansi-references/type-14-amp-nqm-utf8.an2", "14-1-15", 6},
 	} {
 		img, ppi := mustRecordImage(t, tc.file, tc.image)
 		res, err := slap.Segment(img, 0, slap.Options{PPI: ppi})
