@@ -232,7 +232,7 @@ func TestSegmentedMatchRolled(t *testing.T) {
 					}
 				}
 			}
-			t.Logf("%s finger %d against its rolled print: %.3f; best other finger (%d): %.3f", s.image, tip.Position, own, bestAt, best)
+			t.Logf("%s finger %d (%d minutiae) against its rolled print: %.3f; best other finger (%d): %.3f", s.image, tip.Position, len(tpl.Minutiae), own, bestAt, best)
 			if own <= best {
 				t.Errorf("%s finger %d: its rolled print scores %.3f, the rolled print of finger %d %.3f: the tip does not match its own finger best", s.image, tip.Position, own, bestAt, best)
 			}
@@ -261,7 +261,23 @@ func TestSegmentedMatchRolled(t *testing.T) {
 	t.Logf("segmented vs rolled: %d genuine, min %.3f median %.3f max %.3f, %d/%d at or above the FMR 1e-4 threshold %.3f; best impostor %.3f of %d",
 		len(genuine), genuine[0], genuine[len(genuine)/2], genuine[len(genuine)-1], above, len(genuine), threshold, impostor[len(impostor)-1], len(impostor))
 	t.Logf("plain thumbs vs rolled thumbs (unsegmented): %.3f, %.3f", plain[0], plain[1])
+	// Eight of the ten tips reach the FMR 1e-4 threshold; the other two are
+	// held back by the card itself, not by their boxes (BENCHMARKS.md, branch
+	// slapmatch): the right index's tip lies under the card's punch hole, just
+	// below its core, and the right little finger's slap holds only the apex
+	// above its loop, which the rolled print barely shows. Seven with the
+	// median above the threshold leave one tip of margin.
+	if above < minTipsAboveFMR4 {
+		t.Errorf("%d of %d segmented tips at or above the FMR 1e-4 threshold %.3f, want at least %d", above, len(genuine), threshold, minTipsAboveFMR4)
+	}
+	if median := genuine[len(genuine)/2]; median < threshold {
+		t.Errorf("median segmented-vs-rolled score %.3f, want at least the FMR 1e-4 threshold %.3f", median, threshold)
+	}
 }
+
+// minTipsAboveFMR4 is how many of the ten segmented tips of the card must
+// score at or above the FMR 1e-4 threshold against their rolled prints.
+const minTipsAboveFMR4 = 7
 
 func BenchmarkSegment(b *testing.B) {
 	img, ppi := mustRecordImage(b, "fingerprint/nbis/an2k/valid1.8.an2", "14-1-13")
