@@ -169,6 +169,7 @@ type snapshotChunkJob struct {
 type decodedRecord struct {
 	rec  snapshotRecord
 	slot int              // index into the job's slots
+	same bool             // the subject of the record before it in the chunk
 	t    *huella.Template // a template for a slot whose index is not a Loader
 }
 
@@ -355,7 +356,8 @@ func (g *Gallery) decodeChunk(job *snapshotChunkJob, v1 bool) {
 			_, ok := s.index.(engine.Loader)
 			loaders = loaders && ok
 		}
-		records = append(records, decodedRecord{rec: rec, slot: i})
+		same := len(records) > 0 && bytes.Equal(rec.id, records[len(records)-1].rec.id)
+		records = append(records, decodedRecord{rec: rec, slot: i, same: same})
 	}
 	job.batches = make([]engine.Batch, len(job.slots))
 	if loaders {
@@ -484,18 +486,15 @@ func (g *Gallery) mergeChunk(job *snapshotChunkJob) (int, error) {
 		}
 		next[i] = first
 	}
-	var lastID []byte
-	var lastNum int32
+	var num int32
 	for k := range job.records {
 		d := &job.records[k]
 		s := job.slots[d.slot]
-		num := lastNum
-		if id := d.rec.id; k == 0 || !bytes.Equal(id, lastID) {
+		if !d.same { // the worker compared the IDs
 			var ok bool
-			if num, ok = g.numbers[string(id)]; !ok {
-				num = g.number(string(id))
+			if num, ok = g.numbers[string(d.rec.id)]; !ok {
+				num = g.number(string(d.rec.id))
 			}
-			lastID, lastNum = id, num
 		}
 		if d.t == nil {
 			place(s, next[d.slot], num, d.rec.sample)
