@@ -119,3 +119,54 @@ func TestLoaderBlocks(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkSimilaritiesBlocks times the two-stage finger index's first
+// stage over 100,000 entries held in blocks of the size Add fills and in
+// blocks of the size a snapshot load makes (~350 entries a slot per 4 MiB
+// chunk of ten-print, iris and face records): the scan must cost the same.
+func BenchmarkSimilaritiesBlocks(b *testing.B) {
+	const entries, distinct = 100_000, 500
+	gen := synth.New(22)
+	fingers := map[huella.Modality]bool{huella.ModalityFinger: true}
+	var data [][]byte
+	for len(data) < distinct {
+		for _, tm := range gen.Person(fingers).Templates("s", fingers) {
+			data = append(data, tm.Data)
+		}
+	}
+	for _, c := range []struct {
+		name  string
+		block int // 0: Add
+	}{{"Add", 0}, {"Blocks350", 350}} {
+		x := engine.Finger{}.NewIndex()
+		for i := 0; i < entries; {
+			if c.block == 0 {
+				if _, err := x.(engine.OnDemand).AddFirstStage(data[i%distinct]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+				continue
+			}
+			batch := x.(engine.Loader).NewBatch(c.block, 0, 0)
+			for range min(c.block, entries-i) {
+				if err := batch.Add(data[i%distinct], true); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+			if _, err := x.(engine.Loader).AddBatch(batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+		pre := x.(engine.Preselector)
+		b.Run(c.name, func(b *testing.B) {
+			var out []int32
+			for b.Loop() {
+				var err error
+				if out, err = pre.Similarities(data[7], out); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -75,8 +75,8 @@ func TestKernelsOddMasks(t *testing.T) {
 // uneven sizes (AppendBlock: single entries, blocks shorter and longer than
 // a worker's share, Adds after them) with each kernel and 1–3 workers: the
 // candidates and DistanceTo must be those of the gallery the entries were
-// added to one by one, so that the scan's pipeline runs right across the
-// blocks' boundaries.
+// added to one by one, so that the scan's pipeline starts and ends right
+// at the blocks' boundaries.
 func TestSearchBlocks(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	var members []*iris.Template

@@ -163,8 +163,20 @@ func (g *Gallery) Search(p *Probe, k, workers int) []Candidate {
 	return all.list
 }
 
-// scan offers the entries lo..hi−1 to top. An entry whose distance (or
-// lower bound) exceeds the list's bound cannot enter it and is not offered.
+// scan offers the entries lo..hi−1 to top, block by block. An entry whose
+// distance (or lower bound) exceeds the list's bound cannot enter it and
+// is not offered.
+func (g *Gallery) scan(p *Probe, lo, hi int, top *topK) {
+	for b := g.block(lo); lo < hi; b++ {
+		base, words := g.starts[b], g.blocks[b]
+		end := min(hi, base+len(words)/EntryWords)
+		scanBlock(p, words[(lo-base)*EntryWords:(end-base)*EntryWords], lo, top)
+		lo = end
+	}
+}
+
+// scanBlock offers the entries packed in entries, the first numbered lo,
+// to top.
 //
 // The loop is software-pipelined: entry i's counts are computed before
 // entry i−1's are judged, so that the judgement (the extrema reduced at the
@@ -172,43 +184,33 @@ func (g *Gallery) Search(p *Probe, k, workers int) []Candidate {
 // whole kernel ago instead of stalling the next kernel behind it. Judging
 // i−1 with the bound known before i changes nothing: the bound only moves
 // when an entry is offered, and it is updated before the next judgement.
-// The pipeline runs on across the blocks' boundaries.
-func (g *Gallery) scan(p *Probe, lo, hi int, top *topK) {
-	if lo >= hi {
+func scanBlock(p *Probe, entries []uint64, lo int, top *topK) {
+	n := len(entries) / EntryWords
+	if n == 0 {
 		return
 	}
 	bound := top.bound()
 	var counts [2][RotRows]uint64
 	var extrema [2][3]uint32
-	first := lo
-	for b := g.block(lo); lo <= hi; b++ {
-		base, words := g.starts[b], g.blocks[b]
-		end := min(hi, base+len(words)/EntryWords)
-		if end == hi {
-			end++ // the last entry's judgement, after the last block
+	for i := 0; i <= n; i++ {
+		if i < n {
+			e := &extrema[i&1]
+			e[0], e[1], e[2] = p.counts(entries[i*EntryWords:(i+1)*EntryWords], &counts[i&1])
 		}
-		for i := lo; i < end; i++ {
-			if i < hi {
-				k := i - base
-				e := &extrema[i&1]
-				e[0], e[1], e[2] = p.counts(words[k*EntryWords:(k+1)*EntryWords], &counts[i&1])
-			}
-			if i == first {
-				continue
-			}
-			j := i - 1
-			e := &extrema[j&1]
-			if lowerBound(e[0], e[1], e[2]) > bound+boundMargin {
-				continue
-			}
-			d, s := bestOf(&counts[j&1], e[0], e[1], e[2], bound)
-			if d > bound+boundMargin {
-				continue
-			}
-			top.offer(Candidate{Index: j, Distance: d, Shift: s})
-			bound = top.bound()
+		if i == 0 {
+			continue
 		}
-		lo = end
+		j := i - 1
+		e := &extrema[j&1]
+		if lowerBound(e[0], e[1], e[2]) > bound+boundMargin {
+			continue
+		}
+		d, s := bestOf(&counts[j&1], e[0], e[1], e[2], bound)
+		if d > bound+boundMargin {
+			continue
+		}
+		top.offer(Candidate{Index: lo + j, Distance: d, Shift: s})
+		bound = top.bound()
 	}
 }
 
