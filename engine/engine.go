@@ -119,9 +119,10 @@ type Match struct {
 }
 
 // topK returns the k highest of scores as matches, best first.
-func topK(scores []float64, k int) []Match {
+func topK[S float32 | float64](scores []S, k int) []Match {
 	h := make([]Match, 0, k+1)
-	for i, s := range scores {
+	for i, v := range scores {
+		s := float64(v)
 		if len(h) == k && s <= h[len(h)-1].Score {
 			continue
 		}

@@ -145,11 +145,7 @@ func (x *faceIndex) Search(probe []byte, k int) ([]Match, error) {
 	all := make([]float32, x.g.Len())
 	x.g.Scores(p, all, 0)
 	x.mu.RUnlock()
-	scores := make([]float64, len(all))
-	for i, s := range all {
-		scores[i] = float64(s)
-	}
-	return topK(scores, k), nil
+	return topK(all, k), nil
 }
 
 // probe prepares a template for scoring.
