@@ -9,14 +9,15 @@ import (
 // irisCode filters each radial band of the unwrapped iris with a 1D
 // log-Gabor filter along the angle and quantises the phase of the response
 // into two bits per position; the mask keeps positions whose cell is mostly
-// valid and whose response is not fragile (too weak to trust its sign).
+// valid and whose response is not fragile: too weak, relative to the band's
+// response around it, to trust its sign.
 func irisCode(p polarIris) *Template {
 	t := &Template{Code: make([]uint64, CodeWords), Mask: make([]uint64, CodeWords)}
-	filter := logGabor(PolarCols)
 	rowsPerBand := PolarRows / Bands
 	step := PolarCols / Columns
 	row := make([]complex128, PolarCols)
 	valid := make([]float64, PolarCols)
+	energy := make([]float64, PolarCols)
 	type resp struct {
 		bit int
 		mag float64
@@ -54,10 +55,12 @@ func irisCode(p polarIris) *Template {
 			valid[c] = v / float64(rowsPerBand)
 		}
 		fft(row, false)
+		filter := logGabor(PolarCols, bandWavelength(p.bandRadius[b]))
 		for i := range row {
 			row[i] *= complex(filter[i], 0)
 		}
 		fft(row, true)
+		energy := localEnergy(row, energy)
 		for col := 0; col < Columns; col++ {
 			c := col*step + step/2
 			var v float64
@@ -73,8 +76,8 @@ func irisCode(p polarIris) *Template {
 				t.Code[(bit+1)/64] |= 1 << ((bit + 1) % 64)
 			}
 			if v/float64(step) >= CellValidFraction {
-				re = append(re, resp{bit, math.Abs(real(z))})
-				im = append(im, resp{bit + 1, math.Abs(imag(z))})
+				re = append(re, resp{bit, math.Abs(real(z)) / energy[c]})
+				im = append(im, resp{bit + 1, math.Abs(imag(z)) / energy[c]})
 			}
 		}
 	}
@@ -87,11 +90,42 @@ func irisCode(p polarIris) *Template {
 	return t
 }
 
+// localEnergy returns, for each column, the RMS magnitude of the filter
+// response z over ±FragileWindow columns around it (circularly), in out.
+// Fragile bits are the weakest relative to it, so that a strong lash shadow
+// or lid edge in one part of the iris does not make the finer texture
+// elsewhere all fragile.
+func localEnergy(z []complex128, out []float64) []float64 {
+	n := len(z)
+	var sum float64
+	for k := -FragileWindow; k <= FragileWindow; k++ {
+		v := z[(k+n)%n]
+		sum += real(v)*real(v) + imag(v)*imag(v)
+	}
+	const width = 2*FragileWindow + 1
+	for c := range n {
+		out[c] = math.Sqrt(max(sum, 0)/width) + 1e-9
+		in, gone := z[(c+FragileWindow+1)%n], z[(c-FragileWindow+n)%n]
+		sum += real(in)*real(in) + imag(in)*imag(in) - real(gone)*real(gone) - imag(gone)*imag(gone)
+	}
+	return out
+}
+
+// bandWavelength is the log-Gabor wavelength, in polar columns, of a band
+// that samples a circle of the given radius in input pixels: GaborWavelength
+// columns, lengthened so that it spans at least GaborMinWavelengthPixels
+// pixels of the image (a small iris, upsampled into the strip, has no
+// texture the camera resolved at 32 columns).
+func bandWavelength(radius float64) float64 {
+	return max(GaborWavelength, GaborMinWavelengthPixels*PolarCols/(2*math.Pi*radius))
+}
+
 // logGabor returns the transfer function of the analytic 1D log-Gabor filter
-// for a signal of n samples (zero at DC and negative frequencies).
-func logGabor(n int) []float64 {
+// of the given centre wavelength (in samples) for a signal of n samples (zero
+// at DC and negative frequencies).
+func logGabor(n int, wavelength float64) []float64 {
 	f := make([]float64, n)
-	f0 := 1 / GaborWavelength
+	f0 := 1 / wavelength
 	ls := math.Log(GaborSigmaRatio)
 	for i := 1; i < n/2; i++ {
 		fr := float64(i) / float64(n)

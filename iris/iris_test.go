@@ -470,3 +470,23 @@ func TestExtractLidOnPupil(t *testing.T) {
 		}
 	}
 }
+
+// TestMMU2SmallIrisMates checks MMU2 mates whose irises (limbus ~55 px) were
+// coded at a wavelength finer than the camera resolves: with the wavelength
+// bounded in pixels (GaborMinWavelengthPixels) they match well below the
+// FMR 1e-3 threshold (0.430 before), and stay apart from other eyes. A
+// regression guard, not a sample.
+func TestMMU2SmallIrisMates(t *testing.T) {
+	dir := datasets.Path(t, "iris/mmu2")
+	a := MustExtract(t, filepath.Join(dir, "53/530203.png"))
+	b := MustExtract(t, filepath.Join(dir, "53/530205.png"))
+	if d := dist(a, b); d >= iris.DistanceAtFMR1e3-0.05 {
+		t.Errorf("mates 530203/530205: distance %.3f, want < %.3f", d, iris.DistanceAtFMR1e3-0.05)
+	}
+	for _, other := range []string{"53/530103.png", "52/520203.png", "6/060101.png"} {
+		o := MustExtract(t, filepath.Join(dir, other))
+		if d := dist(a, o); d <= iris.DistanceAtFMR1e3 {
+			t.Errorf("non-mates 530203/%s: distance %.3f, want > %.3f", filepath.Base(other), d, iris.DistanceAtFMR1e3)
+		}
+	}
+}

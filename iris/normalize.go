@@ -3,9 +3,12 @@ package iris
 import "math"
 
 // polarIris is the unwrapped iris: PolarRows radii (rows, pupil side first) by
-// PolarCols angles (columns), with the validity of each sample (1 = iris).
+// PolarCols angles (columns), with the validity of each sample (1 = iris),
+// and the radius in input pixels of the circle each code band samples (the
+// columns' spacing in pixels is 2π·radius/PolarCols).
 type polarIris struct {
 	values, valid *grid
+	bandRadius    [Bands]float64
 }
 
 // unwrappedIris samples the iris between the pupil and the limbus on
@@ -15,6 +18,10 @@ type polarIris struct {
 func unwrappedIris(g, reflections, lashes *grid, factor int, p, l circle, lids eyelids) polarIris {
 	inv := 1 / float64(factor)
 	out := polarIris{values: newGrid(PolarCols, PolarRows), valid: newGrid(PolarCols, PolarRows)}
+	for b := range out.bandRadius {
+		f := PolarInner + (PolarOuter-PolarInner)*(float64(b)+0.5)/Bands
+		out.bandRadius[b] = p.R + f*(l.R-p.R)
+	}
 	for c := 0; c < PolarCols; c++ {
 		theta := 2 * math.Pi * float64(c) / PolarCols
 		px, py := p.point(theta)
