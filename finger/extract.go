@@ -11,8 +11,9 @@ import (
 // Extract runs the extraction pipeline on a grey image: resampling to
 // 500 ppi, block orientations, segmentation mask, ridge periods, the mask
 // trimmed to where ridges show a period, oriented enhancement,
-// binarisation, thinning, the skeleton's ridge graph and its clean-up, the
-// minutiae read from the graph with their reliability, and their filtering.
+// binarisation, ridges merged over blotted valleys split, thinning, the
+// skeleton's ridge graph and its clean-up, the minutiae read from the graph
+// with their reliability, and their filtering.
 // It returns an error wrapping one of ErrTooSmall, ErrBadResolution,
 // ErrNoFingerprint or ErrTooFewMinutiae when no usable template can be made.
 func Extract(img *image.Gray, opt Options) (*Template, error) {
@@ -52,6 +53,8 @@ func Extract(img *image.Gray, opt Options) (*Template, error) {
 	emit(tr, "enhanced", func() image.Image { return enhanced.toGray(128, -1) })
 
 	binary := binarizedImage(enhanced, mask)
+	splitMergedRidges(binary, enhanced, orient, periods, mask)
+	removeSpecks(binary, gray.w, gray.h, 1, speckSize)
 	emit(tr, "binarized", func() image.Image { return binaryImage(binary, gray.w, gray.h) })
 	skeleton := thinnedSkeleton(binary, gray.w, gray.h)
 	emit(tr, "skeleton", func() image.Image { return binaryImage(skeleton, gray.w, gray.h) })

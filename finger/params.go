@@ -63,6 +63,22 @@ const (
 	// periodBinsPerPixel quantises the ridge period for the filter tables.
 	periodBinsPerPixel = 2
 
+	// mergedRidgeWidth and mergedRidgeDepth (splitMergedRidges): a ridge run
+	// across the flow longer than mergedRidgeWidth times the print's median
+	// run is two ridges merged over a blotted valley; its pixels not darker
+	// than mergedRidgeDepth times the local RMS of the enhanced ridges are
+	// that valley.
+	mergedRidgeWidth = 1.6
+	mergedRidgeDepth = 0.5
+	// mergedCentreMin, mergedCentreMax and mergedCentreReach
+	// (betweenTwoCentres): a merged region is cut only between two dark
+	// centres of its enhanced profile across the flow, mergedCentreMin to
+	// mergedCentreMax local periods apart, looked for over the run and
+	// mergedCentreReach periods beyond each of its ends.
+	mergedCentreMin   = 0.7
+	mergedCentreMax   = 1.3
+	mergedCentreReach = 0.7
+
 	// speckSize: ridge islands and holes in ridges smaller than this many
 	// pixels are noise (pores, dust), removed before thinning.
 	speckSize = 18
