@@ -236,7 +236,11 @@ type Biographics struct {
 	Sex          Sex         `json:"sex"`
 	Nationality  string      `json:"nationality,omitempty"` // ISO 3166-1 alpha-3
 	PlaceOfBirth string      `json:"place_of_birth,omitempty"`
-	Documents    []Document  `json:"documents,omitempty"`
+	// BirthCountry is the country of birth, ISO 3166-1 alpha-3: what
+	// interchange formats code (EBTS 2.020 POB as an NCIC code), where
+	// PlaceOfBirth is the town or region as the person gave it.
+	BirthCountry string     `json:"birth_country,omitempty"`
+	Documents    []Document `json:"documents,omitempty"`
 }
 
 // Validate reports the first rule the biographics break, as an EINVALID error.
@@ -271,6 +275,9 @@ func (b *Biographics) Validate(now time.Time) error {
 	}
 	if err := checkText("biographics.place_of_birth", b.PlaceOfBirth, 200); err != nil {
 		return err
+	}
+	if b.BirthCountry != "" && !IsCountryCode(b.BirthCountry) {
+		return Errorf(EINVALID, "biographics.birth_country must be an ISO 3166-1 alpha-3 code")
 	}
 	if len(b.Documents) > 20 {
 		return Errorf(EINVALID, "biographics.documents has more than 20 documents")

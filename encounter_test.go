@@ -87,3 +87,33 @@ func TestAbsenceReasonAMPCode(t *testing.T) {
 		}
 	}
 }
+
+// TestBiographicsBirth: a birth country is an ISO 3166-1 alpha-3 code, and
+// a date of birth may be known to the year or the month only.
+func TestBiographicsBirth(t *testing.T) {
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	ok := func(mutate func(b *huella.Biographics)) error {
+		b := huella.Biographics{Names: []huella.Name{{Family: "RUIZ"}}, Sex: huella.SexUnknown}
+		mutate(&b)
+		return b.Validate(now)
+	}
+	for name, mutate := range map[string]func(b *huella.Biographics){
+		"Country":   func(b *huella.Biographics) { b.BirthCountry = "MEX" },
+		"YearOnly":  func(b *huella.Biographics) { b.BirthDate = huella.PartialDate{Year: 1990} },
+		"YearMonth": func(b *huella.Biographics) { b.BirthDate = huella.PartialDate{Year: 1990, Month: 4} },
+	} {
+		if err := ok(mutate); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	for name, mutate := range map[string]func(b *huella.Biographics){
+		"ErrCountry":      func(b *huella.Biographics) { b.BirthCountry = "MX" },
+		"ErrDayNoMonth":   func(b *huella.Biographics) { b.BirthDate = huella.PartialDate{Year: 1990, Day: 4} },
+		"ErrFutureMonth":  func(b *huella.Biographics) { b.BirthDate = huella.PartialDate{Year: 2026, Month: 12, Day: 31} },
+		"ErrMonthOfRange": func(b *huella.Biographics) { b.BirthDate = huella.PartialDate{Year: 1990, Month: 13} },
+	} {
+		if err := ok(mutate); huella.ErrorCode(err) != huella.EINVALID {
+			t.Errorf("%s: %v, want EINVALID", name, err)
+		}
+	}
+}

@@ -25,7 +25,8 @@ type Profile struct {
 	// Organization, Specification and Version are written in 1.016 (APS,
 	// application profile specifications: organization, profile name,
 	// version), and the check requires 1.016, when present, to name the
-	// specification.
+	// specification. Without an Organization the profile uses no 1.016:
+	// none is written and the check refuses one.
 	Organization, Specification, Version string
 	// TransactionTypes are the 1.004 (TOT) values the profile defines.
 	TransactionTypes []string
@@ -35,6 +36,10 @@ type Profile struct {
 	// RequiredFor lists, per TOT, further mandatory fields by record type
 	// (the Type-2 fields of a criminal ten-print submission).
 	RequiredFor map[string]map[int][]int
+	// RequiredOneOf lists, per TOT and record type, groups of fields of
+	// which at least one must be present (INT-I's person reference: CRN,
+	// or else ORN).
+	RequiredOneOf map[string]map[int][][]int
 	// Unknown are, by Type-2 field, the values the profile defines for
 	// "not known": what an exporter writes in a mandatory field it has
 	// no value for.
@@ -75,11 +80,23 @@ type Profile struct {
 //     the optional court segment literal, CSL) and CRI are [M] for CAR and
 //     CNA. That file does not mark DPR (2.038) mandatory for CAR; it is
 //     kept here, as the export always writes it.
-//   - INT-I: INTERPOL's Implementation (version 06.00.01, 31 August 2020,
-//     INTERPOL AFIS Expert Working Group, based on ANSI/NIST-ITL 1-2011
-//     Update 2015): domain INT-I in 1.013. Its per-TOT field lists were not
-//     available: only the domain, the TOTs and the finger quality metric
-//     are checked.
+//   - INT-I: INTERPOL's Implementation, version 6 (INTERPOL AFIS Expert
+//     Working Group, based on ANSI/NIST-ITL 1-2011 Update 2015; 06.00.01 of
+//     31 August 2020 is the published edition). The tables here are from
+//     its machine-readable field table, github.com/INTERPOL-Innovation-
+//     Centre/ANSI-NIST-XML-ITL-Implementation, MRT/MRT_INT-I_FieldDefinition
+//     .csv (draft 06.00.00b, the traditional-encoding "T" rows and their
+//     per-TOT conditions): 1.013 domain INT-I, version "0600"; 1.016 "not to
+//     be used in INTERPOL's implementation"; TOTs CPS (criminal person
+//     search), NPS (non-criminal person search), MPS (mark search), ATP
+//     (add to person), SRE and ERR (responses), the version-5 TOTs kept
+//     for older files; Type-2 by TOT: the person reference 2.010 CRN (or
+//     2.011 ORN) for CPS, NPS and ATP, the sex 2.039 for CPS and ATP, name
+//     2.030 and nationality 2.038 for ATP, the case, evidence and latent
+//     identifiers 2.007-2.009 for MPS. INT-I's Type-2 numbers differ from
+//     EBTS's: 2.030 NAM, 2.034 AKA, 2.035 DOB, 2.036 DBR (date of birth
+//     range), 2.037 POB (free text), 2.038 NAT (ISO 3166-1 alpha-3), 2.039
+//     SEX (M, F, U), 2.019 DPR (date fingerprinted).
 var (
 	// ProfileEBTS is the FBI's Electronic Biometric Transmission
 	// Specification, for NGI: the North American domain (NORAM, the
@@ -101,10 +118,20 @@ var (
 	// ProfileINTI is INTERPOL's Implementation of ANSI/NIST-ITL (INT-I):
 	// domain INT-I, its TOTs (criminal print submission, print and mark
 	// searches, responses) and a quality metric per finger.
-	ProfileINTI = &Profile{Name: "inti", Domains: []string{"INT-I"}, DomainVersion: "6.0", Organization: "INTERPOL", Specification: "INT-I", Version: "6.0",
-		TransactionTypes: []string{"CPS", "PMS", "MPS", "MMS", "CPR", "SRE", "ERR", "IRQ", "IRR"},
+	ProfileINTI = &Profile{Name: "inti", Domains: []string{"INT-I"}, DomainVersion: "0600", Specification: "INT-I", Version: "0600",
+		TransactionTypes: []string{"CPS", "NPS", "MPS", "ATP", "SRE", "ERR", "PMS", "MMS", "CPR", "IRQ", "IRR"},
 		Required:         map[int][]int{1: {13}},
-		FingerQuality:    true}
+		RequiredFor: map[string]map[int][]int{
+			"CPS": {2: {39}},
+			"ATP": {2: {30, 38, 39}},
+			"MPS": {2: {7, 8, 9}},
+		},
+		RequiredOneOf: map[string]map[int][][]int{
+			"CPS": {2: {{10, 11}}},
+			"NPS": {2: {{10, 11}}},
+			"ATP": {2: {{10, 11}}},
+		},
+		FingerQuality: true}
 )
 
 // ebtsCriminalTenPrint are the Type-2 fields EBTS makes mandatory in a
@@ -134,7 +161,9 @@ func (p *Profile) Apply(tx *Transaction) {
 		return
 	}
 	h.SetSubfields(13, [][]string{{p.Domains[0], p.DomainVersion}})
-	h.SetSubfields(16, [][]string{{p.Organization, p.Specification, p.Version}})
+	if p.Organization != "" {
+		h.SetSubfields(16, [][]string{{p.Organization, p.Specification, p.Version}})
+	}
 }
 
 // NISTQuality maps a quality score of 0–100 to the NIST Image Quality
@@ -200,7 +229,9 @@ func ValidateProfile(tx *Transaction, p *Profile) []Violation {
 	if f := h.Field(13); (f != nil || !p.DefaultDomain) && (f == nil || !slices.Contains(p.Domains, strings.ToUpper(strings.TrimSpace(f.Value())))) {
 		add(Tag{1, 13}, fmt.Sprintf("domain must be %s for %s", strings.Join(p.Domains, " or "), p.Specification))
 	}
-	if f := h.Field(16); f != nil && len(f.Subfields) > 0 {
+	if f := h.Field(16); f != nil && p.Organization == "" {
+		add(Tag{1, 16}, "application profile (1.016) is not used by "+p.Specification)
+	} else if f != nil && len(f.Subfields) > 0 {
 		found := false
 		for _, sf := range f.Subfields {
 			found = found || len(sf) >= 2 && strings.EqualFold(strings.TrimSpace(sf[1]), p.Specification)
@@ -217,9 +248,22 @@ func ValidateProfile(tx *Transaction, p *Profile) []Violation {
 		if IsBinary(r.Type) {
 			continue
 		}
+		present := func(n int) bool {
+			f := r.Field(n)
+			return f != nil && (f.Data != nil || strings.TrimSpace(f.Text()) != "")
+		}
 		for _, n := range p.RequiredFields(tot, r.Type) {
-			if f := r.Field(n); f == nil || (f.Data == nil && strings.TrimSpace(f.Text()) == "") {
+			if !present(n) {
 				add(Tag{r.Type, n}, "required by "+p.Specification)
+			}
+		}
+		for _, group := range p.RequiredOneOf[tot][r.Type] {
+			if !slices.ContainsFunc(group, present) {
+				var tags []string
+				for _, n := range group[1:] {
+					tags = append(tags, Tag{r.Type, n}.String())
+				}
+				add(Tag{r.Type, group[0]}, "required by "+p.Specification+" (or "+strings.Join(tags, ", ")+")")
 			}
 		}
 		if p.FingerQuality && r.Type == 14 {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/huella-abis/huella"
 )
@@ -72,20 +73,20 @@ type OnDemand interface {
 
 // Loader is an Index that takes many templates at once, for a warm start
 // from a gallery snapshot: batches decode templates apart from the index,
-// on every core at once, and AddBatch copies their entries in, in order,
-// so that loading N templates costs N decodes spread over the cores and
-// one copy.
+// on every core at once, and AddBatch appends each batch's memory whole,
+// in order, as a block the index's scans walk with its others, so that
+// loading N templates costs N decodes spread over the cores and no copy.
 type Loader interface {
 	Index
-	// NewBatch returns an empty batch of this index's entries.
-	NewBatch() Batch
+	// NewBatch returns an empty batch of this index's entries with room
+	// for entries templates of size bytes in all, of which held are to be
+	// added whole (not first stage only).
+	NewBatch(entries, size, held int) Batch
 	// AddBatch appends the batch's entries in the order they were added
-	// to it and returns the entry number of the first. A batch of another
+	// to it and returns the entry number of the first. The index takes
+	// the batch's memory: the batch is empty after. A batch of another
 	// index type is EINVALID.
 	AddBatch(b Batch) (first int, err error)
-	// Reserve makes room for n entries in all, so that the batches of a
-	// load of known size are copied in once rather than regrown into.
-	Reserve(n int)
 }
 
 // Batch holds templates decoded into a Loader's entry form, not yet in
@@ -99,19 +100,16 @@ type Batch interface {
 	Add(data []byte, firstStage bool) error
 	// Len is the number of templates added.
 	Len() int
-	// Reset empties the batch and keeps its memory for the next templates.
-	Reset()
 }
 
-// reserve returns s with room for n elements in all: at least n, and at
-// least an eighth more than it holds (growSlack's growth).
-func reserve[E any](s []E, n int) []E {
-	if n <= cap(s) {
-		return s
+// findBlock returns the block holding entry e, given each block's first
+// entry number (ascending, the first 0).
+func findBlock(starts []int, e int) int {
+	b, found := slices.BinarySearch(starts, e)
+	if !found {
+		b--
 	}
-	grown := make([]E, len(s), max(n, len(s)+len(s)/8+1024))
-	copy(grown, s)
-	return grown
+	return b
 }
 
 // Match is one index entry and its raw similarity to a probe.
@@ -121,9 +119,10 @@ type Match struct {
 }
 
 // topK returns the k highest of scores as matches, best first.
-func topK(scores []float64, k int) []Match {
+func topK[S float32 | float64](scores []S, k int) []Match {
 	h := make([]Match, 0, k+1)
-	for i, s := range scores {
+	for i, v := range scores {
+		s := float64(v)
 		if len(h) == k && s <= h[len(h)-1].Score {
 			continue
 		}

@@ -89,33 +89,35 @@ func (x *faceIndex) Add(data []byte) (int, error) {
 	return x.g.Add(d)
 }
 
-// faceBatch is a faceIndex's Batch: the descriptors, back to back.
+// faceBatch is a faceIndex's Batch: the descriptors quantised as the
+// gallery holds them, on the batch's goroutine.
 type faceBatch struct {
-	values []float32
+	block face.Block
 }
 
 func (b *faceBatch) Add(data []byte, _ bool) error {
 	if len(data) != 4*face.DescriptorSize {
 		return huella.Errorf(huella.EINVALID, "face template: %d bytes, want %d", len(data), 4*face.DescriptorSize)
 	}
-	for i := 0; i < len(data); i += 4 {
-		b.values = append(b.values, math.Float32frombits(binary.LittleEndian.Uint32(data[i:])))
+	var d [face.DescriptorSize]float32
+	for i := range d {
+		d[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
 	}
-	return nil
+	return b.block.Add(d[:])
 }
 
-func (b *faceBatch) Len() int { return len(b.values) / face.DescriptorSize }
-
-func (b *faceBatch) Reset() {
-	b.values = b.values[:0]
-}
+func (b *faceBatch) Len() int { return b.block.Len() }
 
 var _ Loader = (*faceIndex)(nil)
 
-// NewBatch returns an empty batch for AddBatch (Loader).
-func (x *faceIndex) NewBatch() Batch { return &faceBatch{} }
+// NewBatch returns an empty batch with room for entries templates
+// (Loader).
+func (x *faceIndex) NewBatch(entries, _, _ int) Batch {
+	return &faceBatch{block: face.NewBlock(entries)}
+}
 
-// AddBatch quantises and appends a batch's descriptors (Loader).
+// AddBatch appends a batch's quantised descriptors as a block of the
+// gallery (Loader).
 func (x *faceIndex) AddBatch(batch Batch) (int, error) {
 	b, ok := batch.(*faceBatch)
 	if !ok {
@@ -123,18 +125,10 @@ func (x *faceIndex) AddBatch(batch Batch) (int, error) {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	first := x.g.Len()
-	for i := 0; i < len(b.values); i += face.DescriptorSize {
-		if _, err := x.g.Add(b.values[i : i+face.DescriptorSize]); err != nil {
-			return 0, err
-		}
-	}
+	first := x.g.AppendBlock(b.block)
+	b.block = face.Block{}
 	return first, nil
 }
-
-// Reserve does nothing: the face gallery grows by append, 132 bytes an
-// entry (Loader).
-func (x *faceIndex) Reserve(int) {}
 
 func (x *faceIndex) Len() int {
 	x.mu.RLock()
@@ -151,11 +145,7 @@ func (x *faceIndex) Search(probe []byte, k int) ([]Match, error) {
 	all := make([]float32, x.g.Len())
 	x.g.Scores(p, all, 0)
 	x.mu.RUnlock()
-	scores := make([]float64, len(all))
-	for i, s := range all {
-		scores[i] = float64(s)
-	}
-	return topK(scores, k), nil
+	return topK(all, k), nil
 }
 
 // probe prepares a template for scoring.

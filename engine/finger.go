@@ -76,18 +76,31 @@ const FingerPreselect = 10
 
 // twoStageFingerIndex is two-stage: every entry's fixed-length descriptor
 // (finger.Describe, stored in the template since format version 2, so that
-// adding is a copy) in one contiguous array, scanned exhaustively with
-// popcounts, and the stored template bytes in one arena, prepared for the
-// exact comparator only for the entries the scan shortlisted. The prepared
-// search form (~9 KB a finger) is never kept. Entries added with
+// adding is a copy) in a few large blocks of contiguous memory, scanned
+// exhaustively with popcounts, and the stored template bytes, prepared for
+// the exact comparator only for the entries the scan shortlisted. The
+// prepared search form (~9 KB a finger) is never kept. Entries added with
 // AddFirstStage keep no template bytes (an empty span of arena): their
 // exact comparisons take the bytes the gallery fetched (ScoreTemplates).
+// A snapshot's batches become blocks whole (AddBatch), without a copy.
 type twoStageFingerIndex struct {
-	mu          sync.RWMutex
+	mu     sync.RWMutex
+	blocks []*fingerBlock
+	starts []int // entry number of block b's first entry
+	n      int
+}
+
+// fingerBlock is a run of a twoStageFingerIndex's entries, and the Batch
+// a load fills.
+type fingerBlock struct {
 	descriptors []finger.Descriptor
 	arena       []byte   // the templates' bytes without descriptor, back to back
-	ends        []uint32 // end of entry i's bytes in arena
+	ends        []uint32 // end of entry i's bytes in arena; nil while no entry holds bytes
 }
+
+// fingerBlockEntries is how many entries Add puts in one block before it
+// starts the next: 4 MiB of descriptors.
+const fingerBlockEntries = 1 << 14
 
 // errNotHeld is the error of an exact comparison with an entry whose
 // template bytes the index does not hold (AddFirstStage).
@@ -116,12 +129,29 @@ func (x *twoStageFingerIndex) add(data []byte, keep bool) (int, error) {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	x.descriptors = append(growSlack(x.descriptors, 1), d)
-	if keep {
-		x.arena = finger.AppendMinutiae(growSlack(x.arena, len(data)), data)
+	last := len(x.blocks) - 1
+	if last < 0 || len(x.blocks[last].descriptors) >= fingerBlockEntries {
+		x.blocks = append(x.blocks, &fingerBlock{})
+		x.starts = append(x.starts, x.n)
+		last++
 	}
-	x.ends = append(growSlack(x.ends, 1), uint32(len(x.arena)))
-	return len(x.descriptors) - 1, nil
+	x.blocks[last].add(d, data, keep)
+	x.n++
+	return x.n - 1, nil
+}
+
+// add appends an entry: its descriptor and, with keep, its minutiae.
+func (b *fingerBlock) add(d finger.Descriptor, data []byte, keep bool) {
+	b.descriptors = append(growSlack(b.descriptors, 1), d)
+	if keep {
+		if b.ends == nil {
+			b.ends = make([]uint32, len(b.descriptors)-1, cap(b.descriptors))
+		}
+		b.arena = finger.AppendMinutiae(growSlack(b.arena, len(data)), data)
+	}
+	if b.ends != nil {
+		b.ends = append(growSlack(b.ends, 1), uint32(len(b.arena)))
+	}
 }
 
 // fingerDescriptor returns the descriptor a template carries (format
@@ -141,92 +171,102 @@ func fingerDescriptor(data []byte) (finger.Descriptor, error) {
 	return d, nil
 }
 
-// fingerBatch is a twoStageFingerIndex's Batch: the entries' descriptors,
-// and the minutiae of those added whole, as the index keeps them.
-type fingerBatch struct {
-	descriptors []finger.Descriptor
-	arena       []byte
-	ends        []uint32 // end of entry i's bytes in arena
-}
-
-func (b *fingerBatch) Add(data []byte, firstStage bool) error {
+func (b *fingerBlock) Add(data []byte, firstStage bool) error {
 	d, err := fingerDescriptor(data)
 	if err != nil {
 		return err
 	}
-	b.descriptors = append(b.descriptors, d)
-	if !firstStage {
-		b.arena = finger.AppendMinutiae(b.arena, data)
-	}
-	b.ends = append(b.ends, uint32(len(b.arena)))
+	b.add(d, data, !firstStage)
 	return nil
 }
 
-func (b *fingerBatch) Len() int { return len(b.descriptors) }
-
-func (b *fingerBatch) Reset() {
-	b.descriptors, b.arena, b.ends = b.descriptors[:0], b.arena[:0], b.ends[:0]
-}
+func (b *fingerBlock) Len() int { return len(b.descriptors) }
 
 var _ Loader = (*twoStageFingerIndex)(nil)
 
-// NewBatch returns an empty batch for AddBatch (Loader).
-func (x *twoStageFingerIndex) NewBatch() Batch { return &fingerBatch{} }
+// NewBatch returns an empty block sized for a batch's entries (Loader):
+// its descriptors, and room for the minutiae of the held templates, whose
+// size (with their descriptors) is size.
+func (x *twoStageFingerIndex) NewBatch(entries, size, held int) Batch {
+	b := &fingerBlock{descriptors: make([]finger.Descriptor, 0, entries)}
+	if held > 0 {
+		// Templates of format version 2 end with their descriptor, which
+		// the arena does not keep; a version 1 template grows it.
+		b.arena = make([]byte, 0, max(0, size-held*finger.DescriptorBytes))
+	}
+	return b
+}
 
-// AddBatch copies a batch's descriptors and minutiae in (Loader).
+// AddBatch appends a batch as a block of the index (Loader).
 func (x *twoStageFingerIndex) AddBatch(batch Batch) (int, error) {
-	b, ok := batch.(*fingerBatch)
+	b, ok := batch.(*fingerBlock)
 	if !ok {
 		return 0, huella.Errorf(huella.EINVALID, "finger index: a batch of another index")
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	first, base := len(x.descriptors), uint32(len(x.arena))
-	x.descriptors = append(growSlack(x.descriptors, len(b.descriptors)), b.descriptors...)
-	x.arena = append(growSlack(x.arena, len(b.arena)), b.arena...)
-	x.ends = growSlack(x.ends, len(b.ends))
-	for _, end := range b.ends {
-		x.ends = append(x.ends, base+end)
+	first := x.n
+	if len(b.descriptors) == 0 {
+		return first, nil
 	}
+	// The block, clipped so that an Add after it copies rather than
+	// writes into memory the batch handed over.
+	blk := &fingerBlock{descriptors: slices.Clip(b.descriptors), arena: slices.Clip(b.arena), ends: slices.Clip(b.ends)}
+	if len(blk.arena) == 0 {
+		blk.arena = nil
+	}
+	*b = fingerBlock{}
+	x.blocks = append(x.blocks, blk)
+	x.starts = append(x.starts, first)
+	x.n += len(blk.descriptors)
 	return first, nil
-}
-
-// Reserve makes room for n descriptors and offsets in all, and for the
-// templates' bytes in proportion to those held so far (Loader).
-func (x *twoStageFingerIndex) Reserve(n int) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if held := len(x.descriptors); held > 0 && n > held {
-		x.arena = reserve(x.arena, int(int64(len(x.arena))*int64(n)/int64(held)))
-	}
-	x.descriptors = reserve(x.descriptors, n)
-	x.ends = reserve(x.ends, n)
 }
 
 func (x *twoStageFingerIndex) Len() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	return len(x.descriptors)
+	return x.n
+}
+
+// locate returns the block of entry e and e's number within it. The
+// caller holds the read lock.
+func (x *twoStageFingerIndex) locate(e int) (*fingerBlock, int) {
+	b := findBlock(x.starts, e)
+	return x.blocks[b], e - x.starts[b]
 }
 
 // held reports whether the index holds entry e's template bytes. The
 // caller holds the read lock.
 func (x *twoStageFingerIndex) held(e int) bool {
-	return e == 0 && x.ends[0] > 0 || e > 0 && x.ends[e] > x.ends[e-1]
+	b, k := x.locate(e)
+	return b.ends != nil && (k == 0 && b.ends[0] > 0 || k > 0 && b.ends[k] > b.ends[k-1])
 }
 
 // candidate prepares entry e, which the index holds, for the exact
 // comparator. The caller holds the read lock.
 func (x *twoStageFingerIndex) candidate(e int) *finger.Candidate {
+	b, k := x.locate(e)
 	start := uint32(0)
-	if e > 0 {
-		start = x.ends[e-1]
+	if k > 0 {
+		start = b.ends[k-1]
 	}
 	var t finger.Template
-	if err := t.UnmarshalBinary(x.arena[start:x.ends[e]]); err != nil {
+	if err := t.UnmarshalBinary(b.arena[start:b.ends[k]]); err != nil {
 		panic("engine: finger index holds a template Add accepted but cannot decode: " + err.Error())
 	}
 	return finger.Prepare(&t)
+}
+
+// similarities writes the similarity of d to entries lo…hi−1 to out,
+// block by block. The caller holds the read lock.
+func (x *twoStageFingerIndex) similarities(d *finger.Descriptor, lo, hi int, out []int32) {
+	from := lo
+	for b := findBlock(x.starts, lo); lo < hi; b++ {
+		blk, base := x.blocks[b], x.starts[b]
+		end := min(hi, base+len(blk.descriptors))
+		d.Similarities(blk.descriptors[lo-base:end-base], out[lo-from:end-from])
+		lo = end
+	}
 }
 
 // Search scans every descriptor, keeps the max(k, FingerPreselect) most
@@ -243,7 +283,7 @@ func (x *twoStageFingerIndex) Search(probe []byte, k int) ([]Match, error) {
 	p := finger.Prepare(t)
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	shortlist := preselect(&d, x.descriptors, max(k, FingerPreselect))
+	shortlist := x.preselect(&d, max(k, FingerPreselect))
 	for _, e := range shortlist {
 		if !x.held(e) {
 			return nil, errNotHeld
@@ -269,7 +309,7 @@ func (x *twoStageFingerIndex) ScoreEntries(probe []byte, entries []int) ([]float
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	for _, e := range entries {
-		if e < 0 || e >= len(x.descriptors) {
+		if e < 0 || e >= x.n {
 			return nil, errNoEntry
 		}
 		if !x.held(e) {
@@ -314,41 +354,51 @@ func (x *twoStageFingerIndex) Similarities(probe []byte, out []int32) ([]int32, 
 	}
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	n := len(x.descriptors)
+	n := x.n
 	out = slices.Grow(out[:0], n)[:n]
 	workers := min(runtime.GOMAXPROCS(0), max(1, n/4096))
 	chunk := (n + workers - 1) / workers
 	parallel(workers, func(w int) {
 		lo, hi := w*chunk, min((w+1)*chunk, n)
-		d.Similarities(x.descriptors[lo:hi], out[lo:hi])
+		x.similarities(&d, lo, hi, out[lo:hi])
 	})
 	return out, nil
 }
 
-// Bytes counts the descriptors, the templates' bytes and their offsets.
+// Bytes counts the descriptors, the templates' bytes and an offset per
+// entry, however they are cut into blocks (a block with no template bytes
+// has no offsets: a few bytes fewer than counted).
 func (x *twoStageFingerIndex) Bytes() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	return len(x.descriptors)*finger.DescriptorBytes + len(x.arena) + 4*len(x.ends)
+	n := x.n * (finger.DescriptorBytes + 4)
+	for _, b := range x.blocks {
+		n += len(b.arena)
+	}
+	return n
 }
 
-// preselect returns the entries of the m descriptors most similar to d,
-// scanning them all on every core; ties go to the lower entry.
-func preselect(d *finger.Descriptor, all []finger.Descriptor, m int) []int {
-	m = min(m, len(all))
+// preselect returns the m entries whose descriptors are most similar to
+// d, scanning them all on every core; ties go to the lower entry. The
+// caller holds the read lock.
+func (x *twoStageFingerIndex) preselect(d *finger.Descriptor, m int) []int {
+	n := x.n
+	m = min(m, n)
 	if m == 0 {
 		return nil
 	}
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(all)/4096))
-	chunk := (len(all) + workers - 1) / workers
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/4096))
+	chunk := (n + workers - 1) / workers
 	parts := make([][]ranked, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
-		lo, hi := w*chunk, min((w+1)*chunk, len(all))
+		lo, hi := w*chunk, min((w+1)*chunk, n)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			parts[w] = bestRanked(d, all, lo, hi, m)
+			sims := make([]int32, hi-lo)
+			x.similarities(d, lo, hi, sims)
+			parts[w] = bestRanked(sims, lo, m)
 		}()
 	}
 	wg.Wait()
@@ -377,12 +427,11 @@ func rankedOrder(a, b ranked) int {
 	return int(a.entry - b.entry)
 }
 
-// bestRanked returns the m entries of all[lo:hi] most similar to d. A
-// count of the similarities (at most finger.DescriptorBytes*8) finds the
-// cut, so that one pass keeps them without a heap.
-func bestRanked(d *finger.Descriptor, all []finger.Descriptor, lo, hi, m int) []ranked {
-	sims := make([]int32, hi-lo)
-	d.Similarities(all[lo:hi], sims)
+// bestRanked returns the m highest of sims, the similarities of entries
+// lo, lo+1, …. A count of the similarities (at most
+// finger.DescriptorBytes*8) finds the cut, so that one pass keeps them
+// without a heap.
+func bestRanked(sims []int32, lo, m int) []ranked {
 	var hist [finger.DescriptorBytes*8 + 1]int
 	for _, s := range sims {
 		hist[s]++
@@ -472,16 +521,13 @@ func (b *preparedBatch) Add(data []byte, _ bool) error {
 
 func (b *preparedBatch) Len() int { return len(b.cands) }
 
-func (b *preparedBatch) Reset() {
-	clear(b.cands)
-	b.cands, b.bytes = b.cands[:0], 0
-}
-
 var _ Loader = (*preparedFingerIndex)(nil)
 
 // NewBatch returns an empty batch, which prepares each template as it is
 // added (Loader): the costly part of a load, on every core.
-func (x *preparedFingerIndex) NewBatch() Batch { return &preparedBatch{} }
+func (x *preparedFingerIndex) NewBatch(entries, _, _ int) Batch {
+	return &preparedBatch{cands: make([]*finger.Candidate, 0, entries)}
+}
 
 // AddBatch appends a batch's prepared templates (Loader).
 func (x *preparedFingerIndex) AddBatch(batch Batch) (int, error) {
@@ -492,16 +538,10 @@ func (x *preparedFingerIndex) AddBatch(batch Batch) (int, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	first := len(x.cands)
-	x.cands = append(x.cands, b.cands...)
+	x.cands = append(growSlack(x.cands, len(b.cands)), b.cands...)
 	x.bytes += b.bytes
+	*b = preparedBatch{}
 	return first, nil
-}
-
-// Reserve makes room for n prepared templates in all (Loader).
-func (x *preparedFingerIndex) Reserve(n int) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	x.cands = reserve(x.cands, n)
 }
 
 func (x *preparedFingerIndex) Len() int {

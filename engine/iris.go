@@ -71,16 +71,16 @@ func (b *irisBatch) Add(data []byte, _ bool) error {
 
 func (b *irisBatch) Len() int { return len(b.words) / iris.EntryWords }
 
-func (b *irisBatch) Reset() {
-	b.words = b.words[:0]
-}
-
 var _ Loader = (*irisIndex)(nil)
 
-// NewBatch returns an empty batch for AddBatch (Loader).
-func (x *irisIndex) NewBatch() Batch { return &irisBatch{} }
+// NewBatch returns an empty batch with room for entries templates
+// (Loader).
+func (x *irisIndex) NewBatch(entries, _, _ int) Batch {
+	return &irisBatch{words: make([]uint64, 0, entries*iris.EntryWords)}
+}
 
-// AddBatch copies a batch's packed entries in (Loader).
+// AddBatch appends a batch's packed entries as a block of the gallery
+// (Loader).
 func (x *irisIndex) AddBatch(batch Batch) (int, error) {
 	b, ok := batch.(*irisBatch)
 	if !ok {
@@ -88,18 +88,9 @@ func (x *irisIndex) AddBatch(batch Batch) (int, error) {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	first := x.g.Len()
-	for w := 0; w < len(b.words); w += iris.EntryWords {
-		x.g.Add(&iris.Template{Code: b.words[w : w+iris.CodeWords], Mask: b.words[w+iris.CodeWords : w+iris.EntryWords]})
-	}
+	first := x.g.AppendBlock(b.words)
+	b.words = nil
 	return first, nil
-}
-
-// Reserve makes room for n entries in all (Loader).
-func (x *irisIndex) Reserve(n int) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	x.g.Grow(n - x.g.Len())
 }
 
 func (x *irisIndex) Len() int {

@@ -166,3 +166,64 @@ func BenchmarkScan(b *testing.B) {
 		})
 	}
 }
+
+// TestGalleryBlocks scores a gallery made of blocks of uneven sizes (a
+// Block quantised apart and appended whole, single entries, Adds after
+// them) with 1–3 workers: every score the same as the gallery the
+// descriptors were added to one by one.
+func TestGalleryBlocks(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	var descs [][]float32
+	var whole face.Gallery
+	for range 3100 {
+		d := randomDescriptor(r)
+		descs = append(descs, d)
+		if _, err := whole.Add(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var blocks face.Gallery
+	next := 0
+	for _, size := range []int{1, 1030, 2, 1, 1500, 7} {
+		b := face.NewBlock(size / 2)
+		for _, d := range descs[next : next+size] {
+			if err := b.Add(d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if first := blocks.AppendBlock(b); first != next {
+			t.Fatalf("AppendBlock = %d, want %d", first, next)
+		}
+		next += size
+	}
+	for _, d := range descs[next:] {
+		if _, err := blocks.Add(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if blocks.Len() != whole.Len() {
+		t.Fatalf("Len = %d, want %d", blocks.Len(), whole.Len())
+	}
+	forEachKernel(t, func(t *testing.T) {
+		for _, k := range []int{0, 1031, len(descs) - 1} {
+			p, err := face.NewProbe(descs[k])
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := make([]float32, whole.Len())
+			whole.Scores(p, want, 1)
+			for workers := 1; workers <= 3; workers++ {
+				got := make([]float32, blocks.Len())
+				blocks.Scores(p, got, workers)
+				if !slices.Equal(got, want) {
+					t.Fatalf("probe %d workers=%d: scores over blocks differ", k, workers)
+				}
+			}
+			for i := range descs {
+				if got := blocks.Score(p, i); got != want[i] {
+					t.Fatalf("probe %d entry %d: Score over blocks %v, want %v", k, i, got, want[i])
+				}
+			}
+		}
+	})
+}

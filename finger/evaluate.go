@@ -179,6 +179,14 @@ func Evaluate(ctx context.Context, dir string, ppi int) (*Report, error) {
 	return r, nil
 }
 
+// GenuinePairs returns, for each score of Genuine in order, the indices in
+// Samples of the two samples compared (the first is the probe); a failed
+// genuine pair is then named by its images.
+func (r *Report) GenuinePairs() [][2]int { return r.genuinePairs }
+
+// ImpostorPairs is GenuinePairs for the scores of ImpostorAll.
+func (r *Report) ImpostorPairs() [][2]int { return r.impostorPairs }
+
 // first returns the lowest impression number of a finger.
 func (r *Report) first(finger string) int {
 	best := -1

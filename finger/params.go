@@ -155,6 +155,16 @@ const (
 	// qualityFullReliability is the mean minutia reliability at which the
 	// print quality equals the ridge quality (about the dev sets' median).
 	qualityFullReliability = 0.5
+	// qualityMaxDensity is the most minutiae per foreground block (8×8 px at
+	// 500 ppi) a print is credited with, about 1.6 times the dev sets'
+	// median (0.029) and their 90th percentile (0.049); above it the
+	// print quality falls in proportion.
+	qualityMaxDensity = 0.045
+	// qualityFullMinutiae is the minutiae count below which the print
+	// quality falls in proportion: the comparator's alignment wants
+	// alignMinCount paired minutiae, and two impressions share only part
+	// of theirs (between the dev sets' first quartile, 27, and median, 36).
+	qualityFullMinutiae = 30
 )
 
 // Minutia reliability (reliabilityMaps): the orientation coherence counted

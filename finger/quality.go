@@ -30,20 +30,32 @@ func imageQuality(o *orientationField, m *blockMask, clarity *blockField, minuti
 
 // printQuality is the quality a template reports (0–100): the ridge
 // quality of imageQuality times the square root of its minutiae's mean
-// reliability relative to qualityFullReliability (a typical print's).
-// Discarding the prints it rates lowest removes more of the
-// failed genuine comparisons on every dev set than the ridge quality alone
-// (see BENCHMARKS.md); the rejection of non-prints keeps to the ridge
-// quality.
-func printQuality(ridges int, minutiae []Minutia) int {
-	if len(minutiae) == 0 {
+// reliability relative to qualityFullReliability (a typical print's), times
+// two factors read from the minutiae count against the foreground area (in
+// blocks) that predict failed genuine comparisons on every dev set:
+//
+//   - excess density: the share of the minutiae the area can hold at
+//     qualityMaxDensity per block. Wet, blotted or smudged prints break and
+//     bridge their ridges into more minutiae than a finger has, and those
+//     are false (FVC2002 DB4's blotted fingers);
+//   - evidence: the count relative to qualityFullMinutiae. A small or
+//     sparse print leaves the comparator few minutiae to pair (FVC2002
+//     DB1's partial prints).
+//
+// The rejection of non-prints keeps to the ridge quality. See BENCHMARKS.md
+// ("Quality, issue 14").
+func printQuality(ridges int, minutiae []Minutia, foreground int) int {
+	if len(minutiae) == 0 || foreground <= 0 {
 		return 0
 	}
 	var sum float64
 	for _, m := range minutiae {
 		sum += float64(m.Quality) / 100
 	}
-	q := float64(ridges) * math.Sqrt(sum/float64(len(minutiae))/qualityFullReliability)
+	n := float64(len(minutiae))
+	q := float64(ridges) * math.Sqrt(sum/n/qualityFullReliability)
+	q *= min(1, qualityMaxDensity*float64(foreground)/n)
+	q *= min(1, n/qualityFullMinutiae)
 	return int(math.Round(min(100, max(0, q))))
 }
 

@@ -64,3 +64,52 @@ func TestPairedMinutiae(t *testing.T) {
 		t.Errorf("paired = %d, want 1", n)
 	}
 }
+
+// TestScaledRepeatability extracts dev prints before and after a capture
+// at 450 ppi (the image reduced to 0.9, extracted with PPI 450 so that it
+// is brought back to 500 ppi) and checks that most minutiae are found again
+// where the scaling puts them (within 10 px and 22.5°).
+func TestScaledRepeatability(t *testing.T) {
+	var scale perturb.Perturbation
+	for _, p := range perturb.Fingerprint() {
+		if p.Name == "scale0.9" {
+			scale = p
+		}
+	}
+	var found, total int
+	for _, id := range []string{"DB3_B/102_3", "DB3_B/107_5", "DB4_B/104_2", "DB4_B/109_6"} {
+		db, name := filepath.Split(id)
+		dir := datasets.Path(t, "fingerprint/fvc2002/"+filepath.Clean(db))
+		data, err := os.ReadFile(filepath.Join(dir, name+".tif"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := imgproc.DecodeGray(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, err := finger.Extract(img, finger.Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		scaled, fwd := scale.Apply(img, 0)
+		after, err := finger.Extract(scaled, finger.Options{PPI: 450})
+		if err != nil {
+			t.Fatalf("%s scaled: %v", id, err)
+		}
+		var want []finger.Minutia
+		for _, m := range before.Minutiae {
+			// Into the scaled image, then back to its 500 ppi frame.
+			x, y := fwd.Apply(float64(m.X), float64(m.Y))
+			m.X, m.Y = int(math.Round(x/0.9)), int(math.Round(y/0.9))
+			want = append(want, m)
+		}
+		n := finger.PairedMinutiae(want, after.Minutiae, 10, math.Pi/8)
+		t.Logf("%s: %d of %d", id, n, len(want))
+		found += n
+		total += len(want)
+	}
+	if got := float64(found) / float64(total); got < 0.8 {
+		t.Errorf("repeatability at 450 ppi = %.2f (%d of %d), want >= 0.80", got, found, total)
+	}
+}

@@ -1,6 +1,7 @@
 package forward
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -99,7 +100,7 @@ func ansinistBiographics(p *Person) ansinist.Biographics {
 			b.Aliases = append(b.Aliases, name)
 		}
 	}
-	b.PlaceOfBirth = p.PlaceOfBirth
+	b.PlaceOfBirth = cmp.Or(p.PlaceOfBirth, p.BirthCountry)
 	if p.Nationality != "" {
 		b.Citizenship = []string{p.Nationality}
 	}

@@ -41,6 +41,7 @@ type Person struct {
 	Sex          huella.Sex          `json:"sex,omitempty"`
 	Nationality  string              `json:"nationality,omitempty"`
 	PlaceOfBirth string              `json:"place_of_birth,omitempty"`
+	BirthCountry string              `json:"birth_country,omitempty"` // ISO 3166-1 alpha-3, with the place of birth
 	Documents    []huella.Document   `json:"documents,omitempty"`
 }
 
@@ -126,7 +127,7 @@ func allowedPerson(a *huella.Agreement, b *huella.Biographics) *Person {
 		p.Nationality, any = b.Nationality, true
 	}
 	if a.Allows(huella.FieldPlaceOfBirth) {
-		p.PlaceOfBirth, any = b.PlaceOfBirth, true
+		p.PlaceOfBirth, p.BirthCountry, any = b.PlaceOfBirth, b.BirthCountry, true
 	}
 	if a.Allows(huella.FieldDocuments) {
 		p.Documents, any = b.Documents, true

@@ -89,10 +89,6 @@ type slot struct {
 	onDemand engine.OnDemand
 	refs     []byte
 	refEnds  []uint32
-
-	// batches are the index's emptied engine.Batch values (a Loader's), for
-	// reuse by the next snapshot chunks.
-	batches sync.Pool
 }
 
 // reserve makes room in the slot's bookkeeping for entries in all, its
@@ -109,24 +105,16 @@ func (s *slot) reserve(entries, subjects int) {
 }
 
 // reserve returns x with room for n elements in all, or x itself if it
-// has it already.
+// has it already; grown, it has at least an eighth more than before, so
+// that projections creeping up a little at a time do not copy it each
+// time.
 func reserve[E any](x []E, n int) []E {
 	if n <= cap(x) {
 		return x
 	}
-	grown := make([]E, len(x), n)
+	grown := make([]E, len(x), max(n, cap(x)+cap(x)/8))
 	copy(grown, x)
 	return grown
-}
-
-// batch returns an empty batch of the slot's index, which must be an
-// engine.Loader.
-func (s *slot) batch() engine.Batch {
-	if b, ok := s.batches.Get().(engine.Batch); ok {
-		b.Reset()
-		return b
-	}
-	return s.index.(engine.Loader).NewBatch()
 }
 
 // ref returns the sample ID of an entry whose template is in the store,

@@ -169,6 +169,7 @@ type snapshotChunkJob struct {
 type decodedRecord struct {
 	rec  snapshotRecord
 	slot int              // index into the job's slots
+	same bool             // the subject of the record before it in the chunk
 	t    *huella.Template // a template for a slot whose index is not a Loader
 }
 
@@ -355,12 +356,26 @@ func (g *Gallery) decodeChunk(job *snapshotChunkJob, v1 bool) {
 			_, ok := s.index.(engine.Loader)
 			loaders = loaders && ok
 		}
-		records = append(records, decodedRecord{rec: rec, slot: i})
+		same := len(records) > 0 && bytes.Equal(rec.id, records[len(records)-1].rec.id)
+		records = append(records, decodedRecord{rec: rec, slot: i, same: same})
 	}
 	job.batches = make([]engine.Batch, len(job.slots))
 	if loaders {
+		// Each batch is sized once for its records: its memory becomes
+		// the index's block.
+		type need struct{ entries, size, held int }
+		needs := make([]need, len(job.slots))
+		for k := range records {
+			d := &records[k]
+			n := &needs[d.slot]
+			n.entries++
+			if job.slots[d.slot].onDemand == nil || len(d.rec.sample) == 0 {
+				n.size += len(d.rec.data)
+				n.held++
+			}
+		}
 		for i, s := range job.slots {
-			job.batches[i] = s.batch()
+			job.batches[i] = s.index.(engine.Loader).NewBatch(needs[i].entries, needs[i].size, needs[i].held)
 		}
 	}
 	for k := range records {
@@ -389,13 +404,22 @@ func recordSlot(rec *snapshotRecord) engine.Slot {
 // mergeChunks adds the decoded chunks to the gallery in snapshot order and
 // returns how many templates it added, or the first error.
 //
-// When the snapshot's size is known, each Loader slot is reserved, after
-// each chunk, the entries the part read so far projects for the whole
-// (and a 32nd more), so that its index is copied into once rather than
-// regrown an eighth at a time.
+// The indexes take each chunk's batches whole, as blocks; what is copied
+// per template is the slots' bookkeeping (owner, sample ID), which, when
+// the snapshot's size is known, is reserved after each chunk for what the
+// part read so far projects for the whole (and a 32nd more), so that it is
+// copied into once rather than regrown. A gallery empty before the load
+// makes its subject map once, that size, after the first chunk.
 func (g *Gallery) mergeChunks(order <-chan *snapshotChunkJob, free chan<- []byte, size int64) (int, error) {
 	n := 0
 	var merged int64
+	g.mu.RLock()
+	fresh := len(g.ids) == 0
+	g.mu.RUnlock()
+	project := func(held int) int {
+		p := int(int64(held) * size / merged)
+		return p + p/32
+	}
 	for job := range order {
 		<-job.done
 		added, err := g.mergeChunk(job)
@@ -403,12 +427,14 @@ func (g *Gallery) mergeChunks(order <-chan *snapshotChunkJob, free chan<- []byte
 		merged += int64(len(job.data))
 		if size > 0 && err == nil {
 			g.mu.Lock()
+			subjects := project(len(g.ids))
+			if fresh {
+				g.presize(subjects)
+				fresh = false
+			}
 			for _, s := range job.slots {
-				if loader, ok := s.index.(engine.Loader); ok {
-					projected := int64(len(s.owner)) * size / merged
-					want := int(projected + projected/32)
-					loader.Reserve(want)
-					s.reserve(want, int(int64(len(g.ids))*size/merged)+len(g.ids)/32)
+				if _, ok := s.index.(engine.Loader); ok {
+					s.reserve(project(len(s.owner)), subjects)
 				}
 			}
 			g.mu.Unlock()
@@ -423,15 +449,25 @@ func (g *Gallery) mergeChunks(order <-chan *snapshotChunkJob, free chan<- []byte
 		case free <- job.data[:0]:
 		default:
 		}
-		for i, b := range job.batches {
-			if b != nil {
-				job.slots[i].batches.Put(b)
-			}
-		}
 		clear(job.records) // no reference to the chunk's bytes or templates
 		recordSlices.Put(job.records[:0])
 	}
 	return n, nil
+}
+
+// presize remakes the subject bookkeeping with room for subjects in all.
+// The caller holds the write lock.
+func (g *Gallery) presize(subjects int) {
+	if subjects <= len(g.numbers) {
+		return
+	}
+	numbers := make(map[string]int32, subjects)
+	for id, n := range g.numbers {
+		numbers[id] = n
+	}
+	g.numbers = numbers
+	g.ids = reserve(g.ids, subjects)
+	g.canon = reserve(g.canon, subjects)
 }
 
 // mergeChunk copies one decoded chunk into the indexes and the slots'
@@ -450,18 +486,15 @@ func (g *Gallery) mergeChunk(job *snapshotChunkJob) (int, error) {
 		}
 		next[i] = first
 	}
-	var lastID []byte
-	var lastNum int32
+	var num int32
 	for k := range job.records {
 		d := &job.records[k]
 		s := job.slots[d.slot]
-		num := lastNum
-		if id := d.rec.id; k == 0 || !bytes.Equal(id, lastID) {
+		if !d.same { // the worker compared the IDs
 			var ok bool
-			if num, ok = g.numbers[string(id)]; !ok {
-				num = g.number(string(id))
+			if num, ok = g.numbers[string(d.rec.id)]; !ok {
+				num = g.number(string(d.rec.id))
 			}
-			lastID, lastNum = id, num
 		}
 		if d.t == nil {
 			place(s, next[d.slot], num, d.rec.sample)

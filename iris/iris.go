@@ -145,6 +145,11 @@ func Extract(img *image.Gray, opts Options) (*Template, error) {
 func segmentedTemplate(img *image.Gray, clean, reflections, seg, smooth *grid, factor int, pr eyePair, opts Options) (*Template, error) {
 	pupil, limbus := pr.pupil, pr.limbus
 	lids := eyelidBoundaries(smooth, pupil, limbus)
+	// A lid over the pupil's edge moves the pupil's radial edges to its
+	// margin: fit the pupil again without them.
+	pupil = refinedPupilOutside(smooth, pupil, func(x, y float64) bool {
+		return lids.within(x, y, EyelidPupilMargin)
+	})
 	pupilFull, limbusFull, lidsFull := pupil.scaled(factor), limbus.scaled(factor), lids.scaled(factor)
 	opts.trace(TraceSegmentation, func() image.Image { return overlay(img, pupilFull, limbusFull, lidsFull, reflections) })
 	lashes := eyelashMask(seg, limbus)

@@ -441,6 +441,36 @@ func TestExtractContrastedIris(t *testing.T) {
 	}
 }
 
+// TestExtractLidOnPupil checks eyes whose upper lid is lowered onto the top
+// of the pupil (the harness's lid_30: 30 % of the iris disc covered). Before
+// issue 22's lid rule these coded at distance 0.35–0.41 from the original:
+// the lid was rejected as "the pupil's own edge", a tilted parabola through
+// one of its sagging ends was fitted instead (a lower "lid" through the
+// other), and the pupil's radial edges were taken at the lid's margin.
+func TestExtractLidOnPupil(t *testing.T) {
+	dir := datasets.Path(t, "iris/casia-interval")
+	for _, name := range []string{"006/R/S1006R05.jpg", "005/R/S1005R02.jpg", "007/R/S1007R02.jpg", "006/R/S1006R02.jpg"} {
+		path := filepath.Join(dir, name)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := imgproc.DecodeGray(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := MustExtract(t, path)
+		got, err := iris.Extract(iriseval.LidOccluded(img, ref.Quality.Iris, 0.3, 0), iris.Options{})
+		if err != nil {
+			t.Errorf("%s under a lid: %v", name, err)
+			continue
+		}
+		if d := dist(ref, got); d >= 0.3 {
+			t.Errorf("%s under a lid: distance to the original %.3f, want < 0.3", name, d)
+		}
+	}
+}
+
 // TestMMU2SmallIrisMates checks MMU2 mates whose irises (limbus ~55 px) were
 // coded at a wavelength finer than the camera resolves: with the wavelength
 // bounded in pixels (GaborMinWavelengthPixels) they match well below the

@@ -70,3 +70,63 @@ func TestKernelsOddMasks(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchBlocks searches galleries of the same entries made of blocks of
+// uneven sizes (AppendBlock: single entries, blocks shorter and longer than
+// a worker's share, Adds after them) with each kernel and 1–3 workers: the
+// candidates and DistanceTo must be those of the gallery the entries were
+// added to one by one, so that the scan's pipeline starts and ends right
+// at the blocks' boundaries.
+func TestSearchBlocks(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	var members []*iris.Template
+	for range 2600 {
+		members = append(members, randomTemplate(r))
+	}
+	var whole iris.Gallery
+	for _, m := range members {
+		whole.Add(m)
+	}
+	var blocks iris.Gallery
+	next := 0
+	for _, size := range []int{1, 1, 2, 700, 1, 1030, 3, 600, 1} {
+		var words []uint64
+		for _, m := range members[next : next+size] {
+			words = append(append(words, m.Code...), m.Mask...)
+		}
+		if first := blocks.AppendBlock(words); first != next {
+			t.Fatalf("AppendBlock = %d, want %d", first, next)
+		}
+		next += size
+	}
+	for _, m := range members[next:] {
+		blocks.Add(m)
+	}
+	if blocks.Len() != len(members) {
+		t.Fatalf("Len = %d, want %d", blocks.Len(), len(members))
+	}
+	probes := []*iris.Template{noisyCopy(r, members[0], 0.15), noisyCopy(r, members[703], 0.15), noisyCopy(r, members[len(members)-1], 0.15), randomTemplate(r)}
+	forEachKernel(t, func(t *testing.T) {
+		for pi, m := range probes {
+			p := iris.NewProbe(m)
+			for _, k := range []int{1, 5, 40} {
+				want := whole.SearchExhaustive(p, k)
+				if got := blocks.SearchExhaustive(p, k); !slices.Equal(got, want) {
+					t.Fatalf("probe %d k=%d: exhaustive over blocks %v, want %v", pi, k, got, want)
+				}
+				for workers := 1; workers <= 3; workers++ {
+					if got := blocks.Search(p, k, workers); !slices.Equal(got, want) {
+						t.Fatalf("probe %d k=%d workers=%d: Search over blocks %v, want %v", pi, k, workers, got, want)
+					}
+				}
+			}
+			for _, i := range []int{0, 1, 2, 3, 4, 703, 704, 1733, 2337, len(members) - 1} {
+				gotD, gotS := p.DistanceTo(&blocks, i)
+				wantD, wantS := p.DistanceTo(&whole, i)
+				if gotD != wantD || gotS != wantS {
+					t.Fatalf("probe %d entry %d: DistanceTo over blocks %v %v, want %v %v", pi, i, gotD, gotS, wantD, wantS)
+				}
+			}
+		}
+	})
+}

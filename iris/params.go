@@ -175,13 +175,22 @@ const (
 // (pixels⁻¹): eyelids are gentle arcs across the iris.
 const EyelidMaxCurvature = 0.006
 
-// EyelidPupilGap is the distance from the pupil, relative to its radius,
-// within which a candidate eyelid that follows the pupil boundary over at
-// least 4/5 of its central columns (±0.7 r) is taken for the pupil's own
-// edge and not fitted (CASIA-Iris-Interval scaled by 1.3 had both "lids"
-// 4–5 px outside the pupil, masking 60 % of the iris; unscaled, the same
-// fits cost CASIA 0.15 point of EER: 0.727 → 0.582 %, MMU2 10.90 → 10.75 %).
-const EyelidPupilGap = 0.25
+// EyelidSideSupport is the fraction of the edge points on each side of the
+// pupil (beyond its columns) that an eyelid candidate must pass through: a
+// lid crosses the iris on both sides of the pupil, while the blurred pupil
+// edge (CASIA-Iris-Interval scaled by 1.3 had both "lids" 4–5 px outside
+// the pupil, masking 60 % of the iris) and the far ends of an upper lid
+// that sags below the pupil's centre (a lower "lid" through one side) give
+// edges over the pupil's columns or on one side only. It replaces a rule
+// that rejected any candidate within 0.25 r of the pupil over its central
+// columns, which also rejected real lids lowered onto the pupil (issue 22,
+// lid_30).
+const EyelidSideSupport = 0.25
+
+// EyelidPupilMargin is the distance in pixels outside an eyelid within
+// which the pupil's radial edges are taken for the lid's margin and dropped
+// from the pupil's fit.
+const EyelidPupilMargin = 4
 
 // DistanceAtFMR1e3 is the decision threshold (normalised Hamming distance)
 // at FMR 1e-3 measured on CASIA-Iris-Interval with these parameters: accept a

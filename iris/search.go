@@ -9,34 +9,69 @@ import (
 )
 
 // Gallery is the 1:N search structure: every enrolled template's code and
-// mask packed in one contiguous array (2·CodeWords words per entry), so a
-// scan streams memory linearly.
+// mask packed (2·CodeWords words per entry) in a few large blocks of
+// contiguous memory, so a scan streams memory linearly. A block built
+// apart from the gallery (AppendBlock: a snapshot's chunk decoded on
+// another core) joins it without being copied.
 type Gallery struct {
-	entries []uint64
+	blocks [][]uint64 // entries packed, block after block
+	starts []int      // number of block b's first entry
+	n      int
 }
 
 // EntryWords is the number of 64-bit words one gallery entry occupies.
 const EntryWords = 2 * CodeWords
 
+// blockEntries is how many entries Add puts in one block before it starts
+// the next: 4 MiB of codes and masks with 32-word codes.
+const blockEntries = 1 << 12
+
 // Add appends t to the gallery and returns its index.
 func (g *Gallery) Add(t *Template) int {
-	g.entries = append(g.entries, t.Code...)
-	g.entries = append(g.entries, t.Mask...)
-	return g.Len() - 1
+	last := len(g.blocks) - 1
+	if last < 0 || len(g.blocks[last]) >= blockEntries*EntryWords {
+		g.blocks = append(g.blocks, nil)
+		g.starts = append(g.starts, g.n)
+		last++
+	}
+	g.blocks[last] = append(append(g.blocks[last], t.Code...), t.Mask...)
+	g.n++
+	return g.n - 1
 }
 
-// Grow makes room for n more templates, so that adding them does not
-// regrow the gallery.
-func (g *Gallery) Grow(n int) {
-	if n > 0 {
-		g.entries = slices.Grow(g.entries, n*EntryWords)
+// AppendBlock appends the entries packed in words (each a code then its
+// mask, as Add packs them) and returns the index of the first. The
+// gallery keeps words as its storage: the caller must not change them.
+func (g *Gallery) AppendBlock(words []uint64) int {
+	first := g.n
+	if len(words) < EntryWords {
+		return first
 	}
+	n := len(words) / EntryWords * EntryWords
+	words = words[:n:n] // an Add after it copies
+	g.blocks = append(g.blocks, words)
+	g.starts = append(g.starts, first)
+	g.n += len(words) / EntryWords
+	return first
 }
 
 // Len is the number of templates in the gallery.
-func (g *Gallery) Len() int { return len(g.entries) / EntryWords }
+func (g *Gallery) Len() int { return g.n }
 
-func (g *Gallery) entry(i int) []uint64 { return g.entries[i*EntryWords : (i+1)*EntryWords] }
+// block returns the block holding entry i.
+func (g *Gallery) block(i int) int {
+	b, _ := slices.BinarySearch(g.starts, i)
+	if b == len(g.starts) || g.starts[b] > i {
+		b--
+	}
+	return b
+}
+
+func (g *Gallery) entry(i int) []uint64 {
+	b := g.block(i)
+	k := i - g.starts[b]
+	return g.blocks[b][k*EntryWords : (k+1)*EntryWords]
+}
 
 // Candidate is one search result: the gallery index, its distance to the
 // probe and the rotation (in columns) that gave it.
@@ -128,8 +163,20 @@ func (g *Gallery) Search(p *Probe, k, workers int) []Candidate {
 	return all.list
 }
 
-// scan offers the entries lo..hi−1 to top. An entry whose distance (or
-// lower bound) exceeds the list's bound cannot enter it and is not offered.
+// scan offers the entries lo..hi−1 to top, block by block. An entry whose
+// distance (or lower bound) exceeds the list's bound cannot enter it and
+// is not offered.
+func (g *Gallery) scan(p *Probe, lo, hi int, top *topK) {
+	for b := g.block(lo); lo < hi; b++ {
+		base, words := g.starts[b], g.blocks[b]
+		end := min(hi, base+len(words)/EntryWords)
+		scanBlock(p, words[(lo-base)*EntryWords:(end-base)*EntryWords], lo, top)
+		lo = end
+	}
+}
+
+// scanBlock offers the entries packed in entries, the first numbered lo,
+// to top.
 //
 // The loop is software-pipelined: entry i's counts are computed before
 // entry i−1's are judged, so that the judgement (the extrema reduced at the
@@ -137,20 +184,20 @@ func (g *Gallery) Search(p *Probe, k, workers int) []Candidate {
 // whole kernel ago instead of stalling the next kernel behind it. Judging
 // i−1 with the bound known before i changes nothing: the bound only moves
 // when an entry is offered, and it is updated before the next judgement.
-func (g *Gallery) scan(p *Probe, lo, hi int, top *topK) {
-	if lo >= hi {
+func scanBlock(p *Probe, entries []uint64, lo int, top *topK) {
+	n := len(entries) / EntryWords
+	if n == 0 {
 		return
 	}
 	bound := top.bound()
-	entries := g.entries
 	var counts [2][RotRows]uint64
 	var extrema [2][3]uint32
-	for i := lo; i <= hi; i++ {
-		if i < hi {
+	for i := 0; i <= n; i++ {
+		if i < n {
 			e := &extrema[i&1]
 			e[0], e[1], e[2] = p.counts(entries[i*EntryWords:(i+1)*EntryWords], &counts[i&1])
 		}
-		if i == lo {
+		if i == 0 {
 			continue
 		}
 		j := i - 1
@@ -162,7 +209,7 @@ func (g *Gallery) scan(p *Probe, lo, hi int, top *topK) {
 		if d > bound+boundMargin {
 			continue
 		}
-		top.offer(Candidate{Index: j, Distance: d, Shift: s})
+		top.offer(Candidate{Index: lo + j, Distance: d, Shift: s})
 		bound = top.bound()
 	}
 }

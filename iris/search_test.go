@@ -162,17 +162,35 @@ func BenchmarkSearch(b *testing.B) {
 		for _, size := range []int{4000, 200000} {
 			b.Run(fmt.Sprintf("%s/%d", name, size), func(b *testing.B) {
 				defer iris.UseKernel(name)()
-				benchmarkSearch(b, size)
+				benchmarkSearch(b, size, 0)
 			})
 		}
+		// The blocks of a gallery loaded from a snapshot: ~700 entries an
+		// eye per 4 MiB chunk of ten-print, iris and face records.
+		b.Run(fmt.Sprintf("%s/200000/blocks700", name), func(b *testing.B) {
+			defer iris.UseKernel(name)()
+			benchmarkSearch(b, 200000, 700)
+		})
 	}
 }
 
-func benchmarkSearch(b *testing.B, size int) {
+// benchmarkSearch times Search over a gallery of size random entries,
+// added one by one (block 0) or appended in blocks of that many.
+func benchmarkSearch(b *testing.B, size, block int) {
 	r := rand.New(rand.NewPCG(5, 6))
 	var g iris.Gallery
+	var words []uint64
 	for i := 0; i < size; i++ {
-		g.Add(randomTemplate(r))
+		t := randomTemplate(r)
+		if block == 0 {
+			g.Add(t)
+			continue
+		}
+		words = append(append(words, t.Code...), t.Mask...)
+		if len(words) == block*iris.EntryWords || i == size-1 {
+			g.AppendBlock(words)
+			words = nil
+		}
 	}
 	p := iris.NewProbe(randomTemplate(r))
 	runtime.LockOSThread()

@@ -484,9 +484,17 @@ func darkSeeds(g *grid, n int) []seed {
 // the centre, which follows non-circular pupils better than the
 // integro-differential circle, rejecting outliers.
 func refinedPupil(g *grid, c circle) circle {
+	return refinedPupilOutside(g, c, nil)
+}
+
+// refinedPupilOutside is refinedPupil with the edges that hidden reports
+// dropped (pupil edges under an eyelid are the lid's margin); when no edge
+// is hidden it returns c.
+func refinedPupilOutside(g *grid, c circle, hidden func(x, y float64) bool) circle {
 	const rays = 64
 	xs := make([]float64, 0, rays)
 	ys := make([]float64, 0, rays)
+	dropped := 0
 	for i := 0; i < rays; i++ {
 		a := 2 * math.Pi * float64(i) / rays
 		ca, sa := math.Cos(a), math.Sin(a)
@@ -502,11 +510,16 @@ func refinedPupil(g *grid, c circle) circle {
 			}
 		}
 		if bestR > 0 {
-			xs = append(xs, c.X+bestR*ca)
-			ys = append(ys, c.Y+bestR*sa)
+			x, y := c.X+bestR*ca, c.Y+bestR*sa
+			if hidden != nil && hidden(x, y) {
+				dropped++
+				continue
+			}
+			xs = append(xs, x)
+			ys = append(ys, y)
 		}
 	}
-	if len(xs) < rays/2 {
+	if len(xs) < rays/2 || (hidden != nil && dropped == 0) {
 		return c
 	}
 	fit, ok := fitCircle(xs, ys)
@@ -716,6 +729,12 @@ func (e eyelids) covered(x, y float64) bool {
 	return (e.Upper.Ok && y < e.Upper.y(x)) || (e.Lower.Ok && y > e.Lower.y(x))
 }
 
+// within reports whether (x, y) lies under an eyelid or less than margin
+// pixels outside it.
+func (e eyelids) within(x, y, margin float64) bool {
+	return (e.Upper.Ok && y < e.Upper.y(x)+margin) || (e.Lower.Ok && y > e.Lower.y(x)-margin)
+}
+
 // eyelidBoundaries finds the eyelids as parabolas through the strongest
 // vertical edges between the pupil and the limbus, fitted robustly.
 func eyelidBoundaries(g *grid, p, l circle) eyelids {
@@ -778,7 +797,7 @@ func eyelid(g *grid, p, l circle, side float64) parabola {
 						score += ws[m]
 					}
 				}
-				if score > bestScore && !tracesPupil(par, p, side) {
+				if score > bestScore && spansPupil(par, p, xs, ys) {
 					best, bestScore = par, score
 				}
 			}
@@ -803,22 +822,35 @@ func eyelid(g *grid, p, l circle, side float64) parabola {
 	return best
 }
 
-// tracesPupil reports whether an eyelid candidate follows the pupil boundary
-// (side −1 its top, +1 its bottom) across the pupil's central columns,
-// within EyelidPupilGap·r outside it: the blurred pupil edge is the
-// strongest vertical edge just beside the pupil, and where the lids are far
-// away (an open eye, or one close to the camera) a fit through it masks the
-// iris above and below the pupil.
-func tracesPupil(par parabola, p circle, side float64) bool {
-	n, near := 0, 0
-	for dx := -0.7 * p.R; dx <= 0.7*p.R; dx += 2 {
-		gap := side * (par.y(p.X+dx) - (p.Y + side*math.Sqrt(p.R*p.R-dx*dx)))
-		n++
-		if gap >= 0 && gap <= EyelidPupilGap*p.R {
-			near++
+// spansPupil reports whether an eyelid candidate is supported by edge
+// points (within the RANSAC tolerance) on both sides of the pupil, beyond
+// its columns: a lid crosses the whole iris, while the blurred pupil edge,
+// or the far side of an upper lid that sags below the pupil's centre, only
+// gives edges over the pupil's columns or on one side. Each side needs
+// EyelidSideSupport of its edge points on the curve (a side with fewer
+// than 3 points is not counted against the candidate).
+func spansPupil(par parabola, p circle, xs, ys []float64) bool {
+	var n, in [2]int
+	for m, x := range xs {
+		side := 0
+		switch {
+		case x < p.X-p.R-3:
+		case x > p.X+p.R+3:
+			side = 1
+		default:
+			continue
+		}
+		n[side]++
+		if math.Abs(par.y(x)-ys[m]) < 2.5 {
+			in[side]++
 		}
 	}
-	return near*5 >= n*4
+	for k := range n {
+		if n[k] >= 3 && float64(in[k]) < EyelidSideSupport*float64(n[k]) {
+			return false
+		}
+	}
+	return true
 }
 
 // parabolaThrough returns the parabola through three points, centred at x0.

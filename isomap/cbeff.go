@@ -54,6 +54,16 @@ func unwrapCBEFF(smp *huella.Sample, data []byte) ([]*huella.Sample, [][]byte, e
 // encounter's capture time and the sample's quality. SMT photos are left
 // out.
 func ExportCBEFF(e *huella.Encounter, images func(*huella.Sample) ([]byte, error)) ([]byte, error) {
+	return ExportCBEFFWith(e, images, Options{})
+}
+
+// ExportCBEFFWith is ExportCBEFF with the record editions opt chooses (a
+// face in a 19794-5:2011 record with FaceVersion 2011). A face version
+// other than 0, 2005 or 2011 is EINVALID.
+func ExportCBEFFWith(e *huella.Encounter, images func(*huella.Sample) ([]byte, error), opt Options) ([]byte, error) {
+	if err := opt.validate(); err != nil {
+		return nil, err
+	}
 	var records []cbeff.Record
 	for i, s := range e.Samples {
 		if s.Modality == huella.ModalitySMT {
@@ -63,7 +73,7 @@ func ExportCBEFF(e *huella.Encounter, images func(*huella.Sample) ([]byte, error
 		if err != nil {
 			return nil, fmt.Errorf("isomap: sample %d image: %w", i, err)
 		}
-		rec, err := SampleRecord(e.CapturedAt, s, data)
+		rec, err := sampleRecord(e.CapturedAt, s, data, opt)
 		if err != nil {
 			return nil, fmt.Errorf("isomap: sample %d: %w", i, err)
 		}

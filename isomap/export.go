@@ -41,6 +41,15 @@ type Options struct {
 	FaceVersion int
 }
 
+// validate refuses a face version other than 0, 2005 or 2011 (EINVALID).
+func (opt Options) validate() error {
+	switch opt.FaceVersion {
+	case 0, 2005, 2011:
+		return nil
+	}
+	return huella.Errorf(huella.EINVALID, "face record version %d: 2005 or 2011", opt.FaceVersion)
+}
+
 // Export writes the encounter's samples as ISO/IEC 19794 records, faces
 // in the 2005 edition. images returns a sample's stored image bytes.
 // Images already in a format the record holds are written as they are;
@@ -53,10 +62,8 @@ func Export(e *huella.Encounter, images func(*huella.Sample) ([]byte, error)) (*
 // ExportWith is Export with the editions opt chooses. A face version
 // other than 0, 2005 or 2011 is EINVALID.
 func ExportWith(e *huella.Encounter, images func(*huella.Sample) ([]byte, error), opt Options) (*Records, error) {
-	switch opt.FaceVersion {
-	case 0, 2005, 2011:
-	default:
-		return nil, huella.Errorf(huella.EINVALID, "face record version %d: 2005 or 2011", opt.FaceVersion)
+	if err := opt.validate(); err != nil {
+		return nil, err
 	}
 	var fingers iso19794.FingerImageRecord2011
 	var irises iso19794.IrisRecord
@@ -135,20 +142,31 @@ func ExportWith(e *huella.Encounter, images func(*huella.Sample) ([]byte, error)
 // the edition Export writes for its modality: the one-image records that a
 // CBEFF container holds one per BDB. SMT photos are EUNSUPPORTED.
 func SampleRecord(captured time.Time, s *huella.Sample, data []byte) ([]byte, error) {
-	switch s.Modality {
-	case huella.ModalityFinger:
+	return sampleRecord(captured, s, data, Options{})
+}
+
+// sampleRecord is SampleRecord in the editions opt chooses.
+func sampleRecord(captured time.Time, s *huella.Sample, data []byte, opt Options) ([]byte, error) {
+	switch {
+	case s.Modality == huella.ModalityFinger:
 		p, err := fingerRepresentation(captured, s, data, 1)
 		if err != nil {
 			return nil, err
 		}
 		return iso19794.Iso19794p4v2011Codec{}.Encode(&iso19794.FingerImageRecord2011{Positions: 1, Representations: []iso19794.FingerImageRepresentation{p}})
-	case huella.ModalityIris:
+	case s.Modality == huella.ModalityIris:
 		p, err := irisRepresentation(captured, s, data, 1)
 		if err != nil {
 			return nil, err
 		}
 		return iso19794.Iso19794p6v2011Codec{}.Encode(&iso19794.IrisRecord{Eyes: 1, Representations: []iso19794.IrisRepresentation{p}})
-	case huella.ModalityFace:
+	case s.Modality == huella.ModalityFace && opt.FaceVersion == 2011:
+		f, err := faceRepresentation(captured, s, data)
+		if err != nil {
+			return nil, err
+		}
+		return iso19794.Iso19794p5v2011Codec{}.Encode(&iso19794.FaceRecord2011{Representations: []iso19794.FaceRepresentation{f}})
+	case s.Modality == huella.ModalityFace:
 		f, err := faceImage(s, data)
 		if err != nil {
 			return nil, err

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,7 +63,11 @@ func Import(data []byte, opt ImportOptions) (*enroll.Request, []string, error) {
 		notes = append(notes, note)
 	}
 	var bioNotes []string
-	e.Biographics, bioNotes = biographics(tx.Biographics(), now)
+	if intiV6(tx) {
+		e.Biographics, bioNotes = biographics(intiBiographics(tx), now, false)
+	} else {
+		e.Biographics, bioNotes = biographics(tx.Biographics(), now, true)
+	}
 	notes = append(notes, bioNotes...)
 	req := &enroll.Request{Encounter: e, Original: data}
 	add := func(s *huella.Sample, img *ansinist.Image, what string) {
@@ -311,7 +316,7 @@ func smtOf(imageType string, s ansinist.SMT, sample int) []*huella.SMT {
 
 // biographics maps the EBTS fields, noting values that do not validate at
 // now.
-func biographics(b ansinist.Biographics, now time.Time) (huella.Biographics, []string) {
+func biographics(b ansinist.Biographics, now time.Time, ncic bool) (huella.Biographics, []string) {
 	var out huella.Biographics
 	var notes []string
 	for _, n := range append([]string{b.Name}, b.Aliases...) {
@@ -328,13 +333,24 @@ func biographics(b ansinist.Biographics, now time.Time) (huella.Biographics, []s
 	case "M", "F", "X":
 		out.Sex = huella.Sex(strings.ToUpper(b.Sex))
 	}
-	out.PlaceOfBirth = b.PlaceOfBirth
+	if ncic {
+		out.PlaceOfBirth, out.BirthCountry = placeOfBirth(b.PlaceOfBirth)
+	} else if c := strings.ToUpper(b.PlaceOfBirth); len(c) == 3 && huella.IsCountryCode(c) && !strings.HasPrefix(c, "XX") {
+		out.BirthCountry = c
+	} else {
+		out.PlaceOfBirth = b.PlaceOfBirth
+	}
 	for _, c := range b.Citizenship {
-		if huella.IsCountryCode(strings.ToUpper(c)) {
-			out.Nationality = strings.ToUpper(c)
+		c = strings.ToUpper(c)
+		if huella.IsCountryCode(c) {
+			out.Nationality = c
 			break
 		}
-		notes = append(notes, "2.021: citizenship is not an ISO 3166 alpha-3 code")
+		if country, sub, ok := ansinist.NCICCountry(c); ok && sub == "" {
+			out.Nationality = country // an EBTS CTZ, an NCIC country code
+			break
+		}
+		notes = append(notes, "2.021: citizenship is neither an ISO 3166 alpha-3 nor an NCIC country code")
 	}
 	if d, ok := parseDate(b.DateOfBirth, now); ok {
 		out.BirthDate = d
@@ -342,6 +358,103 @@ func biographics(b ansinist.Biographics, now time.Time) (huella.Biographics, []s
 		notes = append(notes, "2.022: date of birth not YYYYMMDD")
 	}
 	return out, notes
+}
+
+// intiV6 reports whether the transaction is of INT-I version 6 (1.013
+// INT-I, version 06xx), whose Type-2 fields are numbered as intiType2
+// writes them. Earlier INT-I versions are read as EBTS-numbered, as before.
+func intiV6(tx *ansinist.Transaction) bool {
+	h := tx.Header()
+	if h == nil || h.Field(13) == nil || len(h.Field(13).Subfields) == 0 {
+		return false
+	}
+	dom := h.Field(13).Subfields[0]
+	return len(dom) > 1 && strings.EqualFold(strings.TrimSpace(dom[0]), "INT-I") && strings.HasPrefix(strings.TrimSpace(dom[1]), "06")
+}
+
+// intiBiographics reads an INT-I version 6 Type-2 record into the EBTS
+// shape biographics maps: 2.030 NAM and 2.034 AKA (given name the second
+// item, surname the fourth), 2.035 DOB or, when absent, a 2.036 DBR range
+// that spans one whole year or month (a partial date), 2.037 POB, 2.038
+// NAT, 2.039 SEX.
+func intiBiographics(tx *ansinist.Transaction) ansinist.Biographics {
+	var b ansinist.Biographics
+	recs := tx.RecordsOfType(2)
+	if len(recs) == 0 {
+		return b
+	}
+	r := recs[0]
+	name := func(items []string) string {
+		item := func(i int) string {
+			if i < len(items) {
+				return strings.TrimSpace(items[i])
+			}
+			return ""
+		}
+		if item(1) == "" && item(3) == "" {
+			return ""
+		}
+		return item(3) + "," + item(1)
+	}
+	if f := r.Field(30); f != nil && len(f.Subfields) > 0 {
+		b.Name = name(f.Subfields[0])
+	}
+	if f := r.Field(34); f != nil {
+		for _, sub := range f.Subfields {
+			if n := name(sub); n != "" {
+				b.Aliases = append(b.Aliases, n)
+			}
+		}
+	}
+	b.DateOfBirth = r.Get(35)
+	if from, to, ok := strings.Cut(r.Get(36), "*"); b.DateOfBirth == "" && ok && len(from) == 8 && len(to) == 8 && from[:4] == to[:4] {
+		switch {
+		case from[4:] == "0101" && to[4:] == "1231":
+			b.DateOfBirth = from[:4] + "0000"
+		case from[4:6] == to[4:6] && from[6:] == "01":
+			if t, err := time.Parse("20060102", to); err == nil && t.AddDate(0, 0, 1).Day() == 1 {
+				b.DateOfBirth = from[:6] + "00"
+			}
+		}
+	}
+	b.PlaceOfBirth = r.Get(37)
+	if nat := r.Get(38); nat != "" {
+		b.Citizenship = []string{nat}
+	}
+	b.Sex = r.Get(39)
+	return b
+}
+
+// placeOfBirth reads 2.020: an NCIC State and Country code (EBTS's POB)
+// gives the birth country and, for a state, province or UK country, its
+// name as the place; XX and YY (unknown, not in the table) give nothing;
+// an ISO 3166-1 alpha-3 code gives the country; anything else is the
+// place as written.
+func placeOfBirth(pob string) (place, country string) {
+	pob = strings.TrimSpace(pob)
+	code := strings.ToUpper(pob)
+	switch {
+	case code == ansinist.NCICUnknown || code == ansinist.NCICNotInTable:
+		return "", ""
+	case len(code) == 3 && huella.IsCountryCode(code) && !strings.HasPrefix(code, "XX"):
+		return "", code
+	}
+	if c, sub, ok := ansinist.NCICCountry(code); ok && len(pob) == 2 {
+		return titleCase(sub), c
+	}
+	return pob, ""
+}
+
+// titleCase writes an upper-case place name as a name ("NUEVO LEON" →
+// "Nuevo Leon").
+func titleCase(s string) string {
+	words := strings.Fields(strings.ToLower(s))
+	for i, w := range words {
+		if w != "of" && w != "and" && w != "de" {
+			words[i] = strings.ToUpper(w[:1]) + w[1:]
+		}
+	}
+	return strings.Join(words, " ")
 }
 
 // parseName reads "FAMILY,GIVEN MIDDLE".
@@ -405,6 +518,61 @@ type ExportOptions struct {
 	ControllingAgency string
 }
 
+// Validate checks the options a caller (the command line, the API) sets,
+// as EINVALID errors naming the option: the profile is one of
+// ansinist.Profiles (by pointer); the TOT three or four letters, one of
+// the profile's; the originator, destination and controlling agency 1–9
+// letters and digits (EBTS's ORI, DAI and CRI are nine); retention Y or N;
+// the arrest offense 1–300 printable characters, the first not a blank
+// (EBTS 2.047's AOL), so that no separator of the traditional encoding
+// can enter the transaction through it; retention, arrest offense and
+// controlling agency not with the INT-I profile, whose Type-2 numbers them
+// otherwise.
+func (o ExportOptions) Validate() error {
+	if o.Profile != nil && !slices.Contains(slices.Collect(maps.Values(ansinist.Profiles)), o.Profile) {
+		return huella.Errorf(huella.EINVALID, "profile must be one of %s", strings.Join(slices.Sorted(maps.Keys(ansinist.Profiles)), ", "))
+	}
+	if tot := o.TransactionType; tot != "" {
+		if !isAlnum(tot, 3, 4) || strings.ContainsAny(tot, "0123456789") {
+			return huella.Errorf(huella.EINVALID, "transaction type (TOT) must be 3 or 4 letters")
+		}
+		if o.Profile != nil && !slices.Contains(o.Profile.TransactionTypes, strings.ToUpper(tot)) {
+			return huella.Errorf(huella.EINVALID, "transaction type %s is not one of the %s profile's", strings.ToUpper(tot), o.Profile.Specification)
+		}
+	}
+	for _, f := range []struct{ name, value string }{{"originator (ORI)", o.Originator}, {"destination (DAI)", o.Destination},
+		{"controlling agency (CRI)", o.ControllingAgency}} {
+		if f.value != "" && !isAlnum(f.value, 1, 9) {
+			return huella.Errorf(huella.EINVALID, "%s must be 1 to 9 letters and digits", f.name)
+		}
+	}
+	if o.Profile == ansinist.ProfileINTI && (o.Retention != "" || o.ArrestOffense != "" || o.ControllingAgency != "") {
+		return huella.Errorf(huella.EINVALID, "retention, arrest offense and controlling agency are EBTS fields, not INT-I's")
+	}
+	if r := strings.ToUpper(o.Retention); r != "" && r != "Y" && r != "N" {
+		return huella.Errorf(huella.EINVALID, "retention (RET) must be Y or N")
+	}
+	if a := o.ArrestOffense; a != "" {
+		if len(a) > 300 || a[0] == ' ' || strings.IndexFunc(a, func(r rune) bool { return r < 0x20 || r == 0x7F }) >= 0 {
+			return huella.Errorf(huella.EINVALID, "arrest offense must be 1 to 300 printable characters, the first not a blank")
+		}
+	}
+	return nil
+}
+
+// isAlnum reports whether s is min to max ASCII letters and digits.
+func isAlnum(s string, min, max int) bool {
+	if len(s) < min || len(s) > max {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
 // QualityVendor and QualityProduct are what 14.024 (FQM) names as the
 // quality algorithm: Huella's finger quality has no registered CBEFF
 // vendor identifier, so the vendor is 0000 (unreported).
@@ -416,8 +584,11 @@ const (
 // Export writes the encounter as an EBTS-style transaction: Type-1,
 // Type-2 biographics, Type-14 WSQ fingerprints, Type-10 face and SMT photos,
 // Type-17 irises, and absent fingers in 14.018 (AMP). images returns a
-// sample's image bytes.
+// sample's image bytes. Options that do not validate are EINVALID.
 func Export(e *huella.Encounter, images func(*huella.Sample) ([]byte, error), opt ExportOptions) ([]byte, error) {
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
 	if opt.ControlNumber == "" {
 		opt.ControlNumber = e.ID
 	}
@@ -442,8 +613,13 @@ func Export(e *huella.Encounter, images func(*huella.Sample) ([]byte, error), op
 	if opt.Profile != nil {
 		opt.Profile.Apply(tx)
 	}
-	bio := tx.AddBiographics(ebtsBiographics(e.Biographics), extra)
-	if opt.Profile != nil {
+	var bio *ansinist.Record
+	if opt.Profile == ansinist.ProfileINTI {
+		bio = intiType2(tx, e)
+	} else {
+		bio = tx.AddBiographics(ebtsBiographics(e.Biographics, opt.Profile == ansinist.ProfileEBTS), extra)
+	}
+	if opt.Profile == ansinist.ProfileEBTS {
 		fillType2(bio, e, opt, opt.Profile.RequiredFields(header.TransactionType, 2))
 	}
 	smtsBySample := map[int][]*huella.SMT{}
@@ -499,6 +675,55 @@ func Export(e *huella.Encounter, images func(*huella.Sample) ([]byte, error), op
 		return nil, fmt.Errorf("export: %w", err)
 	}
 	return tx.Marshal()
+}
+
+// intiType2 writes the Type-2 record of an INT-I transaction in INT-I's own
+// field numbers (the INT-I version 6 field table cited in
+// ansinist/profile.go), which are not EBTS's: 2.010 CRN, the person
+// reference (the subject, or the encounter when none is linked yet); 2.019
+// DPR, the date fingerprinted; 2.030 NAM and 2.034 AKA (items: prefix,
+// given, middle, surname); 2.035 DOB for a full date, 2.036 DBR (first and
+// last day, "*" between) for a year or a month; 2.037 POB, free text of at
+// most 30 characters (the place, else the birth country's code); 2.038 NAT;
+// 2.039 SEX, M, F or U (Huella's X and U both U).
+func intiType2(tx *ansinist.Transaction, e *huella.Encounter) *ansinist.Record {
+	b := e.Biographics
+	r := tx.AddText(nil)
+	r.Set(10, cmp.Or(e.SubjectID, e.ID))
+	r.Set(19, e.CapturedAt.UTC().Format("20060102"))
+	name := func(n huella.Name) []string { return []string{"", n.Given, "", n.Family} }
+	if len(b.Names) > 0 {
+		r.SetSubfields(30, [][]string{name(b.Names[0])})
+	}
+	if len(b.Names) > 1 {
+		var aka [][]string
+		for _, n := range b.Names[1:] {
+			aka = append(aka, name(n))
+		}
+		r.SetSubfields(34, aka)
+	}
+	switch d := b.BirthDate; {
+	case d.Year == 0:
+	case d.Day != 0:
+		r.Set(35, fmt.Sprintf("%04d%02d%02d", d.Year, d.Month, d.Day))
+	case d.Month != 0:
+		last := time.Date(d.Year, time.Month(d.Month)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+		r.Set(36, fmt.Sprintf("%04d%02d01*%04d%02d%02d", d.Year, d.Month, d.Year, d.Month, last))
+	default:
+		r.Set(36, fmt.Sprintf("%04d0101*%04d1231", d.Year, d.Year))
+	}
+	if pob := []rune(cmp.Or(b.PlaceOfBirth, b.BirthCountry)); len(pob) > 0 {
+		r.Set(37, string(pob[:min(len(pob), 30)]))
+	}
+	if b.Nationality != "" {
+		r.Set(38, b.Nationality)
+	}
+	sex := "U"
+	if b.Sex == huella.SexMale || b.Sex == huella.SexFemale {
+		sex = string(b.Sex)
+	}
+	r.Set(39, sex)
+	return r
 }
 
 // fillType2 writes into the Type-2 record what the options give and, for
@@ -640,7 +865,18 @@ func wsqFingerprint(s *huella.Sample, data []byte) (ansinist.Fingerprint, error)
 	return ansinist.WSQFingerprint(s.Position, imp, gray, ppi)
 }
 
-func ebtsBiographics(b huella.Biographics) ansinist.Biographics {
+// ebtsBiographics maps the biographics to the Type-2 fields. Without the
+// EBTS profile, 2.020 carries the place of birth as given (or the birth
+// country's ISO 3166-1 alpha-3 code when no place was given), 2.021 the
+// nationality's code and 2.022 a partial date of birth with 00 for the
+// unknown month or day, which Import reads back. Under the EBTS profile
+// the fields take EBTS's codes: 2.020 and 2.021 the NCIC State and
+// Country codes (ansinist.NCICPlaceOfBirth; a nationality the table has
+// no code for leaves the optional 2.021 out), and 2.022 a full date only:
+// EBTS 2.022 "Partial DOBs are not allowed" (the EBTS 9.1 verification
+// file cited in ansinist/profile.go), so a date missing its month or day
+// is written as completely unknown, 00000000, by fillType2.
+func ebtsBiographics(b huella.Biographics, ebts bool) ansinist.Biographics {
 	var out ansinist.Biographics
 	for i, n := range b.Names {
 		name := n.Family + "," + n.Given
@@ -650,13 +886,20 @@ func ebtsBiographics(b huella.Biographics) ansinist.Biographics {
 			out.Aliases = append(out.Aliases, name)
 		}
 	}
-	if b.BirthDate.Year != 0 {
-		out.DateOfBirth = fmt.Sprintf("%04d%02d%02d", b.BirthDate.Year, b.BirthDate.Month, b.BirthDate.Day)
+	if d := b.BirthDate; d.Year != 0 && (!ebts || d.Day != 0) {
+		out.DateOfBirth = fmt.Sprintf("%04d%02d%02d", d.Year, d.Month, d.Day)
 	}
 	out.Sex = string(b.Sex)
-	out.PlaceOfBirth = b.PlaceOfBirth
+	out.PlaceOfBirth = cmp.Or(b.PlaceOfBirth, b.BirthCountry)
 	if b.Nationality != "" {
 		out.Citizenship = []string{b.Nationality}
+	}
+	if ebts {
+		out.PlaceOfBirth = ansinist.NCICPlaceOfBirth(b.BirthCountry, b.PlaceOfBirth)
+		out.Citizenship = nil
+		if code, ok := ansinist.NCICCitizenship(b.Nationality); ok {
+			out.Citizenship = []string{code}
+		}
 	}
 	return out
 }

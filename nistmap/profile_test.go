@@ -1,6 +1,7 @@
 package nistmap_test
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -53,8 +54,12 @@ func TestExportProfiles(t *testing.T) {
 				t.Fatalf("the export's violations of its own profile: %q, want %q", got, exportMissing[p.Name])
 			}
 			h := tx.Header()
-			if h.Get(13) != p.Domains[0] || h.Field(16).Subfields[0][1] != p.Specification || h.Get(4) != p.TransactionTypes[0] {
-				t.Errorf("1.013 %q, 1.016 %v, 1.004 %q", h.Get(13), h.Field(16).Subfields, h.Get(4))
+			if h.Get(13) != p.Domains[0] || h.Get(4) != p.TransactionTypes[0] {
+				t.Errorf("1.013 %q, 1.004 %q", h.Get(13), h.Get(4))
+			}
+			// INT-I uses no application profile (1.016), EBTS names itself.
+			if f := h.Field(16); (p.Organization == "") != (f == nil) || f != nil && f.Subfields[0][1] != p.Specification {
+				t.Errorf("1.016 %v", f)
 			}
 			fingers := tx.RecordsOfType(14)
 			if len(fingers) < 2 {
@@ -193,5 +198,158 @@ func TestProfileReferenceTransactions(t *testing.T) {
 	}
 	if got := violations(ansinist.ValidateProfile(inti, ansinist.ProfileINTI)); strings.Contains(got, "1.013") {
 		t.Errorf("an INT-I transaction under INT-I: violations %q name its domain", got)
+	}
+}
+
+// TestExportEBTSBirth: under EBTS, the place of birth and citizenship go
+// out as NCIC State and Country codes (a Mexican state by its own code, a
+// country the table lacks as YY, a nationality it lacks left out) and a
+// partial date of birth, which EBTS does not allow, as completely unknown;
+// an import reads the codes back into the birth country, the state's name
+// and the nationality. Without a profile a partial date goes out with 00
+// for what is unknown and reads back the same.
+func TestExportEBTSBirth(t *testing.T) {
+	e, images := demoEncounter(t)
+	img := func(s *huella.Sample) ([]byte, error) { return images[s], nil }
+	opt := nistmap.ExportOptions{Profile: ansinist.ProfileEBTS, Retention: "N", ArrestOffense: "ILLEGAL ENTRY"}
+	type2 := func(b huella.Biographics, opt nistmap.ExportOptions) (*ansinist.Record, huella.Biographics) {
+		t.Helper()
+		enc := *e
+		enc.Biographics = b
+		data, err := nistmap.Export(&enc, img, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx, err := ansinist.ReadStrict(data)
+		if err != nil {
+			t.Fatalf("the export does not read in strict mode: %v", err)
+		}
+		if opt.Profile != nil {
+			if v := ansinist.ValidateProfile(tx, opt.Profile); len(v) > 0 {
+				t.Errorf("violations %q", violations(v))
+			}
+		}
+		req, _, err := nistmap.Import(data, nistmap.ImportOptions{Site: "MX-TAP", Now: testNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tx.RecordsOfType(2)[0], req.Encounter.Biographics
+	}
+	names := []huella.Name{{Given: "Ana", Family: "Ruiz"}}
+	for _, tc := range []struct {
+		name          string
+		in            huella.Biographics
+		pob, ctz, dob string
+		back          huella.Biographics // place, country, nationality and date read back
+	}{
+		{"StateAndYearMonth", huella.Biographics{Names: names, Sex: huella.SexFemale, Nationality: "SLV", BirthCountry: "MEX", PlaceOfBirth: "Jalisco",
+			BirthDate: huella.PartialDate{Year: 1998, Month: 11}}, "JL", "EL", "00000000",
+			huella.Biographics{PlaceOfBirth: "Jalisco", BirthCountry: "MEX", Nationality: "SLV"}},
+		{"CountryAndFullDate", huella.Biographics{Names: names, Sex: huella.SexFemale, Nationality: "HND", BirthCountry: "HND", PlaceOfBirth: "San Pedro Sula",
+			BirthDate: huella.PartialDate{Year: 1990, Month: 2, Day: 28}}, "HD", "HD", "19900228",
+			huella.Biographics{BirthCountry: "HND", Nationality: "HND", BirthDate: huella.PartialDate{Year: 1990, Month: 2, Day: 28}}},
+		{"NotInTable", huella.Biographics{Names: names, Sex: huella.SexMale, Nationality: "UKR", BirthCountry: "UKR", BirthDate: huella.PartialDate{Year: 1985}},
+			"YY", "", "00000000", huella.Biographics{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, back := type2(tc.in, opt)
+			if r.Get(20) != tc.pob || r.Get(21) != tc.ctz || r.Get(22) != tc.dob {
+				t.Errorf("2.020 %q, 2.021 %q, 2.022 %q, want %q, %q, %q", r.Get(20), r.Get(21), r.Get(22), tc.pob, tc.ctz, tc.dob)
+			}
+			if back.PlaceOfBirth != tc.back.PlaceOfBirth || back.BirthCountry != tc.back.BirthCountry || back.Nationality != tc.back.Nationality || back.BirthDate != tc.back.BirthDate {
+				t.Errorf("read back: place %q, country %q, nationality %q, date %+v; want %q, %q, %q, %+v", back.PlaceOfBirth, back.BirthCountry, back.Nationality, back.BirthDate,
+					tc.back.PlaceOfBirth, tc.back.BirthCountry, tc.back.Nationality, tc.back.BirthDate)
+			}
+		})
+	}
+	t.Run("PartialWithoutProfile", func(t *testing.T) {
+		for _, d := range []huella.PartialDate{{Year: 1985}, {Year: 1985, Month: 7}, {Year: 1985, Month: 7, Day: 9}} {
+			r, back := type2(huella.Biographics{Names: names, Sex: huella.SexMale, BirthDate: d, BirthCountry: "GTM"}, nistmap.ExportOptions{})
+			if want := fmt.Sprintf("%04d%02d%02d", d.Year, d.Month, d.Day); r.Get(22) != want {
+				t.Errorf("%v: 2.022 %q, want %q", d, r.Get(22), want)
+			}
+			if back.BirthDate != d || back.BirthCountry != "GTM" {
+				t.Errorf("%v: read back %+v, country %q", d, back.BirthDate, back.BirthCountry)
+			}
+		}
+	})
+}
+
+// TestExportINTI: an INT-I export writes its Type-2 record in INT-I's own
+// field numbers (not EBTS's, which INT-I gives other meanings: 2.020 is
+// its time of fingerprinting, 2.022 its place of arrest): the person
+// reference, name and alias, a partial date of birth as a range, place of
+// birth, nationality and sex; and passes INT-I's per-TOT lists, which
+// report each field taken away.
+func TestExportINTI(t *testing.T) {
+	e, images := demoEncounter(t)
+	e.SubjectID = "sub_TEST"
+	data, err := nistmap.Export(e, func(s *huella.Sample) ([]byte, error) { return images[s], nil }, nistmap.ExportOptions{Profile: ansinist.ProfileINTI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := ansinist.ReadStrict(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := ansinist.ValidateProfile(tx, ansinist.ProfileINTI); len(v) > 0 {
+		t.Fatalf("violations %q", violations(v))
+	}
+	if got := tx.Header().Field(13).Subfields[0]; got[0] != "INT-I" || got[1] != "0600" {
+		t.Errorf("1.013 %v, want INT-I^0600", got)
+	}
+	r := tx.RecordsOfType(2)[0]
+	want := map[int]string{10: "sub_TEST", 19: "20261120", 36: "19981101*19981130", 37: "San Miguel", 38: "SLV", 39: "F"}
+	for n, v := range want {
+		if got := r.Get(n); got != v {
+			t.Errorf("2.%03d = %q, want %q", n, got, v)
+		}
+	}
+	if nam := r.Field(30).Subfields[0]; len(nam) < 4 || nam[1] != "María Fernanda" || nam[3] != "López" {
+		t.Errorf("2.030 NAM %v", nam)
+	}
+	if aka := r.Field(34); aka == nil || aka.Subfields[0][3] != "Ruiz" {
+		t.Errorf("2.034 AKA %v", aka)
+	}
+	for _, n := range []int{18, 20, 21, 22, 24, 35} {
+		if r.Field(n) != nil {
+			t.Errorf("INT-I export carries 2.%03d", n)
+		}
+	}
+	// The import reads INT-I version 6 Type-2 fields back, the range of a
+	// partial date as that date.
+	for _, d := range []huella.PartialDate{{Year: 1998, Month: 11}, {Year: 1985}, {Year: 1990, Month: 2, Day: 28}} {
+		enc := *e
+		enc.Biographics.BirthDate = d
+		out, err := nistmap.Export(&enc, func(s *huella.Sample) ([]byte, error) { return images[s], nil }, nistmap.ExportOptions{Profile: ansinist.ProfileINTI})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req, notes, err := nistmap.Import(out, nistmap.ImportOptions{Site: "MX-TAP", Now: testNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, w := req.Encounter.Biographics, enc.Biographics
+		if len(b.Names) != 2 || b.Names[0] != w.Names[0] || b.Names[1] != w.Names[1] || b.BirthDate != d || b.PlaceOfBirth != w.PlaceOfBirth ||
+			b.Nationality != w.Nationality || b.Sex != w.Sex {
+			t.Errorf("INT-I read back: %+v, want %+v (notes %v)", b, w, notes)
+		}
+	}
+	r.Remove(10)
+	r.Remove(39)
+	if got := violations(ansinist.ValidateProfile(tx, ansinist.ProfileINTI)); got != "2.039 2.010" {
+		t.Errorf("a CPS without person reference and sex: violations %q, want 2.039 2.010", got)
+	}
+	r.Set(11, "REF-1") // ORN stands for CRN
+	if got := violations(ansinist.ValidateProfile(tx, ansinist.ProfileINTI)); got != "2.039" {
+		t.Errorf("with 2.011 ORN: violations %q, want 2.039", got)
+	}
+	tx.Header().Set(4, "MPS")
+	if got := violations(ansinist.ValidateProfile(tx, ansinist.ProfileINTI)); got != "2.007 2.008 2.009" {
+		t.Errorf("an MPS without case, evidence and latent: violations %q", got)
+	}
+	if _, err := nistmap.Export(e, func(s *huella.Sample) ([]byte, error) { return images[s], nil },
+		nistmap.ExportOptions{Profile: ansinist.ProfileINTI, Retention: "Y"}); huella.ErrorCode(err) != huella.EINVALID {
+		t.Errorf("INT-I with an EBTS retention code: %v, want EINVALID", err)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -19,7 +20,7 @@ func runEvalFinger(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs := flag.NewFlagSet("eval finger", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	detPath := fs.String("det", "", "write the DET plot (PNG) to this file")
-	scoresPath := fs.String("scores", "", "write every score (CSV: kind,score) to this file")
+	scoresPath := fs.String("scores", "", "write every score (CSV: kind,a,b,score with the two image names) to this file")
 	asJSON := fs.Bool("json", false, "end the output with one JSON line of figures")
 	ppi := fs.Int("ppi", 500, "resolution of the images (normalised to 500 ppi)")
 	traceDir := fs.String("trace", "", "write the stage images (mask, orientation, enhanced, skeleton, minutiae…) of one image to this directory")
@@ -99,12 +100,23 @@ func writeFingerScores(path string, r *finger.Report) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(f, "kind,score")
-	for _, s := range r.Genuine {
-		fmt.Fprintf(f, "genuine,%g\n", s)
+	w := bufio.NewWriter(f)
+	// The image names let a failed genuine pair or a high impostor be
+	// looked at; eval fusion reads the first and last columns only.
+	fmt.Fprintln(w, "kind,a,b,score")
+	for _, set := range []struct {
+		kind   string
+		scores []float64
+		pairs  [][2]int
+	}{{"genuine", r.Genuine, r.GenuinePairs()}, {"impostor", r.ImpostorAll, r.ImpostorPairs()}} {
+		for i, s := range set.scores {
+			p := set.pairs[i]
+			fmt.Fprintf(w, "%s,%s,%s,%g\n", set.kind, filepath.Base(r.Samples[p[0]].Path), filepath.Base(r.Samples[p[1]].Path), s)
+		}
 	}
-	for _, s := range r.ImpostorAll {
-		fmt.Fprintf(f, "impostor,%g\n", s)
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
 	}
 	return f.Close()
 }

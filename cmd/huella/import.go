@@ -183,7 +183,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	retention := fs.String("retention", "", "retention code (2.005 RET, Y or N) for --format nist; EBTS requires it in a CAR or CNA")
 	offense := fs.String("arrest-offense", "", "arrest offense literal (2.047 ASL) for --format nist; EBTS requires it in a CAR or CNA")
 	cri := fs.String("cri", "", "controlling agency identifier (2.073 CRI) for --format nist; default the --ori")
-	isoVersion := fs.Int("iso-version", 2005, "edition of the face record for --format iso: 2005 (JPEG, JPEG 2000; other faces as JPEG) or 2011 (PNG kept lossless); finger and iris records are 2011")
+	isoVersion := fs.Int("iso-version", 2005, "edition of the face record for --format iso or cbeff: 2005 (JPEG, JPEG 2000; other faces as JPEG) or 2011 (PNG kept lossless); finger and iris records are 2011")
 	format := fs.String("format", "nist", "nist (ANSI/NIST-ITL transaction), iso (ISO/IEC 19794 records in the directory OUT) or cbeff (CBEFF XML of ISO records)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -197,14 +197,16 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *isoVersion != 2005 && *isoVersion != 2011 {
 		return fmt.Errorf("export: --iso-version %d: 2005 or 2011", *isoVersion)
 	}
-	if r := strings.ToUpper(*retention); r != "" && r != "Y" && r != "N" {
-		return fmt.Errorf("export: --retention %q: Y or N", *retention)
-	}
 	var profile *ansinist.Profile
 	if *profileName != "" {
 		if profile = ansinist.Profiles[*profileName]; profile == nil || *format != "nist" {
 			return fmt.Errorf("export: --profile %q: ebts or inti, with --format nist", *profileName)
 		}
+	}
+	nistOpt := nistmap.ExportOptions{Originator: *ori, Profile: profile, TransactionType: strings.ToUpper(*tot),
+		Retention: *retention, ArrestOffense: *offense, ControllingAgency: *cri}
+	if err := nistOpt.Validate(); err != nil {
+		return fmt.Errorf("export: %s", huella.ErrorMessage(err))
 	}
 	cfg.Existing = true // works on records already there; never creates data
 	app, err := OpenApp(ctx, cfg, newLogger(stderr))
@@ -222,8 +224,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	detail := "ansi/nist file, command line"
 	switch *format {
 	case "nist":
-		data, err := nistmap.Export(e, images, nistmap.ExportOptions{Originator: *ori, Profile: profile, TransactionType: *tot,
-			Retention: *retention, ArrestOffense: *offense, ControllingAgency: *cri})
+		data, err := nistmap.Export(e, images, nistOpt)
 		if err != nil {
 			return err
 		}
@@ -246,7 +247,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		detail = "iso/iec 19794 records, command line"
 	case "cbeff":
-		data, err := isomap.ExportCBEFF(e, images)
+		data, err := isomap.ExportCBEFFWith(e, images, isomap.Options{FaceVersion: *isoVersion})
 		if err != nil {
 			return fmt.Errorf("export: %s", huella.ErrorMessage(err))
 		}

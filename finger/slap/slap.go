@@ -119,8 +119,8 @@ type Options struct {
 
 // Segment finds the fingertips of a slap and names them for position (13,
 // 14 or 15; 0 guesses it from the image: two prints are the thumbs, and of
-// four the little finger's is taken as the lowest, at the hand's outer end,
-// which a hand pressed unevenly defeats: pass the position when known). When
+// four the hand is told by its fingertips' heights, rightHand: pass the
+// position when known). When
 // fewer tips are found than the slap holds it returns the ones found,
 // unnamed (position 0), with ErrFingerCount.
 func Segment(img *image.Gray, position int, opt Options) (*Result, error) {
@@ -132,8 +132,7 @@ func Segment(img *image.Gray, position int, opt Options) (*Result, error) {
 		case err != nil:
 			return res, err
 		}
-		first, last := res.Fingertips[0].Box, res.Fingertips[len(res.Fingertips)-1].Box
-		if first.CenterY-first.Height/2 > last.CenterY-last.Height/2 {
+		if !rightHand(res) {
 			return Segment(img, LeftFour, opt)
 		}
 		return res, nil
@@ -177,6 +176,28 @@ func Segment(img *image.Gray, position int, opt Options) (*Result, error) {
 		return res, fmt.Errorf("%w: found %d of %d", ErrFingerCount, len(tips), len(positions))
 	}
 	return res, nil
+}
+
+// rightHand tells a right four-finger slap from a left one by the heights
+// of its four fingertips, measured along the hand's axis (so that a slanted
+// hand does not raise one end of the image): on a right hand, left to
+// right index, middle, ring, little, the index's tip stands higher than
+// the little finger's and the middle's higher than the ring's; a left hand
+// shows them mirrored. The two differences are summed, so that one finger
+// pressed low (a card's index under its box's edge) is outvoted by the
+// other pair.
+func rightHand(res *Result) bool {
+	tips := res.Fingertips
+	if len(tips) != 4 {
+		return true
+	}
+	s, c := math.Sincos(res.HandAngle)
+	var top [4]float64
+	for i, ft := range tips {
+		b := ft.Box
+		top[i] = b.CenterX*s - b.CenterY*c + b.Height/2 // frame's along, the box's top
+	}
+	return (top[0]-top[3])+(top[1]-top[2]) >= 0
 }
 
 // geometry is the block grid laid over one image.

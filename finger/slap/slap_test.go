@@ -232,7 +232,7 @@ func TestSegmentedMatchRolled(t *testing.T) {
 					}
 				}
 			}
-			t.Logf("%s finger %d against its rolled print: %.3f; best other finger (%d): %.3f", s.image, tip.Position, own, bestAt, best)
+			t.Logf("%s finger %d (%d minutiae) against its rolled print: %.3f; best other finger (%d): %.3f", s.image, tip.Position, len(tpl.Minutiae), own, bestAt, best)
 			if own <= best {
 				t.Errorf("%s finger %d: its rolled print scores %.3f, the rolled print of finger %d %.3f: the tip does not match its own finger best", s.image, tip.Position, own, bestAt, best)
 			}
@@ -261,7 +261,23 @@ func TestSegmentedMatchRolled(t *testing.T) {
 	t.Logf("segmented vs rolled: %d genuine, min %.3f median %.3f max %.3f, %d/%d at or above the FMR 1e-4 threshold %.3f; best impostor %.3f of %d",
 		len(genuine), genuine[0], genuine[len(genuine)/2], genuine[len(genuine)-1], above, len(genuine), threshold, impostor[len(impostor)-1], len(impostor))
 	t.Logf("plain thumbs vs rolled thumbs (unsegmented): %.3f, %.3f", plain[0], plain[1])
+	// Eight of the ten tips reach the FMR 1e-4 threshold; the other two are
+	// held back by the card itself, not by their boxes (BENCHMARKS.md, branch
+	// slapmatch): the right index's tip lies under the card's punch hole, just
+	// below its core, and the right little finger's slap holds only the apex
+	// above its loop, which the rolled print barely shows. Seven with the
+	// median above the threshold leave one tip of margin.
+	if above < minTipsAboveFMR4 {
+		t.Errorf("%d of %d segmented tips at or above the FMR 1e-4 threshold %.3f, want at least %d", above, len(genuine), threshold, minTipsAboveFMR4)
+	}
+	if median := genuine[len(genuine)/2]; median < threshold {
+		t.Errorf("median segmented-vs-rolled score %.3f, want at least the FMR 1e-4 threshold %.3f", median, threshold)
+	}
 }
+
+// minTipsAboveFMR4 is how many of the ten segmented tips of the card must
+// score at or above the FMR 1e-4 threshold against their rolled prints.
+const minTipsAboveFMR4 = 7
 
 func BenchmarkSegment(b *testing.B) {
 	img, ppi := mustRecordImage(b, "fingerprint/nbis/an2k/valid1.8.an2", "14-1-13")
@@ -273,9 +289,12 @@ func BenchmarkSegment(b *testing.B) {
 	}
 }
 
-// TestSegmentInfersPosition checks the guess of the hand. The card's right
+// TestSegmentInfersPosition checks the guess of the hand on every
+// four-finger and thumb slap of the labelled set (valid1.11's 15-5-13 is
+// valid1.8's left slap again, JPEG-compressed), including the card's right
 // slap (sample.an2 4-14-13), whose index was pressed lower than its little
-// finger, is guessed wrong: callers that know the position pass it.
+// finger on a slanted hand, which the image heights of the ends alone
+// guessed left.
 func TestSegmentInfersPosition(t *testing.T) {
 	for _, tc := range []struct {
 		file, image string
@@ -285,6 +304,9 @@ func TestSegmentInfersPosition(t *testing.T) {
 		{"fingerprint/nbis/an2k/valid1.8.an2", "14-2-14", 10},
 		{"fingerprint/nbis/an2k/valid1.8.an2", "14-3-15", 6},
 		{"ansinist/nist-reference/samples-nist/sample.an2", "4-11-14", 10},
+		{"ansinist/nist-reference/samples-nist/sample.an2", "4-14-13", 2},
+		{"fingerprint/nbis/an2k/valid1.11.an2", "15-5-13", 10},
+		{"ansinist/nist-reference/ansi-references/type-14-amp-nqm-utf8.an2", "14-1-15", 6},
 	} {
 		img, ppi := mustRecordImage(t, tc.file, tc.image)
 		res, err := slap.Segment(img, 0, slap.Options{PPI: ppi})

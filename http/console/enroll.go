@@ -338,6 +338,7 @@ func buildEncounter(v *view, form url.Values, files map[string][]byte, sites map
 	b.Sex = huella.Sex(form.Get("sex"))
 	b.Nationality = strings.ToUpper(strings.TrimSpace(form.Get("nationality")))
 	b.PlaceOfBirth = strings.TrimSpace(form.Get("place_of_birth"))
+	b.BirthCountry = strings.ToUpper(strings.TrimSpace(form.Get("birth_country")))
 	for i := 0; i < documentRows; i++ {
 		d := huella.Document{Type: form.Get(fmt.Sprintf("doc_type_%d", i)), Number: strings.TrimSpace(form.Get(fmt.Sprintf("doc_number_%d", i))),
 			Country: strings.ToUpper(strings.TrimSpace(form.Get(fmt.Sprintf("doc_country_%d", i))))}
