@@ -22,10 +22,15 @@ func unwrappedIris(g, reflections, lashes *grid, factor int, p, l circle, lids e
 		f := PolarInner + (PolarOuter-PolarInner)*(float64(b)+0.5)/Bands
 		out.bandRadius[b] = p.R + f*(l.R-p.R)
 	}
+	// The outer circle of the sheet is the limbus re-centred half-way to the
+	// pupil's centre: on dark irises the limbus centre disagrees by several
+	// pixels between images of one eye (MMU2), and the sheet's outer
+	// reference does not need it.
+	outer := circle{(p.X + l.X) / 2, (p.Y + l.Y) / 2, l.R}
 	for c := 0; c < PolarCols; c++ {
 		theta := 2 * math.Pi * float64(c) / PolarCols
 		px, py := p.point(theta)
-		lx, ly := l.point(theta)
+		lx, ly := outer.point(theta)
 		for r := 0; r < PolarRows; r++ {
 			f := PolarInner + (PolarOuter-PolarInner)*(float64(r)+0.5)/PolarRows
 			x, y := px+f*(lx-px), py+f*(ly-py)
