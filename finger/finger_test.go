@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/huella-abis/huella/finger"
-	"github.com/huella-abis/huella/imgproc"
 	"github.com/huella-abis/huella/internal/datasets"
 	"github.com/huella-abis/huella/iso19794"
 )
@@ -19,14 +18,7 @@ import (
 func MustExtract(tb testing.TB, db, name string) *finger.Template {
 	tb.Helper()
 	dir := datasets.Path(tb, "fingerprint/fvc2002/"+db)
-	data, err := os.ReadFile(filepath.Join(dir, name+".tif"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	img, err := imgproc.DecodeGray(data)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	img := datasets.Gray(tb, filepath.Join(dir, name+".tif"))
 	ppi := 500
 	if db == "DB2_B" {
 		ppi = 569
@@ -88,16 +80,9 @@ func TestExtract(t *testing.T) {
 
 func TestExtractTrace(t *testing.T) {
 	dir := datasets.Path(t, "fingerprint/fvc2002/DB1_B")
-	data, err := os.ReadFile(filepath.Join(dir, "101_1.tif"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := imgproc.DecodeGray(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := datasets.Gray(t, filepath.Join(dir, "101_1.tif"))
 	got := map[string]bool{}
-	_, err = finger.Extract(img, finger.Options{Trace: func(key string, img image.Image) {
+	_, err := finger.Extract(img, finger.Options{Trace: func(key string, img image.Image) {
 		if img == nil || img.Bounds().Empty() {
 			t.Errorf("stage %s: empty image", key)
 		}
@@ -230,14 +215,7 @@ func FuzzTemplateUnmarshalBinary(f *testing.F) {
 
 func BenchmarkExtract(b *testing.B) {
 	dir := datasets.Path(b, "fingerprint/fvc2002/DB1_B")
-	data, err := os.ReadFile(filepath.Join(dir, "101_1.tif"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	img, err := imgproc.DecodeGray(data)
-	if err != nil {
-		b.Fatal(err)
-	}
+	img := datasets.Gray(b, filepath.Join(dir, "101_1.tif"))
 	for b.Loop() {
 		if _, err := finger.Extract(img, finger.Options{}); err != nil {
 			b.Fatal(err)

@@ -3,13 +3,11 @@ package finger
 import (
 	"math"
 	"math/bits"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/huella-abis/huella/imgproc"
 	"github.com/huella-abis/huella/internal/datasets"
 )
 
@@ -133,14 +131,7 @@ func shortcutCandidates(t *testing.T) []*Candidate {
 	var cands []*Candidate
 	for _, p := range shortcutNames {
 		db, name, _ := strings.Cut(p, "/")
-		data, err := os.ReadFile(filepath.Join(datasets.Path(t, "fingerprint/fvc2002/"+db), name+".tif"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := imgproc.DecodeGray(data)
-		if err != nil {
-			t.Fatal(err)
-		}
+		img := datasets.Gray(t, filepath.Join(datasets.Path(t, "fingerprint/fvc2002/"+db), name+".tif"))
 		tmpl, err := Extract(img, Options{PPI: 500})
 		if err != nil {
 			t.Fatal(err)

@@ -2,12 +2,10 @@ package finger_test
 
 import (
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/huella-abis/huella/finger"
-	"github.com/huella-abis/huella/imgproc"
 	"github.com/huella-abis/huella/internal/datasets"
 	"github.com/huella-abis/huella/internal/perturb"
 )
@@ -19,14 +17,7 @@ func TestRotatedRepeatability(t *testing.T) {
 	dir := datasets.Path(t, "fingerprint/fvc2002/DB1_B")
 	var found, total int
 	for _, name := range []string{"101_1", "104_2", "108_3"} {
-		data, err := os.ReadFile(filepath.Join(dir, name+".tif"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := imgproc.DecodeGray(data)
-		if err != nil {
-			t.Fatal(err)
-		}
+		img := datasets.Gray(t, filepath.Join(dir, name+".tif"))
 		before, err := finger.Extract(img, finger.Options{})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -80,14 +71,7 @@ func TestScaledRepeatability(t *testing.T) {
 	for _, id := range []string{"DB3_B/102_3", "DB3_B/107_5", "DB4_B/104_2", "DB4_B/109_6"} {
 		db, name := filepath.Split(id)
 		dir := datasets.Path(t, "fingerprint/fvc2002/"+filepath.Clean(db))
-		data, err := os.ReadFile(filepath.Join(dir, name+".tif"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := imgproc.DecodeGray(data)
-		if err != nil {
-			t.Fatal(err)
-		}
+		img := datasets.Gray(t, filepath.Join(dir, name+".tif"))
 		before, err := finger.Extract(img, finger.Options{})
 		if err != nil {
 			t.Fatalf("%s: %v", id, err)

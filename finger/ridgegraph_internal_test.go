@@ -2,11 +2,9 @@ package finger
 
 import (
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/huella-abis/huella/imgproc"
 	"github.com/huella-abis/huella/internal/datasets"
 )
 
@@ -24,14 +22,7 @@ type skeletonStages struct {
 func mustSkeleton(tb testing.TB, set, name string) *skeletonStages {
 	tb.Helper()
 	dir := datasets.Path(tb, "fingerprint/"+set)
-	data, err := os.ReadFile(filepath.Join(dir, name+".tif"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	img, err := imgproc.DecodeGray(data)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	img := datasets.Gray(tb, filepath.Join(dir, name+".tif"))
 	g := resampledImage(img, StandardPPI)
 	o := blockOrientations(g)
 	c := blockContrasts(g)

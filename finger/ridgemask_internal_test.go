@@ -1,11 +1,9 @@
 package finger
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/huella-abis/huella/imgproc"
 	"github.com/huella-abis/huella/internal/datasets"
 )
 
@@ -16,14 +14,7 @@ import (
 // it keeps the print itself.
 func TestRidgeMaskDropsContactEdge(t *testing.T) {
 	dir := datasets.Path(t, "fingerprint/fvc2004/DB2_B")
-	data, err := os.ReadFile(filepath.Join(dir, "104_3.tif"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := imgproc.DecodeGray(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := datasets.Gray(t, filepath.Join(dir, "104_3.tif"))
 	g := resampledImage(img, StandardPPI)
 	o := blockOrientations(g)
 	m := segmentationMask(blockContrasts(g), o)

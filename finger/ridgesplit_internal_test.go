@@ -2,11 +2,9 @@ package finger
 
 import (
 	"math"
-	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/huella-abis/huella/imgproc"
 	"github.com/huella-abis/huella/internal/datasets"
 )
 
@@ -15,14 +13,7 @@ import (
 func splitStages(t *testing.T, set, name string) ([]uint8, *floatImage, *orientationField, *blockField, *blockMask) {
 	t.Helper()
 	dir := datasets.Path(t, set)
-	data, err := os.ReadFile(filepath.Join(dir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := imgproc.DecodeGray(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := datasets.Gray(t, filepath.Join(dir, name))
 	g := resampledImage(img, StandardPPI)
 	o := blockOrientations(g)
 	m := segmentationMask(blockContrasts(g), o)

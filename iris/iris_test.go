@@ -25,15 +25,7 @@ var fixedEyes = []string{"001/L", "001/R", "002/L", "003/R", "008/L", "011/R", "
 // MustExtract extracts the template of one dataset image.
 func MustExtract(tb testing.TB, path string) *iris.Template {
 	tb.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	img, err := imgproc.DecodeGray(data)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	t, err := iris.Extract(img, iris.Options{})
+	t, err := iris.Extract(datasets.Gray(tb, path), iris.Options{})
 	if err != nil {
 		tb.Fatalf("%s: %v", filepath.Base(path), err)
 	}
@@ -348,14 +340,7 @@ func TestExtractMMU2Pupil(t *testing.T) {
 func TestExtractOffCentre(t *testing.T) {
 	dir := datasets.Path(t, "iris/casia-interval")
 	path := filepath.Join(dir, "001/L/S1001L01.jpg")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := imgproc.DecodeGray(data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	img := datasets.Gray(t, path)
 	ref := MustExtract(t, path)
 	b := img.Bounds()
 	shifted := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
@@ -383,14 +368,7 @@ func TestExtractCloseEye(t *testing.T) {
 	dir := datasets.Path(t, "iris/casia-interval")
 	for _, name := range []string{"015/R/S1015R02.jpg", "019/L/S1019L14.jpg", "019/R/S1019R07.jpg", "022/L/S1022L03.jpg"} {
 		path := filepath.Join(dir, name)
-		data, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := imgproc.DecodeGray(data)
-		if err != nil {
-			t.Fatal(err)
-		}
+		img := datasets.Gray(t, path)
 		ref := MustExtract(t, path)
 		got, err := iris.Extract(iriseval.Transformed(img, 1.3, 0), iris.Options{})
 		if err != nil {
@@ -418,14 +396,7 @@ func TestExtractContrastedIris(t *testing.T) {
 	dir := datasets.Path(t, "iris/casia-interval")
 	for _, name := range []string{"007/L/S1007L05.jpg", "011/R/S1011R07.jpg"} {
 		path := filepath.Join(dir, name)
-		data, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := imgproc.DecodeGray(data)
-		if err != nil {
-			t.Fatal(err)
-		}
+		img := datasets.Gray(t, path)
 		ref := MustExtract(t, path)
 		got, err := iris.Extract(iriseval.IrisContrasted(img, ref.Quality.Iris, 2), iris.Options{})
 		if err != nil {
@@ -451,14 +422,7 @@ func TestExtractLidOnPupil(t *testing.T) {
 	dir := datasets.Path(t, "iris/casia-interval")
 	for _, name := range []string{"006/R/S1006R05.jpg", "005/R/S1005R02.jpg", "007/R/S1007R02.jpg", "006/R/S1006R02.jpg"} {
 		path := filepath.Join(dir, name)
-		data, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		img, err := imgproc.DecodeGray(data)
-		if err != nil {
-			t.Fatal(err)
-		}
+		img := datasets.Gray(t, path)
 		ref := MustExtract(t, path)
 		got, err := iris.Extract(iriseval.LidOccluded(img, ref.Quality.Iris, 0.3, 0), iris.Options{})
 		if err != nil {

@@ -4,10 +4,13 @@
 package datasets
 
 import (
+	"image"
 	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/huella-abis/huella/imgproc"
 )
 
 // Root returns the datasets directory: $HUELLA_DATASETS if set, else
@@ -44,4 +47,19 @@ func Path(tb testing.TB, rel string) string {
 	}
 	tb.Skipf("dataset %s not found: place ../shared/datasets beside the checkout or set HUELLA_DATASETS to run this test", rel)
 	return ""
+}
+
+// Gray reads and decodes the image at path (found with Path) as grey levels,
+// failing the test when it cannot.
+func Gray(tb testing.TB, path string) *image.Gray {
+	tb.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	img, err := imgproc.DecodeGray(data)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return img
 }
