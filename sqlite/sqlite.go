@@ -79,7 +79,7 @@ func Open(path string) (*Store, error) {
 	s.write.SetMaxIdleConns(1)
 	s.write.SetConnMaxIdleTime(0)
 	s.write.SetConnMaxLifetime(0)
-	if err := s.migrate(context.Background()); err != nil {
+	if err := s.migrateRetrying(context.Background()); err != nil {
 		s.write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -135,6 +135,29 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 // waits for it, then finds nothing to do. It reads one row; nothing at
 // start-up grows with the number of records.
 func (s *Store) migrate(ctx context.Context) error { return s.migrateTo(ctx, math.MaxInt) }
+
+// migrateRetrying is migrate for a file that other processes may be opening
+// at the same time. While a new file is still in rollback-journal mode, two
+// connections turning it to WAL can each hold the lock the other waits for;
+// SQLite then answers one of them SQLITE_BUSY at once, without waiting the
+// busy timeout, and the remedy it documents is to try again. Open does so
+// until busyTimeout has passed.
+func (s *Store) migrateRetrying(ctx context.Context) error {
+	deadline := time.Now().Add(busyTimeout)
+	for {
+		err := s.migrate(ctx)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// isBusy reports whether err is SQLite's SQLITE_BUSY (any extended code).
+func isBusy(err error) bool {
+	var e *sqlitedriver.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
+}
 
 // migrateTo is migrate stopping after migration last (tests build older
 // schemas with it).
