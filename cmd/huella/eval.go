@@ -63,21 +63,33 @@ func writeJSONLine(w io.Writer, v any) error {
 	return err
 }
 
-// writeScoresCSV writes every score as "kind,score" lines, the form "huella
-// eval fusion" reads; a failed extraction is -Inf.
-func writeScoresCSV(path string, s evaluation.Scores) error {
+// scoreSet is one kind of comparison ("genuine" or "impostor") for a
+// --scores file: its scores and, when the evaluation keeps them, the names of
+// the two samples behind each score.
+type scoreSet struct {
+	kind   string
+	scores []float64
+	names  func(i int) (a, b string) // nil when the pairs are not kept
+}
+
+// writeScoresCSV writes every score as a "kind,a,b,score" line: a and b name
+// the two samples (empty when not kept), so that a failed genuine pair or a
+// high impostor can be looked at; "huella eval fusion" reads the first and
+// last columns. A failed extraction is -Inf.
+func writeScoresCSV(path string, sets ...scoreSet) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	w := bufio.NewWriter(f)
-	fmt.Fprintln(w, "kind,score")
-	for _, set := range []struct {
-		kind   string
-		scores []float64
-	}{{"genuine", s.Genuine}, {"impostor", s.Impostor}} {
-		for _, v := range set.scores {
-			fmt.Fprintf(w, "%s,%g\n", set.kind, v)
+	fmt.Fprintln(w, "kind,a,b,score")
+	for _, set := range sets {
+		for i, v := range set.scores {
+			var a, b string
+			if set.names != nil {
+				a, b = set.names(i)
+			}
+			fmt.Fprintf(w, "%s,%s,%s,%g\n", set.kind, a, b, v)
 		}
 	}
 	if err := w.Flush(); err != nil {

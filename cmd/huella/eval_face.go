@@ -47,7 +47,7 @@ func runEvalFace(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintf(stdout, "extract %.1f ms/image on one core (wall %.1f ms), 1:N %.1f M comparisons/s/core\n",
 		res.ExtractMS, res.ExtractWallMS, res.ComparePerSecondCore/1e6)
 	if *scores != "" {
-		if err := writeScoresCSV(*scores, sc); err != nil {
+		if err := writeScoresCSV(*scores, scoreSet{kind: "genuine", scores: sc.Genuine}, scoreSet{kind: "impostor", scores: sc.Impostor}); err != nil {
 			return fmt.Errorf("eval face: %w", err)
 		}
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -71,7 +70,7 @@ func runEvalFinger(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 	}
 	if *scoresPath != "" {
-		if err := writeFingerScores(*scoresPath, r); err != nil {
+		if err := writeScoresCSV(*scoresPath, fingerScores(r)...); err != nil {
 			return err
 		}
 	}
@@ -95,28 +94,17 @@ func runEvalFinger(ctx context.Context, args []string, stdout, stderr io.Writer)
 	})
 }
 
-func writeFingerScores(path string, r *finger.Report) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriter(f)
-	// The image names let a failed genuine pair or a high impostor be
-	// looked at; eval fusion reads the first and last columns only.
-	fmt.Fprintln(w, "kind,a,b,score")
-	for _, set := range []struct {
-		kind   string
-		scores []float64
-		pairs  [][2]int
-	}{{"genuine", r.Genuine, r.GenuinePairs()}, {"impostor", r.ImpostorAll, r.ImpostorPairs()}} {
-		for i, s := range set.scores {
-			p := set.pairs[i]
-			fmt.Fprintf(w, "%s,%s,%s,%g\n", set.kind, filepath.Base(r.Samples[p[0]].Path), filepath.Base(r.Samples[p[1]].Path), s)
+// fingerScores are the score sets of an evaluation, each score named by
+// its two images.
+func fingerScores(r *finger.Report) []scoreSet {
+	names := func(pairs [][2]int) func(int) (string, string) {
+		return func(i int) (string, string) {
+			p := pairs[i]
+			return filepath.Base(r.Samples[p[0]].Path), filepath.Base(r.Samples[p[1]].Path)
 		}
 	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
+	return []scoreSet{
+		{"genuine", r.Genuine, names(r.GenuinePairs())},
+		{"impostor", r.ImpostorAll, names(r.ImpostorPairs())},
 	}
-	return f.Close()
 }

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
 	"image"
 	"image/png"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -77,8 +75,8 @@ func runEvalIris(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 	}
 	if *scores != "" {
-		if err := writeIrisScores(*scores, res); err != nil {
-			return err
+		if err := writeScoresCSV(*scores, irisScores(res)...); err != nil {
+			return fmt.Errorf("eval iris: scores: %w", err)
 		}
 	}
 	if *asJSON {
@@ -99,34 +97,19 @@ func runEvalIris(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return nil
 }
 
-// writeIrisScores writes one CSV line per comparison: kind, the two image
-// paths and the score (-Inf for a failed extraction).
-func writeIrisScores(path string, res *iriseval.Result) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("eval iris: %w", err)
-	}
-	w := bufio.NewWriter(f)
-	fmt.Fprintln(w, "kind,a,b,score")
-	for _, set := range []struct {
-		kind   string
-		scores []float64
-		pairs  [][2]int32
-	}{{"genuine", res.Scores.Genuine, res.GenuinePairs}, {"impostor", res.Scores.Impostor, res.ImpostorPairs}} {
-		for i, s := range set.scores {
-			p := set.pairs[i]
-			v := "-Inf"
-			if !math.IsInf(s, -1) {
-				v = fmt.Sprintf("%.5f", s)
-			}
-			fmt.Fprintf(w, "%s,%s,%s,%s\n", set.kind, res.List[p[0]].Path, res.List[p[1]].Path, v)
+// irisScores are the score sets of an evaluation, each score named by the
+// paths of its two images.
+func irisScores(res *iriseval.Result) []scoreSet {
+	names := func(pairs [][2]int32) func(int) (string, string) {
+		return func(i int) (string, string) {
+			p := pairs[i]
+			return res.List[p[0]].Path, res.List[p[1]].Path
 		}
 	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("eval iris: scores: %w", err)
+	return []scoreSet{
+		{"genuine", res.Scores.Genuine, names(res.GenuinePairs)},
+		{"impostor", res.Scores.Impostor, names(res.ImpostorPairs)},
 	}
-	return f.Close()
 }
 
 // traceIris extracts one image with the trace hook on, writing each stage as
