@@ -143,8 +143,7 @@ func TestSiteLinkBench(t *testing.T) {
 		100*(float64(sent)/float64(imageBytes)-1))
 
 	// Partition: a backlog enrolled while cut off, drained after.
-	link.Cut()
-	waitFor(t, "cut off", 10*time.Second, func() bool { return !leaf.Linked() })
+	cutOff(t, link, leaf, hub)
 	for i := range backlogN {
 		if _, err := site.enroll.Enroll(ctx, thirteen("MX-TIJ", noiseImages(t, perEncounter, side, uint64(100000+i)*100))); err != nil {
 			t.Fatal(err)

@@ -198,6 +198,17 @@ func (p *proxy) Cut() {
 	p.conns = nil
 }
 
+// cutOff cuts the link and waits until both ends have seen it: the site
+// and the hub. A site that rejoins while the hub still holds its previous
+// connection can be sent its own loop-detection interest back, which the
+// NATS server takes for a loop and answers by waiting 30 s before the next
+// try; a test that heals sooner would measure that wait, not the relay.
+func cutOff(tb testing.TB, p *proxy, leaf *sitelink.Leaf, hub *sitelink.Hub) {
+	tb.Helper()
+	p.Cut()
+	waitFor(tb, "cut off", 10*time.Second, func() bool { return !leaf.Linked() && hub.LinkedSites() == 0 })
+}
+
 // Heal lets connections through again.
 func (p *proxy) Heal() {
 	p.mu.Lock()

@@ -268,8 +268,7 @@ func TestPurgeReachesOfflineSite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	link.Cut()
-	waitFor(t, "cut off", 10*time.Second, func() bool { return !leaf.Linked() })
+	cutOff(t, link, leaf, hub)
 	if _, err := center.enroll.PurgeSubject(ctx, first.Central.SubjectID, huella.PurgeCourtOrder); err != nil {
 		t.Fatal(err)
 	}

@@ -121,8 +121,7 @@ func TestWatchlistHitOffline(t *testing.T) {
 	}
 
 	// Offline: the hit is raised at the site.
-	link.Cut()
-	waitFor(t, "cut off", 10*time.Second, func() bool { return !leaf.Linked() })
+	cutOff(t, link, leaf, hub)
 	samples, images, err := demo.Irises("02")
 	if err != nil {
 		t.Fatal(err)
@@ -179,8 +178,7 @@ func TestWatchlistHitOffline(t *testing.T) {
 
 	// The center's examiner confirms: the site hears of it, even cut off
 	// when it was decided.
-	link.Cut()
-	waitFor(t, "cut off", 10*time.Second, func() bool { return !leaf.Linked() })
+	cutOff(t, link, leaf, hub)
 	examiner := huella.NewContextWithActor(huella.NewContextWithPurpose(context.Background(), huella.PurposeEnforcement),
 		&huella.User{ID: "usr_examiner", Name: "examiner", Role: huella.RoleExaminer})
 	if _, err := center.store.DecideHit(examiner, central[0].ID, huella.HitConfirmed, "same irises"); err != nil {
