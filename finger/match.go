@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 )
 
 // Cylinder geometry derived from the parameters.
@@ -180,6 +181,9 @@ func prepareGeometry(c *Candidate, hull hull) {
 	cellValue := make([]float64, cylinderCellCount*cylinderSections)
 	var gd [cylinderSections]float64
 	var gx, gy [cylinderCells]float64
+	// A stored template's directions are whole 1/256 turns: each pair's
+	// directional contributions are then looked up, not computed.
+	turns, stored := storedTurns(c.dir)
 	for i := 0; i < n; i++ {
 		cos, sin := math.Cos(c.dir[i]), math.Sin(c.dir[i])
 		// Valid cells: inside the cylinder and near the minutiae's hull.
@@ -224,12 +228,10 @@ func prepareGeometry(c *Candidate, hull hull) {
 			// Neighbour position in the cylinder's frame.
 			lx := cos*dx + sin*dy
 			ly := -sin*dx + cos*dy
-			dTheta := angleSigned(c.dir[i] - c.dir[t])
-			for s := 0; s < cylinderSections; s++ {
-				centre := -math.Pi + (float64(s)+0.5)*sectionSize
-				a := angleSigned(centre - dTheta)
-				gd[s] = 0.5 * (math.Erf((a+sectionSize/2)/(cylinderSigmaD*math.Sqrt2)) -
-					math.Erf((a-sectionSize/2)/(cylinderSigmaD*math.Sqrt2)))
+			if stored {
+				gd = directionalRow(turns[i])[turns[t]]
+			} else {
+				gd = directionalContributions(c.dir[i], c.dir[t])
 			}
 			k0 := int(math.Floor((lx-reach)/cellSize + (cylinderCells-1)/2.0))
 			k1 := int(math.Ceil((lx+reach)/cellSize + (cylinderCells-1)/2.0))
@@ -239,6 +241,30 @@ func prepareGeometry(c *Candidate, hull hull) {
 			// column and per row of the neighbour's reach.
 			k0, k1 = max(k0, 0), min(k1, cylinderCells-1)
 			j0, j1 = max(j0, 0), min(j1, cylinderCells-1)
+			// A column (row) farther than reach from the neighbour has no
+			// cell within reach: the cell test below, whose d2 is at least
+			// that column's term, rejects all of them. Skip them, and
+			// their exponentials, at either end.
+			for ; k0 <= k1; k0++ {
+				if cx := (float64(k0) - (cylinderCells-1)/2.0) * cellSize; (cx-lx)*(cx-lx) <= reach*reach {
+					break
+				}
+			}
+			for ; k1 >= k0; k1-- {
+				if cx := (float64(k1) - (cylinderCells-1)/2.0) * cellSize; (cx-lx)*(cx-lx) <= reach*reach {
+					break
+				}
+			}
+			for ; j0 <= j1; j0++ {
+				if cy := (float64(j0) - (cylinderCells-1)/2.0) * cellSize; (cy-ly)*(cy-ly) <= reach*reach {
+					break
+				}
+			}
+			for ; j1 >= j0; j1-- {
+				if cy := (float64(j1) - (cylinderCells-1)/2.0) * cellSize; (cy-ly)*(cy-ly) <= reach*reach {
+					break
+				}
+			}
 			for k := k0; k <= k1; k++ {
 				cx := (float64(k) - (cylinderCells-1)/2.0) * cellSize
 				gx[k] = math.Exp(-(cx - lx) * (cx - lx) / sigma2)
@@ -264,11 +290,14 @@ func prepareGeometry(c *Candidate, hull hull) {
 			}
 		}
 		vals := c.values[i*valueWords : (i+1)*valueWords]
-		for s := 0; s < cylinderSections; s++ {
-			for cell := 0; cell < cylinderCellCount; cell++ {
-				if mask[cell/64]&(1<<(cell%64)) != 0 && cellValue[s*cylinderCellCount+cell] >= cylinderMuPsi {
-					bit := s*maskWords*64 + cell
-					vals[bit/64] |= 1 << (bit % 64)
+		// Only the valid cells can hold a bit: visit the mask's set bits.
+		for w, m := range mask {
+			for ; m != 0; m &= m - 1 {
+				cell := w*64 + bits.TrailingZeros64(m)
+				for s := 0; s < cylinderSections; s++ {
+					if cellValue[s*cylinderCellCount+cell] >= cylinderMuPsi {
+						vals[s*maskWords+w] |= 1 << (cell % 64)
+					}
 				}
 			}
 		}
@@ -278,6 +307,58 @@ func prepareGeometry(c *Candidate, hull hull) {
 			c.count[i] += bits.OnesCount64(v)
 		}
 	}
+}
+
+// directionalContributions is the share of each angular section of a
+// cylinder of direction di that a neighbour of direction dt contributes to
+// (MCC's Gaussian of the direction difference, integrated over the section).
+func directionalContributions(di, dt float64) (gd [cylinderSections]float64) {
+	dTheta := angleSigned(di - dt)
+	for s := 0; s < cylinderSections; s++ {
+		centre := -math.Pi + (float64(s)+0.5)*sectionSize
+		a := angleSigned(centre - dTheta)
+		gd[s] = 0.5 * (math.Erf((a+sectionSize/2)/(cylinderSigmaD*math.Sqrt2)) -
+			math.Erf((a-sectionSize/2)/(cylinderSigmaD*math.Sqrt2)))
+	}
+	return gd
+}
+
+// storedDirection is the direction of k/256 turns as a decoded template
+// holds it (Template.UnmarshalBinary), normalised as Prepare normalises it.
+func storedDirection(k int) float64 { return normAngle(float64(k) / 256 * 2 * math.Pi) }
+
+// storedTurns returns the directions as whole 1/256 turns, and whether every
+// direction is exactly a stored one: a decoded template's always are, an
+// extracted template's are not.
+func storedTurns(dirs []float64) ([]uint8, bool) {
+	turns := make([]uint8, len(dirs))
+	for i, d := range dirs {
+		k := int(math.Round(d/(2*math.Pi)*256)) & 0xff
+		if storedDirection(k) != d {
+			return nil, false
+		}
+		turns[i] = uint8(k)
+	}
+	return turns, true
+}
+
+// directionalRows caches, for a cylinder of each stored direction, the
+// directional contributions of a neighbour of each stored direction: the
+// very values directionalContributions computes for them. A row is built on
+// first use (12 KiB, 3,072 erf); goroutines racing on one build equal rows.
+var directionalRows [256]atomic.Pointer[[256][cylinderSections]float64]
+
+func directionalRow(ki uint8) *[256][cylinderSections]float64 {
+	if row := directionalRows[ki].Load(); row != nil {
+		return row
+	}
+	row := new([256][cylinderSections]float64)
+	di := storedDirection(int(ki))
+	for kt := range row {
+		row[kt] = directionalContributions(di, storedDirection(kt))
+	}
+	directionalRows[ki].Store(row)
+	return row
 }
 
 // dirGap is angleDiff (minutiae.go) for two directions in [0, 2π), whose
@@ -303,8 +384,8 @@ func angleSigned(a float64) float64 {
 }
 
 // hull is a convex polygon, counter-clockwise in image coordinates, with the
-// length of each edge (from vertex i to i+1).
-type hull struct{ x, y, edge []float64 }
+// vector (ex, ey) and the length of each edge (from vertex i to i+1).
+type hull struct{ x, y, ex, ey, edge []float64 }
 
 // convexHull returns the convex hull of the points (monotone chain).
 func convexHull(xs, ys []float64) hull {
@@ -345,9 +426,11 @@ func convexHull(xs, ys []float64) hull {
 		out.y = append(out.y, ys[i])
 	}
 	out.edge = make([]float64, len(out.x))
+	out.ex, out.ey = make([]float64, len(out.x)), make([]float64, len(out.x))
 	for i := range out.edge {
 		j := (i + 1) % len(out.x)
-		out.edge[i] = math.Hypot(out.x[j]-out.x[i], out.y[j]-out.y[i])
+		out.ex[i], out.ey[i] = out.x[j]-out.x[i], out.y[j]-out.y[i]
+		out.edge[i] = math.Hypot(out.ex[i], out.ey[i])
 	}
 	return out
 }
@@ -384,9 +467,7 @@ func (h hull) near(px, py, margin float64) bool {
 		// farther than the margin from the whole (convex) polygon.
 		inside := true
 		for i := 0; i < n; i++ {
-			ax, ay := h.x[i], h.y[i]
-			bx, by := h.x[(i+1)%n], h.y[(i+1)%n]
-			if c := (bx-ax)*(py-ay) - (by-ay)*(px-ax); c < 0 {
+			if c := h.ex[i]*(py-h.y[i]) - h.ey[i]*(px-h.x[i]); c < 0 {
 				inside = false
 				if -c > margin*h.edge[i]*(1+1e-9) {
 					return false
@@ -397,17 +478,20 @@ func (h hull) near(px, py, margin float64) bool {
 			return true
 		}
 	}
+	// The squared distance decides unless it lies within a relative 1e-9
+	// of the margin's square, where the distance itself (math.Hypot) does.
+	lo, hi := margin*margin*(1-1e-9), margin*margin*(1+1e-9)
 	for i := 0; i < n; i++ {
 		// Distance to the segment.
 		ax, ay := h.x[i], h.y[i]
-		bx, by := h.x[(i+1)%n], h.y[(i+1)%n]
-		ex, ey := bx-ax, by-ay
+		ex, ey := h.ex[i], h.ey[i]
 		l2 := ex*ex + ey*ey
 		t := 0.0
 		if l2 > 0 {
 			t = min(max(((px-ax)*ex+(py-ay)*ey)/l2, 0), 1)
 		}
-		if math.Hypot(px-ax-t*ex, py-ay-t*ey) <= margin {
+		dx, dy := px-ax-t*ex, py-ay-t*ey
+		if d2 := dx*dx + dy*dy; d2 <= lo || d2 < hi && math.Hypot(dx, dy) <= margin {
 			return true
 		}
 	}
