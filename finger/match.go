@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sort"
 	"sync"
-	"sync/atomic"
 )
 
 // Cylinder geometry derived from the parameters.
@@ -183,7 +182,7 @@ func prepareGeometry(c *Candidate, hull hull) {
 	var gx, gy [cylinderCells]float64
 	// A stored template's directions are whole 1/256 turns: each pair's
 	// directional contributions are then looked up, not computed.
-	turns, stored := storedTurns(c.dir)
+	table := directionalTable()
 	for i := 0; i < n; i++ {
 		cos, sin := math.Cos(c.dir[i]), math.Sin(c.dir[i])
 		// Valid cells: inside the cylinder and near the minutiae's hull.
@@ -228,10 +227,11 @@ func prepareGeometry(c *Candidate, hull hull) {
 			// Neighbour position in the cylinder's frame.
 			lx := cos*dx + sin*dy
 			ly := -sin*dx + cos*dy
-			if stored {
-				gd = directionalRow(turns[i])[turns[t]]
+			dTheta := angleSigned(c.dir[i] - c.dir[t])
+			if v, ok := lookupContributions(table, dTheta); ok {
+				gd = *v
 			} else {
-				gd = directionalContributions(c.dir[i], c.dir[t])
+				gd = directionalContributions(dTheta)
 			}
 			k0 := int(math.Floor((lx-reach)/cellSize + (cylinderCells-1)/2.0))
 			k1 := int(math.Ceil((lx+reach)/cellSize + (cylinderCells-1)/2.0))
@@ -310,10 +310,10 @@ func prepareGeometry(c *Candidate, hull hull) {
 }
 
 // directionalContributions is the share of each angular section of a
-// cylinder of direction di that a neighbour of direction dt contributes to
-// (MCC's Gaussian of the direction difference, integrated over the section).
-func directionalContributions(di, dt float64) (gd [cylinderSections]float64) {
-	dTheta := angleSigned(di - dt)
+// cylinder that a neighbour whose direction differs from the cylinder's by
+// dTheta (in [-π, π)) contributes to: MCC's Gaussian of the direction
+// difference, integrated over the section.
+func directionalContributions(dTheta float64) (gd [cylinderSections]float64) {
 	for s := 0; s < cylinderSections; s++ {
 		centre := -math.Pi + (float64(s)+0.5)*sectionSize
 		a := angleSigned(centre - dTheta)
@@ -327,38 +327,45 @@ func directionalContributions(di, dt float64) (gd [cylinderSections]float64) {
 // holds it (Template.UnmarshalBinary), normalised as Prepare normalises it.
 func storedDirection(k int) float64 { return normAngle(float64(k) / 256 * 2 * math.Pi) }
 
-// storedTurns returns the directions as whole 1/256 turns, and whether every
-// direction is exactly a stored one: a decoded template's always are, an
-// extracted template's are not.
-func storedTurns(dirs []float64) ([]uint8, bool) {
-	turns := make([]uint8, len(dirs))
-	for i, d := range dirs {
-		k := int(math.Round(d/(2*math.Pi)*256)) & 0xff
-		if storedDirection(k) != d {
-			return nil, false
-		}
-		turns[i] = uint8(k)
-	}
-	return turns, true
+// directionalEntry is one difference of two stored directions, exactly as
+// Prepare computes it, with its directional contributions.
+type directionalEntry struct {
+	dTheta float64
+	gd     [cylinderSections]float64
 }
 
-// directionalRows caches, for a cylinder of each stored direction, the
-// directional contributions of a neighbour of each stored direction: the
-// very values directionalContributions computes for them. A row is built on
-// first use (12 KiB, 3,072 erf); goroutines racing on one build equal rows.
-var directionalRows [256]atomic.Pointer[[256][cylinderSections]float64]
+// directionalTable lists every difference of two stored directions (1,333
+// distinct values, 64 KiB) by its whole count of 1/256 turns (+128), so
+// that a decoded template's contributions are looked up instead of
+// computed (12 erf per neighbour). Built on first use, in about 16,000 erf.
+var directionalTable = sync.OnceValue(func() *[257][]directionalEntry {
+	t := new([257][]directionalEntry)
+	for i := range 256 {
+		for j := range 256 {
+			d := angleSigned(storedDirection(i) - storedDirection(j))
+			class := &t[directionalClass(d)]
+			if !slices.ContainsFunc(*class, func(e directionalEntry) bool { return e.dTheta == d }) {
+				*class = append(*class, directionalEntry{d, directionalContributions(d)})
+			}
+		}
+	}
+	return t
+})
 
-func directionalRow(ki uint8) *[256][cylinderSections]float64 {
-	if row := directionalRows[ki].Load(); row != nil {
-		return row
+// directionalClass is the whole count of 1/256 turns nearest to dTheta, plus 128.
+func directionalClass(dTheta float64) int { return int(dTheta*(256/(2*math.Pi)) + 128.5) }
+
+// lookupContributions returns the tabulated contributions of dTheta, and
+// false when dTheta is not the difference of two stored directions.
+func lookupContributions(table *[257][]directionalEntry, dTheta float64) (*[cylinderSections]float64, bool) {
+	if class := directionalClass(dTheta); class >= 0 && class < len(table) {
+		for k := range table[class] {
+			if e := &table[class][k]; e.dTheta == dTheta {
+				return &e.gd, true
+			}
+		}
 	}
-	row := new([256][cylinderSections]float64)
-	di := storedDirection(int(ki))
-	for kt := range row {
-		row[kt] = directionalContributions(di, storedDirection(kt))
-	}
-	directionalRows[ki].Store(row)
-	return row
+	return nil, false
 }
 
 // dirGap is angleDiff (minutiae.go) for two directions in [0, 2π), whose
