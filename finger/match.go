@@ -165,13 +165,11 @@ func prepareGeometry(c *Candidate, hull hull) {
 	n := c.n
 	c.dist, c.angle = make([]float32, n*n), make([]float32, n*n)
 	for i := 0; i < n; i++ {
-		for j := 0; j < n; j++ {
+		for j := i + 1; j < n; j++ {
 			dx, dy := c.x[j]-c.x[i], c.y[j]-c.y[i]
-			if j > i {
-				d := float32(math.Hypot(dx, dy))
-				c.dist[i*n+j], c.dist[j*n+i] = d, d
-			}
-			c.angle[i*n+j] = float32(math.Atan2(dy, dx))
+			d := float32(math.Hypot(dx, dy))
+			c.dist[i*n+j], c.dist[j*n+i] = d, d
+			c.angle[i*n+j], c.angle[j*n+i] = atan2Pair(dy, dx)
 		}
 	}
 	sigma2 := 2 * cylinderSigmaS * cylinderSigmaS
@@ -366,6 +364,28 @@ func lookupContributions(table *[257][]directionalEntry, dTheta float64) (*[cyli
 		}
 	}
 	return nil, false
+}
+
+// atan2Pair returns, as float32, the directions math.Atan2 gives from a
+// point to another dx, dy away and back (the offsets 0−dy, 0−dx: a zero
+// stays +0), with one arc tangent when dx and dy are non-zero: Go's Atan2
+// then takes Atan(y/x), the same both ways, and adds or subtracts π by the
+// quadrant. Where Atan2 is the architecture's own (s390x), it is called.
+func atan2Pair(dy, dx float64) (float32, float32) {
+	if dx == 0 || dy == 0 || runtime.GOARCH == "s390x" {
+		return float32(math.Atan2(dy, dx)), float32(math.Atan2(0-dy, 0-dx))
+	}
+	q := math.Atan(dy / dx)
+	if dx < 0 {
+		if q <= 0 {
+			return float32(q + math.Pi), float32(q)
+		}
+		return float32(q - math.Pi), float32(q)
+	}
+	if q <= 0 {
+		return float32(q), float32(q + math.Pi)
+	}
+	return float32(q), float32(q - math.Pi)
 }
 
 // dirGap is angleDiff (minutiae.go) for two directions in [0, 2π), whose

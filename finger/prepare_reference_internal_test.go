@@ -121,10 +121,29 @@ func cylindersReference(c *Candidate) (values, masks []uint64) {
 	return values, masks
 }
 
+// TestAtan2Pair checks atan2Pair against math.Atan2 of the offsets between
+// two points both ways, in every quadrant, on the axes and at the origin,
+// over a lattice of integer positions.
+func TestAtan2Pair(t *testing.T) {
+	const x0, y0 = 300.0, 200.0
+	for y := -400.0; y <= 800; y++ {
+		for x := -399.0; x <= 1000; x += 3 { // x0 among them
+			a, b := atan2Pair(y-y0, x-x0)
+			if want := float32(math.Atan2(y-y0, x-x0)); a != want {
+				t.Fatalf("from (%v, %v) to (%v, %v): %v, want %v", x0, y0, x, y, a, want)
+			}
+			if want := float32(math.Atan2(y0-y, x0-x)); b != want {
+				t.Fatalf("from (%v, %v) to (%v, %v): %v, want %v", x, y, x0, y0, b, want)
+			}
+		}
+	}
+}
+
 // TestPrepareReference checks that Prepare's cylinders are the reference
 // cylinders bit for bit, on real prints of FVC2002 DB1 and DB4 as extracted
 // (directions of any angle) and as stored and decoded (whole 1/256 turns,
-// whose directional contributions Prepare looks up), and that hull.near
+// whose directional contributions Prepare looks up), that every pair's
+// direction is math.Atan2's, and that hull.near
 // decides every point as the distances computed by math.Hypot do.
 func TestPrepareReference(t *testing.T) {
 	stored := 0
@@ -155,6 +174,14 @@ func TestPrepareReference(t *testing.T) {
 			}
 			if hits == c.n*c.n {
 				stored++
+			}
+			for i := range c.n {
+				for j := range c.n {
+					dx, dy := c.x[j]-c.x[i], c.y[j]-c.y[i]
+					if got, want := c.angle[i*c.n+j], float32(math.Atan2(dy, dx)); got != want {
+						t.Fatalf("%s: angle from %d to %d = %v, want %v", p, i, j, got, want)
+					}
+				}
 			}
 			values, masks := cylindersReference(c)
 			if !slices.Equal(c.values, values) || !slices.Equal(c.masks, masks) {
