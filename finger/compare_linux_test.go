@@ -55,3 +55,25 @@ func BenchmarkPrepareCPU(b *testing.B) {
 	}
 	b.ReportMetric(float64(threadCPU()-start)/float64(b.N), "cpu-ns/op")
 }
+
+// BenchmarkPrepareStoredCPU is BenchmarkPrepareCPU on the template as stored
+// and decoded (directions in whole 1/256 turns), the form the two-stage
+// index prepares its shortlisted entries from.
+func BenchmarkPrepareStoredCPU(b *testing.B) {
+	data, err := MustExtract(b, "DB1_B", "101_1").MarshalBinary()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var t finger.Template
+	if err := t.UnmarshalBinary(data); err != nil {
+		b.Fatal(err)
+	}
+	finger.Prepare(&t) // the lookup rows this template needs, built once
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	start := threadCPU()
+	for b.Loop() {
+		finger.Prepare(&t)
+	}
+	b.ReportMetric(float64(threadCPU()-start)/float64(b.N), "cpu-ns/op")
+}

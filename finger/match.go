@@ -165,13 +165,11 @@ func prepareGeometry(c *Candidate, hull hull) {
 	n := c.n
 	c.dist, c.angle = make([]float32, n*n), make([]float32, n*n)
 	for i := 0; i < n; i++ {
-		for j := 0; j < n; j++ {
+		for j := i + 1; j < n; j++ {
 			dx, dy := c.x[j]-c.x[i], c.y[j]-c.y[i]
-			if j > i {
-				d := float32(math.Hypot(dx, dy))
-				c.dist[i*n+j], c.dist[j*n+i] = d, d
-			}
-			c.angle[i*n+j] = float32(math.Atan2(dy, dx))
+			d := float32(math.Hypot(dx, dy))
+			c.dist[i*n+j], c.dist[j*n+i] = d, d
+			c.angle[i*n+j], c.angle[j*n+i] = atan2Pair(dy, dx)
 		}
 	}
 	sigma2 := 2 * cylinderSigmaS * cylinderSigmaS
@@ -180,6 +178,9 @@ func prepareGeometry(c *Candidate, hull hull) {
 	cellValue := make([]float64, cylinderCellCount*cylinderSections)
 	var gd [cylinderSections]float64
 	var gx, gy [cylinderCells]float64
+	// A stored template's directions are whole 1/256 turns: each pair's
+	// directional contributions are then looked up, not computed.
+	table := directionalTable()
 	for i := 0; i < n; i++ {
 		cos, sin := math.Cos(c.dir[i]), math.Sin(c.dir[i])
 		// Valid cells: inside the cylinder and near the minutiae's hull.
@@ -225,11 +226,10 @@ func prepareGeometry(c *Candidate, hull hull) {
 			lx := cos*dx + sin*dy
 			ly := -sin*dx + cos*dy
 			dTheta := angleSigned(c.dir[i] - c.dir[t])
-			for s := 0; s < cylinderSections; s++ {
-				centre := -math.Pi + (float64(s)+0.5)*sectionSize
-				a := angleSigned(centre - dTheta)
-				gd[s] = 0.5 * (math.Erf((a+sectionSize/2)/(cylinderSigmaD*math.Sqrt2)) -
-					math.Erf((a-sectionSize/2)/(cylinderSigmaD*math.Sqrt2)))
+			if v, ok := lookupContributions(table, dTheta); ok {
+				gd = *v
+			} else {
+				gd = directionalContributions(dTheta)
 			}
 			k0 := int(math.Floor((lx-reach)/cellSize + (cylinderCells-1)/2.0))
 			k1 := int(math.Ceil((lx+reach)/cellSize + (cylinderCells-1)/2.0))
@@ -239,6 +239,30 @@ func prepareGeometry(c *Candidate, hull hull) {
 			// column and per row of the neighbour's reach.
 			k0, k1 = max(k0, 0), min(k1, cylinderCells-1)
 			j0, j1 = max(j0, 0), min(j1, cylinderCells-1)
+			// A column (row) farther than reach from the neighbour has no
+			// cell within reach: the cell test below, whose d2 is at least
+			// that column's term, rejects all of them. Skip them, and
+			// their exponentials, at either end.
+			for ; k0 <= k1; k0++ {
+				if cx := (float64(k0) - (cylinderCells-1)/2.0) * cellSize; (cx-lx)*(cx-lx) <= reach*reach {
+					break
+				}
+			}
+			for ; k1 >= k0; k1-- {
+				if cx := (float64(k1) - (cylinderCells-1)/2.0) * cellSize; (cx-lx)*(cx-lx) <= reach*reach {
+					break
+				}
+			}
+			for ; j0 <= j1; j0++ {
+				if cy := (float64(j0) - (cylinderCells-1)/2.0) * cellSize; (cy-ly)*(cy-ly) <= reach*reach {
+					break
+				}
+			}
+			for ; j1 >= j0; j1-- {
+				if cy := (float64(j1) - (cylinderCells-1)/2.0) * cellSize; (cy-ly)*(cy-ly) <= reach*reach {
+					break
+				}
+			}
 			for k := k0; k <= k1; k++ {
 				cx := (float64(k) - (cylinderCells-1)/2.0) * cellSize
 				gx[k] = math.Exp(-(cx - lx) * (cx - lx) / sigma2)
@@ -264,11 +288,14 @@ func prepareGeometry(c *Candidate, hull hull) {
 			}
 		}
 		vals := c.values[i*valueWords : (i+1)*valueWords]
-		for s := 0; s < cylinderSections; s++ {
-			for cell := 0; cell < cylinderCellCount; cell++ {
-				if mask[cell/64]&(1<<(cell%64)) != 0 && cellValue[s*cylinderCellCount+cell] >= cylinderMuPsi {
-					bit := s*maskWords*64 + cell
-					vals[bit/64] |= 1 << (bit % 64)
+		// Only the valid cells can hold a bit: visit the mask's set bits.
+		for w, m := range mask {
+			for ; m != 0; m &= m - 1 {
+				cell := w*64 + bits.TrailingZeros64(m)
+				for s := 0; s < cylinderSections; s++ {
+					if cellValue[s*cylinderCellCount+cell] >= cylinderMuPsi {
+						vals[s*maskWords+w] |= 1 << (cell % 64)
+					}
 				}
 			}
 		}
@@ -278,6 +305,87 @@ func prepareGeometry(c *Candidate, hull hull) {
 			c.count[i] += bits.OnesCount64(v)
 		}
 	}
+}
+
+// directionalContributions is the share of each angular section of a
+// cylinder that a neighbour whose direction differs from the cylinder's by
+// dTheta (in [-π, π)) contributes to: MCC's Gaussian of the direction
+// difference, integrated over the section.
+func directionalContributions(dTheta float64) (gd [cylinderSections]float64) {
+	for s := 0; s < cylinderSections; s++ {
+		centre := -math.Pi + (float64(s)+0.5)*sectionSize
+		a := angleSigned(centre - dTheta)
+		gd[s] = 0.5 * (math.Erf((a+sectionSize/2)/(cylinderSigmaD*math.Sqrt2)) -
+			math.Erf((a-sectionSize/2)/(cylinderSigmaD*math.Sqrt2)))
+	}
+	return gd
+}
+
+// storedDirection is the direction of k/256 turns as a decoded template
+// holds it (Template.UnmarshalBinary), normalised as Prepare normalises it.
+func storedDirection(k int) float64 { return normAngle(float64(k) / 256 * 2 * math.Pi) }
+
+// directionalEntry is one difference of two stored directions, exactly as
+// Prepare computes it, with its directional contributions.
+type directionalEntry struct {
+	dTheta float64
+	gd     [cylinderSections]float64
+}
+
+// directionalTable lists every difference of two stored directions (1,333
+// distinct values, 64 KiB) by its whole count of 1/256 turns (+128), so
+// that a decoded template's contributions are looked up instead of
+// computed (12 erf per neighbour). Built on first use, in about 16,000 erf.
+var directionalTable = sync.OnceValue(func() *[257][]directionalEntry {
+	t := new([257][]directionalEntry)
+	for i := range 256 {
+		for j := range 256 {
+			d := angleSigned(storedDirection(i) - storedDirection(j))
+			class := &t[directionalClass(d)]
+			if !slices.ContainsFunc(*class, func(e directionalEntry) bool { return e.dTheta == d }) {
+				*class = append(*class, directionalEntry{d, directionalContributions(d)})
+			}
+		}
+	}
+	return t
+})
+
+// directionalClass is the whole count of 1/256 turns nearest to dTheta, plus 128.
+func directionalClass(dTheta float64) int { return int(dTheta*(256/(2*math.Pi)) + 128.5) }
+
+// lookupContributions returns the tabulated contributions of dTheta, and
+// false when dTheta is not the difference of two stored directions.
+func lookupContributions(table *[257][]directionalEntry, dTheta float64) (*[cylinderSections]float64, bool) {
+	if class := directionalClass(dTheta); class >= 0 && class < len(table) {
+		for k := range table[class] {
+			if e := &table[class][k]; e.dTheta == dTheta {
+				return &e.gd, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// atan2Pair returns, as float32, the directions math.Atan2 gives from a
+// point to another dx, dy away and back (the offsets 0−dy, 0−dx: a zero
+// stays +0), with one arc tangent when dx and dy are non-zero: Go's Atan2
+// then takes Atan(y/x), the same both ways, and adds or subtracts π by the
+// quadrant. Where Atan2 is the architecture's own (s390x), it is called.
+func atan2Pair(dy, dx float64) (float32, float32) {
+	if dx == 0 || dy == 0 || runtime.GOARCH == "s390x" {
+		return float32(math.Atan2(dy, dx)), float32(math.Atan2(0-dy, 0-dx))
+	}
+	q := math.Atan(dy / dx)
+	if dx < 0 {
+		if q <= 0 {
+			return float32(q + math.Pi), float32(q)
+		}
+		return float32(q - math.Pi), float32(q)
+	}
+	if q <= 0 {
+		return float32(q), float32(q + math.Pi)
+	}
+	return float32(q), float32(q - math.Pi)
 }
 
 // dirGap is angleDiff (minutiae.go) for two directions in [0, 2π), whose
@@ -303,8 +411,8 @@ func angleSigned(a float64) float64 {
 }
 
 // hull is a convex polygon, counter-clockwise in image coordinates, with the
-// length of each edge (from vertex i to i+1).
-type hull struct{ x, y, edge []float64 }
+// vector (ex, ey) and the length of each edge (from vertex i to i+1).
+type hull struct{ x, y, ex, ey, edge []float64 }
 
 // convexHull returns the convex hull of the points (monotone chain).
 func convexHull(xs, ys []float64) hull {
@@ -345,9 +453,11 @@ func convexHull(xs, ys []float64) hull {
 		out.y = append(out.y, ys[i])
 	}
 	out.edge = make([]float64, len(out.x))
+	out.ex, out.ey = make([]float64, len(out.x)), make([]float64, len(out.x))
 	for i := range out.edge {
 		j := (i + 1) % len(out.x)
-		out.edge[i] = math.Hypot(out.x[j]-out.x[i], out.y[j]-out.y[i])
+		out.ex[i], out.ey[i] = out.x[j]-out.x[i], out.y[j]-out.y[i]
+		out.edge[i] = math.Hypot(out.ex[i], out.ey[i])
 	}
 	return out
 }
@@ -384,9 +494,7 @@ func (h hull) near(px, py, margin float64) bool {
 		// farther than the margin from the whole (convex) polygon.
 		inside := true
 		for i := 0; i < n; i++ {
-			ax, ay := h.x[i], h.y[i]
-			bx, by := h.x[(i+1)%n], h.y[(i+1)%n]
-			if c := (bx-ax)*(py-ay) - (by-ay)*(px-ax); c < 0 {
+			if c := h.ex[i]*(py-h.y[i]) - h.ey[i]*(px-h.x[i]); c < 0 {
 				inside = false
 				if -c > margin*h.edge[i]*(1+1e-9) {
 					return false
@@ -397,17 +505,20 @@ func (h hull) near(px, py, margin float64) bool {
 			return true
 		}
 	}
+	// The squared distance decides unless it lies within a relative 1e-9
+	// of the margin's square, where the distance itself (math.Hypot) does.
+	lo, hi := margin*margin*(1-1e-9), margin*margin*(1+1e-9)
 	for i := 0; i < n; i++ {
 		// Distance to the segment.
 		ax, ay := h.x[i], h.y[i]
-		bx, by := h.x[(i+1)%n], h.y[(i+1)%n]
-		ex, ey := bx-ax, by-ay
+		ex, ey := h.ex[i], h.ey[i]
 		l2 := ex*ex + ey*ey
 		t := 0.0
 		if l2 > 0 {
 			t = min(max(((px-ax)*ex+(py-ay)*ey)/l2, 0), 1)
 		}
-		if math.Hypot(px-ax-t*ex, py-ay-t*ey) <= margin {
+		dx, dy := px-ax-t*ex, py-ay-t*ey
+		if d2 := dx*dx + dy*dy; d2 <= lo || d2 < hi && math.Hypot(dx, dy) <= margin {
 			return true
 		}
 	}
