@@ -454,3 +454,26 @@ func TestMMU2SmallIrisMates(t *testing.T) {
 		}
 	}
 }
+
+// TestMatesHeadTilted checks mates whose second image is rotated by 10°
+// (3.6 columns) on top of the pair's own roll of 2 columns: with a search of
+// ±4 columns they scored 0.40–0.49; the roll prior's ±7 finds them.
+func TestMatesHeadTilted(t *testing.T) {
+	dir := datasets.Path(t, "iris/casia-interval")
+	for _, pair := range [][2]string{
+		{"011/R/S1011R01.jpg", "011/R/S1011R04.jpg"},
+		{"004/R/S1004R04.jpg", "004/R/S1004R06.jpg"},
+		{"022/L/S1022L02.jpg", "022/L/S1022L05.jpg"},
+	} {
+		a := MustExtract(t, filepath.Join(dir, pair[0]))
+		img := datasets.Gray(t, filepath.Join(dir, pair[1]))
+		b, err := iris.Extract(iriseval.Transformed(img, 1, 10), iris.Options{})
+		if err != nil {
+			t.Errorf("%s rotated by 10°: %v", pair[1], err)
+			continue
+		}
+		if d := dist(a, b); d >= 0.3 {
+			t.Errorf("%s and %s rotated by 10°: distance %.3f, want < 0.3", filepath.Base(pair[0]), filepath.Base(pair[1]), d)
+		}
+	}
+}

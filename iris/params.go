@@ -148,7 +148,21 @@ const (
 	// Matching: rotations of ±MaxShift columns (one column is 360/Columns
 	// degrees); Daugman's score normalisation to NormBits compared bits;
 	// fewer than MinCompareBits compared bits give the no-information score 0.5.
-	MaxShift       = 4
+	// A prior on the roll between two images of one eye: the distance at a
+	// shift s is raised by RollPenalty per column of |s| beyond FreeShift.
+	// Two images of an eye roll by up to ±3 columns (CASIA-Iris-Interval;
+	// MMU2's hardly at all) and a head tilted by 10° adds 3.6 more, so the
+	// search must reach ±7; but each shift searched freely lowers every
+	// impostor's minimum (a free ±7 cost MMU2 0.4 point of EER), while a
+	// mate rolled by 5–7 columns still wins by far more than the penalty.
+	// With ±7, FreeShift 2 and 0.01 per column, both dev sets improve on
+	// the free ±4 (a free ±4 lets MMU2's impostors, which are not rolled,
+	// take their minimum at its ends three times as often as at any inner
+	// shift); FreeShift 3 or 0.0075–0.015 per column do about as well
+	// (issue 22, branch irisroll; see BENCHMARKS.md).
+	MaxShift       = 7
+	FreeShift      = 2
+	RollPenalty    = 0.01
 	NormBits       = 1000
 	MinCompareBits = 200
 
