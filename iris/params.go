@@ -71,7 +71,15 @@ const (
 	LimbusPeakFraction = 0.75
 	LimbusSectors      = 4
 	LimbusSectorRank   = 2
-	LimbusOneSidedGain = 2
+	// An eye cut by the frame on one side is searched again on its other
+	// arc alone, and that circle is taken when it is larger and rises
+	// LimbusOneSidedGain times more steeply than the two-sided one, which
+	// can only see radii inside the frame on both sides and settles on an
+	// edge inside the iris. With 2, CASIA eyes shifted by 60 px or scaled
+	// by 1.3 kept that edge (eye 1011 shifted left: radius 56 px for a
+	// limbus of 109; shift_left FNMR 5.97 %); 1.5 takes the limbus (2.02 %;
+	// issue 22, branch irisroll).
+	LimbusOneSidedGain = 1.5
 	// Traced limbus radii: about 45–65 pixels on MMU2, 100–120 on
 	// CASIA-Iris-Interval; the upper bound is issue 22's 160 pixels for
 	// cameras at these resolutions (with 145, CASIA scaled by 1.3, radii
