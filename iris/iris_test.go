@@ -454,3 +454,49 @@ func TestMMU2SmallIrisMates(t *testing.T) {
 		}
 	}
 }
+
+// TestExtractScaledLargePupil checks eyes with large pupils scaled by 1.3
+// (radius ~70 px): the darkest disc sits at the pupil's edge beside the grey
+// patch the inpainted ring of reflections leaves in its middle, and the pupil
+// was found as a sliver beside it (distance to the original 0.45–0.46, the
+// harness's scale_1.3 misses) until the dark region grown from the seed could
+// reach across the pupil.
+func TestExtractScaledLargePupil(t *testing.T) {
+	dir := datasets.Path(t, "iris/casia-interval")
+	for _, name := range []string{"001/L/S1001L07.jpg", "001/R/S1001R06.jpg", "007/L/S1007L05.jpg"} {
+		path := filepath.Join(dir, name)
+		img := datasets.Gray(t, path)
+		ref := MustExtract(t, path)
+		got, err := iris.Extract(iriseval.Transformed(img, 1.3, 0), iris.Options{})
+		if err != nil {
+			t.Errorf("%s scaled by 1.3: %v", name, err)
+			continue
+		}
+		if d := dist(ref, got); d >= 0.3 {
+			t.Errorf("%s scaled by 1.3: distance to the original %.3f, want < 0.3", name, d)
+		}
+	}
+}
+
+// TestMatesHeadTilted checks mates whose second image is rotated by 10°
+// (3.6 columns) on top of the pair's own roll of 2 columns: with a search of
+// ±4 columns they scored 0.40–0.49; the roll prior's ±7 finds them.
+func TestMatesHeadTilted(t *testing.T) {
+	dir := datasets.Path(t, "iris/casia-interval")
+	for _, pair := range [][2]string{
+		{"011/R/S1011R01.jpg", "011/R/S1011R04.jpg"},
+		{"004/R/S1004R04.jpg", "004/R/S1004R06.jpg"},
+		{"022/L/S1022L02.jpg", "022/L/S1022L05.jpg"},
+	} {
+		a := MustExtract(t, filepath.Join(dir, pair[0]))
+		img := datasets.Gray(t, filepath.Join(dir, pair[1]))
+		b, err := iris.Extract(iriseval.Transformed(img, 1, 10), iris.Options{})
+		if err != nil {
+			t.Errorf("%s rotated by 10°: %v", pair[1], err)
+			continue
+		}
+		if d := dist(a, b); d >= 0.3 {
+			t.Errorf("%s and %s rotated by 10°: distance %.3f, want < 0.3", filepath.Base(pair[0]), filepath.Base(pair[1]), d)
+		}
+	}
+}

@@ -14,6 +14,17 @@ const Shifts = 2*MaxShift + 1
 // kernel takes alone more cheaply.
 const RotRows = Shifts + (4-Shifts%4)%4*min(1, Shifts%4/2)
 
+// shiftPenalty is added to the distance at each shift (indexed by
+// shift+MaxShift): RollPenalty per column beyond FreeShift, a prior on how
+// far two images of one eye roll, so that the outer shifts a rotated eye
+// needs do not lower every impostor's minimum as much as free shifts would.
+var shiftPenalty = func() (p [Shifts]float64) {
+	for s := range p {
+		p[s] = RollPenalty * float64(max(0, abs(s-MaxShift)-FreeShift))
+	}
+	return p
+}()
+
 // normalizedHD is Daugman's score normalisation of a masked fractional Hamming
 // distance: d differing bits among n compared, rescaled to the spread expected
 // for NormBits compared bits, so that a match on few bits counts for less.
@@ -54,8 +65,9 @@ func rotated(src []uint64, shift int) []uint64 {
 }
 
 // Distance compares two templates: the smallest normalised masked Hamming
-// distance over rotations of ±MaxShift columns (0 = identical, about 0.5 for
-// different eyes), and the shift that gave it.
+// distance over rotations of ±MaxShift columns, each raised by the roll
+// prior (RollPenalty per column beyond FreeShift), (0 = identical, about
+// 0.5 for different eyes), and the shift that gave it.
 func Distance(a, b *Template) (dist float64, shift int) {
 	p := NewProbe(a)
 	entry := make([]uint64, 2*CodeWords)
@@ -115,7 +127,7 @@ func (p *Probe) distance(entry []uint64) (float64, int) {
 			d += bits.OnesCount64((pc[i] ^ code[i]) & m)
 			n += bits.OnesCount64(m)
 		}
-		if h := normalizedHD(d, n); h < best {
+		if h := normalizedHD(d, n) + shiftPenalty[s]; h < best {
 			best, bestShift = h, s-MaxShift
 		}
 	}
@@ -140,7 +152,7 @@ func bestOf(counts *[RotRows]uint64, minD, maxN, minN uint32, bound float64) (fl
 	}
 	best, bestShift := math.Inf(1), 0
 	for s, c := range counts[:Shifts] {
-		if h := normalizedHD(int(uint32(c)), int(c>>32)); h < best {
+		if h := normalizedHD(int(uint32(c)), int(c>>32)) + shiftPenalty[s]; h < best {
 			best, bestShift = h, s-MaxShift
 		}
 	}

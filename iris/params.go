@@ -71,7 +71,15 @@ const (
 	LimbusPeakFraction = 0.75
 	LimbusSectors      = 4
 	LimbusSectorRank   = 2
-	LimbusOneSidedGain = 2
+	// An eye cut by the frame on one side is searched again on its other
+	// arc alone, and that circle is taken when it is larger and rises
+	// LimbusOneSidedGain times more steeply than the two-sided one, which
+	// can only see radii inside the frame on both sides and settles on an
+	// edge inside the iris. With 2, CASIA eyes shifted by 60 px or scaled
+	// by 1.3 kept that edge (eye 1011 shifted left: radius 56 px for a
+	// limbus of 109; shift_left FNMR 5.97 %); 1.5 takes the limbus (2.02 %;
+	// issue 22, branch irisroll).
+	LimbusOneSidedGain = 1.5
 	// Traced limbus radii: about 45–65 pixels on MMU2, 100–120 on
 	// CASIA-Iris-Interval; the upper bound is issue 22's 160 pixels for
 	// cameras at these resolutions (with 145, CASIA scaled by 1.3, radii
@@ -148,7 +156,21 @@ const (
 	// Matching: rotations of ±MaxShift columns (one column is 360/Columns
 	// degrees); Daugman's score normalisation to NormBits compared bits;
 	// fewer than MinCompareBits compared bits give the no-information score 0.5.
-	MaxShift       = 4
+	// A prior on the roll between two images of one eye: the distance at a
+	// shift s is raised by RollPenalty per column of |s| beyond FreeShift.
+	// Two images of an eye roll by up to ±3 columns (CASIA-Iris-Interval;
+	// MMU2's hardly at all) and a head tilted by 10° adds 3.6 more, so the
+	// search must reach ±7; but each shift searched freely lowers every
+	// impostor's minimum (a free ±7 cost MMU2 0.4 point of EER), while a
+	// mate rolled by 5–7 columns still wins by far more than the penalty.
+	// With ±7, FreeShift 2 and 0.01 per column, both dev sets improve on
+	// the free ±4 (a free ±4 lets MMU2's impostors, which are not rolled,
+	// take their minimum at its ends three times as often as at any inner
+	// shift); FreeShift 3 or 0.0075–0.015 per column do about as well
+	// (issue 22, branch irisroll; see BENCHMARKS.md).
+	MaxShift       = 7
+	FreeShift      = 2
+	RollPenalty    = 0.01
 	NormBits       = 1000
 	MinCompareBits = 200
 

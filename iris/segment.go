@@ -316,7 +316,14 @@ func pupilCandidates(g, reflections *grid) ([]scoredCircle, error) {
 	r0, r1 := max(PupilMinRadius/2, 3), PupilMaxRadius/2
 	var cands []scoredCircle
 	for _, seed := range seeds {
-		cx, cy, _ := darkBlob(half, halfRefl, seed.x, seed.y, float32(seed.v)+PupilDarkDelta, PupilMaxRadius/2)
+		// The blob may reach a whole pupil diameter from its seed: the
+		// darkest disc can sit at the pupil's edge, beside a grey patch that
+		// the inpainted reflections leave in its middle, and a blob cut at
+		// one radius from such a seed has its centroid off the pupil's
+		// centre by more than the search below covers (CASIA scaled by
+		// 1.3: pupils of radius 70 px found as a dark sliver beside the
+		// inpainted ring of reflections).
+		cx, cy, _ := darkBlob(half, halfRefl, seed.x, seed.y, float32(seed.v)+PupilDarkDelta, PupilMaxRadius)
 		starts := [][2]int{{seed.x, seed.y}}
 		if bx, by := int(math.Round(cx)), int(math.Round(cy)); abs(bx-seed.x)+abs(by-seed.y) > PupilCenterSearch/2 {
 			starts = append(starts, [2]int{bx, by})
