@@ -150,6 +150,11 @@ const (
 	relaxDistanceTau             = -8.0 / 5
 	relaxAngleMu                 = math.Pi / 12
 	relaxAngleTau                = -30.0
+	// relaxDistortion: the difference of two pairs' distances is divided by
+	// 1 + relaxDistortion × their mean before relaxDistanceMu and
+	// relaxDistanceTau judge it, so that the tolerance grows with distance
+	// as skin distortion does (the alignment's alignDistortion likewise).
+	relaxDistortion = 0.005
 )
 
 // Global consolidation by alignment: the best local pairs are tried as
