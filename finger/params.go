@@ -161,7 +161,7 @@ const (
 	// 1 + relaxDistortion × their mean before relaxDistanceMu and
 	// relaxDistanceTau judge it, so that the tolerance grows with distance
 	// as skin distortion does (the alignment's alignDistortion likewise).
-	relaxDistortion = 0.005
+	relaxDistortion = 0.003
 )
 
 // Global consolidation by alignment: the best local pairs are tried as
