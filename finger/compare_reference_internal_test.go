@@ -130,7 +130,7 @@ func relaxedScoreReference(p, c *Candidate, pairs []pair, nP int, s *scratch) fl
 			if ai == aj || bi == bj {
 				continue
 			}
-			d1 := math.Abs(float64(p.dist[ai*p.n+aj] - c.dist[bi*c.n+bj]))
+			d1 := distanceGap(p.dist[ai*p.n+aj], c.dist[bi*c.n+bj])
 			if d1 >= distanceSigmoid.limit {
 				continue
 			}

@@ -626,6 +626,13 @@ var (
 	angleSigmoid    = newSigmoidTable(relaxAngleMu, relaxAngleTau, math.Pi+0.01, 1024)
 )
 
+// distanceGap is how much two distances between paired minutiae differ,
+// relative to their length (relaxDistortion): what the relaxation's distance
+// compatibility judges.
+func distanceGap(da, db float32) float64 {
+	return math.Abs(float64(da-db)) / (1 + relaxDistortion*float64(da+db)/2)
+}
+
 type pair struct {
 	a, b int
 	sim  float64
@@ -768,7 +775,7 @@ func relaxedScore(p, c *Candidate, pairs []pair, nP int, s *scratch) float64 {
 			if ai == aj || bi == bj {
 				continue
 			}
-			d1 := math.Abs(float64(pRow[aj] - cRow[bj]))
+			d1 := distanceGap(pRow[aj], cRow[bj])
 			if d1 >= distanceSigmoid.limit {
 				continue
 			}

@@ -91,10 +91,17 @@ const (
 	// fragmentPeriods a fragment; junctions joined by a ridge shorter than
 	// knotPeriods are a knot.
 	poreLoopPeriods = 2.5
-	gapPeriods      = 2.0
+	gapPeriods      = 2.25
 	tailPeriods     = 1.0
 	fragmentPeriods = 1.5
 	knotPeriods     = 1.0
+	// gapFlowPeriods and gapFlowAngle: a gap longer than gapFlowPeriods is
+	// joined only when its chord follows the local ridge orientation within
+	// gapFlowAngle. Wet prints break their ridges into chains of dots with
+	// breaks of two to three periods; a long join across the flow would be
+	// a bridge to the neighbouring ridge.
+	gapFlowPeriods = 2.0
+	gapFlowAngle   = math.Pi / 9
 	// bridgePeriods and bridgeAcrossAngle: junctions joined by a ridge
 	// shorter than bridgePeriods whose chord crosses the local ridge
 	// orientation at more than bridgeAcrossAngle are a bridge over a valley.
@@ -150,6 +157,11 @@ const (
 	relaxDistanceTau             = -8.0 / 5
 	relaxAngleMu                 = math.Pi / 12
 	relaxAngleTau                = -30.0
+	// relaxDistortion: the difference of two pairs' distances is divided by
+	// 1 + relaxDistortion × their mean before relaxDistanceMu and
+	// relaxDistanceTau judge it, so that the tolerance grows with distance
+	// as skin distortion does (the alignment's alignDistortion likewise).
+	relaxDistortion = 0.003
 )
 
 // Global consolidation by alignment: the best local pairs are tried as

@@ -335,7 +335,8 @@ func graphCleanup(g *ridgeGraph, periods *blockField, o *orientationField) {
 	}
 	g.mergeTwoWay()
 	// Gaps: endings facing each other across a short break are joined,
-	// closest pairs first.
+	// closest pairs first; a break longer than gapFlowPeriods only along
+	// the flow.
 	type gap struct {
 		a, b int
 		d    float64
@@ -365,6 +366,9 @@ func graphCleanup(g *ridgeGraph, periods *blockField, o *orientationField) {
 				continue // the two ends of one fragment
 			}
 			toB := math.Atan2(dy, dx)
+			if d >= gapFlowPeriods*pa && o != nil && chordAcrossFlow(na, nb, o) > gapFlowAngle {
+				continue
+			}
 			if angleDiff(dirs[a], toB) < gapAngle && angleDiff(dirs[b], toB+math.Pi) < gapAngle {
 				gaps = append(gaps, gap{a, b, d})
 			}
@@ -534,7 +538,12 @@ func (g *ridgeGraph) render() []uint8 {
 // the ridge orientation at its middle: near 0 for a ridge that follows the
 // flow, near π/2 for a bridge across a valley.
 func (g *ridgeGraph) acrossFlow(e int, o *orientationField) float64 {
-	a, b := &g.nodes[g.edges[e].a], &g.nodes[g.edges[e].b]
+	return chordAcrossFlow(&g.nodes[g.edges[e].a], &g.nodes[g.edges[e].b], o)
+}
+
+// chordAcrossFlow is the angle, 0 to π/2, between the chord from node a to
+// node b and the ridge orientation at its midpoint.
+func chordAcrossFlow(a, b *ridgeNode, o *orientationField) float64 {
 	dx, dy := float64(b.x-a.x), float64(b.y-a.y)
 	if dx == 0 && dy == 0 {
 		return 0
