@@ -444,10 +444,7 @@ func (m *blockMask) atPixel(x, y int) bool {
 // holes.
 func segmentationMask(contrast *blockField, o *orientationField) *blockMask {
 	bw, bh := contrast.bw, contrast.bh
-	sorted := append([]float64(nil), contrast.v...)
-	sort.Float64s(sorted)
-	p95 := sorted[int(0.95*float64(len(sorted)-1))]
-	thr := max(maskMinContrast, maskContrastFraction*p95)
+	thr := segmentationThreshold(contrast)
 	m := &blockMask{bw: bw, bh: bh, fg: make([]bool, bw*bh)}
 	for b, c := range contrast.v {
 		m.fg[b] = c > thr && (o.coherence[b] > maskMinCoherence || c > 2*thr)
@@ -456,6 +453,29 @@ func segmentationMask(contrast *blockField, o *orientationField) *blockMask {
 	m.keepLargestRegion()
 	m.fillHoles()
 	return m
+}
+
+// segmentationThreshold is the block contrast a foreground block must
+// exceed: maskContrastFraction of the 95th percentile of the contrast of
+// the blocks that show any (at least maskMinContrast), and never less than
+// maskMinContrast. Flat blocks stay out of the percentile so that the
+// threshold does not depend on how much empty frame surrounds the print
+// (a larger sensor window, a rotated capture's filled corners): with them
+// in, the more empty frame, the lower the percentile and the further the
+// mask reached into faint background.
+func segmentationThreshold(contrast *blockField) float64 {
+	var shown []float64
+	for _, c := range contrast.v {
+		if c >= maskMinContrast {
+			shown = append(shown, c)
+		}
+	}
+	if len(shown) == 0 {
+		return maskMinContrast
+	}
+	sort.Float64s(shown)
+	p95 := shown[int(0.95*float64(len(shown)-1))]
+	return max(maskMinContrast, maskContrastFraction*p95)
 }
 
 // dilated returns, per block, its chessboard distance in blocks to the

@@ -25,7 +25,8 @@ const (
 	orientationSmoothing = 1.5
 
 	// maskContrastFraction is the fraction of the 95th percentile of block
-	// contrast (grey standard deviation) that marks a block as foreground.
+	// contrast (grey standard deviation), over the blocks that are not flat
+	// (maskMinContrast), that marks a block as foreground.
 	maskContrastFraction = 0.22
 	// maskMinContrast is the absolute grey-level standard deviation below
 	// which a block is always background.
