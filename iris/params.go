@@ -63,11 +63,16 @@ const (
 	// [IrisMinRadius, IrisMaxRadius]. Each arc is cut into LimbusSectors
 	// sectors and rises by its LimbusSectorRank-th weakest (eyelids crossing
 	// the arc ends of MMU2's narrow eyes had made its limbus 10–20 % too large).
+	// IrisMaxRatio 5 is a pupil at least a fifth of the iris radius, the
+	// physiological floor: with 8, MMU2's lighter irises had their limbus
+	// taken at the eye corner or the skin at 5–7 pupil radii (the
+	// outermost-rise rule), while no CASIA-Iris-Interval limbus lies beyond
+	// 4.2 pupil radii (issue 22, branch irisseg).
 	IrisArcUp          = 25
 	IrisArcDown        = 35
 	IrisCenterSearch   = 8
 	IrisMinRatio       = 1.5
-	IrisMaxRatio       = 8
+	IrisMaxRatio       = 5
 	LimbusPeakFraction = 0.75
 	LimbusSectors      = 4
 	LimbusSectorRank   = 2
