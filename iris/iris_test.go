@@ -323,6 +323,8 @@ func TestExtractMMU2Pupil(t *testing.T) {
 		{"72/720101.png", 163, 117}, // a dark eye corner at the frame edge
 		{"83/830105.png", 100, 134}, // narrow eye: lids cross the limbus arcs
 		{"72/720201.png", 243, 132}, // the best pair is a spectacle frame, rejected by the usable-area gate
+		{"10/100104.png", 186, 118}, // light iris: the limbus was taken at the skin, 6.7 pupil radii out
+		{"9/090201.png", 215, 126},  // the same at the eye corner, 5.7 pupil radii out
 	} {
 		tp := MustExtract(t, filepath.Join(dir, c.name))
 		p, l := tp.Quality.Pupil, tp.Quality.Iris

@@ -63,11 +63,16 @@ const (
 	// [IrisMinRadius, IrisMaxRadius]. Each arc is cut into LimbusSectors
 	// sectors and rises by its LimbusSectorRank-th weakest (eyelids crossing
 	// the arc ends of MMU2's narrow eyes had made its limbus 10–20 % too large).
+	// IrisMaxRatio 5 is a pupil at least a fifth of the iris radius, the
+	// physiological floor: with 8, MMU2's lighter irises had their limbus
+	// taken at the eye corner or the skin at 5–7 pupil radii (the
+	// outermost-rise rule), while no CASIA-Iris-Interval limbus lies beyond
+	// 4.2 pupil radii (issue 22, branch irisseg).
 	IrisArcUp          = 25
 	IrisArcDown        = 35
 	IrisCenterSearch   = 8
 	IrisMinRatio       = 1.5
-	IrisMaxRatio       = 8
+	IrisMaxRatio       = 5
 	LimbusPeakFraction = 0.75
 	LimbusSectors      = 4
 	LimbusSectorRank   = 2
@@ -102,11 +107,18 @@ const (
 
 	// Rubber-sheet normalisation: PolarRows radii from the pupil boundary
 	// (fraction PolarInner) to the limbus (fraction PolarOuter), PolarCols
-	// angles.
+	// angles. 0.40 was chosen on CASIA-Iris-Interval alone (its outer ring
+	// is lid and lash noise); MMU2's irises span only 33–46 pixels from
+	// pupil to limbus, so 0.40 coded 13–18 pixels of texture there. A
+	// floor in pixels would suit both but is not scale-invariant (CASIA
+	// scaled by 0.7 then missed 15 % of its pairs). 0.6 is one fraction for
+	// both: MMU2 EER 8.49 → 7.29 %, FNMR@1e-3 15.68 → 13.37 %; CASIA EER
+	// 0.269 → 0.273 %, FNMR@1e-3 0.291 → 0.302 % (0.55 and 0.70 were
+	// measured too: issue 22, branch irisseg, in BENCHMARKS.md).
 	PolarRows  = 64
 	PolarCols  = 512
 	PolarInner = 0.04
-	PolarOuter = 0.40
+	PolarOuter = 0.6
 
 	// Noise mask in the unwrapped iris: pixels darker than median −
 	// NoiseDarkMAD·MAD (eyelashes) or brighter than median + NoiseBrightMAD·MAD
