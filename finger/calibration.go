@@ -8,10 +8,10 @@ import "math"
 // threshold is their (1 − fmr) quantile, linearly interpolated. Rates below
 // 1e-3 are extrapolated and need a larger impostor set to confirm.
 var fmrThresholds = []struct{ fmr, score float64 }{
-	{1e-1, 0.0421},
-	{1e-2, 0.0542},
-	{3e-3, 0.0596},
-	{1e-3, 0.0641},
+	{1e-1, 0.0428},
+	{1e-2, 0.0560},
+	{3e-3, 0.0611},
+	{1e-3, 0.0653},
 }
 
 // ThresholdForFMR returns the Compare score above which a comparison is a
