@@ -18,6 +18,7 @@ package gallery
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -389,12 +390,14 @@ func (g *Gallery) Identify(ctx context.Context, probe []*huella.Template, k int,
 			candidates[r] = true
 		}
 	}
-	// Step 2: fill in the slots each candidate's shortlists missed, the
-	// templates of on-demand slots fetched from the store in one go. The
+	// Step 2: fill in the slots each candidate's shortlists missed. The
 	// slots are scored one at a time, the cheap ones (no first stage)
 	// first, and after each a candidate is dropped once the LLR it can
 	// still reach is below minLLR or below what k others are sure of: it
 	// could not be returned, so the result is the same as scoring all.
+	// The templates of on-demand slots are fetched from the store for the
+	// candidates left, a store call (huella.MaxTemplateIDs) of the next
+	// slots' at a time.
 	wants := make([][]int, len(probes))
 	whose := make([][]int32, len(probes))
 	for i, p := range probes {
@@ -409,10 +412,6 @@ func (g *Gallery) Identify(ctx context.Context, probe []*huella.Template, k int,
 				}
 			}
 		}
-	}
-	fetched, err := g.fetch(ctx, wants, func(i int) *slot { return probes[i].s })
-	if err != nil {
-		return nil, err
 	}
 	order := make([]int, 0, len(probes))
 	for pass := range 2 {
@@ -433,16 +432,41 @@ func (g *Gallery) Identify(ctx context.Context, probe []*huella.Template, k int,
 			pending[i][r] = true
 		}
 	}
-	for _, i := range order {
-		p := probes[i]
-		var entries []int
-		var owners []int32
+	// left returns slot i's entries still to score and their candidates.
+	left := func(i int) (entries []int, owners []int32) {
 		for j, e := range wants[i] {
 			if candidates[whose[i][j]] {
 				entries = append(entries, e)
 				owners = append(owners, whose[i][j])
 			}
 		}
+		return entries, owners
+	}
+	fetched := make(map[string][]byte)
+	unfetched := 0 // position in order of the first slot not fetched yet
+	for at, i := range order {
+		if at >= unfetched {
+			batch := make([][]int, len(probes))
+			for ids := 0; unfetched < len(order); unfetched++ {
+				j := order[unfetched]
+				entries, _ := left(j)
+				n := 0
+				if probes[j].s.onDemand != nil {
+					n = len(entries)
+				}
+				if ids > 0 && ids+n > huella.MaxTemplateIDs {
+					break
+				}
+				batch[j], ids = entries, ids+n
+			}
+			got, err := g.fetch(ctx, batch, func(i int) *slot { return probes[i].s })
+			if err != nil {
+				return nil, err
+			}
+			maps.Copy(fetched, got)
+		}
+		p := probes[i]
+		entries, owners := left(i)
 		scores, err := g.score(p.s, p.t.Data, entries, fetched)
 		if err != nil {
 			return nil, fmt.Errorf("gallery: score %s: %w", p.key, err)

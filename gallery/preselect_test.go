@@ -111,16 +111,56 @@ func TestPreselectSubjects(t *testing.T) {
 	})
 }
 
+// onDemandEngine is preselectEngine whose index keeps only the first
+// stage of templates added with AddFirstStage and scores fetched bytes.
+type onDemandEngine struct{ preselectEngine }
+
+func (onDemandEngine) NewIndex() engine.Index { return &onDemandIndex{} }
+
+type onDemandIndex struct{ preselectIndex }
+
+func (x *onDemandIndex) AddFirstStage(d []byte) (int, error) { return x.Add(d) }
+
+func (x *onDemandIndex) ScoreEntries([]byte, []int) ([]float64, error) {
+	panic("every template is fetched from the store")
+}
+
+func (x *onDemandIndex) ScoreTemplates(p []byte, templates [][]byte) ([]float64, error) {
+	numberScored.Add(int64(len(templates)))
+	out := make([]float64, len(templates))
+	for i, t := range templates {
+		out[i] = -math.Abs(float64(p[0]) - float64(t[0]))
+	}
+	return out, nil
+}
+
 // TestIdentifyPruned checks that dropping, slot by slot, the candidates
 // that can no longer be returned changes no result: random ten-finger and
-// face galleries searched with and without it, at several k and minLLR,
-// give the same candidates, LLRs and scores, and it does compare less.
+// face galleries, with templates held or fetched from a store, searched
+// with and without it at several k and minLLR give the same candidates,
+// LLRs and scores, and it does compare less.
 func TestIdentifyPruned(t *testing.T) {
+	for _, onDemand := range []bool{false, true} {
+		t.Run(map[bool]string{false: "Held", true: "OnDemand"}[onDemand], func(t *testing.T) {
+			testIdentifyPruned(t, onDemand)
+		})
+	}
+}
+
+func testIdentifyPruned(t *testing.T, onDemand bool) {
 	ctx := context.Background()
 	// LLRs bounded as real calibrations are: -5 to 6 per slot.
 	bounded := &fusion.Calibration{Scores: []float64{-60, -10, 0}, LLRs: []float64{-5, -1, 6}}
-	g := gallery.New([]engine.Engine{preselectEngine{numberEngine{huella.ModalityFinger}}, numberEngine{huella.ModalityFace}},
+	var fingers engine.Engine = preselectEngine{numberEngine{huella.ModalityFinger}}
+	if onDemand {
+		fingers = onDemandEngine{preselectEngine{numberEngine{huella.ModalityFinger}}}
+	}
+	g := gallery.New([]engine.Engine{fingers, numberEngine{huella.ModalityFace}},
 		fusion.Set{"finger": bounded, "face": bounded})
+	store := &mapStore{templates: map[string][]byte{}}
+	if onDemand {
+		g.Templates = store
+	}
 	g.Preselect = 600 // 60 subjects of a ten-print
 	g.Shortlist = 5
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -136,7 +176,12 @@ func TestIdentifyPruned(t *testing.T) {
 			if i%17 == 0 && f == 4 {
 				continue // some subjects lack a finger
 			}
-			mustAdd(t, g, tmpl(id, huella.ModalityFinger, f, v[f]))
+			ft := tmpl(id, huella.ModalityFinger, f, v[f])
+			ft.SampleID = fmt.Sprintf("%s-%d", id, f)
+			if i%29 != 0 { // and some templates are gone from the store
+				store.templates[ft.SampleID] = ft.Data
+			}
+			mustAdd(t, g, ft)
 		}
 		if i%3 == 0 {
 			mustAdd(t, g, tmpl(id, huella.ModalityFace, 0, v[0]))
@@ -180,7 +225,10 @@ func TestIdentifyPruned(t *testing.T) {
 	if pruned >= full {
 		t.Errorf("pruned searches compared %d templates, unpruned %d: want fewer", pruned, full)
 	}
-	t.Logf("templates compared: %d pruned, %d not", pruned, full)
+	if onDemand && (store.calls == 0 || store.largest > huella.MaxTemplateIDs) {
+		t.Errorf("store: %d calls, largest %d IDs; want some, at most %d", store.calls, store.largest, huella.MaxTemplateIDs)
+	}
+	t.Logf("templates compared: %d pruned, %d not; store calls %d", pruned, full, store.calls)
 }
 
 func describe(cs []*huella.Candidate) string {
