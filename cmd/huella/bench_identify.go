@@ -41,7 +41,7 @@ type identifyBenchResult struct {
 	FingerIndex     string             `json:"finger_index,omitempty"` // two-stage or exhaustive
 	Templates       string             `json:"templates,omitempty"`    // two-stage: "store" (fetched on demand) or "memory"
 	FetchMillis     float64            `json:"fetch_ms,omitempty"`     // store: mean time of one FindTemplates call
-	FetchedIDs      map[string]float64 `json:"fetched_ids,omitempty"`  // store: templates fetched per search (its exact comparisons on on-demand slots), mean
+	FetchedIDs      map[string]float64 `json:"fetched_ids,omitempty"`  // store: templates fetched per search, mean (at least its exact comparisons on on-demand slots)
 	Fetches         int64              `json:"fetches,omitempty"`      // store: FindTemplates calls of all the searches
 	Shortlist       int                `json:"shortlist"`              // entries each probe template shortlists per slot
 	Preselect       int                `json:"preselect,omitempty"`    // two-stage: exact comparisons the summed descriptor similarity lets through (a ten-print: /10 subjects)
