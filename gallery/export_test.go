@@ -8,3 +8,11 @@ func SetSnapshotChunk(n int) (restore func()) {
 	snapshotChunk = n
 	return func() { snapshotChunk = saved }
 }
+
+// SetPruning turns off (or on) the exact stage's dropping of candidates
+// that cannot be returned, until restore is called (test hook).
+func SetPruning(on bool) (restore func()) {
+	saved := pruneExactStage
+	pruneExactStage = on
+	return func() { pruneExactStage = saved }
+}

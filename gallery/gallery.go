@@ -18,6 +18,7 @@ package gallery
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -389,8 +390,14 @@ func (g *Gallery) Identify(ctx context.Context, probe []*huella.Template, k int,
 			candidates[r] = true
 		}
 	}
-	// Step 2: fill in the slots each candidate's shortlists missed, the
-	// templates of on-demand slots fetched from the store in one go.
+	// Step 2: fill in the slots each candidate's shortlists missed. The
+	// slots are scored one at a time, the cheap ones (no first stage)
+	// first, and after each a candidate is dropped once the LLR it can
+	// still reach is below minLLR or below what k others are sure of: it
+	// could not be returned, so the result is the same as scoring all.
+	// The templates of on-demand slots are fetched from the store for the
+	// candidates left, a store call (huella.MaxTemplateIDs) of the next
+	// slots' at a time.
 	wants := make([][]int, len(probes))
 	whose := make([][]int32, len(probes))
 	for i, p := range probes {
@@ -406,12 +413,61 @@ func (g *Gallery) Identify(ctx context.Context, probe []*huella.Template, k int,
 			}
 		}
 	}
-	fetched, err := g.fetch(ctx, wants, func(i int) *slot { return probes[i].s })
-	if err != nil {
-		return nil, err
+	order := make([]int, 0, len(probes))
+	for pass := range 2 {
+		for i, p := range probes {
+			if (p.pre != nil) == (pass == 1) {
+				order = append(order, i)
+			}
+		}
 	}
+	bounds := make([]llrBounds, len(probes))
 	for i, p := range probes {
-		scores, err := g.score(p.s, p.t.Data, wants[i], fetched)
+		bounds[i] = boundsOf(p.cal)
+	}
+	pending := make([]map[int32]bool, len(probes)) // slot i: candidates still to score there
+	for i := range probes {
+		pending[i] = make(map[int32]bool, len(whose[i]))
+		for _, r := range whose[i] {
+			pending[i][r] = true
+		}
+	}
+	// left returns slot i's entries still to score and their candidates.
+	left := func(i int) (entries []int, owners []int32) {
+		for j, e := range wants[i] {
+			if candidates[whose[i][j]] {
+				entries = append(entries, e)
+				owners = append(owners, whose[i][j])
+			}
+		}
+		return entries, owners
+	}
+	fetched := make(map[string][]byte)
+	unfetched := 0 // position in order of the first slot not fetched yet
+	for at, i := range order {
+		if at >= unfetched {
+			batch := make([][]int, len(probes))
+			for ids := 0; unfetched < len(order); unfetched++ {
+				j := order[unfetched]
+				entries, _ := left(j)
+				n := 0
+				if probes[j].s.onDemand != nil {
+					n = len(entries)
+				}
+				if ids > 0 && ids+n > huella.MaxTemplateIDs {
+					break
+				}
+				batch[j], ids = entries, ids+n
+			}
+			got, err := g.fetch(ctx, batch, func(i int) *slot { return probes[i].s })
+			if err != nil {
+				return nil, err
+			}
+			maps.Copy(fetched, got)
+		}
+		p := probes[i]
+		entries, owners := left(i)
+		scores, err := g.score(p.s, p.t.Data, entries, fetched)
 		if err != nil {
 			return nil, fmt.Errorf("gallery: score %s: %w", p.key, err)
 		}
@@ -419,14 +475,32 @@ func (g *Gallery) Identify(ctx context.Context, probe []*huella.Template, k int,
 			if math.IsNaN(sc) {
 				continue // gone from the store since: no score
 			}
-			if old, ok := p.seen[whose[i][j]]; !ok || sc > old {
-				p.seen[whose[i][j]] = sc
+			if old, ok := p.seen[owners[j]]; !ok || sc > old {
+				p.seen[owners[j]] = sc
 			}
 		}
+		clear(pending[i])
+		if !pruneExactStage {
+			continue
+		}
+		g.prune(candidates, k, minLLR, func(r int32) (lo, hi float64) {
+			for j, q := range probes {
+				if sc, ok := q.seen[r]; ok {
+					llr := q.cal.LLR(sc)
+					lo, hi = lo+llr, hi+llr
+				} else if pending[j][r] {
+					lo, hi = lo+bounds[j].lo, hi+bounds[j].hi
+				}
+			}
+			return lo, hi
+		})
 	}
 	// Step 3: fuse.
 	var out []*huella.Candidate
-	for r := range candidates {
+	for r, ok := range candidates {
+		if !ok {
+			continue // dropped in step 2
+		}
 		c := &huella.Candidate{SubjectID: g.ids[r]}
 		for _, p := range probes {
 			sc, ok := p.seen[r]
@@ -452,6 +526,62 @@ func (g *Gallery) Identify(ctx context.Context, probe []*huella.Template, k int,
 		out = out[:k]
 	}
 	return out, nil
+}
+
+// pruneExactStage is whether Identify drops candidates that cannot be
+// returned before scoring their other slots (off only in tests, to check
+// that it changes no result).
+var pruneExactStage = true
+
+// llrBounds is the range of LLRs one slot's comparison can add to a
+// candidate: 0 included, since a template gone from the store adds nothing.
+type llrBounds struct{ lo, hi float64 }
+
+// boundsMargin widens the bounds so that sums of the same LLRs in another
+// order, which may round differently, stay within them.
+const boundsMargin = 1e-9
+
+func boundsOf(cal *fusion.Calibration) llrBounds {
+	b := llrBounds{-boundsMargin, boundsMargin}
+	for _, llr := range cal.LLRs {
+		b.lo, b.hi = min(b.lo, llr-boundsMargin), max(b.hi, llr+boundsMargin)
+	}
+	return b
+}
+
+// prune marks false the candidates that cannot be among the k returned
+// whatever their slots still to score give: those whose highest reachable
+// LLR is below minLLR, or below the lowest LLR that k other candidates
+// are sure to reach. bounds returns a candidate's lowest and highest
+// reachable LLR. The caller holds the read lock.
+func (g *Gallery) prune(candidates map[int32]bool, k int, minLLR float64, bounds func(r int32) (lo, hi float64)) {
+	type bounded struct {
+		r      int32
+		lo, hi float64
+	}
+	var all []bounded
+	var sure []float64 // lowest LLRs of the candidates that can be returned
+	for r, ok := range candidates {
+		if !ok {
+			continue
+		}
+		lo, hi := bounds(r)
+		all = append(all, bounded{r, lo, hi})
+		if g.ids[r] != "" && hi >= minLLR {
+			sure = append(sure, lo)
+		}
+	}
+	floor := minLLR
+	if k > 0 && len(sure) >= k {
+		// The k-th highest lowest LLR: k candidates reach at least that.
+		slices.Sort(sure)
+		floor = max(floor, sure[len(sure)-k])
+	}
+	for _, b := range all {
+		if b.hi < floor {
+			candidates[b.r] = false
+		}
+	}
 }
 
 // preselectSubjects returns the n subjects (roots) of highest similarity

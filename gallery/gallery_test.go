@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/huella-abis/huella"
@@ -57,7 +58,12 @@ func (x *numberIndex) Search(p []byte, k int) ([]engine.Match, error) {
 	}
 	return out[:min(k, len(out))], nil
 }
+
+// numberScored counts the entries numberIndex.ScoreEntries compared.
+var numberScored atomic.Int64
+
 func (x *numberIndex) ScoreEntries(p []byte, entries []int) ([]float64, error) {
+	numberScored.Add(int64(len(entries)))
 	out := make([]float64, len(entries))
 	for i, e := range entries {
 		out[i] = x.score(p, e)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/huella-abis/huella/engine"
 	"github.com/huella-abis/huella/evaluation"
 	"github.com/huella-abis/huella/face"
+	"github.com/huella-abis/huella/finger"
 	"github.com/huella-abis/huella/fusion"
 	"github.com/huella-abis/huella/gallery"
 	"github.com/huella-abis/huella/internal/cpulevel"
@@ -39,6 +41,7 @@ type identifyBenchResult struct {
 	FingerIndex     string             `json:"finger_index,omitempty"` // two-stage or exhaustive
 	Templates       string             `json:"templates,omitempty"`    // two-stage: "store" (fetched on demand) or "memory"
 	FetchMillis     float64            `json:"fetch_ms,omitempty"`     // store: mean time of one FindTemplates call
+	FetchedIDs      map[string]float64 `json:"fetched_ids,omitempty"`  // store: templates fetched per search, mean (at least its exact comparisons on on-demand slots)
 	Fetches         int64              `json:"fetches,omitempty"`      // store: FindTemplates calls of all the searches
 	Shortlist       int                `json:"shortlist"`              // entries each probe template shortlists per slot
 	Preselect       int                `json:"preselect,omitempty"`    // two-stage: exact comparisons the summed descriptor similarity lets through (a ten-print: /10 subjects)
@@ -69,6 +72,7 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 	realReference := fs.Bool("real-reference", false, "with --real-mates: rank each real probe with the exact comparator over its whole slot too (real_exhaustive_rank1, real_exhaustive_rank10)")
 	realDir := fs.String("real-mates", "", "FVC-named folder (<finger>_<n>) of real impressions: each finger's first one enrolled among the synthetic subjects, the others searched (real_rank1, real_rank10)")
 	realPPI := fs.Int("real-ppi", 500, "resolution of the --real-mates images")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the searches (not the making or the load) to this file")
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
@@ -235,6 +239,18 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 		r.Penetration = min(1, float64(*preselect/10)/float64(*subjects))
 		r.Preselect = *preselect
 	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	r.FetchedIDs = map[string]float64{}
 	kinds := map[string]map[huella.Modality]bool{
 		"tenprint":      {huella.ModalityFinger: true},
 		"two_iris_face": {huella.ModalityIris: true, huella.ModalityFace: true},
@@ -251,6 +267,7 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 		}
 		var lat, cpu []time.Duration
 		hits := 0
+		ids0 := store.ids.Load()
 		for i, m := range mates {
 			probe := m.Templates("", use)
 			t0 := time.Now()
@@ -276,6 +293,9 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 			r.CPUP95Millis[kind] = float64(cpu[(len(cpu)*95)/100].Microseconds()) / 1000
 		}
 		r.HitRateRank1[kind] = float64(hits) / float64(len(mates))
+		if *templates == "store" {
+			r.FetchedIDs[kind] = float64(store.ids.Load()-ids0) / float64(len(mates))
+		}
 	}
 	if real != nil {
 		rank1, rank10, n, err := real.search(ctx, g)
@@ -306,9 +326,12 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 }
 
 // scanKernels names the 1:N scan kernel of each benchmarked modality that
-// has a choice of them.
+// has a choice of them (for fingers, the first stage's descriptor scan).
 func scanKernels(mods map[huella.Modality]bool) map[string]string {
 	k := map[string]string{}
+	if mods[huella.ModalityFinger] {
+		k[string(huella.ModalityFinger)] = finger.SimilarityKernel()
+	}
 	if mods[huella.ModalityIris] {
 		k[string(huella.ModalityIris)] = iris.Kernel()
 	}

@@ -34,6 +34,7 @@ type fileTemplateStore struct {
 
 	calls atomic.Int64 // FindTemplates calls, and the time they took
 	nanos atomic.Int64
+	ids   atomic.Int64 // sample IDs asked for in all the calls
 }
 
 // storeIDBytes is the width of a sample ID in an index record (IDs are
@@ -104,7 +105,7 @@ func (s *fileTemplateStore) FindTemplates(ctx context.Context, ids []string) ([]
 		return nil, huella.Errorf(huella.EINVALID, "at most %d sample IDs", huella.MaxTemplateIDs)
 	}
 	start := time.Now()
-	defer func() { s.calls.Add(1); s.nanos.Add(int64(time.Since(start))) }()
+	defer func() { s.calls.Add(1); s.nanos.Add(int64(time.Since(start))); s.ids.Add(int64(len(ids))) }()
 	var out []*huella.Template
 	for _, id := range ids {
 		if err := ctx.Err(); err != nil {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/huella-abis/huella"
+	"github.com/huella-abis/huella/finger"
 	"github.com/huella-abis/huella/gallery"
 	"github.com/huella-abis/huella/internal/datasets"
 	"github.com/huella-abis/huella/iris"
@@ -60,15 +61,17 @@ func TestBenchIdentifyRealMates(t *testing.T) {
 		"--real-mates", dir, "--real-reference", "--json")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	var r struct {
-		RealRank1  *float64 `json:"real_rank1"`
-		RealRank10 *float64 `json:"real_rank10"`
-		RealProbes int      `json:"real_probes"`
-		Preselect  int      `json:"preselect"`
-		Index      string   `json:"finger_index"`
-		Templates  string   `json:"templates"`
-		Fetches    int      `json:"fetches"`
-		Exact1     *float64 `json:"real_exhaustive_rank1"`
-		Exact10    *float64 `json:"real_exhaustive_rank10"`
+		RealRank1  *float64           `json:"real_rank1"`
+		RealRank10 *float64           `json:"real_rank10"`
+		RealProbes int                `json:"real_probes"`
+		Preselect  int                `json:"preselect"`
+		Index      string             `json:"finger_index"`
+		Templates  string             `json:"templates"`
+		Fetches    int                `json:"fetches"`
+		Exact1     *float64           `json:"real_exhaustive_rank1"`
+		Exact10    *float64           `json:"real_exhaustive_rank10"`
+		Kernel     map[string]string  `json:"kernel"`
+		FetchedIDs map[string]float64 `json:"fetched_ids"`
 	}
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &r); err != nil {
 		t.Fatalf("last line %q: %v", lines[len(lines)-1], err)
@@ -84,6 +87,12 @@ func TestBenchIdentifyRealMates(t *testing.T) {
 	}
 	if r.Index != "two-stage" || r.Templates != "store" || r.Fetches == 0 {
 		t.Errorf("finger_index %q, templates %q, %d fetches: want the two-stage index fetching from the store", r.Index, r.Templates, r.Fetches)
+	}
+	if got, want := r.Kernel["finger"], finger.SimilarityKernel(); got != want {
+		t.Errorf("kernel[finger] = %q, want %q", got, want)
+	}
+	if n := r.FetchedIDs["tenprint"]; n <= 0 || n > 10*32 {
+		t.Errorf("fetched_ids %v: want some templates and at most 10 per subject per ten-print", r.FetchedIDs)
 	}
 	if r.Exact1 == nil || r.Exact10 == nil || *r.Exact1 < 0.75 || *r.Exact10 < *r.Exact1 {
 		t.Errorf("real_exhaustive_rank1 %v, real_exhaustive_rank10 %v among 32 subjects", r.Exact1, r.Exact10)
