@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 
 	"github.com/huella-abis/huella/evaluation"
 )
@@ -32,4 +34,21 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	progress := newStages(stderr, "bench "+args[0])
 	defer progress.Done()
 	return b(evaluation.WithProgress(ctx, progress.Report), args[1:], stdout, stderr)
+}
+
+// startCPUProfile starts a CPU profile written to path (nothing when path
+// is empty) and returns the function that stops it.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"net/textproto"
 	"os"
-	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -78,17 +77,11 @@ func runBenchEnroll(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := parseFlags(fs, args, 0); err != nil {
 		return err
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	if cfg.Data == "./huella-data" {
 		dir, err := os.MkdirTemp("", "huella-bench-")
 		if err != nil {

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -239,17 +238,11 @@ func runBenchIdentify(ctx context.Context, args []string, stdout, stderr io.Writ
 		r.Penetration = min(1, float64(*preselect/10)/float64(*subjects))
 		r.Preselect = *preselect
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	r.FetchedIDs = map[string]float64{}
 	kinds := map[string]map[huella.Modality]bool{
 		"tenprint":      {huella.ModalityFinger: true},
