@@ -243,26 +243,8 @@ func prepareGeometry(c *Candidate, hull hull) {
 			// cell within reach: the cell test below, whose d2 is at least
 			// that column's term, rejects all of them. Skip them, and
 			// their exponentials, at either end.
-			for ; k0 <= k1; k0++ {
-				if cx := (float64(k0) - (cylinderCells-1)/2.0) * cellSize; (cx-lx)*(cx-lx) <= reach*reach {
-					break
-				}
-			}
-			for ; k1 >= k0; k1-- {
-				if cx := (float64(k1) - (cylinderCells-1)/2.0) * cellSize; (cx-lx)*(cx-lx) <= reach*reach {
-					break
-				}
-			}
-			for ; j0 <= j1; j0++ {
-				if cy := (float64(j0) - (cylinderCells-1)/2.0) * cellSize; (cy-ly)*(cy-ly) <= reach*reach {
-					break
-				}
-			}
-			for ; j1 >= j0; j1-- {
-				if cy := (float64(j1) - (cylinderCells-1)/2.0) * cellSize; (cy-ly)*(cy-ly) <= reach*reach {
-					break
-				}
-			}
+			k0, k1 = withinReach(k0, k1, lx, reach)
+			j0, j1 = withinReach(j0, j1, ly, reach)
 			for k := k0; k <= k1; k++ {
 				cx := (float64(k) - (cylinderCells-1)/2.0) * cellSize
 				gx[k] = math.Exp(-(cx - lx) * (cx - lx) / sigma2)
@@ -305,6 +287,23 @@ func prepareGeometry(c *Candidate, hull hull) {
 			c.count[i] += bits.OnesCount64(v)
 		}
 	}
+}
+
+// withinReach narrows the cell indices [i0, i1] of one axis to those whose
+// centre lies within reach of the neighbour's coordinate l on that axis
+// (i0 > i1 when none does).
+func withinReach(i0, i1 int, l, reach float64) (int, int) {
+	at := func(i int) bool {
+		c := (float64(i) - (cylinderCells-1)/2.0) * cellSize
+		return (c-l)*(c-l) <= reach*reach
+	}
+	for i0 <= i1 && !at(i0) {
+		i0++
+	}
+	for i1 >= i0 && !at(i1) {
+		i1--
+	}
+	return i0, i1
 }
 
 // directionalContributions is the share of each angular section of a
